@@ -1,0 +1,403 @@
+//! The `Labeler` trait every media crate implements, and what it works with.
+
+use serde::Serialize;
+use std::fmt;
+use std::io::{Read, Seek, Write};
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use crate::label::Label;
+use crate::limits::Limits;
+use crate::manifest::{
+    Aigc, AiSystem, DST_COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA,
+    DST_TRAINED_ALGORITHMIC_MEDIA, LAW_REFERENCE, LabelRecord, MANIFEST_VERSION, Manifest,
+    Operator, Placement, SignatureState,
+};
+use crate::{Error, Result};
+
+/// How many leading bytes [`Labeler::sniff`] is shown.
+pub const SNIFF_LEN: usize = 8192;
+
+/// A reader that can also seek.
+pub trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek + ?Sized> ReadSeek for T {}
+
+/// A writer that can also seek (WAV and MP4 headers are patched at the end).
+pub trait WriteSeek: Write + Seek {}
+impl<T: Write + Seek + ?Sized> WriteSeek for T {}
+
+/// A file format a labeler handles.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Format {
+    /// Short name, `png`, `markdown`, `pdf` …
+    pub name: &'static str,
+    /// MIME type.
+    pub mime: &'static str,
+    /// File name extensions, preferred first, without the dot.
+    pub extensions: &'static [&'static str],
+}
+
+impl Format {
+    /// The preferred extension.
+    pub fn extension(&self) -> &'static str {
+        self.extensions.first().copied().unwrap_or("bin")
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// Where a visual label goes. Media without corners (text, audio) ignore it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Position {
+    /// Top left corner.
+    TopLeft,
+    /// Centred on the top edge.
+    TopCenter,
+    /// Top right corner.
+    TopRight,
+    /// Bottom left corner.
+    BottomLeft,
+    /// Centred on the bottom edge.
+    BottomCenter,
+    /// Bottom right corner: the default, where it hides least of a picture.
+    #[default]
+    BottomRight,
+}
+
+impl Position {
+    /// Every position.
+    pub const ALL: [Position; 6] = [
+        Position::TopLeft,
+        Position::TopCenter,
+        Position::TopRight,
+        Position::BottomLeft,
+        Position::BottomCenter,
+        Position::BottomRight,
+    ];
+
+    /// The kebab-case name, as in the manifest and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Position::TopLeft => "top-left",
+            Position::TopCenter => "top-center",
+            Position::TopRight => "top-right",
+            Position::BottomLeft => "bottom-left",
+            Position::BottomCenter => "bottom-center",
+            Position::BottomRight => "bottom-right",
+        }
+    }
+
+    /// True for the three positions on the top edge.
+    pub fn is_top(self) -> bool {
+        matches!(self, Position::TopLeft | Position::TopCenter | Position::TopRight)
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Position {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Position::ALL.into_iter().find(|p| p.name() == s.trim()).ok_or_else(|| {
+            Error::config(format!(
+                "unknown position {s:?} (use top-left, top-center, top-right, bottom-left, bottom-center or bottom-right)"
+            ))
+        })
+    }
+}
+
+/// Whether the content was generated outright or is real media edited by AI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// Made by a trained model (`trainedAlgorithmicMedia`).
+    #[default]
+    Generated,
+    /// A real capture edited with a trained model (`compositeWithTrainedAlgorithmicMedia`).
+    Composite,
+}
+
+impl SourceKind {
+    /// The IPTC digital source type URI.
+    pub fn iptc_uri(self) -> &'static str {
+        match self {
+            SourceKind::Generated => DST_TRAINED_ALGORITHMIC_MEDIA,
+            SourceKind::Composite => DST_COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA,
+        }
+    }
+}
+
+/// Everything one labelling run needs besides the bytes.
+///
+/// Media-specific settings (JPEG quality, audio mode, PDF pages) live on the
+/// labeler itself; a `Job` holds what every medium shares.
+#[derive(Clone, Default)]
+pub struct Job {
+    /// The visible label.
+    pub label: Label,
+    /// Where a visual label goes.
+    pub position: Position,
+    /// Decoder limits.
+    pub limits: Limits,
+    /// Label even when the input already carries our mark.
+    pub force: bool,
+    /// Generated or edited.
+    pub source_kind: SourceKind,
+    /// The AI system that made the content.
+    pub ai_system: Option<AiSystem>,
+    /// Who operates it.
+    pub operator: Option<Operator>,
+    /// Signs the manifest when set.
+    pub signing_key: Option<Arc<ed25519_dalek::SigningKey>>,
+    /// SHA-256 of the source when the caller already hashed it; otherwise
+    /// the labeler hashes the input itself.
+    pub source_sha256: Option<String>,
+}
+
+impl fmt::Debug for Job {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Job")
+            .field("label", &self.label)
+            .field("position", &self.position)
+            .field("limits", &self.limits)
+            .field("force", &self.force)
+            .field("source_kind", &self.source_kind)
+            .field("ai_system", &self.ai_system)
+            .field("operator", &self.operator)
+            .field("signing_key", &self.signing_key.as_ref().map(|_| "<secret>"))
+            .field("source_sha256", &self.source_sha256)
+            .finish()
+    }
+}
+
+impl Job {
+    /// The manifest for one labelled file: fresh id and time, the job's
+    /// provenance, signed when the job has a key.
+    pub fn manifest(&self, media_type: &str, placement: Placement) -> Manifest {
+        let id = uuid::Uuid::new_v4();
+        let created = time::OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+        let created = created
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let producer = match &self.operator {
+            Some(Operator { bin: Some(bin), .. }) => bin.clone(),
+            Some(op) => op.name.clone(),
+            None => "unspecified".to_string(),
+        };
+        let mut manifest = Manifest {
+            version: MANIFEST_VERSION,
+            id: format!("urn:uuid:{id}"),
+            created,
+            media_type: media_type.to_string(),
+            digital_source_type: self.source_kind.iptc_uri().to_string(),
+            label: LabelRecord { lines: self.label.lines.clone(), placement },
+            ai_system: self.ai_system.clone(),
+            operator: self.operator.clone(),
+            source_sha256: self.source_sha256.clone().unwrap_or_default(),
+            law: LAW_REFERENCE.to_string(),
+            generator: concat!("tanba/", env!("CARGO_PKG_VERSION")).to_string(),
+            aigc: Aigc {
+                label: "1".to_string(),
+                content_producer: producer,
+                produce_id: id.to_string(),
+                reserved_code1: String::new(),
+                content_propagator: String::new(),
+                propagate_id: String::new(),
+                reserved_code2: String::new(),
+            },
+            signature: None,
+        };
+        if let Some(key) = &self.signing_key {
+            manifest.sign(key);
+        }
+        manifest
+    }
+
+    /// The source hash: the one the caller gave, or computed from `input`
+    /// (which is rewound afterwards).
+    pub fn source_hash(&self, input: &mut dyn ReadSeek) -> Result<String> {
+        match &self.source_sha256 {
+            Some(h) => Ok(h.clone()),
+            None => crate::manifest::sha256_of(input),
+        }
+    }
+
+    /// A copy of the job with the source hash filled in from `input`.
+    pub fn with_source_hash(&self, input: &mut dyn ReadSeek) -> Result<Job> {
+        let mut job = self.clone();
+        job.source_sha256 = Some(self.source_hash(input)?);
+        Ok(job)
+    }
+}
+
+/// The input to a labeler.
+pub struct Source<'a> {
+    /// The content, positioned at its start.
+    pub reader: &'a mut dyn ReadSeek,
+    /// The sniffed format.
+    pub format: &'static Format,
+    /// The file it came from, when there is one (for tools that need a path).
+    pub path: Option<&'a Path>,
+    /// Its length in bytes.
+    pub len: u64,
+}
+
+impl fmt::Debug for Source<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Source")
+            .field("format", &self.format.name)
+            .field("path", &self.path)
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+/// What a successful labelling produced.
+#[derive(Debug, Clone)]
+pub struct Labelled {
+    /// The output's format (usually the input's).
+    pub format: &'static Format,
+    /// The manifest written into the output.
+    pub manifest: Manifest,
+    /// Things the user should know (a changed format, a repaired input …).
+    pub notes: Vec<String>,
+}
+
+/// A kind of machine-readable mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MarkKind {
+    /// The XMP packet with the IPTC digital source type.
+    Xmp,
+    /// The TC260 AIGC label.
+    Aigc,
+    /// The Tanba manifest.
+    Manifest,
+    /// A format-native flag (HTML meta, front-matter key …).
+    Native,
+    /// A C2PA manifest.
+    C2pa,
+}
+
+/// One machine-readable mark found in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mark {
+    /// What kind.
+    pub kind: MarkKind,
+    /// Where in the file (`XMP APP1`, `PNG tEXt AIGC`, `front matter` …).
+    pub carrier: String,
+}
+
+impl Mark {
+    /// A mark of `kind` found in `carrier`.
+    pub fn new(kind: MarkKind, carrier: impl Into<String>) -> Self {
+        Mark { kind, carrier: carrier.into() }
+    }
+}
+
+/// The check of the visible or audible label.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PerceptibleCheck {
+    /// The label is where the manifest says.
+    pub found: bool,
+    /// How it was checked and what was seen.
+    pub detail: String,
+    /// A similarity score in 0..=1, where the check is fuzzy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+}
+
+/// What [`Labeler::verify`] found in a file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    /// The sniffed format name.
+    pub format: &'static str,
+    /// The machine-readable marks present.
+    pub marks: Vec<Mark>,
+    /// The Tanba manifest, if one was found and parsed.
+    pub manifest: Option<Manifest>,
+    /// Its signature state.
+    pub signature: SignatureState,
+    /// The visible or audible label.
+    pub perceptible: PerceptibleCheck,
+}
+
+impl Verification {
+    /// A verification of a file that carries no mark at all.
+    pub fn unmarked(format: &'static Format, detail: impl Into<String>) -> Self {
+        Verification {
+            format: format.name,
+            marks: Vec::new(),
+            manifest: None,
+            signature: SignatureState::Unsigned,
+            perceptible: PerceptibleCheck { found: false, detail: detail.into(), score: None },
+        }
+    }
+
+    /// A machine-readable mark is present.
+    pub fn has_machine_mark(&self) -> bool {
+        !self.marks.is_empty()
+    }
+
+    /// Both parts Art. 21(2) asks for are present, and no signature is broken.
+    pub fn is_compliant(&self) -> bool {
+        self.has_machine_mark()
+            && self.perceptible.found
+            && !matches!(self.signature, SignatureState::Invalid { .. })
+    }
+}
+
+/// A label renderer for one family of media.
+///
+/// Implementations are stateless apart from their settings, so one value
+/// serves many threads.
+pub trait Labeler: Send + Sync + fmt::Debug {
+    /// Short name of the family (`text`, `image`, …), as the cargo feature.
+    fn name(&self) -> &'static str;
+
+    /// Every format this labeler handles.
+    fn formats(&self) -> &'static [&'static Format];
+
+    /// Recognises a format by content. `head` is up to [`SNIFF_LEN`] leading
+    /// bytes; `name` is only a tie-breaker between formats the content
+    /// cannot tell apart (Markdown and plain text).
+    fn sniff(&self, head: &[u8], name: Option<&Path>) -> Option<&'static Format>;
+
+    /// Labels `source` into `output`. Refuses with [`Error::AlreadyLabelled`]
+    /// when the input carries our mark and the job is not forced.
+    fn label(&self, source: Source<'_>, output: &mut dyn WriteSeek, job: &Job) -> Result<Labelled>;
+
+    /// Reports the marks `source` carries and checks the perceptible label.
+    fn verify(&self, source: Source<'_>, limits: &Limits) -> Result<Verification>;
+}
+
+/// Reads up to [`SNIFF_LEN`] bytes from the start and rewinds.
+pub fn read_head(reader: &mut dyn ReadSeek) -> Result<Vec<u8>> {
+    reader.seek(std::io::SeekFrom::Start(0))?;
+    let mut head = Vec::with_capacity(SNIFF_LEN);
+    reader.take(SNIFF_LEN as u64).read_to_end(&mut head)?;
+    reader.seek(std::io::SeekFrom::Start(0))?;
+    Ok(head)
+}
+
+/// Reads a whole source into memory, refusing it past `limits.max_bytes`.
+pub fn read_all(source: &mut Source<'_>, limits: &Limits) -> Result<Vec<u8>> {
+    limits.check_bytes(source.len)?;
+    source.reader.seek(std::io::SeekFrom::Start(0))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(source.len).unwrap_or(0));
+    source.reader.take(limits.max_bytes.saturating_add(1)).read_to_end(&mut bytes)?;
+    limits.check_bytes(bytes.len() as u64)?;
+    Ok(bytes)
+}

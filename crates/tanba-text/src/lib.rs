@@ -1,0 +1,1 @@
+//! Placeholder while the text labeler is written.
