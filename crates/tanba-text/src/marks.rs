@@ -1,0 +1,135 @@
+//! The machine-readable mark in text formats: two one-line JSON values,
+//! `AIGC` (Annex E) and `Tanba-Manifest`, embedded in whatever comment or
+//! metadata syntax the format has.
+
+use tanba_core::{Label, Lang, Manifest, Mark, MarkKind, Result};
+
+/// The key of the Annex E JSON.
+pub const AIGC_KEY: &str = "AIGC";
+/// The key of the manifest JSON.
+pub const MANIFEST_KEY: &str = "Tanba-Manifest";
+
+/// ASCII JSON that is safe inside an HTML comment, a `<script>`, a quoted
+/// attribute, a YAML single-quoted or TOML literal string, and a WebVTT NOTE:
+/// no `<`, `>`, `&`, `'` and no `--`. The escapes only occur inside JSON
+/// strings, so the result is still the same JSON value.
+pub fn embeddable(json: &str) -> String {
+    json.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\'', "\\u0027")
+        .replace("--", "-\\u002d")
+}
+
+/// The two values, ready to embed.
+pub fn values(manifest: &Manifest) -> (String, String) {
+    (embeddable(&manifest.aigc.to_json()), embeddable(&manifest.to_json_ascii()))
+}
+
+/// What a scan of a text for our keys found.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// The Annex E JSON.
+    pub aigc: Option<String>,
+    /// The manifest JSON.
+    pub manifest: Option<String>,
+}
+
+impl Found {
+    /// True when either value is present.
+    pub fn any(&self) -> bool {
+        self.aigc.is_some() || self.manifest.is_some()
+    }
+
+    /// The marks, named after `carrier`.
+    pub fn marks(&self, carrier: &str) -> Vec<Mark> {
+        let mut marks = Vec::new();
+        if self.aigc.is_some() {
+            marks.push(Mark::new(MarkKind::Aigc, format!("{carrier} {AIGC_KEY}")));
+        }
+        if self.manifest.is_some() {
+            marks.push(Mark::new(MarkKind::Manifest, format!("{carrier} {MANIFEST_KEY}")));
+        }
+        marks
+    }
+
+    /// The parsed manifest, if present.
+    pub fn manifest(&self) -> Option<Result<Manifest>> {
+        self.manifest.as_deref().map(Manifest::from_json)
+    }
+}
+
+/// Scans lines of `text` for `KEY…{json}`: the key at the start of the line
+/// (after optional `NOTE `), the JSON from the first `{` to the last `}`.
+pub fn scan(text: &str) -> Found {
+    let mut found = Found::default();
+    for line in text.lines() {
+        let line = line.trim_start();
+        let line = line.strip_prefix("NOTE ").unwrap_or(line);
+        let slot = if line.starts_with(AIGC_KEY) {
+            &mut found.aigc
+        } else if line.starts_with(MANIFEST_KEY) {
+            &mut found.manifest
+        } else {
+            continue;
+        };
+        if let (Some(start), Some(end)) = (line.find('{'), line.rfind('}')) {
+            if start < end && slot.is_none() {
+                *slot = Some(line[start..=end].to_string());
+            }
+        }
+    }
+    found
+}
+
+/// The one-line visible notice: the label's lines joined.
+pub fn notice(label: &Label) -> String {
+    label.joined(" / ")
+}
+
+/// Whether `text` carries the label: every line of the manifest's label,
+/// or, without a manifest, any shipped label text.
+pub fn has_notice(text: &str, manifest: Option<&Manifest>) -> bool {
+    match manifest {
+        Some(m) => !m.label.lines.is_empty() && m.label.lines.iter().all(|l| text.contains(&l.text)),
+        None => Lang::ALL
+            .iter()
+            .any(|l| text.contains(l.long_text()) || text.contains(l.short_text())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embeddable_is_still_the_same_json() {
+        let raw = r#"{"a":"<x> & 'y' -- z --- </script>"}"#;
+        let safe = embeddable(raw);
+        for bad in ["<", ">", "&", "'", "--"] {
+            assert!(!safe.contains(bad), "{safe}");
+        }
+        let a: tanba_core::manifest::Aigc = tanba_core::manifest::Aigc {
+            label: "1".into(),
+            content_producer: "<x> & 'y' -- z".into(),
+            produce_id: String::new(),
+            reserved_code1: String::new(),
+            content_propagator: String::new(),
+            propagate_id: String::new(),
+            reserved_code2: String::new(),
+        };
+        let back = tanba_core::manifest::Aigc::from_json(&embeddable(&a.to_json())).unwrap();
+        assert_eq!(back, a);
+    }
+
+    #[test]
+    fn scans_keys_in_any_syntax() {
+        let text = "---\ntitle: x\nAIGC: '{\"AIGC\":{}}'\nTanba-Manifest: '{\"v\":1}'\n---\n";
+        let f = scan(text);
+        assert_eq!(f.aigc.as_deref(), Some("{\"AIGC\":{}}"));
+        assert_eq!(f.manifest.as_deref(), Some("{\"v\":1}"));
+        let f = scan("NOTE AIGC {\"a\":1}\n");
+        assert_eq!(f.aigc.as_deref(), Some("{\"a\":1}"));
+        assert!(!scan("no marks here").any());
+    }
+}
