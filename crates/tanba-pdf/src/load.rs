@@ -1,0 +1,143 @@
+//! Loading a PDF with every check the labeler needs before it changes
+//! anything: header, truncation, claimed object count, encryption, repair.
+
+use lopdf::xref::XrefRecovery;
+use lopdf::{Document, LoadOptions};
+use tanba_core::{Error, Limits, Result};
+
+/// A loaded document and what loading had to say.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The parsed document.
+    pub doc: Document,
+    /// Things the user should know (repairs).
+    pub notes: Vec<String>,
+    /// The cross-reference data was repaired, so an incremental update
+    /// (which chains to it with `/Prev`) would not be safe.
+    pub repaired: bool,
+}
+
+/// Where `%PDF-` starts: within the first 1024 bytes, as readers allow.
+pub fn header_offset(head: &[u8]) -> Option<usize> {
+    let window = &head[..head.len().min(1024)];
+    find(window, b"%PDF-")
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
+}
+
+fn tail(bytes: &[u8], len: usize) -> &[u8] {
+    &bytes[bytes.len().saturating_sub(len)..]
+}
+
+/// The integer after `key` in `area`, if any.
+fn integer_after(area: &[u8], key: &[u8]) -> Option<u64> {
+    let at = find(area, key)? + key.len();
+    let rest = &area[at..];
+    let digits: Vec<u8> = rest
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take_while(|b| b.is_ascii_digit())
+        .copied()
+        .collect();
+    std::str::from_utf8(&digits).ok()?.parse().ok()
+}
+
+/// The object count the newest cross-reference section claims (`/Size`),
+/// read from the raw bytes before the parser allocates for it.
+fn claimed_size(bytes: &[u8]) -> Option<u64> {
+    let end = tail(bytes, 2048);
+    let startxref = rfind(end, b"startxref")?;
+    let offset = integer_after(&end[startxref..], b"startxref")?;
+    let offset = usize::try_from(offset).ok().filter(|&o| o < bytes.len())?;
+    let section = &bytes[offset..];
+    if section.starts_with(b"xref") {
+        // A classic table: the trailer follows the table, near the end.
+        let trailer = rfind(end, b"trailer")?;
+        integer_after(&end[trailer..], b"/Size")
+    } else {
+        // A cross-reference stream: /Size is in its dictionary.
+        integer_after(&section[..section.len().min(4096)], b"/Size")
+    }
+}
+
+/// Parses `bytes` as a PDF, refusing encrypted, truncated or oversized input
+/// with a typed error, and reporting any repair of the cross-reference data.
+pub fn load(bytes: &[u8], limits: &Limits) -> Result<Loaded> {
+    if header_offset(bytes).is_none() {
+        return Err(Error::unsupported("no %PDF- header in the first 1024 bytes"));
+    }
+    // Every complete PDF ends with `startxref` and `%%EOF`; without them the
+    // file was cut short, and whatever was cut (pages, fonts) cannot be repaired.
+    if rfind(tail(bytes, 2048), b"startxref").is_none() && rfind(tail(bytes, 1024), b"%%EOF").is_none() {
+        return Err(Error::malformed(format!(
+            "truncated: no startxref or %%EOF at the end of the file ({} bytes)",
+            bytes.len()
+        )));
+    }
+    if let Some(size) = claimed_size(bytes) {
+        limits.check_objects(size)?;
+    }
+    let encrypted_marker = rfind(tail(bytes, 64 * 1024), b"/Encrypt").is_some();
+    let options = LoadOptions {
+        max_decompressed_size: Some(usize::try_from(limits.max_bytes).unwrap_or(usize::MAX).min(1 << 30)),
+        ..LoadOptions::default()
+    };
+    let doc = Document::load_mem_with_options(bytes, options).map_err(|e| {
+        if encrypted_marker || matches!(e, lopdf::Error::InvalidPassword | lopdf::Error::Decryption(_)) {
+            Error::encrypted(format!("the PDF is encrypted and needs a password to open ({e})"))
+        } else {
+            Error::malformed(format!("cannot parse the PDF: {e}"))
+        }
+    })?;
+    if doc.encryption_state.is_some() || doc.trailer.has(b"Encrypt") || doc.is_encrypted() {
+        return Err(Error::encrypted(
+            "the PDF is encrypted (it opens without a password but restricts changes); \
+             Tanba does not modify encrypted PDFs: decrypt it first, e.g. `qpdf --decrypt`",
+        ));
+    }
+    let objects = doc.objects.len().max(usize::try_from(doc.max_id).unwrap_or(usize::MAX));
+    limits.check_objects(u64::try_from(objects).unwrap_or(u64::MAX))?;
+    let mut notes = Vec::new();
+    let repaired = match doc.xref_recovery {
+        None => false,
+        Some(XrefRecovery::OffsetCorrected) => {
+            notes.push("repaired: a cross-reference offset was wrong and was corrected".to_string());
+            true
+        }
+        Some(_) => {
+            notes.push(
+                "repaired: the cross-reference table was damaged and was rebuilt by scanning the file"
+                    .to_string(),
+            );
+            true
+        }
+    };
+    Ok(Loaded { doc, notes, repaired })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_may_follow_junk() {
+        assert_eq!(header_offset(b"%PDF-1.7\n"), Some(0));
+        assert_eq!(header_offset(b"\xef\xbb\xbfjunk%PDF-1.4"), Some(7));
+        assert_eq!(header_offset(b"PK\x03\x04"), None);
+    }
+
+    #[test]
+    fn claimed_size_from_table_trailer() {
+        let pdf = b"%PDF-1.4\nxref\n0 1\n0000000000 65535 f \ntrailer\n<< /Size 123456789 /Root 1 0 R >>\nstartxref\n9\n%%EOF\n";
+        assert_eq!(claimed_size(pdf), Some(123_456_789));
+        let tight = Limits { max_objects: 1000, ..Limits::default() };
+        let e = load(pdf, &tight).unwrap_err();
+        assert_eq!(e.kind_name(), "limit-exceeded");
+    }
+}

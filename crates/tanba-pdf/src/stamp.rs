@@ -1,0 +1,202 @@
+//! Where the banner goes on a page and the content stream that draws it.
+
+use std::fmt::Write as _;
+
+use tanba_core::{Error, Result};
+
+use crate::font::LabelFont;
+
+/// The page edge the banner sits on, as the page is displayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Edge {
+    /// Along the top edge.
+    Top,
+    /// Along the bottom edge.
+    #[default]
+    Bottom,
+}
+
+/// Where along the edge the banner sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Flush with the left edge.
+    Left,
+    /// Centred.
+    Center,
+    /// Flush with the right edge.
+    Right,
+}
+
+/// The visible area of a page in user space, and how it is turned for display.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PageGeometry {
+    /// `[x0, y0, x1, y1]`, normalised so x0 < x1 and y0 < y1.
+    pub visible: [f32; 4],
+    /// `/Rotate`, normalised to 0, 90, 180 or 270 (clockwise).
+    pub rotate: u32,
+}
+
+impl PageGeometry {
+    /// Width and height of the page as displayed.
+    pub fn displayed_size(&self) -> (f32, f32) {
+        let w = self.visible[2] - self.visible[0];
+        let h = self.visible[3] - self.visible[1];
+        if self.rotate % 180 == 90 { (h, w) } else { (w, h) }
+    }
+
+    /// The matrix from displayed coordinates (origin at the displayed
+    /// bottom-left, x right, y up) to user space.
+    pub fn display_to_user(&self) -> [f32; 6] {
+        let [x0, y0, x1, y1] = self.visible;
+        match self.rotate {
+            // Turned clockwise: the displayed bottom-left is the user bottom-right.
+            90 => [0.0, 1.0, -1.0, 0.0, x1, y0],
+            180 => [-1.0, 0.0, 0.0, -1.0, x1, y1],
+            // Turned counter-clockwise: the displayed bottom-left is the user top-left.
+            270 => [0.0, -1.0, 1.0, 0.0, x0, y1],
+            _ => [1.0, 0.0, 0.0, 1.0, x0, y0],
+        }
+    }
+
+    /// A key equal for pages whose stamp would be the same bytes.
+    pub fn key(&self) -> [i64; 5] {
+        let q = |v: f32| (v * 1000.0).round() as i64;
+        [q(self.visible[0]), q(self.visible[1]), q(self.visible[2]), q(self.visible[3]), i64::from(self.rotate)]
+    }
+}
+
+/// Sizes the banner: text height as a share of the displayed page's shorter side.
+const TEXT_SHARE: f32 = 0.025;
+/// Never smaller than this, in points, unless the page is too narrow.
+const MIN_TEXT_PT: f32 = 7.0;
+/// Below this the label would not be legible in print: refuse.
+const FLOOR_TEXT_PT: f32 = 4.0;
+
+/// What the stamp drew, for the manifest.
+#[derive(Debug, Clone, Copy)]
+pub struct Drawn {
+    /// Text height in points.
+    pub text_size: f32,
+}
+
+fn num(out: &mut String, v: f32) {
+    let v = if v.abs() < 0.0005 { 0.0 } else { v };
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    out.push_str(s);
+    out.push(' ');
+}
+
+/// The stamp content stream for one page: `Q q … Q`, following a leading `q`
+/// stream so the page's own graphics state cannot reach the banner.
+pub fn content(
+    geometry: &PageGeometry,
+    lines: &[String],
+    font: &LabelFont,
+    font_name: &str,
+    gs_name: &str,
+    edge: Edge,
+    align: Align,
+) -> Result<(Vec<u8>, Drawn)> {
+    let (width, height) = geometry.displayed_size();
+    if !(width.is_finite() && height.is_finite()) || width <= 0.0 || height <= 0.0 {
+        return Err(Error::cannot_label(format!("page has an empty visible area ({width} x {height} pt)")));
+    }
+    let encoded = lines.iter().map(|l| font.encode(l)).collect::<Result<Vec<_>>>()?;
+    let widest = encoded.iter().map(|(_, w)| *w).fold(0.0_f32, f32::max) / 1000.0;
+    let mut size = (width.min(height) * TEXT_SHARE).max(MIN_TEXT_PT);
+    let line_height = font.ascent + font.descent;
+    // Padding and margin in multiples of the text size.
+    let pad = 0.35;
+    let margin = 0.5;
+    let fits = |size: f32| widest * size + 2.0 * (pad + margin) * size <= width;
+    if !fits(size) {
+        size = width / (widest + 2.0 * (pad + margin));
+    }
+    let box_h = (2.0 * pad + line_height * lines.len() as f32) * size;
+    if size < FLOOR_TEXT_PT || box_h > height {
+        return Err(Error::cannot_label(format!(
+            "page is too small for a legible label ({width:.0} x {height:.0} pt displayed)"
+        )));
+    }
+    let box_w = (widest + 2.0 * pad) * size;
+    let m = margin * size;
+    let box_x = match align {
+        Align::Left => m,
+        Align::Center => (width - box_w) / 2.0,
+        Align::Right => width - m - box_w,
+    };
+    let box_y = match edge {
+        Edge::Bottom => m,
+        Edge::Top => height - m - box_h,
+    };
+
+    let mut s = String::with_capacity(512);
+    s.push_str("Q\nq\n");
+    for v in geometry.display_to_user() {
+        num(&mut s, v);
+    }
+    s.push_str("cm\n");
+    // The box, slightly see-through so it never wholly hides what is under it.
+    let _ = write!(s, "q /{gs_name} gs 1 1 1 rg 0.2 0.2 0.2 RG 0.6 w ");
+    for v in [box_x, box_y, box_w, box_h] {
+        num(&mut s, v);
+    }
+    s.push_str("re B Q\n");
+    // Text state is reset explicitly: a Q restores it, but be plain about it.
+    let _ = write!(s, "BT 0 Tc 0 Tw 100 Tz 0 Ts 0 Tr 0.1 0.1 0.1 rg /{font_name} ");
+    num(&mut s, size);
+    s.push_str("Tf\n");
+    let mut previous = (0.0, 0.0);
+    for (i, (codes, w)) in encoded.iter().enumerate() {
+        let w = w / 1000.0 * size;
+        let x = match align {
+            Align::Left => box_x + pad * size,
+            Align::Center => box_x + (box_w - w) / 2.0,
+            Align::Right => box_x + box_w - pad * size - w,
+        };
+        let y = box_y + box_h - pad * size - font.ascent * size - i as f32 * line_height * size;
+        num(&mut s, x - previous.0);
+        num(&mut s, y - previous.1);
+        s.push_str("Td <");
+        for b in codes {
+            let _ = write!(s, "{b:02X}");
+        }
+        s.push_str("> Tj\n");
+        previous = (x, y);
+    }
+    s.push_str("ET\nQ\n");
+    Ok((s.into_bytes(), Drawn { text_size: size }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apply(m: [f32; 6], u: f32, v: f32) -> (f32, f32) {
+        (m[0] * u + m[2] * v + m[4], m[1] * u + m[3] * v + m[5])
+    }
+
+    #[test]
+    fn display_origin_maps_to_the_corner_the_viewer_sees_bottom_left() {
+        let visible = [10.0, 20.0, 110.0, 220.0];
+        for (rotate, expected) in [(0, (10.0, 20.0)), (90, (110.0, 20.0)), (180, (110.0, 220.0)), (270, (10.0, 220.0))] {
+            let g = PageGeometry { visible, rotate };
+            let (w, h) = g.displayed_size();
+            assert_eq!(apply(g.display_to_user(), 0.0, 0.0), expected, "rotate {rotate}");
+            // The displayed top-right corner is the opposite user corner.
+            let far = apply(g.display_to_user(), w, h);
+            assert!((far.0 - (10.0 + 110.0 - expected.0)).abs() < 1e-3, "rotate {rotate}");
+            assert!((far.1 - (20.0 + 220.0 - expected.1)).abs() < 1e-3, "rotate {rotate}");
+        }
+    }
+
+    #[test]
+    fn tiny_page_is_refused() {
+        let font = LabelFont::for_texts(["Жасанды интеллект"]).unwrap();
+        let g = PageGeometry { visible: [0.0, 0.0, 30.0, 30.0], rotate: 0 };
+        let lines = vec!["Жасанды интеллект".to_string()];
+        let e = content(&g, &lines, &font, "F", "G", Edge::Bottom, Align::Right).unwrap_err();
+        assert_eq!(e.kind_name(), "cannot-label");
+    }
+}
