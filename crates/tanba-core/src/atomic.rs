@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
 
@@ -11,21 +11,39 @@ use crate::{Error, Result};
 /// succeeds. On any error the temporary file is removed, so no partial
 /// output is ever visible under the target's name.
 pub fn write_atomic<T>(target: &Path, write: impl FnOnce(&mut File) -> Result<T>) -> Result<T> {
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = parent_of(target);
+    write_atomic_in(dir, |f| write(f).map_err(|e| e.at(target)), |_| target.to_path_buf())
+        .map(|(value, _)| value)
+}
+
+/// Like [`write_atomic`], for when the final name depends on what was
+/// written (an output whose format, and so extension, changed): `name`
+/// picks the target, which must be in `dir`, after `write` succeeded.
+pub fn write_atomic_in<T>(
+    dir: &Path,
+    write: impl FnOnce(&mut File) -> Result<T>,
+    name: impl FnOnce(&T) -> PathBuf,
+) -> Result<(T, PathBuf)> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".tanba-")
         .suffix(".partial")
         .tempfile_in(dir)
-        .map_err(|e| Error::from(e).at(target))?;
-    let value = write(tmp.as_file_mut()).map_err(|e| e.at(target))?;
+        .map_err(|e| Error::from(e).at(dir))?;
+    let value = write(tmp.as_file_mut())?;
+    let target = name(&value);
     let file = tmp.as_file_mut();
-    file.flush().map_err(|e| Error::from(e).at(target))?;
-    file.sync_all().map_err(|e| Error::from(e).at(target))?;
-    tmp.persist(target).map_err(|e| Error::from(e.error).at(target))?;
-    Ok(value)
+    file.flush().map_err(|e| Error::from(e).at(&target))?;
+    file.sync_all().map_err(|e| Error::from(e).at(&target))?;
+    tmp.persist(&target).map_err(|e| Error::from(e.error).at(&target))?;
+    Ok((value, target))
+}
+
+/// The folder a path is in (`.` for a bare file name).
+pub fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
 }
 
 #[cfg(test)]
@@ -41,7 +59,7 @@ mod tests {
             f.write_all(b"half")?;
             Err(Error::malformed("boom"))
         });
-        assert!(r.is_err());
+        assert_eq!(r.unwrap_err().path(), Some(target.as_path()));
         assert!(!target.exists());
         assert_eq!(std::fs::read_dir(dir.path()).map(|d| d.count()).unwrap_or(99), 0);
     }

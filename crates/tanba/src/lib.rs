@@ -1,1 +1,225 @@
-//! Placeholder while the facade is written.
+//! # tanba
+//!
+//! Labels AI-generated content as Kazakhstan's AI law (No. 230-VIII,
+//! Art. 21) asks: a machine-readable mark **and** a visible or audible
+//! warning. This facade ties the media crates together: one cargo feature
+//! per media crate, a [`Registry`] of the enabled labelers, and file and
+//! in-memory entry points.
+//!
+//! ```no_run
+//! use tanba::{Job, Registry};
+//! let registry = Registry::default();
+//! let outcome = registry.label_file("in.md".as_ref(), "out/in.md".as_ref(), &Job::default())?;
+//! let check = registry.verify_file(&outcome.output, &tanba::Limits::default())?;
+//! assert!(check.is_compliant());
+//! # Ok::<(), tanba::Error>(())
+//! ```
+//!
+//! | feature | crate | formats |
+//! |---|---|---|
+//! | `text` (default) | `tanba-text` | plain text, Markdown, HTML, SRT, WebVTT |
+//! | `all` | every media crate | everything above |
+
+use std::fs::File;
+use std::io::{Cursor, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+pub use tanba_core::*;
+
+#[cfg(feature = "text")]
+pub use tanba_text as text;
+
+/// Settings of every enabled labeler.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Text formats.
+    #[cfg(feature = "text")]
+    pub text: tanba_text::TextSettings,
+}
+
+/// The enabled labelers, asked in order; the first whose sniff matches wins.
+#[derive(Debug)]
+pub struct Registry {
+    labelers: Vec<Box<dyn Labeler>>,
+}
+
+impl Default for Registry {
+    /// Every labeler this build has, with default settings.
+    fn default() -> Self {
+        Registry::with_settings(&Settings::default())
+    }
+}
+
+/// What labelling one file produced.
+#[derive(Debug, Clone)]
+pub struct FileOutcome {
+    /// Where the output was written (its extension follows the output format).
+    pub output: PathBuf,
+    /// The labeler's result.
+    pub labelled: Labelled,
+    /// Size of the input in bytes.
+    pub input_len: u64,
+    /// SHA-256 of the input.
+    pub input_sha256: String,
+    /// Size of the output in bytes.
+    pub output_len: u64,
+    /// SHA-256 of the output.
+    pub output_sha256: String,
+}
+
+/// An input file's identity, to notice a file that changes while it is read.
+#[derive(Debug, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+fn stamp(path: &Path) -> Result<Stamp> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::Io { path: Some(path.to_path_buf()), source: e }
+        } else {
+            Error::from(e).at(path)
+        }
+    })?;
+    Ok(Stamp { len: meta.len(), modified: meta.modified().ok() })
+}
+
+impl Registry {
+    /// A registry with no labelers, to fill with [`Registry::register`].
+    pub fn empty() -> Self {
+        Registry { labelers: Vec::new() }
+    }
+
+    /// Every labeler this build has, with the given settings. Binary formats
+    /// are asked first; text, the catch-all, last.
+    pub fn with_settings(settings: &Settings) -> Self {
+        let mut registry = Registry::empty();
+        #[cfg(feature = "text")]
+        registry.register(tanba_text::TextLabeler::new(settings.text));
+        let _ = settings;
+        registry
+    }
+
+    /// Adds a labeler. Those added earlier are asked first.
+    pub fn register(&mut self, labeler: impl Labeler + 'static) -> &mut Self {
+        self.labelers.push(Box::new(labeler));
+        self
+    }
+
+    /// The labelers, in the order they are asked.
+    pub fn labelers(&self) -> impl Iterator<Item = &dyn Labeler> {
+        self.labelers.iter().map(|l| l.as_ref())
+    }
+
+    /// Every supported format with the name of its labeler.
+    pub fn formats(&self) -> Vec<(&'static str, &'static Format)> {
+        self.labelers().flat_map(|l| l.formats().iter().map(move |f| (l.name(), *f))).collect()
+    }
+
+    /// The labeler and format for content starting with `head`.
+    pub fn detect(&self, head: &[u8], name: Option<&Path>) -> Option<(&dyn Labeler, &'static Format)> {
+        self.labelers().find_map(|l| l.sniff(head, name).map(|f| (l, f)))
+    }
+
+    fn detect_or_fail(&self, head: &[u8], name: Option<&Path>) -> Result<(&dyn Labeler, &'static Format)> {
+        if head.is_empty() {
+            return Err(Error::malformed("empty file (0 bytes)"));
+        }
+        self.detect(head, name).ok_or_else(|| {
+            Error::unsupported(format!(
+                "content not recognised as any supported format (starts with {})",
+                describe_head(head)
+            ))
+        })
+    }
+
+    /// Labels `input` into `output`, atomically. When the output format
+    /// differs from the input's (compressed audio written as WAV), the
+    /// output's extension follows it. The input is only ever opened for
+    /// reading; on any error no output file is left.
+    pub fn label_file(&self, input: &Path, output: &Path, job: &Job) -> Result<FileOutcome> {
+        let before = stamp(input)?;
+        job.limits.check_bytes(before.len).map_err(|e| e.at(input))?;
+        let mut file = File::open(input).map_err(|e| Error::from(e).at(input))?;
+        let head = read_head(&mut file).map_err(|e| e.at(input))?;
+        let (labeler, format) = self.detect_or_fail(&head, Some(input)).map_err(|e| e.at(input))?;
+        let input_sha256 = manifest::sha256_of(&mut file).map_err(|e| e.at(input))?;
+        let job = Job { source_sha256: Some(input_sha256.clone()), ..job.clone() };
+        let dir = atomic::parent_of(output);
+        std::fs::create_dir_all(dir).map_err(|e| Error::from(e).at(dir))?;
+        let write = |out: &mut File| -> Result<(Labelled, u64, String)> {
+            let source = Source { reader: &mut file, format, path: Some(input), len: before.len };
+            let labelled = labeler.label(source, out, &job).map_err(|e| e.at(input))?;
+            // A file that changed under us would give a label for content
+            // nobody has: refuse it rather than publish it.
+            if stamp(input)? != before {
+                return Err(Error::malformed("the file changed while it was being labelled").at(input));
+            }
+            let len = out.seek(SeekFrom::End(0)).map_err(|e| Error::from(e).at(output))?;
+            let sha = manifest::sha256_of(out).map_err(|e| e.at(output))?;
+            Ok((labelled, len, sha))
+        };
+        let name = |(labelled, _, _): &(Labelled, u64, String)| {
+            if std::ptr::eq(labelled.format, format) {
+                output.to_path_buf()
+            } else {
+                output.with_extension(labelled.format.extension())
+            }
+        };
+        let ((labelled, output_len, output_sha256), output) = atomic::write_atomic_in(dir, write, name)?;
+        Ok(FileOutcome { output, labelled, input_len: before.len, input_sha256, output_len, output_sha256 })
+    }
+
+    /// Reads a file and reports the marks it carries.
+    pub fn verify_file(&self, path: &Path, limits: &Limits) -> Result<Verification> {
+        let len = stamp(path)?.len;
+        limits.check_bytes(len).map_err(|e| e.at(path))?;
+        let mut file = File::open(path).map_err(|e| Error::from(e).at(path))?;
+        let head = read_head(&mut file).map_err(|e| e.at(path))?;
+        let (labeler, format) = self.detect_or_fail(&head, Some(path)).map_err(|e| e.at(path))?;
+        labeler
+            .verify(Source { reader: &mut file, format, path: Some(path), len }, limits)
+            .map_err(|e| e.at(path))
+    }
+
+    /// Labels bytes in memory, for services. `name` only breaks ties between
+    /// formats content cannot tell apart (Markdown or plain text).
+    pub fn label_bytes(&self, input: &[u8], name: Option<&Path>, job: &Job) -> Result<(Vec<u8>, Labelled)> {
+        job.limits.check_bytes(input.len() as u64)?;
+        let head = &input[..input.len().min(SNIFF_LEN)];
+        let (labeler, format) = self.detect_or_fail(head, name)?;
+        let job = Job { source_sha256: Some(manifest::sha256_hex(input)), ..job.clone() };
+        let mut reader = Cursor::new(input);
+        let mut out = Cursor::new(Vec::with_capacity(input.len() + 4096));
+        let source = Source { reader: &mut reader, format, path: None, len: input.len() as u64 };
+        let labelled = labeler.label(source, &mut out, &job)?;
+        Ok((out.into_inner(), labelled))
+    }
+
+    /// Verifies bytes in memory.
+    pub fn verify_bytes(&self, input: &[u8], name: Option<&Path>, limits: &Limits) -> Result<Verification> {
+        limits.check_bytes(input.len() as u64)?;
+        let head = &input[..input.len().min(SNIFF_LEN)];
+        let (labeler, format) = self.detect_or_fail(head, name)?;
+        let mut reader = Cursor::new(input);
+        labeler.verify(Source { reader: &mut reader, format, path: None, len: input.len() as u64 }, limits)
+    }
+}
+
+/// The first bytes of a file, for an error message.
+fn describe_head(head: &[u8]) -> String {
+    let shown: Vec<String> = head.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("bytes {}", shown.join(" "))
+}
+
+/// Labels one file with the default registry.
+pub fn label_file(input: &Path, output: &Path, job: &Job) -> Result<FileOutcome> {
+    Registry::default().label_file(input, output, job)
+}
+
+/// Verifies one file with the default registry.
+pub fn verify_file(path: &Path) -> Result<Verification> {
+    Registry::default().verify_file(path, &Limits::default())
+}
