@@ -47,7 +47,7 @@ pub fn kitchen_sink() -> Vec<u8> {
     doc.objects.insert(field_id, Object::Dictionary(dictionary! {
         "Type" => "Annot", "Subtype" => "Widget", "FT" => "Tx", "T" => Object::string_literal("name"),
         "V" => Object::string_literal("Aigul"), "Rect" => vec![100.into(), 600.into(), 300.into(), 630.into()],
-        "P" => p1, "F" => 4,
+        "P" => p1, "F" => 4, "DA" => Object::string_literal("/F1 12 Tf 0 g"),
     }));
     // 2: rotated 90 with a link to page 1.
     let c2 = doc.add_object(text_stream("Page two"));
@@ -112,7 +112,11 @@ pub fn kitchen_sink() -> Vec<u8> {
     let struct_tree = doc.add_object(dictionary! { "Type" => "StructTreeRoot" });
     let catalog = doc.add_object(dictionary! {
         "Type" => "Catalog", "Pages" => pages_id, "Outlines" => outlines,
-        "AcroForm" => dictionary! { "Fields" => vec![Object::Reference(field_id)] },
+        "AcroForm" => dictionary! {
+            "Fields" => vec![Object::Reference(field_id)],
+            "DR" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
+            "DA" => Object::string_literal("/F1 12 Tf 0 g"),
+        },
         "Names" => dictionary! { "EmbeddedFiles" => dictionary! {
             "Names" => vec![Object::string_literal("notes.txt"), Object::Reference(filespec)] } },
         "StructTreeRoot" => struct_tree, "MarkInfo" => dictionary! { "Marked" => true },
