@@ -1,0 +1,347 @@
+//! Streaming decode through symphonia: one packet at a time, interleaved f32.
+//!
+//! Nothing here holds more than one decoded packet, so memory stays flat
+//! whatever the programme's length.
+
+use std::fs::File;
+use std::io::{Seek, SeekFrom};
+
+use symphonia::core::audio::{Channels, SampleBuffer, SignalSpec};
+use symphonia::core::codecs::{CODEC_TYPE_NULL, CodecType, Decoder, DecoderOptions};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::io::{MediaSource, MediaSourceStream};
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+use tanba_core::{Error, Limits, Result, Source};
+
+/// How many undecodable packets are skipped (a damaged MP3 frame) before
+/// the stream is declared malformed.
+const MAX_DECODE_ERRORS: u32 = 16;
+
+/// What the stream is, settled from the first decoded packet.
+#[derive(Debug, Clone)]
+pub(crate) struct StreamInfo {
+    /// Frames per second.
+    pub sample_rate: u32,
+    /// Interleaved channel count.
+    pub channels: usize,
+    /// The index of the LFE channel, when the layout names one.
+    pub lfe_index: Option<usize>,
+    /// Frames the container claims, when it says.
+    pub claimed_frames: Option<u64>,
+    /// Bits per sample of the source coding, when it has one (PCM, FLAC, ALAC).
+    pub bits_per_sample: Option<u32>,
+    /// The codec.
+    pub codec: CodecType,
+    /// Tags found in the container or a leading ID3 tag, `(key, value)`.
+    pub tags: Vec<(String, String)>,
+}
+
+impl StreamInfo {
+    /// True when the container's frame count is exact, not an estimate, so a
+    /// shortfall means the file was cut.
+    fn exact_length(&self) -> bool {
+        use symphonia::core::codecs as c;
+        let pcm = [
+            c::CODEC_TYPE_PCM_S16LE,
+            c::CODEC_TYPE_PCM_S24LE,
+            c::CODEC_TYPE_PCM_S32LE,
+            c::CODEC_TYPE_PCM_U8,
+            c::CODEC_TYPE_PCM_F32LE,
+            c::CODEC_TYPE_PCM_F64LE,
+            c::CODEC_TYPE_PCM_ALAW,
+            c::CODEC_TYPE_PCM_MULAW,
+        ];
+        pcm.contains(&self.codec) || self.codec == c::CODEC_TYPE_FLAC
+    }
+}
+
+/// A decoder that yields interleaved f32 frames packet by packet.
+pub(crate) struct StreamDecoder {
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn Decoder>,
+    track_id: u32,
+    info: StreamInfo,
+    buffer: Option<SampleBuffer<f32>>,
+    /// The first decoded packet, read at open time to settle the spec.
+    pending: bool,
+    decoded_frames: u64,
+    max_frames: u64,
+    decode_errors: u32,
+    /// Rate and channels were taken from a decoded packet.
+    settled: bool,
+}
+
+impl std::fmt::Debug for StreamDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamDecoder").field("info", &self.info).finish()
+    }
+}
+
+/// An owned, seekable copy of the source for symphonia, which needs
+/// `'static + Send + Sync`: the file itself when there is a path, else the
+/// bytes spooled to an anonymous temporary file (streamed, not held in memory).
+pub(crate) fn owned_input(source: &mut Source<'_>) -> Result<File> {
+    if let Some(path) = source.path {
+        if let Ok(file) = File::open(path) {
+            return Ok(file);
+        }
+    }
+    source.reader.seek(SeekFrom::Start(0))?;
+    let mut spool = tempfile::tempfile()?;
+    std::io::copy(&mut source.reader, &mut spool)?;
+    source.reader.seek(SeekFrom::Start(0))?;
+    spool.seek(SeekFrom::Start(0))?;
+    Ok(spool)
+}
+
+/// A fresh handle on `file`, rewound, for another pass.
+pub(crate) fn reopen(file: &File) -> Result<File> {
+    let mut again = file.try_clone()?;
+    again.seek(SeekFrom::Start(0))?;
+    Ok(again)
+}
+
+fn map_err(e: SymError, during: &str) -> Error {
+    match e {
+        SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Error::malformed(format!("truncated audio stream ({during})"))
+        }
+        SymError::IoError(io) => Error::Io { path: None, source: io },
+        SymError::Unsupported(what) => {
+            Error::unsupported(format!("audio {during}: {what} is not supported"))
+        }
+        SymError::DecodeError(what) => Error::malformed(format!("audio {during}: {what}")),
+        SymError::LimitError(what) => Error::malformed(format!("audio {during}: {what}")),
+        SymError::ResetRequired => Error::unsupported(format!(
+            "audio {during}: the stream changes its parameters mid-file"
+        )),
+        SymError::SeekError(_) => Error::malformed(format!("audio {during}: seek failed")),
+    }
+}
+
+fn lfe_index(channels: Channels) -> Option<usize> {
+    channels.iter().position(|c| c == Channels::LFE1)
+}
+
+fn collect_tags(format: &mut dyn FormatReader, probed: Option<symphonia::core::meta::Metadata<'_>>) -> Vec<(String, String)> {
+    let mut tags = Vec::new();
+    let mut push = |rev: &symphonia::core::meta::MetadataRevision| {
+        for tag in rev.tags() {
+            tags.push((tag.key.clone(), tag.value.to_string()));
+        }
+    };
+    if let Some(meta) = probed {
+        if let Some(rev) = meta.current() {
+            push(rev);
+        }
+    }
+    if let Some(rev) = format.metadata().current() {
+        push(rev);
+    }
+    tags
+}
+
+impl StreamDecoder {
+    /// Probes `media`, picks its first audio track, checks the claimed
+    /// duration against `limits` and decodes the first packet.
+    pub(crate) fn open(media: Box<dyn MediaSource>, limits: &Limits) -> Result<Self> {
+        let mss = MediaSourceStream::new(media, Default::default());
+        let mut probed = symphonia::default::get_probe()
+            .format(
+                &Hint::new(),
+                mss,
+                &FormatOptions { enable_gapless: true, ..Default::default() },
+                &MetadataOptions::default(),
+            )
+            .map_err(|e| match e {
+                SymError::Unsupported(_) => {
+                    Error::malformed("not a recognisable audio stream (no container matched)")
+                }
+                other => map_err(other, "probe"),
+            })?;
+        let tags = collect_tags(probed.format.as_mut(), probed.metadata.get());
+        let format = probed.format;
+        let registry = symphonia::default::get_codecs();
+        let track = format
+            .tracks()
+            .iter()
+            .find(|t| t.codec_params.codec != CODEC_TYPE_NULL && registry.get_codec(t.codec_params.codec).is_some())
+            .ok_or_else(|| {
+                if format.tracks().is_empty() {
+                    Error::unsupported("the file has no audio track")
+                } else {
+                    Error::unsupported(
+                        "the file has no audio track this build decodes (video only, or an unsupported codec)",
+                    )
+                }
+            })?;
+        let params = track.codec_params.clone();
+        let track_id = track.id;
+        if let (Some(frames), Some(rate)) = (params.n_frames, params.sample_rate) {
+            if rate == 0 {
+                return Err(Error::malformed("the audio track claims a sample rate of 0"));
+            }
+            limits.check_duration_ms(frames.saturating_mul(1000) / u64::from(rate))?;
+            if frames == 0 {
+                return Err(Error::malformed("the audio stream is empty (0 frames)"));
+            }
+        }
+        let decoder = registry
+            .make(&params, &DecoderOptions::default())
+            .map_err(|e| map_err(e, "codec setup"))?;
+        let info = StreamInfo {
+            sample_rate: params.sample_rate.unwrap_or(0),
+            channels: params.channels.map(|c| c.count()).unwrap_or(0),
+            lfe_index: params.channels.and_then(lfe_index),
+            claimed_frames: params.n_frames,
+            bits_per_sample: params.bits_per_sample,
+            codec: params.codec,
+            tags,
+        };
+        let mut this = StreamDecoder {
+            format,
+            decoder,
+            track_id,
+            info,
+            buffer: None,
+            pending: false,
+            decoded_frames: 0,
+            max_frames: u64::MAX,
+            decode_errors: 0,
+            settled: false,
+        };
+        // The first packet settles rate and channels (ADTS and some MP4s only
+        // say after decoding), and proves the stream holds audio at all.
+        if !this.decode_next()? {
+            return Err(Error::malformed("the audio stream holds no samples"));
+        }
+        this.pending = true;
+        let rate = this.info.sample_rate;
+        this.max_frames = limits.max_duration_ms.saturating_mul(u64::from(rate)) / 1000;
+        Ok(this)
+    }
+
+    /// The stream's parameters.
+    pub(crate) fn info(&self) -> &StreamInfo {
+        &self.info
+    }
+
+    /// Frames decoded so far.
+    pub(crate) fn decoded_frames(&self) -> u64 {
+        self.decoded_frames
+    }
+
+    /// Decodes one more packet into the buffer; false at the end.
+    fn decode_next(&mut self) -> Result<bool> {
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(p) => p,
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Ok(false);
+                }
+                Err(e) => return Err(map_err(e, "demuxing")),
+            };
+            if packet.track_id() != self.track_id {
+                continue;
+            }
+            let decoded = match self.decoder.decode(&packet) {
+                Ok(d) => d,
+                Err(SymError::DecodeError(what)) => {
+                    self.decode_errors += 1;
+                    if self.decode_errors > MAX_DECODE_ERRORS {
+                        return Err(Error::malformed(format!(
+                            "audio decoding: {what} (more than {MAX_DECODE_ERRORS} damaged packets)"
+                        )));
+                    }
+                    continue;
+                }
+                Err(e) => return Err(map_err(e, "decoding")),
+            };
+            if decoded.frames() == 0 {
+                continue;
+            }
+            let spec: SignalSpec = *decoded.spec();
+            let channels = spec.channels.count();
+            if !self.settled {
+                self.settled = true;
+                self.info.sample_rate = spec.rate;
+                self.info.channels = channels;
+                self.info.lfe_index = lfe_index(spec.channels);
+            }
+            if spec.rate != self.info.sample_rate || channels != self.info.channels {
+                return Err(Error::unsupported(
+                    "the audio stream changes its sample rate or channel count mid-file",
+                ));
+            }
+            if channels == 0 || spec.rate == 0 {
+                return Err(Error::malformed("the audio stream has no channels or no sample rate"));
+            }
+            let needs_new = self
+                .buffer
+                .as_ref()
+                .is_none_or(|b| b.capacity() < decoded.capacity() * channels);
+            if needs_new {
+                self.buffer = Some(SampleBuffer::new(decoded.capacity() as u64, spec));
+            }
+            if let Some(buf) = self.buffer.as_mut() {
+                buf.copy_interleaved_ref(decoded);
+            }
+            return Ok(true);
+        }
+    }
+
+    /// The next interleaved chunk, or `None` at the end of the stream.
+    pub(crate) fn next_chunk(&mut self) -> Result<Option<&[f32]>> {
+        if self.pending {
+            self.pending = false;
+        } else if !self.decode_next()? {
+            self.check_complete()?;
+            return Ok(None);
+        }
+        let Some(buf) = self.buffer.as_ref() else {
+            return Ok(None);
+        };
+        let samples = buf.samples();
+        self.decoded_frames += (samples.len() / self.info.channels.max(1)) as u64;
+        if self.decoded_frames > self.max_frames {
+            return Err(Error::limit(
+                tanba_core::LimitKind::DurationMs,
+                self.decoded_frames.saturating_mul(1000) / u64::from(self.info.sample_rate.max(1)),
+                self.max_frames.saturating_mul(1000) / u64::from(self.info.sample_rate.max(1)),
+            ));
+        }
+        Ok(Some(samples))
+    }
+
+    /// At the end: a container that counts its frames exactly and got fewer
+    /// was cut short.
+    fn check_complete(&self) -> Result<()> {
+        if let Some(claimed) = self.info.claimed_frames {
+            if self.info.exact_length() && self.decoded_frames < claimed {
+                return Err(Error::malformed(format!(
+                    "truncated: the header claims {claimed} frames, only {} are present",
+                    self.decoded_frames
+                )));
+            }
+        }
+        if self.decoded_frames == 0 {
+            return Err(Error::malformed("the audio stream holds no samples"));
+        }
+        Ok(())
+    }
+}
+
+/// Decodes a whole short clip (a disclaimer) to interleaved f32, refusing
+/// anything longer than `max_seconds`. Returns (samples, rate, channels).
+pub(crate) fn decode_clip(bytes: Vec<u8>, max_seconds: u64) -> Result<(Vec<f32>, u32, usize)> {
+    let limits = Limits { max_duration_ms: max_seconds * 1000, ..Limits::default() };
+    let cursor = std::io::Cursor::new(bytes);
+    let mut dec = StreamDecoder::open(Box::new(cursor), &limits)?;
+    let mut samples = Vec::new();
+    while let Some(chunk) = dec.next_chunk()? {
+        samples.extend_from_slice(chunk);
+    }
+    Ok((samples, dec.info.sample_rate, dec.info.channels))
+}

@@ -1,0 +1,401 @@
+//! # tanba-audio
+//!
+//! Puts an audible disclaimer into audio (a spoken sentence in Kazakh and
+//! Russian by default, a user's clip, or the Morse "AI" tone), at the
+//! programme's loudness, and writes the machine-readable marks, streaming:
+//! the programme is decoded packet by packet (symphonia), twice (once to
+//! measure its loudness, once to mix), and never held in memory.
+//!
+//! - [`AudioLabeler`] implements [`tanba_core::Labeler`];
+//! - [`DisclaimerMixer`] is the streaming mixer, reused for video soundtracks;
+//! - [`Disclaimer`], [`Mode`], [`ToneSettings`] and [`AudioSettings`] are the settings.
+
+mod decode;
+pub mod disclaimer;
+pub mod loudness;
+pub mod mixer;
+mod riff;
+mod verify;
+
+use std::path::Path;
+
+use tanba_core::{
+    Error, Format, Job, Labelled, Labeler, Limits, Mark, MarkKind, Placement, Result, Source,
+    Verification, WriteSeek,
+};
+
+pub use disclaimer::{Disclaimer, ToneSettings};
+pub use loudness::{Loudness, Meter, matching_gain, measure_clip};
+pub use mixer::{DisclaimerMixer, Mode, Span};
+
+use decode::{StreamDecoder, owned_input, reopen};
+
+/// WAV (RIFF/WAVE, PCM or float).
+pub static WAV: Format = Format { name: "wav", mime: "audio/wav", extensions: &["wav", "wave"] };
+/// MP3 (MPEG-1/2 layer III).
+pub static MP3: Format = Format { name: "mp3", mime: "audio/mpeg", extensions: &["mp3"] };
+/// FLAC.
+pub static FLAC: Format = Format { name: "flac", mime: "audio/flac", extensions: &["flac"] };
+/// Ogg Vorbis (and FLAC in Ogg).
+pub static OGG: Format = Format { name: "ogg", mime: "audio/ogg", extensions: &["ogg", "oga"] };
+/// MPEG-4 audio (AAC or ALAC in an `M4A `/`M4B ` file).
+pub static M4A: Format = Format { name: "m4a", mime: "audio/mp4", extensions: &["m4a", "m4b"] };
+/// Raw AAC in ADTS frames.
+pub static AAC: Format = Format { name: "aac", mime: "audio/aac", extensions: &["aac", "adts"] };
+
+static FORMATS: [&Format; 6] = [&WAV, &MP3, &FLAC, &OGG, &M4A, &AAC];
+
+/// The audio settings the CLI and configuration map onto.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioSettings {
+    /// What is heard (default: the job label's languages spoken, kk then ru).
+    pub disclaimer: Disclaimer,
+    /// Where it goes (default: prepend).
+    pub mode: Mode,
+    /// How far the programme is lowered under an overlaid disclaimer, dB
+    /// (default -12).
+    pub ducking_db: f32,
+    /// Silence between the disclaimer and the programme in prepend and
+    /// append modes, ms (default 500).
+    pub gap_ms: u32,
+}
+
+impl Default for AudioSettings {
+    fn default() -> Self {
+        AudioSettings {
+            disclaimer: Disclaimer::default(),
+            mode: Mode::default(),
+            ducking_db: mixer::DEFAULT_DUCK_DB,
+            gap_ms: mixer::DEFAULT_GAP_MS,
+        }
+    }
+}
+
+/// The audio labeler.
+#[derive(Debug, Clone, Default)]
+pub struct AudioLabeler {
+    /// Its settings.
+    pub settings: AudioSettings,
+}
+
+impl AudioLabeler {
+    /// A labeler with these settings.
+    pub fn new(settings: AudioSettings) -> Self {
+        AudioLabeler { settings }
+    }
+}
+
+/// Recognises an audio file by its first bytes.
+pub fn sniff(head: &[u8]) -> Option<&'static Format> {
+    if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WAVE" {
+        return Some(&WAV);
+    }
+    if head.starts_with(b"fLaC") {
+        return Some(&FLAC);
+    }
+    if head.starts_with(b"OggS") {
+        // Vorbis or FLAC-in-Ogg; Opus and Theora are not decoded here.
+        let first_page = &head[..head.len().min(512)];
+        let has = |needle: &[u8]| first_page.windows(needle.len()).any(|w| w == needle);
+        return (has(b"\x01vorbis") || has(b"\x7fFLAC")).then_some(&OGG);
+    }
+    if head.len() >= 12 && &head[4..8] == b"ftyp" {
+        // Audio-only brands; a generic mp4 may carry video and is the video crate's.
+        return matches!(&head[8..12], b"M4A " | b"M4B ").then_some(&M4A);
+    }
+    if head.starts_with(b"ID3") && head.len() >= 10 {
+        // An ID3v2 tag; what follows decides (FLAC files sometimes carry one).
+        let size = head[6..10].iter().fold(0usize, |acc, b| (acc << 7) | usize::from(b & 0x7f));
+        let after = 10 + size + if head[5] & 0x10 != 0 { 10 } else { 0 };
+        return match head.get(after..after + 4) {
+            Some(b"fLaC") => Some(&FLAC),
+            _ => Some(&MP3),
+        };
+    }
+    if head.len() >= 4 && head[0] == 0xFF {
+        // MPEG audio frame sync: layer III is MP3, layer "00" is ADTS AAC.
+        if head[1] & 0xE6 == 0xE2 && head[2] & 0xF0 != 0xF0 {
+            return Some(&MP3);
+        }
+        if head[1] & 0xF6 == 0xF0 {
+            return Some(&AAC);
+        }
+    }
+    None
+}
+
+/// How the WAV output stores samples.
+#[derive(Debug, Clone, Copy)]
+enum PcmOut {
+    Int(u16),
+    Float,
+}
+
+fn output_coding(info: &decode::StreamInfo) -> PcmOut {
+    use symphonia::core::codecs as c;
+    if info.codec == c::CODEC_TYPE_PCM_F32LE || info.codec == c::CODEC_TYPE_PCM_F64LE {
+        return PcmOut::Float;
+    }
+    match info.bits_per_sample {
+        Some(b @ (8 | 16 | 24 | 32)) => PcmOut::Int(b as u16),
+        Some(b) if b < 16 => PcmOut::Int(16),
+        Some(_) => PcmOut::Int(24),
+        None => PcmOut::Int(16),
+    }
+}
+
+struct WavSink<W: std::io::Write + std::io::Seek> {
+    writer: hound::WavWriter<W>,
+    coding: PcmOut,
+}
+
+fn hound_err(e: hound::Error) -> Error {
+    match e {
+        hound::Error::IoError(io) => Error::from(io),
+        other => Error::cannot_label(format!("cannot write WAV: {other}")),
+    }
+}
+
+impl<W: std::io::Write + std::io::Seek> WavSink<W> {
+    fn write(&mut self, samples: &[f32]) -> Result<()> {
+        match self.coding {
+            PcmOut::Float => {
+                for &s in samples {
+                    self.writer.write_sample(s).map_err(hound_err)?;
+                }
+            }
+            PcmOut::Int(16) => {
+                let mut w = self.writer.get_i16_writer(samples.len() as u32);
+                for &s in samples {
+                    w.write_sample((s * 32768.0).round().clamp(-32768.0, 32767.0) as i16);
+                }
+                w.flush().map_err(hound_err)?;
+            }
+            PcmOut::Int(8) => {
+                for &s in samples {
+                    let v = (s * 128.0).round().clamp(-128.0, 127.0) as i8;
+                    self.writer.write_sample(v).map_err(hound_err)?;
+                }
+            }
+            PcmOut::Int(bits) => {
+                let scale = (1u64 << (bits - 1)) as f64;
+                for &s in samples {
+                    let v = (f64::from(s) * scale).round().clamp(-scale, scale - 1.0) as i32;
+                    self.writer.write_sample(v).map_err(hound_err)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Pass 2: decodes, mixes and writes the WAV audio; returns the programme
+/// frames decoded.
+fn mix_to_wav<W: std::io::Write + std::io::Seek>(
+    out: W,
+    spec: hound::WavSpec,
+    coding: PcmOut,
+    mut decoder: StreamDecoder,
+    mixer: &mut DisclaimerMixer,
+) -> Result<u64> {
+    let writer = hound::WavWriter::new(out, spec).map_err(hound_err)?;
+    let mut sink = WavSink { writer, coding };
+    let mut mixed = Vec::new();
+    while let Some(chunk) = decoder.next_chunk()? {
+        mixed.clear();
+        mixer.process(chunk, &mut mixed);
+        sink.write(&mixed)?;
+    }
+    mixed.clear();
+    mixer.finish(&mut mixed);
+    sink.write(&mixed)?;
+    sink.writer.finalize().map_err(hound_err)?;
+    Ok(decoder.decoded_frames())
+}
+
+/// Keys under which another format's metadata carries the AIGC label.
+fn aigc_tag(tags: &[(String, String)]) -> Option<&str> {
+    tags.iter()
+        .find(|(k, _)| {
+            let k = k.to_ascii_uppercase();
+            k == "AIGC" || k.ends_with(":AIGC") || k.ends_with("/AIGC")
+        })
+        .map(|(_, v)| v.as_str())
+}
+
+fn wav_meta(source: &mut Source<'_>) -> Result<riff::RiffMeta> {
+    if std::ptr::eq(source.format, &WAV) || source.format.name == WAV.name {
+        riff::read_meta(source.reader, source.len)
+    } else {
+        Ok(riff::RiffMeta::default())
+    }
+}
+
+impl Labeler for AudioLabeler {
+    fn name(&self) -> &'static str {
+        "audio"
+    }
+
+    fn formats(&self) -> &'static [&'static Format] {
+        &FORMATS
+    }
+
+    fn sniff(&self, head: &[u8], _name: Option<&Path>) -> Option<&'static Format> {
+        sniff(head)
+    }
+
+    fn label(&self, mut source: Source<'_>, output: &mut dyn WriteSeek, job: &Job) -> Result<Labelled> {
+        job.limits.check_bytes(source.len)?;
+        let settings = &self.settings;
+        let mut notes = Vec::new();
+
+        let kept = wav_meta(&mut source)?;
+        let already = kept.aigc.is_some()
+            || kept
+                .xmp
+                .as_deref()
+                .and_then(|x| tanba_core::xmp::read(x).ok())
+                .is_some_and(|m| m.aigc.is_some() || m.manifest.is_some());
+        if already && !job.force {
+            return Err(Error::already_labelled());
+        }
+
+        let job = job.with_source_hash(source.reader)?;
+        let file = owned_input(&mut source)?;
+
+        // Pass 1: the programme's length and loudness.
+        let mut first = StreamDecoder::open(Box::new(reopen(&file)?), &job.limits)?;
+        if aigc_tag(&first.info().tags).is_some() && !job.force {
+            return Err(Error::already_labelled());
+        }
+        let info = first.info().clone();
+        let overlaid = matches!(settings.mode, Mode::Overlay | Mode::Repeat { .. });
+        let mut meter = Meter::new(info.channels, info.sample_rate, overlaid)?;
+        while let Some(chunk) = first.next_chunk()? {
+            meter.add(chunk)?;
+        }
+        let programme_frames = first.decoded_frames();
+        drop(first);
+        let programme = meter.loudness()?;
+
+        // The disclaimer at the programme's rate and loudness.
+        let clip = settings.disclaimer.render(&job.label, info.sample_rate)?;
+        let clip_loudness = measure_clip(&clip, info.channels, info.lfe_index, info.sample_rate)?;
+        let duck = mixer::db_to_gain(settings.ducking_db.min(0.0));
+        let under = if overlaid { f64::from(duck) * programme.true_peak } else { 0.0 };
+        let gain = matching_gain(programme.integrated_lufs, &clip_loudness, under);
+        let mut mixer = DisclaimerMixer::from_clip(clip, settings.mode, info.sample_rate, info.channels, gain)?
+            .with_lfe(info.lfe_index)
+            .with_ducking_db(settings.ducking_db)
+            .with_gap_ms(settings.gap_ms, info.sample_rate)
+            .with_programme_frames(programme_frames);
+        let plan = mixer.plan(programme_frames);
+        let first_span = plan.first().copied().unwrap_or(Span { start: 0, frames: 0 });
+
+        // The manifest records what is heard and where.
+        let mut job = job;
+        if let Some(lines) = settings.disclaimer.manifest_lines(&job.label) {
+            job.label.lines = lines;
+        }
+        let rate = f64::from(info.sample_rate);
+        let mut placement = Placement::at(settings.mode.name());
+        placement.span = Some([first_span.start as f64 / rate, first_span.frames as f64 / rate]);
+        let manifest = job.manifest(WAV.mime, placement);
+
+        if !std::ptr::eq(source.format, &WAV) {
+            notes.push(format!(
+                "{} input written as WAV: this build has no {} encoder (build with the `ffmpeg` feature to keep the format)",
+                source.format.name, source.format.name
+            ));
+        }
+
+        // Pass 2: mix and write.
+        let coding = output_coding(&info);
+        let spec = hound::WavSpec {
+            channels: u16::try_from(info.channels)
+                .map_err(|_| Error::unsupported("more than 65535 channels"))?,
+            sample_rate: info.sample_rate,
+            bits_per_sample: match coding {
+                PcmOut::Float => 32,
+                PcmOut::Int(b) => b,
+            },
+            sample_format: match coding {
+                PcmOut::Float => hound::SampleFormat::Float,
+                PcmOut::Int(_) => hound::SampleFormat::Int,
+            },
+        };
+        output.seek(std::io::SeekFrom::Start(0))?;
+        let second = StreamDecoder::open(Box::new(reopen(&file)?), &job.limits)?;
+        let mixed_frames = mix_to_wav(&mut *output, spec, coding, second, &mut mixer)?;
+        if mixed_frames != programme_frames {
+            return Err(Error::malformed("the audio decoded differently on the second pass"));
+        }
+        if mixer.spans() != plan.as_slice() {
+            return Err(Error::cannot_label("the disclaimer was not placed where planned"));
+        }
+
+        let xmp = match kept.xmp.as_deref() {
+            Some(existing) if tanba_core::xmp::find_packet(existing.as_bytes()).is_some() => {
+                tanba_core::xmp::merge(existing, &manifest)?
+            }
+            _ => tanba_core::xmp::packet(&manifest),
+        };
+        riff::append_marks(output, 0, &manifest, &xmp, &kept)?;
+        Ok(Labelled { format: &WAV, manifest, notes })
+    }
+
+    fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {
+        limits.check_bytes(source.len)?;
+        let mut marks = Vec::new();
+        let mut manifest = None;
+        let meta = wav_meta(&mut source)?;
+        if let Some(aigc) = &meta.aigc {
+            if tanba_core::manifest::Aigc::from_json(aigc).is_ok() {
+                marks.push(Mark::new(MarkKind::Aigc, "RIFF AIGC chunk"));
+            }
+        }
+        if let Some(comment) = &meta.info_comment {
+            if tanba_core::manifest::Aigc::from_json(comment).is_ok() {
+                marks.push(Mark::new(MarkKind::Aigc, "RIFF LIST/INFO ICMT"));
+            }
+        }
+        if let Some(xmp) = &meta.xmp {
+            let found = tanba_core::xmp::read(xmp)?;
+            if found.digital_source_type.is_some() || found.aigc.is_some() {
+                marks.push(Mark::new(MarkKind::Xmp, "RIFF _PMX chunk"));
+            }
+            if let Some(parsed) = found.parsed_manifest() {
+                manifest = Some(parsed?);
+                marks.push(Mark::new(MarkKind::Manifest, "XMP tanba:Manifest in _PMX"));
+            }
+        }
+        let file = owned_input(&mut source)?;
+        let decoder = StreamDecoder::open(Box::new(reopen(&file)?), limits)?;
+        if let Some(value) = aigc_tag(&decoder.info().tags) {
+            if tanba_core::manifest::Aigc::from_json(value).is_ok() {
+                let carrier = match source.format.name {
+                    "mp3" => "ID3v2 TXXX:AIGC",
+                    "m4a" => "MP4 metadata AIGC",
+                    _ => "Vorbis comment AIGC",
+                };
+                marks.push(Mark::new(MarkKind::Aigc, carrier));
+            }
+        }
+        let Some(manifest) = manifest else {
+            let mut v = Verification::unmarked(
+                source.format,
+                "no Tanba manifest, so no record of where a disclaimer would be",
+            );
+            v.marks = marks;
+            return Ok(v);
+        };
+        let perceptible = verify::check_disclaimer(decoder, &manifest, &self.settings)?;
+        Ok(Verification {
+            format: source.format.name,
+            marks,
+            signature: manifest.signature_state(),
+            manifest: Some(manifest),
+            perceptible,
+        })
+    }
+}

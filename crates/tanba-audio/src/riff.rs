@@ -1,0 +1,135 @@
+//! WAV marks: the RIFF `AIGC`, `LIST/INFO` and `_PMX` chunks, written after
+//! hound's `data` chunk (then the RIFF size is patched), and read back.
+
+use std::io::SeekFrom;
+
+use tanba_core::{Error, Manifest, ReadSeek, Result, WriteSeek};
+
+/// Chunks larger than this are not read into memory when looking for marks.
+const MAX_META_CHUNK: u32 = 16 * 1024 * 1024;
+/// Chunks of the input carried over to the output verbatim (broadcast
+/// extension, iXML, ID3 inside RIFF). `LIST` chunks other than INFO too.
+const CARRIED: [&[u8; 4]; 4] = [b"bext", b"iXML", b"id3 ", b"ID3 "];
+
+/// What a RIFF/WAVE file holds besides its audio.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct RiffMeta {
+    /// The `AIGC` chunk's text.
+    pub aigc: Option<String>,
+    /// The `LIST/INFO` `ICMT` comment.
+    pub info_comment: Option<String>,
+    /// The other `LIST/INFO` items, `(id, bytes)`.
+    pub info_items: Vec<([u8; 4], Vec<u8>)>,
+    /// The `_PMX` XMP packet.
+    pub xmp: Option<String>,
+    /// Chunks to carry into the output, `(id, bytes)`.
+    pub carried: Vec<([u8; 4], Vec<u8>)>,
+}
+
+fn text_of(bytes: &[u8]) -> String {
+    let trimmed = bytes.split(|b| *b == 0).next().unwrap_or(&[]);
+    String::from_utf8_lossy(trimmed).into_owned()
+}
+
+/// Reads the metadata chunks of a RIFF/WAVE file. A chunk running past the
+/// end stops the walk (the audio decoder reports the truncation).
+pub(crate) fn read_meta(reader: &mut dyn ReadSeek, len: u64) -> Result<RiffMeta> {
+    reader.seek(SeekFrom::Start(0))?;
+    let mut header = [0u8; 12];
+    reader.read_exact(&mut header)?;
+    if &header[0..4] != b"RIFF" || &header[8..12] != b"WAVE" {
+        return Err(Error::malformed("not a RIFF/WAVE file"));
+    }
+    let mut meta = RiffMeta::default();
+    let mut offset = 12u64;
+    while offset + 8 <= len {
+        reader.seek(SeekFrom::Start(offset))?;
+        let mut head = [0u8; 8];
+        reader.read_exact(&mut head)?;
+        let id: [u8; 4] = [head[0], head[1], head[2], head[3]];
+        let size = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+        let body_end = offset + 8 + u64::from(size);
+        let wanted = matches!(&id, b"AIGC" | b"_PMX" | b"LIST") || CARRIED.contains(&&id);
+        if wanted && size <= MAX_META_CHUNK && body_end <= len {
+            let mut body = vec![0u8; size as usize];
+            reader.read_exact(&mut body)?;
+            match &id {
+                b"AIGC" => meta.aigc = Some(text_of(&body)),
+                b"_PMX" => meta.xmp = Some(String::from_utf8_lossy(&body).into_owned()),
+                b"LIST" if body.starts_with(b"INFO") => read_info(&body[4..], &mut meta),
+                _ => meta.carried.push((id, body)),
+            }
+        }
+        offset = body_end + u64::from(size & 1);
+    }
+    reader.seek(SeekFrom::Start(0))?;
+    Ok(meta)
+}
+
+fn read_info(mut items: &[u8], meta: &mut RiffMeta) {
+    while items.len() >= 8 {
+        let id = [items[0], items[1], items[2], items[3]];
+        let size = u32::from_le_bytes([items[4], items[5], items[6], items[7]]) as usize;
+        let Some(body) = items.get(8..8 + size) else { break };
+        if &id == b"ICMT" {
+            meta.info_comment = Some(text_of(body));
+        } else {
+            meta.info_items.push((id, body.to_vec()));
+        }
+        items = items.get(8 + size + (size & 1)..).unwrap_or(&[]);
+    }
+}
+
+fn chunk(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 9);
+    out.extend_from_slice(id);
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(body);
+    if body.len() % 2 == 1 {
+        out.push(0);
+    }
+    out
+}
+
+fn zstr(s: &str) -> Vec<u8> {
+    let mut v = s.as_bytes().to_vec();
+    v.push(0);
+    v
+}
+
+/// Appends the mark chunks after the audio that hound wrote at `base` and
+/// patches the RIFF size. `xmp` is the packet to write (merged with the
+/// input's when it had one).
+pub(crate) fn append_marks(
+    out: &mut dyn WriteSeek,
+    base: u64,
+    manifest: &Manifest,
+    xmp: &str,
+    kept: &RiffMeta,
+) -> Result<()> {
+    let aigc = manifest.aigc.to_json();
+    let mut info = b"INFO".to_vec();
+    info.extend(chunk(b"ICMT", &zstr(&aigc)));
+    for (id, body) in &kept.info_items {
+        if id != b"ISFT" {
+            info.extend(chunk(id, body));
+        }
+    }
+    info.extend(chunk(b"ISFT", &zstr(&manifest.generator)));
+    let mut tail = chunk(b"LIST", &info);
+    for (id, body) in &kept.carried {
+        tail.extend(chunk(id, body));
+    }
+    tail.extend(chunk(b"AIGC", aigc.as_bytes()));
+    tail.extend(chunk(b"_PMX", xmp.as_bytes()));
+    let end = out.seek(SeekFrom::End(0))?;
+    out.write_all(&tail)?;
+    let riff_size = end + tail.len() as u64 - base - 8;
+    let riff_size = u32::try_from(riff_size)
+        .map_err(|_| Error::cannot_label("the output exceeds the 4 GiB WAV size limit"))?;
+    out.seek(SeekFrom::Start(base + 4))?;
+    out.write_all(&riff_size.to_le_bytes())?;
+    out.seek(SeekFrom::End(0))?;
+    out.flush()?;
+    Ok(())
+}
