@@ -1,0 +1,117 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use lopdf::{Document, Object, dictionary};
+use tanba_core::{Job, Limits};
+use tanba_pdf::PdfSettings;
+
+fn kind(input: &[u8], job: &Job) -> String {
+    match label_with(PdfSettings::default(), input, job) {
+        Ok(_) => "ok".to_string(),
+        Err(e) => {
+            // Every refusal says why in words, not just a code.
+            assert!(e.to_string().len() > 20, "terse error: {e}");
+            e.kind_name().to_string()
+        }
+    }
+}
+
+#[test]
+fn encrypted_with_a_user_password_is_refused() {
+    let input = qpdf_rewrite(&simple(2), &["--encrypt", "user", "owner", "256", "--"]);
+    assert_eq!(kind(&input, &Job::default()), "encrypted");
+    assert_eq!(verify(&input).unwrap_err().kind_name(), "encrypted");
+}
+
+#[test]
+fn encrypted_with_an_empty_user_password_is_refused() {
+    let input = qpdf_rewrite(&simple(2), &["--encrypt", "", "owner", "256", "--modify=none", "--"]);
+    let e = label_with(PdfSettings::default(), &input, &Job::default()).unwrap_err();
+    assert_eq!(e.kind_name(), "encrypted");
+    assert!(e.to_string().contains("decrypt"), "{e}");
+}
+
+/// Wrong offsets in the cross-reference table: the file is rebuilt by
+/// scanning, rewritten in full (an update chained to a broken table would
+/// not be safe), and the notes say so.
+#[test]
+fn damaged_xref_is_repaired_and_said_aloud() {
+    let mut input = simple(3);
+    let xref = input.windows(6).rposition(|w| w == b"\nxref\n").unwrap();
+    // Shift every in-use offset so it points into the middle of an object.
+    let table_end = input[xref..].windows(7).position(|w| w == b"trailer").unwrap() + xref;
+    for byte in &mut input[xref..table_end] {
+        if *byte == b'1' {
+            *byte = b'2';
+        }
+    }
+    let (output, labelled) = label_with(PdfSettings::default(), &input, &Job::default()).unwrap();
+    assert!(labelled.notes.iter().any(|n| n.contains("repaired")), "{:?}", labelled.notes);
+    assert!(labelled.notes.iter().any(|n| n.contains("rewritten in full")), "{:?}", labelled.notes);
+    assert_qpdf_clean(&output);
+    assert_eq!(page_sizes(&output), page_sizes(&simple(3)));
+    assert!(page_text(&output, 3).contains(KK));
+}
+
+#[test]
+fn truncated_file_is_refused() {
+    let full = simple(3);
+    for cut in [full.len() / 2, full.len() - 40, 200] {
+        let input = &full[..cut];
+        assert_eq!(kind(input, &Job::default()), "malformed", "cut at {cut}");
+    }
+    assert_eq!(kind(b"%PDF-1.7\n", &Job::default()), "malformed");
+}
+
+#[test]
+fn committed_crash_cases_give_typed_errors() {
+    for entry in std::fs::read_dir("tests/bad").unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        // Either labelled (with a note) or refused with a reason; never a panic.
+        let _ = kind(&bytes, &Job::default());
+        let _ = verify(&bytes);
+    }
+}
+
+#[test]
+fn zero_pages_is_refused() {
+    let mut doc = Document::with_version("1.4");
+    let pages = doc.add_object(dictionary! { "Type" => "Pages", "Kids" => Vec::<Object>::new(), "Count" => 0 });
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+    doc.trailer.set("Root", catalog);
+    let mut input = Vec::new();
+    doc.save_to(&mut input).unwrap();
+    let input = qpdf_rewrite(&input, &["--object-streams=disable"]);
+    let e = label_with(PdfSettings::default(), &input, &Job::default()).unwrap_err();
+    assert_eq!(e.kind_name(), "cannot-label");
+    assert!(e.to_string().contains("no pages"), "{e}");
+}
+
+#[test]
+fn object_count_over_the_limit_is_refused() {
+    let input = simple(5);
+    let tight = Job { limits: Limits { max_objects: 8, ..Limits::default() }, ..Job::default() };
+    assert_eq!(kind(&input, &tight), "limit-exceeded");
+    // A file that merely claims a huge /Size is refused before it is parsed.
+    let mut claims = simple(1);
+    let at = claims.windows(6).rposition(|w| w == b"/Size ").unwrap() + 6;
+    let end = at + claims[at..].iter().position(|b| !b.is_ascii_digit()).unwrap();
+    claims.splice(at..end, b"999999999".iter().copied());
+    assert_eq!(kind(&claims, &Job::default()), "limit-exceeded");
+}
+
+#[test]
+fn not_a_pdf_is_unsupported() {
+    assert_eq!(kind(b"GIF89a....", &Job::default()), "unsupported");
+}
+
+#[test]
+fn sniffs_by_content() {
+    use tanba_core::Labeler;
+    let labeler = tanba_pdf::PdfLabeler::default();
+    assert_eq!(labeler.sniff(&simple(1)[..64], None).map(|f| f.name), Some("pdf"));
+    assert!(labeler.sniff(b"\x89PNG\r\n\x1a\n", Some(std::path::Path::new("x.pdf"))).is_none());
+}
