@@ -33,25 +33,35 @@ pub struct LabelFont {
 
 /// Label text after control characters are made spaces: what is drawn.
 pub fn drawable(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 impl LabelFont {
     /// Subsets the label font to the characters of `texts`.
     pub fn for_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> Result<Self> {
-        let face = ttf_parser::Face::parse(LABEL_FONT, 0)
-            .map_err(|e| Error::cannot_label(format!("the embedded label font does not parse: {e}")))?;
+        let face = ttf_parser::Face::parse(LABEL_FONT, 0).map_err(|e| {
+            Error::cannot_label(format!("the embedded label font does not parse: {e}"))
+        })?;
         let units_per_em = f32::from(face.units_per_em().max(1));
-        let mut chars: Vec<char> = texts.into_iter().flat_map(|t| drawable(t).chars().collect::<Vec<_>>()).collect();
+        let mut chars: Vec<char> = texts
+            .into_iter()
+            .flat_map(|t| drawable(t).chars().collect::<Vec<_>>())
+            .collect();
         chars.sort_unstable();
         chars.dedup();
         let mut remapper = subsetter::GlyphRemapper::new();
         let mut glyphs = BTreeMap::new();
         for c in chars {
             let old = face.glyph_index(c).ok_or_else(|| {
-                Error::cannot_label(format!("the label font has no glyph for {c:?} (U+{:04X})", u32::from(c)))
+                Error::cannot_label(format!(
+                    "the label font has no glyph for {c:?} (U+{:04X})",
+                    u32::from(c)
+                ))
             })?;
-            let advance = f32::from(face.glyph_hor_advance(old).unwrap_or(0)) * 1000.0 / units_per_em;
+            let advance =
+                f32::from(face.glyph_hor_advance(old).unwrap_or(0)) * 1000.0 / units_per_em;
             let cid = remapper.remap(old.0);
             glyphs.insert(c, Glyph { cid, advance });
         }
@@ -74,10 +84,9 @@ impl LabelFont {
         let mut codes = Vec::with_capacity(text.len() * 2);
         let mut width = 0.0;
         for c in drawable(text).chars() {
-            let glyph = self
-                .glyphs
-                .get(&c)
-                .ok_or_else(|| Error::cannot_label(format!("character {c:?} was not put in the font subset")))?;
+            let glyph = self.glyphs.get(&c).ok_or_else(|| {
+                Error::cannot_label(format!("character {c:?} was not put in the font subset"))
+            })?;
             codes.extend_from_slice(&glyph.cid.to_be_bytes());
             width += glyph.advance;
         }
@@ -102,7 +111,10 @@ impl LabelFont {
             .collect();
         let base_font = format!("{tag}+{LABEL_FONT_NAME}");
 
-        let mut file = Stream::new(dictionary! { "Length1" => self.program.len() as i64 }, self.program.clone());
+        let mut file = Stream::new(
+            dictionary! { "Length1" => self.program.len() as i64 },
+            self.program.clone(),
+        );
         // Compression of a small TrueType program still saves a third of it.
         let _ = file.compress();
         let file_id = doc.add_object(file);
@@ -127,7 +139,9 @@ impl LabelFont {
         by_cid.dedup_by_key(|g| g.cid);
         for glyph in &by_cid {
             widths.push(Object::Integer(i64::from(glyph.cid)));
-            widths.push(Object::Array(vec![Object::Integer(glyph.advance.round() as i64)]));
+            widths.push(Object::Array(vec![Object::Integer(
+                glyph.advance.round() as i64
+            )]));
         }
         let cid_font_id = doc.add_object(dictionary! {
             "Type" => "Font",
@@ -173,7 +187,11 @@ impl LabelFont {
             out.push_str(&format!("{} beginbfchar\n", chunk.len()));
             for (cid, c) in chunk {
                 let mut units = [0u16; 2];
-                let hex: String = c.encode_utf16(&mut units).iter().map(|u| format!("{u:04X}")).collect();
+                let hex: String = c
+                    .encode_utf16(&mut units)
+                    .iter()
+                    .map(|u| format!("{u:04X}"))
+                    .collect();
                 out.push_str(&format!("<{cid:04X}> <{hex}>\n"));
             }
             out.push_str("endbfchar\n");
@@ -191,11 +209,18 @@ mod tests {
     fn subset_is_small_and_covers_kazakh() {
         let text = tanba_core::font::KAZAKH_LETTERS;
         let font = LabelFont::for_texts([text, "Жасанды интеллект"]).unwrap();
-        assert!(font.program.len() < 40_000, "subset is {} bytes", font.program.len());
+        assert!(
+            font.program.len() < 40_000,
+            "subset is {} bytes",
+            font.program.len()
+        );
         let (codes, width) = font.encode("Әә Қ").unwrap();
         assert_eq!(codes.len(), 8);
         assert!(width > 1000.0);
-        assert!(font.to_unicode_cmap().contains("<04D8>"), "Ә maps back to U+04D8");
+        assert!(
+            font.to_unicode_cmap().contains("<04D8>"),
+            "Ә maps back to U+04D8"
+        );
         assert!(font.encode("Z").is_err());
     }
 

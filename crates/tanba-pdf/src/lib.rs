@@ -19,17 +19,23 @@ use std::ops::RangeInclusive;
 use std::path::Path;
 use std::str::FromStr;
 
-use lopdf::{Dictionary, Document, IncrementalDocument, Object, ObjectId, Stream, StringFormat, dictionary};
+use lopdf::{
+    Dictionary, Document, IncrementalDocument, Object, ObjectId, Stream, StringFormat, dictionary,
+};
 use tanba_core::manifest::sha256_hex;
 use tanba_core::{
-    Error, Format, Job, Label, Labelled, Labeler, Limits, Mark, MarkKind, PerceptibleCheck, Placement,
-    Position, Result, SignatureState, Source, Verification, WriteSeek, read_all,
+    Error, Format, Job, Label, Labeler, Labelled, Limits, Mark, MarkKind, PerceptibleCheck,
+    Placement, Position, Result, SignatureState, Source, Verification, WriteSeek, read_all,
 };
 
 pub use stamp::{Align, Edge};
 
 /// The one format this labeler handles.
-pub static PDF: Format = Format { name: "pdf", mime: "application/pdf", extensions: &["pdf"] };
+pub static PDF: Format = Format {
+    name: "pdf",
+    mime: "application/pdf",
+    extensions: &["pdf"],
+};
 
 static FORMATS: [&Format; 1] = [&PDF];
 
@@ -51,9 +57,9 @@ impl PageSelection {
         match self {
             PageSelection::All => (1..=count).collect(),
             PageSelection::First => (1..=count.min(1)).collect(),
-            PageSelection::Ranges(ranges) => {
-                (1..=count).filter(|p| ranges.iter().any(|r| r.contains(p))).collect()
-            }
+            PageSelection::Ranges(ranges) => (1..=count)
+                .filter(|p| ranges.iter().any(|r| r.contains(p)))
+                .collect(),
         }
     }
 }
@@ -67,8 +73,18 @@ impl FromStr for PageSelection {
             "first" => return Ok(PageSelection::First),
             _ => {}
         }
-        let bad = || Error::config(format!("bad page range {s:?} (use all, first, or ranges like 1-3,7,10-)"));
-        let number = |t: &str| t.trim().parse::<u32>().ok().filter(|&n| n >= 1).ok_or_else(bad);
+        let bad = || {
+            Error::config(format!(
+                "bad page range {s:?} (use all, first, or ranges like 1-3,7,10-)"
+            ))
+        };
+        let number = |t: &str| {
+            t.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|&n| n >= 1)
+                .ok_or_else(bad)
+        };
         let mut ranges = Vec::new();
         for part in s.split(',') {
             let range = match part.split_once('-') {
@@ -94,7 +110,9 @@ impl FromStr for Edge {
         match s.trim().to_ascii_lowercase().as_str() {
             "top" => Ok(Edge::Top),
             "bottom" => Ok(Edge::Bottom),
-            other => Err(Error::config(format!("unknown edge {other:?} (use top or bottom)"))),
+            other => Err(Error::config(format!(
+                "unknown edge {other:?} (use top or bottom)"
+            ))),
         }
     }
 }
@@ -140,7 +158,11 @@ fn align_of(position: Position) -> Align {
 }
 
 fn label_texts(label: &Label) -> Vec<String> {
-    label.lines.iter().map(|l| font::drawable(&l.text)).collect()
+    label
+        .lines
+        .iter()
+        .map(|l| font::drawable(&l.text))
+        .collect()
 }
 
 /// The Info dictionary, if any.
@@ -157,7 +179,9 @@ fn catalog_xmp(doc: &Document) -> Option<(Option<ObjectId>, String)> {
     let bytes = if stream.filters().map(|f| f.is_empty()).unwrap_or(true) {
         stream.content.clone()
     } else {
-        stream.decompressed_content_with_limit(MAX_PAGE_TEXT_BYTES).ok()?
+        stream
+            .decompressed_content_with_limit(MAX_PAGE_TEXT_BYTES)
+            .ok()?
     };
     Some((id, String::from_utf8_lossy(&bytes).into_owned()))
 }
@@ -167,7 +191,10 @@ fn is_labelled(doc: &Document) -> bool {
         return true;
     }
     catalog_xmp(doc)
-        .and_then(|(_, text)| tanba_core::xmp::find_packet(text.as_bytes()).and_then(|p| tanba_core::xmp::read(p).ok()))
+        .and_then(|(_, text)| {
+            tanba_core::xmp::find_packet(text.as_bytes())
+                .and_then(|p| tanba_core::xmp::read(p).ok())
+        })
         .is_some_and(|marks| marks.manifest.is_some() || marks.aigc.is_some())
 }
 
@@ -192,7 +219,12 @@ impl Labeler for PdfLabeler {
         load::header_offset(head).map(|_| &PDF)
     }
 
-    fn label(&self, mut source: Source<'_>, output: &mut dyn WriteSeek, job: &Job) -> Result<Labelled> {
+    fn label(
+        &self,
+        mut source: Source<'_>,
+        output: &mut dyn WriteSeek,
+        job: &Job,
+    ) -> Result<Labelled> {
         let bytes = read_all(&mut source, &job.limits)?;
         let loaded = load::load(&bytes, &job.limits)?;
         let mut notes = loaded.notes;
@@ -200,7 +232,9 @@ impl Labeler for PdfLabeler {
         let page_ids = doc.get_pages();
         let count = u32::try_from(page_ids.len()).unwrap_or(u32::MAX);
         if count == 0 {
-            return Err(Error::cannot_label("the PDF has no pages to carry the label"));
+            return Err(Error::cannot_label(
+                "the PDF has no pages to carry the label",
+            ));
         }
         if !job.force && is_labelled(&doc) {
             return Err(Error::already_labelled());
@@ -222,7 +256,11 @@ impl Labeler for PdfLabeler {
 
         let lines = label_texts(&job.label);
         let font = font::LabelFont::for_texts(lines.iter().map(String::as_str))?;
-        let edge = self.settings.edge.unwrap_or(if job.position.is_top() { Edge::Top } else { Edge::Bottom });
+        let edge = self.settings.edge.unwrap_or(if job.position.is_top() {
+            Edge::Top
+        } else {
+            Edge::Bottom
+        });
         let align = align_of(job.position);
 
         // Everything read from the original comes first, so that a failure
@@ -230,36 +268,50 @@ impl Labeler for PdfLabeler {
         let mut stamps = Vec::with_capacity(selected.len());
         let mut smallest = f32::MAX;
         for &number in &selected {
-            let Some(&page_id) = page_ids.get(&number) else { continue };
+            let Some(&page_id) = page_ids.get(&number) else {
+                continue;
+            };
             let geometry = pages::geometry(&doc, page_id, number, &mut notes)?;
-            let (content, drawn) = stamp::content(&geometry, &lines, &font, &font_name, &gs_name, edge, align)
-                .map_err(|e| match e {
-                    Error::CannotLabel { reason, .. } => Error::cannot_label(format!("page {number}: {reason}")),
-                    other => other,
-                })?;
+            let (content, drawn) =
+                stamp::content(&geometry, &lines, &font, &font_name, &gs_name, edge, align)
+                    .map_err(|e| match e {
+                        Error::CannotLabel { reason, .. } => {
+                            Error::cannot_label(format!("page {number}: {reason}"))
+                        }
+                        other => other,
+                    })?;
             smallest = smallest.min(drawn.text_size);
             let contents = pages::contents(&doc, page_id)?;
             stamps.push((page_id, geometry.key(), content, contents));
         }
-        let mut placement = Placement::at(format!("{}-edge-{}", edge_name(edge), job.position.name()));
+        let mut placement =
+            Placement::at(format!("{}-edge-{}", edge_name(edge), job.position.name()));
         placement.pages = Some(selected.clone());
         placement.text_size = Some((smallest * 10.0).round() / 10.0);
         let manifest = job.manifest(PDF.mime, placement);
 
         let existing_xmp = catalog_xmp(&doc);
-        let original_size = doc.trailer.get(b"Size").and_then(Object::as_i64).unwrap_or(0);
+        let original_size = doc
+            .trailer
+            .get(b"Size")
+            .and_then(Object::as_i64)
+            .unwrap_or(0);
         let rewrite = self.settings.rewrite || loaded.repaired;
         let mut inc = IncrementalDocument::create_from(bytes, doc);
         let new = &mut inc.new_document;
         // New objects get numbers past every slot the original declares.
-        new.max_id = new.max_id.max(u32::try_from(original_size.saturating_sub(1)).unwrap_or(0));
+        new.max_id = new
+            .max_id
+            .max(u32::try_from(original_size.saturating_sub(1)).unwrap_or(0));
         let font_id = font.add_to(new);
-        let gs_id = new.add_object(dictionary! { "Type" => "ExtGState", "ca" => 0.85, "CA" => 1.0 });
+        let gs_id =
+            new.add_object(dictionary! { "Type" => "ExtGState", "ca" => 0.85, "CA" => 1.0 });
         let mut opening = Stream::new(Dictionary::new(), b"q\n".to_vec());
         opening.allows_compression = false;
         let opening_id = new.add_object(opening);
 
-        let mut by_geometry: std::collections::HashMap<[i64; 5], ObjectId> = std::collections::HashMap::new();
+        let mut by_geometry: std::collections::HashMap<[i64; 5], ObjectId> =
+            std::collections::HashMap::new();
         for (page_id, key, content, original_contents) in stamps {
             let stamp_id = match by_geometry.get(&key) {
                 Some(&id) => id,
@@ -271,8 +323,12 @@ impl Labeler for PdfLabeler {
                     id
                 }
             };
-            inc.opt_clone_object_to_new_document(page_id).map_err(lopdf_err("page object"))?;
-            let page = inc.new_document.get_dictionary_mut(page_id).map_err(lopdf_err("page object"))?;
+            inc.opt_clone_object_to_new_document(page_id)
+                .map_err(lopdf_err("page object"))?;
+            let page = inc
+                .new_document
+                .get_dictionary_mut(page_id)
+                .map_err(lopdf_err("page object"))?;
             let mut contents = Vec::with_capacity(original_contents.len() + 2);
             contents.push(Object::Reference(opening_id));
             contents.extend(original_contents);
@@ -287,7 +343,9 @@ impl Labeler for PdfLabeler {
             Some((_, text)) => match tanba_core::xmp::merge(text, &manifest) {
                 Ok(merged) => merged,
                 Err(e) => {
-                    notes.push(format!("the existing XMP packet did not parse ({e}); it was replaced"));
+                    notes.push(format!(
+                        "the existing XMP packet did not parse ({e}); it was replaced"
+                    ));
                     tanba_core::xmp::packet(&manifest)
                 }
             },
@@ -301,7 +359,9 @@ impl Labeler for PdfLabeler {
         metadata.allows_compression = false;
         let metadata_id = match existing_xmp.as_ref().and_then(|(id, _)| *id) {
             Some(id) => {
-                inc.new_document.objects.insert(id, Object::Stream(metadata));
+                inc.new_document
+                    .objects
+                    .insert(id, Object::Stream(metadata));
                 id
             }
             None => inc.new_document.add_object(metadata),
@@ -312,7 +372,8 @@ impl Labeler for PdfLabeler {
             .get(b"Root")
             .and_then(Object::as_reference)
             .map_err(|_| Error::malformed("the trailer has no /Root reference"))?;
-        inc.opt_clone_object_to_new_document(root_id).map_err(lopdf_err("catalog"))?;
+        inc.opt_clone_object_to_new_document(root_id)
+            .map_err(lopdf_err("catalog"))?;
         inc.new_document
             .get_dictionary_mut(root_id)
             .map_err(lopdf_err("catalog"))?
@@ -321,9 +382,15 @@ impl Labeler for PdfLabeler {
         // Info: the Annex E AIGC JSON.
         let info_ref = inc.get_prev_documents().trailer.get(b"Info").ok().cloned();
         match info_ref {
-            Some(Object::Reference(info_id)) if inc.get_prev_documents().get_dictionary(info_id).is_ok() => {
-                inc.opt_clone_object_to_new_document(info_id).map_err(lopdf_err("Info dictionary"))?;
-                let info = inc.new_document.get_dictionary_mut(info_id).map_err(lopdf_err("Info dictionary"))?;
+            Some(Object::Reference(info_id))
+                if inc.get_prev_documents().get_dictionary(info_id).is_ok() =>
+            {
+                inc.opt_clone_object_to_new_document(info_id)
+                    .map_err(lopdf_err("Info dictionary"))?;
+                let info = inc
+                    .new_document
+                    .get_dictionary_mut(info_id)
+                    .map_err(lopdf_err("Info dictionary"))?;
                 info.set("AIGC", pdf_string(&manifest.aigc.to_json()));
             }
             other => {
@@ -341,7 +408,11 @@ impl Labeler for PdfLabeler {
         // described the original's cross-reference section do not carry over.
         let new_id = sha256_hex(manifest.id.as_bytes());
         let new_id: Vec<u8> = (0..16)
-            .filter_map(|i| new_id.get(2 * i..2 * i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .filter_map(|i| {
+                new_id
+                    .get(2 * i..2 * i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
             .collect();
         let trailer = &mut inc.new_document.trailer;
         let first_id = match trailer.get(b"ID").and_then(Object::as_array) {
@@ -349,8 +420,19 @@ impl Labeler for PdfLabeler {
             Err(_) => None,
         }
         .unwrap_or_else(|| Object::String(new_id.clone(), StringFormat::Hexadecimal));
-        trailer.set("ID", vec![first_id, Object::String(new_id, StringFormat::Hexadecimal)]);
-        for key in [&b"XRefStm"[..], b"DecodeParms", b"Filter", b"Index", b"W", b"Length", b"Type"] {
+        trailer.set(
+            "ID",
+            vec![first_id, Object::String(new_id, StringFormat::Hexadecimal)],
+        );
+        for key in [
+            &b"XRefStm"[..],
+            b"DecodeParms",
+            b"Filter",
+            b"Index",
+            b"W",
+            b"Length",
+            b"Type",
+        ] {
             trailer.remove(key);
         }
 
@@ -359,15 +441,21 @@ impl Labeler for PdfLabeler {
             write_rewritten(inc, &mut buffered)?;
             if !self.settings.rewrite {
                 notes.push(
-                    "the damaged file was rewritten in full, so no earlier revision is kept".to_string(),
+                    "the damaged file was rewritten in full, so no earlier revision is kept"
+                        .to_string(),
                 );
             }
         } else {
-            inc.save_to(&mut buffered).map_err(|e| Error::malformed(format!("cannot write the update: {e}")))?;
+            inc.save_to(&mut buffered)
+                .map_err(|e| Error::malformed(format!("cannot write the update: {e}")))?;
         }
         buffered.flush()?;
         drop(buffered);
-        Ok(Labelled { format: &PDF, manifest, notes })
+        Ok(Labelled {
+            format: &PDF,
+            manifest,
+            notes,
+        })
     }
 
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {
@@ -411,13 +499,29 @@ impl Labeler for PdfLabeler {
             }
         }
         if marks.is_empty() {
-            let mut v = Verification::unmarked(&PDF, "no Tanba mark in the Info dictionary or the XMP packet");
-            v.perceptible.detail.push_str(&problems.iter().map(|p| format!("; {p}")).collect::<String>());
+            let mut v = Verification::unmarked(
+                &PDF,
+                "no Tanba mark in the Info dictionary or the XMP packet",
+            );
+            v.perceptible.detail.push_str(
+                &problems
+                    .iter()
+                    .map(|p| format!("; {p}"))
+                    .collect::<String>(),
+            );
             return Ok(v);
         }
-        let signature = manifest.as_ref().map_or(SignatureState::Unsigned, |m| m.signature_state());
+        let signature = manifest
+            .as_ref()
+            .map_or(SignatureState::Unsigned, |m| m.signature_state());
         let perceptible = check_pages(doc, manifest.as_ref());
-        Ok(Verification { format: PDF.name, marks, manifest, signature, perceptible })
+        Ok(Verification {
+            format: PDF.name,
+            marks,
+            manifest,
+            signature,
+            perceptible,
+        })
     }
 }
 
@@ -439,7 +543,10 @@ fn write_rewritten<W: std::io::Write>(inc: IncrementalDocument, out: &mut W) -> 
     trailer.remove(b"Prev");
     full.trailer = trailer;
     full.prune_objects();
-    let options = lopdf::SaveOptions::builder().use_object_streams(true).use_xref_streams(true).build();
+    let options = lopdf::SaveOptions::builder()
+        .use_object_streams(true)
+        .use_xref_streams(true)
+        .build();
     full.save_with_options(out, options)
         .map_err(|e| Error::malformed(format!("cannot write the rewritten PDF: {e}")))
 }
@@ -453,16 +560,28 @@ fn check_pages(doc: &Document, manifest: Option<&tanba_core::Manifest>) -> Perce
     let count = u32::try_from(doc.get_pages().len()).unwrap_or(u32::MAX);
     let (lines, pages) = match manifest {
         Some(m) => (
-            m.label.lines.iter().map(|l| l.text.clone()).collect::<Vec<_>>(),
-            m.label.placement.pages.clone().unwrap_or_else(|| (1..=count).collect()),
+            m.label
+                .lines
+                .iter()
+                .map(|l| l.text.clone())
+                .collect::<Vec<_>>(),
+            m.label
+                .placement
+                .pages
+                .clone()
+                .unwrap_or_else(|| (1..=count).collect()),
         ),
         None => (label_texts(&Label::default()), (1..=count).collect()),
     };
-    let wanted: Vec<String> = lines.iter().map(|l| normalise_space(&font::drawable(l))).collect();
+    let wanted: Vec<String> = lines
+        .iter()
+        .map(|l| normalise_space(&font::drawable(l)))
+        .collect();
     let mut missing = Vec::new();
     for &page in &pages {
         let text = if page <= count {
-            doc.extract_text_with_limit(&[page], MAX_PAGE_TEXT_BYTES).unwrap_or_default()
+            doc.extract_text_with_limit(&[page], MAX_PAGE_TEXT_BYTES)
+                .unwrap_or_default()
         } else {
             String::new()
         };
@@ -473,9 +592,16 @@ fn check_pages(doc: &Document, manifest: Option<&tanba_core::Manifest>) -> Perce
     }
     let found = missing.is_empty() && !pages.is_empty();
     let detail = if found {
-        format!("label text extracted from all {} labelled page(s)", pages.len())
+        format!(
+            "label text extracted from all {} labelled page(s)",
+            pages.len()
+        )
     } else {
         format!("label text missing from page(s) {missing:?} of {:?}", pages)
     };
-    PerceptibleCheck { found, detail, score: None }
+    PerceptibleCheck {
+        found,
+        detail,
+        score: None,
+    }
 }

@@ -70,11 +70,15 @@ fn claimed_size(bytes: &[u8]) -> Option<u64> {
 /// with a typed error, and reporting any repair of the cross-reference data.
 pub fn load(bytes: &[u8], limits: &Limits) -> Result<Loaded> {
     if header_offset(bytes).is_none() {
-        return Err(Error::unsupported("no %PDF- header in the first 1024 bytes"));
+        return Err(Error::unsupported(
+            "no %PDF- header in the first 1024 bytes",
+        ));
     }
     // Every complete PDF ends with `startxref` and `%%EOF`; without them the
     // file was cut short, and whatever was cut (pages, fonts) cannot be repaired.
-    if rfind(tail(bytes, 2048), b"startxref").is_none() && rfind(tail(bytes, 1024), b"%%EOF").is_none() {
+    if rfind(tail(bytes, 2048), b"startxref").is_none()
+        && rfind(tail(bytes, 1024), b"%%EOF").is_none()
+    {
         return Err(Error::malformed(format!(
             "truncated: no startxref or %%EOF at the end of the file ({} bytes)",
             bytes.len()
@@ -85,12 +89,23 @@ pub fn load(bytes: &[u8], limits: &Limits) -> Result<Loaded> {
     }
     let encrypted_marker = rfind(tail(bytes, 64 * 1024), b"/Encrypt").is_some();
     let options = LoadOptions {
-        max_decompressed_size: Some(usize::try_from(limits.max_bytes).unwrap_or(usize::MAX).min(1 << 30)),
+        max_decompressed_size: Some(
+            usize::try_from(limits.max_bytes)
+                .unwrap_or(usize::MAX)
+                .min(1 << 30),
+        ),
         ..LoadOptions::default()
     };
     let doc = Document::load_mem_with_options(bytes, options).map_err(|e| {
-        if encrypted_marker || matches!(e, lopdf::Error::InvalidPassword | lopdf::Error::Decryption(_)) {
-            Error::encrypted(format!("the PDF is encrypted and needs a password to open ({e})"))
+        if encrypted_marker
+            || matches!(
+                e,
+                lopdf::Error::InvalidPassword | lopdf::Error::Decryption(_)
+            )
+        {
+            Error::encrypted(format!(
+                "the PDF is encrypted and needs a password to open ({e})"
+            ))
         } else {
             Error::malformed(format!("cannot parse the PDF: {e}"))
         }
@@ -101,13 +116,17 @@ pub fn load(bytes: &[u8], limits: &Limits) -> Result<Loaded> {
              Tanba does not modify encrypted PDFs: decrypt it first, e.g. `qpdf --decrypt`",
         ));
     }
-    let objects = doc.objects.len().max(usize::try_from(doc.max_id).unwrap_or(usize::MAX));
+    let objects = doc
+        .objects
+        .len()
+        .max(usize::try_from(doc.max_id).unwrap_or(usize::MAX));
     limits.check_objects(u64::try_from(objects).unwrap_or(u64::MAX))?;
     let mut notes = Vec::new();
     let repaired = match doc.xref_recovery {
         None => false,
         Some(XrefRecovery::OffsetCorrected) => {
-            notes.push("repaired: a cross-reference offset was wrong and was corrected".to_string());
+            notes
+                .push("repaired: a cross-reference offset was wrong and was corrected".to_string());
             true
         }
         Some(_) => {
@@ -118,7 +137,11 @@ pub fn load(bytes: &[u8], limits: &Limits) -> Result<Loaded> {
             true
         }
     };
-    Ok(Loaded { doc, notes, repaired })
+    Ok(Loaded {
+        doc,
+        notes,
+        repaired,
+    })
 }
 
 #[cfg(test)]
@@ -136,7 +159,10 @@ mod tests {
     fn claimed_size_from_table_trailer() {
         let pdf = b"%PDF-1.4\nxref\n0 1\n0000000000 65535 f \ntrailer\n<< /Size 123456789 /Root 1 0 R >>\nstartxref\n9\n%%EOF\n";
         assert_eq!(claimed_size(pdf), Some(123_456_789));
-        let tight = Limits { max_objects: 1000, ..Limits::default() };
+        let tight = Limits {
+            max_objects: 1000,
+            ..Limits::default()
+        };
         let e = load(pdf, &tight).unwrap_err();
         assert_eq!(e.kind_name(), "limit-exceeded");
     }

@@ -34,12 +34,22 @@ fn rectangle(doc: &Document, object: &Object) -> Option<[f32; 4]> {
             return None;
         }
     }
-    Some([v[0].min(v[2]), v[1].min(v[3]), v[0].max(v[2]), v[1].max(v[3])])
+    Some([
+        v[0].min(v[2]),
+        v[1].min(v[3]),
+        v[0].max(v[2]),
+        v[1].max(v[3]),
+    ])
 }
 
 /// The visible area (CropBox clipped to MediaBox, both possibly inherited)
 /// and the display rotation of a page.
-pub fn geometry(doc: &Document, page_id: ObjectId, number: u32, notes: &mut Vec<String>) -> Result<PageGeometry> {
+pub fn geometry(
+    doc: &Document,
+    page_id: ObjectId,
+    number: u32,
+    notes: &mut Vec<String>,
+) -> Result<PageGeometry> {
     let page = doc
         .get_dictionary(page_id)
         .map_err(|e| Error::malformed(format!("page {number} is not a dictionary: {e}")))?;
@@ -47,30 +57,51 @@ pub fn geometry(doc: &Document, page_id: ObjectId, number: u32, notes: &mut Vec<
         Some(b) => b,
         None => {
             // Readers assume US Letter too; say so rather than guess silently.
-            notes.push(format!("page {number} has no valid /MediaBox; assumed US Letter (612 x 792 pt)"));
+            notes.push(format!(
+                "page {number} has no valid /MediaBox; assumed US Letter (612 x 792 pt)"
+            ));
             [0.0, 0.0, 612.0, 792.0]
         }
     };
     let visible = match inherited(doc, page, b"CropBox").and_then(|o| rectangle(doc, o)) {
         Some(c) => {
-            let clipped = [c[0].max(media[0]), c[1].max(media[1]), c[2].min(media[2]), c[3].min(media[3])];
-            if clipped[0] < clipped[2] && clipped[1] < clipped[3] { clipped } else { media }
+            let clipped = [
+                c[0].max(media[0]),
+                c[1].max(media[1]),
+                c[2].min(media[2]),
+                c[3].min(media[3]),
+            ];
+            if clipped[0] < clipped[2] && clipped[1] < clipped[3] {
+                clipped
+            } else {
+                media
+            }
         }
         None => media,
     };
     let rotate = inherited(doc, page, b"Rotate")
-        .and_then(|o| o.as_i64().ok().or_else(|| o.as_float().ok().map(|f| f.round() as i64)))
+        .and_then(|o| {
+            o.as_i64()
+                .ok()
+                .or_else(|| o.as_float().ok().map(|f| f.round() as i64))
+        })
         .unwrap_or(0)
         .rem_euclid(360);
     // Only multiples of 90 are valid; readers ignore anything else.
-    let rotate = if rotate % 90 == 0 { u32::try_from(rotate).unwrap_or(0) } else { 0 };
+    let rotate = if rotate % 90 == 0 {
+        u32::try_from(rotate).unwrap_or(0)
+    } else {
+        0
+    };
     Ok(PageGeometry { visible, rotate })
 }
 
 /// The page's content streams as references, in order (`/Contents` may be a
 /// stream, an array, or a reference to an array).
 pub fn contents(doc: &Document, page_id: ObjectId) -> Result<Vec<Object>> {
-    let page = doc.get_dictionary(page_id).map_err(|e| Error::malformed(format!("page object: {e}")))?;
+    let page = doc
+        .get_dictionary(page_id)
+        .map_err(|e| Error::malformed(format!("page object: {e}")))?;
     let Ok(value) = page.get(b"Contents") else {
         return Ok(Vec::new());
     };
@@ -83,16 +114,28 @@ pub fn contents(doc: &Document, page_id: ObjectId) -> Result<Vec<Object>> {
         },
         Object::Array(items) => Ok(items.clone()),
         Object::Null => Ok(Vec::new()),
-        _ => Err(Error::malformed(format!("page {page_id:?} has /Contents that is not a stream or an array"))),
+        _ => Err(Error::malformed(format!(
+            "page {page_id:?} has /Contents that is not a stream or an array"
+        ))),
     }
 }
 
 /// Adds `name -> id` to the `category` (Font, ExtGState) of the resources
 /// the page uses, changing as few objects as possible.
-pub fn add_resource(inc: &mut IncrementalDocument, page_id: ObjectId, category: &[u8], name: &str, id: ObjectId) -> Result<()> {
+pub fn add_resource(
+    inc: &mut IncrementalDocument,
+    page_id: ObjectId,
+    category: &[u8],
+    name: &str,
+    id: ObjectId,
+) -> Result<()> {
     let bad = |what: &str| Error::malformed(format!("page {page_id:?}: {what}"));
-    let resources = inc.get_or_create_resources(page_id).map_err(|e| bad(&format!("resources: {e}")))?;
-    let resources = resources.as_dict_mut().map_err(|_| bad("/Resources is not a dictionary"))?;
+    let resources = inc
+        .get_or_create_resources(page_id)
+        .map_err(|e| bad(&format!("resources: {e}")))?;
+    let resources = resources
+        .as_dict_mut()
+        .map_err(|_| bad("/Resources is not a dictionary"))?;
     let sub_ref = match resources.get(category) {
         Ok(Object::Reference(r)) => Some(*r),
         Ok(Object::Dictionary(_)) => None,
@@ -103,8 +146,11 @@ pub fn add_resource(inc: &mut IncrementalDocument, page_id: ObjectId, category: 
     };
     let sub = match sub_ref {
         Some(r) => {
-            inc.opt_clone_object_to_new_document(r).map_err(|e| bad(&format!("resource dictionary: {e}")))?;
-            inc.new_document.get_object_mut(r).map_err(|e| bad(&format!("resource dictionary: {e}")))?
+            inc.opt_clone_object_to_new_document(r)
+                .map_err(|e| bad(&format!("resource dictionary: {e}")))?;
+            inc.new_document
+                .get_object_mut(r)
+                .map_err(|e| bad(&format!("resource dictionary: {e}")))?
         }
         None => {
             let resources = inc
@@ -112,10 +158,14 @@ pub fn add_resource(inc: &mut IncrementalDocument, page_id: ObjectId, category: 
                 .map_err(|e| bad(&format!("resources: {e}")))?
                 .as_dict_mut()
                 .map_err(|_| bad("/Resources is not a dictionary"))?;
-            resources.get_mut(category).map_err(|e| bad(&format!("resources: {e}")))?
+            resources
+                .get_mut(category)
+                .map_err(|e| bad(&format!("resources: {e}")))?
         }
     };
-    let sub = sub.as_dict_mut().map_err(|_| bad("a resource category is not a dictionary"))?;
+    let sub = sub
+        .as_dict_mut()
+        .map_err(|_| bad("a resource category is not a dictionary"))?;
     sub.set(name.as_bytes().to_vec(), Object::Reference(id));
     Ok(())
 }

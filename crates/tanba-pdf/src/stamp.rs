@@ -41,7 +41,11 @@ impl PageGeometry {
     pub fn displayed_size(&self) -> (f32, f32) {
         let w = self.visible[2] - self.visible[0];
         let h = self.visible[3] - self.visible[1];
-        if self.rotate % 180 == 90 { (h, w) } else { (w, h) }
+        if self.rotate % 180 == 90 {
+            (h, w)
+        } else {
+            (w, h)
+        }
     }
 
     /// The matrix from displayed coordinates (origin at the displayed
@@ -61,7 +65,13 @@ impl PageGeometry {
     /// A key equal for pages whose stamp would be the same bytes.
     pub fn key(&self) -> [i64; 5] {
         let q = |v: f32| (v * 1000.0).round() as i64;
-        [q(self.visible[0]), q(self.visible[1]), q(self.visible[2]), q(self.visible[3]), i64::from(self.rotate)]
+        [
+            q(self.visible[0]),
+            q(self.visible[1]),
+            q(self.visible[2]),
+            q(self.visible[3]),
+            i64::from(self.rotate),
+        ]
     }
 }
 
@@ -100,9 +110,14 @@ pub fn content(
 ) -> Result<(Vec<u8>, Drawn)> {
     let (width, height) = geometry.displayed_size();
     if !(width.is_finite() && height.is_finite()) || width <= 0.0 || height <= 0.0 {
-        return Err(Error::cannot_label(format!("page has an empty visible area ({width} x {height} pt)")));
+        return Err(Error::cannot_label(format!(
+            "page has an empty visible area ({width} x {height} pt)"
+        )));
     }
-    let encoded = lines.iter().map(|l| font.encode(l)).collect::<Result<Vec<_>>>()?;
+    let encoded = lines
+        .iter()
+        .map(|l| font.encode(l))
+        .collect::<Result<Vec<_>>>()?;
     let widest = encoded.iter().map(|(_, w)| *w).fold(0.0_f32, f32::max) / 1000.0;
     let mut size = (width.min(height) * TEXT_SHARE).max(MIN_TEXT_PT);
     let line_height = font.ascent + font.descent;
@@ -144,7 +159,10 @@ pub fn content(
     }
     s.push_str("re B Q\n");
     // Text state is reset explicitly: a Q restores it, but be plain about it.
-    let _ = write!(s, "BT 0 Tc 0 Tw 100 Tz 0 Ts 0 Tr 0.1 0.1 0.1 rg /{font_name} ");
+    let _ = write!(
+        s,
+        "BT 0 Tc 0 Tw 100 Tz 0 Ts 0 Tr 0.1 0.1 0.1 rg /{font_name} "
+    );
     num(&mut s, size);
     s.push_str("Tf\n");
     let mut previous = (0.0, 0.0);
@@ -180,21 +198,39 @@ mod tests {
     #[test]
     fn display_origin_maps_to_the_corner_the_viewer_sees_bottom_left() {
         let visible = [10.0, 20.0, 110.0, 220.0];
-        for (rotate, expected) in [(0, (10.0, 20.0)), (90, (110.0, 20.0)), (180, (110.0, 220.0)), (270, (10.0, 220.0))] {
+        for (rotate, expected) in [
+            (0, (10.0, 20.0)),
+            (90, (110.0, 20.0)),
+            (180, (110.0, 220.0)),
+            (270, (10.0, 220.0)),
+        ] {
             let g = PageGeometry { visible, rotate };
             let (w, h) = g.displayed_size();
-            assert_eq!(apply(g.display_to_user(), 0.0, 0.0), expected, "rotate {rotate}");
+            assert_eq!(
+                apply(g.display_to_user(), 0.0, 0.0),
+                expected,
+                "rotate {rotate}"
+            );
             // The displayed top-right corner is the opposite user corner.
             let far = apply(g.display_to_user(), w, h);
-            assert!((far.0 - (10.0 + 110.0 - expected.0)).abs() < 1e-3, "rotate {rotate}");
-            assert!((far.1 - (20.0 + 220.0 - expected.1)).abs() < 1e-3, "rotate {rotate}");
+            assert!(
+                (far.0 - (10.0 + 110.0 - expected.0)).abs() < 1e-3,
+                "rotate {rotate}"
+            );
+            assert!(
+                (far.1 - (20.0 + 220.0 - expected.1)).abs() < 1e-3,
+                "rotate {rotate}"
+            );
         }
     }
 
     #[test]
     fn tiny_page_is_refused() {
         let font = LabelFont::for_texts(["Жасанды интеллект"]).unwrap();
-        let g = PageGeometry { visible: [0.0, 0.0, 30.0, 30.0], rotate: 0 };
+        let g = PageGeometry {
+            visible: [0.0, 0.0, 30.0, 30.0],
+            rotate: 0,
+        };
         let lines = vec!["Жасанды интеллект".to_string()];
         let e = content(&g, &lines, &font, "F", "G", Edge::Bottom, Align::Right).unwrap_err();
         assert_eq!(e.kind_name(), "cannot-label");

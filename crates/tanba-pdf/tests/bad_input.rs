@@ -27,7 +27,10 @@ fn encrypted_with_a_user_password_is_refused() {
 
 #[test]
 fn encrypted_with_an_empty_user_password_is_refused() {
-    let input = qpdf_rewrite(&simple(2), &["--encrypt", "", "owner", "256", "--modify=none", "--"]);
+    let input = qpdf_rewrite(
+        &simple(2),
+        &["--encrypt", "", "owner", "256", "--modify=none", "--"],
+    );
     let e = label_with(PdfSettings::default(), &input, &Job::default()).unwrap_err();
     assert_eq!(e.kind_name(), "encrypted");
     assert!(e.to_string().contains("decrypt"), "{e}");
@@ -41,15 +44,30 @@ fn damaged_xref_is_repaired_and_said_aloud() {
     let mut input = simple(3);
     let xref = input.windows(6).rposition(|w| w == b"\nxref\n").unwrap();
     // Shift every in-use offset so it points into the middle of an object.
-    let table_end = input[xref..].windows(7).position(|w| w == b"trailer").unwrap() + xref;
+    let table_end = input[xref..]
+        .windows(7)
+        .position(|w| w == b"trailer")
+        .unwrap()
+        + xref;
     for byte in &mut input[xref..table_end] {
         if *byte == b'1' {
             *byte = b'2';
         }
     }
     let (output, labelled) = label_with(PdfSettings::default(), &input, &Job::default()).unwrap();
-    assert!(labelled.notes.iter().any(|n| n.contains("repaired")), "{:?}", labelled.notes);
-    assert!(labelled.notes.iter().any(|n| n.contains("rewritten in full")), "{:?}", labelled.notes);
+    assert!(
+        labelled.notes.iter().any(|n| n.contains("repaired")),
+        "{:?}",
+        labelled.notes
+    );
+    assert!(
+        labelled
+            .notes
+            .iter()
+            .any(|n| n.contains("rewritten in full")),
+        "{:?}",
+        labelled.notes
+    );
     assert_qpdf_clean(&output);
     assert_eq!(page_sizes(&output), page_sizes(&simple(3)));
     assert!(page_text(&output, 3).contains(KK));
@@ -79,7 +97,9 @@ fn committed_crash_cases_give_typed_errors() {
 #[test]
 fn zero_pages_is_refused() {
     let mut doc = Document::with_version("1.4");
-    let pages = doc.add_object(dictionary! { "Type" => "Pages", "Kids" => Vec::<Object>::new(), "Count" => 0 });
+    let pages = doc.add_object(
+        dictionary! { "Type" => "Pages", "Kids" => Vec::<Object>::new(), "Count" => 0 },
+    );
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
     doc.trailer.set("Root", catalog);
     let mut input = Vec::new();
@@ -93,12 +113,22 @@ fn zero_pages_is_refused() {
 #[test]
 fn object_count_over_the_limit_is_refused() {
     let input = simple(5);
-    let tight = Job { limits: Limits { max_objects: 8, ..Limits::default() }, ..Job::default() };
+    let tight = Job {
+        limits: Limits {
+            max_objects: 8,
+            ..Limits::default()
+        },
+        ..Job::default()
+    };
     assert_eq!(kind(&input, &tight), "limit-exceeded");
     // A file that merely claims a huge /Size is refused before it is parsed.
     let mut claims = simple(1);
     let at = claims.windows(6).rposition(|w| w == b"/Size ").unwrap() + 6;
-    let end = at + claims[at..].iter().position(|b| !b.is_ascii_digit()).unwrap();
+    let end = at
+        + claims[at..]
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap();
     claims.splice(at..end, b"999999999".iter().copied());
     assert_eq!(kind(&claims, &Job::default()), "limit-exceeded");
 }
@@ -112,6 +142,13 @@ fn not_a_pdf_is_unsupported() {
 fn sniffs_by_content() {
     use tanba_core::Labeler;
     let labeler = tanba_pdf::PdfLabeler::default();
-    assert_eq!(labeler.sniff(&simple(1)[..64], None).map(|f| f.name), Some("pdf"));
-    assert!(labeler.sniff(b"\x89PNG\r\n\x1a\n", Some(std::path::Path::new("x.pdf"))).is_none());
+    assert_eq!(
+        labeler.sniff(&simple(1)[..64], None).map(|f| f.name),
+        Some("pdf")
+    );
+    assert!(
+        labeler
+            .sniff(b"\x89PNG\r\n\x1a\n", Some(std::path::Path::new("x.pdf")))
+            .is_none()
+    );
 }

@@ -12,7 +12,10 @@ use tanba_pdf::PdfSettings;
 fn exiftool_reads_the_xmp_and_the_info_aigc() {
     let (output, labelled) = label(&kitchen_sink());
     let tags = exiftool(&output);
-    assert_eq!(tags["XMP-iptcExt:DigitalSourceType"], DST_TRAINED_ALGORITHMIC_MEDIA, "{tags:#}");
+    assert_eq!(
+        tags["XMP-iptcExt:DigitalSourceType"], DST_TRAINED_ALGORITHMIC_MEDIA,
+        "{tags:#}"
+    );
     let aigc = tags["PDF:AIGC"].as_str().expect("Info /AIGC");
     assert_eq!(aigc, labelled.manifest.aigc.to_json());
     assert!(aigc.contains("\"Label\":\"1\""));
@@ -39,7 +42,10 @@ fn existing_xmp_is_merged_not_replaced() {
     assert_qpdf_clean(&output);
     let tags = exiftool(&output);
     assert_eq!(tags["XMP-dc:Title"], "Есеп 2026", "{tags:#}");
-    assert_eq!(tags["XMP-iptcExt:DigitalSourceType"], DST_TRAINED_ALGORITHMIC_MEDIA);
+    assert_eq!(
+        tags["XMP-iptcExt:DigitalSourceType"],
+        DST_TRAINED_ALGORITHMIC_MEDIA
+    );
 }
 
 #[test]
@@ -50,7 +56,10 @@ fn verify_reads_the_marks_and_the_page_text() {
     for kind in [MarkKind::Xmp, MarkKind::Aigc, MarkKind::Manifest] {
         assert!(kinds.contains(&kind), "{:?}", v.marks);
     }
-    assert_eq!(v.manifest.as_ref().map(|m| &m.id), Some(&labelled.manifest.id));
+    assert_eq!(
+        v.manifest.as_ref().map(|m| &m.id),
+        Some(&labelled.manifest.id)
+    );
     assert!(v.perceptible.found, "{}", v.perceptible.detail);
     assert!(v.is_compliant());
     assert_eq!(v.signature, SignatureState::Unsigned);
@@ -72,23 +81,43 @@ fn verify_notices_a_page_without_the_stamp() {
     let mut doc = Document::load_mem(&output).unwrap();
     let pages = doc.get_pages();
     let page2 = pages[&2];
-    let original = doc.get_dictionary(page2).unwrap().get(b"Contents").unwrap().as_array().unwrap()[1].clone();
-    doc.get_dictionary_mut(page2).unwrap().set("Contents", original);
+    let original = doc
+        .get_dictionary(page2)
+        .unwrap()
+        .get(b"Contents")
+        .unwrap()
+        .as_array()
+        .unwrap()[1]
+        .clone();
+    doc.get_dictionary_mut(page2)
+        .unwrap()
+        .set("Contents", original);
     let mut tampered = Vec::new();
     doc.save_to(&mut tampered).unwrap();
     let v = verify(&tampered).unwrap();
     assert!(v.has_machine_mark());
     assert!(!v.perceptible.found);
-    assert!(v.perceptible.detail.contains("[2]"), "{}", v.perceptible.detail);
+    assert!(
+        v.perceptible.detail.contains("[2]"),
+        "{}",
+        v.perceptible.detail
+    );
 }
 
 #[test]
 fn signed_manifest_verifies() {
     let key = tanba_core::SigningKey::from_bytes(&[9u8; 32]);
-    let job = Job { signing_key: Some(std::sync::Arc::new(key)), ..Job::default() };
+    let job = Job {
+        signing_key: Some(std::sync::Arc::new(key)),
+        ..Job::default()
+    };
     let (output, _) = label_with(PdfSettings::default(), &simple(1), &job).unwrap();
     let v = verify(&output).unwrap();
-    assert!(matches!(v.signature, SignatureState::Valid { .. }), "{:?}", v.signature);
+    assert!(
+        matches!(v.signature, SignatureState::Valid { .. }),
+        "{:?}",
+        v.signature
+    );
 }
 
 #[test]
@@ -98,14 +127,23 @@ fn already_labelled_is_refused_unless_forced() {
     assert_eq!(e.kind_name(), "already-labelled");
     // Forced, at the top, so the two stamps do not overlap (poppler drops
     // text drawn twice at one spot).
-    let forced = Job { force: true, position: tanba_core::Position::TopLeft, ..Job::default() };
+    let forced = Job {
+        force: true,
+        position: tanba_core::Position::TopLeft,
+        ..Job::default()
+    };
     let (twice, _) = label_with(PdfSettings::default(), &once, &forced).unwrap();
     assert!(twice.starts_with(&once));
     assert_qpdf_clean(&twice);
     let v = verify(&twice).unwrap();
     assert!(v.perceptible.found, "{}", v.perceptible.detail);
     // The first stamp still reads: its font was not replaced.
-    assert_eq!(page_text(&twice, 1).matches("Жасанды интеллект көмегімен жасалған").count(), 2);
+    assert_eq!(
+        page_text(&twice, 1)
+            .matches("Жасанды интеллект көмегімен жасалған")
+            .count(),
+        2
+    );
 }
 
 /// Forms, links, outlines, attachments and the structure tree all come
@@ -116,16 +154,36 @@ fn document_features_survive() {
     let (output, _) = label(&input);
     let before = qpdf_json(&input);
     let after = qpdf_json(&output);
-    assert_eq!(before["acroform"]["fields"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        before["acroform"]["fields"].as_array().map(Vec::len),
+        Some(1)
+    );
     assert_eq!(before["acroform"], after["acroform"]);
     assert_eq!(before["outlines"], after["outlines"]);
-    assert_eq!(before["attachments"]["notes.txt"]["filespec"], after["attachments"]["notes.txt"]["filespec"]);
-    let annots = |v: &serde_json::Value| v["pages"].as_array().unwrap().iter().map(|p| p["annotations"].clone()).collect::<Vec<_>>();
+    assert_eq!(
+        before["attachments"]["notes.txt"]["filespec"],
+        after["attachments"]["notes.txt"]["filespec"]
+    );
+    let annots = |v: &serde_json::Value| {
+        v["pages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["annotations"].clone())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(annots(&before), annots(&after));
     let doc = Document::load_mem(&output).unwrap();
     let catalog = doc.catalog().unwrap();
     assert!(catalog.has(b"StructTreeRoot") && catalog.has(b"MarkInfo"));
     let pages = doc.get_pages();
-    let link = doc.get_dictionary(pages[&2]).unwrap().get(b"Annots").unwrap().as_array().unwrap()[0].clone();
+    let link = doc
+        .get_dictionary(pages[&2])
+        .unwrap()
+        .get(b"Annots")
+        .unwrap()
+        .as_array()
+        .unwrap()[0]
+        .clone();
     assert!(matches!(link, Object::Reference(_)));
 }

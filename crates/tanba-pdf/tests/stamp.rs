@@ -19,7 +19,10 @@ fn every_page_gets_extractable_kazakh_and_russian_text() {
     // The page's own text is still there.
     assert!(page_text(&output, 1).contains("Page one"));
     assert!(page_text(&output, 5).contains("Page five"));
-    assert_eq!(labelled.manifest.label.placement.pages, Some(vec![1, 2, 3, 4, 5, 6]));
+    assert_eq!(
+        labelled.manifest.label.placement.pages,
+        Some(vec![1, 2, 3, 4, 5, 6])
+    );
     assert!(labelled.notes.is_empty(), "{:?}", labelled.notes);
 }
 
@@ -27,9 +30,18 @@ fn every_page_gets_extractable_kazakh_and_russian_text() {
 fn incremental_update_keeps_the_original_bytes_and_page_sizes() {
     let input = kitchen_sink();
     let (output, _) = label(&input);
-    assert!(output.starts_with(&input), "the original revision must be a byte prefix");
+    assert!(
+        output.starts_with(&input),
+        "the original revision must be a byte prefix"
+    );
     assert_eq!(page_sizes(&input), page_sizes(&output));
-    assert_eq!(page_sizes(&output).iter().filter(|l| l.starts_with("Page ")).count(), 12);
+    assert_eq!(
+        page_sizes(&output)
+            .iter()
+            .filter(|l| l.starts_with("Page "))
+            .count(),
+        12
+    );
     // Only the fonts used: the file grows by kilobytes, not by the whole font.
     let growth = output.len() - input.len();
     assert!(growth < 24_000, "grew by {growth} bytes");
@@ -41,8 +53,14 @@ fn incremental_update_keeps_the_original_bytes_and_page_sizes() {
 #[test]
 fn banner_is_upright_on_the_displayed_edge() {
     let input = kitchen_sink();
-    for (edge, position) in [(Edge::Bottom, Position::BottomRight), (Edge::Top, Position::TopLeft)] {
-        let job = Job { position, ..Job::default() };
+    for (edge, position) in [
+        (Edge::Bottom, Position::BottomRight),
+        (Edge::Top, Position::TopLeft),
+    ] {
+        let job = Job {
+            position,
+            ..Job::default()
+        };
         let (output, _) = label_with(PdfSettings::default(), &input, &job).unwrap();
         for page in 1..=6 {
             let (words, _, _) = word_boxes(&output, page);
@@ -55,19 +73,36 @@ fn banner_is_upright_on_the_displayed_edge() {
                 _ => (0.0, 0.0, 595.0, 842.0),
             };
             let (w, h) = (right - left, bottom - top);
-            let label_words: Vec<_> = words.iter().filter(|(t, ..)| t == "интеллект" || t == "жасалған").collect();
+            let label_words: Vec<_> = words
+                .iter()
+                .filter(|(t, ..)| t == "интеллект" || t == "жасалған")
+                .collect();
             assert!(label_words.len() >= 2, "page {page}: {words:?}");
             for (t, x0, y0, x1, y1) in label_words {
                 let (x0, y0, x1, y1) = (x0 - left, y0 - top, x1 - left, y1 - top);
                 // Horizontal on the displayed page: wider than tall.
-                assert!(x1 - x0 > 2.0 * (y1 - y0), "page {page} {edge:?}: {t} is not upright ({x0},{y0},{x1},{y1})");
-                assert!(x0 >= 0.0 && x1 <= w && y0 >= 0.0 && y1 <= h, "page {page}: {t} outside the visible area");
+                assert!(
+                    x1 - x0 > 2.0 * (y1 - y0),
+                    "page {page} {edge:?}: {t} is not upright ({x0},{y0},{x1},{y1})"
+                );
+                assert!(
+                    x0 >= 0.0 && x1 <= w && y0 >= 0.0 && y1 <= h,
+                    "page {page}: {t} outside the visible area"
+                );
                 match edge {
-                    Edge::Bottom => assert!(y0 > 0.8 * h, "page {page}: {t} not at the bottom ({y0} of {h})"),
-                    Edge::Top => assert!(y1 < 0.2 * h, "page {page}: {t} not at the top ({y1} of {h})"),
+                    Edge::Bottom => assert!(
+                        y0 > 0.8 * h,
+                        "page {page}: {t} not at the bottom ({y0} of {h})"
+                    ),
+                    Edge::Top => assert!(
+                        y1 < 0.2 * h,
+                        "page {page}: {t} not at the top ({y1} of {h})"
+                    ),
                 }
                 match position {
-                    Position::BottomRight => assert!(x1 > 0.5 * w, "page {page}: {t} not on the right"),
+                    Position::BottomRight => {
+                        assert!(x1 > 0.5 * w, "page {page}: {t} not on the right")
+                    }
                     _ => assert!(x0 < 0.5 * w, "page {page}: {t} not on the left"),
                 }
             }
@@ -78,21 +113,39 @@ fn banner_is_upright_on_the_displayed_edge() {
 #[test]
 fn first_page_and_ranges() {
     let input = simple(5);
-    let first = PdfSettings { pages: PageSelection::First, ..PdfSettings::default() };
+    let first = PdfSettings {
+        pages: PageSelection::First,
+        ..PdfSettings::default()
+    };
     let (output, labelled) = label_with(first, &input, &Job::default()).unwrap();
     assert_qpdf_clean(&output);
     assert!(page_text(&output, 1).contains(KK));
     assert!(!page_text(&output, 2).contains(KK));
     assert_eq!(labelled.manifest.label.placement.pages, Some(vec![1]));
 
-    let ranges = PdfSettings { pages: "2-3,5".parse().unwrap(), ..PdfSettings::default() };
+    let ranges = PdfSettings {
+        pages: "2-3,5".parse().unwrap(),
+        ..PdfSettings::default()
+    };
     let (output, labelled) = label_with(ranges, &input, &Job::default()).unwrap();
     assert_eq!(labelled.manifest.label.placement.pages, Some(vec![2, 3, 5]));
     for (page, expected) in [(1, false), (2, true), (3, true), (4, false), (5, true)] {
-        assert_eq!(page_text(&output, page).contains(RU), expected, "page {page}");
+        assert_eq!(
+            page_text(&output, page).contains(RU),
+            expected,
+            "page {page}"
+        );
     }
-    let none = PdfSettings { pages: "9-".parse().unwrap(), ..PdfSettings::default() };
-    assert_eq!(label_with(none, &input, &Job::default()).unwrap_err().kind_name(), "config");
+    let none = PdfSettings {
+        pages: "9-".parse().unwrap(),
+        ..PdfSettings::default()
+    };
+    assert_eq!(
+        label_with(none, &input, &Job::default())
+            .unwrap_err()
+            .kind_name(),
+        "config"
+    );
     assert!("0-2".parse::<PageSelection>().is_err());
     assert!("3-1".parse::<PageSelection>().is_err());
     assert!("x".parse::<PageSelection>().is_err());
@@ -101,20 +154,31 @@ fn first_page_and_ranges() {
 #[test]
 fn rewrite_mode_writes_one_clean_revision() {
     let input = kitchen_sink();
-    let settings = PdfSettings { rewrite: true, ..PdfSettings::default() };
+    let settings = PdfSettings {
+        rewrite: true,
+        ..PdfSettings::default()
+    };
     let (output, _) = label_with(settings, &input, &Job::default()).unwrap();
     assert_qpdf_clean(&output);
     assert!(!output.starts_with(&input));
     assert_eq!(page_sizes(&input), page_sizes(&output));
     assert!(page_text(&output, 4).contains(KK));
     let (incremental, _) = label(&input);
-    assert!(output.len() < incremental.len(), "rewrite {} vs incremental {}", output.len(), incremental.len());
+    assert!(
+        output.len() < incremental.len(),
+        "rewrite {} vs incremental {}",
+        output.len(),
+        incremental.len()
+    );
 }
 
 #[test]
 fn xref_stream_input_gets_a_valid_update() {
     let input = qpdf_rewrite(&kitchen_sink(), &["--object-streams=generate"]);
-    assert!(input.windows(5).any(|w| w == b"/XRef"), "qpdf should have written an xref stream");
+    assert!(
+        input.windows(5).any(|w| w == b"/XRef"),
+        "qpdf should have written an xref stream"
+    );
     let (output, _) = label(&input);
     assert!(output.starts_with(&input));
     assert_qpdf_clean(&output);
@@ -126,8 +190,11 @@ fn xref_stream_input_gets_a_valid_update() {
 fn custom_label_with_every_kazakh_letter_extracts_exactly() {
     let letters = tanba_core::font::KAZAKH_LETTERS;
     let job = Job {
-        label: tanba_core::Label::custom([("kk", format!("ЖИ: {letters}")), ("en", "Created with AI".to_string())])
-            .unwrap(),
+        label: tanba_core::Label::custom([
+            ("kk", format!("ЖИ: {letters}")),
+            ("en", "Created with AI".to_string()),
+        ])
+        .unwrap(),
         ..Job::default()
     };
     let (output, _) = label_with(PdfSettings::default(), &simple(1), &job).unwrap();
@@ -139,7 +206,10 @@ fn custom_label_with_every_kazakh_letter_extracts_exactly() {
 #[test]
 fn edge_setting_overrides_the_position() {
     let input = simple(1);
-    let settings = PdfSettings { edge: Some(Edge::Top), ..PdfSettings::default() };
+    let settings = PdfSettings {
+        edge: Some(Edge::Top),
+        ..PdfSettings::default()
+    };
     let (output, _) = label_with(settings, &input, &Job::default()).unwrap();
     let (words, _, h) = word_boxes(&output, 1);
     let word = words.iter().find(|(t, ..)| t == "интеллект").unwrap();

@@ -7,14 +7,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use lopdf::{Dictionary, Document, Object, Stream, StringFormat, dictionary};
-use tanba_core::{Job, Labelled, Labeler, Limits, Result, Source, Verification};
+use tanba_core::{Job, Labeler, Labelled, Limits, Result, Source, Verification};
 use tanba_pdf::{PDF, PdfLabeler, PdfSettings};
 
 pub const KK: &str = "Жасанды интеллект көмегімен жасалған";
 pub const RU: &str = "Создано с помощью искусственного интеллекта";
 
 fn text_stream(text: &str) -> Stream {
-    Stream::new(Dictionary::new(), format!("BT /F1 18 Tf 72 100 Td ({text}) Tj ET\n").into_bytes())
+    Stream::new(
+        Dictionary::new(),
+        format!("BT /F1 18 Tf 72 100 Td ({text}) Tj ET\n").into_bytes(),
+    )
 }
 
 /// A six-page PDF with every layout the stamp must handle: rotations 90, 180
@@ -28,7 +31,8 @@ pub fn kitchen_sink() -> Vec<u8> {
     let font_id = doc.add_object(dictionary! {
         "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica",
     });
-    let shared_resources = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
+    let shared_resources =
+        doc.add_object(dictionary! { "Font" => dictionary! { "F1" => font_id } });
     let own_resources = || dictionary! { "Font" => dictionary! { "F1" => font_id } };
     let mut kids = Vec::new();
     let mut add_page = |doc: &mut Document, dict: Dictionary| {
@@ -40,10 +44,13 @@ pub fn kitchen_sink() -> Vec<u8> {
     // 1: plain A4 with its own resources and a text form field.
     let c1 = doc.add_object(text_stream("Page one"));
     let field_id = doc.new_object_id();
-    let p1 = add_page(&mut doc, dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-        "Resources" => own_resources(), "Contents" => c1, "Annots" => vec![Object::Reference(field_id)],
-    });
+    let p1 = add_page(
+        &mut doc,
+        dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            "Resources" => own_resources(), "Contents" => c1, "Annots" => vec![Object::Reference(field_id)],
+        },
+    );
     doc.objects.insert(field_id, Object::Dictionary(dictionary! {
         "Type" => "Annot", "Subtype" => "Widget", "FT" => "Tx", "T" => Object::string_literal("name"),
         "V" => Object::string_literal("Aigul"), "Rect" => vec![100.into(), 600.into(), 300.into(), 630.into()],
@@ -55,56 +62,84 @@ pub fn kitchen_sink() -> Vec<u8> {
         "Type" => "Annot", "Subtype" => "Link", "Rect" => vec![72.into(), 90.into(), 200.into(), 120.into()],
         "Border" => vec![0.into(), 0.into(), 0.into()], "Dest" => vec![Object::Reference(p1), "Fit".into()],
     });
-    add_page(&mut doc, dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-        "Rotate" => 90, "Resources" => own_resources(), "Contents" => c2, "Annots" => vec![Object::Reference(link)],
-    });
+    add_page(
+        &mut doc,
+        dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            "Rotate" => 90, "Resources" => own_resources(), "Contents" => c2, "Annots" => vec![Object::Reference(link)],
+        },
+    );
     // 3: rotated 180, landscape.
     let c3 = doc.add_object(text_stream("Page three"));
-    add_page(&mut doc, dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 842.into(), 595.into()],
-        "Rotate" => 180, "Resources" => own_resources(), "Contents" => c3,
-    });
+    add_page(
+        &mut doc,
+        dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 842.into(), 595.into()],
+            "Rotate" => 180, "Resources" => own_resources(), "Contents" => c3,
+        },
+    );
     // 4: rotated 270 (written as -90), inherited resources.
     let c4 = doc.add_object(text_stream("Page four"));
-    add_page(&mut doc, dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-        "Rotate" => -90, "Contents" => c4,
-    });
+    add_page(
+        &mut doc,
+        dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            "Rotate" => -90, "Contents" => c4,
+        },
+    );
     // 5: CropBox inside a MediaBox with a non-zero origin; several content
     // streams whose q/Q only balance across the array.
-    let c5a = doc.add_object(Stream::new(Dictionary::new(), b"q 1 0 0 1 60 60 cm\n".to_vec()));
+    let c5a = doc.add_object(Stream::new(
+        Dictionary::new(),
+        b"q 1 0 0 1 60 60 cm\n".to_vec(),
+    ));
     let c5b = doc.add_object(text_stream("Page five"));
     let c5c = doc.add_object(Stream::new(Dictionary::new(), b"Q\n".to_vec()));
-    add_page(&mut doc, dictionary! {
-        "Type" => "Page", "Parent" => pages_id,
-        "MediaBox" => vec![50.into(), 50.into(), 650.into(), 890.into()],
-        "CropBox" => vec![100.into(), 150.into(), 500.into(), 700.into()],
-        "Contents" => vec![Object::Reference(c5a), Object::Reference(c5b), Object::Reference(c5c)],
-    });
+    add_page(
+        &mut doc,
+        dictionary! {
+            "Type" => "Page", "Parent" => pages_id,
+            "MediaBox" => vec![50.into(), 50.into(), 650.into(), 890.into()],
+            "CropBox" => vec![100.into(), 150.into(), 500.into(), 700.into()],
+            "Contents" => vec![Object::Reference(c5a), Object::Reference(c5b), Object::Reference(c5c)],
+        },
+    );
     // 6: content that leaves a scaled CTM and a tiny clip in force.
     let c6 = doc.add_object(Stream::new(
         Dictionary::new(),
-        b"BT /F1 18 Tf 72 100 Td (Page six) Tj ET\n0.1 0 0 0.1 500 800 cm 0 0 10 10 re W n\n".to_vec(),
+        b"BT /F1 18 Tf 72 100 Td (Page six) Tj ET\n0.1 0 0 0.1 500 800 cm 0 0 10 10 re W n\n"
+            .to_vec(),
     ));
-    add_page(&mut doc, dictionary! {
-        "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-        "Contents" => c6,
-    });
+    add_page(
+        &mut doc,
+        dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            "Contents" => c6,
+        },
+    );
 
     let count = kids.len() as i64;
-    doc.objects.insert(pages_id, Object::Dictionary(dictionary! {
-        "Type" => "Pages", "Kids" => kids, "Count" => count, "Resources" => shared_resources,
-    }));
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => kids, "Count" => count, "Resources" => shared_resources,
+        }),
+    );
     let outline_item = doc.new_object_id();
     let outlines = doc.add_object(dictionary! {
         "Type" => "Outlines", "First" => outline_item, "Last" => outline_item, "Count" => 1,
     });
-    doc.objects.insert(outline_item, Object::Dictionary(dictionary! {
-        "Title" => Object::string_literal("Chapter 1"), "Parent" => outlines,
-        "Dest" => vec![Object::Reference(p1), "Fit".into()],
-    }));
-    let embedded = doc.add_object(Stream::new(dictionary! { "Type" => "EmbeddedFile" }, b"hello attachment".to_vec()));
+    doc.objects.insert(
+        outline_item,
+        Object::Dictionary(dictionary! {
+            "Title" => Object::string_literal("Chapter 1"), "Parent" => outlines,
+            "Dest" => vec![Object::Reference(p1), "Fit".into()],
+        }),
+    );
+    let embedded = doc.add_object(Stream::new(
+        dictionary! { "Type" => "EmbeddedFile" },
+        b"hello attachment".to_vec(),
+    ));
     let filespec = doc.add_object(dictionary! {
         "Type" => "Filespec", "F" => Object::string_literal("notes.txt"), "UF" => Object::string_literal("notes.txt"),
         "EF" => dictionary! { "F" => embedded },
@@ -134,7 +169,9 @@ pub fn kitchen_sink() -> Vec<u8> {
 pub fn simple(pages: usize) -> Vec<u8> {
     let mut doc = Document::with_version("1.4");
     let pages_id = doc.new_object_id();
-    let font_id = doc.add_object(dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" });
+    let font_id = doc.add_object(
+        dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" },
+    );
     let mut kids = Vec::new();
     for i in 0..pages {
         let c = doc.add_object(text_stream(&format!("Report page {}", i + 1)));
@@ -142,11 +179,14 @@ pub fn simple(pages: usize) -> Vec<u8> {
             "Type" => "Page", "Parent" => pages_id, "Contents" => c,
         })));
     }
-    doc.objects.insert(pages_id, Object::Dictionary(dictionary! {
-        "Type" => "Pages", "Kids" => kids, "Count" => pages as i64,
-        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-        "Resources" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
-    }));
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => kids, "Count" => pages as i64,
+            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
+        }),
+    );
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     doc.trailer.set("Root", catalog);
     let mut bytes = Vec::new();
@@ -164,8 +204,16 @@ pub fn qpdf_rewrite(input: &[u8], args: &[&str]) -> Vec<u8> {
     let i = dir.path().join("in.pdf");
     let o = dir.path().join("out.pdf");
     std::fs::write(&i, input).unwrap();
-    let out = Command::new("qpdf").args(args).arg(&i).arg(&o).output().unwrap();
-    assert!(out.status.success() || out.status.code() == Some(3), "qpdf failed: {out:?}");
+    let out = Command::new("qpdf")
+        .args(args)
+        .arg(&i)
+        .arg(&o)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() || out.status.code() == Some(3),
+        "qpdf failed: {out:?}"
+    );
     std::fs::read(o).unwrap()
 }
 
@@ -177,7 +225,12 @@ pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 
 pub fn label_with(settings: PdfSettings, input: &[u8], job: &Job) -> Result<(Vec<u8>, Labelled)> {
     let mut reader = Cursor::new(input.to_vec());
-    let source = Source { reader: &mut reader, format: &PDF, path: None, len: input.len() as u64 };
+    let source = Source {
+        reader: &mut reader,
+        format: &PDF,
+        path: None,
+        len: input.len() as u64,
+    };
     let mut out = Cursor::new(Vec::new());
     let labelled = PdfLabeler::new(settings).label(source, &mut out, job)?;
     Ok((out.into_inner(), labelled))
@@ -189,7 +242,12 @@ pub fn label(input: &[u8]) -> (Vec<u8>, Labelled) {
 
 pub fn verify(input: &[u8]) -> Result<Verification> {
     let mut reader = Cursor::new(input.to_vec());
-    let source = Source { reader: &mut reader, format: &PDF, path: None, len: input.len() as u64 };
+    let source = Source {
+        reader: &mut reader,
+        format: &PDF,
+        path: None,
+        len: input.len() as u64,
+    };
     PdfLabeler::default().verify(source, &Limits::default())
 }
 
@@ -197,11 +255,22 @@ pub fn verify(input: &[u8]) -> Result<Verification> {
 pub fn assert_qpdf_clean(pdf: &[u8]) {
     let dir = tmp();
     let p = write(dir.path(), "check.pdf", pdf);
-    let out = Command::new("qpdf").arg("--check").arg(&p).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("qpdf")
+        .arg("--check")
+        .arg(&p)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "qpdf --check failed:\n{text}");
     assert!(!text.contains("WARNING"), "qpdf --check warned:\n{text}");
-    assert!(text.contains("No syntax or stream encoding errors"), "qpdf --check said:\n{text}");
+    assert!(
+        text.contains("No syntax or stream encoding errors"),
+        "qpdf --check said:\n{text}"
+    );
 }
 
 /// Text of one page, as poppler's pdftotext extracts it, whitespace collapsed.
@@ -209,35 +278,64 @@ pub fn page_text(pdf: &[u8], page: u32) -> String {
     let dir = tmp();
     let p = write(dir.path(), "t.pdf", pdf);
     let out = Command::new("pdftotext")
-        .args(["-enc", "UTF-8", "-f", &page.to_string(), "-l", &page.to_string()])
+        .args([
+            "-enc",
+            "UTF-8",
+            "-f",
+            &page.to_string(),
+            "-l",
+            &page.to_string(),
+        ])
         .arg(&p)
         .arg("-")
         .output()
         .unwrap();
     assert!(out.status.success(), "pdftotext failed: {out:?}");
-    String::from_utf8(out.stdout).unwrap().split_whitespace().collect::<Vec<_>>().join(" ")
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Page count and each page's size and rotation, as pdfinfo reports them.
 pub fn page_sizes(pdf: &[u8]) -> Vec<String> {
     let dir = tmp();
     let p = write(dir.path(), "i.pdf", pdf);
-    let out = Command::new("pdfinfo").args(["-f", "1", "-l", "9999"]).arg(&p).output().unwrap();
+    let out = Command::new("pdfinfo")
+        .args(["-f", "1", "-l", "9999"])
+        .arg(&p)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "pdfinfo failed: {out:?}");
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter(|l| l.starts_with("Page") && (l.contains("size") || l.contains("rot")) || l.starts_with("Pages:"))
+        .filter(|l| {
+            l.starts_with("Page") && (l.contains("size") || l.contains("rot"))
+                || l.starts_with("Pages:")
+        })
         .map(str::to_string)
         .collect()
 }
 
+/// A word and its box: `(text, xMin, yMin, xMax, yMax)`.
+pub type WordBox = (String, f32, f32, f32, f32);
+
 /// Words with their boxes in displayed coordinates (origin top-left):
 /// `(word, xMin, yMin, xMax, yMax)`, and the page's displayed width and height.
-pub fn word_boxes(pdf: &[u8], page: u32) -> (Vec<(String, f32, f32, f32, f32)>, f32, f32) {
+pub fn word_boxes(pdf: &[u8], page: u32) -> (Vec<WordBox>, f32, f32) {
     let dir = tmp();
     let p = write(dir.path(), "b.pdf", pdf);
     let out = Command::new("pdftotext")
-        .args(["-bbox", "-enc", "UTF-8", "-f", &page.to_string(), "-l", &page.to_string()])
+        .args([
+            "-bbox",
+            "-enc",
+            "UTF-8",
+            "-f",
+            &page.to_string(),
+            "-l",
+            &page.to_string(),
+        ])
         .arg(&p)
         .arg("-")
         .output()
@@ -256,8 +354,21 @@ pub fn word_boxes(pdf: &[u8], page: u32) -> (Vec<(String, f32, f32, f32, f32)>, 
             h = attr(line, "height");
         }
         if line.contains("<word ") {
-            let text = line.split('>').nth(1).unwrap().split('<').next().unwrap().to_string();
-            words.push((text, attr(line, "xMin"), attr(line, "yMin"), attr(line, "xMax"), attr(line, "yMax")));
+            let text = line
+                .split('>')
+                .nth(1)
+                .unwrap()
+                .split('<')
+                .next()
+                .unwrap()
+                .to_string();
+            words.push((
+                text,
+                attr(line, "xMin"),
+                attr(line, "yMin"),
+                attr(line, "xMax"),
+                attr(line, "yMax"),
+            ));
         }
     }
     (words, w, h)
@@ -267,7 +378,11 @@ pub fn word_boxes(pdf: &[u8], page: u32) -> (Vec<(String, f32, f32, f32, f32)>, 
 pub fn exiftool(pdf: &[u8]) -> serde_json::Value {
     let dir = tmp();
     let p = write(dir.path(), "e.pdf", pdf);
-    let out = Command::new("exiftool").args(["-j", "-G1", "-a"]).arg(&p).output().unwrap();
+    let out = Command::new("exiftool")
+        .args(["-j", "-G1", "-a"])
+        .arg(&p)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "exiftool failed: {out:?}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v[0].clone()
@@ -277,8 +392,15 @@ pub fn exiftool(pdf: &[u8]) -> serde_json::Value {
 pub fn qpdf_json(pdf: &[u8]) -> serde_json::Value {
     let dir = tmp();
     let p = write(dir.path(), "j.pdf", pdf);
-    let out = Command::new("qpdf").args(["--json=2"]).arg(&p).output().unwrap();
-    assert!(out.status.success() || out.status.code() == Some(3), "qpdf --json failed: {out:?}");
+    let out = Command::new("qpdf")
+        .args(["--json=2"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() || out.status.code() == Some(3),
+        "qpdf --json failed: {out:?}"
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
