@@ -284,8 +284,7 @@ impl Labeler for PdfLabeler {
             let contents = pages::contents(&doc, page_id)?;
             stamps.push((page_id, geometry.key(), content, contents));
         }
-        let mut placement =
-            Placement::at(format!("{}-edge-{}", edge_name(edge), job.position.name()));
+        let mut placement = Placement::at(format!("{}-{}", edge_name(edge), align_name(align)));
         placement.pages = Some(selected.clone());
         placement.text_size = Some((smallest * 10.0).round() / 10.0);
         let manifest = job.manifest(PDF.mime, placement);
@@ -522,6 +521,14 @@ impl Labeler for PdfLabeler {
             signature,
             perceptible,
         })
+    }
+}
+
+fn align_name(align: Align) -> &'static str {
+    match align {
+        Align::Left => "left",
+        Align::Center => "center",
+        Align::Right => "right",
     }
 }
 

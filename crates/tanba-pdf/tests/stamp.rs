@@ -214,4 +214,11 @@ fn edge_setting_overrides_the_position() {
     let (words, _, h) = word_boxes(&output, 1);
     let word = words.iter().find(|(t, ..)| t == "интеллект").unwrap();
     assert!(word.4 < 0.2 * h, "{word:?}");
+    // The manifest records where the label really is.
+    let settings = PdfSettings {
+        edge: Some(Edge::Top),
+        ..PdfSettings::default()
+    };
+    let (_, labelled) = label_with(settings, &input, &Job::default()).unwrap();
+    assert_eq!(labelled.manifest.label.placement.position, "top-right");
 }
