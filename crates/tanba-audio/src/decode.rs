@@ -75,7 +75,9 @@ pub(crate) struct StreamDecoder {
 
 impl std::fmt::Debug for StreamDecoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StreamDecoder").field("info", &self.info).finish()
+        f.debug_struct("StreamDecoder")
+            .field("info", &self.info)
+            .finish()
     }
 }
 
@@ -108,7 +110,10 @@ fn map_err(e: SymError, during: &str) -> Error {
         SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             Error::malformed(format!("truncated audio stream ({during})"))
         }
-        SymError::IoError(io) => Error::Io { path: None, source: io },
+        SymError::IoError(io) => Error::Io {
+            path: None,
+            source: io,
+        },
         SymError::Unsupported(what) => {
             Error::unsupported(format!("audio {during}: {what} is not supported"))
         }
@@ -121,11 +126,24 @@ fn map_err(e: SymError, during: &str) -> Error {
     }
 }
 
+/// Runs a decoder step, turning a panic inside the decoding library (a
+/// malformed header it did not expect) into a typed error.
+fn guarded<T>(what: &str, step: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).map_err(|_| {
+        Error::malformed(format!(
+            "the audio decoder gave up on malformed input ({what})"
+        ))
+    })
+}
+
 fn lfe_index(channels: Channels) -> Option<usize> {
     channels.iter().position(|c| c == Channels::LFE1)
 }
 
-fn collect_tags(format: &mut dyn FormatReader, probed: Option<symphonia::core::meta::Metadata<'_>>) -> Vec<(String, String)> {
+fn collect_tags(
+    format: &mut dyn FormatReader,
+    probed: Option<symphonia::core::meta::Metadata<'_>>,
+) -> Vec<(String, String)> {
     let mut tags = Vec::new();
     let mut push = |rev: &symphonia::core::meta::MetadataRevision| {
         for tag in rev.tags() {
@@ -148,19 +166,23 @@ impl StreamDecoder {
     /// duration against `limits` and decodes the first packet.
     pub(crate) fn open(media: Box<dyn MediaSource>, limits: &Limits) -> Result<Self> {
         let mss = MediaSourceStream::new(media, Default::default());
-        let mut probed = symphonia::default::get_probe()
-            .format(
+        let mut probed = guarded("probe", || {
+            symphonia::default::get_probe().format(
                 &Hint::new(),
                 mss,
-                &FormatOptions { enable_gapless: true, ..Default::default() },
+                &FormatOptions {
+                    enable_gapless: true,
+                    ..Default::default()
+                },
                 &MetadataOptions::default(),
             )
-            .map_err(|e| match e {
-                SymError::Unsupported(_) => {
-                    Error::malformed("not a recognisable audio stream (no container matched)")
-                }
-                other => map_err(other, "probe"),
-            })?;
+        })?
+        .map_err(|e| match e {
+            SymError::Unsupported(_) => {
+                Error::malformed("not a recognisable audio stream (no container matched)")
+            }
+            other => map_err(other, "probe"),
+        })?;
         let tags = collect_tags(probed.format.as_mut(), probed.metadata.get());
         let format = probed.format;
         let registry = symphonia::default::get_codecs();
@@ -181,16 +203,19 @@ impl StreamDecoder {
         let track_id = track.id;
         if let (Some(frames), Some(rate)) = (params.n_frames, params.sample_rate) {
             if rate == 0 {
-                return Err(Error::malformed("the audio track claims a sample rate of 0"));
+                return Err(Error::malformed(
+                    "the audio track claims a sample rate of 0",
+                ));
             }
             limits.check_duration_ms(frames.saturating_mul(1000) / u64::from(rate))?;
             if frames == 0 {
                 return Err(Error::malformed("the audio stream is empty (0 frames)"));
             }
         }
-        let decoder = registry
-            .make(&params, &DecoderOptions::default())
-            .map_err(|e| map_err(e, "codec setup"))?;
+        let decoder = guarded("codec setup", || {
+            registry.make(&params, &DecoderOptions::default())
+        })?
+        .map_err(|e| map_err(e, "codec setup"))?;
         let info = StreamInfo {
             sample_rate: params.sample_rate.unwrap_or(0),
             channels: params.channels.map(|c| c.count()).unwrap_or(0),
@@ -236,7 +261,8 @@ impl StreamDecoder {
     /// Decodes one more packet into the buffer; false at the end.
     fn decode_next(&mut self) -> Result<bool> {
         loop {
-            let packet = match self.format.next_packet() {
+            let format = &mut self.format;
+            let packet = match guarded("demuxing", move || format.next_packet())? {
                 Ok(p) => p,
                 Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                     return Ok(false);
@@ -246,7 +272,8 @@ impl StreamDecoder {
             if packet.track_id() != self.track_id {
                 continue;
             }
-            let decoded = match self.decoder.decode(&packet) {
+            let decoder = &mut self.decoder;
+            let decoded = match guarded("decoding", move || decoder.decode(&packet))? {
                 Ok(d) => d,
                 Err(SymError::DecodeError(what)) => {
                     self.decode_errors += 1;
@@ -276,7 +303,9 @@ impl StreamDecoder {
                 ));
             }
             if channels == 0 || spec.rate == 0 {
-                return Err(Error::malformed("the audio stream has no channels or no sample rate"));
+                return Err(Error::malformed(
+                    "the audio stream has no channels or no sample rate",
+                ));
             }
             let needs_new = self
                 .buffer
@@ -336,7 +365,10 @@ impl StreamDecoder {
 /// Decodes a whole short clip (a disclaimer) to interleaved f32, refusing
 /// anything longer than `max_seconds`. Returns (samples, rate, channels).
 pub(crate) fn decode_clip(bytes: Vec<u8>, max_seconds: u64) -> Result<(Vec<f32>, u32, usize)> {
-    let limits = Limits { max_duration_ms: max_seconds * 1000, ..Limits::default() };
+    let limits = Limits {
+        max_duration_ms: max_seconds * 1000,
+        ..Limits::default()
+    };
     let cursor = std::io::Cursor::new(bytes);
     let mut dec = StreamDecoder::open(Box::new(cursor), &limits)?;
     let mut samples = Vec::new();

@@ -87,7 +87,10 @@ impl ToneSettings {
 
     fn validate(&self, sample_rate: u32) -> Result<()> {
         let nyquist = sample_rate as f32 / 2.0;
-        if !(self.frequency_hz.is_finite() && self.frequency_hz >= 20.0 && self.frequency_hz < nyquist) {
+        if !(self.frequency_hz.is_finite()
+            && self.frequency_hz >= 20.0
+            && self.frequency_hz < nyquist)
+        {
             return Err(Error::config(format!(
                 "tone frequency {} Hz must lie between 20 Hz and {nyquist} Hz",
                 self.frequency_hz
@@ -123,7 +126,8 @@ impl ToneSettings {
         for (on, ms) in pattern {
             let n = frames(ms);
             if on {
-                let mut element: Vec<f32> = (0..n).map(|i| (step * i as f64).sin() as f32).collect();
+                let mut element: Vec<f32> =
+                    (0..n).map(|i| (step * i as f64).sin() as f32).collect();
                 fade_edges(&mut element, sample_rate);
                 out.extend_from_slice(&element);
             } else {
@@ -154,8 +158,11 @@ impl Disclaimer {
     pub fn resolve(&self, label: &Label) -> Disclaimer {
         match self {
             Disclaimer::JobLanguages => {
-                let mut langs: Vec<Lang> =
-                    label.lines.iter().filter_map(|l| l.lang.parse::<Lang>().ok()).collect();
+                let mut langs: Vec<Lang> = label
+                    .lines
+                    .iter()
+                    .filter_map(|l| l.lang.parse::<Lang>().ok())
+                    .collect();
                 langs.dedup();
                 if langs.is_empty() {
                     langs = vec![Lang::Kk, Lang::Ru];
@@ -174,12 +181,16 @@ impl Disclaimer {
             Disclaimer::Spoken(langs) => Some(
                 langs
                     .iter()
-                    .map(|l| LabelLine { lang: l.code().into(), text: l.spoken_text().into() })
+                    .map(|l| LabelLine {
+                        lang: l.code().into(),
+                        text: l.spoken_text().into(),
+                    })
                     .collect(),
             ),
-            Disclaimer::Tone(t) => {
-                Some(vec![LabelLine { lang: TONE_LANG.into(), text: t.describe() }])
-            }
+            Disclaimer::Tone(t) => Some(vec![LabelLine {
+                lang: TONE_LANG.into(),
+                text: t.describe(),
+            }]),
             Disclaimer::Clip(_) | Disclaimer::JobLanguages => None,
         }
     }
@@ -194,7 +205,12 @@ impl Disclaimer {
         }
         let langs: Option<Vec<Lang>> = lines
             .iter()
-            .map(|l| l.lang.parse::<Lang>().ok().filter(|lang| lang.spoken_text() == l.text))
+            .map(|l| {
+                l.lang
+                    .parse::<Lang>()
+                    .ok()
+                    .filter(|lang| lang.spoken_text() == l.text)
+            })
             .collect();
         langs.filter(|l| !l.is_empty()).map(Disclaimer::Spoken)
     }
@@ -227,7 +243,9 @@ impl Disclaimer {
             }
             Disclaimer::Clip(bytes) => {
                 let (samples, rate, channels) = decode_clip(bytes.to_vec(), MAX_CLIP_SECONDS)
-                    .map_err(|e| Error::config(format!("the disclaimer clip cannot be used: {e}")))?;
+                    .map_err(|e| {
+                        Error::config(format!("the disclaimer clip cannot be used: {e}"))
+                    })?;
                 resample(&downmix(&samples, channels), rate, sample_rate)?
             }
             Disclaimer::Tone(t) => t.render(sample_rate)?,
@@ -258,7 +276,8 @@ pub(crate) fn downmix(interleaved: &[f32], channels: usize) -> Vec<f32> {
 }
 
 fn fade_edges(samples: &mut [f32], sample_rate: u32) {
-    let n = ((u64::from(EDGE_FADE_MS) * u64::from(sample_rate) / 1000) as usize).min(samples.len() / 2);
+    let n =
+        ((u64::from(EDGE_FADE_MS) * u64::from(sample_rate) / 1000) as usize).min(samples.len() / 2);
     let len = samples.len();
     for i in 0..n {
         let g = 0.5 - 0.5 * (std::f32::consts::PI * i as f32 / n as f32).cos();
@@ -273,10 +292,11 @@ pub fn resample(mono: &[f32], from: u32, to: u32) -> Result<Vec<f32>> {
     if from == to || mono.is_empty() {
         return Ok(mono.to_vec());
     }
-    let err = |e: &dyn std::fmt::Display| Error::config(format!("cannot resample the disclaimer: {e}"));
+    let err =
+        |e: &dyn std::fmt::Display| Error::config(format!("cannot resample the disclaimer: {e}"));
     let chunk = 1024;
-    let mut resampler = FftFixedIn::<f32>::new(from as usize, to as usize, chunk, 2, 1)
-        .map_err(|e| err(&e))?;
+    let mut resampler =
+        FftFixedIn::<f32>::new(from as usize, to as usize, chunk, 2, 1).map_err(|e| err(&e))?;
     let wanted = (mono.len() as u64 * u64::from(to)).div_ceil(u64::from(from)) as usize;
     let delay = resampler.output_delay();
     let mut out = Vec::with_capacity(wanted + delay + chunk * 4);
@@ -297,7 +317,9 @@ pub fn resample(mono: &[f32], from: u32, to: u32) -> Result<Vec<f32>> {
     // Flush the delay line.
     let mut guard = 0;
     while out.len() < wanted + delay && guard < 64 {
-        let produced = resampler.process_partial::<&[f32]>(None, None).map_err(|e| err(&e))?;
+        let produced = resampler
+            .process_partial::<&[f32]>(None, None)
+            .map_err(|e| err(&e))?;
         out.extend_from_slice(produced.first().map(Vec::as_slice).unwrap_or(&[]));
         guard += 1;
     }
@@ -312,7 +334,11 @@ mod tests {
 
     #[test]
     fn tone_description_round_trips() {
-        let t = ToneSettings { frequency_hz: 1000.0, short_ms: 100, ..ToneSettings::default() };
+        let t = ToneSettings {
+            frequency_hz: 1000.0,
+            short_ms: 100,
+            ..ToneSettings::default()
+        };
         assert_eq!(ToneSettings::parse(&t.describe()), Some(t));
         assert_eq!(ToneSettings::parse("something else"), None);
     }
@@ -325,7 +351,8 @@ mod tests {
         assert_eq!(s.len(), (120 + 120 + 360 + 360 + 120 + 120 + 120) * 8);
         // Sound where an element is, silence in the gaps.
         let energy = |from_ms: usize, to_ms: usize| {
-            s[from_ms * 8..to_ms * 8].iter().map(|x| x * x).sum::<f32>() / ((to_ms - from_ms) * 8) as f32
+            s[from_ms * 8..to_ms * 8].iter().map(|x| x * x).sum::<f32>()
+                / ((to_ms - from_ms) * 8) as f32
         };
         assert!(energy(10, 110) > 0.3); // short
         assert!(energy(130, 230) < 1e-6); // gap
@@ -339,7 +366,10 @@ mod tests {
     fn bundled_clips_decode_and_resample() {
         let label = Label::default();
         let d = Disclaimer::default();
-        assert_eq!(d.resolve(&label), Disclaimer::Spoken(vec![Lang::Kk, Lang::Ru]));
+        assert_eq!(
+            d.resolve(&label),
+            Disclaimer::Spoken(vec![Lang::Kk, Lang::Ru])
+        );
         let at16 = d.render(&label, 16_000).unwrap();
         let at48 = d.render(&label, 48_000).unwrap();
         let ratio = at48.len() as f64 / at16.len() as f64;

@@ -20,7 +20,7 @@ mod verify;
 use std::path::Path;
 
 use tanba_core::{
-    Error, Format, Job, Labelled, Labeler, Limits, Mark, MarkKind, Placement, Result, Source,
+    Error, Format, Job, Labeler, Labelled, Limits, Mark, MarkKind, Placement, Result, Source,
     Verification, WriteSeek,
 };
 
@@ -31,17 +31,41 @@ pub use mixer::{DisclaimerMixer, Mode, Span};
 use decode::{StreamDecoder, owned_input, reopen};
 
 /// WAV (RIFF/WAVE, PCM or float).
-pub static WAV: Format = Format { name: "wav", mime: "audio/wav", extensions: &["wav", "wave"] };
+pub static WAV: Format = Format {
+    name: "wav",
+    mime: "audio/wav",
+    extensions: &["wav", "wave"],
+};
 /// MP3 (MPEG-1/2 layer III).
-pub static MP3: Format = Format { name: "mp3", mime: "audio/mpeg", extensions: &["mp3"] };
+pub static MP3: Format = Format {
+    name: "mp3",
+    mime: "audio/mpeg",
+    extensions: &["mp3"],
+};
 /// FLAC.
-pub static FLAC: Format = Format { name: "flac", mime: "audio/flac", extensions: &["flac"] };
+pub static FLAC: Format = Format {
+    name: "flac",
+    mime: "audio/flac",
+    extensions: &["flac"],
+};
 /// Ogg Vorbis (and FLAC in Ogg).
-pub static OGG: Format = Format { name: "ogg", mime: "audio/ogg", extensions: &["ogg", "oga"] };
+pub static OGG: Format = Format {
+    name: "ogg",
+    mime: "audio/ogg",
+    extensions: &["ogg", "oga"],
+};
 /// MPEG-4 audio (AAC or ALAC in an `M4A `/`M4B ` file).
-pub static M4A: Format = Format { name: "m4a", mime: "audio/mp4", extensions: &["m4a", "m4b"] };
+pub static M4A: Format = Format {
+    name: "m4a",
+    mime: "audio/mp4",
+    extensions: &["m4a", "m4b"],
+};
 /// Raw AAC in ADTS frames.
-pub static AAC: Format = Format { name: "aac", mime: "audio/aac", extensions: &["aac", "adts"] };
+pub static AAC: Format = Format {
+    name: "aac",
+    mime: "audio/aac",
+    extensions: &["aac", "adts"],
+};
 
 static FORMATS: [&Format; 6] = [&WAV, &MP3, &FLAC, &OGG, &M4A, &AAC];
 
@@ -105,7 +129,9 @@ pub fn sniff(head: &[u8]) -> Option<&'static Format> {
     }
     if head.starts_with(b"ID3") && head.len() >= 10 {
         // An ID3v2 tag; what follows decides (FLAC files sometimes carry one).
-        let size = head[6..10].iter().fold(0usize, |acc, b| (acc << 7) | usize::from(b & 0x7f));
+        let size = head[6..10]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 7) | usize::from(b & 0x7f));
         let after = 10 + size + if head[5] & 0x10 != 0 { 10 } else { 0 };
         return match head.get(after..after + 4) {
             Some(b"fLaC") => Some(&FLAC),
@@ -223,8 +249,11 @@ fn aigc_tag(tags: &[(String, String)]) -> Option<&str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// The RIFF metadata when the content is RIFF/WAVE (by content, whatever
+/// the caller sniffed), after checking its `fmt ` chunk.
 fn wav_meta(source: &mut Source<'_>) -> Result<riff::RiffMeta> {
-    if std::ptr::eq(source.format, &WAV) || source.format.name == WAV.name {
+    let head = tanba_core::read_head(source.reader)?;
+    if sniff(&head).is_some_and(|f| std::ptr::eq(f, &WAV)) {
         riff::read_meta(source.reader, source.len)
     } else {
         Ok(riff::RiffMeta::default())
@@ -244,7 +273,12 @@ impl Labeler for AudioLabeler {
         sniff(head)
     }
 
-    fn label(&self, mut source: Source<'_>, output: &mut dyn WriteSeek, job: &Job) -> Result<Labelled> {
+    fn label(
+        &self,
+        mut source: Source<'_>,
+        output: &mut dyn WriteSeek,
+        job: &Job,
+    ) -> Result<Labelled> {
         job.limits.check_bytes(source.len)?;
         let settings = &self.settings;
         let mut notes = Vec::new();
@@ -282,15 +316,23 @@ impl Labeler for AudioLabeler {
         let clip = settings.disclaimer.render(&job.label, info.sample_rate)?;
         let clip_loudness = measure_clip(&clip, info.channels, info.lfe_index, info.sample_rate)?;
         let duck = mixer::db_to_gain(settings.ducking_db.min(0.0));
-        let under = if overlaid { f64::from(duck) * programme.true_peak } else { 0.0 };
+        let under = if overlaid {
+            f64::from(duck) * programme.true_peak
+        } else {
+            0.0
+        };
         let gain = matching_gain(programme.integrated_lufs, &clip_loudness, under);
-        let mut mixer = DisclaimerMixer::from_clip(clip, settings.mode, info.sample_rate, info.channels, gain)?
-            .with_lfe(info.lfe_index)
-            .with_ducking_db(settings.ducking_db)
-            .with_gap_ms(settings.gap_ms, info.sample_rate)
-            .with_programme_frames(programme_frames);
+        let mut mixer =
+            DisclaimerMixer::from_clip(clip, settings.mode, info.sample_rate, info.channels, gain)?
+                .with_lfe(info.lfe_index)
+                .with_ducking_db(settings.ducking_db)
+                .with_gap_ms(settings.gap_ms, info.sample_rate)
+                .with_programme_frames(programme_frames);
         let plan = mixer.plan(programme_frames);
-        let first_span = plan.first().copied().unwrap_or(Span { start: 0, frames: 0 });
+        let first_span = plan.first().copied().unwrap_or(Span {
+            start: 0,
+            frames: 0,
+        });
 
         // The manifest records what is heard and where.
         let mut job = job;
@@ -299,7 +341,10 @@ impl Labeler for AudioLabeler {
         }
         let rate = f64::from(info.sample_rate);
         let mut placement = Placement::at(settings.mode.name());
-        placement.span = Some([first_span.start as f64 / rate, first_span.frames as f64 / rate]);
+        placement.span = Some([
+            first_span.start as f64 / rate,
+            first_span.frames as f64 / rate,
+        ]);
         let manifest = job.manifest(WAV.mime, placement);
 
         if !std::ptr::eq(source.format, &WAV) {
@@ -328,10 +373,14 @@ impl Labeler for AudioLabeler {
         let second = StreamDecoder::open(Box::new(reopen(&file)?), &job.limits)?;
         let mixed_frames = mix_to_wav(&mut *output, spec, coding, second, &mut mixer)?;
         if mixed_frames != programme_frames {
-            return Err(Error::malformed("the audio decoded differently on the second pass"));
+            return Err(Error::malformed(
+                "the audio decoded differently on the second pass",
+            ));
         }
         if mixer.spans() != plan.as_slice() {
-            return Err(Error::cannot_label("the disclaimer was not placed where planned"));
+            return Err(Error::cannot_label(
+                "the disclaimer was not placed where planned",
+            ));
         }
 
         let xmp = match kept.xmp.as_deref() {
@@ -341,7 +390,11 @@ impl Labeler for AudioLabeler {
             _ => tanba_core::xmp::packet(&manifest),
         };
         riff::append_marks(output, 0, &manifest, &xmp, &kept)?;
-        Ok(Labelled { format: &WAV, manifest, notes })
+        Ok(Labelled {
+            format: &WAV,
+            manifest,
+            notes,
+        })
     }
 
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {

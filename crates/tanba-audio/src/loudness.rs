@@ -30,7 +30,9 @@ pub struct Meter {
 
 impl std::fmt::Debug for Meter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Meter").field("channels", &self.channels).finish()
+        f.debug_struct("Meter")
+            .field("channels", &self.channels)
+            .finish()
     }
 }
 
@@ -42,19 +44,26 @@ impl Meter {
     /// A meter for interleaved audio; `true_peak` adds the (4x oversampled,
     /// costlier) true-peak measurement.
     pub fn new(channels: usize, sample_rate: u32, true_peak: bool) -> Result<Self> {
-        let channels = u32::try_from(channels).map_err(|_| Error::malformed("too many channels"))?;
+        let channels =
+            u32::try_from(channels).map_err(|_| Error::malformed("too many channels"))?;
         let mut mode = EbuMode::I | EbuMode::HISTOGRAM;
         if true_peak {
             mode |= EbuMode::TRUE_PEAK;
         }
         let ebu = EbuR128::new(channels, sample_rate, mode).map_err(ebu_err)?;
-        Ok(Meter { ebu, channels, true_peak })
+        Ok(Meter {
+            ebu,
+            channels,
+            true_peak,
+        })
     }
 
     /// Adds interleaved frames.
     pub fn add(&mut self, interleaved: &[f32]) -> Result<()> {
         let whole = interleaved.len() - interleaved.len() % self.channels as usize;
-        self.ebu.add_frames_f32(&interleaved[..whole]).map_err(ebu_err)
+        self.ebu
+            .add_frames_f32(&interleaved[..whole])
+            .map_err(ebu_err)
     }
 
     /// The measurement so far.
@@ -66,20 +75,32 @@ impl Meter {
                 true_peak = true_peak.max(self.ebu.true_peak(ch).map_err(ebu_err)?);
             }
         }
-        Ok(Loudness { integrated_lufs, true_peak })
+        Ok(Loudness {
+            integrated_lufs,
+            true_peak,
+        })
     }
 }
 
 /// Measures a mono clip as it will play: copied onto the programme's
 /// channels (every one but the LFE).
-pub fn measure_clip(clip: &[f32], channels: usize, lfe: Option<usize>, sample_rate: u32) -> Result<Loudness> {
+pub fn measure_clip(
+    clip: &[f32],
+    channels: usize,
+    lfe: Option<usize>,
+    sample_rate: u32,
+) -> Result<Loudness> {
     let mut meter = Meter::new(channels, sample_rate, true)?;
     let mut frames = Vec::with_capacity(4096 * channels);
     for block in clip.chunks(4096) {
         frames.clear();
         for &s in block {
             for ch in 0..channels {
-                frames.push(if Some(ch) == lfe && channels > 1 { 0.0 } else { s });
+                frames.push(if Some(ch) == lfe && channels > 1 {
+                    0.0
+                } else {
+                    s
+                });
             }
         }
         meter.add(&frames)?;
@@ -98,11 +119,19 @@ pub fn matching_gain(programme_lufs: f64, clip: &Loudness, under: f64) -> f32 {
     } else {
         DEFAULT_TARGET_LUFS
     };
-    let clip_lufs = if clip.integrated_lufs.is_finite() { clip.integrated_lufs } else { target };
+    let clip_lufs = if clip.integrated_lufs.is_finite() {
+        clip.integrated_lufs
+    } else {
+        target
+    };
     let wanted = 10f64.powf((target - clip_lufs) / 20.0);
     let ceiling = 10f64.powf(TRUE_PEAK_CEILING_DBTP / 20.0);
     let room = (ceiling - under).max(ceiling * 0.1);
-    let cap = if clip.true_peak > 0.0 { room / clip.true_peak } else { wanted };
+    let cap = if clip.true_peak > 0.0 {
+        room / clip.true_peak
+    } else {
+        wanted
+    };
     wanted.min(cap) as f32
 }
 
@@ -111,7 +140,9 @@ mod tests {
     use super::*;
 
     fn sine(amp: f32, rate: u32, secs: u32) -> Vec<f32> {
-        (0..rate * secs).map(|i| amp * (i as f32 * 1000.0 * std::f32::consts::TAU / rate as f32).sin()).collect()
+        (0..rate * secs)
+            .map(|i| amp * (i as f32 * 1000.0 * std::f32::consts::TAU / rate as f32).sin())
+            .collect()
     }
 
     #[test]

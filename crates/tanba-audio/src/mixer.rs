@@ -79,12 +79,17 @@ impl FromStr for Mode {
             sec.parse::<u32>().map_err(|_| bad())?
         } else {
             let min = every.strip_suffix('m').unwrap_or(every);
-            min.parse::<u32>().map_err(|_| bad())?.checked_mul(60).ok_or_else(bad)?
+            min.parse::<u32>()
+                .map_err(|_| bad())?
+                .checked_mul(60)
+                .ok_or_else(bad)?
         };
         if seconds == 0 {
             return Err(Error::config("the repeat interval must be at least 1 s"));
         }
-        Ok(Mode::Repeat { every_seconds: seconds })
+        Ok(Mode::Repeat {
+            every_seconds: seconds,
+        })
     }
 }
 
@@ -170,7 +175,9 @@ impl DisclaimerMixer {
         gain: f32,
     ) -> Result<Self> {
         if channels == 0 || sample_rate == 0 {
-            return Err(Error::malformed("audio with no channels or a sample rate of 0"));
+            return Err(Error::malformed(
+                "audio with no channels or a sample rate of 0",
+            ));
         }
         if clip.is_empty() {
             return Err(Error::config("the disclaimer is empty"));
@@ -262,17 +269,32 @@ impl DisclaimerMixer {
     pub fn plan(&self, programme_frames: u64) -> Vec<Span> {
         let clip = self.clip_frames();
         match self.mode {
-            Mode::Prepend => vec![Span { start: 0, frames: clip }],
-            Mode::Append => vec![Span { start: programme_frames + self.gap_frames, frames: clip }],
-            Mode::Overlay => vec![Span { start: self.ramp_frames, frames: clip }],
+            Mode::Prepend => vec![Span {
+                start: 0,
+                frames: clip,
+            }],
+            Mode::Append => vec![Span {
+                start: programme_frames + self.gap_frames,
+                frames: clip,
+            }],
+            Mode::Overlay => vec![Span {
+                start: self.ramp_frames,
+                frames: clip,
+            }],
             Mode::Repeat { .. } => {
-                let mut spans = vec![Span { start: self.ramp_frames, frames: clip }];
+                let mut spans = vec![Span {
+                    start: self.ramp_frames,
+                    frames: clip,
+                }];
                 let mut k = 1u64;
                 while let Some(start) = k.checked_mul(self.interval_frames) {
                     if start + 2 * self.ramp_frames + clip > programme_frames {
                         break;
                     }
-                    spans.push(Span { start: start + self.ramp_frames, frames: clip });
+                    spans.push(Span {
+                        start: start + self.ramp_frames,
+                        frames: clip,
+                    });
                     k += 1;
                 }
                 spans
@@ -318,7 +340,10 @@ impl DisclaimerMixer {
                     self.head_done = true;
                     self.emit_clip(out);
                     self.emit_silence(self.gap_frames, out);
-                    self.spans.push(Span { start: 0, frames: self.clip_frames() });
+                    self.spans.push(Span {
+                        start: 0,
+                        frames: self.clip_frames(),
+                    });
                 }
                 out.extend_from_slice(input);
             }
@@ -357,7 +382,10 @@ impl DisclaimerMixer {
                 continue;
             }
             if o == r {
-                self.spans.push(Span { start: p, frames: clip_len });
+                self.spans.push(Span {
+                    start: p,
+                    frames: clip_len,
+                });
             }
             let (gain, clip) = if o < r {
                 (1.0 + (self.duck_gain - 1.0) * (o as f32 / r as f32), 0.0)
@@ -389,7 +417,10 @@ impl DisclaimerMixer {
             }
             Mode::Append => {
                 self.emit_silence(self.gap_frames, out);
-                self.spans.push(Span { start: self.consumed + self.gap_frames, frames: self.clip_frames() });
+                self.spans.push(Span {
+                    start: self.consumed + self.gap_frames,
+                    frames: self.clip_frames(),
+                });
                 self.emit_clip(out);
             }
             Mode::Overlay | Mode::Repeat { .. } => {
@@ -443,7 +474,13 @@ mod tests {
         assert_eq!(out.len(), head + programme.len());
         assert_eq!(&out[head..], &programme[..]);
         assert!(out[..200].iter().all(|s| *s == 0.5));
-        assert_eq!(m.spans(), &[Span { start: 0, frames: 100 }]);
+        assert_eq!(
+            m.spans(),
+            &[Span {
+                start: 0,
+                frames: 100
+            }]
+        );
         assert_eq!(m.plan(1000), m.spans());
     }
 
@@ -452,7 +489,13 @@ mod tests {
         let mut m = mixer(Mode::Append, 100);
         let out = run(&mut m, &[0.25; 2000], 64);
         assert_eq!(out.len(), 2000 + (500 + 100) * 2);
-        assert_eq!(m.spans(), &[Span { start: 1500, frames: 100 }]);
+        assert_eq!(
+            m.spans(),
+            &[Span {
+                start: 1500,
+                frames: 100
+            }]
+        );
         assert_eq!(m.plan(1000), m.spans());
         assert!(out[3000..].iter().all(|s| *s == 0.5));
     }
@@ -463,7 +506,13 @@ mod tests {
         let out = run(&mut m, &[0.4; 2000], 33);
         assert_eq!(out.len(), 2000);
         let r = 150usize;
-        assert_eq!(m.spans(), &[Span { start: r as u64, frames: 100 }]);
+        assert_eq!(
+            m.spans(),
+            &[Span {
+                start: r as u64,
+                frames: 100
+            }]
+        );
         let duck = m.duck_gain();
         assert!((out[(r + 10) * 2] - (0.4 * duck + 0.5)).abs() < 1e-6);
         assert_eq!(out[0], 0.4);
@@ -504,9 +553,22 @@ mod tests {
 
     #[test]
     fn modes_parse() {
-        assert_eq!("repeat:5".parse::<Mode>().unwrap(), Mode::Repeat { every_seconds: 300 });
-        assert_eq!("repeat-every-30s".parse::<Mode>().unwrap(), Mode::Repeat { every_seconds: 30 });
-        assert_eq!(Mode::Repeat { every_seconds: 30 }.name().parse::<Mode>().unwrap().name(), "repeat-every-30s");
+        assert_eq!(
+            "repeat:5".parse::<Mode>().unwrap(),
+            Mode::Repeat { every_seconds: 300 }
+        );
+        assert_eq!(
+            "repeat-every-30s".parse::<Mode>().unwrap(),
+            Mode::Repeat { every_seconds: 30 }
+        );
+        assert_eq!(
+            Mode::Repeat { every_seconds: 30 }
+                .name()
+                .parse::<Mode>()
+                .unwrap()
+                .name(),
+            "repeat-every-30s"
+        );
         assert!("sideways".parse::<Mode>().is_err());
     }
 }

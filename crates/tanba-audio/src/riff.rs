@@ -49,6 +49,9 @@ pub(crate) fn read_meta(reader: &mut dyn ReadSeek, len: u64) -> Result<RiffMeta>
         let id: [u8; 4] = [head[0], head[1], head[2], head[3]];
         let size = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
         let body_end = offset + 8 + u64::from(size);
+        if &id == b"fmt " {
+            check_fmt(reader, size)?;
+        }
         let wanted = matches!(&id, b"AIGC" | b"_PMX" | b"LIST") || CARRIED.contains(&&id);
         if wanted && size <= MAX_META_CHUNK && body_end <= len {
             let mut body = vec![0u8; size as usize];
@@ -66,11 +69,35 @@ pub(crate) fn read_meta(reader: &mut dyn ReadSeek, len: u64) -> Result<RiffMeta>
     Ok(meta)
 }
 
+/// Refuses a `fmt ` chunk with no channels, no rate or no block size before
+/// a decoder sees it (one such header makes symphonia panic).
+fn check_fmt(reader: &mut dyn ReadSeek, size: u32) -> Result<()> {
+    if size < 16 {
+        return Err(Error::malformed(format!(
+            "the WAV fmt chunk is {size} bytes, at least 16 expected"
+        )));
+    }
+    let mut fmt = [0u8; 16];
+    reader.read_exact(&mut fmt)?;
+    let channels = u16::from_le_bytes([fmt[2], fmt[3]]);
+    let rate = u32::from_le_bytes([fmt[4], fmt[5], fmt[6], fmt[7]]);
+    let block_align = u16::from_le_bytes([fmt[12], fmt[13]]);
+    let bits = u16::from_le_bytes([fmt[14], fmt[15]]);
+    if channels == 0 || rate == 0 || block_align == 0 || bits == 0 {
+        return Err(Error::malformed(format!(
+            "the WAV header claims {channels} channels, {rate} Hz, {bits} bits, {block_align}-byte frames"
+        )));
+    }
+    Ok(())
+}
+
 fn read_info(mut items: &[u8], meta: &mut RiffMeta) {
     while items.len() >= 8 {
         let id = [items[0], items[1], items[2], items[3]];
         let size = u32::from_le_bytes([items[4], items[5], items[6], items[7]]) as usize;
-        let Some(body) = items.get(8..8 + size) else { break };
+        let Some(body) = items.get(8..8 + size) else {
+            break;
+        };
         if &id == b"ICMT" {
             meta.info_comment = Some(text_of(body));
         } else {

@@ -4,10 +4,10 @@
 
 use tanba_core::{Manifest, PerceptibleCheck, Result};
 
+use crate::AudioSettings;
 use crate::decode::StreamDecoder;
 use crate::disclaimer::Disclaimer;
 use crate::mixer::Mode;
-use crate::AudioSettings;
 
 /// The disclaimer may sit this far from the recorded start (an encoder's
 /// delay, rounding of the span to seconds).
@@ -20,7 +20,11 @@ const ANALYSIS_RATE: u32 = 8000;
 pub const SCORE_THRESHOLD: f64 = 0.5;
 
 fn not_found(detail: impl Into<String>, score: Option<f64>) -> PerceptibleCheck {
-    PerceptibleCheck { found: false, detail: detail.into(), score }
+    PerceptibleCheck {
+        found: false,
+        detail: detail.into(),
+        score,
+    }
 }
 
 /// Where the disclaimer should be, in frames, from the manifest.
@@ -41,7 +45,10 @@ fn expected_spans(mode: Mode, first: (u64, u64), total_frames: u64, rate: u32) -
 
 /// Block-averages to about [`ANALYSIS_RATE`].
 fn decimate(samples: &[f32], factor: usize) -> Vec<f32> {
-    samples.chunks(factor).map(|c| c.iter().sum::<f32>() / c.len() as f32).collect()
+    samples
+        .chunks(factor)
+        .map(|c| c.iter().sum::<f32>() / c.len() as f32)
+        .collect()
 }
 
 /// Best normalised cross-correlation of `reference` inside `window` over all
@@ -52,7 +59,10 @@ fn best_correlation(window: &[f32], reference: &[f32]) -> (f64, usize) {
         return (0.0, 0);
     }
     let ref_energy: f64 = reference.iter().map(|&r| f64::from(r) * f64::from(r)).sum();
-    let mut win_energy: f64 = window[..n].iter().map(|&w| f64::from(w) * f64::from(w)).sum();
+    let mut win_energy: f64 = window[..n]
+        .iter()
+        .map(|&w| f64::from(w) * f64::from(w))
+        .sum();
     let mut best = (0.0f64, 0usize);
     for lag in 0..=window.len() - n {
         if lag > 0 {
@@ -84,10 +94,16 @@ pub(crate) fn check_disclaimer(
 ) -> Result<PerceptibleCheck> {
     let placement = &manifest.label.placement;
     let Ok(mode) = placement.position.parse::<Mode>() else {
-        return Ok(not_found(format!("unknown placement {:?}", placement.position), None));
+        return Ok(not_found(
+            format!("unknown placement {:?}", placement.position),
+            None,
+        ));
     };
     let Some([start_s, dur_s]) = placement.span else {
-        return Ok(not_found("the manifest records no time span for the disclaimer", None));
+        return Ok(not_found(
+            "the manifest records no time span for the disclaimer",
+            None,
+        ));
     };
     let disclaimer = match Disclaimer::from_manifest_lines(&manifest.label.lines) {
         Some(d) => d,
@@ -103,8 +119,12 @@ pub(crate) fn check_disclaimer(
     };
     let info = decoder.info().clone();
     let rate = info.sample_rate;
-    let reference =
-        disclaimer.render(&tanba_core::Label { lines: manifest.label.lines.clone() }, rate)?;
+    let reference = disclaimer.render(
+        &tanba_core::Label {
+            lines: manifest.label.lines.clone(),
+        },
+        rate,
+    )?;
     let frames_at = |s: f64| (s * f64::from(rate)).round().max(0.0) as u64;
     let first = (frames_at(start_s), reference.len() as u64);
     if frames_at(dur_s).abs_diff(first.1) > u64::from(rate) / 10 {
@@ -217,14 +237,18 @@ mod tests {
 
     #[test]
     fn correlation_finds_a_shifted_copy() {
-        let reference: Vec<f32> = (0..400).map(|i| ((i * 7919) % 97) as f32 / 97.0 - 0.5).collect();
+        let reference: Vec<f32> = (0..400)
+            .map(|i| ((i * 7919) % 97) as f32 / 97.0 - 0.5)
+            .collect();
         let mut window = vec![0.0f32; 30];
         window.extend(reference.iter().map(|x| x * 0.3));
         window.extend(vec![0.0; 20]);
         let (score, lag) = best_correlation(&window, &reference);
         assert!(score > 0.999);
         assert_eq!(lag, 30);
-        let noise: Vec<f32> = (0..450).map(|i| ((i * 104729) % 89) as f32 / 89.0 - 0.5).collect();
+        let noise: Vec<f32> = (0..450)
+            .map(|i| ((i * 104729) % 89) as f32 / 89.0 - 0.5)
+            .collect();
         assert!(best_correlation(&noise, &reference).0 < 0.5);
     }
 
