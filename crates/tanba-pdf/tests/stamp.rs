@@ -222,3 +222,44 @@ fn edge_setting_overrides_the_position() {
     let (_, labelled) = label_with(settings, &input, &Job::default()).unwrap();
     assert_eq!(labelled.manifest.label.placement.position, "top-right");
 }
+
+/// `/Contents` missing, or an indirect array: both get the stamp.
+#[test]
+fn pages_without_contents_or_with_an_indirect_array() {
+    use lopdf::{Dictionary, Document, Object, Stream, dictionary};
+    let mut doc = Document::with_version("1.4");
+    let pages_id = doc.new_object_id();
+    let font = doc.add_object(
+        dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" },
+    );
+    let blank = doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages_id });
+    let part = doc.add_object(Stream::new(
+        Dictionary::new(),
+        b"BT /F1 12 Tf 72 400 Td (Array page) Tj ET".to_vec(),
+    ));
+    let array = doc.add_object(Object::Array(vec![Object::Reference(part)]));
+    let arrayed =
+        doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages_id, "Contents" => array });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Count" => 2,
+            "Kids" => vec![Object::Reference(blank), Object::Reference(arrayed)],
+            "MediaBox" => vec![0.into(), 0.into(), 420.into(), 595.into()],
+            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+        }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut input = Vec::new();
+    doc.save_to(&mut input).unwrap();
+    let input = qpdf_rewrite(&input, &["--object-streams=disable"]);
+    let (output, _) = label(&input);
+    assert_qpdf_clean(&output);
+    assert!(page_text(&output, 1).contains(KK));
+    let second = page_text(&output, 2);
+    assert!(
+        second.contains(RU) && second.contains("Array page"),
+        "{second:?}"
+    );
+}
