@@ -1,0 +1,397 @@
+//! # tanba-image
+//!
+//! Labels raster images for Kazakhstan's AI law (No. 230-VIII, Art. 21):
+//! a visible badge (label text on a rounded dark box) **and** a
+//! machine-readable mark (the Tanba XMP packet with the IPTC digital source
+//! type, the TC260 AIGC label and the manifest; PNG also gets `tEXt AIGC`).
+//!
+//! Formats: JPEG (baseline, progressive), PNG (1–16 bit, palette, grey,
+//! alpha), WebP (lossy, lossless), GIF (every frame of an animation), TIFF,
+//! BMP. The output keeps the input's format, size, bit depth and alpha; a
+//! lossy input is re-encoded with its own quantisation (JPEG) or estimated
+//! quality (WebP) so it neither loses quality nor balloons.
+//!
+//! The badge renderer ([`badge`]) is public: the video crate uses it.
+
+pub mod badge;
+mod bmp;
+mod gif;
+mod jpeg;
+mod png;
+mod tiff;
+mod verify;
+mod webp;
+
+use image::metadata::Orientation;
+use std::path::Path;
+
+use tanba_core::{
+    Error, Format, Job, Labeler, Labelled, Limits, Placement, Result, Source, Verification,
+    WriteSeek, read_all, xmp,
+};
+
+pub use badge::{BadgeImage, BadgeStyle, PlacedBadge};
+
+/// JPEG.
+pub static JPEG: Format = Format {
+    name: "jpeg",
+    mime: "image/jpeg",
+    extensions: &["jpg", "jpeg", "jpe", "jfif"],
+};
+/// PNG.
+pub static PNG: Format = Format {
+    name: "png",
+    mime: "image/png",
+    extensions: &["png"],
+};
+/// WebP.
+pub static WEBP: Format = Format {
+    name: "webp",
+    mime: "image/webp",
+    extensions: &["webp"],
+};
+/// GIF.
+pub static GIF: Format = Format {
+    name: "gif",
+    mime: "image/gif",
+    extensions: &["gif"],
+};
+/// TIFF.
+pub static TIFF: Format = Format {
+    name: "tiff",
+    mime: "image/tiff",
+    extensions: &["tif", "tiff"],
+};
+/// BMP.
+pub static BMP: Format = Format {
+    name: "bmp",
+    mime: "image/bmp",
+    extensions: &["bmp", "dib"],
+};
+
+static FORMATS: [&Format; 6] = [&JPEG, &PNG, &WEBP, &GIF, &TIFF, &BMP];
+
+/// How JPEG output quality is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JpegQuality {
+    /// Re-use the source's own quantisation tables (so the re-encode is at
+    /// the source's quality, whatever tables its maker chose); the IJG
+    /// quality those tables correspond to is estimated and reported.
+    #[default]
+    Source,
+    /// A fixed IJG quality, 1..=100, with the standard tables.
+    Fixed(u8),
+}
+
+/// Media-specific settings of the image labeler.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageSettings {
+    /// The badge's look and size rules.
+    pub style: BadgeStyle,
+    /// JPEG output quality.
+    pub jpeg_quality: JpegQuality,
+    /// Lossy WebP quality 0..=100; `None` estimates it from the source's
+    /// quantiser (falling back to 80 when that cannot be read).
+    pub webp_quality: Option<f32>,
+}
+
+impl Default for ImageSettings {
+    fn default() -> Self {
+        ImageSettings {
+            style: BadgeStyle::default(),
+            jpeg_quality: JpegQuality::Source,
+            webp_quality: None,
+        }
+    }
+}
+
+/// The image labeler. Stateless apart from its settings: one value serves
+/// many threads (it is `Send + Sync` and takes no locks).
+#[derive(Debug, Clone, Default)]
+pub struct ImageLabeler {
+    /// Settings.
+    pub settings: ImageSettings,
+}
+
+impl ImageLabeler {
+    /// A labeler with the given settings.
+    pub fn new(settings: ImageSettings) -> Self {
+        ImageLabeler { settings }
+    }
+
+    /// Labels an image held in memory; returns the labelled bytes.
+    pub fn label_bytes(
+        &self,
+        bytes: &[u8],
+        job: &Job,
+        name: Option<&Path>,
+    ) -> Result<(Vec<u8>, Labelled)> {
+        let format = sniff_bytes(bytes)?;
+        let mut notes = Vec::new();
+        if let Some(ext) = name.and_then(|n| n.extension()).and_then(|e| e.to_str()) {
+            let ext = ext.to_ascii_lowercase();
+            if !format.extensions.contains(&ext.as_str()) {
+                notes.push(format!(
+                    "the content is {} although the name ends in .{ext}; it was labelled as {}",
+                    format.name.to_uppercase(),
+                    format.name.to_uppercase()
+                ));
+            }
+        }
+        let info = inspect(format, bytes, &job.limits)?;
+        notes.extend(info.notes.iter().cloned());
+        if info.marks.as_ref().is_some_and(|m| m.manifest.is_some()) && !job.force {
+            return Err(Error::already_labelled());
+        }
+        let placed = badge::place_badge(
+            &job.label,
+            info.width,
+            info.height,
+            info.orientation,
+            job.position,
+            &self.settings.style,
+        )?;
+        let mut placement = Placement::at(job.position.name());
+        placement.region = Some(placed.region());
+        placement.text_size = Some(placed.badge.text_px);
+        placement.rotation = Some(placed.rotation);
+        let job = if job.source_sha256.is_some() {
+            job.clone()
+        } else {
+            let mut j = job.clone();
+            j.source_sha256 = Some(tanba_core::manifest::sha256_hex(bytes));
+            j
+        };
+        let manifest = job.manifest(format.mime, placement);
+        let packet = match &info.xmp {
+            Some(existing) => xmp::merge(existing, &manifest)?,
+            None => xmp::packet(&manifest),
+        };
+        let marks = Marks {
+            xmp: &packet,
+            aigc: manifest.aigc.to_json(),
+        };
+        let ctx = Ctx {
+            bytes,
+            info: &info,
+            placed: &placed,
+            marks: &marks,
+            settings: &self.settings,
+            limits: &job.limits,
+        };
+        let out = match format.name {
+            "jpeg" => jpeg::label(&ctx, &mut notes)?,
+            "png" => png::label(&ctx, &mut notes)?,
+            "webp" => webp::label(&ctx, &mut notes)?,
+            "gif" => gif::label(&ctx, &mut notes)?,
+            "tiff" => tiff::label(&ctx, &mut notes)?,
+            _ => bmp::label(&ctx, &mut notes)?,
+        };
+        Ok((
+            out,
+            Labelled {
+                format,
+                manifest,
+                notes,
+            },
+        ))
+    }
+
+    /// Verifies an image held in memory.
+    pub fn verify_bytes(&self, bytes: &[u8], limits: &Limits) -> Result<Verification> {
+        let format = sniff_bytes(bytes)?;
+        let info = inspect(format, bytes, limits)?;
+        verify::verify(format, bytes, &info, limits, &self.settings.style)
+    }
+}
+
+/// The marks to write into one output.
+pub(crate) struct Marks<'a> {
+    /// The complete XMP packet (merged with the source's, if any).
+    pub xmp: &'a str,
+    /// The Annex E AIGC JSON (ASCII).
+    pub aigc: String,
+}
+
+/// Everything a format writer needs.
+pub(crate) struct Ctx<'a> {
+    pub bytes: &'a [u8],
+    pub info: &'a Info,
+    pub placed: &'a PlacedBadge,
+    pub marks: &'a Marks<'a>,
+    pub settings: &'a ImageSettings,
+    pub limits: &'a Limits,
+}
+
+/// What a container says before any pixel is decoded.
+#[derive(Debug, Clone)]
+pub(crate) struct Info {
+    /// Stored width, from the header.
+    pub width: u32,
+    /// Stored height, from the header.
+    pub height: u32,
+    /// EXIF (or TIFF) display orientation.
+    pub orientation: Orientation,
+    /// The existing XMP packet, if any.
+    pub xmp: Option<String>,
+    /// Our properties read from it.
+    pub marks: Option<xmp::XmpMarks>,
+    /// Where the XMP packet was found (`XMP APP1`, …).
+    pub xmp_carrier: &'static str,
+    /// PNG `tEXt AIGC`, if present.
+    pub png_aigc: Option<String>,
+    /// Remarks for the user.
+    pub notes: Vec<String>,
+}
+
+impl Info {
+    pub(crate) fn new(width: u32, height: u32, carrier: &'static str) -> Self {
+        Info {
+            width,
+            height,
+            orientation: Orientation::NoTransforms,
+            xmp: None,
+            marks: None,
+            xmp_carrier: carrier,
+            png_aigc: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Records an XMP packet found in the container.
+    pub(crate) fn set_xmp(&mut self, packet: String) {
+        self.marks = xmp::read(&packet).ok();
+        self.xmp = Some(packet);
+    }
+}
+
+/// Parses the container headers: dimensions are checked against `limits`
+/// here, before anything is decoded.
+fn inspect(format: &'static Format, bytes: &[u8], limits: &Limits) -> Result<Info> {
+    limits.check_bytes(bytes.len() as u64)?;
+    let info = match format.name {
+        "jpeg" => jpeg::inspect(bytes)?,
+        "png" => png::inspect(bytes)?,
+        "webp" => webp::inspect(bytes)?,
+        "gif" => gif::inspect(bytes)?,
+        "tiff" => tiff::inspect(bytes)?,
+        _ => bmp::inspect(bytes)?,
+    };
+    if info.width == 0 || info.height == 0 {
+        return Err(Error::malformed(format!(
+            "{} header claims a zero-sized image",
+            format.name
+        )));
+    }
+    limits.check_dimensions(info.width, info.height)?;
+    Ok(info)
+}
+
+/// Recognises an image format by its magic bytes.
+pub fn sniff(head: &[u8]) -> Option<&'static Format> {
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(&JPEG)
+    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(&PNG)
+    } else if head.len() >= 12 && head.starts_with(b"RIFF") && &head[8..12] == b"WEBP" {
+        Some(&WEBP)
+    } else if head.starts_with(b"GIF87a") || head.starts_with(b"GIF89a") {
+        Some(&GIF)
+    } else if head.starts_with(b"II*\0") || head.starts_with(b"MM\0*") {
+        Some(&TIFF)
+    } else if head.len() >= 18 && head.starts_with(b"BM") && bmp::plausible_header(head) {
+        Some(&BMP)
+    } else {
+        None
+    }
+}
+
+fn sniff_bytes(bytes: &[u8]) -> Result<&'static Format> {
+    if bytes.is_empty() {
+        return Err(Error::malformed("empty file (0 bytes)"));
+    }
+    sniff(bytes).ok_or_else(|| Error::unsupported("not a JPEG, PNG, WebP, GIF, TIFF or BMP image"))
+}
+
+/// Converts an `image` crate error into Tanba's, as malformed input unless
+/// it was a limit.
+pub(crate) fn image_err(what: &str, e: image::ImageError) -> Error {
+    match e {
+        image::ImageError::Limits(l) => {
+            Error::malformed(format!("{what}: decoder limit reached: {l}"))
+        }
+        image::ImageError::Unsupported(u) => Error::unsupported(format!("{what}: {u}")),
+        image::ImageError::IoError(io) => Error::malformed(format!("{what}: {io}")),
+        other => Error::malformed(format!("{what}: {other}")),
+    }
+}
+
+/// Decoder limits for the `image` crate from Tanba's, as a second fence
+/// behind the header check.
+pub(crate) fn image_limits(limits: &Limits, width: u32, height: u32) -> image::Limits {
+    let mut l = image::Limits::default();
+    l.max_image_width = Some(limits.max_dimension);
+    l.max_image_height = Some(limits.max_dimension);
+    // Room for the largest pixel type (RGBA f32) of the claimed size.
+    let bytes = u64::from(width) * u64::from(height) * 16;
+    l.max_alloc = Some(
+        bytes
+            .max(64 << 20)
+            .min(limits.max_pixels.saturating_mul(16)),
+    );
+    l
+}
+
+impl Labeler for ImageLabeler {
+    fn name(&self) -> &'static str {
+        "image"
+    }
+
+    fn formats(&self) -> &'static [&'static Format] {
+        &FORMATS
+    }
+
+    fn sniff(&self, head: &[u8], _name: Option<&Path>) -> Option<&'static Format> {
+        sniff(head)
+    }
+
+    fn label(
+        &self,
+        mut source: Source<'_>,
+        output: &mut dyn WriteSeek,
+        job: &Job,
+    ) -> Result<Labelled> {
+        let bytes = read_all(&mut source, &job.limits)?;
+        let (out, labelled) = self.label_bytes(&bytes, job, source.path)?;
+        output.write_all(&out)?;
+        output.flush()?;
+        Ok(labelled)
+    }
+
+    fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {
+        let bytes = read_all(&mut source, limits)?;
+        self.verify_bytes(&bytes, limits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_by_content() {
+        assert_eq!(sniff(b"\xFF\xD8\xFF\xE0").map(|f| f.name), Some("jpeg"));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n....").map(|f| f.name), Some("png"));
+        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 ").map(|f| f.name), Some("webp"));
+        assert_eq!(sniff(b"GIF89a").map(|f| f.name), Some("gif"));
+        assert_eq!(sniff(b"II*\0").map(|f| f.name), Some("tiff"));
+        assert_eq!(sniff(b"hello"), None);
+        assert!(matches!(sniff_bytes(b""), Err(Error::Malformed { .. })));
+    }
+
+    #[test]
+    fn labeler_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<ImageLabeler>();
+    }
+}

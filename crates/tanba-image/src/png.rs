@@ -1,0 +1,296 @@
+//! PNG: chunk parsing, re-encode at the source's bit depth and colour type,
+//! and metadata chunks carried over.
+//!
+//! Kept: iCCP, sRGB, gAMA, cHRM, cICP, pHYs, eXIf, tIME and text chunks
+//! (tEXt/zTXt/iTXt) other than the XMP packet and `AIGC`, which are
+//! rewritten. Written: iTXt `XML:com.adobe.xmp` (the merged packet) and
+//! tEXt `AIGC` (the Annex E JSON), before the image data.
+
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder};
+use std::io::Cursor;
+
+use crate::{Ctx, Info, badge, image_err, image_limits};
+use tanba_core::{Error, Result};
+
+const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+const XMP_KEYWORD: &[u8] = b"XML:com.adobe.xmp";
+
+/// One chunk: type and data.
+#[derive(Debug, Clone)]
+pub(crate) struct Chunk<'a> {
+    pub kind: [u8; 4],
+    pub data: &'a [u8],
+}
+
+/// Splits a PNG into chunks; refuses truncated files (no IEND).
+pub(crate) fn chunks(bytes: &[u8]) -> Result<Vec<Chunk<'_>>> {
+    if !bytes.starts_with(SIGNATURE) {
+        return Err(Error::malformed("not a PNG (bad signature)"));
+    }
+    let mut pos = SIGNATURE.len();
+    let mut out = Vec::new();
+    loop {
+        let head = bytes
+            .get(pos..pos + 8)
+            .ok_or_else(|| Error::malformed("PNG is truncated: no IEND chunk"))?;
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let kind = [head[4], head[5], head[6], head[7]];
+        let data = bytes
+            .get(pos + 8..pos + 8 + len)
+            .ok_or_else(|| Error::malformed("PNG is truncated inside a chunk"))?;
+        if bytes.len() < pos + 12 + len {
+            return Err(Error::malformed("PNG is truncated inside a chunk CRC"));
+        }
+        out.push(Chunk { kind, data });
+        pos += 12 + len;
+        if &kind == b"IEND" {
+            return Ok(out);
+        }
+    }
+}
+
+pub(crate) struct PngHeader {
+    pub width: u32,
+    pub height: u32,
+    pub bit_depth: u8,
+    pub colour_type: u8,
+}
+
+fn header(chunks: &[Chunk<'_>]) -> Result<PngHeader> {
+    let ihdr = chunks
+        .first()
+        .filter(|c| &c.kind == b"IHDR" && c.data.len() >= 13)
+        .ok_or_else(|| Error::malformed("PNG does not start with an IHDR chunk"))?;
+    let d = ihdr.data;
+    Ok(PngHeader {
+        width: u32::from_be_bytes([d[0], d[1], d[2], d[3]]),
+        height: u32::from_be_bytes([d[4], d[5], d[6], d[7]]),
+        bit_depth: d[8],
+        colour_type: d[9],
+    })
+}
+
+/// The text of an uncompressed iTXt chunk with `keyword`, if it is one.
+fn itxt_text<'a>(data: &'a [u8], keyword: &[u8]) -> Option<std::result::Result<&'a str, ()>> {
+    let rest = data.strip_prefix(keyword)?.strip_prefix(b"\0")?;
+    let (&compressed, rest) = rest.split_first()?;
+    let rest = rest.get(1..)?; // compression method
+    let lang_end = rest.iter().position(|&b| b == 0)?;
+    let rest = &rest[lang_end + 1..];
+    let tk_end = rest.iter().position(|&b| b == 0)?;
+    let text = &rest[tk_end + 1..];
+    if compressed != 0 {
+        return Some(Err(()));
+    }
+    Some(std::str::from_utf8(text).map_err(|_| ()))
+}
+
+fn is_aigc_text(c: &Chunk<'_>) -> bool {
+    &c.kind == b"tEXt" && c.data.starts_with(b"AIGC\0")
+}
+
+fn is_xmp(c: &Chunk<'_>) -> bool {
+    &c.kind == b"iTXt"
+        && c.data.starts_with(XMP_KEYWORD)
+        && c.data.get(XMP_KEYWORD.len()) == Some(&0)
+}
+
+pub(crate) fn inspect(bytes: &[u8]) -> Result<Info> {
+    let chunks = chunks(bytes)?;
+    let h = header(&chunks)?;
+    let mut info = Info::new(h.width, h.height, "PNG iTXt XML:com.adobe.xmp");
+    for c in &chunks {
+        match &c.kind {
+            b"acTL" => {
+                return Err(Error::unsupported(
+                    "animated PNG (APNG): only still PNG is labelled; convert to GIF, WebP or video",
+                ));
+            }
+            b"eXIf" => {
+                info.orientation =
+                    Orientation::from_exif_chunk(c.data).unwrap_or(Orientation::NoTransforms);
+            }
+            _ if is_xmp(c) => match itxt_text(c.data, XMP_KEYWORD) {
+                Some(Ok(text)) => info.set_xmp(text.to_string()),
+                _ => info.notes.push(
+                    "the existing XMP iTXt chunk is compressed or not UTF-8 and was replaced"
+                        .to_string(),
+                ),
+            },
+            _ if is_aigc_text(c) => {
+                info.png_aigc = Some(String::from_utf8_lossy(&c.data[5..]).into_owned());
+            }
+            _ => {}
+        }
+    }
+    Ok(info)
+}
+
+pub(crate) fn decode(
+    bytes: &[u8],
+    info: &Info,
+    limits: &tanba_core::Limits,
+) -> Result<DynamicImage> {
+    let mut dec =
+        image::codecs::png::PngDecoder::new(Cursor::new(bytes)).map_err(|e| image_err("PNG", e))?;
+    dec.set_limits(image_limits(limits, info.width, info.height))
+        .map_err(|e| image_err("PNG", e))?;
+    DynamicImage::from_decoder(dec).map_err(|e| image_err("PNG", e))
+}
+
+fn write_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(kind);
+    crc.update(data);
+    out.extend_from_slice(&crc.finalize().to_be_bytes());
+}
+
+pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
+    let source_chunks = chunks(ctx.bytes)?;
+    let h = header(&source_chunks)?;
+    let mut img = decode(ctx.bytes, ctx.info, ctx.limits)?;
+    badge::blend_onto(&mut img, &ctx.placed.badge.rgba, ctx.placed.x, ctx.placed.y)?;
+    let encoded = encode(&img, &h, notes)?;
+
+    // Splice: our ancillary chunks and the kept ones go right after IHDR.
+    let new_chunks = chunks(&encoded)?;
+    let mut out = Vec::with_capacity(encoded.len() + ctx.marks.xmp.len() + 1024);
+    out.extend_from_slice(SIGNATURE);
+    let mut iter = new_chunks.iter();
+    if let Some(ihdr) = iter.next() {
+        write_chunk(&mut out, &ihdr.kind, ihdr.data);
+    }
+    for c in &source_chunks {
+        let keep = matches!(
+            &c.kind,
+            b"iCCP"
+                | b"sRGB"
+                | b"gAMA"
+                | b"cHRM"
+                | b"cICP"
+                | b"pHYs"
+                | b"eXIf"
+                | b"tIME"
+                | b"tEXt"
+                | b"zTXt"
+                | b"iTXt"
+        ) && !is_xmp(c)
+            && !is_aigc_text(c);
+        if keep {
+            write_chunk(&mut out, &c.kind, c.data);
+        }
+    }
+    let mut itxt = XMP_KEYWORD.to_vec();
+    itxt.extend_from_slice(&[0, 0, 0, 0, 0]); // keyword end, uncompressed, method, no lang, no translated keyword
+    itxt.extend_from_slice(ctx.marks.xmp.as_bytes());
+    write_chunk(&mut out, b"iTXt", &itxt);
+    let mut aigc = b"AIGC\0".to_vec();
+    aigc.extend_from_slice(ctx.marks.aigc.as_bytes());
+    write_chunk(&mut out, b"tEXt", &aigc);
+    for c in iter {
+        write_chunk(&mut out, &c.kind, c.data);
+    }
+    Ok(out)
+}
+
+/// Encodes at the source's colour type and depth: palette stays palette
+/// (re-quantised to at most 256 colours), 16-bit stays 16-bit.
+fn encode(img: &DynamicImage, h: &PngHeader, notes: &mut Vec<String>) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let (w, hgt) = (img.width(), img.height());
+    let mut enc = png::Encoder::new(&mut out, w, hgt);
+    enc.set_compression(png::Compression::Balanced);
+    let enc_err = |e: png::EncodingError| Error::malformed(format!("PNG encoder: {e}"));
+    if h.colour_type == 3 {
+        let rgba = img.to_rgba8();
+        let quant = color_quant::NeuQuant::new(10, 256, rgba.as_raw());
+        let palette_rgba = quant.color_map_rgba();
+        let palette: Vec<u8> = palette_rgba
+            .chunks(4)
+            .flat_map(|c| [c[0], c[1], c[2]])
+            .collect();
+        let trns: Vec<u8> = palette_rgba.chunks(4).map(|c| c[3]).collect();
+        let indices: Vec<u8> = rgba.pixels().map(|p| quant.index_of(&p.0) as u8).collect();
+        enc.set_color(png::ColorType::Indexed);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_palette(palette);
+        if trns.iter().any(|&a| a < 255) {
+            enc.set_trns(trns);
+        }
+        if h.bit_depth < 8 {
+            notes.push(format!(
+                "{}-bit palette PNG written as 8-bit palette",
+                h.bit_depth
+            ));
+        }
+        notes.push("palette PNG re-quantised to 256 colours to hold the badge".to_string());
+        let mut writer = enc.write_header().map_err(enc_err)?;
+        writer.write_image_data(&indices).map_err(enc_err)?;
+        writer.finish().map_err(enc_err)?;
+        return Ok(out);
+    }
+    if h.bit_depth < 8 && h.colour_type == 0 {
+        notes.push(format!(
+            "{}-bit grey PNG written as 8-bit grey",
+            h.bit_depth
+        ));
+    }
+    let (colour, depth, data): (png::ColorType, png::BitDepth, Vec<u8>) = match img {
+        DynamicImage::ImageLuma8(i) => (
+            png::ColorType::Grayscale,
+            png::BitDepth::Eight,
+            i.as_raw().clone(),
+        ),
+        DynamicImage::ImageLumaA8(i) => (
+            png::ColorType::GrayscaleAlpha,
+            png::BitDepth::Eight,
+            i.as_raw().clone(),
+        ),
+        DynamicImage::ImageRgb8(i) => (
+            png::ColorType::Rgb,
+            png::BitDepth::Eight,
+            i.as_raw().clone(),
+        ),
+        DynamicImage::ImageRgba8(i) => (
+            png::ColorType::Rgba,
+            png::BitDepth::Eight,
+            i.as_raw().clone(),
+        ),
+        DynamicImage::ImageLuma16(i) => (
+            png::ColorType::Grayscale,
+            png::BitDepth::Sixteen,
+            be(i.as_raw()),
+        ),
+        DynamicImage::ImageLumaA16(i) => (
+            png::ColorType::GrayscaleAlpha,
+            png::BitDepth::Sixteen,
+            be(i.as_raw()),
+        ),
+        DynamicImage::ImageRgb16(i) => {
+            (png::ColorType::Rgb, png::BitDepth::Sixteen, be(i.as_raw()))
+        }
+        DynamicImage::ImageRgba16(i) => {
+            (png::ColorType::Rgba, png::BitDepth::Sixteen, be(i.as_raw()))
+        }
+        other => (
+            png::ColorType::Rgba,
+            png::BitDepth::Eight,
+            other.to_rgba8().into_raw(),
+        ),
+    };
+    enc.set_color(colour);
+    enc.set_depth(depth);
+    let mut writer = enc.write_header().map_err(enc_err)?;
+    writer.write_image_data(&data).map_err(enc_err)?;
+    writer.finish().map_err(enc_err)?;
+    Ok(out)
+}
+
+/// 16-bit samples in PNG's big-endian order.
+fn be(samples: &[u16]) -> Vec<u8> {
+    samples.iter().flat_map(|s| s.to_be_bytes()).collect()
+}

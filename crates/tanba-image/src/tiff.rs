@@ -1,0 +1,154 @@
+//! TIFF: header and first IFD read with the `tiff` crate, image re-written
+//! (LZW) at the source's sample format with tag 700 (XMP), tag 34675 (ICC
+//! profile) and tag 274 (orientation) carried over. Multi-page TIFF is
+//! refused rather than silently cut to its first page. Other tags (EXIF
+//! sub-IFD, GeoTIFF, resolution) are not copied; see the README.
+
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder};
+use std::io::Cursor;
+use tiff::encoder::{Compression, TiffEncoder, colortype};
+use tiff::tags::Tag;
+
+use crate::{Ctx, Info, badge, image_err, image_limits};
+use tanba_core::{Error, Result};
+
+const TAG_XMP: u16 = 700;
+
+fn tiff_err(e: tiff::TiffError) -> Error {
+    match e {
+        tiff::TiffError::IoError(io) => Error::malformed(format!("TIFF: {io}")),
+        tiff::TiffError::UnsupportedError(u) => Error::unsupported(format!("TIFF: {u}")),
+        other => Error::malformed(format!("TIFF: {other}")),
+    }
+}
+
+struct TiffMeta {
+    width: u32,
+    height: u32,
+    pages_after_first: bool,
+    xmp: Option<Vec<u8>>,
+    icc: Option<Vec<u8>>,
+    orientation: Option<u16>,
+}
+
+fn read_meta(bytes: &[u8]) -> Result<TiffMeta> {
+    let mut d = tiff::decoder::Decoder::new(Cursor::new(bytes)).map_err(tiff_err)?;
+    let (width, height) = d.dimensions().map_err(tiff_err)?;
+    let xmp = d.get_tag_u8_vec(Tag::Unknown(TAG_XMP)).ok();
+    let icc = d.get_tag_u8_vec(Tag::IccProfile).ok();
+    let orientation = d.find_tag_unsigned::<u16>(Tag::Orientation).ok().flatten();
+    Ok(TiffMeta {
+        width,
+        height,
+        pages_after_first: d.more_images(),
+        xmp,
+        icc,
+        orientation,
+    })
+}
+
+pub(crate) fn inspect(bytes: &[u8]) -> Result<Info> {
+    let m = read_meta(bytes)?;
+    if m.pages_after_first {
+        return Err(Error::unsupported(
+            "multi-page TIFF: labelling only the first page would drop the others",
+        ));
+    }
+    let mut info = Info::new(m.width, m.height, "TIFF tag 700 (XMP)");
+    info.orientation = m
+        .orientation
+        .and_then(|o| u8::try_from(o).ok())
+        .and_then(Orientation::from_exif)
+        .unwrap_or(Orientation::NoTransforms);
+    if let Some(x) = m.xmp {
+        info.set_xmp(
+            String::from_utf8_lossy(&x)
+                .trim_end_matches('\0')
+                .to_string(),
+        );
+    }
+    Ok(info)
+}
+
+pub(crate) fn decode(
+    bytes: &[u8],
+    info: &Info,
+    limits: &tanba_core::Limits,
+) -> Result<DynamicImage> {
+    let mut dec = image::codecs::tiff::TiffDecoder::new(Cursor::new(bytes))
+        .map_err(|e| image_err("TIFF", e))?;
+    dec.set_limits(image_limits(limits, info.width, info.height))
+        .map_err(|e| image_err("TIFF", e))?;
+    DynamicImage::from_decoder(dec).map_err(|e| image_err("TIFF", e))
+}
+
+macro_rules! write_tiff {
+    ($enc:expr, $ct:ty, $w:expr, $h:expr, $data:expr, $meta:expr, $xmp:expr) => {{
+        let mut image = $enc.new_image::<$ct>($w, $h).map_err(tiff_err)?;
+        let dir = image.encoder();
+        dir.write_tag(Tag::Unknown(TAG_XMP), $xmp)
+            .map_err(tiff_err)?;
+        if let Some(icc) = &$meta.icc {
+            dir.write_tag(Tag::IccProfile, icc.as_slice())
+                .map_err(tiff_err)?;
+        }
+        if let Some(o) = $meta.orientation {
+            dir.write_tag(Tag::Orientation, o).map_err(tiff_err)?;
+        }
+        image.write_data($data).map_err(tiff_err)?;
+    }};
+}
+
+pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
+    let meta = read_meta(ctx.bytes)?;
+    let mut img = decode(ctx.bytes, ctx.info, ctx.limits)?;
+    if matches!(img, DynamicImage::ImageLumaA8(_)) {
+        img = DynamicImage::ImageRgba8(img.into_rgba8());
+        notes.push("grey+alpha TIFF written as RGBA (the encoder has no grey+alpha)".to_string());
+    } else if matches!(img, DynamicImage::ImageLumaA16(_)) {
+        img = DynamicImage::ImageRgba16(img.into_rgba16());
+        notes.push("grey+alpha TIFF written as RGBA (the encoder has no grey+alpha)".to_string());
+    }
+    badge::blend_onto(&mut img, &ctx.placed.badge.rgba, ctx.placed.x, ctx.placed.y)?;
+    let (w, h) = (img.width(), img.height());
+    let xmp = ctx.marks.xmp.as_bytes();
+    let mut cursor = Cursor::new(Vec::with_capacity(ctx.bytes.len()));
+    {
+        let mut enc = TiffEncoder::new(&mut cursor)
+            .map_err(tiff_err)?
+            .with_compression(Compression::Lzw);
+        match &img {
+            DynamicImage::ImageLuma8(i) => {
+                write_tiff!(enc, colortype::Gray8, w, h, i.as_raw(), meta, xmp)
+            }
+            DynamicImage::ImageRgb8(i) => {
+                write_tiff!(enc, colortype::RGB8, w, h, i.as_raw(), meta, xmp)
+            }
+            DynamicImage::ImageRgba8(i) => {
+                write_tiff!(enc, colortype::RGBA8, w, h, i.as_raw(), meta, xmp)
+            }
+            DynamicImage::ImageLuma16(i) => {
+                write_tiff!(enc, colortype::Gray16, w, h, i.as_raw(), meta, xmp)
+            }
+            DynamicImage::ImageRgb16(i) => {
+                write_tiff!(enc, colortype::RGB16, w, h, i.as_raw(), meta, xmp)
+            }
+            DynamicImage::ImageRgba16(i) => {
+                write_tiff!(enc, colortype::RGBA16, w, h, i.as_raw(), meta, xmp)
+            }
+            DynamicImage::ImageRgb32F(i) => {
+                write_tiff!(enc, colortype::RGB32Float, w, h, i.as_raw(), meta, xmp)
+            }
+            DynamicImage::ImageRgba32F(i) => {
+                write_tiff!(enc, colortype::RGBA32Float, w, h, i.as_raw(), meta, xmp)
+            }
+            other => {
+                let rgba = other.to_rgba8();
+                notes.push("TIFF sample format not writable; written as 8-bit RGBA".to_string());
+                write_tiff!(enc, colortype::RGBA8, w, h, rgba.as_raw(), meta, xmp)
+            }
+        }
+    }
+    Ok(cursor.into_inner())
+}
