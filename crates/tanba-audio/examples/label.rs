@@ -1,0 +1,64 @@
+//! Labels one audio file: `cargo run -p tanba-audio --example label -- IN OUT.wav [MODE]`,
+//! then verifies the output. MODE is `prepend`, `overlay`, `append`, `repeat:MINUTES`
+//! or `tone` (the Morse tone, prepended).
+
+use std::fs::File;
+use std::path::PathBuf;
+
+use tanba_audio::{AudioLabeler, AudioSettings, Disclaimer, ToneSettings};
+use tanba_core::{Job, Labeler, Limits, Source, read_head};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let (Some(input), Some(output)) = (
+        args.next().map(PathBuf::from),
+        args.next().map(PathBuf::from),
+    ) else {
+        eprintln!("usage: label IN OUT.wav [prepend|overlay|append|repeat:MINUTES|tone]");
+        std::process::exit(2);
+    };
+    let mut settings = AudioSettings::default();
+    match args.next().as_deref() {
+        Some("tone") => settings.disclaimer = Disclaimer::Tone(ToneSettings::default()),
+        Some(mode) => settings.mode = mode.parse()?,
+        None => {}
+    }
+    let labeler = AudioLabeler::new(settings);
+    let mut reader = File::open(&input)?;
+    let head = read_head(&mut reader)?;
+    let format = tanba_audio::sniff(&head).ok_or("not a supported audio file")?;
+    let len = reader.metadata()?.len();
+    let mut out = File::create(&output)?;
+    let labelled = labeler.label(
+        Source {
+            reader: &mut reader,
+            format,
+            path: Some(&input),
+            len,
+        },
+        &mut out,
+        &Job::default(),
+    )?;
+    drop(out);
+    for note in &labelled.notes {
+        eprintln!("note: {note}");
+    }
+    let mut check = File::open(&output)?;
+    let len = check.metadata()?.len();
+    let v = labeler.verify(
+        Source {
+            reader: &mut check,
+            format: &tanba_audio::WAV,
+            path: Some(&output),
+            len,
+        },
+        &Limits::default(),
+    )?;
+    println!(
+        "{}: compliant={} {}",
+        output.display(),
+        v.is_compliant(),
+        v.perceptible.detail
+    );
+    Ok(())
+}
