@@ -1,1 +1,421 @@
-fn main() {}
+//! `tanba`: label and verify AI-generated content as Kazakhstan's AI law
+//! (No. 230-VIII, Art. 21) asks.
+//!
+//! Exit codes: 0 success (every supported file labelled, or every verified
+//! file compliant); 1 some file failed or lacks a mark; 2 bad usage or
+//! settings, before any file was touched.
+
+mod batch;
+mod config;
+mod report;
+mod walk;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use tanba::{AiSystem, Error, Job, Label, Lang, Limits, Operator, Position, Registry, Result, Settings, SourceKind, Wording};
+
+use crate::batch::BatchOptions;
+use crate::config::Config;
+use crate::report::{ComplianceLog, Outcome, Report, Summary};
+
+/// Exit code: a file failed, or lacks a mark.
+const EXIT_FAILED: u8 = 1;
+/// Exit code: bad usage or settings; nothing was touched.
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "tanba", version, about = "Label AI-generated content as Kazakhstan's AI law (No. 230-VIII, Art. 21) requires: a machine-readable mark and a visible or audible warning.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Label files or whole folders; the output tree mirrors the input.
+    Label(LabelArgs),
+    /// Report which marks each file carries; exits 1 when a file lacks either.
+    Verify(VerifyArgs),
+    /// List the formats this build supports.
+    Formats {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a new Ed25519 key for signing manifests (PKCS#8 PEM).
+    Keygen {
+        /// Where to write the private key; the public key goes to FILE.pub.
+        file: PathBuf,
+    },
+    /// Work with bulk-job reports.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// Merge the JSON reports of the shards of one job into one report.
+    Merge {
+        /// The shard reports.
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        /// The merged JSON report.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Also write the merged report as CSV.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct LabelArgs {
+    /// Files or folders to label.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Output folder (mirrors the input tree). Required unless --in-place.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    /// Replace the originals, each only after its labelled copy verified.
+    #[arg(long, conflicts_with = "out")]
+    in_place: bool,
+    /// With --in-place, keep no NAME.bak copy of the original.
+    #[arg(long, requires = "in_place")]
+    no_backup: bool,
+    /// Read settings from a TOML file (flags win over it).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Label files that already carry a Tanba mark again.
+    #[arg(long)]
+    force: bool,
+    /// Parallel workers (default: the number of cores).
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// Take only shard I of N (by a stable hash of the relative path).
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// Write the per-file report as JSON.
+    #[arg(long, value_name = "FILE.json")]
+    report: Option<PathBuf>,
+    /// Write the per-file report as CSV.
+    #[arg(long, value_name = "FILE.csv")]
+    csv: Option<PathBuf>,
+    /// Append one JSON line per labelled file to this compliance log.
+    #[arg(long, value_name = "FILE.jsonl")]
+    log: Option<PathBuf>,
+    /// No progress bar and no per-file lines (failures are still printed).
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
+struct CommonArgs {
+    /// Label languages, in order (kk, ru, en).
+    #[arg(long, value_delimiter = ',', value_name = "kk,ru")]
+    lang: Option<Vec<String>>,
+    /// Use the short wording ("ЖИ көмегімен жасалған").
+    #[arg(long)]
+    short: bool,
+    /// Custom label line LANG=TEXT (repeat for more lines); replaces --lang.
+    #[arg(long = "label", value_name = "LANG=TEXT")]
+    custom: Vec<String>,
+    /// Where a visual label goes.
+    #[arg(long)]
+    position: Option<String>,
+    /// The AI system that made the content.
+    #[arg(long)]
+    ai_system: Option<String>,
+    /// Its version.
+    #[arg(long)]
+    ai_version: Option<String>,
+    /// Who operates the AI system.
+    #[arg(long)]
+    operator: Option<String>,
+    /// The operator's Kazakh BIN (12 digits).
+    #[arg(long)]
+    bin: Option<String>,
+    /// Sign manifests with this Ed25519 key (PEM, hex or base64).
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// Mark the content as real media edited with AI, not generated.
+    #[arg(long)]
+    composite: bool,
+    /// Encoding of text that is not UTF-8 (e.g. windows-1251).
+    #[arg(long)]
+    text_encoding: Option<String>,
+    /// Do not add the AIGC/manifest footer to plain text.
+    #[arg(long)]
+    no_text_footer: bool,
+    /// Seconds the subtitle notice cue lasts.
+    #[arg(long)]
+    subtitle_seconds: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    /// Files to check.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Label(args) => label(args),
+        Command::Verify(args) => verify(&args),
+        Command::Formats { json } => formats(json),
+        Command::Keygen { file } => keygen(&file),
+        Command::Report { command: ReportCommand::Merge { reports, out, csv } } => merge(&reports, &out, csv.as_deref()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tanba: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// Builds the job and the registry from the config file and the flags.
+fn prepare(common: &CommonArgs, config: &Config) -> Result<(Job, Registry)> {
+    let label = if !common.custom.is_empty() {
+        let lines = common
+            .custom
+            .iter()
+            .map(|l| l.split_once('=').ok_or_else(|| Error::config(format!("--label {l:?} is not LANG=TEXT"))))
+            .collect::<Result<Vec<_>>>()?;
+        Label::custom(lines)?
+    } else if let (None, Some(custom)) = (&common.lang, &config.label.custom) {
+        Label::custom(custom.iter().map(|c| (c.lang.clone(), c.text.clone())))?
+    } else {
+        let langs = match common.lang.clone().or_else(|| config.label.languages.clone()) {
+            Some(names) => names.iter().map(|n| n.parse::<Lang>()).collect::<Result<Vec<_>>>()?,
+            None => vec![Lang::Kk, Lang::Ru],
+        };
+        let wording = if common.short {
+            Wording::Short
+        } else {
+            config.label.wording.as_deref().map(str::parse).transpose()?.unwrap_or_default()
+        };
+        Label::standard(&langs, wording)
+    };
+    let position: Position =
+        common.position.as_deref().or(config.label.position.as_deref()).map(str::parse).transpose()?.unwrap_or_default();
+    let prov = &config.provenance;
+    let ai_name = common.ai_system.clone().or_else(|| prov.ai_system.clone());
+    let ai_system = ai_name.map(|name| AiSystem { name, version: common.ai_version.clone().or_else(|| prov.ai_version.clone()) });
+    let operator = match common.operator.clone().or_else(|| prov.operator.clone()) {
+        Some(name) => Some(Operator::new(name, common.bin.clone().or_else(|| prov.bin.clone()))?),
+        None if common.bin.is_some() => return Err(Error::config("--bin needs --operator")),
+        None => None,
+    };
+    let key_path = common.key.clone().or_else(|| prov.key.clone());
+    // A missing or wrong key is an error before any file is touched.
+    let signing_key = key_path.map(|p| tanba::manifest::load_signing_key(&p).map(Arc::new)).transpose()?;
+    let source_kind = match (common.composite, prov.source.as_deref()) {
+        (true, _) | (false, Some("composite")) => SourceKind::Composite,
+        (false, None | Some("generated")) => SourceKind::Generated,
+        (false, Some(other)) => return Err(Error::config(format!("provenance.source {other:?}: use generated or composite"))),
+    };
+    let job = Job {
+        label,
+        position,
+        limits: config.limits.unwrap_or_default(),
+        force: false,
+        source_kind,
+        ai_system,
+        operator,
+        signing_key,
+        source_sha256: None,
+    };
+    let mut settings = Settings::default();
+    if let Some(enc) = common.text_encoding.as_deref().or(config.text.encoding.as_deref()) {
+        settings.text = settings.text.with_legacy_encoding(enc)?;
+    }
+    if common.no_text_footer || config.text.footer == Some(false) {
+        settings.text.plain_text_footer = false;
+    }
+    if let Some(s) = common.subtitle_seconds.or(config.text.subtitle_seconds) {
+        if !(0.5..=60.0).contains(&s) {
+            return Err(Error::config("subtitle seconds must be between 0.5 and 60"));
+        }
+        settings.text.subtitle_seconds = s;
+    }
+    Ok((job, Registry::with_settings(&settings)))
+}
+
+fn label(args: LabelArgs) -> Result<ExitCode> {
+    let config = match &args.config {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    let (mut job, registry) = prepare(&args.common, &config)?;
+    job.force = args.force;
+    if args.out.is_none() && !args.in_place {
+        return Err(Error::config("give --out DIR, or --in-place to replace the originals"));
+    }
+    let shard = args.shard.as_deref().map(walk::Shard::parse).transpose().map_err(Error::config)?;
+    let log_path = args.log.clone().or_else(|| config.job.log.clone());
+    let log = log_path.as_deref().map(ComplianceLog::open).transpose()?;
+    let jobs = args.jobs.or(config.job.jobs).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let started = report::now();
+    let mut found = walk::walk(&args.inputs);
+    if let Some(shard) = shard {
+        found.tasks.retain(|t| shard.takes(&t.relative));
+    }
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out).map_err(|e| Error::from(e).at(out))?;
+    }
+    let options = BatchOptions { out: args.out.clone(), in_place: args.in_place, backup: !args.no_backup, jobs, quiet: args.quiet };
+    let files = batch::run(&registry, &job, found, &options, log.as_ref())?;
+    let summary = Summary::of(&files);
+    let report = Report {
+        tool: concat!("tanba/", env!("CARGO_PKG_VERSION")).to_string(),
+        started,
+        finished: report::now(),
+        shards: vec![shard.map_or("0/1".to_string(), |s| format!("{}/{}", s.index, s.count))],
+        summary: summary.clone(),
+        files,
+    };
+    if let Some(p) = &args.report {
+        report.write_json(p)?;
+    }
+    if let Some(p) = &args.csv {
+        report.write_csv(p)?;
+    }
+    eprintln!(
+        "tanba: {} files: {} labelled, {} already labelled, {} skipped, {} failed",
+        summary.total(),
+        summary.labelled,
+        summary.already_labelled,
+        summary.skipped,
+        summary.failed
+    );
+    Ok(if summary.failed > 0 { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
+}
+
+fn verify(args: &VerifyArgs) -> Result<ExitCode> {
+    let registry = Registry::default();
+    let limits = Limits::default();
+    let mut all_ok = true;
+    let mut json_rows = Vec::new();
+    for file in &args.files {
+        match registry.verify_file(file, &limits) {
+            Ok(v) => {
+                all_ok &= v.is_compliant();
+                if args.json {
+                    json_rows.push(serde_json::json!({ "file": file, "compliant": v.is_compliant(), "verification": v }));
+                } else {
+                    print_verification(file, &v);
+                }
+            }
+            Err(e) => {
+                all_ok = false;
+                if args.json {
+                    json_rows.push(serde_json::json!({ "file": file, "compliant": false, "error": e.to_string(), "kind": e.kind_name() }));
+                } else {
+                    println!("{}: ERROR {e}", file.display());
+                }
+            }
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&json_rows).unwrap_or_default());
+    }
+    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(EXIT_FAILED) })
+}
+
+fn print_verification(file: &Path, v: &tanba::Verification) {
+    let verdict = if v.is_compliant() { "labelled" } else { "NOT LABELLED" };
+    println!("{}: {verdict} ({})", file.display(), v.format);
+    if v.marks.is_empty() {
+        println!("  machine-readable mark: none");
+    }
+    for m in &v.marks {
+        println!("  machine-readable mark: {:?} in {}", m.kind, m.carrier);
+    }
+    println!("  perceptible label: {} ({})", if v.perceptible.found { "found" } else { "missing" }, v.perceptible.detail);
+    if let Some(m) = &v.manifest {
+        println!("  manifest: {} created {} by {}", m.id, m.created, m.generator);
+        let texts: Vec<&str> = m.label.lines.iter().map(|l| l.text.as_str()).collect();
+        println!("  label: {}", texts.join(" / "));
+    }
+    match &v.signature {
+        tanba::SignatureState::Unsigned => println!("  signature: none"),
+        tanba::SignatureState::Valid { public_key } => println!("  signature: valid (Ed25519 key {public_key})"),
+        tanba::SignatureState::Invalid { reason } => println!("  signature: INVALID: {reason}"),
+    }
+}
+
+fn formats(json: bool) -> Result<ExitCode> {
+    let registry = Registry::default();
+    let formats = registry.formats();
+    if json {
+        let rows: Vec<_> = formats
+            .iter()
+            .map(|(labeler, f)| serde_json::json!({ "labeler": labeler, "format": f.name, "mime": f.mime, "extensions": f.extensions }))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+    } else {
+        println!("{:<8} {:<10} {:<24} extensions", "labeler", "format", "MIME type");
+        for (labeler, f) in formats {
+            println!("{labeler:<8} {:<10} {:<24} {}", f.name, f.mime, f.extensions.join(", "));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn keygen(file: &Path) -> Result<ExitCode> {
+    if file.exists() {
+        return Err(Error::config("refusing to overwrite an existing key").at(file));
+    }
+    let (key, pem) = tanba::manifest::generate_signing_key_pem()?;
+    tanba::atomic::write_atomic(file, |f| {
+        use std::io::Write as _;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            f.set_permissions(std::fs::Permissions::from_mode(0o400))?;
+        }
+        Ok(f.write_all(pem.as_bytes())?)
+    })?;
+    let pub_path = PathBuf::from(format!("{}.pub", file.display()));
+    let hex_pub: String = key.verifying_key().as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    tanba::atomic::write_atomic(&pub_path, |f| {
+        use std::io::Write as _;
+        Ok(f.write_all(format!("{hex_pub}\n").as_bytes())?)
+    })?;
+    eprintln!("tanba: wrote {} and {}", file.display(), pub_path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn merge(reports: &[PathBuf], out: &Path, csv: Option<&Path>) -> Result<ExitCode> {
+    let loaded = reports.iter().map(|p| Report::read(p)).collect::<Result<Vec<_>>>()?;
+    let merged = Report::merge(loaded)?;
+    merged.write_json(out)?;
+    if let Some(csv) = csv {
+        merged.write_csv(csv)?;
+    }
+    let s = &merged.summary;
+    eprintln!(
+        "tanba: merged {} reports: {} files, {} labelled, {} already labelled, {} skipped, {} failed",
+        reports.len(),
+        s.total(),
+        s.labelled,
+        s.already_labelled,
+        s.skipped,
+        s.failed
+    );
+    let failed = merged.files.iter().any(|f| f.outcome == Outcome::Failed);
+    Ok(if failed { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
+}

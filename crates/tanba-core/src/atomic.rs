@@ -32,6 +32,17 @@ pub fn write_atomic_in<T>(
     let value = write(tmp.as_file_mut())?;
     let target = name(&value);
     let file = tmp.as_file_mut();
+    // Temporary files are created private (0600); unless the writer chose a
+    // mode itself, the output gets the mode of the file it replaces, or 0644.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let current = file.metadata().map_err(|e| Error::from(e).at(&target))?.permissions().mode() & 0o7777;
+        if current == 0o600 {
+            let mode = std::fs::metadata(&target).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+            file.set_permissions(std::fs::Permissions::from_mode(mode)).map_err(|e| Error::from(e).at(&target))?;
+        }
+    }
     file.flush().map_err(|e| Error::from(e).at(&target))?;
     file.sync_all().map_err(|e| Error::from(e).at(&target))?;
     tmp.persist(&target).map_err(|e| Error::from(e.error).at(&target))?;
@@ -71,5 +82,12 @@ mod tests {
         std::fs::write(&target, b"old").unwrap();
         write_atomic(&target, |f| Ok(f.write_all(b"new")?)).unwrap();
         assert_eq!(std::fs::read(&target).unwrap_or_default(), b"new");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let fresh = dir.path().join("fresh.txt");
+            write_atomic(&fresh, |f| Ok(f.write_all(b"x")?)).unwrap();
+            assert_eq!(std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777, 0o644);
+        }
     }
 }

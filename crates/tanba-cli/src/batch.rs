@@ -1,0 +1,274 @@
+//! The bulk job: label many files in parallel, go on past failures, and
+//! account for every file.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+use tanba::{Error, Job, Registry, atomic, read_head};
+
+use crate::report::{ComplianceLog, FileReport, LogLine, Outcome, now};
+use crate::walk::{Found, Task};
+
+/// How a bulk job runs.
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    /// The output root (mirrors the input tree); `None` with `in_place`.
+    pub out: Option<PathBuf>,
+    /// Replace the originals, after the output verified.
+    pub in_place: bool,
+    /// Keep `NAME.bak` beside a replaced original.
+    pub backup: bool,
+    /// Worker threads.
+    pub jobs: usize,
+    /// No progress bar or per-file lines.
+    pub quiet: bool,
+}
+
+fn row(task_input: &Path, outcome: Outcome, reason: Option<String>, started: Instant) -> FileReport {
+    FileReport {
+        input: task_input.display().to_string(),
+        output: None,
+        outcome,
+        format: None,
+        reason,
+        input_bytes: None,
+        output_bytes: None,
+        millis: started.elapsed().as_secs_f64() * 1000.0,
+        input_sha256: None,
+        output_sha256: None,
+    }
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Copies a file atomically (an already-labelled input joins the mirror as it is).
+fn copy_atomic(from: &Path, to: &Path) -> tanba::Result<u64> {
+    std::fs::create_dir_all(atomic::parent_of(to)).map_err(|e| Error::from(e).at(to))?;
+    let mut src = std::fs::File::open(from).map_err(|e| Error::from(e).at(from))?;
+    atomic::write_atomic(to, |out| Ok(std::io::copy(&mut src, out)?))
+}
+
+struct Worker<'a> {
+    registry: &'a Registry,
+    job: &'a Job,
+    options: &'a BatchOptions,
+    log: Option<&'a ComplianceLog>,
+}
+
+impl Worker<'_> {
+    fn target(&self, task: &Task) -> PathBuf {
+        match (&self.options.out, self.options.in_place) {
+            (Some(out), false) => out.join(&task.relative),
+            _ => task.input.clone(),
+        }
+    }
+
+    fn process(&self, task: &Task) -> FileReport {
+        let started = Instant::now();
+        let input = &task.input;
+        // Recognised by content; what no labeler knows is skipped, not failed.
+        let head = std::fs::File::open(input)
+            .map_err(|e| Error::from(e).at(input))
+            .and_then(|mut f| read_head(&mut f).map_err(|e| e.at(input)));
+        let head = match head {
+            Ok(h) => h,
+            Err(e) => return row(input, Outcome::Failed, Some(e.to_string()), started),
+        };
+        let format = match self.registry.detect(&head, Some(input)) {
+            Some((_, f)) => f,
+            None if head.is_empty() => {
+                return row(input, Outcome::Failed, Some(format!("{}: empty file (0 bytes)", input.display())), started);
+            }
+            None => return row(input, Outcome::Skipped, Some("not a supported format".into()), started),
+        };
+        let target = self.target(task);
+        // Resuming: an output newer than its input that carries our mark is done.
+        if !self.options.in_place && !self.job.force && target.exists() {
+            if let (Some(out_time), Some(in_time)) = (modified(&target), modified(input)) {
+                let done = out_time >= in_time
+                    && self.registry.verify_file(&target, &self.job.limits).is_ok_and(|v| v.has_machine_mark());
+                if done {
+                    let mut r = row(input, Outcome::AlreadyLabelled, Some("labelled by an earlier run".into()), started);
+                    r.output = Some(target.display().to_string());
+                    r.format = Some(format.name.to_string());
+                    return r;
+                }
+            }
+        }
+        let mut report = self.label(input, &target, started);
+        report.format.get_or_insert_with(|| format.name.to_string());
+        report
+    }
+
+    fn label(&self, input: &Path, target: &Path, started: Instant) -> FileReport {
+        let staging = if self.options.in_place {
+            // Keeps the extension: it breaks ties between formats (Markdown
+            // or plain text) when the staged copy is verified.
+            let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let ext = target.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+            target.with_file_name(format!(".{name}.tanba-new{ext}"))
+        } else {
+            target.to_path_buf()
+        };
+        let outcome = match self.registry.label_file(input, &staging, self.job) {
+            Ok(o) => o,
+            Err(Error::AlreadyLabelled { .. }) => {
+                let mut r = row(input, Outcome::AlreadyLabelled, Some("input already carries a Tanba mark".into()), started);
+                if !self.options.in_place {
+                    match copy_atomic(input, target) {
+                        Ok(len) => {
+                            r.output = Some(target.display().to_string());
+                            r.output_bytes = Some(len);
+                            r.reason = Some("input already carries a Tanba mark; copied unchanged".into());
+                        }
+                        Err(e) => return row(input, Outcome::Failed, Some(e.to_string()), started),
+                    }
+                }
+                return r;
+            }
+            Err(e) => return row(input, Outcome::Failed, Some(e.to_string()), started),
+        };
+        let mut output = outcome.output.clone();
+        let mut notes = outcome.labelled.notes.clone();
+        if self.options.in_place {
+            match self.replace_original(input, &outcome.output) {
+                Ok((final_path, note)) => {
+                    output = final_path;
+                    notes.extend(note);
+                }
+                Err(e) => {
+                    let _ = std::fs::remove_file(&outcome.output);
+                    return row(input, Outcome::Failed, Some(e.to_string()), started);
+                }
+            }
+        }
+        if let Some(log) = self.log {
+            let m = &outcome.labelled.manifest;
+            let line = LogLine {
+                time: now(),
+                operator: m.operator.as_ref(),
+                ai_system: m.ai_system.as_ref(),
+                input: &input.display().to_string(),
+                output: &output.display().to_string(),
+                input_sha256: &outcome.input_sha256,
+                output_sha256: &outcome.output_sha256,
+                manifest_id: &m.id,
+                media_type: &m.media_type,
+                label: m.label.lines.iter().map(|l| l.text.as_str()).collect(),
+            };
+            if let Err(e) = log.append(&line) {
+                notes.push(format!("compliance log not written: {e}"));
+            }
+        }
+        FileReport {
+            input: input.display().to_string(),
+            output: Some(output.display().to_string()),
+            outcome: Outcome::Labelled,
+            format: Some(outcome.labelled.format.name.to_string()),
+            reason: (!notes.is_empty()).then(|| notes.join("; ")),
+            input_bytes: Some(outcome.input_len),
+            output_bytes: Some(outcome.output_len),
+            millis: started.elapsed().as_secs_f64() * 1000.0,
+            input_sha256: Some(outcome.input_sha256),
+            output_sha256: Some(outcome.output_sha256),
+        }
+    }
+
+    /// Verifies the staged output, then swaps it in for the original.
+    fn replace_original(&self, original: &Path, staged: &Path) -> tanba::Result<(PathBuf, Option<String>)> {
+        let check = self.registry.verify_file(staged, &self.job.limits)?;
+        if !check.has_machine_mark() || !check.perceptible.found {
+            return Err(Error::cannot_label("the labelled output did not verify; original kept").at(original));
+        }
+        let same_format = staged.extension() == original.extension();
+        let final_path = if same_format { original.to_path_buf() } else { original.with_extension(staged.extension().unwrap_or_default()) };
+        let mut note = None;
+        if self.options.backup && same_format {
+            let name = original.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let backup = original.with_file_name(format!("{name}.bak"));
+            if backup.exists() {
+                note = Some(format!("kept the older backup {}", backup.display()));
+            } else {
+                std::fs::hard_link(original, &backup)
+                    .or_else(|_| std::fs::copy(original, &backup).map(|_| ()))
+                    .map_err(|e| Error::from(e).at(&backup))?;
+            }
+        }
+        std::fs::rename(staged, &final_path).map_err(|e| Error::from(e).at(&final_path))?;
+        Ok((final_path, note))
+    }
+}
+
+/// Runs the job over the found files. Every file gets a row; a failure
+/// never stops the others.
+pub fn run(registry: &Registry, job: &Job, found: Found, options: &BatchOptions, log: Option<&ComplianceLog>) -> tanba::Result<Vec<FileReport>> {
+    let worker = Worker { registry, job, options, log };
+    let bar = if options.quiet {
+        ProgressBar::hidden()
+    } else if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::with_draw_target(Some(found.tasks.len() as u64), ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("{bar:30} {pos}/{len} files  {per_sec}  ETA {eta}  {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let plain_lines = !options.quiet && bar.is_hidden();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.max(1))
+        .build()
+        .map_err(|e| Error::config(format!("cannot start {} workers: {e}", options.jobs)))?;
+    let mut rows: Vec<FileReport> = pool.install(|| {
+        found
+            .tasks
+            .par_iter()
+            .map(|task| {
+                let r = worker.process(task);
+                if plain_lines || (options.quiet && r.outcome == Outcome::Failed) {
+                    eprintln!("{}", describe(&r));
+                } else {
+                    bar.set_message(task.relative.clone());
+                    if r.outcome == Outcome::Failed {
+                        bar.println(describe(&r));
+                    }
+                }
+                bar.inc(1);
+                r
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    for refused in found.refused {
+        let outcome = if refused.reason.contains("symbolic link") { Outcome::Skipped } else { Outcome::Failed };
+        let r = row(&refused.input, outcome, Some(refused.reason), Instant::now());
+        if !options.quiet || outcome == Outcome::Failed {
+            eprintln!("{}", describe(&r));
+        }
+        rows.push(r);
+    }
+    Ok(rows)
+}
+
+/// One line for a person.
+pub fn describe(r: &FileReport) -> String {
+    let what = match r.outcome {
+        Outcome::Labelled => "labelled",
+        Outcome::AlreadyLabelled => "already labelled",
+        Outcome::Skipped => "skipped",
+        Outcome::Failed => "FAILED",
+    };
+    let mut line = format!("{what:>16}  {}", r.input);
+    if let Some(f) = &r.format {
+        line.push_str(&format!("  [{f}]"));
+    }
+    if let Some(reason) = &r.reason {
+        line.push_str(&format!("  {reason}"));
+    }
+    line
+}

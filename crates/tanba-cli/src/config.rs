@@ -1,0 +1,136 @@
+//! `tanba.toml`: the same settings as the command line, in a file. A flag
+//! given on the command line wins over the file.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+use tanba::{Error, Limits, Result};
+
+/// The whole file. Every section and key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// What the visible label says and where it goes.
+    pub label: LabelSection,
+    /// Who made the content and who signs.
+    pub provenance: ProvenanceSection,
+    /// Decoder limits.
+    pub limits: Option<Limits>,
+    /// Text formats.
+    pub text: TextSection,
+    /// Bulk-job settings.
+    pub job: JobSection,
+}
+
+/// `[label]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LabelSection {
+    /// `["kk", "ru"]`
+    pub languages: Option<Vec<String>>,
+    /// `long` or `short`
+    pub wording: Option<String>,
+    /// `bottom-right` …
+    pub position: Option<String>,
+    /// Custom lines, replacing the shipped texts.
+    pub custom: Option<Vec<CustomLine>>,
+}
+
+/// One custom label line.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomLine {
+    /// Language code.
+    pub lang: String,
+    /// Text.
+    pub text: String,
+}
+
+/// `[provenance]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProvenanceSection {
+    /// AI system name.
+    pub ai_system: Option<String>,
+    /// AI system version.
+    pub ai_version: Option<String>,
+    /// Operator name.
+    pub operator: Option<String>,
+    /// Operator BIN.
+    pub bin: Option<String>,
+    /// Ed25519 signing key file (relative to the config file).
+    pub key: Option<PathBuf>,
+    /// `generated` or `composite`.
+    pub source: Option<String>,
+}
+
+/// `[text]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TextSection {
+    /// Legacy encoding of non-UTF text (`windows-1251`).
+    pub encoding: Option<String>,
+    /// Write the plain-text footer.
+    pub footer: Option<bool>,
+    /// Seconds the subtitle notice lasts.
+    pub subtitle_seconds: Option<f64>,
+}
+
+/// `[job]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobSection {
+    /// Parallel workers.
+    pub jobs: Option<usize>,
+    /// Compliance log.
+    pub log: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads a config file; paths in it are taken relative to its folder.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::from(e).at(path))?;
+        let mut config: Config =
+            toml::from_str(&text).map_err(|e| Error::config(e.to_string()).at(path))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        if let Some(key) = &config.provenance.key {
+            config.provenance.key = Some(base.join(key));
+        }
+        if let Some(log) = &config.job.log {
+            config.job.log = Some(base.join(log));
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_section_and_rejects_typos() {
+        let c: Config = toml::from_str(
+            r#"
+            [label]
+            languages = ["kk", "en"]
+            wording = "short"
+            position = "top-left"
+            [provenance]
+            ai_system = "Qazaq GPT"
+            operator = "ТОО Мысал"
+            bin = "123456789013"
+            [limits]
+            max_pixels = 1000
+            [text]
+            encoding = "windows-1251"
+            [job]
+            jobs = 3
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.label.languages.unwrap(), ["kk", "en"]);
+        assert_eq!(c.limits.unwrap().max_pixels, 1000);
+        assert_eq!(c.limits.unwrap().max_bytes, Limits::default().max_bytes);
+        assert!(toml::from_str::<Config>("[label]\nlanguage = [\"kk\"]").is_err());
+    }
+}

@@ -1,0 +1,296 @@
+//! The bulk job's report (JSON and CSV), its merge across shards, and the
+//! compliance log.
+
+use serde::{Deserialize, Serialize};
+use std::fs::OpenOptions;
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::Mutex;
+
+use tanba::{Error, Result, atomic};
+
+/// What happened to one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Labelled now.
+    Labelled,
+    /// Already carried our mark (copied unchanged), or labelled by an earlier
+    /// run of the same job (left as it is).
+    AlreadyLabelled,
+    /// Not a supported format.
+    Skipped,
+    /// Failed; see the reason.
+    Failed,
+}
+
+/// One row of the report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileReport {
+    /// The input file.
+    pub input: String,
+    /// The output file, when one was written or kept.
+    #[serde(default)]
+    pub output: Option<String>,
+    /// What happened.
+    pub outcome: Outcome,
+    /// Sniffed format.
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Why it failed or was skipped, or a note.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Input size.
+    #[serde(default)]
+    pub input_bytes: Option<u64>,
+    /// Output size.
+    #[serde(default)]
+    pub output_bytes: Option<u64>,
+    /// Wall time spent, in milliseconds.
+    pub millis: f64,
+    /// SHA-256 of the input.
+    #[serde(default)]
+    pub input_sha256: Option<String>,
+    /// SHA-256 of the output.
+    #[serde(default)]
+    pub output_sha256: Option<String>,
+}
+
+/// Counts per outcome.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Labelled now.
+    pub labelled: usize,
+    /// Already labelled.
+    pub already_labelled: usize,
+    /// Not supported.
+    pub skipped: usize,
+    /// Failed.
+    pub failed: usize,
+}
+
+impl Summary {
+    /// Counts the rows.
+    pub fn of(files: &[FileReport]) -> Summary {
+        let mut s = Summary::default();
+        for f in files {
+            match f.outcome {
+                Outcome::Labelled => s.labelled += 1,
+                Outcome::AlreadyLabelled => s.already_labelled += 1,
+                Outcome::Skipped => s.skipped += 1,
+                Outcome::Failed => s.failed += 1,
+            }
+        }
+        s
+    }
+
+    /// Every file.
+    pub fn total(&self) -> usize {
+        self.labelled + self.already_labelled + self.skipped + self.failed
+    }
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    /// `tanba/VERSION`.
+    pub tool: String,
+    /// When the job started (RFC 3339, UTC).
+    pub started: String,
+    /// When it finished.
+    pub finished: String,
+    /// The shards this report covers (`0/1` for a whole job).
+    pub shards: Vec<String>,
+    /// Counts.
+    pub summary: Summary,
+    /// One row per file.
+    pub files: Vec<FileReport>,
+}
+
+/// Now, RFC 3339 UTC to the second.
+pub fn now() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    let t = t.replace_nanosecond(0).unwrap_or(t);
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+const CSV_HEADER: &str =
+    "input,output,outcome,format,reason,input_bytes,output_bytes,millis,input_sha256,output_sha256";
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+impl Report {
+    /// Writes the JSON report atomically.
+    pub fn write_json(&self, path: &Path) -> Result<()> {
+        let json = serde_json::to_vec_pretty(self).map_err(|e| Error::config(e.to_string()))?;
+        atomic::write_atomic(path, |f| Ok(f.write_all(&json)?))
+    }
+
+    /// Writes the CSV report atomically: one row per file.
+    pub fn write_csv(&self, path: &Path) -> Result<()> {
+        let mut out = String::from(CSV_HEADER);
+        out.push('\n');
+        for f in &self.files {
+            let outcome = serde_json::to_value(f.outcome).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let opt = |o: &Option<String>| o.as_deref().map(csv_field).unwrap_or_default();
+            let num = |o: Option<u64>| o.map(|n| n.to_string()).unwrap_or_default();
+            out.push_str(&[
+                csv_field(&f.input),
+                opt(&f.output),
+                outcome,
+                opt(&f.format),
+                opt(&f.reason),
+                num(f.input_bytes),
+                num(f.output_bytes),
+                format!("{:.3}", f.millis),
+                opt(&f.input_sha256),
+                opt(&f.output_sha256),
+            ]
+            .join(","));
+            out.push('\n');
+        }
+        atomic::write_atomic(path, |f| Ok(f.write_all(out.as_bytes())?))
+    }
+
+    /// Reads a JSON report.
+    pub fn read(path: &Path) -> Result<Report> {
+        let bytes = std::fs::read(path).map_err(|e| Error::from(e).at(path))?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::malformed(format!("not a tanba report: {e}")).at(path))
+    }
+
+    /// Merges shard reports into one. A file reported by two shards means the
+    /// shards were not from one job: that is an error, not a silent union.
+    pub fn merge(reports: Vec<Report>) -> Result<Report> {
+        let mut files: Vec<FileReport> = Vec::new();
+        let mut shards = Vec::new();
+        let mut started: Option<String> = None;
+        let mut finished: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
+        for r in reports {
+            for f in r.files {
+                if !seen.insert(f.input.clone()) {
+                    return Err(Error::config(format!("{} appears in more than one report", f.input)));
+                }
+                files.push(f);
+            }
+            shards.extend(r.shards);
+            started = Some(match started {
+                Some(s) if s <= r.started => s,
+                _ => r.started,
+            });
+            finished = Some(match finished {
+                Some(f) if f >= r.finished => f,
+                _ => r.finished,
+            });
+        }
+        files.sort_by(|a, b| a.input.cmp(&b.input));
+        shards.sort();
+        Ok(Report {
+            tool: concat!("tanba/", env!("CARGO_PKG_VERSION")).to_string(),
+            started: started.unwrap_or_default(),
+            finished: finished.unwrap_or_default(),
+            shards,
+            summary: Summary::of(&files),
+            files,
+        })
+    }
+}
+
+/// The compliance log: one JSON line per labelled file, appended, so an
+/// operator can show a regulator what was labelled and when.
+#[derive(Debug)]
+pub struct ComplianceLog {
+    file: Mutex<std::fs::File>,
+}
+
+/// One line of the compliance log.
+#[derive(Debug, Serialize)]
+pub struct LogLine<'a> {
+    /// When.
+    pub time: String,
+    /// Who operates the AI system.
+    pub operator: Option<&'a tanba::Operator>,
+    /// Which AI system.
+    pub ai_system: Option<&'a tanba::AiSystem>,
+    /// The input file.
+    pub input: &'a str,
+    /// The output file.
+    pub output: &'a str,
+    /// SHA-256 of the input.
+    pub input_sha256: &'a str,
+    /// SHA-256 of the output.
+    pub output_sha256: &'a str,
+    /// The manifest id.
+    pub manifest_id: &'a str,
+    /// MIME type.
+    pub media_type: &'a str,
+    /// The label texts.
+    pub label: Vec<&'a str>,
+}
+
+impl ComplianceLog {
+    /// Opens (creating) the log for appending.
+    pub fn open(path: &Path) -> Result<ComplianceLog> {
+        let file = OpenOptions::new().create(true).append(true).open(path).map_err(|e| Error::from(e).at(path))?;
+        Ok(ComplianceLog { file: Mutex::new(file) })
+    }
+
+    /// Appends one line in a single write, so parallel workers never interleave.
+    pub fn append(&self, line: &LogLine<'_>) -> Result<()> {
+        let mut json = serde_json::to_vec(line).map_err(|e| Error::config(e.to_string()))?;
+        json.push(b'\n');
+        let mut file = self.file.lock().map_err(|_| Error::config("compliance log lock poisoned"))?;
+        file.write_all(&json)?;
+        file.flush()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(input: &str, outcome: Outcome) -> FileReport {
+        FileReport {
+            input: input.into(),
+            output: None,
+            outcome,
+            format: None,
+            reason: Some("a, \"quoted\" reason".into()),
+            input_bytes: Some(1),
+            output_bytes: None,
+            millis: 1.0,
+            input_sha256: None,
+            output_sha256: None,
+        }
+    }
+
+    fn report(shard: &str, files: Vec<FileReport>) -> Report {
+        Report { tool: "t".into(), started: "2026-01-01T00:00:00Z".into(), finished: "2026-01-01T00:00:01Z".into(), shards: vec![shard.into()], summary: Summary::of(&files), files }
+    }
+
+    #[test]
+    fn merge_unions_and_refuses_overlap() {
+        let a = report("0/2", vec![row("a", Outcome::Labelled), row("c", Outcome::Failed)]);
+        let b = report("1/2", vec![row("b", Outcome::Skipped)]);
+        let merged = Report::merge(vec![a.clone(), b]).unwrap();
+        assert_eq!(merged.summary, Summary { labelled: 1, already_labelled: 0, skipped: 1, failed: 1 });
+        assert_eq!(merged.shards, ["0/2", "1/2"]);
+        assert!(Report::merge(vec![a.clone(), a]).is_err());
+    }
+
+    #[test]
+    fn csv_quotes_fields() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("r.csv");
+        report("0/1", vec![row("x,y", Outcome::Labelled)]).write_csv(&p).unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains("\"x,y\",,labelled,,\"a, \"\"quoted\"\" reason\",1,,1.000,,"), "{text}");
+    }
+}
