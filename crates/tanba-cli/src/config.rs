@@ -18,8 +18,22 @@ pub struct Config {
     pub limits: Option<Limits>,
     /// Text formats.
     pub text: TextSection,
+    /// PDF.
+    pub pdf: PdfSection,
     /// Bulk-job settings.
     pub job: JobSection,
+}
+
+/// `[pdf]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PdfSection {
+    /// `all`, `first` or ranges like `1-3,7`.
+    pub pages: Option<String>,
+    /// `top` or `bottom`.
+    pub edge: Option<String>,
+    /// Rewrite the whole file instead of an incremental update.
+    pub rewrite: Option<bool>,
 }
 
 /// `[label]`

@@ -156,6 +156,16 @@ struct CommonArgs {
     /// Seconds the subtitle notice cue lasts.
     #[arg(long)]
     subtitle_seconds: Option<f64>,
+    /// PDF pages to stamp: all, first, or ranges like 1-3,7.
+    #[arg(long, value_name = "PAGES")]
+    pdf_pages: Option<String>,
+    /// PDF edge for the banner: top or bottom (default: from --position).
+    #[arg(long, value_name = "EDGE")]
+    pdf_edge: Option<String>,
+    /// Rewrite PDFs whole (smaller) instead of appending an incremental
+    /// update (which keeps signatures and the original revision).
+    #[arg(long)]
+    pdf_rewrite: bool,
 }
 
 #[derive(Debug, Args)]
@@ -251,6 +261,13 @@ fn prepare(common: &CommonArgs, config: &Config) -> Result<(Job, Registry)> {
         }
         settings.text.subtitle_seconds = s;
     }
+    if let Some(pages) = common.pdf_pages.as_deref().or(config.pdf.pages.as_deref()) {
+        settings.pdf.pages = pages.parse()?;
+    }
+    if let Some(edge) = common.pdf_edge.as_deref().or(config.pdf.edge.as_deref()) {
+        settings.pdf.edge = Some(edge.parse()?);
+    }
+    settings.pdf.rewrite = common.pdf_rewrite || config.pdf.rewrite == Some(true);
     Ok((job, Registry::with_settings(&settings)))
 }
 

@@ -18,6 +18,7 @@
 //! | feature | crate | formats |
 //! |---|---|---|
 //! | `text` (default) | `tanba-text` | plain text, Markdown, HTML, SRT, WebVTT |
+//! | `pdf` | `tanba-pdf` | PDF |
 //! | `all` | every media crate | everything above |
 
 use std::fs::File;
@@ -27,12 +28,17 @@ use std::time::SystemTime;
 
 pub use tanba_core::*;
 
+#[cfg(feature = "pdf")]
+pub use tanba_pdf as pdf;
 #[cfg(feature = "text")]
 pub use tanba_text as text;
 
 /// Settings of every enabled labeler.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
+    /// PDF.
+    #[cfg(feature = "pdf")]
+    pub pdf: tanba_pdf::PdfSettings,
     /// Text formats.
     #[cfg(feature = "text")]
     pub text: tanba_text::TextSettings,
@@ -96,6 +102,8 @@ impl Registry {
     /// are asked first; text, the catch-all, last.
     pub fn with_settings(settings: &Settings) -> Self {
         let mut registry = Registry::empty();
+        #[cfg(feature = "pdf")]
+        registry.register(tanba_pdf::PdfLabeler::new(settings.pdf.clone()));
         #[cfg(feature = "text")]
         registry.register(tanba_text::TextLabeler::new(settings.text));
         let _ = settings;
