@@ -192,7 +192,14 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
             notes.push(format!("badge drawn on all {count} GIF frames"));
         }
     }
-    let insert_at = 13; // our encoder writes no global colour table
+    // After the header, screen descriptor and any global colour table.
+    let flags = encoded.get(10).copied().unwrap_or(0);
+    let insert_at = 13
+        + if flags & 0x80 != 0 {
+            3usize << ((flags & 7) + 1)
+        } else {
+            0
+        };
     let ext = xmp_extension(ctx.marks.xmp);
     let mut out = Vec::with_capacity(encoded.len() + ext.len());
     out.extend_from_slice(encoded.get(..insert_at).unwrap_or_default());

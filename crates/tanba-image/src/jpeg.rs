@@ -298,7 +298,10 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
         (crate::JpegQuality::Fixed(_), _) => {}
     }
     enc.set_progressive(h.progressive);
-    enc.set_optimized_huffman_tables(true);
+    // Optimised Huffman tables would save a few percent, but the streams
+    // jpeg-encoder 0.6 writes with them are misdecoded by zune-jpeg (the
+    // image crate's decoder) at some sizes; standard tables decode everywhere.
+    enc.set_optimized_huffman_tables(false);
     if let Some(d) = h.density {
         enc.set_density(d);
     }

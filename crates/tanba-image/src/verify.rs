@@ -143,7 +143,7 @@ pub fn check_badge(
             Some(0.0),
         );
     }
-    let crop = image.crop_imm(x, y, w, h).to_luma32f();
+    let crop = image.crop_imm(x, y, w, h).to_luma8();
     let score = correlation(&crop, &rendered);
     let found = score >= PRESENCE_THRESHOLD;
     PerceptibleCheck {
@@ -158,10 +158,7 @@ pub fn check_badge(
 
 /// Pearson correlation of the region's luminance with the text mask, over
 /// the pixels the box covers; negative correlations count as 0.
-fn correlation(
-    crop: &image::ImageBuffer<image::Luma<f32>, Vec<f32>>,
-    rendered: &badge::BadgeImage,
-) -> f64 {
+fn correlation(crop: &image::GrayImage, rendered: &badge::BadgeImage) -> f64 {
     let (mut n, mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0f64, 0f64, 0f64, 0f64, 0f64, 0f64);
     for (px, py, l) in crop.enumerate_pixels() {
         if rendered.rgba.get_pixel(px, py).0[3] < 128 {

@@ -1,0 +1,331 @@
+//! Every format end to end: labelled output keeps format, size, depth and
+//! alpha, carries the marks exiftool reads back, and verifies.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use image::{DynamicImage, GenericImageView};
+use tanba_core::{Error, Job, MarkKind};
+use tanba_image::ImageLabeler;
+
+const DST: &str = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia";
+
+/// exiftool sees the IPTC digital source type and the TC260 AIGC label.
+fn assert_xmp_marks(bytes: &[u8], ext: &str) -> serde_json::Value {
+    let j = exiftool(bytes, ext, &["-XMP:all", "-PNG:all"]);
+    assert_eq!(j["XMP-iptcExt:DigitalSourceType"], DST, "{ext}: {j:#}");
+    let aigc = j["XMP-TC260:Aigc"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{ext}: no TC260 AIGC in {j:#}"));
+    assert!(aigc.starts_with("{\"AIGC\":{\"Label\":\"1\""), "{aigc}");
+    assert!(j["XMP-tanba:Manifest"].is_string(), "{ext}: {j:#}");
+    j
+}
+
+fn assert_verifies(bytes: &[u8]) -> f64 {
+    let v = ImageLabeler::default()
+        .verify_bytes(bytes, &Default::default())
+        .unwrap();
+    assert!(v.manifest.is_some());
+    assert!(v.perceptible.found, "{:?}", v.perceptible);
+    assert!(v.is_compliant());
+    v.perceptible.score.unwrap()
+}
+
+#[test]
+fn jpeg_keeps_exif_icc_and_merges_existing_xmp() {
+    let img = noisy_rgb(800, 600, 1);
+    let icc = {
+        let mut v = b"ICC_PROFILE\0\x01\x01".to_vec();
+        v.extend_from_slice(&[7u8; 200]);
+        v
+    };
+    let existing = concat!(
+        "http://ns.adobe.com/xap/1.0/\0",
+        r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">"#,
+        r#"<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator><rdf:Seq><rdf:li>Айгүл</rdf:li></rdf:Seq></dc:creator></rdf:Description>"#,
+        "</rdf:RDF></x:xmpmeta>"
+    );
+    let input = jpeg(
+        &img,
+        85,
+        false,
+        &[
+            (1, exif_app1(1)),
+            (2, icc.clone()),
+            (1, existing.as_bytes().to_vec()),
+        ],
+    );
+    let (out, labelled) = label(&input, Some("photo.jpg")).unwrap();
+    assert_eq!(labelled.format.name, "jpeg");
+    let segments = app_segments(&out);
+    assert!(
+        segments
+            .iter()
+            .any(|(n, d)| *n == 1 && d.starts_with(b"Exif\0\0"))
+    );
+    assert!(segments.iter().any(|(n, d)| *n == 2 && d == &icc));
+    let j = assert_xmp_marks(&out, "jpg");
+    assert_eq!(j["XMP-dc:Creator"], "Айгүл", "existing XMP merged: {j:#}");
+    let decoded = decode(&out);
+    assert_eq!(decoded.dimensions(), (800, 600));
+    assert!(matches!(decoded, DynamicImage::ImageRgb8(_)));
+    let ratio = out.len() as f64 / input.len() as f64;
+    assert!(ratio <= 1.2, "JPEG grew {ratio:.2}x");
+    assert!(
+        labelled
+            .notes
+            .iter()
+            .any(|n| n.contains("quantisation tables (about IJG quality 85)")),
+        "{:?}",
+        labelled.notes
+    );
+    assert!(assert_verifies(&out) > 0.9);
+}
+
+#[test]
+fn progressive_and_grey_jpeg_stay_so() {
+    let img = noisy_rgb(640, 480, 2);
+    let (out, _) = label(&jpeg(&img, 90, true, &[]), None).unwrap();
+    // SOF2 marks a progressive JPEG.
+    assert!(out.windows(2).any(|w| w == [0xFF, 0xC2]));
+    let grey = DynamicImage::ImageRgb8(img).into_luma8();
+    let mut input = Vec::new();
+    jpeg_encoder::Encoder::new(&mut input, 80)
+        .encode(grey.as_raw(), 640, 480, jpeg_encoder::ColorType::Luma)
+        .unwrap();
+    let (out, _) = label(&input, None).unwrap();
+    assert!(matches!(decode(&out), DynamicImage::ImageLuma8(_)));
+    assert_verifies(&out);
+}
+
+#[test]
+fn png_variants_keep_depth_and_alpha_and_carry_text_aigc() {
+    let rgb = DynamicImage::ImageRgb8(noisy_rgb(400, 300, 3));
+    let cases: Vec<(&str, DynamicImage)> = vec![
+        ("rgb8", rgb.clone()),
+        ("rgba8", DynamicImage::ImageRgba8(rgb.to_rgba8())),
+        ("grey8", DynamicImage::ImageLuma8(rgb.to_luma8())),
+        ("greya8", DynamicImage::ImageLumaA8(rgb.to_luma_alpha8())),
+        ("rgb16", DynamicImage::ImageRgb16(rgb.to_rgb16())),
+        ("rgba16", DynamicImage::ImageRgba16(rgb.to_rgba16())),
+        ("grey16", DynamicImage::ImageLuma16(rgb.to_luma16())),
+    ];
+    for (name, img) in cases {
+        let input = png_with_chunk(
+            &png(&img),
+            b"iCCP",
+            b"test\0\0\x78\x9c\x03\x00\x00\x00\x00\x01",
+        );
+        let (out, _) = label(&input, None).unwrap();
+        let back = decode(&out);
+        assert_eq!(back.color(), img.color(), "{name}");
+        assert_eq!(back.dimensions(), img.dimensions(), "{name}");
+        let j = assert_xmp_marks(&out, "png");
+        assert!(
+            j["PNG:AIGC"].as_str().unwrap().starts_with("{\"AIGC\""),
+            "{name}: {j:#}"
+        );
+        assert!(out.windows(4).any(|w| w == b"iCCP"), "{name}: ICC kept");
+        let v = ImageLabeler::default()
+            .verify_bytes(&out, &Default::default())
+            .unwrap();
+        assert!(
+            v.marks
+                .iter()
+                .any(|m| m.kind == MarkKind::Aigc && m.carrier == "PNG tEXt AIGC")
+        );
+        assert!(v.perceptible.found, "{name}: {:?}", v.perceptible);
+    }
+}
+
+#[test]
+fn palette_png_stays_palette() {
+    let rgb = noisy_rgb(300, 300, 4);
+    // A palette PNG with 16 colours.
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, 300, 300);
+        enc.set_color(png::ColorType::Indexed);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_palette(
+            (0..16u8)
+                .flat_map(|i| [i * 16, 255 - i * 16, i * 8])
+                .collect::<Vec<_>>(),
+        );
+        let mut w = enc.write_header().unwrap();
+        let idx: Vec<u8> = rgb.pixels().map(|p| p.0[0] / 16).collect();
+        w.write_image_data(&idx).unwrap();
+    }
+    let (labelled, notes) = label(&out, None).unwrap();
+    let dec = png::Decoder::new(std::io::Cursor::new(&labelled));
+    let reader = dec.read_info().unwrap();
+    assert_eq!(reader.info().color_type, png::ColorType::Indexed);
+    assert!(notes.notes.iter().any(|n| n.contains("re-quantised")));
+    assert_xmp_marks(&labelled, "png");
+}
+
+#[test]
+fn webp_lossy_stays_lossy_and_small_lossless_stays_lossless() {
+    let img = noisy_rgb(640, 480, 5);
+    let lossy = webp::Encoder::from_rgb(img.as_raw(), 640, 480)
+        .encode(60.0)
+        .to_vec();
+    let (out, l) = label(&lossy, None).unwrap();
+    assert!(out.windows(4).any(|w| w == b"VP8 "), "lossy output");
+    assert!(!out.windows(4).any(|w| w == b"VP8L"));
+    let ratio = out.len() as f64 / lossy.len() as f64;
+    assert!(ratio <= 1.2, "lossy WebP grew {ratio:.2}x ({:?})", l.notes);
+    assert!(
+        l.notes.iter().any(|n| n.contains("quality 6")),
+        "{:?}",
+        l.notes
+    );
+    assert_xmp_marks(&out, "webp");
+    assert_verifies(&out);
+
+    let mut rgba = DynamicImage::ImageRgb8(img).to_rgba8();
+    for (x, _, p) in rgba.enumerate_pixels_mut() {
+        p.0[3] = if x < 100 { 0 } else { 255 };
+    }
+    let lossless = webp::Encoder::from_rgba(rgba.as_raw(), 640, 480)
+        .encode_lossless()
+        .to_vec();
+    let (out, _) = label(&lossless, None).unwrap();
+    assert!(out.windows(4).any(|w| w == b"VP8L"), "lossless output");
+    assert!(decode(&out).color().has_alpha());
+    assert_xmp_marks(&out, "webp");
+    assert_verifies(&out);
+}
+
+#[test]
+fn animated_gif_gets_the_badge_on_every_frame() {
+    use image::codecs::gif::{GifEncoder, Repeat};
+    use image::{Delay, Frame, RgbaImage};
+    let mut input = Vec::new();
+    {
+        let mut enc = GifEncoder::new(&mut input);
+        enc.set_repeat(Repeat::Infinite).unwrap();
+        for i in 0..3u8 {
+            let f = RgbaImage::from_pixel(320, 240, image::Rgba([200, 60 * i, 250 - 60 * i, 255]));
+            enc.encode_frame(Frame::from_parts(
+                f,
+                0,
+                0,
+                Delay::from_numer_denom_ms(100, 1),
+            ))
+            .unwrap();
+        }
+    }
+    let (out, _) = label(&input, None).unwrap();
+    assert_xmp_marks(&out, "gif");
+    let dec = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&out)).unwrap();
+    let frames = image::AnimationDecoder::into_frames(dec)
+        .collect_frames()
+        .unwrap();
+    assert_eq!(frames.len(), 3);
+    let v = ImageLabeler::default()
+        .verify_bytes(&out, &Default::default())
+        .unwrap();
+    let region = v.manifest.unwrap().label.placement.region.unwrap();
+    for (i, f) in frames.iter().enumerate() {
+        assert_eq!(f.delay().numer_denom_ms(), (100, 1));
+        // The box darkens the frame inside the region and leaves it alone outside.
+        let inside = f
+            .buffer()
+            .get_pixel(region[0] + 3, region[1] + region[3] / 2)
+            .0;
+        let outside = f.buffer().get_pixel(5, 5).0;
+        assert!(
+            inside[0] < 100 && outside[0] > 150,
+            "frame {i}: {inside:?} {outside:?}"
+        );
+    }
+    assert!(v.perceptible.found);
+    let j = exiftool(&out, "gif", &["-GIF:all"]);
+    assert_eq!(j["GIF:AnimationIterations"], "Infinite", "{j:#}");
+}
+
+#[test]
+fn tiff_carries_xmp_in_tag_700_and_keeps_16_bit() {
+    let img = DynamicImage::ImageRgb16(DynamicImage::ImageRgb8(noisy_rgb(400, 300, 6)).to_rgb16());
+    let mut input = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut input, image::ImageFormat::Tiff).unwrap();
+    let (out, _) = label(input.get_ref(), None).unwrap();
+    let back = decode(&out);
+    assert_eq!(back.color(), image::ColorType::Rgb16);
+    assert_xmp_marks(&out, "tif");
+    assert_verifies(&out);
+}
+
+#[test]
+fn bmp_gets_the_badge_only_and_says_so() {
+    let img = DynamicImage::ImageRgb8(noisy_rgb(400, 300, 7));
+    let mut input = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut input, image::ImageFormat::Bmp).unwrap();
+    let (out, l) = label(input.get_ref(), None).unwrap();
+    assert!(l.notes.iter().any(|n| n.contains("no metadata carrier")));
+    assert_eq!(decode(&out).dimensions(), (400, 300));
+    let v = ImageLabeler::default()
+        .verify_bytes(&out, &Default::default())
+        .unwrap();
+    assert!(!v.has_machine_mark());
+    assert!(
+        v.perceptible
+            .detail
+            .contains("machine-readable mark missing")
+    );
+    // The badge is there: the bottom-right corner got darker.
+    let before = img.to_luma8();
+    let after = decode(&out).to_luma8();
+    let (x, y) = (380, 285);
+    assert!(
+        after.get_pixel(x, y).0[0] + 40 < before.get_pixel(x, y).0[0]
+            || after.get_pixel(x, y).0[0] < 60
+    );
+}
+
+#[test]
+fn already_labelled_is_refused_unless_forced() {
+    let input = jpeg(&noisy_rgb(640, 480, 8), 85, false, &[]);
+    let (once, _) = label(&input, None).unwrap();
+    let again = label(&once, None);
+    assert!(matches!(again, Err(Error::AlreadyLabelled { .. })));
+    let forced = Job {
+        force: true,
+        ..Job::default()
+    };
+    let (twice, _) = ImageLabeler::default()
+        .label_bytes(&once, &forced, None)
+        .unwrap();
+    let text = String::from_utf8_lossy(&twice);
+    assert_eq!(
+        text.matches("<tanba:Manifest>").count(),
+        1,
+        "one manifest after a forced relabel"
+    );
+}
+
+#[test]
+fn labels_in_parallel_threads() {
+    let labeler = ImageLabeler::default();
+    let inputs: Vec<Vec<u8>> = (0..4)
+        .map(|i| jpeg(&noisy_rgb(400, 300, 20 + i), 80, false, &[]))
+        .collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = inputs
+            .iter()
+            .map(|b| {
+                s.spawn(|| {
+                    labeler
+                        .label_bytes(b, &Job::default(), None)
+                        .map(|(o, _)| o.len())
+                })
+            })
+            .collect();
+        for h in handles {
+            assert!(h.join().unwrap().unwrap() > 1000);
+        }
+    });
+}
