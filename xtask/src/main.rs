@@ -1,0 +1,55 @@
+//! `cargo xtask`: set up a machine, label the fixtures, run the suite.
+//!
+//! A plain binary with no dependencies (see `.cargo/config.toml` for the
+//! alias), one module per subcommand.
+
+mod assets;
+mod bench;
+mod label;
+mod setup;
+mod test;
+mod util;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [args]
+
+commands:
+  setup           check for the system packages the build and the tests need;
+                  install the missing ones with apt-get (as root), or print the
+                  exact command and fail
+  label [ARGS]    label fixtures/ into out/ (ARGS go to `tanba label`)
+  test            the whole suite: setup, fmt, clippy, tests, labelled fixtures verified
+  bench [--quick] benchmarks side by side with ImageMagick, ffmpeg and qpdf
+  assets          regenerate the bundled spoken disclaimers with espeak-ng and sox";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((c, rest)) => (c.as_str(), rest),
+        None => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match command {
+        "setup" => setup::run(setup::Need::Everything),
+        "label" => label::run(rest),
+        "test" => test::run(),
+        "bench" => bench::run(rest),
+        "assets" => assets::run(),
+        "help" | "-h" | "--help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown command {other:?}\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
