@@ -1,0 +1,196 @@
+//! Bad input and limits: each case has a defined outcome.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use image::DynamicImage;
+use tanba_core::{Error, Job, LimitKind, Limits};
+use tanba_image::ImageLabeler;
+
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut out = (data.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(kind);
+    crc.update(data);
+    out.extend_from_slice(&crc.finalize().to_be_bytes());
+    out
+}
+
+#[test]
+fn zero_byte_file_is_malformed() {
+    assert!(matches!(label(b"", None), Err(Error::Malformed { .. })));
+    let v = ImageLabeler::default().verify_bytes(b"", &Limits::default());
+    assert!(matches!(v, Err(Error::Malformed { .. })));
+}
+
+#[test]
+fn not_an_image_is_unsupported() {
+    assert!(matches!(
+        label(b"hello, world", None),
+        Err(Error::Unsupported { .. })
+    ));
+}
+
+#[test]
+fn giant_claimed_png_is_refused_before_decoding() {
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&100_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.extend(png_chunk(b"IHDR", &ihdr));
+    bytes.extend(png_chunk(
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    ));
+    bytes.extend(png_chunk(b"IEND", &[]));
+    let e = label(&bytes, None).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::LimitExceeded {
+                kind: LimitKind::Dimension,
+                value: 100_000,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // A tighter pixel budget refuses a modest image too.
+    let small = png(&DynamicImage::ImageRgb8(noisy_rgb(400, 300, 1)));
+    let job = Job {
+        limits: Limits {
+            max_pixels: 10_000,
+            ..Limits::default()
+        },
+        ..Job::default()
+    };
+    let e = ImageLabeler::default()
+        .label_bytes(&small, &job, None)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::LimitExceeded {
+                kind: LimitKind::Pixels,
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn truncated_files_are_malformed() {
+    let jpeg_bytes = jpeg(&noisy_rgb(400, 300, 2), 85, false, &[]);
+    let png_bytes = png(&DynamicImage::ImageRgb8(noisy_rgb(400, 300, 2)));
+    let webp_bytes = webp::Encoder::from_rgb(noisy_rgb(400, 300, 2).as_raw(), 400, 300)
+        .encode(75.0)
+        .to_vec();
+    let mut gif_bytes = std::io::Cursor::new(Vec::new());
+    DynamicImage::ImageRgb8(noisy_rgb(400, 300, 2))
+        .write_to(&mut gif_bytes, image::ImageFormat::Gif)
+        .unwrap();
+    for (name, bytes) in [
+        ("jpeg", jpeg_bytes),
+        ("png", png_bytes),
+        ("webp", webp_bytes),
+        ("gif", gif_bytes.into_inner()),
+    ] {
+        for cut in [bytes.len() / 2, 20] {
+            let e = label(&bytes[..cut], None).unwrap_err();
+            assert!(
+                matches!(e, Error::Malformed { .. }),
+                "{name} cut at {cut}: {e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn png_named_jpg_is_labelled_as_png() {
+    let bytes = png(&DynamicImage::ImageRgb8(noisy_rgb(400, 300, 3)));
+    let (out, l) = label(&bytes, Some("photo.jpg")).unwrap();
+    assert_eq!(l.format.name, "png");
+    assert!(out.starts_with(b"\x89PNG"));
+    assert!(
+        l.notes
+            .iter()
+            .any(|n| n.contains("the content is PNG although the name ends in .jpg")),
+        "{:?}",
+        l.notes
+    );
+}
+
+#[test]
+fn cmyk_jpeg_becomes_rgb_jpeg_with_a_note() {
+    let rgb = noisy_rgb(400, 300, 4);
+    let cmyk: Vec<u8> = rgb
+        .pixels()
+        .flat_map(|p| {
+            let [r, g, b] = p.0;
+            let k = 255 - r.max(g).max(b);
+            [
+                255 - r - k.min(255 - r),
+                255 - g - k.min(255 - g),
+                255 - b - k.min(255 - b),
+                k,
+            ]
+        })
+        .collect();
+    let mut input = Vec::new();
+    jpeg_encoder::Encoder::new(&mut input, 90)
+        .encode(&cmyk, 400, 300, jpeg_encoder::ColorType::Cmyk)
+        .unwrap();
+    let (out, l) = label(&input, None).unwrap();
+    assert!(
+        l.notes
+            .iter()
+            .any(|n| n.contains("CMYK JPEG: converted to RGB")),
+        "{:?}",
+        l.notes
+    );
+    let back = decode(&out);
+    assert!(matches!(back, DynamicImage::ImageRgb8(_)));
+    assert_eq!((back.width(), back.height()), (400, 300));
+    let v = ImageLabeler::default()
+        .verify_bytes(&out, &Limits::default())
+        .unwrap();
+    assert!(v.is_compliant(), "{:?}", v.perceptible);
+}
+
+#[test]
+fn too_small_for_a_legible_badge_is_refused() {
+    for (w, h) in [(64, 64), (120, 90), (2000, 40)] {
+        let bytes = png(&DynamicImage::ImageRgb8(noisy_rgb(w, h, 5)));
+        let e = label(&bytes, None).unwrap_err();
+        assert!(matches!(e, Error::CannotLabel { .. }), "{w}x{h}: {e}");
+        assert!(
+            e.to_string().contains("too small") || e.to_string().contains("does not fit"),
+            "{e}"
+        );
+    }
+    // A short label fits where the long one does not.
+    let bytes = png(&DynamicImage::ImageRgb8(noisy_rgb(200, 150, 5)));
+    assert!(label(&bytes, None).is_err());
+    let job = Job {
+        label: tanba_core::Label::standard(&[tanba_core::Lang::Kk], tanba_core::Wording::Short),
+        ..Job::default()
+    };
+    assert!(
+        ImageLabeler::default()
+            .label_bytes(&bytes, &job, None)
+            .is_ok()
+    );
+}
+
+#[test]
+fn animated_png_is_refused_clearly() {
+    let still = png(&DynamicImage::ImageRgb8(noisy_rgb(300, 300, 6)));
+    let apng = png_with_chunk(&still, b"acTL", &[0, 0, 0, 2, 0, 0, 0, 0]);
+    let e = label(&apng, None).unwrap_err();
+    assert!(matches!(e, Error::Unsupported { .. }), "{e}");
+}
