@@ -309,11 +309,9 @@ pub fn render_badge_at(
         let out_a = text + box_a * (1.0 - text);
         let mut out = [0u8; 4];
         if out_a > 0.0 {
-            for c in 0..3 {
-                let v = (f32::from(style.text_color[c]) * text
-                    + f32::from(style.box_color[c]) * box_a * (1.0 - text))
-                    / out_a;
-                out[c] = v.round().clamp(0.0, 255.0) as u8;
+            for ((slot, &fg), &bg) in out.iter_mut().zip(&style.text_color).zip(&style.box_color) {
+                let v = (f32::from(fg) * text + f32::from(bg) * box_a * (1.0 - text)) / out_a;
+                *slot = v.round().clamp(0.0, 255.0) as u8;
             }
         }
         out[3] = (out_a * 255.0).round().clamp(0.0, 255.0) as u8;
@@ -696,6 +694,30 @@ mod tests {
     fn too_small_is_refused() {
         let e = render_badge(&Label::default(), 100, 100, &BadgeStyle::default());
         assert!(matches!(e, Err(Error::CannotLabel { .. })));
+    }
+
+    #[test]
+    fn kazakh_letters_render_with_real_glyphs() {
+        let font = font().unwrap();
+        for c in tanba_core::font::KAZAKH_LETTERS.chars() {
+            let id = font.glyph_id(c);
+            assert_ne!(id, GlyphId(0), "{c} maps to .notdef (a box)");
+            assert!(font.outline(id).is_some(), "{c} has no outline");
+            // Each letter puts ink on its own badge.
+            let label = Label::custom([("kk", c.to_string())]).unwrap();
+            let b = render_badge_at(&label, 40.0, 2000, 2000, &BadgeStyle::default()).unwrap();
+            let ink = b.text_mask.pixels().filter(|p| p.0[0] > 128).count();
+            assert!(ink > 40, "{c}: {ink} ink pixels");
+        }
+        // Letters with marks (Ә vs А, Ұ vs У, Қ vs К) differ in ink.
+        let ink = |s: &str| {
+            let label = Label::custom([("kk", s)]).unwrap();
+            let b = render_badge_at(&label, 40.0, 2000, 2000, &BadgeStyle::default()).unwrap();
+            b.text_mask.pixels().map(|p| u64::from(p.0[0])).sum::<u64>()
+        };
+        assert_ne!(ink("Ұ"), ink("У"));
+        assert_ne!(ink("Қ"), ink("К"));
+        assert_ne!(ink("ң"), ink("н"));
     }
 
     #[test]

@@ -118,15 +118,13 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<JpegHeader> {
                 }
                 return Ok(h);
             }
-            0xE0 => {
-                if body.starts_with(b"JFIF\0") && body.len() >= 12 {
-                    let (x, y) = (be16(body, 8)?, be16(body, 10)?);
-                    h.density = match body[7] {
-                        1 => Some(Density::Inch { x, y }),
-                        2 => Some(Density::Centimeter { x, y }),
-                        _ => None,
-                    };
-                }
+            0xE0 if body.starts_with(b"JFIF\0") && body.len() >= 12 => {
+                let (x, y) = (be16(body, 8)?, be16(body, 10)?);
+                h.density = match body[7] {
+                    1 => Some(Density::Inch { x, y }),
+                    2 => Some(Density::Centimeter { x, y }),
+                    _ => None,
+                };
             }
             0xE1 if body.starts_with(XMP_SIG) => {
                 let packet = String::from_utf8_lossy(&body[XMP_SIG.len()..]).into_owned();

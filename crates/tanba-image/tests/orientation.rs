@@ -50,8 +50,8 @@ fn badge_is_upright_in_the_displayed_corner_for_all_eight_orientations() {
         let mut worst = 0i32;
         for (px, py, p) in displayed.enumerate_pixels() {
             let e = expected.get_pixel(px, py).0;
-            for c in 0..3 {
-                worst = worst.max((i32::from(p.0[c]) - i32::from(e[c])).abs());
+            for (got, want) in p.0.iter().zip(e) {
+                worst = worst.max((i32::from(*got) - i32::from(want)).abs());
             }
         }
         assert!(
