@@ -329,3 +329,36 @@ fn labels_in_parallel_threads() {
         }
     });
 }
+
+#[test]
+fn ffmpeg_made_jpeg_stays_within_the_size_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("camera.jpg");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc2=s=1280x720,noise=alls=25:allf=t,format=yuvj420p")
+        .args(["-frames:v", "1", "-q:v", "3"])
+        .arg(&path)
+        .status()
+        .expect("ffmpeg is installed (Debian: ffmpeg)");
+    assert!(status.success());
+    let input = std::fs::read(&path).unwrap();
+    let (out, l) = label(&input, Some("camera.jpg")).unwrap();
+    let ratio = out.len() as f64 / input.len() as f64;
+    assert!(ratio <= 1.2, "grew {ratio:.2}x: {:?}", l.notes);
+    // Quality did not drop: the re-encode stays close to the source outside
+    // the badge (luma PSNR; this noise is the worst case for generation loss).
+    let (a, b) = (decode(&input).to_luma8(), decode(&out).to_luma8());
+    let region = l.manifest.label.placement.region.unwrap();
+    let (mut sum, mut n) = (0f64, 0f64);
+    for y in 0..region[1] {
+        for x in 0..1280 {
+            let d = f64::from(a.get_pixel(x, y).0[0]) - f64::from(b.get_pixel(x, y).0[0]);
+            sum += d * d;
+            n += 1.0;
+        }
+    }
+    let psnr = 10.0 * (255.0f64 * 255.0 / (sum / n)).log10();
+    assert!(psnr > 35.0, "re-encode PSNR {psnr:.1} dB");
+    assert_verifies(&out);
+}

@@ -1,0 +1,26 @@
+//! Labels one image file: `cargo run --example label_file -- IN OUT`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use tanba_core::Job;
+use tanba_image::ImageLabeler;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (input, output) = (&args[1], &args[2]);
+    let bytes = std::fs::read(input).unwrap();
+    let start = std::time::Instant::now();
+    let (out, labelled) = ImageLabeler::default()
+        .label_bytes(&bytes, &Job::default(), Some(Path::new(input)))
+        .unwrap();
+    eprintln!(
+        "labelled in {:?}; {} -> {} bytes",
+        start.elapsed(),
+        bytes.len(),
+        out.len()
+    );
+    for note in &labelled.notes {
+        eprintln!("note: {note}");
+    }
+    std::fs::write(output, out).unwrap();
+}
