@@ -16,6 +16,7 @@ pub mod loudness;
 pub mod mixer;
 mod riff;
 mod verify;
+mod wavout;
 
 use std::path::Path;
 
@@ -150,95 +151,6 @@ pub fn sniff(head: &[u8]) -> Option<&'static Format> {
     None
 }
 
-/// How the WAV output stores samples.
-#[derive(Debug, Clone, Copy)]
-enum PcmOut {
-    Int(u16),
-    Float,
-}
-
-fn output_coding(info: &decode::StreamInfo) -> PcmOut {
-    use symphonia::core::codecs as c;
-    if info.codec == c::CODEC_TYPE_PCM_F32LE || info.codec == c::CODEC_TYPE_PCM_F64LE {
-        return PcmOut::Float;
-    }
-    match info.bits_per_sample {
-        Some(b @ (8 | 16 | 24 | 32)) => PcmOut::Int(b as u16),
-        Some(b) if b < 16 => PcmOut::Int(16),
-        Some(_) => PcmOut::Int(24),
-        None => PcmOut::Int(16),
-    }
-}
-
-struct WavSink<W: std::io::Write + std::io::Seek> {
-    writer: hound::WavWriter<W>,
-    coding: PcmOut,
-}
-
-fn hound_err(e: hound::Error) -> Error {
-    match e {
-        hound::Error::IoError(io) => Error::from(io),
-        other => Error::cannot_label(format!("cannot write WAV: {other}")),
-    }
-}
-
-impl<W: std::io::Write + std::io::Seek> WavSink<W> {
-    fn write(&mut self, samples: &[f32]) -> Result<()> {
-        match self.coding {
-            PcmOut::Float => {
-                for &s in samples {
-                    self.writer.write_sample(s).map_err(hound_err)?;
-                }
-            }
-            PcmOut::Int(16) => {
-                let mut w = self.writer.get_i16_writer(samples.len() as u32);
-                for &s in samples {
-                    w.write_sample((s * 32768.0).round().clamp(-32768.0, 32767.0) as i16);
-                }
-                w.flush().map_err(hound_err)?;
-            }
-            PcmOut::Int(8) => {
-                for &s in samples {
-                    let v = (s * 128.0).round().clamp(-128.0, 127.0) as i8;
-                    self.writer.write_sample(v).map_err(hound_err)?;
-                }
-            }
-            PcmOut::Int(bits) => {
-                let scale = (1u64 << (bits - 1)) as f64;
-                for &s in samples {
-                    let v = (f64::from(s) * scale).round().clamp(-scale, scale - 1.0) as i32;
-                    self.writer.write_sample(v).map_err(hound_err)?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Pass 2: decodes, mixes and writes the WAV audio; returns the programme
-/// frames decoded.
-fn mix_to_wav<W: std::io::Write + std::io::Seek>(
-    out: W,
-    spec: hound::WavSpec,
-    coding: PcmOut,
-    mut decoder: StreamDecoder,
-    mixer: &mut DisclaimerMixer,
-) -> Result<u64> {
-    let writer = hound::WavWriter::new(out, spec).map_err(hound_err)?;
-    let mut sink = WavSink { writer, coding };
-    let mut mixed = Vec::new();
-    while let Some(chunk) = decoder.next_chunk()? {
-        mixed.clear();
-        mixer.process(chunk, &mut mixed);
-        sink.write(&mixed)?;
-    }
-    mixed.clear();
-    mixer.finish(&mut mixed);
-    sink.write(&mixed)?;
-    sink.writer.finalize().map_err(hound_err)?;
-    Ok(decoder.decoded_frames())
-}
-
 /// Keys under which another format's metadata carries the AIGC label.
 fn aigc_tag(tags: &[(String, String)]) -> Option<&str> {
     tags.iter()
@@ -296,39 +208,46 @@ impl Labeler for AudioLabeler {
 
         let job = job.with_source_hash(source.reader)?;
         let file = owned_input(&mut source)?;
-
-        // Pass 1: the programme's length and loudness.
-        let mut first = StreamDecoder::open(Box::new(reopen(&file)?), &job.limits)?;
-        if aigc_tag(&first.info().tags).is_some() && !job.force {
+        let decoder = StreamDecoder::open(Box::new(reopen(&file)?), &job.limits)?;
+        if aigc_tag(&decoder.info().tags).is_some() && !job.force {
             return Err(Error::already_labelled());
         }
-        let info = first.info().clone();
-        let overlaid = matches!(settings.mode, Mode::Overlay | Mode::Repeat { .. });
-        let mut meter = Meter::new(info.channels, info.sample_rate, overlaid)?;
-        while let Some(chunk) = first.next_chunk()? {
-            meter.add(chunk)?;
-        }
-        let programme_frames = first.decoded_frames();
-        drop(first);
-        let programme = meter.loudness()?;
+        let info = decoder.info().clone();
 
-        // The disclaimer at the programme's rate and loudness.
+        // The disclaimer at the programme's rate; its gain is set against
+        // the programme's loudness while the programme streams.
         let clip = settings.disclaimer.render(&job.label, info.sample_rate)?;
         let clip_loudness = measure_clip(&clip, info.channels, info.lfe_index, info.sample_rate)?;
-        let duck = mixer::db_to_gain(settings.ducking_db.min(0.0));
-        let under = if overlaid {
-            f64::from(duck) * programme.true_peak
-        } else {
-            0.0
-        };
-        let gain = matching_gain(programme.integrated_lufs, &clip_loudness, under);
         let mut mixer =
-            DisclaimerMixer::from_clip(clip, settings.mode, info.sample_rate, info.channels, gain)?
+            DisclaimerMixer::from_clip(clip, settings.mode, info.sample_rate, info.channels, 1.0)?
                 .with_lfe(info.lfe_index)
                 .with_ducking_db(settings.ducking_db)
-                .with_gap_ms(settings.gap_ms, info.sample_rate)
-                .with_programme_frames(programme_frames);
-        let plan = mixer.plan(programme_frames);
+                .with_gap_ms(settings.gap_ms, info.sample_rate);
+        let coding = wavout::PcmOut::for_input(&info);
+        let limits = job.limits;
+        let written = wavout::write_labelled(
+            output,
+            coding,
+            decoder,
+            || StreamDecoder::open(Box::new(reopen(&file)?), &limits),
+            &mut mixer,
+            settings.mode,
+            &clip_loudness,
+        )?;
+        let heard = clip_loudness.integrated_lufs + 20.0 * f64::from(written.gain).log10();
+        let programme_lufs = written.programme.integrated_lufs;
+        if programme_lufs.is_finite() && programme_lufs - heard > 1.0 {
+            notes.push(format!(
+                "the disclaimer plays at {heard:.1} LUFS, {:.1} LU under the programme ({programme_lufs:.1} LUFS), to keep its true peak under -1 dBTP",
+                programme_lufs - heard
+            ));
+        }
+        let plan = mixer.plan(written.programme_frames);
+        if mixer.spans() != plan.as_slice() {
+            return Err(Error::cannot_label(
+                "the disclaimer was not placed where planned",
+            ));
+        }
         let first_span = plan.first().copied().unwrap_or(Span {
             start: 0,
             frames: 0,
@@ -346,40 +265,10 @@ impl Labeler for AudioLabeler {
             first_span.frames as f64 / rate,
         ]);
         let manifest = job.manifest(WAV.mime, placement);
-
-        if !std::ptr::eq(source.format, &WAV) {
+        if source.format.name != WAV.name {
             notes.push(format!(
                 "{} input written as WAV: this build has no {} encoder (build with the `ffmpeg` feature to keep the format)",
                 source.format.name, source.format.name
-            ));
-        }
-
-        // Pass 2: mix and write.
-        let coding = output_coding(&info);
-        let spec = hound::WavSpec {
-            channels: u16::try_from(info.channels)
-                .map_err(|_| Error::unsupported("more than 65535 channels"))?,
-            sample_rate: info.sample_rate,
-            bits_per_sample: match coding {
-                PcmOut::Float => 32,
-                PcmOut::Int(b) => b,
-            },
-            sample_format: match coding {
-                PcmOut::Float => hound::SampleFormat::Float,
-                PcmOut::Int(_) => hound::SampleFormat::Int,
-            },
-        };
-        output.seek(std::io::SeekFrom::Start(0))?;
-        let second = StreamDecoder::open(Box::new(reopen(&file)?), &job.limits)?;
-        let mixed_frames = mix_to_wav(&mut *output, spec, coding, second, &mut mixer)?;
-        if mixed_frames != programme_frames {
-            return Err(Error::malformed(
-                "the audio decoded differently on the second pass",
-            ));
-        }
-        if mixer.spans() != plan.as_slice() {
-            return Err(Error::cannot_label(
-                "the disclaimer was not placed where planned",
             ));
         }
 

@@ -123,6 +123,7 @@ pub struct Span {
 #[derive(Clone)]
 pub struct DisclaimerMixer {
     clip: Vec<f32>,
+    gain: f32,
     mode: Mode,
     channels: usize,
     /// Which output channels carry the clip (every one but LFE).
@@ -168,7 +169,7 @@ impl DisclaimerMixer {
 
     /// A mixer for an already rendered mono clip at the programme's rate.
     pub fn from_clip(
-        mut clip: Vec<f32>,
+        clip: Vec<f32>,
         mode: Mode,
         sample_rate: u32,
         channels: usize,
@@ -182,7 +183,6 @@ impl DisclaimerMixer {
         if clip.is_empty() {
             return Err(Error::config("the disclaimer is empty"));
         }
-        clip.iter_mut().for_each(|s| *s *= gain);
         let ms = |ms: u32| u64::from(ms) * u64::from(sample_rate) / 1000;
         let ramp_frames = ms(DUCK_RAMP_MS).max(1);
         let interval_frames = match mode {
@@ -200,6 +200,7 @@ impl DisclaimerMixer {
         };
         Ok(DisclaimerMixer {
             clip,
+            gain,
             mode,
             channels,
             carries: vec![true; channels],
@@ -247,6 +248,32 @@ impl DisclaimerMixer {
     pub fn with_programme_frames(mut self, frames: u64) -> Self {
         self.programme_frames = Some(frames);
         self
+    }
+
+    /// Changes the clip's linear gain; takes effect for frames mixed after
+    /// the call (a single-pass writer sets it once the loudness is known).
+    pub fn set_gain(&mut self, gain: f32) {
+        self.gain = gain;
+    }
+
+    /// The clip's linear gain.
+    pub fn gain(&self) -> f32 {
+        self.gain
+    }
+
+    /// Frames the mixer adds before the programme (prepend) or holds
+    /// ducked at its start (overlay, first occurrence).
+    pub fn head_frames(&self) -> u64 {
+        match self.mode {
+            Mode::Prepend => self.clip_frames() + self.gap_frames,
+            Mode::Overlay | Mode::Repeat { .. } => 2 * self.ramp_frames + self.clip_frames(),
+            Mode::Append => 0,
+        }
+    }
+
+    /// [`DisclaimerMixer::with_programme_frames`] for a mixer already built.
+    pub fn set_programme_frames(&mut self, frames: u64) {
+        self.programme_frames = Some(frames);
     }
 
     /// The linear gain the programme gets under the clip.
@@ -306,7 +333,7 @@ impl DisclaimerMixer {
         out.reserve(self.clip.len() * self.channels);
         for &c in &self.clip {
             for &carry in &self.carries {
-                out.push(if carry { c } else { 0.0 });
+                out.push(if carry { c * self.gain } else { 0.0 });
             }
         }
     }
@@ -390,7 +417,7 @@ impl DisclaimerMixer {
             let (gain, clip) = if o < r {
                 (1.0 + (self.duck_gain - 1.0) * (o as f32 / r as f32), 0.0)
             } else if o < r + clip_len {
-                (self.duck_gain, self.clip[(o - r) as usize])
+                (self.duck_gain, self.clip[(o - r) as usize] * self.gain)
             } else {
                 let t = (o - r - clip_len) as f32 / r as f32;
                 (self.duck_gain + (1.0 - self.duck_gain) * t, 0.0)

@@ -149,7 +149,12 @@ pub(crate) fn append_marks(
     }
     tail.extend(chunk(b"AIGC", aigc.as_bytes()));
     tail.extend(chunk(b"_PMX", xmp.as_bytes()));
-    let end = out.seek(SeekFrom::End(0))?;
+    let mut end = out.seek(SeekFrom::End(0))?;
+    if end % 2 == 1 {
+        // An odd-sized data chunk (8-bit mono) is followed by a pad byte.
+        out.write_all(&[0])?;
+        end += 1;
+    }
     out.write_all(&tail)?;
     let riff_size = end + tail.len() as u64 - base - 8;
     let riff_size = u32::try_from(riff_size)

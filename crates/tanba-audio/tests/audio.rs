@@ -730,3 +730,94 @@ fn resamples_odd_rates_both_ways() {
         assert_eq!(span(&v), labelled.manifest.label.placement.span.unwrap());
     }
 }
+
+#[test]
+fn signed_manifest_survives_and_verifies() {
+    let dir = tmp();
+    let input = dir.path().join("in.wav");
+    write_wav(&input, 8_000, 1, 1.0, 0.3, 16);
+    let key = tanba_core::SigningKey::from_bytes(&[9u8; 32]);
+    let job = Job {
+        signing_key: Some(std::sync::Arc::new(key)),
+        ..Job::default()
+    };
+    let labeler = AudioLabeler::new(AudioSettings {
+        disclaimer: Disclaimer::Tone(ToneSettings::default()),
+        ..AudioSettings::default()
+    });
+    let output = dir.path().join("out.wav");
+    let labelled = label_with(&labeler, &input, &output, &job).unwrap();
+    assert_eq!(labelled.manifest.label.lines[0].lang, "zxx");
+    let v = verify(&output);
+    assert!(
+        matches!(v.signature, tanba_core::SignatureState::Valid { .. }),
+        "{:?}",
+        v.signature
+    );
+    assert!(v.is_compliant());
+}
+
+#[test]
+fn float_and_8_bit_inputs_keep_their_coding() {
+    let dir = tmp();
+    let tone = AudioSettings {
+        disclaimer: Disclaimer::Tone(ToneSettings::default()),
+        ..AudioSettings::default()
+    };
+    // 8-bit mono with an odd frame count: the data chunk is odd-sized and the
+    // mark chunks must still start on an even offset.
+    for (codec, bits, format) in [
+        ("pcm_u8", 8u16, hound::SampleFormat::Int),
+        ("pcm_f32le", 32, hound::SampleFormat::Float),
+    ] {
+        let input = dir.path().join(format!("{codec}.wav"));
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=500:sample_rate=11025:duration=1.0001",
+            "-c:a",
+            codec,
+            input.to_str().unwrap(),
+        ]);
+        let output = dir.path().join(format!("{codec}-out.wav"));
+        label(tone.clone(), &input, &output);
+        let r = hound::WavReader::open(&output).unwrap();
+        assert_eq!(
+            (r.spec().bits_per_sample, r.spec().sample_format),
+            (bits, format),
+            "{codec}"
+        );
+        let (rate, channels, _) = probe_stream(&output);
+        assert_eq!((rate, channels), (11025, 1));
+        let ex = Command::new("exiftool")
+            .args(["-j", "-G1", "-a"])
+            .arg(&output)
+            .output()
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&ex.stdout).unwrap();
+        assert!(
+            json[0]["XMP-iptcExt:DigitalSourceType"].is_string(),
+            "{codec}: {json}"
+        );
+        assert!(verify(&output).is_compliant(), "{codec}");
+    }
+}
+
+#[test]
+fn overlay_on_a_programme_shorter_than_the_clip() {
+    let dir = tmp();
+    let input = dir.path().join("short.wav");
+    write_wav(&input, 16_000, 2, 0.5, 0.3, 16);
+    let output = dir.path().join("out.wav");
+    let settings = AudioSettings {
+        mode: Mode::Overlay,
+        ..AudioSettings::default()
+    };
+    let labelled = label(settings, &input, &output);
+    let [start, dur] = labelled.manifest.label.placement.span.unwrap();
+    let (_, out) = read_wav(&output);
+    // The clip is completed over silence.
+    assert_eq!(out.len() / 2, ((start + dur) * 16_000.0).round() as usize);
+    assert!(verify(&output).is_compliant());
+}
