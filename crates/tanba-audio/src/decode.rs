@@ -85,10 +85,10 @@ impl std::fmt::Debug for StreamDecoder {
 /// `'static + Send + Sync`: the file itself when there is a path, else the
 /// bytes spooled to an anonymous temporary file (streamed, not held in memory).
 pub(crate) fn owned_input(source: &mut Source<'_>) -> Result<File> {
-    if let Some(path) = source.path {
-        if let Ok(file) = File::open(path) {
-            return Ok(file);
-        }
+    if let Some(path) = source.path
+        && let Ok(file) = File::open(path)
+    {
+        return Ok(file);
     }
     source.reader.seek(SeekFrom::Start(0))?;
     let mut spool = tempfile::tempfile()?;
@@ -150,10 +150,10 @@ fn collect_tags(
             tags.push((tag.key.clone(), tag.value.to_string()));
         }
     };
-    if let Some(meta) = probed {
-        if let Some(rev) = meta.current() {
-            push(rev);
-        }
+    if let Some(meta) = probed
+        && let Some(rev) = meta.current()
+    {
+        push(rev);
     }
     if let Some(rev) = format.metadata().current() {
         push(rev);
@@ -347,13 +347,14 @@ impl StreamDecoder {
     /// At the end: a container that counts its frames exactly and got fewer
     /// was cut short.
     fn check_complete(&self) -> Result<()> {
-        if let Some(claimed) = self.info.claimed_frames {
-            if self.info.exact_length() && self.decoded_frames < claimed {
-                return Err(Error::malformed(format!(
-                    "truncated: the header claims {claimed} frames, only {} are present",
-                    self.decoded_frames
-                )));
-            }
+        if let Some(claimed) = self.info.claimed_frames
+            && self.info.exact_length()
+            && self.decoded_frames < claimed
+        {
+            return Err(Error::malformed(format!(
+                "truncated: the header claims {claimed} frames, only {} are present",
+                self.decoded_frames
+            )));
         }
         if self.decoded_frames == 0 {
             return Err(Error::malformed("the audio stream holds no samples"));

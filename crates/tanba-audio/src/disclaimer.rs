@@ -198,10 +198,10 @@ impl Disclaimer {
     /// Recognises the disclaimer a manifest's lines describe: bundled
     /// speech or the tone. `None` means a user's clip.
     pub fn from_manifest_lines(lines: &[LabelLine]) -> Option<Disclaimer> {
-        if let [line] = lines {
-            if line.lang == TONE_LANG {
-                return ToneSettings::parse(&line.text).map(Disclaimer::Tone);
-            }
+        if let [line] = lines
+            && line.lang == TONE_LANG
+        {
+            return ToneSettings::parse(&line.text).map(Disclaimer::Tone);
         }
         let langs: Option<Vec<Lang>> = lines
             .iter()

@@ -291,15 +291,15 @@ impl Labeler for AudioLabeler {
         let mut marks = Vec::new();
         let mut manifest = None;
         let meta = wav_meta(&mut source)?;
-        if let Some(aigc) = &meta.aigc {
-            if tanba_core::manifest::Aigc::from_json(aigc).is_ok() {
-                marks.push(Mark::new(MarkKind::Aigc, "RIFF AIGC chunk"));
-            }
+        let is_aigc = |s: &Option<String>| {
+            s.as_deref()
+                .is_some_and(|v| tanba_core::manifest::Aigc::from_json(v).is_ok())
+        };
+        if is_aigc(&meta.aigc) {
+            marks.push(Mark::new(MarkKind::Aigc, "RIFF AIGC chunk"));
         }
-        if let Some(comment) = &meta.info_comment {
-            if tanba_core::manifest::Aigc::from_json(comment).is_ok() {
-                marks.push(Mark::new(MarkKind::Aigc, "RIFF LIST/INFO ICMT"));
-            }
+        if is_aigc(&meta.info_comment) {
+            marks.push(Mark::new(MarkKind::Aigc, "RIFF LIST/INFO ICMT"));
         }
         if let Some(xmp) = &meta.xmp {
             let found = tanba_core::xmp::read(xmp)?;
@@ -313,15 +313,15 @@ impl Labeler for AudioLabeler {
         }
         let file = owned_input(&mut source)?;
         let decoder = StreamDecoder::open(Box::new(reopen(&file)?), limits)?;
-        if let Some(value) = aigc_tag(&decoder.info().tags) {
-            if tanba_core::manifest::Aigc::from_json(value).is_ok() {
-                let carrier = match source.format.name {
-                    "mp3" => "ID3v2 TXXX:AIGC",
-                    "m4a" => "MP4 metadata AIGC",
-                    _ => "Vorbis comment AIGC",
-                };
-                marks.push(Mark::new(MarkKind::Aigc, carrier));
-            }
+        if aigc_tag(&decoder.info().tags)
+            .is_some_and(|v| tanba_core::manifest::Aigc::from_json(v).is_ok())
+        {
+            let carrier = match source.format.name {
+                "mp3" => "ID3v2 TXXX:AIGC",
+                "m4a" => "MP4 metadata AIGC",
+                _ => "Vorbis comment AIGC",
+            };
+            marks.push(Mark::new(MarkKind::Aigc, carrier));
         }
         let Some(manifest) = manifest else {
             let mut v = Verification::unmarked(
