@@ -66,10 +66,17 @@ impl PcmOut {
 /// Integer input decoded to f32 comes back bit-exact.
 #[inline]
 fn to_int(s: f32, bits: u16) -> i32 {
+    if bits <= 24 {
+        // Exact in f32: the scale is a power of two and |v| < 2^24.
+        let scale = (1i32 << (bits - 1)) as f32;
+        let v = s * scale;
+        // `as` truncates toward zero and saturates (NaN gives 0).
+        let r = (v + 0.5f32.copysign(v)) as i32;
+        return r.clamp(-(1 << (bits - 1)), (1 << (bits - 1)) - 1);
+    }
     let scale = (1i64 << (bits - 1)) as f64;
     let v = f64::from(s) * scale;
-    // `as` truncates toward zero and saturates (NaN gives 0).
-    let r = if v >= 0.0 { v + 0.5 } else { v - 0.5 } as i64;
+    let r = (v + 0.5f64.copysign(v)) as i64;
     r.clamp(-(scale as i64), scale as i64 - 1) as i32
 }
 
@@ -94,56 +101,45 @@ fn hound_err(e: hound::Error) -> Error {
     }
 }
 
+/// hound writes the header (it picks plain or extensible `fmt `); the
+/// samples are encoded here in blocks, which is several times faster than
+/// hound's per-sample writes, and the two sizes are patched at the end.
 struct Sink<W: Write + Seek> {
-    writer: hound::WavWriter<BufWriter<W>>,
+    out: BufWriter<W>,
+    header_len: u64,
     coding: PcmOut,
     channels: usize,
-    frames: u64,
+    samples: u64,
+    bytes: Vec<u8>,
 }
 
 impl<W: Write + Seek> Sink<W> {
     fn new(out: W, spec: hound::WavSpec, coding: PcmOut) -> Result<Self> {
-        // hound writes sample by sample; the caller's writer may be a bare File.
-        let buffered = BufWriter::with_capacity(1 << 18, out);
-        let writer = hound::WavWriter::new(buffered, spec).map_err(hound_err)?;
+        let mut out = BufWriter::with_capacity(1 << 18, out);
+        let start = out.stream_position()?;
+        hound::WavWriter::new(&mut out, spec)
+            .map_err(hound_err)?
+            .finalize()
+            .map_err(hound_err)?;
+        let header_len = out.stream_position()? - start;
+        if start != 0 {
+            return Err(Error::cannot_label("the WAV output must start at offset 0"));
+        }
         Ok(Sink {
-            writer,
+            out,
+            header_len,
             coding,
             channels: usize::from(spec.channels.max(1)),
-            frames: 0,
+            samples: 0,
+            bytes: Vec::new(),
         })
     }
 
     fn write(&mut self, samples: &[f32]) -> Result<()> {
-        self.frames += (samples.len() / self.channels) as u64;
-        match self.coding {
-            PcmOut::Float => {
-                for &s in samples {
-                    self.writer.write_sample(s).map_err(hound_err)?;
-                }
-            }
-            PcmOut::Int(16) => {
-                let mut w = self.writer.get_i16_writer(samples.len() as u32);
-                for &s in samples {
-                    w.write_sample(to_int(s, 16) as i16);
-                }
-                w.flush().map_err(hound_err)?;
-            }
-            PcmOut::Int(8) => {
-                for &s in samples {
-                    self.writer
-                        .write_sample(to_int(s, 8) as i8)
-                        .map_err(hound_err)?;
-                }
-            }
-            PcmOut::Int(bits) => {
-                for &s in samples {
-                    self.writer
-                        .write_sample(to_int(s, bits))
-                        .map_err(hound_err)?;
-                }
-            }
-        }
+        self.samples += samples.len() as u64;
+        self.bytes.clear();
+        encode(samples, self.coding, &mut self.bytes);
+        self.out.write_all(&self.bytes)?;
         Ok(())
     }
 
@@ -158,12 +154,27 @@ impl<W: Write + Seek> Sink<W> {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<u64> {
-        // flush() writes the header and flushes the buffer, reporting errors
-        // that a drop would swallow; finalize() then rewrites the same header.
-        self.writer.flush().map_err(hound_err)?;
-        self.writer.finalize().map_err(hound_err)?;
-        Ok(self.frames)
+    fn finish(self) -> Result<u64> {
+        if self.samples % self.channels as u64 != 0 {
+            return Err(Error::cannot_label("a partial frame was written"));
+        }
+        let frames = self.samples / self.channels as u64;
+        let data_len = self.samples * self.coding.bytes() as u64;
+        let header_len = self.header_len;
+        let mut out = self
+            .out
+            .into_inner()
+            .map_err(|e| Error::from(e.into_error()))?;
+        let too_big = || Error::cannot_label("the output exceeds the 4 GiB WAV size limit");
+        let riff_len = u32::try_from(header_len + data_len - 8).map_err(|_| too_big())?;
+        let data_len32 = u32::try_from(data_len).map_err(|_| too_big())?;
+        out.seek(SeekFrom::Start(4))?;
+        out.write_all(&riff_len.to_le_bytes())?;
+        out.seek(SeekFrom::Start(header_len - 4))?;
+        out.write_all(&data_len32.to_le_bytes())?;
+        out.seek(SeekFrom::End(0))?;
+        out.flush()?;
+        Ok(frames)
     }
 }
 
