@@ -10,6 +10,26 @@ fn main() {
     let (input, output) = (&args[1], &args[2]);
     let bytes = std::fs::read(input).unwrap();
     let start = std::time::Instant::now();
+    if std::env::var_os("PLAIN").is_some() {
+        // Baseline for comparison: decode and re-encode, no label.
+        let img = image::load_from_memory(&bytes).unwrap().into_rgb8();
+        let mut out = Vec::new();
+        jpeg_encoder::Encoder::new(&mut out, 91)
+            .encode(
+                img.as_raw(),
+                img.width() as u16,
+                img.height() as u16,
+                jpeg_encoder::ColorType::Rgb,
+            )
+            .unwrap();
+        eprintln!(
+            "plain decode+encode in {:?}; {} bytes",
+            start.elapsed(),
+            out.len()
+        );
+        std::fs::write(output, out).unwrap();
+        return;
+    }
     let (out, labelled) = ImageLabeler::default()
         .label_bytes(&bytes, &Job::default(), Some(Path::new(input)))
         .unwrap();
