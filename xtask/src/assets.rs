@@ -9,15 +9,23 @@ use crate::util::{exec, have, root};
 
 const CLIPS: [(&str, &str); 3] = [
     ("kk", "Бұл материал жасанды интеллект көмегімен жасалған."),
-    ("ru", "Этот материал создан с помощью искусственного интеллекта."),
-    ("en", "This content was created with artificial intelligence."),
+    (
+        "ru",
+        "Этот материал создан с помощью искусственного интеллекта.",
+    ),
+    (
+        "en",
+        "This content was created with artificial intelligence.",
+    ),
 ];
 
 /// Speaks each sentence and converts it.
 pub fn run() -> Result<(), String> {
     for tool in ["espeak-ng", "sox"] {
         if !have(tool) {
-            return Err(format!("{tool} is missing: apt-get install -y espeak-ng sox"));
+            return Err(format!(
+                "{tool} is missing: apt-get install -y espeak-ng sox"
+            ));
         }
     }
     let dir = root().join("crates").join("tanba-audio").join("assets");
@@ -25,10 +33,16 @@ pub fn run() -> Result<(), String> {
     for (lang, sentence) in CLIPS {
         let raw = std::env::temp_dir().join(format!("tanba-{lang}-raw.wav"));
         let mut speak = Command::new("espeak-ng");
-        speak.args(["-v", lang, "-s", "150", "-w"]).arg(&raw).arg(sentence);
+        speak
+            .args(["-v", lang, "-s", "150", "-w"])
+            .arg(&raw)
+            .arg(sentence);
         exec(speak)?;
         let mut convert = Command::new("sox");
-        convert.arg(&raw).args(["-r", "16000", "-c", "1", "-b", "16"]).arg(dir.join(format!("{lang}.wav")));
+        convert
+            .arg(&raw)
+            .args(["-r", "16000", "-c", "1", "-b", "16"])
+            .arg(dir.join(format!("{lang}.wav")));
         convert.args(["norm", "-3"]);
         exec(convert)?;
         let _ = std::fs::remove_file(&raw);

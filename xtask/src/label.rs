@@ -8,11 +8,25 @@ use crate::util::{cargo, exec, root};
 pub fn run(args: &[String]) -> Result<(), String> {
     setup::run(Need::Build)?;
     let mut command = cargo();
-    command.args(["run", "--quiet", "--package", "tanba-cli", "--bin", "tanba", "--", "label"]);
+    command.args([
+        "run",
+        "--quiet",
+        "--package",
+        "tanba-cli",
+        "--bin",
+        "tanba",
+        "--",
+        "label",
+    ]);
     if args.is_empty() {
         let root = root();
-        command.arg(root.join("fixtures")).arg("--out").arg(root.join("out"));
-        command.arg("--report").arg(root.join("out").join("report.json"));
+        command
+            .arg(root.join("fixtures"))
+            .arg("--out")
+            .arg(root.join("out"));
+        command
+            .arg("--report")
+            .arg(root.join("out").join("report.json"));
     } else {
         command.args(args);
     }

@@ -25,22 +25,102 @@ struct Requirement {
 }
 
 const REQUIREMENTS: &[Requirement] = &[
-    Requirement { probe: "pkg-config", package: "pkg-config", need: Need::Build, why: "finds the FFmpeg libraries" },
-    Requirement { probe: "clang", package: "clang", need: Need::Build, why: "bindgen for ffmpeg-sys" },
-    Requirement { probe: "pkg-config:libclang", package: "libclang-dev", need: Need::Build, why: "bindgen for ffmpeg-sys" },
-    Requirement { probe: "pkg-config:libavcodec", package: "libavcodec-dev", need: Need::Build, why: "ffmpeg-next (video, compressed audio)" },
-    Requirement { probe: "pkg-config:libavformat", package: "libavformat-dev", need: Need::Build, why: "ffmpeg-next" },
-    Requirement { probe: "pkg-config:libavutil", package: "libavutil-dev", need: Need::Build, why: "ffmpeg-next" },
-    Requirement { probe: "pkg-config:libswscale", package: "libswscale-dev", need: Need::Build, why: "ffmpeg-next" },
-    Requirement { probe: "pkg-config:libswresample", package: "libswresample-dev", need: Need::Build, why: "ffmpeg-next" },
-    Requirement { probe: "pkg-config:libavfilter", package: "libavfilter-dev", need: Need::Build, why: "ffmpeg-next" },
-    Requirement { probe: "pkg-config:libavdevice", package: "libavdevice-dev", need: Need::Build, why: "ffmpeg-next" },
-    Requirement { probe: "exiftool", package: "libimage-exiftool-perl", need: Need::Test, why: "tests read our XMP back" },
-    Requirement { probe: "pdftotext", package: "poppler-utils", need: Need::Test, why: "tests extract the PDF label" },
-    Requirement { probe: "qpdf", package: "qpdf", need: Need::Test, why: "tests check PDF structure" },
-    Requirement { probe: "ffprobe", package: "ffmpeg", need: Need::Test, why: "tests read audio and video back" },
-    Requirement { probe: "magick-or-convert", package: "imagemagick", need: Need::Everything, why: "the peer in image benchmarks" },
-    Requirement { probe: "/usr/bin/time", package: "time", need: Need::Everything, why: "peak memory in benchmarks" },
+    Requirement {
+        probe: "pkg-config",
+        package: "pkg-config",
+        need: Need::Build,
+        why: "finds the FFmpeg libraries",
+    },
+    Requirement {
+        probe: "clang",
+        package: "clang",
+        need: Need::Build,
+        why: "bindgen for ffmpeg-sys",
+    },
+    Requirement {
+        probe: "pkg-config:libclang",
+        package: "libclang-dev",
+        need: Need::Build,
+        why: "bindgen for ffmpeg-sys",
+    },
+    Requirement {
+        probe: "pkg-config:libavcodec",
+        package: "libavcodec-dev",
+        need: Need::Build,
+        why: "ffmpeg-next (video, compressed audio)",
+    },
+    Requirement {
+        probe: "pkg-config:libavformat",
+        package: "libavformat-dev",
+        need: Need::Build,
+        why: "ffmpeg-next",
+    },
+    Requirement {
+        probe: "pkg-config:libavutil",
+        package: "libavutil-dev",
+        need: Need::Build,
+        why: "ffmpeg-next",
+    },
+    Requirement {
+        probe: "pkg-config:libswscale",
+        package: "libswscale-dev",
+        need: Need::Build,
+        why: "ffmpeg-next",
+    },
+    Requirement {
+        probe: "pkg-config:libswresample",
+        package: "libswresample-dev",
+        need: Need::Build,
+        why: "ffmpeg-next",
+    },
+    Requirement {
+        probe: "pkg-config:libavfilter",
+        package: "libavfilter-dev",
+        need: Need::Build,
+        why: "ffmpeg-next",
+    },
+    Requirement {
+        probe: "pkg-config:libavdevice",
+        package: "libavdevice-dev",
+        need: Need::Build,
+        why: "ffmpeg-next",
+    },
+    Requirement {
+        probe: "exiftool",
+        package: "libimage-exiftool-perl",
+        need: Need::Test,
+        why: "tests read our XMP back",
+    },
+    Requirement {
+        probe: "pdftotext",
+        package: "poppler-utils",
+        need: Need::Test,
+        why: "tests extract the PDF label",
+    },
+    Requirement {
+        probe: "qpdf",
+        package: "qpdf",
+        need: Need::Test,
+        why: "tests check PDF structure",
+    },
+    Requirement {
+        probe: "ffprobe",
+        package: "ffmpeg",
+        need: Need::Test,
+        why: "tests read audio and video back",
+    },
+    Requirement {
+        probe: "magick-or-convert",
+        package: "imagemagick",
+        need: Need::Everything,
+        why: "the peer in image benchmarks",
+    },
+    Requirement {
+        probe: "/usr/bin/time",
+        package: "time",
+        need: Need::Everything,
+        why: "peak memory in benchmarks",
+    },
 ];
 
 fn present(probe: &str) -> bool {
@@ -48,18 +128,26 @@ fn present(probe: &str) -> bool {
         if lib == "libclang" {
             // libclang ships no .pc file; look for the shared library.
             return Command::new("sh")
-                .args(["-c", "ls /usr/lib/llvm-*/lib/libclang*.so* /usr/lib/*/libclang*.so* >/dev/null 2>&1"])
+                .args([
+                    "-c",
+                    "ls /usr/lib/llvm-*/lib/libclang*.so* /usr/lib/*/libclang*.so* >/dev/null 2>&1",
+                ])
                 .status()
                 .is_ok_and(|s| s.success());
         }
-        return Command::new("pkg-config").args(["--exists", lib]).status().is_ok_and(|s| s.success());
+        return Command::new("pkg-config")
+            .args(["--exists", lib])
+            .status()
+            .is_ok_and(|s| s.success());
     }
     if probe == "magick-or-convert" {
         // /usr/local/bin/convert may be a stand-in; the real one answers -version.
         return Command::new("convert")
             .arg("-version")
             .output()
-            .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("ImageMagick"));
+            .is_ok_and(|o| {
+                o.status.success() && String::from_utf8_lossy(&o.stdout).contains("ImageMagick")
+            });
     }
     if probe.starts_with('/') {
         return std::path::Path::new(probe).is_file();
@@ -68,7 +156,10 @@ fn present(probe: &str) -> bool {
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 /// Checks every requirement up to `need`; installs what is missing with
@@ -79,7 +170,10 @@ pub fn run(need: Need) -> Result<(), String> {
         Need::Test => r.need != Need::Everything,
         Need::Everything => true,
     };
-    let missing: Vec<&Requirement> = REQUIREMENTS.iter().filter(|r| wanted(r) && !present(r.probe)).collect();
+    let missing: Vec<&Requirement> = REQUIREMENTS
+        .iter()
+        .filter(|r| wanted(r) && !present(r.probe))
+        .collect();
     if missing.is_empty() {
         eprintln!("xtask setup: every system package is present");
         return Ok(());
@@ -87,20 +181,38 @@ pub fn run(need: Need) -> Result<(), String> {
     let mut packages: Vec<&str> = missing.iter().map(|r| r.package).collect();
     packages.dedup();
     for r in &missing {
-        eprintln!("xtask setup: missing {} (package {}): {}", r.probe, r.package, r.why);
+        eprintln!(
+            "xtask setup: missing {} (package {}): {}",
+            r.probe, r.package, r.why
+        );
     }
-    let install = format!("apt-get install -y --no-install-recommends {}", packages.join(" "));
+    let install = format!(
+        "apt-get install -y --no-install-recommends {}",
+        packages.join(" ")
+    );
     if !(is_root() && have("apt-get")) {
         return Err(format!(
             "install the missing packages, then run this again:\n    sudo apt-get update && sudo {install}"
         ));
     }
     let mut update = Command::new("apt-get");
-    update.args(["update", "-qq"]).env("DEBIAN_FRONTEND", "noninteractive");
+    update
+        .args(["update", "-qq"])
+        .env("DEBIAN_FRONTEND", "noninteractive");
     exec(update)?;
     let mut apt = Command::new("apt-get");
-    apt.args(["install", "-y", "-qq", "--no-install-recommends"]).args(&packages).env("DEBIAN_FRONTEND", "noninteractive");
+    apt.args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(&packages)
+        .env("DEBIAN_FRONTEND", "noninteractive");
     exec(apt)?;
-    let still: Vec<&str> = missing.iter().filter(|r| !present(r.probe)).map(|r| r.probe).collect();
-    if still.is_empty() { Ok(()) } else { Err(format!("still missing after install: {}", still.join(", "))) }
+    let still: Vec<&str> = missing
+        .iter()
+        .filter(|r| !present(r.probe))
+        .map(|r| r.probe)
+        .collect();
+    if still.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("still missing after install: {}", still.join(", ")))
+    }
 }

@@ -13,7 +13,15 @@ pub fn run() -> Result<(), String> {
     fmt.args(["fmt", "--all", "--check"]);
     crate::util::exec(fmt)?;
     let mut clippy = cargo();
-    clippy.args(["clippy", "--workspace", "--all-targets", "--quiet", "--", "-D", "warnings"]);
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--quiet",
+        "--",
+        "-D",
+        "warnings",
+    ]);
     crate::util::exec(clippy)?;
     let mut test = cargo();
     test.args(["test", "--workspace", "--no-fail-fast"]);
@@ -26,10 +34,21 @@ pub fn run() -> Result<(), String> {
 fn fixtures_end_to_end() -> Result<(), String> {
     let out = root().join("target").join("xtask-fixtures");
     if out.exists() {
-        std::fs::remove_dir_all(&out).map_err(|e| format!("cannot clear {}: {e}", out.display()))?;
+        std::fs::remove_dir_all(&out)
+            .map_err(|e| format!("cannot clear {}: {e}", out.display()))?;
     }
     let mut label = cargo();
-    label.args(["run", "--quiet", "--package", "tanba-cli", "--bin", "tanba", "--", "label", "--quiet"]);
+    label.args([
+        "run",
+        "--quiet",
+        "--package",
+        "tanba-cli",
+        "--bin",
+        "tanba",
+        "--",
+        "label",
+        "--quiet",
+    ]);
     label.arg(root().join("fixtures")).arg("--out").arg(&out);
     exec(label)?;
     let mut outputs = Vec::new();
@@ -38,7 +57,16 @@ fn fixtures_end_to_end() -> Result<(), String> {
         return Err("labelling the fixtures produced no output".into());
     }
     let mut verify = cargo();
-    verify.args(["run", "--quiet", "--package", "tanba-cli", "--bin", "tanba", "--", "verify"]);
+    verify.args([
+        "run",
+        "--quiet",
+        "--package",
+        "tanba-cli",
+        "--bin",
+        "tanba",
+        "--",
+        "verify",
+    ]);
     verify.args(&outputs);
     exec(verify)?;
     eprintln!("xtask test: {} labelled fixtures verified", outputs.len());

@@ -20,8 +20,14 @@ pub fn cargo() -> Command {
 pub fn exec(mut command: Command) -> Result<(), String> {
     let shown = format!("{command:?}").replace('"', "");
     eprintln!("$ {shown}");
-    let status = command.status().map_err(|e| format!("cannot run {shown}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{shown} failed ({status})")) }
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot run {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
 }
 
 /// Whether a program is on the PATH.

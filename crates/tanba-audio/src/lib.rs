@@ -26,7 +26,7 @@ use tanba_core::{
 };
 
 pub use disclaimer::{Disclaimer, ToneSettings};
-pub use loudness::{Loudness, Meter, matching_gain, measure_clip};
+pub use loudness::{BackgroundMeter, Loudness, Meter, matching_gain, measure_clip};
 pub use mixer::{DisclaimerMixer, Mode, Span};
 
 use decode::{StreamDecoder, owned_input, reopen};

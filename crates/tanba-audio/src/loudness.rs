@@ -82,6 +82,80 @@ impl Meter {
     }
 }
 
+/// A [`Meter`] on its own thread, so measuring overlaps decoding and
+/// writing. Chunks are copied into a few recycled buffers (bounded queue:
+/// memory stays flat).
+pub struct BackgroundMeter {
+    to_meter: Option<std::sync::mpsc::SyncSender<Vec<f32>>>,
+    spare: std::sync::mpsc::Receiver<Vec<f32>>,
+    worker: Option<std::thread::JoinHandle<Result<Loudness>>>,
+}
+
+impl std::fmt::Debug for BackgroundMeter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackgroundMeter").finish_non_exhaustive()
+    }
+}
+
+impl BackgroundMeter {
+    /// Starts the measuring thread.
+    pub fn start(channels: usize, sample_rate: u32, true_peak: bool) -> Result<Self> {
+        let mut meter = Meter::new(channels, sample_rate, true_peak)?;
+        let (to_meter, chunks) = std::sync::mpsc::sync_channel::<Vec<f32>>(8);
+        let (give_back, spare) = std::sync::mpsc::channel::<Vec<f32>>();
+        let worker = std::thread::Builder::new()
+            .name("tanba-loudness".into())
+            .spawn(move || {
+                for chunk in chunks {
+                    meter.add(&chunk)?;
+                    // The buffer goes back for reuse; if nobody takes it, fine.
+                    let _ = give_back.send(chunk);
+                }
+                meter.loudness()
+            })?;
+        Ok(BackgroundMeter {
+            to_meter: Some(to_meter),
+            spare,
+            worker: Some(worker),
+        })
+    }
+
+    /// Queues interleaved frames for measuring.
+    pub fn add(&mut self, interleaved: &[f32]) -> Result<()> {
+        let mut buffer = self.spare.try_recv().unwrap_or_default();
+        buffer.clear();
+        buffer.extend_from_slice(interleaved);
+        let sent = self
+            .to_meter
+            .as_ref()
+            .map(|tx| tx.send(buffer).is_ok())
+            .unwrap_or(false);
+        if sent {
+            Ok(())
+        } else {
+            // The worker stopped early: its result says why.
+            self.join()
+                .and_then(|_| Err(Error::malformed("loudness measurement stopped")))
+        }
+    }
+
+    /// Waits for the measurement of everything queued.
+    pub fn finish(mut self) -> Result<Loudness> {
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<Loudness> {
+        self.to_meter = None;
+        let worker = self
+            .worker
+            .take()
+            .ok_or_else(|| Error::malformed("loudness measurement already finished"))?;
+        worker
+            .join()
+            .map_err(|_| Error::malformed("loudness measurement failed"))?
+    }
+}
+
 /// Measures a mono clip as it will play: copied onto the programme's
 /// channels (every one but the LFE).
 pub fn measure_clip(

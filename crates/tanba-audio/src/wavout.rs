@@ -11,7 +11,7 @@ use std::io::{BufWriter, Seek, SeekFrom, Write};
 use tanba_core::{Error, Result, WriteSeek};
 
 use crate::decode::{StreamDecoder, StreamInfo};
-use crate::loudness::{Loudness, Meter, matching_gain};
+use crate::loudness::{BackgroundMeter, Loudness, Meter, matching_gain};
 use crate::mixer::{DisclaimerMixer, Mode};
 
 /// How the WAV output stores samples.
@@ -155,7 +155,7 @@ impl<W: Write + Seek> Sink<W> {
     }
 
     fn finish(self) -> Result<u64> {
-        if self.samples % self.channels as u64 != 0 {
+        if !self.samples.is_multiple_of(self.channels as u64) {
             return Err(Error::cannot_label("a partial frame was written"));
         }
         let frames = self.samples / self.channels as u64;
@@ -240,7 +240,7 @@ fn one_pass<W: Write + Seek>(
     let info = decoder.info().clone();
     let ch = info.channels;
     let mut sink = Sink::new(out, spec, coding)?;
-    let mut meter = Meter::new(ch, info.sample_rate, false)?;
+    let mut meter = BackgroundMeter::start(ch, info.sample_rate, false)?;
     let head_frames = mixer.head_frames();
     if mode == Mode::Prepend {
         sink.write_silence(head_frames as usize * ch)?;
@@ -269,7 +269,7 @@ fn one_pass<W: Write + Seek>(
         }
         programme_frames += n;
     }
-    let programme = meter.loudness()?;
+    let programme = meter.finish()?;
     let under = if mode == Mode::Overlay {
         let mut peak = Meter::new(ch, info.sample_rate, true)?;
         peak.add(&held)?;
@@ -325,13 +325,13 @@ fn two_pass<W: Write + Seek>(
     clip: &Loudness,
 ) -> Result<Written> {
     let info = first.info().clone();
-    let mut meter = Meter::new(info.channels, info.sample_rate, true)?;
+    let mut meter = BackgroundMeter::start(info.channels, info.sample_rate, true)?;
     while let Some(chunk) = first.next_chunk()? {
         meter.add(chunk)?;
     }
     let programme_frames = first.decoded_frames();
     drop(first);
-    let programme = meter.loudness()?;
+    let programme = meter.finish()?;
     let under = f64::from(mixer.duck_gain()) * programme.true_peak;
     let gain = matching_gain(programme.integrated_lufs, clip, under);
     mixer.set_gain(gain);

@@ -27,7 +27,12 @@ pub struct BatchOptions {
     pub quiet: bool,
 }
 
-fn row(task_input: &Path, outcome: Outcome, reason: Option<String>, started: Instant) -> FileReport {
+fn row(
+    task_input: &Path,
+    outcome: Outcome,
+    reason: Option<String>,
+    started: Instant,
+) -> FileReport {
     FileReport {
         input: task_input.display().to_string(),
         output: None,
@@ -82,22 +87,44 @@ impl Worker<'_> {
         let format = match self.registry.detect(&head, Some(input)) {
             Some((_, f)) => f,
             None if head.is_empty() => {
-                return row(input, Outcome::Failed, Some(format!("{}: empty file (0 bytes)", input.display())), started);
+                return row(
+                    input,
+                    Outcome::Failed,
+                    Some(format!("{}: empty file (0 bytes)", input.display())),
+                    started,
+                );
             }
-            None => return row(input, Outcome::Skipped, Some("not a supported format".into()), started),
+            None => {
+                return row(
+                    input,
+                    Outcome::Skipped,
+                    Some("not a supported format".into()),
+                    started,
+                );
+            }
         };
         let target = self.target(task);
         // Resuming: an output newer than its input that carries our mark is done.
-        if !self.options.in_place && !self.job.force && target.exists() {
-            if let (Some(out_time), Some(in_time)) = (modified(&target), modified(input)) {
-                let done = out_time >= in_time
-                    && self.registry.verify_file(&target, &self.job.limits).is_ok_and(|v| v.has_machine_mark());
-                if done {
-                    let mut r = row(input, Outcome::AlreadyLabelled, Some("labelled by an earlier run".into()), started);
-                    r.output = Some(target.display().to_string());
-                    r.format = Some(format.name.to_string());
-                    return r;
-                }
+        if !self.options.in_place
+            && !self.job.force
+            && target.exists()
+            && let (Some(out_time), Some(in_time)) = (modified(&target), modified(input))
+        {
+            let done = out_time >= in_time
+                && self
+                    .registry
+                    .verify_file(&target, &self.job.limits)
+                    .is_ok_and(|v| v.has_machine_mark());
+            if done {
+                let mut r = row(
+                    input,
+                    Outcome::AlreadyLabelled,
+                    Some("labelled by an earlier run".into()),
+                    started,
+                );
+                r.output = Some(target.display().to_string());
+                r.format = Some(format.name.to_string());
+                return r;
             }
         }
         let mut report = self.label(input, &target, started);
@@ -109,8 +136,14 @@ impl Worker<'_> {
         let staging = if self.options.in_place {
             // Keeps the extension: it breaks ties between formats (Markdown
             // or plain text) when the staged copy is verified.
-            let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let ext = target.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+            let name = target
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let ext = target
+                .extension()
+                .map(|e| format!(".{}", e.to_string_lossy()))
+                .unwrap_or_default();
             target.with_file_name(format!(".{name}.tanba-new{ext}"))
         } else {
             target.to_path_buf()
@@ -118,13 +151,19 @@ impl Worker<'_> {
         let outcome = match self.registry.label_file(input, &staging, self.job) {
             Ok(o) => o,
             Err(Error::AlreadyLabelled { .. }) => {
-                let mut r = row(input, Outcome::AlreadyLabelled, Some("input already carries a Tanba mark".into()), started);
+                let mut r = row(
+                    input,
+                    Outcome::AlreadyLabelled,
+                    Some("input already carries a Tanba mark".into()),
+                    started,
+                );
                 if !self.options.in_place {
                     match copy_atomic(input, target) {
                         Ok(len) => {
                             r.output = Some(target.display().to_string());
                             r.output_bytes = Some(len);
-                            r.reason = Some("input already carries a Tanba mark; copied unchanged".into());
+                            r.reason =
+                                Some("input already carries a Tanba mark; copied unchanged".into());
                         }
                         Err(e) => return row(input, Outcome::Failed, Some(e.to_string()), started),
                     }
@@ -180,16 +219,30 @@ impl Worker<'_> {
     }
 
     /// Verifies the staged output, then swaps it in for the original.
-    fn replace_original(&self, original: &Path, staged: &Path) -> tanba::Result<(PathBuf, Option<String>)> {
+    fn replace_original(
+        &self,
+        original: &Path,
+        staged: &Path,
+    ) -> tanba::Result<(PathBuf, Option<String>)> {
         let check = self.registry.verify_file(staged, &self.job.limits)?;
         if !check.has_machine_mark() || !check.perceptible.found {
-            return Err(Error::cannot_label("the labelled output did not verify; original kept").at(original));
+            return Err(
+                Error::cannot_label("the labelled output did not verify; original kept")
+                    .at(original),
+            );
         }
         let same_format = staged.extension() == original.extension();
-        let final_path = if same_format { original.to_path_buf() } else { original.with_extension(staged.extension().unwrap_or_default()) };
+        let final_path = if same_format {
+            original.to_path_buf()
+        } else {
+            original.with_extension(staged.extension().unwrap_or_default())
+        };
         let mut note = None;
         if self.options.backup && same_format {
-            let name = original.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = original
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let backup = original.with_file_name(format!("{name}.bak"));
             if backup.exists() {
                 note = Some(format!("kept the older backup {}", backup.display()));
@@ -206,14 +259,30 @@ impl Worker<'_> {
 
 /// Runs the job over the found files. Every file gets a row; a failure
 /// never stops the others.
-pub fn run(registry: &Registry, job: &Job, found: Found, options: &BatchOptions, log: Option<&ComplianceLog>) -> tanba::Result<Vec<FileReport>> {
-    let worker = Worker { registry, job, options, log };
+pub fn run(
+    registry: &Registry,
+    job: &Job,
+    found: Found,
+    options: &BatchOptions,
+    log: Option<&ComplianceLog>,
+) -> tanba::Result<Vec<FileReport>> {
+    let worker = Worker {
+        registry,
+        job,
+        options,
+        log,
+    };
     let bar = if options.quiet {
         ProgressBar::hidden()
     } else if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::with_draw_target(Some(found.tasks.len() as u64), ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template("{bar:30} {pos}/{len} files  {per_sec}  ETA {eta}  {wide_msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let bar = ProgressBar::with_draw_target(
+            Some(found.tasks.len() as u64),
+            ProgressDrawTarget::stderr(),
+        );
+        let style = ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} files  {per_sec}  ETA {eta}  {wide_msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         bar
     } else {
@@ -245,8 +314,17 @@ pub fn run(registry: &Registry, job: &Job, found: Found, options: &BatchOptions,
     });
     bar.finish_and_clear();
     for refused in found.refused {
-        let outcome = if refused.reason.contains("symbolic link") { Outcome::Skipped } else { Outcome::Failed };
-        let r = row(&refused.input, outcome, Some(refused.reason), Instant::now());
+        let outcome = if refused.reason.contains("symbolic link") {
+            Outcome::Skipped
+        } else {
+            Outcome::Failed
+        };
+        let r = row(
+            &refused.input,
+            outcome,
+            Some(refused.reason),
+            Instant::now(),
+        );
         if !options.quiet || outcome == Outcome::Failed {
             eprintln!("{}", describe(&r));
         }

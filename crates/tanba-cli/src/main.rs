@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use tanba::{AiSystem, Error, Job, Label, Lang, Limits, Operator, Position, Registry, Result, Settings, SourceKind, Wording};
+use tanba::{
+    AiSystem, Error, Job, Label, Lang, Limits, Operator, Position, Registry, Result, Settings,
+    SourceKind, Wording,
+};
 
 use crate::batch::BatchOptions;
 use crate::config::Config;
@@ -27,7 +30,11 @@ const EXIT_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "tanba", version, about = "Label AI-generated content as Kazakhstan's AI law (No. 230-VIII, Art. 21) requires: a machine-readable mark and a visible or audible warning.")]
+#[command(
+    name = "tanba",
+    version,
+    about = "Label AI-generated content as Kazakhstan's AI law (No. 230-VIII, Art. 21) requires: a machine-readable mark and a visible or audible warning."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,7 +43,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Label files or whole folders; the output tree mirrors the input.
-    Label(LabelArgs),
+    Label(Box<LabelArgs>),
     /// Report which marks each file carries; exits 1 when a file lacks either.
     Verify(VerifyArgs),
     /// List the formats this build supports.
@@ -181,11 +188,13 @@ struct VerifyArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Label(args) => label(args),
+        Command::Label(args) => label(*args),
         Command::Verify(args) => verify(&args),
         Command::Formats { json } => formats(json),
         Command::Keygen { file } => keygen(&file),
-        Command::Report { command: ReportCommand::Merge { reports, out, csv } } => merge(&reports, &out, csv.as_deref()),
+        Command::Report {
+            command: ReportCommand::Merge { reports, out, csv },
+        } => merge(&reports, &out, csv.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -202,40 +211,76 @@ fn prepare(common: &CommonArgs, config: &Config) -> Result<(Job, Registry)> {
         let lines = common
             .custom
             .iter()
-            .map(|l| l.split_once('=').ok_or_else(|| Error::config(format!("--label {l:?} is not LANG=TEXT"))))
+            .map(|l| {
+                l.split_once('=')
+                    .ok_or_else(|| Error::config(format!("--label {l:?} is not LANG=TEXT")))
+            })
             .collect::<Result<Vec<_>>>()?;
         Label::custom(lines)?
     } else if let (None, Some(custom)) = (&common.lang, &config.label.custom) {
         Label::custom(custom.iter().map(|c| (c.lang.clone(), c.text.clone())))?
     } else {
-        let langs = match common.lang.clone().or_else(|| config.label.languages.clone()) {
-            Some(names) => names.iter().map(|n| n.parse::<Lang>()).collect::<Result<Vec<_>>>()?,
+        let langs = match common
+            .lang
+            .clone()
+            .or_else(|| config.label.languages.clone())
+        {
+            Some(names) => names
+                .iter()
+                .map(|n| n.parse::<Lang>())
+                .collect::<Result<Vec<_>>>()?,
             None => vec![Lang::Kk, Lang::Ru],
         };
         let wording = if common.short {
             Wording::Short
         } else {
-            config.label.wording.as_deref().map(str::parse).transpose()?.unwrap_or_default()
+            config
+                .label
+                .wording
+                .as_deref()
+                .map(str::parse)
+                .transpose()?
+                .unwrap_or_default()
         };
         Label::standard(&langs, wording)
     };
-    let position: Position =
-        common.position.as_deref().or(config.label.position.as_deref()).map(str::parse).transpose()?.unwrap_or_default();
+    let position: Position = common
+        .position
+        .as_deref()
+        .or(config.label.position.as_deref())
+        .map(str::parse)
+        .transpose()?
+        .unwrap_or_default();
     let prov = &config.provenance;
     let ai_name = common.ai_system.clone().or_else(|| prov.ai_system.clone());
-    let ai_system = ai_name.map(|name| AiSystem { name, version: common.ai_version.clone().or_else(|| prov.ai_version.clone()) });
+    let ai_system = ai_name.map(|name| AiSystem {
+        name,
+        version: common
+            .ai_version
+            .clone()
+            .or_else(|| prov.ai_version.clone()),
+    });
     let operator = match common.operator.clone().or_else(|| prov.operator.clone()) {
-        Some(name) => Some(Operator::new(name, common.bin.clone().or_else(|| prov.bin.clone()))?),
+        Some(name) => Some(Operator::new(
+            name,
+            common.bin.clone().or_else(|| prov.bin.clone()),
+        )?),
         None if common.bin.is_some() => return Err(Error::config("--bin needs --operator")),
         None => None,
     };
     let key_path = common.key.clone().or_else(|| prov.key.clone());
     // A missing or wrong key is an error before any file is touched.
-    let signing_key = key_path.map(|p| tanba::manifest::load_signing_key(&p).map(Arc::new)).transpose()?;
+    let signing_key = key_path
+        .map(|p| tanba::manifest::load_signing_key(&p).map(Arc::new))
+        .transpose()?;
     let source_kind = match (common.composite, prov.source.as_deref()) {
         (true, _) | (false, Some("composite")) => SourceKind::Composite,
         (false, None | Some("generated")) => SourceKind::Generated,
-        (false, Some(other)) => return Err(Error::config(format!("provenance.source {other:?}: use generated or composite"))),
+        (false, Some(other)) => {
+            return Err(Error::config(format!(
+                "provenance.source {other:?}: use generated or composite"
+            )));
+        }
     };
     let job = Job {
         label,
@@ -249,7 +294,11 @@ fn prepare(common: &CommonArgs, config: &Config) -> Result<(Job, Registry)> {
         source_sha256: None,
     };
     let mut settings = Settings::default();
-    if let Some(enc) = common.text_encoding.as_deref().or(config.text.encoding.as_deref()) {
+    if let Some(enc) = common
+        .text_encoding
+        .as_deref()
+        .or(config.text.encoding.as_deref())
+    {
         settings.text = settings.text.with_legacy_encoding(enc)?;
     }
     if common.no_text_footer || config.text.footer == Some(false) {
@@ -279,12 +328,22 @@ fn label(args: LabelArgs) -> Result<ExitCode> {
     let (mut job, registry) = prepare(&args.common, &config)?;
     job.force = args.force;
     if args.out.is_none() && !args.in_place {
-        return Err(Error::config("give --out DIR, or --in-place to replace the originals"));
+        return Err(Error::config(
+            "give --out DIR, or --in-place to replace the originals",
+        ));
     }
-    let shard = args.shard.as_deref().map(walk::Shard::parse).transpose().map_err(Error::config)?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(walk::Shard::parse)
+        .transpose()
+        .map_err(Error::config)?;
     let log_path = args.log.clone().or_else(|| config.job.log.clone());
     let log = log_path.as_deref().map(ComplianceLog::open).transpose()?;
-    let jobs = args.jobs.or(config.job.jobs).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = args
+        .jobs
+        .or(config.job.jobs)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let started = report::now();
     let mut found = walk::walk(&args.inputs);
     if let Some(shard) = shard {
@@ -293,7 +352,13 @@ fn label(args: LabelArgs) -> Result<ExitCode> {
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).map_err(|e| Error::from(e).at(out))?;
     }
-    let options = BatchOptions { out: args.out.clone(), in_place: args.in_place, backup: !args.no_backup, jobs, quiet: args.quiet };
+    let options = BatchOptions {
+        out: args.out.clone(),
+        in_place: args.in_place,
+        backup: !args.no_backup,
+        jobs,
+        quiet: args.quiet,
+    };
     let files = batch::run(&registry, &job, found, &options, log.as_ref())?;
     let summary = Summary::of(&files);
     let report = Report {
@@ -318,7 +383,11 @@ fn label(args: LabelArgs) -> Result<ExitCode> {
         summary.skipped,
         summary.failed
     );
-    Ok(if summary.failed > 0 { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
+    Ok(if summary.failed > 0 {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn verify(args: &VerifyArgs) -> Result<ExitCode> {
@@ -347,13 +416,24 @@ fn verify(args: &VerifyArgs) -> Result<ExitCode> {
         }
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&json_rows).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json_rows).unwrap_or_default()
+        );
     }
-    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(EXIT_FAILED) })
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    })
 }
 
 fn print_verification(file: &Path, v: &tanba::Verification) {
-    let verdict = if v.is_compliant() { "labelled" } else { "NOT LABELLED" };
+    let verdict = if v.is_compliant() {
+        "labelled"
+    } else {
+        "NOT LABELLED"
+    };
     println!("{}: {verdict} ({})", file.display(), v.format);
     if v.marks.is_empty() {
         println!("  machine-readable mark: none");
@@ -361,15 +441,28 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
     for m in &v.marks {
         println!("  machine-readable mark: {:?} in {}", m.kind, m.carrier);
     }
-    println!("  perceptible label: {} ({})", if v.perceptible.found { "found" } else { "missing" }, v.perceptible.detail);
+    println!(
+        "  perceptible label: {} ({})",
+        if v.perceptible.found {
+            "found"
+        } else {
+            "missing"
+        },
+        v.perceptible.detail
+    );
     if let Some(m) = &v.manifest {
-        println!("  manifest: {} created {} by {}", m.id, m.created, m.generator);
+        println!(
+            "  manifest: {} created {} by {}",
+            m.id, m.created, m.generator
+        );
         let texts: Vec<&str> = m.label.lines.iter().map(|l| l.text.as_str()).collect();
         println!("  label: {}", texts.join(" / "));
     }
     match &v.signature {
         tanba::SignatureState::Unsigned => println!("  signature: none"),
-        tanba::SignatureState::Valid { public_key } => println!("  signature: valid (Ed25519 key {public_key})"),
+        tanba::SignatureState::Valid { public_key } => {
+            println!("  signature: valid (Ed25519 key {public_key})")
+        }
         tanba::SignatureState::Invalid { reason } => println!("  signature: INVALID: {reason}"),
     }
 }
@@ -382,11 +475,22 @@ fn formats(json: bool) -> Result<ExitCode> {
             .iter()
             .map(|(labeler, f)| serde_json::json!({ "labeler": labeler, "format": f.name, "mime": f.mime, "extensions": f.extensions }))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        );
     } else {
-        println!("{:<8} {:<10} {:<24} extensions", "labeler", "format", "MIME type");
+        println!(
+            "{:<8} {:<10} {:<24} extensions",
+            "labeler", "format", "MIME type"
+        );
         for (labeler, f) in formats {
-            println!("{labeler:<8} {:<10} {:<24} {}", f.name, f.mime, f.extensions.join(", "));
+            println!(
+                "{labeler:<8} {:<10} {:<24} {}",
+                f.name,
+                f.mime,
+                f.extensions.join(", ")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -407,7 +511,12 @@ fn keygen(file: &Path) -> Result<ExitCode> {
         Ok(f.write_all(pem.as_bytes())?)
     })?;
     let pub_path = PathBuf::from(format!("{}.pub", file.display()));
-    let hex_pub: String = key.verifying_key().as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let hex_pub: String = key
+        .verifying_key()
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     tanba::atomic::write_atomic(&pub_path, |f| {
         use std::io::Write as _;
         Ok(f.write_all(format!("{hex_pub}\n").as_bytes())?)
@@ -417,7 +526,10 @@ fn keygen(file: &Path) -> Result<ExitCode> {
 }
 
 fn merge(reports: &[PathBuf], out: &Path, csv: Option<&Path>) -> Result<ExitCode> {
-    let loaded = reports.iter().map(|p| Report::read(p)).collect::<Result<Vec<_>>>()?;
+    let loaded = reports
+        .iter()
+        .map(|p| Report::read(p))
+        .collect::<Result<Vec<_>>>()?;
     let merged = Report::merge(loaded)?;
     merged.write_json(out)?;
     if let Some(csv) = csv {
@@ -434,5 +546,9 @@ fn merge(reports: &[PathBuf], out: &Path, csv: Option<&Path>) -> Result<ExitCode
         s.failed
     );
     let failed = merged.files.iter().any(|f| f.outcome == Outcome::Failed);
-    Ok(if failed { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -111,7 +111,8 @@ pub struct Report {
 pub fn now() -> String {
     let t = time::OffsetDateTime::now_utc();
     let t = t.replace_nanosecond(0).unwrap_or(t);
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 const CSV_HEADER: &str =
@@ -137,22 +138,27 @@ impl Report {
         let mut out = String::from(CSV_HEADER);
         out.push('\n');
         for f in &self.files {
-            let outcome = serde_json::to_value(f.outcome).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let outcome = serde_json::to_value(f.outcome)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
             let opt = |o: &Option<String>| o.as_deref().map(csv_field).unwrap_or_default();
             let num = |o: Option<u64>| o.map(|n| n.to_string()).unwrap_or_default();
-            out.push_str(&[
-                csv_field(&f.input),
-                opt(&f.output),
-                outcome,
-                opt(&f.format),
-                opt(&f.reason),
-                num(f.input_bytes),
-                num(f.output_bytes),
-                format!("{:.3}", f.millis),
-                opt(&f.input_sha256),
-                opt(&f.output_sha256),
-            ]
-            .join(","));
+            out.push_str(
+                &[
+                    csv_field(&f.input),
+                    opt(&f.output),
+                    outcome,
+                    opt(&f.format),
+                    opt(&f.reason),
+                    num(f.input_bytes),
+                    num(f.output_bytes),
+                    format!("{:.3}", f.millis),
+                    opt(&f.input_sha256),
+                    opt(&f.output_sha256),
+                ]
+                .join(","),
+            );
             out.push('\n');
         }
         atomic::write_atomic(path, |f| Ok(f.write_all(out.as_bytes())?))
@@ -161,7 +167,8 @@ impl Report {
     /// Reads a JSON report.
     pub fn read(path: &Path) -> Result<Report> {
         let bytes = std::fs::read(path).map_err(|e| Error::from(e).at(path))?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::malformed(format!("not a tanba report: {e}")).at(path))
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::malformed(format!("not a tanba report: {e}")).at(path))
     }
 
     /// Merges shard reports into one. A file reported by two shards means the
@@ -175,7 +182,10 @@ impl Report {
         for r in reports {
             for f in r.files {
                 if !seen.insert(f.input.clone()) {
-                    return Err(Error::config(format!("{} appears in more than one report", f.input)));
+                    return Err(Error::config(format!(
+                        "{} appears in more than one report",
+                        f.input
+                    )));
                 }
                 files.push(f);
             }
@@ -237,15 +247,24 @@ pub struct LogLine<'a> {
 impl ComplianceLog {
     /// Opens (creating) the log for appending.
     pub fn open(path: &Path) -> Result<ComplianceLog> {
-        let file = OpenOptions::new().create(true).append(true).open(path).map_err(|e| Error::from(e).at(path))?;
-        Ok(ComplianceLog { file: Mutex::new(file) })
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| Error::from(e).at(path))?;
+        Ok(ComplianceLog {
+            file: Mutex::new(file),
+        })
     }
 
     /// Appends one line in a single write, so parallel workers never interleave.
     pub fn append(&self, line: &LogLine<'_>) -> Result<()> {
         let mut json = serde_json::to_vec(line).map_err(|e| Error::config(e.to_string()))?;
         json.push(b'\n');
-        let mut file = self.file.lock().map_err(|_| Error::config("compliance log lock poisoned"))?;
+        let mut file = self
+            .file
+            .lock()
+            .map_err(|_| Error::config("compliance log lock poisoned"))?;
         file.write_all(&json)?;
         file.flush()?;
         Ok(())
@@ -272,15 +291,33 @@ mod tests {
     }
 
     fn report(shard: &str, files: Vec<FileReport>) -> Report {
-        Report { tool: "t".into(), started: "2026-01-01T00:00:00Z".into(), finished: "2026-01-01T00:00:01Z".into(), shards: vec![shard.into()], summary: Summary::of(&files), files }
+        Report {
+            tool: "t".into(),
+            started: "2026-01-01T00:00:00Z".into(),
+            finished: "2026-01-01T00:00:01Z".into(),
+            shards: vec![shard.into()],
+            summary: Summary::of(&files),
+            files,
+        }
     }
 
     #[test]
     fn merge_unions_and_refuses_overlap() {
-        let a = report("0/2", vec![row("a", Outcome::Labelled), row("c", Outcome::Failed)]);
+        let a = report(
+            "0/2",
+            vec![row("a", Outcome::Labelled), row("c", Outcome::Failed)],
+        );
         let b = report("1/2", vec![row("b", Outcome::Skipped)]);
         let merged = Report::merge(vec![a.clone(), b]).unwrap();
-        assert_eq!(merged.summary, Summary { labelled: 1, already_labelled: 0, skipped: 1, failed: 1 });
+        assert_eq!(
+            merged.summary,
+            Summary {
+                labelled: 1,
+                already_labelled: 0,
+                skipped: 1,
+                failed: 1
+            }
+        );
         assert_eq!(merged.shards, ["0/2", "1/2"]);
         assert!(Report::merge(vec![a.clone(), a]).is_err());
     }
@@ -289,8 +326,13 @@ mod tests {
     fn csv_quotes_fields() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("r.csv");
-        report("0/1", vec![row("x,y", Outcome::Labelled)]).write_csv(&p).unwrap();
+        report("0/1", vec![row("x,y", Outcome::Labelled)])
+            .write_csv(&p)
+            .unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
-        assert!(text.contains("\"x,y\",,labelled,,\"a, \"\"quoted\"\" reason\",1,,1.000,,"), "{text}");
+        assert!(
+            text.contains("\"x,y\",,labelled,,\"a, \"\"quoted\"\" reason\",1,,1.000,,"),
+            "{text}"
+        );
     }
 }

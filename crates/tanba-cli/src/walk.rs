@@ -55,36 +55,61 @@ pub fn walk(inputs: &[PathBuf]) -> Found {
         let meta = match std::fs::metadata(input) {
             Ok(m) => m,
             Err(e) => {
-                found.refused.push(Refused { input: input.clone(), reason: e.to_string() });
+                found.refused.push(Refused {
+                    input: input.clone(),
+                    reason: e.to_string(),
+                });
                 continue;
             }
         };
         if meta.is_file() {
             match input.file_name().and_then(|n| safe_relative(Path::new(n))) {
-                Some(relative) => found.tasks.push(Task { input: input.clone(), relative }),
-                None => found.refused.push(Refused { input: input.clone(), reason: "file name is not valid UTF-8".into() }),
+                Some(relative) => found.tasks.push(Task {
+                    input: input.clone(),
+                    relative,
+                }),
+                None => found.refused.push(Refused {
+                    input: input.clone(),
+                    reason: "file name is not valid UTF-8".into(),
+                }),
             }
             continue;
         }
         let root = match input.canonicalize() {
             Ok(r) => r,
             Err(e) => {
-                found.refused.push(Refused { input: input.clone(), reason: e.to_string() });
+                found.refused.push(Refused {
+                    input: input.clone(),
+                    reason: e.to_string(),
+                });
                 continue;
             }
         };
         let prefix = if several {
-            root.file_name().and_then(|n| n.to_str()).map(|n| format!("{n}/")).unwrap_or_default()
+            root.file_name()
+                .and_then(|n| n.to_str())
+                .map(|n| format!("{n}/"))
+                .unwrap_or_default()
         } else {
             String::new()
         };
-        let mut entries: Vec<_> = walkdir::WalkDir::new(input).follow_links(false).sort_by_file_name().into_iter().collect();
+        let mut entries: Vec<_> = walkdir::WalkDir::new(input)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .collect();
         for entry in entries.drain(..) {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
-                    let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| input.clone());
-                    found.refused.push(Refused { input: path, reason: e.to_string() });
+                    let path = e
+                        .path()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| input.clone());
+                    found.refused.push(Refused {
+                        input: path,
+                        reason: e.to_string(),
+                    });
                     continue;
                 }
             };
@@ -100,7 +125,8 @@ pub fn walk(inputs: &[PathBuf]) -> Found {
                     Ok(_) | Err(_) => {
                         found.refused.push(Refused {
                             input: path.to_path_buf(),
-                            reason: "symbolic link points outside the input tree (not followed)".into(),
+                            reason: "symbolic link points outside the input tree (not followed)"
+                                .into(),
                         });
                         continue;
                     }
@@ -108,9 +134,14 @@ pub fn walk(inputs: &[PathBuf]) -> Found {
             } else if !file_type.is_file() {
                 continue;
             }
-            let Ok(rel) = path.strip_prefix(input) else { continue };
+            let Ok(rel) = path.strip_prefix(input) else {
+                continue;
+            };
             match safe_relative(rel) {
-                Some(relative) => found.tasks.push(Task { input: path.to_path_buf(), relative: format!("{prefix}{relative}") }),
+                Some(relative) => found.tasks.push(Task {
+                    input: path.to_path_buf(),
+                    relative: format!("{prefix}{relative}"),
+                }),
                 None => found.refused.push(Refused {
                     input: path.to_path_buf(),
                     reason: "path is not valid UTF-8 or not relative".into(),
@@ -150,9 +181,17 @@ pub struct Shard {
 impl Shard {
     /// Parses `I/N`.
     pub fn parse(s: &str) -> Result<Shard, String> {
-        let (i, n) = s.split_once('/').ok_or_else(|| format!("shard {s:?} is not I/N"))?;
-        let index: u64 = i.trim().parse().map_err(|_| format!("shard index {i:?} is not a number"))?;
-        let count: u64 = n.trim().parse().map_err(|_| format!("shard count {n:?} is not a number"))?;
+        let (i, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("shard {s:?} is not I/N"))?;
+        let index: u64 = i
+            .trim()
+            .parse()
+            .map_err(|_| format!("shard index {i:?} is not a number"))?;
+        let count: u64 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("shard count {n:?} is not a number"))?;
         if count == 0 || index >= count {
             return Err(format!("shard {index}/{count}: need 0 <= I < N"));
         }
@@ -166,7 +205,9 @@ impl Shard {
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]
@@ -176,7 +217,9 @@ mod tests {
 
     #[test]
     fn shards_cover_every_file_exactly_once() {
-        let files: Vec<String> = (0..5000).map(|i| format!("dir{}/file-{i}.jpg", i % 17)).collect();
+        let files: Vec<String> = (0..5000)
+            .map(|i| format!("dir{}/file-{i}.jpg", i % 17))
+            .collect();
         for count in [1, 2, 3, 7, 16] {
             let mut taken = HashSet::new();
             let mut sizes = Vec::new();
@@ -191,7 +234,10 @@ mod tests {
             assert_eq!(taken.len(), files.len());
             // Balanced within 20 % of the mean for these sizes.
             let mean = files.len() / count as usize;
-            assert!(sizes.iter().all(|&s| s.abs_diff(mean) * 5 <= mean), "{sizes:?}");
+            assert!(
+                sizes.iter().all(|&s| s.abs_diff(mean) * 5 <= mean),
+                "{sizes:?}"
+            );
         }
     }
 
@@ -205,7 +251,10 @@ mod tests {
 
     #[test]
     fn relative_paths_cannot_escape() {
-        assert_eq!(safe_relative(Path::new("a/./b.txt")).as_deref(), Some("a/b.txt"));
+        assert_eq!(
+            safe_relative(Path::new("a/./b.txt")).as_deref(),
+            Some("a/b.txt")
+        );
         assert!(safe_relative(Path::new("../b.txt")).is_none());
         assert!(safe_relative(Path::new("/etc/passwd")).is_none());
     }

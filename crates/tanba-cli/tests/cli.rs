@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn tanba(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tanba")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_tanba"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn s(p: &Path) -> &str {
@@ -20,8 +23,16 @@ fn archive(root: &Path) -> PathBuf {
     std::fs::create_dir_all(input.join("news/2026")).unwrap();
     std::fs::write(input.join("readme.md"), "# Мұрағат\n").unwrap();
     std::fs::write(input.join("news/2026/a.txt"), "Жаңалық.\n").unwrap();
-    std::fs::write(input.join("news/2026/b.html"), "<html><head></head><body>x</body></html>").unwrap();
-    std::fs::write(input.join("news/subs.srt"), "1\n00:00:01,000 --> 00:00:02,000\nӘ\n").unwrap();
+    std::fs::write(
+        input.join("news/2026/b.html"),
+        "<html><head></head><body>x</body></html>",
+    )
+    .unwrap();
+    std::fs::write(
+        input.join("news/subs.srt"),
+        "1\n00:00:01,000 --> 00:00:02,000\nӘ\n",
+    )
+    .unwrap();
     std::fs::write(input.join("blob.bin"), [0u8, 1, 2, 3, 0xff, 0, 7]).unwrap();
     std::fs::write(input.join("broken.md"), b"").unwrap();
     input
@@ -39,12 +50,45 @@ fn bulk_job_mirrors_reports_and_resumes() {
     let rep = d.path().join("report.json");
     let csv = d.path().join("report.csv");
     let log = d.path().join("compliance.jsonl");
-    let o = tanba(&["label", s(&input), "--out", s(&out), "--report", s(&rep), "--csv", s(&csv), "--log", s(&log), "--jobs", "2", "--operator", "ТОО Мысал", "--bin", "123456789013", "--ai-system", "Demo"]);
+    let o = tanba(&[
+        "label",
+        s(&input),
+        "--out",
+        s(&out),
+        "--report",
+        s(&rep),
+        "--csv",
+        s(&csv),
+        "--log",
+        s(&log),
+        "--jobs",
+        "2",
+        "--operator",
+        "ТОО Мысал",
+        "--bin",
+        "123456789013",
+        "--ai-system",
+        "Demo",
+    ]);
     // One file is broken: exit 1, but the rest of the batch ran.
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
-    for rel in ["readme.md", "news/2026/a.txt", "news/2026/b.html", "news/subs.srt"] {
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for rel in [
+        "readme.md",
+        "news/2026/a.txt",
+        "news/2026/b.html",
+        "news/subs.srt",
+    ] {
         let v = tanba(&["verify", s(&out.join(rel))]);
-        assert!(v.status.success(), "{rel}: {}", String::from_utf8_lossy(&v.stdout));
+        assert!(
+            v.status.success(),
+            "{rel}: {}",
+            String::from_utf8_lossy(&v.stdout)
+        );
     }
     assert!(!out.join("blob.bin").exists());
     assert!(!out.join("broken.md").exists());
@@ -53,25 +97,55 @@ fn bulk_job_mirrors_reports_and_resumes() {
     assert_eq!(r["summary"]["skipped"], 1);
     assert_eq!(r["summary"]["failed"], 1);
     let files = r["files"].as_array().unwrap();
-    let broken = files.iter().find(|f| f["input"].as_str().unwrap().ends_with("broken.md")).unwrap();
-    assert!(broken["reason"].as_str().unwrap().contains("empty"), "{broken}");
-    let a = files.iter().find(|f| f["input"].as_str().unwrap().ends_with("a.txt")).unwrap();
+    let broken = files
+        .iter()
+        .find(|f| f["input"].as_str().unwrap().ends_with("broken.md"))
+        .unwrap();
+    assert!(
+        broken["reason"].as_str().unwrap().contains("empty"),
+        "{broken}"
+    );
+    let a = files
+        .iter()
+        .find(|f| f["input"].as_str().unwrap().ends_with("a.txt"))
+        .unwrap();
     let a_out = std::fs::read(out.join("news/2026/a.txt")).unwrap();
-    assert_eq!(a["output_sha256"].as_str().unwrap(), tanba::manifest::sha256_hex(&a_out));
-    assert_eq!(a["input_sha256"].as_str().unwrap(), tanba::manifest::sha256_hex("Жаңалық.\n".as_bytes()));
+    assert_eq!(
+        a["output_sha256"].as_str().unwrap(),
+        tanba::manifest::sha256_hex(&a_out)
+    );
+    assert_eq!(
+        a["input_sha256"].as_str().unwrap(),
+        tanba::manifest::sha256_hex("Жаңалық.\n".as_bytes())
+    );
     let csv_text = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(csv_text.lines().count(), 7, "{csv_text}");
-    let log_lines: Vec<serde_json::Value> = std::fs::read_to_string(&log).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let log_lines: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(log_lines.len(), 4);
     assert_eq!(log_lines[0]["operator"]["bin"], "123456789013");
     assert_eq!(log_lines[0]["ai_system"]["name"], "Demo");
     // No temporary files anywhere in the output tree.
-    let leftovers: Vec<_> = walkdir(&out).into_iter().filter(|p| p.to_string_lossy().contains(".tanba-")).collect();
+    let leftovers: Vec<_> = walkdir(&out)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains(".tanba-"))
+        .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
     // Run again: everything done is skipped as done, nothing changes.
     let before = std::fs::read(out.join("readme.md")).unwrap();
-    let o = tanba(&["label", s(&input), "--out", s(&out), "--report", s(&rep), "--quiet"]);
+    let o = tanba(&[
+        "label",
+        s(&input),
+        "--out",
+        s(&out),
+        "--report",
+        s(&rep),
+        "--quiet",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let r = report(&rep);
     assert_eq!(r["summary"]["labelled"], 0);
@@ -106,7 +180,17 @@ fn shards_cover_every_file_once_and_merge() {
     let mut reports = Vec::new();
     for i in 0..3 {
         let rep = d.path().join(format!("r{i}.json"));
-        let o = tanba(&["label", s(&input), "--out", s(&d.path().join("out")), "--shard", &format!("{i}/3"), "--report", s(&rep), "--quiet"]);
+        let o = tanba(&[
+            "label",
+            s(&input),
+            "--out",
+            s(&d.path().join("out")),
+            "--shard",
+            &format!("{i}/3"),
+            "--report",
+            s(&rep),
+            "--quiet",
+        ]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         reports.push(rep);
     }
@@ -120,7 +204,14 @@ fn shards_cover_every_file_once_and_merge() {
     assert_eq!(r["shards"].as_array().unwrap().len(), 3);
     assert_eq!(walkdir(&d.path().join("out")).len(), 40);
     // The same report twice is refused: a file would be counted twice.
-    let o = tanba(&["report", "merge", s(&reports[0]), s(&reports[0]), "--out", s(&merged)]);
+    let o = tanba(&[
+        "report",
+        "merge",
+        s(&reports[0]),
+        s(&reports[0]),
+        "--out",
+        s(&merged),
+    ]);
     assert_eq!(o.status.code(), Some(2));
 }
 
@@ -135,15 +226,34 @@ fn in_place_keeps_a_backup_and_symlinks_stay_inside() {
     std::os::unix::fs::symlink(&secret, input.join("escape.md")).unwrap();
     std::os::unix::fs::symlink(input.join("page.md"), input.join("alias.md")).unwrap();
     let rep = d.path().join("r.json");
-    let o = tanba(&["label", s(&input), "--in-place", "--report", s(&rep), "--quiet"]);
+    let o = tanba(&[
+        "label",
+        s(&input),
+        "--in-place",
+        "--report",
+        s(&rep),
+        "--quiet",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // The link out of the tree was not followed: the file outside is untouched.
     assert_eq!(std::fs::read_to_string(&secret).unwrap(), "# outside\n");
     let r = report(&rep);
-    let escape = r["files"].as_array().unwrap().iter().find(|f| f["input"].as_str().unwrap().ends_with("escape.md")).unwrap();
+    let escape = r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["input"].as_str().unwrap().ends_with("escape.md"))
+        .unwrap();
     assert_eq!(escape["outcome"], "skipped");
-    assert_eq!(std::fs::read_to_string(input.join("page.md.bak")).unwrap(), "# ішінде\n");
-    assert!(tanba(&["verify", s(&input.join("page.md"))]).status.success());
+    assert_eq!(
+        std::fs::read_to_string(input.join("page.md.bak")).unwrap(),
+        "# ішінде\n"
+    );
+    assert!(
+        tanba(&["verify", s(&input.join("page.md"))])
+            .status
+            .success()
+    );
 }
 
 #[test]
@@ -156,16 +266,37 @@ fn verify_json_and_exit_codes() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v[0]["compliant"], false);
     let out = d.path().join("out");
-    assert!(tanba(&["label", s(&plain), "--out", s(&out), "-q"]).status.success());
+    assert!(
+        tanba(&["label", s(&plain), "--out", s(&out), "-q"])
+            .status
+            .success()
+    );
     let o = tanba(&["verify", "--json", s(&out.join("plain.md"))]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v[0]["verification"]["manifest"]["label"]["lines"][0]["lang"], "kk");
+    assert_eq!(
+        v[0]["verification"]["manifest"]["label"]["lines"][0]["lang"],
+        "kk"
+    );
     // Bad settings: exit 2 before touching anything.
-    let o = tanba(&["label", s(&plain), "--out", s(&d.path().join("o2")), "--position", "middle"]);
+    let o = tanba(&[
+        "label",
+        s(&plain),
+        "--out",
+        s(&d.path().join("o2")),
+        "--position",
+        "middle",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(!d.path().join("o2").exists());
-    let o = tanba(&["label", s(&plain), "--out", s(&d.path().join("o3")), "--key", "/nonexistent/key.pem"]);
+    let o = tanba(&[
+        "label",
+        s(&plain),
+        "--out",
+        s(&d.path().join("o3")),
+        "--key",
+        "/nonexistent/key.pem",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let formats = tanba(&["formats"]);
     assert!(String::from_utf8_lossy(&formats.stdout).contains("text/markdown"));
@@ -180,10 +311,24 @@ fn config_file_and_signing_key() {
     let input = d.path().join("a.txt");
     std::fs::write(&input, "мәтін\n").unwrap();
     let out = d.path().join("out");
-    let o = tanba(&["label", s(&input), "--out", s(&out), "--config", s(&d.path().join("tanba.toml"))]);
+    let o = tanba(&[
+        "label",
+        s(&input),
+        "--out",
+        s(&out),
+        "--config",
+        s(&d.path().join("tanba.toml")),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(out.join("a.txt")).unwrap();
-    assert!(text.starts_with("ЖИ көмегімен жасалған / Created with AI\n"), "{text}");
+    assert!(
+        text.starts_with("ЖИ көмегімен жасалған / Created with AI\n"),
+        "{text}"
+    );
     let o = tanba(&["verify", s(&out.join("a.txt"))]);
-    assert!(String::from_utf8_lossy(&o.stdout).contains("signature: valid"), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("signature: valid"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 }

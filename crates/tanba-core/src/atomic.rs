@@ -12,8 +12,12 @@ use crate::{Error, Result};
 /// output is ever visible under the target's name.
 pub fn write_atomic<T>(target: &Path, write: impl FnOnce(&mut File) -> Result<T>) -> Result<T> {
     let dir = parent_of(target);
-    write_atomic_in(dir, |f| write(f).map_err(|e| e.at(target)), |_| target.to_path_buf())
-        .map(|(value, _)| value)
+    write_atomic_in(
+        dir,
+        |f| write(f).map_err(|e| e.at(target)),
+        |_| target.to_path_buf(),
+    )
+    .map(|(value, _)| value)
 }
 
 /// Like [`write_atomic`], for when the final name depends on what was
@@ -37,15 +41,23 @@ pub fn write_atomic_in<T>(
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        let current = file.metadata().map_err(|e| Error::from(e).at(&target))?.permissions().mode() & 0o7777;
+        let current = file
+            .metadata()
+            .map_err(|e| Error::from(e).at(&target))?
+            .permissions()
+            .mode()
+            & 0o7777;
         if current == 0o600 {
-            let mode = std::fs::metadata(&target).map_or(0o644, |m| m.permissions().mode() & 0o7777);
-            file.set_permissions(std::fs::Permissions::from_mode(mode)).map_err(|e| Error::from(e).at(&target))?;
+            let mode =
+                std::fs::metadata(&target).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+            file.set_permissions(std::fs::Permissions::from_mode(mode))
+                .map_err(|e| Error::from(e).at(&target))?;
         }
     }
     file.flush().map_err(|e| Error::from(e).at(&target))?;
     file.sync_all().map_err(|e| Error::from(e).at(&target))?;
-    tmp.persist(&target).map_err(|e| Error::from(e.error).at(&target))?;
+    tmp.persist(&target)
+        .map_err(|e| Error::from(e.error).at(&target))?;
     Ok((value, target))
 }
 
@@ -72,7 +84,12 @@ mod tests {
         });
         assert_eq!(r.unwrap_err().path(), Some(target.as_path()));
         assert!(!target.exists());
-        assert_eq!(std::fs::read_dir(dir.path()).map(|d| d.count()).unwrap_or(99), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path())
+                .map(|d| d.count())
+                .unwrap_or(99),
+            0
+        );
     }
 
     #[test]
@@ -87,7 +104,10 @@ mod tests {
             use std::os::unix::fs::PermissionsExt as _;
             let fresh = dir.path().join("fresh.txt");
             write_atomic(&fresh, |f| Ok(f.write_all(b"x")?)).unwrap();
-            assert_eq!(std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777, 0o644);
+            assert_eq!(
+                std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777,
+                0o644
+            );
         }
     }
 }

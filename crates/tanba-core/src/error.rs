@@ -119,22 +119,36 @@ fn show(path: &Option<PathBuf>) -> String {
 impl Error {
     /// A malformed-input error.
     pub fn malformed(reason: impl Into<String>) -> Self {
-        Error::Malformed { path: None, reason: reason.into() }
+        Error::Malformed {
+            path: None,
+            reason: reason.into(),
+        }
     }
 
     /// An unsupported-format error.
     pub fn unsupported(reason: impl Into<String>) -> Self {
-        Error::Unsupported { path: None, reason: reason.into() }
+        Error::Unsupported {
+            path: None,
+            reason: reason.into(),
+        }
     }
 
     /// An encrypted-input error.
     pub fn encrypted(reason: impl Into<String>) -> Self {
-        Error::Encrypted { path: None, reason: reason.into() }
+        Error::Encrypted {
+            path: None,
+            reason: reason.into(),
+        }
     }
 
     /// A limit error.
     pub fn limit(kind: LimitKind, value: u64, max: u64) -> Self {
-        Error::LimitExceeded { path: None, kind, value, max }
+        Error::LimitExceeded {
+            path: None,
+            kind,
+            value,
+            max,
+        }
     }
 
     /// The input already carries our mark.
@@ -144,12 +158,18 @@ impl Error {
 
     /// The label cannot be placed legibly.
     pub fn cannot_label(reason: impl Into<String>) -> Self {
-        Error::CannotLabel { path: None, reason: reason.into() }
+        Error::CannotLabel {
+            path: None,
+            reason: reason.into(),
+        }
     }
 
     /// An invalid setting.
     pub fn config(reason: impl Into<String>) -> Self {
-        Error::Config { path: None, reason: reason.into() }
+        Error::Config {
+            path: None,
+            reason: reason.into(),
+        }
     }
 
     /// Attaches the file name, unless one is already set.
@@ -220,12 +240,17 @@ mod tests {
         let e = Error::malformed("bad header").at(Path::new("a/b.png"));
         assert_eq!(e.to_string(), "a/b.png: malformed input: bad header");
         let e = Error::limit(LimitKind::Pixels, 10, 5).at(Path::new("x.png"));
-        assert_eq!(e.to_string(), "x.png: limit exceeded: 10 pixels > 5 allowed");
+        assert_eq!(
+            e.to_string(),
+            "x.png: limit exceeded: 10 pixels > 5 allowed"
+        );
     }
 
     #[test]
     fn first_path_wins() {
-        let e = Error::already_labelled().at(Path::new("inner")).at(Path::new("outer"));
+        let e = Error::already_labelled()
+            .at(Path::new("inner"))
+            .at(Path::new("outer"));
         assert_eq!(e.path(), Some(Path::new("inner")));
     }
 

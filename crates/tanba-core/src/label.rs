@@ -72,7 +72,9 @@ impl FromStr for Lang {
             "kk" | "kaz" | "kazakh" => Ok(Lang::Kk),
             "ru" | "rus" | "russian" => Ok(Lang::Ru),
             "en" | "eng" | "english" => Ok(Lang::En),
-            other => Err(Error::config(format!("unknown language {other:?} (use kk, ru or en)"))),
+            other => Err(Error::config(format!(
+                "unknown language {other:?} (use kk, ru or en)"
+            ))),
         }
     }
 }
@@ -94,7 +96,9 @@ impl FromStr for Wording {
         match s.trim().to_ascii_lowercase().as_str() {
             "long" => Ok(Wording::Long),
             "short" => Ok(Wording::Short),
-            other => Err(Error::config(format!("unknown wording {other:?} (use long or short)"))),
+            other => Err(Error::config(format!(
+                "unknown wording {other:?} (use long or short)"
+            ))),
         }
     }
 }
@@ -146,10 +150,15 @@ impl Label {
     ) -> Result<Self> {
         let lines: Vec<LabelLine> = lines
             .into_iter()
-            .map(|(lang, text)| LabelLine { lang: lang.into(), text: text.into() })
+            .map(|(lang, text)| LabelLine {
+                lang: lang.into(),
+                text: text.into(),
+            })
             .collect();
         if lines.is_empty() || lines.iter().any(|l| l.text.trim().is_empty()) {
-            return Err(Error::config("a custom label needs at least one non-empty line"));
+            return Err(Error::config(
+                "a custom label needs at least one non-empty line",
+            ));
         }
         if lines.iter().any(|l| l.text.contains(['\n', '\r'])) {
             return Err(Error::config("a label line may not contain a line break"));
@@ -178,7 +187,10 @@ mod tests {
         assert_eq!(l.lines.len(), 2);
         assert_eq!(l.lines[0].lang, "kk");
         assert_eq!(l.lines[0].text, "Жасанды интеллект көмегімен жасалған");
-        assert_eq!(l.lines[1].text, "Создано с помощью искусственного интеллекта");
+        assert_eq!(
+            l.lines[1].text,
+            "Создано с помощью искусственного интеллекта"
+        );
     }
 
     #[test]

@@ -10,9 +10,8 @@ use std::sync::Arc;
 use crate::label::Label;
 use crate::limits::Limits;
 use crate::manifest::{
-    Aigc, AiSystem, DST_COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA,
-    DST_TRAINED_ALGORITHMIC_MEDIA, LAW_REFERENCE, LabelRecord, MANIFEST_VERSION, Manifest,
-    Operator, Placement, SignatureState,
+    AiSystem, Aigc, DST_COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA, DST_TRAINED_ALGORITHMIC_MEDIA,
+    LAW_REFERENCE, LabelRecord, MANIFEST_VERSION, Manifest, Operator, Placement, SignatureState,
 };
 use crate::{Error, Result};
 
@@ -95,7 +94,10 @@ impl Position {
 
     /// True for the three positions on the top edge.
     pub fn is_top(self) -> bool {
-        matches!(self, Position::TopLeft | Position::TopCenter | Position::TopRight)
+        matches!(
+            self,
+            Position::TopLeft | Position::TopCenter | Position::TopRight
+        )
     }
 }
 
@@ -174,7 +176,10 @@ impl fmt::Debug for Job {
             .field("source_kind", &self.source_kind)
             .field("ai_system", &self.ai_system)
             .field("operator", &self.operator)
-            .field("signing_key", &self.signing_key.as_ref().map(|_| "<secret>"))
+            .field(
+                "signing_key",
+                &self.signing_key.as_ref().map(|_| "<secret>"),
+            )
             .field("source_sha256", &self.source_sha256)
             .finish()
     }
@@ -202,7 +207,10 @@ impl Job {
             created,
             media_type: media_type.to_string(),
             digital_source_type: self.source_kind.iptc_uri().to_string(),
-            label: LabelRecord { lines: self.label.lines.clone(), placement },
+            label: LabelRecord {
+                lines: self.label.lines.clone(),
+                placement,
+            },
             ai_system: self.ai_system.clone(),
             operator: self.operator.clone(),
             source_sha256: self.source_sha256.clone().unwrap_or_default(),
@@ -303,7 +311,10 @@ pub struct Mark {
 impl Mark {
     /// A mark of `kind` found in `carrier`.
     pub fn new(kind: MarkKind, carrier: impl Into<String>) -> Self {
-        Mark { kind, carrier: carrier.into() }
+        Mark {
+            kind,
+            carrier: carrier.into(),
+        }
     }
 }
 
@@ -342,7 +353,11 @@ impl Verification {
             marks: Vec::new(),
             manifest: None,
             signature: SignatureState::Unsigned,
-            perceptible: PerceptibleCheck { found: false, detail: detail.into(), score: None },
+            perceptible: PerceptibleCheck {
+                found: false,
+                detail: detail.into(),
+                score: None,
+            },
         }
     }
 
@@ -397,7 +412,10 @@ pub fn read_all(source: &mut Source<'_>, limits: &Limits) -> Result<Vec<u8>> {
     limits.check_bytes(source.len)?;
     source.reader.seek(std::io::SeekFrom::Start(0))?;
     let mut bytes = Vec::with_capacity(usize::try_from(source.len).unwrap_or(0));
-    source.reader.take(limits.max_bytes.saturating_add(1)).read_to_end(&mut bytes)?;
+    source
+        .reader
+        .take(limits.max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)?;
     limits.check_bytes(bytes.len() as u64)?;
     Ok(bytes)
 }

@@ -45,8 +45,16 @@ impl Limits {
 
     /// Refuses an image whose sides or area exceed the limits.
     pub fn check_dimensions(&self, width: u32, height: u32) -> Result<()> {
-        check(LimitKind::Dimension, u64::from(width.max(height)), u64::from(self.max_dimension))?;
-        check(LimitKind::Pixels, u64::from(width) * u64::from(height), self.max_pixels)
+        check(
+            LimitKind::Dimension,
+            u64::from(width.max(height)),
+            u64::from(self.max_dimension),
+        )?;
+        check(
+            LimitKind::Pixels,
+            u64::from(width) * u64::from(height),
+            self.max_pixels,
+        )
     }
 
     /// Refuses a duration longer than `max_duration_ms`.
@@ -61,7 +69,11 @@ impl Limits {
 }
 
 fn check(kind: LimitKind, value: u64, max: u64) -> Result<()> {
-    if value > max { Err(Error::limit(kind, value, max)) } else { Ok(()) }
+    if value > max {
+        Err(Error::limit(kind, value, max))
+    } else {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -73,11 +85,25 @@ mod tests {
         let l = Limits::default();
         assert!(l.check_dimensions(4000, 3000).is_ok());
         let e = l.check_dimensions(100_000, 100_000);
-        assert!(matches!(e, Err(Error::LimitExceeded { kind: LimitKind::Dimension, .. })));
-        let tight = Limits { max_pixels: 100, ..l };
+        assert!(matches!(
+            e,
+            Err(Error::LimitExceeded {
+                kind: LimitKind::Dimension,
+                ..
+            })
+        ));
+        let tight = Limits {
+            max_pixels: 100,
+            ..l
+        };
         assert!(matches!(
             tight.check_dimensions(11, 10),
-            Err(Error::LimitExceeded { kind: LimitKind::Pixels, value: 110, max: 100, .. })
+            Err(Error::LimitExceeded {
+                kind: LimitKind::Pixels,
+                value: 110,
+                max: 100,
+                ..
+            })
         ));
     }
 }

@@ -57,12 +57,12 @@ impl Operator {
         if name.trim().is_empty() {
             return Err(Error::config("operator name is empty"));
         }
-        if let Some(b) = &bin {
-            if !is_valid_bin(b) {
-                return Err(Error::config(format!(
-                    "BIN {b:?} is not 12 digits with a valid check digit"
-                )));
-            }
+        if let Some(b) = &bin
+            && !is_valid_bin(b)
+        {
+            return Err(Error::config(format!(
+                "BIN {b:?} is not 12 digits with a valid check digit"
+            )));
         }
         Ok(Operator { name, bin })
     }
@@ -300,7 +300,9 @@ impl Manifest {
         let Some(sig) = &self.signature else {
             return SignatureState::Unsigned;
         };
-        let invalid = |reason: &str| SignatureState::Invalid { reason: reason.to_string() };
+        let invalid = |reason: &str| SignatureState::Invalid {
+            reason: reason.to_string(),
+        };
         if sig.algorithm != "Ed25519" {
             return invalid("unknown signature algorithm");
         }
@@ -321,7 +323,9 @@ impl Manifest {
             return invalid("signature is not 64 bytes");
         };
         match key.verify(&self.canonical_bytes(), &signature) {
-            Ok(()) => SignatureState::Valid { public_key: sig.public_key.clone() },
+            Ok(()) => SignatureState::Valid {
+                public_key: sig.public_key.clone(),
+            },
             Err(_) => invalid("signature does not match the manifest"),
         }
     }
@@ -450,8 +454,13 @@ mod tests {
 
     #[test]
     fn refuses_unknown_version() {
-        let json = sample().to_json().replace("\"version\":1", "\"version\":99");
-        assert!(matches!(Manifest::from_json(&json), Err(Error::Unsupported { .. })));
+        let json = sample()
+            .to_json()
+            .replace("\"version\":1", "\"version\":99");
+        assert!(matches!(
+            Manifest::from_json(&json),
+            Err(Error::Unsupported { .. })
+        ));
     }
 
     #[test]
@@ -463,11 +472,17 @@ mod tests {
         assert!(matches!(m.signature_state(), SignatureState::Valid { .. }));
         let mut tampered = m.clone();
         tampered.label.lines[0].text = "something else".into();
-        assert!(matches!(tampered.signature_state(), SignatureState::Invalid { .. }));
+        assert!(matches!(
+            tampered.signature_state(),
+            SignatureState::Invalid { .. }
+        ));
         // A round trip through JSON keeps the signature valid: the signed form
         // is canonical, not whatever order a serialiser chose.
         let back = Manifest::from_json(&m.to_json_pretty()).ok();
-        assert!(matches!(back.map(|b| b.signature_state()), Some(SignatureState::Valid { .. })));
+        assert!(matches!(
+            back.map(|b| b.signature_state()),
+            Some(SignatureState::Valid { .. })
+        ));
     }
 
     #[test]
@@ -502,7 +517,10 @@ mod tests {
     #[test]
     fn non_ascii_producer_is_escaped() {
         let job = Job {
-            operator: Some(Operator { name: "ТОО Қазақ".into(), bin: None }),
+            operator: Some(Operator {
+                name: "ТОО Қазақ".into(),
+                bin: None,
+            }),
             source_sha256: Some(String::new()),
             label: Label::default(),
             ..Job::default()

@@ -4,9 +4,9 @@
 //! `TC260:AIGC` (the Annex E JSON) and `tanba:Manifest` (the full manifest
 //! JSON). Every value is XML-escaped: label texts and names are user input.
 
+use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
 
 use crate::manifest::Manifest;
 use crate::{Error, Result};
@@ -20,8 +20,11 @@ pub const NS_TANBA: &str = "http://ns.tanba.kz/manifest/1.0/";
 const NS_RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 
 /// The three properties Tanba writes, as (namespace, local name).
-const OURS: [(&str, &str); 3] =
-    [(NS_IPTC_EXT, "DigitalSourceType"), (NS_TC260, "AIGC"), (NS_TANBA, "Manifest")];
+const OURS: [(&str, &str); 3] = [
+    (NS_IPTC_EXT, "DigitalSourceType"),
+    (NS_TC260, "AIGC"),
+    (NS_TANBA, "Manifest"),
+];
 
 /// What an XMP packet says about AI provenance.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -114,7 +117,8 @@ pub fn merge(existing: &str, manifest: &Manifest) -> Result<String> {
         let after = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
         let is_ours = |local: &[u8]| {
             ns.as_deref().is_some_and(|n| {
-                OURS.iter().any(|(u, l)| n == u.as_bytes() && local == l.as_bytes())
+                OURS.iter()
+                    .any(|(u, l)| n == u.as_bytes() && local == l.as_bytes())
             })
         };
         match event {
@@ -150,7 +154,9 @@ pub fn merge(existing: &str, manifest: &Manifest) -> Result<String> {
         }
     }
     let Some(rdf_close) = rdf_close else {
-        return Err(Error::malformed("existing XMP packet has no rdf:RDF element"));
+        return Err(Error::malformed(
+            "existing XMP packet has no rdf:RDF element",
+        ));
     };
     edits.push((rdf_close, rdf_close, description(manifest)));
     edits.sort_by_key(|(start, end, _)| (*start, *end));
@@ -213,9 +219,9 @@ pub fn read(packet: &str) -> Result<XmpMarks> {
             .read_resolved_event()
             .map_err(|e| Error::malformed(format!("XMP packet does not parse: {e}")))?;
         let which = |local: &[u8]| match &ns {
-            ResolveResult::Bound(n) => {
-                OURS.iter().position(|(u, l)| n.as_ref() == u.as_bytes() && local == l.as_bytes())
-            }
+            ResolveResult::Bound(n) => OURS
+                .iter()
+                .position(|(u, l)| n.as_ref() == u.as_bytes() && local == l.as_bytes()),
             _ => None,
         };
         match event {
@@ -235,13 +241,13 @@ pub fn read(packet: &str) -> Result<XmpMarks> {
                 }
                 for attr in e.attributes().flatten() {
                     let (ans, local) = reader.resolve_attribute(attr.key);
-                    if let ResolveResult::Bound(n) = ans {
-                        if let Some(i) = OURS.iter().position(|(u, l)| {
+                    if let ResolveResult::Bound(n) = ans
+                        && let Some(i) = OURS.iter().position(|(u, l)| {
                             n.as_ref() == u.as_bytes() && local.as_ref() == l.as_bytes()
-                        }) {
-                            let v = attr.unescape_value().map_err(xml_err)?;
-                            set(&mut marks, i, v.into_owned());
-                        }
+                        })
+                    {
+                        let v = attr.unescape_value().map_err(xml_err)?;
+                        set(&mut marks, i, v.into_owned());
                     }
                 }
             }
@@ -333,7 +339,10 @@ mod tests {
         let second = merge(&first, &manifest_with("two")).unwrap();
         assert_eq!(second.matches("<tanba:Manifest>").count(), 1);
         let marks = read(&second).unwrap();
-        assert_eq!(marks.parsed_manifest().unwrap().unwrap().label.lines[0].text, "two");
+        assert_eq!(
+            marks.parsed_manifest().unwrap().unwrap().label.lines[0].text,
+            "two"
+        );
     }
 
     #[test]

@@ -474,27 +474,27 @@ impl Labeler for PdfLabeler {
         }
         let mut manifest = None;
         let mut problems = Vec::new();
-        if let Some((_, text)) = catalog_xmp(doc) {
-            if let Some(packet) = tanba_core::xmp::find_packet(text.as_bytes()) {
-                match tanba_core::xmp::read(packet) {
-                    Ok(found) => {
-                        if found.digital_source_type.is_some() {
-                            marks.push(Mark::new(MarkKind::Xmp, "PDF catalog /Metadata XMP"));
-                        }
-                        if found.aigc.is_some() {
-                            marks.push(Mark::new(MarkKind::Aigc, "XMP TC260:AIGC"));
-                        }
-                        match found.parsed_manifest() {
-                            Some(Ok(m)) => {
-                                marks.push(Mark::new(MarkKind::Manifest, "XMP tanba:Manifest"));
-                                manifest = Some(m);
-                            }
-                            Some(Err(e)) => problems.push(format!("manifest unreadable: {e}")),
-                            None => {}
-                        }
+        if let Some((_, text)) = catalog_xmp(doc)
+            && let Some(packet) = tanba_core::xmp::find_packet(text.as_bytes())
+        {
+            match tanba_core::xmp::read(packet) {
+                Ok(found) => {
+                    if found.digital_source_type.is_some() {
+                        marks.push(Mark::new(MarkKind::Xmp, "PDF catalog /Metadata XMP"));
                     }
-                    Err(e) => problems.push(format!("XMP unreadable: {e}")),
+                    if found.aigc.is_some() {
+                        marks.push(Mark::new(MarkKind::Aigc, "XMP TC260:AIGC"));
+                    }
+                    match found.parsed_manifest() {
+                        Some(Ok(m)) => {
+                            marks.push(Mark::new(MarkKind::Manifest, "XMP tanba:Manifest"));
+                            manifest = Some(m);
+                        }
+                        Some(Err(e)) => problems.push(format!("manifest unreadable: {e}")),
+                        None => {}
+                    }
                 }
+                Err(e) => problems.push(format!("XMP unreadable: {e}")),
             }
         }
         if marks.is_empty() {

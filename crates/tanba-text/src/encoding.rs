@@ -92,7 +92,11 @@ pub fn decode(bytes: &[u8], legacy: Option<&'static encoding_rs::Encoding>) -> R
         return Err(Error::unsupported("binary data (NUL characters), not text"));
     }
     let eol = LineEnding::detect(&text);
-    Ok(Decoded { text, encoding, eol })
+    Ok(Decoded {
+        text,
+        encoding,
+        eol,
+    })
 }
 
 fn utf8(bytes: &[u8]) -> Result<String> {
@@ -102,8 +106,10 @@ fn utf8(bytes: &[u8]) -> Result<String> {
 }
 
 fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String> {
-    if bytes.len() % 2 != 0 {
-        return Err(Error::malformed("UTF-16 text with an odd number of bytes (truncated)"));
+    if !bytes.len().is_multiple_of(2) {
+        return Err(Error::malformed(
+            "UTF-16 text with an odd number of bytes (truncated)",
+        ));
     }
     let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
     char::decode_utf16(units)
@@ -171,7 +177,10 @@ pub fn looks_like_text(head: &[u8]) -> bool {
     }
     // Legacy 8-bit text (Windows-1251) is still text: it is sniffed, and
     // then decoded by name or refused with a clear reason.
-    valid || head.iter().all(|&b| b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
+    valid
+        || head
+            .iter()
+            .all(|&b| b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
 }
 
 #[cfg(test)]
@@ -205,7 +214,10 @@ mod tests {
         assert_eq!(d.text, "Привет, мир\n");
         // Kazakh letters do not fit in Windows-1251: refused, not mangled.
         assert!(encode("Қазақ", d.encoding).is_err());
-        assert_eq!(encode("Создано", d.encoding).unwrap(), encoding_rs::WINDOWS_1251.encode("Создано").0.into_owned());
+        assert_eq!(
+            encode("Создано", d.encoding).unwrap(),
+            encoding_rs::WINDOWS_1251.encode("Создано").0.into_owned()
+        );
     }
 
     #[test]

@@ -12,14 +12,23 @@ const MANIFEST_OPEN: &str = "<script type=\"application/json\" id=\"tanba-manife
 const AIGC_OPEN: &str = "<meta name=\"AIGC\" content=\"";
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The banner: one line per language, white on near-black (contrast > 15:1).
 pub fn banner(lines: &[LabelLine]) -> String {
     let spans = lines
         .iter()
-        .map(|l| format!("<span lang=\"{}\">{}</span>", escape(&l.lang), escape(&l.text)))
+        .map(|l| {
+            format!(
+                "<span lang=\"{}\">{}</span>",
+                escape(&l.lang),
+                escape(&l.text)
+            )
+        })
         .collect::<Vec<_>>()
         .join("<br>");
     format!(
@@ -111,7 +120,13 @@ pub fn banner_text(text: &str) -> Option<String> {
             _ => {}
         }
     }
-    Some(plain.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&"))
+    Some(
+        plain
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&"),
+    )
 }
 
 #[cfg(test)]
@@ -136,7 +151,11 @@ mod tests {
         let marks = find_marks(&out);
         assert_eq!(marks.aigc.as_deref(), Some("{\"AIGC\":{}}"));
         assert_eq!(marks.manifest.as_deref(), Some("{\"m\":1}"));
-        assert!(banner_text(&out).unwrap().contains("Жасанды интеллект көмегімен жасалған"));
+        assert!(
+            banner_text(&out)
+                .unwrap()
+                .contains("Жасанды интеллект көмегімен жасалған")
+        );
     }
 
     #[test]

@@ -27,23 +27,42 @@ mod subtitles;
 use std::path::Path;
 
 use tanba_core::{
-    Error, Format, Job, Labelled, Labeler, Limits, Manifest, PerceptibleCheck, Placement, Result,
+    Error, Format, Job, Labeler, Labelled, Limits, Manifest, PerceptibleCheck, Placement, Result,
     SignatureState, Source, Verification, WriteSeek, read_all,
 };
 
 pub use encoding::{LineEnding, TextEncoding};
 
 /// Plain text.
-pub static PLAIN: Format = Format { name: "text", mime: "text/plain", extensions: &["txt", "text"] };
+pub static PLAIN: Format = Format {
+    name: "text",
+    mime: "text/plain",
+    extensions: &["txt", "text"],
+};
 /// Markdown.
-pub static MARKDOWN: Format =
-    Format { name: "markdown", mime: "text/markdown", extensions: &["md", "markdown", "mdown", "mkd"] };
+pub static MARKDOWN: Format = Format {
+    name: "markdown",
+    mime: "text/markdown",
+    extensions: &["md", "markdown", "mdown", "mkd"],
+};
 /// HTML.
-pub static HTML: Format = Format { name: "html", mime: "text/html", extensions: &["html", "htm", "xhtml"] };
+pub static HTML: Format = Format {
+    name: "html",
+    mime: "text/html",
+    extensions: &["html", "htm", "xhtml"],
+};
 /// SubRip subtitles.
-pub static SRT: Format = Format { name: "srt", mime: "application/x-subrip", extensions: &["srt"] };
+pub static SRT: Format = Format {
+    name: "srt",
+    mime: "application/x-subrip",
+    extensions: &["srt"],
+};
 /// WebVTT subtitles.
-pub static VTT: Format = Format { name: "vtt", mime: "text/vtt", extensions: &["vtt"] };
+pub static VTT: Format = Format {
+    name: "vtt",
+    mime: "text/vtt",
+    extensions: &["vtt"],
+};
 
 static FORMATS: [&Format; 5] = [&PLAIN, &MARKDOWN, &HTML, &SRT, &VTT];
 
@@ -63,7 +82,11 @@ pub struct TextSettings {
 
 impl Default for TextSettings {
     fn default() -> Self {
-        TextSettings { legacy_encoding: None, plain_text_footer: true, subtitle_seconds: 4.0 }
+        TextSettings {
+            legacy_encoding: None,
+            plain_text_footer: true,
+            subtitle_seconds: 4.0,
+        }
     }
 }
 
@@ -141,8 +164,14 @@ fn sniff_text(head: &[u8], name: Option<&Path>) -> Option<&'static Format> {
         return Some(&SRT);
     }
     let t = trimmed.as_bytes();
-    let lower = trimmed.get(..trimmed.len().min(1024)).unwrap_or(trimmed).to_ascii_lowercase();
-    if starts_with_ignore_case(t, b"<!doctype html") || starts_with_ignore_case(t, b"<html") || lower.contains("<html") && lower.contains("<head") {
+    let lower = trimmed
+        .get(..trimmed.len().min(1024))
+        .unwrap_or(trimmed)
+        .to_ascii_lowercase();
+    if starts_with_ignore_case(t, b"<!doctype html")
+        || starts_with_ignore_case(t, b"<html")
+        || lower.contains("<html") && lower.contains("<head")
+    {
         return Some(&HTML);
     }
     // Markdown and plain text cannot be told apart by content: the name decides.
@@ -170,7 +199,12 @@ impl Labeler for TextLabeler {
         sniff_text(head, name)
     }
 
-    fn label(&self, mut source: Source<'_>, output: &mut dyn WriteSeek, job: &Job) -> Result<Labelled> {
+    fn label(
+        &self,
+        mut source: Source<'_>,
+        output: &mut dyn WriteSeek,
+        job: &Job,
+    ) -> Result<Labelled> {
         let format = source.format;
         let bytes = read_all(&mut source, &job.limits)?;
         if bytes.is_empty() {
@@ -178,7 +212,9 @@ impl Labeler for TextLabeler {
         }
         let decoded = encoding::decode(&bytes, self.settings.legacy_encoding)?;
         if decoded.text.trim().is_empty() {
-            return Err(Error::malformed("the file holds only white space: nothing to label"));
+            return Err(Error::malformed(
+                "the file holds only white space: nothing to label",
+            ));
         }
         let existing = Self::find_marks(format, &decoded.text);
         if existing.any() && !job.force {
@@ -186,7 +222,10 @@ impl Labeler for TextLabeler {
         }
         let job = match &job.source_sha256 {
             Some(_) => job.clone(),
-            None => Job { source_sha256: Some(tanba_core::manifest::sha256_hex(&bytes)), ..job.clone() },
+            None => Job {
+                source_sha256: Some(tanba_core::manifest::sha256_hex(&bytes)),
+                ..job.clone()
+            },
         };
         let position = match format.name {
             "markdown" | "text" => "start",
@@ -217,9 +256,14 @@ impl Labeler for TextLabeler {
         output.write_all(&encoding::encode(&labelled, decoded.encoding)?)?;
         let mut notes = Vec::new();
         if format.name == "text" && !self.settings.plain_text_footer {
-            notes.push("plain text carries the visible notice only (footer turned off)".to_string());
+            notes
+                .push("plain text carries the visible notice only (footer turned off)".to_string());
         }
-        Ok(Labelled { format, manifest, notes })
+        Ok(Labelled {
+            format,
+            manifest,
+            notes,
+        })
     }
 
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {
@@ -241,8 +285,15 @@ impl Labeler for TextLabeler {
             _ => "footer",
         };
         let mut marks = found.marks(carrier);
-        if format.name == "html" && decoded.text.contains("<meta name=\"ai-generated\" content=\"true\">") {
-            marks.push(tanba_core::Mark::new(tanba_core::MarkKind::Native, "<meta name=\"ai-generated\">"));
+        if format.name == "html"
+            && decoded
+                .text
+                .contains("<meta name=\"ai-generated\" content=\"true\">")
+        {
+            marks.push(tanba_core::Mark::new(
+                tanba_core::MarkKind::Native,
+                "<meta name=\"ai-generated\">",
+            ));
         }
         let region = Self::notice_region(format, &decoded.text);
         let found_notice = marks::has_notice(&region, manifest.as_ref());
@@ -257,13 +308,19 @@ impl Labeler for TextLabeler {
         } else {
             format!("no notice in {where_}")
         };
-        let signature = manifest.as_ref().map_or(SignatureState::Unsigned, Manifest::signature_state);
+        let signature = manifest
+            .as_ref()
+            .map_or(SignatureState::Unsigned, Manifest::signature_state);
         Ok(Verification {
             format: format.name,
             marks,
             manifest,
             signature,
-            perceptible: PerceptibleCheck { found: found_notice, detail, score: None },
+            perceptible: PerceptibleCheck {
+                found: found_notice,
+                detail,
+                score: None,
+            },
         })
     }
 }

@@ -37,7 +37,9 @@ fn end_of_line(text: &str, offset: usize) -> usize {
     if offset > 0 && text.as_bytes().get(offset - 1) == Some(&b'\n') {
         return offset;
     }
-    text[offset..].find('\n').map_or(text.len(), |i| offset + i + 1)
+    text[offset..]
+        .find('\n')
+        .map_or(text.len(), |i| offset + i + 1)
 }
 
 /// Escapes CommonMark's ASCII punctuation so user text stays literal.
@@ -54,7 +56,11 @@ fn escape_inline(s: &str) -> String {
 
 /// The notice block: a bold block quote, visible in CommonMark and GitHub.
 pub fn notice_block(lines: &[&str], eol: LineEnding) -> String {
-    let text = lines.iter().map(|l| escape_inline(l)).collect::<Vec<_>>().join(" / ");
+    let text = lines
+        .iter()
+        .map(|l| escape_inline(l))
+        .collect::<Vec<_>>()
+        .join(" / ");
     format!("> **{text}**{e}{e}", e = eol.as_str())
 }
 
@@ -121,7 +127,9 @@ pub fn first_visible_block(text: &str) -> String {
             Event::Start(Tag::MetadataBlock(_)) => in_metadata = true,
             Event::End(TagEnd::MetadataBlock(_)) => in_metadata = false,
             _ if in_metadata => {}
-            Event::Html(ref h) if depth == 1 && collected.is_empty() && h.trim_start().starts_with("<!--") => {
+            Event::Html(ref h)
+                if depth == 1 && collected.is_empty() && h.trim_start().starts_with("<!--") =>
+            {
                 comment_block = true;
             }
             Event::End(TagEnd::HtmlBlock) if comment_block => {
@@ -154,7 +162,10 @@ mod tests {
         Parser::new_ext(text, options()).collect()
     }
 
-    const NOTICE: [&str; 2] = ["Жасанды интеллект көмегімен жасалған", "Создано с помощью ИИ"];
+    const NOTICE: [&str; 2] = [
+        "Жасанды интеллект көмегімен жасалған",
+        "Создано с помощью ИИ",
+    ];
 
     /// Labelling must leave every original block as it was: the events of
     /// the original are a suffix of the events of the output.
@@ -162,7 +173,14 @@ mod tests {
         let before = events(original);
         let after = events(labelled);
         let fm_before = front_matter(original).is_some();
-        let skip = if fm_before { before.iter().position(|e| matches!(e, Event::End(TagEnd::MetadataBlock(_)))).map_or(0, |i| i + 1) } else { 0 };
+        let skip = if fm_before {
+            before
+                .iter()
+                .position(|e| matches!(e, Event::End(TagEnd::MetadataBlock(_))))
+                .map_or(0, |i| i + 1)
+        } else {
+            0
+        };
         let tail = &before[skip..];
         assert!(after.len() >= tail.len());
         assert_eq!(&after[after.len() - tail.len()..], tail, "{labelled}");
@@ -182,7 +200,12 @@ mod tests {
             "no newline at end",
         ];
         for original in openings {
-            let out = label(original, LineEnding::Lf, &NOTICE, ("{\"AIGC\":{}}", "{\"m\":1}"));
+            let out = label(
+                original,
+                LineEnding::Lf,
+                &NOTICE,
+                ("{\"AIGC\":{}}", "{\"m\":1}"),
+            );
             assert_original_intact(original, &out);
             assert!(first_visible_block(&out).contains(NOTICE[0]), "{out}");
             assert!(find_marks(&out).any());
@@ -196,10 +219,18 @@ mod tests {
             ("---\ntitle: Т\ntags:\n  - a\n---\n# H\n", ": "),
             ("+++\ntitle = \"x\"\n[params]\na = 1\n+++\nBody\n", " = "),
         ] {
-            let out = label(original, LineEnding::Lf, &NOTICE, ("{\"AIGC\":{}}", "{\"m\":1}"));
+            let out = label(
+                original,
+                LineEnding::Lf,
+                &NOTICE,
+                ("{\"AIGC\":{}}", "{\"m\":1}"),
+            );
             let fm = front_matter(&out).unwrap();
             let block = &out[fm.range.clone()];
-            assert!(block.contains(&format!("AIGC{sep}'{{\"AIGC\":{{}}}}'")), "{out}");
+            assert!(
+                block.contains(&format!("AIGC{sep}'{{\"AIGC\":{{}}}}'")),
+                "{out}"
+            );
             assert!(!out.contains("<!--"));
             assert!(first_visible_block(&out).contains(NOTICE[1]), "{out}");
             assert_eq!(find_marks(&out).manifest.as_deref(), Some("{\"m\":1}"));

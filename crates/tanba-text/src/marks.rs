@@ -23,7 +23,10 @@ pub fn embeddable(json: &str) -> String {
 
 /// The two values, ready to embed.
 pub fn values(manifest: &Manifest) -> (String, String) {
-    (embeddable(&manifest.aigc.to_json()), embeddable(&manifest.to_json_ascii()))
+    (
+        embeddable(&manifest.aigc.to_json()),
+        embeddable(&manifest.to_json_ascii()),
+    )
 }
 
 /// What a scan of a text for our keys found.
@@ -48,7 +51,10 @@ impl Found {
             marks.push(Mark::new(MarkKind::Aigc, format!("{carrier} {AIGC_KEY}")));
         }
         if self.manifest.is_some() {
-            marks.push(Mark::new(MarkKind::Manifest, format!("{carrier} {MANIFEST_KEY}")));
+            marks.push(Mark::new(
+                MarkKind::Manifest,
+                format!("{carrier} {MANIFEST_KEY}"),
+            ));
         }
         marks
     }
@@ -73,10 +79,11 @@ pub fn scan(text: &str) -> Found {
         } else {
             continue;
         };
-        if let (Some(start), Some(end)) = (line.find('{'), line.rfind('}')) {
-            if start < end && slot.is_none() {
-                *slot = Some(line[start..=end].to_string());
-            }
+        if let (Some(start), Some(end)) = (line.find('{'), line.rfind('}'))
+            && start < end
+            && slot.is_none()
+        {
+            *slot = Some(line[start..=end].to_string());
         }
     }
     found
@@ -91,7 +98,9 @@ pub fn notice(label: &Label) -> String {
 /// or, without a manifest, any shipped label text.
 pub fn has_notice(text: &str, manifest: Option<&Manifest>) -> bool {
     match manifest {
-        Some(m) => !m.label.lines.is_empty() && m.label.lines.iter().all(|l| text.contains(&l.text)),
+        Some(m) => {
+            !m.label.lines.is_empty() && m.label.lines.iter().all(|l| text.contains(&l.text))
+        }
         None => Lang::ALL
             .iter()
             .any(|l| text.contains(l.long_text()) || text.contains(l.short_text())),

@@ -18,7 +18,13 @@ fn timestamp(ms: u64, sep: char) -> String {
 }
 
 /// Labelled SubRip.
-pub fn label_srt(text: &str, eol: LineEnding, lines: &[&str], seconds: f64, values: (&str, &str)) -> String {
+pub fn label_srt(
+    text: &str,
+    eol: LineEnding,
+    lines: &[&str],
+    seconds: f64,
+    values: (&str, &str),
+) -> String {
     let e = eol.as_str();
     let end = timestamp((seconds * 1000.0).round() as u64, ',');
     let zero = timestamp(0, ',');
@@ -38,7 +44,13 @@ pub fn label_srt(text: &str, eol: LineEnding, lines: &[&str], seconds: f64, valu
 }
 
 /// Labelled WebVTT: the notes and the cue go after the header block.
-pub fn label_vtt(text: &str, eol: LineEnding, lines: &[&str], seconds: f64, values: (&str, &str)) -> String {
+pub fn label_vtt(
+    text: &str,
+    eol: LineEnding,
+    lines: &[&str],
+    seconds: f64,
+    values: (&str, &str),
+) -> String {
     let e = eol.as_str();
     let header_end = after_first_blank_line(text);
     let mut out = String::with_capacity(text.len() + 4096);
@@ -49,7 +61,10 @@ pub fn label_vtt(text: &str, eol: LineEnding, lines: &[&str], seconds: f64, valu
     if !out.ends_with(&format!("{e}{e}")) {
         out.push_str(e);
     }
-    out.push_str(&format!("NOTE {AIGC_KEY} {}{e}{e}NOTE {MANIFEST_KEY} {}{e}{e}", values.0, values.1));
+    out.push_str(&format!(
+        "NOTE {AIGC_KEY} {}{e}{e}NOTE {MANIFEST_KEY} {}{e}{e}",
+        values.0, values.1
+    ));
     out.push_str(&format!(
         "tanba-label{e}{} --> {}{e}",
         timestamp(0, '.'),
@@ -89,9 +104,12 @@ pub fn leading_blocks(text: &str, n: usize) -> &str {
     let bytes = text.as_bytes();
     while offset < bytes.len() {
         let rest = &text[offset..];
-        let Some(i) = rest.find('\n') else { return text };
+        let Some(i) = rest.find('\n') else {
+            return text;
+        };
         offset += i + 1;
-        let next_line_blank = text[offset..].starts_with('\n') || text[offset..].starts_with("\r\n");
+        let next_line_blank =
+            text[offset..].starts_with('\n') || text[offset..].starts_with("\r\n");
         if next_line_blank {
             count += 1;
             if count >= n {
@@ -110,7 +128,8 @@ mod tests {
 
     #[test]
     fn srt_cue_first_rest_untouched() {
-        let srt = "1\n00:00:01,000 --> 00:00:03,000\nСәлем\n\n2\n00:00:04,000 --> 00:00:05,000\nӘлем\n";
+        let srt =
+            "1\n00:00:01,000 --> 00:00:03,000\nСәлем\n\n2\n00:00:04,000 --> 00:00:05,000\nӘлем\n";
         let out = label_srt(srt, LineEnding::Lf, &["ЖИ көмегімен жасалған"], 4.0, VALUES);
         assert!(out.ends_with(srt));
         assert!(out.contains("0\n00:00:00,000 --> 00:00:04,000\nЖИ көмегімен жасалған\n\n1\n"));

@@ -84,18 +84,26 @@ struct Stamp {
 fn stamp(path: &Path) -> Result<Stamp> {
     let meta = std::fs::metadata(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            Error::Io { path: Some(path.to_path_buf()), source: e }
+            Error::Io {
+                path: Some(path.to_path_buf()),
+                source: e,
+            }
         } else {
             Error::from(e).at(path)
         }
     })?;
-    Ok(Stamp { len: meta.len(), modified: meta.modified().ok() })
+    Ok(Stamp {
+        len: meta.len(),
+        modified: meta.modified().ok(),
+    })
 }
 
 impl Registry {
     /// A registry with no labelers, to fill with [`Registry::register`].
     pub fn empty() -> Self {
-        Registry { labelers: Vec::new() }
+        Registry {
+            labelers: Vec::new(),
+        }
     }
 
     /// Every labeler this build has, with the given settings. Binary formats
@@ -123,15 +131,26 @@ impl Registry {
 
     /// Every supported format with the name of its labeler.
     pub fn formats(&self) -> Vec<(&'static str, &'static Format)> {
-        self.labelers().flat_map(|l| l.formats().iter().map(move |f| (l.name(), *f))).collect()
+        self.labelers()
+            .flat_map(|l| l.formats().iter().map(move |f| (l.name(), *f)))
+            .collect()
     }
 
     /// The labeler and format for content starting with `head`.
-    pub fn detect(&self, head: &[u8], name: Option<&Path>) -> Option<(&dyn Labeler, &'static Format)> {
-        self.labelers().find_map(|l| l.sniff(head, name).map(|f| (l, f)))
+    pub fn detect(
+        &self,
+        head: &[u8],
+        name: Option<&Path>,
+    ) -> Option<(&dyn Labeler, &'static Format)> {
+        self.labelers()
+            .find_map(|l| l.sniff(head, name).map(|f| (l, f)))
     }
 
-    fn detect_or_fail(&self, head: &[u8], name: Option<&Path>) -> Result<(&dyn Labeler, &'static Format)> {
+    fn detect_or_fail(
+        &self,
+        head: &[u8],
+        name: Option<&Path>,
+    ) -> Result<(&dyn Labeler, &'static Format)> {
         if head.is_empty() {
             return Err(Error::malformed("empty file (0 bytes)"));
         }
@@ -149,23 +168,39 @@ impl Registry {
     /// reading; on any error no output file is left.
     pub fn label_file(&self, input: &Path, output: &Path, job: &Job) -> Result<FileOutcome> {
         let before = stamp(input)?;
-        job.limits.check_bytes(before.len).map_err(|e| e.at(input))?;
+        job.limits
+            .check_bytes(before.len)
+            .map_err(|e| e.at(input))?;
         let mut file = File::open(input).map_err(|e| Error::from(e).at(input))?;
         let head = read_head(&mut file).map_err(|e| e.at(input))?;
-        let (labeler, format) = self.detect_or_fail(&head, Some(input)).map_err(|e| e.at(input))?;
+        let (labeler, format) = self
+            .detect_or_fail(&head, Some(input))
+            .map_err(|e| e.at(input))?;
         let input_sha256 = manifest::sha256_of(&mut file).map_err(|e| e.at(input))?;
-        let job = Job { source_sha256: Some(input_sha256.clone()), ..job.clone() };
+        let job = Job {
+            source_sha256: Some(input_sha256.clone()),
+            ..job.clone()
+        };
         let dir = atomic::parent_of(output);
         std::fs::create_dir_all(dir).map_err(|e| Error::from(e).at(dir))?;
         let write = |out: &mut File| -> Result<(Labelled, u64, String)> {
-            let source = Source { reader: &mut file, format, path: Some(input), len: before.len };
+            let source = Source {
+                reader: &mut file,
+                format,
+                path: Some(input),
+                len: before.len,
+            };
             let labelled = labeler.label(source, out, &job).map_err(|e| e.at(input))?;
             // A file that changed under us would give a label for content
             // nobody has: refuse it rather than publish it.
             if stamp(input)? != before {
-                return Err(Error::malformed("the file changed while it was being labelled").at(input));
+                return Err(
+                    Error::malformed("the file changed while it was being labelled").at(input),
+                );
             }
-            let len = out.seek(SeekFrom::End(0)).map_err(|e| Error::from(e).at(output))?;
+            let len = out
+                .seek(SeekFrom::End(0))
+                .map_err(|e| Error::from(e).at(output))?;
             let sha = manifest::sha256_of(out).map_err(|e| e.at(output))?;
             Ok((labelled, len, sha))
         };
@@ -176,8 +211,16 @@ impl Registry {
                 output.with_extension(labelled.format.extension())
             }
         };
-        let ((labelled, output_len, output_sha256), output) = atomic::write_atomic_in(dir, write, name)?;
-        Ok(FileOutcome { output, labelled, input_len: before.len, input_sha256, output_len, output_sha256 })
+        let ((labelled, output_len, output_sha256), output) =
+            atomic::write_atomic_in(dir, write, name)?;
+        Ok(FileOutcome {
+            output,
+            labelled,
+            input_len: before.len,
+            input_sha256,
+            output_len,
+            output_sha256,
+        })
     }
 
     /// Reads a file and reports the marks it carries.
@@ -186,33 +229,69 @@ impl Registry {
         limits.check_bytes(len).map_err(|e| e.at(path))?;
         let mut file = File::open(path).map_err(|e| Error::from(e).at(path))?;
         let head = read_head(&mut file).map_err(|e| e.at(path))?;
-        let (labeler, format) = self.detect_or_fail(&head, Some(path)).map_err(|e| e.at(path))?;
+        let (labeler, format) = self
+            .detect_or_fail(&head, Some(path))
+            .map_err(|e| e.at(path))?;
         labeler
-            .verify(Source { reader: &mut file, format, path: Some(path), len }, limits)
+            .verify(
+                Source {
+                    reader: &mut file,
+                    format,
+                    path: Some(path),
+                    len,
+                },
+                limits,
+            )
             .map_err(|e| e.at(path))
     }
 
     /// Labels bytes in memory, for services. `name` only breaks ties between
     /// formats content cannot tell apart (Markdown or plain text).
-    pub fn label_bytes(&self, input: &[u8], name: Option<&Path>, job: &Job) -> Result<(Vec<u8>, Labelled)> {
+    pub fn label_bytes(
+        &self,
+        input: &[u8],
+        name: Option<&Path>,
+        job: &Job,
+    ) -> Result<(Vec<u8>, Labelled)> {
         job.limits.check_bytes(input.len() as u64)?;
         let head = &input[..input.len().min(SNIFF_LEN)];
         let (labeler, format) = self.detect_or_fail(head, name)?;
-        let job = Job { source_sha256: Some(manifest::sha256_hex(input)), ..job.clone() };
+        let job = Job {
+            source_sha256: Some(manifest::sha256_hex(input)),
+            ..job.clone()
+        };
         let mut reader = Cursor::new(input);
         let mut out = Cursor::new(Vec::with_capacity(input.len() + 4096));
-        let source = Source { reader: &mut reader, format, path: None, len: input.len() as u64 };
+        let source = Source {
+            reader: &mut reader,
+            format,
+            path: None,
+            len: input.len() as u64,
+        };
         let labelled = labeler.label(source, &mut out, &job)?;
         Ok((out.into_inner(), labelled))
     }
 
     /// Verifies bytes in memory.
-    pub fn verify_bytes(&self, input: &[u8], name: Option<&Path>, limits: &Limits) -> Result<Verification> {
+    pub fn verify_bytes(
+        &self,
+        input: &[u8],
+        name: Option<&Path>,
+        limits: &Limits,
+    ) -> Result<Verification> {
         limits.check_bytes(input.len() as u64)?;
         let head = &input[..input.len().min(SNIFF_LEN)];
         let (labeler, format) = self.detect_or_fail(head, name)?;
         let mut reader = Cursor::new(input);
-        labeler.verify(Source { reader: &mut reader, format, path: None, len: input.len() as u64 }, limits)
+        labeler.verify(
+            Source {
+                reader: &mut reader,
+                format,
+                path: None,
+                len: input.len() as u64,
+            },
+            limits,
+        )
     }
 }
 

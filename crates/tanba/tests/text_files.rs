@@ -28,12 +28,32 @@ fn files_in(dir: &Path) -> Vec<String> {
 }
 
 const SAMPLES: [(&str, &str, &str); 6] = [
-    ("note.txt", "text", "Бұл мәтінді модель жазды.\nЕкінші жол.\n"),
-    ("post.md", "markdown", "---\ntitle: Жаңалық\n---\n# Тақырып\n\nМәтін.\n"),
+    (
+        "note.txt",
+        "text",
+        "Бұл мәтінді модель жазды.\nЕкінші жол.\n",
+    ),
+    (
+        "post.md",
+        "markdown",
+        "---\ntitle: Жаңалық\n---\n# Тақырып\n\nМәтін.\n",
+    ),
     ("plain.md", "markdown", "```\ncode first\n```\n"),
-    ("page.html", "html", "<!doctype html><html><head><title>T</title></head><body><p>Сәлем</p></body></html>"),
-    ("subs.srt", "srt", "1\n00:00:01,000 --> 00:00:02,000\nСәлем\n"),
-    ("subs.vtt", "vtt", "WEBVTT\n\n00:01.000 --> 00:02.000\nӘлем\n"),
+    (
+        "page.html",
+        "html",
+        "<!doctype html><html><head><title>T</title></head><body><p>Сәлем</p></body></html>",
+    ),
+    (
+        "subs.srt",
+        "srt",
+        "1\n00:00:01,000 --> 00:00:02,000\nСәлем\n",
+    ),
+    (
+        "subs.vtt",
+        "vtt",
+        "WEBVTT\n\n00:01.000 --> 00:02.000\nӘлем\n",
+    ),
 ];
 
 #[test]
@@ -43,20 +63,39 @@ fn every_text_format_round_trips() {
     for (name, format, content) in SAMPLES {
         let input = write(d.path(), name, content.as_bytes());
         let output = d.path().join("out").join(name);
-        let outcome = registry.label_file(&input, &output, &Job::default()).unwrap();
+        let outcome = registry
+            .label_file(&input, &output, &Job::default())
+            .unwrap();
         assert_eq!(outcome.output, output);
         assert_eq!(outcome.labelled.format.name, format, "{name}");
-        assert_eq!(std::fs::read_to_string(&input).unwrap(), content, "input touched");
+        assert_eq!(
+            std::fs::read_to_string(&input).unwrap(),
+            content,
+            "input touched"
+        );
         let text = std::fs::read_to_string(&output).unwrap();
-        assert!(text.contains("Жасанды интеллект көмегімен жасалған"), "{name}: {text}");
-        assert!(text.contains("Создано с помощью искусственного интеллекта"), "{name}");
-        let check = registry.verify_file(&output, &tanba::Limits::default()).unwrap();
+        assert!(
+            text.contains("Жасанды интеллект көмегімен жасалған"),
+            "{name}: {text}"
+        );
+        assert!(
+            text.contains("Создано с помощью искусственного интеллекта"),
+            "{name}"
+        );
+        let check = registry
+            .verify_file(&output, &tanba::Limits::default())
+            .unwrap();
         assert!(check.is_compliant(), "{name}: {check:?}");
         let manifest = check.manifest.unwrap();
-        assert_eq!(manifest.source_sha256, tanba::manifest::sha256_hex(content.as_bytes()));
+        assert_eq!(
+            manifest.source_sha256,
+            tanba::manifest::sha256_hex(content.as_bytes())
+        );
         assert_eq!(manifest.media_type, outcome.labelled.format.mime);
         // The unlabelled input carries nothing.
-        let bare = registry.verify_file(&input, &tanba::Limits::default()).unwrap();
+        let bare = registry
+            .verify_file(&input, &tanba::Limits::default())
+            .unwrap();
         assert!(!bare.is_compliant() && bare.marks.is_empty(), "{name}");
     }
 }
@@ -69,10 +108,15 @@ fn labelling_twice_does_not_stack() {
     let once = d.path().join("once.md");
     registry.label_file(&input, &once, &Job::default()).unwrap();
     let twice = d.path().join("twice.md");
-    let err = registry.label_file(&once, &twice, &Job::default()).unwrap_err();
+    let err = registry
+        .label_file(&once, &twice, &Job::default())
+        .unwrap_err();
     assert!(matches!(err, Error::AlreadyLabelled { .. }), "{err}");
     assert!(!twice.exists());
-    let forced = Job { force: true, ..Job::default() };
+    let forced = Job {
+        force: true,
+        ..Job::default()
+    };
     registry.label_file(&once, &twice, &forced).unwrap();
 }
 
@@ -88,18 +132,31 @@ fn encodings_and_line_endings_are_kept() {
     for (name, bytes) in [("u16.txt", utf16), ("bom.md", bom)] {
         let input = write(d.path(), name, &bytes);
         let output = d.path().join(format!("out-{name}"));
-        registry.label_file(&input, &output, &Job::default()).unwrap();
+        registry
+            .label_file(&input, &output, &Job::default())
+            .unwrap();
         let out = std::fs::read(&output).unwrap();
         assert_eq!(out[..2], bytes[..2], "{name}: BOM lost");
         let decoded = if name.starts_with("u16") {
-            let units: Vec<u16> = out[2..].chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+            let units: Vec<u16> = out[2..]
+                .chunks(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect();
             String::from_utf16(&units).unwrap()
         } else {
             String::from_utf8(out[3..].to_vec()).unwrap()
         };
         assert!(decoded.ends_with(text) || decoded.contains(text), "{name}");
-        assert!(!decoded.replace("\r\n", "").contains('\n'), "{name}: LF inserted in a CRLF file");
-        assert!(registry.verify_file(&output, &tanba::Limits::default()).unwrap().is_compliant());
+        assert!(
+            !decoded.replace("\r\n", "").contains('\n'),
+            "{name}: LF inserted in a CRLF file"
+        );
+        assert!(
+            registry
+                .verify_file(&output, &tanba::Limits::default())
+                .unwrap()
+                .is_compliant()
+        );
     }
 }
 
@@ -109,24 +166,39 @@ fn windows_1251_is_refused_or_decoded_never_mangled() {
     let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode("Привет, мир\n");
     let input = write(d.path(), "legacy.txt", &cp1251);
     let output = d.path().join("out.txt");
-    let err = Registry::default().label_file(&input, &output, &Job::default()).unwrap_err();
+    let err = Registry::default()
+        .label_file(&input, &output, &Job::default())
+        .unwrap_err();
     assert!(matches!(err, Error::Unsupported { .. }), "{err}");
-    assert!(err.to_string().contains("legacy.txt") && err.to_string().contains("UTF-8"), "{err}");
+    assert!(
+        err.to_string().contains("legacy.txt") && err.to_string().contains("UTF-8"),
+        "{err}"
+    );
     assert!(!output.exists());
     // Named, with a label it can hold (Russian): decoded and kept in 1251.
-    let settings = TextSettings::default().with_legacy_encoding("windows-1251").unwrap();
+    let settings = TextSettings::default()
+        .with_legacy_encoding("windows-1251")
+        .unwrap();
     let mut registry = Registry::empty();
     registry.register(TextLabeler::new(settings));
-    let job = Job { label: Label::standard(&[Lang::Ru], Wording::Long), ..Job::default() };
+    let job = Job {
+        label: Label::standard(&[Lang::Ru], Wording::Long),
+        ..Job::default()
+    };
     registry.label_file(&input, &output, &job).unwrap();
     let written = std::fs::read(&output).unwrap();
     let (text, _, errors) = encoding_rs::WINDOWS_1251.decode(&written);
     assert!(!errors);
-    assert!(text.starts_with("Создано с помощью искусственного интеллекта\r\n") || text.starts_with("Создано с помощью искусственного интеллекта\n"));
+    assert!(
+        text.starts_with("Создано с помощью искусственного интеллекта\r\n")
+            || text.starts_with("Создано с помощью искусственного интеллекта\n")
+    );
     assert!(text.contains("Привет, мир"));
     // With Kazakh letters it cannot hold: refused, nothing written.
     std::fs::remove_file(&output).unwrap();
-    let err = registry.label_file(&input, &output, &Job::default()).unwrap_err();
+    let err = registry
+        .label_file(&input, &output, &Job::default())
+        .unwrap_err();
     assert!(matches!(err, Error::CannotLabel { .. }), "{err}");
     assert!(!output.exists());
 }
@@ -136,18 +208,32 @@ fn bad_input_gives_typed_errors_and_no_output() {
     let d = dir();
     let registry = Registry::default();
     let cases: [(&str, &[u8], &str); 3] = [
-        ("binary.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "unsupported"),
-        ("invalid.md", b"# ok\n\xff\xfe\xfd bad utf-8 \x01\x02", "unsupported"),
+        (
+            "binary.md",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00",
+            "unsupported",
+        ),
+        (
+            "invalid.md",
+            b"# ok\n\xff\xfe\xfd bad utf-8 \x01\x02",
+            "unsupported",
+        ),
         ("empty.md", b"", "malformed"),
     ];
     for (name, bytes, kind) in cases {
         let input = write(d.path(), name, bytes);
         let out_dir = d.path().join(format!("out-{name}"));
-        let err = registry.label_file(&input, &out_dir.join(name), &Job::default()).unwrap_err();
+        let err = registry
+            .label_file(&input, &out_dir.join(name), &Job::default())
+            .unwrap_err();
         assert_eq!(err.kind_name(), kind, "{name}: {err}");
         assert!(err.to_string().contains(name), "{err}");
         assert_eq!(std::fs::read(&input).unwrap(), bytes, "input touched");
-        let left = if out_dir.exists() { files_in(&out_dir) } else { Vec::new() };
+        let left = if out_dir.exists() {
+            files_in(&out_dir)
+        } else {
+            Vec::new()
+        };
         assert!(left.is_empty(), "{name}: left {left:?}");
     }
 }
@@ -170,7 +256,12 @@ impl Labeler for Interfering {
     fn sniff(&self, head: &[u8], name: Option<&Path>) -> Option<&'static tanba::Format> {
         self.inner.sniff(head, name)
     }
-    fn label(&self, source: tanba::Source<'_>, output: &mut dyn tanba::WriteSeek, job: &Job) -> tanba::Result<tanba::Labelled> {
+    fn label(
+        &self,
+        source: tanba::Source<'_>,
+        output: &mut dyn tanba::WriteSeek,
+        job: &Job,
+    ) -> tanba::Result<tanba::Labelled> {
         let path = source.path.unwrap().to_path_buf();
         let result = self.inner.label(source, output, job);
         if self.remove {
@@ -180,7 +271,11 @@ impl Labeler for Interfering {
         }
         result
     }
-    fn verify(&self, source: tanba::Source<'_>, limits: &tanba::Limits) -> tanba::Result<tanba::Verification> {
+    fn verify(
+        &self,
+        source: tanba::Source<'_>,
+        limits: &tanba::Limits,
+    ) -> tanba::Result<tanba::Verification> {
         self.inner.verify(source, limits)
     }
 }
@@ -192,8 +287,13 @@ fn a_file_that_vanishes_or_changes_is_reported_not_published() {
         let input = write(d.path(), "moving.txt", "мәтін\n".as_bytes());
         let out_dir = d.path().join("out");
         let mut registry = Registry::empty();
-        registry.register(Interfering { inner: TextLabeler::default(), remove });
-        let err = registry.label_file(&input, &out_dir.join("moving.txt"), &Job::default()).unwrap_err();
+        registry.register(Interfering {
+            inner: TextLabeler::default(),
+            remove,
+        });
+        let err = registry
+            .label_file(&input, &out_dir.join("moving.txt"), &Job::default())
+            .unwrap_err();
         assert!(err.to_string().contains("moving.txt"), "{err}");
         assert!(files_in(&out_dir).is_empty(), "partial output left");
     }
@@ -202,15 +302,30 @@ fn a_file_that_vanishes_or_changes_is_reported_not_published() {
 #[test]
 fn bytes_in_bytes_out_and_signatures() {
     let key = std::sync::Arc::new(tanba::SigningKey::from_bytes(&[9u8; 32]));
-    let job = Job { signing_key: Some(key), ..Job::default() };
+    let job = Job {
+        signing_key: Some(key),
+        ..Job::default()
+    };
     let registry = Registry::default();
-    let (out, labelled) = registry.label_bytes("Сәлем\n".as_bytes(), Some(Path::new("x.txt")), &job).unwrap();
+    let (out, labelled) = registry
+        .label_bytes("Сәлем\n".as_bytes(), Some(Path::new("x.txt")), &job)
+        .unwrap();
     assert_eq!(labelled.format.name, "text");
-    let check = registry.verify_bytes(&out, Some(Path::new("x.txt")), &tanba::Limits::default()).unwrap();
+    let check = registry
+        .verify_bytes(&out, Some(Path::new("x.txt")), &tanba::Limits::default())
+        .unwrap();
     assert!(matches!(check.signature, SignatureState::Valid { .. }));
     // Tampering with the manifest breaks the signature, and verify says so.
-    let text = String::from_utf8(out).unwrap().replace("\"law\":\"Law", "\"law\":\"Lew");
-    let check = registry.verify_bytes(text.as_bytes(), Some(Path::new("x.txt")), &tanba::Limits::default()).unwrap();
+    let text = String::from_utf8(out)
+        .unwrap()
+        .replace("\"law\":\"Law", "\"law\":\"Lew");
+    let check = registry
+        .verify_bytes(
+            text.as_bytes(),
+            Some(Path::new("x.txt")),
+            &tanba::Limits::default(),
+        )
+        .unwrap();
     assert!(matches!(check.signature, SignatureState::Invalid { .. }));
     assert!(!check.is_compliant());
 }
@@ -219,7 +334,15 @@ fn bytes_in_bytes_out_and_signatures() {
 fn limits_are_checked_before_reading() {
     let d = dir();
     let input = write(d.path(), "big.txt", &[b'a'; 4096]);
-    let job = Job { limits: tanba::Limits { max_bytes: 1000, ..Default::default() }, ..Job::default() };
-    let err = Registry::default().label_file(&input, &d.path().join("o.txt"), &job).unwrap_err();
+    let job = Job {
+        limits: tanba::Limits {
+            max_bytes: 1000,
+            ..Default::default()
+        },
+        ..Job::default()
+    };
+    let err = Registry::default()
+        .label_file(&input, &d.path().join("o.txt"), &job)
+        .unwrap_err();
     assert_eq!(err.kind_name(), "limit-exceeded", "{err}");
 }

@@ -1,4 +1,4 @@
-//! Labels one PDF: `cargo run -p tanba-pdf --example label -- IN.pdf OUT.pdf [--rewrite] [--verify]`.
+//! Labels one PDF: `cargo run -p tanba-pdf --example label_pdf -- IN.pdf OUT.pdf [--rewrite] [--verify]`.
 
 use std::fs::File;
 use std::time::Instant;

@@ -1,4 +1,4 @@
-//! Labels one audio file: `cargo run -p tanba-audio --example label -- IN OUT.wav [MODE]`,
+//! Labels one audio file: `cargo run -p tanba-audio --example label_audio -- IN OUT.wav [MODE]`,
 //! then verifies the output. MODE is `prepend`, `overlay`, `append`, `repeat:MINUTES`
 //! or `tone` (the Morse tone, prepended).
 

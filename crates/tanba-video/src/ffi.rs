@@ -1,0 +1,99 @@
+//! The few FFmpeg fields ffmpeg-next does not expose. Each function is one
+//! narrow `unsafe` block on a pointer ffmpeg-next hands out for exactly this.
+
+use ffmpeg::ffi;
+use ffmpeg::format::stream::{Stream, StreamMut};
+use ffmpeg_next as ffmpeg;
+
+/// Copies the colour description (primaries, transfer, matrix, range,
+/// chroma siting), sample aspect ratio and field order of an input stream
+/// onto an encoder before it is opened, so the output signals the same
+/// colours as the input.
+#[allow(unsafe_code)]
+pub(crate) fn copy_colour_fields(input: &Stream<'_>, encoder: &mut ffmpeg::encoder::video::Video) {
+    let params = input.parameters();
+    // SAFETY: `params` wraps the input stream's live AVCodecParameters and
+    // `encoder` owns a valid, not yet opened AVCodecContext; only plain
+    // enum/rational fields are read and written.
+    unsafe {
+        let p = params.as_ptr();
+        let c = encoder.as_mut_ptr();
+        (*c).color_primaries = (*p).color_primaries;
+        (*c).color_trc = (*p).color_trc;
+        (*c).colorspace = (*p).color_space;
+        (*c).color_range = (*p).color_range;
+        (*c).chroma_sample_location = (*p).chroma_location;
+        (*c).field_order = (*p).field_order;
+        if (*p).sample_aspect_ratio.num > 0 {
+            (*c).sample_aspect_ratio = (*p).sample_aspect_ratio;
+        }
+    }
+}
+
+/// Attaches a copy of `matrix` (the 36-byte display matrix of the input)
+/// to an output stream before its header is written, so players rotate the
+/// output as they rotated the input.
+#[allow(unsafe_code)]
+pub(crate) fn set_display_matrix(stream: &mut StreamMut<'_>, matrix: &[u8]) -> bool {
+    if matrix.len() != 36 {
+        return false;
+    }
+    // SAFETY: the stream pointer is valid while `stream` borrows the output
+    // context; av_stream_new_side_data returns a buffer of exactly
+    // `matrix.len()` bytes (or null), which we fill completely.
+    unsafe {
+        let data = ffi::av_stream_new_side_data(
+            stream.as_mut_ptr(),
+            ffi::AVPacketSideDataType::AV_PKT_DATA_DISPLAYMATRIX,
+            matrix.len(),
+        );
+        if data.is_null() {
+            return false;
+        }
+        std::ptr::copy_nonoverlapping(matrix.as_ptr(), data, matrix.len());
+    }
+    true
+}
+
+/// Makes a decoded frame's buffers private before the badge is blended in:
+/// decoders keep references to the frames they output (reference pictures),
+/// and writing into a shared buffer would corrupt later frames.
+#[allow(unsafe_code)]
+pub(crate) fn make_writable(frame: &mut ffmpeg::frame::Video) -> Result<(), ffmpeg::Error> {
+    // SAFETY: `frame` owns a valid AVFrame; av_frame_make_writable copies
+    // the data only when a buffer is shared and keeps the frame valid.
+    let rc = unsafe { ffi::av_frame_make_writable(frame.as_mut_ptr()) };
+    if rc < 0 {
+        Err(ffmpeg::Error::from(rc))
+    } else {
+        Ok(())
+    }
+}
+
+/// Clears copied streams' codec tags that the output muxer does not map
+/// back to the same codec (ffmpeg's own rule for stream copy).
+#[allow(unsafe_code)]
+pub(crate) fn fix_codec_tags(output: &mut ffmpeg::format::context::Output) {
+    // SAFETY: the context pointer is valid while `output` is borrowed; its
+    // streams array holds nb_streams valid streams with codec parameters,
+    // and the muxer's codec_tag table is a static, null-terminated list.
+    unsafe {
+        let ctx = output.as_mut_ptr();
+        let tags = (*(*ctx).oformat).codec_tag;
+        if tags.is_null() {
+            return;
+        }
+        for i in 0..(*ctx).nb_streams as usize {
+            let stream = *(*ctx).streams.add(i);
+            if stream.is_null() || (*stream).codecpar.is_null() {
+                continue;
+            }
+            let par = (*stream).codecpar;
+            if (*par).codec_tag != 0
+                && ffi::av_codec_get_id(tags, (*par).codec_tag) != (*par).codec_id
+            {
+                (*par).codec_tag = 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! Verification: the marks in the container, and a pixel check of sampled
+//! frames against the badge and notice the manifest describes.
+//!
+//! The badge is re-rendered from the manifest (its lines, text size and
+//! rotation) and its text mask is correlated (Pearson) with the luma of the
+//! recorded region. White text on a dark box scores near 1 even after
+//! re-encoding; a region without it scores near 0.
+
+use std::path::Path;
+
+use ffmpeg::format::Pixel;
+use ffmpeg::software::scaling;
+use ffmpeg::{Packet, Rational};
+use ffmpeg_next as ffmpeg;
+
+use tanba_core::{
+    Error, Format, Label, Limits, Manifest, Mark, MarkKind, PerceptibleCheck, Result, Verification,
+    xmp,
+};
+use tanba_image::BadgeImage;
+
+use crate::layout::{self, NoticeRecord};
+use crate::marks::{self, KEY_AIGC, KEY_MANIFEST, KEY_NOTICE};
+use crate::probe::{self, Container, VideoInfo};
+
+/// Scores at or above this count as "label present".
+pub const PRESENCE_THRESHOLD: f64 = 0.5;
+
+pub(crate) fn verify(
+    path: &Path,
+    format: &'static Format,
+    limits: &Limits,
+) -> Result<Verification> {
+    let container = Container::of(format)?;
+    let mut ictx = probe::open(path)?;
+    let info = probe::video_info(&ictx, limits)?;
+    let mut found_marks = Vec::new();
+    let mut manifest: Option<Manifest> = None;
+    let carrier = if container.is_iso() {
+        "moov/udta/meta key"
+    } else {
+        "Matroska tag"
+    };
+    let meta = ictx.metadata().to_owned();
+    if meta.get(KEY_AIGC).is_some() {
+        found_marks.push(Mark::new(MarkKind::Aigc, format!("{carrier} {KEY_AIGC}")));
+    }
+    if let Some(json) = meta.get(KEY_MANIFEST) {
+        manifest = Some(Manifest::from_json(json)?);
+        found_marks.push(Mark::new(
+            MarkKind::Manifest,
+            format!("{carrier} {KEY_MANIFEST}"),
+        ));
+    }
+    if container.is_iso()
+        && let Some(packet) = marks::read_xmp_box(path)?
+    {
+        let xmp_marks = xmp::read(&packet)?;
+        if xmp_marks.digital_source_type.is_some() {
+            found_marks.push(Mark::new(MarkKind::Xmp, "uuid box BE7ACFCB (XMP)"));
+        }
+        if xmp_marks.aigc.is_some() {
+            found_marks.push(Mark::new(MarkKind::Aigc, "XMP TC260:AIGC"));
+        }
+        if let Some(parsed) = xmp_marks.parsed_manifest() {
+            let parsed = parsed?;
+            found_marks.push(Mark::new(MarkKind::Manifest, "XMP tanba:Manifest"));
+            manifest.get_or_insert(parsed);
+        }
+    }
+    let notice: Option<NoticeRecord> = meta
+        .get(KEY_NOTICE)
+        .and_then(|j| serde_json::from_str(j).ok());
+    let Some(manifest) = manifest else {
+        let mut v =
+            Verification::unmarked(format, "no Tanba manifest, so no recorded label to check");
+        v.marks = found_marks;
+        return Ok(v);
+    };
+    let signature = manifest.signature_state();
+    let perceptible = check_frames(&mut ictx, &info, &manifest, notice.as_ref())?;
+    Ok(Verification {
+        format: format.name,
+        marks: found_marks,
+        manifest: Some(manifest),
+        signature,
+        perceptible,
+    })
+}
+
+/// A decoded frame's luma as 8-bit grey.
+struct Grey {
+    width: u32,
+    height: u32,
+    stride: usize,
+    data: Vec<u8>,
+    seconds: f64,
+}
+
+/// What to look for, and where.
+struct Expected {
+    name: &'static str,
+    region: [u32; 4],
+    badge: BadgeImage,
+    /// Only frames before this time show it.
+    until: f64,
+}
+
+fn check_frames(
+    ictx: &mut ffmpeg::format::context::Input,
+    info: &VideoInfo,
+    manifest: &Manifest,
+    notice: Option<&NoticeRecord>,
+) -> Result<PerceptibleCheck> {
+    let placement = &manifest.label.placement;
+    let label = Label {
+        lines: manifest.label.lines.clone(),
+    };
+    let mut expected = Vec::new();
+    let is_corner = !placement.position.starts_with("opening-notice");
+    if is_corner {
+        let (Some(region), Some(text_px)) = (placement.region, placement.text_size) else {
+            return Ok(not_found("the manifest records no badge region", None));
+        };
+        let badge = layout::corner_at(
+            &label,
+            text_px,
+            info.width,
+            info.height,
+            placement.rotation.unwrap_or(0),
+        )?;
+        expected.push(Expected {
+            name: "corner badge",
+            region,
+            badge,
+            until: f64::INFINITY,
+        });
+    }
+    if let Some(n) = notice {
+        let stored = layout::notice(
+            &label,
+            Some(n.text_size),
+            0.08,
+            info.width,
+            info.height,
+            n.rotation,
+            n.edge == "top",
+        )?;
+        expected.push(Expected {
+            name: "opening notice",
+            region: n.region,
+            badge: stored.badge,
+            until: n.span[0] + n.span[1],
+        });
+    }
+    if expected.is_empty() {
+        return Ok(not_found("the manifest records no badge region", None));
+    }
+    for e in &expected {
+        let [x, y, w, h] = e.region;
+        if w == 0
+            || h == 0
+            || u64::from(x) + u64::from(w) > u64::from(info.width)
+            || u64::from(y) + u64::from(h) > u64::from(info.height)
+        {
+            return Ok(not_found(
+                format!(
+                    "the recorded {} region {:?} lies outside the {}x{} frame (cropped?)",
+                    e.name, e.region, info.width, info.height
+                ),
+                Some(0.0),
+            ));
+        }
+    }
+
+    // Sample one frame inside the opening notice's span (or at 0.5 s) and
+    // one later, in the middle of the rest.
+    let duration = info.duration_ms as f64 / 1000.0;
+    let notice_end = notice.map(|n| n.span[0] + n.span[1]).unwrap_or(0.0);
+    let early = if notice_end > 0.0 {
+        (notice_end / 2.0).min(1.0)
+    } else {
+        0.5f64.min(duration / 2.0)
+    };
+    let late = if duration > notice_end + 0.5 {
+        (notice_end + duration) / 2.0
+    } else {
+        duration * 0.8
+    };
+    let frames = sample(ictx, info, &[early, late])?;
+    if frames.is_empty() {
+        return Ok(not_found("no frame could be decoded", None));
+    }
+
+    let mut details = Vec::new();
+    let mut worst = f64::INFINITY;
+    let mut checked = 0;
+    for frame in &frames {
+        for e in &expected {
+            if frame.seconds >= e.until {
+                continue;
+            }
+            let score = correlate(frame, e.region, &e.badge.text_mask);
+            worst = worst.min(score);
+            checked += 1;
+            details.push(format!("{} at {:.2} s: {score:.2}", e.name, frame.seconds));
+        }
+    }
+    if checked == 0 {
+        return Ok(not_found(
+            "no sampled frame falls where a label should be",
+            None,
+        ));
+    }
+    let found = worst >= PRESENCE_THRESHOLD;
+    Ok(PerceptibleCheck {
+        found,
+        detail: format!(
+            "{} (text-mask correlation with frame luma, threshold {PRESENCE_THRESHOLD})",
+            details.join("; ")
+        ),
+        score: Some(worst.clamp(0.0, 1.0)),
+    })
+}
+
+fn not_found(detail: impl Into<String>, score: Option<f64>) -> PerceptibleCheck {
+    PerceptibleCheck {
+        found: false,
+        detail: detail.into(),
+        score,
+    }
+}
+
+/// Pearson correlation of the region's luma with the text mask.
+fn correlate(frame: &Grey, region: [u32; 4], mask: &image::GrayImage) -> f64 {
+    let [x0, y0, w, h] = region;
+    let w = w.min(mask.width()).min(frame.width.saturating_sub(x0));
+    let h = h.min(mask.height()).min(frame.height.saturating_sub(y0));
+    let (mut n, mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0f64, 0f64, 0f64, 0f64, 0f64, 0f64);
+    for y in 0..h {
+        for x in 0..w {
+            let m = f64::from(mask.get_pixel(x, y).0[0]);
+            let idx = (y0 + y) as usize * frame.stride + (x0 + x) as usize;
+            let l = f64::from(frame.data.get(idx).copied().unwrap_or(0));
+            n += 1.0;
+            sx += m;
+            sy += l;
+            sxx += m * m;
+            syy += l * l;
+            sxy += m * l;
+        }
+    }
+    if n < 2.0 {
+        return 0.0;
+    }
+    let cov = sxy - sx * sy / n;
+    let vx = sxx - sx * sx / n;
+    let vy = syy - sy * sy / n;
+    if vx <= 0.0 || vy <= 0.0 {
+        return 0.0;
+    }
+    cov / (vx * vy).sqrt()
+}
+
+/// Decodes the first frame at or after each of `times` (seconds from the
+/// first frame, ascending), seeking for far-apart samples.
+fn sample(
+    ictx: &mut ffmpeg::format::context::Input,
+    info: &VideoInfo,
+    times: &[f64],
+) -> Result<Vec<Grey>> {
+    let stream = ictx
+        .stream(info.index)
+        .ok_or_else(|| Error::malformed("the video stream vanished"))?;
+    let mut decoder = ffmpeg::codec::context::Context::from_parameters(stream.parameters())
+        .and_then(|c| c.decoder().video())
+        .map_err(|e| Error::unsupported(format!("cannot decode the video: {e}")))?;
+    let time_base: Rational = stream.time_base();
+    decoder.set_packet_time_base(time_base);
+    let start = stream.start_time();
+    let start = if start == ffmpeg::ffi::AV_NOPTS_VALUE {
+        0
+    } else {
+        start
+    };
+    let mut out = Vec::new();
+    let mut wanted = times.iter().copied().peekable();
+    let mut scaler: Option<scaling::Context> = None;
+    let mut packet = Packet::empty();
+    let mut frame = ffmpeg::frame::Video::empty();
+    let mut eof = false;
+    let mut seeked_for: Option<f64> = None;
+    while let Some(&target) = wanted.peek() {
+        // Far ahead of the current position: seek to just before it.
+        if seeked_for != Some(target) && target > 10.0 && out.len() < times.len() {
+            let ts = ((target - 2.0).max(0.0) * 1_000_000.0) as i64;
+            if ictx.seek(ts, ..ts).is_ok() {
+                decoder.flush();
+            }
+            seeked_for = Some(target);
+        }
+        let got = if decoder.receive_frame(&mut frame).is_ok() {
+            true
+        } else if eof {
+            false
+        } else {
+            match packet.read(ictx) {
+                Ok(()) => {
+                    if packet.stream() == info.index {
+                        let _ = decoder.send_packet(&packet);
+                    }
+                }
+                Err(ffmpeg::Error::Eof) => {
+                    eof = true;
+                    let _ = decoder.send_eof();
+                }
+                Err(e) => return Err(Error::malformed(format!("reading the input failed: {e}"))),
+            }
+            continue;
+        };
+        if !got {
+            break;
+        }
+        let pts = frame.timestamp().unwrap_or(start);
+        let seconds = (pts - start) as f64 * f64::from(time_base);
+        if seconds + 1e-6 < target {
+            continue;
+        }
+        wanted.next();
+        out.push(to_grey(&frame, seconds, &mut scaler)?);
+    }
+    Ok(out)
+}
+
+fn to_grey(
+    frame: &ffmpeg::frame::Video,
+    seconds: f64,
+    scaler: &mut Option<scaling::Context>,
+) -> Result<Grey> {
+    if scaler.is_none() {
+        *scaler = Some(
+            scaling::Context::get(
+                frame.format(),
+                frame.width(),
+                frame.height(),
+                Pixel::GRAY8,
+                frame.width(),
+                frame.height(),
+                scaling::Flags::POINT,
+            )
+            .map_err(|e| {
+                Error::unsupported(format!("cannot read {:?} frames: {e}", frame.format()))
+            })?,
+        );
+    }
+    let mut grey = ffmpeg::frame::Video::empty();
+    if let Some(s) = scaler.as_mut() {
+        s.run(frame, &mut grey)
+            .map_err(|e| Error::malformed(format!("converting a frame: {e}")))?;
+    }
+    Ok(Grey {
+        width: grey.width(),
+        height: grey.height(),
+        stride: grey.stride(0),
+        data: grey.data(0).to_vec(),
+        seconds,
+    })
+}
