@@ -104,12 +104,15 @@ impl Worker<'_> {
             }
         };
         let target = self.target(task);
-        // Resuming: an output newer than its input that carries our mark is done.
+        // Resuming: an output newer than its input that carries our mark is
+        // done. It may have another extension when the output format differs
+        // from the input's (compressed audio written as WAV).
         if !self.options.in_place
             && !self.job.force
-            && target.exists()
-            && let (Some(out_time), Some(in_time)) = (modified(&target), modified(input))
+            && let Some(done_target) = self.earlier_output(&target)
+            && let (Some(out_time), Some(in_time)) = (modified(&done_target), modified(input))
         {
+            let target = done_target;
             let done = out_time >= in_time
                 && self
                     .registry
@@ -130,6 +133,20 @@ impl Worker<'_> {
         let mut report = self.label(input, &target, started);
         report.format.get_or_insert_with(|| format.name.to_string());
         report
+    }
+
+    /// The output an earlier run left for `target`: the path itself, or the
+    /// same name with the first extension of another supported format.
+    fn earlier_output(&self, target: &Path) -> Option<PathBuf> {
+        if target.exists() {
+            return Some(target.to_path_buf());
+        }
+        self.registry
+            .formats()
+            .into_iter()
+            .filter_map(|(_, f)| f.extensions.first())
+            .map(|ext| target.with_extension(ext))
+            .find(|p| p.exists())
     }
 
     fn label(&self, input: &Path, target: &Path, started: Instant) -> FileReport {

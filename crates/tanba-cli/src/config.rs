@@ -20,6 +20,10 @@ pub struct Config {
     pub text: TextSection,
     /// PDF.
     pub pdf: PdfSection,
+    /// Raster images.
+    pub image: ImageSection,
+    /// Audio.
+    pub audio: AudioSection,
     /// Bulk-job settings.
     pub job: JobSection,
 }
@@ -34,6 +38,26 @@ pub struct PdfSection {
     pub edge: Option<String>,
     /// Rewrite the whole file instead of an incremental update.
     pub rewrite: Option<bool>,
+}
+
+/// `[image]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImageSection {
+    /// `source` or 1-100.
+    pub jpeg_quality: Option<String>,
+}
+
+/// `[audio]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AudioSection {
+    /// `prepend`, `overlay`, `append`, `repeat:N`.
+    pub mode: Option<String>,
+    /// `spoken`, `tone` or a clip path (relative to the config file).
+    pub disclaimer: Option<String>,
+    /// Programme gain under an overlaid disclaimer, dB (-40..=0).
+    pub ducking_db: Option<f32>,
 }
 
 /// `[label]`
@@ -110,6 +134,12 @@ impl Config {
         if let Some(key) = &config.provenance.key {
             config.provenance.key = Some(base.join(key));
         }
+        if let Some(clip) = &config.audio.disclaimer
+            && clip != "spoken"
+            && clip != "tone"
+        {
+            config.audio.disclaimer = Some(base.join(clip).to_string_lossy().into_owned());
+        }
         if let Some(log) = &config.job.log {
             config.job.log = Some(base.join(log));
         }
@@ -137,6 +167,12 @@ mod tests {
             max_pixels = 1000
             [text]
             encoding = "windows-1251"
+            [image]
+            jpeg_quality = "85"
+            [audio]
+            mode = "overlay"
+            disclaimer = "tone"
+            ducking_db = -10.0
             [job]
             jobs = 3
             "#,

@@ -173,6 +173,18 @@ struct CommonArgs {
     /// update (which keeps signatures and the original revision).
     #[arg(long)]
     pdf_rewrite: bool,
+    /// JPEG output quality: `source` (estimated from the input's
+    /// quantisation tables) or 1-100.
+    #[arg(long, value_name = "Q")]
+    jpeg_quality: Option<String>,
+    /// Where the audible disclaimer goes: prepend, overlay, append, or
+    /// repeat:N (every N minutes; repeat:90s for seconds).
+    #[arg(long, value_name = "MODE")]
+    audio_mode: Option<String>,
+    /// What is heard: `spoken` (the label languages), `tone` (Morse "AI"),
+    /// or the path of your own clip.
+    #[arg(long, value_name = "spoken|tone|FILE")]
+    audio_disclaimer: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -317,7 +329,61 @@ fn prepare(common: &CommonArgs, config: &Config) -> Result<(Job, Registry)> {
         settings.pdf.edge = Some(edge.parse()?);
     }
     settings.pdf.rewrite = common.pdf_rewrite || config.pdf.rewrite == Some(true);
+    if let Some(q) = common
+        .jpeg_quality
+        .as_deref()
+        .or(config.image.jpeg_quality.as_deref())
+    {
+        settings.image.jpeg_quality = parse_jpeg_quality(q)?;
+    }
+    if let Some(mode) = common
+        .audio_mode
+        .as_deref()
+        .or(config.audio.mode.as_deref())
+    {
+        settings.audio.mode = mode.parse()?;
+    }
+    if let Some(what) = common
+        .audio_disclaimer
+        .as_deref()
+        .or(config.audio.disclaimer.as_deref())
+    {
+        settings.audio.disclaimer = parse_disclaimer(what)?;
+    }
+    if let Some(db) = config.audio.ducking_db {
+        if !(-40.0..=0.0).contains(&db) {
+            return Err(Error::config("audio.ducking_db must be between -40 and 0"));
+        }
+        settings.audio.ducking_db = db;
+    }
     Ok((job, Registry::with_settings(&settings)))
+}
+
+/// `source` or a fixed quality 1-100.
+fn parse_jpeg_quality(text: &str) -> Result<tanba::image::JpegQuality> {
+    if text.eq_ignore_ascii_case("source") {
+        return Ok(tanba::image::JpegQuality::Source);
+    }
+    match text.parse::<u8>() {
+        Ok(q) if (1..=100).contains(&q) => Ok(tanba::image::JpegQuality::Fixed(q)),
+        _ => Err(Error::config(format!(
+            "JPEG quality {text:?}: use `source` or a number from 1 to 100"
+        ))),
+    }
+}
+
+/// `spoken`, `tone`, or the path of a clip (read now, so a missing file
+/// fails before any input is touched).
+fn parse_disclaimer(text: &str) -> Result<tanba::audio::Disclaimer> {
+    use tanba::audio::{Disclaimer, ToneSettings};
+    match text {
+        "spoken" => Ok(Disclaimer::JobLanguages),
+        "tone" => Ok(Disclaimer::Tone(ToneSettings::default())),
+        path => {
+            let bytes = std::fs::read(path).map_err(|e| Error::from(e).at(Path::new(path)))?;
+            Ok(Disclaimer::Clip(bytes.into()))
+        }
+    }
 }
 
 fn label(args: LabelArgs) -> Result<ExitCode> {

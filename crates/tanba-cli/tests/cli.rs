@@ -332,3 +332,88 @@ fn config_file_and_signing_key() {
         String::from_utf8_lossy(&o.stdout)
     );
 }
+
+/// Image and audio files go through the same job as text, with their
+/// settings taken from flags: a fixed JPEG quality and the tone disclaimer
+/// appended; compressed audio resumes under its output name.
+#[test]
+fn media_flags_reach_the_labelers_and_resume_by_output_name() {
+    let root = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let input = root.path().join("media");
+    std::fs::create_dir_all(&input).unwrap();
+    for name in ["image/sample-photo.jpg", "audio/sample-music.mp3"] {
+        let from = fixtures.join(name);
+        std::fs::copy(&from, input.join(from.file_name().unwrap())).unwrap();
+    }
+    let out = root.path().join("out");
+    let json = root.path().join("r.json");
+    let run = tanba(&[
+        "label",
+        s(&input),
+        "--out",
+        s(&out),
+        "--jpeg-quality",
+        "70",
+        "--audio-disclaimer",
+        "tone",
+        "--audio-mode",
+        "append",
+        "--quiet",
+        "--report",
+        s(&json),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let r = report(&json);
+    let files = r["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    let photo = files
+        .iter()
+        .find(|f| f["input"].as_str().unwrap().ends_with("sample-photo.jpg"))
+        .unwrap();
+    // ImageMagick estimates the quality from the quantisation tables.
+    let identify = Command::new("identify")
+        .args(["-format", "%Q", photo["output"].as_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&identify.stdout), "70", "{photo}");
+    let music = files
+        .iter()
+        .find(|f| f["input"].as_str().unwrap().ends_with("sample-music.mp3"))
+        .unwrap();
+    let music_out = PathBuf::from(music["output"].as_str().unwrap());
+    let check = tanba(&["verify", "--json", s(&music_out)]);
+    assert!(check.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    let text = v.to_string();
+    assert!(text.contains("append"), "{text}");
+    assert!(text.contains("Morse"), "{text}");
+
+    let again = tanba(&[
+        "label",
+        s(&input),
+        "--out",
+        s(&out),
+        "--quiet",
+        "--report",
+        s(&json),
+    ]);
+    assert!(again.status.success());
+    let r = report(&json);
+    assert_eq!(r["summary"]["already_labelled"], 2, "{r}");
+
+    let bad = tanba(&[
+        "label",
+        s(&input),
+        "--out",
+        s(&out),
+        "--jpeg-quality",
+        "101",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("JPEG quality"));
+}

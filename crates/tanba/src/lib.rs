@@ -18,6 +18,8 @@
 //! | feature | crate | formats |
 //! |---|---|---|
 //! | `text` (default) | `tanba-text` | plain text, Markdown, HTML, SRT, WebVTT |
+//! | `image` | `tanba-image` | JPEG, PNG, WebP, GIF, TIFF, BMP |
+//! | `audio` | `tanba-audio` | WAV, FLAC, MP3, Ogg Vorbis, M4A (AAC, ALAC), ADTS AAC |
 //! | `pdf` | `tanba-pdf` | PDF |
 //! | `all` | every media crate | everything above |
 
@@ -28,6 +30,10 @@ use std::time::SystemTime;
 
 pub use tanba_core::*;
 
+#[cfg(feature = "audio")]
+pub use tanba_audio as audio;
+#[cfg(feature = "image")]
+pub use tanba_image as image;
 #[cfg(feature = "pdf")]
 pub use tanba_pdf as pdf;
 #[cfg(feature = "text")]
@@ -36,6 +42,12 @@ pub use tanba_text as text;
 /// Settings of every enabled labeler.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
+    /// Raster images.
+    #[cfg(feature = "image")]
+    pub image: tanba_image::ImageSettings,
+    /// Audio.
+    #[cfg(feature = "audio")]
+    pub audio: tanba_audio::AudioSettings,
     /// PDF.
     #[cfg(feature = "pdf")]
     pub pdf: tanba_pdf::PdfSettings,
@@ -110,6 +122,10 @@ impl Registry {
     /// are asked first; text, the catch-all, last.
     pub fn with_settings(settings: &Settings) -> Self {
         let mut registry = Registry::empty();
+        #[cfg(feature = "image")]
+        registry.register(tanba_image::ImageLabeler::new(settings.image.clone()));
+        #[cfg(feature = "audio")]
+        registry.register(tanba_audio::AudioLabeler::new(settings.audio.clone()));
         #[cfg(feature = "pdf")]
         registry.register(tanba_pdf::PdfLabeler::new(settings.pdf.clone()));
         #[cfg(feature = "text")]

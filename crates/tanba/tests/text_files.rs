@@ -210,7 +210,7 @@ fn bad_input_gives_typed_errors_and_no_output() {
     let cases: [(&str, &[u8], &str); 3] = [
         (
             "binary.md",
-            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00",
+            b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00",
             "unsupported",
         ),
         (
