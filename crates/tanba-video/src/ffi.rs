@@ -97,3 +97,28 @@ pub(crate) fn fix_codec_tags(output: &mut ffmpeg::format::context::Output) {
         }
     }
 }
+
+/// The input stream's codec tag (a fourcc such as `hvc1`), 0 when unset.
+#[allow(unsafe_code)]
+pub(crate) fn codec_tag(stream: &Stream<'_>) -> u32 {
+    let params = stream.parameters();
+    // SAFETY: `params` wraps the stream's live AVCodecParameters; one plain
+    // integer field is read.
+    unsafe { (*params.as_ptr()).codec_tag }
+}
+
+/// Sets an output stream's codec tag before the header is written (the
+/// muxer checks it against its own table; `fix_codec_tags` clears a tag
+/// it would not map back).
+#[allow(unsafe_code)]
+pub(crate) fn set_codec_tag(stream: &mut StreamMut<'_>, tag: u32) {
+    // SAFETY: the stream pointer is valid while `stream` borrows the output
+    // context, and its codecpar was allocated with the stream; one plain
+    // integer field is written.
+    unsafe {
+        let par = (*stream.as_mut_ptr()).codecpar;
+        if !par.is_null() {
+            (*par).codec_tag = tag;
+        }
+    }
+}

@@ -143,6 +143,24 @@ pub(crate) fn notice_bar(
     })
 }
 
+/// The notice bar at the largest text size from `text_fraction` down to
+/// the 5% minimum that fits: a small or portrait picture with a long,
+/// bilingual label still gets a notice (at the legal minimum size) rather
+/// than a refusal.
+fn fitted_notice_bar(label: &Label, text_fraction: f32, dw: u32, dh: u32) -> Result<BadgeImage> {
+    let minimum = corner_style().min_text_fraction;
+    let mut fraction = text_fraction.max(minimum);
+    loop {
+        let style = notice_style(fraction);
+        let result = notice_bar(label, style.text_px_for(dw, dh), dw, dh, &style);
+        if result.is_ok() || fraction <= minimum {
+            return result;
+        }
+        // One percent of the shorter side at a time: a few renders at most.
+        fraction = (fraction - 0.01).max(minimum);
+    }
+}
+
 /// The opening notice for a frame stored at `w` x `h`: rendered upright for
 /// the displayed picture, on the top or bottom edge, then turned as stored.
 pub(crate) fn notice(
@@ -157,8 +175,10 @@ pub(crate) fn notice(
     let o = orientation(rotation_cw);
     let (dw, dh) = oriented_size(o, w, h);
     let style = notice_style(text_fraction);
-    let text_px = text_px.unwrap_or_else(|| style.text_px_for(dw, dh));
-    let upright = notice_bar(label, text_px, dw, dh, &style)?;
+    let upright = match text_px {
+        Some(px) => notice_bar(label, px, dw, dh, &style)?,
+        None => fitted_notice_bar(label, text_fraction, dw, dh)?,
+    };
     let y = if on_top {
         0
     } else {

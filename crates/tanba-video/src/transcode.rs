@@ -397,6 +397,14 @@ pub(crate) fn label_file(
                 .open_with(plan.options.clone())
                 .map_err(|e| Error::unsupported(format!("cannot open {}: {e}", plan.summary)))?;
             ost.set_parameters(&opened);
+            // Same codec in an ISO file: keep its sample entry (`hvc1` rather
+            // than FFmpeg's default `hev1`, which Apple players refuse).
+            if container.is_iso() && plan.codec.id() == codec_id {
+                let tag = ffi::codec_tag(&ist);
+                if tag != 0 {
+                    ffi::set_codec_tag(&mut ost, tag);
+                }
+            }
             ost.set_time_base(ist.time_base());
             if let Some(rate) = info.frame_rate {
                 ost.set_avg_frame_rate(rate);

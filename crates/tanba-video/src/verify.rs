@@ -174,19 +174,22 @@ fn check_frames(
     }
 
     // Sample one frame inside the opening notice's span (or at 0.5 s) and
-    // one later, in the middle of the rest.
+    // one later, in the middle of the rest; both inside the clip, since a
+    // short clip may end before the notice does.
     let duration = info.duration_ms as f64 / 1000.0;
     let notice_end = notice.map(|n| n.span[0] + n.span[1]).unwrap_or(0.0);
     let early = if notice_end > 0.0 {
         (notice_end / 2.0).min(1.0)
     } else {
-        0.5f64.min(duration / 2.0)
+        0.5
     };
+    let early = early.min(duration * 0.4);
     let late = if duration > notice_end + 0.5 {
         (notice_end + duration) / 2.0
     } else {
         duration * 0.8
     };
+    let late = late.max(early);
     let frames = sample(ictx, info, &[early, late])?;
     if frames.is_empty() {
         return Ok(not_found("no frame could be decoded", None));
@@ -287,7 +290,11 @@ fn sample(
     let mut wanted = times.iter().copied().peekable();
     let mut scaler: Option<scaling::Context> = None;
     let mut packet = Packet::empty();
-    let mut frame = ffmpeg::frame::Video::empty();
+    // Two frames used in turn, so the previous one is still at hand when
+    // the stream ends before a sample time (a duration that overstates).
+    let mut frames = [ffmpeg::frame::Video::empty(), ffmpeg::frame::Video::empty()];
+    let mut current = 0usize;
+    let mut previous: Option<(usize, f64, bool)> = None;
     let mut eof = false;
     let mut seeked_for: Option<f64> = None;
     while let Some(&target) = wanted.peek() {
@@ -299,7 +306,8 @@ fn sample(
             }
             seeked_for = Some(target);
         }
-        let got = if decoder.receive_frame(&mut frame).is_ok() {
+        let frame = &mut frames[current];
+        let got = if decoder.receive_frame(frame).is_ok() {
             true
         } else if eof {
             false
@@ -323,11 +331,19 @@ fn sample(
         }
         let pts = frame.timestamp().unwrap_or(start);
         let seconds = (pts - start) as f64 * f64::from(time_base);
-        if seconds + 1e-6 < target {
-            continue;
+        let taken = seconds + 1e-6 >= target;
+        if taken {
+            wanted.next();
+            out.push(to_grey(frame, seconds, &mut scaler)?);
         }
-        wanted.next();
-        out.push(to_grey(&frame, seconds, &mut scaler)?);
+        previous = Some((current, seconds, taken));
+        current ^= 1;
+    }
+    if wanted.peek().is_some()
+        && let Some((index, seconds, false)) = previous
+    {
+        // The clip ended before the sample time: its last frame stands in.
+        out.push(to_grey(&frames[index], seconds, &mut scaler)?);
     }
     Ok(out)
 }

@@ -1,0 +1,328 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Labelling real clips made with the ffmpeg CLI at test time, checked with
+//! ffprobe, exiftool and our own verify.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use tanba_core::{Error, Job, MarkKind};
+
+/// What every labelled file must keep from its input.
+fn assert_kept(input: &Path, output: &Path, codec: &str) {
+    let (vi, vo) = (stream(input, "video"), stream(output, "video"));
+    assert_eq!(vo["codec_name"], codec, "video codec family");
+    assert_eq!(vo["width"], vi["width"]);
+    assert_eq!(vo["height"], vi["height"]);
+    assert_eq!(vo["pix_fmt"], vi["pix_fmt"]);
+    assert!(
+        (ratio(&vo["avg_frame_rate"]) - ratio(&vi["avg_frame_rate"])).abs() < 0.01,
+        "frame rate {} -> {}",
+        vi["avg_frame_rate"],
+        vo["avg_frame_rate"]
+    );
+    assert_eq!(frame_count(output), frame_count(input), "frame count");
+    // Timestamps: the same, frame for frame. WebM with Opus shifts every
+    // stream by the Opus codec delay on each remux (FFmpeg 5.1 does the
+    // same with `-c copy`), so there the times are compared from the first.
+    let (ti, to) = (frame_times(input), frame_times(output));
+    assert_eq!(ti.len(), to.len());
+    let shift = if codec == "vp9" { to[0] - ti[0] } else { 0.0 };
+    assert!(shift.abs() < 0.01, "start moved by {shift} s");
+    for (a, b) in ti.iter().zip(&to) {
+        assert!((a + shift - b).abs() < 0.002, "frame time {a} -> {b}");
+    }
+    // Every other stream is there, in order, and copied packet for packet.
+    let (si, so) = (streams(input), streams(output));
+    let kinds = |s: &[serde_json::Value]| -> Vec<String> {
+        s.iter()
+            .map(|s| format!("{}:{}", s["codec_type"], s["codec_name"]))
+            .collect()
+    };
+    assert_eq!(kinds(&so)[1..], kinds(&si)[1..], "streams kept");
+    for s in si.iter().filter(|s| s["codec_type"] != "video") {
+        let map = format!("0:{}", s["index"]);
+        assert_eq!(
+            packet_md5(output, &map),
+            packet_md5(input, &map),
+            "stream {map} ({}) copied untouched",
+            s["codec_type"]
+        );
+    }
+}
+
+/// An MP4 with a 3 s H.264 + AAC clip and a mov_text subtitle track.
+fn mp4_with_subtitles(dir: &Path) -> std::path::PathBuf {
+    let plain = make_mp4(dir, "plain.mp4", "3");
+    let srt = make_srt(dir);
+    let input = dir.join("in.mp4");
+    ffmpeg(&[
+        "-i",
+        plain.to_str().unwrap(),
+        "-i",
+        srt.to_str().unwrap(),
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-c",
+        "copy",
+        "-c:s",
+        "mov_text",
+        input.to_str().unwrap(),
+    ]);
+    input
+}
+
+#[test]
+fn mp4_keeps_streams_and_carries_marks() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = mp4_with_subtitles(dir.path());
+    let output = dir.path().join("out.mp4");
+    let done = label(&input, &output);
+    assert_eq!(done.format.name, "mp4");
+    assert!(
+        done.notes.iter().any(|n| n.contains("libx264")),
+        "{:?}",
+        done.notes
+    );
+    assert_kept(&input, &output, "h264");
+    assert_eq!(
+        stream(&output, "video")["color_range"],
+        stream(&input, "video")["color_range"]
+    );
+
+    // ffprobe sees the AIGC key in moov/udta/meta.
+    let format = ffprobe(&output, &["-show_format"]);
+    let aigc: serde_json::Value =
+        serde_json::from_str(format["format"]["tags"]["AIGC"].as_str().unwrap()).unwrap();
+    assert_eq!(aigc["AIGC"]["Label"], "1");
+    // exiftool sees the same key and the XMP uuid box.
+    let exif = exiftool(&output);
+    assert!(
+        exif["Keys:AIGC"]
+            .as_str()
+            .unwrap()
+            .contains("\"Label\":\"1\"")
+    );
+    assert_eq!(
+        exif["XMP-iptcExt:DigitalSourceType"],
+        "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+    );
+    assert!(
+        exif["XMP-TC260:Aigc"]
+            .as_str()
+            .unwrap()
+            .contains("ProduceID")
+    );
+
+    // The badge: on a late frame (after the 2.5 s notice) only the corner
+    // badge differs from the input, at the bottom right, with its text at
+    // least 5% of the shorter side.
+    let [x0, y0, x1, y1] = changed_box(&input, &output, 70).unwrap();
+    assert!(
+        y0 > 120 && x1 > 280 && y1 > 200 && x1 < 320 && y1 < 240,
+        "corner badge at {x0},{y0}..{x1},{y1}"
+    );
+    let placement = &done.manifest.label.placement;
+    assert!(placement.text_size.unwrap() >= 0.05 * 240.0);
+    // On an opening frame the notice spans the top edge.
+    let [nx0, ny0, nx1, _] = changed_box(&input, &output, 5).unwrap();
+    assert!(ny0 < 5 && nx1 - nx0 > 250, "notice at {nx0},{ny0}..{nx1}");
+
+    let v = verify(&output).unwrap();
+    assert!(v.is_compliant(), "{v:?}");
+    assert!(v.perceptible.score.unwrap() > 0.8, "{:?}", v.perceptible);
+    for kind in [MarkKind::Aigc, MarkKind::Xmp, MarkKind::Manifest] {
+        assert!(
+            v.marks.iter().any(|m| m.kind == kind),
+            "{kind:?} in {:?}",
+            v.marks
+        );
+    }
+    let v = verify(&input).unwrap();
+    assert!(!v.is_compliant() && v.marks.is_empty(), "{v:?}");
+}
+
+#[test]
+fn labelling_twice_needs_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = make_mp4(dir.path(), "in.mp4", "1");
+    let once = dir.path().join("once.mp4");
+    label(&input, &once);
+    let twice = dir.path().join("twice.mp4");
+    let err = label_with(&labeler(), &once, &twice, &Job::default()).unwrap_err();
+    assert!(matches!(err, Error::AlreadyLabelled { .. }), "{err}");
+    let job = Job {
+        force: true,
+        ..Job::default()
+    };
+    label_with(&labeler(), &once, &twice, &job).unwrap();
+    let v = verify(&twice).unwrap();
+    assert!(v.is_compliant(), "{v:?}");
+}
+
+#[test]
+fn rotated_phone_clip_gets_an_upright_badge() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = make_mp4(dir.path(), "plain.mp4", "3");
+    let input = dir.path().join("phone.mov");
+    // The legacy rotate tag; FFmpeg writes it as the track's display matrix.
+    ffmpeg(&[
+        "-i",
+        plain.to_str().unwrap(),
+        "-c",
+        "copy",
+        "-metadata:s:v:0",
+        "rotate=90",
+        input.to_str().unwrap(),
+    ]);
+    let rotation = |p: &Path| stream(p, "video")["side_data_list"][0]["rotation"].as_i64();
+    assert!(rotation(&input).is_some());
+    let output = dir.path().join("out.mov");
+    let done = label(&input, &output);
+    assert_eq!(done.format.name, "mov");
+    assert_eq!(rotation(&output), rotation(&input), "display rotation kept");
+    assert_kept(&input, &output, "h264");
+
+    // As displayed (240x320 portrait), the badge is in the bottom-right
+    // corner and wider than tall, i.e. its text runs upright.
+    let (w, h, _) = grey_frame(&output, 70);
+    assert_eq!((w, h), (240, 320));
+    let [x0, y0, x1, y1] = changed_box(&input, &output, 70).unwrap();
+    assert!(
+        x0 > 0 && y0 > 160 && x1 < 240 && y1 < 320,
+        "badge at {x0},{y0}..{x1},{y1}"
+    );
+    assert!(
+        x1 - x0 > y1 - y0,
+        "badge {x0},{y0}..{x1},{y1} is not upright"
+    );
+    let [_, ny0, _, ny1] = changed_box(&input, &output, 5).unwrap();
+    assert!(
+        ny0 < 5 && ny1 > 20,
+        "notice rows {ny0}..{ny1} on the displayed top edge"
+    );
+    assert_eq!(done.manifest.label.placement.rotation, Some(270));
+    assert!(verify(&output).unwrap().is_compliant());
+}
+
+#[test]
+fn matroska_h264_with_subtitles_and_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = make_mp4(dir.path(), "plain.mp4", "3");
+    let srt = make_srt(dir.path());
+    let input = dir.path().join("in.mkv");
+    ffmpeg(&[
+        "-i",
+        plain.to_str().unwrap(),
+        "-i",
+        srt.to_str().unwrap(),
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-c",
+        "copy",
+        "-metadata",
+        "title=Kept title",
+        input.to_str().unwrap(),
+    ]);
+    let output = dir.path().join("out.mkv");
+    let done = label(&input, &output);
+    assert_eq!(done.format.name, "mkv");
+    assert_kept(&input, &output, "h264");
+    let tags = &ffprobe(&output, &["-show_format"])["format"]["tags"];
+    assert!(
+        tags["AIGC"].as_str().unwrap().contains("\"Label\":\"1\""),
+        "{tags}"
+    );
+    assert!(tags["TANBA_MANIFEST"].is_string());
+    assert_eq!(tags["title"], "Kept title");
+    assert!(verify(&output).unwrap().is_compliant());
+    assert!(!verify(&input).unwrap().is_compliant());
+}
+
+#[test]
+fn webm_vp9_stays_vp9() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.webm");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=24:duration=1",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000:duration=1",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libvpx-vp9",
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        "-b:v",
+        "300k",
+        "-c:a",
+        "libopus",
+        "-shortest",
+        input.to_str().unwrap(),
+    ]);
+    let output = dir.path().join("out.webm");
+    let labeler = tanba_video::VideoLabeler::new(tanba_video::VideoSettings {
+        preset: Some("8".into()),
+        threads: 2,
+        ..Default::default()
+    });
+    let done = label_with(&labeler, &input, &output, &Job::default()).unwrap();
+    assert_eq!(done.format.name, "webm");
+    assert!(
+        done.notes.iter().any(|n| n.contains("libvpx-vp9")),
+        "{:?}",
+        done.notes
+    );
+    assert_kept(&input, &output, "vp9");
+    let tags = &ffprobe(&output, &["-show_format"])["format"]["tags"];
+    assert!(
+        tags["AIGC"].as_str().unwrap().contains("\"Label\":\"1\""),
+        "{tags}"
+    );
+    assert!(verify(&output).unwrap().is_compliant());
+}
+
+#[test]
+fn hevc_stays_hevc() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=25:duration=1",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx265",
+        "-preset",
+        "ultrafast",
+        "-x265-params",
+        "log-level=error",
+        "-tag:v",
+        "hvc1",
+        input.to_str().unwrap(),
+    ]);
+    let output = dir.path().join("out.mp4");
+    let done = label(&input, &output);
+    assert!(
+        done.notes.iter().any(|n| n.contains("libx265")),
+        "{:?}",
+        done.notes
+    );
+    assert_kept(&input, &output, "hevc");
+    assert_eq!(stream(&output, "video")["codec_tag_string"], "hvc1");
+    assert!(verify(&output).unwrap().is_compliant());
+}
