@@ -122,3 +122,14 @@ pub(crate) fn set_codec_tag(stream: &mut StreamMut<'_>, tag: u32) {
         }
     }
 }
+
+/// The frame size a stream's codec parameters claim, (0, 0) when unset or
+/// negative.
+#[allow(unsafe_code)]
+pub(crate) fn frame_size(stream: &Stream<'_>) -> (u32, u32) {
+    let params = stream.parameters();
+    // SAFETY: `params` wraps the stream's live AVCodecParameters; two plain
+    // integer fields are read.
+    let (w, h) = unsafe { ((*params.as_ptr()).width, (*params.as_ptr()).height) };
+    (u32::try_from(w).unwrap_or(0), u32::try_from(h).unwrap_or(0))
+}

@@ -72,6 +72,10 @@ pub struct VideoInfo {
     pub frame_rate: Option<Rational>,
     /// Frames the container says the stream has (0 when it does not say).
     pub frames: u64,
+    /// The video stream's own duration in milliseconds, when the container
+    /// records one (MP4 track duration, Matroska `DURATION` tag); used to
+    /// tell a truncated file from a short one.
+    pub stream_duration_ms: Option<u64>,
     /// Stream time base.
     pub time_base: Rational,
 }
@@ -127,6 +131,14 @@ pub(crate) fn video_info(
             u64::from(w) * u64::from(h)
         })
         .ok_or_else(|| Error::unsupported("the file has no video stream"))?;
+    let codec_id = stream.parameters().id();
+    if codec_id == ffmpeg::codec::Id::None || ffmpeg::decoder::find(codec_id).is_none() {
+        return Err(Error::unsupported(if codec_id == ffmpeg::codec::Id::None {
+            "the video codec is unknown to FFmpeg".to_string()
+        } else {
+            format!("no decoder for the video codec {codec_id:?} in this FFmpeg")
+        }));
+    }
     let (width, height) = parameters_size(&stream);
     if width == 0 || height == 0 {
         return Err(Error::malformed("the video stream has no frame size"));
@@ -140,6 +152,10 @@ pub(crate) fn video_info(
         let secs = stream.duration() as f64 * f64::from(time_base);
         (secs * 1000.0) as u64
     });
+    // Matroska has no per-stream duration field; FFmpeg's muxer writes a
+    // `DURATION` tag (HH:MM:SS.nnnnnnnnn) per track instead.
+    let stream_ms =
+        stream_ms.or_else(|| stream.metadata().get("DURATION").and_then(parse_clock_ms));
     let duration_ms = container_ms.or(stream_ms).unwrap_or(0);
     limits.check_duration_ms(duration_ms.max(stream_ms.unwrap_or(0)))?;
     let frames = u64::try_from(stream.frames()).unwrap_or(0);
@@ -183,17 +199,25 @@ pub(crate) fn video_info(
         duration_ms,
         frame_rate,
         frames,
+        stream_duration_ms: stream_ms,
         time_base,
     })
 }
 
-/// Width and height the stream parameters claim.
+/// `HH:MM:SS.fraction` as milliseconds.
+fn parse_clock_ms(text: &str) -> Option<u64> {
+    let mut parts = text.trim().splitn(3, ':');
+    let h: f64 = parts.next()?.parse().ok()?;
+    let m: f64 = parts.next()?.parse().ok()?;
+    let s: f64 = parts.next()?.parse().ok()?;
+    let ms = ((h * 60.0 + m) * 60.0 + s) * 1000.0;
+    (ms.is_finite() && ms >= 0.0).then_some(ms as u64)
+}
+
+/// Width and height the stream parameters claim (read directly, so a
+/// stream whose codec FFmpeg cannot decode still has a size to report).
 fn parameters_size(stream: &ffmpeg::format::stream::Stream<'_>) -> (u32, u32) {
-    ffmpeg::codec::context::Context::from_parameters(stream.parameters())
-        .ok()
-        .and_then(|c| c.decoder().video().ok())
-        .map(|v| (v.width(), v.height()))
-        .unwrap_or((0, 0))
+    crate::ffi::frame_size(stream)
 }
 
 /// Clockwise display rotation from an FFmpeg display matrix (nine 32-bit
@@ -227,6 +251,13 @@ mod tests {
             .iter()
             .flat_map(|v| v.to_ne_bytes())
             .collect()
+    }
+
+    #[test]
+    fn matroska_duration_tag() {
+        assert_eq!(parse_clock_ms("00:00:03.000000000"), Some(3000));
+        assert_eq!(parse_clock_ms("01:02:03.5"), Some(3_723_500));
+        assert_eq!(parse_clock_ms("garbage"), None);
     }
 
     #[test]

@@ -490,9 +490,11 @@ pub(crate) fn label_file(
         work_format,
         time_base: video_in_tb,
         first_pts: None,
+        last_seconds: 0.0,
         frames: 0,
     };
 
+    let mut decode_error: Option<ffmpeg::Error> = None;
     let mut packet = Packet::empty();
     loop {
         match packet.read(&mut ictx) {
@@ -509,9 +511,12 @@ pub(crate) fn label_file(
             continue;
         };
         if i == info.index {
-            decoder
-                .send_packet(&packet)
-                .map_err(malformed("decoding the video"))?;
+            // A packet the decoder rejects is remembered, not fatal yet:
+            // a cut-off file ends in one, and the truncation checks below
+            // then give the clearer reason. Either way no output is kept.
+            if let Err(e) = decoder.send_packet(&packet) {
+                decode_error.get_or_insert(e);
+            }
             drain_decoder(
                 &mut decoder,
                 &mut encoder,
@@ -530,9 +535,9 @@ pub(crate) fn label_file(
                 .map_err(malformed("copying a stream"))?;
         }
     }
-    decoder
-        .send_eof()
-        .map_err(malformed("flushing the decoder"))?;
+    if let Err(e) = decoder.send_eof() {
+        decode_error.get_or_insert(e);
+    }
     drain_decoder(
         &mut decoder,
         &mut encoder,
@@ -564,6 +569,25 @@ pub(crate) fn label_file(
             state.frames, info.frames
         )));
     }
+    if let Some(expected_ms) = info.stream_duration_ms {
+        // A cut-off file often keeps its header's duration: frames that end
+        // well before it mean the tail is missing. One frame of slack plus
+        // 10% covers rounding and a last frame's length.
+        let frame_s = info.frame_rate.map(|r| 1.0 / f64::from(r)).unwrap_or(0.1);
+        let decoded_ms = (state.last_seconds + frame_s) * 1000.0;
+        if decoded_ms < expected_ms as f64 * 0.9 - frame_s * 1000.0 {
+            return Err(Error::malformed(format!(
+                "truncated: the video stops at {:.2} s of the {:.2} s the container lists",
+                decoded_ms / 1000.0,
+                expected_ms as f64 / 1000.0
+            )));
+        }
+    }
+    if let Some(e) = decode_error {
+        return Err(Error::malformed(format!(
+            "the video stream is corrupt (the decoder refused a packet: {e})"
+        )));
+    }
     if container.is_iso() {
         marks::append_xmp_box(output.path(), &xmp::packet(&manifest))?;
     }
@@ -592,6 +616,8 @@ struct FrameState {
     work_format: Pixel,
     time_base: Rational,
     first_pts: Option<i64>,
+    /// Seconds from the first frame to the last one decoded.
+    last_seconds: f64,
     frames: u64,
 }
 
@@ -631,6 +657,7 @@ fn drain_decoder(
             .send_frame(&frame)
             .map_err(malformed("encoding a frame"))?;
         state.frames += 1;
+        state.last_seconds = state.last_seconds.max(seconds);
         drain_encoder(encoder, octx, out_stream, enc_tb, out_tb)?;
     }
     Ok(())

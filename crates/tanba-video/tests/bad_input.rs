@@ -1,0 +1,247 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Inputs that must be refused with a clear, typed error and no output.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use tanba_core::{Error, Job, LimitKind, Limits};
+
+fn refused(input: &Path, format: &'static tanba_core::Format, job: &Job) -> Error {
+    let output = input.with_extension("out");
+    // `label_as` also checks that nothing was written on failure.
+    let err = label_as(&labeler(), input, format, &output, job).unwrap_err();
+    assert!(!output.exists(), "an output was left behind");
+    eprintln!("{}: {err}", input.display());
+    err
+}
+
+#[test]
+fn a_file_without_video_is_unsupported() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("audio.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=1",
+        "-c:a",
+        "aac",
+        input.to_str().unwrap(),
+    ]);
+    let err = refused(&input, &tanba_video::MP4, &Job::default());
+    assert!(
+        matches!(&err, Error::Unsupported { reason, .. } if reason.contains("no video stream")),
+        "{err}"
+    );
+}
+
+#[test]
+fn truncated_files_are_malformed() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = make_mp4(dir.path(), "whole.mp4", "3");
+    let bytes = std::fs::read(&whole).unwrap();
+    // The index (moov) is written last: cut, it is gone.
+    let cut = dir.path().join("cut.mp4");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let err = refused(&cut, &tanba_video::MP4, &Job::default());
+    assert!(matches!(err, Error::Malformed { .. }), "{err}");
+
+    // Index first (faststart): the header survives, the frames do not.
+    let fast = dir.path().join("fast.mp4");
+    ffmpeg(&[
+        "-i",
+        whole.to_str().unwrap(),
+        "-c",
+        "copy",
+        "-movflags",
+        "+faststart",
+        fast.to_str().unwrap(),
+    ]);
+    let bytes = std::fs::read(&fast).unwrap();
+    let cut = dir.path().join("fastcut.mp4");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let err = refused(&cut, &tanba_video::MP4, &Job::default());
+    assert!(
+        matches!(&err, Error::Malformed { reason, .. } if reason.contains("truncated")),
+        "{err}"
+    );
+
+    // Matroska keeps its duration in the header: half the clusters missing.
+    let mkv = dir.path().join("whole.mkv");
+    ffmpeg(&[
+        "-i",
+        whole.to_str().unwrap(),
+        "-c",
+        "copy",
+        mkv.to_str().unwrap(),
+    ]);
+    let bytes = std::fs::read(&mkv).unwrap();
+    let cut = dir.path().join("cut.mkv");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let err = refused(&cut, &tanba_video::MKV, &Job::default());
+    assert!(
+        matches!(&err, Error::Malformed { reason, .. } if reason.contains("truncated")),
+        "{err}"
+    );
+}
+
+#[test]
+fn garbage_is_malformed() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("garbage.mp4");
+    let mut bytes = vec![0, 0, 0, 0x18];
+    bytes.extend_from_slice(b"ftypisom\0\0\x02\0isomiso2");
+    let mut seed = 7u32;
+    bytes.extend((0..20_000).map(|_| {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        (seed >> 16) as u8
+    }));
+    std::fs::write(&input, &bytes).unwrap();
+    let err = refused(&input, &tanba_video::MP4, &Job::default());
+    assert!(matches!(err, Error::Malformed { .. }), "{err}");
+    let empty = dir.path().join("empty.webm");
+    std::fs::write(&empty, b"").unwrap();
+    let err = refused(&empty, &tanba_video::WEBM, &Job::default());
+    assert!(matches!(err, Error::Malformed { .. }), "{err}");
+}
+
+#[test]
+fn an_unknown_codec_is_unsupported() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = make_mp4(dir.path(), "whole.mp4", "1");
+    let mkv = dir.path().join("whole.mkv");
+    ffmpeg(&[
+        "-i",
+        whole.to_str().unwrap(),
+        "-an",
+        "-c",
+        "copy",
+        mkv.to_str().unwrap(),
+    ]);
+    // Rename the codec ID in place (same length): FFmpeg knows no decoder.
+    let mut bytes = std::fs::read(&mkv).unwrap();
+    let at = bytes
+        .windows(15)
+        .position(|w| w == b"V_MPEG4/ISO/AVC")
+        .unwrap();
+    bytes[at..at + 15].copy_from_slice(b"V_TANBA/UNKNOWN");
+    let odd = dir.path().join("odd.mkv");
+    std::fs::write(&odd, &bytes).unwrap();
+    let err = refused(&odd, &tanba_video::MKV, &Job::default());
+    assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+}
+
+#[test]
+fn limits_are_checked_before_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = make_mp4(dir.path(), "in.mp4", "3");
+    let job = |limits: Limits| Job {
+        limits,
+        ..Job::default()
+    };
+    let err = refused(
+        &input,
+        &tanba_video::MP4,
+        &job(Limits {
+            max_dimension: 200,
+            ..Limits::default()
+        }),
+    );
+    assert!(
+        matches!(
+            err,
+            Error::LimitExceeded {
+                kind: LimitKind::Dimension,
+                value: 320,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = refused(
+        &input,
+        &tanba_video::MP4,
+        &job(Limits {
+            max_pixels: 320 * 200,
+            ..Limits::default()
+        }),
+    );
+    assert!(
+        matches!(
+            err,
+            Error::LimitExceeded {
+                kind: LimitKind::Pixels,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = refused(
+        &input,
+        &tanba_video::MP4,
+        &job(Limits {
+            max_duration_ms: 2000,
+            ..Limits::default()
+        }),
+    );
+    assert!(
+        matches!(
+            err,
+            Error::LimitExceeded {
+                kind: LimitKind::DurationMs,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = refused(
+        &input,
+        &tanba_video::MP4,
+        &job(Limits {
+            max_bytes: 1000,
+            ..Limits::default()
+        }),
+    );
+    assert!(
+        matches!(
+            err,
+            Error::LimitExceeded {
+                kind: LimitKind::Bytes,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // verify honours the same limits.
+    let mut reader = std::fs::File::open(&input).unwrap();
+    let len = reader.metadata().unwrap().len();
+    let err = tanba_core::Labeler::verify(
+        &labeler(),
+        tanba_core::Source {
+            reader: &mut reader,
+            format: &tanba_video::MP4,
+            path: Some(&input),
+            len,
+        },
+        &Limits {
+            max_dimension: 200,
+            ..Limits::default()
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::LimitExceeded { .. }), "{err}");
+}
+
+#[test]
+fn settings_below_the_legal_minimum_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = make_mp4(dir.path(), "in.mp4", "1");
+    let short = tanba_video::VideoLabeler::new(tanba_video::VideoSettings {
+        notice_seconds: Some(1.0),
+        ..Default::default()
+    });
+    let err = label_with(&short, &input, &dir.path().join("o.mp4"), &Job::default()).unwrap_err();
+    assert!(matches!(err, Error::Config { .. }), "{err}");
+}
