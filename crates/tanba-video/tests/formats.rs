@@ -16,6 +16,14 @@ fn assert_kept(input: &Path, output: &Path, codec: &str) {
     assert_eq!(vo["width"], vi["width"]);
     assert_eq!(vo["height"], vi["height"]);
     assert_eq!(vo["pix_fmt"], vi["pix_fmt"]);
+    for key in [
+        "color_range",
+        "color_space",
+        "color_transfer",
+        "color_primaries",
+    ] {
+        assert_eq!(vo[key], vi[key], "{key}");
+    }
     assert!(
         (ratio(&vo["avg_frame_rate"]) - ratio(&vi["avg_frame_rate"])).abs() < 0.01,
         "frame rate {} -> {}",
@@ -303,8 +311,9 @@ fn hevc_stays_hevc() {
         "lavfi",
         "-i",
         "testsrc=size=320x240:rate=25:duration=1",
+        // 10-bit: the blend writes 16-bit samples.
         "-pix_fmt",
-        "yuv420p",
+        "yuv420p10le",
         "-c:v",
         "libx265",
         "-preset",
@@ -325,4 +334,117 @@ fn hevc_stays_hevc() {
     assert_kept(&input, &output, "hevc");
     assert_eq!(stream(&output, "video")["codec_tag_string"], "hvc1");
     assert!(verify(&output).unwrap().is_compliant());
+}
+
+#[test]
+fn variable_frame_rate_keeps_every_timestamp() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("vfr.mkv");
+    // Drop frames irregularly: 0-9 all, then every third one.
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=25:duration=3",
+        "-vf",
+        "select='lt(n\\,10)+not(mod(n\\,3))'",
+        "-vsync",
+        "vfr",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        input.to_str().unwrap(),
+    ]);
+    let times = frame_times(&input);
+    let gaps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps.iter().any(|g| *g < 0.05) && gaps.iter().any(|g| *g > 0.1),
+        "input is not VFR: {gaps:?}"
+    );
+    let output = dir.path().join("out.mkv");
+    label(&input, &output);
+    // assert_kept compares every frame's time.
+    assert_kept(&input, &output, "h264");
+    assert!(verify(&output).unwrap().is_compliant());
+}
+
+#[test]
+fn committed_fixture_labels_from_memory() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/video/sample.mp4");
+    let bytes = std::fs::read(&fixture).unwrap();
+    assert!(bytes.len() < 300 * 1024);
+    let head = &bytes[..bytes.len().min(tanba_core::SNIFF_LEN)];
+    let format = tanba_video::sniff(head).unwrap();
+    assert_eq!(format.name, "mp4");
+    // No path: the labeler spools the bytes to a temporary file for FFmpeg.
+    let mut reader = std::io::Cursor::new(bytes.clone());
+    let mut out = std::io::Cursor::new(Vec::new());
+    let done = tanba_core::Labeler::label(
+        &labeler(),
+        tanba_core::Source {
+            reader: &mut reader,
+            format,
+            path: None,
+            len: bytes.len() as u64,
+        },
+        &mut out,
+        &Job::default(),
+    )
+    .unwrap();
+    assert_eq!(done.manifest.media_type, "video/mp4");
+    assert!(!done.manifest.source_sha256.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("sample.mp4");
+    std::fs::write(&output, out.into_inner()).unwrap();
+    assert_kept(&fixture, &output, "h264");
+    assert!(verify(&output).unwrap().is_compliant());
+}
+
+#[test]
+fn corner_only_and_notice_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = make_mp4(dir.path(), "in.mp4", "3");
+    let with = |settings: tanba_video::VideoSettings, name: &str| {
+        let output = dir.path().join(name);
+        let labeler = tanba_video::VideoLabeler::new(tanba_video::VideoSettings {
+            preset: Some("ultrafast".into()),
+            threads: 2,
+            ..settings
+        });
+        let done = label_with(&labeler, &input, &output, &Job::default()).unwrap();
+        let v = verify(&output).unwrap();
+        assert!(v.is_compliant(), "{name}: {v:?}");
+        (output, done)
+    };
+    // Corner only: the opening frames are untouched at the top.
+    let (corner, _) = with(
+        tanba_video::VideoSettings {
+            notice_seconds: None,
+            ..Default::default()
+        },
+        "corner.mp4",
+    );
+    let [_, y0, _, _] = changed_box(&input, &corner, 5).unwrap();
+    assert!(y0 > 120, "corner-only changed rows from {y0}");
+    // Notice only: shown for its span, gone after it.
+    let (notice, done) = with(
+        tanba_video::VideoSettings {
+            corner_badge: false,
+            notice_seconds: Some(2.0),
+            ..Default::default()
+        },
+        "notice.mp4",
+    );
+    assert_eq!(done.manifest.label.placement.span, Some([0.0, 2.0]));
+    assert!(
+        changed_box(&input, &notice, 49).is_some(),
+        "notice at 1.96 s"
+    );
+    assert!(
+        changed_box(&input, &notice, 50).is_none(),
+        "notice at 2.0 s"
+    );
 }
