@@ -24,6 +24,8 @@ pub struct Config {
     pub image: ImageSection,
     /// Audio.
     pub audio: AudioSection,
+    /// Video.
+    pub video: VideoSection,
     /// Bulk-job settings.
     pub job: JobSection,
 }
@@ -58,6 +60,22 @@ pub struct AudioSection {
     pub disclaimer: Option<String>,
     /// Programme gain under an overlaid disclaimer, dB (-40..=0).
     pub ducking_db: Option<f32>,
+}
+
+/// `[video]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VideoSection {
+    /// Seconds of the opening notice, or `off`.
+    pub notice: Option<String>,
+    /// The corner badge (default on).
+    pub badge: Option<bool>,
+    /// Constant rate factor.
+    pub crf: Option<u32>,
+    /// Encoder preset.
+    pub preset: Option<String>,
+    /// Mix the spoken disclaimer into the soundtrack.
+    pub audible: Option<bool>,
 }
 
 /// `[label]`
@@ -173,6 +191,9 @@ mod tests {
             mode = "overlay"
             disclaimer = "tone"
             ducking_db = -10.0
+            [video]
+            notice = "3"
+            crf = 23
             [job]
             jobs = 3
             "#,

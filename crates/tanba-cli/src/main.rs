@@ -185,6 +185,23 @@ struct CommonArgs {
     /// or the path of your own clip.
     #[arg(long, value_name = "spoken|tone|FILE")]
     audio_disclaimer: Option<String>,
+    /// Seconds of the full-width opening notice on video (at least 2), or
+    /// `off` to keep only the corner badge.
+    #[arg(long, value_name = "SECONDS|off")]
+    video_notice: Option<String>,
+    /// No corner badge on video (the opening notice must then stay on).
+    #[arg(long)]
+    no_video_badge: bool,
+    /// Video constant rate factor (default by encoder: x264 20, x265 22,
+    /// VP9 31, AV1 30).
+    #[arg(long, value_name = "CRF")]
+    video_crf: Option<u32>,
+    /// Video encoder preset (x264/x265 names; a number for VP9/AV1).
+    #[arg(long, value_name = "PRESET")]
+    video_preset: Option<String>,
+    /// Also mix the spoken disclaimer into the video's first audio stream.
+    #[arg(long)]
+    video_audible: bool,
 }
 
 #[derive(Debug, Args)]
@@ -350,6 +367,30 @@ fn prepare(common: &CommonArgs, config: &Config) -> Result<(Job, Registry)> {
     {
         settings.audio.disclaimer = parse_disclaimer(what)?;
     }
+    if let Some(notice) = common
+        .video_notice
+        .as_deref()
+        .or(config.video.notice.as_deref())
+    {
+        settings.video.notice_seconds = match notice {
+            "off" => None,
+            seconds => Some(seconds.parse::<f64>().map_err(|_| {
+                Error::config(format!(
+                    "video notice {seconds:?}: give seconds (at least 2) or `off`"
+                ))
+            })?),
+        };
+    }
+    if common.no_video_badge || config.video.badge == Some(false) {
+        settings.video.corner_badge = false;
+    }
+    settings.video.crf = common.video_crf.or(config.video.crf);
+    settings.video.preset = common
+        .video_preset
+        .clone()
+        .or_else(|| config.video.preset.clone());
+    settings.video.audible = common.video_audible || config.video.audible == Some(true);
+    settings.video.validate()?;
     if let Some(db) = config.audio.ducking_db {
         if !(-40.0..=0.0).contains(&db) {
             return Err(Error::config("audio.ducking_db must be between -40 and 0"));

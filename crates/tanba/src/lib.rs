@@ -21,6 +21,7 @@
 //! | `image` | `tanba-image` | JPEG, PNG, WebP, GIF, TIFF, BMP |
 //! | `audio` | `tanba-audio` | WAV, FLAC, MP3, Ogg Vorbis, M4A (AAC, ALAC), ADTS AAC |
 //! | `pdf` | `tanba-pdf` | PDF |
+//! | `video` | `tanba-video` | MP4, MOV, MKV, WebM (through FFmpeg) |
 //! | `all` | every media crate | everything above |
 
 use std::fs::File;
@@ -38,6 +39,8 @@ pub use tanba_image as image;
 pub use tanba_pdf as pdf;
 #[cfg(feature = "text")]
 pub use tanba_text as text;
+#[cfg(feature = "video")]
+pub use tanba_video as video;
 
 /// Settings of every enabled labeler.
 #[derive(Debug, Clone, Default)]
@@ -54,6 +57,9 @@ pub struct Settings {
     /// Text formats.
     #[cfg(feature = "text")]
     pub text: tanba_text::TextSettings,
+    /// Video.
+    #[cfg(feature = "video")]
+    pub video: tanba_video::VideoSettings,
 }
 
 /// The enabled labelers, asked in order; the first whose sniff matches wins.
@@ -128,6 +134,8 @@ impl Registry {
         registry.register(tanba_audio::AudioLabeler::new(settings.audio.clone()));
         #[cfg(feature = "pdf")]
         registry.register(tanba_pdf::PdfLabeler::new(settings.pdf.clone()));
+        #[cfg(feature = "video")]
+        registry.register(tanba_video::VideoLabeler::new(settings.video.clone()));
         #[cfg(feature = "text")]
         registry.register(tanba_text::TextLabeler::new(settings.text));
         let _ = settings;

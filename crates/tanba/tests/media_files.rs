@@ -1,4 +1,9 @@
-#![cfg(all(feature = "image", feature = "audio", feature = "pdf"))]
+#![cfg(all(
+    feature = "image",
+    feature = "audio",
+    feature = "pdf",
+    feature = "video"
+))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! End-to-end through the facade with the bundled fixtures: every binary
 //! media type is detected by content, labelled, verified (machine mark and
@@ -23,6 +28,7 @@ fn fixtures_of_every_media_type_label_and_verify() {
         ("image/sample-generated.png", "png", "png"),
         ("audio/sample-voice.wav", "wav", "wav"),
         ("pdf/report.pdf", "pdf", "pdf"),
+        ("video/sample.mp4", "mp4", "mp4"),
     ] {
         let source = fixture(input);
         let before = std::fs::read(&source).unwrap();
