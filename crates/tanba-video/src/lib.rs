@@ -13,6 +13,8 @@
 //! subtitles, data) is copied packet for packet. See the crate README for
 //! the encoder table and quality settings.
 
+#[cfg(feature = "audible")]
+mod audible;
 mod ffi;
 mod layout;
 mod marks;

@@ -367,6 +367,20 @@ pub(crate) fn label_file(
     let mut out_index: Vec<Option<usize>> = vec![None; stream_count];
     let mut in_time_base = vec![Rational(0, 1); stream_count];
     let mut encoder = None;
+    #[cfg(feature = "audible")]
+    let audible_index = if settings.audible {
+        let picked = crate::audible::pick_stream(&ictx);
+        if picked.is_none() {
+            notes.push("no audio stream: the audible label was not added".into());
+        }
+        picked
+    } else {
+        None
+    };
+    #[cfg(not(feature = "audible"))]
+    let audible_index: Option<usize> = None;
+    #[cfg(feature = "audible")]
+    let mut audible: Option<crate::audible::AudibleStream> = None;
     for ist in ictx.streams() {
         let i = ist.index();
         in_time_base[i] = ist.time_base();
@@ -419,6 +433,16 @@ pub(crate) fn label_file(
             }
             out_index[i] = Some(ost.index());
             encoder = Some(opened);
+        } else if Some(i) == audible_index {
+            #[cfg(feature = "audible")]
+            {
+                let stream = crate::audible::AudibleStream::new(
+                    path, &ictx, i, &mut octx, container, &job.label,
+                )?;
+                out_index[i] = Some(stream.output_index);
+                notes.push(stream.summary.clone());
+                audible = Some(stream);
+            }
         } else if matches!(
             medium,
             media::Type::Audio
@@ -526,6 +550,11 @@ pub(crate) fn label_file(
                 video_in_tb,
                 video_out_tb,
             )?;
+        } else if Some(i) == audible_index {
+            #[cfg(feature = "audible")]
+            if let Some(a) = audible.as_mut() {
+                a.push(&packet, &mut octx)?;
+            }
         } else {
             packet.rescale_ts(in_time_base[i], out_time_base[i]);
             packet.set_position(-1);
@@ -557,6 +586,10 @@ pub(crate) fn label_file(
         video_in_tb,
         video_out_tb,
     )?;
+    #[cfg(feature = "audible")]
+    if let Some(a) = audible.as_mut() {
+        a.finish(&mut octx)?;
+    }
     octx.write_trailer()
         .map_err(malformed("finishing the container"))?;
 

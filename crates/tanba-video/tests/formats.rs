@@ -448,3 +448,55 @@ fn corner_only_and_notice_only() {
         "notice at 2.0 s"
     );
 }
+
+#[cfg(feature = "audible")]
+#[test]
+fn audible_label_reencodes_only_the_default_audio_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = make_mp4(dir.path(), "plain.mp4", "3");
+    let input = dir.path().join("two-audio.mkv");
+    // A second audio track (commentary) that must stay untouched.
+    ffmpeg(&[
+        "-i",
+        plain.to_str().unwrap(),
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=300:sample_rate=48000:duration=3",
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-c:v",
+        "copy",
+        "-c:a:0",
+        "copy",
+        "-c:a:1",
+        "libopus",
+        input.to_str().unwrap(),
+    ]);
+    let output = dir.path().join("out.mkv");
+    let labeler = tanba_video::VideoLabeler::new(tanba_video::VideoSettings {
+        audible: true,
+        preset: Some("ultrafast".into()),
+        threads: 2,
+        ..Default::default()
+    });
+    let done = label_with(&labeler, &input, &output, &Job::default()).unwrap();
+    eprintln!("{:?}", done.notes);
+    assert!(
+        done.notes.iter().any(|n| n.contains("spoken disclaimer")),
+        "{:?}",
+        done.notes
+    );
+    let si = streams(&input);
+    let so = streams(&output);
+    assert_eq!(so.len(), si.len());
+    assert_eq!(so[1]["codec_name"], "aac");
+    assert_eq!(so[1]["sample_rate"], si[1]["sample_rate"]);
+    assert_eq!(so[1]["channels"], si[1]["channels"]);
+    assert_ne!(packet_md5(&output, "0:1"), packet_md5(&input, "0:1"));
+    assert_eq!(packet_md5(&output, "0:2"), packet_md5(&input, "0:2"));
+    assert_eq!(frame_count(&output), frame_count(&input));
+    assert!(verify(&output).unwrap().is_compliant());
+}
