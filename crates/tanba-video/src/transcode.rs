@@ -483,6 +483,24 @@ pub(crate) fn label_file(
         );
     }
     octx.set_metadata(meta);
+    // Chapters are container metadata too; a re-mux would drop them.
+    for chapter in ictx.chapters() {
+        let title = chapter.metadata().get("title").unwrap_or("").to_string();
+        let mut out = octx
+            .add_chapter(
+                chapter.id(),
+                chapter.time_base(),
+                chapter.start(),
+                chapter.end(),
+                &title,
+            )
+            .map_err(malformed("copying a chapter"))?;
+        for (k, v) in chapter.metadata().iter() {
+            if k != "title" {
+                out.set_metadata(k, v);
+            }
+        }
+    }
     ffi::fix_codec_tags(&mut octx);
     let mut header_options = Dictionary::new();
     if container.is_iso() {

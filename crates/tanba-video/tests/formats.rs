@@ -221,16 +221,27 @@ fn matroska_h264_with_subtitles_and_tags() {
     let dir = tempfile::tempdir().unwrap();
     let plain = make_mp4(dir.path(), "plain.mp4", "3");
     let srt = make_srt(dir.path());
+    let chapters = dir.path().join("chapters.txt");
+    std::fs::write(
+        &chapters,
+        ";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1500\ntitle=Бірінші\n\
+         [CHAPTER]\nTIMEBASE=1/1000\nSTART=1500\nEND=3000\ntitle=Second\n",
+    )
+    .unwrap();
     let input = dir.path().join("in.mkv");
     ffmpeg(&[
         "-i",
         plain.to_str().unwrap(),
         "-i",
         srt.to_str().unwrap(),
+        "-i",
+        chapters.to_str().unwrap(),
         "-map",
         "0",
         "-map",
         "1",
+        "-map_chapters",
+        "2",
         "-c",
         "copy",
         "-metadata",
@@ -248,6 +259,21 @@ fn matroska_h264_with_subtitles_and_tags() {
     );
     assert!(tags["TANBA_MANIFEST"].is_string());
     assert_eq!(tags["title"], "Kept title");
+    let titles = |p: &Path| -> Vec<String> {
+        ffprobe(p, &["-show_chapters"])["chapters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {} {}",
+                    c["start_time"], c["end_time"], c["tags"]["title"]
+                )
+            })
+            .collect()
+    };
+    assert_eq!(titles(&output), titles(&input));
+    assert_eq!(titles(&output).len(), 2);
     assert!(verify(&output).unwrap().is_compliant());
     assert!(!verify(&input).unwrap().is_compliant());
 }
