@@ -188,6 +188,10 @@ pub(crate) fn video_info(
             )));
         }
     };
+    // A legacy `rotate` tag without a matrix: write the matrix it means,
+    // so the output (whose tag is dropped) still displays turned.
+    let display_matrix =
+        display_matrix.or_else(|| (rotation_cw != 0).then(|| matrix_for_rotation(rotation_cw)));
     let rate = stream.avg_frame_rate();
     let frame_rate = (rate.numerator() > 0 && rate.denominator() > 0).then_some(rate);
     Ok(VideoInfo {
@@ -242,6 +246,22 @@ pub(crate) fn rotation_from_matrix(matrix: &[u8]) -> u32 {
     quarter * 90
 }
 
+/// The FFmpeg display matrix for a clockwise display rotation (a quarter
+/// turn), the inverse of [`rotation_from_matrix`].
+pub(crate) fn matrix_for_rotation(rotation_cw: u32) -> Vec<u8> {
+    let one = 1i32 << 16;
+    let (a, b, c, d) = match rotation_cw % 360 {
+        90 => (0, one, -one, 0),
+        180 => (-one, 0, 0, -one),
+        270 => (0, -one, one, 0),
+        _ => (one, 0, 0, one),
+    };
+    [a, b, 0, c, d, 0, 0, 0, 1 << 30]
+        .iter()
+        .flat_map(|v| v.to_ne_bytes())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +288,8 @@ mod tests {
         assert_eq!(rotation_from_matrix(&matrix(0, -one, one, 0)), 270);
         assert_eq!(rotation_from_matrix(&matrix(0, one, -one, 0)), 90);
         assert_eq!(rotation_from_matrix(&matrix(-one, 0, 0, -one)), 180);
+        for cw in [0, 90, 180, 270] {
+            assert_eq!(rotation_from_matrix(&matrix_for_rotation(cw)), cw);
+        }
     }
 }

@@ -151,6 +151,33 @@ fn mp4_keeps_streams_and_carries_marks() {
     }
     let v = verify(&input).unwrap();
     assert!(!v.is_compliant() && v.marks.is_empty(), "{v:?}");
+
+    // The marks copied onto the unlabelled pictures: verify reads them but
+    // finds no badge in the frames.
+    let forged = dir.path().join("forged.mp4");
+    ffmpeg(&[
+        "-i",
+        input.to_str().unwrap(),
+        "-i",
+        output.to_str().unwrap(),
+        "-map",
+        "0",
+        "-map_metadata",
+        "1",
+        "-c",
+        "copy",
+        "-movflags",
+        "use_metadata_tags",
+        forged.to_str().unwrap(),
+    ]);
+    let v = verify(&forged).unwrap();
+    assert!(v.has_machine_mark() && v.manifest.is_some(), "{v:?}");
+    assert!(
+        !v.perceptible.found && !v.is_compliant(),
+        "{:?}",
+        v.perceptible
+    );
+    assert!(v.perceptible.score.unwrap() < 0.3, "{:?}", v.perceptible);
 }
 
 #[test]
