@@ -36,6 +36,10 @@ pub(crate) struct StreamInfo {
     pub codec: CodecType,
     /// Tags found in the container or a leading ID3 tag, `(key, value)`.
     pub tags: Vec<(String, String)>,
+    /// The channel layout as WAVE/FFmpeg speaker bits (front left = 1,
+    /// front right = 2, …), when the stream names its channels.
+    #[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
+    pub channel_mask: Option<u64>,
 }
 
 impl StreamInfo {
@@ -71,6 +75,9 @@ pub(crate) struct StreamDecoder {
     decode_errors: u32,
     /// Rate and channels were taken from a decoded packet.
     settled: bool,
+    /// Bytes of the audio track's packets read so far (the coded payload,
+    /// without tags or cover art), for the measured bitrate.
+    packet_bytes: u64,
 }
 
 impl std::fmt::Debug for StreamDecoder {
@@ -82,20 +89,39 @@ impl std::fmt::Debug for StreamDecoder {
 }
 
 /// An owned, seekable copy of the source for symphonia, which needs
-/// `'static + Send + Sync`: the file itself when there is a path, else the
-/// bytes spooled to an anonymous temporary file (streamed, not held in memory).
-pub(crate) fn owned_input(source: &mut Source<'_>) -> Result<File> {
+/// `'static + Send + Sync`, with a path to the same bytes for libraries that
+/// open files by name (FFmpeg): the file itself when there is a path, else
+/// the bytes spooled to a temporary file (streamed, not held in memory).
+#[derive(Debug)]
+pub(crate) struct OwnedInput {
+    /// The bytes, rewound.
+    pub file: File,
+    /// Where they are on disk.
+    pub path: std::path::PathBuf,
+    /// Deletes the spool when dropped.
+    _spool: Option<tempfile::TempPath>,
+}
+
+pub(crate) fn owned_input(source: &mut Source<'_>) -> Result<OwnedInput> {
     if let Some(path) = source.path
         && let Ok(file) = File::open(path)
     {
-        return Ok(file);
+        return Ok(OwnedInput {
+            file,
+            path: path.to_path_buf(),
+            _spool: None,
+        });
     }
     source.reader.seek(SeekFrom::Start(0))?;
-    let mut spool = tempfile::tempfile()?;
+    let (mut spool, spool_path) = tempfile::NamedTempFile::new()?.into_parts();
     std::io::copy(&mut source.reader, &mut spool)?;
     source.reader.seek(SeekFrom::Start(0))?;
     spool.seek(SeekFrom::Start(0))?;
-    Ok(spool)
+    Ok(OwnedInput {
+        file: spool,
+        path: spool_path.to_path_buf(),
+        _spool: Some(spool_path),
+    })
 }
 
 /// A fresh handle on `file`, rewound, for another pass.
@@ -224,6 +250,7 @@ impl StreamDecoder {
             bits_per_sample: params.bits_per_sample,
             codec: params.codec,
             tags,
+            channel_mask: params.channels.map(|c| u64::from(c.bits())),
         };
         let mut this = StreamDecoder {
             format,
@@ -236,6 +263,7 @@ impl StreamDecoder {
             max_frames: u64::MAX,
             decode_errors: 0,
             settled: false,
+            packet_bytes: 0,
         };
         // The first packet settles rate and channels (ADTS and some MP4s only
         // say after decoding), and proves the stream holds audio at all.
@@ -258,6 +286,12 @@ impl StreamDecoder {
         self.decoded_frames
     }
 
+    /// Coded bytes of the audio track read so far.
+    #[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
+    pub(crate) fn packet_bytes(&self) -> u64 {
+        self.packet_bytes
+    }
+
     /// Decodes one more packet into the buffer; false at the end.
     fn decode_next(&mut self) -> Result<bool> {
         loop {
@@ -272,6 +306,7 @@ impl StreamDecoder {
             if packet.track_id() != self.track_id {
                 continue;
             }
+            self.packet_bytes += packet.data.len() as u64;
             let decoder = &mut self.decoder;
             let decoded = match guarded("decoding", move || decoder.decode(&packet))? {
                 Ok(d) => d,
@@ -296,6 +331,7 @@ impl StreamDecoder {
                 self.info.sample_rate = spec.rate;
                 self.info.channels = channels;
                 self.info.lfe_index = lfe_index(spec.channels);
+                self.info.channel_mask = Some(u64::from(spec.channels.bits()));
             }
             if spec.rate != self.info.sample_rate || channels != self.info.channels {
                 return Err(Error::unsupported(

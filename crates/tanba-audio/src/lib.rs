@@ -12,8 +12,13 @@
 
 mod decode;
 pub mod disclaimer;
+#[cfg(feature = "ffmpeg")]
+mod encode;
+#[cfg(feature = "ffmpeg")]
+mod encoded;
 pub mod loudness;
 pub mod mixer;
+mod mp4box;
 mod riff;
 mod verify;
 mod wavout;
@@ -161,6 +166,24 @@ fn aigc_tag(tags: &[(String, String)]) -> Option<&str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// The value of the tag named `name` under any prefix the readers give it
+/// (`TXXX:name`, `id3v2_priv.name`, `PRIV:name` …), case-insensitively.
+fn tag_value<'a>(tags: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    tags.iter()
+        .find(|(k, _)| tag_key_is(k, name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// True when `key` is `name`, bare or after a reader's prefix.
+fn tag_key_is(key: &str, name: &str) -> bool {
+    let key = key.to_ascii_uppercase();
+    let name = name.to_ascii_uppercase();
+    key == name
+        || key
+            .strip_suffix(name.as_str())
+            .is_some_and(|p| p.ends_with([':', '/', '.']))
+}
+
 /// The RIFF metadata when the content is RIFF/WAVE (by content, whatever
 /// the caller sniffed), after checking its `fmt ` chunk.
 fn wav_meta(source: &mut Source<'_>) -> Result<riff::RiffMeta> {
@@ -171,6 +194,85 @@ fn wav_meta(source: &mut Source<'_>) -> Result<riff::RiffMeta> {
         Ok(riff::RiffMeta::default())
     }
 }
+
+/// A note when the disclaimer had to stay quieter than the programme.
+fn loudness_note(clip: &Loudness, gain: f32, programme: &Loudness, notes: &mut Vec<String>) {
+    let heard = clip.integrated_lufs + 20.0 * f64::from(gain).log10();
+    let programme_lufs = programme.integrated_lufs;
+    if programme_lufs.is_finite() && programme_lufs - heard > 1.0 {
+        notes.push(format!(
+            "the disclaimer plays at {heard:.1} LUFS, {:.1} LU under the programme ({programme_lufs:.1} LUFS), to keep its true peak under -1 dBTP",
+            programme_lufs - heard
+        ));
+    }
+}
+
+/// The first disclaimer span, after checking the mixer put every span
+/// where the plan (and so the manifest) says.
+fn checked_first_span(mixer: &DisclaimerMixer, programme_frames: u64) -> Result<Span> {
+    let plan = mixer.plan(programme_frames);
+    if mixer.spans() != plan.as_slice() {
+        return Err(Error::cannot_label(
+            "the disclaimer was not placed where planned",
+        ));
+    }
+    Ok(plan.first().copied().unwrap_or(Span {
+        start: 0,
+        frames: 0,
+    }))
+}
+
+impl AudioLabeler {
+    /// The format [`Labeler::label`] writes for an input sniffed as
+    /// `input`: the input's own format for MP3, FLAC, Ogg and M4A when the
+    /// crate is built with the `ffmpeg` feature (raw ADTS AAC becomes M4A,
+    /// which has room for the marks), WAV otherwise. The labeler falls back
+    /// to WAV, with a note, if the FFmpeg it runs with lacks the encoder;
+    /// [`Labelled::format`] always says what was written.
+    pub fn output_format(&self, input: &Format) -> &'static Format {
+        output_format(input)
+    }
+
+    /// The manifest for an output whose first disclaimer is `first_span`.
+    fn manifest(
+        &self,
+        job: &Job,
+        format: &Format,
+        first_span: Span,
+        sample_rate: u32,
+    ) -> tanba_core::Manifest {
+        let settings = &self.settings;
+        let mut job = job.clone();
+        if let Some(lines) = settings.disclaimer.manifest_lines(&job.label) {
+            job.label.lines = lines;
+        }
+        let rate = f64::from(sample_rate);
+        let mut placement = Placement::at(settings.mode.name());
+        placement.span = Some([
+            first_span.start as f64 / rate,
+            first_span.frames as f64 / rate,
+        ]);
+        job.manifest(format.mime, placement)
+    }
+}
+
+/// See [`AudioLabeler::output_format`].
+pub fn output_format(input: &Format) -> &'static Format {
+    if !KEEPS_COMPRESSED_FORMATS {
+        return &WAV;
+    }
+    match input.name {
+        "mp3" => &MP3,
+        "flac" => &FLAC,
+        "ogg" => &OGG,
+        "m4a" | "aac" => &M4A,
+        _ => &WAV,
+    }
+}
+
+/// True when this build re-encodes compressed input in its own format
+/// (the `ffmpeg` feature).
+pub const KEEPS_COMPRESSED_FORMATS: bool = cfg!(feature = "ffmpeg");
 
 impl Labeler for AudioLabeler {
     fn name(&self) -> &'static str {
@@ -207,9 +309,15 @@ impl Labeler for AudioLabeler {
         }
 
         let job = job.with_source_hash(source.reader)?;
-        let file = owned_input(&mut source)?;
-        let decoder = StreamDecoder::open(Box::new(reopen(&file)?), &job.limits)?;
-        if aigc_tag(&decoder.info().tags).is_some() && !job.force {
+        let input = owned_input(&mut source)?;
+        let decoder = StreamDecoder::open(Box::new(reopen(&input.file)?), &job.limits)?;
+        #[cfg(feature = "ffmpeg")]
+        let ff_meta = encode::read_meta(&input.path);
+        #[cfg(feature = "ffmpeg")]
+        let ff_marked = aigc_tag(&ff_meta.tags).is_some();
+        #[cfg(not(feature = "ffmpeg"))]
+        let ff_marked = false;
+        if (aigc_tag(&decoder.info().tags).is_some() || ff_marked) && !job.force {
             return Err(Error::already_labelled());
         }
         let info = decoder.info().clone();
@@ -218,54 +326,63 @@ impl Labeler for AudioLabeler {
         // the programme's loudness while the programme streams.
         let clip = settings.disclaimer.render(&job.label, info.sample_rate)?;
         let clip_loudness = measure_clip(&clip, info.channels, info.lfe_index, info.sample_rate)?;
-        let mut mixer =
-            DisclaimerMixer::from_clip(clip, settings.mode, info.sample_rate, info.channels, 1.0)?
-                .with_lfe(info.lfe_index)
-                .with_ducking_db(settings.ducking_db)
-                .with_gap_ms(settings.gap_ms, info.sample_rate);
+        let build_mixer = |clip: Vec<f32>| -> Result<DisclaimerMixer> {
+            Ok(DisclaimerMixer::from_clip(
+                clip,
+                settings.mode,
+                info.sample_rate,
+                info.channels,
+                1.0,
+            )?
+            .with_lfe(info.lfe_index)
+            .with_ducking_db(settings.ducking_db)
+            .with_gap_ms(settings.gap_ms, info.sample_rate))
+        };
+
+        #[cfg(feature = "ffmpeg")]
+        let decoder = match encode::target(source.format, &info) {
+            Some(target) => {
+                let encoded = self.label_encoded(
+                    &target,
+                    source.format,
+                    decoder,
+                    &input,
+                    &job,
+                    build_mixer(clip.clone())?,
+                    &clip_loudness,
+                    &ff_meta,
+                    output,
+                )?;
+                match encoded {
+                    Ok(labelled) => return Ok(labelled),
+                    Err(why) => {
+                        notes.push(format!(
+                            "{} input written as WAV: {why}",
+                            source.format.name
+                        ));
+                        StreamDecoder::open(Box::new(reopen(&input.file)?), &job.limits)?
+                    }
+                }
+            }
+            None => decoder,
+        };
+
+        let mut mixer = build_mixer(clip)?;
         let coding = wavout::PcmOut::for_input(&info);
         let limits = job.limits;
         let written = wavout::write_labelled(
             output,
             coding,
             decoder,
-            || StreamDecoder::open(Box::new(reopen(&file)?), &limits),
+            || StreamDecoder::open(Box::new(reopen(&input.file)?), &limits),
             &mut mixer,
             settings.mode,
             &clip_loudness,
         )?;
-        let heard = clip_loudness.integrated_lufs + 20.0 * f64::from(written.gain).log10();
-        let programme_lufs = written.programme.integrated_lufs;
-        if programme_lufs.is_finite() && programme_lufs - heard > 1.0 {
-            notes.push(format!(
-                "the disclaimer plays at {heard:.1} LUFS, {:.1} LU under the programme ({programme_lufs:.1} LUFS), to keep its true peak under -1 dBTP",
-                programme_lufs - heard
-            ));
-        }
-        let plan = mixer.plan(written.programme_frames);
-        if mixer.spans() != plan.as_slice() {
-            return Err(Error::cannot_label(
-                "the disclaimer was not placed where planned",
-            ));
-        }
-        let first_span = plan.first().copied().unwrap_or(Span {
-            start: 0,
-            frames: 0,
-        });
-
-        // The manifest records what is heard and where.
-        let mut job = job;
-        if let Some(lines) = settings.disclaimer.manifest_lines(&job.label) {
-            job.label.lines = lines;
-        }
-        let rate = f64::from(info.sample_rate);
-        let mut placement = Placement::at(settings.mode.name());
-        placement.span = Some([
-            first_span.start as f64 / rate,
-            first_span.frames as f64 / rate,
-        ]);
-        let manifest = job.manifest(WAV.mime, placement);
-        if source.format.name != WAV.name {
+        loudness_note(&clip_loudness, written.gain, &written.programme, &mut notes);
+        let first_span = checked_first_span(&mixer, written.programme_frames)?;
+        let manifest = self.manifest(&job, &WAV, first_span, info.sample_rate);
+        if source.format.name != WAV.name && !cfg!(feature = "ffmpeg") {
             notes.push(format!(
                 "{} input written as WAV: this build has no {} encoder (build with the `ffmpeg` feature to keep the format)",
                 source.format.name, source.format.name
@@ -311,17 +428,53 @@ impl Labeler for AudioLabeler {
                 marks.push(Mark::new(MarkKind::Manifest, "XMP tanba:Manifest in _PMX"));
             }
         }
-        let file = owned_input(&mut source)?;
-        let decoder = StreamDecoder::open(Box::new(reopen(&file)?), limits)?;
-        if aigc_tag(&decoder.info().tags)
-            .is_some_and(|v| tanba_core::manifest::Aigc::from_json(v).is_ok())
+        let input = owned_input(&mut source)?;
+        let decoder = StreamDecoder::open(Box::new(reopen(&input.file)?), limits)?;
+        // Tags as symphonia reads them, plus FFmpeg's reading where built
+        // in (it also sees ID3v2 PRIV frames and MP4 `mdta` keys).
+        #[allow(unused_mut)]
+        let mut tags = decoder.info().tags.clone();
+        #[cfg(feature = "ffmpeg")]
+        tags.extend(encode::read_meta(&input.path).tags);
+        let (aigc_carrier, xmp_carrier) = match source.format.name {
+            "mp3" => ("ID3v2 TXXX:AIGC", "ID3v2 PRIV XMP"),
+            "m4a" | "aac" => ("MP4 metadata AIGC", "MP4 uuid XMP box"),
+            _ => ("Vorbis comment AIGC", "XMP"),
+        };
+        if aigc_tag(&tags).is_some_and(|v| tanba_core::manifest::Aigc::from_json(v).is_ok()) {
+            marks.push(Mark::new(MarkKind::Aigc, aigc_carrier));
+        }
+        let other_xmp = match source.format.name {
+            // symphonia may list the PRIV frame too, as binary: take the
+            // value that holds a packet.
+            "mp3" => tags
+                .iter()
+                .find(|(k, v)| tag_key_is(k, "XMP") && v.contains("<x:xmpmeta"))
+                .map(|(_, v)| v.clone()),
+            // A handle of its own: a clone would share the decoder's offset.
+            "m4a" => mp4box::find_xmp(&mut std::fs::File::open(&input.path)?)?,
+            _ => None,
+        };
+        if let Some(xmp) = other_xmp.as_deref() {
+            let found = tanba_core::xmp::read(xmp)?;
+            if found.digital_source_type.is_some() || found.aigc.is_some() {
+                marks.push(Mark::new(MarkKind::Xmp, xmp_carrier));
+            }
+            if manifest.is_none()
+                && let Some(parsed) = found.parsed_manifest()
+            {
+                manifest = Some(parsed?);
+                marks.push(Mark::new(
+                    MarkKind::Manifest,
+                    format!("XMP tanba:Manifest in {xmp_carrier}"),
+                ));
+            }
+        }
+        if manifest.is_none()
+            && let Some(json) = tag_value(&tags, "TANBA_MANIFEST")
         {
-            let carrier = match source.format.name {
-                "mp3" => "ID3v2 TXXX:AIGC",
-                "m4a" => "MP4 metadata AIGC",
-                _ => "Vorbis comment AIGC",
-            };
-            marks.push(Mark::new(MarkKind::Aigc, carrier));
+            manifest = Some(tanba_core::Manifest::from_json(json)?);
+            marks.push(Mark::new(MarkKind::Manifest, "metadata TANBA_MANIFEST"));
         }
         let Some(manifest) = manifest else {
             let mut v = Verification::unmarked(
@@ -331,7 +484,14 @@ impl Labeler for AudioLabeler {
             v.marks = marks;
             return Ok(v);
         };
-        let perceptible = verify::check_disclaimer(decoder, &manifest, &self.settings)?;
+        // AAC in MP4 starts with the encoder's priming samples (1024 for
+        // FFmpeg, 2112 for Apple's), which symphonia does not trim.
+        let late_frames = match decoder.info().codec {
+            symphonia::core::codecs::CODEC_TYPE_AAC => 2112,
+            _ => 0,
+        };
+        let perceptible =
+            verify::check_disclaimer(decoder, &manifest, &self.settings, late_frames)?;
         Ok(Verification {
             format: source.format.name,
             marks,

@@ -87,10 +87,13 @@ fn best_correlation(window: &[f32], reference: &[f32]) -> (f64, usize) {
 }
 
 /// Decodes the file and checks each span the manifest records.
+/// `late_frames` widens the windows on the late side by an encoder delay
+/// the decoder does not trim (AAC priming in MP4, which symphonia keeps).
 pub(crate) fn check_disclaimer(
     mut decoder: StreamDecoder,
     manifest: &Manifest,
     settings: &AudioSettings,
+    late_frames: u64,
 ) -> Result<PerceptibleCheck> {
     let placement = &manifest.label.placement;
     let Ok(mode) = placement.position.parse::<Mode>() else {
@@ -149,7 +152,7 @@ pub(crate) fn check_disclaimer(
     };
     let windows: Vec<(u64, u64)> = spans
         .iter()
-        .map(|&(s, len)| (s.saturating_sub(slack), s + len + slack))
+        .map(|&(s, len)| (s.saturating_sub(slack), s + len + slack + late_frames))
         .collect();
     let mut collected: Vec<Vec<f32>> = windows.iter().map(|_| Vec::new()).collect();
     let channels = info.channels.max(1);

@@ -1,0 +1,686 @@
+//! Output in the input's own format through FFmpeg (cargo feature `ffmpeg`):
+//! MP3 through libmp3lame, AAC (M4A, ADTS too) through FFmpeg's aac, FLAC
+//! and ALAC losslessly, Ogg Vorbis through libvorbis (FFmpeg's experimental
+//! vorbis when libvorbis is missing).
+//!
+//! The mixed programme is pushed into the encoder one codec frame at a
+//! time, so memory stays flat. The container is muxed into a temporary file
+//! because the muxers seek back (the MP3 Xing/LAME header, the MP4 `mdat`
+//! size and `moov`), then copied into the caller's writer.
+
+use std::io::{Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::Once;
+
+use ffmpeg::format::Sample;
+use ffmpeg::format::sample::Type as SampleType;
+use ffmpeg::{ChannelLayout, Dictionary, Rational, codec, frame};
+use ffmpeg_next as ffmpeg;
+use symphonia::core::codecs::{CODEC_TYPE_ALAC, CODEC_TYPE_FLAC};
+use tanba_core::{Error, Format, Result, WriteSeek};
+
+use crate::decode::StreamInfo;
+use crate::{FLAC, M4A, MP3, OGG};
+
+/// Metadata key of the Annex E label (ID3v2 `TXXX:AIGC`, Vorbis comment,
+/// MP4 `moov/udta/meta` key), as for video.
+pub(crate) const KEY_AIGC: &str = "AIGC";
+/// Metadata key of the Tanba manifest JSON, as for video.
+pub(crate) const KEY_MANIFEST: &str = "TANBA_MANIFEST";
+/// FFmpeg's name for an ID3v2 `PRIV` frame owned by `XMP` (exiftool reads
+/// the XMP packet from it).
+const KEY_ID3_XMP: &str = "id3v2_priv.XMP";
+
+/// Length of a FLAC STREAMINFO block body.
+const FLAC_STREAMINFO_LEN: usize = 34;
+
+/// Silences FFmpeg's console logging once; errors come back as values.
+fn init() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Registration is a no-op since FFmpeg 4; init only fails on
+        // builds that need it and would then fail later with a clear error.
+        let _ = ffmpeg::init();
+        ffmpeg::util::log::set_level(ffmpeg::util::log::Level::Fatal);
+    });
+}
+
+fn ff_err(what: &str) -> impl Fn(ffmpeg::Error) -> Error + '_ {
+    move |e| Error::cannot_label(format!("{what}: {e}"))
+}
+
+/// Where the XMP packet goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum XmpCarrier {
+    /// An ID3v2 `PRIV` frame with owner `XMP`.
+    Id3Priv,
+    /// A top-level `uuid` box.
+    Mp4Uuid,
+    /// Nowhere: FLAC and Ogg carry the Vorbis comments only (SPEC.md).
+    None,
+}
+
+/// The output format for one input.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    /// The output's format.
+    pub format: &'static Format,
+    /// FFmpeg's muxer (`ipod` writes the `M4A ` brand).
+    muxer: &'static str,
+    /// Encoders to try, best first.
+    encoders: &'static [&'static str],
+    /// FLAC or ALAC: no bitrate, the input's bit depth.
+    pub lossless: bool,
+    /// Ogg keeps its comments on the stream, not the container.
+    stream_tags: bool,
+    /// Where the XMP packet goes.
+    pub xmp: XmpCarrier,
+}
+
+/// The output for `input` (sniffed) holding `info`'s codec; `None` for WAV.
+pub(crate) fn target(input: &Format, info: &StreamInfo) -> Option<Target> {
+    let t = |format, muxer, encoders, lossless, stream_tags, xmp| Target {
+        format,
+        muxer,
+        encoders,
+        lossless,
+        stream_tags,
+        xmp,
+    };
+    let flac = info.codec == CODEC_TYPE_FLAC;
+    match input.name {
+        "mp3" => Some(t(
+            &MP3,
+            "mp3",
+            &["libmp3lame"],
+            false,
+            false,
+            XmpCarrier::Id3Priv,
+        )),
+        "flac" => Some(t(&FLAC, "flac", &["flac"], true, false, XmpCarrier::None)),
+        "ogg" if flac => Some(t(&OGG, "ogg", &["flac"], true, true, XmpCarrier::None)),
+        "ogg" => Some(t(
+            &OGG,
+            "ogg",
+            &["libvorbis", "vorbis"],
+            false,
+            true,
+            XmpCarrier::None,
+        )),
+        "m4a" if info.codec == CODEC_TYPE_ALAC => {
+            Some(t(&M4A, "ipod", &["alac"], true, false, XmpCarrier::Mp4Uuid))
+        }
+        // ADTS has no place for tags: raw AAC becomes M4A.
+        "m4a" | "aac" => Some(t(&M4A, "ipod", &["aac"], false, false, XmpCarrier::Mp4Uuid)),
+        _ => None,
+    }
+}
+
+/// What FFmpeg reads from the input's container.
+#[derive(Debug, Default)]
+pub(crate) struct InputMeta {
+    /// Container tags, then the audio stream's (Ogg keeps its comments
+    /// there), with `id3v2_priv.*` values unescaped.
+    pub tags: Vec<(String, String)>,
+    /// The bitrate the codec parameters or the container state, bit/s.
+    pub nominal_bitrate: Option<u64>,
+    /// The input has an attached picture (cover art).
+    pub has_cover: bool,
+}
+
+/// FFmpeg escapes `PRIV` payloads as `\xNN` for bytes outside printable
+/// ASCII and for `\`; this undoes it.
+fn unescape_priv(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\'
+            && bytes.get(i + 1) == Some(&b'x')
+            && let Some(hex) = s.get(i + 2..i + 4)
+            && let Ok(b) = u8::from_str_radix(hex, 16)
+        {
+            out.push(b);
+            i += 4;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The reverse for writing: the muxer decodes `\xNN`, so a literal
+/// backslash must be written as `\x5c`; other bytes go through as they are.
+fn escape_priv(s: &str) -> String {
+    s.replace('\\', "\\x5c")
+}
+
+/// Reads the input's tags and nominal bitrate with FFmpeg. A file FFmpeg
+/// cannot open gives nothing rather than an error: symphonia decoded it,
+/// and the tags are a courtesy.
+pub(crate) fn read_meta(path: &Path) -> InputMeta {
+    init();
+    let Ok(ictx) = ffmpeg::format::input(path) else {
+        return InputMeta::default();
+    };
+    let mut meta = InputMeta::default();
+    let push = |tags: &mut Vec<(String, String)>, k: &str, v: &str| {
+        let v = if k.starts_with("id3v2_priv.") {
+            unescape_priv(v)
+        } else {
+            v.to_string()
+        };
+        if !tags.iter().any(|(key, _)| key.eq_ignore_ascii_case(k)) {
+            tags.push((k.to_string(), v));
+        }
+    };
+    for (k, v) in ictx.metadata().iter() {
+        push(&mut meta.tags, k, v);
+    }
+    for stream in ictx.streams() {
+        if stream
+            .disposition()
+            .contains(ffmpeg::format::stream::Disposition::ATTACHED_PIC)
+        {
+            meta.has_cover = true;
+            continue;
+        }
+        if stream.parameters().medium() != ffmpeg::media::Type::Audio {
+            continue;
+        }
+        for (k, v) in stream.metadata().iter() {
+            push(&mut meta.tags, k, v);
+        }
+        if meta.nominal_bitrate.is_none() {
+            meta.nominal_bitrate = codec::context::Context::from_parameters(stream.parameters())
+                .ok()
+                .and_then(|c| c.decoder().audio().ok())
+                .map(|d| d.bit_rate() as u64)
+                .filter(|&b| b > 0);
+        }
+    }
+    if meta.nominal_bitrate.is_none() {
+        meta.nominal_bitrate = u64::try_from(ictx.bit_rate()).ok().filter(|&b| b > 0);
+    }
+    meta
+}
+
+/// Input tags that must not be copied: ours (written fresh), and what the
+/// muxer or encoder writes itself or what would describe the old coding.
+pub(crate) fn is_rewritten_key(key: &str) -> bool {
+    const KEYS: [&str; 12] = [
+        KEY_AIGC,
+        KEY_MANIFEST,
+        KEY_ID3_XMP,
+        "encoder",
+        "major_brand",
+        "minor_version",
+        "compatible_brands",
+        "iTunSMPB",
+        "iTunNORM",
+        "handler_name",
+        "vendor_id",
+        "duration",
+    ];
+    KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
+}
+
+/// The XMP packet of an input as FFmpeg read it (MP3 `PRIV` XMP).
+pub(crate) fn id3_xmp(tags: &[(String, String)]) -> Option<&str> {
+    tags.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(KEY_ID3_XMP))
+        .map(|(_, v)| v.as_str())
+}
+
+/// The marks and kept tags to write.
+#[derive(Debug)]
+pub(crate) struct Marks {
+    /// The input's tags worth keeping.
+    pub kept: Vec<(String, String)>,
+    /// The Annex E JSON.
+    pub aigc: String,
+    /// The manifest JSON.
+    pub manifest: String,
+    /// The XMP packet.
+    pub xmp: String,
+}
+
+/// How samples are laid out for the encoder.
+fn pick_sample(codec: &ffmpeg::Codec, lossless: bool, bits: Option<u32>) -> Result<Sample> {
+    let have: Vec<Sample> = codec
+        .audio()
+        .map_err(ff_err("not an audio encoder"))?
+        .formats()
+        .map(|f| f.collect())
+        .unwrap_or_default();
+    use SampleType::{Packed, Planar};
+    let wide = bits.is_some_and(|b| b > 16);
+    let wanted: &[Sample] = match (lossless, wide) {
+        (false, _) => &[
+            Sample::F32(Planar),
+            Sample::F32(Packed),
+            Sample::I32(Planar),
+            Sample::I16(Planar),
+            Sample::I16(Packed),
+        ],
+        (true, false) => &[
+            Sample::I16(Packed),
+            Sample::I16(Planar),
+            Sample::I32(Packed),
+            Sample::I32(Planar),
+        ],
+        (true, true) => &[
+            Sample::I32(Packed),
+            Sample::I32(Planar),
+            Sample::I16(Packed),
+            Sample::I16(Planar),
+        ],
+    };
+    wanted
+        .iter()
+        .copied()
+        .find(|w| have.is_empty() || have.contains(w))
+        .ok_or_else(|| Error::unsupported("the encoder takes no sample format this crate writes"))
+}
+
+/// The layout FFmpeg should signal: the input's named speakers when they
+/// account for every channel, else FFmpeg's default for the count.
+fn layout(info: &StreamInfo) -> ChannelLayout {
+    // symphonia's channel bits follow the WAVE speaker order, as FFmpeg's
+    // do, for the first 18 speakers.
+    let named = info
+        .channel_mask
+        .map(|m| ChannelLayout::from_bits_truncate(m & 0x3_FFFF))
+        .filter(|l| l.channels() as usize == info.channels);
+    named.unwrap_or_else(|| ChannelLayout::default(info.channels as i32))
+}
+
+/// A float sample to a signed integer of `bits`, rounded and clamped.
+#[inline]
+fn to_int(s: f32, bits: u32) -> i32 {
+    let scale = f64::from(1u32 << (bits - 1));
+    let v = (f64::from(s) * scale).round();
+    v.clamp(-scale, scale - 1.0) as i32
+}
+
+/// The encoder and muxer, fed interleaved f32.
+pub(crate) struct Sink {
+    octx: ffmpeg::format::context::Output,
+    encoder: ffmpeg::encoder::audio::Encoder,
+    temp: tempfile::NamedTempFile,
+    sample: Sample,
+    layout: ChannelLayout,
+    rate: u32,
+    channels: usize,
+    /// Frames per codec frame (`0`: any).
+    frame_size: usize,
+    /// The codec takes a short last frame; else it is padded.
+    small_last: bool,
+    pending: Vec<f32>,
+    pts: i64,
+    stream_index: usize,
+    stream_tb: Rational,
+    xmp: Option<String>,
+    /// Native FLAC: the final STREAMINFO block, written at offset 8.
+    streaminfo: Option<Vec<u8>>,
+    /// The container is native FLAC.
+    native_flac: bool,
+    /// What was chosen, for the notes.
+    pub summary: String,
+}
+
+impl std::fmt::Debug for Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sink")
+            .field("summary", &self.summary)
+            .finish()
+    }
+}
+
+impl Sink {
+    /// Opens the encoder and writes the container header with the marks.
+    /// `bitrate` is for lossy codecs, bit/s.
+    pub(crate) fn open(
+        target: &Target,
+        info: &StreamInfo,
+        bitrate: Option<u64>,
+        marks: &Marks,
+    ) -> Result<Sink> {
+        init();
+        let (name, codec) = target
+            .encoders
+            .iter()
+            .find_map(|n| ffmpeg::encoder::find_by_name(n).map(|c| (*n, c)))
+            .ok_or_else(|| {
+                Error::unsupported(format!(
+                    "this FFmpeg has no {} encoder",
+                    target.encoders.join(" or ")
+                ))
+            })?;
+        let rate = i32::try_from(info.sample_rate)
+            .map_err(|_| Error::unsupported("sample rate out of range"))?;
+        let temp = tempfile::Builder::new()
+            .prefix("tanba-audio-")
+            .suffix(&format!(".{}", target.format.extension()))
+            .tempfile()?;
+        let mut octx = ffmpeg::format::output_as(temp.path(), target.muxer)
+            .map_err(ff_err("cannot start the muxer"))?;
+        let global_header = octx
+            .format()
+            .flags()
+            .contains(ffmpeg::format::Flags::GLOBAL_HEADER);
+        let sample = pick_sample(&codec, target.lossless, info.bits_per_sample)?;
+        let layout = layout(info);
+        let mut enc = codec::context::Context::new_with_codec(codec)
+            .encoder()
+            .audio()
+            .map_err(ff_err("cannot set up the encoder"))?;
+        enc.set_rate(rate);
+        enc.set_channel_layout(layout);
+        enc.set_channels(info.channels as i32);
+        enc.set_format(sample);
+        enc.set_time_base(Rational(1, rate));
+        if let Some(bps) = bitrate.filter(|_| !target.lossless) {
+            enc.set_bit_rate(bps as usize);
+        }
+        if global_header {
+            enc.set_flags(codec::Flags::GLOBAL_HEADER);
+        }
+        let mut options = Dictionary::new();
+        if name == "vorbis" {
+            // FFmpeg's own Vorbis encoder is marked experimental.
+            options.set("strict", "experimental");
+        }
+        let encoder = enc.open_as_with(codec, options).map_err(|e| {
+            Error::unsupported(format!(
+                "the {name} encoder refused {} Hz, {} channels: {e}",
+                info.sample_rate, info.channels
+            ))
+        })?;
+
+        let mut tags = Dictionary::new();
+        for (k, v) in &marks.kept {
+            tags.set(k, v);
+        }
+        tags.set(KEY_AIGC, &marks.aigc);
+        tags.set(KEY_MANIFEST, &marks.manifest);
+        if target.xmp == XmpCarrier::Id3Priv {
+            tags.set(KEY_ID3_XMP, &escape_priv(&marks.xmp));
+        }
+        let stream_index = {
+            let mut ost = octx
+                .add_stream(codec)
+                .map_err(ff_err("cannot add the audio stream"))?;
+            ost.set_parameters(&encoder);
+            ost.set_time_base(Rational(1, rate));
+            if target.stream_tags {
+                ost.set_metadata(tags.clone());
+            }
+            ost.index()
+        };
+        octx.set_metadata(tags);
+        let mut header = Dictionary::new();
+        if target.muxer == "ipod" {
+            // Arbitrary keys (AIGC) reach moov/udta/meta only with this flag.
+            header.set("movflags", "use_metadata_tags");
+        }
+        octx.write_header_with(header)
+            .map_err(ff_err("the muxer refused the stream"))?;
+        let stream_tb = octx
+            .stream(stream_index)
+            .map(|s| s.time_base())
+            .unwrap_or(Rational(1, rate));
+        let caps = codec.capabilities();
+        let frame_size = encoder.frame_size() as usize;
+        let small_last = caps.contains(codec::capabilities::Capabilities::SMALL_LAST_FRAME)
+            || caps.contains(codec::capabilities::Capabilities::VARIABLE_FRAME_SIZE);
+        let summary = match bitrate {
+            _ if target.lossless => format!("{name}, lossless"),
+            Some(bps) => format!("{name} at {} kb/s", (bps + 500) / 1000),
+            None => format!("{name} at its default bitrate"),
+        };
+        Ok(Sink {
+            octx,
+            encoder,
+            temp,
+            sample,
+            layout,
+            rate: info.sample_rate,
+            channels: info.channels.max(1),
+            frame_size,
+            small_last,
+            pending: Vec::new(),
+            pts: 0,
+            stream_index,
+            stream_tb,
+            xmp: (target.xmp == XmpCarrier::Mp4Uuid).then(|| marks.xmp.clone()),
+            streaminfo: None,
+            native_flac: target.muxer == "flac",
+            summary,
+        })
+    }
+
+    /// Frames per frame handed to the encoder.
+    fn chunk_frames(&self) -> usize {
+        if self.frame_size > 0 {
+            self.frame_size
+        } else {
+            4096
+        }
+    }
+
+    /// Queues interleaved samples and encodes every whole codec frame.
+    pub(crate) fn write(&mut self, samples: &[f32]) -> Result<()> {
+        let ch = self.channels;
+        let step = self.chunk_frames() * ch;
+        let mut rest = samples;
+        if !self.pending.is_empty() {
+            let need = step - self.pending.len();
+            let take = need.min(rest.len());
+            self.pending.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if self.pending.len() < step {
+                return Ok(());
+            }
+            let full = std::mem::take(&mut self.pending);
+            self.send(&full)?;
+            self.pending = full;
+            self.pending.clear();
+        }
+        let mut chunks = rest.chunks_exact(step);
+        for chunk in &mut chunks {
+            self.send(chunk)?;
+        }
+        self.pending.extend_from_slice(chunks.remainder());
+        Ok(())
+    }
+
+    /// Encodes exactly these frames as one codec frame.
+    fn send(&mut self, interleaved: &[f32]) -> Result<()> {
+        let ch = self.channels;
+        let n = interleaved.len() / ch;
+        if n == 0 {
+            return Ok(());
+        }
+        let mut f = frame::Audio::new(self.sample, n, self.layout);
+        if f.samples() != n || f.planes() == 0 {
+            return Err(Error::cannot_label(
+                "FFmpeg could not allocate an audio frame",
+            ));
+        }
+        f.set_rate(self.rate);
+        f.set_pts(Some(self.pts));
+        fill(&mut f, self.sample, interleaved, ch)?;
+        self.encoder
+            .send_frame(&f)
+            .map_err(ff_err("the encoder refused a frame"))?;
+        self.pts += n as i64;
+        self.drain()
+    }
+
+    /// Moves finished packets from the encoder to the muxer.
+    fn drain(&mut self) -> Result<()> {
+        let enc_tb = Rational(1, self.rate as i32);
+        let mut packet = ffmpeg::Packet::empty();
+        loop {
+            match self.encoder.receive_packet(&mut packet) {
+                Ok(()) if packet.size() == 0 => {
+                    // The FLAC encoder ends with an empty packet carrying
+                    // the final STREAMINFO (length, MD5), which the FLAC
+                    // muxer would write back at the end; ffmpeg-next does
+                    // not pass empty packets on, so `finish` writes it.
+                    if let Some(side) = packet
+                        .side_data()
+                        .find(|d| d.kind() == ffmpeg::codec::packet::side_data::Type::NewExtraData)
+                    {
+                        self.streaminfo = Some(side.data().to_vec());
+                    }
+                }
+                Ok(()) => {
+                    packet.set_stream(self.stream_index);
+                    packet.rescale_ts(enc_tb, self.stream_tb);
+                    packet
+                        .write_interleaved(&mut self.octx)
+                        .map_err(ff_err("the muxer refused a packet"))?;
+                }
+                Err(ffmpeg::Error::Eof) => return Ok(()),
+                Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN => {
+                    return Ok(());
+                }
+                Err(e) => return Err(ff_err("encoding failed")(e)),
+            }
+        }
+    }
+
+    /// Encodes what is queued, flushes the encoder, finishes the container,
+    /// adds the XMP box where it goes, and copies the file into `output`.
+    /// Returns the output's length in bytes.
+    pub(crate) fn finish(mut self, output: &mut dyn WriteSeek) -> Result<u64> {
+        let mut last = std::mem::take(&mut self.pending);
+        if !last.is_empty() {
+            if !self.small_last {
+                // A codec with fixed frames: pad the last one with silence
+                // (a few ms at most; the container's length trims it where
+                // it can).
+                last.resize(self.chunk_frames() * self.channels, 0.0);
+            }
+            self.send(&last)?;
+        }
+        self.encoder
+            .send_eof()
+            .map_err(ff_err("the encoder could not be flushed"))?;
+        self.drain()?;
+        self.octx
+            .write_trailer()
+            .map_err(ff_err("the muxer could not finish the file"))?;
+        let Sink {
+            octx,
+            temp,
+            xmp,
+            streaminfo,
+            native_flac,
+            ..
+        } = self;
+        // Closes FFmpeg's handle on the file before it is read back.
+        drop(octx);
+        let mut file = temp.reopen()?;
+        if native_flac && let Some(info) = streaminfo.filter(|i| i.len() == FLAC_STREAMINFO_LEN) {
+            // `fLaC`, then the STREAMINFO block header: the muxer always
+            // writes STREAMINFO first, so its body starts at byte 8.
+            file.seek(SeekFrom::Start(8))?;
+            file.write_all(&info)?;
+        }
+        if let Some(packet) = xmp {
+            crate::mp4box::append_xmp(&mut file, &packet)?;
+        }
+        file.seek(SeekFrom::Start(0))?;
+        output.seek(SeekFrom::Start(0))?;
+        let copied = std::io::copy(&mut file, output)?;
+        output.flush()?;
+        Ok(copied)
+    }
+}
+
+/// Writes interleaved f32 into an FFmpeg frame in its sample format.
+fn fill(f: &mut frame::Audio, sample: Sample, src: &[f32], ch: usize) -> Result<()> {
+    let n = src.len() / ch;
+    match sample {
+        Sample::F32(SampleType::Planar) => {
+            for c in 0..ch {
+                let plane = f.plane_mut::<f32>(c);
+                for (d, s) in plane.iter_mut().zip(src.iter().skip(c).step_by(ch)) {
+                    *d = *s;
+                }
+            }
+        }
+        Sample::I32(SampleType::Planar) => {
+            for c in 0..ch {
+                let plane = f.plane_mut::<i32>(c);
+                for (d, s) in plane.iter_mut().zip(src.iter().skip(c).step_by(ch)) {
+                    // Full-scale 32-bit; FLAC/ALAC keep the top 24 bits.
+                    *d = to_int(*s, 32);
+                }
+            }
+        }
+        Sample::I16(SampleType::Planar) => {
+            for c in 0..ch {
+                let plane = f.plane_mut::<i16>(c);
+                for (d, s) in plane.iter_mut().zip(src.iter().skip(c).step_by(ch)) {
+                    *d = to_int(*s, 16) as i16;
+                }
+            }
+        }
+        Sample::F32(SampleType::Packed) | Sample::I32(SampleType::Packed) => {
+            let data = f.data_mut(0);
+            if data.len() < n * ch * 4 {
+                return Err(Error::cannot_label("FFmpeg gave a short audio frame"));
+            }
+            let float = matches!(sample, Sample::F32(_));
+            for (d, s) in data.chunks_exact_mut(4).zip(src) {
+                let bytes = if float {
+                    s.to_ne_bytes()
+                } else {
+                    to_int(*s, 32).to_ne_bytes()
+                };
+                d.copy_from_slice(&bytes);
+            }
+        }
+        Sample::I16(SampleType::Packed) => {
+            let data = f.data_mut(0);
+            if data.len() < n * ch * 2 {
+                return Err(Error::cannot_label("FFmpeg gave a short audio frame"));
+            }
+            for (d, s) in data.chunks_exact_mut(2).zip(src) {
+                d.copy_from_slice(&(to_int(*s, 16) as i16).to_ne_bytes());
+            }
+        }
+        _ => {
+            return Err(Error::unsupported(
+                "the encoder's sample format is not one this crate writes",
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priv_escaping_round_trips() {
+        let s = r#"<x:xmpmeta a="\x41">Жасанды \ end</x:xmpmeta>"#;
+        assert_eq!(unescape_priv(&escape_priv(s)), s);
+        // What FFmpeg's demuxer hands back for non-ASCII bytes.
+        assert_eq!(unescape_priv("\\xd0\\x96a"), "Жa");
+    }
+
+    #[test]
+    fn integers_are_clamped() {
+        assert_eq!(to_int(1.0, 16), 32767);
+        assert_eq!(to_int(-1.0, 16), -32768);
+        assert_eq!(to_int(0.5, 16), 16384);
+        assert_eq!(to_int(1.5, 32), i32::MAX);
+    }
+}

@@ -1,0 +1,151 @@
+//! Labelling into the input's own compressed format (feature `ffmpeg`).
+//!
+//! Two decodes: pass 1 measures the programme's loudness, length and coded
+//! bitrate, so the disclaimer's gain, its place (the manifest) and the
+//! bitrate are known before the container header is written; pass 2 mixes
+//! and encodes. An encoder can only be written forwards, so the WAV
+//! writer's trick of patching the head afterwards does not apply.
+
+use tanba_core::{Format, Job, Labelled, Result, WriteSeek};
+
+use crate::decode::{OwnedInput, StreamDecoder, reopen};
+use crate::encode::{InputMeta, Marks, Sink, Target, XmpCarrier, id3_xmp, is_rewritten_key};
+use crate::loudness::{BackgroundMeter, Loudness, matching_gain};
+use crate::mixer::{DisclaimerMixer, Mode};
+use crate::{AudioLabeler, checked_first_span, loudness_note};
+
+/// Bitrates below this are taken as a failed measurement.
+const MIN_BITRATE: u64 = 8_000;
+
+impl AudioLabeler {
+    /// Labels into `target`'s format. `Ok(Err(why))` when this FFmpeg
+    /// cannot encode it (nothing was written; the caller writes WAV).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn label_encoded(
+        &self,
+        target: &Target,
+        input_format: &Format,
+        mut first: StreamDecoder,
+        input: &OwnedInput,
+        job: &Job,
+        mut mixer: DisclaimerMixer,
+        clip: &Loudness,
+        meta: &InputMeta,
+        output: &mut dyn WriteSeek,
+    ) -> Result<std::result::Result<Labelled, String>> {
+        let settings = &self.settings;
+        let info = first.info().clone();
+        let ducked = matches!(settings.mode, Mode::Overlay | Mode::Repeat { .. });
+
+        // Pass 1: loudness (true peak only where the programme sounds
+        // under the clip), length and coded bytes.
+        let mut meter = BackgroundMeter::start(info.channels, info.sample_rate, ducked)?;
+        while let Some(chunk) = first.next_chunk()? {
+            meter.add(chunk)?;
+        }
+        let programme_frames = first.decoded_frames();
+        let coded_bytes = first.packet_bytes();
+        drop(first);
+        let programme = meter.finish()?;
+        let under = if ducked {
+            f64::from(mixer.duck_gain()) * programme.true_peak
+        } else {
+            0.0
+        };
+        let gain = matching_gain(programme.integrated_lufs, clip, under);
+        mixer.set_gain(gain);
+        mixer.set_programme_frames(programme_frames);
+        let first_span = mixer
+            .plan(programme_frames)
+            .first()
+            .copied()
+            .unwrap_or(crate::Span {
+                start: 0,
+                frames: 0,
+            });
+
+        // The input's bitrate: the nominal one its codec parameters or
+        // container state (what its encoder was asked for: a Vorbis or
+        // AAC average, MP3's Xing average or frame rate), else what its
+        // packets hold. The measured figure follows the content (a quiet
+        // Vorbis file lands well under its nominal rate) and would shrink
+        // the bitrate at every relabelling.
+        let measured = (programme_frames > 0).then(|| {
+            coded_bytes
+                .saturating_mul(8)
+                .saturating_mul(u64::from(info.sample_rate))
+                / programme_frames
+        });
+        let bitrate = meta
+            .nominal_bitrate
+            .filter(|&b| b >= MIN_BITRATE)
+            .or(measured.filter(|&b| b >= MIN_BITRATE));
+
+        let manifest = self.manifest(job, target.format, first_span, info.sample_rate);
+        let existing_xmp = match target.xmp {
+            XmpCarrier::Id3Priv => id3_xmp(&meta.tags).map(str::to_string),
+            XmpCarrier::Mp4Uuid => crate::mp4box::find_xmp(&mut std::fs::File::open(&input.path)?)?,
+            XmpCarrier::None => None,
+        };
+        let xmp = match existing_xmp.as_deref() {
+            Some(existing) if tanba_core::xmp::find_packet(existing.as_bytes()).is_some() => {
+                tanba_core::xmp::merge(existing, &manifest)?
+            }
+            _ => tanba_core::xmp::packet(&manifest),
+        };
+        let marks = Marks {
+            kept: meta
+                .tags
+                .iter()
+                .filter(|(k, _)| !is_rewritten_key(k))
+                .cloned()
+                .collect(),
+            aigc: manifest.aigc.to_json(),
+            manifest: manifest.to_json(),
+            xmp,
+        };
+        let mut sink = match Sink::open(target, &info, bitrate, &marks) {
+            Ok(sink) => sink,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+
+        // Pass 2: mix and encode.
+        let mut second = StreamDecoder::open(Box::new(reopen(&input.file)?), &job.limits)?;
+        let mut mixed = Vec::new();
+        while let Some(chunk) = second.next_chunk()? {
+            mixed.clear();
+            mixer.process(chunk, &mut mixed);
+            sink.write(&mixed)?;
+        }
+        mixed.clear();
+        mixer.finish(&mut mixed);
+        sink.write(&mixed)?;
+        if second.decoded_frames() != programme_frames {
+            return Err(tanba_core::Error::malformed(
+                "the audio decoded differently on the second pass",
+            ));
+        }
+        checked_first_span(&mixer, programme_frames)?;
+        let mut notes = Vec::new();
+        notes.push(format!(
+            "re-encoded as {} with {}",
+            target.format.name, sink.summary
+        ));
+        sink.finish(output)?;
+        loudness_note(clip, gain, &programme, &mut notes);
+        if input_format.name != target.format.name {
+            notes.push(format!(
+                "{} input written as {}: it has no place for the marks",
+                input_format.name, target.format.name
+            ));
+        }
+        if meta.has_cover {
+            notes.push("the input's cover art was not carried over".to_string());
+        }
+        Ok(Ok(Labelled {
+            format: target.format,
+            manifest,
+            notes,
+        }))
+    }
+}
