@@ -184,7 +184,9 @@ fn check_frames(
         0.5
     };
     let early = early.min(duration * 0.4);
-    let late = if duration > notice_end + 0.5 {
+    // After the notice whenever the clip runs on past it, so the corner
+    // badge is also checked alone.
+    let late = if duration > notice_end + 0.1 {
         (notice_end + duration) / 2.0
     } else {
         duration * 0.8
