@@ -1,0 +1,347 @@
+#![cfg(feature = "ffmpeg")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The `ffmpeg` feature: compressed input keeps its format. Inputs are made
+//! with the ffmpeg CLI, labelled, then checked with ffprobe (codec, rate,
+//! channels, bitrate, duration), exiftool (the AIGC tag and XMP) and our
+//! verify.
+
+use std::fs::File;
+use std::io::Cursor;
+use std::path::Path;
+use std::process::Command;
+
+use tanba_audio::{AudioLabeler, AudioSettings, Disclaimer, Mode, ToneSettings, sniff};
+use tanba_core::{
+    Error, Job, Labeler, Labelled, Limits, MarkKind, Source, Verification, read_head,
+};
+
+fn ffmpeg(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg is installed");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// 6 s of a 440 Hz tone over pink noise, 44.1 kHz stereo, with a title,
+/// so a lossy encoder has to spend its bits.
+fn make_input(path: &Path, codec: &[&str]) {
+    let mut args = vec![
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=44100:duration=6",
+        "-f",
+        "lavfi",
+        "-i",
+        "anoisesrc=d=6:c=pink:a=0.2:r=44100:seed=7",
+        "-filter_complex",
+        "[0][1]amix=inputs=2,aformat=sample_rates=44100:channel_layouts=stereo",
+        "-metadata",
+        "title=Test title",
+    ];
+    args.extend_from_slice(codec);
+    args.push(path.to_str().unwrap());
+    ffmpeg(&args);
+}
+
+fn ffprobe(path: &Path) -> serde_json::Value {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_streams",
+            "-show_format",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// What ffprobe says about the first audio stream.
+#[derive(Debug)]
+struct Probe {
+    codec: String,
+    rate: u64,
+    channels: u64,
+    layout: String,
+    /// The stream's bitrate, else the container's.
+    bitrate: Option<f64>,
+    bits: Option<String>,
+    duration: f64,
+    title: Option<String>,
+}
+
+fn probe(path: &Path) -> Probe {
+    let v = ffprobe(path);
+    let s = &v["streams"][0];
+    let num = |x: &serde_json::Value| x.as_str().and_then(|t| t.parse::<f64>().ok());
+    let tag = |tags: &serde_json::Value| {
+        tags.as_object().and_then(|o| {
+            o.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("title"))
+                .map(|(_, v)| v.as_str().unwrap_or_default().to_string())
+        })
+    };
+    Probe {
+        codec: s["codec_name"].as_str().unwrap().to_string(),
+        rate: s["sample_rate"].as_str().unwrap().parse().unwrap(),
+        channels: s["channels"].as_u64().unwrap(),
+        layout: s["channel_layout"].as_str().unwrap_or_default().to_string(),
+        bitrate: num(&s["bit_rate"]).or_else(|| num(&v["format"]["bit_rate"])),
+        bits: s["bits_per_raw_sample"].as_str().map(str::to_string),
+        duration: num(&v["format"]["duration"]).unwrap(),
+        title: tag(&v["format"]["tags"]).or_else(|| tag(&s["tags"])),
+    }
+}
+
+/// exiftool's reading of every tag, one `[group] name : value` per line.
+fn exiftool(path: &Path) -> String {
+    let out = Command::new("exiftool")
+        .args(["-a", "-G1", "-s"])
+        .arg(path)
+        .output()
+        .expect("exiftool is installed");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn source_of<'a>(reader: &'a mut File, path: &'a Path) -> Source<'a> {
+    let len = reader.metadata().unwrap().len();
+    let head = read_head(reader).unwrap();
+    Source {
+        format: sniff(&head).unwrap(),
+        reader,
+        path: Some(path),
+        len,
+    }
+}
+
+fn label(input: &Path, output: &Path, settings: AudioSettings) -> tanba_core::Result<Labelled> {
+    let mut reader = File::open(input).unwrap();
+    let mut out = File::create(output).unwrap();
+    AudioLabeler::new(settings).label(source_of(&mut reader, input), &mut out, &Job::default())
+}
+
+fn verify(path: &Path) -> Verification {
+    let mut reader = File::open(path).unwrap();
+    AudioLabeler::default()
+        .verify(source_of(&mut reader, path), &Limits::default())
+        .unwrap()
+}
+
+fn has(v: &Verification, kind: MarkKind) -> bool {
+    v.marks.iter().any(|m| m.kind == kind)
+}
+
+struct Case {
+    ext: &'static str,
+    codec: &'static [&'static str],
+    format: &'static str,
+    codec_name: &'static str,
+    lossy: bool,
+    /// The format carries XMP (MP3 PRIV, MP4 uuid box).
+    xmp: bool,
+}
+
+const CASES: [Case; 4] = [
+    Case {
+        ext: "mp3",
+        codec: &["-c:a", "libmp3lame", "-b:a", "128k"],
+        format: "mp3",
+        codec_name: "mp3",
+        lossy: true,
+        xmp: true,
+    },
+    Case {
+        ext: "m4a",
+        codec: &["-c:a", "aac", "-b:a", "128k"],
+        format: "m4a",
+        codec_name: "aac",
+        lossy: true,
+        xmp: true,
+    },
+    Case {
+        ext: "flac",
+        codec: &["-c:a", "flac"],
+        format: "flac",
+        codec_name: "flac",
+        lossy: false,
+        xmp: false,
+    },
+    Case {
+        ext: "ogg",
+        codec: &["-c:a", "libvorbis", "-b:a", "128k"],
+        format: "ogg",
+        codec_name: "vorbis",
+        lossy: true,
+        xmp: false,
+    },
+];
+
+#[test]
+fn compressed_formats_are_kept_with_bitrate_layout_and_marks() {
+    let dir = tempfile::tempdir().unwrap();
+    for case in &CASES {
+        let ext = case.ext;
+        let input = dir.path().join(format!("in.{ext}"));
+        make_input(&input, case.codec);
+        let output = dir.path().join(format!("out.{ext}"));
+        let labelled = label(&input, &output, AudioSettings::default()).unwrap();
+        assert_eq!(labelled.format.name, case.format, "{ext}");
+        assert!(
+            labelled.notes.iter().any(|n| n.starts_with("re-encoded")),
+            "{ext}: {:?}",
+            labelled.notes
+        );
+        assert!(
+            !labelled.notes.iter().any(|n| n.contains("WAV")),
+            "{ext}: {:?}",
+            labelled.notes
+        );
+        let head = read_head(&mut File::open(&output).unwrap()).unwrap();
+        assert_eq!(sniff(&head).map(|f| f.name), Some(case.format), "{ext}");
+
+        let (pin, pout) = (probe(&input), probe(&output));
+        assert_eq!(pout.codec, case.codec_name, "{ext}");
+        assert_eq!((pout.rate, pout.channels), (44100, 2), "{ext}");
+        assert_eq!(pout.layout, pin.layout, "{ext}");
+        assert_eq!(pout.title.as_deref(), Some("Test title"), "{ext}");
+        if case.lossy {
+            let (a, b) = (pin.bitrate.unwrap(), pout.bitrate.unwrap());
+            assert!(
+                (b / a - 1.0).abs() < 0.15,
+                "{ext}: bitrate {b} vs input {a}"
+            );
+        } else {
+            assert_eq!(pout.bits, pin.bits, "{ext}: bit depth");
+        }
+        let [start, clip] = labelled.manifest.label.placement.span.unwrap();
+        assert_eq!(start, 0.0);
+        let expected = pin.duration + clip + 0.5;
+        assert!(
+            (pout.duration - expected).abs() < 0.1,
+            "{ext}: duration {} vs {expected}",
+            pout.duration
+        );
+        assert_eq!(labelled.manifest.media_type, labelled.format.mime);
+
+        let tags = exiftool(&output);
+        assert!(
+            tags.lines().any(|l| l.to_ascii_uppercase().contains("AIGC")
+                && l.contains(r#"{"AIGC":{"Label":"1""#)),
+            "{ext}: no AIGC tag in\n{tags}"
+        );
+        if case.xmp {
+            assert!(
+                tags.lines().any(
+                    |l| l.starts_with("[XMP-iptcExt]") && l.contains("trainedAlgorithmicMedia")
+                ),
+                "{ext}: no XMP in\n{tags}"
+            );
+        }
+
+        let v = verify(&output);
+        assert!(v.is_compliant(), "{ext}: {:?} {:?}", v.marks, v.perceptible);
+        assert!(
+            has(&v, MarkKind::Aigc) && has(&v, MarkKind::Manifest),
+            "{ext}: {:?}",
+            v.marks
+        );
+        assert_eq!(has(&v, MarkKind::Xmp), case.xmp, "{ext}: {:?}", v.marks);
+        assert_eq!(v.manifest.as_ref().unwrap().id, labelled.manifest.id);
+
+        let plain = verify(&input);
+        assert!(!plain.is_compliant(), "{ext}: the unlabelled input passed");
+        assert!(plain.marks.is_empty(), "{ext}: {:?}", plain.marks);
+
+        // Our own output is recognised as labelled.
+        let again = dir.path().join(format!("again.{ext}"));
+        let e = label(&output, &again, AudioSettings::default()).unwrap_err();
+        assert!(matches!(e, Error::AlreadyLabelled { .. }), "{ext}: {e:?}");
+    }
+}
+
+#[test]
+fn adts_becomes_m4a_and_overlay_keeps_the_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.aac");
+    make_input(&input, &["-c:a", "aac", "-b:a", "96k", "-f", "adts"]);
+    let head = read_head(&mut File::open(&input).unwrap()).unwrap();
+    let labeler = AudioLabeler::default();
+    assert_eq!(labeler.output_format(sniff(&head).unwrap()).name, "m4a");
+    let output = dir.path().join("out.m4a");
+    // The tone (about 2 s) fits inside the 6 s programme.
+    let settings = AudioSettings {
+        mode: Mode::Overlay,
+        disclaimer: Disclaimer::Tone(ToneSettings::default()),
+        ..AudioSettings::default()
+    };
+    let labelled = label(&input, &output, settings).unwrap();
+    assert_eq!(labelled.format.name, "m4a");
+    assert!(
+        labelled
+            .notes
+            .iter()
+            .any(|n| n.contains("aac input written as m4a")),
+        "{:?}",
+        labelled.notes
+    );
+    // ffprobe only estimates an ADTS file's length; the programme is 6 s.
+    let pout = probe(&output);
+    assert_eq!(pout.codec, "aac");
+    assert!((pout.duration - 6.0).abs() < 0.1, "{}", pout.duration);
+    let b = pout.bitrate.unwrap();
+    assert!((b / 96_000.0 - 1.0).abs() < 0.15, "bitrate {b}");
+    let v = verify(&output);
+    assert!(v.is_compliant(), "{:?} {:?}", v.marks, v.perceptible);
+}
+
+#[test]
+fn input_without_a_path_is_spooled() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.ogg");
+    make_input(&input, &["-c:a", "libvorbis", "-b:a", "96k"]);
+    let bytes = std::fs::read(&input).unwrap();
+    let mut reader = Cursor::new(bytes.clone());
+    let mut out = Cursor::new(Vec::new());
+    let labelled = AudioLabeler::default()
+        .label(
+            Source {
+                format: sniff(&bytes).unwrap(),
+                reader: &mut reader,
+                path: None,
+                len: bytes.len() as u64,
+            },
+            &mut out,
+            &Job::default(),
+        )
+        .unwrap();
+    assert_eq!(labelled.format.name, "ogg");
+    let output = dir.path().join("out.ogg");
+    std::fs::write(&output, out.into_inner()).unwrap();
+    let mut file = File::open(&output).unwrap();
+    let len = file.metadata().unwrap().len();
+    let head = read_head(&mut file).unwrap();
+    let v = AudioLabeler::default()
+        .verify(
+            Source {
+                format: sniff(&head).unwrap(),
+                reader: &mut file,
+                path: None,
+                len,
+            },
+            &Limits::default(),
+        )
+        .unwrap();
+    assert!(v.is_compliant(), "{:?} {:?}", v.marks, v.perceptible);
+}
