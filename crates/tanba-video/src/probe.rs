@@ -141,7 +141,9 @@ pub(crate) fn video_info(
     }
     let (width, height) = parameters_size(&stream);
     if width == 0 || height == 0 {
-        return Err(Error::malformed("the video stream has no frame size"));
+        return Err(Error::malformed(
+            "the video stream has no frame size (missing, or too large for FFmpeg to accept)",
+        ));
     }
     limits.check_dimensions(width, height)?;
 

@@ -245,3 +245,100 @@ fn settings_below_the_legal_minimum_are_refused() {
     let err = label_with(&short, &input, &dir.path().join("o.mp4"), &Job::default()).unwrap_err();
     assert!(matches!(err, Error::Config { .. }), "{err}");
 }
+
+#[test]
+fn an_absurd_duration_in_the_header_is_refused_before_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = make_mp4(dir.path(), "whole.mp4", "1");
+    let mkv = dir.path().join("whole.mkv");
+    ffmpeg(&[
+        "-i",
+        whole.to_str().unwrap(),
+        "-c",
+        "copy",
+        mkv.to_str().unwrap(),
+    ]);
+    // The segment's Duration element (ID 0x4489, 8-byte float, in ms):
+    // claim about 31 years.
+    let mut bytes = std::fs::read(&mkv).unwrap();
+    let at = bytes
+        .windows(3)
+        .position(|w| w == [0x44, 0x89, 0x88])
+        .unwrap();
+    bytes[at + 3..at + 11].copy_from_slice(&1e12f64.to_be_bytes());
+    let odd = dir.path().join("forever.mkv");
+    std::fs::write(&odd, &bytes).unwrap();
+    let err = refused(&odd, &tanba_video::MKV, &Job::default());
+    assert!(
+        matches!(
+            err,
+            Error::LimitExceeded {
+                kind: LimitKind::DurationMs,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn absurd_dimensions_in_the_header_are_refused_before_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("raw.mkv");
+    // Raw video: the frame size comes from the container alone.
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        // 272 rows, so both sizes are stored in two bytes.
+        "testsrc=size=320x272:rate=5:duration=0.4",
+        "-c:v",
+        "rawvideo",
+        "-pix_fmt",
+        "yuv420p",
+        raw.to_str().unwrap(),
+    ]);
+    let original = std::fs::read(&raw).unwrap();
+    let patched = |width: [u8; 2], height: [u8; 2], name: &str| {
+        let mut bytes = original.clone();
+        // PixelWidth (0xB0) 320 and PixelHeight (0xBA) 272.
+        for (from, to) in [
+            ([0xB0, 0x82, 0x01, 0x40], [0xB0, 0x82, width[0], width[1]]),
+            ([0xBA, 0x82, 0x01, 0x10], [0xBA, 0x82, height[0], height[1]]),
+        ] {
+            let at = bytes.windows(4).position(|w| w == from).unwrap();
+            bytes[at..at + 4].copy_from_slice(&to);
+        }
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        path
+    };
+    // 60000 x 16 against a service's 4096-pixel limit.
+    let wide = patched([0xEA, 0x60], [0x00, 0x10], "wide.mkv");
+    let job = Job {
+        limits: Limits {
+            max_dimension: 4096,
+            ..Limits::default()
+        },
+        ..Job::default()
+    };
+    let err = refused(&wide, &tanba_video::MKV, &job);
+    assert!(
+        matches!(
+            err,
+            Error::LimitExceeded {
+                kind: LimitKind::Dimension,
+                value: 60_000,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // 60000 x 60000: FFmpeg itself drops a size that large (over 2^28 pixels).
+    let huge = patched([0xEA, 0x60], [0xEA, 0x60], "huge.mkv");
+    let err = refused(&huge, &tanba_video::MKV, &Job::default());
+    assert!(
+        matches!(&err, Error::Malformed { reason, .. } if reason.contains("frame size")),
+        "{err}"
+    );
+}
