@@ -553,3 +553,40 @@ fn audible_label_reencodes_only_the_default_audio_stream() {
     assert_eq!(frame_count(&output), frame_count(&input));
     assert!(verify(&output).unwrap().is_compliant());
 }
+
+#[test]
+fn other_pixel_formats_are_blended_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    // 4:4:4, full-range 4:2:0, and 10-bit 4:2:2: each kept as it is.
+    for pix_fmt in ["yuv444p", "yuvj420p", "yuv422p10le"] {
+        let input = dir.path().join(format!("{pix_fmt}.mkv"));
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=25:duration=1",
+            "-pix_fmt",
+            pix_fmt,
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            input.to_str().unwrap(),
+        ]);
+        let output = dir.path().join(format!("{pix_fmt}-out.mkv"));
+        let done = label(&input, &output);
+        assert!(
+            !done.notes.iter().any(|n| n.contains("converted")),
+            "{pix_fmt}: {:?}",
+            done.notes
+        );
+        assert_kept(&input, &output, "h264");
+        let v = verify(&output).unwrap();
+        assert!(v.is_compliant(), "{pix_fmt}: {v:?}");
+        assert!(
+            v.perceptible.score.unwrap() > 0.8,
+            "{pix_fmt}: {:?}",
+            v.perceptible
+        );
+    }
+}
