@@ -73,7 +73,7 @@ fn verify_fails_on_input(registry: &Registry, input: &Path) -> bool {
 }
 
 #[test]
-fn compressed_audio_without_an_encoder_becomes_wav_beside_the_target() {
+fn compressed_audio_output_is_named_after_the_format_written() {
     let registry = Registry::default();
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("music.mp3");
