@@ -180,22 +180,39 @@ fn is_rewritten_key(key: &str) -> bool {
     .any(|k| k.eq_ignore_ascii_case(key))
 }
 
-/// Whether the input already carries a Tanba mark.
-pub(crate) fn already_labelled(
+/// What marks the input carries already.
+pub(crate) struct PriorMarks {
+    /// A Tanba manifest (key or XMP): the file was labelled by us.
+    pub tanba: bool,
+    /// Other marks this label replaces (another tool's AIGC key or XMP).
+    pub replaced: Vec<&'static str>,
+}
+
+/// Reads the input's marks. As in the image crate, only a Tanba manifest
+/// makes a file "already labelled": another tool's AIGC key or XMP has no
+/// visible label behind it, so the file is labelled and those are replaced
+/// (a remux keeps no top-level `uuid` box anyway).
+pub(crate) fn prior_marks(
     input: &ffmpeg::format::context::Input,
     path: &Path,
     container: Container,
-) -> Result<bool> {
+) -> Result<PriorMarks> {
     let meta = input.metadata();
-    if meta.get(KEY_AIGC).is_some() || meta.get(KEY_MANIFEST).is_some() {
-        return Ok(true);
+    let mut prior = PriorMarks {
+        tanba: meta.get(KEY_MANIFEST).is_some(),
+        replaced: Vec::new(),
+    };
+    if meta.get(KEY_AIGC).is_some() {
+        prior.replaced.push("AIGC key");
     }
     if container.is_iso()
         && let Some(packet) = marks::read_xmp_box(path)?
     {
-        return Ok(xmp::read(&packet).map(|m| m.any()).unwrap_or(false));
+        let xmp = xmp::read(&packet).unwrap_or_default();
+        prior.tanba |= xmp.manifest.is_some();
+        prior.replaced.push("XMP packet");
     }
-    Ok(false)
+    Ok(prior)
 }
 
 fn malformed(what: &str) -> impl Fn(ffmpeg::Error) -> Error + '_ {
@@ -212,10 +229,17 @@ pub(crate) fn label_file(
     let container = Container::of(format)?;
     let mut ictx = probe::open(path)?;
     let info = probe::video_info(&ictx, &job.limits)?;
-    if !job.force && already_labelled(&ictx, path, container)? {
+    let prior = prior_marks(&ictx, path, container)?;
+    if prior.tanba && !job.force {
         return Err(Error::already_labelled());
     }
     let mut notes = Vec::new();
+    if !prior.tanba && !prior.replaced.is_empty() {
+        notes.push(format!(
+            "the input's own {} was replaced by this label's",
+            prior.replaced.join(" and ")
+        ));
+    }
 
     // Decoder, threaded.
     let ist = ictx

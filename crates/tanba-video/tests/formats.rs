@@ -196,6 +196,32 @@ fn labelling_twice_needs_force() {
     label_with(&labeler(), &once, &twice, &job).unwrap();
     let v = verify(&twice).unwrap();
     assert!(v.is_compliant(), "{v:?}");
+
+    // Another tool's AIGC key alone (no Tanba manifest, no visible label):
+    // labelled, and the key replaced by ours.
+    let foreign = dir.path().join("foreign.mp4");
+    ffmpeg(&[
+        "-i",
+        input.to_str().unwrap(),
+        "-c",
+        "copy",
+        "-metadata",
+        "AIGC={\"AIGC\":{\"Label\":\"1\",\"ContentProducer\":\"other\"}}",
+        "-movflags",
+        "use_metadata_tags",
+        foreign.to_str().unwrap(),
+    ]);
+    let out = dir.path().join("foreign-out.mp4");
+    let done = label_with(&labeler(), &foreign, &out, &Job::default()).unwrap();
+    assert!(
+        done.notes
+            .iter()
+            .any(|n| n.contains("AIGC key was replaced")),
+        "{:?}",
+        done.notes
+    );
+    let tags = &ffprobe(&out, &["-show_format"])["format"]["tags"];
+    assert!(!tags["AIGC"].as_str().unwrap().contains("other"), "{tags}");
 }
 
 #[test]
