@@ -285,15 +285,38 @@ fn pick_sample(codec: &ffmpeg::Codec, lossless: bool, bits: Option<u32>) -> Resu
 }
 
 /// The layout FFmpeg should signal: the input's named speakers when they
-/// account for every channel, else FFmpeg's default for the count.
-fn layout(info: &StreamInfo) -> ChannelLayout {
+/// account for every channel and the encoder takes them, else the
+/// encoder's layout for that many channels (symphonia calls mono "front
+/// left", which libmp3lame refuses; FFmpeg's mono is "front centre").
+fn layout(info: &StreamInfo, codec: &ffmpeg::Codec) -> Result<ChannelLayout> {
+    let count = info.channels;
     // symphonia's channel bits follow the WAVE speaker order, as FFmpeg's
     // do, for the first 18 speakers.
     let named = info
         .channel_mask
         .map(|m| ChannelLayout::from_bits_truncate(m & 0x3_FFFF))
-        .filter(|l| l.channels() as usize == info.channels);
-    named.unwrap_or_else(|| ChannelLayout::default(info.channels as i32))
+        .filter(|l| l.channels() as usize == count && count > 1);
+    let default = ChannelLayout::default(count as i32);
+    let supported: Vec<ChannelLayout> = codec
+        .audio()
+        .ok()
+        .and_then(|a| a.channel_layouts())
+        .map(|it| it.collect())
+        .unwrap_or_default();
+    if supported.is_empty() {
+        return Ok(named.unwrap_or(default));
+    }
+    named
+        .into_iter()
+        .chain([default])
+        .find(|l| supported.contains(l))
+        .or_else(|| {
+            supported
+                .iter()
+                .copied()
+                .find(|l| l.channels() as usize == count)
+        })
+        .ok_or_else(|| Error::unsupported(format!("the encoder takes no {count}-channel layout")))
 }
 
 /// A float sample to a signed integer of `bits`, rounded and clamped.
@@ -371,7 +394,7 @@ impl Sink {
             .flags()
             .contains(ffmpeg::format::Flags::GLOBAL_HEADER);
         let sample = pick_sample(&codec, target.lossless, info.bits_per_sample)?;
-        let layout = layout(info);
+        let layout = layout(info, &codec)?;
         let mut enc = codec::context::Context::new_with_codec(codec)
             .encoder()
             .audio()

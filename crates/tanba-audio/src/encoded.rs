@@ -106,7 +106,11 @@ impl AudioLabeler {
         };
         let mut sink = match Sink::open(target, &info, bitrate, &marks) {
             Ok(sink) => sink,
-            Err(e) => return Ok(Err(e.to_string())),
+            Err(
+                tanba_core::Error::Unsupported { reason, .. }
+                | tanba_core::Error::CannotLabel { reason, .. },
+            ) => return Ok(Err(reason)),
+            Err(e) => return Err(e),
         };
 
         // Pass 2: mix and encode.
