@@ -192,6 +192,7 @@ impl Worker<'_> {
         let mut output = outcome.output.clone();
         let mut notes = outcome.labelled.notes.clone();
         if self.options.in_place {
+            let _staged = atomic::track_unfinished(&outcome.output);
             match self.replace_original(input, &outcome.output) {
                 Ok((final_path, note)) => {
                     output = final_path;
@@ -331,7 +332,7 @@ pub fn run(
     });
     bar.finish_and_clear();
     for refused in found.refused {
-        let outcome = if refused.reason.contains("symbolic link") {
+        let outcome = if refused.skipped {
             Outcome::Skipped
         } else {
             Outcome::Failed

@@ -16,8 +16,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use tanba::{
-    AiSystem, Error, Job, Label, Lang, Limits, Operator, Position, Registry, Result, Settings,
-    SourceKind, Wording,
+    AiSystem, Error, Job, Label, Lang, Operator, Position, Registry, Result, Settings, SourceKind,
+    Wording,
 };
 
 use crate::batch::BatchOptions;
@@ -45,7 +45,7 @@ enum Command {
     /// Label files or whole folders; the output tree mirrors the input.
     Label(Box<LabelArgs>),
     /// Report which marks each file carries; exits 1 when a file lacks either.
-    Verify(VerifyArgs),
+    Verify(Box<VerifyArgs>),
     /// List the formats this build supports.
     Formats {
         /// Print JSON.
@@ -209,6 +209,14 @@ struct VerifyArgs {
     /// Files to check.
     #[arg(required = true)]
     files: Vec<PathBuf>,
+    /// Read settings from a TOML file, as for `label` (limits, text
+    /// encoding, the audio clip to look for …).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The same settings as `label` takes, so what was labelled with them
+    /// can be checked with them.
+    #[command(flatten)]
+    common: CommonArgs,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -445,6 +453,23 @@ fn label(args: LabelArgs) -> Result<ExitCode> {
         .map(walk::Shard::parse)
         .transpose()
         .map_err(Error::config)?;
+    // A report that cannot be written is found now, not after the work.
+    for path in [&args.report, &args.csv].into_iter().flatten() {
+        let dir = tanba::atomic::parent_of(path);
+        if !dir.is_dir() {
+            return Err(Error::config("the report's folder does not exist").at(path));
+        }
+    }
+    // Ctrl-C or SIGTERM: remove the files being written, so the output
+    // tree holds only finished files; running the same command resumes.
+    ctrlc::set_handler(|| {
+        let removed = tanba::atomic::remove_unfinished();
+        eprintln!(
+            "tanba: interrupted; removed {removed} unfinished file(s); run the same command again to resume"
+        );
+        std::process::exit(130);
+    })
+    .map_err(|e| Error::config(format!("cannot install the Ctrl-C handler: {e}")))?;
     let log_path = args.log.clone().or_else(|| config.job.log.clone());
     let log = log_path.as_deref().map(ComplianceLog::open).transpose()?;
     let jobs = args
@@ -455,6 +480,11 @@ fn label(args: LabelArgs) -> Result<ExitCode> {
     let mut found = walk::walk(&args.inputs);
     if let Some(shard) = shard {
         found.tasks.retain(|t| shard.takes(&t.relative));
+        // Refused files are reported by one shard only, so the shards'
+        // reports still merge without overlaps.
+        found
+            .refused
+            .retain(|r| shard.takes(&r.input.to_string_lossy()));
     }
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).map_err(|e| Error::from(e).at(out))?;
@@ -498,8 +528,12 @@ fn label(args: LabelArgs) -> Result<ExitCode> {
 }
 
 fn verify(args: &VerifyArgs) -> Result<ExitCode> {
-    let registry = Registry::default();
-    let limits = Limits::default();
+    let config = match &args.config {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    let (job, registry) = prepare(&args.common, &config)?;
+    let limits = job.limits;
     let mut all_ok = true;
     let mut json_rows = Vec::new();
     for file in &args.files {
@@ -618,17 +652,19 @@ fn keygen(file: &Path) -> Result<ExitCode> {
         Ok(f.write_all(pem.as_bytes())?)
     })?;
     let pub_path = PathBuf::from(format!("{}.pub", file.display()));
-    let hex_pub: String = key
-        .verifying_key()
-        .as_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let public_pem = tanba::manifest::public_key_pem(&key)?;
     tanba::atomic::write_atomic(&pub_path, |f| {
         use std::io::Write as _;
-        Ok(f.write_all(format!("{hex_pub}\n").as_bytes())?)
+        Ok(f.write_all(public_pem.as_bytes())?)
     })?;
-    eprintln!("tanba: wrote {} and {}", file.display(), pub_path.display());
+    // The same key as `tanba verify` and the manifests show it.
+    let b64 = tanba::manifest::public_key_base64(&key);
+    println!("{b64}");
+    eprintln!(
+        "tanba: wrote {} (private, keep it secret) and {} (public key {b64})",
+        file.display(),
+        pub_path.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

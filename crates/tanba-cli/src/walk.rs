@@ -20,6 +20,8 @@ pub struct Refused {
     pub input: PathBuf,
     /// Why.
     pub reason: String,
+    /// Left alone on purpose (reported as skipped), not an error.
+    pub skipped: bool,
 }
 
 /// The files found, and those refused while walking.
@@ -45,6 +47,25 @@ fn safe_relative(path: &Path) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("/"))
 }
 
+/// Files Tanba itself leaves in a tree.
+enum Artefact {
+    /// A temporary file of a run in progress (or killed).
+    Temporary,
+    /// `NAME.bak` beside `NAME`: the original an `--in-place` run kept.
+    Backup(PathBuf),
+}
+
+fn own_artefact(path: &Path) -> Option<Artefact> {
+    let name = path.file_name()?.to_str()?;
+    if name.starts_with(".tanba-") && name.ends_with(".partial")
+        || name.starts_with('.') && name.contains(".tanba-new")
+    {
+        return Some(Artefact::Temporary);
+    }
+    let original = path.with_file_name(name.strip_suffix(".bak")?);
+    original.is_file().then_some(Artefact::Backup(original))
+}
+
 /// Walks the inputs. One folder is mirrored as it is; several are each
 /// mirrored under their own name; a file keeps its name. Symbolic links are
 /// followed only when they point inside the input tree they are in.
@@ -58,6 +79,7 @@ pub fn walk(inputs: &[PathBuf]) -> Found {
                 found.refused.push(Refused {
                     input: input.clone(),
                     reason: e.to_string(),
+                    skipped: false,
                 });
                 continue;
             }
@@ -71,6 +93,7 @@ pub fn walk(inputs: &[PathBuf]) -> Found {
                 None => found.refused.push(Refused {
                     input: input.clone(),
                     reason: "file name is not valid UTF-8".into(),
+                    skipped: false,
                 }),
             }
             continue;
@@ -81,6 +104,7 @@ pub fn walk(inputs: &[PathBuf]) -> Found {
                 found.refused.push(Refused {
                     input: input.clone(),
                     reason: e.to_string(),
+                    skipped: false,
                 });
                 continue;
             }
@@ -109,6 +133,7 @@ pub fn walk(inputs: &[PathBuf]) -> Found {
                     found.refused.push(Refused {
                         input: path,
                         reason: e.to_string(),
+                        skipped: false,
                     });
                     continue;
                 }
@@ -127,12 +152,28 @@ pub fn walk(inputs: &[PathBuf]) -> Found {
                             input: path.to_path_buf(),
                             reason: "symbolic link points outside the input tree (not followed)"
                                 .into(),
+                            skipped: true,
                         });
                         continue;
                     }
                 }
             } else if !file_type.is_file() {
                 continue;
+            }
+            match own_artefact(path) {
+                Some(Artefact::Temporary) => continue,
+                Some(Artefact::Backup(of)) => {
+                    found.refused.push(Refused {
+                        input: path.to_path_buf(),
+                        reason: format!(
+                            "backup of {} kept by an --in-place run (not labelled)",
+                            of.display()
+                        ),
+                        skipped: true,
+                    });
+                    continue;
+                }
+                None => {}
             }
             let Ok(rel) = path.strip_prefix(input) else {
                 continue;
@@ -145,6 +186,7 @@ pub fn walk(inputs: &[PathBuf]) -> Found {
                 None => found.refused.push(Refused {
                     input: path.to_path_buf(),
                     reason: "path is not valid UTF-8 or not relative".into(),
+                    skipped: false,
                 }),
             }
         }
@@ -157,6 +199,7 @@ pub fn walk(inputs: &[PathBuf]) -> Found {
             found.refused.push(Refused {
                 input: task.input.clone(),
                 reason: format!("maps to the same output as {}", first.display()),
+                skipped: false,
             });
         } else {
             seen.insert(task.relative.clone(), task.input.clone());

@@ -177,6 +177,11 @@ fn shards_cover_every_file_once_and_merge() {
     for i in 0..40 {
         std::fs::write(input.join(format!("f{i:02}.md")), format!("# {i}\n")).unwrap();
     }
+    // A link out of the tree is refused by the walk; only one shard may
+    // report it, or the reports would not merge.
+    let outside = d.path().join("outside.md");
+    std::fs::write(&outside, "# out\n").unwrap();
+    std::os::unix::fs::symlink(&outside, input.join("link.md")).unwrap();
     let mut reports = Vec::new();
     for i in 0..3 {
         let rep = d.path().join(format!("r{i}.json"));
@@ -201,6 +206,7 @@ fn shards_cover_every_file_once_and_merge() {
     assert!(tanba(&args).status.success());
     let r = report(&merged);
     assert_eq!(r["summary"]["labelled"], 40);
+    assert_eq!(r["summary"]["skipped"], 1, "{r}");
     assert_eq!(r["shards"].as_array().unwrap().len(), 3);
     assert_eq!(walkdir(&d.path().join("out")).len(), 40);
     // The same report twice is refused: a file would be counted twice.
@@ -254,6 +260,84 @@ fn in_place_keeps_a_backup_and_symlinks_stay_inside() {
             .status
             .success()
     );
+    // A second in-place run leaves the backup alone (no page.md.bak.bak)
+    // and sees that page.md is already labelled.
+    let o = tanba(&[
+        "label",
+        s(&input),
+        "--in-place",
+        "--report",
+        s(&rep),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!input.join("page.md.bak.bak").exists());
+    assert_eq!(
+        std::fs::read_to_string(input.join("page.md.bak")).unwrap(),
+        "# ішінде\n"
+    );
+    let r = report(&rep);
+    let backup = r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["input"].as_str().unwrap().ends_with("page.md.bak"))
+        .unwrap();
+    assert_eq!(backup["outcome"], "skipped", "{backup}");
+}
+
+/// A report path that cannot be written stops the run before any file is
+/// touched; Ctrl-C or SIGTERM leaves no half-written file in the output.
+#[test]
+fn bad_report_path_fails_first_and_interrupts_leave_no_partial_files() {
+    let d = tempfile::tempdir().unwrap();
+    let input = archive(d.path());
+    let out = d.path().join("out");
+    let o = tanba(&[
+        "label",
+        s(&input),
+        "--out",
+        s(&out),
+        "--report",
+        s(&d.path().join("no/such/dir/r.json")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        !out.exists(),
+        "files were labelled before the report failed"
+    );
+
+    let video = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/video/sample.mp4");
+    let media = d.path().join("media");
+    std::fs::create_dir_all(&media).unwrap();
+    for i in 0..4 {
+        std::fs::copy(&video, media.join(format!("clip{i}.mp4"))).unwrap();
+    }
+    let child = Command::new(env!("CARGO_BIN_EXE_tanba"))
+        .args([
+            "label",
+            s(&media),
+            "--out",
+            s(&out),
+            "--jobs",
+            "1",
+            "--quiet",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let done = child.wait_with_output().unwrap();
+    let left: Vec<_> = walkdir(&out)
+        .into_iter()
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "unfinished files left: {left:?}");
+    if done.status.code() == Some(130) {
+        assert!(String::from_utf8_lossy(&done.stderr).contains("interrupted"));
+    }
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! Atomic output: a temporary file beside the target, synced, then renamed.
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use crate::{Error, Result};
 
@@ -33,6 +35,7 @@ pub fn write_atomic_in<T>(
         .suffix(".partial")
         .tempfile_in(dir)
         .map_err(|e| Error::from(e).at(dir))?;
+    let _unfinished = track_unfinished(tmp.path());
     let value = write(tmp.as_file_mut())?;
     let target = name(&value);
     let file = tmp.as_file_mut();
@@ -61,6 +64,44 @@ pub fn write_atomic_in<T>(
     Ok((value, target))
 }
 
+/// Temporary files being written right now, so an interrupted program can
+/// remove them ([`remove_unfinished`]) instead of leaving them behind.
+static UNFINISHED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+/// A file that must not outlive the program if it is interrupted; it is
+/// forgotten again when this guard drops (after a rename or a removal).
+#[derive(Debug)]
+pub struct Unfinished(PathBuf);
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        UNFINISHED
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.0);
+    }
+}
+
+/// Records `path` as unfinished until the returned guard drops.
+pub fn track_unfinished(path: &Path) -> Unfinished {
+    UNFINISHED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(path.to_path_buf());
+    Unfinished(path.to_path_buf())
+}
+
+/// Removes every unfinished file and returns how many there were. For a
+/// Ctrl-C or SIGTERM handler: the process exits right after, so the
+/// writers' own clean-up never runs.
+pub fn remove_unfinished() -> usize {
+    let paths = std::mem::take(&mut *UNFINISHED.lock().unwrap_or_else(PoisonError::into_inner));
+    paths
+        .iter()
+        .filter(|p| std::fs::remove_file(p).is_ok())
+        .count()
+}
+
 /// The folder a path is in (`.` for a bare file name).
 pub fn parent_of(path: &Path) -> &Path {
     match path.parent() {
@@ -74,8 +115,30 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    /// The unfinished set is global: the test that empties it must not run
+    /// beside the others.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    #[test]
+    fn an_interrupted_write_can_be_cleaned_up() {
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.bin");
+        let result = write_atomic(&target, |f| {
+            f.write_all(b"half")?;
+            // What a signal handler does while a writer is busy.
+            assert!(remove_unfinished() >= 1);
+            Ok(())
+        });
+        // The temporary file is gone, so the rename fails and nothing is left.
+        assert!(result.is_err());
+        assert!(!target.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
     #[test]
     fn failure_leaves_nothing() {
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("out.txt");
         let r: Result<()> = write_atomic(&target, |f| {
@@ -94,6 +157,7 @@ mod tests {
 
     #[test]
     fn success_renames() {
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("out.txt");
         std::fs::write(&target, b"old").unwrap();

@@ -11,7 +11,7 @@ use crate::{Error, Result};
 /// counts, object counts) against these before allocating for them, so a
 /// 100 kB file that claims 100,000 x 100,000 pixels is refused cheaply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Largest input file, in bytes.
     pub max_bytes: u64,

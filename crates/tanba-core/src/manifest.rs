@@ -278,7 +278,13 @@ impl Manifest {
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let mut unsigned = self.clone();
         unsigned.signature = None;
-        let value = serde_json::to_value(&unsigned).unwrap_or(Value::Null);
+        // Through the text form, not `to_value`: an `f32` (a text size) is
+        // written as its shortest decimal ("14.9"), and a checker that
+        // parses our JSON must get the very same bytes to sign.
+        let value = serde_json::to_string(&unsigned)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or(Value::Null);
         let mut out = String::new();
         write_canonical(&value, &mut out);
         out.into_bytes()
@@ -287,11 +293,10 @@ impl Manifest {
     /// Signs the manifest with an Ed25519 key, replacing any signature.
     pub fn sign(&mut self, key: &ed25519_dalek::SigningKey) {
         let sig = key.sign(&self.canonical_bytes());
-        let b64 = base64::engine::general_purpose::STANDARD;
         self.signature = Some(Signature {
             algorithm: "Ed25519".to_string(),
-            public_key: b64.encode(key.verifying_key().as_bytes()),
-            value: b64.encode(sig.to_bytes()),
+            public_key: public_key_base64(key),
+            value: base64::engine::general_purpose::STANDARD.encode(sig.to_bytes()),
         });
     }
 
@@ -337,6 +342,17 @@ pub fn load_signing_key(path: &Path) -> Result<ed25519_dalek::SigningKey> {
     use ed25519_dalek::pkcs8::DecodePrivateKey as _;
     let text = std::fs::read_to_string(path).map_err(|e| Error::from(e).at(path))?;
     let text = text.trim();
+    if text.starts_with("-----BEGIN PUBLIC KEY") {
+        return Err(Error::config(
+            "this is a public key; signing needs the private key (the file without .pub)",
+        )
+        .at(path));
+    }
+    if path.extension().is_some_and(|e| e == "pub") {
+        return Err(
+            Error::config("a .pub file holds a public key; signing needs the private key").at(path),
+        );
+    }
     if text.starts_with("-----BEGIN") {
         return ed25519_dalek::SigningKey::from_pkcs8_pem(text)
             .map_err(|e| Error::config(format!("not an Ed25519 PKCS#8 key: {e}")).at(path));
@@ -348,6 +364,20 @@ pub fn load_signing_key(path: &Path) -> Result<ed25519_dalek::SigningKey> {
     let bytes = <[u8; 32]>::try_from(raw.as_slice())
         .map_err(|_| Error::config("an Ed25519 secret key is 32 bytes").at(path))?;
     Ok(ed25519_dalek::SigningKey::from_bytes(&bytes))
+}
+
+/// The public half of a signing key as SPKI PEM (`-----BEGIN PUBLIC KEY`),
+/// which [`load_signing_key`] refuses, so it cannot be mistaken for a secret.
+pub fn public_key_pem(key: &ed25519_dalek::SigningKey) -> Result<String> {
+    use ed25519_dalek::pkcs8::EncodePublicKey as _;
+    key.verifying_key()
+        .to_public_key_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+        .map_err(|e| Error::config(format!("cannot encode public key: {e}")))
+}
+
+/// The public half of a signing key in base64, as manifests name it.
+pub fn public_key_base64(key: &ed25519_dalek::SigningKey) -> String {
+    base64::engine::general_purpose::STANDARD.encode(key.verifying_key().as_bytes())
 }
 
 /// Writes a new random Ed25519 signing key as PKCS#8 PEM.
@@ -483,6 +513,29 @@ mod tests {
             back.map(|b| b.signature_state()),
             Some(SignatureState::Valid { .. })
         ));
+    }
+
+    #[test]
+    fn canonical_form_matches_the_serialized_numbers() {
+        let mut m = sample();
+        m.label.placement.text_size = Some(14.9);
+        let text = serde_json::to_string(&m).unwrap();
+        assert!(text.contains("\"text_size\":14.9"), "{text}");
+        let canonical = String::from_utf8(m.canonical_bytes()).unwrap();
+        assert!(canonical.contains("\"text_size\":14.9}"), "{canonical}");
+    }
+
+    #[test]
+    fn a_public_key_is_refused_for_signing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, _) = generate_signing_key_pem().unwrap();
+        let public = dir.path().join("k.pem.pub");
+        std::fs::write(&public, public_key_pem(&key).unwrap()).unwrap();
+        let err = load_signing_key(&public).unwrap_err();
+        assert!(err.to_string().contains("public key"), "{err}");
+        let hex_pub = dir.path().join("k.pub");
+        std::fs::write(&hex_pub, hex::encode(key.verifying_key().as_bytes())).unwrap();
+        assert!(load_signing_key(&hex_pub).is_err());
     }
 
     #[test]
