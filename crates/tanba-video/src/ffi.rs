@@ -133,3 +133,41 @@ pub(crate) fn frame_size(stream: &Stream<'_>) -> (u32, u32) {
     let (w, h) = unsafe { ((*params.as_ptr()).width, (*params.as_ptr()).height) };
     (u32::try_from(w).unwrap_or(0), u32::try_from(h).unwrap_or(0))
 }
+
+/// Copies a stream's disposition (default, forced, attached picture, ...)
+/// onto its output stream, which ffmpeg-next has no setter for.
+#[allow(unsafe_code)]
+pub(crate) fn copy_disposition(input: &Stream<'_>, output: &mut StreamMut<'_>) {
+    // SAFETY: both stream pointers are valid while their contexts are
+    // borrowed; one plain integer field is read and written.
+    unsafe {
+        (*output.as_mut_ptr()).disposition = (*input.as_ptr()).disposition;
+    }
+}
+
+/// Whether the output muxer can store a copied stream: 1 yes, 0 no, < 0
+/// unknown (FFmpeg's `avformat_query_codec`). A stream without a codec is
+/// storable only as an ISO timecode track (tag `tmcd`, which the MOV/MP4
+/// muxer writes itself); Apple's `mebx` metadata and the like are not.
+#[allow(unsafe_code)]
+pub(crate) fn muxer_can_store(
+    output: &ffmpeg::format::context::Output,
+    input: &Stream<'_>,
+    iso: bool,
+) -> i32 {
+    let params = input.parameters();
+    // SAFETY: the output context and its oformat are valid while `output`
+    // is borrowed; `params` wraps the input stream's live parameters; only
+    // plain fields are read and the query does not keep the pointer.
+    unsafe {
+        let par = params.as_ptr();
+        let ofmt = (*output.as_ptr()).oformat;
+        if ofmt.is_null() {
+            return -1;
+        }
+        if (*par).codec_id == ffi::AVCodecID::AV_CODEC_ID_NONE {
+            return i32::from(iso && (*par).codec_tag == u32::from_le_bytes(*b"tmcd"));
+        }
+        ffi::avformat_query_codec(ofmt, (*par).codec_id, 0)
+    }
+}

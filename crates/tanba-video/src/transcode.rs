@@ -447,6 +447,8 @@ pub(crate) fn label_file(
             if let Some(rate) = info.frame_rate {
                 ost.set_avg_frame_rate(rate);
             }
+            ost.set_rate(ist.rate());
+            ffi::copy_disposition(&ist, &mut ost);
             ost.set_metadata(filtered(&ist.metadata()));
             if let Some(m) = &info.display_matrix
                 && !ffi::set_display_matrix(&mut ost, m)
@@ -474,12 +476,33 @@ pub(crate) fn label_file(
                 | media::Type::Data
                 | media::Type::Attachment
                 | media::Type::Video
+        ) && ffi::muxer_can_store(&octx, &ist, container.is_iso()) == 0
+        {
+            // ffmpeg -map 0 -c copy fails on these (iPhone `mebx` metadata
+            // tracks, say); dropping one beats refusing the whole video.
+            notes.push(format!(
+                "stream {i} ({medium:?}, {:?}) cannot be stored in {} and was dropped",
+                ist.parameters().id(),
+                container.muxer()
+            ));
+        } else if matches!(
+            medium,
+            media::Type::Audio
+                | media::Type::Subtitle
+                | media::Type::Data
+                | media::Type::Attachment
+                | media::Type::Video
         ) {
             let mut ost = octx
                 .add_stream(ffmpeg::encoder::find(codec::Id::None))
                 .map_err(|e| Error::unsupported(format!("cannot copy stream {i}: {e}")))?;
             ost.set_parameters(ist.parameters());
             ost.set_time_base(ist.time_base());
+            // As ffmpeg's stream copy does: some muxers need the rates (the
+            // MOV timecode track refuses to finish without one).
+            ost.set_avg_frame_rate(ist.avg_frame_rate());
+            ost.set_rate(ist.rate());
+            ffi::copy_disposition(&ist, &mut ost);
             ost.set_metadata(ist.metadata().to_owned());
             out_index[i] = Some(ost.index());
         } else {

@@ -616,3 +616,64 @@ fn other_pixel_formats_are_blended_in_place() {
         );
     }
 }
+
+#[test]
+fn timecode_track_kept_and_unstorable_stream_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = make_mp4(dir.path(), "plain.mp4", "1");
+    // A QuickTime timecode track (a data stream without a codec).
+    let mov = dir.path().join("tc.mov");
+    ffmpeg(&[
+        "-i",
+        plain.to_str().unwrap(),
+        "-c",
+        "copy",
+        "-timecode",
+        "01:00:00:00",
+        mov.to_str().unwrap(),
+    ]);
+    let out = dir.path().join("tc-out.mov");
+    label(&mov, &out);
+    let data = stream(&out, "data");
+    assert_eq!(data["codec_tag_string"], "tmcd");
+    assert_eq!(data["tags"]["timecode"], "01:00:00:00");
+    assert_eq!(streams(&out).len(), streams(&mov).len());
+
+    // A Matroska subtitle track whose codec FFmpeg does not know: it cannot
+    // be written back, so it is dropped with a note instead of failing.
+    let srt = make_srt(dir.path());
+    let mkv = dir.path().join("subs.mkv");
+    ffmpeg(&[
+        "-i",
+        plain.to_str().unwrap(),
+        "-i",
+        srt.to_str().unwrap(),
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-c",
+        "copy",
+        mkv.to_str().unwrap(),
+    ]);
+    let mut bytes = std::fs::read(&mkv).unwrap();
+    let at = bytes.windows(11).position(|w| w == b"S_TEXT/UTF8").unwrap();
+    bytes[at..at + 11].copy_from_slice(b"S_TEXT/XXXX");
+    let odd = dir.path().join("odd-subs.mkv");
+    std::fs::write(&odd, &bytes).unwrap();
+    let out = dir.path().join("odd-out.mkv");
+    let done = label(&odd, &out);
+    assert!(
+        done.notes
+            .iter()
+            .any(|n| n.contains("stream 2") && n.contains("dropped")),
+        "{:?}",
+        done.notes
+    );
+    let kinds: Vec<_> = streams(&out)
+        .iter()
+        .map(|s| s["codec_type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["video", "audio"]);
+    assert!(verify(&out).unwrap().is_compliant());
+}
