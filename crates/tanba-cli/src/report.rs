@@ -201,6 +201,8 @@ impl Report {
         }
         files.sort_by(|a, b| a.input.cmp(&b.input));
         shards.sort();
+        shards.dedup();
+        check_shards(&shards)?;
         Ok(Report {
             tool: concat!("tanba/", env!("CARGO_PKG_VERSION")).to_string(),
             started: started.unwrap_or_default(),
@@ -210,6 +212,38 @@ impl Report {
             files,
         })
     }
+}
+
+/// Shards `I/N` of one job share N; a missing index is a partial job,
+/// which is said aloud (the merge of what exists is still useful).
+fn check_shards(shards: &[String]) -> Result<()> {
+    let parsed: Vec<(u64, u64)> = shards
+        .iter()
+        .filter_map(|s| {
+            let (i, n) = s.split_once('/')?;
+            Some((i.parse().ok()?, n.parse().ok()?))
+        })
+        .collect();
+    let Some(&(_, count)) = parsed.first() else {
+        return Ok(());
+    };
+    if parsed.iter().any(|&(_, n)| n != count) {
+        return Err(Error::config(format!(
+            "the reports come from jobs split differently ({})",
+            shards.join(", ")
+        )));
+    }
+    let missing: Vec<String> = (0..count)
+        .filter(|i| !parsed.iter().any(|&(j, _)| j == *i))
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "tanba: warning: no report for shard(s) {}: the merged report covers part of the job",
+            missing.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// The compliance log: one JSON line per labelled file, appended, so an
@@ -319,7 +353,10 @@ mod tests {
             }
         );
         assert_eq!(merged.shards, ["0/2", "1/2"]);
-        assert!(Report::merge(vec![a.clone(), a]).is_err());
+        assert!(Report::merge(vec![a.clone(), a.clone()]).is_err());
+        let other_split = report("1/3", vec![row("d", Outcome::Labelled)]);
+        let err = Report::merge(vec![a, other_split]).unwrap_err();
+        assert!(err.to_string().contains("split differently"), "{err}");
     }
 
     #[test]

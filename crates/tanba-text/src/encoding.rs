@@ -14,7 +14,7 @@ pub enum TextEncoding {
     Utf16LeBom,
     /// UTF-16 big-endian with a BOM.
     Utf16BeBom,
-    /// A legacy single-byte encoding the caller named (Windows-1251, KZ-1048 …).
+    /// A legacy single-byte encoding the caller named (Windows-1251, KOI8-R … as the WHATWG Encoding Standard names them; KZ-1048 is not among them).
     Legacy(&'static encoding_rs::Encoding),
 }
 
