@@ -469,6 +469,17 @@ pub(crate) fn label_file(
                 notes.push(stream.summary.clone());
                 audible = Some(stream);
             }
+        } else if container.is_iso()
+            && ist
+                .disposition()
+                .contains(ffmpeg::format::stream::Disposition::ATTACHED_PIC)
+        {
+            // FFmpeg's MP4/MOV muxer writes cover art only into iTunes-style
+            // metadata, which `use_metadata_tags` (needed for the AIGC key)
+            // replaces: the two cannot coexist, and the mark comes first.
+            notes.push(format!(
+                "stream {i} (cover art) was dropped: FFmpeg cannot write it next to the AIGC metadata key"
+            ));
         } else if matches!(
             medium,
             media::Type::Audio

@@ -618,7 +618,7 @@ fn other_pixel_formats_are_blended_in_place() {
 }
 
 #[test]
-fn timecode_track_kept_and_unstorable_stream_dropped() {
+fn timecode_kept_unstorable_streams_and_cover_art_dropped() {
     let dir = tempfile::tempdir().unwrap();
     let plain = make_mp4(dir.path(), "plain.mp4", "1");
     // A QuickTime timecode track (a data stream without a codec).
@@ -675,5 +675,41 @@ fn timecode_track_kept_and_unstorable_stream_dropped() {
         .map(|s| s["codec_type"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(kinds, ["video", "audio"]);
+    assert!(verify(&out).unwrap().is_compliant());
+
+    // MP4 cover art: dropped with a note (see the README), never the mark.
+    let cover = dir.path().join("cover.png");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=red:size=64x64",
+        "-frames:v",
+        "1",
+        cover.to_str().unwrap(),
+    ]);
+    let with_cover = dir.path().join("cover.mp4");
+    ffmpeg(&[
+        "-i",
+        plain.to_str().unwrap(),
+        "-i",
+        cover.to_str().unwrap(),
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-c",
+        "copy",
+        "-disposition:v:1",
+        "attached_pic",
+        with_cover.to_str().unwrap(),
+    ]);
+    let out = dir.path().join("cover-out.mp4");
+    let done = label(&with_cover, &out);
+    assert!(
+        done.notes.iter().any(|n| n.contains("cover art")),
+        "{:?}",
+        done.notes
+    );
     assert!(verify(&out).unwrap().is_compliant());
 }
