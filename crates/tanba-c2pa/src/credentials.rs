@@ -1,5 +1,5 @@
 //! Throw-away C2PA credentials for trying Tanba out: a local CA and an ES256
-//! signing certificate it issued, named so nobody mistakes them for
+//! (or Ed25519) signing certificate it issued, named so nobody mistakes them for
 //! production keys.
 
 use std::path::{Path, PathBuf};
@@ -42,6 +42,21 @@ pub struct TestCredentials {
     pub private_key: PathBuf,
 }
 
+/// The signing certificate's key type. The CA is always ES256.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KeyType {
+    /// ECDSA P-256 with SHA-256: what C2PA verifiers support most widely.
+    #[default]
+    Es256,
+    /// Ed25519.
+    Ed25519,
+}
+
+/// RFC 7093 method 1: the leftmost 160 bits of the SHA-256 of the key.
+fn key_id(public: &[u8]) -> Vec<u8> {
+    Sha256::digest(public)[..20].to_vec()
+}
+
 /// An ES256 key rcgen can sign certificates with. rcgen's own key types need
 /// ring or aws-lc (C builds); p256 is already in the tree through c2pa.
 struct P256Key {
@@ -59,11 +74,6 @@ impl P256Key {
             .as_bytes()
             .to_vec();
         P256Key { key, public }
-    }
-
-    /// RFC 7093 method 1: the leftmost 160 bits of the SHA-256 of the key.
-    fn key_id(&self) -> Vec<u8> {
-        Sha256::digest(&self.public)[..20].to_vec()
     }
 
     fn pkcs8_pem(&self) -> Result<String> {
@@ -92,6 +102,44 @@ impl rcgen::SigningKey for P256Key {
             .try_sign(msg)
             .map_err(|_| rcgen::Error::RemoteKeyError)?;
         Ok(signature.to_der().as_bytes().to_vec())
+    }
+}
+
+/// An Ed25519 key for the signing certificate.
+struct Ed25519Key {
+    key: ed25519_dalek::SigningKey,
+    public: [u8; 32],
+}
+
+impl Ed25519Key {
+    fn generate() -> Self {
+        let key = ed25519_dalek::SigningKey::generate(&mut OsRng);
+        let public = key.verifying_key().to_bytes();
+        Ed25519Key { key, public }
+    }
+
+    fn pkcs8_pem(&self) -> Result<String> {
+        self.key
+            .to_pkcs8_pem(LineEnding::LF)
+            .map(|pem| pem.to_string())
+            .map_err(|e| Error::config(format!("cannot encode the key: {e}")))
+    }
+}
+
+impl rcgen::PublicKeyData for Ed25519Key {
+    fn der_bytes(&self) -> &[u8] {
+        &self.public
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_ED25519
+    }
+}
+
+impl rcgen::SigningKey for Ed25519Key {
+    fn sign(&self, msg: &[u8]) -> std::result::Result<Vec<u8>, rcgen::Error> {
+        use ed25519_dalek::Signer as _;
+        Ok(self.key.sign(msg).to_bytes().to_vec())
     }
 }
 
@@ -124,6 +172,11 @@ fn cert_error(e: rcgen::Error) -> Error {
 /// These are for trying Tanba out: verifiers report manifests signed with
 /// them as valid but untrusted, unless told to trust the test CA.
 pub fn generate_test_credentials(dir: &Path) -> Result<TestCredentials> {
+    generate_test_credentials_with(dir, KeyType::Es256)
+}
+
+/// [`generate_test_credentials`] with the signing key of `key_type`.
+pub fn generate_test_credentials_with(dir: &Path, key_type: KeyType) -> Result<TestCredentials> {
     let creds = TestCredentials {
         ca_cert: dir.join(CA_CERT_FILE),
         ca_key: dir.join(CA_KEY_FILE),
@@ -162,11 +215,10 @@ pub fn generate_test_credentials(dir: &Path) -> Result<TestCredentials> {
     ca.serial_number = Some(serial());
     ca.not_before = not_before;
     ca.not_after = now + time::Duration::days(5 * 365);
-    ca.key_identifier_method = KeyIdMethod::PreSpecified(ca_key.key_id());
+    ca.key_identifier_method = KeyIdMethod::PreSpecified(key_id(&ca_key.public));
     ca.use_authority_key_identifier_extension = true;
     let ca_cert = ca.self_signed(&ca_key).map_err(cert_error)?;
 
-    let leaf_key = P256Key::generate();
     let mut leaf = CertificateParams::default();
     leaf.distinguished_name = name("UNTRUSTED Tanba test signer - not for production");
     leaf.is_ca = IsCa::ExplicitNoCa;
@@ -178,10 +230,22 @@ pub fn generate_test_credentials(dir: &Path) -> Result<TestCredentials> {
     leaf.serial_number = Some(serial());
     leaf.not_before = not_before;
     leaf.not_after = now + time::Duration::days(2 * 365);
-    leaf.key_identifier_method = KeyIdMethod::PreSpecified(leaf_key.key_id());
     leaf.use_authority_key_identifier_extension = true;
     let issuer = Issuer::from_params(&ca, &ca_key);
-    let leaf_cert = leaf.signed_by(&leaf_key, &issuer).map_err(cert_error)?;
+    let (leaf_cert, leaf_key_pem) = match key_type {
+        KeyType::Es256 => {
+            let key = P256Key::generate();
+            leaf.key_identifier_method = KeyIdMethod::PreSpecified(key_id(&key.public));
+            let cert = leaf.signed_by(&key, &issuer).map_err(cert_error)?;
+            (cert, key.pkcs8_pem()?)
+        }
+        KeyType::Ed25519 => {
+            let key = Ed25519Key::generate();
+            leaf.key_identifier_method = KeyIdMethod::PreSpecified(key_id(&key.public));
+            let cert = leaf.signed_by(&key, &issuer).map_err(cert_error)?;
+            (cert, key.pkcs8_pem()?)
+        }
+    };
 
     std::fs::create_dir_all(dir).map_err(|e| Error::from(e).at(dir))?;
     let write = |path: &Path, text: &str, secret: bool| -> Result<()> {
@@ -194,7 +258,7 @@ pub fn generate_test_credentials(dir: &Path) -> Result<TestCredentials> {
         &format!("{}{}", leaf_cert.pem(), ca_cert.pem()),
         false,
     )?;
-    write(&creds.private_key, &leaf_key.pkcs8_pem()?, true)?;
+    write(&creds.private_key, &leaf_key_pem, true)?;
     write(&readme, README_TEXT, false)?;
     Ok(creds)
 }

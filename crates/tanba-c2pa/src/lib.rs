@@ -28,8 +28,8 @@ use serde_json::{Value, json};
 use tanba_core::{Error, Manifest, Result, SourceKind};
 
 pub use credentials::{
-    CA_CERT_FILE, CA_KEY_FILE, CERT_CHAIN_FILE, README_FILE, SIGNING_KEY_FILE, TestCredentials,
-    generate_test_credentials,
+    CA_CERT_FILE, CA_KEY_FILE, CERT_CHAIN_FILE, KeyType, README_FILE, SIGNING_KEY_FILE,
+    TestCredentials, generate_test_credentials, generate_test_credentials_with,
 };
 pub use signer::C2paSigner;
 

@@ -541,6 +541,37 @@ fn sec1_keys_are_accepted() {
 }
 
 #[test]
+fn ed25519_signs_and_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let files =
+        tanba_c2pa::generate_test_credentials_with(dir.path(), tanba_c2pa::KeyType::Ed25519)
+            .unwrap();
+    let signer = C2paSigner::from_files(&files.cert_chain, &files.private_key).unwrap();
+    assert_eq!(signer.algorithm(), "Ed25519");
+    for (mime, path) in [
+        ("image/jpeg", workspace_fixture("image/sample-photo.jpg")),
+        ("video/mp4", workspace_fixture("video/sample.mp4")),
+    ] {
+        let input = std::fs::read(path).unwrap();
+        let (out, m) = embed(mime, &input, SourceKind::Generated, &signer);
+        assert_valid_credentials(mime, &out, &m);
+        let options = ReadOptions {
+            trust_anchors_pem: Some(std::fs::read_to_string(&files.ca_cert).unwrap()),
+            sidecar: None,
+        };
+        let report = tanba_c2pa::inspect(mime, &mut Cursor::new(&out), &options).unwrap();
+        assert_eq!(report.state, C2paState::Trusted, "{mime}");
+    }
+
+    // An Ed25519 key does not fit an ES256 certificate.
+    let es = creds();
+    let chain = std::fs::read(&es.files.cert_chain).unwrap();
+    let ed_key = std::fs::read(&files.private_key).unwrap();
+    let msg = config_error(C2paSigner::from_pem(&chain, &ed_key));
+    assert!(msg.contains("private key"), "{msg}");
+}
+
+#[test]
 fn test_credentials_are_named_untrusted_and_never_overwritten() {
     let dir = tempfile::tempdir().unwrap();
     let files = tanba_c2pa::generate_test_credentials(dir.path()).unwrap();
