@@ -487,8 +487,13 @@ pub(crate) fn label_file(
                 | media::Type::Data
                 | media::Type::Attachment
                 | media::Type::Video
-        ) && ffi::muxer_can_store(&octx, &ist, container.is_iso()) == 0
+        ) && !(medium == media::Type::Attachment
+            && container == Container::Matroska
+            && ist.metadata().get("mimetype").is_some())
+            && ffi::muxer_can_store(&octx, &ist, container.is_iso()) == 0
         {
+            // (Matroska writes an attachment from its file name and MIME
+            // type whatever its codec, e.g. a font for ASS subtitles.)
             // ffmpeg -map 0 -c copy fails on these (iPhone `mebx` metadata
             // tracks, say); dropping one beats refusing the whole video.
             notes.push(format!(

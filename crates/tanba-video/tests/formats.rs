@@ -281,6 +281,7 @@ fn matroska_h264_with_subtitles_and_tags() {
          [CHAPTER]\nTIMEBASE=1/1000\nSTART=1500\nEND=3000\ntitle=Second\n",
     )
     .unwrap();
+    let font = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tanba-core/fonts/NotoSans-Bold.ttf");
     let input = dir.path().join("in.mkv");
     ffmpeg(&[
         "-i",
@@ -297,6 +298,11 @@ fn matroska_h264_with_subtitles_and_tags() {
         "2",
         "-c",
         "copy",
+        // A font attachment, as ASS subtitles carry.
+        "-attach",
+        font.to_str().unwrap(),
+        "-metadata:s:t",
+        "mimetype=font/ttf",
         "-metadata",
         "title=Kept title",
         input.to_str().unwrap(),
@@ -327,6 +333,19 @@ fn matroska_h264_with_subtitles_and_tags() {
     };
     assert_eq!(titles(&output), titles(&input));
     assert_eq!(titles(&output).len(), 2);
+    // The attachment comes out byte for byte.
+    let dumped = dir.path().join("font.ttf");
+    let _ = std::process::Command::new("ffmpeg")
+        .args(["-v", "quiet", "-dump_attachment:t:0"])
+        .arg(&dumped)
+        .arg("-i")
+        .arg(&output)
+        .output()
+        .unwrap();
+    assert_eq!(
+        std::fs::read(&dumped).unwrap(),
+        std::fs::read(&font).unwrap()
+    );
     assert!(verify(&output).unwrap().is_compliant());
     assert!(!verify(&input).unwrap().is_compliant());
 }
