@@ -77,6 +77,15 @@ pub(crate) struct Target {
     pub xmp: XmpCarrier,
 }
 
+impl Target {
+    /// True when the muxer writes cover art: ID3v2 APIC, a FLAC PICTURE
+    /// block. FFmpeg's Ogg muxer writes none, and its MP4 muxer drops
+    /// `covr` in the `use_metadata_tags` mode the `AIGC` key needs.
+    pub(crate) fn carries_cover(&self) -> bool {
+        matches!(self.muxer, "mp3" | "flac")
+    }
+}
+
 /// The output for `input` (sniffed) holding `info`'s codec; `None` for WAV.
 pub(crate) fn target(input: &Format, info: &StreamInfo) -> Option<Target> {
     let t = |format, muxer, encoders, lossless, stream_tags, xmp| Target {
@@ -116,6 +125,25 @@ pub(crate) fn target(input: &Format, info: &StreamInfo) -> Option<Target> {
     }
 }
 
+/// The input's cover art: the attached picture stream and its one packet.
+pub(crate) struct Cover {
+    params: codec::Parameters,
+    packet: ffmpeg::Packet,
+}
+
+impl std::fmt::Debug for Cover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cover")
+            .field("codec", &self.params.id())
+            .field("bytes", &self.packet.size())
+            .finish()
+    }
+}
+
+/// Packets read looking for the cover: demuxers queue the attached picture
+/// ahead of the audio, so it comes first.
+const COVER_SEARCH_PACKETS: usize = 16;
+
 /// What FFmpeg reads from the input's container.
 #[derive(Debug, Default)]
 pub(crate) struct InputMeta {
@@ -126,6 +154,8 @@ pub(crate) struct InputMeta {
     pub nominal_bitrate: Option<u64>,
     /// The input has an attached picture (cover art).
     pub has_cover: bool,
+    /// That picture, when it could be read.
+    pub cover: Option<Cover>,
 }
 
 /// FFmpeg escapes `PRIV` payloads as `\xNN` for bytes outside printable
@@ -161,10 +191,11 @@ fn escape_priv(s: &str) -> String {
 /// and the tags are a courtesy.
 pub(crate) fn read_meta(path: &Path) -> InputMeta {
     init();
-    let Ok(ictx) = ffmpeg::format::input(path) else {
+    let Ok(mut ictx) = ffmpeg::format::input(path) else {
         return InputMeta::default();
     };
     let mut meta = InputMeta::default();
+    let mut cover_stream = None;
     let push = |tags: &mut Vec<(String, String)>, k: &str, v: &str| {
         let v = if k.starts_with("id3v2_priv.") {
             unescape_priv(v)
@@ -184,6 +215,7 @@ pub(crate) fn read_meta(path: &Path) -> InputMeta {
             .contains(ffmpeg::format::stream::Disposition::ATTACHED_PIC)
         {
             meta.has_cover = true;
+            cover_stream.get_or_insert((stream.index(), stream.parameters().clone()));
             continue;
         }
         if stream.parameters().medium() != ffmpeg::media::Type::Audio {
@@ -202,6 +234,13 @@ pub(crate) fn read_meta(path: &Path) -> InputMeta {
     }
     if meta.nominal_bitrate.is_none() {
         meta.nominal_bitrate = u64::try_from(ictx.bit_rate()).ok().filter(|&b| b > 0);
+    }
+    if let Some((index, params)) = cover_stream {
+        meta.cover = ictx
+            .packets()
+            .take(COVER_SEARCH_PACKETS)
+            .find(|(stream, _)| stream.index() == index)
+            .map(|(_, packet)| Cover { params, packet });
     }
     meta
 }
@@ -369,6 +408,7 @@ impl Sink {
         info: &StreamInfo,
         bitrate: Option<u64>,
         marks: &Marks,
+        cover: Option<&Cover>,
     ) -> Result<Sink> {
         init();
         let (name, codec) = target
@@ -443,6 +483,18 @@ impl Sink {
             ost.index()
         };
         octx.set_metadata(tags);
+        let cover = cover.filter(|_| target.carries_cover());
+        let cover_index = match cover {
+            Some(c) => {
+                let mut pic = octx
+                    .add_stream(ffmpeg::encoder::find(codec::Id::None))
+                    .map_err(ff_err("cannot add the cover art"))?;
+                pic.set_parameters(c.params.clone());
+                crate::ffi::mark_attached_picture(&mut pic);
+                Some(pic.index())
+            }
+            None => None,
+        };
         let mut header = Dictionary::new();
         if target.muxer == "ipod" {
             // Arbitrary keys (AIGC) reach moov/udta/meta only with this flag.
@@ -450,6 +502,16 @@ impl Sink {
         }
         octx.write_header_with(header)
             .map_err(ff_err("the muxer refused the stream"))?;
+        if let (Some(c), Some(index)) = (cover, cover_index) {
+            let mut packet = c.packet.clone();
+            packet.set_stream(index);
+            packet.set_pts(None);
+            packet.set_dts(None);
+            packet.set_position(-1);
+            packet
+                .write_interleaved(&mut octx)
+                .map_err(ff_err("the muxer refused the cover art"))?;
+        }
         let stream_tb = octx
             .stream(stream_index)
             .map(|s| s.time_base())

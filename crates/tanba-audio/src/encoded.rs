@@ -104,7 +104,7 @@ impl AudioLabeler {
             manifest: manifest.to_json(),
             xmp,
         };
-        let mut sink = match Sink::open(target, &info, bitrate, &marks) {
+        let mut sink = match Sink::open(target, &info, bitrate, &marks, meta.cover.as_ref()) {
             Ok(sink) => sink,
             Err(
                 tanba_core::Error::Unsupported { reason, .. }
@@ -143,7 +143,7 @@ impl AudioLabeler {
                 input_format.name, target.format.name
             ));
         }
-        if meta.has_cover {
+        if meta.has_cover && (meta.cover.is_none() || !target.carries_cover()) {
             notes.push("the input's cover art was not carried over".to_string());
         }
         Ok(Ok(Labelled {

@@ -16,6 +16,8 @@ pub mod disclaimer;
 mod encode;
 #[cfg(feature = "ffmpeg")]
 mod encoded;
+#[cfg(feature = "ffmpeg")]
+mod ffi;
 pub mod loudness;
 pub mod mixer;
 mod mp4box;

@@ -345,3 +345,59 @@ fn input_without_a_path_is_spooled() {
         .unwrap();
     assert!(v.is_compliant(), "{:?} {:?}", v.marks, v.perceptible);
 }
+
+#[test]
+fn cover_art_is_kept_where_the_container_has_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let cover = dir.path().join("cover.jpg");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=s=64x64:d=1",
+        "-frames:v",
+        "1",
+        cover.to_str().unwrap(),
+    ]);
+    for (ext, codec, kept) in [
+        ("mp3", "libmp3lame", true),
+        ("flac", "flac", true),
+        ("m4a", "aac", false),
+    ] {
+        let input = dir.path().join(format!("cover-in.{ext}"));
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=44100:duration=3",
+            "-i",
+            cover.to_str().unwrap(),
+            "-map",
+            "0",
+            "-map",
+            "1",
+            "-ac",
+            "2",
+            "-c:a",
+            codec,
+            "-c:v",
+            "copy",
+            "-disposition:v",
+            "attached_pic",
+            input.to_str().unwrap(),
+        ]);
+        let output = dir.path().join(format!("cover-out.{ext}"));
+        let labelled = label(&input, &output, AudioSettings::default()).unwrap();
+        let v = ffprobe(&output);
+        let pictures = v["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["disposition"]["attached_pic"].as_u64() == Some(1))
+            .count();
+        assert_eq!(pictures, usize::from(kept), "{ext}");
+        let noted = labelled.notes.iter().any(|n| n.contains("cover art"));
+        assert_eq!(noted, !kept, "{ext}: {:?}", labelled.notes);
+        assert!(verify(&output).is_compliant(), "{ext}");
+    }
+}
