@@ -85,6 +85,42 @@ pub(crate) fn read_xmp_box(path: &Path) -> Result<Option<String>> {
     Ok(None)
 }
 
+/// The types of an ISO BMFF file's top-level boxes, in order (at most the
+/// first 64: a file is a handful of them).
+pub(crate) fn top_level_boxes(path: &Path) -> Result<Vec<[u8; 4]>> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut kinds = Vec::new();
+    let mut pos = 0u64;
+    while pos + 8 <= len && kinds.len() < 64 {
+        file.seek(SeekFrom::Start(pos))?;
+        let mut head = [0u8; 8];
+        file.read_exact(&mut head)?;
+        let mut size = u64::from(u32::from_be_bytes([head[0], head[1], head[2], head[3]]));
+        if size == 1 {
+            let mut large = [0u8; 8];
+            file.read_exact(&mut large)?;
+            size = u64::from_be_bytes(large);
+        } else if size == 0 {
+            size = len - pos;
+        }
+        kinds.push([head[4], head[5], head[6], head[7]]);
+        if size < 8 {
+            break;
+        }
+        pos += size;
+    }
+    Ok(kinds)
+}
+
+/// Whether the movie box comes before the media data ("fast start", for
+/// playback while downloading).
+pub(crate) fn is_fast_start(path: &Path) -> Result<bool> {
+    let kinds = top_level_boxes(path)?;
+    let at = |kind: &[u8; 4]| kinds.iter().position(|k| k == kind);
+    Ok(matches!((at(b"moov"), at(b"mdat")), (Some(m), Some(d)) if m < d))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -567,8 +567,14 @@ pub(crate) fn label_file(
     ffi::fix_codec_tags(&mut octx);
     let mut header_options = Dictionary::new();
     if container.is_iso() {
-        // Arbitrary keys (AIGC) go to moov/udta/meta only with this flag.
-        header_options.set("movflags", "use_metadata_tags");
+        // Arbitrary keys (AIGC) go to moov/udta/meta only with this flag;
+        // a web-optimised input (moov first) stays web-optimised.
+        let flags = if marks::is_fast_start(path)? {
+            "use_metadata_tags+faststart"
+        } else {
+            "use_metadata_tags"
+        };
+        header_options.set("movflags", flags);
     }
     octx.write_header_with(header_options).map_err(|e| {
         Error::unsupported(format!(

@@ -499,6 +499,15 @@ fn committed_fixture_labels_from_memory() {
     std::fs::write(&output, out.into_inner()).unwrap();
     assert_kept(&fixture, &output, "h264");
     assert!(verify(&output).unwrap().is_compliant());
+    // The fixture is web-optimised (moov before mdat); so is its label,
+    // with the XMP box after both.
+    let order = |p: &Path| {
+        let boxes = top_level_boxes(p);
+        let at = |k: &str| boxes.iter().position(|b| b == k).unwrap();
+        (at("moov") < at("mdat"), boxes.last().cloned().unwrap())
+    };
+    assert!(order(&fixture).0);
+    assert_eq!(order(&output), (true, "uuid".to_string()));
 }
 
 #[test]

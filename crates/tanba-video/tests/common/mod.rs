@@ -342,3 +342,22 @@ pub fn changed_box(a: &Path, b: &Path, index: u32) -> Option<[u32; 4]> {
     }
     bb
 }
+
+/// The top-level box types of an ISO BMFF file, in order.
+pub fn top_level_boxes(path: &Path) -> Vec<String> {
+    let bytes = std::fs::read(path).unwrap();
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    while pos + 8 <= bytes.len() {
+        let mut size = u32::from_be_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+        if size == 1 {
+            size = u64::from_be_bytes(bytes[pos + 8..pos + 16].try_into().unwrap()) as usize;
+        } else if size == 0 {
+            size = bytes.len() - pos;
+        }
+        out.push(String::from_utf8_lossy(&bytes[pos + 4..pos + 8]).into_owned());
+        assert!(size >= 8, "bad box size at {pos}");
+        pos += size;
+    }
+    out
+}
