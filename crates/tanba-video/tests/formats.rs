@@ -741,3 +741,37 @@ fn timecode_kept_unstorable_streams_and_cover_art_dropped() {
     );
     assert!(verify(&out).unwrap().is_compliant());
 }
+
+#[test]
+fn av1_stays_av1() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=25:duration=1",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libsvtav1",
+        "-preset",
+        "12",
+        input.to_str().unwrap(),
+    ]);
+    let output = dir.path().join("out.mp4");
+    let labeler = tanba_video::VideoLabeler::new(tanba_video::VideoSettings {
+        // SVT-AV1's fastest preset, for the test machines.
+        preset: Some("12".into()),
+        threads: 2,
+        ..Default::default()
+    });
+    let done = label_with(&labeler, &input, &output, &Job::default()).unwrap();
+    assert!(
+        done.notes.iter().any(|n| n.contains("av1")),
+        "{:?}",
+        done.notes
+    );
+    assert_kept(&input, &output, "av1");
+    assert!(verify(&output).unwrap().is_compliant());
+}
