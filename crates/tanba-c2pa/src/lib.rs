@@ -270,6 +270,17 @@ pub struct C2paReport {
 }
 
 impl C2paReport {
+    /// The mark to list in a `Verification`, when a manifest is there
+    /// (whatever its state).
+    pub fn mark(&self) -> Option<tanba_core::Mark> {
+        let carrier = match (&self.state, self.embedded) {
+            (C2paState::Absent, _) => return None,
+            (_, true) => "C2PA manifest store (embedded)",
+            (_, false) => "C2PA manifest store (.c2pa sidecar)",
+        };
+        Some(tanba_core::Mark::new(tanba_core::MarkKind::C2pa, carrier))
+    }
+
     fn absent(embedded: bool) -> Self {
         C2paReport {
             state: C2paState::Absent,

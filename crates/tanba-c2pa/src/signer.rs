@@ -82,6 +82,17 @@ impl C2paSigner {
                 validity.not_before
             )));
         }
+        // The SDK names the signer by the subject's organisation and fails
+        // validation (as a bare signature mismatch) when there is none.
+        let has_organisation = leaf
+            .subject()
+            .iter_organization()
+            .any(|o| o.as_str().is_ok_and(|o| !o.trim().is_empty()));
+        if !has_organisation {
+            return Err(Error::config(format!(
+                "the signing certificate's subject {subject:?} has no organisation (O=…), which C2PA requires to name the signer"
+            )));
+        }
         if leaf.is_ca() {
             return Err(Error::config(format!(
                 "{subject:?} is a CA certificate; C2PA signs with an end-entity certificate issued by it"
@@ -174,8 +185,11 @@ impl C2paSigner {
                 "created": true,
             }],
         });
-        let probe_error =
-            |e: c2pa::Error| Error::config(format!("cannot sign with these credentials: {e}"));
+        let probe_error = |e: c2pa::Error| {
+            Error::config(format!(
+                "the signing certificate is not valid for C2PA ({e}): {PROFILE}"
+            ))
+        };
         let mut builder = Builder::from_context(context(None)?)
             .with_definition(definition.to_string())
             .map_err(probe_error)?;
@@ -191,20 +205,18 @@ impl C2paSigner {
         if failed.is_empty() {
             return Ok(());
         }
-        if failed
-            .iter()
-            .any(|f| f.starts_with("claimSignature.mismatch"))
-        {
-            return Err(Error::config(
-                "private key does not match the signing certificate",
-            ));
-        }
+        // The key was matched against the certificate already, so what
+        // fails here is the certificate (the SDK reports some profile
+        // failures as a bare signature mismatch): say what C2PA asks for.
         Err(Error::config(format!(
-            "the signing certificate is not valid for C2PA: {}",
+            "the signing certificate is not valid for C2PA ({}): {PROFILE}",
             failed.join("; ")
         )))
     }
 }
+
+/// What the C2PA certificate profile asks of a signing certificate.
+const PROFILE: &str = "C2PA wants an end-entity certificate issued by a CA, with key usage digitalSignature and an extended key usage such as emailProtection (not serverAuth, not anyExtendedKeyUsage)";
 
 /// Every PEM block in `bytes`.
 fn pem_blocks(bytes: &[u8], what: &str) -> Result<Vec<Pem>> {

@@ -592,3 +592,144 @@ fn test_credentials_are_named_untrusted_and_never_overwritten() {
     let again = tanba_c2pa::generate_test_credentials(dir.path()).unwrap_err();
     assert!(matches!(again, Error::Config { .. }), "{again}");
 }
+
+#[test]
+fn signer_is_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<C2paSigner>();
+}
+
+#[test]
+fn report_gives_the_c2pa_mark() {
+    let c = creds();
+    let input = std::fs::read(workspace_fixture("image/sample-photo.jpg")).unwrap();
+    let report = tanba_c2pa::inspect(
+        "image/jpeg",
+        &mut Cursor::new(&input),
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(report.mark(), None);
+    let (out, _) = embed("image/jpeg", &input, SourceKind::Generated, &c.signer);
+    let report = tanba_c2pa::inspect(
+        "image/jpeg",
+        &mut Cursor::new(&out),
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        report.mark().map(|m| m.kind),
+        Some(tanba_core::MarkKind::C2pa)
+    );
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["state"]["state"], "valid");
+}
+
+/// A P-256 key rcgen can sign with, to make certificates the C2PA profile
+/// refuses (the crate's own generator only makes good ones).
+struct TestKey(p256::ecdsa::SigningKey, Vec<u8>);
+
+impl TestKey {
+    fn new() -> Self {
+        let key = p256::ecdsa::SigningKey::random(&mut rand_core::OsRng);
+        let public = key
+            .verifying_key()
+            .to_encoded_point(false)
+            .as_bytes()
+            .to_vec();
+        TestKey(key, public)
+    }
+    fn pem(&self) -> String {
+        use p256::pkcs8::EncodePrivateKey as _;
+        self.0
+            .to_pkcs8_pem(p256::pkcs8::LineEnding::LF)
+            .unwrap()
+            .to_string()
+    }
+}
+
+impl rcgen::PublicKeyData for TestKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.1
+    }
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_ECDSA_P256_SHA256
+    }
+}
+
+impl rcgen::SigningKey for TestKey {
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        use p256::ecdsa::signature::Signer as _;
+        let sig: p256::ecdsa::Signature = self.0.sign(msg);
+        Ok(sig.to_der().as_bytes().to_vec())
+    }
+}
+
+fn params(cn: &str, serial: u8, key: &TestKey) -> rcgen::CertificateParams {
+    let mut p = rcgen::CertificateParams::default();
+    p.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    p.distinguished_name
+        .push(rcgen::DnType::OrganizationName, "Tanba tests");
+    p.serial_number = Some(rcgen::SerialNumber::from_slice(&[serial, 1, 2, 3]));
+    p.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(key.1[1..21].to_vec());
+    p.use_authority_key_identifier_extension = true;
+    let now = time::OffsetDateTime::now_utc();
+    p.not_before = now - time::Duration::days(1);
+    p.not_after = now + time::Duration::days(30);
+    p
+}
+
+#[test]
+fn certificates_the_c2pa_profile_refuses_fail_up_front() {
+    let ca_key = TestKey::new();
+    let mut ca = params("test CA", 1, &ca_key);
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign];
+    let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
+    let issuer = rcgen::Issuer::from_params(&ca, &ca_key);
+
+    let leaf_key = TestKey::new();
+    let sign = |leaf: rcgen::CertificateParams| {
+        let pem = leaf.signed_by(&leaf_key, &issuer).unwrap().pem();
+        C2paSigner::from_pem(
+            format!("{pem}{ca_pem}").as_bytes(),
+            leaf_key.pem().as_bytes(),
+        )
+    };
+
+    // A good profile passes: digitalSignature and emailProtection.
+    let mut good = params("good signer", 2, &leaf_key);
+    good.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    good.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::EmailProtection];
+    if let Err(e) = sign(good.clone()) {
+        panic!("{e}");
+    }
+
+    // Server authentication is not an EKU C2PA accepts.
+    let mut tls = good.clone();
+    tls.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    let msg = config_error(sign(tls));
+    assert!(msg.contains("not valid for C2PA"), "{msg}");
+
+    // An end-entity certificate must name an EKU.
+    let mut no_eku = good.clone();
+    no_eku.extended_key_usages.clear();
+    let msg = config_error(sign(no_eku));
+    assert!(msg.contains("not valid for C2PA"), "{msg}");
+
+    // C2PA readers name the signer by the subject's organisation.
+    let mut anonymous = good.clone();
+    anonymous.distinguished_name = rcgen::DistinguishedName::new();
+    anonymous
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "no organisation");
+    let msg = config_error(sign(anonymous));
+    assert!(msg.contains("organisation"), "{msg}");
+
+    // Expired.
+    let mut old = good;
+    old.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    old.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let msg = config_error(sign(old));
+    assert!(msg.contains("not valid now"), "{msg}");
+}
