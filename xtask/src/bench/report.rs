@@ -1,0 +1,396 @@
+//! Writes `docs/benchmarks.md` from a run's cases.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use super::measure::Stats;
+use super::media::Plan;
+use super::{Case, Ctx, Role, Row, Section};
+
+/// Facts about the run and the machine.
+#[derive(Debug, Default)]
+pub struct Run {
+    /// `YYYY-MM-DD HH:MM UTC`.
+    pub date: String,
+    /// `git rev-parse --short HEAD`, and whether the tree had changes.
+    pub commit: String,
+    /// `quick` or `full`.
+    pub plan: String,
+    /// Load average before and after.
+    pub load_before: String,
+    /// Load average after.
+    pub load_after: String,
+    /// Wall seconds of the whole run.
+    pub seconds: f64,
+    /// Wall seconds of the benchmarks alone (no build, no generation).
+    pub bench_seconds: f64,
+    /// Machine lines.
+    pub machine: Vec<String>,
+    /// Tool version lines.
+    pub versions: Vec<String>,
+}
+
+fn first_line(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .map(|o| {
+            let text = if o.stdout.is_empty() {
+                o.stderr
+            } else {
+                o.stdout
+            };
+            String::from_utf8_lossy(&text)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
+        .unwrap_or_else(|| "not found".into())
+}
+
+impl Run {
+    /// Gathers the machine and the versions.
+    pub fn new(root: &Path, plan: &Plan, quick: bool) -> Run {
+        let root_s = root.display().to_string();
+        let git = |args: &[&str]| {
+            Command::new("git")
+                .arg("-C")
+                .arg(&root_s)
+                .args(args)
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                .unwrap_or_default()
+        };
+        let rev = git(&["rev-parse", "--short", "HEAD"]);
+        let dirty = !git(&["status", "--porcelain", "--untracked-files=no"]).is_empty();
+        let commit = if dirty {
+            format!("{rev} (with uncommitted changes in the working tree)")
+        } else {
+            rev
+        };
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let model = cpuinfo
+            .lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, m)| m.trim().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let ram = meminfo
+            .lines()
+            .find(|l| l.starts_with("MemTotal"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kib| kib.parse::<f64>().ok())
+            .map(|kib| format!("{:.1} GiB", kib / 1024.0 / 1024.0))
+            .unwrap_or_else(|| "unknown".into());
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0);
+        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        let machine = vec![
+            format!("- CPU: {model}, {cores} cores available to the run (`nproc`)"),
+            format!("- RAM: {ram}"),
+            format!("- Linux {kernel}"),
+        ];
+        let versions = vec![
+            format!(
+                "- tanba: {} (commit {commit})",
+                first_line(&format!("{root_s}/target/release/tanba"), &["--version"])
+            ),
+            format!("- {}", first_line("rustc", &["-V"])),
+            format!("- {}", first_line("convert", &["-version"])),
+            format!("- {}", first_line("ffmpeg", &["-version"])),
+            format!("- {}", first_line("qpdf", &["--version"])),
+            format!(
+                "- GNU {}",
+                first_line("/usr/bin/time", &["--version"]).trim_start_matches("time ")
+            ),
+        ];
+        let _ = plan;
+        Run {
+            date: first_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+            commit,
+            plan: if quick { "quick".into() } else { "full".into() },
+            machine,
+            versions,
+            ..Run::default()
+        }
+    }
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+struct Medians {
+    wall: Stats,
+    cpu: Stats,
+    rss: Stats,
+}
+
+fn medians(row: &Row) -> Option<Medians> {
+    if row.samples.is_empty() {
+        return None;
+    }
+    let walls: Vec<f64> = row.samples.iter().map(|s| s.wall).collect();
+    let cpus: Vec<f64> = row.samples.iter().map(|s| s.cpu).collect();
+    let rss: Vec<f64> = row.samples.iter().map(|s| mib(s.rss_kib)).collect();
+    Some(Medians {
+        wall: Stats::of(&walls),
+        cpu: Stats::of(&cpus),
+        rss: Stats::of(&rss),
+    })
+}
+
+fn ratio(a: f64, b: f64) -> String {
+    if b > 0.0 {
+        format!("{:.2}", a / b)
+    } else {
+        "—".into()
+    }
+}
+
+fn reference(case: &Case) -> Option<(&Row, Medians)> {
+    case.rows
+        .iter()
+        .filter(|r| r.variant.role == Role::Tanba)
+        .find_map(|r| medians(r).map(|m| (r, m)))
+}
+
+fn case_table(out: &mut String, case: &Case, ctx: &Ctx) {
+    let _ = writeln!(out, "#### {}\n", case.title);
+    let reference = reference(case);
+    if let Some((r, _)) = &reference {
+        let _ = writeln!(
+            out,
+            "Ratios are Tanba ÷ the row, with **{}** as Tanba (below 1: Tanba is faster or smaller). \
+             {} runs per row, alternating.\n",
+            r.variant.name, case.reps
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| | wall s (median) | wall min–max | CPU s | peak RSS MiB | ratio wall | ratio CPU | ratio RSS |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    for row in &case.rows {
+        let who = match row.variant.role {
+            Role::Tanba => "Tanba",
+            Role::Peer => "peer",
+            Role::Baseline => "baseline",
+        };
+        let Some(m) = medians(row) else {
+            let _ = writeln!(out, "| {} ({who}) | failed | | | | | | |", row.variant.name);
+            continue;
+        };
+        let (rw, rc, rr) = match &reference {
+            Some((r, _)) if std::ptr::eq(*r, row) => ("ref".into(), "ref".into(), "ref".into()),
+            Some((_, t)) => (
+                ratio(t.wall.median, m.wall.median),
+                ratio(t.cpu.median, m.cpu.median),
+                ratio(t.rss.median, m.rss.median),
+            ),
+            None => ("—".into(), "—".into(), "—".into()),
+        };
+        let _ = writeln!(
+            out,
+            "| {} ({who}) | {:.3} | {:.3}–{:.3} | {:.3} | {:.0} | {rw} | {rc} | {rr} |",
+            row.variant.name, m.wall.median, m.wall.min, m.wall.max, m.cpu.median, m.rss.median,
+        );
+    }
+    out.push('\n');
+    for row in &case.rows {
+        if let Some(e) = &row.error {
+            let _ = writeln!(
+                out,
+                "- **{} failed**: `{}`",
+                row.variant.name,
+                e.replace('`', "'")
+            );
+        }
+    }
+    for note in &case.notes {
+        let _ = writeln!(out, "{note}");
+    }
+    out.push('\n');
+    let _ = writeln!(out, "<details><summary>Commands</summary>\n");
+    for row in &case.rows {
+        let _ = writeln!(
+            out,
+            "- {}: `{}`",
+            row.variant.name,
+            row.shown(ctx).replace('`', "'")
+        );
+    }
+    let _ = writeln!(out, "\n</details>\n");
+}
+
+/// The whole Markdown document.
+pub fn render(run: &Run, ctx: &Ctx, sections: &[Section]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Benchmarks\n");
+    let _ = writeln!(
+        out,
+        "Tanba side by side with the tools people would use instead, measured by `cargo xtask bench{}` on {} \
+         at commit {} ({} media set; {:.0} s in all, {:.0} s of it running the cases). Every figure below is what this run measured; rerun the command to get your own.\n",
+        if run.plan == "quick" { " --quick" } else { "" },
+        run.date,
+        run.commit,
+        run.plan,
+        run.seconds,
+        run.bench_seconds
+    );
+    let _ = writeln!(out, "## Machine\n");
+    for l in &run.machine {
+        let _ = writeln!(out, "{l}");
+    }
+    let _ = writeln!(
+        out,
+        "- Load average (1, 5, 15 min) before the run: {}; after: {}. The machine was shared: other builds and tests \
+         ran at the same time, so absolute times are noisy and the spread columns matter; the ratios come from runs \
+         interleaved in the same minutes.\n",
+        run.load_before, run.load_after
+    );
+    let _ = writeln!(out, "## Versions\n");
+    for l in &run.versions {
+        let _ = writeln!(out, "{l}");
+    }
+    out.push('\n');
+
+    // Summary: one line per case and peer.
+    let _ = writeln!(out, "## Summary\n");
+    let _ = writeln!(
+        out,
+        "| media | job | Tanba | wall s | peak MiB | against | wall s | peak MiB | wall ratio | RSS ratio |"
+    );
+    let _ = writeln!(out, "|---|---|---|---:|---:|---|---:|---:|---:|---:|");
+    for section in sections {
+        if let Some(why) = &section.skipped {
+            let _ = writeln!(out, "| {} | — | {why} | | | | | | | |", section.name);
+            continue;
+        }
+        for case in &section.cases {
+            let Some((tr, t)) = reference(case) else {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | failed | | | | | | | |",
+                    section.name, case.title
+                );
+                continue;
+            };
+            for row in case.rows.iter().filter(|r| r.variant.role != Role::Tanba) {
+                let Some(m) = medians(row) else { continue };
+                let against = match row.variant.role {
+                    Role::Baseline => format!("{} (baseline)", row.variant.name),
+                    _ => row.variant.name.clone(),
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {:.3} | {:.0} | {} | {:.3} | {:.0} | **{}** | {} |",
+                    section.name,
+                    case.title,
+                    tr.variant.name,
+                    t.wall.median,
+                    t.rss.median,
+                    against,
+                    m.wall.median,
+                    m.rss.median,
+                    ratio(t.wall.median, m.wall.median),
+                    ratio(t.rss.median, m.rss.median),
+                );
+            }
+        }
+    }
+    out.push('\n');
+
+    for section in sections {
+        let mut name = section.name.to_string();
+        if let Some(c) = name.get_mut(0..1) {
+            c.make_ascii_uppercase();
+        }
+        let _ = writeln!(out, "## {name}\n");
+        if let Some(why) = &section.skipped {
+            let _ = writeln!(out, "{why}\n");
+            continue;
+        }
+        for l in &section.intro {
+            let _ = writeln!(out, "{l}");
+        }
+        out.push('\n');
+        for case in &section.cases {
+            case_table(&mut out, case, ctx);
+        }
+    }
+
+    let _ = writeln!(out, "## Method\n");
+    let _ = writeln!(
+        out,
+        "- `cargo xtask bench` builds the release `tanba` binary once (and two release examples: \
+         `tanba-image`'s `label_file` and `tanba-benches`' `bench_label_loop`), then generates the media set \
+         deterministically (fixed seeds, no clock) under `target/bench-media/{}/`; it is cached and rebuilt only when its parameters change. \
+         Nothing large is committed.",
+        run.plan
+    );
+    let _ = writeln!(
+        out,
+        "- Every case runs all its rows in rounds: in each round every row runs once, in alternating order \
+         (forwards, then backwards), so Tanba and the peer see the same load and the same page cache. \
+         Inputs are read from the page cache after the first round; outputs go to a scratch folder under \
+         `target/` that is wiped before each run. Before a case's first round every input file (and the \
+         `tanba` binary) is read once, so that the first round does not pay alone for a cold page cache."
+    );
+    let _ = writeln!(
+        out,
+        "- Each run is timed by GNU time (`/usr/bin/time -f '%e %U %S %M'`) for user + system CPU (10 ms \
+         resolution) and peak resident set size; wall time is taken around the same process with a monotonic \
+         clock (it includes GNU time's own start, about a millisecond). The tables give the median of the runs and the min–max spread of wall time. \
+         For the `sh -c '… | xargs -P 2 convert …'` rows, GNU time reports the largest single process of the tree \
+         (one `convert`), not the sum of the two running at once; Tanba's figure is its whole process."
+    );
+    let _ = writeln!(
+        out,
+        "- Peers run with settings that give the same output: JPEG quality 90 on both sides; the same label \
+         text; ffmpeg writes the same 16-bit WAV Tanba writes; libx264 with Tanba's preset and CRF. \
+         Tanba's outputs are checked with `tanba verify` after the runs (noted under each table)."
+    );
+    let _ = writeln!(
+        out,
+        "- `cargo xtask bench --quick` runs the same cases on a reduced set (written to \
+         `target/bench-media/quick/benchmarks.md`); `--only image,audio,pdf,bulk,video` picks sections, \
+         `--reps N` and `--batch-reps N` set the rounds. The criterion benches (`cargo xtask bench --criterion`, \
+         or `cargo bench -p tanba-benches`) time single operations in-process; see `benches/README.md`."
+    );
+    let _ = plan_note(&mut out, &ctx.plan);
+    out
+}
+
+fn plan_note(out: &mut String, plan: &Plan) -> std::fmt::Result {
+    writeln!(
+        out,
+        "- This run's set: {} JPEGs of {}×{}; {} PNGs cycling through {}; MP3s of {} and {} s; a {}-page PDF; \
+         {} Markdown files; video {} s at {}×{} (generated only when the build labels MP4).",
+        plan.jpegs,
+        plan.jpeg_size.0,
+        plan.jpeg_size.1,
+        plan.pngs,
+        plan.png_sizes
+            .iter()
+            .map(|(w, h)| format!("{w}×{h}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        plan.audio_seconds.0,
+        plan.audio_seconds.1,
+        plan.pdf_pages,
+        plan.markdown,
+        plan.video.0,
+        plan.video.1,
+        plan.video.2
+    )
+}
