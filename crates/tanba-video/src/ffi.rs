@@ -33,24 +33,35 @@ pub(crate) fn copy_colour_fields(input: &Stream<'_>, encoder: &mut ffmpeg::encod
 /// Attaches a copy of `matrix` (the 36-byte display matrix of the input)
 /// to an output stream before its header is written, so players rotate the
 /// output as they rotated the input.
-#[allow(unsafe_code)]
 pub(crate) fn set_display_matrix(stream: &mut StreamMut<'_>, matrix: &[u8]) -> bool {
-    if matrix.len() != 36 {
+    matrix.len() == 36
+        && add_side_data(
+            stream,
+            ffi::AVPacketSideDataType::AV_PKT_DATA_DISPLAYMATRIX,
+            matrix,
+        )
+}
+
+/// Attaches a copy of `data` as stream side data of `kind` (before the
+/// header is written; the muxer turns it into boxes or elements).
+#[allow(unsafe_code)]
+pub(crate) fn add_side_data(
+    stream: &mut StreamMut<'_>,
+    kind: ffi::AVPacketSideDataType,
+    data: &[u8],
+) -> bool {
+    if data.is_empty() {
         return false;
     }
     // SAFETY: the stream pointer is valid while `stream` borrows the output
     // context; av_stream_new_side_data returns a buffer of exactly
-    // `matrix.len()` bytes (or null), which we fill completely.
+    // `data.len()` bytes (or null), which we fill completely.
     unsafe {
-        let data = ffi::av_stream_new_side_data(
-            stream.as_mut_ptr(),
-            ffi::AVPacketSideDataType::AV_PKT_DATA_DISPLAYMATRIX,
-            matrix.len(),
-        );
-        if data.is_null() {
+        let out = ffi::av_stream_new_side_data(stream.as_mut_ptr(), kind, data.len());
+        if out.is_null() {
             return false;
         }
-        std::ptr::copy_nonoverlapping(matrix.as_ptr(), data, matrix.len());
+        std::ptr::copy_nonoverlapping(data.as_ptr(), out, data.len());
     }
     true
 }

@@ -262,8 +262,17 @@ pub(crate) fn label_file(
 
     // Blend straight into the decoded planes when we know their layout;
     // anything else is converted once to 8-bit 4:2:0.
-    let (plan, plan_note) = plan_encoder(codec_id, container, decoder.bit_rate(), settings)?;
+    let (mut plan, plan_note) = plan_encoder(codec_id, container, decoder.bit_rate(), settings)?;
     notes.extend(plan_note);
+    if plan.codec.name() == "libx265"
+        && let Some(hdr) = x265_hdr_params(&ist)
+    {
+        // The container keeps the side data (below); x265 also writes it
+        // into the bitstream's SEI, where many players look for it.
+        plan.options
+            .set("x265-params", &format!("log-level=error:{hdr}"));
+        plan.summary.push_str(" with HDR10 metadata");
+    }
     let decoded_format = decoder.format();
     let encoder_takes = |p: Pixel| {
         plan.codec
@@ -456,6 +465,22 @@ pub(crate) fn label_file(
                 return Err(Error::cannot_label(
                     "cannot attach the display rotation to the output",
                 ));
+            }
+            // HDR mastering display and light levels, stereo and 360°
+            // projection describe the pictures, which the badge leaves as
+            // they were: carry them over as FFmpeg's stream copy would.
+            for sd in ist.side_data() {
+                use ffmpeg::codec::packet::side_data::Type;
+                if matches!(
+                    sd.kind(),
+                    Type::MasteringDisplayMetadata
+                        | Type::ContentLightLevel
+                        | Type::Stereo3d
+                        | Type::DataSpherical
+                ) && !ffi::add_side_data(&mut ost, sd.kind().into(), sd.data())
+                {
+                    notes.push(format!("the {:?} side data could not be kept", sd.kind()));
+                }
             }
             out_index[i] = Some(ost.index());
             encoder = Some(opened);
@@ -716,6 +741,57 @@ pub(crate) fn label_file(
         manifest,
         notes,
     })
+}
+
+/// x265's `master-display`/`max-cll` parameters from a stream's HDR side
+/// data (FFmpeg's AVMasteringDisplayMetadata: R, G, B primaries and the
+/// white point as x/y rationals, then min and max luminance, then two
+/// flags; AVContentLightMetadata: MaxCLL, MaxFALL).
+fn x265_hdr_params(stream: &ffmpeg::Stream<'_>) -> Option<String> {
+    use ffmpeg::codec::packet::side_data::Type;
+    let int = |b: &[u8], i: usize| -> Option<i64> {
+        let bytes: [u8; 4] = b.get(i * 4..i * 4 + 4)?.try_into().ok()?;
+        Some(i64::from(i32::from_ne_bytes(bytes)))
+    };
+    // A rational as an integer count of `unit` (x265's units: 0.00002 for
+    // chromaticity, 0.0001 cd/m² for luminance).
+    let scaled = |b: &[u8], r: usize, unit: i64| -> Option<i64> {
+        let (num, den) = (int(b, 2 * r)?, int(b, 2 * r + 1)?);
+        (den > 0).then(|| (num * unit + den / 2) / den)
+    };
+    let mut params = Vec::new();
+    for sd in stream.side_data() {
+        let b = sd.data();
+        match sd.kind() {
+            Type::MasteringDisplayMetadata => {
+                // has_primaries and has_luminance follow the ten rationals.
+                if int(b, 20)? == 0 || int(b, 21)? == 0 {
+                    continue;
+                }
+                let xy = |i: usize| -> Option<String> {
+                    Some(format!(
+                        "({},{})",
+                        scaled(b, 2 * i, 50_000)?,
+                        scaled(b, 2 * i + 1, 50_000)?
+                    ))
+                };
+                params.push(format!(
+                    "master-display=G{}B{}R{}WP{}L({},{})",
+                    xy(1)?,
+                    xy(2)?,
+                    xy(0)?,
+                    xy(3)?,
+                    scaled(b, 9, 10_000)?,
+                    scaled(b, 8, 10_000)?
+                ));
+            }
+            Type::ContentLightLevel => {
+                params.push(format!("max-cll={},{}", int(b, 0)?, int(b, 1)?));
+            }
+            _ => {}
+        }
+    }
+    (!params.is_empty()).then(|| params.join(":"))
 }
 
 /// A stream's metadata without the keys an encoder rewrites.

@@ -775,3 +775,88 @@ fn av1_stays_av1() {
     assert_kept(&input, &output, "av1");
     assert!(verify(&output).unwrap().is_compliant());
 }
+
+#[test]
+fn hdr10_metadata_is_kept_in_container_and_bitstream() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("hdr.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=25:duration=1",
+        "-pix_fmt",
+        "yuv420p10le",
+        "-color_primaries",
+        "bt2020",
+        "-color_trc",
+        "smpte2084",
+        "-colorspace",
+        "bt2020nc",
+        "-c:v",
+        "libx265",
+        "-preset",
+        "ultrafast",
+        "-x265-params",
+        "log-level=error",
+        "-tag:v",
+        "hvc1",
+        input.to_str().unwrap(),
+    ]);
+    // Mastering display (BT.2020 primaries, D65, 1000/0.005 cd/m²) and
+    // content light level (1000/400) boxes, as HDR10 cameras write them.
+    let mut boxes = Vec::new();
+    boxes.extend_from_slice(&32u32.to_be_bytes());
+    boxes.extend_from_slice(b"mdcv");
+    for v in [13250u16, 34500, 7500, 3000, 34000, 16000, 15635, 16450] {
+        boxes.extend_from_slice(&v.to_be_bytes());
+    }
+    boxes.extend_from_slice(&10_000_000u32.to_be_bytes());
+    boxes.extend_from_slice(&50u32.to_be_bytes());
+    boxes.extend_from_slice(&12u32.to_be_bytes());
+    boxes.extend_from_slice(b"clli");
+    boxes.extend_from_slice(&1000u16.to_be_bytes());
+    boxes.extend_from_slice(&400u16.to_be_bytes());
+    insert_into_sample_entry(&input, b"hvc1", &boxes);
+    let side_data = |p: &Path| stream(p, "video")["side_data_list"].clone();
+    let expected = side_data(&input);
+    assert_eq!(expected.as_array().unwrap().len(), 2, "{expected}");
+
+    let output = dir.path().join("out.mp4");
+    let done = label(&input, &output);
+    assert!(
+        done.notes.iter().any(|n| n.contains("HDR10")),
+        "{:?}",
+        done.notes
+    );
+    assert_kept(&input, &output, "hevc");
+    assert_eq!(side_data(&output), expected, "container side data");
+    // x265 wrote the same values into the bitstream's SEI.
+    let frames = ffprobe(
+        &output,
+        &[
+            "-select_streams",
+            "v",
+            "-read_intervals",
+            "%+#1",
+            "-show_frames",
+        ],
+    );
+    let sei = &frames["frames"][0]["side_data_list"];
+    for kind in ["Mastering display metadata", "Content light level metadata"] {
+        let from_sei = sei
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["side_data_type"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} SEI in {sei}"));
+        let from_box = expected
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["side_data_type"] == kind)
+            .unwrap();
+        assert_eq!(from_sei, from_box, "{kind}");
+    }
+    assert!(verify(&output).unwrap().is_compliant());
+}

@@ -361,3 +361,32 @@ pub fn top_level_boxes(path: &Path) -> Vec<String> {
     }
     out
 }
+
+/// Inserts `boxes` at the end of the first sample entry of type `entry`
+/// (e.g. `hvc1`) in an MP4 whose `moov` follows its `mdat` (so no chunk
+/// offset moves), growing every enclosing box.
+pub fn insert_into_sample_entry(path: &Path, entry: &[u8; 4], boxes: &[u8]) {
+    let mut d = std::fs::read(path).unwrap();
+    let size_at = |d: &[u8], at: usize| u32::from_be_bytes(d[at..at + 4].try_into().unwrap());
+    let stsd = d.windows(4).position(|w| w == b"stsd").unwrap();
+    let start = stsd + d[stsd..].windows(4).position(|w| w == entry).unwrap() - 4;
+    let size = size_at(&d, start);
+    let end = start + size as usize;
+    d.splice(end..end, boxes.iter().copied());
+    let delta = boxes.len() as u32;
+    d[start..start + 4].copy_from_slice(&(size + delta).to_be_bytes());
+    for kind in [b"stsd", b"stbl", b"minf", b"mdia", b"trak", b"moov"] {
+        // The nearest box of this type before the entry that encloses it.
+        let mut search = start;
+        loop {
+            let at = d[..search].windows(4).rposition(|w| w == kind).unwrap() - 4;
+            let sz = size_at(&d, at);
+            if at + sz as usize >= start {
+                d[at..at + 4].copy_from_slice(&(sz + delta).to_be_bytes());
+                break;
+            }
+            search = at;
+        }
+    }
+    std::fs::write(path, d).unwrap();
+}
