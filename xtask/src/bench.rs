@@ -292,6 +292,9 @@ fn side_by_side(opts: &Options) -> Result<(), String> {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
     std::fs::write(&doc, text).map_err(|e| format!("{}: {e}", doc.display()))?;
+    let chart = doc.with_extension("svg");
+    std::fs::write(&chart, report::svg(&sections))
+        .map_err(|e| format!("{}: {e}", chart.display()))?;
     eprintln!(
         "xtask bench: wrote {} ({:.0} s in all, {:.0} s of it benchmarking)",
         doc.display(),
@@ -633,9 +636,25 @@ fn first_file(dir: &Path) -> Option<PathBuf> {
         .find_map(|d| first_file(d))
 }
 
-/// ImageMagick's version of the badge: the two label lines on a translucent
-/// dark box in the bottom-right corner, text about 1/40 of the height.
-fn convert_args(input: &str, output: &str, height: u32, quality: Option<u32>) -> Vec<String> {
+/// Tanba's badge text size: 5 % of the shorter side (`BadgeStyle`'s
+/// `min_text_fraction`), here capped so that the longer label line (43
+/// characters, about 0.55 em each in DejaVu Sans) fits 90 % of the width,
+/// as Tanba's wrapping would make it.
+fn label_px(w: u32, h: u32) -> u32 {
+    let by_side = (f64::from(w.min(h)) * 0.05).ceil();
+    let by_width = (f64::from(w) * 0.9 / (43.0 * 0.55)).floor();
+    by_side.min(by_width).max(12.0) as u32
+}
+
+/// ImageMagick's version of the badge: the two label lines, white on a 75 %
+/// dark box (Tanba's colours), in the bottom-right corner, Tanba's text size.
+fn convert_args(
+    input: &str,
+    output: &str,
+    (w, h): (u32, u32),
+    quality: Option<u32>,
+) -> Vec<String> {
+    let px = label_px(w, h);
     let mut a = vec![
         s(input),
         s("-gravity"),
@@ -643,13 +662,13 @@ fn convert_args(input: &str, output: &str, height: u32, quality: Option<u32>) ->
         s("-font"),
         s(FONT),
         s("-pointsize"),
-        s((height / 40).max(14)),
+        s(px),
         s("-fill"),
         s("white"),
         s("-undercolor"),
-        s("#00000099"),
+        s("#101010BF"),
         s("-annotate"),
-        format!("+{0}+{0}", (height / 60).max(8)),
+        format!("+{0}+{0}", px / 2),
         format!("{LABEL_KK}\\n{LABEL_RU}"),
     ];
     if let Some(q) = quality {
@@ -660,21 +679,31 @@ fn convert_args(input: &str, output: &str, height: u32, quality: Option<u32>) ->
     a
 }
 
-/// A `sh -c` that runs `convert` over every file in `dir` with `xargs -P jobs`.
-fn convert_batch(dir: &Path, ext: &str, jobs: usize, quality: Option<u32>) -> Vec<String> {
-    let q = quality
-        .map(|q| format!(" -quality {q}"))
-        .unwrap_or_default();
-    // The point size follows each file's height, as Tanba's badge does.
-    let inner = format!(
-        "h=$(identify -format %h \"$1\"); convert \"$1\" -gravity southeast -font {FONT} -pointsize $((h/40>14?h/40:14)) -fill white -undercolor '#00000099' -annotate +$((h/60>8?h/60:8))+$((h/60>8?h/60:8)) '{LABEL_KK}\\n{LABEL_RU}'{q} \"$0/${{1##*/}}\""
-    );
+/// A `sh -c` that runs `convert` (as [`convert_args`]) over every file in
+/// `dir` (all of size `size`) with `xargs -P jobs`.
+fn convert_batch(
+    dir: &Path,
+    ext: &str,
+    size: (u32, u32),
+    jobs: usize,
+    quality: Option<u32>,
+) -> Vec<String> {
+    let quote = |a: &str| format!("'{}'", a.replace('\'', "'\\''"));
+    let args: Vec<String> = convert_args("IN", "OUT", size, quality)
+        .iter()
+        .map(|a| match a.as_str() {
+            "IN" => "\"$1\"".to_string(),
+            "OUT" => "\"$0/${1##*/}\"".to_string(),
+            other => quote(other),
+        })
+        .collect();
+    let inner = format!("convert {}", args.join(" "));
     vec![
         s("-c"),
         format!(
-            "find {} -maxdepth 1 -name '*.{ext}' -print0 | sort -z | xargs -0 -n 1 -P {jobs} sh -c '{}' {{S}}",
+            "find {} -maxdepth 1 -name '*.{ext}' -print0 | sort -z | xargs -0 -n 1 -P {jobs} sh -c {} {{S}}",
             p(dir),
-            inner.replace('\'', "'\\''")
+            quote(&inner)
         ),
     ]
 }
@@ -697,7 +726,7 @@ fn image(ctx: &Ctx) -> Section {
     section.intro.push(String::from(
         "Inputs: noisy gradients made by ImageMagick (`gradient:` + `+noise Gaussian`, seeded), JPEGs written at quality 90 with the IJG tables. \
          Tanba runs with `--jpeg-quality 90` and ImageMagick with `-quality 90`, so both write the same quality. \
-         ImageMagick draws the same two label lines (DejaVu Sans, white on a 60 % black box, bottom right, text 1/40 of the height)."
+         ImageMagick draws the same two label lines in the bottom-right corner, white on a 75 % dark box as Tanba does, at Tanba's text size (5 % of the shorter side, capped so the longer line fits 90 % of the width; Tanba wraps instead, and rounds the box corners)."
     ));
 
     // One JPEG.
@@ -743,7 +772,7 @@ fn image(ctx: &Ctx) -> Section {
         "ImageMagick convert -annotate",
         Role::Peer,
         "convert",
-        &convert_args(&p(jpeg), "{S}/out.jpg", h, Some(90)),
+        &convert_args(&p(jpeg), "{S}/out.jpg", (w, h), Some(90)),
     );
     let scratch = b.variants[0].scratch.clone();
     let mut case = run_case(&title, b, ctx.reps);
@@ -780,7 +809,7 @@ fn image(ctx: &Ctx) -> Section {
         "ImageMagick convert -annotate",
         Role::Peer,
         "convert",
-        &convert_args(&p(png), "{S}/out.png", ph, None),
+        &convert_args(&p(png), "{S}/out.png", (pw, ph), None),
     );
     let scratch = b.variants[0].scratch.clone();
     let mut case = run_case(&title, b, ctx.reps);
@@ -814,7 +843,7 @@ fn image(ctx: &Ctx) -> Section {
         "ImageMagick convert, xargs -P 2",
         Role::Peer,
         "sh",
-        &convert_batch(&ctx.media.jpeg_dir, "jpg", 2, Some(90)),
+        &convert_batch(&ctx.media.jpeg_dir, "jpg", (w, h), 2, Some(90)),
     );
     let mut case = run_case(&title, b, reps);
     if let (Some(one), Some(two)) = (median_wall(&case.rows[0]), median_wall(&case.rows[1])) {
@@ -1365,9 +1394,9 @@ fn video(ctx: &Ctx) -> Section {
             s("1"),
         ],
     );
-    let pt = (h / 40).max(14);
+    let pt = label_px(w, h);
     let draw = format!(
-        "drawbox=x=iw-w-{m}:y=ih-h-{m}:w={bw}:h={bh}:color=black@0.6:t=fill,\
+        "drawbox=x=iw-w-{m}:y=ih-h-{m}:w={bw}:h={bh}:color=0x101010@0.75:t=fill,\
          drawtext=fontfile={FONT}:text='{LABEL_KK}':fontsize={pt}:fontcolor=white:x=w-tw-{m2}:y=h-{y1},\
          drawtext=fontfile={FONT}:text='{LABEL_RU}':fontsize={pt}:fontcolor=white:x=w-tw-{m2}:y=h-{y2}",
         m = h / 60,

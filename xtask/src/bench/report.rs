@@ -268,6 +268,11 @@ pub fn render(run: &Run, ctx: &Ctx, sections: &[Section]) -> String {
     let _ = writeln!(out, "## Summary\n");
     let _ = writeln!(
         out,
+        "![Wall time, Tanba ÷ peer](benchmarks.svg)\n\nRatios below 1: Tanba took less. \
+         Peak memory is the largest resident set of one process.\n"
+    );
+    let _ = writeln!(
+        out,
         "| media | job | Tanba | wall s | peak MiB | against | wall s | peak MiB | wall ratio | RSS ratio |"
     );
     let _ = writeln!(out, "|---|---|---|---:|---:|---|---:|---:|---:|---:|");
@@ -393,4 +398,97 @@ fn plan_note(out: &mut String, plan: &Plan) -> std::fmt::Result {
         plan.video.1,
         plan.video.2
     )
+}
+
+/// A small SVG chart of the summary: one bar per case and peer, the wall
+/// ratio Tanba ÷ peer on a log scale (left of the 1× line: Tanba faster).
+pub fn svg(sections: &[Section]) -> String {
+    let mut bars: Vec<(String, f64)> = Vec::new();
+    for section in sections {
+        for case in &section.cases {
+            let Some((_, t)) = reference(case) else {
+                continue;
+            };
+            for row in case.rows.iter().filter(|r| r.variant.role == Role::Peer) {
+                let Some(m) = medians(row) else { continue };
+                if m.wall.median > 0.0 && t.wall.median > 0.0 {
+                    bars.push((
+                        format!("{}: {} vs {}", section.name, case.title, row.variant.name),
+                        t.wall.median / m.wall.median,
+                    ));
+                }
+            }
+        }
+    }
+    let (label_w, plot_w, row_h) = (520.0, 360.0, 22.0);
+    let (lo, hi) = (-4.0f64, 4.0f64); // log2 range: 1/16× … 16×
+    let x_of = |r: f64| label_w + (r.log2().clamp(lo, hi) - lo) / (hi - lo) * plot_w;
+    let height = 40.0 + row_h * bars.len() as f64 + 30.0;
+    let width = label_w + plot_w + 20.0;
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(
+        out,
+        r#"<text x="10" y="20" font-size="14">Wall time, Tanba ÷ peer (log scale; left of 1×: Tanba faster)</text>"#
+    );
+    for (i, (label, r)) in bars.iter().enumerate() {
+        let y = 40.0 + row_h * i as f64;
+        let (x0, x1) = (x_of(1.0), x_of(*r));
+        let (x, w) = if x1 < x0 {
+            (x1, x0 - x1)
+        } else {
+            (x0, x1 - x0)
+        };
+        let colour = if *r <= 1.0 { "#2e7d32" } else { "#c62828" };
+        let _ = writeln!(
+            out,
+            r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
+            label_w - 8.0,
+            y + 14.0,
+            esc(label)
+        );
+        let _ = writeln!(
+            out,
+            r#"<rect x="{x:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{colour}"/>"#,
+            y + 3.0,
+            w.max(1.0),
+            row_h - 6.0
+        );
+        let _ = writeln!(
+            out,
+            r#"<text x="{:.1}" y="{}">{r:.2}×</text>"#,
+            x + w.max(1.0) + 4.0,
+            y + 14.0
+        );
+    }
+    let bottom = 40.0 + row_h * bars.len() as f64;
+    for k in [-4i32, -2, 0, 2, 4] {
+        let r = 2f64.powi(k);
+        let x = x_of(r);
+        let _ = writeln!(
+            out,
+            r##"<line x1="{x:.1}" y1="34" x2="{x:.1}" y2="{bottom}" stroke="#888" stroke-dasharray="{}"/>"##,
+            if k == 0 { "none" } else { "2,3" }
+        );
+        let text = if k >= 0 {
+            format!("{}×", 1 << k)
+        } else {
+            format!("1/{}×", 1 << -k)
+        };
+        let _ = writeln!(
+            out,
+            r#"<text x="{x:.1}" y="{}" text-anchor="middle">{text}</text>"#,
+            bottom + 16.0
+        );
+    }
+    out.push_str("</svg>\n");
+    out
 }
