@@ -733,3 +733,28 @@ fn certificates_the_c2pa_profile_refuses_fail_up_front() {
     let msg = config_error(sign(old));
     assert!(msg.contains("not valid now"), "{msg}");
 }
+
+#[test]
+fn apply_embeds_where_it_can() {
+    let c = creds();
+    let input = std::fs::read(workspace_fixture("audio/sample-voice.wav")).unwrap();
+    let m = manifest("audio/wav", SourceKind::Generated);
+    let mut out = Cursor::new(Vec::new());
+    // The original (no manifest of its own) is offered as the parent.
+    let mut original = Cursor::new(input.clone());
+    let applied = tanba_c2pa::apply(
+        "audio/wav",
+        &mut Cursor::new(&input),
+        &mut out,
+        &m,
+        SourceKind::Generated,
+        &c.signer,
+        Some(Parent {
+            mime: "audio/wav",
+            reader: &mut original,
+        }),
+    )
+    .unwrap();
+    assert_eq!(applied, Applied::Embedded);
+    assert_valid_credentials("audio/wav", out.get_ref(), &m);
+}
