@@ -374,6 +374,10 @@ pub(crate) fn context(trust_anchors_pem: Option<&str>) -> Result<Context> {
     settings.verify.remote_manifest_fetch = false;
     settings.verify.ocsp_fetch = false;
     settings.trust.user_anchors = trust_anchors_pem.map(str::to_string);
+    // The SDK keeps its intermediate copy of a file in memory up to this
+    // size (512 MB by default), per file being signed; a batch signs one
+    // file per worker, so larger files spill to a temporary file instead.
+    settings.core.backing_store_memory_threshold_in_mb = 64;
     Context::new()
         .with_settings(settings)
         .map_err(|e| Error::config(format!("C2PA settings: {e}")))
