@@ -758,3 +758,24 @@ fn apply_embeds_where_it_can() {
     assert_eq!(applied, Applied::Embedded);
     assert_valid_credentials("audio/wav", out.get_ref(), &m);
 }
+
+#[test]
+fn signing_a_signed_file_replaces_its_manifest() {
+    let c = creds();
+    for (mime, path) in [
+        ("image/jpeg", workspace_fixture("image/sample-photo.jpg")),
+        ("audio/mpeg", workspace_fixture("audio/sample-music.mp3")),
+        ("video/mp4", workspace_fixture("video/sample.mp4")),
+    ] {
+        let raw = std::fs::read(path).unwrap();
+        let (once, _) = embed(mime, &raw, SourceKind::Generated, &c.signer);
+        let (twice, m) = embed(mime, &once, SourceKind::Composite, &c.signer);
+        let reader = read(mime, &twice);
+        assert_eq!(reader.validation_state(), c2pa::ValidationState::Valid);
+        assert_eq!(reader.manifests().len(), 1, "{mime}: one store, ours");
+        let report =
+            tanba_c2pa::inspect(mime, &mut Cursor::new(&twice), &ReadOptions::default()).unwrap();
+        assert_eq!(report.tanba_manifest.as_ref(), Some(&m));
+        assert_eq!(report.digital_source_type.as_deref(), Some(COMPOSITE));
+    }
+}
