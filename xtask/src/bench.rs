@@ -30,6 +30,7 @@ usage: cargo xtask bench [--quick] [--reps N] [--batch-reps N] [--only LIST] [--
   --batch-reps N runs of each variant of a many-file case (default 3, 2 for
                  the full JPEG batch)
   --only LIST    comma-separated: image,audio,pdf,bulk,video
+  --no-build     use the release binaries already in target/release
   --doc FILE     where the report goes (default docs/benchmarks.md, or
                  target/bench-media/quick/benchmarks.md with --quick)";
 
@@ -43,12 +44,15 @@ const X264_PRESET: &str = "medium";
 const X264_CRF: &str = "20";
 
 const SECTIONS: [&str; 5] = ["image", "audio", "pdf", "bulk", "video"];
+/// The order sections run in: shortest first.
+const RUN_ORDER: [&str; 5] = ["pdf", "bulk", "audio", "image", "video"];
 
 #[derive(Debug)]
 struct Options {
     quick: bool,
     criterion: bool,
     prepare: bool,
+    no_build: bool,
     reps: usize,
     batch_reps: Option<usize>,
     only: Vec<String>,
@@ -61,6 +65,7 @@ impl Options {
             quick: false,
             criterion: false,
             prepare: false,
+            no_build: false,
             reps: 3,
             batch_reps: None,
             only: SECTIONS.iter().map(|s| s.to_string()).collect(),
@@ -77,6 +82,7 @@ impl Options {
                 "--quick" => o.quick = true,
                 "--criterion" => o.criterion = true,
                 "--prepare" => o.prepare = true,
+                "--no-build" => o.no_build = true,
                 "--reps" => o.reps = number(&value("--reps")?)?,
                 "--batch-reps" => o.batch_reps = Some(number(&value("--batch-reps")?)?),
                 "--only" => {
@@ -189,7 +195,9 @@ fn side_by_side(opts: &Options) -> Result<(), String> {
         "--bin",
         "tanba",
     ]);
-    exec(build)?;
+    if !opts.no_build {
+        exec(build)?;
+    }
     let release = root.join("target").join("release");
     let example = |package: &str, name: &str| -> Option<PathBuf> {
         let mut build = cargo();
@@ -201,8 +209,14 @@ fn side_by_side(opts: &Options) -> Result<(), String> {
             "--example",
             name,
         ]);
-        match exec(build) {
-            Ok(()) => Some(release.join("examples").join(name)),
+        let built = if opts.no_build { Ok(()) } else { exec(build) };
+        let path = release.join("examples").join(name);
+        match built {
+            Ok(()) if path.is_file() => Some(path),
+            Ok(()) => {
+                eprintln!("xtask bench: no {}; its rows are skipped", path.display());
+                None
+            }
             Err(e) => {
                 eprintln!("xtask bench: example {name} did not build ({e}); its rows are skipped");
                 None
@@ -263,23 +277,6 @@ fn side_by_side(opts: &Options) -> Result<(), String> {
     let mut run = report::Run::new(&ctx.root, &plan, opts.quick);
     run.load_before = loadavg();
     let mut sections = Vec::new();
-    for name in SECTIONS {
-        if !opts.wants(name) {
-            continue;
-        }
-        eprintln!("xtask bench: === {name}");
-        let section = match name {
-            "image" => image(&ctx),
-            "audio" => audio(&ctx),
-            "pdf" => pdf(&ctx),
-            "bulk" => bulk(&ctx),
-            _ => video(&ctx),
-        };
-        sections.push(section);
-    }
-    run.load_after = loadavg();
-    run.seconds = started.elapsed().as_secs_f64();
-    run.bench_seconds = bench_started.elapsed().as_secs_f64();
     let doc = opts.doc.clone().unwrap_or_else(|| {
         if opts.quick {
             media.dir.join("benchmarks.md")
@@ -287,14 +284,36 @@ fn side_by_side(opts: &Options) -> Result<(), String> {
             root.join("docs").join("benchmarks.md")
         }
     });
-    let text = report::render(&run, &ctx, &sections);
     if let Some(parent) = doc.parent() {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
-    std::fs::write(&doc, text).map_err(|e| format!("{}: {e}", doc.display()))?;
-    let chart = doc.with_extension("svg");
-    std::fs::write(&chart, report::svg(&sections))
-        .map_err(|e| format!("{}: {e}", chart.display()))?;
+    // The quick sections first, so that an interrupted run still leaves a
+    // report of what finished (it is rewritten after every section).
+    let wanted: Vec<&'static str> = RUN_ORDER
+        .into_iter()
+        .filter(|name| opts.wants(name))
+        .collect();
+    for (i, name) in wanted.iter().enumerate() {
+        eprintln!("xtask bench: === {name}");
+        let section = match *name {
+            "image" => image(&ctx),
+            "audio" => audio(&ctx),
+            "pdf" => pdf(&ctx),
+            "bulk" => bulk(&ctx),
+            _ => video(&ctx),
+        };
+        sections.push(section);
+        sections.sort_by_key(|s| SECTIONS.iter().position(|n| *n == s.name));
+        run.load_after = loadavg();
+        run.seconds = started.elapsed().as_secs_f64();
+        run.bench_seconds = bench_started.elapsed().as_secs_f64();
+        run.pending = wanted[i + 1..].iter().map(|s| s.to_string()).collect();
+        let text = report::render(&run, &ctx, &sections);
+        std::fs::write(&doc, text).map_err(|e| format!("{}: {e}", doc.display()))?;
+        let chart = doc.with_extension("svg");
+        std::fs::write(&chart, report::svg(&sections))
+            .map_err(|e| format!("{}: {e}", chart.display()))?;
+    }
     eprintln!(
         "xtask bench: wrote {} ({:.0} s in all, {:.0} s of it benchmarking)",
         doc.display(),
@@ -818,10 +837,10 @@ fn image(ctx: &Ctx) -> Section {
 
     // Many JPEGs: one worker against two.
     let n = jpegs.len();
-    let title = format!("{n} JPEGs ({w}×{h}), 1 worker against 2");
+    let title = format!("{n} JPEGs ({w}×{h}), 2 workers and 1");
     let reps = ctx.batch_reps.unwrap_or(if n >= 100 { 2 } else { 3 });
     let mut b = CaseBuilder::new(ctx, "image", &title);
-    for jobs in [1, 2] {
+    for jobs in [2, 1] {
         b.add(
             &format!("tanba label --jobs {jobs}"),
             Role::Tanba,
@@ -846,7 +865,7 @@ fn image(ctx: &Ctx) -> Section {
         &convert_batch(&ctx.media.jpeg_dir, "jpg", (w, h), 2, Some(90)),
     );
     let mut case = run_case(&title, b, reps);
-    if let (Some(one), Some(two)) = (median_wall(&case.rows[0]), median_wall(&case.rows[1])) {
+    if let (Some(two), Some(one)) = (median_wall(&case.rows[0]), median_wall(&case.rows[1])) {
         case.notes.push(format!(
             "Scaling: {n} files take {one:.1} s on one worker and {two:.1} s on two: **{:.2}×** faster \
              ({:.1} and {:.1} files/s; the goal is ≥ 1.8×).",
@@ -878,7 +897,7 @@ fn image(ctx: &Ctx) -> Section {
         ],
     );
     let report_path = b.variants[0].scratch.join("report.json");
-    let reps = ctx.batch_reps.unwrap_or(if n >= 100 { 2 } else { 3 });
+    let reps = ctx.batch_reps.unwrap_or(if n >= 100 { 1 } else { 3 });
     let mut case = run_case(&title, b, reps);
     case.notes.push(
         "This batch measures how Tanba's throughput follows picture size; ImageMagick is compared on PNG \

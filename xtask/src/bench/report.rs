@@ -25,6 +25,8 @@ pub struct Run {
     pub seconds: f64,
     /// Wall seconds of the benchmarks alone (no build, no generation).
     pub bench_seconds: f64,
+    /// Sections still to run when this report was written.
+    pub pending: Vec<String>,
     /// Machine lines.
     pub machine: Vec<String>,
     /// Tool version lines.
@@ -247,6 +249,13 @@ pub fn render(run: &Run, ctx: &Ctx, sections: &[Section]) -> String {
         run.seconds,
         run.bench_seconds
     );
+    if !run.pending.is_empty() {
+        let _ = writeln!(
+            out,
+            "**Partial report**: written while the run went on; not yet run: {}.\n",
+            run.pending.join(", ")
+        );
+    }
     let _ = writeln!(out, "## Machine\n");
     for l in &run.machine {
         let _ = writeln!(out, "{l}");
