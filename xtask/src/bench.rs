@@ -638,6 +638,32 @@ fn verify_note(ctx: &Ctx, dir: &Path) -> String {
     }
 }
 
+/// What ffprobe says Tanba wrote (the first file under `dir`).
+fn probe_note(dir: &Path) -> String {
+    let Some(file) = first_file(dir) else {
+        return String::new();
+    };
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries"])
+        .arg(
+            "stream=codec_name,sample_rate,channels,width,height,bit_rate:format=duration,bit_rate",
+        )
+        .args(["-of", "compact=p=0:nk=0"])
+        .arg(&file)
+        .output();
+    match out {
+        Ok(o) if o.status.success() => format!(
+            "Tanba's output, per ffprobe: `{}`.",
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(|l| l.replace("|", ", "))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        _ => String::new(),
+    }
+}
+
 fn first_file(dir: &Path) -> Option<PathBuf> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .ok()?
@@ -1007,7 +1033,9 @@ fn audio(ctx: &Ctx) -> Section {
     let mut section = Section::new("audio");
     section.intro.push(
         "Inputs: 44.1 kHz stereo MP3s at 192 kbit/s (two tones and seeded pink noise, made by ffmpeg/LAME). \
-         Every row writes a 16-bit WAV. Tanba's default puts the spoken disclaimer (kk then ru, about 8 s) \
+         Tanba writes the input's format back: an MP3 encoded by libmp3lame at the input's bitrate (see the ffprobe line \
+         under each table). The ffmpeg rows the issue asks for write a 16-bit WAV (plain decode, amix); the \
+         like-for-like rows encode to MP3 at 192 kbit/s as Tanba does. Tanba's default puts the spoken disclaimer (kk then ru, about 8 s) \
          before the programme (prepend, loudness-matched); `--audio-mode overlay` mixes it over the start with ducking, \
          which is what ffmpeg's `amix` of the same clip (`disclaimer-kk-ru.wav`, the bundled kk.wav and ru.wav \
          concatenated and resampled to 44.1 kHz stereo) does, without the loudness match or ducking."
@@ -1072,6 +1100,42 @@ fn audio(ctx: &Ctx) -> Section {
                 s("{S}/out.wav"),
             ]),
         );
+        // Tanba writes the input's format back (MP3 through libmp3lame at
+        // the input's bitrate), so the like-for-like peer encodes too.
+        b.add(
+            "ffmpeg amix, encoded to MP3 192k",
+            Role::Peer,
+            "ffmpeg",
+            &ffmpeg(&[
+                s("-i"),
+                p(input),
+                s("-i"),
+                clip.clone(),
+                s("-filter_complex"),
+                s("amix=inputs=2:duration=first"),
+                s("-c:a"),
+                s("libmp3lame"),
+                s("-b:a"),
+                s("192k"),
+                s("{S}/out.mp3"),
+            ]),
+        );
+        if secs == short {
+            b.add(
+                "ffmpeg plain re-encode to MP3 192k",
+                Role::Peer,
+                "ffmpeg",
+                &ffmpeg(&[
+                    s("-i"),
+                    p(input),
+                    s("-c:a"),
+                    s("libmp3lame"),
+                    s("-b:a"),
+                    s("192k"),
+                    s("{S}/out.mp3"),
+                ]),
+            );
+        }
         let scratch = b.variants[0].scratch.clone();
         let reps = if secs >= 1800 {
             ctx.batch_reps.unwrap_or(2).min(ctx.reps)
@@ -1080,6 +1144,7 @@ fn audio(ctx: &Ctx) -> Section {
         };
         let mut case = run_case(&title, b, reps);
         case.notes.push(verify_note(ctx, &scratch));
+        case.notes.push(probe_note(&scratch));
         if let Some(r) = median_rss(&case.rows[0]) {
             rss.push((secs, r));
         }
@@ -1463,6 +1528,7 @@ fn video(ctx: &Ctx) -> Section {
     };
     let mut case = run_case(&title, b, reps);
     case.notes.push(verify_note(ctx, &scratch));
+    case.notes.push(probe_note(&scratch));
     section.cases.push(case);
     section
 }
