@@ -495,6 +495,7 @@ impl Labeler for AudioLabeler {
         let perceptible =
             verify::check_disclaimer(decoder, &manifest, &self.settings, late_frames)?;
         Ok(Verification {
+            credentials: None,
             format: source.format.name,
             marks,
             signature: manifest.signature_state(),

@@ -44,6 +44,7 @@ fn row(
         millis: started.elapsed().as_secs_f64() * 1000.0,
         input_sha256: None,
         output_sha256: None,
+        c2pa: None,
     }
 }
 
@@ -233,6 +234,10 @@ impl Worker<'_> {
             millis: started.elapsed().as_secs_f64() * 1000.0,
             input_sha256: Some(outcome.input_sha256),
             output_sha256: Some(outcome.output_sha256),
+            c2pa: outcome.credentials.map(|c| match c {
+                tanba::Credentials::Embedded => "embedded".to_string(),
+                tanba::Credentials::Sidecar(path) => format!("sidecar {}", path.display()),
+            }),
         }
     }
 

@@ -26,6 +26,8 @@ pub struct Config {
     pub audio: AudioSection,
     /// Video.
     pub video: VideoSection,
+    /// C2PA Content Credentials.
+    pub c2pa: C2paSection,
     /// Bulk-job settings.
     pub job: JobSection,
 }
@@ -76,6 +78,18 @@ pub struct VideoSection {
     pub preset: Option<String>,
     /// Mix the spoken disclaimer into the soundtrack.
     pub audible: Option<bool>,
+}
+
+/// `[c2pa]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct C2paSection {
+    /// PEM certificate chain, signing certificate first.
+    pub cert: Option<PathBuf>,
+    /// Its private key (PEM).
+    pub key: Option<PathBuf>,
+    /// PEM trust anchors for verify.
+    pub trust: Option<PathBuf>,
 }
 
 /// `[label]`
@@ -157,6 +171,16 @@ impl Config {
             && clip != "tone"
         {
             config.audio.disclaimer = Some(base.join(clip).to_string_lossy().into_owned());
+        }
+        for path in [
+            &mut config.c2pa.cert,
+            &mut config.c2pa.key,
+            &mut config.c2pa.trust,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *path = base.join(&*path);
         }
         if let Some(log) = &config.job.log {
             config.job.log = Some(base.join(log));

@@ -57,10 +57,25 @@ enum Command {
         /// Where to write the private key; the public key goes to FILE.pub.
         file: PathBuf,
     },
+    /// Make signing credentials.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Work with bulk-job reports.
     Report {
         #[command(subcommand)]
         command: ReportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Write a local test CA and a C2PA signing certificate into DIR.
+    /// UNTRUSTED: for trying C2PA out, never for production.
+    New {
+        /// The folder (created if missing; existing files are never overwritten).
+        dir: PathBuf,
     },
 }
 
@@ -202,6 +217,16 @@ struct CommonArgs {
     /// Also mix the spoken disclaimer into the video's first audio stream.
     #[arg(long)]
     video_audible: bool,
+    /// Sign C2PA Content Credentials with this PEM certificate chain
+    /// (signing certificate first); needs --c2pa-key.
+    #[arg(long, value_name = "CHAIN.pem", requires = "c2pa_key")]
+    c2pa_cert: Option<PathBuf>,
+    /// The private key of the C2PA signing certificate (PEM, ES256 or Ed25519).
+    #[arg(long, value_name = "KEY.pem", requires = "c2pa_cert")]
+    c2pa_key: Option<PathBuf>,
+    /// PEM trust anchors: credentials signed under them verify as trusted.
+    #[arg(long, value_name = "CA.pem")]
+    c2pa_trust: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -229,6 +254,9 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify(&args),
         Command::Formats { json } => formats(json),
         Command::Keygen { file } => keygen(&file),
+        Command::Keys {
+            command: KeysCommand::New { dir },
+        } => keys_new(&dir),
         Command::Report {
             command: ReportCommand::Merge { reports, out, csv },
         } => merge(&reports, &out, csv.as_deref()),
@@ -399,6 +427,30 @@ fn prepare(common: &CommonArgs, config: &Config) -> Result<(Job, Registry)> {
         .or_else(|| config.video.preset.clone());
     settings.video.audible = common.video_audible || config.video.audible == Some(true);
     settings.video.validate()?;
+    let c2pa_cert = common
+        .c2pa_cert
+        .clone()
+        .or_else(|| config.c2pa.cert.clone());
+    let c2pa_key = common.c2pa_key.clone().or_else(|| config.c2pa.key.clone());
+    settings.c2pa.signer = match (c2pa_cert, c2pa_key) {
+        (Some(cert), Some(key)) => {
+            Some(Arc::new(tanba::c2pa::C2paSigner::from_files(&cert, &key)?))
+        }
+        (None, None) => None,
+        _ => {
+            return Err(Error::config(
+                "C2PA signing needs both a certificate chain and its private key",
+            ));
+        }
+    };
+    if let Some(trust) = common
+        .c2pa_trust
+        .clone()
+        .or_else(|| config.c2pa.trust.clone())
+    {
+        settings.c2pa.trust_anchors_pem =
+            Some(std::fs::read_to_string(&trust).map_err(|e| Error::from(e).at(&trust))?);
+    }
     if let Some(db) = config.audio.ducking_db {
         if !(-40.0..=0.0).contains(&db) {
             return Err(Error::config("audio.ducking_db must be between -40 and 0"));
@@ -606,6 +658,17 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
         }
         tanba::SignatureState::Invalid { reason } => println!("  signature: INVALID: {reason}"),
     }
+    if let Some(c) = &v.credentials {
+        let state = match c.state {
+            tanba::CredentialsState::Valid => "valid (signer not on a trust list given)",
+            tanba::CredentialsState::Trusted => "trusted",
+            tanba::CredentialsState::Invalid => "INVALID",
+        };
+        println!("  content credentials (C2PA): {state}");
+        for line in &c.detail {
+            println!("    {line}");
+        }
+    }
 }
 
 fn formats(json: bool) -> Result<ExitCode> {
@@ -664,6 +727,27 @@ fn keygen(file: &Path) -> Result<ExitCode> {
         "tanba: wrote {} (private, keep it secret) and {} (public key {b64})",
         file.display(),
         pub_path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn keys_new(dir: &Path) -> Result<ExitCode> {
+    let made = tanba::c2pa::generate_test_credentials(dir)?;
+    eprintln!(
+        "tanba: wrote UNTRUSTED test credentials to {} (a local CA, not for production):",
+        dir.display()
+    );
+    for path in [&made.cert_chain, &made.private_key, &made.ca_cert] {
+        eprintln!("  {}", path.display());
+    }
+    eprintln!(
+        "sign with: tanba label ... --c2pa-cert {} --c2pa-key {}",
+        made.cert_chain.display(),
+        made.private_key.display()
+    );
+    eprintln!(
+        "verify as trusted with: tanba verify ... --c2pa-trust {}",
+        made.ca_cert.display()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -54,6 +54,9 @@ pub struct FileReport {
     /// SHA-256 of the output.
     #[serde(default)]
     pub output_sha256: Option<String>,
+    /// C2PA Content Credentials: `embedded`, or the sidecar's path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c2pa: Option<String>,
 }
 
 /// Counts per outcome.
@@ -115,8 +118,7 @@ pub fn now() -> String {
         .unwrap_or_default()
 }
 
-const CSV_HEADER: &str =
-    "input,output,outcome,format,reason,input_bytes,output_bytes,millis,input_sha256,output_sha256";
+const CSV_HEADER: &str = "input,output,outcome,format,reason,input_bytes,output_bytes,millis,input_sha256,output_sha256,c2pa";
 
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -156,6 +158,7 @@ impl Report {
                     format!("{:.3}", f.millis),
                     opt(&f.input_sha256),
                     opt(&f.output_sha256),
+                    opt(&f.c2pa),
                 ]
                 .join(","),
             );
@@ -321,6 +324,7 @@ mod tests {
             millis: 1.0,
             input_sha256: None,
             output_sha256: None,
+            c2pa: None,
         }
     }
 

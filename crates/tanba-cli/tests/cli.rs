@@ -501,3 +501,105 @@ fn media_flags_reach_the_labelers_and_resume_by_output_name() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("JPEG quality"));
 }
+
+/// C2PA end to end: test credentials from `tanba keys new`, embedded in a
+/// JPEG, a sidecar beside a PDF, both trusted under the test CA; one flipped
+/// byte breaks them; a key that does not match stops the run before work.
+#[test]
+fn c2pa_credentials_are_signed_verified_and_break_on_edits() {
+    let d = tempfile::tempdir().unwrap();
+    let keys = d.path().join("keys");
+    assert!(tanba(&["keys", "new", s(&keys)]).status.success());
+    let chain = keys.join("signing-cert-chain.pem");
+    let key = keys.join("signing-key.pem");
+    let ca = keys.join("UNTRUSTED-test-ca.pem");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let input = d.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    for name in ["image/sample-photo.jpg", "pdf/report.pdf"] {
+        let from = fixtures.join(name);
+        std::fs::copy(&from, input.join(from.file_name().unwrap())).unwrap();
+    }
+    let out = d.path().join("out");
+    let json = d.path().join("r.json");
+    let run = tanba(&[
+        "label",
+        s(&input),
+        "--out",
+        s(&out),
+        "--c2pa-cert",
+        s(&chain),
+        "--c2pa-key",
+        s(&key),
+        "--report",
+        s(&json),
+        "--quiet",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let r = report(&json);
+    let c2pa_of = |suffix: &str| {
+        r["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["input"].as_str().unwrap().ends_with(suffix))
+            .unwrap()["c2pa"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(c2pa_of("sample-photo.jpg"), "embedded");
+    assert!(c2pa_of("report.pdf").starts_with("sidecar"));
+    let photo = out.join("sample-photo.jpg");
+    let pdf = out.join("report.pdf");
+    assert!(out.join("report.c2pa").is_file());
+
+    let state = |file: &Path| {
+        let o = tanba(&["verify", "--json", s(file), "--c2pa-trust", s(&ca)]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        (
+            o.status.code(),
+            v[0]["verification"]["credentials"]["state"]
+                .as_str()
+                .unwrap_or("absent")
+                .to_string(),
+        )
+    };
+    assert_eq!(state(&photo), (Some(0), "trusted".to_string()));
+    assert_eq!(state(&pdf), (Some(0), "trusted".to_string()));
+    // Without the trust anchor, valid is the best a test CA gets.
+    let o = tanba(&["verify", "--json", s(&photo)]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("\"valid\""));
+
+    // One byte of image data (just before the JPEG's end marker), and one
+    // byte of the PDF's original body.
+    for file in [&photo, &pdf] {
+        let mut bytes = std::fs::read(file).unwrap();
+        let at = if file == &photo {
+            bytes.len() - 40
+        } else {
+            bytes.len() / 4
+        };
+        bytes[at] ^= 0x01;
+        std::fs::write(file, &bytes).unwrap();
+        assert_eq!(state(file), (Some(1), "invalid".to_string()), "{file:?}");
+    }
+
+    // The CA's key is not the signing certificate's key: refused up front.
+    let wrong = tanba(&[
+        "label",
+        s(&input),
+        "--out",
+        s(&d.path().join("out2")),
+        "--c2pa-cert",
+        s(&chain),
+        "--c2pa-key",
+        s(&keys.join("UNTRUSTED-test-ca-key.pem")),
+    ]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(!d.path().join("out2").exists());
+}

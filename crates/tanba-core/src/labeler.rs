@@ -330,6 +330,27 @@ pub struct PerceptibleCheck {
     pub score: Option<f64>,
 }
 
+/// The state of C2PA Content Credentials found in or beside a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CredentialsState {
+    /// Signature and hashes check; the signer is not on a trust list given.
+    Valid,
+    /// Valid, and the signer chains to a trust anchor given.
+    Trusted,
+    /// Something failed (an edited file, a broken signature).
+    Invalid,
+}
+
+/// Content Credentials (C2PA) as a reader outside the labeler found them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CredentialsCheck {
+    /// The validation state.
+    pub state: CredentialsState,
+    /// Who signed, or what failed.
+    pub detail: Vec<String>,
+}
+
 /// What [`Labeler::verify`] found in a file.
 #[derive(Debug, Clone, Serialize)]
 pub struct Verification {
@@ -343,6 +364,10 @@ pub struct Verification {
     pub signature: SignatureState,
     /// The visible or audible label.
     pub perceptible: PerceptibleCheck,
+    /// C2PA Content Credentials, when the file carries them (filled in by
+    /// the facade's C2PA reader, not by the labelers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<CredentialsCheck>,
 }
 
 impl Verification {
@@ -358,6 +383,7 @@ impl Verification {
                 detail: detail.into(),
                 score: None,
             },
+            credentials: None,
         }
     }
 
@@ -366,11 +392,16 @@ impl Verification {
         !self.marks.is_empty()
     }
 
-    /// Both parts Art. 21(2) asks for are present, and no signature is broken.
+    /// Both parts Art. 21(2) asks for are present, and no signature (ours
+    /// or the Content Credentials') is broken.
     pub fn is_compliant(&self) -> bool {
         self.has_machine_mark()
             && self.perceptible.found
             && !matches!(self.signature, SignatureState::Invalid { .. })
+            && !self
+                .credentials
+                .as_ref()
+                .is_some_and(|c| c.state == CredentialsState::Invalid)
     }
 }
 

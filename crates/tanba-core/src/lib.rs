@@ -27,8 +27,9 @@ pub use ed25519_dalek::SigningKey;
 pub use error::{Error, LimitKind, Result};
 pub use label::{Label, LabelLine, Lang, Wording};
 pub use labeler::{
-    Format, Job, Labeler, Labelled, Mark, MarkKind, PerceptibleCheck, Position, ReadSeek,
-    SNIFF_LEN, Source, SourceKind, Verification, WriteSeek, read_all, read_head,
+    CredentialsCheck, CredentialsState, Format, Job, Labeler, Labelled, Mark, MarkKind,
+    PerceptibleCheck, Position, ReadSeek, SNIFF_LEN, Source, SourceKind, Verification, WriteSeek,
+    read_all, read_head,
 };
 pub use limits::Limits;
 pub use manifest::{AiSystem, Manifest, Operator, Placement, SignatureState};

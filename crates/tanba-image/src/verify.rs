@@ -67,6 +67,7 @@ pub(crate) fn verify(
     };
     let perceptible = check_badge(&image, info.orientation, &manifest, style);
     Ok(Verification {
+        credentials: None,
         format: format.name,
         marks,
         manifest: Some(manifest),

@@ -515,6 +515,7 @@ impl Labeler for PdfLabeler {
             .map_or(SignatureState::Unsigned, |m| m.signature_state());
         let perceptible = check_pages(doc, manifest.as_ref());
         Ok(Verification {
+            credentials: None,
             format: PDF.name,
             marks,
             manifest,

@@ -312,6 +312,7 @@ impl Labeler for TextLabeler {
             .as_ref()
             .map_or(SignatureState::Unsigned, Manifest::signature_state);
         Ok(Verification {
+            credentials: None,
             format: format.name,
             marks,
             manifest,

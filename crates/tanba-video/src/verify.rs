@@ -80,6 +80,7 @@ pub(crate) fn verify(
     let signature = manifest.signature_state();
     let perceptible = check_frames(&mut ictx, &info, &manifest, notice.as_ref())?;
     Ok(Verification {
+        credentials: None,
         format: format.name,
         marks: found_marks,
         manifest: Some(manifest),

@@ -24,6 +24,7 @@
 //! | `pdf` | `tanba-pdf` | PDF |
 //! | `video` | `tanba-video` | MP4, MOV, MKV, WebM (through FFmpeg) |
 //! | `all` | every media crate | everything above |
+//! | `c2pa` | `tanba-c2pa` | C2PA Content Credentials signed after labelling, embedded or as a `.c2pa` sidecar; read back by `verify_file` |
 
 use std::fs::File;
 use std::io::{Cursor, Seek, SeekFrom};
@@ -43,6 +44,13 @@ pub use tanba_text as text;
 #[cfg(feature = "video")]
 pub use tanba_video as video;
 
+#[cfg(feature = "c2pa")]
+pub use tanba_c2pa as c2pa;
+#[cfg(feature = "c2pa")]
+mod credentials;
+#[cfg(feature = "c2pa")]
+pub use credentials::C2paOptions;
+
 /// Settings of every enabled labeler.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
@@ -61,12 +69,27 @@ pub struct Settings {
     /// Video.
     #[cfg(feature = "video")]
     pub video: tanba_video::VideoSettings,
+    /// C2PA signing and trust.
+    #[cfg(feature = "c2pa")]
+    pub c2pa: C2paOptions,
 }
 
 /// The enabled labelers, asked in order; the first whose sniff matches wins.
 #[derive(Debug)]
 pub struct Registry {
     labelers: Vec<Box<dyn Labeler>>,
+    #[cfg(feature = "c2pa")]
+    c2pa: C2paOptions,
+}
+
+/// Where a file's C2PA Content Credentials went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// Inside the output.
+    Embedded,
+    /// In this `.c2pa` sidecar beside the output (the format has no place
+    /// for them).
+    Sidecar(PathBuf),
 }
 
 impl Default for Registry {
@@ -74,6 +97,16 @@ impl Default for Registry {
     fn default() -> Self {
         Registry::with_settings(&Settings::default())
     }
+}
+
+/// What signing produced, before the output has its final name.
+#[derive(Debug)]
+#[cfg_attr(not(feature = "c2pa"), allow(dead_code))] // only C2PA signing makes one
+enum Signed {
+    Embedded,
+    /// The manifest store for the sidecar.
+    #[cfg(feature = "c2pa")]
+    Sidecar(Vec<u8>),
 }
 
 /// What labelling one file produced.
@@ -91,6 +124,8 @@ pub struct FileOutcome {
     pub output_len: u64,
     /// SHA-256 of the output.
     pub output_sha256: String,
+    /// C2PA Content Credentials, when the registry signs them.
+    pub credentials: Option<Credentials>,
 }
 
 /// An input file's identity, to notice a file that changes while it is read.
@@ -122,6 +157,8 @@ impl Registry {
     pub fn empty() -> Self {
         Registry {
             labelers: Vec::new(),
+            #[cfg(feature = "c2pa")]
+            c2pa: C2paOptions::default(),
         }
     }
 
@@ -129,6 +166,10 @@ impl Registry {
     /// are asked first; text, the catch-all, last.
     pub fn with_settings(settings: &Settings) -> Self {
         let mut registry = Registry::empty();
+        #[cfg(feature = "c2pa")]
+        {
+            registry.c2pa = settings.c2pa.clone();
+        }
         #[cfg(feature = "image")]
         registry.register(tanba_image::ImageLabeler::new(settings.image.clone()));
         #[cfg(feature = "audio")]
@@ -208,14 +249,32 @@ impl Registry {
         };
         let dir = atomic::parent_of(output);
         std::fs::create_dir_all(dir).map_err(|e| Error::from(e).at(dir))?;
-        let write = |out: &mut File| -> Result<(Labelled, u64, String)> {
-            let source = Source {
-                reader: &mut file,
-                format,
-                path: Some(input),
-                len: before.len,
+        let write = |out: &mut File| -> Result<(Labelled, u64, String, Option<Signed>)> {
+            #[cfg(feature = "c2pa")]
+            let (labelled, signed) = match &self.c2pa.signer {
+                Some(signer) => credentials::label_and_sign(
+                    labeler,
+                    &mut file,
+                    (format, input, before.len),
+                    out,
+                    &job,
+                    signer,
+                )
+                .map_err(|e| e.at(input))?,
+                None => (
+                    labeler
+                        .label(file_source(&mut file, format, input, before.len), out, &job)
+                        .map_err(|e| e.at(input))?,
+                    None,
+                ),
             };
-            let labelled = labeler.label(source, out, &job).map_err(|e| e.at(input))?;
+            #[cfg(not(feature = "c2pa"))]
+            let (labelled, signed): (Labelled, Option<Signed>) = (
+                labeler
+                    .label(file_source(&mut file, format, input, before.len), out, &job)
+                    .map_err(|e| e.at(input))?,
+                None,
+            );
             // A file that changed under us would give a label for content
             // nobody has: refuse it rather than publish it.
             if stamp(input)? != before {
@@ -227,17 +286,25 @@ impl Registry {
                 .seek(SeekFrom::End(0))
                 .map_err(|e| Error::from(e).at(output))?;
             let sha = manifest::sha256_of(out).map_err(|e| e.at(output))?;
-            Ok((labelled, len, sha))
+            Ok((labelled, len, sha, signed))
         };
-        let name = |(labelled, _, _): &(Labelled, u64, String)| {
+        let name = |(labelled, _, _, _): &(Labelled, u64, String, Option<Signed>)| {
             if std::ptr::eq(labelled.format, format) {
                 output.to_path_buf()
             } else {
                 output.with_extension(labelled.format.extension())
             }
         };
-        let ((labelled, output_len, output_sha256), output) =
+        let ((labelled, output_len, output_sha256, signed), output) =
             atomic::write_atomic_in(dir, write, name)?;
+        let credentials = match signed {
+            None => None,
+            Some(Signed::Embedded) => Some(Credentials::Embedded),
+            #[cfg(feature = "c2pa")]
+            Some(Signed::Sidecar(store)) => Some(Credentials::Sidecar(credentials::write_sidecar(
+                &output, &store,
+            )?)),
+        };
         Ok(FileOutcome {
             output,
             labelled,
@@ -245,6 +312,7 @@ impl Registry {
             input_sha256,
             output_len,
             output_sha256,
+            credentials,
         })
     }
 
@@ -257,7 +325,8 @@ impl Registry {
         let (labeler, format) = self
             .detect_or_fail(&head, Some(path))
             .map_err(|e| e.at(path))?;
-        labeler
+        #[allow(unused_mut)] // the C2PA reader adds to it
+        let mut verification = labeler
             .verify(
                 Source {
                     reader: &mut file,
@@ -267,7 +336,10 @@ impl Registry {
                 },
                 limits,
             )
-            .map_err(|e| e.at(path))
+            .map_err(|e| e.at(path))?;
+        #[cfg(feature = "c2pa")]
+        credentials::check(&self.c2pa, path, format, &mut verification)?;
+        Ok(verification)
     }
 
     /// Labels bytes in memory, for services. `name` only breaks ties between
@@ -317,6 +389,21 @@ impl Registry {
             },
             limits,
         )
+    }
+}
+
+/// A file on disk as a labeler's source.
+fn file_source<'a>(
+    file: &'a mut File,
+    format: &'static Format,
+    path: &'a Path,
+    len: u64,
+) -> Source<'a> {
+    Source {
+        reader: file,
+        format,
+        path: Some(path),
+        len,
     }
 }
 

@@ -1,0 +1,113 @@
+//! C2PA Content Credentials around the labelers: signed after the label and
+//! our marks are written, read back beside our own checks.
+
+use std::fs::File;
+use std::io::{Seek, SeekFrom, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tanba_c2pa::{Applied, C2paSigner, C2paState, Parent};
+use tanba_core::{
+    CredentialsCheck, CredentialsState, Format, Job, Labeler, Labelled, Result, Source,
+    Verification, atomic,
+};
+
+use crate::Signed;
+
+/// C2PA settings of a registry.
+#[derive(Debug, Clone, Default)]
+pub struct C2paOptions {
+    /// Sign every labelled file with this signer (none: no C2PA manifest).
+    pub signer: Option<Arc<C2paSigner>>,
+    /// PEM trust anchors: credentials whose signer chains to one of them
+    /// verify as trusted, not just valid.
+    pub trust_anchors_pem: Option<String>,
+}
+
+/// Labels into a temporary file beside the output, then signs it into
+/// `out`: the labelled bytes are read once more and written once more.
+/// The unlabelled input is the parent, so credentials it had are kept.
+pub(crate) fn label_and_sign(
+    labeler: &dyn Labeler,
+    input: &mut File,
+    source: (&'static Format, &Path, u64),
+    out: &mut File,
+    job: &Job,
+    signer: &C2paSigner,
+) -> Result<(Labelled, Option<Signed>)> {
+    let (format, path, len) = source;
+    let mut labelled_file =
+        tempfile::tempfile_in(atomic::parent_of(path)).or_else(|_| tempfile::tempfile())?;
+    let labelled = labeler.label(
+        Source {
+            reader: &mut *input,
+            format,
+            path: Some(path),
+            len,
+        },
+        &mut labelled_file,
+        job,
+    )?;
+    labelled_file.seek(SeekFrom::Start(0))?;
+    let applied = tanba_c2pa::apply(
+        labelled.format.mime,
+        &mut labelled_file,
+        out,
+        &labelled.manifest,
+        job.source_kind,
+        signer,
+        Some(Parent {
+            mime: format.mime,
+            reader: input,
+        }),
+    )?;
+    out.flush()?;
+    let signed = match applied {
+        Applied::Embedded => Signed::Embedded,
+        Applied::Sidecar(store) => Signed::Sidecar(store),
+    };
+    Ok((labelled, Some(signed)))
+}
+
+/// Writes the sidecar of a finished output, atomically like the output.
+pub(crate) fn write_sidecar(output: &Path, store: &[u8]) -> Result<PathBuf> {
+    let path = tanba_c2pa::sidecar_path(output);
+    atomic::write_atomic(&path, |f| Ok(f.write_all(store)?))?;
+    Ok(path)
+}
+
+/// Adds what the C2PA reader finds (embedded, or in the sidecar) to a
+/// verification: the mark, and the state, which makes a file whose
+/// credentials fail non-compliant.
+pub(crate) fn check(
+    options: &C2paOptions,
+    path: &Path,
+    format: &'static Format,
+    verification: &mut Verification,
+) -> Result<()> {
+    let report = tanba_c2pa::inspect_file(path, format.mime, options.trust_anchors_pem.as_deref())?;
+    if let Some(mark) = report.mark() {
+        verification.marks.push(mark);
+    }
+    let signer = report
+        .signer
+        .iter()
+        .map(|s| format!("signed by {s}"))
+        .chain(report.issuer.iter().map(|i| format!("issued by {i}")));
+    verification.credentials = match &report.state {
+        C2paState::Absent => None,
+        C2paState::Valid => Some(CredentialsCheck {
+            state: CredentialsState::Valid,
+            detail: signer.collect(),
+        }),
+        C2paState::Trusted => Some(CredentialsCheck {
+            state: CredentialsState::Trusted,
+            detail: signer.collect(),
+        }),
+        C2paState::Invalid(reasons) => Some(CredentialsCheck {
+            state: CredentialsState::Invalid,
+            detail: reasons.clone(),
+        }),
+    };
+    Ok(())
+}
