@@ -1411,6 +1411,128 @@ fn bulk(ctx: &Ctx) -> Section {
     section
 }
 
+/// The row of `section` whose case title contains `title` and whose name
+/// starts with `row`.
+fn find_row<'a>(sections: &'a [Section], section: &str, title: &str, row: &str) -> Option<&'a Row> {
+    sections
+        .iter()
+        .filter(|s| s.name == section)
+        .flat_map(|s| &s.cases)
+        .filter(|c| c.title.contains(title))
+        .flat_map(|c| &c.rows)
+        .find(|r| r.variant.name.starts_with(row))
+}
+
+/// The speed and memory goals of issues 3, 4, 5 and 7 against this run:
+/// (goal, measured, verdict).
+pub fn goals(sections: &[Section]) -> Vec<(String, String, String)> {
+    let wall = |sec: &str, t: &str, r: &str| find_row(sections, sec, t, r).and_then(median_wall);
+    let rss = |sec: &str, t: &str, r: &str| find_row(sections, sec, t, r).and_then(median_rss);
+    let verdict = |ok: bool| if ok { "met" } else { "**not met**" }.to_string();
+    let mut out = Vec::new();
+    let mut ratio_goal = |goal: &str, a: Option<f64>, b: Option<f64>, limit: f64| {
+        if let (Some(a), Some(b)) = (a, b)
+            && b > 0.0
+        {
+            out.push((
+                goal.to_string(),
+                format!("{:.2}× ({a:.3} s ÷ {b:.3} s)", a / b),
+                verdict(a / b <= limit),
+            ));
+        }
+    };
+    ratio_goal(
+        "Image: one 12-MP JPEG, wall ≤ 1.0× ImageMagick `convert -annotate`",
+        wall("image", "JPEG (", "tanba label (CLI)"),
+        wall("image", "JPEG (", "ImageMagick"),
+        1.0,
+    );
+    ratio_goal(
+        "Image: the label adds ≤ 10 % to a plain decode+encode (library, same process shape)",
+        wall("image", "JPEG (", "tanba-image library"),
+        wall("image", "JPEG (", "plain decode+encode"),
+        1.1,
+    );
+    ratio_goal(
+        "Audio: 10-minute MP3, wall ≤ 1.1× ffmpeg's plain decode",
+        wall("audio", "10-minute", "tanba label (prepend)"),
+        wall("audio", "10-minute", "ffmpeg plain decode"),
+        1.1,
+    );
+    ratio_goal(
+        "Audio: 10-minute MP3, wall ≤ 0.75× ffmpeg's amix",
+        wall("audio", "10-minute", "tanba label (prepend)"),
+        wall("audio", "10-minute", "ffmpeg amix of the disclaimer"),
+        0.75,
+    );
+    ratio_goal(
+        "PDF: 100+ pages, wall ≤ 1.0× `qpdf --overlay`",
+        wall("pdf", "page PDF", "tanba label (incremental"),
+        wall("pdf", "page PDF", "qpdf"),
+        1.0,
+    );
+    if let Some(m) = rss("image", "JPEG (", "tanba label (CLI)") {
+        out.push((
+            "Image: peak memory ≤ 100 MiB on a 12-MP JPEG".into(),
+            format!("{m:.0} MiB"),
+            verdict(m <= 100.0),
+        ));
+    }
+    if let (Some(two), Some(one)) = (
+        wall("image", "JPEGs (", "tanba label --jobs 2"),
+        wall("image", "JPEGs (", "tanba label --jobs 1"),
+    ) && two > 0.0
+    {
+        out.push((
+            "Image: 200 JPEGs on 2 workers ≥ 1.8× faster than on 1".into(),
+            format!("{:.2}×", one / two),
+            verdict(one / two >= 1.8),
+        ));
+    }
+    if let (Some(short), Some(long)) = (
+        rss("audio", "10-minute", "tanba label (prepend)"),
+        rss("audio", "60-minute", "tanba label (prepend)"),
+    ) {
+        out.push((
+            "Audio: peak memory ≤ 64 MiB, not growing from 10 to 60 minutes".into(),
+            format!("{short:.0} MiB → {long:.0} MiB"),
+            verdict(short.max(long) <= 64.0 && long <= short * 1.1),
+        ));
+    }
+    let bulk = sections
+        .iter()
+        .filter(|s| s.name == "bulk")
+        .flat_map(|s| &s.cases)
+        .find(|c| !c.title.contains("one folder"));
+    if let Some(case) = bulk
+        && let (Some(w1), Some(lib)) = (
+            case.rows
+                .iter()
+                .find(|r| r.variant.name == "tanba label --jobs 1")
+                .and_then(median_wall),
+            case.rows
+                .iter()
+                .find(|r| r.variant.name.starts_with("library"))
+                .and_then(median_wall),
+        )
+    {
+        let files: f64 = case
+            .title
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.replace(',', "").parse().ok())
+            .unwrap_or(1.0);
+        let ms = (w1 - lib) * 1000.0 / files;
+        out.push((
+            "Bulk: per-file overhead of the job machinery < 1 ms (1,000 small files, 1 worker)"
+                .into(),
+            format!("{ms:.2} ms"),
+            verdict(ms < 1.0),
+        ));
+    }
+    out
+}
+
 /// Reads a file, or every file under a folder, and throws the bytes away.
 fn warm(path: &Path) {
     let files = if path.is_dir() {

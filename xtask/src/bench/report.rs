@@ -273,6 +273,27 @@ pub fn render(run: &Run, ctx: &Ctx, sections: &[Section]) -> String {
     }
     out.push('\n');
 
+    let goals = super::goals(sections);
+    if !goals.is_empty() {
+        let _ = writeln!(out, "## Goals from the issues\n");
+        let _ = writeln!(
+            out,
+            "The speed and memory goals of issues #3 (image), #4 (audio), #5 (PDF) and #7 (bulk jobs), \
+             against this run{}.\n",
+            if run.plan == "quick" {
+                " (a quick run: smaller inputs than the goals name, so indicative only)"
+            } else {
+                ""
+            }
+        );
+        let _ = writeln!(out, "| goal | measured | |");
+        let _ = writeln!(out, "|---|---|---|");
+        for (goal, measured, verdict) in goals {
+            let _ = writeln!(out, "| {goal} | {measured} | {verdict} |");
+        }
+        out.push('\n');
+    }
+
     // Summary: one line per case and peer.
     let _ = writeln!(out, "## Summary\n");
     let _ = writeln!(
