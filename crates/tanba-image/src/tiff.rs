@@ -41,11 +41,67 @@ fn read_meta(bytes: &[u8]) -> Result<TiffMeta> {
     Ok(TiffMeta {
         width,
         height,
-        pages_after_first: d.more_images(),
+        pages_after_first: d.more_images() && later_ifds_hold_pages(bytes),
         xmp,
         icc,
         orientation,
     })
+}
+
+/// The C2PA manifest store's tag: C2PA puts it in an IFD of its own after
+/// the image's, which is not a page.
+const TAG_C2PA: u16 = 0xCD41;
+
+/// Whether an IFD after the first holds anything but a C2PA manifest
+/// (classic TIFF; BigTIFF and unreadable chains count as pages, the safe
+/// answer for the multi-page check).
+fn later_ifds_hold_pages(bytes: &[u8]) -> bool {
+    let little = match bytes.get(0..4) {
+        Some(b"II*\0") => true,
+        Some(b"MM\0*") => false,
+        _ => return true,
+    };
+    let u16_at = |at: usize| -> Option<u16> {
+        let b: [u8; 2] = bytes.get(at..at + 2)?.try_into().ok()?;
+        Some(if little {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        })
+    };
+    let u32_at = |at: usize| -> Option<usize> {
+        let b: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
+        let v = if little {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        };
+        usize::try_from(v).ok()
+    };
+    let next_after = |ifd: usize| -> Option<(usize, Vec<u16>)> {
+        let count = usize::from(u16_at(ifd)?);
+        let tags = (0..count)
+            .map(|i| u16_at(ifd + 2 + 12 * i))
+            .collect::<Option<Vec<u16>>>()?;
+        Some((u32_at(ifd + 2 + 12 * count)?, tags))
+    };
+    let Some(first) = u32_at(4) else {
+        return true;
+    };
+    let Some((mut next, _)) = next_after(first) else {
+        return true;
+    };
+    // A chain longer than this is not a C2PA trailer; a loop must end.
+    for _ in 0..16 {
+        if next == 0 {
+            return false;
+        }
+        match next_after(next) {
+            Some((after, tags)) if tags.iter().all(|&t| t == TAG_C2PA) => next = after,
+            _ => return true,
+        }
+    }
+    true
 }
 
 pub(crate) fn inspect(bytes: &[u8]) -> Result<Info> {
