@@ -5,6 +5,9 @@
 //! bitrate are known before the container header is written; pass 2 mixes
 //! and encodes. An encoder can only be written forwards, so the WAV
 //! writer's trick of patching the head afterwards does not apply.
+//!
+//! MP3 in prepend mode skips pass 2: only the disclaimer is encoded, and
+//! the programme's frames are copied after it (see `mp3splice`).
 
 use tanba_core::{Format, Job, Labelled, Result, WriteSeek};
 
@@ -12,6 +15,7 @@ use crate::decode::{OwnedInput, StreamDecoder, reopen};
 use crate::encode::{InputMeta, Marks, Sink, Target, XmpCarrier, id3_xmp, is_rewritten_key};
 use crate::loudness::{BackgroundMeter, Loudness, matching_gain};
 use crate::mixer::{DisclaimerMixer, Mode};
+use crate::mp3splice::{self, Programme};
 use crate::{AudioLabeler, checked_first_span, loudness_note};
 
 /// Bitrates below this are taken as a failed measurement.
@@ -104,13 +108,64 @@ impl AudioLabeler {
             manifest: manifest.to_json(),
             xmp,
         };
-        let mut sink = match Sink::open(target, &info, bitrate, &marks, meta.cover.as_ref()) {
-            Ok(sink) => sink,
+        let open_sink = || match Sink::open(target, &info, bitrate, &marks, meta.cover.as_ref()) {
+            Ok(sink) => Ok(Ok(sink)),
             Err(
                 tanba_core::Error::Unsupported { reason, .. }
                 | tanba_core::Error::CannotLabel { reason, .. },
-            ) => return Ok(Err(reason)),
-            Err(e) => return Err(e),
+            ) => Ok(Err(reason)),
+            Err(e) => Err(e),
+        };
+        let mut notes = Vec::new();
+        let cover_note = |notes: &mut Vec<String>| {
+            if meta.has_cover && (meta.cover.is_none() || !target.carries_cover()) {
+                notes.push("the input's cover art was not carried over".to_string());
+            }
+        };
+
+        // Prepend to MP3: the disclaimer's frames go in front of the
+        // programme's own, which are copied, not re-encoded.
+        if target.format.name == crate::MP3.name && matches!(settings.mode, Mode::Prepend) {
+            let spliceable = match Programme::scan(&input.path)? {
+                Ok(frames) if frames.matches(info.sample_rate, info.channels) => Ok(frames),
+                Ok(_) => Err("its frames differ from the decoded stream".to_string()),
+                Err(why) => Err(why),
+            };
+            match spliceable {
+                Ok(frames) => {
+                    let mut sink = match open_sink()? {
+                        Ok(sink) => sink,
+                        Err(why) => return Ok(Err(why)),
+                    };
+                    let mut clip_samples = Vec::new();
+                    mixer.clone().finish(&mut clip_samples);
+                    sink.write(&clip_samples)?;
+                    let summary = sink.summary.clone();
+                    let mut head = std::io::Cursor::new(Vec::new());
+                    sink.finish(&mut head)?;
+                    match mp3splice::write(head.get_ref(), &frames, &input.path, output)? {
+                        Ok(_) => {
+                            notes.push(format!(
+                                "the programme's MP3 frames were copied unchanged; the disclaimer was encoded with {summary}"
+                            ));
+                            loudness_note(clip, gain, &programme, &mut notes);
+                            cover_note(&mut notes);
+                            return Ok(Ok(Labelled {
+                                format: target.format,
+                                manifest,
+                                notes,
+                            }));
+                        }
+                        Err(why) => notes.push(format!("the programme was re-encoded: {why}")),
+                    }
+                }
+                Err(why) => notes.push(format!("the programme was re-encoded: {why}")),
+            }
+        }
+
+        let mut sink = match open_sink()? {
+            Ok(sink) => sink,
+            Err(why) => return Ok(Err(why)),
         };
 
         // Pass 2: mix and encode.
@@ -130,7 +185,6 @@ impl AudioLabeler {
             ));
         }
         checked_first_span(&mixer, programme_frames)?;
-        let mut notes = Vec::new();
         notes.push(format!(
             "re-encoded as {} with {}",
             target.format.name, sink.summary
@@ -143,9 +197,7 @@ impl AudioLabeler {
                 input_format.name, target.format.name
             ));
         }
-        if meta.has_cover && (meta.cover.is_none() || !target.carries_cover()) {
-            notes.push("the input's cover art was not carried over".to_string());
-        }
+        cover_note(&mut notes);
         Ok(Ok(Labelled {
             format: target.format,
             manifest,

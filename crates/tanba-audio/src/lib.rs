@@ -20,6 +20,8 @@ mod encoded;
 mod ffi;
 pub mod loudness;
 pub mod mixer;
+#[cfg(feature = "ffmpeg")]
+mod mp3splice;
 mod mp4box;
 mod riff;
 mod verify;

@@ -198,11 +198,34 @@ fn compressed_formats_are_kept_with_bitrate_layout_and_marks() {
         let output = dir.path().join(format!("out.{ext}"));
         let labelled = label(&input, &output, AudioSettings::default()).unwrap();
         assert_eq!(labelled.format.name, case.format, "{ext}");
-        assert!(
-            labelled.notes.iter().any(|n| n.starts_with("re-encoded")),
-            "{ext}: {:?}",
-            labelled.notes
-        );
+        if ext == "mp3" {
+            // Prepend to MP3 copies the programme's frames: the input's
+            // audio is the output's tail, byte for byte.
+            assert!(
+                labelled
+                    .notes
+                    .iter()
+                    .any(|n| n.contains("copied unchanged")),
+                "{ext}: {:?}",
+                labelled.notes
+            );
+            let (a, b) = (
+                std::fs::read(&input).unwrap(),
+                std::fs::read(&output).unwrap(),
+            );
+            let tail = a.len() / 2;
+            assert_eq!(
+                a[a.len() - tail..],
+                b[b.len() - tail..],
+                "{ext}: programme frames changed"
+            );
+        } else {
+            assert!(
+                labelled.notes.iter().any(|n| n.starts_with("re-encoded")),
+                "{ext}: {:?}",
+                labelled.notes
+            );
+        }
         assert!(
             !labelled.notes.iter().any(|n| n.contains("WAV")),
             "{ext}: {:?}",
@@ -400,4 +423,117 @@ fn cover_art_is_kept_where_the_container_has_room() {
         assert_eq!(noted, !kept, "{ext}: {:?}", labelled.notes);
         assert!(verify(&output).is_compliant(), "{ext}");
     }
+}
+
+/// Prepend to MP3 copies the programme's frames for VBR, mono and
+/// MPEG-2 rates too; the Xing header is rewritten for the whole stream,
+/// so players see the right length; a file with junk between its frames
+/// is re-encoded instead.
+#[test]
+fn mp3_prepend_copies_the_programme_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs: [(&str, &[&str]); 3] = [
+        ("vbr", &["-c:a", "libmp3lame", "-q:a", "2"]),
+        (
+            "mono22k",
+            &[
+                "-ac",
+                "1",
+                "-ar",
+                "22050",
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                "48k",
+            ],
+        ),
+        (
+            "noxing",
+            &["-c:a", "libmp3lame", "-b:a", "192k", "-write_xing", "0"],
+        ),
+    ];
+    for (name, codec) in inputs {
+        let input = dir.path().join(format!("{name}.mp3"));
+        make_input(&input, codec);
+        let output = dir.path().join(format!("{name}-out.mp3"));
+        let labelled = label(&input, &output, AudioSettings::default()).unwrap();
+        assert!(
+            labelled
+                .notes
+                .iter()
+                .any(|n| n.contains("copied unchanged")),
+            "{name}: {:?}",
+            labelled.notes
+        );
+        let (a, b) = (
+            std::fs::read(&input).unwrap(),
+            std::fs::read(&output).unwrap(),
+        );
+        let tail = a.len() * 2 / 3;
+        assert_eq!(a[a.len() - tail..], b[b.len() - tail..], "{name}");
+        // One Xing/Info frame, at the head.
+        let tags = b
+            .windows(4)
+            .filter(|w| *w == b"Xing" || *w == b"Info")
+            .count();
+        assert_eq!(tags, 1, "{name}");
+        if name == "vbr" {
+            assert!(
+                b.windows(4).any(|w| w == b"Xing"),
+                "{name}: VBR not declared"
+            );
+        }
+
+        let (pin, pout) = (probe(&input), probe(&output));
+        assert_eq!(
+            (pout.rate, pout.channels),
+            (pin.rate, pin.channels),
+            "{name}"
+        );
+        let [_, clip] = labelled.manifest.label.placement.span.unwrap();
+        let expected = pin.duration + clip + 0.5;
+        assert!(
+            (pout.duration - expected).abs() < 0.1,
+            "{name}: duration {} vs {expected}",
+            pout.duration
+        );
+        // FFmpeg decodes the whole file without a complaint.
+        let decoded = Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(&output)
+            .args(["-f", "null", "-"])
+            .output()
+            .unwrap();
+        assert!(
+            decoded.status.success() && decoded.stderr.is_empty(),
+            "{name}: {}",
+            String::from_utf8_lossy(&decoded.stderr)
+        );
+        let v = verify(&output);
+        assert!(
+            v.is_compliant(),
+            "{name}: {:?} {:?}",
+            v.marks,
+            v.perceptible
+        );
+    }
+
+    // Junk between frames: not spliced, re-encoded, still labelled.
+    let clean = dir.path().join("vbr.mp3");
+    let mut bytes = std::fs::read(&clean).unwrap();
+    let middle = bytes.len() / 2;
+    bytes.splice(middle..middle, b"not an mp3 frame".iter().copied());
+    let junk = dir.path().join("junk.mp3");
+    std::fs::write(&junk, &bytes).unwrap();
+    let output = dir.path().join("junk-out.mp3");
+    let labelled = label(&junk, &output, AudioSettings::default()).unwrap();
+    assert!(
+        labelled
+            .notes
+            .iter()
+            .any(|n| n.starts_with("the programme was re-encoded")),
+        "{:?}",
+        labelled.notes
+    );
+    assert!(verify(&output).is_compliant());
 }

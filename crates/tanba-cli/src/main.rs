@@ -5,6 +5,29 @@
 //! file compliant); 1 some file failed or lacks a mark; 2 bad usage or
 //! settings, before any file was touched.
 
+/// `println!` that ends the process quietly when stdout is closed
+/// (`tanba verify … | head`) instead of panicking: files being written are
+/// removed first, as on Ctrl-C.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            stdout_failed(e);
+        }
+    }};
+}
+
+/// Where [`outln!`] goes when stdout cannot be written.
+fn stdout_failed(e: std::io::Error) -> ! {
+    tanba::atomic::remove_unfinished();
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        // 128 + SIGPIPE, as a shell reports a process the pipe ended.
+        std::process::exit(141);
+    }
+    eprintln!("tanba: cannot write to standard output: {e}");
+    std::process::exit(2);
+}
+
 mod batch;
 mod config;
 mod report;
@@ -603,13 +626,13 @@ fn verify(args: &VerifyArgs) -> Result<ExitCode> {
                 if args.json {
                     json_rows.push(serde_json::json!({ "file": file, "compliant": false, "error": e.to_string(), "kind": e.kind_name() }));
                 } else {
-                    println!("{}: ERROR {e}", file.display());
+                    outln!("{}: ERROR {e}", file.display());
                 }
             }
         }
     }
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json_rows).unwrap_or_default()
         );
@@ -627,14 +650,14 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
     } else {
         "NOT LABELLED"
     };
-    println!("{}: {verdict} ({})", file.display(), v.format);
+    outln!("{}: {verdict} ({})", file.display(), v.format);
     if v.marks.is_empty() {
-        println!("  machine-readable mark: none");
+        outln!("  machine-readable mark: none");
     }
     for m in &v.marks {
-        println!("  machine-readable mark: {:?} in {}", m.kind, m.carrier);
+        outln!("  machine-readable mark: {:?} in {}", m.kind, m.carrier);
     }
-    println!(
+    outln!(
         "  perceptible label: {} ({})",
         if v.perceptible.found {
             "found"
@@ -644,19 +667,21 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
         v.perceptible.detail
     );
     if let Some(m) = &v.manifest {
-        println!(
+        outln!(
             "  manifest: {} created {} by {}",
-            m.id, m.created, m.generator
+            m.id,
+            m.created,
+            m.generator
         );
         let texts: Vec<&str> = m.label.lines.iter().map(|l| l.text.as_str()).collect();
-        println!("  label: {}", texts.join(" / "));
+        outln!("  label: {}", texts.join(" / "));
     }
     match &v.signature {
-        tanba::SignatureState::Unsigned => println!("  signature: none"),
+        tanba::SignatureState::Unsigned => outln!("  signature: none"),
         tanba::SignatureState::Valid { public_key } => {
-            println!("  signature: valid (Ed25519 key {public_key})")
+            outln!("  signature: valid (Ed25519 key {public_key})")
         }
-        tanba::SignatureState::Invalid { reason } => println!("  signature: INVALID: {reason}"),
+        tanba::SignatureState::Invalid { reason } => outln!("  signature: INVALID: {reason}"),
     }
     if let Some(c) = &v.credentials {
         let state = match c.state {
@@ -664,9 +689,9 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
             tanba::CredentialsState::Trusted => "trusted",
             tanba::CredentialsState::Invalid => "INVALID",
         };
-        println!("  content credentials (C2PA): {state}");
+        outln!("  content credentials (C2PA): {state}");
         for line in &c.detail {
-            println!("    {line}");
+            outln!("    {line}");
         }
     }
 }
@@ -679,17 +704,19 @@ fn formats(json: bool) -> Result<ExitCode> {
             .iter()
             .map(|(labeler, f)| serde_json::json!({ "labeler": labeler, "format": f.name, "mime": f.mime, "extensions": f.extensions }))
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&rows).unwrap_or_default()
         );
     } else {
-        println!(
+        outln!(
             "{:<8} {:<10} {:<24} extensions",
-            "labeler", "format", "MIME type"
+            "labeler",
+            "format",
+            "MIME type"
         );
         for (labeler, f) in formats {
-            println!(
+            outln!(
                 "{labeler:<8} {:<10} {:<24} {}",
                 f.name,
                 f.mime,
@@ -722,7 +749,7 @@ fn keygen(file: &Path) -> Result<ExitCode> {
     })?;
     // The same key as `tanba verify` and the manifests show it.
     let b64 = tanba::manifest::public_key_base64(&key);
-    println!("{b64}");
+    outln!("{b64}");
     eprintln!(
         "tanba: wrote {} (private, keep it secret) and {} (public key {b64})",
         file.display(),

@@ -603,3 +603,26 @@ fn c2pa_credentials_are_signed_verified_and_break_on_edits() {
     assert_eq!(wrong.status.code(), Some(2));
     assert!(!d.path().join("out2").exists());
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    // `tanba formats | head -0`: the reader is gone before tanba writes.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tanba"))
+        .arg("formats")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // 141 when the first write found the pipe closed (almost always: the
+    // reader closes while tanba is still starting); 0 if the table fit in
+    // the pipe's buffer first.
+    assert!(
+        matches!(out.status.code(), Some(141) | Some(0)),
+        "{:?}: {stderr}",
+        out.status
+    );
+}
