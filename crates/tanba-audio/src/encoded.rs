@@ -43,12 +43,50 @@ impl AudioLabeler {
 
         // Pass 1: loudness (true peak only where the programme sounds
         // under the clip), length and coded bytes.
+        let mut notes = Vec::new();
+        // Prepend to MP3: the disclaimer's frames go in front of the
+        // programme's own, which are copied, not re-encoded; pass 1 is
+        // then the only decode, done by FFmpeg's faster MP3 decoder.
+        let splice =
+            if target.format.name == crate::MP3.name && matches!(settings.mode, Mode::Prepend) {
+                match Programme::scan(&input.path)? {
+                    Ok(frames) if frames.matches(info.sample_rate, info.channels) => Some(frames),
+                    Ok(_) => {
+                        notes.push(
+                        "the programme was re-encoded: its frames differ from the decoded stream"
+                            .to_string(),
+                    );
+                        None
+                    }
+                    Err(why) => {
+                        notes.push(format!("the programme was re-encoded: {why}"));
+                        None
+                    }
+                }
+            } else {
+                None
+            };
         let mut meter = BackgroundMeter::start(info.channels, info.sample_rate, ducked)?;
-        while let Some(chunk) = first.next_chunk()? {
-            meter.add(chunk)?;
-        }
-        let programme_frames = first.decoded_frames();
-        let coded_bytes = first.packet_bytes();
+        let by_ffmpeg = match &splice {
+            Some(frames) => {
+                crate::encode::decode_f32(&input.path, info.channels, |chunk| meter.add(chunk))?
+                    .map(|decoded| (decoded, frames.audio_bytes()))
+            }
+            None => None,
+        };
+        let (programme_frames, coded_bytes) = match by_ffmpeg {
+            Some(counts) => counts,
+            None => {
+                if splice.is_some() {
+                    // FFmpeg gave up part way: measure afresh.
+                    meter = BackgroundMeter::start(info.channels, info.sample_rate, ducked)?;
+                }
+                while let Some(chunk) = first.next_chunk()? {
+                    meter.add(chunk)?;
+                }
+                (first.decoded_frames(), first.packet_bytes())
+            }
+        };
         drop(first);
         let programme = meter.finish()?;
         let under = if ducked {
@@ -116,48 +154,35 @@ impl AudioLabeler {
             ) => Ok(Err(reason)),
             Err(e) => Err(e),
         };
-        let mut notes = Vec::new();
         let cover_note = |notes: &mut Vec<String>| {
             if meta.has_cover && (meta.cover.is_none() || !target.carries_cover()) {
                 notes.push("the input's cover art was not carried over".to_string());
             }
         };
 
-        // Prepend to MP3: the disclaimer's frames go in front of the
-        // programme's own, which are copied, not re-encoded.
-        if target.format.name == crate::MP3.name && matches!(settings.mode, Mode::Prepend) {
-            let spliceable = match Programme::scan(&input.path)? {
-                Ok(frames) if frames.matches(info.sample_rate, info.channels) => Ok(frames),
-                Ok(_) => Err("its frames differ from the decoded stream".to_string()),
-                Err(why) => Err(why),
+        if let Some(frames) = splice {
+            let mut sink = match open_sink()? {
+                Ok(sink) => sink,
+                Err(why) => return Ok(Err(why)),
             };
-            match spliceable {
-                Ok(frames) => {
-                    let mut sink = match open_sink()? {
-                        Ok(sink) => sink,
-                        Err(why) => return Ok(Err(why)),
-                    };
-                    let mut clip_samples = Vec::new();
-                    mixer.clone().finish(&mut clip_samples);
-                    sink.write(&clip_samples)?;
-                    let summary = sink.summary.clone();
-                    let mut head = std::io::Cursor::new(Vec::new());
-                    sink.finish(&mut head)?;
-                    match mp3splice::write(head.get_ref(), &frames, &input.path, output)? {
-                        Ok(_) => {
-                            notes.push(format!(
-                                "the programme's MP3 frames were copied unchanged; the disclaimer was encoded with {summary}"
-                            ));
-                            loudness_note(clip, gain, &programme, &mut notes);
-                            cover_note(&mut notes);
-                            return Ok(Ok(Labelled {
-                                format: target.format,
-                                manifest,
-                                notes,
-                            }));
-                        }
-                        Err(why) => notes.push(format!("the programme was re-encoded: {why}")),
-                    }
+            let mut clip_samples = Vec::new();
+            mixer.clone().finish(&mut clip_samples);
+            sink.write(&clip_samples)?;
+            let summary = sink.summary.clone();
+            let mut head = std::io::Cursor::new(Vec::new());
+            sink.finish(&mut head)?;
+            match mp3splice::write(head.get_ref(), &frames, &input.path, output)? {
+                Ok(_) => {
+                    notes.push(format!(
+                        "the programme's MP3 frames were copied unchanged; the disclaimer was encoded with {summary}"
+                    ));
+                    loudness_note(clip, gain, &programme, &mut notes);
+                    cover_note(&mut notes);
+                    return Ok(Ok(Labelled {
+                        format: target.format,
+                        manifest,
+                        notes,
+                    }));
                 }
                 Err(why) => notes.push(format!("the programme was re-encoded: {why}")),
             }

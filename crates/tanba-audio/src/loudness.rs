@@ -88,6 +88,9 @@ impl Meter {
 pub struct BackgroundMeter {
     to_meter: Option<std::sync::mpsc::SyncSender<Vec<f32>>>,
     spare: std::sync::mpsc::Receiver<Vec<f32>>,
+    /// Samples gathered until a batch is worth a hand-over (a decoder's
+    /// chunks are small: one MP3 frame is 1,152 frames).
+    pending: Vec<f32>,
     worker: Option<std::thread::JoinHandle<Result<Loudness>>>,
 }
 
@@ -96,6 +99,10 @@ impl std::fmt::Debug for BackgroundMeter {
         f.debug_struct("BackgroundMeter").finish_non_exhaustive()
     }
 }
+
+/// Samples per hand-over to the measuring thread (256 KiB): fewer
+/// wake-ups than one per decoded packet.
+const METER_BATCH_SAMPLES: usize = 1 << 16;
 
 impl BackgroundMeter {
     /// Starts the measuring thread.
@@ -116,15 +123,25 @@ impl BackgroundMeter {
         Ok(BackgroundMeter {
             to_meter: Some(to_meter),
             spare,
+            pending: Vec::new(),
             worker: Some(worker),
         })
     }
 
     /// Queues interleaved frames for measuring.
     pub fn add(&mut self, interleaved: &[f32]) -> Result<()> {
+        self.pending.extend_from_slice(interleaved);
+        if self.pending.len() < METER_BATCH_SAMPLES {
+            return Ok(());
+        }
+        self.send_pending()
+    }
+
+    /// Hands the gathered samples to the worker.
+    fn send_pending(&mut self) -> Result<()> {
         let mut buffer = self.spare.try_recv().unwrap_or_default();
         buffer.clear();
-        buffer.extend_from_slice(interleaved);
+        std::mem::swap(&mut buffer, &mut self.pending);
         let sent = self
             .to_meter
             .as_ref()
@@ -141,6 +158,9 @@ impl BackgroundMeter {
 
     /// Waits for the measurement of everything queued.
     pub fn finish(mut self) -> Result<Loudness> {
+        if !self.pending.is_empty() {
+            self.send_pending()?;
+        }
         self.join()
     }
 

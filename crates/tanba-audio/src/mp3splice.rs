@@ -310,7 +310,7 @@ impl Programme {
     }
 
     /// The programme's audio frames in bytes.
-    fn audio_bytes(&self) -> u64 {
+    pub(crate) fn audio_bytes(&self) -> u64 {
         self.frame_lens.iter().map(|&l| u64::from(l)).sum()
     }
 
@@ -321,21 +321,34 @@ impl Programme {
     }
 }
 
-/// CRC-16 with polynomial 0x8005, reflected, initial 0: the one LAME uses
-/// for its tag and the music CRC.
+/// CRC-16 with polynomial 0x8005, reflected, initial 0 (CRC-16/ARC): the
+/// one LAME uses for its tag and the music CRC.
 fn crc16(mut crc: u16, bytes: &[u8]) -> u16 {
     for &b in bytes {
-        crc ^= u16::from(b);
-        for _ in 0..8 {
+        crc = (crc >> 8) ^ CRC16_TABLE[usize::from((crc as u8) ^ b)];
+    }
+    crc
+}
+
+const CRC16_TABLE: [u16; 256] = {
+    let mut table = [0u16; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = i as u16;
+        let mut bit = 0;
+        while bit < 8 {
             crc = if crc & 1 != 0 {
                 (crc >> 1) ^ 0xA001
             } else {
                 crc >> 1
             };
+            bit += 1;
         }
+        table[i] = crc;
+        i += 1;
     }
-    crc
-}
+    table
+};
 
 /// The encoded disclaimer, split.
 struct Head<'a> {
