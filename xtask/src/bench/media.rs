@@ -487,12 +487,30 @@ const KK: &str = "Жасанды интеллект туралы заң мазм
 const RU: &str = "Закон об искусственном интеллекте требует указывать, как создан материал.";
 const EN: &str = "The law on artificial intelligence asks that generated content says so.";
 
-/// Small Markdown files (about 300 B to 4 KiB) in ten folders, some with
-/// front matter, in Kazakh, Russian and English.
+/// The bulk set: small files of every kind a newsroom archive holds, in
+/// ten folders: half Markdown (a third with front matter), then plain text,
+/// HTML, SRT subtitles, and 320×240 PNG and JPEG pictures (one picture of
+/// each made by ImageMagick, copied).
 pub fn markdown(media: &Media, plan: &Plan) -> Result<(), String> {
-    let params = format!("{} markdown files v1", plan.markdown);
+    let params = format!("{} mixed small files v2", plan.markdown);
     group(media, "markdown", &params, || {
         fresh_dir(&media.md_dir)?;
+        let png = media.md_dir.join("seed.png");
+        let jpg = media.md_dir.join("seed.jpg");
+        for (out, extra) in [(&png, None), (&jpg, Some("85"))] {
+            let mut args = vec![
+                s("-size"),
+                s("320x240"),
+                s("-seed"),
+                s(7),
+                s("plasma:teal-orange"),
+            ];
+            if let Some(q) = extra {
+                args.extend([s("-quality"), s(q)]);
+            }
+            args.push(out.display().to_string());
+            run("convert", &args)?;
+        }
         let mut x: u64 = 0x2545_F491_4F6C_DD1D;
         let mut rnd = move || {
             x ^= x << 13;
@@ -503,26 +521,85 @@ pub fn markdown(media: &Media, plan: &Plan) -> Result<(), String> {
         for i in 0..plan.markdown {
             let dir = media.md_dir.join(format!("section-{:02}", i % 10));
             std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            let mut doc = String::new();
-            if i % 3 == 0 {
-                doc.push_str(&format!("---\ntitle: Note {i}\nauthor: model\n---\n\n"));
-            }
-            doc.push_str(&format!("# Жазба {i}\n\n"));
             let target = 300 + (rnd() % 3800) as usize;
-            let mut n = 0;
-            while doc.len() < target {
-                match rnd() % 5 {
-                    0 => doc.push_str(&format!("## Бөлім {n}\n\n")),
-                    1 => doc.push_str(&format!("- {KK}\n- {RU}\n\n")),
-                    2 => doc.push_str(&format!("```\nlet x{n} = {};\n```\n\n", rnd() % 1000)),
-                    3 => doc.push_str(&format!("{EN} {RU}\n\n")),
-                    _ => doc.push_str(&format!("{KK} **{n}** {EN}\n\n")),
+            let (name, body) = match (i / 10) % 10 {
+                5 => (
+                    format!("note-{i:04}.txt"),
+                    prose(target, &mut rnd, "", "\n\n"),
+                ),
+                6 => (
+                    format!("page-{i:04}.html"),
+                    format!(
+                        "<!DOCTYPE html>\n<html lang=\"kk\">\n<head><meta charset=\"utf-8\"><title>Бет {i}</title></head>\n<body>\n<h1>Бет {i}</h1>\n{}</body>\n</html>\n",
+                        prose(target, &mut rnd, "<p>", "</p>\n")
+                    ),
+                ),
+                7 => {
+                    let mut srt = String::new();
+                    let mut n = 1;
+                    while srt.len() < target {
+                        let t = n * 3;
+                        srt.push_str(&format!(
+                            "{n}\n00:00:{:02},000 --> 00:00:{:02},500\n{}\n\n",
+                            t % 60,
+                            (t + 2) % 60,
+                            [KK, RU, EN][n % 3]
+                        ));
+                        n += 1;
+                    }
+                    (format!("subs-{i:04}.srt"), srt)
                 }
-                n += 1;
-            }
-            let path = dir.join(format!("note-{i:04}.md"));
-            std::fs::write(&path, doc).map_err(|e| format!("{}: {e}", path.display()))?;
+                8 | 9 => {
+                    let (seed, ext) = if (i / 10) % 10 == 8 {
+                        (&png, "png")
+                    } else {
+                        (&jpg, "jpg")
+                    };
+                    let path = dir.join(format!("picture-{i:04}.{ext}"));
+                    std::fs::copy(seed, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+                    continue;
+                }
+                _ => {
+                    let mut doc = String::new();
+                    if i % 3 == 0 {
+                        doc.push_str(&format!("---\ntitle: Note {i}\nauthor: model\n---\n\n"));
+                    }
+                    doc.push_str(&format!("# Жазба {i}\n\n"));
+                    let mut n = 0;
+                    while doc.len() < target {
+                        match rnd() % 5 {
+                            0 => doc.push_str(&format!("## Бөлім {n}\n\n")),
+                            1 => doc.push_str(&format!("- {KK}\n- {RU}\n\n")),
+                            2 => {
+                                doc.push_str(&format!("```\nlet x{n} = {};\n```\n\n", rnd() % 1000))
+                            }
+                            3 => doc.push_str(&format!("{EN} {RU}\n\n")),
+                            _ => doc.push_str(&format!("{KK} **{n}** {EN}\n\n")),
+                        }
+                        n += 1;
+                    }
+                    (format!("note-{i:04}.md"), doc)
+                }
+            };
+            let path = dir.join(name);
+            std::fs::write(&path, body).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        for seed in [&png, &jpg] {
+            std::fs::remove_file(seed).map_err(|e| format!("{}: {e}", seed.display()))?;
         }
         Ok(())
     })
+}
+
+/// Paragraphs of the three languages, each wrapped in `open`…`close`,
+/// until the text is `target` bytes long.
+fn prose(target: usize, rnd: &mut impl FnMut() -> u64, open: &str, close: &str) -> String {
+    let mut text = String::new();
+    while text.len() < target {
+        let line = [KK, RU, EN][(rnd() % 3) as usize];
+        text.push_str(open);
+        text.push_str(line);
+        text.push_str(close);
+    }
+    text
 }

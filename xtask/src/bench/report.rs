@@ -278,7 +278,7 @@ pub fn render(run: &Run, ctx: &Ctx, sections: &[Section]) -> String {
         let _ = writeln!(out, "## Goals from the issues\n");
         let _ = writeln!(
             out,
-            "The speed and memory goals of issues #3 (image), #4 (audio), #5 (PDF) and #7 (bulk jobs), \
+            "The speed and memory goals of issues #3 (image), #4 (audio), #5 (PDF), #6 (video), #7 (bulk jobs) and #9 (C2PA), \
              against this run{}.\n",
             if run.plan == "quick" {
                 " (a quick run: smaller inputs than the goals name, so indicative only)"
@@ -410,7 +410,7 @@ fn plan_note(out: &mut String, plan: &Plan) -> std::fmt::Result {
     writeln!(
         out,
         "- This run's set: {} JPEGs of {}×{}; {} PNGs cycling through {}; MP3s of {} and {} s; a {}-page PDF; \
-         {} Markdown files; video {} s at {}×{} (generated only when the build labels MP4).",
+         {} small mixed files (half Markdown); video {} s at {}×{} (generated only when the build labels MP4).",
         plan.jpegs,
         plan.jpeg_size.0,
         plan.jpeg_size.1,
