@@ -303,8 +303,23 @@ pub fn render_badge_at(
     let opacity = style.box_opacity.clamp(0.0, 1.0);
     let mut rgba = RgbaImage::new(bw, bh);
     let mut text_mask = GrayImage::new(bw, bh);
+    // Most of the badge is plain box: one colour, computed once.
+    let plain_box = if opacity > 0.0 {
+        let [r, g, b] = style.box_color;
+        Rgba([r, g, b, (opacity * 255.0).round().clamp(0.0, 255.0) as u8])
+    } else {
+        Rgba([0; 4])
+    };
+    let in_corner = |x: u32, y: u32| {
+        let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
+        (px < radius || px > box_w - radius) && (py < radius || py > box_h - radius)
+    };
     for (x, y, px) in rgba.enumerate_pixels_mut() {
         let text = coverage[y as usize * bw as usize + x as usize];
+        if text <= 0.0 && !in_corner(x, y) {
+            *px = plain_box;
+            continue;
+        }
         let box_a = opacity * rounded_rect_coverage(x, y, box_w, box_h, radius);
         let out_a = text + box_a * (1.0 - text);
         let mut out = [0u8; 4];
@@ -387,7 +402,7 @@ pub fn blend_onto(target: &mut DynamicImage, badge: &RgbaImage, x: u32, y: u32) 
     match target {
         DynamicImage::ImageLuma8(i) => blend_buffer(i, badge, x, y),
         DynamicImage::ImageLumaA8(i) => blend_buffer(i, badge, x, y),
-        DynamicImage::ImageRgb8(i) => blend_buffer(i, badge, x, y),
+        DynamicImage::ImageRgb8(i) => blend_rgb8(i, badge, x, y),
         DynamicImage::ImageRgba8(i) => blend_buffer(i, badge, x, y),
         DynamicImage::ImageLuma16(i) => blend_buffer(i, badge, x, y),
         DynamicImage::ImageLumaA16(i) => blend_buffer(i, badge, x, y),
@@ -402,6 +417,37 @@ pub fn blend_onto(target: &mut DynamicImage, badge: &RgbaImage, x: u32, y: u32) 
         }
     }
     Ok(())
+}
+
+/// The common case (JPEG, opaque PNG) in integer arithmetic: the generic
+/// path's per-channel float work is most of the blend on a large badge.
+/// Same result as [`blend_buffer`] up to rounding (at most 1 level).
+fn blend_rgb8(target: &mut image::RgbImage, badge: &RgbaImage, x: u32, y: u32) {
+    let w = badge.width().min(target.width().saturating_sub(x)) as usize;
+    let h = badge.height().min(target.height().saturating_sub(y)) as usize;
+    let target_w = target.width() as usize;
+    let badge_w = badge.width() as usize;
+    let src: &[u8] = badge.as_raw();
+    let dst: &mut [u8] = target;
+    for by in 0..h {
+        let at = (y as usize + by) * target_w + x as usize;
+        let (Some(d), Some(s)) = (
+            dst.get_mut(at * 3..(at + w) * 3),
+            src.get(by * badge_w * 4..(by * badge_w + w) * 4),
+        ) else {
+            return;
+        };
+        for (dp, sp) in d.chunks_exact_mut(3).zip(s.chunks_exact(4)) {
+            let a = u32::from(sp[3]);
+            if a == 0 {
+                continue;
+            }
+            let keep = 255 - a;
+            for (dc, &sc) in dp.iter_mut().zip(sp) {
+                *dc = ((u32::from(sc) * a + u32::from(*dc) * keep + 127) / 255) as u8;
+            }
+        }
+    }
 }
 
 fn blend_buffer<P>(target: &mut ImageBuffer<P, Vec<P::Subpixel>>, badge: &RgbaImage, x: u32, y: u32)
@@ -629,6 +675,28 @@ pub fn place_badge(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_rgb8_blend_matches_the_generic_blend() {
+        let mut x: u32 = 12345;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x & 0xFF) as u8
+        };
+        let badge = RgbaImage::from_fn(37, 23, |_, _| Rgba([next(), next(), next(), next()]));
+        let base = image::RgbImage::from_fn(50, 40, |_, _| image::Rgb([next(), next(), next()]));
+        let (mut fast, mut generic) = (base.clone(), base);
+        // Also past the right and bottom edges: both clip the same way.
+        for (bx, by) in [(3, 5), (30, 30)] {
+            blend_rgb8(&mut fast, &badge, bx, by);
+            blend_buffer(&mut generic, &badge, bx, by);
+        }
+        for (a, b) in fast.as_raw().iter().zip(generic.as_raw()) {
+            assert!(a.abs_diff(*b) <= 1, "{a} vs {b}");
+        }
+    }
 
     const ALL: [Orientation; 8] = [
         Orientation::NoTransforms,
