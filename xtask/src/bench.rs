@@ -804,35 +804,20 @@ fn image(ctx: &Ctx) -> Section {
         f64::from(w * h) / 1e6
     );
     let mut b = CaseBuilder::new(ctx, "image", &title);
-    b.add(
-        "tanba label (CLI)",
-        Role::Tanba,
-        &tanba,
-        &[
-            s("label"),
-            p(jpeg),
-            s("--out"),
-            s("{S}"),
-            s("--quiet"),
-            s("--jobs"),
-            s("1"),
-            s("--jpeg-quality"),
-            s("90"),
-        ],
-    );
+    let label_jpeg = [
+        s("label"),
+        p(jpeg),
+        s("--out"),
+        s("{S}"),
+        s("--quiet"),
+        s("--jobs"),
+        s("1"),
+        s("--jpeg-quality"),
+        s("90"),
+    ];
+    b.add("tanba label (CLI)", Role::Tanba, &tanba, &label_jpeg);
     if let Some(c2pa) = &ctx.c2pa_args {
-        let mut args = vec![
-            s("label"),
-            p(jpeg),
-            s("--out"),
-            s("{S}"),
-            s("--quiet"),
-            s("--jobs"),
-            s("1"),
-            s("--jpeg-quality"),
-            s("90"),
-        ];
-        args.extend(c2pa.iter().cloned());
+        let args = [label_jpeg.as_slice(), c2pa].concat();
         b.add("tanba label + C2PA (CLI)", Role::Tanba, &tanba, &args);
     }
     if let Some(example) = &ctx.label_file {
@@ -1650,31 +1635,18 @@ fn video(ctx: &Ctx) -> Section {
     let tanba = ctx.tanba();
     let title = format!("{secs}-second {h}p clip");
     let mut b = CaseBuilder::new(ctx, "video", &title);
-    b.add(
-        "tanba label",
-        Role::Tanba,
-        &tanba,
-        &[
-            s("label"),
-            input.clone(),
-            s("--out"),
-            s("{S}"),
-            s("--quiet"),
-            s("--jobs"),
-            s("1"),
-        ],
-    );
+    let label_clip = [
+        s("label"),
+        input.clone(),
+        s("--out"),
+        s("{S}"),
+        s("--quiet"),
+        s("--jobs"),
+        s("1"),
+    ];
+    b.add("tanba label", Role::Tanba, &tanba, &label_clip);
     if let Some(c2pa) = &ctx.c2pa_args {
-        let mut args = vec![
-            s("label"),
-            input.clone(),
-            s("--out"),
-            s("{S}"),
-            s("--quiet"),
-            s("--jobs"),
-            s("1"),
-        ];
-        args.extend(c2pa.iter().cloned());
+        let args = [label_clip.as_slice(), c2pa].concat();
         b.add("tanba label + C2PA", Role::Tanba, &tanba, &args);
     }
     let pt = label_px(w, h);
