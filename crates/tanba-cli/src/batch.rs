@@ -3,8 +3,11 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Instant, SystemTime};
 
 use tanba::{Error, Job, Registry, atomic, read_head};
@@ -53,10 +56,53 @@ fn modified(path: &Path) -> Option<SystemTime> {
 }
 
 /// Copies a file atomically (an already-labelled input joins the mirror as it is).
-fn copy_atomic(from: &Path, to: &Path) -> tanba::Result<u64> {
-    std::fs::create_dir_all(atomic::parent_of(to)).map_err(|e| Error::from(e).at(to))?;
+fn copy_atomic(from: &Path, to: &Path, durability: atomic::Durability) -> tanba::Result<u64> {
+    let dir = atomic::parent_of(to);
+    std::fs::create_dir_all(dir).map_err(|e| Error::from(e).at(to))?;
     let mut src = std::fs::File::open(from).map_err(|e| Error::from(e).at(from))?;
-    atomic::write_atomic(to, |out| Ok(std::io::copy(&mut src, out)?))
+    atomic::write_atomic_in(
+        dir,
+        durability,
+        |out| std::io::copy(&mut src, out).map_err(|e| Error::from(e).at(to)),
+        |_| to.to_path_buf(),
+    )
+    .map(|(len, _)| len)
+}
+
+/// The names in each output folder when the job first looked there, so
+/// finding an earlier run's output costs one directory read per folder,
+/// not one `stat` per supported extension per file. Files this job writes
+/// later are not in it, and need not be: they are not an earlier run's.
+#[derive(Default)]
+struct EarlierOutputs {
+    folders: Mutex<HashMap<PathBuf, Arc<HashSet<OsString>>>>,
+}
+
+impl EarlierOutputs {
+    fn names_in(&self, folder: &Path) -> Arc<HashSet<OsString>> {
+        let mut folders = self.folders.lock().unwrap_or_else(PoisonError::into_inner);
+        folders
+            .entry(folder.to_path_buf())
+            .or_insert_with(|| {
+                Arc::new(
+                    std::fs::read_dir(folder)
+                        .map(|entries| {
+                            entries
+                                .filter_map(|e| e.ok().map(|e| e.file_name()))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                )
+            })
+            .clone()
+    }
+
+    fn contains(&self, path: &Path) -> bool {
+        match path.file_name() {
+            Some(name) => self.names_in(atomic::parent_of(path)).contains(name),
+            None => false,
+        }
+    }
 }
 
 struct Worker<'a> {
@@ -64,6 +110,7 @@ struct Worker<'a> {
     job: &'a Job,
     options: &'a BatchOptions,
     log: Option<&'a ComplianceLog>,
+    earlier: EarlierOutputs,
 }
 
 impl Worker<'_> {
@@ -139,7 +186,7 @@ impl Worker<'_> {
     /// The output an earlier run left for `target`: the path itself, or the
     /// same name with the first extension of another supported format.
     fn earlier_output(&self, target: &Path) -> Option<PathBuf> {
-        if target.exists() {
+        if self.earlier.contains(target) {
             return Some(target.to_path_buf());
         }
         self.registry
@@ -147,7 +194,7 @@ impl Worker<'_> {
             .into_iter()
             .filter_map(|(_, f)| f.extensions.first())
             .map(|ext| target.with_extension(ext))
-            .find(|p| p.exists())
+            .find(|p| self.earlier.contains(p))
     }
 
     fn label(&self, input: &Path, target: &Path, started: Instant) -> FileReport {
@@ -176,7 +223,7 @@ impl Worker<'_> {
                     started,
                 );
                 if !self.options.in_place {
-                    match copy_atomic(input, target) {
+                    match copy_atomic(input, target, self.registry.durability()) {
                         Ok(len) => {
                             r.output = Some(target.display().to_string());
                             r.output_bytes = Some(len);
@@ -294,6 +341,7 @@ pub fn run(
         job,
         options,
         log,
+        earlier: EarlierOutputs::default(),
     };
     let bar = if options.quiet {
         ProgressBar::hidden()

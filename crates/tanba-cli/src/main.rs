@@ -515,8 +515,13 @@ fn label(args: LabelArgs) -> Result<ExitCode> {
         Some(p) => Config::load(p)?,
         None => Config::default(),
     };
-    let (mut job, registry) = prepare(&args.common, &config)?;
+    let (mut job, mut registry) = prepare(&args.common, &config)?;
     job.force = args.force;
+    // Out of place, one sync of the output tree at the end replaces a
+    // flush per file; replacing originals stays synced file by file.
+    if args.out.is_some() && !args.in_place && cfg!(unix) {
+        registry.set_durability(tanba::atomic::Durability::Batch);
+    }
     if args.out.is_none() && !args.in_place {
         return Err(Error::config(
             "give --out DIR, or --in-place to replace the originals",
@@ -572,6 +577,11 @@ fn label(args: LabelArgs) -> Result<ExitCode> {
         quiet: args.quiet,
     };
     let files = batch::run(&registry, &job, found, &options, log.as_ref())?;
+    if registry.durability() == tanba::atomic::Durability::Batch
+        && let Some(out) = &args.out
+    {
+        tanba::atomic::sync_filesystem(out)?;
+    }
     let summary = Summary::of(&files);
     let report = Report {
         tool: concat!("tanba/", env!("CARGO_PKG_VERSION")).to_string(),

@@ -8,6 +8,22 @@ use std::sync::{Mutex, PoisonError};
 
 use crate::{Error, Result};
 
+/// When an output's bytes are forced to the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Synced before it takes its final name, so it survives a power cut
+    /// from the moment it exists. The default.
+    #[default]
+    EachFile,
+    /// Not synced here: the caller syncs the whole batch once at its end
+    /// ([`sync_filesystem`]), which costs one flush instead of one per
+    /// file. The rename still makes every output appear whole to other
+    /// programs; only a power cut before the batch's sync can leave an
+    /// output short, and a resumed batch relabels any output that does not
+    /// verify.
+    Batch,
+}
+
 /// Writes `target` atomically: `write` fills a temporary file in the same
 /// folder, which is synced and renamed over `target` only if `write`
 /// succeeds. On any error the temporary file is removed, so no partial
@@ -16,6 +32,7 @@ pub fn write_atomic<T>(target: &Path, write: impl FnOnce(&mut File) -> Result<T>
     let dir = parent_of(target);
     write_atomic_in(
         dir,
+        Durability::EachFile,
         |f| write(f).map_err(|e| e.at(target)),
         |_| target.to_path_buf(),
     )
@@ -27,6 +44,7 @@ pub fn write_atomic<T>(target: &Path, write: impl FnOnce(&mut File) -> Result<T>
 /// picks the target, which must be in `dir`, after `write` succeeded.
 pub fn write_atomic_in<T>(
     dir: &Path,
+    durability: Durability,
     write: impl FnOnce(&mut File) -> Result<T>,
     name: impl FnOnce(&T) -> PathBuf,
 ) -> Result<(T, PathBuf)> {
@@ -58,10 +76,31 @@ pub fn write_atomic_in<T>(
         }
     }
     file.flush().map_err(|e| Error::from(e).at(&target))?;
-    file.sync_all().map_err(|e| Error::from(e).at(&target))?;
+    if durability == Durability::EachFile {
+        file.sync_all().map_err(|e| Error::from(e).at(&target))?;
+    }
     tmp.persist(&target)
         .map_err(|e| Error::from(e.error).at(&target))?;
     Ok((value, target))
+}
+
+/// Forces everything written to the file system holding `path` to the
+/// disk: the end of a [`Durability::Batch`] job. One `syncfs(2)` on Linux,
+/// a global `sync(2)` elsewhere on Unix, and nothing on other systems.
+pub fn sync_filesystem(path: &Path) -> Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let dir = File::open(path).map_err(|e| Error::from(e).at(path))?;
+        rustix::fs::syncfs(&dir).map_err(|e| Error::from(std::io::Error::from(e)).at(path))?;
+    }
+    #[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+    {
+        let _ = path;
+        rustix::fs::sync();
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Temporary files being written right now, so an interrupted program can

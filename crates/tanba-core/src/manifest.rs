@@ -9,7 +9,7 @@ use ed25519_dalek::{Signer as _, Verifier as _};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use crate::label::LabelLine;
@@ -394,7 +394,9 @@ pub fn generate_signing_key_pem() -> Result<(ed25519_dalek::SigningKey, String)>
 pub fn sha256_of(reader: &mut (impl Read + Seek + ?Sized)) -> Result<String> {
     reader.seek(SeekFrom::Start(0))?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
+    // Page-cache reads gain nothing from bigger buffers, and a bulk job
+    // hashes thousands of small files: keep the allocation small.
+    let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = reader.read(&mut buf)?;
         if n == 0 {
@@ -404,6 +406,84 @@ pub fn sha256_of(reader: &mut (impl Read + Seek + ?Sized)) -> Result<String> {
     }
     reader.seek(SeekFrom::Start(0))?;
     Ok(hex::encode(hasher.finalize()))
+}
+
+/// A writer that hashes what passes through it, so an output's SHA-256 is
+/// known when the writing ends instead of costing a second read of the
+/// file. Only bytes written in order from offset 0 can be hashed this way:
+/// a writer that seeks back to patch a header (or leaves a hole) makes
+/// [`Sha256Writer::finish`] fall back to reading the file again.
+#[derive(Debug)]
+pub struct Sha256Writer<'a, W: Write + Seek + ?Sized> {
+    inner: &'a mut W,
+    hasher: Sha256,
+    position: u64,
+    hashed: u64,
+    in_order: bool,
+}
+
+impl<'a, W: Write + Seek + ?Sized> Sha256Writer<'a, W> {
+    /// Wraps `inner`, which must be empty and at offset 0.
+    pub fn new(inner: &'a mut W) -> Self {
+        Self {
+            inner,
+            hasher: Sha256::new(),
+            position: 0,
+            hashed: 0,
+            in_order: true,
+        }
+    }
+
+    /// The inner writer, for code that needs it bare (a library that takes
+    /// a `File`). What it writes is not seen here, so [`finish`] will
+    /// read the file again.
+    ///
+    /// [`finish`]: Sha256Writer::finish
+    pub fn bypass(&mut self) -> &mut W {
+        self.in_order = false;
+        self.inner
+    }
+}
+
+impl<W: Read + Write + Seek + ?Sized> Sha256Writer<'_, W> {
+    /// The length and SHA-256 (lowercase hex) of everything written, and
+    /// the inner writer rewound to its start.
+    pub fn finish(self) -> Result<(u64, String)> {
+        self.inner.flush()?;
+        let len = self.inner.seek(SeekFrom::End(0))?;
+        if self.in_order && len == self.hashed {
+            self.inner.seek(SeekFrom::Start(0))?;
+            return Ok((len, hex::encode(self.hasher.finalize())));
+        }
+        Ok((len, sha256_of(self.inner)?))
+    }
+}
+
+impl<W: Write + Seek + ?Sized> Write for Sha256Writer<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if self.in_order {
+            if self.position == self.hashed {
+                self.hasher.update(buf.get(..n).unwrap_or(buf));
+                self.hashed += n as u64;
+            } else {
+                self.in_order = false;
+            }
+        }
+        self.position += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<W: Write + Seek + ?Sized> Seek for Sha256Writer<'_, W> {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.position = self.inner.seek(pos)?;
+        Ok(self.position)
+    }
 }
 
 /// SHA-256 of a byte slice, lowercase hex.
@@ -469,6 +549,31 @@ mod tests {
             ..Job::default()
         };
         job.manifest("text/plain", Placement::at("start"))
+    }
+
+    #[test]
+    fn sha256_writer_hashes_in_order_writes_and_falls_back_after_a_patch() {
+        let mut plain = std::io::Cursor::new(Vec::new());
+        let mut w = Sha256Writer::new(&mut plain);
+        w.write_all(b"RIFF\0\0\0\0WAVE").unwrap();
+        w.write_all(&[7u8; 100_000]).unwrap();
+        let (len, sha) = w.finish().unwrap();
+        assert_eq!(len, 100_012);
+        assert_eq!(sha, sha256_hex(plain.get_ref()));
+        assert_eq!(plain.position(), 0, "rewound");
+
+        // A writer that goes back to fill in a size field.
+        let mut patched = std::io::Cursor::new(Vec::new());
+        let mut w = Sha256Writer::new(&mut patched);
+        w.write_all(b"RIFF\0\0\0\0WAVE").unwrap();
+        w.write_all(&[7u8; 1000]).unwrap();
+        w.seek(SeekFrom::Start(4)).unwrap();
+        w.write_all(&1004u32.to_le_bytes()).unwrap();
+        w.seek(SeekFrom::End(0)).unwrap();
+        let (len, sha) = w.finish().unwrap();
+        assert_eq!(len, 1012);
+        assert_eq!(&patched.get_ref()[4..8], &1004u32.to_le_bytes());
+        assert_eq!(sha, sha256_hex(patched.get_ref()));
     }
 
     #[test]

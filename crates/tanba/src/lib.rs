@@ -27,7 +27,7 @@
 //! | `c2pa` | `tanba-c2pa` | C2PA Content Credentials signed after labelling, embedded or as a `.c2pa` sidecar; read back by `verify_file` |
 
 use std::fs::File;
-use std::io::{Cursor, Seek, SeekFrom};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -78,6 +78,7 @@ pub struct Settings {
 #[derive(Debug)]
 pub struct Registry {
     labelers: Vec<Box<dyn Labeler>>,
+    durability: atomic::Durability,
     #[cfg(feature = "c2pa")]
     c2pa: C2paOptions,
 }
@@ -157,6 +158,7 @@ impl Registry {
     pub fn empty() -> Self {
         Registry {
             labelers: Vec::new(),
+            durability: atomic::Durability::EachFile,
             #[cfg(feature = "c2pa")]
             c2pa: C2paOptions::default(),
         }
@@ -182,6 +184,19 @@ impl Registry {
         registry.register(tanba_text::TextLabeler::new(settings.text));
         let _ = settings;
         registry
+    }
+
+    /// When [`Registry::label_file`]'s outputs are synced to the disk: each
+    /// before it takes its name (the default), or by the caller once a
+    /// whole batch is written ([`atomic::sync_filesystem`]).
+    pub fn set_durability(&mut self, durability: atomic::Durability) -> &mut Self {
+        self.durability = durability;
+        self
+    }
+
+    /// When outputs are synced: see [`Registry::set_durability`].
+    pub fn durability(&self) -> atomic::Durability {
+        self.durability
     }
 
     /// Adds a labeler. Those added earlier are asked first.
@@ -250,20 +265,27 @@ impl Registry {
         let dir = atomic::parent_of(output);
         std::fs::create_dir_all(dir).map_err(|e| Error::from(e).at(dir))?;
         let write = |out: &mut File| -> Result<(Labelled, u64, String, Option<Signed>)> {
+            // The output is hashed as it is written (no second read), unless
+            // C2PA signing rewrites it afterwards.
+            let mut hashed = manifest::Sha256Writer::new(out);
             #[cfg(feature = "c2pa")]
             let (labelled, signed) = match &self.c2pa.signer {
                 Some(signer) => credentials::label_and_sign(
                     labeler,
                     &mut file,
                     (format, input, before.len),
-                    out,
+                    hashed.bypass(),
                     &job,
                     signer,
                 )
                 .map_err(|e| e.at(input))?,
                 None => (
                     labeler
-                        .label(file_source(&mut file, format, input, before.len), out, &job)
+                        .label(
+                            file_source(&mut file, format, input, before.len),
+                            &mut hashed,
+                            &job,
+                        )
                         .map_err(|e| e.at(input))?,
                     None,
                 ),
@@ -271,7 +293,11 @@ impl Registry {
             #[cfg(not(feature = "c2pa"))]
             let (labelled, signed): (Labelled, Option<Signed>) = (
                 labeler
-                    .label(file_source(&mut file, format, input, before.len), out, &job)
+                    .label(
+                        file_source(&mut file, format, input, before.len),
+                        &mut hashed,
+                        &job,
+                    )
                     .map_err(|e| e.at(input))?,
                 None,
             );
@@ -282,10 +308,7 @@ impl Registry {
                     Error::malformed("the file changed while it was being labelled").at(input),
                 );
             }
-            let len = out
-                .seek(SeekFrom::End(0))
-                .map_err(|e| Error::from(e).at(output))?;
-            let sha = manifest::sha256_of(out).map_err(|e| e.at(output))?;
+            let (len, sha) = hashed.finish().map_err(|e| e.at(output))?;
             Ok((labelled, len, sha, signed))
         };
         let name = |(labelled, _, _, _): &(Labelled, u64, String, Option<Signed>)| {
@@ -296,7 +319,7 @@ impl Registry {
             }
         };
         let ((labelled, output_len, output_sha256, signed), output) =
-            atomic::write_atomic_in(dir, write, name)?;
+            atomic::write_atomic_in(dir, self.durability, write, name)?;
         let credentials = match signed {
             None => None,
             Some(Signed::Embedded) => Some(Credentials::Embedded),
