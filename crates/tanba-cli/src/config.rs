@@ -33,7 +33,7 @@ pub struct Config {
 }
 
 /// `[pdf]`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PdfSection {
     /// `all`, `first` or ranges like `1-3,7`.
@@ -45,7 +45,7 @@ pub struct PdfSection {
 }
 
 /// `[image]`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ImageSection {
     /// `source` or 1-100.
@@ -53,7 +53,7 @@ pub struct ImageSection {
 }
 
 /// `[audio]`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AudioSection {
     /// `prepend`, `overlay`, `append`, `repeat:N`.
@@ -65,7 +65,7 @@ pub struct AudioSection {
 }
 
 /// `[video]`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct VideoSection {
     /// Seconds of the opening notice, or `off`.
@@ -81,7 +81,7 @@ pub struct VideoSection {
 }
 
 /// `[c2pa]`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct C2paSection {
     /// PEM certificate chain, signing certificate first.

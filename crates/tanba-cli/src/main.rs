@@ -398,6 +398,28 @@ fn prepare(common: &CommonArgs, config: &Config) -> Result<(Job, Registry)> {
         }
         settings.text.subtitle_seconds = s;
     }
+    pdf_settings(&mut settings, common, config)?;
+    image_settings(&mut settings, common, config)?;
+    audio_settings(&mut settings, common, config)?;
+    video_settings(&mut settings, common, config)?;
+    c2pa_settings(&mut settings, common, config)?;
+    Ok((job, Registry::with_settings(&settings)))
+}
+
+/// An option for a media type this build leaves out is an error, not
+/// silently ignored.
+#[allow(dead_code, reason = "only builds without some media use it")]
+fn not_built(feature: &str, given: bool) -> Result<()> {
+    if given {
+        return Err(Error::config(format!(
+            "this tanba was built without {feature} support (cargo feature `{feature}`)"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(feature = "pdf")]
+fn pdf_settings(settings: &mut Settings, common: &CommonArgs, config: &Config) -> Result<()> {
     if let Some(pages) = common.pdf_pages.as_deref().or(config.pdf.pages.as_deref()) {
         settings.pdf.pages = pages.parse()?;
     }
@@ -405,6 +427,22 @@ fn prepare(common: &CommonArgs, config: &Config) -> Result<(Job, Registry)> {
         settings.pdf.edge = Some(edge.parse()?);
     }
     settings.pdf.rewrite = common.pdf_rewrite || config.pdf.rewrite == Some(true);
+    Ok(())
+}
+
+#[cfg(not(feature = "pdf"))]
+fn pdf_settings(_: &mut Settings, common: &CommonArgs, config: &Config) -> Result<()> {
+    not_built(
+        "pdf",
+        common.pdf_pages.is_some()
+            || common.pdf_edge.is_some()
+            || common.pdf_rewrite
+            || config.pdf != Default::default(),
+    )
+}
+
+#[cfg(feature = "image")]
+fn image_settings(settings: &mut Settings, common: &CommonArgs, config: &Config) -> Result<()> {
     if let Some(q) = common
         .jpeg_quality
         .as_deref()
@@ -412,6 +450,19 @@ fn prepare(common: &CommonArgs, config: &Config) -> Result<(Job, Registry)> {
     {
         settings.image.jpeg_quality = parse_jpeg_quality(q)?;
     }
+    Ok(())
+}
+
+#[cfg(not(feature = "image"))]
+fn image_settings(_: &mut Settings, common: &CommonArgs, config: &Config) -> Result<()> {
+    not_built(
+        "image",
+        common.jpeg_quality.is_some() || config.image != Default::default(),
+    )
+}
+
+#[cfg(feature = "audio")]
+fn audio_settings(settings: &mut Settings, common: &CommonArgs, config: &Config) -> Result<()> {
     if let Some(mode) = common
         .audio_mode
         .as_deref()
@@ -426,6 +477,27 @@ fn prepare(common: &CommonArgs, config: &Config) -> Result<(Job, Registry)> {
     {
         settings.audio.disclaimer = parse_disclaimer(what)?;
     }
+    if let Some(db) = config.audio.ducking_db {
+        if !(-40.0..=0.0).contains(&db) {
+            return Err(Error::config("audio.ducking_db must be between -40 and 0"));
+        }
+        settings.audio.ducking_db = db;
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "audio"))]
+fn audio_settings(_: &mut Settings, common: &CommonArgs, config: &Config) -> Result<()> {
+    not_built(
+        "audio",
+        common.audio_mode.is_some()
+            || common.audio_disclaimer.is_some()
+            || config.audio != Default::default(),
+    )
+}
+
+#[cfg(feature = "video")]
+fn video_settings(settings: &mut Settings, common: &CommonArgs, config: &Config) -> Result<()> {
     if let Some(notice) = common
         .video_notice
         .as_deref()
@@ -450,6 +522,24 @@ fn prepare(common: &CommonArgs, config: &Config) -> Result<(Job, Registry)> {
         .or_else(|| config.video.preset.clone());
     settings.video.audible = common.video_audible || config.video.audible == Some(true);
     settings.video.validate()?;
+    Ok(())
+}
+
+#[cfg(not(feature = "video"))]
+fn video_settings(_: &mut Settings, common: &CommonArgs, config: &Config) -> Result<()> {
+    not_built(
+        "video",
+        common.video_notice.is_some()
+            || common.no_video_badge
+            || common.video_crf.is_some()
+            || common.video_preset.is_some()
+            || common.video_audible
+            || config.video != Default::default(),
+    )
+}
+
+#[cfg(feature = "c2pa")]
+fn c2pa_settings(settings: &mut Settings, common: &CommonArgs, config: &Config) -> Result<()> {
     let c2pa_cert = common
         .c2pa_cert
         .clone()
@@ -474,16 +564,22 @@ fn prepare(common: &CommonArgs, config: &Config) -> Result<(Job, Registry)> {
         settings.c2pa.trust_anchors_pem =
             Some(std::fs::read_to_string(&trust).map_err(|e| Error::from(e).at(&trust))?);
     }
-    if let Some(db) = config.audio.ducking_db {
-        if !(-40.0..=0.0).contains(&db) {
-            return Err(Error::config("audio.ducking_db must be between -40 and 0"));
-        }
-        settings.audio.ducking_db = db;
-    }
-    Ok((job, Registry::with_settings(&settings)))
+    Ok(())
+}
+
+#[cfg(not(feature = "c2pa"))]
+fn c2pa_settings(_: &mut Settings, common: &CommonArgs, config: &Config) -> Result<()> {
+    not_built(
+        "c2pa",
+        common.c2pa_cert.is_some()
+            || common.c2pa_key.is_some()
+            || common.c2pa_trust.is_some()
+            || config.c2pa != Default::default(),
+    )
 }
 
 /// `source` or a fixed quality 1-100.
+#[cfg(feature = "image")]
 fn parse_jpeg_quality(text: &str) -> Result<tanba::image::JpegQuality> {
     if text.eq_ignore_ascii_case("source") {
         return Ok(tanba::image::JpegQuality::Source);
@@ -498,6 +594,7 @@ fn parse_jpeg_quality(text: &str) -> Result<tanba::image::JpegQuality> {
 
 /// `spoken`, `tone`, or the path of a clip (read now, so a missing file
 /// fails before any input is touched).
+#[cfg(feature = "audio")]
 fn parse_disclaimer(text: &str) -> Result<tanba::audio::Disclaimer> {
     use tanba::audio::{Disclaimer, ToneSettings};
     match text {
@@ -768,6 +865,12 @@ fn keygen(file: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+#[cfg(not(feature = "c2pa"))]
+fn keys_new(_: &Path) -> Result<ExitCode> {
+    not_built("c2pa", true).map(|()| ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "c2pa")]
 fn keys_new(dir: &Path) -> Result<ExitCode> {
     let made = tanba::c2pa::generate_test_credentials(dir)?;
     eprintln!(
