@@ -13,6 +13,7 @@ mod font;
 mod load;
 mod pages;
 mod stamp;
+mod structure;
 
 use std::io::{Cursor, Write as _};
 use std::ops::RangeInclusive;
@@ -254,8 +255,6 @@ impl Labeler for PdfLabeler {
         let font_name = format!("{FONT_PREFIX}{suffix}");
         let gs_name = format!("{GS_PREFIX}{suffix}");
 
-        let lines = label_texts(&job.label);
-        let font = font::LabelFont::for_texts(lines.iter().map(String::as_str))?;
         let edge = self.settings.edge.unwrap_or(if job.position.is_top() {
             Edge::Top
         } else {
@@ -265,24 +264,43 @@ impl Labeler for PdfLabeler {
 
         // Everything read from the original comes first, so that a failure
         // (a page too small, a broken box) leaves no half-made output.
-        let mut stamps = Vec::with_capacity(selected.len());
+        let targets: Vec<(u32, ObjectId)> = selected
+            .iter()
+            .filter_map(|&number| Some((number, *page_ids.get(&number)?)))
+            .collect();
+        let langs: Vec<Option<String>> = job
+            .label
+            .lines
+            .iter()
+            .map(|l| structure::language(&l.lang))
+            .collect();
+        let tagging = structure::plan(&doc, &targets, langs.first().cloned().flatten(), &mut notes);
+        let lines = label_texts(&job.label);
+        // A tagged banner separates its lines with a space (see stamp::Tag).
+        let space = tagging.as_ref().map(|_| " ");
+        let font = font::LabelFont::for_texts(lines.iter().map(String::as_str).chain(space))?;
+        let mut stamps = Vec::with_capacity(targets.len());
         let mut smallest = f32::MAX;
-        for &number in &selected {
-            let Some(&page_id) = page_ids.get(&number) else {
-                continue;
-            };
+        for &(number, page_id) in &targets {
             let geometry = pages::geometry(&doc, page_id, number, &mut notes)?;
-            let (content, drawn) =
-                stamp::content(&geometry, &lines, &font, &font_name, &gs_name, edge, align)
-                    .map_err(|e| match e {
-                        Error::CannotLabel { reason, .. } => {
-                            Error::cannot_label(format!("page {number}: {reason}"))
-                        }
-                        other => other,
-                    })?;
+            let mcid = tagging.as_ref().and_then(|t| t.mcid(page_id));
+            let tag = mcid.map(|mcid| stamp::Tag {
+                mcid,
+                langs: &langs,
+            });
+            let (content, drawn) = stamp::content(
+                &geometry, &lines, &font, &font_name, &gs_name, edge, align, tag,
+            )
+            .map_err(|e| match e {
+                Error::CannotLabel { reason, .. } => {
+                    Error::cannot_label(format!("page {number}: {reason}"))
+                }
+                other => other,
+            })?;
             smallest = smallest.min(drawn.text_size);
             let contents = pages::contents(&doc, page_id)?;
-            stamps.push((page_id, geometry.key(), content, contents));
+            // Pages share a stamp stream only if their MCIDs match too.
+            stamps.push((page_id, (geometry.key(), mcid), content, contents));
         }
         let mut placement = Placement::at(format!("{}-{}", edge_name(edge), align_name(align)));
         placement.pages = Some(selected.clone());
@@ -309,7 +327,7 @@ impl Labeler for PdfLabeler {
         opening.allows_compression = false;
         let opening_id = new.add_object(opening);
 
-        let mut by_geometry: std::collections::HashMap<[i64; 5], ObjectId> =
+        let mut by_geometry: std::collections::HashMap<([i64; 5], Option<i64>), ObjectId> =
             std::collections::HashMap::new();
         for (page_id, key, content, original_contents) in stamps {
             let stamp_id = match by_geometry.get(&key) {
@@ -335,6 +353,9 @@ impl Labeler for PdfLabeler {
             page.set("Contents", contents);
             pages::add_resource(&mut inc, page_id, b"Font", &font_name, font_id)?;
             pages::add_resource(&mut inc, page_id, b"ExtGState", &gs_name, gs_id)?;
+        }
+        if let Some(tagging) = tagging {
+            tagging.apply(&mut inc)?;
         }
 
         // Metadata: the catalog's XMP, merged with what was there.

@@ -97,8 +97,20 @@ fn num(out: &mut String, v: f32) {
     out.push(' ');
 }
 
+/// How the banner is marked in a tagged PDF: its text is the marked content
+/// `mcid` of a `/P` element, lines in another language than the first carry
+/// their own `/Lang`, and the box is an artifact. The font must hold a space.
+#[derive(Debug, Clone, Copy)]
+pub struct Tag<'a> {
+    /// The page's next free marked-content id.
+    pub mcid: i64,
+    /// Each line's BCP 47 language, if known.
+    pub langs: &'a [Option<String>],
+}
+
 /// The stamp content stream for one page: `Q q … Q`, following a leading `q`
 /// stream so the page's own graphics state cannot reach the banner.
+#[allow(clippy::too_many_arguments)]
 pub fn content(
     geometry: &PageGeometry,
     lines: &[String],
@@ -107,6 +119,7 @@ pub fn content(
     gs_name: &str,
     edge: Edge,
     align: Align,
+    tag: Option<Tag<'_>>,
 ) -> Result<(Vec<u8>, Drawn)> {
     let (width, height) = geometry.displayed_size();
     if !(width.is_finite() && height.is_finite()) || width <= 0.0 || height <= 0.0 {
@@ -153,11 +166,22 @@ pub fn content(
     }
     s.push_str("cm\n");
     // The box, slightly see-through so it never wholly hides what is under it.
+    if tag.is_some() {
+        s.push_str("/Artifact BMC\n");
+    }
     let _ = write!(s, "q /{gs_name} gs 1 1 1 rg 0.2 0.2 0.2 RG 0.6 w ");
     for v in [box_x, box_y, box_w, box_h] {
         num(&mut s, v);
     }
     s.push_str("re B Q\n");
+    if let Some(tag) = tag {
+        let _ = write!(s, "EMC\n/P <</MCID {}>> BDC\n", tag.mcid);
+    }
+    let first_lang = tag.and_then(|t| t.langs.first()).and_then(Option::as_ref);
+    let line_break = match tag {
+        Some(_) => Some(font.encode(" ")?.0),
+        None => None,
+    };
     // Text state is reset explicitly: a Q restores it, but be plain about it.
     let _ = write!(
         s,
@@ -176,14 +200,39 @@ pub fn content(
         let y = box_y + box_h - pad * size - font.ascent * size - i as f32 * line_height * size;
         num(&mut s, x - previous.0);
         num(&mut s, y - previous.1);
-        s.push_str("Td <");
+        s.push_str("Td ");
+        let lang = tag
+            .and_then(|t| t.langs.get(i))
+            .and_then(Option::as_ref)
+            .filter(|&lang| Some(lang) != first_lang);
+        if let Some(lang) = lang {
+            // Tag::langs holds BCP 47 tags only, which need no escaping.
+            let _ = write!(s, "/Span <</Lang ({lang})>> BDC ");
+        }
+        s.push('<');
         for b in codes {
             let _ = write!(s, "{b:02X}");
         }
-        s.push_str("> Tj\n");
+        s.push_str("> Tj");
+        // An invisible space ends each line but the last, so that text taken
+        // from the structure element does not run two lines into one word.
+        if let Some(space) = &line_break
+            && i + 1 < encoded.len()
+        {
+            s.push_str(" <");
+            for b in space {
+                let _ = write!(s, "{b:02X}");
+            }
+            s.push_str("> Tj");
+        }
+        s.push_str(if lang.is_some() { " EMC\n" } else { "\n" });
         previous = (x, y);
     }
-    s.push_str("ET\nQ\n");
+    s.push_str("ET\n");
+    if tag.is_some() {
+        s.push_str("EMC\n");
+    }
+    s.push_str("Q\n");
     Ok((s.into_bytes(), Drawn { text_size: size }))
 }
 
@@ -225,6 +274,41 @@ mod tests {
     }
 
     #[test]
+    fn tagged_banner_marks_text_box_and_other_languages() {
+        let lines = vec!["Жасанды".to_string(), "Создано".to_string()];
+        let font = LabelFont::for_texts(["Жасанды", "Создано", " "]).unwrap();
+        let g = PageGeometry {
+            visible: [0.0, 0.0, 595.0, 842.0],
+            rotate: 0,
+        };
+        let langs = [Some("kk".to_string()), Some("ru".to_string())];
+        let tag = Tag {
+            mcid: 3,
+            langs: &langs,
+        };
+        let (bytes, _) = content(
+            &g,
+            &lines,
+            &font,
+            "F",
+            "G",
+            Edge::Bottom,
+            Align::Right,
+            Some(tag),
+        )
+        .unwrap();
+        let s = String::from_utf8(bytes).unwrap();
+        assert_eq!(s.matches("/Artifact BMC").count(), 1, "{s}");
+        assert_eq!(s.matches("/P <</MCID 3>> BDC").count(), 1, "{s}");
+        assert_eq!(s.matches("/Span <</Lang (ru)>> BDC").count(), 1, "{s}");
+        assert!(!s.contains("(kk)"), "{s}");
+        assert_eq!(s.matches("BDC").count() + 1, s.matches("EMC").count());
+        // The text sits wholly inside the /P sequence.
+        let (open, close) = (s.find("/P <<").unwrap(), s.rfind("EMC").unwrap());
+        assert!(open < s.find("BT").unwrap() && s.find("ET").unwrap() < close);
+    }
+
+    #[test]
     fn tiny_page_is_refused() {
         let font = LabelFont::for_texts(["Жасанды интеллект"]).unwrap();
         let g = PageGeometry {
@@ -232,7 +316,17 @@ mod tests {
             rotate: 0,
         };
         let lines = vec!["Жасанды интеллект".to_string()];
-        let e = content(&g, &lines, &font, "F", "G", Edge::Bottom, Align::Right).unwrap_err();
+        let e = content(
+            &g,
+            &lines,
+            &font,
+            "F",
+            "G",
+            Edge::Bottom,
+            Align::Right,
+            None,
+        )
+        .unwrap_err();
         assert_eq!(e.kind_name(), "cannot-label");
     }
 }

@@ -6,7 +6,7 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use lopdf::{Dictionary, Document, Object, Stream, StringFormat, dictionary};
+use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat, dictionary};
 use tanba_core::{Job, Labeler, Labelled, Limits, Result, Source, Verification};
 use tanba_pdf::{PDF, PdfLabeler, PdfSettings};
 
@@ -20,11 +20,33 @@ fn text_stream(text: &str) -> Stream {
     )
 }
 
+/// `text` drawn as the marked content `mcid` of a `/P` element.
+fn tagged_text(text: &str, mcid: i64) -> String {
+    format!("/P <</MCID {mcid}>> BDC BT /F1 18 Tf 72 100 Td ({text}) Tj ET EMC\n")
+}
+
+fn tagged_text_stream(text: &str, mcid: i64) -> Stream {
+    Stream::new(Dictionary::new(), tagged_text(text, mcid).into_bytes())
+}
+
+/// A `/P` structure element for the marked content `mcid` on `page`.
+fn paragraph(doc: &mut Document, parent: ObjectId, page: ObjectId, mcid: i64) -> ObjectId {
+    doc.add_object(dictionary! {
+        "Type" => "StructElem", "S" => "P", "P" => parent, "Pg" => page, "K" => mcid,
+    })
+}
+
 /// A six-page PDF with every layout the stamp must handle: rotations 90, 180
 /// and 270, a CropBox off a non-zero-origin MediaBox, resources inherited
 /// from the page tree, several content streams, content that ends with an
 /// unbalanced `cm` and clip; plus a form field, a link, an outline, an
 /// attachment and a structure tree that must survive.
+///
+/// The structure tree is real: a `/Document` element holds one `/P` per text
+/// on pages 1-5 (page 1 has two, MCIDs 0 and 1) and a `/Link` for the link
+/// annotation; page 6 is untagged and has no `/StructParents`. The parent
+/// tree has two leaves, an indirect one and a direct one inside the root's
+/// `/Kids`, with the pages' MCID arrays both indirect and direct.
 pub fn kitchen_sink() -> Vec<u8> {
     let mut doc = Document::with_version("1.7");
     let pages_id = doc.new_object_id();
@@ -41,50 +63,75 @@ pub fn kitchen_sink() -> Vec<u8> {
         id
     };
 
+    let struct_tree = doc.new_object_id();
+    let document = doc.new_object_id();
+    let mut elements = Vec::new();
     // 1: plain A4 with its own resources and a text form field.
-    let c1 = doc.add_object(text_stream("Page one"));
+    let c1 = doc.add_object(Stream::new(
+        Dictionary::new(),
+        format!(
+            "{}{}",
+            tagged_text("Page one", 0),
+            tagged_text("Introduction", 1).replace("72 100", "72 300")
+        )
+        .into_bytes(),
+    ));
     let field_id = doc.new_object_id();
     let p1 = add_page(
         &mut doc,
         dictionary! {
             "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
             "Resources" => own_resources(), "Contents" => c1, "Annots" => vec![Object::Reference(field_id)],
+            "StructParents" => 0,
         },
     );
+    let p1_marks: Vec<Object> = (0..2)
+        .map(|mcid| Object::Reference(paragraph(&mut doc, document, p1, mcid)))
+        .collect();
+    elements.extend(p1_marks.iter().cloned());
+    let p1_marks = doc.add_object(p1_marks);
     doc.objects.insert(field_id, Object::Dictionary(dictionary! {
         "Type" => "Annot", "Subtype" => "Widget", "FT" => "Tx", "T" => Object::string_literal("name"),
         "V" => Object::string_literal("Aigul"), "Rect" => vec![100.into(), 600.into(), 300.into(), 630.into()],
         "P" => p1, "F" => 4, "DA" => Object::string_literal("/F1 12 Tf 0 g"),
     }));
     // 2: rotated 90 with a link to page 1.
-    let c2 = doc.add_object(text_stream("Page two"));
+    let c2 = doc.add_object(tagged_text_stream("Page two", 0));
     let link = doc.add_object(dictionary! {
         "Type" => "Annot", "Subtype" => "Link", "Rect" => vec![72.into(), 90.into(), 200.into(), 120.into()],
         "Border" => vec![0.into(), 0.into(), 0.into()], "Dest" => vec![Object::Reference(p1), "Fit".into()],
+        "StructParent" => 5,
     });
-    add_page(
+    let p2 = add_page(
         &mut doc,
         dictionary! {
             "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
             "Rotate" => 90, "Resources" => own_resources(), "Contents" => c2, "Annots" => vec![Object::Reference(link)],
+            "StructParents" => 1,
         },
     );
+    let p2_text = paragraph(&mut doc, document, p2, 0);
+    let link_element = doc.add_object(dictionary! {
+        "Type" => "StructElem", "S" => "Link", "P" => document, "Pg" => p2,
+        "K" => dictionary! { "Type" => "OBJR", "Obj" => link, "Pg" => p2 },
+    });
+    elements.extend([Object::Reference(p2_text), Object::Reference(link_element)]);
     // 3: rotated 180, landscape.
-    let c3 = doc.add_object(text_stream("Page three"));
-    add_page(
+    let c3 = doc.add_object(tagged_text_stream("Page three", 0));
+    let p3 = add_page(
         &mut doc,
         dictionary! {
             "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 842.into(), 595.into()],
-            "Rotate" => 180, "Resources" => own_resources(), "Contents" => c3,
+            "Rotate" => 180, "Resources" => own_resources(), "Contents" => c3, "StructParents" => 2,
         },
     );
     // 4: rotated 270 (written as -90), inherited resources.
-    let c4 = doc.add_object(text_stream("Page four"));
-    add_page(
+    let c4 = doc.add_object(tagged_text_stream("Page four", 0));
+    let p4 = add_page(
         &mut doc,
         dictionary! {
             "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-            "Rotate" => -90, "Contents" => c4,
+            "Rotate" => -90, "Contents" => c4, "StructParents" => 3,
         },
     );
     // 5: CropBox inside a MediaBox with a non-zero origin; several content
@@ -93,17 +140,26 @@ pub fn kitchen_sink() -> Vec<u8> {
         Dictionary::new(),
         b"q 1 0 0 1 60 60 cm\n".to_vec(),
     ));
-    let c5b = doc.add_object(text_stream("Page five"));
+    let c5b = doc.add_object(tagged_text_stream("Page five", 0));
     let c5c = doc.add_object(Stream::new(Dictionary::new(), b"Q\n".to_vec()));
-    add_page(
+    let p5 = add_page(
         &mut doc,
         dictionary! {
             "Type" => "Page", "Parent" => pages_id,
             "MediaBox" => vec![50.into(), 50.into(), 650.into(), 890.into()],
             "CropBox" => vec![100.into(), 150.into(), 500.into(), 700.into()],
             "Contents" => vec![Object::Reference(c5a), Object::Reference(c5b), Object::Reference(c5c)],
+            "StructParents" => 4,
         },
     );
+    let mut marks_of = |doc: &mut Document, page| {
+        let element = paragraph(doc, document, page, 0);
+        elements.push(Object::Reference(element));
+        doc.add_object(vec![Object::Reference(element)])
+    };
+    let p3_marks = marks_of(&mut doc, p3);
+    let p4_marks = marks_of(&mut doc, p4);
+    let p5_marks = marks_of(&mut doc, p5);
     // 6: content that leaves a scaled CTM and a tiny clip in force.
     let c6 = doc.add_object(Stream::new(
         Dictionary::new(),
@@ -144,7 +200,32 @@ pub fn kitchen_sink() -> Vec<u8> {
         "Type" => "Filespec", "F" => Object::string_literal("notes.txt"), "UF" => Object::string_literal("notes.txt"),
         "EF" => dictionary! { "F" => embedded },
     });
-    let struct_tree = doc.add_object(dictionary! { "Type" => "StructTreeRoot" });
+    doc.objects.insert(
+        document,
+        Object::Dictionary(dictionary! {
+            "Type" => "StructElem", "S" => "Document", "P" => struct_tree, "K" => elements,
+        }),
+    );
+    let first_leaf = doc.add_object(dictionary! {
+        "Limits" => vec![0.into(), 1.into()],
+        "Nums" => vec![0.into(), p1_marks.into(), 1.into(), vec![Object::Reference(p2_text)].into()],
+    });
+    let parent_tree = doc.add_object(dictionary! {
+        "Kids" => vec![first_leaf.into(), dictionary! {
+            "Limits" => vec![2.into(), 5.into()],
+            "Nums" => vec![
+                2.into(), p3_marks.into(), 3.into(), p4_marks.into(),
+                4.into(), p5_marks.into(), 5.into(), link_element.into(),
+            ],
+        }.into()],
+    });
+    doc.objects.insert(
+        struct_tree,
+        Object::Dictionary(dictionary! {
+            "Type" => "StructTreeRoot", "K" => document, "ParentTree" => parent_tree,
+            "ParentTreeNextKey" => 6,
+        }),
+    );
     let catalog = doc.add_object(dictionary! {
         "Type" => "Catalog", "Pages" => pages_id, "Outlines" => outlines,
         "AcroForm" => dictionary! {
@@ -406,4 +487,18 @@ pub fn qpdf_json(pdf: &[u8]) -> serde_json::Value {
 
 pub fn literal(s: &str) -> Object {
     Object::String(s.as_bytes().to_vec(), StringFormat::Literal)
+}
+
+/// The logical structure with each element's text, as `pdfinfo -struct-text`
+/// (poppler) reads it.
+pub fn struct_text(pdf: &[u8]) -> String {
+    let dir = tmp();
+    let p = write(dir.path(), "s.pdf", pdf);
+    let out = Command::new("pdfinfo")
+        .arg("-struct-text")
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pdfinfo -struct-text failed: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
 }
