@@ -37,6 +37,7 @@ use tanba_core::{
 pub use disclaimer::{Disclaimer, ToneSettings};
 pub use loudness::{BackgroundMeter, Loudness, Meter, matching_gain, measure_clip};
 pub use mixer::{DisclaimerMixer, Mode, Span};
+pub use verify::{AudioChunks, check_disclaimer};
 
 use decode::{StreamDecoder, owned_input, reopen};
 
@@ -433,7 +434,7 @@ impl Labeler for AudioLabeler {
             }
         }
         let input = owned_input(&mut source)?;
-        let decoder = StreamDecoder::open(Box::new(reopen(&input.file)?), limits)?;
+        let mut decoder = StreamDecoder::open(Box::new(reopen(&input.file)?), limits)?;
         // Tags as symphonia reads them, plus FFmpeg's reading where built
         // in (it also sees ID3v2 PRIV frames and MP4 `mdta` keys).
         #[allow(unused_mut)]
@@ -494,8 +495,13 @@ impl Labeler for AudioLabeler {
             symphonia::core::codecs::CODEC_TYPE_AAC => 2112,
             _ => 0,
         };
-        let perceptible =
-            verify::check_disclaimer(decoder, &manifest, &self.settings, late_frames)?;
+        let perceptible = verify::check_disclaimer(
+            &mut decoder,
+            &manifest.label.placement,
+            &manifest.label.lines,
+            &self.settings,
+            late_frames,
+        )?;
         Ok(Verification {
             credentials: None,
             format: source.format.name,

@@ -2,7 +2,7 @@
 //! at each recorded span is cross-correlated with the disclaimer rendered
 //! the same way, allowing a small timing slack.
 
-use tanba_core::{Manifest, PerceptibleCheck, Result};
+use tanba_core::{LabelLine, PerceptibleCheck, Placement, Result};
 
 use crate::AudioSettings;
 use crate::decode::StreamDecoder;
@@ -86,16 +86,49 @@ fn best_correlation(window: &[f32], reference: &[f32]) -> (f64, usize) {
     best
 }
 
-/// Decodes the file and checks each span the manifest records.
-/// `late_frames` widens the windows on the late side by an encoder delay
-/// the decoder does not trim (AAC priming in MP4, which symphonia keeps).
-pub(crate) fn check_disclaimer(
-    mut decoder: StreamDecoder,
-    manifest: &Manifest,
+/// Decoded audio, interleaved `f32`, chunk by chunk: what
+/// [`check_disclaimer`] reads. This crate's decoder is one; the video crate
+/// feeds a soundtrack decoded by FFmpeg.
+pub trait AudioChunks {
+    /// Frames per second.
+    fn rate(&self) -> u32;
+    /// Samples per frame.
+    fn channels(&self) -> usize;
+    /// The frame count the container claims, when it says.
+    fn claimed_frames(&self) -> Option<u64>;
+    /// The next chunk, `None` at the end.
+    fn next_chunk(&mut self) -> Result<Option<&[f32]>>;
+}
+
+impl AudioChunks for StreamDecoder {
+    fn rate(&self) -> u32 {
+        self.info().sample_rate
+    }
+
+    fn channels(&self) -> usize {
+        self.info().channels
+    }
+
+    fn claimed_frames(&self) -> Option<u64> {
+        self.info().claimed_frames
+    }
+
+    fn next_chunk(&mut self) -> Result<Option<&[f32]>> {
+        StreamDecoder::next_chunk(self)
+    }
+}
+
+/// Decodes the audio and checks each span `placement` records for the
+/// disclaimer of `lines`. `late_frames` widens the windows on the late side
+/// by an encoder delay the decoder does not trim (AAC priming in MP4, which
+/// symphonia keeps).
+pub fn check_disclaimer(
+    decoder: &mut dyn AudioChunks,
+    placement: &Placement,
+    lines: &[LabelLine],
     settings: &AudioSettings,
     late_frames: u64,
 ) -> Result<PerceptibleCheck> {
-    let placement = &manifest.label.placement;
     let Ok(mode) = placement.position.parse::<Mode>() else {
         return Ok(not_found(
             format!("unknown placement {:?}", placement.position),
@@ -108,7 +141,7 @@ pub(crate) fn check_disclaimer(
             None,
         ));
     };
-    let disclaimer = match Disclaimer::from_manifest_lines(&manifest.label.lines) {
+    let disclaimer = match Disclaimer::from_manifest_lines(lines) {
         Some(d) => d,
         None => match &settings.disclaimer {
             Disclaimer::Clip(_) => settings.disclaimer.clone(),
@@ -120,11 +153,10 @@ pub(crate) fn check_disclaimer(
             }
         },
     };
-    let info = decoder.info().clone();
-    let rate = info.sample_rate;
+    let rate = decoder.rate();
     let reference = disclaimer.render(
         &tanba_core::Label {
-            lines: manifest.label.lines.clone(),
+            lines: lines.to_vec(),
         },
         rate,
     )?;
@@ -140,7 +172,7 @@ pub(crate) fn check_disclaimer(
             None,
         ));
     }
-    let claimed_total = info.claimed_frames;
+    let claimed_total = decoder.claimed_frames();
     let slack = u64::from(rate) * SLACK_MS / 1000;
 
     // Collect mono audio in each window [start - slack, start + len + slack).
@@ -155,7 +187,7 @@ pub(crate) fn check_disclaimer(
         .map(|&(s, len)| (s.saturating_sub(slack), s + len + slack + late_frames))
         .collect();
     let mut collected: Vec<Vec<f32>> = windows.iter().map(|_| Vec::new()).collect();
-    let channels = info.channels.max(1);
+    let channels = decoder.channels().max(1);
     let mut frame_index = 0u64;
     let last_needed = windows.iter().map(|w| w.1).max().unwrap_or(0);
     while let Some(chunk) = decoder.next_chunk()? {

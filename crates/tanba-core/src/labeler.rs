@@ -189,6 +189,17 @@ impl Job {
     /// The manifest for one labelled file: fresh id and time, the job's
     /// provenance, signed when the job has a key.
     pub fn manifest(&self, media_type: &str, placement: Placement) -> Manifest {
+        self.manifest_with_audible(media_type, placement, None)
+    }
+
+    /// [`Job::manifest`] for a visible label with an audible companion,
+    /// recorded before signing so the signature covers it.
+    pub fn manifest_with_audible(
+        &self,
+        media_type: &str,
+        placement: Placement,
+        audible: Option<Placement>,
+    ) -> Manifest {
         let id = uuid::Uuid::new_v4();
         let created = time::OffsetDateTime::now_utc()
             .replace_nanosecond(0)
@@ -210,6 +221,7 @@ impl Job {
             label: LabelRecord {
                 lines: self.label.lines.clone(),
                 placement,
+                audible,
             },
             ai_system: self.ai_system.clone(),
             operator: self.operator.clone(),

@@ -107,6 +107,10 @@ pub struct Placement {
     /// Rotation applied so the label is upright as displayed (degrees, clockwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation: Option<u32>,
+    /// The container's stream that carries it (0-based, as ffprobe counts),
+    /// for a label in one stream of several: a video's audible label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<u32>,
 }
 
 impl Placement {
@@ -119,6 +123,7 @@ impl Placement {
             pages: None,
             text_size: None,
             rotation: None,
+            stream: None,
         }
     }
 }
@@ -130,6 +135,10 @@ pub struct LabelRecord {
     pub lines: Vec<LabelLine>,
     /// Where they were placed.
     pub placement: Placement,
+    /// Where they are also heard, when a visible label has an audible
+    /// companion (a video's soundtrack with the spoken disclaimer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audible: Option<Placement>,
 }
 
 /// The TC260 / GB 45438-2025 Annex E hidden label. Printable ASCII only.

@@ -152,8 +152,15 @@ fn full() -> Manifest {
         pages: Some(vec![1, 2, 7]),
         text_size: Some(14.9),
         rotation: Some(90),
+        stream: Some(0),
     };
-    job.manifest("image/png", placement)
+    // Every field set, as the schema check wants.
+    let audible = Placement {
+        position: "overlay".into(),
+        stream: Some(1),
+        ..placement.clone()
+    };
+    job.manifest_with_audible("video/mp4", placement, Some(audible))
 }
 
 /// A manifest with no optional field set.

@@ -16,8 +16,10 @@ use ffmpeg::{ChannelLayout, Dictionary, Packet, Rational, Rescale, media};
 use ffmpeg_next as ffmpeg;
 
 use tanba_audio::mixer::{DEFAULT_DUCK_DB, db_to_gain};
-use tanba_audio::{Disclaimer, DisclaimerMixer, Meter, Mode, matching_gain, measure_clip};
-use tanba_core::{Error, Label, Result};
+use tanba_audio::{
+    AudioChunks, Disclaimer, DisclaimerMixer, Meter, Mode, matching_gain, measure_clip,
+};
+use tanba_core::{Error, Label, LabelLine, PerceptibleCheck, Placement, Result};
 
 use crate::probe::{self, Container};
 
@@ -138,37 +140,119 @@ impl Decode {
     }
 }
 
+/// One audio stream of a file, decoded to interleaved `f32` packet by
+/// packet: the loudness pass reads it, and so does `verify`, through
+/// tanba-audio's disclaimer check.
+pub(crate) struct Soundtrack {
+    ictx: ffmpeg::format::context::Input,
+    index: usize,
+    decode: Decode,
+    samples: Vec<f32>,
+    finished: bool,
+}
+
+impl Soundtrack {
+    pub(crate) fn open(path: &Path, index: usize) -> Result<Self> {
+        let ictx = probe::open(path)?;
+        let stream = ictx
+            .stream(index)
+            .ok_or_else(|| Error::malformed(format!("the file has no stream {index}")))?;
+        if stream.parameters().medium() != media::Type::Audio {
+            return Err(Error::malformed(format!("stream {index} is not audio")));
+        }
+        let decode = Decode::open(&stream)?;
+        Ok(Soundtrack {
+            ictx,
+            index,
+            decode,
+            samples: Vec::new(),
+            finished: false,
+        })
+    }
+}
+
+impl AudioChunks for Soundtrack {
+    fn rate(&self) -> u32 {
+        self.decode.rate
+    }
+
+    fn channels(&self) -> usize {
+        usize::from(self.decode.channels)
+    }
+
+    fn claimed_frames(&self) -> Option<u64> {
+        None
+    }
+
+    fn next_chunk(&mut self) -> Result<Option<&[f32]>> {
+        while !self.finished {
+            let mut packet = Packet::empty();
+            self.samples.clear();
+            match packet.read(&mut self.ictx) {
+                Ok(()) if packet.stream() != self.index => continue,
+                Ok(()) => {
+                    self.decode.decode(Some(&packet), &mut self.samples)?;
+                }
+                Err(ffmpeg::Error::Eof) => {
+                    self.finished = true;
+                    self.decode.decode(None, &mut self.samples)?;
+                }
+                Err(e) => return Err(Error::malformed(format!("reading the audio: {e}"))),
+            }
+            if !self.samples.is_empty() {
+                return Ok(Some(&self.samples));
+            }
+        }
+        Ok(None)
+    }
+}
+
 /// The programme's loudness and length in frames: one pass over the
 /// chosen audio stream.
 fn measure(path: &Path, index: usize) -> Result<(tanba_audio::Loudness, u64)> {
-    let mut ictx = probe::open(path)?;
-    let stream = ictx
-        .stream(index)
-        .ok_or_else(|| Error::malformed("the audio stream vanished"))?;
-    let mut decode = Decode::open(&stream)?;
-    let mut meter = Meter::new(usize::from(decode.channels), decode.rate, true)?;
-    let mut samples = Vec::new();
+    let mut track = Soundtrack::open(path, index)?;
+    let channels = track.channels();
+    let mut meter = Meter::new(channels, track.rate(), true)?;
     let mut frames = 0u64;
-    let mut packet = Packet::empty();
-    loop {
-        match packet.read(&mut ictx) {
-            Ok(()) => {}
-            Err(ffmpeg::Error::Eof) => break,
-            Err(e) => return Err(Error::malformed(format!("reading the audio: {e}"))),
-        }
-        if packet.stream() != index {
-            continue;
-        }
-        samples.clear();
-        decode.decode(Some(&packet), &mut samples)?;
-        meter.add(&samples)?;
-        frames += (samples.len() / usize::from(decode.channels)) as u64;
+    while let Some(chunk) = track.next_chunk()? {
+        meter.add(chunk)?;
+        frames += (chunk.len() / channels) as u64;
     }
-    samples.clear();
-    decode.decode(None, &mut samples)?;
-    meter.add(&samples)?;
-    frames += (samples.len() / usize::from(decode.channels)) as u64;
     Ok((meter.loudness()?, frames))
+}
+
+/// Finds the spoken disclaimer where the manifest's audible placement says
+/// it is heard.
+pub(crate) fn check(
+    path: &Path,
+    placement: &Placement,
+    lines: &[LabelLine],
+) -> Result<PerceptibleCheck> {
+    let Some(index) = placement.stream else {
+        return Ok(PerceptibleCheck {
+            found: false,
+            detail: "the manifest records no audio stream for the audible label".into(),
+            score: None,
+        });
+    };
+    // The labeler speaks the label's languages (the default disclaimer):
+    // the sentences it said are those languages' spoken texts.
+    let label = Label {
+        lines: lines.to_vec(),
+    };
+    let spoken = Disclaimer::default()
+        .manifest_lines(&label)
+        .unwrap_or_default();
+    let mut track = Soundtrack::open(path, index as usize)?;
+    // FFmpeg trims AAC priming by the MP4 edit list, but an encoder's delay
+    // may remain: allow as much as tanba-audio does for AAC.
+    tanba_audio::check_disclaimer(
+        &mut track,
+        placement,
+        &spoken,
+        &tanba_audio::AudioSettings::default(),
+        2112,
+    )
 }
 
 /// The encoder for the mixed audio: the input's codec where FFmpeg can
@@ -219,6 +303,8 @@ pub(crate) struct AudibleStream {
     in_time_base: Rational,
     /// What to tell the user.
     pub summary: String,
+    /// Where the disclaimer is heard, for the manifest.
+    pub placement: Placement,
 }
 
 impl AudibleStream {
@@ -251,6 +337,11 @@ impl AudibleStream {
             f64::from(duck) * programme.true_peak,
         );
         let mixer = DisclaimerMixer::from_clip(clip, Mode::Overlay, rate, channels, gain)?;
+        // The clip starts once the programme has ducked under it.
+        let heard_from = mixer
+            .plan(programme_frames)
+            .first()
+            .map_or(0.0, |span| span.start as f64 / f64::from(rate));
 
         let codec = pick_encoder(stream.parameters().id(), container)?;
         let formats: Vec<Sample> = codec
@@ -336,6 +427,11 @@ impl AudibleStream {
             next_pts: None,
             in_time_base: stream.time_base(),
             summary,
+            placement: Placement {
+                span: Some([heard_from, clip_seconds].map(|t| (t * 1000.0).round() / 1000.0)),
+                stream: u32::try_from(ost.index()).ok(),
+                ..Placement::at("overlay")
+            },
         })
     }
 

@@ -380,7 +380,6 @@ pub(crate) fn label_file(
         },
         (None, None) => return Err(Error::config("no visible label configured")),
     };
-    let manifest = job.manifest(format.mime, placement);
 
     // Output container.
     let output = tempfile::Builder::new()
@@ -554,6 +553,14 @@ pub(crate) fn label_file(
     }
     let mut encoder = encoder.ok_or_else(|| Error::malformed("the video stream was not set up"))?;
     notes.push(format!("video re-encoded with {}", plan.summary));
+
+    // The manifest, once the streams are set up: it records where the
+    // audible label is heard too.
+    #[cfg(feature = "audible")]
+    let audible_placement = audible.as_ref().map(|a| a.placement.clone());
+    #[cfg(not(feature = "audible"))]
+    let audible_placement = None;
+    let manifest = job.manifest_with_audible(format.mime, placement, audible_placement);
 
     // Container metadata: the input's, plus the marks.
     let mut meta = Dictionary::new();

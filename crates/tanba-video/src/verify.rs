@@ -78,7 +78,11 @@ pub(crate) fn verify(
         return Ok(v);
     };
     let signature = manifest.signature_state();
-    let perceptible = check_frames(&mut ictx, &info, &manifest, notice.as_ref())?;
+    let seen = check_frames(&mut ictx, &info, &manifest, notice.as_ref())?;
+    let perceptible = match &manifest.label.audible {
+        Some(audible) if seen.found => with_audible(seen, path, audible, &manifest.label.lines)?,
+        _ => seen,
+    };
     Ok(Verification {
         credentials: None,
         format: format.name,
@@ -87,6 +91,39 @@ pub(crate) fn verify(
         signature,
         perceptible,
     })
+}
+
+/// The visible check joined by the audible one, which must pass too.
+#[cfg(feature = "audible")]
+fn with_audible(
+    seen: PerceptibleCheck,
+    path: &Path,
+    audible: &tanba_core::Placement,
+    lines: &[tanba_core::LabelLine],
+) -> Result<PerceptibleCheck> {
+    let heard = crate::audible::check(path, audible, lines)?;
+    let score = match (seen.score, heard.score) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    Ok(PerceptibleCheck {
+        found: heard.found,
+        detail: format!("{}; soundtrack: {}", seen.detail, heard.detail),
+        score,
+    })
+}
+
+/// Without the audible feature the soundtrack cannot be checked: say so.
+#[cfg(not(feature = "audible"))]
+fn with_audible(
+    mut seen: PerceptibleCheck,
+    _: &Path,
+    _: &tanba_core::Placement,
+    _: &[tanba_core::LabelLine],
+) -> Result<PerceptibleCheck> {
+    seen.detail
+        .push_str("; the audible label was not checked (built without the `audible` feature)");
+    Ok(seen)
 }
 
 /// A decoded frame's luma as 8-bit grey.

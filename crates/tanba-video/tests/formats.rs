@@ -605,7 +605,59 @@ fn audible_label_reencodes_only_the_default_audio_stream() {
     assert_ne!(packet_md5(&output, "0:1"), packet_md5(&input, "0:1"));
     assert_eq!(packet_md5(&output, "0:2"), packet_md5(&input, "0:2"));
     assert_eq!(frame_count(&output), frame_count(&input));
-    assert!(verify(&output).unwrap().is_compliant());
+    // The manifest says where the disclaimer is heard, and verify finds it.
+    let heard = done
+        .manifest
+        .label
+        .audible
+        .clone()
+        .expect("audible placement");
+    assert_eq!(heard.position, "overlay");
+    assert_eq!(heard.stream, Some(1));
+    let [start, seconds] = heard.span.unwrap();
+    assert!((0.0..0.5).contains(&start), "{start}");
+    assert!((1.0..10.0).contains(&seconds), "{seconds}");
+    let v = verify(&output).unwrap();
+    assert!(v.is_compliant(), "{v:?}");
+    assert!(
+        v.perceptible
+            .detail
+            .contains("soundtrack: spoken disclaimer"),
+        "{}",
+        v.perceptible.detail
+    );
+    assert_eq!(v.manifest.unwrap().label.audible, Some(heard));
+
+    // The original soundtrack put back under the same marks: the badge is
+    // there, the disclaimer is not, and verify says so.
+    let swapped = dir.path().join("swapped.mkv");
+    ffmpeg(&[
+        "-i",
+        output.to_str().unwrap(),
+        "-i",
+        input.to_str().unwrap(),
+        "-map",
+        "0:v",
+        "-map",
+        "1:a:0",
+        "-map",
+        "0:a:1",
+        "-c",
+        "copy",
+        "-map_metadata",
+        "0",
+        swapped.to_str().unwrap(),
+    ]);
+    let v = verify(&swapped).unwrap();
+    assert!(v.has_machine_mark());
+    assert!(!v.perceptible.found, "{v:?}");
+    assert!(
+        v.perceptible.detail.contains("corner badge")
+            && v.perceptible.detail.contains("soundtrack: ")
+            && v.perceptible.detail.contains("cut off"),
+        "{}",
+        v.perceptible.detail
+    );
 }
 
 #[test]
