@@ -152,8 +152,8 @@ impl Worker<'_> {
             }
         };
         let target = self.target(task);
-        // Resuming: an output newer than its input that carries our mark is
-        // done. It may have another extension when the output format differs
+        // Resuming: an output newer than its input that verifies (our mark
+        // and the visible label where the manifest says) is done. It may have another extension when the output format differs
         // from the input's (compressed audio written as WAV).
         if !self.options.in_place
             && !self.job.force
@@ -165,7 +165,7 @@ impl Worker<'_> {
                 && self
                     .registry
                     .verify_file(&target, &self.job.limits)
-                    .is_ok_and(|v| v.has_machine_mark());
+                    .is_ok_and(|v| v.is_compliant());
             if done {
                 let mut r = row(
                     input,

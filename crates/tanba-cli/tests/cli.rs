@@ -151,6 +151,30 @@ fn bulk_job_mirrors_reports_and_resumes() {
     assert_eq!(r["summary"]["labelled"], 0);
     assert_eq!(r["summary"]["already_labelled"], 4);
     assert_eq!(std::fs::read(out.join("readme.md")).unwrap(), before);
+
+    // An output cut short (as a power cut before the batch's sync could
+    // leave it) keeps its mark in the head but lost the visible label: it
+    // does not count as done, and the next run labels it again.
+    let html = out.join("news/2026/b.html");
+    let whole = std::fs::read_to_string(&html).unwrap();
+    let head_end = whole.find("</head>").unwrap() + "</head>".len();
+    std::fs::write(&html, &whole[..head_end]).unwrap();
+    let o = tanba(&[
+        "label",
+        s(&input),
+        "--out",
+        s(&out),
+        "--report",
+        s(&rep),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let r = report(&rep);
+    assert_eq!(r["summary"]["labelled"], 1);
+    assert_eq!(r["summary"]["already_labelled"], 3);
+    let relabelled = std::fs::read_to_string(&html).unwrap();
+    let body = &relabelled[relabelled.find("</head>").unwrap()..];
+    assert!(body.contains("Жасанды интеллект"), "{relabelled}");
 }
 
 fn walkdir(root: &Path) -> Vec<PathBuf> {
