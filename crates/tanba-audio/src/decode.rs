@@ -63,21 +63,32 @@ impl StreamInfo {
 
 /// A decoder that yields interleaved f32 frames packet by packet.
 pub(crate) struct StreamDecoder {
-    format: Box<dyn FormatReader>,
-    decoder: Box<dyn Decoder>,
-    track_id: u32,
+    backend: Backend,
     info: StreamInfo,
-    buffer: Option<SampleBuffer<f32>>,
     /// The first decoded packet, read at open time to settle the spec.
     pending: bool,
     decoded_frames: u64,
     max_frames: u64,
-    decode_errors: u32,
     /// Rate and channels were taken from a decoded packet.
     settled: bool,
     /// Bytes of the audio track's packets read so far (the coded payload,
     /// without tags or cover art), for the measured bitrate.
     packet_bytes: u64,
+}
+
+/// Who decodes: symphonia, or FFmpeg for what symphonia cannot.
+enum Backend {
+    Symphonia(Box<Symphonia>),
+    #[cfg(feature = "ffmpeg")]
+    Ffmpeg(Box<crate::ffdecode::FfmpegAudio>),
+}
+
+struct Symphonia {
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn Decoder>,
+    track_id: u32,
+    buffer: Option<SampleBuffer<f32>>,
+    decode_errors: u32,
 }
 
 impl std::fmt::Debug for StreamDecoder {
@@ -252,21 +263,76 @@ impl StreamDecoder {
             tags,
             channel_mask: params.channels.map(|c| u64::from(c.bits())),
         };
-        let mut this = StreamDecoder {
+        let backend = Backend::Symphonia(Box::new(Symphonia {
             format,
             decoder,
             track_id,
-            info,
             buffer: None,
+            decode_errors: 0,
+        }));
+        Self::start(backend, info, limits)
+    }
+
+    /// Opens an input file: with symphonia, or, when symphonia has no
+    /// decoder for its audio (AAC with more than two channels, AC-3,
+    /// Opus …), with FFmpeg in builds that have it.
+    pub(crate) fn open_input(input: &OwnedInput, limits: &Limits) -> Result<Self> {
+        let by_symphonia = Self::open(Box::new(reopen(&input.file)?), limits);
+        #[cfg(feature = "ffmpeg")]
+        if let Err(Error::Unsupported { .. }) = &by_symphonia
+            && let Some(audio) = crate::ffdecode::FfmpegAudio::open(&input.path)?
+        {
+            if let Some(ms) = audio.duration_ms() {
+                limits.check_duration_ms(ms)?;
+            }
+            let codec = match audio.codec() {
+                ffmpeg_next::codec::Id::AAC => symphonia::core::codecs::CODEC_TYPE_AAC,
+                _ => CODEC_TYPE_NULL,
+            };
+            let channel_mask = audio.channel_mask();
+            let info = StreamInfo {
+                sample_rate: audio.rate(),
+                channels: audio.channels(),
+                // FFmpeg's bits are WAVE's: LFE is bit 3, and the channels
+                // come in bit order.
+                lfe_index: channel_mask
+                    .filter(|m| m & 0x8 != 0)
+                    .map(|m| (m & 0x7).count_ones() as usize),
+                claimed_frames: None,
+                bits_per_sample: None,
+                codec,
+                tags: Vec::new(),
+                channel_mask,
+            };
+            let mut this = Self::start(Backend::Ffmpeg(Box::new(audio)), info, limits)?;
+            // The rate and layout FFmpeg reported at open are the stream's.
+            this.settled = true;
+            return Ok(this);
+        }
+        by_symphonia
+    }
+
+    /// Whether FFmpeg decodes this stream (symphonia could not).
+    pub(crate) fn by_ffmpeg(&self) -> bool {
+        match self.backend {
+            Backend::Symphonia(_) => false,
+            #[cfg(feature = "ffmpeg")]
+            Backend::Ffmpeg(_) => true,
+        }
+    }
+
+    /// Decodes the first packet, which settles rate and channels (ADTS and
+    /// some MP4s only say after decoding) and proves the stream holds audio.
+    fn start(backend: Backend, info: StreamInfo, limits: &Limits) -> Result<Self> {
+        let mut this = StreamDecoder {
+            backend,
+            info,
             pending: false,
             decoded_frames: 0,
             max_frames: u64::MAX,
-            decode_errors: 0,
             settled: false,
             packet_bytes: 0,
         };
-        // The first packet settles rate and channels (ADTS and some MP4s only
-        // say after decoding), and proves the stream holds audio at all.
         if !this.decode_next()? {
             return Err(Error::malformed("the audio stream holds no samples"));
         }
@@ -294,66 +360,19 @@ impl StreamDecoder {
 
     /// Decodes one more packet into the buffer; false at the end.
     fn decode_next(&mut self) -> Result<bool> {
-        loop {
-            let format = &mut self.format;
-            let packet = match guarded("demuxing", move || format.next_packet())? {
-                Ok(p) => p,
-                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    return Ok(false);
-                }
-                Err(e) => return Err(map_err(e, "demuxing")),
-            };
-            if packet.track_id() != self.track_id {
-                continue;
+        match &mut self.backend {
+            Backend::Symphonia(sym) => decode_symphonia(
+                sym,
+                &mut self.info,
+                &mut self.settled,
+                &mut self.packet_bytes,
+            ),
+            #[cfg(feature = "ffmpeg")]
+            Backend::Ffmpeg(audio) => {
+                let more = audio.decode_next()?;
+                self.packet_bytes = audio.packet_bytes();
+                Ok(more)
             }
-            self.packet_bytes += packet.data.len() as u64;
-            let decoder = &mut self.decoder;
-            let decoded = match guarded("decoding", move || decoder.decode(&packet))? {
-                Ok(d) => d,
-                Err(SymError::DecodeError(what)) => {
-                    self.decode_errors += 1;
-                    if self.decode_errors > MAX_DECODE_ERRORS {
-                        return Err(Error::malformed(format!(
-                            "audio decoding: {what} (more than {MAX_DECODE_ERRORS} damaged packets)"
-                        )));
-                    }
-                    continue;
-                }
-                Err(e) => return Err(map_err(e, "decoding")),
-            };
-            if decoded.frames() == 0 {
-                continue;
-            }
-            let spec: SignalSpec = *decoded.spec();
-            let channels = spec.channels.count();
-            if !self.settled {
-                self.settled = true;
-                self.info.sample_rate = spec.rate;
-                self.info.channels = channels;
-                self.info.lfe_index = lfe_index(spec.channels);
-                self.info.channel_mask = Some(u64::from(spec.channels.bits()));
-            }
-            if spec.rate != self.info.sample_rate || channels != self.info.channels {
-                return Err(Error::unsupported(
-                    "the audio stream changes its sample rate or channel count mid-file",
-                ));
-            }
-            if channels == 0 || spec.rate == 0 {
-                return Err(Error::malformed(
-                    "the audio stream has no channels or no sample rate",
-                ));
-            }
-            let needs_new = self
-                .buffer
-                .as_ref()
-                .is_none_or(|b| b.capacity() < decoded.capacity() * channels);
-            if needs_new {
-                self.buffer = Some(SampleBuffer::new(decoded.capacity() as u64, spec));
-            }
-            if let Some(buf) = self.buffer.as_mut() {
-                buf.copy_interleaved_ref(decoded);
-            }
-            return Ok(true);
         }
     }
 
@@ -365,10 +384,14 @@ impl StreamDecoder {
             self.check_complete()?;
             return Ok(None);
         }
-        let Some(buf) = self.buffer.as_ref() else {
-            return Ok(None);
+        let samples = match &self.backend {
+            Backend::Symphonia(sym) => match sym.buffer.as_ref() {
+                Some(buf) => buf.samples(),
+                None => return Ok(None),
+            },
+            #[cfg(feature = "ffmpeg")]
+            Backend::Ffmpeg(audio) => audio.samples(),
         };
-        let samples = buf.samples();
         self.decoded_frames += (samples.len() / self.info.channels.max(1)) as u64;
         if self.decoded_frames > self.max_frames {
             return Err(Error::limit(
@@ -396,6 +419,77 @@ impl StreamDecoder {
             return Err(Error::malformed("the audio stream holds no samples"));
         }
         Ok(())
+    }
+}
+
+/// Decodes one more packet of symphonia's stream into its buffer,
+/// settling `info` from the first; false at the end.
+fn decode_symphonia(
+    sym: &mut Symphonia,
+    info: &mut StreamInfo,
+    settled: &mut bool,
+    packet_bytes: &mut u64,
+) -> Result<bool> {
+    loop {
+        let format = &mut sym.format;
+        let packet = match guarded("demuxing", move || format.next_packet())? {
+            Ok(p) => p,
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Ok(false);
+            }
+            Err(e) => return Err(map_err(e, "demuxing")),
+        };
+        if packet.track_id() != sym.track_id {
+            continue;
+        }
+        *packet_bytes += packet.data.len() as u64;
+        let decoder = &mut sym.decoder;
+        let decoded = match guarded("decoding", move || decoder.decode(&packet))? {
+            Ok(d) => d,
+            Err(SymError::DecodeError(what)) => {
+                sym.decode_errors += 1;
+                if sym.decode_errors > MAX_DECODE_ERRORS {
+                    return Err(Error::malformed(format!(
+                        "audio decoding: {what} (more than {MAX_DECODE_ERRORS} damaged packets)"
+                    )));
+                }
+                continue;
+            }
+            Err(e) => return Err(map_err(e, "decoding")),
+        };
+        if decoded.frames() == 0 {
+            continue;
+        }
+        let spec: SignalSpec = *decoded.spec();
+        let channels = spec.channels.count();
+        if !*settled {
+            *settled = true;
+            info.sample_rate = spec.rate;
+            info.channels = channels;
+            info.lfe_index = lfe_index(spec.channels);
+            info.channel_mask = Some(u64::from(spec.channels.bits()));
+        }
+        if spec.rate != info.sample_rate || channels != info.channels {
+            return Err(Error::unsupported(
+                "the audio stream changes its sample rate or channel count mid-file",
+            ));
+        }
+        if channels == 0 || spec.rate == 0 {
+            return Err(Error::malformed(
+                "the audio stream has no channels or no sample rate",
+            ));
+        }
+        let needs_new = sym
+            .buffer
+            .as_ref()
+            .is_none_or(|b| b.capacity() < decoded.capacity() * channels);
+        if needs_new {
+            sym.buffer = Some(SampleBuffer::new(decoded.capacity() as u64, spec));
+        }
+        if let Some(buf) = sym.buffer.as_mut() {
+            buf.copy_interleaved_ref(decoded);
+        }
+        return Ok(true);
     }
 }
 

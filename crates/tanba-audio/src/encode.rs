@@ -35,7 +35,7 @@ const KEY_ID3_XMP: &str = "id3v2_priv.XMP";
 const FLAC_STREAMINFO_LEN: usize = 34;
 
 /// Silences FFmpeg's console logging once; errors come back as values.
-fn init() {
+pub(crate) fn init() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // Registration is a no-op since FFmpeg 4; init only fails on
@@ -245,82 +245,28 @@ pub(crate) fn read_meta(path: &Path) -> InputMeta {
     meta
 }
 
-/// Decodes the first audio stream of `path` with FFmpeg, handing `each`
+/// Decodes the best audio stream of `path` with FFmpeg, handing `each`
 /// interleaved f32 chunks; returns the frames decoded. Used where only the
 /// samples' loudness is needed (the MP3 splice): FFmpeg's MP3 decoder is
-/// about twice as fast as symphonia's. `Ok(None)` when FFmpeg gives
-/// another channel count or a sample format other than f32; the caller
-/// decodes with symphonia then.
+/// about twice as fast as symphonia's. `Ok(None)` when FFmpeg cannot decode
+/// the file or gives another channel count; the caller decodes with
+/// symphonia then.
 pub(crate) fn decode_f32(
     path: &Path,
     channels: usize,
     mut each: impl FnMut(&[f32]) -> Result<()>,
 ) -> Result<Option<u64>> {
-    init();
-    let mut ictx = ffmpeg::format::input(path).map_err(ff_err("FFmpeg cannot open the input"))?;
-    let Some(stream) = ictx.streams().best(ffmpeg::media::Type::Audio) else {
+    let Some(mut audio) = crate::ffdecode::FfmpegAudio::open(path)? else {
         return Ok(None);
     };
-    let index = stream.index();
-    let mut decoder = codec::context::Context::from_parameters(stream.parameters())
-        .and_then(|c| c.decoder().audio())
-        .map_err(ff_err("FFmpeg has no decoder for the audio"))?;
-    let mut frame = frame::Audio::empty();
-    let mut interleaved = Vec::new();
-    let mut frames = 0u64;
-    // Drains what the decoder has ready; false when a frame was not f32
-    // of the expected channel count.
-    let mut drain = |decoder: &mut ffmpeg::decoder::Audio,
-                     frames: &mut u64,
-                     each: &mut dyn FnMut(&[f32]) -> Result<()>|
-     -> Result<bool> {
-        while decoder.receive_frame(&mut frame).is_ok() {
-            let n = frame.samples();
-            if frame.channels() as usize != channels {
-                return Ok(false);
-            }
-            interleaved.clear();
-            interleaved.resize(n * channels, 0.0f32);
-            match frame.format() {
-                Sample::F32(SampleType::Planar) => {
-                    for ch in 0..channels {
-                        let bytes = frame.data(ch);
-                        for (i, b) in bytes.chunks_exact(4).take(n).enumerate() {
-                            interleaved[i * channels + ch] =
-                                f32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
-                        }
-                    }
-                }
-                Sample::F32(SampleType::Packed) => {
-                    let bytes = frame.data(0);
-                    for (out, b) in interleaved.iter_mut().zip(bytes.chunks_exact(4)) {
-                        *out = f32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
-                    }
-                }
-                _ => return Ok(false),
-            }
-            *frames += n as u64;
-            each(&interleaved)?;
-        }
-        Ok(true)
-    };
-    for (s, packet) in ictx.packets() {
-        if s.index() != index {
-            continue;
-        }
-        // A damaged packet is skipped, as FFmpeg's own tools do.
-        if decoder.send_packet(&packet).is_err() {
-            continue;
-        }
-        if !drain(&mut decoder, &mut frames, &mut each)? {
-            return Ok(None);
-        }
+    if audio.channels() != channels {
+        return Ok(None);
     }
-    decoder
-        .send_eof()
-        .map_err(ff_err("the decoder could not be flushed"))?;
-    if !drain(&mut decoder, &mut frames, &mut each)? {
-        return Ok(None);
+    let mut frames = 0u64;
+    while audio.decode_next()? {
+        let samples = audio.samples();
+        frames += (samples.len() / channels) as u64;
+        each(samples)?;
     }
     Ok(Some(frames))
 }

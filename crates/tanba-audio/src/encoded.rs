@@ -11,7 +11,7 @@
 
 use tanba_core::{Format, Job, Labelled, Result, WriteSeek};
 
-use crate::decode::{OwnedInput, StreamDecoder, reopen};
+use crate::decode::{OwnedInput, StreamDecoder};
 use crate::encode::{InputMeta, Marks, Sink, Target, XmpCarrier, id3_xmp, is_rewritten_key};
 use crate::loudness::{BackgroundMeter, Loudness, matching_gain};
 use crate::mixer::{DisclaimerMixer, Mode};
@@ -194,7 +194,7 @@ impl AudioLabeler {
         };
 
         // Pass 2: mix and encode.
-        let mut second = StreamDecoder::open(Box::new(reopen(&input.file)?), &job.limits)?;
+        let mut second = StreamDecoder::open_input(input, &job.limits)?;
         let mut mixed = Vec::new();
         while let Some(chunk) = second.next_chunk()? {
             mixed.clear();

@@ -17,6 +17,8 @@ mod encode;
 #[cfg(feature = "ffmpeg")]
 mod encoded;
 #[cfg(feature = "ffmpeg")]
+mod ffdecode;
+#[cfg(feature = "ffmpeg")]
 mod ffi;
 pub mod loudness;
 pub mod mixer;
@@ -39,7 +41,7 @@ pub use loudness::{BackgroundMeter, Loudness, Meter, matching_gain, measure_clip
 pub use mixer::{DisclaimerMixer, Mode, Span};
 pub use verify::{AudioChunks, check_disclaimer};
 
-use decode::{StreamDecoder, owned_input, reopen};
+use decode::{StreamDecoder, owned_input};
 
 /// WAV (RIFF/WAVE, PCM or float).
 pub static WAV: Format = Format {
@@ -315,7 +317,10 @@ impl Labeler for AudioLabeler {
 
         let job = job.with_source_hash(source.reader)?;
         let input = owned_input(&mut source)?;
-        let decoder = StreamDecoder::open(Box::new(reopen(&input.file)?), &job.limits)?;
+        let decoder = StreamDecoder::open_input(&input, &job.limits)?;
+        if decoder.by_ffmpeg() {
+            notes.push("decoded by FFmpeg: symphonia has no decoder for this stream".into());
+        }
         #[cfg(feature = "ffmpeg")]
         let ff_meta = encode::read_meta(&input.path);
         #[cfg(feature = "ffmpeg")]
@@ -359,13 +364,16 @@ impl Labeler for AudioLabeler {
                     output,
                 )?;
                 match encoded {
-                    Ok(labelled) => return Ok(labelled),
+                    Ok(mut labelled) => {
+                        labelled.notes.splice(0..0, notes);
+                        return Ok(labelled);
+                    }
                     Err(why) => {
                         notes.push(format!(
                             "{} input written as WAV: {why}",
                             source.format.name
                         ));
-                        StreamDecoder::open(Box::new(reopen(&input.file)?), &job.limits)?
+                        StreamDecoder::open_input(&input, &job.limits)?
                     }
                 }
             }
@@ -379,7 +387,7 @@ impl Labeler for AudioLabeler {
             output,
             coding,
             decoder,
-            || StreamDecoder::open(Box::new(reopen(&input.file)?), &limits),
+            || StreamDecoder::open_input(&input, &limits),
             &mut mixer,
             settings.mode,
             &clip_loudness,
@@ -434,7 +442,7 @@ impl Labeler for AudioLabeler {
             }
         }
         let input = owned_input(&mut source)?;
-        let mut decoder = StreamDecoder::open(Box::new(reopen(&input.file)?), limits)?;
+        let mut decoder = StreamDecoder::open_input(&input, limits)?;
         // Tags as symphonia reads them, plus FFmpeg's reading where built
         // in (it also sees ID3v2 PRIV frames and MP4 `mdta` keys).
         #[allow(unused_mut)]

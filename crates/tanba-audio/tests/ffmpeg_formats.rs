@@ -294,6 +294,59 @@ fn compressed_formats_are_kept_with_bitrate_layout_and_marks() {
     }
 }
 
+/// Symphonia decodes AAC only in mono and stereo: 5.1 AAC is decoded by
+/// FFmpeg instead, and keeps its six channels and layout.
+#[test]
+fn surround_aac_is_decoded_by_ffmpeg() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("surround.m4a");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "anoisesrc=d=5:c=pink:a=0.2:r=48000:seed=3",
+        "-af",
+        "pan=5.1|FL=c0|FR=0.8*c0|FC=0.6*c0|LFE=0.3*c0|BL=0.5*c0|BR=0.4*c0",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "320k",
+        input.to_str().unwrap(),
+    ]);
+    let before = probe(&input);
+    assert_eq!((before.channels, before.layout.as_str()), (6, "5.1"));
+    let output = dir.path().join("out.m4a");
+    let settings = AudioSettings {
+        disclaimer: Disclaimer::Tone(ToneSettings::default()),
+        ..AudioSettings::default()
+    };
+    let labelled = label(&input, &output, settings).unwrap();
+    assert_eq!(labelled.format.name, "m4a");
+    assert!(
+        labelled
+            .notes
+            .iter()
+            .any(|n| n.contains("decoded by FFmpeg")),
+        "{:?}",
+        labelled.notes
+    );
+    let after = probe(&output);
+    assert_eq!(after.codec, "aac");
+    assert_eq!(after.rate, 48_000);
+    assert_eq!((after.channels, after.layout.as_str()), (6, "5.1"));
+    // Prepend: the programme plus the tone and the gap.
+    let span = labelled.manifest.label.placement.span.unwrap();
+    assert!(
+        (after.duration - (before.duration + span[1])).abs() < 0.6,
+        "{} vs {} + {}",
+        after.duration,
+        before.duration,
+        span[1]
+    );
+    let v = verify(&output);
+    assert!(v.is_compliant(), "{:?} {:?}", v.marks, v.perceptible);
+}
+
 #[test]
 fn adts_becomes_m4a_and_overlay_keeps_the_length() {
     let dir = tempfile::tempdir().unwrap();
