@@ -2,14 +2,14 @@
 //! our marks are written, read back beside our own checks.
 
 use std::fs::File;
-use std::io::{Seek, SeekFrom, Write as _};
+use std::io::{Cursor, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tanba_c2pa::{Applied, C2paSigner, C2paState, Parent};
 use tanba_core::{
     CredentialsCheck, CredentialsState, Format, Job, Labeler, Labelled, Result, Source,
-    Verification, atomic,
+    Verification, WriteSeek, atomic,
 };
 
 use crate::Signed;
@@ -24,9 +24,14 @@ pub struct C2paOptions {
     pub trust_anchors_pem: Option<String>,
 }
 
-/// Labels into a temporary file beside the output, then signs it into
-/// `out`: the labelled bytes are read once more and written once more.
-/// The unlabelled input is the parent, so credentials it had are kept.
+/// Inputs up to this size are labelled into memory before signing, which
+/// spares a temporary file's write and read; larger ones (video) are
+/// labelled into a temporary file, so memory stays flat.
+const IN_MEMORY_MAX: u64 = 64 * 1024 * 1024;
+
+/// Labels into memory or a temporary file, then signs that into `out`: the
+/// labelled bytes are read once more and written once more. The unlabelled
+/// input is the parent, so credentials it had are kept.
 pub(crate) fn label_and_sign(
     labeler: &dyn Labeler,
     input: &mut File,
@@ -36,31 +41,46 @@ pub(crate) fn label_and_sign(
     signer: &C2paSigner,
 ) -> Result<(Labelled, Option<Signed>)> {
     let (format, path, len) = source;
-    let mut labelled_file =
-        tempfile::tempfile_in(atomic::parent_of(path)).or_else(|_| tempfile::tempfile())?;
-    let labelled = labeler.label(
-        Source {
-            reader: &mut *input,
-            format,
-            path: Some(path),
-            len,
-        },
-        &mut labelled_file,
-        job,
-    )?;
-    labelled_file.seek(SeekFrom::Start(0))?;
-    let applied = tanba_c2pa::apply(
-        labelled.format.mime,
-        &mut labelled_file,
-        out,
-        &labelled.manifest,
-        job.source_kind,
-        signer,
-        Some(Parent {
-            mime: format.mime,
-            reader: input,
-        }),
-    )?;
+    let label_into = |staging: &mut dyn WriteSeek, input: &mut File| {
+        labeler.label(
+            Source {
+                reader: input,
+                format,
+                path: Some(path),
+                len,
+            },
+            staging,
+            job,
+        )
+    };
+    let mut sign = |labelled: &Labelled, staged: &mut dyn tanba_c2pa::Input, input: &mut File| {
+        staged.seek(SeekFrom::Start(0))?;
+        tanba_c2pa::apply(
+            labelled.format.mime,
+            staged,
+            out,
+            &labelled.manifest,
+            job.source_kind,
+            signer,
+            Some(Parent {
+                mime: format.mime,
+                reader: input,
+            }),
+        )
+    };
+    let (labelled, applied) = if len <= IN_MEMORY_MAX {
+        let capacity = usize::try_from(len).unwrap_or(0).saturating_add(64 * 1024);
+        let mut staged = Cursor::new(Vec::with_capacity(capacity));
+        let labelled = label_into(&mut staged, input)?;
+        let applied = sign(&labelled, &mut staged, input)?;
+        (labelled, applied)
+    } else {
+        let mut staged =
+            tempfile::tempfile_in(atomic::parent_of(path)).or_else(|_| tempfile::tempfile())?;
+        let labelled = label_into(&mut staged, input)?;
+        let applied = sign(&labelled, &mut staged, input)?;
+        (labelled, applied)
+    };
     out.flush()?;
     let signed = match applied {
         Applied::Embedded => Signed::Embedded,
