@@ -169,6 +169,16 @@ impl Ctx {
     }
 }
 
+/// `cargo` arguments that build the release CLI.
+const BUILD_CLI: [&str; 6] = [
+    "build",
+    "--release",
+    "--package",
+    "tanba-cli",
+    "--bin",
+    "tanba",
+];
+
 fn side_by_side(opts: &Options) -> Result<(), String> {
     let started = std::time::Instant::now();
     for tool in ["convert", "ffmpeg", "qpdf", "cp", "sh", "xargs"] {
@@ -197,17 +207,8 @@ fn side_by_side(opts: &Options) -> Result<(), String> {
     let tanba_without_ffmpeg = release.join("tanba-without-ffmpeg");
     if opts.wants("pdf") && !opts.no_build {
         let mut lean = cargo();
-        lean.args([
-            "build",
-            "--release",
-            "--package",
-            "tanba-cli",
-            "--bin",
-            "tanba",
-            "--no-default-features",
-            "--features",
-            "pdf,image",
-        ]);
+        lean.args(BUILD_CLI)
+            .args(["--no-default-features", "--features", "pdf,image"]);
         exec(lean)?;
         std::fs::copy(release.join("tanba"), &tanba_without_ffmpeg)
             .map_err(|e| format!("{}: {e}", tanba_without_ffmpeg.display()))?;
@@ -218,14 +219,7 @@ fn side_by_side(opts: &Options) -> Result<(), String> {
 
     // Build once: the CLI is required, the two examples are optional.
     let mut build = cargo();
-    build.args([
-        "build",
-        "--release",
-        "--package",
-        "tanba-cli",
-        "--bin",
-        "tanba",
-    ]);
+    build.args(BUILD_CLI);
     if !opts.no_build {
         exec(build)?;
     }
