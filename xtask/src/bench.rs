@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::setup::{self, Need};
-use crate::util::{cargo, exec, have, root};
+use crate::util::{build_cli, cargo, exec, have, root, target_dir};
 use measure::Sample;
 use media::{Media, Plan};
 
@@ -146,8 +146,6 @@ pub struct Ctx {
     label_file: Option<PathBuf>,
     /// `tanba-benches`' `bench_label_loop` example, when it built.
     label_loop: Option<PathBuf>,
-    /// The CLI built with only the pdf and image features (no FFmpeg).
-    tanba_without_ffmpeg: Option<PathBuf>,
     /// `--c2pa-cert CHAIN --c2pa-key KEY` with untrusted test credentials
     /// (`tanba keys new`), when this tanba signs Content Credentials.
     c2pa_args: Option<Vec<String>>,
@@ -168,16 +166,6 @@ impl Ctx {
         self.tanba.display().to_string()
     }
 }
-
-/// `cargo` arguments that build the release CLI.
-const BUILD_CLI: [&str; 6] = [
-    "build",
-    "--release",
-    "--package",
-    "tanba-cli",
-    "--bin",
-    "tanba",
-];
 
 fn side_by_side(opts: &Options) -> Result<(), String> {
     let started = std::time::Instant::now();
@@ -200,28 +188,10 @@ fn side_by_side(opts: &Options) -> Result<(), String> {
     let media = Media::at(&root, &plan);
     std::fs::create_dir_all(&media.dir).map_err(|e| format!("{}: {e}", media.dir.display()))?;
 
-    let release = root.join("target").join("release");
-    // The PDF rows also time a CLI built without FFmpeg, whose shared
-    // libraries cost the full CLI tens of milliseconds to load. Built first
-    // and copied aside, because both builds write target/release/tanba.
-    let tanba_without_ffmpeg = release.join("tanba-without-ffmpeg");
-    if opts.wants("pdf") && !opts.no_build {
-        let mut lean = cargo();
-        lean.args(BUILD_CLI)
-            .args(["--no-default-features", "--features", "pdf,image"]);
-        exec(lean)?;
-        std::fs::copy(release.join("tanba"), &tanba_without_ffmpeg)
-            .map_err(|e| format!("{}: {e}", tanba_without_ffmpeg.display()))?;
-    }
-    let tanba_without_ffmpeg = tanba_without_ffmpeg
-        .is_file()
-        .then_some(tanba_without_ffmpeg);
-
+    let release = target_dir().join("release");
     // Build once: the CLI is required, the two examples are optional.
-    let mut build = cargo();
-    build.args(BUILD_CLI);
     if !opts.no_build {
-        exec(build)?;
+        build_cli(true)?;
     }
     let example = |package: &str, name: &str| -> Option<PathBuf> {
         let mut build = cargo();
@@ -258,6 +228,9 @@ fn side_by_side(opts: &Options) -> Result<(), String> {
         None
     };
     let tanba = release.join("tanba");
+    if !tanba.is_file() {
+        return Err(format!("{} is not built", tanba.display()));
+    }
     let formats = formats(&tanba)?;
     eprintln!("xtask bench: this tanba labels {}", formats.join(", "));
     let c2pa_args = c2pa_credentials(&tanba, &media.dir.join("c2pa-keys"));
@@ -270,7 +243,6 @@ fn side_by_side(opts: &Options) -> Result<(), String> {
         tanba,
         label_file,
         label_loop,
-        tanba_without_ffmpeg,
         c2pa_args,
         formats,
         work,
@@ -1235,14 +1207,12 @@ fn pdf(ctx: &Ctx) -> Section {
          Helvetica has no Kazakh glyphs; Tanba embeds a font with them).",
         size as f64 / 1e6
     ));
-    if ctx.tanba_without_ffmpeg.is_some() {
-        section.intro.push(
-            "The full CLI links FFmpeg, whose shared libraries (about 136 with their dependencies) take tens of \
-             milliseconds to load before any work starts; the row built with `--no-default-features --features pdf,image` \
-             shows the same labelling without that start-up cost."
-                .to_string(),
-        );
-    }
+    section.intro.push(
+        "`tanba` links none of FFmpeg, whose shared libraries (about 136 with their dependencies) take tens of \
+         milliseconds to load before any work starts: it labels PDFs itself and hands audio, video and folders to \
+         `tanba-full`."
+            .to_string(),
+    );
     let title = format!("{pages}-page PDF, every page stamped");
     let mut b = CaseBuilder::new(ctx, "pdf", &title);
     let tanba = ctx.tanba();
@@ -1261,14 +1231,6 @@ fn pdf(ctx: &Ctx) -> Section {
         &tanba,
         &label,
     );
-    if let Some(lean) = &ctx.tanba_without_ffmpeg {
-        b.add(
-            "tanba label, CLI built without FFmpeg (incremental update)",
-            Role::Tanba,
-            &lean.display().to_string(),
-            &label,
-        );
-    }
     b.add(
         "tanba label --pdf-rewrite",
         Role::Tanba,
@@ -1547,12 +1509,6 @@ pub fn goals(sections: &[Section]) -> Vec<(String, String, String)> {
     ratio_goal(
         "PDF: 100+ pages, wall ≤ 1.0× `qpdf --overlay`",
         wall("pdf", "page PDF", "tanba label (incremental"),
-        wall("pdf", "page PDF", "qpdf"),
-        1.0,
-    );
-    ratio_goal(
-        "PDF: the same with the CLI built without FFmpeg (`--no-default-features --features pdf,image`)",
-        wall("pdf", "page PDF", "tanba label, CLI built without FFmpeg"),
         wall("pdf", "page PDF", "qpdf"),
         1.0,
     );

@@ -1,23 +1,16 @@
 //! `cargo xtask label`: label the bundled fixtures into `out/`.
 
+use std::process::Command;
+
 use crate::setup::{self, Need};
-use crate::util::{cargo, exec, root};
+use crate::util::{build_cli, exec, root};
 
 /// Builds the CLI and labels `fixtures/` into `out/`; extra arguments go to
 /// `tanba label` (and replace the defaults when they name inputs).
 pub fn run(args: &[String]) -> Result<(), String> {
     setup::run(Need::Build)?;
-    let mut command = cargo();
-    command.args([
-        "run",
-        "--quiet",
-        "--package",
-        "tanba-cli",
-        "--bin",
-        "tanba",
-        "--",
-        "label",
-    ]);
+    let mut command = Command::new(build_cli(false)?);
+    command.arg("label");
     if args.is_empty() {
         let root = root();
         command

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::setup::{self, Need};
-use crate::util::{cargo, exec, have, root};
+use crate::util::{build_cli, cargo, exec, have, root};
 
 /// Setup, formatting, lints, every test, and an end-to-end run over the
 /// fixtures whose every output must verify.
@@ -47,19 +47,9 @@ pub fn run() -> Result<(), String> {
     c2patool_reads_our_credentials()
 }
 
-/// The `tanba` CLI, through `cargo run`.
-fn tanba() -> Command {
-    let mut tanba = cargo();
-    tanba.args([
-        "run",
-        "--quiet",
-        "--package",
-        "tanba-cli",
-        "--bin",
-        "tanba",
-        "--",
-    ]);
-    tanba
+/// The `tanba` CLI, built.
+fn tanba() -> Result<Command, String> {
+    Ok(Command::new(build_cli(false)?))
 }
 
 /// A clean scratch folder under target/.
@@ -76,7 +66,7 @@ fn scratch(name: &str) -> Result<PathBuf, String> {
 /// verifies every output with `tanba verify` (non-zero exit if any lacks a mark).
 fn fixtures_end_to_end() -> Result<(), String> {
     let out = scratch("xtask-fixtures")?;
-    let mut label = tanba();
+    let mut label = tanba()?;
     label.args(["label", "--quiet"]);
     label.arg(root().join("fixtures")).arg("--out").arg(&out);
     exec(label)?;
@@ -85,7 +75,7 @@ fn fixtures_end_to_end() -> Result<(), String> {
     if outputs.is_empty() {
         return Err("labelling the fixtures produced no output".into());
     }
-    let mut verify = tanba();
+    let mut verify = tanba()?;
     verify.arg("verify");
     verify.args(&outputs);
     exec(verify)?;
@@ -109,10 +99,10 @@ fn c2patool_reads_our_credentials() -> Result<(), String> {
     let dir = scratch("xtask-c2pa")?;
     let keys = dir.join("keys");
     let out = dir.join("out");
-    let mut new_keys = tanba();
+    let mut new_keys = tanba()?;
     new_keys.args(["keys", "new"]).arg(&keys);
     exec(new_keys)?;
-    let mut label = tanba();
+    let mut label = tanba()?;
     label.args(["label", "--quiet", "--c2pa-cert"]);
     label
         .arg(keys.join("signing-cert-chain.pem"))

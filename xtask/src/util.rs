@@ -16,6 +16,25 @@ pub fn cargo() -> Command {
     c
 }
 
+/// Where cargo writes what it builds: `$CARGO_TARGET_DIR`, else `target/`.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
+/// Builds the CLI, `tanba` and the `tanba-full` it hands audio, video and
+/// folders to (so not `cargo run --bin tanba`, which would build only the
+/// first), and returns the path of `tanba`.
+pub fn build_cli(release: bool) -> Result<PathBuf, String> {
+    let mut build = cargo();
+    build.args(["build", "--quiet", "--package", "tanba-cli", "--bins"]);
+    if release {
+        build.arg("--release");
+    }
+    exec(build)?;
+    let profile = if release { "release" } else { "debug" };
+    Ok(target_dir().join(profile).join("tanba"))
+}
+
 /// Runs a command, echoing it; fails with its exit status.
 pub fn exec(mut command: Command) -> Result<(), String> {
     let shown = format!("{command:?}").replace('"', "");

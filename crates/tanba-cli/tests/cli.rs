@@ -330,6 +330,17 @@ fn bad_report_path_fails_first_and_interrupts_leave_no_partial_files() {
         !out.exists(),
         "files were labelled before the report failed"
     );
+    // Inside the output folder, which the job creates, is fine.
+    let o = tanba(&[
+        "label",
+        s(&input),
+        "--out",
+        s(&out),
+        "--report",
+        s(&out.join("r.json")),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(report(&out.join("r.json"))["files"].is_array());
 
     let video = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/video/sample.mp4");
     let media = d.path().join("media");
@@ -649,4 +660,54 @@ fn a_closed_stdout_ends_quietly() {
         "{:?}: {stderr}",
         out.status
     );
+}
+
+/// The libraries a binary needs, as the dynamic loader lists them.
+#[cfg(all(target_os = "linux", feature = "video"))]
+fn shared_libraries(exe: &str) -> String {
+    let out = Command::new("ldd").arg(exe).output().unwrap();
+    assert!(out.status.success(), "ldd {exe}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `tanba` links none of FFmpeg, so a PDF is labelled without loading its
+/// libraries; a video goes to `tanba-full`, and without it `tanba` says
+/// what is missing and writes nothing.
+#[cfg(all(target_os = "linux", feature = "video"))]
+#[test]
+fn tanba_links_no_ffmpeg_and_hands_video_to_tanba_full() {
+    assert!(!shared_libraries(env!("CARGO_BIN_EXE_tanba")).contains("libavcodec"));
+    assert!(shared_libraries(env!("CARGO_BIN_EXE_tanba-full")).contains("libavcodec"));
+
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let pdf = fixtures.join("pdf/layouts.pdf");
+    let video = fixtures.join("video/sample.mp4");
+    let dir = tempfile::tempdir().unwrap();
+    // Handed over: the video is labelled, by the same command line.
+    let out = dir.path().join("out");
+    let done = tanba(&["label", s(&video), s(&pdf), "--out", s(&out), "--quiet"]);
+    assert!(done.status.success(), "{done:?}");
+    let verified = tanba(&["verify", s(&out.join("sample.mp4"))]);
+    assert!(verified.status.success(), "{verified:?}");
+
+    // Alone, without tanba-full beside it.
+    let alone = dir.path().join("alone");
+    std::fs::create_dir(&alone).unwrap();
+    let exe = alone.join("tanba");
+    std::fs::copy(env!("CARGO_BIN_EXE_tanba"), &exe).unwrap();
+    let run = |args: &[&str]| Command::new(&exe).args(args).output().unwrap();
+    let pdf_out = dir.path().join("pdf-out");
+    let done = run(&["label", s(&pdf), "--out", s(&pdf_out)]);
+    assert!(done.status.success(), "{done:?}");
+    let verified = run(&["verify", s(&pdf_out.join("layouts.pdf"))]);
+    assert!(verified.status.success(), "{verified:?}");
+    let video_out = dir.path().join("video-out");
+    let refused = run(&["label", s(&video), "--out", s(&video_out)]);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("tanba-full") && err.contains("cannot start it"),
+        "{err}"
+    );
+    assert!(!video_out.exists());
 }

@@ -167,23 +167,54 @@ impl Registry {
     /// Every labeler this build has, with the given settings. Binary formats
     /// are asked first; text, the catch-all, last.
     pub fn with_settings(settings: &Settings) -> Self {
-        let mut registry = Registry::empty();
-        #[cfg(feature = "c2pa")]
-        {
-            registry.c2pa = settings.c2pa.clone();
-        }
-        #[cfg(feature = "image")]
-        registry.register(tanba_image::ImageLabeler::new(settings.image.clone()));
-        #[cfg(feature = "audio")]
+        let mut registry = Registry::configured(settings);
+        registry.register_without_ffmpeg(settings);
+        #[cfg(feature = "audio-ffmpeg")]
         registry.register(tanba_audio::AudioLabeler::new(settings.audio.clone()));
-        #[cfg(feature = "pdf")]
-        registry.register(tanba_pdf::PdfLabeler::new(settings.pdf.clone()));
         #[cfg(feature = "video")]
         registry.register(tanba_video::VideoLabeler::new(settings.video.clone()));
-        #[cfg(feature = "text")]
-        registry.register(tanba_text::TextLabeler::new(settings.text));
-        let _ = settings;
+        registry.register_text(settings);
         registry
+    }
+
+    /// The labelers of this build that need no FFmpeg (text, PDF, image,
+    /// and audio when built without `audio-ffmpeg`), with the given
+    /// settings. A program that never names [`Registry::with_settings`]
+    /// then links none of FFmpeg, even when the crate is built with every
+    /// feature, and so starts without loading its shared libraries.
+    pub fn without_ffmpeg(settings: &Settings) -> Self {
+        let mut registry = Registry::configured(settings);
+        registry.register_without_ffmpeg(settings);
+        registry.register_text(settings);
+        registry
+    }
+
+    /// An empty registry with the settings that are not a labeler's.
+    fn configured(settings: &Settings) -> Self {
+        let _ = settings;
+        Registry {
+            #[cfg(feature = "c2pa")]
+            c2pa: settings.c2pa.clone(),
+            ..Registry::empty()
+        }
+    }
+
+    /// The binary-format labelers that need no FFmpeg.
+    fn register_without_ffmpeg(&mut self, settings: &Settings) {
+        #[cfg(feature = "image")]
+        self.register(tanba_image::ImageLabeler::new(settings.image.clone()));
+        #[cfg(all(feature = "audio", not(feature = "audio-ffmpeg")))]
+        self.register(tanba_audio::AudioLabeler::new(settings.audio.clone()));
+        #[cfg(feature = "pdf")]
+        self.register(tanba_pdf::PdfLabeler::new(settings.pdf.clone()));
+        let _ = settings;
+    }
+
+    /// Text, the catch-all, which must be asked last.
+    fn register_text(&mut self, settings: &Settings) {
+        #[cfg(feature = "text")]
+        self.register(tanba_text::TextLabeler::new(settings.text));
+        let _ = settings;
     }
 
     /// When [`Registry::label_file`]'s outputs are synced to the disk: each
@@ -225,6 +256,13 @@ impl Registry {
     ) -> Option<(&dyn Labeler, &'static Format)> {
         self.labelers()
             .find_map(|l| l.sniff(head, name).map(|f| (l, f)))
+    }
+
+    /// Whether one of the labelers recognises the file's content.
+    pub fn recognises_file(&self, path: &Path) -> Result<bool> {
+        let mut file = File::open(path).map_err(|e| Error::from(e).at(path))?;
+        let head = read_head(&mut file).map_err(|e| e.at(path))?;
+        Ok(!head.is_empty() && self.detect(&head, Some(path)).is_some())
     }
 
     fn detect_or_fail(
