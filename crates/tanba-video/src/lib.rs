@@ -15,6 +15,7 @@
 
 #[cfg(feature = "audible")]
 mod audible;
+mod cover;
 mod ffi;
 mod layout;
 mod marks;

@@ -3,7 +3,8 @@
 //! - MP4/MOV: the muxer writes the `AIGC` and `TANBA_MANIFEST` keys into
 //!   `moov/udta/meta` (keys + ilst, with `movflags=use_metadata_tags`); the
 //!   XMP packet goes into a top-level `uuid` box (BE7ACFCB-…) appended after
-//!   muxing, since FFmpeg writes no XMP.
+//!   muxing, since FFmpeg writes no XMP. (Cover art, which that mode keeps
+//!   FFmpeg from writing, is added back by `cover.rs`.)
 //! - Matroska/WebM: global tags `AIGC` and `TANBA_MANIFEST`.
 
 use std::fs::File;

@@ -10,6 +10,7 @@ use ffmpeg_next as ffmpeg;
 
 use tanba_core::{Error, Format, Job, Manifest, Placement, Result, xmp};
 
+use crate::cover::{self, CoverArt};
 use crate::layout::{self, NoticeRecord};
 use crate::marks::{self, KEY_AIGC, KEY_MANIFEST, KEY_NOTICE};
 use crate::overlay::{ColourMatrix, Overlay, PlanarLayout};
@@ -397,6 +398,10 @@ pub(crate) fn label_file(
     // Streams: the labelled video is encoded, everything else copied.
     let stream_count = ictx.nb_streams() as usize;
     let mut out_index: Vec<Option<usize>> = vec![None; stream_count];
+    // MP4/MOV cover pictures: (input stream, codec), and their pictures
+    // once read.
+    let mut cover_codecs: Vec<(usize, codec::Id)> = Vec::new();
+    let mut covers: Vec<CoverArt> = Vec::new();
     let mut in_time_base = vec![Rational(0, 1); stream_count];
     let mut encoder = None;
     #[cfg(feature = "audible")]
@@ -498,12 +503,9 @@ pub(crate) fn label_file(
                 .disposition()
                 .contains(ffmpeg::format::stream::Disposition::ATTACHED_PIC)
         {
-            // FFmpeg's MP4/MOV muxer writes cover art only into iTunes-style
-            // metadata, which `use_metadata_tags` (needed for the AIGC key)
-            // replaces: the two cannot coexist, and the mark comes first.
-            notes.push(format!(
-                "stream {i} (cover art) was dropped: FFmpeg cannot write it next to the AIGC metadata key"
-            ));
+            // FFmpeg's muxer cannot write cover art next to the AIGC key;
+            // its picture is added to the finished file (see cover.rs).
+            cover_codecs.push((i, ist.parameters().id()));
         } else if matches!(
             medium,
             media::Type::Audio
@@ -651,6 +653,16 @@ pub(crate) fn label_file(
         }
         let i = packet.stream();
         let Some(o) = out_index.get(i).copied().flatten() else {
+            if let Some(&(_, codec)) = cover_codecs.iter().find(|(s, _)| *s == i)
+                && let Some(data) = packet.data()
+            {
+                match CoverArt::new(codec, data) {
+                    Some(cover) => covers.push(cover),
+                    None => notes.push(format!(
+                        "stream {i} (cover art, {codec:?}) was dropped: MP4 cover art is JPEG, PNG or BMP"
+                    )),
+                }
+            }
             continue;
         };
         if i == info.index {
@@ -741,6 +753,14 @@ pub(crate) fn label_file(
         )));
     }
     if container.is_iso() {
+        match cover::add_cover_art(output.path(), &covers) {
+            Ok(()) => {}
+            // Refused before anything was written: the label stands.
+            Err(Error::CannotLabel { reason, .. }) => {
+                notes.push(format!("the cover art was dropped: {reason}"));
+            }
+            Err(e) => return Err(e),
+        }
         marks::append_xmp_box(output.path(), &xmp::packet(&manifest))?;
     }
     Ok(Done {

@@ -757,41 +757,138 @@ fn timecode_kept_unstorable_streams_and_cover_art_dropped() {
     assert_eq!(kinds, ["video", "audio"]);
     assert!(verify(&out).unwrap().is_compliant());
 
-    // MP4 cover art: dropped with a note (see the README), never the mark.
-    let cover = dir.path().join("cover.png");
-    ffmpeg(&[
-        "-f",
-        "lavfi",
-        "-i",
-        "color=red:size=64x64",
-        "-frames:v",
-        "1",
-        cover.to_str().unwrap(),
-    ]);
-    let with_cover = dir.path().join("cover.mp4");
-    ffmpeg(&[
-        "-i",
-        plain.to_str().unwrap(),
-        "-i",
-        cover.to_str().unwrap(),
-        "-map",
-        "0",
-        "-map",
-        "1",
-        "-c",
-        "copy",
-        "-disposition:v:1",
-        "attached_pic",
-        with_cover.to_str().unwrap(),
-    ]);
-    let out = dir.path().join("cover-out.mp4");
-    let done = label(&with_cover, &out);
-    assert!(
-        done.notes.iter().any(|n| n.contains("cover art")),
-        "{:?}",
-        done.notes
-    );
     assert!(verify(&out).unwrap().is_compliant());
+}
+
+/// The cover picture of an MP4 (`covr`, which FFmpeg shows as an
+/// attached picture) survives labelling, beside the AIGC key, whether the
+/// movie box comes before the media (fast start: every chunk offset
+/// moves) or after it.
+#[test]
+fn cover_art_is_kept_beside_the_marks() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = make_mp4(dir.path(), "plain.mp4", "1");
+    // (FFmpeg's MOV muxer writes no cover art, so only MP4 inputs can be
+    // made here; MOV files take the same path.)
+    for (picture, fast_start, container) in
+        [("cover.png", false, "mp4"), ("cover.jpg", true, "mp4")]
+    {
+        let cover = dir.path().join(picture);
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=96x64",
+            "-frames:v",
+            "1",
+            cover.to_str().unwrap(),
+        ]);
+        let with_cover = dir
+            .path()
+            .join(format!("{picture}-{fast_start}.{container}"));
+        let mut args = vec![
+            "-i",
+            plain.to_str().unwrap(),
+            "-i",
+            cover.to_str().unwrap(),
+            "-map",
+            "0",
+            "-map",
+            "1",
+            "-c",
+            "copy",
+            "-disposition:v:1",
+            "attached_pic",
+        ];
+        if fast_start {
+            args.extend(["-movflags", "+faststart"]);
+        }
+        args.push(with_cover.to_str().unwrap());
+        ffmpeg(&args);
+        let out = dir
+            .path()
+            .join(format!("out-{picture}-{fast_start}.{container}"));
+        let done = label(&with_cover, &out);
+        assert!(
+            !done.notes.iter().any(|n| n.contains("cover")),
+            "{:?}",
+            done.notes
+        );
+        let case = format!("{picture}, fast start {fast_start}, {container}");
+
+        // FFmpeg reads the picture back as the cover, byte for byte.
+        let pictures: Vec<_> = streams(&out)
+            .into_iter()
+            .filter(|s| s["disposition"]["attached_pic"] == 1)
+            .collect();
+        assert_eq!(pictures.len(), 1, "{case}");
+        let codec = if picture.ends_with("png") {
+            "png"
+        } else {
+            "mjpeg"
+        };
+        assert_eq!(pictures[0]["codec_name"], codec, "{case}");
+        let extracted = dir
+            .path()
+            .join(format!("extracted-{picture}-{fast_start}-{container}"));
+        ffmpeg(&[
+            "-i",
+            out.to_str().unwrap(),
+            "-map",
+            &format!("0:{}", pictures[0]["index"]),
+            "-c",
+            "copy",
+            "-f",
+            "image2",
+            extracted.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            std::fs::read(&extracted).unwrap(),
+            std::fs::read(&cover).unwrap(),
+            "{case}"
+        );
+        // exiftool sees it as iTunes cover art, and the marks beside it.
+        let tags = exiftool(&out);
+        let art = tags
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(k, _)| k.ends_with(":CoverArt"))
+            .map(|(_, v)| v.to_string());
+        assert!(
+            art.is_some_and(|a| a.contains("Binary data")),
+            "{case}: {tags}"
+        );
+        assert_eq!(
+            ffprobe(&out, &["-show_format"])["format"]["tags"]["AIGC"]
+                .as_str()
+                .map(|s| s.contains("\"Label\":\"1\"")),
+            Some(true),
+            "{case}"
+        );
+        // The moved chunk offsets still point at the same media.
+        assert_eq!(
+            packet_md5(&out, "0:a"),
+            packet_md5(&with_cover, "0:a"),
+            "{case}"
+        );
+        assert_eq!(frame_count(&out), frame_count(&with_cover), "{case}");
+        let boxes = top_level_boxes(&out);
+        let at = |kind: &str| boxes.iter().position(|b| b == kind).unwrap();
+        assert_eq!(at("moov") < at("mdat"), fast_start, "{case}: {boxes:?}");
+        assert!(verify(&out).unwrap().is_compliant(), "{case}");
+        // Labelled again: recognised, not stacked.
+        let again = dir
+            .path()
+            .join(format!("again-{picture}-{fast_start}.{container}"));
+        assert!(
+            matches!(
+                label_with(&labeler(), &out, &again, &Job::default()),
+                Err(tanba_core::Error::AlreadyLabelled { .. })
+            ),
+            "{case}"
+        );
+    }
 }
 
 #[test]
