@@ -259,32 +259,30 @@ impl Overlay {
             for row in 0..h {
                 let src = row * plane.width;
                 let dst = (oy + row) * stride;
-                if self.layout.bits == 8 {
-                    let Some(line) = data.get_mut(dst + ox..dst + ox + w) else {
-                        return Err(Error::malformed(
-                            "a decoded frame is smaller than it claims",
-                        ));
-                    };
-                    for (i, d) in line.iter_mut().enumerate() {
-                        let a = u32::from(plane.alpha[src + i]);
-                        if a == 0 {
-                            continue;
-                        }
-                        let v = u32::from(plane.value[src + i]);
+                // Zipped slices and no branch on transparent pixels (alpha 0
+                // leaves the value exactly as it was), so the loop
+                // vectorises.
+                let alpha = plane.alpha.get(src..src + w);
+                let value = plane.value.get(src..src + w);
+                let (Some(alpha), Some(value)) = (alpha, value) else {
+                    return Err(Error::malformed(
+                        "the badge plane is smaller than it claims",
+                    ));
+                };
+                let bytes = if self.layout.bits == 8 { 1 } else { 2 };
+                let Some(line) = data.get_mut(dst + bytes * ox..dst + bytes * (ox + w)) else {
+                    return Err(Error::malformed(
+                        "a decoded frame is smaller than it claims",
+                    ));
+                };
+                if bytes == 1 {
+                    for ((d, &a), &v) in line.iter_mut().zip(alpha).zip(value) {
+                        let (a, v) = (u32::from(a), u32::from(v));
                         *d = ((u32::from(*d) * (256 - a) + v * a + 128) >> 8) as u8;
                     }
                 } else {
-                    let Some(line) = data.get_mut(dst + 2 * ox..dst + 2 * (ox + w)) else {
-                        return Err(Error::malformed(
-                            "a decoded frame is smaller than it claims",
-                        ));
-                    };
-                    for (i, d) in line.chunks_exact_mut(2).enumerate() {
-                        let a = u32::from(plane.alpha[src + i]);
-                        if a == 0 {
-                            continue;
-                        }
-                        let v = u32::from(plane.value[src + i]);
+                    for ((d, &a), &v) in line.chunks_exact_mut(2).zip(alpha).zip(value) {
+                        let (a, v) = (u32::from(a), u32::from(v));
                         let old = u32::from(u16::from_le_bytes([d[0], d[1]]));
                         let new = ((old * (256 - a) + v * a + 128) >> 8) as u16;
                         d.copy_from_slice(&new.to_le_bytes());
