@@ -9,12 +9,14 @@
 //! bytes, so existing signatures stay valid and the original revision can be
 //! recovered; [`PdfSettings::rewrite`] writes the whole file anew instead.
 
+mod content;
 mod font;
 mod load;
 mod pages;
 mod stamp;
 mod structure;
 
+use std::collections::HashMap;
 use std::io::{Cursor, Write as _};
 use std::ops::RangeInclusive;
 use std::path::Path;
@@ -28,6 +30,8 @@ use tanba_core::{
     Error, Format, Job, Label, Labeler, Labelled, Limits, Mark, MarkKind, PerceptibleCheck,
     Placement, Position, Result, SignatureState, Source, Verification, WriteSeek, read_all,
 };
+
+use crate::content::SaveBalance;
 
 pub use stamp::{Align, Edge};
 
@@ -299,8 +303,14 @@ impl Labeler for PdfLabeler {
             })?;
             smallest = smallest.min(drawn.text_size);
             let contents = pages::contents(&doc, page_id)?;
+            let balance = content::balance(&doc, &contents).unwrap_or_else(|reason| {
+                notes.push(format!(
+                    "page {number}: its q/Q balance was not checked: {reason}"
+                ));
+                SaveBalance::default()
+            });
             // Pages share a stamp stream only if their MCIDs match too.
-            stamps.push((page_id, (geometry.key(), mcid), content, contents));
+            stamps.push((page_id, (geometry.key(), mcid), content, contents, balance));
         }
         let mut placement = Placement::at(format!("{}-{}", edge_name(edge), align_name(align)));
         placement.pages = Some(selected.clone());
@@ -323,13 +333,21 @@ impl Labeler for PdfLabeler {
         let font_id = font.add_to(new);
         let gs_id =
             new.add_object(dictionary! { "Type" => "ExtGState", "ca" => 0.85, "CA" => 1.0 });
-        let mut opening = Stream::new(Dictionary::new(), b"q\n".to_vec());
-        opening.allows_compression = false;
-        let opening_id = new.add_object(opening);
+        // Tiny streams of `q` or `Q` operators, one object per count.
+        let mut operator_streams: HashMap<(u8, usize), ObjectId> = HashMap::new();
+        let mut repeated = |inc: &mut IncrementalDocument, operator: u8, count: usize| {
+            *operator_streams
+                .entry((operator, count))
+                .or_insert_with(|| {
+                    let text = [operator, b'\n'].repeat(count);
+                    let mut stream = Stream::new(Dictionary::new(), text);
+                    stream.allows_compression = false;
+                    inc.new_document.add_object(stream)
+                })
+        };
 
-        let mut by_geometry: std::collections::HashMap<([i64; 5], Option<i64>), ObjectId> =
-            std::collections::HashMap::new();
-        for (page_id, key, content, original_contents) in stamps {
+        let mut by_geometry: HashMap<([i64; 5], Option<i64>), ObjectId> = HashMap::new();
+        for (page_id, key, content, original_contents, balance) in stamps {
             let stamp_id = match by_geometry.get(&key) {
                 Some(&id) => id,
                 None => {
@@ -340,17 +358,27 @@ impl Labeler for PdfLabeler {
                     id
                 }
             };
+            // `q` once for the wrapper and once per `Q` the content pops
+            // beyond its own; `Q` for each `q` it leaves open. The stamp
+            // itself starts with `Q q`.
+            let opening = repeated(&mut inc, b'q', 1 + balance.extra_restores);
+            let mut contents = Vec::with_capacity(original_contents.len() + 3);
+            contents.push(Object::Reference(opening));
+            contents.extend(original_contents);
+            if balance.left_open > 0 {
+                contents.push(Object::Reference(repeated(
+                    &mut inc,
+                    b'Q',
+                    balance.left_open,
+                )));
+            }
+            contents.push(Object::Reference(stamp_id));
             inc.opt_clone_object_to_new_document(page_id)
                 .map_err(lopdf_err("page object"))?;
-            let page = inc
-                .new_document
+            inc.new_document
                 .get_dictionary_mut(page_id)
-                .map_err(lopdf_err("page object"))?;
-            let mut contents = Vec::with_capacity(original_contents.len() + 2);
-            contents.push(Object::Reference(opening_id));
-            contents.extend(original_contents);
-            contents.push(Object::Reference(stamp_id));
-            page.set("Contents", contents);
+                .map_err(lopdf_err("page object"))?
+                .set("Contents", contents);
             pages::add_resource(&mut inc, page_id, b"Font", &font_name, font_id)?;
             pages::add_resource(&mut inc, page_id, b"ExtGState", &gs_name, gs_id)?;
         }

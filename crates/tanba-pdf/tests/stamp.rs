@@ -263,3 +263,61 @@ fn pages_without_contents_or_with_an_indirect_array() {
         "{second:?}"
     );
 }
+
+/// Page content that leaves `q` open (with a scaled CTM and a clip) or
+/// pops more `Q` than it pushed moves, shrinks or hides nothing of the
+/// banner: it is where, and as it is, on a clean page.
+#[test]
+fn unbalanced_page_content_cannot_move_or_hide_the_banner() {
+    let input = with_contents(&[
+        "BT /F1 12 Tf 72 700 Td (Clean) Tj ET",
+        "q 3 0 0 3 0 0 cm 0 0 10 10 re W n q 0 0 1 rg 0 0 10 10 re f",
+        "Q Q 0.2 0 0 0.2 0 0 cm BT /F1 12 Tf 72 700 Td (Popped) Tj ET",
+    ]);
+    for rewrite in [false, true] {
+        let settings = PdfSettings {
+            rewrite,
+            ..PdfSettings::default()
+        };
+        let (output, _) = label_with(settings, &input, &Job::default()).unwrap();
+        assert_qpdf_clean(&output);
+        let banner = |page: u32| -> Vec<WordBox> {
+            word_boxes(&output, page)
+                .0
+                .into_iter()
+                .filter(|(t, ..)| t != "Clean" && t != "Popped")
+                .collect()
+        };
+        let clean = banner(1);
+        assert!(clean.len() >= 4, "{clean:?}");
+        let (w, h, clean_pixels) = render_gray(&output, 1);
+        // The banner's strip along the bottom, right of the corner page 2
+        // fills.
+        let strip = |pixels: &[u8]| -> Vec<u8> {
+            (h * 4 / 5..h)
+                .flat_map(|y| pixels[y * w + w / 4..y * w + w].to_vec())
+                .collect()
+        };
+        assert!(
+            strip(&clean_pixels).iter().any(|&p| p < 128),
+            "no dark banner on the clean page"
+        );
+        for page in [2, 3] {
+            let words = banner(page);
+            assert_eq!(words.len(), clean.len(), "page {page}: {words:?}");
+            for (a, b) in words.iter().zip(&clean) {
+                assert_eq!(a.0, b.0);
+                for (x, y) in [(a.1, b.1), (a.2, b.2), (a.3, b.3), (a.4, b.4)] {
+                    assert!((x - y).abs() < 0.5, "page {page}: {a:?} vs {b:?}");
+                }
+            }
+            let (_, _, pixels) = render_gray(&output, page);
+            assert_eq!(
+                strip(&pixels),
+                strip(&clean_pixels),
+                "page {page} (rewrite {rewrite}): the banner renders differently"
+            );
+        }
+        assert!(verify(&output).unwrap().is_compliant());
+    }
+}

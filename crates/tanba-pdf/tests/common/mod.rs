@@ -275,6 +275,70 @@ pub fn simple(pages: usize) -> Vec<u8> {
     qpdf_rewrite(&bytes, &["--object-streams=disable"])
 }
 
+/// A one-font A4 PDF with one page per content stream given.
+pub fn with_contents(contents: &[&str]) -> Vec<u8> {
+    let mut doc = Document::with_version("1.4");
+    let pages_id = doc.new_object_id();
+    let font_id = doc.add_object(
+        dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" },
+    );
+    let kids: Vec<Object> = contents
+        .iter()
+        .map(|content| {
+            let c = doc.add_object(Stream::new(Dictionary::new(), content.as_bytes().to_vec()));
+            Object::Reference(doc.add_object(dictionary! {
+                "Type" => "Page", "Parent" => pages_id, "Contents" => c,
+            }))
+        })
+        .collect();
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages", "Kids" => kids, "Count" => contents.len() as i64,
+            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
+        }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut bytes = Vec::new();
+    doc.save_to(&mut bytes).unwrap();
+    bytes
+}
+
+/// One page rendered by poppler (`pdftoppm -gray`, 36 dpi): width, height
+/// and one byte per pixel.
+pub fn render_gray(pdf: &[u8], page: u32) -> (usize, usize, Vec<u8>) {
+    let dir = tmp();
+    let p = write(dir.path(), "r.pdf", pdf);
+    let page = page.to_string();
+    let out = Command::new("pdftoppm")
+        .args(["-gray", "-r", "36", "-f", &page, "-l", &page, "-singlefile"])
+        .arg(&p)
+        .arg(dir.path().join("page"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pdftoppm: {out:?}");
+    let pgm = std::fs::read(dir.path().join("page.pgm")).unwrap();
+    // "P5\n<w> <h>\n255\n" then the pixels.
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while pgm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while !pgm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        fields.push(String::from_utf8_lossy(&pgm[start..at]).into_owned());
+    }
+    let (w, h): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    let pixels = pgm[at + 1..].to_vec();
+    assert_eq!(pixels.len(), w * h);
+    (w, h, pixels)
+}
+
 pub fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
