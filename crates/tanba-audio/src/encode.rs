@@ -17,6 +17,7 @@ use ffmpeg::format::sample::Type as SampleType;
 use ffmpeg::{ChannelLayout, Dictionary, Rational, codec, frame};
 use ffmpeg_next as ffmpeg;
 use symphonia::core::codecs::{CODEC_TYPE_ALAC, CODEC_TYPE_FLAC};
+use tanba_core::isobmff::{self, CoverArt};
 use tanba_core::{Error, Format, Result, WriteSeek};
 
 use crate::decode::StreamInfo;
@@ -78,11 +79,17 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    /// True when the muxer writes cover art: ID3v2 APIC, a FLAC PICTURE
-    /// block. FFmpeg's Ogg muxer writes none, and its MP4 muxer drops
-    /// `covr` in the `use_metadata_tags` mode the `AIGC` key needs.
-    pub(crate) fn carries_cover(&self) -> bool {
-        matches!(self.muxer, "mp3" | "flac")
+    /// Whether the output keeps `cover`: the MP3 and FLAC muxers write it
+    /// (ID3v2 APIC, a FLAC PICTURE block); for M4A it is added after
+    /// muxing as iTunes `covr` (FFmpeg's MP4 muxer drops it in the
+    /// `use_metadata_tags` mode the `AIGC` key needs), when it is a JPEG,
+    /// PNG or BMP. FFmpeg's Ogg muxer writes no pictures.
+    pub(crate) fn keeps_cover(&self, cover: &Cover) -> bool {
+        match self.muxer {
+            "mp3" | "flac" => true,
+            "ipod" => cover.itunes().is_some(),
+            _ => false,
+        }
     }
 }
 
@@ -129,6 +136,13 @@ pub(crate) fn target(input: &Format, info: &StreamInfo) -> Option<Target> {
 pub(crate) struct Cover {
     params: codec::Parameters,
     packet: ffmpeg::Packet,
+}
+
+impl Cover {
+    /// The picture as iTunes metadata holds it, if it is of a kind it can.
+    fn itunes(&self) -> Option<CoverArt> {
+        self.packet.data().and_then(CoverArt::sniff)
+    }
 }
 
 impl std::fmt::Debug for Cover {
@@ -410,6 +424,8 @@ pub(crate) struct Sink {
     stream_index: usize,
     stream_tb: Rational,
     xmp: Option<String>,
+    /// M4A cover art, added after muxing.
+    itunes_cover: Option<CoverArt>,
     /// Native FLAC: the final STREAMINFO block, written at offset 8.
     streaminfo: Option<Vec<u8>>,
     /// The container is native FLAC.
@@ -509,7 +525,10 @@ impl Sink {
             ost.index()
         };
         octx.set_metadata(tags);
-        let cover = cover.filter(|_| target.carries_cover());
+        let (cover, itunes_cover) = match cover.filter(|c| target.keeps_cover(c)) {
+            Some(c) if target.muxer == "ipod" => (None, c.itunes()),
+            muxed => (muxed, None),
+        };
         let cover_index = match cover {
             Some(c) => {
                 let mut pic = octx
@@ -566,6 +585,7 @@ impl Sink {
             stream_index,
             stream_tb,
             xmp: (target.xmp == XmpCarrier::Mp4Uuid).then(|| marks.xmp.clone()),
+            itunes_cover,
             streaminfo: None,
             native_flac: target.muxer == "flac",
             summary,
@@ -689,6 +709,7 @@ impl Sink {
             octx,
             temp,
             xmp,
+            itunes_cover,
             streaminfo,
             native_flac,
             ..
@@ -702,8 +723,11 @@ impl Sink {
             file.seek(SeekFrom::Start(8))?;
             file.write_all(&info)?;
         }
+        if let Some(cover) = itunes_cover {
+            isobmff::add_cover_art(&mut file, &[cover])?;
+        }
         if let Some(packet) = xmp {
-            crate::mp4box::append_xmp(&mut file, &packet)?;
+            isobmff::append_xmp(&mut file, &packet)?;
         }
         file.seek(SeekFrom::Start(0))?;
         output.seek(SeekFrom::Start(0))?;

@@ -126,7 +126,9 @@ impl AudioLabeler {
         let manifest = self.manifest(job, target.format, first_span, info.sample_rate);
         let existing_xmp = match target.xmp {
             XmpCarrier::Id3Priv => id3_xmp(&meta.tags).map(str::to_string),
-            XmpCarrier::Mp4Uuid => crate::mp4box::find_xmp(&mut std::fs::File::open(&input.path)?)?,
+            XmpCarrier::Mp4Uuid => {
+                tanba_core::isobmff::find_xmp(&mut std::fs::File::open(&input.path)?)?
+            }
             XmpCarrier::None => None,
         };
         let xmp = match existing_xmp.as_deref() {
@@ -155,7 +157,7 @@ impl AudioLabeler {
             Err(e) => Err(e),
         };
         let cover_note = |notes: &mut Vec<String>| {
-            if meta.has_cover && (meta.cover.is_none() || !target.carries_cover()) {
+            if meta.has_cover && !meta.cover.as_ref().is_some_and(|c| target.keeps_cover(c)) {
                 notes.push("the input's cover art was not carried over".to_string());
             }
         };

@@ -24,7 +24,6 @@ pub mod loudness;
 pub mod mixer;
 #[cfg(feature = "ffmpeg")]
 mod mp3splice;
-mod mp4box;
 mod riff;
 mod verify;
 mod wavout;
@@ -465,7 +464,7 @@ impl Labeler for AudioLabeler {
                 .find(|(k, v)| tag_key_is(k, "XMP") && v.contains("<x:xmpmeta"))
                 .map(|(_, v)| v.clone()),
             // A handle of its own: a clone would share the decoder's offset.
-            "m4a" => mp4box::find_xmp(&mut std::fs::File::open(&input.path)?)?,
+            "m4a" => tanba_core::isobmff::find_xmp(&mut std::fs::File::open(&input.path)?)?,
             _ => None,
         };
         if let Some(xmp) = other_xmp.as_deref() {

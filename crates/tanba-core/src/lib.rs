@@ -17,6 +17,7 @@
 pub mod atomic;
 pub mod error;
 pub mod font;
+pub mod isobmff;
 pub mod label;
 pub mod labeler;
 pub mod limits;

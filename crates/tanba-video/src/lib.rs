@@ -15,7 +15,6 @@
 
 #[cfg(feature = "audible")]
 mod audible;
-mod cover;
 mod ffi;
 mod layout;
 mod marks;

@@ -8,11 +8,11 @@ use ffmpeg::software::scaling;
 use ffmpeg::{Dictionary, Packet, Rational, media, picture};
 use ffmpeg_next as ffmpeg;
 
+use tanba_core::isobmff::{self, CoverArt};
 use tanba_core::{Error, Format, Job, Manifest, Placement, Result, xmp};
 
-use crate::cover::{self, CoverArt};
 use crate::layout::{self, NoticeRecord};
-use crate::marks::{self, KEY_AIGC, KEY_MANIFEST, KEY_NOTICE};
+use crate::marks::{KEY_AIGC, KEY_MANIFEST, KEY_NOTICE};
 use crate::overlay::{ColourMatrix, Overlay, PlanarLayout};
 use crate::probe::{self, Container};
 use crate::{VideoSettings, ffi};
@@ -207,7 +207,7 @@ pub(crate) fn prior_marks(
         prior.replaced.push("AIGC key");
     }
     if container.is_iso()
-        && let Some(packet) = marks::read_xmp_box(path)?
+        && let Some(packet) = isobmff::find_xmp(&mut std::fs::File::open(path)?)?
     {
         let xmp = xmp::read(&packet).unwrap_or_default();
         prior.tanba |= xmp.manifest.is_some();
@@ -398,9 +398,9 @@ pub(crate) fn label_file(
     // Streams: the labelled video is encoded, everything else copied.
     let stream_count = ictx.nb_streams() as usize;
     let mut out_index: Vec<Option<usize>> = vec![None; stream_count];
-    // MP4/MOV cover pictures: (input stream, codec), and their pictures
-    // once read.
-    let mut cover_codecs: Vec<(usize, codec::Id)> = Vec::new();
+    // MP4/MOV cover pictures: their input streams, and the pictures once
+    // read.
+    let mut cover_streams: Vec<usize> = Vec::new();
     let mut covers: Vec<CoverArt> = Vec::new();
     let mut in_time_base = vec![Rational(0, 1); stream_count];
     let mut encoder = None;
@@ -504,8 +504,8 @@ pub(crate) fn label_file(
                 .contains(ffmpeg::format::stream::Disposition::ATTACHED_PIC)
         {
             // FFmpeg's muxer cannot write cover art next to the AIGC key;
-            // its picture is added to the finished file (see cover.rs).
-            cover_codecs.push((i, ist.parameters().id()));
+            // its picture is added to the finished file (isobmff).
+            cover_streams.push(i);
         } else if matches!(
             medium,
             media::Type::Audio
@@ -603,7 +603,7 @@ pub(crate) fn label_file(
     if container.is_iso() {
         // Arbitrary keys (AIGC) go to moov/udta/meta only with this flag;
         // a web-optimised input (moov first) stays web-optimised.
-        let flags = if marks::is_fast_start(path)? {
+        let flags = if isobmff::is_fast_start(path)? {
             "use_metadata_tags+faststart"
         } else {
             "use_metadata_tags"
@@ -653,13 +653,13 @@ pub(crate) fn label_file(
         }
         let i = packet.stream();
         let Some(o) = out_index.get(i).copied().flatten() else {
-            if let Some(&(_, codec)) = cover_codecs.iter().find(|(s, _)| *s == i)
+            if cover_streams.contains(&i)
                 && let Some(data) = packet.data()
             {
-                match CoverArt::new(codec, data) {
+                match CoverArt::sniff(data) {
                     Some(cover) => covers.push(cover),
                     None => notes.push(format!(
-                        "stream {i} (cover art, {codec:?}) was dropped: MP4 cover art is JPEG, PNG or BMP"
+                        "stream {i} (cover art) was dropped: MP4 cover art is JPEG, PNG or BMP"
                     )),
                 }
             }
@@ -753,7 +753,11 @@ pub(crate) fn label_file(
         )));
     }
     if container.is_iso() {
-        match cover::add_cover_art(output.path(), &covers) {
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(output.path())?;
+        match isobmff::add_cover_art(&mut file, &covers) {
             Ok(()) => {}
             // Refused before anything was written: the label stands.
             Err(Error::CannotLabel { reason, .. }) => {
@@ -761,7 +765,7 @@ pub(crate) fn label_file(
             }
             Err(e) => return Err(e),
         }
-        marks::append_xmp_box(output.path(), &xmp::packet(&manifest))?;
+        isobmff::append_xmp(&mut file, &xmp::packet(&manifest))?;
     }
     Ok(Done {
         output,

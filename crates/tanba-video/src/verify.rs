@@ -20,7 +20,7 @@ use tanba_core::{
 use tanba_image::BadgeImage;
 
 use crate::layout::{self, NoticeRecord};
-use crate::marks::{self, KEY_AIGC, KEY_MANIFEST, KEY_NOTICE};
+use crate::marks::{KEY_AIGC, KEY_MANIFEST, KEY_NOTICE};
 use crate::probe::{self, Container, VideoInfo};
 
 /// Scores at or above this count as "label present".
@@ -53,7 +53,7 @@ pub(crate) fn verify(
         ));
     }
     if container.is_iso()
-        && let Some(packet) = marks::read_xmp_box(path)?
+        && let Some(packet) = tanba_core::isobmff::find_xmp(&mut std::fs::File::open(path)?)?
     {
         let xmp_marks = xmp::read(&packet)?;
         if xmp_marks.digital_source_type.is_some() {

@@ -1,40 +1,163 @@
-//! Cover art in MP4/MOV outputs.
+//! ISO BMFF (MP4, MOV, M4A) boxes Tanba writes after FFmpeg has muxed a
+//! file: the XMP packet, which FFmpeg does not write, and cover art, which
+//! its muxer drops in the `use_metadata_tags` mode the `AIGC` key needs.
+//! Used by the audio (M4A) and video (MP4/MOV) labelers alike.
 //!
-//! FFmpeg's MP4/MOV muxer writes cover art (a stream with the attached
-//! picture disposition) only into iTunes-style metadata, which
-//! `movflags=use_metadata_tags`, needed for the `AIGC` key, replaces. So the
-//! pictures are added after muxing, the way iTunes stores them: a second
-//! `moov/udta/meta` box with the `mdir` handler whose `ilst/covr` holds one
-//! `data` atom per picture. FFmpeg, exiftool and players read that back as
-//! the cover. The movie box grows, so when it comes before the media data
-//! (fast start) every chunk offset is moved by the same amount.
+//! - XMP goes in a top-level `uuid` box BE7ACFCB-97A9-42E8-9C71-999491E3AFAC
+//!   (SPEC.md), appended after `moov`, where it needs no offsets patched;
+//!   reading walks the top-level boxes only, so a large `mdat` costs one
+//!   seek.
+//! - Cover art goes where iTunes stores it: a second `moov/udta/meta` box
+//!   with the `mdir` handler whose `ilst/covr` holds one `data` atom per
+//!   picture. FFmpeg, exiftool and players read it back as the cover. The
+//!   movie box grows, so when it comes before the media data (fast start)
+//!   every chunk offset is moved by the same amount.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use ffmpeg_next::codec;
-use tanba_core::{Error, Result};
+use crate::{Error, Result};
+
+/// Adobe's XMP identifier for ISO BMFF `uuid` boxes.
+pub const XMP_UUID: [u8; 16] = [
+    0xBE, 0x7A, 0xCF, 0xCB, 0x97, 0xA9, 0x42, 0xE8, 0x9C, 0x71, 0x99, 0x94, 0x91, 0xE3, 0xAF, 0xAC,
+];
+
+/// Largest XMP packet read back; ours are a few kB.
+const MAX_XMP_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Writes a top-level XMP `uuid` box at the end of `file` (a box after
+/// `moov` is valid and needs no offsets patched).
+pub fn append_xmp(file: &mut (impl Write + Seek), packet: &str) -> Result<()> {
+    let size = u32::try_from(8 + 16 + packet.len())
+        .map_err(|_| Error::cannot_label("XMP packet too large for a box"))?;
+    file.seek(SeekFrom::End(0))?;
+    let mut bytes = Vec::with_capacity(size as usize);
+    bytes.extend_from_slice(&size.to_be_bytes());
+    bytes.extend_from_slice(b"uuid");
+    bytes.extend_from_slice(&XMP_UUID);
+    bytes.extend_from_slice(packet.as_bytes());
+    file.write_all(&bytes)?;
+    file.flush()?;
+    Ok(())
+}
+
+/// A top-level box: its type, where it starts, its header and total size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TopBox {
+    /// The four-character type.
+    pub kind: [u8; 4],
+    /// The offset of its header in the file.
+    pub pos: u64,
+    /// 8, or 16 with a 64-bit size.
+    pub header: u64,
+    /// Header and body.
+    pub size: u64,
+}
+
+/// The top-level boxes of `file`, by their headers only. A box that runs
+/// past the end (a damaged or cut-off tail) ends the list: the second value
+/// is then `true`.
+pub fn top_level_boxes(file: &mut (impl Read + Seek)) -> Result<(Vec<TopBox>, bool)> {
+    let len = file.seek(SeekFrom::End(0))?;
+    let mut boxes = Vec::new();
+    let mut pos = 0u64;
+    while pos + 8 <= len {
+        file.seek(SeekFrom::Start(pos))?;
+        let mut head = [0u8; 8];
+        file.read_exact(&mut head)?;
+        let mut size = u64::from(u32::from_be_bytes([head[0], head[1], head[2], head[3]]));
+        let mut header = 8u64;
+        if size == 1 {
+            let mut large = [0u8; 8];
+            file.read_exact(&mut large)?;
+            size = u64::from_be_bytes(large);
+            header = 16;
+        } else if size == 0 {
+            size = len - pos;
+        }
+        if size < header || pos.saturating_add(size) > len {
+            return Ok((boxes, true));
+        }
+        boxes.push(TopBox {
+            kind: [head[4], head[5], head[6], head[7]],
+            pos,
+            header,
+            size,
+        });
+        pos += size;
+    }
+    Ok((boxes, pos != len))
+}
+
+/// The text of the first top-level XMP `uuid` box, if the file has one.
+/// A damaged tail ends the search without an error.
+pub fn find_xmp(file: &mut (impl Read + Seek)) -> Result<Option<String>> {
+    let (boxes, _) = top_level_boxes(file)?;
+    let mut found = None;
+    for b in boxes {
+        if &b.kind != b"uuid" || b.size < b.header + 16 {
+            continue;
+        }
+        file.seek(SeekFrom::Start(b.pos + b.header))?;
+        let mut id = [0u8; 16];
+        file.read_exact(&mut id)?;
+        if id == XMP_UUID {
+            let body = b.size - b.header - 16;
+            if body > MAX_XMP_BYTES {
+                return Err(Error::malformed("XMP box larger than 16 MiB"));
+            }
+            let mut text = Vec::with_capacity(body as usize);
+            (&mut *file).take(body).read_to_end(&mut text)?;
+            found = Some(String::from_utf8_lossy(&text).into_owned());
+            break;
+        }
+    }
+    file.seek(SeekFrom::Start(0))?;
+    Ok(found)
+}
+
+/// Whether the movie box comes before the media data ("fast start", for
+/// playback while downloading).
+pub fn is_fast_start(path: &Path) -> Result<bool> {
+    let (boxes, _) = top_level_boxes(&mut File::open(path)?)?;
+    let at = |kind: &[u8; 4]| boxes.iter().position(|b| &b.kind == kind);
+    Ok(matches!((at(b"moov"), at(b"mdat")), (Some(m), Some(d)) if m < d))
+}
 
 /// The largest movie box rewritten in memory; real ones are a few MiB.
 const MAX_MOOV_BYTES: u64 = 256 * 1024 * 1024;
 
 /// One cover picture, as an iTunes `data` atom stores it.
-#[derive(Debug, Clone)]
-pub(crate) struct CoverArt {
+#[derive(Clone)]
+pub struct CoverArt {
     /// The atom's well-known type: 13 JPEG, 14 PNG, 27 BMP.
     data_type: u32,
     bytes: Vec<u8>,
 }
 
+impl std::fmt::Debug for CoverArt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CoverArt")
+            .field("data_type", &self.data_type)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
 impl CoverArt {
-    /// A picture of a codec iTunes metadata can hold; `None` otherwise.
-    pub(crate) fn new(codec: codec::Id, bytes: &[u8]) -> Option<CoverArt> {
-        let data_type = match codec {
-            codec::Id::MJPEG => 13,
-            codec::Id::PNG => 14,
-            codec::Id::BMP => 27,
-            _ => return None,
+    /// A picture iTunes metadata can hold (JPEG, PNG or BMP, told by its
+    /// first bytes); `None` for anything else.
+    pub fn sniff(bytes: &[u8]) -> Option<CoverArt> {
+        let data_type = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            13
+        } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            14
+        } else if bytes.starts_with(b"BM") {
+            27
+        } else {
+            return None;
         };
         Some(CoverArt {
             data_type,
@@ -220,54 +343,34 @@ fn shift_tail(file: &mut File, from: u64, by: u64) -> Result<()> {
     Ok(())
 }
 
-/// Adds `covers` to the MP4/MOV file at `path`, in place: a `meta` box
+/// Adds `covers` to an MP4/MOV/M4A file, in place: a `meta` box
 /// with the iTunes handler goes at the end of `moov/udta` (made if
 /// missing), and chunk offsets behind the movie box move with it.
-pub(crate) fn add_cover_art(path: &Path, covers: &[CoverArt]) -> Result<()> {
+pub fn add_cover_art(file: &mut File, covers: &[CoverArt]) -> Result<()> {
     if covers.is_empty() {
         return Ok(());
     }
-    let mut file = OpenOptions::new().read(true).write(true).open(path)?;
-    let len = file.metadata()?.len();
-    // The top-level boxes, by their headers only.
-    let mut moov = None;
-    let mut pos = 0u64;
-    while pos + 8 <= len {
-        file.seek(SeekFrom::Start(pos))?;
-        let mut head = [0u8; 8];
-        file.read_exact(&mut head)?;
-        let size = u64::from(u32::from_be_bytes([head[0], head[1], head[2], head[3]]));
-        let kind = [head[4], head[5], head[6], head[7]];
-        let size = match size {
-            0 => len - pos,
-            1 => {
-                let mut large = [0u8; 8];
-                file.read_exact(&mut large)?;
-                u64::from_be_bytes(large)
-            }
-            s => s,
-        };
-        if size < 8 || pos + size > len {
-            return Err(Error::malformed("a top-level box runs past the end"));
-        }
-        match &kind {
-            b"moov" if u32::try_from(size).is_ok() => moov = Some((pos, size)),
-            b"moov" => return Err(Error::cannot_label("the movie box is over 4 GiB")),
-            b"moof" => return Err(Error::cannot_label("the file is fragmented")),
-            _ => {}
-        }
-        pos += size;
+    let (boxes, damaged) = top_level_boxes(file)?;
+    if damaged {
+        return Err(Error::malformed("a top-level box runs past the end"));
     }
-    let (moov_pos, moov_size) = moov.ok_or_else(|| Error::malformed("no movie box"))?;
+    if boxes.iter().any(|b| &b.kind == b"moof") {
+        return Err(Error::cannot_label("the file is fragmented"));
+    }
+    let moov = boxes
+        .iter()
+        .find(|b| &b.kind == b"moov")
+        .ok_or_else(|| Error::malformed("no movie box"))?;
+    let (moov_pos, moov_size) = (moov.pos, moov.size);
+    if moov.header != 8 {
+        return Err(Error::cannot_label("the movie box has a 64-bit size"));
+    }
     if moov_size > MAX_MOOV_BYTES {
         return Err(Error::cannot_label("the movie box is over 256 MiB"));
     }
     let mut buf = vec![0u8; moov_size as usize];
     file.seek(SeekFrom::Start(moov_pos))?;
     file.read_exact(&mut buf)?;
-    if buf.starts_with(&[0, 0, 0, 1]) {
-        return Err(Error::cannot_label("the movie box has a 64-bit size"));
-    }
     let top = BoxAt {
         kind: *b"moov",
         start: 0,
@@ -292,7 +395,7 @@ pub(crate) fn add_cover_art(path: &Path, covers: &[CoverArt]) -> Result<()> {
     set_size(&mut buf, top, grown)?;
     buf.splice(insert_at..insert_at, added);
 
-    shift_tail(&mut file, moov_pos + moov_size, by)?;
+    shift_tail(file, moov_pos + moov_size, by)?;
     file.seek(SeekFrom::Start(moov_pos))?;
     file.write_all(&buf)?;
     file.flush()?;
@@ -302,6 +405,7 @@ pub(crate) fn add_cover_art(path: &Path, covers: &[CoverArt]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::OpenOptions;
 
     #[test]
     fn boxes_are_walked_and_a_bad_size_is_refused() {
@@ -332,5 +436,20 @@ mod tests {
         assert_eq!(after.len(), data.len() + 7);
         assert_eq!(&after[..10], &data[..10]);
         assert_eq!(&after[17..], &data[10..]);
+    }
+
+    #[test]
+    fn appended_box_is_found_after_other_boxes() {
+        let mut file = std::io::Cursor::new(Vec::new());
+        file.write_all(&[0, 0, 0, 16, b'f', b't', b'y', b'p'])
+            .and_then(|()| file.write_all(b"M4A \0\0\0\0"))
+            .and_then(|()| file.write_all(&[0, 0, 0, 12, b'm', b'd', b'a', b't', 1, 2, 3, 4]))
+            .unwrap_or_default();
+        assert_eq!(find_xmp(&mut file).ok().flatten(), None);
+        append_xmp(&mut file, "<x:xmpmeta/>").unwrap_or_default();
+        assert_eq!(
+            find_xmp(&mut file).ok().flatten().as_deref(),
+            Some("<x:xmpmeta/>")
+        );
     }
 }
