@@ -111,7 +111,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<JpegHeader> {
                     return Err(Error::malformed("JPEG scan before any frame header"));
                 }
                 let scan = &bytes[pos + len..];
-                if !scan.windows(2).any(|w| w == [0xFF, 0xD9]) {
+                // From the end, where the marker is: a forward search read
+                // the whole scan, about 2 % of labelling a 12-MP JPEG.
+                if !scan.windows(2).rev().any(|w| w == [0xFF, 0xD9]) {
                     return Err(Error::malformed(
                         "JPEG is truncated: the image data has no end-of-image marker",
                     ));
