@@ -1,8 +1,8 @@
 //! `cargo xtask bench`: Tanba side by side with the tools people would use
 //! instead (ImageMagick, ffmpeg, qpdf, cp), and the criterion benches.
 //!
-//! The side-by-side run builds the release `tanba` binary (and two release
-//! examples) once, generates the media set under `target/bench-media/`,
+//! The side-by-side run builds the release `tanba` and `tanba-full`
+//! binaries (and two release examples) once, generates the media set under `target/bench-media/`,
 //! runs every variant of a case alternately under GNU `/usr/bin/time`, and
 //! writes the medians, spreads and ratios to `docs/benchmarks.md`
 //! (`--quick`: to `target/bench-media/quick/benchmarks.md`).

@@ -367,7 +367,7 @@ pub fn render(run: &Run, ctx: &Ctx, sections: &[Section]) -> String {
     let _ = writeln!(out, "## Method\n");
     let _ = writeln!(
         out,
-        "- `cargo xtask bench` builds the release `tanba` binary once (and two release examples: \
+        "- `cargo xtask bench` builds the release `tanba` and `tanba-full` binaries once (and two release examples: \
          `tanba-image`'s `label_file` and `tanba-benches`' `bench_label_loop`), then generates the media set \
          deterministically (fixed seeds, no clock) under `target/bench-media/{}/`; it is cached and rebuilt only when its parameters change. \
          Nothing large is committed.",
