@@ -13,11 +13,9 @@ use tanba_pdf::{PDF, PdfLabeler, PdfSettings};
 pub const KK: &str = "Жасанды интеллект көмегімен жасалған";
 pub const RU: &str = "Создано с помощью искусственного интеллекта";
 
-fn text_stream(text: &str) -> Stream {
-    Stream::new(
-        Dictionary::new(),
-        format!("BT /F1 18 Tf 72 100 Td ({text}) Tj ET\n").into_bytes(),
-    )
+/// `text` in Helvetica near the bottom of the page.
+fn text_content(text: &str) -> String {
+    format!("BT /F1 18 Tf 72 100 Td ({text}) Tj ET\n")
 }
 
 /// `text` drawn as the marked content `mcid` of a `/P` element.
@@ -248,31 +246,11 @@ pub fn kitchen_sink() -> Vec<u8> {
 
 /// A plain document of `pages` A4 pages.
 pub fn simple(pages: usize) -> Vec<u8> {
-    let mut doc = Document::with_version("1.4");
-    let pages_id = doc.new_object_id();
-    let font_id = doc.add_object(
-        dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" },
-    );
-    let mut kids = Vec::new();
-    for i in 0..pages {
-        let c = doc.add_object(text_stream(&format!("Report page {}", i + 1)));
-        kids.push(Object::Reference(doc.add_object(dictionary! {
-            "Type" => "Page", "Parent" => pages_id, "Contents" => c,
-        })));
-    }
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! {
-            "Type" => "Pages", "Kids" => kids, "Count" => pages as i64,
-            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
-        }),
-    );
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog);
-    let mut bytes = Vec::new();
-    doc.save_to(&mut bytes).unwrap();
-    qpdf_rewrite(&bytes, &["--object-streams=disable"])
+    let contents: Vec<String> = (1..=pages)
+        .map(|i| text_content(&format!("Report page {i}")))
+        .collect();
+    let contents: Vec<&str> = contents.iter().map(String::as_str).collect();
+    qpdf_rewrite(&with_contents(&contents), &["--object-streams=disable"])
 }
 
 /// A one-font A4 PDF with one page per content stream given.
