@@ -7,8 +7,8 @@
 //!
 //! Two binaries run this same code: `tanba`, which links only the labelers
 //! that need no FFmpeg, and `tanba-full`, which links them all. FFmpeg's
-//! shared libraries (about 130 with their dependencies) take some 45 ms to
-//! load before `main` runs, more than labelling a whole PDF; so `tanba`
+//! shared libraries (about 136 with their dependencies) take some 45 ms to
+//! load before `main` runs, half the time a 120-page PDF takes to label; so `tanba`
 //! labels text, PDF and pictures itself and hands every other command to
 //! `tanba-full` beside it, with the same arguments (see [`Linked`]).
 
