@@ -21,8 +21,14 @@ pub enum LimitKind {
     Dimension,
     /// Playing time in milliseconds.
     DurationMs,
-    /// Count of objects (PDF objects, GIF frames, subtitle cues …).
+    /// Count of objects (PDF objects, subtitle cues …).
     Objects,
+    /// Size of a text file read whole, in bytes.
+    TextBytes,
+    /// Frames of an animation.
+    Frames,
+    /// Pixels over all frames of an animation.
+    AnimationPixels,
 }
 
 impl fmt::Display for LimitKind {
@@ -33,6 +39,9 @@ impl fmt::Display for LimitKind {
             LimitKind::Dimension => "pixels on one side",
             LimitKind::DurationMs => "milliseconds of duration",
             LimitKind::Objects => "objects",
+            LimitKind::TextBytes => "bytes of text",
+            LimitKind::Frames => "animation frames",
+            LimitKind::AnimationPixels => "pixels over all animation frames",
         })
     }
 }
@@ -88,6 +97,15 @@ pub enum Error {
         /// The file, once known.
         path: Option<PathBuf>,
         /// Why.
+        reason: String,
+    },
+    /// The labelled output, read back by the labeler's own `verify`, lacks
+    /// the machine-readable mark or the perceptible label; it was removed.
+    #[error("{}: labelled output did not verify: {reason}", show(.path))]
+    Unverified {
+        /// The file, once known.
+        path: Option<PathBuf>,
+        /// What the check missed.
         reason: String,
     },
     /// A setting given by the caller is invalid (bad key, bad option).
@@ -172,19 +190,18 @@ impl Error {
         }
     }
 
+    /// An output that did not verify.
+    pub fn unverified(reason: impl Into<String>) -> Self {
+        Error::Unverified {
+            path: None,
+            reason: reason.into(),
+        }
+    }
+
     /// Attaches the file name, unless one is already set.
     #[must_use]
     pub fn at(mut self, file: &Path) -> Self {
-        let slot = match &mut self {
-            Error::Unsupported { path, .. }
-            | Error::Malformed { path, .. }
-            | Error::Encrypted { path, .. }
-            | Error::LimitExceeded { path, .. }
-            | Error::AlreadyLabelled { path }
-            | Error::CannotLabel { path, .. }
-            | Error::Config { path, .. }
-            | Error::Io { path, .. } => path,
-        };
+        let slot = self.path_slot();
         if slot.is_none() {
             *slot = Some(file.to_path_buf());
         }
@@ -200,8 +217,24 @@ impl Error {
             | Error::LimitExceeded { path, .. }
             | Error::AlreadyLabelled { path }
             | Error::CannotLabel { path, .. }
+            | Error::Unverified { path, .. }
             | Error::Config { path, .. }
             | Error::Io { path, .. } => path.as_deref(),
+        }
+    }
+
+    /// Every variant's path, in one place.
+    fn path_slot(&mut self) -> &mut Option<PathBuf> {
+        match self {
+            Error::Unsupported { path, .. }
+            | Error::Malformed { path, .. }
+            | Error::Encrypted { path, .. }
+            | Error::LimitExceeded { path, .. }
+            | Error::AlreadyLabelled { path }
+            | Error::CannotLabel { path, .. }
+            | Error::Unverified { path, .. }
+            | Error::Config { path, .. }
+            | Error::Io { path, .. } => path,
         }
     }
 
@@ -214,6 +247,7 @@ impl Error {
             Error::LimitExceeded { .. } => "limit-exceeded",
             Error::AlreadyLabelled { .. } => "already-labelled",
             Error::CannotLabel { .. } => "cannot-label",
+            Error::Unverified { .. } => "unverified",
             Error::Config { .. } => "config",
             Error::Io { .. } => "io",
         }

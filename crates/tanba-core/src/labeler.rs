@@ -433,6 +433,14 @@ pub trait Labeler: Send + Sync + fmt::Debug {
     /// cannot tell apart (Markdown and plain text).
     fn sniff(&self, head: &[u8], name: Option<&Path>) -> Option<&'static Format>;
 
+    /// The format [`Labeler::label`] writes for an input of `input`: the
+    /// input's own unless the labeler converts (compressed audio written as
+    /// WAV without FFmpeg). A bulk job plans every output name from it
+    /// before any work starts.
+    fn output_format(&self, input: &'static Format) -> &'static Format {
+        input
+    }
+
     /// Labels `source` into `output`. Refuses with [`Error::AlreadyLabelled`]
     /// when the input carries our mark and the job is not forced.
     fn label(&self, source: Source<'_>, output: &mut dyn WriteSeek, job: &Job) -> Result<Labelled>;

@@ -21,8 +21,16 @@ pub struct Limits {
     pub max_dimension: u32,
     /// Longest audio or video, in milliseconds.
     pub max_duration_ms: u64,
-    /// Most objects in one file (PDF objects, GIF frames, cues, …).
+    /// Most objects in one file (PDF objects, cues, …).
     pub max_objects: u64,
+    /// Largest text, Markdown, HTML or subtitle file, in bytes: these are
+    /// read whole into memory, so they are refused past this before reading.
+    pub max_text_bytes: u64,
+    /// Most frames in one animation (GIF, animated WebP/PNG).
+    pub max_frames: u64,
+    /// Most pixels over all frames of one animation: the decoding budget
+    /// of a file whose frames are each within `max_pixels`.
+    pub max_animation_pixels: u64,
 }
 
 impl Default for Limits {
@@ -33,6 +41,9 @@ impl Default for Limits {
             max_dimension: 65_535,
             max_duration_ms: 24 * 3600 * 1000,
             max_objects: 10_000_000,
+            max_text_bytes: 256 * 1024 * 1024,
+            max_frames: 10_000,
+            max_animation_pixels: 2 * 1024 * 1024 * 1024,
         }
     }
 }
@@ -65,6 +76,24 @@ impl Limits {
     /// Refuses more than `max_objects` objects.
     pub fn check_objects(&self, count: u64) -> Result<()> {
         check(LimitKind::Objects, count, self.max_objects)
+    }
+}
+
+impl Limits {
+    /// Refuses a text file larger than `max_text_bytes`.
+    pub fn check_text_bytes(&self, bytes: u64) -> Result<()> {
+        check(LimitKind::TextBytes, bytes, self.max_text_bytes)
+    }
+
+    /// Refuses an animation of more than `max_frames` frames, or whose
+    /// frames add up to more than `max_animation_pixels`.
+    pub fn check_animation(&self, frames: u64, total_pixels: u64) -> Result<()> {
+        check(LimitKind::Frames, frames, self.max_frames)?;
+        check(
+            LimitKind::AnimationPixels,
+            total_pixels,
+            self.max_animation_pixels,
+        )
     }
 }
 
