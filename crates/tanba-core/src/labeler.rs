@@ -433,6 +433,14 @@ pub trait Labeler: Send + Sync + fmt::Debug {
     /// cannot tell apart (Markdown and plain text).
     fn sniff(&self, head: &[u8], name: Option<&Path>) -> Option<&'static Format>;
 
+    /// Why this labeler leaves alone content that `sniff` did not claim but
+    /// that is its kind of media, for the report: JSON or source code is
+    /// text, yet a notice would break it. `None` when it has nothing to say.
+    fn declines(&self, head: &[u8], name: Option<&Path>) -> Option<String> {
+        let _ = (head, name);
+        None
+    }
+
     /// The format [`Labeler::label`] writes for an input of `input`: the
     /// input's own unless the labeler converts (compressed audio written as
     /// WAV without FFmpeg). A bulk job plans every output name from it
