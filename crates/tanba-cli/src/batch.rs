@@ -8,18 +8,16 @@ use std::ffi::OsString;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
-use tanba::{Error, Job, Registry, atomic, read_head};
+use tanba::{Error, Job, Registry, atomic};
 
+use crate::plan::{Plan, Planned};
 use crate::report::{ComplianceLog, FileReport, LogLine, Outcome, now};
-use crate::walk::{Found, Task};
 
 /// How a bulk job runs.
 #[derive(Debug, Clone)]
 pub struct BatchOptions {
-    /// The output root (mirrors the input tree); `None` with `in_place`.
-    pub out: Option<PathBuf>,
     /// Replace the originals, after the output verified.
     pub in_place: bool,
     /// Keep `NAME.bak` beside a replaced original.
@@ -51,10 +49,6 @@ fn row(
     }
 }
 
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
 /// Copies a file atomically (an already-labelled input joins the mirror as it is).
 fn copy_atomic(from: &Path, to: &Path, durability: atomic::Durability) -> tanba::Result<u64> {
     let dir = atomic::parent_of(to);
@@ -84,6 +78,8 @@ impl EarlierOutputs {
         folders
             .entry(folder.to_path_buf())
             .or_insert_with(|| {
+                // A killed run's temporary files go first.
+                atomic::remove_stale(folder);
                 Arc::new(
                     std::fs::read_dir(folder)
                         .map(|entries| {
@@ -113,88 +109,83 @@ struct Worker<'a> {
     earlier: EarlierOutputs,
 }
 
-impl Worker<'_> {
-    fn target(&self, task: &Task) -> PathBuf {
-        match (&self.options.out, self.options.in_place) {
-            (Some(out), false) => out.join(&task.relative),
-            _ => task.input.clone(),
-        }
-    }
+/// Whether an earlier run's output can stay, or why the file is labelled again.
+enum Earlier {
+    Done,
+    Redo(String),
+}
 
-    fn process(&self, task: &Task) -> FileReport {
+impl Worker<'_> {
+    fn process(&self, planned: &Planned) -> FileReport {
         let started = Instant::now();
-        let input = &task.input;
-        // Recognised by content; what no labeler knows is skipped, not failed.
-        let head = std::fs::File::open(input)
-            .map_err(|e| Error::from(e).at(input))
-            .and_then(|mut f| read_head(&mut f).map_err(|e| e.at(input)));
-        let head = match head {
-            Ok(h) => h,
-            Err(e) => return row(input, Outcome::Failed, Some(e.to_string()), started),
-        };
-        let format = match self.registry.detect(&head, Some(input)) {
-            Some((_, f)) => f,
-            None if head.is_empty() => {
-                return row(
-                    input,
-                    Outcome::Failed,
-                    Some(format!("{}: empty file (0 bytes)", input.display())),
-                    started,
-                );
-            }
-            None => {
-                return row(
-                    input,
-                    Outcome::Skipped,
-                    Some("not a supported format".into()),
-                    started,
-                );
-            }
-        };
-        let target = self.target(task);
-        // Resuming: an output newer than its input that verifies (our mark
-        // and the visible label where the manifest says) is done. It may have another extension when the output format differs
-        // from the input's (compressed audio written as WAV).
-        if !self.options.in_place
-            && !self.job.force
-            && let Some(done_target) = self.earlier_output(&target)
-            && let (Some(out_time), Some(in_time)) = (modified(&done_target), modified(input))
-        {
-            let target = done_target;
-            let done = out_time >= in_time
-                && self
-                    .registry
-                    .verify_file(&target, &self.job.limits)
-                    .is_ok_and(|v| v.is_compliant());
-            if done {
-                let mut r = row(
-                    input,
-                    Outcome::AlreadyLabelled,
-                    Some("labelled by an earlier run".into()),
-                    started,
-                );
-                r.output = Some(target.display().to_string());
-                r.format = Some(format.name.to_string());
-                return r;
+        let input = &planned.task.input;
+        let mut redo = None;
+        if !self.options.in_place && !self.job.force && self.earlier.contains(&planned.output) {
+            match self.earlier_output(planned) {
+                Earlier::Done => {
+                    let mut r = row(
+                        input,
+                        Outcome::AlreadyLabelled,
+                        Some("labelled by an earlier run with the same input and settings".into()),
+                        started,
+                    );
+                    r.output = Some(planned.output.display().to_string());
+                    r.format = Some(planned.format.name.to_string());
+                    return r;
+                }
+                Earlier::Redo(why) => redo = Some(format!("labelled again: {why}")),
             }
         }
-        let mut report = self.label(input, &target, started);
-        report.format.get_or_insert_with(|| format.name.to_string());
+        let mut report = self.label(input, &planned.output, started);
+        report
+            .format
+            .get_or_insert_with(|| planned.format.name.to_string());
+        if let (Some(why), Outcome::Labelled) = (redo, report.outcome) {
+            report.reason = Some(match report.reason.take() {
+                Some(notes) => format!("{why}; {notes}"),
+                None => why,
+            });
+        }
         report
     }
 
-    /// The output an earlier run left for `target`: the path itself, or the
-    /// same name with the first extension of another supported format.
-    fn earlier_output(&self, target: &Path) -> Option<PathBuf> {
-        if self.earlier.contains(target) {
-            return Some(target.to_path_buf());
+    /// Resuming: an earlier output is kept only when it verifies (mark and
+    /// perceptible label), is of the format this job writes, and its
+    /// manifest records this input and these settings.
+    fn earlier_output(&self, planned: &Planned) -> Earlier {
+        let check = match self.registry.verify_file(&planned.output, &self.job.limits) {
+            Ok(v) => v,
+            Err(e) => return Earlier::Redo(format!("the earlier output cannot be read ({e})")),
+        };
+        let written = self
+            .registry
+            .labelers()
+            .nth(planned.labeler)
+            .map(|l| l.output_format(planned.format).name);
+        if Some(check.format) != written {
+            return Earlier::Redo(format!(
+                "a {} file, not this job's output, is at the output path",
+                check.format
+            ));
         }
-        self.registry
-            .formats()
-            .into_iter()
-            .filter_map(|(_, f)| f.extensions.first())
-            .map(|ext| target.with_extension(ext))
-            .find(|p| self.earlier.contains(p))
+        if !check.is_compliant() {
+            return Earlier::Redo("the earlier output does not verify".into());
+        }
+        let Some(manifest) = &check.manifest else {
+            return Earlier::Redo("the earlier output has no Tanba manifest".into());
+        };
+        let same_input = std::fs::File::open(&planned.task.input)
+            .map_err(Error::from)
+            .and_then(|mut f| tanba::manifest::sha256_of(&mut f))
+            .is_ok_and(|sha| sha == manifest.source_sha256);
+        if !same_input {
+            return Earlier::Redo("the input changed since the earlier run".into());
+        }
+        let settings = self.registry.settings_sha256(planned.labeler, self.job);
+        if manifest.settings_sha256.as_deref() != Some(settings.as_str()) {
+            return Earlier::Redo("settings changed".into());
+        }
+        Earlier::Done
     }
 
     fn label(&self, input: &Path, target: &Path, started: Instant) -> FileReport {
@@ -216,6 +207,9 @@ impl Worker<'_> {
         let outcome = match self.registry.label_file(input, &staging, self.job) {
             Ok(o) => o,
             Err(Error::AlreadyLabelled { .. }) => {
+                if let Err(why) = self.input_verifies(input) {
+                    return row(input, Outcome::Failed, Some(why), started);
+                }
                 let mut r = row(
                     input,
                     Outcome::AlreadyLabelled,
@@ -288,19 +282,26 @@ impl Worker<'_> {
         }
     }
 
-    /// Verifies the staged output, then swaps it in for the original.
+    /// An input that already carries a Tanba mark counts as labelled only
+    /// when its label verifies in full.
+    fn input_verifies(&self, input: &Path) -> Result<(), String> {
+        match self.registry.verify_file(input, &self.job.limits) {
+            Ok(v) if v.is_compliant() => Ok(()),
+            Ok(v) => Err(format!(
+                "{}: carries a Tanba mark but its label does not verify ({}); use --force to label it again",
+                input.display(),
+                v.perceptible.detail
+            )),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Swaps the staged output, which `label_file` verified, in for the original.
     fn replace_original(
         &self,
         original: &Path,
         staged: &Path,
     ) -> tanba::Result<(PathBuf, Option<String>)> {
-        let check = self.registry.verify_file(staged, &self.job.limits)?;
-        if !check.has_machine_mark() || !check.perceptible.found {
-            return Err(
-                Error::cannot_label("the labelled output did not verify; original kept")
-                    .at(original),
-            );
-        }
         let same_format = staged.extension() == original.extension();
         let final_path = if same_format {
             original.to_path_buf()
@@ -332,7 +333,7 @@ impl Worker<'_> {
 pub fn run(
     registry: &Registry,
     job: &Job,
-    found: Found,
+    plan: Plan,
     options: &BatchOptions,
     log: Option<&ComplianceLog>,
 ) -> tanba::Result<Vec<FileReport>> {
@@ -347,7 +348,7 @@ pub fn run(
         ProgressBar::hidden()
     } else if std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(
-            Some(found.tasks.len() as u64),
+            Some(plan.files.len() as u64),
             ProgressDrawTarget::stderr(),
         );
         let style = ProgressStyle::with_template(
@@ -365,13 +366,13 @@ pub fn run(
         .build()
         .map_err(|e| Error::config(format!("cannot start {} workers: {e}", options.jobs)))?;
     let mut rows: Vec<FileReport> = pool.install(|| {
-        found
-            .tasks
+        plan.files
             .par_iter()
-            .map(|task| {
-                let r = worker.process(task);
+            .map(|planned| {
+                let task = &planned.task;
+                let r = worker.process(planned);
                 if plain_lines || (options.quiet && r.outcome == Outcome::Failed) {
-                    eprintln!("{}", describe(&r));
+                    errln!("{}", describe(&r));
                 } else {
                     bar.set_message(task.relative.clone());
                     if r.outcome == Outcome::Failed {
@@ -384,7 +385,7 @@ pub fn run(
             .collect()
     });
     bar.finish_and_clear();
-    for refused in found.refused {
+    for refused in plan.refused {
         let outcome = if refused.skipped {
             Outcome::Skipped
         } else {
@@ -397,7 +398,7 @@ pub fn run(
             Instant::now(),
         );
         if !options.quiet || outcome == Outcome::Failed {
-            eprintln!("{}", describe(&r));
+            errln!("{}", describe(&r));
         }
         rows.push(r);
     }

@@ -241,7 +241,7 @@ fn check_shards(shards: &[String]) -> Result<()> {
         .map(|i| format!("{i}/{count}"))
         .collect();
     if !missing.is_empty() {
-        eprintln!(
+        errln!(
             "tanba: warning: no report for shard(s) {}: the merged report covers part of the job",
             missing.join(", ")
         );

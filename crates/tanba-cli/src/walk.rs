@@ -1,8 +1,20 @@
-//! Finding the files of a bulk job: walking the inputs without leaving
-//! them, mapping each to its place in the output tree, and sharding.
+//! Finding the files of a bulk job, by the rules fd and ripgrep users
+//! know (through the `ignore` crate): hidden files and folders are left
+//! out unless `--hidden`; `.gitignore`, `.ignore` and `.tanbaignore` are
+//! respected unless `--no-ignore`; `--type`, `--glob` and `--exclude`
+//! filter. Files named on the command line are always taken. Special
+//! files (FIFOs, sockets, devices) are never opened. Each file gets its
+//! place in the output tree; `--shard` splits a job.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
+
+use ignore::WalkBuilder;
+use ignore::overrides::OverrideBuilder;
+use ignore::types::{Types, TypesBuilder};
+use tanba::atomic;
+
+use crate::args::WalkArgs;
 
 /// One file to label.
 #[derive(Debug, Clone)]
@@ -11,6 +23,8 @@ pub struct Task {
     pub input: PathBuf,
     /// Its path relative to the output root, `/`-separated, never escaping it.
     pub relative: String,
+    /// Named on the command line (not found in a folder).
+    pub named: bool,
 }
 
 /// A file that is not labelled, with the reason.
@@ -20,7 +34,9 @@ pub struct Refused {
     pub input: PathBuf,
     /// Why.
     pub reason: String,
-    /// Left alone on purpose (reported as skipped), not an error.
+    /// Left alone on purpose (reported as skipped), not an error. A file
+    /// named on the command line is never merely skipped: the user asked
+    /// for it.
     pub skipped: bool,
 }
 
@@ -29,8 +45,28 @@ pub struct Refused {
 pub struct Found {
     /// To label.
     pub tasks: Vec<Task>,
-    /// Not to label (links out of the tree, unreadable entries …).
+    /// Not to label (special files, links out of the tree …).
     pub refused: Vec<Refused>,
+}
+
+impl Found {
+    /// A file that could not be read: a failure, wherever it was found.
+    pub fn fail(&mut self, input: PathBuf, reason: impl Into<String>) {
+        self.refused.push(Refused {
+            input,
+            reason: reason.into(),
+            skipped: false,
+        });
+    }
+
+    /// Refuses a file: skipped when found in a folder, failed when named.
+    pub fn refuse(&mut self, input: PathBuf, reason: impl Into<String>, named: bool) {
+        self.refused.push(Refused {
+            input,
+            reason: reason.into(),
+            skipped: !named,
+        });
+    }
 }
 
 /// Joins only normal components: a relative path can never climb out of
@@ -57,30 +93,172 @@ enum Artefact {
 
 fn own_artefact(path: &Path) -> Option<Artefact> {
     let name = path.file_name()?.to_str()?;
-    if name.starts_with(".tanba-") && name.ends_with(".partial")
-        || name.starts_with('.') && name.contains(".tanba-new")
-    {
+    if atomic::is_temporary(name) || name.starts_with('.') && name.contains(".tanba-new") {
         return Some(Artefact::Temporary);
     }
     let original = path.with_file_name(name.strip_suffix(".bak")?);
     original.is_file().then_some(Artefact::Backup(original))
 }
 
+/// What a path that is neither a file nor a folder is, for a reason.
+fn special_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "a device";
+        }
+    }
+    let _ = meta;
+    "not a regular file"
+}
+
+/// The file types `--type` knows: one per format, one per labeler family,
+/// and `subtitle`, from the formats the build supports, plus `--type-add`.
+pub fn type_globs(
+    formats: &[(&'static str, &'static tanba::Format)],
+    added: &[String],
+) -> Result<BTreeMap<String, Vec<String>>, String> {
+    let mut types: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (family, format) in formats {
+        let globs: Vec<String> = format.extensions.iter().map(|e| format!("*.{e}")).collect();
+        let mut names = vec![format.name, *family];
+        if matches!(format.name, "srt" | "vtt") {
+            names.push("subtitle");
+        }
+        // The `text` family also holds Markdown, HTML and subtitles; the
+        // type `text` is plain text only, the format of that name.
+        names.retain(|n| *n != "text" || format.name == "text");
+        for name in names {
+            let entry = types.entry(name.to_string()).or_default();
+            for g in &globs {
+                if !entry.contains(g) {
+                    entry.push(g.clone());
+                }
+            }
+        }
+    }
+    for def in added {
+        let (name, glob) = def
+            .split_once(':')
+            .filter(|(n, g)| !n.is_empty() && !g.is_empty())
+            .ok_or_else(|| format!("--type-add {def:?}: use TYPE:GLOB"))?;
+        types
+            .entry(name.to_string())
+            .or_default()
+            .push(glob.to_string());
+    }
+    Ok(types)
+}
+
+/// The `--type` / `--type-not` matcher, when either is given.
+fn type_matcher(args: &WalkArgs, globs: &BTreeMap<String, Vec<String>>) -> Result<Types, String> {
+    let mut builder = TypesBuilder::new();
+    for (name, list) in globs {
+        for glob in list {
+            builder
+                .add(name, glob)
+                .map_err(|e| format!("type {name}: {e}"))?;
+        }
+    }
+    for name in args.types.iter().chain(&args.types_not) {
+        if !globs.contains_key(name) {
+            return Err(format!(
+                "unknown file type {name:?} (see tanba label --type-list)"
+            ));
+        }
+    }
+    for name in &args.types {
+        builder.select(name);
+    }
+    for name in &args.types_not {
+        builder.negate(name);
+    }
+    builder.build().map_err(|e| e.to_string())
+}
+
+/// The walking rules of one job, checked before anything is read.
+#[derive(Debug)]
+pub struct Rules {
+    args: WalkArgs,
+    types: Types,
+    /// Never entered: the output folder.
+    avoid: Option<PathBuf>,
+}
+
+impl Rules {
+    /// Checks the flags. `avoid` is a folder the walk must never enter.
+    pub fn new(
+        args: &WalkArgs,
+        globs: &BTreeMap<String, Vec<String>>,
+        avoid: Option<PathBuf>,
+    ) -> Result<Rules, String> {
+        Ok(Rules {
+            args: args.clone(),
+            types: type_matcher(args, globs)?,
+            avoid,
+        })
+    }
+
+    /// The walker of one input folder.
+    fn walker(&self, root: &Path) -> Result<ignore::Walk, String> {
+        let mut overrides = OverrideBuilder::new(root);
+        for glob in &self.args.glob {
+            overrides
+                .add(glob)
+                .map_err(|e| format!("--glob {glob:?}: {e}"))?;
+        }
+        for glob in &self.args.exclude {
+            overrides
+                .add(&format!("!{glob}"))
+                .map_err(|e| format!("--exclude {glob:?}: {e}"))?;
+        }
+        let overrides = overrides.build().map_err(|e| e.to_string())?;
+        let respect = !self.args.no_ignore;
+        let mut builder = WalkBuilder::new(root);
+        builder
+            .hidden(!self.args.hidden)
+            .ignore(respect)
+            .git_ignore(respect)
+            .git_exclude(respect)
+            .git_global(respect)
+            .parents(respect)
+            // An archive copied out of a repository keeps its .gitignore.
+            .require_git(false)
+            .add_custom_ignore_filename(".tanbaignore")
+            .follow_links(false)
+            .sort_by_file_name(|a, b| a.cmp(b))
+            .overrides(overrides)
+            .types(self.types.clone());
+        if let Some(avoid) = self.avoid.clone() {
+            builder.filter_entry(move |e| {
+                e.path()
+                    .canonicalize()
+                    .map_or(true, |p| p != avoid.as_path())
+            });
+        }
+        Ok(builder.build())
+    }
+}
+
 /// Walks the inputs. One folder is mirrored as it is; several are each
 /// mirrored under their own name; a file keeps its name. Symbolic links are
-/// followed only when they point inside the input tree they are in.
-pub fn walk(inputs: &[PathBuf]) -> Found {
+/// followed only when they point to a file inside the input tree they are in.
+pub fn walk(inputs: &[PathBuf], rules: &Rules) -> Result<Found, String> {
     let mut found = Found::default();
     let several = inputs.len() > 1;
     for input in inputs {
         let meta = match std::fs::metadata(input) {
             Ok(m) => m,
             Err(e) => {
-                found.refused.push(Refused {
-                    input: input.clone(),
-                    reason: e.to_string(),
-                    skipped: false,
-                });
+                found.fail(input.clone(), e.to_string());
                 continue;
             }
         };
@@ -89,125 +267,123 @@ pub fn walk(inputs: &[PathBuf]) -> Found {
                 Some(relative) => found.tasks.push(Task {
                     input: input.clone(),
                     relative,
+                    named: true,
                 }),
-                None => found.refused.push(Refused {
-                    input: input.clone(),
-                    reason: "file name is not valid UTF-8".into(),
-                    skipped: false,
-                }),
+                None => found.refuse(input.clone(), "file name is not valid UTF-8", true),
             }
+        } else if meta.is_dir() {
+            walk_folder(input, several, rules, &mut found)?;
+        } else {
+            let kind = special_kind(&meta);
+            found.refuse(input.clone(), format!("{kind}: never opened"), true);
+        }
+    }
+    Ok(found)
+}
+
+/// Walks one input folder into `found`.
+fn walk_folder(
+    input: &Path,
+    several: bool,
+    rules: &Rules,
+    found: &mut Found,
+) -> Result<(), String> {
+    let root = match input.canonicalize() {
+        Ok(r) => r,
+        Err(e) => {
+            found.fail(input.to_path_buf(), e.to_string());
+            return Ok(());
+        }
+    };
+    let prefix = if several {
+        root.file_name()
+            .and_then(|n| n.to_str())
+            .map(|n| format!("{n}/"))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    for entry in rules.walker(input)? {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                found.fail(input.to_path_buf(), e.to_string());
+                continue;
+            }
+        };
+        let path = entry.path();
+        let Some(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() {
             continue;
         }
-        let root = match input.canonicalize() {
-            Ok(r) => r,
-            Err(e) => {
-                found.refused.push(Refused {
-                    input: input.clone(),
-                    reason: e.to_string(),
-                    skipped: false,
-                });
-                continue;
-            }
-        };
-        let prefix = if several {
-            root.file_name()
-                .and_then(|n| n.to_str())
-                .map(|n| format!("{n}/"))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
-        let mut entries: Vec<_> = walkdir::WalkDir::new(input)
-            .follow_links(false)
-            .sort_by_file_name()
-            .into_iter()
-            .collect();
-        for entry in entries.drain(..) {
-            let entry = match entry {
-                Ok(e) => e,
+        if file_type.is_symlink() {
+            match path.canonicalize() {
+                Ok(target) if target.starts_with(&root) && target.is_file() => {}
+                // A link to a folder of the tree: its files are walked there.
+                Ok(target) if target.starts_with(&root) && target.is_dir() => continue,
+                Ok(target) if target.starts_with(&root) => {
+                    found.refuse(
+                        path.to_path_buf(),
+                        "symbolic link to a special file: never opened",
+                        false,
+                    );
+                    continue;
+                }
+                Ok(_) => {
+                    found.refuse(
+                        path.to_path_buf(),
+                        "symbolic link points outside the input tree (not followed)",
+                        false,
+                    );
+                    continue;
+                }
                 Err(e) => {
-                    let path = e
-                        .path()
-                        .map(Path::to_path_buf)
-                        .unwrap_or_else(|| input.clone());
-                    found.refused.push(Refused {
-                        input: path,
-                        reason: e.to_string(),
-                        skipped: false,
-                    });
+                    found.refuse(
+                        path.to_path_buf(),
+                        format!("symbolic link cannot be followed: {e}"),
+                        false,
+                    );
                     continue;
                 }
-            };
-            let path = entry.path();
-            let file_type = entry.file_type();
-            if file_type.is_dir() {
+            }
+        } else if !file_type.is_file() {
+            let kind = entry
+                .metadata()
+                .map_or("not a regular file", |m| special_kind(&m));
+            found.refuse(path.to_path_buf(), format!("{kind}: never opened"), false);
+            continue;
+        }
+        match own_artefact(path) {
+            Some(Artefact::Temporary) => continue,
+            Some(Artefact::Backup(of)) => {
+                let reason = format!(
+                    "backup of {} kept by an --in-place run (not labelled)",
+                    of.display()
+                );
+                found.refuse(path.to_path_buf(), reason, false);
                 continue;
             }
-            if file_type.is_symlink() {
-                match path.canonicalize() {
-                    Ok(target) if target.starts_with(&root) && target.is_file() => {}
-                    Ok(target) if target.starts_with(&root) => continue,
-                    Ok(_) | Err(_) => {
-                        found.refused.push(Refused {
-                            input: path.to_path_buf(),
-                            reason: "symbolic link points outside the input tree (not followed)"
-                                .into(),
-                            skipped: true,
-                        });
-                        continue;
-                    }
-                }
-            } else if !file_type.is_file() {
-                continue;
-            }
-            match own_artefact(path) {
-                Some(Artefact::Temporary) => continue,
-                Some(Artefact::Backup(of)) => {
-                    found.refused.push(Refused {
-                        input: path.to_path_buf(),
-                        reason: format!(
-                            "backup of {} kept by an --in-place run (not labelled)",
-                            of.display()
-                        ),
-                        skipped: true,
-                    });
-                    continue;
-                }
-                None => {}
-            }
-            let Ok(rel) = path.strip_prefix(input) else {
-                continue;
-            };
-            match safe_relative(rel) {
-                Some(relative) => found.tasks.push(Task {
-                    input: path.to_path_buf(),
-                    relative: format!("{prefix}{relative}"),
-                }),
-                None => found.refused.push(Refused {
-                    input: path.to_path_buf(),
-                    reason: "path is not valid UTF-8 or not relative".into(),
-                    skipped: false,
-                }),
-            }
+            None => {}
+        }
+        let Ok(rel) = path.strip_prefix(input) else {
+            continue;
+        };
+        match safe_relative(rel) {
+            Some(relative) => found.tasks.push(Task {
+                input: path.to_path_buf(),
+                relative: format!("{prefix}{relative}"),
+                named: false,
+            }),
+            None => found.refuse(
+                path.to_path_buf(),
+                "path is not valid UTF-8 or not relative",
+                false,
+            ),
         }
     }
-    // Two inputs mapping to one output would overwrite each other.
-    let mut seen: HashMap<String, PathBuf> = HashMap::new();
-    let mut unique = Vec::with_capacity(found.tasks.len());
-    for task in found.tasks.drain(..) {
-        if let Some(first) = seen.get(&task.relative) {
-            found.refused.push(Refused {
-                input: task.input.clone(),
-                reason: format!("maps to the same output as {}", first.display()),
-                skipped: false,
-            });
-        } else {
-            seen.insert(task.relative.clone(), task.input.clone());
-            unique.push(task);
-        }
-    }
-    found.tasks = unique;
-    found
+    Ok(())
 }
 
 /// A shard `I/N` of a job: files whose stable hash of the relative path is
@@ -300,5 +476,23 @@ mod tests {
         );
         assert!(safe_relative(Path::new("../b.txt")).is_none());
         assert!(safe_relative(Path::new("/etc/passwd")).is_none());
+    }
+
+    #[test]
+    fn type_added_globs_join_their_type() {
+        static TXT: tanba::Format = tanba::Format {
+            name: "text",
+            mime: "text/plain",
+            extensions: &["txt", "text"],
+        };
+        static MD: tanba::Format = tanba::Format {
+            name: "markdown",
+            mime: "text/markdown",
+            extensions: &["md"],
+        };
+        let types = type_globs(&[("text", &TXT), ("text", &MD)], &["text:*.log".into()]).unwrap();
+        assert_eq!(types["text"], ["*.txt", "*.text", "*.log"]);
+        assert_eq!(types["markdown"], ["*.md"]);
+        assert!(type_globs(&[], &["nocolon".into()]).is_err());
     }
 }

@@ -48,13 +48,30 @@ pub fn write_atomic_in<T>(
     write: impl FnOnce(&mut File) -> Result<T>,
     name: impl FnOnce(&T) -> PathBuf,
 ) -> Result<(T, PathBuf)> {
+    write_checked_in(dir, durability, write, |_, _| Ok(()), name)
+}
+
+/// Like [`write_atomic_in`], with a `check` of the finished temporary file
+/// (given its path, with the written bytes flushed) before it takes its
+/// name: an output that fails the check never appears.
+pub fn write_checked_in<T>(
+    dir: &Path,
+    durability: Durability,
+    write: impl FnOnce(&mut File) -> Result<T>,
+    check: impl FnOnce(&Path, &T) -> Result<()>,
+    name: impl FnOnce(&T) -> PathBuf,
+) -> Result<(T, PathBuf)> {
     let mut tmp = tempfile::Builder::new()
-        .prefix(".tanba-")
-        .suffix(".partial")
+        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
         .map_err(|e| Error::from(e).at(dir))?;
     let _unfinished = track_unfinished(tmp.path());
     let value = write(tmp.as_file_mut())?;
+    tmp.as_file_mut()
+        .flush()
+        .map_err(|e| Error::from(e).at(dir))?;
+    check(tmp.path(), &value)?;
     let target = name(&value);
     let file = tmp.as_file_mut();
     // Temporary files are created private (0600); unless the writer chose a
@@ -82,6 +99,58 @@ pub fn write_atomic_in<T>(
     tmp.persist(&target)
         .map_err(|e| Error::from(e.error).at(&target))?;
     Ok((value, target))
+}
+
+/// How every temporary output file's name starts: `.tanba-PID-`, with the
+/// writer's process id, so a later run can tell a dead writer's leftovers
+/// ([`remove_stale`]) from a live one's.
+pub const TEMP_PREFIX: &str = ".tanba-";
+/// How every temporary output file's name ends.
+pub const TEMP_SUFFIX: &str = ".partial";
+
+/// Whether `name` is one of our temporary output files.
+pub fn is_temporary(name: &str) -> bool {
+    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
+}
+
+/// Removes the temporary files in `dir` that a killed run left: ours by
+/// name, and written by a process that no longer exists. A file whose
+/// writer is alive (another run in the same folder) or cannot be told is
+/// kept. Returns how many were removed.
+pub fn remove_stale(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let name = e.file_name();
+            let Some(name) = name.to_str() else {
+                return false;
+            };
+            is_temporary(name) && writer_of(name).is_some_and(|pid| !process_alive(pid))
+        })
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
+/// The process id in a temporary file's name (`.tanba-PID-RANDOM.partial`).
+fn writer_of(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(TEMP_PREFIX)?;
+    let (pid, _) = rest.split_once('-')?;
+    pid.parse().ok()
+}
+
+/// Whether a process runs with this id; where that cannot be told, yes.
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
 }
 
 /// Forces everything written to the file system holding `path` to the
@@ -192,6 +261,46 @@ mod tests {
                 .unwrap_or(99),
             0
         );
+    }
+
+    #[test]
+    fn stale_temporaries_of_dead_writers_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        // No process has id 4194304 (above Linux's pid_max limit).
+        let dead = dir.path().join(".tanba-4194304-abc.partial");
+        let live = dir
+            .path()
+            .join(format!(".tanba-{}-abc.partial", std::process::id()));
+        let old_style = dir.path().join(".tanba-abcdef.partial");
+        let other = dir.path().join("photo.partial");
+        for p in [&dead, &live, &old_style, &other] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        let removed = remove_stale(dir.path());
+        if cfg!(target_os = "linux") {
+            assert_eq!(removed, 1);
+            assert!(!dead.exists());
+        }
+        assert!(live.exists() && old_style.exists() && other.exists());
+    }
+
+    #[test]
+    fn a_failed_check_leaves_nothing() {
+        let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.txt");
+        let r = write_checked_in(
+            dir.path(),
+            Durability::EachFile,
+            |f| Ok(f.write_all(b"written")?),
+            |tmp, ()| {
+                assert_eq!(std::fs::read(tmp).unwrap(), b"written");
+                Err(Error::unverified("no label"))
+            },
+            |()| target.clone(),
+        );
+        assert_eq!(r.unwrap_err().kind_name(), "unverified");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

@@ -164,6 +164,10 @@ pub struct Job {
     /// SHA-256 of the source when the caller already hashed it; otherwise
     /// the labeler hashes the input itself.
     pub source_sha256: Option<String>,
+    /// Fingerprint of the settings the label was made with (the facade's
+    /// `Registry` fills it in), recorded in the manifest so a rerun can tell
+    /// an output made with other settings from one it can keep.
+    pub settings_sha256: Option<String>,
 }
 
 impl fmt::Debug for Job {
@@ -181,6 +185,7 @@ impl fmt::Debug for Job {
                 &self.signing_key.as_ref().map(|_| "<secret>"),
             )
             .field("source_sha256", &self.source_sha256)
+            .field("settings_sha256", &self.settings_sha256)
             .finish()
     }
 }
@@ -226,6 +231,7 @@ impl Job {
             ai_system: self.ai_system.clone(),
             operator: self.operator.clone(),
             source_sha256: self.source_sha256.clone().unwrap_or_default(),
+            settings_sha256: self.settings_sha256.clone(),
             law: LAW_REFERENCE.to_string(),
             generator: concat!("tanba/", env!("CARGO_PKG_VERSION")).to_string(),
             aigc: Aigc {

@@ -240,6 +240,11 @@ pub struct Manifest {
     pub operator: Option<Operator>,
     /// SHA-256 of the unlabelled source, lowercase hex.
     pub source_sha256: String,
+    /// SHA-256 of the label settings (texts, placement, style, provenance,
+    /// the labeler's own options), lowercase hex: a rerun with other
+    /// settings labels the file again instead of keeping this output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_sha256: Option<String>,
     /// The law the label answers to.
     pub law: String,
     /// The tool that applied the label, `tanba/VERSION`.

@@ -78,6 +78,10 @@ pub struct Settings {
 #[derive(Debug)]
 pub struct Registry {
     labelers: Vec<Box<dyn Labeler>>,
+    /// Per labeler, SHA-256 of its settings as it shows them (`Debug`),
+    /// taken once when it is registered: part of every output's
+    /// `settings_sha256`.
+    labeler_settings: Vec<String>,
     durability: atomic::Durability,
     #[cfg(feature = "c2pa")]
     c2pa: C2paOptions,
@@ -147,6 +151,13 @@ fn stamp(path: &Path) -> Result<Stamp> {
             Error::from(e).at(path)
         }
     })?;
+    // Opening a FIFO would wait for a writer; a device never ends.
+    if !meta.is_file() {
+        return Err(Error::unsupported(
+            "not a regular file (a FIFO, socket or device is never opened)",
+        )
+        .at(path));
+    }
     Ok(Stamp {
         len: meta.len(),
         modified: meta.modified().ok(),
@@ -158,6 +169,7 @@ impl Registry {
     pub fn empty() -> Self {
         Registry {
             labelers: Vec::new(),
+            labeler_settings: Vec::new(),
             durability: atomic::Durability::EachFile,
             #[cfg(feature = "c2pa")]
             c2pa: C2paOptions::default(),
@@ -232,6 +244,8 @@ impl Registry {
 
     /// Adds a labeler. Those added earlier are asked first.
     pub fn register(&mut self, labeler: impl Labeler + 'static) -> &mut Self {
+        self.labeler_settings
+            .push(manifest::sha256_hex(format!("{labeler:?}").as_bytes()));
         self.labelers.push(Box::new(labeler));
         self
     }
@@ -260,31 +274,68 @@ impl Registry {
 
     /// Whether one of the labelers recognises the file's content.
     pub fn recognises_file(&self, path: &Path) -> Result<bool> {
+        stamp(path)?;
         let mut file = File::open(path).map_err(|e| Error::from(e).at(path))?;
         let head = read_head(&mut file).map_err(|e| e.at(path))?;
         Ok(!head.is_empty() && self.detect(&head, Some(path)).is_some())
+    }
+
+    /// The index in the registry, labeler and format of content starting
+    /// with `head`.
+    pub fn detect_indexed(
+        &self,
+        head: &[u8],
+        name: Option<&Path>,
+    ) -> Option<(usize, &dyn Labeler, &'static Format)> {
+        self.labelers()
+            .enumerate()
+            .find_map(|(i, l)| l.sniff(head, name).map(|f| (i, l, f)))
+    }
+
+    /// Why no labeler takes content that one of them would call its kind
+    /// of media ([`Labeler::declines`]): structured text, for one.
+    pub fn declined(&self, head: &[u8], name: Option<&Path>) -> Option<String> {
+        self.labelers().find_map(|l| l.declines(head, name))
     }
 
     fn detect_or_fail(
         &self,
         head: &[u8],
         name: Option<&Path>,
-    ) -> Result<(&dyn Labeler, &'static Format)> {
+    ) -> Result<(usize, &dyn Labeler, &'static Format)> {
         if head.is_empty() {
             return Err(Error::malformed("empty file (0 bytes)"));
         }
-        self.detect(head, name).ok_or_else(|| {
-            Error::unsupported(format!(
+        if let Some(found) = self.detect_indexed(head, name) {
+            return Ok(found);
+        }
+        Err(Error::unsupported(match self.declined(head, name) {
+            Some(reason) => reason,
+            None => format!(
                 "content not recognised as any supported format (starts with {})",
                 describe_head(head)
-            ))
-        })
+            ),
+        }))
+    }
+
+    /// Where the C2PA sidecar of an output of `format` goes, when this
+    /// registry signs and the format cannot hold the credentials itself.
+    pub fn sidecar_of(&self, output: &Path, format: &Format) -> Option<PathBuf> {
+        #[cfg(feature = "c2pa")]
+        if self.c2pa.signer.is_some() && !tanba_c2pa::supports(format.mime) {
+            return Some(tanba_c2pa::sidecar_path(output));
+        }
+        let _ = (output, format);
+        None
     }
 
     /// Labels `input` into `output`, atomically. When the output format
     /// differs from the input's (compressed audio written as WAV), the
     /// output's extension follows it. The input is only ever opened for
-    /// reading; on any error no output file is left.
+    /// reading. The output counts only once the same labeler's `verify`,
+    /// reading it back from disk, finds the machine-readable mark and the
+    /// perceptible label; otherwise it is removed and the error is
+    /// [`Error::Unverified`]. On any error no output file is left.
     pub fn label_file(&self, input: &Path, output: &Path, job: &Job) -> Result<FileOutcome> {
         let before = stamp(input)?;
         job.limits
@@ -292,53 +343,27 @@ impl Registry {
             .map_err(|e| e.at(input))?;
         let mut file = File::open(input).map_err(|e| Error::from(e).at(input))?;
         let head = read_head(&mut file).map_err(|e| e.at(input))?;
-        let (labeler, format) = self
+        let (index, labeler, format) = self
             .detect_or_fail(&head, Some(input))
             .map_err(|e| e.at(input))?;
         let input_sha256 = manifest::sha256_of(&mut file).map_err(|e| e.at(input))?;
         let job = Job {
             source_sha256: Some(input_sha256.clone()),
+            settings_sha256: Some(self.settings_sha256(index, job)),
             ..job.clone()
         };
         let dir = atomic::parent_of(output);
         std::fs::create_dir_all(dir).map_err(|e| Error::from(e).at(dir))?;
-        let write = |out: &mut File| -> Result<(Labelled, u64, String, Option<Signed>)> {
+        let write = |out: &mut File| -> Result<Written> {
             // The output is hashed as it is written (no second read), unless
             // C2PA signing rewrites it afterwards.
             let mut hashed = manifest::Sha256Writer::new(out);
-            #[cfg(feature = "c2pa")]
-            let (labelled, signed) = match &self.c2pa.signer {
-                Some(signer) => credentials::label_and_sign(
-                    labeler,
-                    &mut file,
-                    (format, input, before.len),
-                    hashed.bypass(),
-                    &job,
-                    signer,
-                )
-                .map_err(|e| e.at(input))?,
-                None => (
-                    labeler
-                        .label(
-                            file_source(&mut file, format, input, before.len),
-                            &mut hashed,
-                            &job,
-                        )
-                        .map_err(|e| e.at(input))?,
-                    None,
-                ),
-            };
-            #[cfg(not(feature = "c2pa"))]
-            let (labelled, signed): (Labelled, Option<Signed>) = (
-                labeler
-                    .label(
-                        file_source(&mut file, format, input, before.len),
-                        &mut hashed,
-                        &job,
-                    )
-                    .map_err(|e| e.at(input))?,
-                None,
-            );
+            let (labelled, signed) = self.label_into(
+                labeler,
+                (&mut file, format, input, before.len),
+                &mut hashed,
+                &job,
+            )?;
             // A file that changed under us would give a label for content
             // nobody has: refuse it rather than publish it.
             if stamp(input)? != before {
@@ -347,18 +372,19 @@ impl Registry {
                 );
             }
             let (len, sha) = hashed.finish().map_err(|e| e.at(output))?;
-            Ok((labelled, len, sha, signed))
+            Ok(Written {
+                labelled,
+                len,
+                sha,
+                signed,
+            })
         };
-        let name = |(labelled, _, _, _): &(Labelled, u64, String, Option<Signed>)| {
-            if std::ptr::eq(labelled.format, format) {
-                output.to_path_buf()
-            } else {
-                output.with_extension(labelled.format.extension())
-            }
+        let name = |written: &Written| output_name(output, format, written.labelled.format);
+        let check = |tmp: &Path, written: &Written| {
+            check_output(labeler, tmp, &name(written), &job.limits).map_err(|e| e.at(output))
         };
-        let ((labelled, output_len, output_sha256, signed), output) =
-            atomic::write_atomic_in(dir, self.durability, write, name)?;
-        let credentials = match signed {
+        let (written, output) = atomic::write_checked_in(dir, self.durability, write, check, name)?;
+        let credentials = match written.signed {
             None => None,
             Some(Signed::Embedded) => Some(Credentials::Embedded),
             #[cfg(feature = "c2pa")]
@@ -368,13 +394,67 @@ impl Registry {
         };
         Ok(FileOutcome {
             output,
-            labelled,
+            labelled: written.labelled,
             input_len: before.len,
             input_sha256,
-            output_len,
-            output_sha256,
+            output_len: written.len,
+            output_sha256: written.sha,
             credentials,
         })
+    }
+
+    /// Runs the labeler over an open input into `out`, and signs the result
+    /// with C2PA when the registry has a signer.
+    fn label_into(
+        &self,
+        labeler: &dyn Labeler,
+        (file, format, input, len): (&mut File, &'static Format, &Path, u64),
+        out: &mut manifest::Sha256Writer<'_, File>,
+        job: &Job,
+    ) -> Result<(Labelled, Option<Signed>)> {
+        #[cfg(feature = "c2pa")]
+        if let Some(signer) = &self.c2pa.signer {
+            return credentials::label_and_sign(
+                labeler,
+                file,
+                (format, input, len),
+                out.bypass(),
+                job,
+                signer,
+            )
+            .map_err(|e| e.at(input));
+        }
+        let labelled = labeler
+            .label(file_source(file, format, input, len), out, job)
+            .map_err(|e| e.at(input))?;
+        Ok((labelled, None))
+    }
+
+    /// Fingerprint of everything that decides what a label looks like: the
+    /// job's label, position and provenance, the signing keys, and the
+    /// labeler's own settings. Equal fingerprints, equal labels.
+    pub fn settings_sha256(&self, labeler_index: usize, job: &Job) -> String {
+        let key = job
+            .signing_key
+            .as_deref()
+            .map(manifest::public_key_base64)
+            .unwrap_or_default();
+        #[cfg(feature = "c2pa")]
+        let c2pa = self.c2pa.signer.is_some();
+        #[cfg(not(feature = "c2pa"))]
+        let c2pa = false;
+        let text = format!(
+            "{:?}|{}|{:?}|{:?}|{:?}|{key}|c2pa={c2pa}|{}",
+            job.label.lines,
+            job.position.name(),
+            job.source_kind,
+            job.ai_system,
+            job.operator,
+            self.labeler_settings
+                .get(labeler_index)
+                .map_or("", String::as_str),
+        );
+        manifest::sha256_hex(text.as_bytes())
     }
 
     /// Reads a file and reports the marks it carries.
@@ -383,7 +463,7 @@ impl Registry {
         limits.check_bytes(len).map_err(|e| e.at(path))?;
         let mut file = File::open(path).map_err(|e| Error::from(e).at(path))?;
         let head = read_head(&mut file).map_err(|e| e.at(path))?;
-        let (labeler, format) = self
+        let (_, labeler, format) = self
             .detect_or_fail(&head, Some(path))
             .map_err(|e| e.at(path))?;
         #[allow(unused_mut)] // the C2PA reader adds to it
@@ -404,7 +484,9 @@ impl Registry {
     }
 
     /// Labels bytes in memory, for services. `name` only breaks ties between
-    /// formats content cannot tell apart (Markdown or plain text).
+    /// formats content cannot tell apart (Markdown or plain text). As with
+    /// [`Registry::label_file`], the output is verified by the labeler that
+    /// wrote it before it is returned ([`Error::Unverified`] otherwise).
     pub fn label_bytes(
         &self,
         input: &[u8],
@@ -413,9 +495,10 @@ impl Registry {
     ) -> Result<(Vec<u8>, Labelled)> {
         job.limits.check_bytes(input.len() as u64)?;
         let head = &input[..input.len().min(SNIFF_LEN)];
-        let (labeler, format) = self.detect_or_fail(head, name)?;
+        let (index, labeler, format) = self.detect_or_fail(head, name)?;
         let job = Job {
             source_sha256: Some(manifest::sha256_hex(input)),
+            settings_sha256: Some(self.settings_sha256(index, job)),
             ..job.clone()
         };
         let mut reader = Cursor::new(input);
@@ -427,7 +510,25 @@ impl Registry {
             len: input.len() as u64,
         };
         let labelled = labeler.label(source, &mut out, &job)?;
-        Ok((out.into_inner(), labelled))
+        let output = out.into_inner();
+        let out_head = &output[..output.len().min(SNIFF_LEN)];
+        let out_format = labeler.sniff(out_head, name).ok_or_else(|| {
+            Error::unverified(format!(
+                "the {} labeler does not recognise its own output",
+                labeler.name()
+            ))
+        })?;
+        let check = labeler.verify(
+            Source {
+                reader: &mut Cursor::new(&output),
+                format: out_format,
+                path: None,
+                len: output.len() as u64,
+            },
+            &job.limits,
+        )?;
+        verdict(&check)?;
+        Ok((output, labelled))
     }
 
     /// Verifies bytes in memory.
@@ -439,7 +540,7 @@ impl Registry {
     ) -> Result<Verification> {
         limits.check_bytes(input.len() as u64)?;
         let head = &input[..input.len().min(SNIFF_LEN)];
-        let (labeler, format) = self.detect_or_fail(head, name)?;
+        let (_, labeler, format) = self.detect_or_fail(head, name)?;
         let mut reader = Cursor::new(input);
         labeler.verify(
             Source {
@@ -451,6 +552,59 @@ impl Registry {
             limits,
         )
     }
+}
+
+/// What writing one output produced, before it has its final name.
+struct Written {
+    labelled: Labelled,
+    len: u64,
+    sha: String,
+    signed: Option<Signed>,
+}
+
+/// The output's name: the one asked for, with the extension of the format
+/// written when that is not the input's.
+fn output_name(output: &Path, input: &'static Format, written: &'static Format) -> PathBuf {
+    if std::ptr::eq(input, written) {
+        output.to_path_buf()
+    } else {
+        output.with_extension(written.extension())
+    }
+}
+
+/// Reads a finished output back with the labeler that wrote it: both parts
+/// of the label, and an intact signature, or [`Error::Unverified`].
+/// `name` is the output's final name, which breaks sniffing ties as it
+/// will for any later reader.
+fn check_output(labeler: &dyn Labeler, tmp: &Path, name: &Path, limits: &Limits) -> Result<()> {
+    let mut file = File::open(tmp).map_err(Error::from)?;
+    let len = file.metadata().map_err(Error::from)?.len();
+    let head = read_head(&mut file)?;
+    let format = labeler.sniff(&head, Some(name)).ok_or_else(|| {
+        Error::unverified(format!(
+            "the {} labeler does not recognise its own output",
+            labeler.name()
+        ))
+    })?;
+    let v = labeler.verify(file_source(&mut file, format, tmp, len), limits)?;
+    verdict(&v)
+}
+
+/// Why a verification falls short of a label, if it does.
+fn verdict(v: &Verification) -> Result<()> {
+    if !v.has_machine_mark() {
+        return Err(Error::unverified("no machine-readable mark"));
+    }
+    if !v.perceptible.found {
+        return Err(Error::unverified(format!(
+            "perceptible label not found ({})",
+            v.perceptible.detail
+        )));
+    }
+    if let SignatureState::Invalid { reason } = &v.signature {
+        return Err(Error::unverified(format!("manifest signature: {reason}")));
+    }
+    Ok(())
 }
 
 /// A file on disk as a labeler's source.
