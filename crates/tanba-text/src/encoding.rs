@@ -91,6 +91,13 @@ pub fn decode(bytes: &[u8], legacy: Option<&'static encoding_rs::Encoding>) -> R
     if text.contains('\0') {
         return Err(Error::unsupported("binary data (NUL characters), not text"));
     }
+    // The same rule as `looks_like_text`, over the whole file: a control
+    // character past the sniffed head is binary data too.
+    if let Some(at) = text.find(|c: char| c < ' ' && !matches!(c, '\t' | '\n' | '\r' | '\x0C')) {
+        return Err(Error::unsupported(format!(
+            "binary data (control character at character offset {at}), not text"
+        )));
+    }
     let eol = LineEnding::detect(&text);
     Ok(Decoded {
         text,
