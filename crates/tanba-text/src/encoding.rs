@@ -95,7 +95,7 @@ pub fn decode(bytes: &[u8], legacy: Option<&'static encoding_rs::Encoding>) -> R
     // character past the sniffed head is binary data too.
     if let Some(at) = text.find(|c: char| c < ' ' && !matches!(c, '\t' | '\n' | '\r' | '\x0C')) {
         return Err(Error::unsupported(format!(
-            "binary data (control character at character offset {at}), not text"
+            "binary data (control character at byte {at}), not text"
         )));
     }
     let eol = LineEnding::detect(&text);
