@@ -48,10 +48,10 @@ pub fn strip<'a>(text: &'a str, known: &KnownTexts) -> &'a str {
     if let Some(i) = text.find('\n') {
         let first = text[..i].strip_suffix('\r').unwrap_or(&text[..i]);
         let rest = &text[i + 1..];
-        if known.is_notice(first) {
-            if let Some(after) = strip_eol(rest) {
-                text = after;
-            }
+        if known.is_notice(first)
+            && let Some(after) = strip_eol(rest)
+        {
+            text = after;
         }
     }
     text

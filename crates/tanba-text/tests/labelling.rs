@@ -195,6 +195,13 @@ fn force_replaces_and_never_stacks() {
     }
 }
 
+/// An input, its format, and how often each needle must be in the output.
+type Case = (
+    &'static str,
+    &'static Format,
+    &'static [(&'static str, usize)],
+);
+
 #[test]
 fn force_counts_each_mark_once_per_format() {
     let labeler = TextLabeler::default();
@@ -202,7 +209,7 @@ fn force_counts_each_mark_once_per_format() {
         force: true,
         ..Job::default()
     };
-    let cases: [(&str, &'static Format, &[(&str, usize)]); 5] = [
+    let cases: [Case; 5] = [
         (
             "Мәтін.\n",
             &PLAIN,
