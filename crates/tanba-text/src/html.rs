@@ -67,9 +67,9 @@ pub fn label(text: &str, lines: &[LabelLine], values: (&str, &str)) -> Result<St
     let banner = banner(lines);
     let head = head_elements(values.0, values.1);
     let lower = text.to_ascii_lowercase();
-    let has_head = lower.contains("<head");
-    let has_body = lower.contains("<body");
-    let has_html = lower.contains("<html");
+    let has_head = has_tag(&lower, "head");
+    let has_body = has_tag(&lower, "body");
+    let has_html = has_tag(&lower, "html");
     let leading = match (has_head, has_body || has_head) {
         (true, _) => String::new(),
         (false, true) => head.clone(),
@@ -104,7 +104,9 @@ pub fn label(text: &str, lines: &[LabelLine], values: (&str, &str)) -> Result<St
     let out = rewrite_str(text, settings)
         .map_err(|e| Error::malformed(format!("HTML cannot be rewritten: {e}")))?;
     let out = if !leading.is_empty() && !has_html {
-        format!("{leading}{out}")
+        // After a doctype, which must stay first (or the page is in quirks mode).
+        let at = doctype_end(&out);
+        format!("{}{leading}{}", &out[..at], &out[at..])
     } else {
         out
     };
@@ -114,7 +116,33 @@ pub fn label(text: &str, lines: &[LabelLine], values: (&str, &str)) -> Result<St
              page content, so a banner would not be seen",
         ));
     }
+    if !out.contains(MANIFEST_OPEN) {
+        return Err(Error::cannot_label(
+            "no place for the marks: the document's <head> is not an element lol_html sees",
+        ));
+    }
     Ok(out)
+}
+
+/// Whether `lower` has a `<name>` tag (`<head>` or `<head …>`, not `<header>`).
+fn has_tag(lower: &str, name: &str) -> bool {
+    lower.match_indices('<').any(|(i, _)| {
+        lower[i + 1..].strip_prefix(name).is_some_and(|rest| {
+            rest.starts_with(|c: char| c == '>' || c == '/' || c.is_ascii_whitespace())
+        })
+    })
+}
+
+/// The offset just past a leading `<!doctype …>`, or 0.
+fn doctype_end(text: &str) -> usize {
+    let start = text.len() - text.trim_start().len();
+    let rest = &text[start..];
+    match rest.get(..9) {
+        Some(open) if open.eq_ignore_ascii_case("<!doctype") => {
+            rest.find('>').map_or(0, |i| start + i + 1)
+        }
+        _ => 0,
+    }
 }
 
 /// Handlers that put the banner where the body starts when `<body>` is
@@ -298,6 +326,17 @@ mod tests {
             let err = label(doc, &Label::default().lines, ("{}", "{}")).unwrap_err();
             assert_eq!(err.kind_name(), "malformed", "{doc}");
         }
+    }
+
+    #[test]
+    fn header_is_not_head_and_doctype_stays_first() {
+        let out = run("<!DOCTYPE html>\n<header>Тақырып</header><p>x</p>");
+        assert!(
+            out.starts_with("<!DOCTYPE html><meta name=\"ai-generated\""),
+            "{out}"
+        );
+        assert!(out.contains("</div>\n<header>"), "{out}");
+        assert!(find_marks(&out).any());
     }
 
     #[test]

@@ -12,6 +12,14 @@
 //! | SubRip | a cue over the first seconds | a zero-length cue |
 //! | WebVTT | a cue over the first seconds | `NOTE` blocks |
 //!
+//! Plain text is claimed by name only (`*.txt`, `*.text` and
+//! [`TextSettings::plain_text_extensions`]); other text files (JSON, XML,
+//! SVG, CSV, code, logs, `Makefile`, `.env` …) are declined as structured
+//! text ([`STRUCTURED_TEXT`]), since a notice would break them. Bytes
+//! without a name are taken as plain text: the caller vouches for them.
+//! Files are read whole, so they are refused past
+//! [`Limits::max_text_bytes`] before they are read.
+//!
 //! Encodings are kept: UTF-8 with or without a BOM, UTF-16 with a BOM; so are
 //! line endings. Other encodings are refused unless named
 //! ([`TextSettings::legacy_encoding`]), and refused again if the label's
