@@ -58,6 +58,14 @@ const HEAD_ELEMENTS: [&str; 10] = [
     "html", "head", "base", "link", "meta", "noscript", "script", "style", "template", "title",
 ];
 
+/// Which of the tags that decide placement the document has.
+#[derive(Debug, Clone, Copy)]
+struct Tags {
+    head: bool,
+    body: bool,
+    html: bool,
+}
+
 /// The labelled document. The banner goes first in `<body>`; without a
 /// `<body>` tag, where a browser starts the body: after `</head>`, or
 /// before the first element or text that cannot be in `<head>`. A document
@@ -67,35 +75,64 @@ pub fn label(text: &str, lines: &[LabelLine], values: (&str, &str)) -> Result<St
     let banner = banner(lines);
     let head = head_elements(values.0, values.1);
     let lower = text.to_ascii_lowercase();
-    let has_head = has_tag(&lower, "head");
-    let has_body = has_tag(&lower, "body");
-    let has_html = has_tag(&lower, "html");
-    let leading = match (has_head, has_body || has_head) {
+    let tags = Tags {
+        head: has_tag(&lower, "head"),
+        body: has_tag(&lower, "body"),
+        html: has_tag(&lower, "html"),
+    };
+    let mut out = rewrite(text, tags, &head, &banner)?;
+    if out.is_none() && tags.body {
+        // A `<body` the parser never sees as a tag (the file ends inside
+        // it, or it is in a comment): place the banner as without one.
+        let tags = Tags {
+            body: false,
+            ..tags
+        };
+        out = rewrite(text, tags, &head, &banner)?;
+    }
+    let out = out.ok_or_else(|| {
+        Error::malformed(
+            "HTML cut short: no <body>, and <head> is neither closed nor followed by \
+             page content, so a banner would not be seen",
+        )
+    })?;
+    if !out.contains(MANIFEST_OPEN) {
+        return Err(Error::cannot_label(
+            "no place for the marks: the document's <head> is not an element lol_html sees",
+        ));
+    }
+    Ok(out)
+}
+
+/// The document with the head elements and the banner put in, or `None`
+/// when the banner found no place.
+fn rewrite(text: &str, tags: Tags, head: &str, banner: &str) -> Result<Option<String>> {
+    let leading = match (tags.head, tags.body || tags.head) {
         (true, _) => String::new(),
-        (false, true) => head.clone(),
+        (false, true) => head.to_string(),
         (false, false) => format!("{head}{banner}"),
     };
-    let placed = Rc::new(Cell::new(!leading.is_empty() && !has_body));
+    let placed = Rc::new(Cell::new(!leading.is_empty() && !tags.body));
     let in_head = Rc::new(Cell::new(false));
     let mut settings = RewriteStrSettings::new();
-    if has_head {
+    if tags.head {
         settings = settings.append_element_content_handler(element!("head", |el| {
-            el.prepend(&head, ContentType::Html);
+            el.prepend(head, ContentType::Html);
             Ok(())
         }));
     }
-    if has_body {
+    if tags.body {
         let placed = placed.clone();
         settings = settings.append_element_content_handler(element!("body", move |el| {
             if !placed.replace(true) {
-                el.prepend(&banner, ContentType::Html);
+                el.prepend(banner, ContentType::Html);
             }
             Ok(())
         }));
-    } else if has_head {
-        settings = body_start_handlers(settings, &banner, &placed, &in_head);
+    } else if tags.head {
+        settings = body_start_handlers(settings, banner, &placed, &in_head);
     }
-    if !leading.is_empty() && has_html {
+    if !leading.is_empty() && tags.html {
         settings = settings.append_element_content_handler(element!("html", |el| {
             el.prepend(&leading, ContentType::Html);
             Ok(())
@@ -103,25 +140,14 @@ pub fn label(text: &str, lines: &[LabelLine], values: (&str, &str)) -> Result<St
     }
     let out = rewrite_str(text, settings)
         .map_err(|e| Error::malformed(format!("HTML cannot be rewritten: {e}")))?;
-    let out = if !leading.is_empty() && !has_html {
+    let out = if !leading.is_empty() && !tags.html {
         // After a doctype, which must stay first (or the page is in quirks mode).
         let at = doctype_end(&out);
         format!("{}{leading}{}", &out[..at], &out[at..])
     } else {
         out
     };
-    if !placed.get() || !out.contains(BANNER_OPEN) {
-        return Err(Error::malformed(
-            "HTML cut short: no <body>, and <head> is neither closed nor followed by \
-             page content, so a banner would not be seen",
-        ));
-    }
-    if !out.contains(MANIFEST_OPEN) {
-        return Err(Error::cannot_label(
-            "no place for the marks: the document's <head> is not an element lol_html sees",
-        ));
-    }
-    Ok(out)
+    Ok((placed.get() && out.contains(BANNER_OPEN)).then_some(out))
 }
 
 /// Whether `lower` has a `<name>` tag (`<head>` or `<head …>`, not `<header>`).
@@ -308,6 +334,11 @@ mod tests {
             // Text after `</head>`, no `<body>`.
             ("<html><head><title>x</title></head>Мәтін", "Мәтін"),
             ("<html><head><title>x</title></head>", ""),
+            // Cut inside the `<body` tag, which the parser then drops.
+            (
+                "<html><head><title>x</title></head><body class=\"a",
+                "<body class=\"a",
+            ),
         ] {
             let out = run(doc);
             let banner = out.find(BANNER_OPEN).unwrap();
@@ -322,6 +353,7 @@ mod tests {
             "<html><head><title>x",
             "<html><head><script>var a = '<p>",
             "<!-- <body> --><html><head><style>p{}",
+            "<html><head><title>x</title><body class=\"a",
         ] {
             let err = label(doc, &Label::default().lines, ("{}", "{}")).unwrap_err();
             assert_eq!(err.kind_name(), "malformed", "{doc}");
