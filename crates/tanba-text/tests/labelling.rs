@@ -377,3 +377,35 @@ fn subtitle_cues_are_counted_against_max_objects() {
     );
     assert!(label(&labeler, srt.as_bytes(), &SRT, &Job::default()).is_ok());
 }
+
+#[test]
+fn force_with_another_label_replaces_the_old_notice() {
+    let labeler = TextLabeler::default();
+    let english = Job {
+        label: tanba_core::Label::standard(&[tanba_core::Lang::En], tanba_core::Wording::Short),
+        ..Job::default()
+    };
+    let force = Job {
+        force: true,
+        ..Job::default()
+    };
+    let samples: [(&str, &'static Format); 5] = [
+        ("Мәтін.\n", &PLAIN),
+        ("# Тақырып\n", &MARKDOWN),
+        ("<html><head></head><body>x</body></html>", &HTML),
+        ("1\n00:00:01,000 --> 00:00:02,000\nӘ\n", &SRT),
+        ("WEBVTT\n\n00:01.000 --> 00:02.000\nӘ\n", &VTT),
+    ];
+    for (content, format) in samples {
+        let english_once = label(&labeler, content.as_bytes(), format, &english).unwrap();
+        let replaced = label(&labeler, &english_once, format, &force).unwrap();
+        let text = String::from_utf8(replaced.clone()).unwrap();
+        assert!(!text.contains("Created with AI"), "{text}");
+        let direct = label(&labeler, content.as_bytes(), format, &Job::default()).unwrap();
+        assert_eq!(
+            normalised(&labeler, &replaced, format),
+            normalised(&labeler, &direct, format),
+            "{content:?}"
+        );
+    }
+}
