@@ -66,6 +66,8 @@ pub fn decode(bytes: &[u8], legacy: Option<&'static encoding_rs::Encoding>) -> R
         (utf16(rest, u16::from_le_bytes)?, TextEncoding::Utf16LeBom)
     } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
         (utf16(rest, u16::from_be_bytes)?, TextEncoding::Utf16BeBom)
+    } else if bytes.contains(&0) {
+        return Err(Error::unsupported("binary data (NUL bytes), not text"));
     } else {
         match std::str::from_utf8(bytes) {
             Ok(s) => (s.to_string(), TextEncoding::Utf8),
@@ -90,6 +92,13 @@ pub fn decode(bytes: &[u8], legacy: Option<&'static encoding_rs::Encoding>) -> R
     };
     if text.contains('\0') {
         return Err(Error::unsupported("binary data (NUL characters), not text"));
+    }
+    // The same rule as `looks_like_text`, over the whole file: a control
+    // character past the sniffed head is binary data too.
+    if let Some(at) = text.find(|c: char| c < ' ' && !matches!(c, '\t' | '\n' | '\r' | '\x0C')) {
+        return Err(Error::unsupported(format!(
+            "binary data (control character at byte {at}), not text"
+        )));
     }
     let eol = LineEnding::detect(&text);
     Ok(Decoded {

@@ -12,6 +12,14 @@
 //! | SubRip | a cue over the first seconds | a zero-length cue |
 //! | WebVTT | a cue over the first seconds | `NOTE` blocks |
 //!
+//! Plain text is claimed by name only (`*.txt`, `*.text` and
+//! [`TextSettings::plain_text_extensions`]); other text files (JSON, XML,
+//! SVG, CSV, code, logs, `Makefile`, `.env` …) are declined as structured
+//! text ([`STRUCTURED_TEXT`]), since a notice would break them. Bytes
+//! without a name are taken as plain text: the caller vouches for them.
+//! Files are read whole, so they are refused past
+//! [`Limits::max_text_bytes`] before they are read.
+//!
 //! Encodings are kept: UTF-8 with or without a BOM, UTF-16 with a BOM; so are
 //! line endings. Other encodings are refused unless named
 //! ([`TextSettings::legacy_encoding`]), and refused again if the label's
@@ -22,16 +30,22 @@ mod html;
 mod markdown;
 mod marks;
 mod plain;
+mod sniff;
 mod subtitles;
 
+use std::borrow::Cow;
+use std::io::{Read, SeekFrom};
 use std::path::Path;
 
 use tanba_core::{
     Error, Format, Job, Labeler, Labelled, Limits, Manifest, PerceptibleCheck, Placement, Result,
-    SignatureState, Source, Verification, WriteSeek, read_all,
+    SignatureState, Source, Verification, WriteSeek,
 };
 
+use marks::KnownTexts;
+
 pub use encoding::{LineEnding, TextEncoding};
+pub use sniff::STRUCTURED_TEXT;
 
 /// Plain text.
 pub static PLAIN: Format = Format {
@@ -67,17 +81,23 @@ pub static VTT: Format = Format {
 static FORMATS: [&Format; 5] = [&PLAIN, &MARKDOWN, &HTML, &SRT, &VTT];
 
 /// Settings of the text labeler.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TextSettings {
     /// The encoding of input that is not UTF-8 or UTF-16 with a BOM (for
     /// example Windows-1251). `None` refuses such input.
     pub legacy_encoding: Option<&'static encoding_rs::Encoding>,
-    /// Write the `AIGC:` / `Tanba-Manifest:` footer in plain text. SPEC.md
-    /// gives plain text no hidden carrier; without the footer a plain text
-    /// file carries the visible notice only.
+    /// Write the `AIGC:` / `Tanba-Manifest:` footer in plain text. Plain
+    /// text has no hidden carrier (docs/compliance.md); without the footer
+    /// a plain text file carries the visible notice only.
     pub plain_text_footer: bool,
     /// How long the subtitle notice cue lasts, in seconds.
     pub subtitle_seconds: f64,
+    /// The extensions (any case, with or without the dot) of files labelled
+    /// as plain text; default `txt` and `text`. Text files of any other
+    /// name that is not Markdown, HTML or subtitles (JSON, XML, CSV, code,
+    /// logs, `Makefile`, `.env` …) are left alone as structured text.
+    /// Bytes without a name are taken as plain text: the caller vouches.
+    pub plain_text_extensions: Vec<String>,
 }
 
 impl Default for TextSettings {
@@ -86,6 +106,7 @@ impl Default for TextSettings {
             legacy_encoding: None,
             plain_text_footer: true,
             subtitle_seconds: 4.0,
+            plain_text_extensions: PLAIN.extensions.iter().map(|e| e.to_string()).collect(),
         }
     }
 }
@@ -97,6 +118,14 @@ impl TextSettings {
             .ok_or_else(|| Error::config(format!("unknown text encoding {label:?}")))?;
         self.legacy_encoding = Some(enc);
         Ok(self)
+    }
+
+    /// Whether files ending in `.ext` are labelled as plain text.
+    pub fn claims_extension(&self, ext: &str) -> bool {
+        let ext = ext.trim_start_matches('.');
+        self.plain_text_extensions
+            .iter()
+            .any(|e| !ext.is_empty() && e.trim_start_matches('.').eq_ignore_ascii_case(ext))
     }
 }
 
@@ -131,59 +160,71 @@ impl TextLabeler {
             _ => plain::first_line(text).to_string(),
         }
     }
+
+    /// Reads and decodes the whole source, refusing it by size before a
+    /// byte is read, and subtitles by their cues before any is copied.
+    fn read(
+        &self,
+        source: &mut Source<'_>,
+        limits: &Limits,
+    ) -> Result<(Vec<u8>, encoding::Decoded)> {
+        let bytes = read_text(source, limits)?;
+        let decoded = encoding::decode(&bytes, self.settings.legacy_encoding)?;
+        if matches!(source.format.name, "srt" | "vtt") {
+            subtitles::check_cues(&decoded.text, source.format.name == "vtt", limits)?;
+        }
+        Ok((bytes, decoded))
+    }
+
+    /// `text` without our earlier notice and marks, for a forced relabel.
+    fn strip<'a>(format: &Format, text: &'a str, known: &KnownTexts) -> Cow<'a, str> {
+        match format.name {
+            "markdown" => Cow::Owned(markdown::strip(text, known)),
+            "html" => Cow::Owned(html::strip(text)),
+            "srt" | "vtt" => Cow::Owned(subtitles::strip(text, known)),
+            _ => Cow::Borrowed(plain::strip(text, known)),
+        }
+    }
+
+    /// The labelled text of `text`.
+    fn labelled(
+        &self,
+        format: &Format,
+        decoded: &encoding::Decoded,
+        text: &str,
+        job: &Job,
+        values: (&str, &str),
+    ) -> Result<String> {
+        let lines: Vec<&str> = job.label.texts().collect();
+        let eol = decoded.eol;
+        let seconds = self.settings.subtitle_seconds;
+        Ok(match format.name {
+            "markdown" => markdown::label(text, eol, &lines, values),
+            "html" => html::label(text, &job.label.lines, values)?,
+            "srt" => subtitles::label_srt(text, eol, &lines, seconds, values),
+            "vtt" => subtitles::label_vtt(text, eol, &lines, seconds, values),
+            _ => {
+                let footer = self.settings.plain_text_footer.then_some(values);
+                plain::label(text, eol, &marks::notice(&job.label), footer)
+            }
+        })
+    }
 }
 
-fn starts_with_ignore_case(text: &[u8], prefix: &[u8]) -> bool {
-    text.len() >= prefix.len() && text[..prefix.len()].eq_ignore_ascii_case(prefix)
-}
-
-fn is_srt(text: &str) -> bool {
-    let mut lines = text.lines().map(str::trim).skip_while(|l| l.is_empty());
-    let (Some(index), Some(times)) = (lines.next(), lines.next()) else {
-        return false;
-    };
-    !index.is_empty()
-        && index.bytes().all(|b| b.is_ascii_digit())
-        && times.contains("-->")
-        && times.as_bytes().get(2) == Some(&b':')
-}
-
-fn sniff_text(head: &[u8], name: Option<&Path>) -> Option<&'static Format> {
-    if !encoding::looks_like_text(head) {
-        return None;
-    }
-    // Decode what we can of the head for the content checks.
-    let text = encoding::decode(head, Some(encoding_rs::WINDOWS_1252))
-        .map(|d| d.text)
-        .unwrap_or_else(|_| String::from_utf8_lossy(head).into_owned());
-    let trimmed = text.trim_start();
-    if trimmed.starts_with("WEBVTT") {
-        return Some(&VTT);
-    }
-    if is_srt(trimmed) {
-        return Some(&SRT);
-    }
-    let t = trimmed.as_bytes();
-    let lower = trimmed
-        .get(..trimmed.len().min(1024))
-        .unwrap_or(trimmed)
-        .to_ascii_lowercase();
-    if starts_with_ignore_case(t, b"<!doctype html")
-        || starts_with_ignore_case(t, b"<html")
-        || lower.contains("<html") && lower.contains("<head")
-    {
-        return Some(&HTML);
-    }
-    // Markdown and plain text cannot be told apart by content: the name decides.
-    let ext = name
-        .and_then(|p| p.extension())
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match ext.as_deref() {
-        Some(e) if MARKDOWN.extensions.contains(&e) => Some(&MARKDOWN),
-        Some(e) if HTML.extensions.contains(&e) => Some(&HTML),
-        _ => Some(&PLAIN),
-    }
+/// Reads a text source whole. Text is decoded and rebuilt in memory, so it
+/// is refused past `max_text_bytes` before anything is read or allocated.
+fn read_text(source: &mut Source<'_>, limits: &Limits) -> Result<Vec<u8>> {
+    limits.check_text_bytes(source.len)?;
+    limits.check_bytes(source.len)?;
+    source.reader.seek(SeekFrom::Start(0))?;
+    let cap = limits.max_text_bytes.min(source.len);
+    let mut bytes = Vec::with_capacity(usize::try_from(cap).unwrap_or(0));
+    source
+        .reader
+        .take(limits.max_text_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    limits.check_text_bytes(bytes.len() as u64)?;
+    Ok(bytes)
 }
 
 impl Labeler for TextLabeler {
@@ -196,7 +237,11 @@ impl Labeler for TextLabeler {
     }
 
     fn sniff(&self, head: &[u8], name: Option<&Path>) -> Option<&'static Format> {
-        sniff_text(head, name)
+        sniff::sniff(head, name, &self.settings)
+    }
+
+    fn declines(&self, head: &[u8], name: Option<&Path>) -> Option<String> {
+        sniff::declines(head, name, &self.settings)
     }
 
     fn label(
@@ -206,11 +251,10 @@ impl Labeler for TextLabeler {
         job: &Job,
     ) -> Result<Labelled> {
         let format = source.format;
-        let bytes = read_all(&mut source, &job.limits)?;
+        let (bytes, decoded) = self.read(&mut source, &job.limits)?;
         if bytes.is_empty() {
             return Err(Error::malformed("empty file: nothing to label"));
         }
-        let decoded = encoding::decode(&bytes, self.settings.legacy_encoding)?;
         if decoded.text.trim().is_empty() {
             return Err(Error::malformed(
                 "the file holds only white space: nothing to label",
@@ -220,6 +264,17 @@ impl Labeler for TextLabeler {
         if existing.any() && !job.force {
             return Err(Error::already_labelled());
         }
+        // A forced relabel replaces: our earlier notice and marks go.
+        let text = if job.force {
+            let earlier = existing.manifest().and_then(Result::ok);
+            Self::strip(
+                format,
+                &decoded.text,
+                &KnownTexts::new(&job.label, earlier.as_ref()),
+            )
+        } else {
+            Cow::Borrowed(decoded.text.as_str())
+        };
         let job = match &job.source_sha256 {
             Some(_) => job.clone(),
             None => Job {
@@ -239,20 +294,7 @@ impl Labeler for TextLabeler {
         let manifest = job.manifest(format.mime, placement);
         let (aigc, manifest_json) = marks::values(&manifest);
         let values = (aigc.as_str(), manifest_json.as_str());
-        let lines: Vec<&str> = job.label.texts().collect();
-        let text = &decoded.text;
-        let eol = decoded.eol;
-        let seconds = self.settings.subtitle_seconds;
-        let labelled = match format.name {
-            "markdown" => markdown::label(text, eol, &lines, values),
-            "html" => html::label(text, &job.label.lines, values)?,
-            "srt" => subtitles::label_srt(text, eol, &lines, seconds, values),
-            "vtt" => subtitles::label_vtt(text, eol, &lines, seconds, values),
-            _ => {
-                let footer = self.settings.plain_text_footer.then_some(values);
-                plain::label(text, eol, &marks::notice(&job.label), footer)
-            }
-        };
+        let labelled = self.labelled(format, &decoded, &text, &job, values)?;
         output.write_all(&encoding::encode(&labelled, decoded.encoding)?)?;
         let mut notes = Vec::new();
         if format.name == "text" && !self.settings.plain_text_footer {
@@ -268,8 +310,7 @@ impl Labeler for TextLabeler {
 
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {
         let format = source.format;
-        let bytes = read_all(&mut source, limits)?;
-        let decoded = encoding::decode(&bytes, self.settings.legacy_encoding)?;
+        let (_, decoded) = self.read(&mut source, limits)?;
         let found = Self::find_marks(format, &decoded.text);
         let manifest: Option<Manifest> = match found.manifest() {
             Some(Ok(m)) => Some(m),
@@ -285,11 +326,7 @@ impl Labeler for TextLabeler {
             _ => "footer",
         };
         let mut marks = found.marks(carrier);
-        if format.name == "html"
-            && decoded
-                .text
-                .contains("<meta name=\"ai-generated\" content=\"true\">")
-        {
+        if format.name == "html" && decoded.text.contains(html::FLAG) {
             marks.push(tanba_core::Mark::new(
                 tanba_core::MarkKind::Native,
                 "<meta name=\"ai-generated\">",

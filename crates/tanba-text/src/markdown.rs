@@ -5,7 +5,7 @@ use pulldown_cmark::{Event, MetadataBlockKind, Options, Parser, Tag, TagEnd};
 use std::ops::Range;
 
 use crate::encoding::LineEnding;
-use crate::marks::{self, AIGC_KEY, Found, MANIFEST_KEY};
+use crate::marks::{self, AIGC_KEY, Found, KnownTexts, MANIFEST_KEY};
 
 /// Front matter found at the start of a document.
 #[derive(Debug)]
@@ -98,6 +98,83 @@ pub fn label(text: &str, eol: LineEnding, notice: &[&str], values: (&str, &str))
             ));
             out.push_str(&notice);
             out.push_str(text);
+        }
+    }
+    out
+}
+
+/// The document without an earlier labelling: our key lines out of the
+/// front matter, or our leading comment, and the notice block after them,
+/// so that labelling the result gives what labelling the original gave.
+pub fn strip(text: &str, known: &KnownTexts) -> String {
+    let mut out = String::with_capacity(text.len());
+    match front_matter(text) {
+        Some(fm) => {
+            let open_end = end_of_line(text, fm.range.start + 3);
+            let after_block = end_of_line(text, fm.range.end);
+            out.push_str(&text[..open_end]);
+            text[open_end..after_block]
+                .split_inclusive('\n')
+                .filter(|line| !marks::is_key_line(line))
+                .for_each(|line| out.push_str(line));
+            out.push_str(strip_notice(&text[after_block..], known));
+        }
+        None => out.push_str(strip_notice(strip_comment(text), known)),
+    }
+    out
+}
+
+/// `text` without a leading comment that holds only our keys, and the
+/// blank line after it.
+fn strip_comment(text: &str) -> &str {
+    let Some(end) = text.strip_prefix("<!--").and_then(|t| t.find("-->")) else {
+        return text;
+    };
+    let inner = &text[4..4 + end];
+    let ours = inner.lines().any(marks::is_key_line)
+        && inner
+            .lines()
+            .all(|l| l.trim().is_empty() || marks::is_key_line(l));
+    if !ours {
+        return text;
+    }
+    let rest = &text[4 + end + 3..];
+    let rest = strip_eol(rest).unwrap_or(rest);
+    strip_eol(rest).unwrap_or(rest)
+}
+
+fn strip_eol(text: &str) -> Option<&str> {
+    text.strip_prefix("\r\n")
+        .or_else(|| text.strip_prefix('\n'))
+}
+
+/// `text` without a leading notice block of ours and its blank line.
+fn strip_notice<'a>(text: &'a str, known: &KnownTexts) -> &'a str {
+    let Some(i) = text.find('\n') else {
+        return text;
+    };
+    let line = text[..i].strip_suffix('\r').unwrap_or(&text[..i]);
+    let Some(inner) = line.strip_prefix("> **").and_then(|l| l.strip_suffix("**")) else {
+        return text;
+    };
+    if !known.is_notice(&unescape_inline(inner)) {
+        return text;
+    }
+    let rest = &text[i + 1..];
+    strip_eol(rest).unwrap_or(rest)
+}
+
+/// Undoes [`escape_inline`].
+fn unescape_inline(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match chars.peek() {
+            Some(&next) if c == '\\' && next.is_ascii_punctuation() => {
+                out.push(next);
+                chars.next();
+            }
+            _ => out.push(c),
         }
     }
     out
@@ -236,6 +313,30 @@ mod tests {
             assert_eq!(find_marks(&out).manifest.as_deref(), Some("{\"m\":1}"));
             assert_original_intact(original, &out);
         }
+    }
+
+    #[test]
+    fn strip_undoes_label() {
+        let known = KnownTexts::new(&tanba_core::Label::default(), None);
+        let values = ("{\"AIGC\":{}}", "{\"m\":1}");
+        for original in [
+            "# H\n\nText.\n",
+            "---\ntitle: x\n---\n# H\n",
+            "+++\ntitle = \"x\"\n+++\nBody\n",
+            "---\ntitle: x\n---",
+            "> **quoted** by the author\n",
+        ] {
+            let once = label(original, LineEnding::Lf, &NOTICE, values);
+            let stripped = strip(&once, &known);
+            if original.ends_with('\n') {
+                assert_eq!(stripped, original);
+            }
+            assert_eq!(label(&stripped, LineEnding::Lf, &NOTICE, values), once);
+        }
+        let crlf = "# H\r\n\r\nx\r\n";
+        let once = label(crlf, LineEnding::CrLf, &NOTICE, values);
+        assert_eq!(strip(&once, &known), crlf);
+        assert_eq!(unescape_inline(&escape_inline("*a* / <b>")), "*a* / <b>");
     }
 
     #[test]

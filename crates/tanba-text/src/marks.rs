@@ -94,6 +94,49 @@ pub fn notice(label: &Label) -> String {
     label.joined(" / ")
 }
 
+/// The label texts a notice of ours may hold: every shipped text, the
+/// lines of the manifest found in the file, and the job's own lines. A
+/// forced relabel takes out a notice only when it is made of these.
+#[derive(Debug, Default)]
+pub struct KnownTexts(Vec<String>);
+
+impl KnownTexts {
+    /// The shipped texts plus the lines of `label` and of `manifest`.
+    pub fn new(label: &Label, manifest: Option<&Manifest>) -> Self {
+        let mut texts: Vec<String> = Lang::ALL
+            .iter()
+            .flat_map(|l| [l.long_text(), l.short_text()])
+            .chain(label.texts())
+            .map(str::to_string)
+            .collect();
+        if let Some(m) = manifest {
+            texts.extend(m.label.lines.iter().map(|l| l.text.clone()));
+        }
+        KnownTexts(texts)
+    }
+
+    /// Whether `line` is one label text.
+    pub fn is_text(&self, line: &str) -> bool {
+        !line.is_empty() && self.0.iter().any(|t| t == line)
+    }
+
+    /// Whether `line` is a one-line notice: label texts joined with ` / `.
+    pub fn is_notice(&self, line: &str) -> bool {
+        line.split(" / ").all(|part| self.is_text(part))
+    }
+}
+
+/// Whether `line` (without its line ending) holds one of our keys with a
+/// JSON value, in any of the syntaxes [`scan`] reads.
+pub fn is_key_line(line: &str) -> bool {
+    let line = line.trim_start();
+    let line = line.strip_prefix("NOTE ").unwrap_or(line);
+    [AIGC_KEY, MANIFEST_KEY].iter().any(|key| {
+        line.strip_prefix(key)
+            .is_some_and(|rest| rest.starts_with([':', ' ', '=']) && rest.contains('{'))
+    })
+}
+
 /// Whether `text` carries the label: every line of the manifest's label,
 /// or, without a manifest, any shipped label text.
 pub fn has_notice(text: &str, manifest: Option<&Manifest>) -> bool {
@@ -140,5 +183,19 @@ mod tests {
         let f = scan("NOTE AIGC {\"a\":1}\n");
         assert_eq!(f.aigc.as_deref(), Some("{\"a\":1}"));
         assert!(!scan("no marks here").any());
+    }
+
+    #[test]
+    fn knows_our_notices_and_key_lines() {
+        let known = KnownTexts::new(&Label::default(), None);
+        assert!(known.is_notice(&notice(&Label::default())));
+        assert!(known.is_notice(Lang::Ru.short_text()));
+        assert!(!known.is_notice("Hello / world"));
+        assert!(!known.is_notice(""));
+        assert!(is_key_line("AIGC: '{\"a\":1}'"));
+        assert!(is_key_line("Tanba-Manifest = '{}'"));
+        assert!(is_key_line("NOTE AIGC {}"));
+        assert!(!is_key_line("AIGCX: {}"));
+        assert!(!is_key_line("AIGC: no json"));
     }
 }

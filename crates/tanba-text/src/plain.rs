@@ -1,13 +1,13 @@
 //! Plain text: the notice as the first line; the marks as a footer.
 
 use crate::encoding::LineEnding;
-use crate::marks::{self, AIGC_KEY, Found, MANIFEST_KEY};
+use crate::marks::{self, AIGC_KEY, Found, KnownTexts, MANIFEST_KEY};
 
 /// How many trailing bytes hold the footer; the rest is never scanned.
 const FOOTER_SCAN: usize = 64 * 1024;
 
-/// The labelled text. SPEC.md gives plain text no hidden carrier, so the
-/// marks go in a two-line footer (`AIGC: …`, `Tanba-Manifest: …`) unless
+/// The labelled text. Plain text has no hidden carrier (docs/compliance.md),
+/// so the marks go in a two-line footer (`AIGC: …`, `Tanba-Manifest: …`) unless
 /// the footer is turned off.
 pub fn label(text: &str, eol: LineEnding, notice: &str, footer: Option<(&str, &str)>) -> String {
     let e = eol.as_str();
@@ -40,7 +40,77 @@ pub fn find_marks(text: &str) -> Found {
     marks::scan(&text[start..])
 }
 
+/// The text without an earlier labelling: the footer and a first line that
+/// is a notice of ours (with the blank line after it) taken out, so that
+/// labelling the result gives what labelling the original gave.
+pub fn strip<'a>(text: &'a str, known: &KnownTexts) -> &'a str {
+    let mut text = strip_footer(text);
+    if let Some(i) = text.find('\n') {
+        let first = text[..i].strip_suffix('\r').unwrap_or(&text[..i]);
+        let rest = &text[i + 1..];
+        if known.is_notice(first)
+            && let Some(after) = strip_eol(rest)
+        {
+            text = after;
+        }
+    }
+    text
+}
+
+/// `text` without one line ending at its start.
+fn strip_eol(text: &str) -> Option<&str> {
+    text.strip_prefix("\r\n")
+        .or_else(|| text.strip_prefix('\n'))
+}
+
+/// `text` without the footer `label` wrote: the two key lines and the
+/// blank line before them. When the original had no final line break the
+/// result keeps the one `label` added, which labels to the same bytes.
+fn strip_footer(text: &str) -> &str {
+    let Some(rest) =
+        strip_last_line(text, MANIFEST_KEY).and_then(|rest| strip_last_line(rest, AIGC_KEY))
+    else {
+        return text;
+    };
+    rest.strip_suffix("\r\n")
+        .or_else(|| rest.strip_suffix('\n'))
+        .unwrap_or(rest)
+}
+
+/// `text` without its last line when that line is `KEY: {…}`.
+fn strip_last_line<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let body = text.strip_suffix('\n')?;
+    let start = body.rfind('\n').map_or(0, |i| i + 1);
+    let line = &body[start..];
+    let value = line.strip_prefix(key)?.strip_prefix(": ")?;
+    value.starts_with('{').then_some(&text[..start])
+}
+
 /// The first line, where the notice belongs.
 pub fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tanba_core::Label;
+
+    #[test]
+    fn strip_undoes_label() {
+        let known = KnownTexts::new(&Label::default(), None);
+        let notice = marks::notice(&Label::default());
+        for (original, eol) in [
+            ("one\ntwo\n", LineEnding::Lf),
+            ("one\r\ntwo\r\n", LineEnding::CrLf),
+            ("no final break", LineEnding::Lf),
+        ] {
+            for footer in [Some(("{\"a\":1}", "{\"m\":1}")), None] {
+                let once = label(original, eol, &notice, footer);
+                let stripped = strip(&once, &known);
+                assert_eq!(label(stripped, eol, &notice, footer), once, "{original:?}");
+            }
+        }
+        assert_eq!(strip("plain\nAIGC: x\n", &known), "plain\nAIGC: x\n");
+    }
 }

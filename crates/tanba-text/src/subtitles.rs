@@ -4,8 +4,14 @@
 //! syntax, so its marks go in a zero-length cue (start = end), which players
 //! never show.
 
+use tanba_core::{Error, Limits, Result};
+
 use crate::encoding::LineEnding;
-use crate::marks::{self, AIGC_KEY, Found, MANIFEST_KEY};
+use crate::marks::{self, AIGC_KEY, Found, KnownTexts, MANIFEST_KEY};
+
+/// How many leading blocks hold our cues and notes: the header, two notes
+/// or the marks cue, the notice cue, with room to spare.
+const OUR_BLOCKS: usize = 6;
 
 fn timestamp(ms: u64, sep: char) -> String {
     format!(
@@ -94,7 +100,138 @@ fn after_first_blank_line(text: &str) -> usize {
 
 /// The marks (in the first blocks).
 pub fn find_marks(text: &str) -> Found {
-    marks::scan(leading_blocks(text, 6))
+    marks::scan(leading_blocks(text, OUR_BLOCKS))
+}
+
+/// Whether `s` is a timestamp: `hh:mm:ss,mmm` (SubRip; players take a
+/// `.` too) or `[hh:]mm:ss.mmm` (WebVTT).
+fn is_timestamp(s: &str, vtt: bool) -> bool {
+    let separator: &[char] = if vtt { &['.'] } else { &[',', '.'] };
+    let Some((clock, millis)) = s.split_once(separator) else {
+        return false;
+    };
+    let fields: Vec<&str> = clock.split(':').collect();
+    let sizes_ok = match fields.len() {
+        3 => true,
+        2 => vtt,
+        _ => false,
+    };
+    let digits = |f: &str| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit());
+    sizes_ok && fields.iter().all(|f| digits(f)) && millis.len() == 3 && digits(millis)
+}
+
+/// Whether `line` is a cue timing line: `start --> end`, then (WebVTT
+/// cue settings, SubRip coordinates) anything.
+fn is_timing(line: &str, vtt: bool) -> bool {
+    let Some((start, rest)) = line.split_once("-->") else {
+        return false;
+    };
+    let end = rest.split_whitespace().next().unwrap_or_default();
+    is_timestamp(start.trim(), vtt) && is_timestamp(end, vtt)
+}
+
+/// Checks the cue timings and counts the cues against `max_objects`
+/// before anything is built from them. A timing line is the line after a
+/// cue number (SubRip) or the first or second line of a block (WebVTT);
+/// one that does not parse is refused, since a player would drop the cue.
+pub fn check_cues(text: &str, vtt: bool, limits: &Limits) -> Result<()> {
+    if vtt {
+        let header = text.lines().next().unwrap_or_default();
+        let rest = header.strip_prefix("WEBVTT").unwrap_or("x");
+        if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
+            return Err(Error::malformed(
+                "WebVTT must open with a line \"WEBVTT\" (optionally followed by a space and text)",
+            ));
+        }
+    }
+    let mut cues = 0u64;
+    let mut block_line = 0usize;
+    let mut previous = "";
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            block_line = 0;
+            continue;
+        }
+        block_line += 1;
+        let timing_slot = if vtt {
+            block_line <= 2 && line.contains("-->")
+        } else {
+            block_line == 2 && !previous.is_empty() && previous.bytes().all(|b| b.is_ascii_digit())
+        };
+        previous = line;
+        if !timing_slot {
+            continue;
+        }
+        if !is_timing(line, vtt) {
+            return Err(Error::malformed(format!(
+                "line {}: bad cue timing {line:?}",
+                number + 1
+            )));
+        }
+        cues += 1;
+        limits.check_objects(cues)?;
+    }
+    // An empty WebVTT track is still WebVTT; SubRip without a cue is not.
+    if cues == 0 && !vtt {
+        return Err(Error::malformed("no cue with a valid timing line"));
+    }
+    Ok(())
+}
+
+/// The subtitles without an earlier labelling: among the first blocks,
+/// those holding our keys (the SubRip marks cue, the WebVTT notes), the
+/// WebVTT cue `tanba-label` and a SubRip cue `0` from 0 s holding only
+/// label texts, each with the blank line after it.
+pub fn strip(text: &str, known: &KnownTexts) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut offset = 0;
+    for _ in 0..OUR_BLOCKS {
+        let rest = &text[offset..];
+        let blank = rest.len() - rest.trim_start_matches(['\r', '\n']).len();
+        out.push_str(&rest[..blank]);
+        offset += blank;
+        let rest = &text[offset..];
+        if rest.is_empty() {
+            break;
+        }
+        let block_len = rest
+            .split_inclusive('\n')
+            .take_while(|line| !line.trim_end_matches(['\r', '\n']).is_empty())
+            .map(str::len)
+            .sum::<usize>();
+        let span_len = block_len + blank_line_len(&rest[block_len..]);
+        if !is_ours(&rest[..block_len], known) {
+            out.push_str(&rest[..span_len]);
+        }
+        offset += span_len;
+    }
+    out.push_str(&text[offset..]);
+    out
+}
+
+/// The length of one blank line at the start of `text`.
+fn blank_line_len(text: &str) -> usize {
+    if text.starts_with("\r\n") {
+        2
+    } else {
+        usize::from(text.starts_with('\n'))
+    }
+}
+
+fn is_ours(block: &str, known: &KnownTexts) -> bool {
+    let lines: Vec<&str> = block.lines().collect();
+    match lines.as_slice() {
+        [] => false,
+        ["tanba-label", ..] => true,
+        ["0", timing, texts @ ..] if timing.starts_with("00:00:00,000 --> ") => {
+            !texts.is_empty()
+                && texts
+                    .iter()
+                    .all(|t| known.is_text(t) || marks::is_key_line(t))
+        }
+        _ => lines.iter().any(|l| marks::is_key_line(l)),
+    }
 }
 
 /// The first `n` blank-line separated blocks, where our cues are.
@@ -146,5 +283,44 @@ mod tests {
         assert_eq!(find_marks(&out).manifest.as_deref(), Some(VALUES.1));
         let bare = label_vtt("WEBVTT", LineEnding::Lf, &["ЖИ"], 2.0, VALUES);
         assert!(bare.starts_with("WEBVTT\n\nNOTE AIGC"), "{bare}");
+    }
+
+    #[test]
+    fn strip_undoes_label() {
+        let known = KnownTexts::new(&tanba_core::Label::default(), None);
+        let lines = ["ЖИ көмегімен жасалған", "Создано с помощью ИИ"];
+        let srt = "1\r\n00:00:01,000 --> 00:00:03,000\r\nСәлем\r\n\r\n2\r\n00:00:04,000 --> 00:00:05,000\r\nӘлем\r\n";
+        let once = label_srt(srt, LineEnding::CrLf, &lines, 4.0, VALUES);
+        assert_eq!(strip(&once, &known), srt);
+        for vtt in ["WEBVTT\n\n00:01.000 --> 00:02.000\nСәлем\n", "WEBVTT"] {
+            let once = label_vtt(vtt, LineEnding::Lf, &lines, 4.0, VALUES);
+            let stripped = strip(&once, &known);
+            assert_eq!(
+                label_vtt(&stripped, LineEnding::Lf, &lines, 4.0, VALUES),
+                once
+            );
+        }
+        // A cue of the author that happens to start at 0 stays.
+        let own = "1\n00:00:00,000 --> 00:00:01,000\nHello\n";
+        assert_eq!(strip(own, &known), own);
+    }
+
+    #[test]
+    fn timings_are_checked_and_cues_counted() {
+        let limits = Limits::default();
+        let srt = "1\n00:00:01,000 --> 00:00:02,000 X1:1\nA --> B\n";
+        assert!(check_cues(srt, false, &limits).is_ok());
+        assert!(check_cues("1\n00:00:01,000 --> \nA\n", false, &limits).is_err());
+        assert!(check_cues("WEBVTT\n\n01.000 --> 02.000\nA\n", true, &limits).is_err());
+        assert!(check_cues("WEBVTTX\n\n00:01.000 --> 00:02.000\n", true, &limits).is_err());
+        let vtt = "WEBVTT\n\nid\n00:01.000 --> 00:02.000 align:start\nA\n";
+        assert!(check_cues(vtt, true, &limits).is_ok());
+        let few = Limits {
+            max_objects: 1,
+            ..Limits::default()
+        };
+        let two = "1\n00:00:01,000 --> 00:00:02,000\nA\n\n2\n00:00:03,000 --> 00:00:04,000\nB\n";
+        let err = check_cues(two, false, &few).unwrap_err();
+        assert_eq!(err.kind_name(), "limit-exceeded");
     }
 }

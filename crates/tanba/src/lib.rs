@@ -225,7 +225,7 @@ impl Registry {
     /// Text, the catch-all, which must be asked last.
     fn register_text(&mut self, settings: &Settings) {
         #[cfg(feature = "text")]
-        self.register(tanba_text::TextLabeler::new(settings.text));
+        self.register(tanba_text::TextLabeler::new(settings.text.clone()));
         let _ = settings;
     }
 

@@ -346,3 +346,137 @@ fn limits_are_checked_before_reading() {
         .unwrap_err();
     assert_eq!(err.kind_name(), "limit-exceeded", "{err}");
 }
+
+#[test]
+fn structured_text_is_left_alone_with_a_reason() {
+    let d = dir();
+    let registry = Registry::default();
+    let files: [(&str, &str); 8] = [
+        ("data.json", "{\"a\": [1, 2]}\n"),
+        ("x.xml", "<?xml version=\"1.0\"?>\n<root><a/></root>\n"),
+        (
+            "logo.svg",
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><rect/></svg>\n",
+        ),
+        ("table.csv", "a,b\n1,2\n"),
+        ("run.sh", "#!/bin/sh\necho hi\n"),
+        ("app.py", "print('hi')\n"),
+        ("Makefile", "all:\n\ttrue\n"),
+        (".env", "SECRET=1\n"),
+    ];
+    for (name, content) in files {
+        let input = write(d.path(), name, content.as_bytes());
+        let out_dir = d.path().join(format!("out-{name}"));
+        let err = registry
+            .label_file(&input, &out_dir.join(name), &Job::default())
+            .unwrap_err();
+        assert_eq!(err.kind_name(), "unsupported", "{name}: {err}");
+        assert!(!out_dir.exists() || files_in(&out_dir).is_empty(), "{name}");
+        assert_eq!(std::fs::read_to_string(&input).unwrap(), content);
+        let reasons: Vec<String> = registry
+            .labelers()
+            .filter_map(|l| l.declines(content.as_bytes(), Some(&input)))
+            .collect();
+        assert_eq!(
+            reasons,
+            [tanba::text::STRUCTURED_TEXT],
+            "{name}: the text labeler says why"
+        );
+    }
+}
+
+#[test]
+fn forced_relabel_through_the_facade_replaces() {
+    let d = dir();
+    let registry = Registry::default();
+    let forced = Job {
+        force: true,
+        ..Job::default()
+    };
+    for (name, _, content) in SAMPLES {
+        let input = write(d.path(), name, content.as_bytes());
+        let once = d.path().join("once").join(name);
+        let twice = d.path().join("twice").join(name);
+        registry.label_file(&input, &once, &Job::default()).unwrap();
+        registry.label_file(&once, &twice, &forced).unwrap();
+        let text = std::fs::read_to_string(&twice).unwrap();
+        assert_eq!(
+            text.matches("Жасанды интеллект көмегімен жасалған").count(),
+            1,
+            "{name}: {text}"
+        );
+        assert_eq!(text.matches("\"law\":").count(), 1, "{name}: {text}");
+        let check = registry
+            .verify_file(&twice, &tanba::Limits::default())
+            .unwrap();
+        assert!(check.is_compliant(), "{name}: {check:?}");
+        let once_len = std::fs::metadata(&once).unwrap().len();
+        assert_eq!(std::fs::metadata(&twice).unwrap().len(), once_len, "{name}");
+    }
+}
+
+#[test]
+fn damaged_html_label_and_verify_agree() {
+    let d = dir();
+    let registry = Registry::default();
+    for (name, doc) in [
+        ("cut.html", "<html><head><title>x</title>"),
+        ("nobody.html", "<html><head><title>x</title></head>Мәтін"),
+        ("implied.html", "<html><head><title>x</title><p>Мәтін</p>"),
+    ] {
+        let input = write(d.path(), name, doc.as_bytes());
+        let output = d.path().join("out").join(name);
+        match registry.label_file(&input, &output, &Job::default()) {
+            Ok(_) => {
+                let check = registry
+                    .verify_file(&output, &tanba::Limits::default())
+                    .unwrap();
+                assert!(check.is_compliant(), "{name}: {check:?}");
+            }
+            Err(err) => {
+                assert_eq!(err.kind_name(), "malformed", "{name}: {err}");
+                assert!(!output.exists(), "{name}");
+                assert_eq!(name, "cut.html", "{err}");
+            }
+        }
+    }
+}
+
+#[test]
+fn big_markdown_is_refused_by_the_text_size_limit() {
+    let d = dir();
+    let path = d.path().join("big.md");
+    // Text for the whole sniffed head, then a sparse tail: 500 MB on paper.
+    let mut head = String::new();
+    while head.len() < 10_000 {
+        head.push_str("# Тақырып\n\nМәтін.\n\n");
+    }
+    std::fs::write(&path, &head).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(500 * 1024 * 1024)
+        .unwrap();
+    let out_dir = d.path().join("out");
+    let started = std::time::Instant::now();
+    let err = Registry::default()
+        .label_file(&path, &out_dir.join("big.md"), &Job::default())
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::LimitExceeded {
+                kind: tanba::LimitKind::TextBytes,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(!out_dir.exists() || files_in(&out_dir).is_empty());
+    let err = Registry::default()
+        .verify_file(&path, &tanba::Limits::default())
+        .unwrap_err();
+    assert_eq!(err.kind_name(), "limit-exceeded", "{err}");
+    eprintln!("500 MB Markdown refused in {:?}", started.elapsed());
+}
