@@ -237,6 +237,10 @@ fn write_rewritten<W: std::io::Write>(inc: IncrementalDocument, out: &mut W) -> 
     trailer.remove(b"Prev");
     full.trailer = trailer;
     full.prune_objects();
+    // Numbered afresh: what pruning leaves (a forced relabel's earlier stamps
+    // go) would otherwise be gaps in the cross-reference stream's /Index,
+    // which poppler reports as an invalid entry 0.
+    full.renumber_objects();
     let options = lopdf::SaveOptions::builder()
         .use_object_streams(true)
         .use_xref_streams(true)

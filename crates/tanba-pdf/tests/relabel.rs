@@ -54,10 +54,19 @@ fn our_fonts(pdf: &[u8]) -> Vec<usize> {
         .collect()
 }
 
+/// What poppler says of an incremental update on top of a file lopdf wrote
+/// with a cross-reference stream (rewrite mode): that stream lists no object
+/// 0, which poppler only notices once a later section refers back to it. It
+/// reads on (the entry is taken as free); README "Known limits" says so.
+const NO_ENTRY_ZERO: &str = "Syntax Error: Invalid XRef entry 0\n";
+
 /// Everything that says "one label": text once per page, one AIGC and one
-/// manifest as exiftool reads them, one font, verify passes.
-fn assert_one_label(output: &[u8], pages: u32, what: &str) {
+/// manifest as exiftool reads them, one font, verify passes, poppler reads it
+/// without complaint (but for `tolerated`).
+fn assert_one_label(output: &[u8], pages: u32, what: &str, tolerated: &str) {
     assert_qpdf_clean(output);
+    let errors = poppler_errors(output);
+    assert!(errors.is_empty() || errors == tolerated, "{what}: {errors}");
     for page in 1..=pages {
         let text = page_text(output, page);
         assert_eq!(text.matches(KK).count(), 1, "{what} page {page}: {text}");
@@ -88,7 +97,8 @@ fn forced_relabel_replaces_the_banner_and_the_marks_in_every_mode() {
             let what = format!("first rewrite {first}, then rewrite {second}");
             let (twice, labelled) =
                 label_with(settings(second), &once, &forced(Position::TopLeft)).unwrap();
-            assert_one_label(&twice, 3, &what);
+            let tolerated = if first && !second { NO_ENTRY_ZERO } else { "" };
+            assert_one_label(&twice, 3, &what, tolerated);
             // The new label is the one that shows: at the top now.
             assert_eq!(labelled.manifest.label.placement.position, "top-left");
             let (words, _, h) = word_boxes(&twice, 2);
@@ -98,7 +108,7 @@ fn forced_relabel_replaces_the_banner_and_the_marks_in_every_mode() {
             // A third run replaces again.
             let (thrice, _) =
                 label_with(settings(second), &twice, &forced(Position::BottomRight)).unwrap();
-            assert_one_label(&thrice, 3, &format!("{what}, then again"));
+            assert_one_label(&thrice, 3, &format!("{what}, then again"), tolerated);
         }
     }
 }
@@ -141,7 +151,8 @@ fn forced_relabel_of_a_tagged_pdf_keeps_one_label_element_per_page() {
         let (twice, labelled) =
             label_with(settings(second), &once, &forced(Position::TopLeft)).unwrap();
         assert!(labelled.notes.is_empty(), "{what}: {:?}", labelled.notes);
-        assert_one_label(&twice, 6, &what);
+        let tolerated = if first && !second { NO_ENTRY_ZERO } else { "" };
+        assert_one_label(&twice, 6, &what, tolerated);
         let structure = struct_text(&twice);
         let label_paragraphs = structure
             .lines()

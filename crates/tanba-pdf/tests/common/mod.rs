@@ -559,3 +559,13 @@ pub fn struct_text(pdf: &[u8]) -> String {
     assert!(out.status.success(), "pdfinfo -struct-text failed: {out:?}");
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// What poppler complains of while reading the whole file (`pdftotext`'s
+/// standard error); empty for a clean file.
+pub fn poppler_errors(pdf: &[u8]) -> String {
+    let dir = tmp();
+    let p = write(dir.path(), "p.pdf", pdf);
+    let out = Command::new("pdftotext").arg(&p).arg("-").output().unwrap();
+    assert!(out.status.success(), "pdftotext failed: {out:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
