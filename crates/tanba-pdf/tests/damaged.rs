@@ -255,6 +255,36 @@ fn committed() -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// Page 2 (the damaged one in the built cases) shows the banner: its words
+/// lie inside the displayed page and poppler paints dark pixels there.
+fn assert_banner_drawn(output: &[u8], name: &str, mode: &str) {
+    let (words, w, h) = word_boxes(output, 2);
+    // pdftotext gives the unrotated size and the words on the displayed page.
+    let turned = page_sizes(output)
+        .iter()
+        .any(|l| l.starts_with("Page    2 rot:") && (l.ends_with(" 90") || l.ends_with(" 270")));
+    let (w, h) = if turned { (h, w) } else { (w, h) };
+    let word = words
+        .iter()
+        .find(|(t, ..)| t == "интеллект")
+        .unwrap_or_else(|| panic!("{name} ({mode}): no banner word on page 2: {words:?}"));
+    let (_, x0, y0, x1, y1) = *word;
+    assert!(
+        x0 >= 0.0 && y0 >= 0.0 && x1 <= w && y1 <= h,
+        "{name} ({mode}): banner word {word:?} outside the {w} x {h} page"
+    );
+    // 36 dpi: half a pixel per point.
+    let (pw, ph, pixels) = render_gray(output, 2);
+    let px = |v: f32, max: usize| ((v / 2.0) as usize).min(max - 1);
+    let dark = (px(y0, ph)..=px(y1, ph))
+        .flat_map(|y| (px(x0, pw)..=px(x1, pw)).map(move |x| (x, y)))
+        .any(|(x, y)| pixels[y * pw + x] < 128);
+    assert!(
+        dark,
+        "{name} ({mode}): nothing dark where the banner word is"
+    );
+}
+
 /// The contract for one input in one mode; the outcome, for the summary.
 fn check(name: &str, input: &[u8], rewrite: bool) -> String {
     let settings = PdfSettings {
@@ -290,6 +320,9 @@ fn check(name: &str, input: &[u8], rewrite: bool) -> String {
             1,
             "{name} ({mode}) page {page}: {text:?}"
         );
+    }
+    if pages.contains(&2) {
+        assert_banner_drawn(&output, name, mode);
     }
     let v = verify(&output).unwrap();
     assert!(
