@@ -117,10 +117,10 @@ pub fn contents(doc: &Document, page_id: ObjectId) -> Result<Vec<Object>> {
         .collect())
 }
 
-/// Refuses a page tree with a kid that is neither a page nor a tree node
-/// (a font, say): lopdf skips such a kid while poppler shows it as a blank
-/// page, so page numbers, and the pages the manifest lists, would differ
-/// between readers.
+/// Refuses a page tree that lopdf and poppler would number differently, so
+/// that the pages the manifest lists are the pages readers show: a kid that
+/// is neither a page nor a tree node (a font, say: lopdf skips it, poppler
+/// shows a blank page), a loop, or a tree nested too deep.
 pub fn check_tree(doc: &Document) -> Result<()> {
     let root = doc
         .catalog()
@@ -130,8 +130,18 @@ pub fn check_tree(doc: &Document) -> Result<()> {
     let mut stack: Vec<(ObjectId, usize)> = root.map(|r| (r, 0)).into_iter().collect();
     let mut seen = std::collections::HashSet::new();
     while let Some((node, depth)) = stack.pop() {
-        if depth > MAX_TREE_DEPTH || !seen.insert(node) {
-            continue;
+        // lopdf walks a loop (or a very deep tree) until its own limit and
+        // counts pages poppler does not.
+        if depth > MAX_TREE_DEPTH {
+            return Err(Error::malformed(format!(
+                "the page tree is nested deeper than {MAX_TREE_DEPTH} levels"
+            )));
+        }
+        if !seen.insert(node) {
+            return Err(Error::malformed(format!(
+                "the page tree has a loop: object {} {} is its own ancestor or listed twice",
+                node.0, node.1
+            )));
         }
         let kids = doc
             .get_dictionary(node)

@@ -39,6 +39,15 @@ fn page_two_content(doc: &mut Document, pages: &[ObjectId], dict: Dictionary, co
     set_page(doc, pages[1], "Contents", stream);
 }
 
+/// `pdf` with its `startxref` offset pointing 7 bytes too far.
+fn wrong_startxref(mut pdf: Vec<u8>) -> Vec<u8> {
+    let at = pdf.windows(9).rposition(|w| w == b"startxref").unwrap() + 10;
+    let end = at + pdf[at..].iter().position(|b| !b.is_ascii_digit()).unwrap();
+    let offset: usize = std::str::from_utf8(&pdf[at..end]).unwrap().parse().unwrap();
+    pdf.splice(at..end, (offset + 7).to_string().into_bytes());
+    pdf
+}
+
 fn cases() -> Vec<(&'static str, Vec<u8>)> {
     let text = b"BT /F1 18 Tf 72 100 Td (Report page 2) Tj ET\n";
     vec![
@@ -223,6 +232,27 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
                 let kids = vec![p[0].into(), odd.into(), p[1].into(), p[2].into()];
                 doc.get_dictionary_mut(node).unwrap().set("Kids", kids);
             }),
+        ),
+        (
+            "kids-cycle",
+            damaged(|doc, _| {
+                let node = pages_node(doc);
+                let pages = doc.get_dictionary_mut(node).unwrap();
+                let mut kids = pages.get(b"Kids").unwrap().as_array().unwrap().clone();
+                kids.push(node.into());
+                pages.set("Kids", kids);
+            }),
+        ),
+        (
+            "page-without-type",
+            damaged(|doc, p| {
+                doc.get_dictionary_mut(p[1]).unwrap().remove(b"Type");
+            }),
+        ),
+        ("startxref-wrong", wrong_startxref(simple(3))),
+        (
+            "xref-stream-startxref-wrong",
+            wrong_startxref(qpdf_rewrite(&simple(3), &["--object-streams=generate"])),
         ),
         (
             "count-wrong",
