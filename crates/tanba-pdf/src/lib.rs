@@ -255,9 +255,10 @@ impl Labeler for PdfLabeler {
         let targets = self.targets(&doc, job.force)?;
         // A forced relabel takes the earlier banners out, so that the new
         // one replaces them (the metadata merge replaces the earlier marks).
-        let cleaned = match job.force {
-            true => relabel::strip(&mut doc, &mut notes)?,
-            false => BTreeSet::new(),
+        let cleaned = if job.force {
+            relabel::strip(&mut doc, &mut notes)?
+        } else {
+            BTreeSet::new()
         };
         let job = job.with_source_hash(&mut Cursor::new(&bytes))?;
         let banners = banner::plan(&doc, &job, &self.settings, &targets, &mut notes)?;
