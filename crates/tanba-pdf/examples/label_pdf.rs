@@ -1,4 +1,4 @@
-//! Labels one PDF: `cargo run -p tanba-pdf --example label_pdf -- IN.pdf OUT.pdf [--rewrite] [--verify]`.
+//! Labels one PDF: `cargo run -p tanba-pdf --example label_pdf -- IN.pdf OUT.pdf [--rewrite] [--force] [--verify]`.
 
 use std::fs::File;
 use std::time::Instant;
@@ -9,7 +9,7 @@ use tanba_pdf::{PDF, PdfLabeler, PdfSettings};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(input), Some(output)) = (args.first(), args.get(1)) else {
-        return Err("usage: label IN.pdf OUT.pdf [--rewrite] [--verify]".into());
+        return Err("usage: label IN.pdf OUT.pdf [--rewrite] [--force] [--verify]".into());
     };
     let settings = PdfSettings {
         rewrite: args.iter().any(|a| a == "--rewrite"),
@@ -26,7 +26,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         len,
     };
     let labelled = tanba_core::atomic::write_atomic(output.as_ref(), |out| {
-        labeler.label(source, out, &Job::default())
+        let job = Job {
+            force: args.iter().any(|a| a == "--force"),
+            ..Job::default()
+        };
+        labeler.label(source, out, &job)
     })?;
     println!(
         "labelled in {:?}; notes: {:?}",

@@ -24,6 +24,9 @@ pub struct SaveBalance {
     /// `q` still open when the content ends: each must be closed before
     /// the banner is drawn.
     pub left_open: usize,
+    /// A stream ends inside a string, hex string or inline image: readers
+    /// would read the banner after it as part of that token, and not draw it.
+    pub cut: bool,
 }
 
 impl SaveBalance {
@@ -33,6 +36,7 @@ impl SaveBalance {
         let mut tokens = Tokens {
             bytes: content,
             at: 0,
+            cut: false,
         };
         while let Some(token) = tokens.next_operator() {
             match token {
@@ -42,6 +46,7 @@ impl SaveBalance {
                 _ => {}
             }
         }
+        self.cut |= tokens.cut;
     }
 }
 
@@ -68,6 +73,8 @@ pub fn balance(doc: &Document, contents: &[Object]) -> Result<SaveBalance, Strin
 struct Tokens<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// The bytes ended inside a string, hex string or inline image.
+    cut: bool,
 }
 
 fn is_white(b: u8) -> bool {
@@ -145,9 +152,10 @@ impl<'a> Tokens<'a> {
         while let Some(b) = self.peek() {
             self.at += 1;
             if b == end {
-                break;
+                return;
             }
         }
+        self.cut = true;
     }
 
     /// A literal string: balanced parentheses, backslash escapes.
@@ -161,12 +169,13 @@ impl<'a> Tokens<'a> {
                 b')' => {
                     depth = depth.saturating_sub(1);
                     if depth == 0 {
-                        break;
+                        return;
                     }
                 }
                 _ => {}
             }
         }
+        self.cut = true;
     }
 
     /// Inline image data after `ID` runs to `EI` standing alone (white
@@ -186,6 +195,7 @@ impl<'a> Tokens<'a> {
             }
             self.at += 1;
         }
+        self.cut = true;
     }
 }
 
@@ -206,14 +216,16 @@ mod tests {
             of("q q 2 0 0 2 0 0 cm /q gs"),
             SaveBalance {
                 extra_restores: 0,
-                left_open: 2
+                left_open: 2,
+                cut: false
             }
         );
         assert_eq!(
             of("Q Q q"),
             SaveBalance {
                 extra_restores: 2,
-                left_open: 1
+                left_open: 1,
+                cut: false
             }
         );
         // Strings, names, comments, dictionaries and inline images hide
@@ -225,8 +237,12 @@ mod tests {
             of(hidden),
             SaveBalance {
                 extra_restores: 1,
-                left_open: 0
+                left_open: 0,
+                cut: false
             }
         );
+        for cut in ["BT (never closed Tj ET", "<41 Tj", "BI /W 1 ID xyz"] {
+            assert!(of(cut).cut, "{cut}");
+        }
     }
 }

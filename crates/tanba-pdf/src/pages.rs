@@ -97,7 +97,9 @@ pub fn geometry(
 }
 
 /// The page's content streams as references, in order (`/Contents` may be a
-/// stream, an array, or a reference to an array).
+/// stream, an array, or a reference to an array). Only streams draw: an item
+/// that is anything else (a dangling reference, a number) draws nothing, and
+/// poppler gives up on the whole page over it, so it is left out.
 pub fn contents(doc: &Document, page_id: ObjectId) -> Result<Vec<Object>> {
     let page = doc
         .get_dictionary(page_id)
@@ -105,19 +107,67 @@ pub fn contents(doc: &Document, page_id: ObjectId) -> Result<Vec<Object>> {
     let Ok(value) = page.get(b"Contents") else {
         return Ok(Vec::new());
     };
-    match value {
-        Object::Reference(id) => match doc.get_object(*id) {
-            Ok(Object::Array(items)) => Ok(items.clone()),
-            Ok(_) => Ok(vec![value.clone()]),
-            // A dangling reference draws nothing; keep it as it was.
-            Err(_) => Ok(vec![value.clone()]),
-        },
-        Object::Array(items) => Ok(items.clone()),
-        Object::Null => Ok(Vec::new()),
-        _ => Err(Error::malformed(format!(
-            "page {page_id:?} has /Contents that is not a stream or an array"
-        ))),
+    let items = match doc.dereference(value) {
+        Ok((_, Object::Array(items))) => items.clone(),
+        _ => vec![value.clone()],
+    };
+    Ok(items
+        .into_iter()
+        .filter(|item| matches!(doc.dereference(item), Ok((_, Object::Stream(_)))))
+        .collect())
+}
+
+/// Refuses a page tree that lopdf and poppler would number differently, so
+/// that the pages the manifest lists are the pages readers show: a kid that
+/// is neither a page nor a tree node (a font, say: lopdf skips it, poppler
+/// shows a blank page), a loop, or a tree nested too deep.
+pub fn check_tree(doc: &Document) -> Result<()> {
+    let root = doc
+        .catalog()
+        .ok()
+        .and_then(|c| c.get(b"Pages").ok())
+        .and_then(|o| o.as_reference().ok());
+    let mut stack: Vec<(ObjectId, usize)> = root.map(|r| (r, 0)).into_iter().collect();
+    let mut seen = std::collections::HashSet::new();
+    while let Some((node, depth)) = stack.pop() {
+        // lopdf walks a loop (or a very deep tree) until its own limit and
+        // counts pages poppler does not.
+        if depth > MAX_TREE_DEPTH {
+            return Err(Error::malformed(format!(
+                "the page tree is nested deeper than {MAX_TREE_DEPTH} levels"
+            )));
+        }
+        if !seen.insert(node) {
+            return Err(Error::malformed(format!(
+                "the page tree has a loop: object {} {} is its own ancestor or listed twice",
+                node.0, node.1
+            )));
+        }
+        let kids = doc
+            .get_dictionary(node)
+            .and_then(|d| d.get(b"Kids"))
+            .and_then(|k| doc.dereference(k))
+            .and_then(|(_, k)| k.as_array());
+        for kid in kids.into_iter().flatten() {
+            let Ok(id) = kid.as_reference() else {
+                continue;
+            };
+            match doc.get_dictionary(id).map(|d| d.get_type().ok()) {
+                Ok(Some(b"Pages")) => stack.push((id, depth + 1)),
+                Ok(Some(b"Page")) | Ok(None) | Err(_) => {}
+                Ok(Some(other)) => {
+                    return Err(Error::malformed(format!(
+                        "the page tree lists object {} {} of type /{}, which is not a page; \
+                         readers disagree on the page numbers after it",
+                        id.0,
+                        id.1,
+                        String::from_utf8_lossy(other)
+                    )));
+                }
+            }
+        }
     }
+    Ok(())
 }
 
 /// Adds `name -> id` to the `category` (Font, ExtGState) of the resources

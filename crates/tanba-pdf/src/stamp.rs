@@ -108,56 +108,94 @@ pub struct Tag<'a> {
     pub langs: &'a [Option<String>],
 }
 
+/// How every banner of one labelling looks: its lines, font, resource
+/// names and place on the page.
+#[derive(Debug, Clone, Copy)]
+pub struct Style<'a> {
+    /// The label lines, already [`crate::font::drawable`].
+    pub lines: &'a [String],
+    /// The subset font, holding every character of `lines`.
+    pub font: &'a LabelFont,
+    /// The font's resource name on the page.
+    pub font_name: &'a str,
+    /// The box opacity's ExtGState resource name on the page.
+    pub gs_name: &'a str,
+    /// The displayed edge the banner sits on.
+    pub edge: Edge,
+    /// Where along the edge.
+    pub align: Align,
+}
+
+/// Padding inside the box and margin outside it, in multiples of the text size.
+const PAD: f32 = 0.35;
+const MARGIN: f32 = 0.5;
+
+/// Where the box and its text go on one displayed page.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    size: f32,
+    box_x: f32,
+    box_y: f32,
+    box_w: f32,
+    box_h: f32,
+}
+
+impl Layout {
+    /// Sizes and places the banner on a displayed page of `width` x
+    /// `height`, for lines whose widest is `widest` em.
+    fn fit(width: f32, height: f32, widest: f32, style: &Style<'_>) -> Result<Self> {
+        if !(width.is_finite() && height.is_finite()) || width <= 0.0 || height <= 0.0 {
+            return Err(Error::cannot_label(format!(
+                "page has an empty visible area ({width} x {height} pt)"
+            )));
+        }
+        let mut size = (width.min(height) * TEXT_SHARE).max(MIN_TEXT_PT);
+        let line_height = style.font.ascent + style.font.descent;
+        if widest * size + 2.0 * (PAD + MARGIN) * size > width {
+            size = width / (widest + 2.0 * (PAD + MARGIN));
+        }
+        let box_h = (2.0 * PAD + line_height * style.lines.len() as f32) * size;
+        if size < FLOOR_TEXT_PT || box_h > height {
+            return Err(Error::cannot_label(format!(
+                "page is too small for a legible label ({width:.0} x {height:.0} pt displayed)"
+            )));
+        }
+        let box_w = (widest + 2.0 * PAD) * size;
+        let m = MARGIN * size;
+        let box_x = match style.align {
+            Align::Left => m,
+            Align::Center => (width - box_w) / 2.0,
+            Align::Right => width - m - box_w,
+        };
+        let box_y = match style.edge {
+            Edge::Bottom => m,
+            Edge::Top => height - m - box_h,
+        };
+        Ok(Layout {
+            size,
+            box_x,
+            box_y,
+            box_w,
+            box_h,
+        })
+    }
+}
+
 /// The stamp content stream for one page: `Q q … Q`, following a leading `q`
 /// stream so the page's own graphics state cannot reach the banner.
-#[allow(clippy::too_many_arguments)]
 pub fn content(
     geometry: &PageGeometry,
-    lines: &[String],
-    font: &LabelFont,
-    font_name: &str,
-    gs_name: &str,
-    edge: Edge,
-    align: Align,
+    style: &Style<'_>,
     tag: Option<Tag<'_>>,
 ) -> Result<(Vec<u8>, Drawn)> {
     let (width, height) = geometry.displayed_size();
-    if !(width.is_finite() && height.is_finite()) || width <= 0.0 || height <= 0.0 {
-        return Err(Error::cannot_label(format!(
-            "page has an empty visible area ({width} x {height} pt)"
-        )));
-    }
-    let encoded = lines
+    let encoded = style
+        .lines
         .iter()
-        .map(|l| font.encode(l))
+        .map(|l| style.font.encode(l))
         .collect::<Result<Vec<_>>>()?;
     let widest = encoded.iter().map(|(_, w)| *w).fold(0.0_f32, f32::max) / 1000.0;
-    let mut size = (width.min(height) * TEXT_SHARE).max(MIN_TEXT_PT);
-    let line_height = font.ascent + font.descent;
-    // Padding and margin in multiples of the text size.
-    let pad = 0.35;
-    let margin = 0.5;
-    let fits = |size: f32| widest * size + 2.0 * (pad + margin) * size <= width;
-    if !fits(size) {
-        size = width / (widest + 2.0 * (pad + margin));
-    }
-    let box_h = (2.0 * pad + line_height * lines.len() as f32) * size;
-    if size < FLOOR_TEXT_PT || box_h > height {
-        return Err(Error::cannot_label(format!(
-            "page is too small for a legible label ({width:.0} x {height:.0} pt displayed)"
-        )));
-    }
-    let box_w = (widest + 2.0 * pad) * size;
-    let m = margin * size;
-    let box_x = match align {
-        Align::Left => m,
-        Align::Center => (width - box_w) / 2.0,
-        Align::Right => width - m - box_w,
-    };
-    let box_y = match edge {
-        Edge::Bottom => m,
-        Edge::Top => height - m - box_h,
-    };
+    let layout = Layout::fit(width, height, widest, style)?;
 
     let mut s = String::with_capacity(512);
     s.push_str("Q\nq\n");
@@ -165,18 +203,54 @@ pub fn content(
         num(&mut s, v);
     }
     s.push_str("cm\n");
-    // The box, slightly see-through so it never wholly hides what is under it.
+    draw_box(&mut s, &layout, style.gs_name, tag);
+    draw_text(&mut s, &layout, style, &encoded, tag)?;
+    if tag.is_some() {
+        s.push_str("EMC\n");
+    }
+    s.push_str("Q\n");
+    Ok((
+        s.into_bytes(),
+        Drawn {
+            text_size: layout.size,
+        },
+    ))
+}
+
+/// The box, slightly see-through so it never wholly hides what is under it;
+/// in a tagged PDF an artifact, followed by the opening of the text's `/P`.
+fn draw_box(s: &mut String, layout: &Layout, gs_name: &str, tag: Option<Tag<'_>>) {
     if tag.is_some() {
         s.push_str("/Artifact BMC\n");
     }
     let _ = write!(s, "q /{gs_name} gs 1 1 1 rg 0.2 0.2 0.2 RG 0.6 w ");
-    for v in [box_x, box_y, box_w, box_h] {
-        num(&mut s, v);
+    for v in [layout.box_x, layout.box_y, layout.box_w, layout.box_h] {
+        num(s, v);
     }
     s.push_str("re B Q\n");
     if let Some(tag) = tag {
         let _ = write!(s, "EMC\n/P <</MCID {}>> BDC\n", tag.mcid);
     }
+}
+
+fn hex(s: &mut String, codes: &[u8]) {
+    s.push('<');
+    for b in codes {
+        let _ = write!(s, "{b:02X}");
+    }
+    s.push('>');
+}
+
+/// The text object with one line per label line.
+fn draw_text(
+    s: &mut String,
+    layout: &Layout,
+    style: &Style<'_>,
+    encoded: &[(Vec<u8>, f32)],
+    tag: Option<Tag<'_>>,
+) -> Result<()> {
+    let (font, size) = (style.font, layout.size);
+    let line_height = font.ascent + font.descent;
     let first_lang = tag.and_then(|t| t.langs.first()).and_then(Option::as_ref);
     let line_break = match tag {
         Some(_) => Some(font.encode(" ")?.0),
@@ -185,21 +259,25 @@ pub fn content(
     // Text state is reset explicitly: a Q restores it, but be plain about it.
     let _ = write!(
         s,
-        "BT 0 Tc 0 Tw 100 Tz 0 Ts 0 Tr 0.1 0.1 0.1 rg /{font_name} "
+        "BT 0 Tc 0 Tw 100 Tz 0 Ts 0 Tr 0.1 0.1 0.1 rg /{} ",
+        style.font_name
     );
-    num(&mut s, size);
+    num(s, size);
     s.push_str("Tf\n");
     let mut previous = (0.0, 0.0);
     for (i, (codes, w)) in encoded.iter().enumerate() {
         let w = w / 1000.0 * size;
-        let x = match align {
-            Align::Left => box_x + pad * size,
-            Align::Center => box_x + (box_w - w) / 2.0,
-            Align::Right => box_x + box_w - pad * size - w,
+        let x = match style.align {
+            Align::Left => layout.box_x + PAD * size,
+            Align::Center => layout.box_x + (layout.box_w - w) / 2.0,
+            Align::Right => layout.box_x + layout.box_w - PAD * size - w,
         };
-        let y = box_y + box_h - pad * size - font.ascent * size - i as f32 * line_height * size;
-        num(&mut s, x - previous.0);
-        num(&mut s, y - previous.1);
+        let y = layout.box_y + layout.box_h
+            - PAD * size
+            - font.ascent * size
+            - i as f32 * line_height * size;
+        num(s, x - previous.0);
+        num(s, y - previous.1);
         s.push_str("Td ");
         let lang = tag
             .and_then(|t| t.langs.get(i))
@@ -209,36 +287,38 @@ pub fn content(
             // Tag::langs holds BCP 47 tags only, which need no escaping.
             let _ = write!(s, "/Span <</Lang ({lang})>> BDC ");
         }
-        s.push('<');
-        for b in codes {
-            let _ = write!(s, "{b:02X}");
-        }
-        s.push_str("> Tj");
+        hex(s, codes);
+        s.push_str(" Tj");
         // An invisible space ends each line but the last, so that text taken
         // from the structure element does not run two lines into one word.
         if let Some(space) = &line_break
             && i + 1 < encoded.len()
         {
-            s.push_str(" <");
-            for b in space {
-                let _ = write!(s, "{b:02X}");
-            }
-            s.push_str("> Tj");
+            s.push(' ');
+            hex(s, space);
+            s.push_str(" Tj");
         }
         s.push_str(if lang.is_some() { " EMC\n" } else { "\n" });
         previous = (x, y);
     }
     s.push_str("ET\n");
-    if tag.is_some() {
-        s.push_str("EMC\n");
-    }
-    s.push_str("Q\n");
-    Ok((s.into_bytes(), Drawn { text_size: size }))
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn style<'a>(lines: &'a [String], font: &'a LabelFont) -> Style<'a> {
+        Style {
+            lines,
+            font,
+            font_name: "F",
+            gs_name: "G",
+            edge: Edge::Bottom,
+            align: Align::Right,
+        }
+    }
 
     fn apply(m: [f32; 6], u: f32, v: f32) -> (f32, f32) {
         (m[0] * u + m[2] * v + m[4], m[1] * u + m[3] * v + m[5])
@@ -286,17 +366,7 @@ mod tests {
             mcid: 3,
             langs: &langs,
         };
-        let (bytes, _) = content(
-            &g,
-            &lines,
-            &font,
-            "F",
-            "G",
-            Edge::Bottom,
-            Align::Right,
-            Some(tag),
-        )
-        .unwrap();
+        let (bytes, _) = content(&g, &style(&lines, &font), Some(tag)).unwrap();
         let s = String::from_utf8(bytes).unwrap();
         assert_eq!(s.matches("/Artifact BMC").count(), 1, "{s}");
         assert_eq!(s.matches("/P <</MCID 3>> BDC").count(), 1, "{s}");
@@ -316,17 +386,7 @@ mod tests {
             rotate: 0,
         };
         let lines = vec!["Жасанды интеллект".to_string()];
-        let e = content(
-            &g,
-            &lines,
-            &font,
-            "F",
-            "G",
-            Edge::Bottom,
-            Align::Right,
-            None,
-        )
-        .unwrap_err();
+        let e = content(&g, &style(&lines, &font), None).unwrap_err();
         assert_eq!(e.kind_name(), "cannot-label");
     }
 }

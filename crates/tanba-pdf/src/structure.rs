@@ -6,7 +6,7 @@
 //! that writing ([`Plan::apply`]) only edits objects already known to have
 //! the expected shape; a structure tree that does not is left alone.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use lopdf::{Dictionary, Document, IncrementalDocument, Object, ObjectId, dictionary};
 use tanba_core::{Error, Result};
@@ -483,5 +483,150 @@ impl Plan {
         }
         edit_dict(inc, &Location::of(self.root))?.set("ParentTreeNextKey", last_key + 1);
         Ok(())
+    }
+}
+
+fn resolve<'a>(object: &'a Object, path: &[Step]) -> Option<&'a Object> {
+    path.iter().try_fold(object, |object, step| match *step {
+        Step::Key(key) => object.as_dict().ok()?.get(key).ok(),
+        Step::Index(i) => object.as_array().ok()?.get(i),
+    })
+}
+
+/// One earlier banner's `/P` element and where it is listed.
+struct Banner {
+    /// The page's array in the parent tree, and the banner's index in it.
+    marks: Location,
+    mcid: usize,
+    element: ObjectId,
+    parent: Option<ObjectId>,
+}
+
+/// Takes the `/P` elements of earlier banners out of the structure tree,
+/// given the (page, MCID) of each stamp taken off its page: the element
+/// leaves its parent's `/K`, and its slot in the page's parent-tree array
+/// is dropped (the last) or emptied (any other). Elements that do not look
+/// like ours are left alone.
+pub fn remove_banners(
+    doc: &mut Document,
+    banners: &[(ObjectId, i64)],
+    changed: &mut BTreeSet<ObjectId>,
+) -> Checked<()> {
+    let mut found = find_banners(doc, banners)?;
+    // Highest MCIDs first, so that dropping the last slot of an array keeps
+    // the indices of the others right.
+    found.sort_by_key(|b| std::cmp::Reverse(b.mcid));
+    for banner in found {
+        let owner = doc
+            .get_object_mut(banner.marks.owner)
+            .map_err(|e| format!("parent tree: {e}"))?;
+        let marks = resolve_mut(owner, &banner.marks.path)
+            .and_then(|o| o.as_array_mut().ok())
+            .ok_or_else(|| "a parent-tree array moved".to_string())?;
+        if banner.mcid + 1 == marks.len() {
+            marks.pop();
+        } else if let Some(slot) = marks.get_mut(banner.mcid) {
+            *slot = Object::Null;
+        }
+        changed.insert(banner.marks.owner);
+        if let Some(parent) = banner.parent {
+            remove_kid(doc, parent, banner.element, changed);
+        }
+    }
+    Ok(())
+}
+
+fn find_banners(doc: &Document, banners: &[(ObjectId, i64)]) -> Checked<Vec<Banner>> {
+    let Some(root) = doc
+        .catalog()
+        .ok()
+        .and_then(|c| c.get(b"StructTreeRoot").ok())
+        .and_then(|o| o.as_reference().ok())
+    else {
+        return Ok(Vec::new());
+    };
+    let root_dict = doc
+        .get_dictionary(root)
+        .map_err(|_| "/StructTreeRoot is not a dictionary".to_string())?;
+    let Ok(tree) = root_dict.get(b"ParentTree") else {
+        return Ok(Vec::new());
+    };
+    let mut walk = Walk {
+        doc,
+        entries: HashMap::new(),
+        max_key: -1,
+        seen: HashSet::new(),
+    };
+    let (at, node) = deref(doc, tree, Location::of(root).then(Step::Key(b"ParentTree")))?;
+    walk.node(node, at, 0)?;
+    let mut found = Vec::new();
+    for &(page, mcid) in banners {
+        let key = doc
+            .get_dictionary(page)
+            .ok()
+            .and_then(|p| p.get(b"StructParents").ok())
+            .and_then(|o| integer(doc, o));
+        let Some(Some((marks, _))) = key.and_then(|k| walk.entries.get(&k)) else {
+            continue;
+        };
+        let Ok(index) = usize::try_from(mcid) else {
+            continue;
+        };
+        let element = doc
+            .get_object(marks.owner)
+            .ok()
+            .and_then(|o| resolve(o, &marks.path))
+            .and_then(|o| o.as_array().ok())
+            .and_then(|a| a.get(index))
+            .and_then(|o| o.as_reference().ok());
+        let Some(element) = element else { continue };
+        let Ok(dict) = doc.get_dictionary(element) else {
+            continue;
+        };
+        let ours = dict.get(b"S").and_then(Object::as_name).ok() == Some(&b"P"[..])
+            && dict.get(b"K").and_then(Object::as_i64).ok() == Some(mcid)
+            && dict.get(b"Pg").and_then(Object::as_reference).ok() == Some(page);
+        if ours {
+            found.push(Banner {
+                marks: marks.clone(),
+                mcid: index,
+                element,
+                parent: dict.get(b"P").and_then(Object::as_reference).ok(),
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// Takes `element` out of `parent`'s `/K` (direct, an array, or an array object).
+fn remove_kid(
+    doc: &mut Document,
+    parent: ObjectId,
+    element: ObjectId,
+    changed: &mut BTreeSet<ObjectId>,
+) {
+    let is_element = |o: &Object| o.as_reference().ok() == Some(element);
+    let Ok(dict) = doc.get_dictionary_mut(parent) else {
+        return;
+    };
+    let array_object = match dict.get_mut(b"K") {
+        Ok(Object::Array(kids)) => {
+            kids.retain(|k| !is_element(k));
+            changed.insert(parent);
+            None
+        }
+        Ok(Object::Reference(id)) if *id == element => {
+            dict.remove(b"K");
+            changed.insert(parent);
+            None
+        }
+        Ok(Object::Reference(id)) => Some(*id),
+        _ => None,
+    };
+    if let Some(id) = array_object
+        && let Ok(Object::Array(kids)) = doc.get_object_mut(id)
+    {
+        kids.retain(|k| !is_element(k));
+        changed.insert(id);
     }
 }

@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+
 use common::*;
 use lopdf::{Document, Object, dictionary};
 use tanba_core::{Job, Limits};
@@ -83,14 +85,79 @@ fn truncated_file_is_refused() {
     assert_eq!(kind(b"%PDF-1.7\n", &Job::default()), "malformed");
 }
 
+/// The expected kind of each file in `tests/bad/`, read from the table in
+/// its README (`| `file` | `kind` | why |`).
+fn expected_kinds(readme: &str) -> BTreeMap<String, String> {
+    readme
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line
+                .split('|')
+                .map(|c| c.trim().trim_matches('`'))
+                .collect();
+            match cells.as_slice() {
+                ["", file, kind, ..] if file.ends_with(".pdf") => {
+                    Some((file.to_string(), kind.to_string()))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// The bad-inputs contract: each committed file is refused with the kind
+/// its README names, and no output (not even a partial file) is left.
 #[test]
-fn committed_crash_cases_give_typed_errors() {
-    for entry in std::fs::read_dir("tests/bad").unwrap() {
-        let path = entry.unwrap().path();
-        let bytes = std::fs::read(&path).unwrap();
-        // Either labelled (with a note) or refused with a reason; never a panic.
-        let _ = kind(&bytes, &Job::default());
-        let _ = verify(&bytes);
+fn every_committed_bad_input_is_refused_with_its_kind() {
+    use tanba_core::Labeler;
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad");
+    let expected = expected_kinds(&std::fs::read_to_string(folder.join("README.md")).unwrap());
+    let mut files: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "README.md"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "tests/bad holds no bad inputs");
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for listed in expected.keys() {
+        assert!(
+            names.contains(listed),
+            "README lists {listed}, which is not in tests/bad"
+        );
+    }
+    for (path, name) in files.iter().zip(&names) {
+        let kind = expected
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} has no expected kind in tests/bad/README.md"));
+        let out = tmp();
+        let target = out.path().join(name);
+        let mut reader = std::fs::File::open(path).unwrap();
+        let len = reader.metadata().unwrap().len();
+        let result = tanba_core::atomic::write_atomic(&target, |f| {
+            let source = tanba_core::Source {
+                reader: &mut reader,
+                format: &tanba_pdf::PDF,
+                path: Some(path),
+                len,
+            };
+            tanba_pdf::PdfLabeler::default().label(source, f, &Job::default())
+        });
+        let error = match result {
+            Ok(_) => panic!("{name} was labelled; expected a {kind} error"),
+            Err(e) => e,
+        };
+        assert_eq!(error.kind_name(), kind, "{name}: {error}");
+        assert!(error.to_string().len() > 20, "{name}: terse error: {error}");
+        let left: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
+        assert!(left.is_empty(), "{name}: output left behind: {left:?}");
+        // verify of a bad input is an error or "not labelled", never a panic.
+        if let Ok(v) = verify(&std::fs::read(path).unwrap()) {
+            assert!(!v.is_compliant(), "{name}");
+        }
     }
 }
 

@@ -359,6 +359,21 @@ pub fn label_with(settings: PdfSettings, input: &[u8], job: &Job) -> Result<(Vec
     Ok((out.into_inner(), labelled))
 }
 
+/// Like [`label_with`], but returns what was written to the output even when
+/// labelling failed (which must then be nothing).
+pub fn label_into(settings: PdfSettings, input: &[u8], job: &Job) -> (Vec<u8>, Result<Labelled>) {
+    let mut reader = Cursor::new(input.to_vec());
+    let source = Source {
+        reader: &mut reader,
+        format: &PDF,
+        path: None,
+        len: input.len() as u64,
+    };
+    let mut out = Cursor::new(Vec::new());
+    let labelled = PdfLabeler::new(settings).label(source, &mut out, job);
+    (out.into_inner(), labelled)
+}
+
 pub fn label(input: &[u8]) -> (Vec<u8>, Labelled) {
     label_with(PdfSettings::default(), input, &Job::default()).unwrap()
 }
@@ -543,4 +558,14 @@ pub fn struct_text(pdf: &[u8]) -> String {
         .unwrap();
     assert!(out.status.success(), "pdfinfo -struct-text failed: {out:?}");
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// What poppler complains of while reading the whole file (`pdftotext`'s
+/// standard error); empty for a clean file.
+pub fn poppler_errors(pdf: &[u8]) -> String {
+    let dir = tmp();
+    let p = write(dir.path(), "p.pdf", pdf);
+    let out = Command::new("pdftotext").arg(&p).arg("-").output().unwrap();
+    assert!(out.status.success(), "pdftotext failed: {out:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
