@@ -8,13 +8,13 @@
 //! badge scores near 1 even after heavy re-compression; a region without
 //! it scores near 0. A region outside the picture (cropped off) fails.
 
-use image::DynamicImage;
+use image::GrayImage;
 use image::metadata::Orientation;
 
-use crate::badge::{self, BadgeStyle};
-use crate::{Info, bmp, gif, jpeg, png, tiff, webp};
+use crate::badge::{self, BadgeMasks, BadgeStyle};
+use crate::{Info, jpeg_luma};
 use tanba_core::{
-    Format, Label, Limits, Manifest, Mark, MarkKind, PerceptibleCheck, Result, Verification,
+    Error, Format, Label, Limits, Manifest, Mark, MarkKind, PerceptibleCheck, Result, Verification,
 };
 
 /// Scores at or above this count as "badge present".
@@ -57,15 +57,10 @@ pub(crate) fn verify(
         return Ok(v);
     };
     let signature = manifest.signature_state();
-    let image = match format.name {
-        "jpeg" => jpeg::decode(bytes, info, limits)?,
-        "png" => png::decode(bytes, info, limits)?,
-        "webp" => webp::decode(bytes, info, limits)?,
-        "gif" => DynamicImage::ImageRgba8(gif::first_frame(bytes, info, limits)?),
-        "tiff" => tiff::decode(bytes, info, limits)?,
-        _ => bmp::decode(bytes, info, limits)?,
-    };
-    let perceptible = check_badge(&image, info.orientation, &manifest, style);
+    let size = (info.width, info.height);
+    let perceptible = check_badge(size, info.orientation, &manifest, style, |region| {
+        region_luma(format, bytes, info, limits, region)
+    })?;
     Ok(Verification {
         credentials: None,
         format: format.name,
@@ -76,6 +71,38 @@ pub(crate) fn verify(
     })
 }
 
+/// The luminance of `region` of the stored picture. A JPEG decodes only
+/// luminance, and only the restart intervals under the region when it has
+/// them (see `jpeg_luma`); other formats decode whole.
+fn region_luma(
+    format: &'static Format,
+    bytes: &[u8],
+    info: &Info,
+    limits: &Limits,
+    region: [u32; 4],
+) -> Result<GrayImage> {
+    let [x, y, w, h] = region;
+    if format.name == "jpeg"
+        && let Some(window) = jpeg_luma::region_luma(bytes, region, limits)?
+    {
+        let (wx, wy) = (x - window.x, y - window.y);
+        if wx + w > window.luma.width() || wy + h > window.luma.height() {
+            return Err(Error::malformed(
+                "JPEG decodes to a size other than its header's",
+            ));
+        }
+        return Ok(image::imageops::crop_imm(&window.luma, wx, wy, w, h).to_image());
+    }
+    let image = crate::decode(format, bytes, info, limits)?;
+    if (image.width(), image.height()) != (info.width, info.height) {
+        return Err(Error::malformed(format!(
+            "{} decodes to a size other than its header's",
+            format.name
+        )));
+    }
+    Ok(image.crop_imm(x, y, w, h).to_luma8())
+}
+
 fn not_found(detail: impl Into<String>, score: Option<f64>) -> PerceptibleCheck {
     PerceptibleCheck {
         found: false,
@@ -84,16 +111,19 @@ fn not_found(detail: impl Into<String>, score: Option<f64>) -> PerceptibleCheck 
     }
 }
 
-/// Scores the badge the manifest describes against the stored pixels.
-pub fn check_badge(
-    image: &DynamicImage,
+/// Scores the badge the manifest describes against the stored pixels of
+/// a `size` picture; `luma` gives the luminance of a region of them, and is
+/// only asked once the region is known to lie inside the picture.
+pub(crate) fn check_badge(
+    size: (u32, u32),
     file_orientation: Orientation,
     manifest: &Manifest,
     style: &BadgeStyle,
-) -> PerceptibleCheck {
+    luma: impl FnOnce([u32; 4]) -> Result<GrayImage>,
+) -> Result<PerceptibleCheck> {
     let placement = &manifest.label.placement;
     let (Some(region), Some(text_px)) = (placement.region, placement.text_size) else {
-        return not_found("the manifest records no badge region", None);
+        return Ok(not_found("the manifest records no badge region", None));
     };
     // The orientation the badge was laid out for: the file's, or, when its
     // EXIF was stripped since, the rotation the manifest recorded.
@@ -108,65 +138,77 @@ pub fn check_badge(
         file_orientation
     };
     let [x, y, w, h] = region;
-    let (iw, ih) = (image.width(), image.height());
+    let (iw, ih) = size;
     if w == 0
         || h == 0
         || u64::from(x) + u64::from(w) > u64::from(iw)
         || u64::from(y) + u64::from(h) > u64::from(ih)
     {
-        return not_found(
+        return Ok(not_found(
             format!(
                 "the recorded badge region {region:?} lies outside the {iw}x{ih} image (cropped?)"
             ),
             Some(0.0),
-        );
+        ));
     }
     let label = Label {
         lines: manifest.label.lines.clone(),
     };
     let (dw, dh) = badge::oriented_size(orientation, iw, ih);
-    let rendered = match badge::render_badge_at(&label, text_px, dw, dh, style) {
-        Ok(b) => badge::orient_badge(&b, badge::inverse_orientation(orientation)),
+    let masks = match badge::render_masks_at(&label, text_px, dw, dh, style) {
+        Ok(m) if orientation == Orientation::NoTransforms => m,
+        Ok(m) => {
+            let back = badge::inverse_orientation(orientation);
+            BadgeMasks {
+                text_mask: badge::orient_gray(&m.text_mask, back),
+                alpha: badge::orient_gray(&m.alpha, back),
+            }
+        }
         Err(e) => {
-            return not_found(
+            return Ok(not_found(
                 format!("the recorded badge cannot be re-rendered: {e}"),
                 None,
-            );
+            ));
         }
     };
-    if (rendered.width(), rendered.height()) != (w, h) {
-        return not_found(
+    if masks.alpha.dimensions() != (w, h) {
+        let (rw, rh) = masks.alpha.dimensions();
+        return Ok(not_found(
             format!(
-                "the re-rendered badge is {}x{} px, the recorded region {w}x{h} px (image resized?)",
-                rendered.width(),
-                rendered.height()
+                "the re-rendered badge is {rw}x{rh} px, the recorded region {w}x{h} px (image resized?)"
             ),
             Some(0.0),
-        );
+        ));
     }
-    let crop = image.crop_imm(x, y, w, h).to_luma8();
-    let score = correlation(&crop, &rendered);
+    let crop = luma(region)?;
+    // Over the pixels the box covers; a negative correlation counts as 0.
+    let pairs = crop
+        .iter()
+        .zip(masks.alpha.iter())
+        .zip(masks.text_mask.iter())
+        .filter(|&((_, &a), _)| a >= 128)
+        .map(|((&l, _), &m)| (f64::from(l), f64::from(m)));
+    let score = correlation(pairs).max(0.0);
     let found = score >= PRESENCE_THRESHOLD;
-    PerceptibleCheck {
+    Ok(PerceptibleCheck {
         found,
         detail: format!(
             "badge at {} {region:?}: text correlation {score:.2} (threshold {PRESENCE_THRESHOLD})",
             placement.position
         ),
         score: Some(score),
-    }
+    })
 }
 
-/// Pearson correlation of the region's luminance with the text mask, over
-/// the pixels the box covers; negative correlations count as 0.
-fn correlation(crop: &image::GrayImage, rendered: &badge::BadgeImage) -> f64 {
+/// Pearson correlation of paired samples (here: the luminance of a badge
+/// region and the text mask the manifest implies), in -1..=1; 0 when either
+/// side does not vary or there are fewer than two pairs. Text is white on a
+/// dark box, so a present label scores near 1 even after heavy
+/// re-compression and a region without it near 0. The video crate scores
+/// its frames with the same function.
+pub fn correlation(pairs: impl IntoIterator<Item = (f64, f64)>) -> f64 {
     let (mut n, mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0f64, 0f64, 0f64, 0f64, 0f64, 0f64);
-    for (px, py, l) in crop.enumerate_pixels() {
-        if rendered.rgba.get_pixel(px, py).0[3] < 128 {
-            continue;
-        }
-        let a = f64::from(l.0[0]);
-        let b = f64::from(rendered.text_mask.get_pixel(px, py).0[0]) / 255.0;
+    for (a, b) in pairs {
         n += 1.0;
         sx += a;
         sy += b;
@@ -178,10 +220,25 @@ fn correlation(crop: &image::GrayImage, rendered: &badge::BadgeImage) -> f64 {
         return 0.0;
     }
     let cov = sxy - sx * sy / n;
-    let var = (sxx - sx * sx / n) * (syy - sy * sy / n);
-    if var <= 0.0 {
-        0.0
-    } else {
-        (cov / var.sqrt()).max(0.0)
+    let (vx, vy) = (sxx - sx * sx / n, syy - sy * sy / n);
+    if vx <= 0.0 || vy <= 0.0 {
+        return 0.0;
+    }
+    cov / (vx * vy).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn correlation_of_known_series() {
+        let up = (0..10).map(|i| (f64::from(i), 2.0 * f64::from(i) + 1.0));
+        assert!((correlation(up) - 1.0).abs() < 1e-12);
+        let down = (0..10).map(|i| (f64::from(i), -f64::from(i)));
+        assert!((correlation(down) + 1.0).abs() < 1e-12);
+        let flat = (0..10).map(|i| (f64::from(i), 3.0));
+        assert_eq!(correlation(flat), 0.0);
+        assert_eq!(correlation([(1.0, 2.0)]), 0.0);
     }
 }
