@@ -256,6 +256,67 @@ fn cut(l: &Layout<'_>, region: [u32; 4]) -> Option<(Vec<u8>, u32, u32)> {
 mod tests {
     use super::*;
 
+    fn noisy_jpeg(w: u16, h: u16, grey: bool, restart: bool, sampling: (u8, u8)) -> Vec<u8> {
+        let mut state = 7u32;
+        let channels = if grey { 1 } else { 3 };
+        let pixels: Vec<u8> = (0..usize::from(w) * usize::from(h) * channels)
+            .map(|i| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                ((i / 7) as u32 % 200 + state % 50) as u8
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut enc = jpeg_encoder::Encoder::new(&mut out, 85);
+        let mcu_w = if grey { 8 } else { 8 * u32::from(sampling.0) };
+        if restart {
+            enc.set_restart_interval(restart_interval(u32::from(w), mcu_w));
+        }
+        let factor = jpeg_encoder::SamplingFactor::from_factors(sampling.0, sampling.1).unwrap();
+        enc.set_sampling_factor(factor);
+        let colour = if grey {
+            jpeg_encoder::ColorType::Luma
+        } else {
+            jpeg_encoder::ColorType::Rgb
+        };
+        enc.encode(&pixels, w, h, colour).unwrap();
+        out
+    }
+
+    /// The cut-down JPEG decodes to exactly the luminance of the same
+    /// pixels in the whole picture.
+    #[test]
+    fn region_luma_equals_the_full_decode() {
+        let limits = Limits::default();
+        for (grey, sampling) in [(false, (2, 2)), (false, (1, 1)), (false, (2, 1)), (true, (1, 1))] {
+            // 1000 px: 63 (2x2) or 125 (1x1) MCUs per row, intervals of 21 or 25.
+            let bytes = noisy_jpeg(1000, 700, grey, true, sampling);
+            let full = decode_luma(&bytes, &limits).unwrap();
+            for region in [[0, 0, 10, 10], [437, 333, 420, 150], [990, 690, 10, 10]] {
+                let l = layout(&bytes).unwrap();
+                let (sub, _, _) = cut(&l, region).expect("restart intervals tile the rows");
+                assert!(sub.len() < bytes.len() / 2, "{region:?}: only the intervals needed");
+                let w = region_luma(&bytes, region, &limits).unwrap().unwrap();
+                let [x, y, rw, rh] = region;
+                for dy in 0..rh {
+                    for dx in 0..rw {
+                        assert_eq!(
+                            w.luma.get_pixel(x + dx - w.x, y + dy - w.y),
+                            full.get_pixel(x + dx, y + dy),
+                            "{grey} {sampling:?} {region:?} at {dx},{dy}"
+                        );
+                    }
+                }
+            }
+        }
+        // Without restart markers: the whole picture, luminance only.
+        let plain = noisy_jpeg(400, 300, false, false, (2, 2));
+        assert!(cut(&layout(&plain).unwrap(), [10, 10, 50, 50]).is_none());
+        let w = region_luma(&plain, [10, 10, 50, 50], &limits).unwrap().unwrap();
+        assert_eq!((w.x, w.y, w.luma.width(), w.luma.height()), (0, 0, 400, 300));
+    }
+
     #[test]
     fn restart_interval_tiles_rows() {
         // 4000 px at 16 px MCUs: 250 per row, largest divisor <= 32 is 25.

@@ -194,3 +194,88 @@ fn animated_png_is_refused_clearly() {
     let e = label(&apng, None).unwrap_err();
     assert!(matches!(e, Error::Unsupported { .. }), "{e}");
 }
+
+/// A GIF of `frames` frames of `fw` x `fh` on a `w` x `h` canvas.
+fn gif_frames(w: u16, h: u16, frames: usize, fw: u16, fh: u16) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = gif::Encoder::new(&mut out, w, h, &[0, 0, 0, 255, 255, 255]).unwrap();
+        let pixels = vec![1u8; usize::from(fw) * usize::from(fh)];
+        for _ in 0..frames {
+            let frame = gif::Frame {
+                width: fw,
+                height: fh,
+                buffer: std::borrow::Cow::Borrowed(&pixels),
+                ..gif::Frame::default()
+            };
+            enc.write_frame(&frame).unwrap();
+        }
+    }
+    out
+}
+
+#[test]
+fn gif_of_twenty_thousand_frames_is_refused_before_decoding() {
+    let bytes = gif_frames(320, 240, 20_000, 1, 1);
+    let start = std::time::Instant::now();
+    let e = label(&bytes, None).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::LimitExceeded {
+                kind: LimitKind::Frames,
+                value: 20_000,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // Decoding and badging 20,000 frames takes minutes; the walk, moments.
+    assert!(start.elapsed() < std::time::Duration::from_secs(3), "{:?}", start.elapsed());
+}
+
+#[test]
+fn gif_frame_pixels_over_the_budget_are_refused() {
+    // 4 frames of 300x300: 360,000 pixels decoded, over a 200,000 budget.
+    let bytes = gif_frames(300, 300, 4, 300, 300);
+    let job = Job {
+        limits: Limits {
+            max_animation_pixels: 200_000,
+            ..Limits::default()
+        },
+        ..Job::default()
+    };
+    let e = ImageLabeler::default()
+        .label_bytes(&bytes, &job, None)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::LimitExceeded {
+                kind: LimitKind::AnimationPixels,
+                value: 360_000,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // Tiny frames still count as the whole canvas each: they are composited
+    // onto it before the badge is drawn.
+    let small = gif_frames(300, 300, 4, 2, 2);
+    let e = ImageLabeler::default()
+        .label_bytes(&small, &job, None)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::LimitExceeded {
+                kind: LimitKind::AnimationPixels,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // Within the budget it is labelled.
+    let ok = gif_frames(300, 300, 2, 300, 300);
+    assert!(ImageLabeler::default().label_bytes(&ok, &job, None).is_ok());
+}
