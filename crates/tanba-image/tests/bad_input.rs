@@ -279,3 +279,51 @@ fn gif_frame_pixels_over_the_budget_are_refused() {
     let ok = gif_frames(300, 300, 2, 300, 300);
     assert!(ImageLabeler::default().label_bytes(&ok, &job, None).is_ok());
 }
+
+/// The rows `| `file` | kind | … |` of tests/bad/README.md.
+fn expected_kinds(readme: &str) -> std::collections::BTreeMap<String, String> {
+    readme
+        .lines()
+        .filter_map(|l| {
+            let mut cells = l.strip_prefix("| `")?.split('|');
+            let file = cells.next()?.trim().trim_end_matches('`').to_string();
+            Some((file, cells.next()?.trim().to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn committed_bad_inputs_are_refused_and_nothing_is_written() {
+    use std::io::Write;
+    let bad = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad");
+    let expected = expected_kinds(&std::fs::read_to_string(bad.join("README.md")).unwrap());
+    let out_dir = tempfile::tempdir().unwrap();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&bad).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if name == "README.md" {
+            continue;
+        }
+        let kind = expected
+            .get(&name)
+            .unwrap_or_else(|| panic!("{name} has no row in tests/bad/README.md"));
+        let input = std::fs::read(&path).unwrap();
+        let target = out_dir.path().join(&name);
+        // As the facade writes: a temporary file renamed only on success.
+        let result = tanba_core::atomic::write_atomic(&target, |f| {
+            let (out, _) =
+                ImageLabeler::default().label_bytes(&input, &Job::default(), Some(&path))?;
+            f.write_all(&out)?;
+            Ok(())
+        });
+        let e = result.expect_err(&name);
+        assert_eq!(e.kind_name(), kind, "{name}: {e}");
+        assert!(e.to_string().len() > 10, "{name}: the error says why: {e}");
+        assert_eq!(std::fs::read(&path).unwrap(), input, "{name}: input untouched");
+        seen += 1;
+    }
+    assert_eq!(seen, expected.len(), "every README row has its file");
+    let left: Vec<_> = std::fs::read_dir(out_dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "nothing written: {left:?}");
+}
