@@ -80,7 +80,7 @@ pub(crate) fn restart_interval(width: u32, mcu_w: u32) -> u16 {
     let per_row = width.div_ceil(mcu_w.max(1)).max(1);
     let divisor = (1..=32u32.min(per_row))
         .rev()
-        .find(|d| per_row % d == 0)
+        .find(|&d| per_row.is_multiple_of(d))
         .unwrap_or(1);
     let k = if divisor < 8 { per_row } else { divisor };
     u16::try_from(k).unwrap_or(0)
@@ -213,7 +213,7 @@ fn cut(l: &Layout<'_>, region: [u32; 4]) -> Option<(Vec<u8>, u32, u32)> {
     let (mcu_w, mcu_h) = l.mcu();
     let per_row = l.width().div_ceil(mcu_w);
     let rows = l.height().div_ceil(mcu_h);
-    if per_row % k != 0 {
+    if !per_row.is_multiple_of(k) {
         return None;
     }
     let per_row_intervals = per_row / k;
@@ -289,14 +289,22 @@ mod tests {
     #[test]
     fn region_luma_equals_the_full_decode() {
         let limits = Limits::default();
-        for (grey, sampling) in [(false, (2, 2)), (false, (1, 1)), (false, (2, 1)), (true, (1, 1))] {
+        for (grey, sampling) in [
+            (false, (2, 2)),
+            (false, (1, 1)),
+            (false, (2, 1)),
+            (true, (1, 1)),
+        ] {
             // 1000 px: 63 (2x2) or 125 (1x1) MCUs per row, intervals of 21 or 25.
             let bytes = noisy_jpeg(1000, 700, grey, true, sampling);
             let full = decode_luma(&bytes, &limits).unwrap();
             for region in [[0, 0, 10, 10], [437, 333, 420, 150], [990, 690, 10, 10]] {
                 let l = layout(&bytes).unwrap();
                 let (sub, _, _) = cut(&l, region).expect("restart intervals tile the rows");
-                assert!(sub.len() < bytes.len() / 2, "{region:?}: only the intervals needed");
+                assert!(
+                    sub.len() < bytes.len() / 2,
+                    "{region:?}: only the intervals needed"
+                );
                 let w = region_luma(&bytes, region, &limits).unwrap().unwrap();
                 let [x, y, rw, rh] = region;
                 for dy in 0..rh {
@@ -313,8 +321,13 @@ mod tests {
         // Without restart markers: the whole picture, luminance only.
         let plain = noisy_jpeg(400, 300, false, false, (2, 2));
         assert!(cut(&layout(&plain).unwrap(), [10, 10, 50, 50]).is_none());
-        let w = region_luma(&plain, [10, 10, 50, 50], &limits).unwrap().unwrap();
-        assert_eq!((w.x, w.y, w.luma.width(), w.luma.height()), (0, 0, 400, 300));
+        let w = region_luma(&plain, [10, 10, 50, 50], &limits)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (w.x, w.y, w.luma.width(), w.luma.height()),
+            (0, 0, 400, 300)
+        );
     }
 
     #[test]

@@ -231,7 +231,11 @@ fn gif_of_twenty_thousand_frames_is_refused_before_decoding() {
         "{e}"
     );
     // Decoding and badging 20,000 frames takes minutes; the walk, moments.
-    assert!(start.elapsed() < std::time::Duration::from_secs(3), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -320,7 +324,11 @@ fn committed_bad_inputs_are_refused_and_nothing_is_written() {
         let e = result.expect_err(&name);
         assert_eq!(e.kind_name(), kind, "{name}: {e}");
         assert!(e.to_string().len() > 10, "{name}: the error says why: {e}");
-        assert_eq!(std::fs::read(&path).unwrap(), input, "{name}: input untouched");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            input,
+            "{name}: input untouched"
+        );
         seen += 1;
     }
     assert_eq!(seen, expected.len(), "every README row has its file");

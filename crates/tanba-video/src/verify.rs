@@ -280,11 +280,13 @@ fn correlate(frame: &Grey, region: [u32; 4], mask: &image::GrayImage) -> f64 {
     let [x0, y0, w, h] = region;
     let w = w.min(mask.width()).min(frame.width.saturating_sub(x0));
     let h = h.min(mask.height()).min(frame.height.saturating_sub(y0));
-    let pairs = (0..h).flat_map(|y| (0..w).map(move |x| (x, y))).map(|(x, y)| {
-        let m = f64::from(mask.get_pixel(x, y).0[0]);
-        let idx = (y0 + y) as usize * frame.stride + (x0 + x) as usize;
-        (m, f64::from(frame.data.get(idx).copied().unwrap_or(0)))
-    });
+    let pairs = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .map(|(x, y)| {
+            let m = f64::from(mask.get_pixel(x, y).0[0]);
+            let idx = (y0 + y) as usize * frame.stride + (x0 + x) as usize;
+            (m, f64::from(frame.data.get(idx).copied().unwrap_or(0)))
+        });
     tanba_image::correlation(pairs)
 }
 
