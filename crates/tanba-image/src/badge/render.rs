@@ -259,16 +259,33 @@ pub fn render_masks_at(
     let opacity = style.box_opacity.clamp(0.0, 1.0);
     let mut text_mask = GrayImage::new(w, h);
     let mut alpha = GrayImage::new(w, h);
-    for ((i, m), a) in text_mask.iter_mut().enumerate().zip(alpha.iter_mut()) {
-        let text = laid.coverage[i];
-        let (x, y) = ((i % w as usize) as u32, (i / w as usize) as u32);
-        let edge = if laid.in_corner(x, y) {
-            rounded_rect_coverage(x, y, w as f32, h as f32, laid.radius)
-        } else {
-            1.0
-        };
-        *m = to_u8(text * 255.0);
-        *a = to_u8((text + opacity * edge * (1.0 - text)) * 255.0);
+    let width = w as usize;
+    if width == 0 {
+        return Ok(BadgeMasks { text_mask, alpha });
+    }
+    let plain = to_u8(opacity * 255.0);
+    let rows = text_mask
+        .chunks_exact_mut(width)
+        .zip(alpha.chunks_exact_mut(width))
+        .zip(laid.coverage.chunks_exact(width));
+    for (y, ((mask_row, alpha_row), cov_row)) in rows.enumerate() {
+        let y = y as u32;
+        let corner_row = laid.in_corner(0, y);
+        for (x, ((m, a), &text)) in mask_row.iter_mut().zip(alpha_row).zip(cov_row).enumerate() {
+            let x = x as u32;
+            let in_corner = corner_row && laid.in_corner(x, y);
+            if text <= 0.0 && !in_corner {
+                *a = plain;
+                continue;
+            }
+            let edge = if in_corner {
+                rounded_rect_coverage(x, y, w as f32, h as f32, laid.radius)
+            } else {
+                1.0
+            };
+            *m = to_u8(text * 255.0);
+            *a = to_u8((text + opacity * edge * (1.0 - text)) * 255.0);
+        }
     }
     Ok(BadgeMasks { text_mask, alpha })
 }
