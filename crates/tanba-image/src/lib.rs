@@ -7,9 +7,10 @@
 //!
 //! Formats: JPEG (baseline, progressive), PNG (1–16 bit, palette, grey,
 //! alpha), WebP (lossy, lossless), GIF (every frame of an animation), TIFF,
-//! BMP. The output keeps the input's format, size, bit depth and alpha; a
-//! lossy input is re-encoded with its own quantisation (JPEG) or estimated
-//! quality (WebP) so it neither loses quality nor balloons.
+//! BMP. The output keeps the input's format (BMP, which has no metadata
+//! carrier, is written as PNG), size, bit depth and alpha; a lossy input is
+//! re-encoded with its own quantisation (JPEG) or estimated quality (WebP)
+//! so it neither loses quality nor balloons.
 //!
 //! The badge renderer ([`badge`]) is public: the video crate uses it.
 
