@@ -182,7 +182,7 @@ fn intervals(data: &[u8], last: usize) -> Option<Vec<(usize, usize)>> {
     let mut out = Vec::with_capacity(last + 1);
     let (mut start, mut i) = (0usize, 0usize);
     while out.len() <= last {
-        let Some(off) = data[i..].iter().position(|&b| b == 0xFF) else {
+        let Some(off) = memchr::memchr(0xFF, &data[i..]) else {
             out.push((start, data.len()));
             break;
         };

