@@ -1,11 +1,13 @@
-//! BMP: header check, visible badge only. BMP has no metadata carrier, so
-//! the output holds no machine-readable mark; the labeler says so in
-//! `Labelled::notes` and `verify` reports the mark missing.
+//! BMP: header check; the labelled picture is written as PNG. BMP has no
+//! metadata carrier, so a labelled BMP could hold only the visible badge
+//! and would fail its own verification; PNG is lossless, so no pixel is
+//! lost, and carries the XMP packet and `tEXt AIGC`. The labeler says so in
+//! `Labelled::notes` and names the output `.png`
+//! (`Labeler::output_format`).
 
-use image::{DynamicImage, ImageDecoder};
-use std::io::Cursor;
+use image::DynamicImage;
 
-use crate::{Ctx, Info, badge, image_err, image_limits};
+use crate::{Ctx, Info, badge, png};
 use tanba_core::{Error, Result};
 
 /// A `BM` file whose DIB header size is one of the known ones.
@@ -39,20 +41,11 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Info> {
     Ok(Info::new(w, h, "none (BMP has no metadata carrier)"))
 }
 
-pub(crate) fn decode(
-    bytes: &[u8],
-    info: &Info,
-    limits: &tanba_core::Limits,
-) -> Result<DynamicImage> {
-    let mut dec =
-        image::codecs::bmp::BmpDecoder::new(Cursor::new(bytes)).map_err(|e| image_err("BMP", e))?;
-    dec.set_limits(image_limits(limits, info.width, info.height))
-        .map_err(|e| image_err("BMP", e))?;
-    DynamicImage::from_decoder(dec).map_err(|e| image_err("BMP", e))
-}
+/// What `Labelled::notes` says about the change of format.
+pub(crate) const NOTE: &str = "BMP cannot carry a machine-readable mark; written as PNG";
 
 pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
-    let mut img = decode(ctx.bytes, ctx.info, ctx.limits)?;
+    let mut img = crate::decode(&crate::BMP, ctx.bytes, ctx.info, ctx.limits)?;
     if !matches!(
         img,
         DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_)
@@ -64,19 +57,6 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
         };
     }
     badge::blend_onto(&mut img, &ctx.placed.badge.rgba, ctx.placed.x, ctx.placed.y)?;
-    let mut out = Vec::with_capacity(ctx.bytes.len());
-    image::codecs::bmp::BmpEncoder::new(&mut out)
-        .encode(
-            img.as_bytes(),
-            img.width(),
-            img.height(),
-            img.color().into(),
-        )
-        .map_err(|e| image_err("BMP encoder", e))?;
-    notes.push(
-        "BMP has no metadata carrier: the output carries the visible badge only, no XMP/AIGC mark; \
-         convert to PNG for a machine-readable mark"
-            .to_string(),
-    );
-    Ok(out)
+    notes.push(NOTE.to_string());
+    png::from_pixels(&img, ctx.marks)
 }

@@ -20,6 +20,10 @@ pub(crate) struct GifHeader {
     pub width: u32,
     pub height: u32,
     pub frames: u64,
+    /// Pixels decoded over all frames: each is composited onto the whole
+    /// canvas, so a frame counts as the larger of its own area and the
+    /// canvas's.
+    pub frame_pixels: u64,
     /// NETSCAPE2.0 loop count (0 = forever), if present.
     pub loops: Option<u16>,
     pub xmp: Option<String>,
@@ -58,6 +62,7 @@ pub(crate) fn parse(b: &[u8]) -> Result<GifHeader> {
         width,
         height,
         frames: 0,
+        frame_pixels: 0,
         loops: None,
         xmp: None,
     };
@@ -88,6 +93,15 @@ pub(crate) fn parse(b: &[u8]) -> Result<GifHeader> {
                 }
             }
             0x2C => {
+                let le = |at: usize| -> Result<u64> {
+                    Ok(u64::from(u16::from_le_bytes([
+                        byte(b, at)?,
+                        byte(b, at + 1)?,
+                    ])))
+                };
+                let area = le(pos + 5)? * le(pos + 7)?;
+                let canvas = u64::from(width) * u64::from(height);
+                h.frame_pixels = h.frame_pixels.saturating_add(area.max(canvas));
                 let flags = byte(b, pos + 9)?;
                 pos += 10;
                 if flags & 0x80 != 0 {
@@ -114,6 +128,7 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Info> {
     if h.frames == 0 {
         return Err(Error::malformed("GIF holds no image"));
     }
+    info.animation = Some((h.frames, h.frame_pixels));
     Ok(info)
 }
 
@@ -157,7 +172,8 @@ fn xmp_extension(packet: &str) -> Vec<u8> {
 
 pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
     let h = parse(ctx.bytes)?;
-    ctx.limits.check_objects(h.frames)?;
+    // Checked before any frame is decoded (also done by the caller).
+    ctx.limits.check_animation(h.frames, h.frame_pixels)?;
     let (w16, h16) = (
         u16::try_from(h.width).map_err(|_| Error::malformed("GIF wider than 65535"))?,
         u16::try_from(h.height).map_err(|_| Error::malformed("GIF taller than 65535"))?,

@@ -9,12 +9,10 @@
 //! other application segments, with a note.
 
 use image::DynamicImage;
-use image::codecs::jpeg::JpegDecoder;
 use image::metadata::Orientation;
 use jpeg_encoder::{ColorType, Density, Encoder, QuantizationTableType, SamplingFactor};
-use std::io::Cursor;
 
-use crate::{Ctx, Info, badge, image_err, image_limits};
+use crate::{Ctx, Info, badge, jpeg_luma};
 use tanba_core::{Error, Result};
 
 const XMP_SIG: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
@@ -235,20 +233,9 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Info> {
     Ok(info)
 }
 
-pub(crate) fn decode(
-    bytes: &[u8],
-    info: &Info,
-    limits: &tanba_core::Limits,
-) -> Result<DynamicImage> {
-    let mut dec = JpegDecoder::new(Cursor::new(bytes)).map_err(|e| image_err("JPEG", e))?;
-    image::ImageDecoder::set_limits(&mut dec, image_limits(limits, info.width, info.height))
-        .map_err(|e| image_err("JPEG", e))?;
-    DynamicImage::from_decoder(dec).map_err(|e| image_err("JPEG", e))
-}
-
 pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
     let h = parse(ctx.bytes)?;
-    let mut img = decode(ctx.bytes, ctx.info, ctx.limits)?;
+    let mut img = crate::decode(&crate::JPEG, ctx.bytes, ctx.info, ctx.limits)?;
     if (img.width(), img.height()) != (h.width, h.height) {
         return Err(Error::malformed(
             "JPEG decodes to a size other than its header's",
@@ -298,6 +285,13 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
         (crate::JpegQuality::Fixed(_), _) => {}
     }
     enc.set_progressive(h.progressive);
+    let ratio = sampling_ratio(&h);
+    if !h.progressive && ratio.0 <= 2 && ratio.1 <= 2 {
+        // Restart markers that tile the rows let verification decode only
+        // the intervals under the badge (see jpeg_luma).
+        let mcu_w = if grey { 8 } else { 8 * u32::from(ratio.0) };
+        enc.set_restart_interval(jpeg_luma::restart_interval(h.width, mcu_w));
+    }
     // Optimised Huffman tables would save a few percent, but the streams
     // jpeg-encoder 0.6 writes with them are misdecoded by zune-jpeg (the
     // image crate's decoder) at some sizes; standard tables decode everywhere.
@@ -352,11 +346,24 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-fn sampling_of(h: &JpegHeader) -> SamplingFactor {
+/// Luma-to-chroma sampling ratio (horizontal, vertical) the output uses.
+fn sampling_ratio(h: &JpegHeader) -> (u8, u8) {
     let luma = h.sampling.first().copied().unwrap_or((2, 2));
     let chroma = h.sampling.get(1).copied().unwrap_or((1, 1));
-    let ratio = (luma.0 / chroma.0.max(1), luma.1 / chroma.1.max(1));
-    SamplingFactor::from_factors(ratio.0.max(1), ratio.1.max(1)).unwrap_or(SamplingFactor::F_2_2)
+    let ratio = (
+        (luma.0 / chroma.0.max(1)).max(1),
+        (luma.1 / chroma.1.max(1)).max(1),
+    );
+    if SamplingFactor::from_factors(ratio.0, ratio.1).is_some() {
+        ratio
+    } else {
+        (2, 2)
+    }
+}
+
+fn sampling_of(h: &JpegHeader) -> SamplingFactor {
+    let (x, y) = sampling_ratio(h);
+    SamplingFactor::from_factors(x, y).unwrap_or(SamplingFactor::F_2_2)
 }
 
 /// Inserts COM segments after SOI and the encoder's APP segments.

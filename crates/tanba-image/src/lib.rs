@@ -7,9 +7,10 @@
 //!
 //! Formats: JPEG (baseline, progressive), PNG (1–16 bit, palette, grey,
 //! alpha), WebP (lossy, lossless), GIF (every frame of an animation), TIFF,
-//! BMP. The output keeps the input's format, size, bit depth and alpha; a
-//! lossy input is re-encoded with its own quantisation (JPEG) or estimated
-//! quality (WebP) so it neither loses quality nor balloons.
+//! BMP. The output keeps the input's format (BMP, which has no metadata
+//! carrier, is written as PNG), size, bit depth and alpha; a lossy input is
+//! re-encoded with its own quantisation (JPEG) or estimated quality (WebP)
+//! so it neither loses quality nor balloons.
 //!
 //! The badge renderer ([`badge`]) is public: the video crate uses it.
 
@@ -17,12 +18,15 @@ pub mod badge;
 mod bmp;
 mod gif;
 mod jpeg;
+mod jpeg_luma;
 mod png;
 mod tiff;
 mod verify;
 mod webp;
 
 use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder};
+use std::io::Cursor;
 use std::path::Path;
 
 use tanba_core::{
@@ -31,6 +35,7 @@ use tanba_core::{
 };
 
 pub use badge::{BadgeImage, BadgeStyle, PlacedBadge};
+pub use verify::correlation;
 
 /// JPEG.
 pub static JPEG: Format = Format {
@@ -139,10 +144,20 @@ impl ImageLabeler {
             }
         }
         let info = inspect(format, bytes, &job.limits)?;
-        notes.extend(info.notes.iter().cloned());
-        if info.marks.as_ref().is_some_and(|m| m.manifest.is_some()) && !job.force {
-            return Err(Error::already_labelled());
+        if let Some((frames, pixels)) = info.animation {
+            job.limits.check_animation(frames, pixels)?;
         }
+        notes.extend(info.notes.iter().cloned());
+        if info.marks.as_ref().is_some_and(|m| m.manifest.is_some()) {
+            if !job.force {
+                return Err(Error::already_labelled());
+            }
+            // The marks are replaced (merge drops ours); pixels cannot be.
+            notes.push(
+                "relabelled: the marks were replaced; the earlier visible label stays".to_string(),
+            );
+        }
+        let out_format = output_format(format);
         let placed = badge::place_badge(
             &job.label,
             info.width,
@@ -162,7 +177,7 @@ impl ImageLabeler {
             j.source_sha256 = Some(tanba_core::manifest::sha256_hex(bytes));
             j
         };
-        let manifest = job.manifest(format.mime, placement);
+        let manifest = job.manifest(out_format.mime, placement);
         let packet = match &info.xmp {
             Some(existing) => xmp::merge(existing, &manifest)?,
             None => xmp::packet(&manifest),
@@ -190,7 +205,7 @@ impl ImageLabeler {
         Ok((
             out,
             Labelled {
-                format,
+                format: out_format,
                 manifest,
                 notes,
             },
@@ -242,6 +257,8 @@ pub(crate) struct Info {
     pub png_aigc: Option<String>,
     /// Remarks for the user.
     pub notes: Vec<String>,
+    /// Frames, and pixels decoded over all of them, of an animation.
+    pub animation: Option<(u64, u64)>,
 }
 
 impl Info {
@@ -255,6 +272,7 @@ impl Info {
             xmp_carrier: carrier,
             png_aigc: None,
             notes: Vec::new(),
+            animation: None,
         }
     }
 
@@ -306,6 +324,12 @@ pub fn sniff(head: &[u8]) -> Option<&'static Format> {
     }
 }
 
+/// The format a labelled `input` is written in: its own, except BMP,
+/// which has no metadata carrier and is written as PNG.
+pub fn output_format(input: &'static Format) -> &'static Format {
+    if input.name == BMP.name { &PNG } else { input }
+}
+
 fn sniff_bytes(bytes: &[u8]) -> Result<&'static Format> {
     if bytes.is_empty() {
         return Err(Error::malformed("empty file (0 bytes)"));
@@ -324,6 +348,40 @@ pub(crate) fn image_err(what: &str, e: image::ImageError) -> Error {
         image::ImageError::IoError(io) => Error::malformed(format!("{what}: {io}")),
         other => Error::malformed(format!("{what}: {other}")),
     }
+}
+
+/// Decodes the whole picture (a GIF's first frame, composited) with the
+/// `image` crate, whose limits are set from Tanba's as a second fence
+/// behind the header check.
+pub(crate) fn decode(
+    format: &'static Format,
+    bytes: &[u8],
+    info: &Info,
+    limits: &Limits,
+) -> Result<DynamicImage> {
+    use image::codecs::{bmp, jpeg, png, tiff, webp};
+    let c = Cursor::new(bytes);
+    match format.name {
+        "jpeg" => decode_with("JPEG", jpeg::JpegDecoder::new(c), info, limits),
+        "png" => decode_with("PNG", png::PngDecoder::new(c), info, limits),
+        "webp" => decode_with("WebP", webp::WebPDecoder::new(c), info, limits),
+        "tiff" => decode_with("TIFF", tiff::TiffDecoder::new(c), info, limits),
+        "bmp" => decode_with("BMP", bmp::BmpDecoder::new(c), info, limits),
+        "gif" => gif::first_frame(bytes, info, limits).map(DynamicImage::ImageRgba8),
+        other => Err(Error::unsupported(format!("no decoder for {other}"))),
+    }
+}
+
+fn decode_with<D: ImageDecoder>(
+    what: &str,
+    decoder: image::ImageResult<D>,
+    info: &Info,
+    limits: &Limits,
+) -> Result<DynamicImage> {
+    let mut dec = decoder.map_err(|e| image_err(what, e))?;
+    dec.set_limits(image_limits(limits, info.width, info.height))
+        .map_err(|e| image_err(what, e))?;
+    DynamicImage::from_decoder(dec).map_err(|e| image_err(what, e))
 }
 
 /// Decoder limits for the `image` crate from Tanba's, as a second fence
@@ -353,6 +411,10 @@ impl Labeler for ImageLabeler {
 
     fn sniff(&self, head: &[u8], _name: Option<&Path>) -> Option<&'static Format> {
         sniff(head)
+    }
+
+    fn output_format(&self, input: &'static Format) -> &'static Format {
+        output_format(input)
     }
 
     fn label(

@@ -6,11 +6,10 @@
 //! rewritten. Written: iTXt `XML:com.adobe.xmp` (the merged packet) and
 //! tEXt `AIGC` (the Annex E JSON), before the image data.
 
+use image::DynamicImage;
 use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder};
-use std::io::Cursor;
 
-use crate::{Ctx, Info, badge, image_err, image_limits};
+use crate::{Ctx, Info, Marks, badge};
 use tanba_core::{Error, Result};
 
 const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -127,18 +126,6 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Info> {
     Ok(info)
 }
 
-pub(crate) fn decode(
-    bytes: &[u8],
-    info: &Info,
-    limits: &tanba_core::Limits,
-) -> Result<DynamicImage> {
-    let mut dec =
-        image::codecs::png::PngDecoder::new(Cursor::new(bytes)).map_err(|e| image_err("PNG", e))?;
-    dec.set_limits(image_limits(limits, info.width, info.height))
-        .map_err(|e| image_err("PNG", e))?;
-    DynamicImage::from_decoder(dec).map_err(|e| image_err("PNG", e))
-}
-
 fn write_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&(data.len() as u32).to_be_bytes());
     out.extend_from_slice(kind);
@@ -152,44 +139,64 @@ fn write_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
     let source_chunks = chunks(ctx.bytes)?;
     let h = header(&source_chunks)?;
-    let mut img = decode(ctx.bytes, ctx.info, ctx.limits)?;
+    let mut img = crate::decode(&crate::PNG, ctx.bytes, ctx.info, ctx.limits)?;
     badge::blend_onto(&mut img, &ctx.placed.badge.rgba, ctx.placed.x, ctx.placed.y)?;
     let encoded = encode(&img, &h, notes)?;
+    let kept: Vec<&Chunk<'_>> = source_chunks.iter().filter(|c| carried_over(c)).collect();
+    splice(&encoded, &kept, ctx.marks)
+}
 
-    // Splice: our ancillary chunks and the kept ones go right after IHDR.
-    let new_chunks = chunks(&encoded)?;
-    let mut out = Vec::with_capacity(encoded.len() + ctx.marks.xmp.len() + 1024);
+/// A picture of another format, already badged, written as an 8-bit PNG
+/// with the marks (for BMP, which has nowhere to put them).
+pub(crate) fn from_pixels(img: &DynamicImage, marks: &Marks<'_>) -> Result<Vec<u8>> {
+    let h = PngHeader {
+        width: img.width(),
+        height: img.height(),
+        bit_depth: 8,
+        colour_type: if img.color().has_alpha() { 6 } else { 2 },
+    };
+    let encoded = encode(img, &h, &mut Vec::new())?;
+    splice(&encoded, &[], marks)
+}
+
+/// Source chunks written again: colour, resolution, time and text, but not
+/// our own marks (one XMP packet and one `AIGC` chunk, even when relabelled).
+fn carried_over(c: &Chunk<'_>) -> bool {
+    matches!(
+        &c.kind,
+        b"iCCP"
+            | b"sRGB"
+            | b"gAMA"
+            | b"cHRM"
+            | b"cICP"
+            | b"pHYs"
+            | b"eXIf"
+            | b"tIME"
+            | b"tEXt"
+            | b"zTXt"
+            | b"iTXt"
+    ) && !is_xmp(c)
+        && !is_aigc_text(c)
+}
+
+/// `encoded` with the `kept` chunks and our marks right after IHDR.
+fn splice(encoded: &[u8], kept: &[&Chunk<'_>], marks: &Marks<'_>) -> Result<Vec<u8>> {
+    let new_chunks = chunks(encoded)?;
+    let mut out = Vec::with_capacity(encoded.len() + marks.xmp.len() + 1024);
     out.extend_from_slice(SIGNATURE);
     let mut iter = new_chunks.iter();
     if let Some(ihdr) = iter.next() {
         write_chunk(&mut out, &ihdr.kind, ihdr.data);
     }
-    for c in &source_chunks {
-        let keep = matches!(
-            &c.kind,
-            b"iCCP"
-                | b"sRGB"
-                | b"gAMA"
-                | b"cHRM"
-                | b"cICP"
-                | b"pHYs"
-                | b"eXIf"
-                | b"tIME"
-                | b"tEXt"
-                | b"zTXt"
-                | b"iTXt"
-        ) && !is_xmp(c)
-            && !is_aigc_text(c);
-        if keep {
-            write_chunk(&mut out, &c.kind, c.data);
-        }
+    for c in kept {
+        write_chunk(&mut out, &c.kind, c.data);
     }
     let mut itxt = XMP_KEYWORD.to_vec();
     itxt.extend_from_slice(&[0, 0, 0, 0, 0]); // keyword end, uncompressed, method, no lang, no translated keyword
-    itxt.extend_from_slice(ctx.marks.xmp.as_bytes());
+    itxt.extend_from_slice(marks.xmp.as_bytes());
     write_chunk(&mut out, b"iTXt", &itxt);
     let mut aigc = b"AIGC\0".to_vec();
-    aigc.extend_from_slice(ctx.marks.aigc.as_bytes());
+    aigc.extend_from_slice(marks.aigc.as_bytes());
     write_chunk(&mut out, b"tEXt", &aigc);
     for c in iter {
         write_chunk(&mut out, &c.kind, c.data);

@@ -4,13 +4,13 @@
 //! refused rather than silently cut to its first page. Other tags (EXIF
 //! sub-IFD, GeoTIFF, resolution) are not copied; see the README.
 
+use image::DynamicImage;
 use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder};
 use std::io::Cursor;
 use tiff::encoder::{Compression, TiffEncoder, colortype};
 use tiff::tags::Tag;
 
-use crate::{Ctx, Info, badge, image_err, image_limits};
+use crate::{Ctx, Info, badge};
 use tanba_core::{Error, Result};
 
 const TAG_XMP: u16 = 700;
@@ -127,18 +127,6 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Info> {
     Ok(info)
 }
 
-pub(crate) fn decode(
-    bytes: &[u8],
-    info: &Info,
-    limits: &tanba_core::Limits,
-) -> Result<DynamicImage> {
-    let mut dec = image::codecs::tiff::TiffDecoder::new(Cursor::new(bytes))
-        .map_err(|e| image_err("TIFF", e))?;
-    dec.set_limits(image_limits(limits, info.width, info.height))
-        .map_err(|e| image_err("TIFF", e))?;
-    DynamicImage::from_decoder(dec).map_err(|e| image_err("TIFF", e))
-}
-
 macro_rules! write_tiff {
     ($enc:expr, $ct:ty, $w:expr, $h:expr, $data:expr, $meta:expr, $xmp:expr) => {{
         let mut image = $enc.new_image::<$ct>($w, $h).map_err(tiff_err)?;
@@ -158,7 +146,7 @@ macro_rules! write_tiff {
 
 pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
     let meta = read_meta(ctx.bytes)?;
-    let mut img = decode(ctx.bytes, ctx.info, ctx.limits)?;
+    let mut img = crate::decode(&crate::TIFF, ctx.bytes, ctx.info, ctx.limits)?;
     if matches!(img, DynamicImage::ImageLumaA8(_)) {
         img = DynamicImage::ImageRgba8(img.into_rgba8());
         notes.push("grey+alpha TIFF written as RGBA (the encoder has no grey+alpha)".to_string());

@@ -7,9 +7,8 @@
 
 use image::DynamicImage;
 use image::metadata::Orientation;
-use std::io::Cursor;
 
-use crate::{Ctx, Info, badge, image_err, image_limits};
+use crate::{Ctx, Info, badge};
 use tanba_core::{Error, Result};
 
 pub(crate) struct RiffChunk<'a> {
@@ -99,18 +98,6 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Info> {
         }
     }
     Ok(info)
-}
-
-pub(crate) fn decode(
-    bytes: &[u8],
-    info: &Info,
-    limits: &tanba_core::Limits,
-) -> Result<DynamicImage> {
-    let mut dec = image::codecs::webp::WebPDecoder::new(Cursor::new(bytes))
-        .map_err(|e| image_err("WebP", e))?;
-    image::ImageDecoder::set_limits(&mut dec, image_limits(limits, info.width, info.height))
-        .map_err(|e| image_err("WebP", e))?;
-    DynamicImage::from_decoder(dec).map_err(|e| image_err("WebP", e))
 }
 
 /// RFC 6386 boolean decoder, just enough to read the frame header.
@@ -230,7 +217,7 @@ fn write_chunk(out: &mut Vec<u8>, fourcc: &[u8; 4], data: &[u8]) {
 pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
     let source = chunks(ctx.bytes)?;
     let lossy = source.iter().any(|c| &c.fourcc == b"VP8 ");
-    let mut img = decode(ctx.bytes, ctx.info, ctx.limits)?;
+    let mut img = crate::decode(&crate::WEBP, ctx.bytes, ctx.info, ctx.limits)?;
     let has_alpha = img.color().has_alpha();
     img = if has_alpha {
         DynamicImage::ImageRgba8(img.into_rgba8())

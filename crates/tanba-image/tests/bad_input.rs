@@ -194,3 +194,144 @@ fn animated_png_is_refused_clearly() {
     let e = label(&apng, None).unwrap_err();
     assert!(matches!(e, Error::Unsupported { .. }), "{e}");
 }
+
+/// A GIF of `frames` frames of `fw` x `fh` on a `w` x `h` canvas.
+fn gif_frames(w: u16, h: u16, frames: usize, fw: u16, fh: u16) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = gif::Encoder::new(&mut out, w, h, &[0, 0, 0, 255, 255, 255]).unwrap();
+        let pixels = vec![1u8; usize::from(fw) * usize::from(fh)];
+        for _ in 0..frames {
+            let frame = gif::Frame {
+                width: fw,
+                height: fh,
+                buffer: std::borrow::Cow::Borrowed(&pixels),
+                ..gif::Frame::default()
+            };
+            enc.write_frame(&frame).unwrap();
+        }
+    }
+    out
+}
+
+#[test]
+fn gif_of_twenty_thousand_frames_is_refused_before_decoding() {
+    let bytes = gif_frames(320, 240, 20_000, 1, 1);
+    let start = std::time::Instant::now();
+    let e = label(&bytes, None).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::LimitExceeded {
+                kind: LimitKind::Frames,
+                value: 20_000,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // Decoding and badging 20,000 frames takes minutes; the walk, moments.
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn gif_frame_pixels_over_the_budget_are_refused() {
+    // 4 frames of 300x300: 360,000 pixels decoded, over a 200,000 budget.
+    let bytes = gif_frames(300, 300, 4, 300, 300);
+    let job = Job {
+        limits: Limits {
+            max_animation_pixels: 200_000,
+            ..Limits::default()
+        },
+        ..Job::default()
+    };
+    let e = ImageLabeler::default()
+        .label_bytes(&bytes, &job, None)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::LimitExceeded {
+                kind: LimitKind::AnimationPixels,
+                value: 360_000,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // Tiny frames still count as the whole canvas each: they are composited
+    // onto it before the badge is drawn.
+    let small = gif_frames(300, 300, 4, 2, 2);
+    let e = ImageLabeler::default()
+        .label_bytes(&small, &job, None)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::LimitExceeded {
+                kind: LimitKind::AnimationPixels,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // Within the budget it is labelled.
+    let ok = gif_frames(300, 300, 2, 300, 300);
+    assert!(ImageLabeler::default().label_bytes(&ok, &job, None).is_ok());
+}
+
+/// The rows `| `file` | kind | … |` of tests/bad/README.md.
+fn expected_kinds(readme: &str) -> std::collections::BTreeMap<String, String> {
+    readme
+        .lines()
+        .filter_map(|l| {
+            let mut cells = l.strip_prefix("| `")?.split('|');
+            let file = cells.next()?.trim().trim_end_matches('`').to_string();
+            Some((file, cells.next()?.trim().to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn committed_bad_inputs_are_refused_and_nothing_is_written() {
+    use std::io::Write;
+    let bad = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad");
+    let expected = expected_kinds(&std::fs::read_to_string(bad.join("README.md")).unwrap());
+    let out_dir = tempfile::tempdir().unwrap();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&bad).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if name == "README.md" {
+            continue;
+        }
+        let kind = expected
+            .get(&name)
+            .unwrap_or_else(|| panic!("{name} has no row in tests/bad/README.md"));
+        let input = std::fs::read(&path).unwrap();
+        let target = out_dir.path().join(&name);
+        // As the facade writes: a temporary file renamed only on success.
+        let result = tanba_core::atomic::write_atomic(&target, |f| {
+            let (out, _) =
+                ImageLabeler::default().label_bytes(&input, &Job::default(), Some(&path))?;
+            f.write_all(&out)?;
+            Ok(())
+        });
+        let e = result.expect_err(&name);
+        assert_eq!(e.kind_name(), kind, "{name}: {e}");
+        assert!(e.to_string().len() > 10, "{name}: the error says why: {e}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            input,
+            "{name}: input untouched"
+        );
+        seen += 1;
+    }
+    assert_eq!(seen, expected.len(), "every README row has its file");
+    let left: Vec<_> = std::fs::read_dir(out_dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "nothing written: {left:?}");
+}

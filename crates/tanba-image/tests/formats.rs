@@ -260,30 +260,125 @@ fn tiff_carries_xmp_in_tag_700_and_keeps_16_bit() {
 }
 
 #[test]
-fn bmp_gets_the_badge_only_and_says_so() {
+fn bmp_is_written_as_png_with_the_marks_and_verifies() {
+    use tanba_core::Labeler;
     let img = DynamicImage::ImageRgb8(noisy_rgb(400, 300, 7));
     let mut input = std::io::Cursor::new(Vec::new());
     img.write_to(&mut input, image::ImageFormat::Bmp).unwrap();
-    let (out, l) = label(input.get_ref(), None).unwrap();
-    assert!(l.notes.iter().any(|n| n.contains("no metadata carrier")));
-    assert_eq!(decode(&out).dimensions(), (400, 300));
-    let v = ImageLabeler::default()
-        .verify_bytes(&out, &Default::default())
-        .unwrap();
-    assert!(!v.has_machine_mark());
+    let labeler = ImageLabeler::default();
+    assert_eq!(labeler.output_format(&tanba_image::BMP).name, "png");
+    assert_eq!(labeler.output_format(&tanba_image::JPEG).name, "jpeg");
+    let (out, l) = label(input.get_ref(), Some("scan.bmp")).unwrap();
+    assert!(out.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert_eq!(l.format.name, "png");
+    assert_eq!(l.manifest.media_type, "image/png");
     assert!(
-        v.perceptible
-            .detail
-            .contains("machine-readable mark missing")
+        l.notes
+            .iter()
+            .any(|n| n == "BMP cannot carry a machine-readable mark; written as PNG"),
+        "{:?}",
+        l.notes
     );
-    // The badge is there: the bottom-right corner got darker.
-    let before = img.to_luma8();
-    let after = decode(&out).to_luma8();
-    let (x, y) = (380, 285);
+    // Lossless: outside the badge every pixel is the BMP's.
+    let back = decode(&out).to_rgb8();
+    assert_eq!(back.dimensions(), (400, 300));
+    assert_eq!(back.get_pixel(3, 3), img.to_rgb8().get_pixel(3, 3));
+    let j = assert_xmp_marks(&out, "png");
     assert!(
-        after.get_pixel(x, y).0[0] + 40 < before.get_pixel(x, y).0[0]
-            || after.get_pixel(x, y).0[0] < 60
+        j["PNG:AIGC"]
+            .as_str()
+            .is_some_and(|a| a.contains("\"Label\":\"1\"")),
+        "{j:#}"
     );
+    assert_verifies(&out);
+}
+
+/// Lines of `exiftool -a -G1 -s` (every copy of every tag) naming `tag`.
+fn count_tag(bytes: &[u8], ext: &str, group: &str, tag: &str) -> usize {
+    exiftool_lines(bytes, ext)
+        .lines()
+        .filter(|l| {
+            l.starts_with(&format!("[{group}]")) && l.split_whitespace().nth(1) == Some(tag)
+        })
+        .count()
+}
+
+#[test]
+fn forced_relabel_replaces_the_marks_in_every_container() {
+    let rgb = noisy_rgb(640, 480, 9);
+    let encode = |format| {
+        let mut c = std::io::Cursor::new(Vec::new());
+        DynamicImage::ImageRgb8(rgb.clone())
+            .write_to(&mut c, format)
+            .unwrap();
+        c.into_inner()
+    };
+    let inputs = [
+        ("jpg", jpeg(&rgb, 90, false, &[])),
+        ("png", png(&DynamicImage::ImageRgb8(rgb.clone()))),
+        (
+            "webp",
+            webp::Encoder::from_rgb(rgb.as_raw(), 640, 480)
+                .encode(80.0)
+                .to_vec(),
+        ),
+        ("gif", encode(image::ImageFormat::Gif)),
+        ("tif", encode(image::ImageFormat::Tiff)),
+    ];
+    let forced = Job {
+        force: true,
+        ..Job::default()
+    };
+    for (ext, input) in inputs {
+        let (once, first) = label(&input, None).unwrap();
+        assert!(
+            !first
+                .notes
+                .iter()
+                .any(|n| n.contains("earlier visible label"))
+        );
+        let (twice, l) = ImageLabeler::default()
+            .label_bytes(&once, &forced, None)
+            .unwrap();
+        assert!(
+            l.notes
+                .iter()
+                .any(|n| n.contains("the earlier visible label stays")),
+            "{ext}: {:?}",
+            l.notes
+        );
+        let text = String::from_utf8_lossy(&twice);
+        assert_eq!(
+            text.matches("<x:xmpmeta").count(),
+            1,
+            "{ext}: one XMP packet"
+        );
+        assert_eq!(
+            text.matches("<tanba:Manifest").count(),
+            1,
+            "{ext}: one manifest"
+        );
+        for (group, tag) in [
+            ("XMP-TC260", "Aigc"),
+            ("XMP-tanba", "Manifest"),
+            ("XMP-iptcExt", "DigitalSourceType"),
+        ] {
+            assert_eq!(
+                count_tag(&twice, ext, group, tag),
+                1,
+                "{ext}: {group}:{tag}"
+            );
+        }
+        if ext == "png" {
+            assert_eq!(count_tag(&twice, ext, "PNG", "AIGC"), 1, "one tEXt AIGC");
+        }
+        assert_verifies(&twice);
+        // The new manifest is the one read back.
+        let v = ImageLabeler::default()
+            .verify_bytes(&twice, &Default::default())
+            .unwrap();
+        assert_eq!(v.manifest.unwrap().id, l.manifest.id, "{ext}");
+    }
 }
 
 #[test]

@@ -29,6 +29,12 @@ fn verify(bytes: &[u8]) -> tanba_core::Verification {
 fn survives_recompression_at_quality_60() {
     let input = jpeg(&noisy_rgb(1024, 768, 11), 92, false, &[]);
     let (out, _) = label(&input, None).unwrap();
+    // The output has restart markers (a DRI segment before the scan), so
+    // verify decodes only the intervals under the badge; the re-compressed
+    // copies below have none and are decoded whole.
+    let dri = |b: &[u8]| b.windows(4).any(|w| w == [0xFF, 0xDD, 0x00, 0x04]);
+    assert!(dri(&out));
+    assert!(!dri(&recompress(&out, 60, None)));
     let fresh = verify(&out);
     let q60 = verify(&recompress(&out, 60, None));
     assert!(q60.has_machine_mark());

@@ -274,35 +274,20 @@ fn not_found(detail: impl Into<String>, score: Option<f64>) -> PerceptibleCheck 
     }
 }
 
-/// Pearson correlation of the region's luma with the text mask.
+/// Pearson correlation of the region's luma with the text mask (the
+/// image crate's statistics, so pictures and frames score alike).
 fn correlate(frame: &Grey, region: [u32; 4], mask: &image::GrayImage) -> f64 {
     let [x0, y0, w, h] = region;
     let w = w.min(mask.width()).min(frame.width.saturating_sub(x0));
     let h = h.min(mask.height()).min(frame.height.saturating_sub(y0));
-    let (mut n, mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0f64, 0f64, 0f64, 0f64, 0f64, 0f64);
-    for y in 0..h {
-        for x in 0..w {
-            let m = f64::from(mask.get_pixel(x, y).0[0]);
+    let pairs = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .map(|(x, y)| {
             let idx = (y0 + y) as usize * frame.stride + (x0 + x) as usize;
-            let l = f64::from(frame.data.get(idx).copied().unwrap_or(0));
-            n += 1.0;
-            sx += m;
-            sy += l;
-            sxx += m * m;
-            syy += l * l;
-            sxy += m * l;
-        }
-    }
-    if n < 2.0 {
-        return 0.0;
-    }
-    let cov = sxy - sx * sy / n;
-    let vx = sxx - sx * sx / n;
-    let vy = syy - sy * sy / n;
-    if vx <= 0.0 || vy <= 0.0 {
-        return 0.0;
-    }
-    cov / (vx * vy).sqrt()
+            let luma = frame.data.get(idx).copied().unwrap_or(0);
+            (mask.get_pixel(x, y).0[0], luma)
+        });
+    tanba_image::correlation(pairs)
 }
 
 /// Decodes the first frame at or after each of `times` (seconds from the

@@ -128,6 +128,20 @@ pub fn exiftool(bytes: &[u8], ext: &str, args: &[&str]) -> serde_json::Value {
     v[0].clone()
 }
 
+/// `exiftool -a -G1 -s` of the bytes: every copy of every tag, one a line.
+pub fn exiftool_lines(bytes: &[u8], ext: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("probe.{ext}"));
+    std::fs::write(&path, bytes).unwrap();
+    let out = Command::new("exiftool")
+        .args(["-a", "-G1", "-s", "-XMP:all", "-PNG:all"])
+        .arg(&path)
+        .output()
+        .expect("exiftool is installed (Debian: libimage-exiftool-perl)");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Decodes any output with the image crate.
 pub fn decode(bytes: &[u8]) -> DynamicImage {
     image::load_from_memory(bytes).unwrap()
