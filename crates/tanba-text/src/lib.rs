@@ -72,7 +72,7 @@ pub struct TextSettings {
     /// The encoding of input that is not UTF-8 or UTF-16 with a BOM (for
     /// example Windows-1251). `None` refuses such input.
     pub legacy_encoding: Option<&'static encoding_rs::Encoding>,
-    /// Write the `AIGC:` / `Tanba-Manifest:` footer in plain text. SPEC.md
+    /// Write the `AIGC:` / `Tanba-Manifest:` footer in plain text. docs/compliance.md
     /// gives plain text no hidden carrier; without the footer a plain text
     /// file carries the visible notice only.
     pub plain_text_footer: bool,

@@ -6,7 +6,7 @@ use crate::marks::{self, AIGC_KEY, Found, MANIFEST_KEY};
 /// How many trailing bytes hold the footer; the rest is never scanned.
 const FOOTER_SCAN: usize = 64 * 1024;
 
-/// The labelled text. SPEC.md gives plain text no hidden carrier, so the
+/// The labelled text. docs/compliance.md gives plain text no hidden carrier, so the
 /// marks go in a two-line footer (`AIGC: …`, `Tanba-Manifest: …`) unless
 /// the footer is turned off.
 pub fn label(text: &str, eol: LineEnding, notice: &str, footer: Option<(&str, &str)>) -> String {
