@@ -8,6 +8,9 @@
 //! - README feature tables (a table whose first header cell is `feature`)
 //!   list exactly the `[features]` of the crate beside them (`default` aside).
 //! - Every crate under `crates/` is named in docs/architecture.md's code map.
+//! - Workspace crates depend one way: tanba-core on no media library and no
+//!   other workspace crate, a media crate on tanba-core only (tanba-video
+//!   also on tanba-image and tanba-audio).
 //! - Docs cite only files that exist: relative Markdown links in `*.md`, and
 //!   repository paths (`docs/…`, `crates/…`, `xtask/…`, `fixtures/…`,
 //!   `benches/…`) in `*.md` and in `//!` / `///` comments; and none cites the
@@ -63,6 +66,7 @@ pub fn run() -> Result<(), String> {
     let mut notes = Vec::new();
     findings.extend(feature_tables(&root, &files));
     findings.extend(code_map(&root));
+    findings.extend(one_way_dependencies(&root));
     findings.extend(cited_paths(&root, &files));
     findings.extend(unsafe_outside_ffi(&root, &files));
     let (long, aim) = long_functions(&root, &files);
@@ -249,6 +253,87 @@ fn code_map(root: &Path) -> Vec<Finding> {
             Finding::new(ARCHITECTURE, 0, msg)
         })
         .collect()
+}
+
+// ---- dependencies go one way ------------------------------------------------
+
+/// The workspace crates each library crate may depend on (not counting
+/// dev-dependencies); crates not listed (the facade, the CLI) may use any.
+const WORKSPACE_DEPS: [(&str, &[&str]); 7] = [
+    ("tanba-core", &[]),
+    ("tanba-text", &["tanba-core"]),
+    ("tanba-image", &["tanba-core"]),
+    ("tanba-audio", &["tanba-core"]),
+    ("tanba-pdf", &["tanba-core"]),
+    ("tanba-c2pa", &["tanba-core"]),
+    ("tanba-video", &["tanba-core", "tanba-image", "tanba-audio"]),
+];
+/// Media libraries tanba-core must not depend on.
+const MEDIA_LIBS: [&str; 12] = [
+    "image",
+    "symphonia",
+    "ffmpeg-next",
+    "lopdf",
+    "pulldown-cmark",
+    "lol_html",
+    "c2pa",
+    "ab_glyph",
+    "png",
+    "gif",
+    "tiff",
+    "hound",
+];
+
+/// The names of a Cargo.toml's normal dependencies (target-specific too).
+fn dependencies(toml: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in toml.lines().map(str::trim) {
+        if line.starts_with('[') {
+            let table = line.trim_matches(['[', ']']);
+            inside = table == "dependencies"
+                || (table.starts_with("target.") && table.ends_with(".dependencies"));
+            continue;
+        }
+        let name = line.split(['=', '.', ' ']).next().unwrap_or("");
+        let ident = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if inside && ident {
+            out.push(name.to_string());
+        }
+    }
+    out
+}
+
+/// A crate's dependencies that break the one-way rule.
+fn dependency_problems(krate: &str, deps: &[String]) -> Vec<String> {
+    let Some((_, allowed)) = WORKSPACE_DEPS.iter().find(|(name, _)| *name == krate) else {
+        return Vec::new();
+    };
+    let mut problems = Vec::new();
+    for dep in deps {
+        if dep.starts_with("tanba") && !allowed.contains(&dep.as_str()) {
+            problems.push(format!("{krate} depends on {dep}: modules depend one way"));
+        }
+        if krate == "tanba-core" && MEDIA_LIBS.contains(&dep.as_str()) {
+            problems.push(format!("tanba-core depends on the media library {dep}"));
+        }
+    }
+    problems
+}
+
+/// The architecture's one-way dependency rule, over crates/*/Cargo.toml.
+fn one_way_dependencies(root: &Path) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (krate, _) in WORKSPACE_DEPS {
+        let toml = format!("crates/{krate}/Cargo.toml");
+        for problem in dependency_problems(krate, &dependencies(&read(root, &toml))) {
+            findings.push(Finding::new(&toml, 0, problem));
+        }
+    }
+    findings
 }
 
 // ---- cited paths ----------------------------------------------------------
@@ -794,6 +879,28 @@ mod tests {
             [("crates/a/tests/b.rs".to_string(), "holds".to_string())]
         );
         assert!(named_tests(&found[1].1).is_empty());
+    }
+
+    #[test]
+    fn reads_dependencies_and_refuses_a_backward_one() {
+        let toml = "[dependencies]\ntanba-core.workspace = true\nimage = { version = \"1\" }\n\n[dev-dependencies]\ntanba-pdf = { path = \"x\" }\n\n[target.'cfg(unix)'.dependencies]\nrustix = \"1\"\n";
+        assert_eq!(dependencies(toml), ["tanba-core", "image", "rustix"]);
+        assert!(dependency_problems("tanba-image", &dependencies(toml)).is_empty());
+        let back = ["tanba-core".to_string(), "tanba-video".to_string()];
+        assert_eq!(dependency_problems("tanba-audio", &back).len(), 1);
+        assert_eq!(
+            dependency_problems("tanba-core", &dependencies(toml)).len(),
+            2
+        );
+        assert!(dependency_problems("tanba", &back).is_empty());
+    }
+
+    /// The architecture invariant on the real workspace.
+    #[test]
+    fn workspace_dependencies_go_one_way() {
+        let findings = one_way_dependencies(&root());
+        assert!(findings.is_empty(), "{findings:?}");
+        assert!(!dependencies(&read(&root(), "crates/tanba-video/Cargo.toml")).is_empty());
     }
 
     #[test]
