@@ -1713,6 +1713,139 @@ mod tests {
         assert_eq!(json_numbers(text, "millis"), [1.5, 2.0]);
     }
 
+    /// A section of finished cases: (title, [(row name, wall s, peak MiB)]).
+    fn finished(name: &'static str, cases: &[(&str, &[(&str, f64, f64)])]) -> Section {
+        let mut section = Section::new(name);
+        for (title, rows) in cases {
+            let rows = rows
+                .iter()
+                .map(|&(row, wall, mib)| Row {
+                    variant: Variant {
+                        name: row.to_string(),
+                        role: Role::Tanba,
+                        program: String::new(),
+                        args: Vec::new(),
+                        env: Vec::new(),
+                        scratch: PathBuf::new(),
+                    },
+                    samples: vec![Sample {
+                        wall,
+                        cpu: wall,
+                        rss_kib: (mib * 1024.0) as u64,
+                    }],
+                    error: None,
+                })
+                .collect();
+            section.cases.push(Case {
+                title: title.to_string(),
+                rows,
+                reps: 1,
+                notes: Vec::new(),
+            });
+        }
+        section
+    }
+
+    #[test]
+    fn goals_read_the_rows_they_name() {
+        let sections = [
+            finished(
+                "image",
+                &[
+                    (
+                        "One 12-megapixel JPEG (4000×3000, q90)",
+                        &[
+                            ("tanba label (CLI)", 0.5, 80.0),
+                            ("tanba label + C2PA (CLI)", 0.6, 81.0),
+                            ("tanba-image library (label_file example)", 0.4, 70.0),
+                            ("plain decode+encode, no label", 0.38, 60.0),
+                            ("ImageMagick convert -annotate", 0.55, 200.0),
+                        ],
+                    ),
+                    (
+                        "200 JPEGs (4000×3000), 2 workers and 1",
+                        &[
+                            ("tanba label --jobs 2", 10.0, 90.0),
+                            ("tanba label --jobs 1", 19.0, 90.0),
+                        ],
+                    ),
+                ],
+            ),
+            finished(
+                "audio",
+                &[
+                    (
+                        "10-minute MP3",
+                        &[
+                            ("tanba label (prepend)", 2.0, 30.0),
+                            ("ffmpeg plain decode to WAV", 1.9, 20.0),
+                            ("ffmpeg amix of the disclaimer", 3.0, 20.0),
+                        ],
+                    ),
+                    ("60-minute MP3", &[("tanba label (prepend)", 12.0, 31.0)]),
+                ],
+            ),
+            finished(
+                "pdf",
+                &[(
+                    "120-page PDF, every page stamped",
+                    &[
+                        ("tanba label (incremental update)", 0.2, 50.0),
+                        ("qpdf --overlay", 0.25, 40.0),
+                    ],
+                )],
+            ),
+            finished(
+                "bulk",
+                &[
+                    (
+                        "1000 small mixed files",
+                        &[
+                            ("tanba label --jobs 1", 1.5, 20.0),
+                            ("library loop, one thread (bench_label_loop)", 1.0, 20.0),
+                        ],
+                    ),
+                    (
+                        "100 small mixed files (one folder)",
+                        &[("tanba label --jobs 1", 0.1, 20.0)],
+                    ),
+                ],
+            ),
+            finished(
+                "video",
+                &[(
+                    "60-second 1080p clip",
+                    &[
+                        ("tanba label", 30.0, 300.0),
+                        ("tanba label + C2PA", 31.0, 300.0),
+                        ("ffmpeg drawbox+drawtext", 33.0, 300.0),
+                        ("ffmpeg plain re-encode", 29.0, 300.0),
+                    ],
+                )],
+            ),
+        ];
+        let got: Vec<String> = goals(&sections)
+            .into_iter()
+            .map(|(g, m, v)| format!("{g} | {m} | {v}"))
+            .collect();
+        let expected = [
+            "Image: one 12-MP JPEG, wall ≤ 1.0× ImageMagick `convert -annotate` | 0.91× (0.500 s ÷ 0.550 s) | met",
+            "Image: the label adds ≤ 10 % to a plain decode+encode (library, same process shape) | 1.05× (0.400 s ÷ 0.380 s) | met",
+            "Audio: 10-minute MP3, wall ≤ 1.1× ffmpeg's plain decode | 1.05× (2.000 s ÷ 1.900 s) | met",
+            "Audio: 10-minute MP3, wall ≤ 0.75× ffmpeg's amix | 0.67× (2.000 s ÷ 3.000 s) | met",
+            "C2PA: signing adds ≤ 15 % to labelling a 12-MP JPEG | 1.20× (0.600 s ÷ 0.500 s) | **not met**",
+            "C2PA: signing adds ≤ 5 % to labelling the 1080p clip | 1.03× (31.000 s ÷ 30.000 s) | met",
+            "Video: 1080p30 clip, wall ≤ 1.0× `ffmpeg -vf drawbox,drawtext` | 0.91× (30.000 s ÷ 33.000 s) | met",
+            "Video: 1080p30 clip, wall ≤ 1.03× ffmpeg's plain re-encode | 1.03× (30.000 s ÷ 29.000 s) | **not met**",
+            "PDF: 100+ pages, wall ≤ 1.0× `qpdf --overlay` | 0.80× (0.200 s ÷ 0.250 s) | met",
+            "Image: peak memory ≤ 100 MiB on a 12-MP JPEG | 80 MiB | met",
+            "Image: 200 JPEGs on 2 workers ≥ 1.8× faster than on 1 | 1.90× | met",
+            "Audio: peak memory ≤ 64 MiB, not growing from 10 to 60 minutes | 30 MiB → 31 MiB | met",
+            "Bulk: per-file overhead of the job machinery < 1 ms (1,000 small files, 1 worker) | 0.50 ms | met",
+        ];
+        assert_eq!(got, expected);
+    }
+
     #[test]
     fn slugs() {
         assert_eq!(
