@@ -4,9 +4,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
+use super::Ctx;
+use super::case::{Case, Role, Row, Section};
 use super::measure::Stats;
 use super::media::Plan;
-use super::{Case, Ctx, Role, Row, Section};
 
 /// Facts about the run and the machine.
 #[derive(Debug, Default)]
@@ -273,7 +274,7 @@ pub fn render(run: &Run, ctx: &Ctx, sections: &[Section]) -> String {
     }
     out.push('\n');
 
-    let goals = super::goals(sections);
+    let goals = super::goals::goals(sections);
     if !goals.is_empty() {
         let _ = writeln!(out, "## Goals from the issues\n");
         let _ = writeln!(
