@@ -186,16 +186,7 @@ impl Ctx {
 
 fn side_by_side(opts: &Options) -> Result<(), String> {
     let started = std::time::Instant::now();
-    for tool in ["convert", "ffmpeg", "qpdf", "cp", "sh", "xargs"] {
-        if !have(tool) {
-            return Err(format!(
-                "{tool} is not on the PATH (cargo xtask setup installs the peers)"
-            ));
-        }
-    }
-    if !Path::new("/usr/bin/time").is_file() {
-        return Err("GNU time is not installed at /usr/bin/time (apt-get install time)".into());
-    }
+    check_tools()?;
     let root = root();
     let plan = if opts.quick {
         Plan::quick()
@@ -204,95 +195,12 @@ fn side_by_side(opts: &Options) -> Result<(), String> {
     };
     let media = Media::at(&root, &plan);
     std::fs::create_dir_all(&media.dir).map_err(|e| format!("{}: {e}", media.dir.display()))?;
-
-    let release = target_dir().join("release");
-    // Build once: the CLI is required, the two examples are optional.
-    if !opts.no_build {
-        build_cli(true)?;
-    }
-    let example = |package: &str, name: &str| -> Option<PathBuf> {
-        let mut build = cargo();
-        build.args([
-            "build",
-            "--release",
-            "--package",
-            package,
-            "--example",
-            name,
-        ]);
-        let built = if opts.no_build { Ok(()) } else { exec(build) };
-        let path = release.join("examples").join(name);
-        match built {
-            Ok(()) if path.is_file() => Some(path),
-            Ok(()) => {
-                eprintln!("xtask bench: no {}; its rows are skipped", path.display());
-                None
-            }
-            Err(e) => {
-                eprintln!("xtask bench: example {name} did not build ({e}); its rows are skipped");
-                None
-            }
-        }
-    };
-    let label_file = if opts.wants("image") {
-        example("tanba-image", "label_file")
-    } else {
-        None
-    };
-    let label_loop = if opts.wants("bulk") {
-        example("tanba-benches", "bench_label_loop")
-    } else {
-        None
-    };
-    let tanba = release.join("tanba");
-    if !tanba.is_file() {
-        return Err(format!("{} is not built", tanba.display()));
-    }
-    let formats = formats(&tanba)?;
-    eprintln!("xtask bench: this tanba labels {}", formats.join(", "));
-    let c2pa_args = c2pa::c2pa_credentials(&tanba, &media.dir.join("c2pa-keys"));
-
-    let work = media.dir.join("runs");
-    let ctx = Ctx {
-        root: root.clone(),
-        plan: plan.clone(),
-        media: media.clone(),
-        tanba,
-        label_file,
-        label_loop,
-        c2pa_args,
-        formats,
-        work,
-        reps: opts.reps,
-        batch_reps: opts.batch_reps,
-    };
-
-    // Generate what the chosen sections need (cached).
-    if opts.wants("image") {
-        media::jpegs(&media, &plan)?;
-        media::pngs(&media, &plan)?;
-    }
-    if opts.wants("audio") {
-        media::audio(&media, &plan, &root)?;
-    }
-    if opts.wants("pdf") {
-        media::pdf(&media, &plan)?;
-    }
-    if opts.wants("bulk") {
-        media::markdown(&media, &plan)?;
-    }
-    if opts.wants("video") && ctx.supports("mp4") {
-        media::video(&media, &plan)?;
-    }
+    let ctx = build(opts, &root, &plan, &media)?;
+    prepare_media(opts, &ctx)?;
     if opts.prepare {
         eprintln!("xtask bench: media set ready in {}", media.dir.display());
         return Ok(());
     }
-
-    let bench_started = std::time::Instant::now();
-    let mut run = report::Run::new(&ctx.root, &plan, opts.quick);
-    run.load_before = loadavg();
-    let mut sections = Vec::new();
     let doc = opts.doc.clone().unwrap_or_else(|| {
         if opts.quick {
             media.dir.join("benchmarks.md")
@@ -303,6 +211,130 @@ fn side_by_side(opts: &Options) -> Result<(), String> {
     if let Some(parent) = doc.parent() {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
+    let bench_seconds = run_sections(opts, &ctx, &doc, started)?;
+    eprintln!(
+        "xtask bench: wrote {} ({:.0} s in all, {:.0} s of it benchmarking)",
+        doc.display(),
+        started.elapsed().as_secs_f64(),
+        bench_seconds
+    );
+    Ok(())
+}
+
+/// The peers and GNU time must be installed.
+fn check_tools() -> Result<(), String> {
+    for tool in ["convert", "ffmpeg", "qpdf", "cp", "sh", "xargs"] {
+        if !have(tool) {
+            return Err(format!(
+                "{tool} is not on the PATH (cargo xtask setup installs the peers)"
+            ));
+        }
+    }
+    if !Path::new("/usr/bin/time").is_file() {
+        return Err("GNU time is not installed at /usr/bin/time (apt-get install time)".into());
+    }
+    Ok(())
+}
+
+/// A release example, built unless `--no-build`; `None` (its rows are
+/// skipped) when it does not build.
+fn example(opts: &Options, package: &str, name: &str) -> Option<PathBuf> {
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "--package",
+        package,
+        "--example",
+        name,
+    ]);
+    let built = if opts.no_build { Ok(()) } else { exec(build) };
+    let path = target_dir().join("release").join("examples").join(name);
+    match built {
+        Ok(()) if path.is_file() => Some(path),
+        Ok(()) => {
+            eprintln!("xtask bench: no {}; its rows are skipped", path.display());
+            None
+        }
+        Err(e) => {
+            eprintln!("xtask bench: example {name} did not build ({e}); its rows are skipped");
+            None
+        }
+    }
+}
+
+/// Builds once (the CLI is required, the two examples are optional) and
+/// gathers what every section needs.
+fn build(opts: &Options, root: &Path, plan: &Plan, media: &Media) -> Result<Ctx, String> {
+    if !opts.no_build {
+        build_cli(true)?;
+    }
+    let label_file = if opts.wants("image") {
+        example(opts, "tanba-image", "label_file")
+    } else {
+        None
+    };
+    let label_loop = if opts.wants("bulk") {
+        example(opts, "tanba-benches", "bench_label_loop")
+    } else {
+        None
+    };
+    let tanba = target_dir().join("release").join("tanba");
+    if !tanba.is_file() {
+        return Err(format!("{} is not built", tanba.display()));
+    }
+    let formats = formats(&tanba)?;
+    eprintln!("xtask bench: this tanba labels {}", formats.join(", "));
+    let c2pa_args = c2pa::c2pa_credentials(&tanba, &media.dir.join("c2pa-keys"));
+    Ok(Ctx {
+        root: root.to_path_buf(),
+        plan: plan.clone(),
+        media: media.clone(),
+        tanba,
+        label_file,
+        label_loop,
+        c2pa_args,
+        formats,
+        work: media.dir.join("runs"),
+        reps: opts.reps,
+        batch_reps: opts.batch_reps,
+    })
+}
+
+/// Generates what the chosen sections need (cached).
+fn prepare_media(opts: &Options, ctx: &Ctx) -> Result<(), String> {
+    let (media, plan) = (&ctx.media, &ctx.plan);
+    if opts.wants("image") {
+        media::jpegs(media, plan)?;
+        media::pngs(media, plan)?;
+    }
+    if opts.wants("audio") {
+        media::audio(media, plan, &ctx.root)?;
+    }
+    if opts.wants("pdf") {
+        media::pdf(media, plan)?;
+    }
+    if opts.wants("bulk") {
+        media::markdown(media, plan)?;
+    }
+    if opts.wants("video") && ctx.supports("mp4") {
+        media::video(media, plan)?;
+    }
+    Ok(())
+}
+
+/// Runs the chosen sections, rewriting the report at `doc` (and its chart)
+/// after each; returns the seconds spent benchmarking.
+fn run_sections(
+    opts: &Options,
+    ctx: &Ctx,
+    doc: &Path,
+    started: std::time::Instant,
+) -> Result<f64, String> {
+    let bench_started = std::time::Instant::now();
+    let mut run = report::Run::new(&ctx.root, &ctx.plan, opts.quick);
+    run.load_before = loadavg();
+    let mut sections = Vec::new();
     // The quick sections first, so that an interrupted run still leaves a
     // report of what finished (it is rewritten after every section).
     let wanted: Vec<&'static str> = RUN_ORDER
@@ -312,11 +344,11 @@ fn side_by_side(opts: &Options) -> Result<(), String> {
     for (i, name) in wanted.iter().enumerate() {
         eprintln!("xtask bench: === {name}");
         let section = match *name {
-            "image" => image::image(&ctx),
-            "audio" => audio::audio(&ctx),
-            "pdf" => pdf::pdf(&ctx),
-            "bulk" => bulk::bulk(&ctx),
-            _ => video::video(&ctx),
+            "image" => image::image(ctx),
+            "audio" => audio::audio(ctx),
+            "pdf" => pdf::pdf(ctx),
+            "bulk" => bulk::bulk(ctx),
+            _ => video::video(ctx),
         };
         sections.push(section);
         sections.sort_by_key(|s| SECTIONS.iter().position(|n| *n == s.name));
@@ -324,19 +356,13 @@ fn side_by_side(opts: &Options) -> Result<(), String> {
         run.seconds = started.elapsed().as_secs_f64();
         run.bench_seconds = bench_started.elapsed().as_secs_f64();
         run.pending = wanted[i + 1..].iter().map(|s| s.to_string()).collect();
-        let text = report::render(&run, &ctx, &sections);
-        std::fs::write(&doc, text).map_err(|e| format!("{}: {e}", doc.display()))?;
+        let text = report::render(&run, ctx, &sections);
+        std::fs::write(doc, text).map_err(|e| format!("{}: {e}", doc.display()))?;
         let chart = doc.with_extension("svg");
         std::fs::write(&chart, report::svg(&sections))
             .map_err(|e| format!("{}: {e}", chart.display()))?;
     }
-    eprintln!(
-        "xtask bench: wrote {} ({:.0} s in all, {:.0} s of it benchmarking)",
-        doc.display(),
-        started.elapsed().as_secs_f64(),
-        run.bench_seconds
-    );
-    Ok(())
+    Ok(run.bench_seconds)
 }
 
 /// The format names in `tanba formats --json`.

@@ -1,8 +1,12 @@
 //! The bulk section: many small mixed files, where the job machinery's
 //! per-file cost shows, against a library loop and `cp -r`.
 
+use std::path::Path;
+
 use super::Ctx;
-use super::case::{CaseBuilder, Role, Section, median_cpu, median_wall, p, run_case, s, walk};
+use super::case::{
+    Case, CaseBuilder, Role, Section, median_cpu, median_wall, p, run_case, s, walk,
+};
 use super::json::json_numbers;
 
 pub(super) fn bulk(ctx: &Ctx) -> Section {
@@ -30,6 +34,15 @@ pub(super) fn bulk(ctx: &Ctx) -> Section {
          in one process with no job machinery. `cp -r` of the folder is the floor for reading and writing the files."
             .into(),
     );
+    let (case, w1) = all_files(ctx, n);
+    section.cases.push(case);
+    section.cases.push(one_folder(ctx, n, w1));
+    section
+}
+
+/// Every file, on one worker and two, against the library loop and `cp -r`;
+/// also gives the one-worker wall time.
+fn all_files(ctx: &Ctx, n: usize) -> (Case, Option<f64>) {
     let tanba = ctx.tanba();
     let title = format!("{n} small mixed files");
     let mut b = CaseBuilder::new(ctx, "bulk", &title);
@@ -68,6 +81,13 @@ pub(super) fn bulk(ctx: &Ctx) -> Section {
     let report_path = b.variants[0].scratch.join("report.json");
     let mut case = run_case(&title, b, ctx.batch_reps.unwrap_or(ctx.reps));
     let w1 = median_wall(&case.rows[0]);
+    overhead_notes(&mut case, n, &report_path);
+    (case, w1)
+}
+
+/// What the all-files case says about the job machinery's per-file cost.
+fn overhead_notes(case: &mut Case, n: usize, report_path: &Path) {
+    let w1 = median_wall(&case.rows[0]);
     let w2 = median_wall(&case.rows[1]);
     let lib = case
         .rows
@@ -91,7 +111,7 @@ pub(super) fn bulk(ctx: &Ctx) -> Section {
                 .unwrap_or_default()
         ));
     }
-    if let Ok(text) = std::fs::read_to_string(&report_path) {
+    if let Ok(text) = std::fs::read_to_string(report_path) {
         let millis = json_numbers(&text, "millis");
         if let Some(w1) = w1
             && !millis.is_empty()
@@ -120,9 +140,13 @@ pub(super) fn bulk(ctx: &Ctx) -> Section {
             w1 / w2
         ));
     }
-    section.cases.push(case);
+}
 
-    // Number of files: one folder (a tenth) against all.
+/// One folder (a tenth of the files) against all: time per file as the
+/// number of files grows.
+fn one_folder(ctx: &Ctx, n: usize, w1: Option<f64>) -> Case {
+    let tanba = ctx.tanba();
+    let per = |x: f64| x * 1000.0 / n as f64;
     let sub = ctx.media.md_dir.join("section-00");
     let m = walk(&sub).len();
     let title = format!("{m} small mixed files (one folder)");
@@ -156,6 +180,5 @@ pub(super) fn bulk(ctx: &Ctx) -> Section {
             per(w1)
         ));
     }
-    section.cases.push(small);
-    section
+    small
 }

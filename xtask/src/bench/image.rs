@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::case::{CaseBuilder, Role, Section, median_wall, p, run_case, s, verify_note};
+use super::case::{Case, CaseBuilder, Role, Section, median_wall, p, run_case, s, verify_note};
 use super::json::{json_numbers, json_strings};
 use super::measure;
 use super::{Ctx, FONT, LABEL_KK, LABEL_RU};
@@ -93,15 +93,23 @@ pub(super) fn image(ctx: &Ctx) -> Section {
     let (Some(jpeg), Some(png)) = (jpegs.first(), pngs.last()) else {
         return Section::skip("image", "the media set has no images".into());
     };
-    let (w, h) = ctx.plan.jpeg_size;
-    let tanba = ctx.tanba();
     section.intro.push(String::from(
         "Inputs: noisy gradients made by ImageMagick (`gradient:` + `+noise Gaussian`, seeded), JPEGs written at quality 90 with the IJG tables. \
          Tanba runs with `--jpeg-quality 90` and ImageMagick with `-quality 90`, so both write the same quality. \
          ImageMagick draws the same two label lines in the bottom-right corner, white on a 75 % dark box as Tanba does, at Tanba's text size (5 % of the shorter side, capped so the longer line fits 90 % of the width; Tanba wraps instead, and rounds the box corners)."
     ));
 
-    // One JPEG.
+    section.cases.push(one_jpeg(ctx, jpeg));
+    section.cases.push(one_png(ctx, png));
+    section.cases.push(jpeg_batch(ctx, jpegs.len()));
+    section.cases.push(png_batch(ctx, pngs.len()));
+    section
+}
+
+/// One JPEG: the CLI, with C2PA, the library and a plain decode+encode, ImageMagick.
+fn one_jpeg(ctx: &Ctx, jpeg: &Path) -> Case {
+    let (w, h) = ctx.plan.jpeg_size;
+    let tanba = ctx.tanba();
     let title = format!(
         "One {:.0}-megapixel JPEG ({w}×{h}, q90)",
         f64::from(w * h) / 1e6
@@ -157,9 +165,12 @@ pub(super) fn image(ctx: &Ctx) -> Section {
                 .to_string(),
         );
     }
-    section.cases.push(case);
+    case
+}
 
-    // One PNG, the largest size.
+/// One PNG, the largest size.
+fn one_png(ctx: &Ctx, png: &Path) -> Case {
+    let tanba = ctx.tanba();
     let (pw, ph) = ctx.plan.png_sizes.last().copied().unwrap_or((0, 0));
     let title = format!("One PNG ({pw}×{ph})");
     let mut b = CaseBuilder::new(ctx, "image", &title);
@@ -186,10 +197,13 @@ pub(super) fn image(ctx: &Ctx) -> Section {
     let scratch = b.variants[0].scratch.clone();
     let mut case = run_case(&title, b, ctx.short_reps());
     case.notes.push(verify_note(ctx, &scratch));
-    section.cases.push(case);
+    case
+}
 
-    // Many JPEGs: one worker against two.
-    let n = jpegs.len();
+/// Many JPEGs: one worker against two.
+fn jpeg_batch(ctx: &Ctx, n: usize) -> Case {
+    let (w, h) = ctx.plan.jpeg_size;
+    let tanba = ctx.tanba();
     let title = format!("{n} JPEGs ({w}×{h}), 2 workers and 1");
     let reps = ctx.batch_reps.unwrap_or(if n >= 100 { 2 } else { 3 });
     let mut b = CaseBuilder::new(ctx, "image", &title);
@@ -227,10 +241,12 @@ pub(super) fn image(ctx: &Ctx) -> Section {
             n as f64 / two
         ));
     }
-    section.cases.push(case);
+    case
+}
 
-    // PNGs of mixed sizes, with per-size throughput from the report.
-    let n = pngs.len();
+/// PNGs of mixed sizes, with per-size throughput from the report.
+fn png_batch(ctx: &Ctx, n: usize) -> Case {
+    let tanba = ctx.tanba();
     let title = format!("{n} PNGs of mixed sizes, 2 workers (Tanba alone)");
     let mut b = CaseBuilder::new(ctx, "image", &title);
     b.add(
@@ -258,8 +274,7 @@ pub(super) fn image(ctx: &Ctx) -> Section {
             .into(),
     );
     case.notes.extend(png_sizes_table(&report_path));
-    section.cases.push(case);
-    section
+    case
 }
 
 /// Per-size throughput of the PNG batch, from Tanba's report (per-file wall
