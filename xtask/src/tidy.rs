@@ -11,6 +11,7 @@
 //! - Workspace crates depend one way: tanba-core on no media library and no
 //!   other workspace crate, a media crate on tanba-core only (tanba-video
 //!   also on tanba-image and tanba-audio).
+//! - docs/compliance.md quotes every label text of tanba-core's label.rs.
 //! - Docs cite only files that exist: relative Markdown links in `*.md`, and
 //!   repository paths (`docs/…`, `crates/…`, `xtask/…`, `fixtures/…`,
 //!   `benches/…`) in `*.md` and in `//!` / `///` comments; and none cites the
@@ -67,6 +68,7 @@ pub fn run() -> Result<(), String> {
     findings.extend(feature_tables(&root, &files));
     findings.extend(code_map(&root));
     findings.extend(one_way_dependencies(&root));
+    findings.extend(compliance_texts(&root));
     findings.extend(cited_paths(&root, &files));
     findings.extend(unsafe_outside_ffi(&root, &files));
     let (long, aim) = long_functions(&root, &files);
@@ -334,6 +336,45 @@ fn one_way_dependencies(root: &Path) -> Vec<Finding> {
         }
     }
     findings
+}
+
+// ---- compliance texts -------------------------------------------------------
+
+const COMPLIANCE: &str = "docs/compliance.md";
+const LABEL_TEXTS: &str = "crates/tanba-core/src/label.rs";
+
+/// The label texts of label.rs: the strings of its `Lang::… => "…"` arms
+/// that hold a space (the codes do not).
+fn label_texts(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .filter_map(|line| {
+            let rest = line.trim().strip_prefix("Lang::")?;
+            let (_, text) = rest.split_once("=> \"")?;
+            let text = text.strip_suffix("\",")?;
+            text.contains(' ').then(|| text.to_string())
+        })
+        .collect()
+}
+
+/// docs/compliance.md quotes every label text the code ships, exactly.
+fn compliance_texts(root: &Path) -> Vec<Finding> {
+    let doc = read(root, COMPLIANCE);
+    let texts = label_texts(&read(root, LABEL_TEXTS));
+    if texts.is_empty() {
+        return vec![Finding::new(LABEL_TEXTS, 0, "no label texts found")];
+    }
+    texts
+        .into_iter()
+        .filter(|t| !doc.contains(t.as_str()))
+        .map(|t| {
+            Finding::new(
+                COMPLIANCE,
+                0,
+                format!("does not quote the label text {t:?} of {LABEL_TEXTS}"),
+            )
+        })
+        .collect()
 }
 
 // ---- cited paths ----------------------------------------------------------
@@ -901,6 +942,16 @@ mod tests {
         let findings = one_way_dependencies(&root());
         assert!(findings.is_empty(), "{findings:?}");
         assert!(!dependencies(&read(&root(), "crates/tanba-video/Cargo.toml")).is_empty());
+    }
+
+    #[test]
+    fn reads_label_texts_and_finds_them_quoted() {
+        let src =
+            "            Lang::Kk => \"kk\",\n            Lang::Ru => \"Создано с помощью ИИ\",\n";
+        assert_eq!(label_texts(src), ["Создано с помощью ИИ"]);
+        let findings = compliance_texts(&root());
+        assert!(findings.is_empty(), "{findings:?}");
+        assert_eq!(label_texts(&read(&root(), LABEL_TEXTS)).len(), 9);
     }
 
     #[test]
