@@ -8,6 +8,7 @@ mod bench;
 mod label;
 mod setup;
 mod test;
+mod tidy;
 mod util;
 
 use std::process::ExitCode;
@@ -20,7 +21,9 @@ commands:
                   install the missing ones with apt-get (as root), or print the
                   exact command and fail
   label [ARGS]    label fixtures/ into out/ (ARGS go to `tanba label`)
-  test            the whole suite: setup, fmt, clippy, tests, labelled fixtures verified
+  test            the whole suite: setup, fmt, tidy, clippy, tests, labelled fixtures verified
+  tidy            check the docs against the code (feature tables, code map, cited
+                  files, invariant tests) and the house rules (unsafe, long functions)
   bench [--quick] benchmarks side by side with ImageMagick, ffmpeg and qpdf
   assets          regenerate the bundled spoken disclaimers with espeak-ng and sox";
 
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         "setup" => setup::run(setup::Need::Everything),
         "label" => label::run(rest),
         "test" => test::run(),
+        "tidy" => tidy::run(),
         "bench" => bench::run(rest),
         "assets" => assets::run(),
         "help" | "-h" | "--help" => {

@@ -6,13 +6,14 @@ use std::process::Command;
 use crate::setup::{self, Need};
 use crate::util::{build_cli, cargo, exec, have, root};
 
-/// Setup, formatting, lints, every test, and an end-to-end run over the
+/// Setup, formatting, tidy, lints, every test, and an end-to-end run over the
 /// fixtures whose every output must verify.
 pub fn run() -> Result<(), String> {
     setup::run(Need::Test)?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--check"]);
     crate::util::exec(fmt)?;
+    crate::tidy::run()?;
     let mut clippy = cargo();
     clippy.args([
         "clippy",

@@ -4,7 +4,7 @@
 //! Used by the audio (M4A) and video (MP4/MOV) labelers alike.
 //!
 //! - XMP goes in a top-level `uuid` box BE7ACFCB-97A9-42E8-9C71-999491E3AFAC
-//!   (SPEC.md), appended after `moov`, where it needs no offsets patched;
+//!   (docs/compliance.md), appended after `moov`, where it needs no offsets patched;
 //!   reading walks the top-level boxes only, so a large `mdat` costs one
 //!   seek.
 //! - Cover art goes where iTunes stores it: a second `moov/udta/meta` box

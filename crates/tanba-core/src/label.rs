@@ -1,4 +1,4 @@
-//! The visible label: the texts of SPEC.md in Kazakh, Russian and English.
+//! The visible label: the texts of docs/compliance.md in Kazakh, Russian and English.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

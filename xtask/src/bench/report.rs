@@ -4,9 +4,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
+use super::Ctx;
+use super::case::{Case, Role, Row, Section};
 use super::measure::Stats;
 use super::media::Plan;
-use super::{Case, Ctx, Role, Row, Section};
 
 /// Facts about the run and the machine.
 #[derive(Debug, Default)]
@@ -237,6 +238,17 @@ fn case_table(out: &mut String, case: &Case, ctx: &Ctx) {
 /// The whole Markdown document.
 pub fn render(run: &Run, ctx: &Ctx, sections: &[Section]) -> String {
     let mut out = String::new();
+    header(&mut out, run);
+    goals_table(&mut out, run, sections);
+    summary(&mut out, sections);
+    section_tables(&mut out, ctx, sections);
+    method(&mut out, run);
+    let _ = plan_note(&mut out, &ctx.plan);
+    out
+}
+
+/// The title, the run, the machine and the versions.
+fn header(out: &mut String, run: &Run) {
     let _ = writeln!(out, "# Benchmarks\n");
     let _ = writeln!(
         out,
@@ -272,8 +284,11 @@ pub fn render(run: &Run, ctx: &Ctx, sections: &[Section]) -> String {
         let _ = writeln!(out, "{l}");
     }
     out.push('\n');
+}
 
-    let goals = super::goals(sections);
+/// The issues' goals against this run.
+fn goals_table(out: &mut String, run: &Run, sections: &[Section]) {
+    let goals = super::goals::goals(sections);
     if !goals.is_empty() {
         let _ = writeln!(out, "## Goals from the issues\n");
         let _ = writeln!(
@@ -293,7 +308,10 @@ pub fn render(run: &Run, ctx: &Ctx, sections: &[Section]) -> String {
         }
         out.push('\n');
     }
+}
 
+/// One line per case and peer.
+fn summary(out: &mut String, sections: &[Section]) {
     // Summary: one line per case and peer.
     let _ = writeln!(out, "## Summary\n");
     let _ = writeln!(
@@ -344,7 +362,10 @@ pub fn render(run: &Run, ctx: &Ctx, sections: &[Section]) -> String {
         }
     }
     out.push('\n');
+}
 
+/// Each section's intro and case tables.
+fn section_tables(out: &mut String, ctx: &Ctx, sections: &[Section]) {
     for section in sections {
         let mut name = section.name.to_string();
         if let Some(c) = name.get_mut(0..1) {
@@ -360,10 +381,13 @@ pub fn render(run: &Run, ctx: &Ctx, sections: &[Section]) -> String {
         }
         out.push('\n');
         for case in &section.cases {
-            case_table(&mut out, case, ctx);
+            case_table(out, case, ctx);
         }
     }
+}
 
+/// How the run was made.
+fn method(out: &mut String, run: &Run) {
     let _ = writeln!(out, "## Method\n");
     let _ = writeln!(
         out,
@@ -402,8 +426,6 @@ pub fn render(run: &Run, ctx: &Ctx, sections: &[Section]) -> String {
          `--reps N` and `--batch-reps N` set the rounds. The criterion benches (`cargo xtask bench --criterion`, \
          or `cargo bench -p tanba-benches`) time single operations in-process; see `benches/README.md`."
     );
-    let _ = plan_note(&mut out, &ctx.plan);
-    out
 }
 
 fn plan_note(out: &mut String, plan: &Plan) -> std::fmt::Result {
