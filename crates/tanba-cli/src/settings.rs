@@ -334,7 +334,23 @@ fn parse_disclaimer(text: &str) -> Result<tanba::audio::Disclaimer> {
 }
 
 /// `--type-add text:*.EXT` also makes *.EXT plain text to label.
+/// Only extension globs can say what is plain text; any other glob for the
+/// `text` type only filters the walk.
 fn text_types(settings: &mut Settings, walk: &WalkArgs) -> Result<()> {
-    let _ = (settings, walk);
+    for def in &walk.type_add {
+        let Some(("text", glob)) = def.split_once(':') else {
+            continue;
+        };
+        match glob.strip_prefix("*.") {
+            Some(ext) if !ext.is_empty() && !ext.contains(['*', '?', '[', '/', '.']) => {
+                settings.text.plain_text_extensions.push(ext.to_string());
+            }
+            _ => {
+                return Err(Error::config(format!(
+                    "--type-add {def:?}: the text type takes globs of the form *.EXT"
+                )));
+            }
+        }
+    }
     Ok(())
 }

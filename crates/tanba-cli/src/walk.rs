@@ -232,11 +232,13 @@ impl Rules {
             .parents(respect)
             // An archive copied out of a repository keeps its .gitignore.
             .require_git(false)
-            .add_custom_ignore_filename(".tanbaignore")
             .follow_links(false)
             .sort_by_file_name(|a, b| a.cmp(b))
             .overrides(overrides)
             .types(self.types.clone());
+        if respect {
+            builder.add_custom_ignore_filename(".tanbaignore");
+        }
         if let Some(avoid) = self.avoid.clone() {
             builder.filter_entry(move |e| {
                 e.path()

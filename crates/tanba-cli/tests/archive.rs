@@ -180,6 +180,13 @@ fn ignore_files_and_filters_choose_the_files() {
         set(&["keep/b.md", "keep/c.txt"])
     );
     assert_eq!(labelled(&["-E", "keep"]), set(&["top.md"]));
+    // A type added to `text` is also labelled as plain text.
+    std::fs::write(input.join("keep/run.log"), "started\n").unwrap();
+    assert_eq!(
+        labelled(&["--type-add", "text:*.log", "-t", "text"]),
+        set(&["keep/c.txt", "keep/run.log"])
+    );
+    std::fs::remove_file(input.join("keep/run.log")).unwrap();
     let list = tanba(&["label", "--type-list"]);
     assert!(list.status.success());
     let list = String::from_utf8_lossy(&list.stdout);

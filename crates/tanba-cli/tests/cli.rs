@@ -135,9 +135,18 @@ fn bulk_job_mirrors_reports_and_resumes() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
-    // Run again: everything done is skipped as done, nothing changes.
+    // Run again with the same settings: everything done is kept as done,
+    // nothing changes.
     let before = std::fs::read(out.join("readme.md")).unwrap();
-    let o = tanba(&[
+    let same_settings = [
+        "--operator",
+        "ТОО Мысал",
+        "--bin",
+        "123456789013",
+        "--ai-system",
+        "Demo",
+    ];
+    let mut again = vec![
         "label",
         s(&input),
         "--out",
@@ -145,7 +154,9 @@ fn bulk_job_mirrors_reports_and_resumes() {
         "--report",
         s(&rep),
         "--quiet",
-    ]);
+    ];
+    again.extend_from_slice(&same_settings);
+    let o = tanba(&again);
     assert_eq!(o.status.code(), Some(1));
     let r = report(&rep);
     assert_eq!(r["summary"]["labelled"], 0);
@@ -159,15 +170,7 @@ fn bulk_job_mirrors_reports_and_resumes() {
     let whole = std::fs::read_to_string(&html).unwrap();
     let head_end = whole.find("</head>").unwrap() + "</head>".len();
     std::fs::write(&html, &whole[..head_end]).unwrap();
-    let o = tanba(&[
-        "label",
-        s(&input),
-        "--out",
-        s(&out),
-        "--report",
-        s(&rep),
-        "--quiet",
-    ]);
+    let o = tanba(&again);
     assert_eq!(o.status.code(), Some(1));
     let r = report(&rep);
     assert_eq!(r["summary"]["labelled"], 1);
@@ -512,7 +515,27 @@ fn media_flags_reach_the_labelers_and_resume_by_output_name() {
     assert!(text.contains("append"), "{text}");
     assert!(text.contains("Morse"), "{text}");
 
+    // The same settings again: both outputs are kept (the audio's under
+    // the output format's name). Other settings: both are labelled again.
     let again = tanba(&[
+        "label",
+        s(&input),
+        "--out",
+        s(&out),
+        "--jpeg-quality",
+        "70",
+        "--audio-disclaimer",
+        "tone",
+        "--audio-mode",
+        "append",
+        "--quiet",
+        "--report",
+        s(&json),
+    ]);
+    assert!(again.status.success());
+    let r = report(&json);
+    assert_eq!(r["summary"]["already_labelled"], 2, "{r}");
+    let changed = tanba(&[
         "label",
         s(&input),
         "--out",
@@ -521,9 +544,10 @@ fn media_flags_reach_the_labelers_and_resume_by_output_name() {
         "--report",
         s(&json),
     ]);
-    assert!(again.status.success());
+    assert!(changed.status.success());
     let r = report(&json);
-    assert_eq!(r["summary"]["already_labelled"], 2, "{r}");
+    assert_eq!(r["summary"]["labelled"], 2, "{r}");
+    assert!(r.to_string().contains("settings changed"), "{r}");
 
     let bad = tanba(&[
         "label",
