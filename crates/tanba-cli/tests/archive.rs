@@ -433,6 +433,13 @@ fn a_realistic_archive_is_labelled_safely() {
     )
     .unwrap();
     std::fs::copy(fixture("pdf/report.pdf"), input.join("docs/report.pdf")).unwrap();
+    // BMP is written as PNG (scan.png).
+    let bmp = Command::new("convert")
+        .arg(fixture("image/sample-generated.png"))
+        .arg(input.join("media/scan.bmp"))
+        .status()
+        .unwrap();
+    assert!(bmp.success());
     let pdf = std::fs::read(fixture("pdf/layouts.pdf")).unwrap();
     std::fs::write(input.join("docs/damaged.pdf"), &pdf[..pdf.len() * 2 / 3]).unwrap();
     mkfifo(&input.join("media/stream.mp3"));
@@ -502,6 +509,7 @@ fn a_realistic_archive_is_labelled_safely() {
         "media/stream.mp3",
         "media/loop",
         "docs/growing.txt",
+        "media/scan.bmp",
     ]
     .iter()
     .map(|r| s(&input.join(r)).to_string())
@@ -528,11 +536,18 @@ fn a_realistic_archive_is_labelled_safely() {
             );
         }
     }
+    let scan = &rows[s(&input.join("media/scan.bmp"))];
+    assert_eq!(
+        scan["output"].as_str(),
+        Some(s(&out.join("media/scan.png"))),
+        "{scan}"
+    );
     for fixed in [
         "docs/readme.md",
         "media/photo.jpg",
         "media/photo.png",
         "docs/report.pdf",
+        "media/scan.bmp",
     ] {
         assert_eq!(
             rows[s(&input.join(fixed))]["outcome"],
@@ -640,4 +655,60 @@ fn a_realistic_archive_is_labelled_safely() {
             "{rel}: marks stacked"
         );
     }
+}
+
+/// Outputs whose names are only known from the format written (ADTS AAC
+/// becomes M4A) and C2PA sidecars (`NAME.c2pa` beside any format that
+/// cannot hold credentials) are planned too: a pair that would share one
+/// is refused, each naming the other, before anything is written.
+#[cfg(all(feature = "audio-ffmpeg", feature = "c2pa"))]
+#[test]
+fn converted_outputs_and_sidecars_cannot_collide() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    for name in ["voice.aac", "voice.m4a"] {
+        let made = Command::new("ffmpeg")
+            .args(["-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=1", "-c:a", "aac"])
+            .arg(input.join(name))
+            .status()
+            .unwrap();
+        assert!(made.success());
+    }
+    std::fs::write(input.join("subs.srt"), "1\n00:00:01,000 --> 00:00:02,000\nӘ\n").unwrap();
+    std::fs::write(input.join("subs.vtt"), "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nӘ\n").unwrap();
+    std::fs::write(input.join("alone.md"), "# A\n").unwrap();
+    let keys = d.path().join("keys");
+    assert!(tanba(&["keys", "new", s(&keys)]).status.success());
+    let out = d.path().join("out");
+    let rep = d.path().join("r.json");
+    let o = tanba(&[
+        "label",
+        s(&input),
+        "--out",
+        s(&out),
+        "--report",
+        s(&rep),
+        "--c2pa-cert",
+        s(&keys.join("signing-cert-chain.pem")),
+        "--c2pa-key",
+        s(&keys.join("signing-key.pem")),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let rows = rows(&report(&rep));
+    for (me, other) in [
+        ("voice.aac", "voice.m4a"),
+        ("voice.m4a", "voice.aac"),
+        ("subs.srt", "subs.vtt"),
+        ("subs.vtt", "subs.srt"),
+    ] {
+        let row = &rows[s(&input.join(me))];
+        assert_eq!(row["outcome"], "failed", "{row}");
+        assert!(row["reason"].as_str().unwrap().contains(other), "{row}");
+    }
+    let alone = &rows[s(&input.join("alone.md"))];
+    assert_eq!(alone["outcome"], "labelled", "{alone}");
+    let written: BTreeSet<PathBuf> = snapshot(&out).into_keys().collect();
+    let expected: BTreeSet<PathBuf> = [out.join("alone.md"), out.join("alone.c2pa")].into();
+    assert_eq!(written, expected);
 }
