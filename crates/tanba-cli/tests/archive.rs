@@ -669,14 +669,31 @@ fn converted_outputs_and_sidecars_cannot_collide() {
     std::fs::create_dir_all(&input).unwrap();
     for name in ["voice.aac", "voice.m4a"] {
         let made = Command::new("ffmpeg")
-            .args(["-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=1", "-c:a", "aac"])
+            .args([
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=f=440:d=1",
+                "-c:a",
+                "aac",
+            ])
             .arg(input.join(name))
             .status()
             .unwrap();
         assert!(made.success());
     }
-    std::fs::write(input.join("subs.srt"), "1\n00:00:01,000 --> 00:00:02,000\nӘ\n").unwrap();
-    std::fs::write(input.join("subs.vtt"), "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nӘ\n").unwrap();
+    std::fs::write(
+        input.join("subs.srt"),
+        "1\n00:00:01,000 --> 00:00:02,000\nӘ\n",
+    )
+    .unwrap();
+    std::fs::write(
+        input.join("subs.vtt"),
+        "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nӘ\n",
+    )
+    .unwrap();
     std::fs::write(input.join("alone.md"), "# A\n").unwrap();
     let keys = d.path().join("keys");
     assert!(tanba(&["keys", "new", s(&keys)]).status.success());

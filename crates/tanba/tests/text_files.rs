@@ -118,6 +118,12 @@ fn labelling_twice_does_not_stack() {
         ..Job::default()
     };
     registry.label_file(&once, &twice, &forced).unwrap();
+    // Replaced, not stacked: one AIGC key, one notice, as after one label.
+    let count = |p: &Path, what: &str| std::fs::read_to_string(p).unwrap().matches(what).count();
+    for what in ["AIGC:", "Tanba-Manifest:", "> **"] {
+        assert_eq!(count(&twice, what), count(&once, what), "{what}");
+        assert_eq!(count(&once, what), 1, "{what}");
+    }
 }
 
 #[test]
