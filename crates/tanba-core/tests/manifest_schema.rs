@@ -143,6 +143,7 @@ fn full() -> Manifest {
         ),
         signing_key: Some(Arc::new(tanba_core::SigningKey::from_bytes(&[7u8; 32]))),
         source_sha256: Some("ab".repeat(32)),
+        settings_sha256: Some("cd".repeat(32)),
         ..Job::default()
     };
     let placement = Placement {
