@@ -162,6 +162,11 @@ pub fn sniff(head: &[u8]) -> Option<&'static Format> {
     None
 }
 
+/// The note on a forced relabel of marked input: the marks are replaced,
+/// while a disclaimer mixed into the sound earlier cannot be taken out.
+const FORCED_NOTE: &str =
+    "labelled before: its marks were replaced by this label's; the earlier audible label stays";
+
 /// Keys under which another format's metadata carries the AIGC label.
 fn aigc_tag(tags: &[(String, String)]) -> Option<&str> {
     tags.iter()
@@ -326,8 +331,13 @@ impl Labeler for AudioLabeler {
         let ff_marked = aigc_tag(&ff_meta.tags).is_some();
         #[cfg(not(feature = "ffmpeg"))]
         let ff_marked = false;
-        if (aigc_tag(&decoder.info().tags).is_some() || ff_marked) && !job.force {
+        let already = already || aigc_tag(&decoder.info().tags).is_some() || ff_marked;
+        if already && !job.force {
             return Err(Error::already_labelled());
+        }
+        if already {
+            // The marks below replace the input's; its sound cannot be undone.
+            notes.push(FORCED_NOTE.into());
         }
         let info = decoder.info().clone();
 

@@ -554,8 +554,71 @@ fn already_labelled_input_is_refused_unless_forced() {
         force: true,
         ..Job::default()
     };
-    label_with(&labeler, &once, &twice, &forced).unwrap();
+    let relabelled = label_with(&labeler, &once, &twice, &forced).unwrap();
     assert!(verify(&twice).is_compliant());
+    assert!(
+        relabelled
+            .notes
+            .iter()
+            .any(|n| n.contains("the earlier audible label stays")),
+        "{:?}",
+        relabelled.notes
+    );
+
+    // The marks were replaced, not stacked: one of each chunk, one INFO
+    // comment, one XMP packet, all carrying the new label's id.
+    let ids = riff_chunk_ids(&twice);
+    for id in ["AIGC", "LIST", "_PMX"] {
+        assert_eq!(
+            ids.iter().filter(|c| *c == id).count(),
+            1,
+            "{id} in {ids:?}"
+        );
+    }
+    let tags = exiftool_lines(&twice);
+    let count = |tag: &str| tags.iter().filter(|l| l.starts_with(tag)).count();
+    assert_eq!(count("[RIFF] Comment "), 1, "{tags:#?}");
+    assert_eq!(count("[XMP-x] XMPToolkit "), 1, "{tags:#?}");
+    assert_eq!(count("[XMP-TC260] Aigc "), 1, "{tags:#?}");
+    assert_eq!(count("[XMP-tanba] Manifest "), 1, "{tags:#?}");
+    let new_id = relabelled.manifest.id.trim_start_matches("urn:uuid:");
+    for tag in [
+        "[RIFF] Comment ",
+        "[XMP-TC260] Aigc ",
+        "[XMP-tanba] Manifest ",
+    ] {
+        let line = tags.iter().find(|l| l.starts_with(tag)).unwrap();
+        assert!(line.contains(new_id), "{line}");
+    }
+    assert_eq!(verify(&twice).manifest.unwrap().id, relabelled.manifest.id);
+}
+
+/// The top-level chunk ids of a RIFF file, in order.
+fn riff_chunk_ids(path: &Path) -> Vec<String> {
+    let bytes = std::fs::read(path).unwrap();
+    let mut ids = Vec::new();
+    let mut at = 12;
+    while at + 8 <= bytes.len() {
+        ids.push(String::from_utf8_lossy(&bytes[at..at + 4]).into_owned());
+        let size = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap()) as usize;
+        at += 8 + size + (size & 1);
+    }
+    ids
+}
+
+/// exiftool's reading of every tag, duplicates too, one `[group] Name : value`
+/// per line with the padding squeezed to one space.
+fn exiftool_lines(path: &Path) -> Vec<String> {
+    let out = Command::new("exiftool")
+        .args(["-a", "-G1", "-s", "-u"])
+        .arg(path)
+        .output()
+        .expect("exiftool is installed");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
 }
 
 #[test]

@@ -607,3 +607,110 @@ fn mp3_prepend_copies_the_programme_frames() {
     );
     assert!(verify(&output).is_compliant());
 }
+
+/// A forced relabel of our own output: the earlier disclaimer stays in the
+/// sound (it cannot be taken out, and the notes say so), but the marks are
+/// replaced, not stacked: one AIGC carrier, one manifest, one XMP packet
+/// where the format has one, all the new label's.
+#[test]
+fn forced_relabel_replaces_the_marks() {
+    let dir = tempfile::tempdir().unwrap();
+    let overlay = AudioSettings {
+        mode: Mode::Overlay,
+        ..AudioSettings::default()
+    };
+    // MP3 twice: prepend splices the programme's frames, overlay re-encodes.
+    let runs = CASES
+        .iter()
+        .map(|c| (c, AudioSettings::default()))
+        .chain([(&CASES[0], overlay)]);
+    for (case, settings) in runs {
+        let ext = case.ext;
+        let input = dir.path().join(format!("in.{ext}"));
+        make_input(&input, case.codec);
+        let once = dir.path().join(format!("once.{ext}"));
+        let first = label(&input, &once, settings.clone()).unwrap();
+        let twice = dir.path().join(format!("twice.{ext}"));
+        let mut reader = File::open(&once).unwrap();
+        let mut out = File::create(&twice).unwrap();
+        let forced = Job {
+            force: true,
+            ..Job::default()
+        };
+        let second = AudioLabeler::new(settings)
+            .label(source_of(&mut reader, &once), &mut out, &forced)
+            .unwrap();
+        assert!(
+            second
+                .notes
+                .iter()
+                .any(|n| n.contains("the earlier audible label stays")),
+            "{ext}: {:?}",
+            second.notes
+        );
+
+        let text = exiftool(&twice);
+        let lines: Vec<String> = text
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        let count = |prefixes: &[&str]| {
+            lines
+                .iter()
+                .filter(|l| prefixes.iter().any(|p| l.starts_with(p)))
+                .count()
+        };
+        let aigc = count(&[
+            "[ID3v2_4] UserDefinedText : (AIGC)",
+            "[Keys] AIGC :",
+            "[Vorbis] Aigc :",
+        ]);
+        let manifest = count(&[
+            "[ID3v2_4] UserDefinedText : (TANBA_MANIFEST)",
+            "[Keys] TANBA_MANIFEST :",
+            "[Vorbis] TanbaManifest :",
+        ]);
+        assert_eq!((aigc, manifest), (1, 1), "{ext}:\n{text}");
+        let xmp = usize::from(case.xmp);
+        assert_eq!(count(&["[XMP-x] XMPToolkit :"]), xmp, "{ext}:\n{text}");
+        assert_eq!(count(&["[XMP-TC260] Aigc :"]), xmp, "{ext}:\n{text}");
+        assert_eq!(count(&["[XMP-tanba] Manifest :"]), xmp, "{ext}:\n{text}");
+        if ext == "m4a" {
+            let uuid_boxes = top_level_boxes(&twice)
+                .iter()
+                .filter(|b| *b == "uuid")
+                .count();
+            assert_eq!(uuid_boxes, 1, "{ext}");
+        }
+        // Every mark is the new label's, none the first one's.
+        let new_id = second.manifest.id.trim_start_matches("urn:uuid:");
+        let old_id = first.manifest.id.trim_start_matches("urn:uuid:");
+        assert!(
+            !text.contains(old_id),
+            "{ext}: the first label's id is left:\n{text}"
+        );
+        assert!(text.contains(new_id), "{ext}:\n{text}");
+        let v = verify(&twice);
+        assert!(v.is_compliant(), "{ext}: {:?} {:?}", v.marks, v.perceptible);
+        assert_eq!(v.manifest.unwrap().id, second.manifest.id, "{ext}");
+    }
+}
+
+/// The top-level box types of an ISO BMFF file, in order.
+fn top_level_boxes(path: &Path) -> Vec<String> {
+    let bytes = std::fs::read(path).unwrap();
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    while pos + 8 <= bytes.len() {
+        let mut size = u32::from_be_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+        if size == 1 {
+            size = u64::from_be_bytes(bytes[pos + 8..pos + 16].try_into().unwrap()) as usize;
+        } else if size == 0 {
+            size = bytes.len() - pos;
+        }
+        out.push(String::from_utf8_lossy(&bytes[pos + 4..pos + 8]).into_owned());
+        assert!(size >= 8, "bad box size at {pos}");
+        pos += size;
+    }
+    out
+}

@@ -235,7 +235,14 @@ pub(crate) fn label_file(
         return Err(Error::already_labelled());
     }
     let mut notes = Vec::new();
-    if !prior.tanba && !prior.replaced.is_empty() {
+    if prior.tanba {
+        // Forced: the marks below replace the input's; its pixels keep the
+        // earlier badge, which cannot be taken out.
+        notes.push(
+            "labelled before: its marks were replaced by this label's; the earlier visible label stays"
+                .to_string(),
+        );
+    } else if !prior.replaced.is_empty() {
         notes.push(format!(
             "the input's own {} was replaced by this label's",
             prior.replaced.join(" and ")
