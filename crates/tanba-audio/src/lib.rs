@@ -298,6 +298,10 @@ impl Labeler for AudioLabeler {
         sniff(head)
     }
 
+    fn output_format(&self, input: &'static Format) -> &'static Format {
+        output_format(input)
+    }
+
     fn label(
         &self,
         mut source: Source<'_>,

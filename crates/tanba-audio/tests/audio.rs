@@ -197,7 +197,12 @@ fn every_format_decodes_and_is_labelled() {
         let head = read_head(&mut File::open(&input).unwrap()).unwrap();
         assert_eq!(sniff(&head).map(|f| f.name), Some(expected), "{ext}");
         let labeler = AudioLabeler::default();
-        let out_format = labeler.output_format(sniff(&head).unwrap());
+        // What a bulk job plans through the trait, before any work.
+        let out_format = Labeler::output_format(&labeler, sniff(&head).unwrap());
+        assert!(std::ptr::eq(
+            out_format,
+            labeler.output_format(sniff(&head).unwrap())
+        ));
         let output = dir
             .path()
             .join(format!("out-{ext}.{}", out_format.extension()));
