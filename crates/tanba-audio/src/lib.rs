@@ -13,99 +13,40 @@
 mod decode;
 pub mod disclaimer;
 #[cfg(feature = "ffmpeg")]
-mod encode;
-#[cfg(feature = "ffmpeg")]
-mod encoded;
-#[cfg(feature = "ffmpeg")]
 mod ffdecode;
 #[cfg(feature = "ffmpeg")]
+mod ffencode;
+#[cfg(feature = "ffmpeg")]
 mod ffi;
+#[cfg(feature = "ffmpeg")]
+mod ffmeta;
+mod formats;
 pub mod loudness;
 pub mod mixer;
 #[cfg(feature = "ffmpeg")]
 mod mp3splice;
+#[cfg(feature = "ffmpeg")]
+mod reencode;
 mod riff;
+mod settings;
 mod verify;
 mod wavout;
 
 use std::path::Path;
 
 use tanba_core::{
-    Error, Format, Job, Labeler, Labelled, Limits, Mark, MarkKind, Placement, Result, Source,
-    Verification, WriteSeek,
+    Error, Format, Job, Labeler, Labelled, Limits, Mark, MarkKind, Result, Source, Verification,
+    WriteSeek,
 };
 
 pub use disclaimer::{Disclaimer, ToneSettings};
+pub use formats::{AAC, FLAC, KEEPS_COMPRESSED_FORMATS, M4A, MP3, OGG, WAV, output_format, sniff};
 pub use loudness::{BackgroundMeter, Loudness, Meter, matching_gain, measure_clip};
 pub use mixer::{DisclaimerMixer, Mode, Span};
+pub use settings::AudioSettings;
 pub use verify::{AudioChunks, check_disclaimer};
 
 use decode::{StreamDecoder, owned_input};
-
-/// WAV (RIFF/WAVE, PCM or float).
-pub static WAV: Format = Format {
-    name: "wav",
-    mime: "audio/wav",
-    extensions: &["wav", "wave"],
-};
-/// MP3 (MPEG-1/2 layer III).
-pub static MP3: Format = Format {
-    name: "mp3",
-    mime: "audio/mpeg",
-    extensions: &["mp3"],
-};
-/// FLAC.
-pub static FLAC: Format = Format {
-    name: "flac",
-    mime: "audio/flac",
-    extensions: &["flac"],
-};
-/// Ogg Vorbis (and FLAC in Ogg).
-pub static OGG: Format = Format {
-    name: "ogg",
-    mime: "audio/ogg",
-    extensions: &["ogg", "oga"],
-};
-/// MPEG-4 audio (AAC or ALAC in an `M4A `/`M4B ` file).
-pub static M4A: Format = Format {
-    name: "m4a",
-    mime: "audio/mp4",
-    extensions: &["m4a", "m4b"],
-};
-/// Raw AAC in ADTS frames.
-pub static AAC: Format = Format {
-    name: "aac",
-    mime: "audio/aac",
-    extensions: &["aac", "adts"],
-};
-
-static FORMATS: [&Format; 6] = [&WAV, &MP3, &FLAC, &OGG, &M4A, &AAC];
-
-/// The audio settings the CLI and configuration map onto.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AudioSettings {
-    /// What is heard (default: the job label's languages spoken, kk then ru).
-    pub disclaimer: Disclaimer,
-    /// Where it goes (default: prepend).
-    pub mode: Mode,
-    /// How far the programme is lowered under an overlaid disclaimer, dB
-    /// (default -12).
-    pub ducking_db: f32,
-    /// Silence between the disclaimer and the programme in prepend and
-    /// append modes, ms (default 500).
-    pub gap_ms: u32,
-}
-
-impl Default for AudioSettings {
-    fn default() -> Self {
-        AudioSettings {
-            disclaimer: Disclaimer::default(),
-            mode: Mode::default(),
-            ducking_db: mixer::DEFAULT_DUCK_DB,
-            gap_ms: mixer::DEFAULT_GAP_MS,
-        }
-    }
-}
 
 /// The audio labeler.
 #[derive(Debug, Clone, Default)]
@@ -119,47 +60,16 @@ impl AudioLabeler {
     pub fn new(settings: AudioSettings) -> Self {
         AudioLabeler { settings }
     }
-}
 
-/// Recognises an audio file by its first bytes.
-pub fn sniff(head: &[u8]) -> Option<&'static Format> {
-    if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WAVE" {
-        return Some(&WAV);
+    /// The format [`Labeler::label`] writes for an input sniffed as
+    /// `input`: the input's own format for MP3, FLAC, Ogg and M4A when the
+    /// crate is built with the `ffmpeg` feature (raw ADTS AAC becomes M4A,
+    /// which has room for the marks), WAV otherwise. The labeler falls back
+    /// to WAV, with a note, if the FFmpeg it runs with lacks the encoder;
+    /// [`Labelled::format`] always says what was written.
+    pub fn output_format(&self, input: &Format) -> &'static Format {
+        output_format(input)
     }
-    if head.starts_with(b"fLaC") {
-        return Some(&FLAC);
-    }
-    if head.starts_with(b"OggS") {
-        // Vorbis or FLAC-in-Ogg; Opus and Theora are not decoded here.
-        let first_page = &head[..head.len().min(512)];
-        let has = |needle: &[u8]| first_page.windows(needle.len()).any(|w| w == needle);
-        return (has(b"\x01vorbis") || has(b"\x7fFLAC")).then_some(&OGG);
-    }
-    if head.len() >= 12 && &head[4..8] == b"ftyp" {
-        // Audio-only brands; a generic mp4 may carry video and is the video crate's.
-        return matches!(&head[8..12], b"M4A " | b"M4B ").then_some(&M4A);
-    }
-    if head.starts_with(b"ID3") && head.len() >= 10 {
-        // An ID3v2 tag; what follows decides (FLAC files sometimes carry one).
-        let size = head[6..10]
-            .iter()
-            .fold(0usize, |acc, b| (acc << 7) | usize::from(b & 0x7f));
-        let after = 10 + size + if head[5] & 0x10 != 0 { 10 } else { 0 };
-        return match head.get(after..after + 4) {
-            Some(b"fLaC") => Some(&FLAC),
-            _ => Some(&MP3),
-        };
-    }
-    if head.len() >= 4 && head[0] == 0xFF {
-        // MPEG audio frame sync: layer III is MP3, layer "00" is ADTS AAC.
-        if head[1] & 0xE6 == 0xE2 && head[2] & 0xF0 != 0xF0 {
-            return Some(&MP3);
-        }
-        if head[1] & 0xF6 == 0xF0 {
-            return Some(&AAC);
-        }
-    }
-    None
 }
 
 /// The note on a forced relabel of marked input: the marks are replaced,
@@ -206,92 +116,13 @@ fn wav_meta(source: &mut Source<'_>) -> Result<riff::RiffMeta> {
     }
 }
 
-/// A note when the disclaimer had to stay quieter than the programme.
-fn loudness_note(clip: &Loudness, gain: f32, programme: &Loudness, notes: &mut Vec<String>) {
-    let heard = clip.integrated_lufs + 20.0 * f64::from(gain).log10();
-    let programme_lufs = programme.integrated_lufs;
-    if programme_lufs.is_finite() && programme_lufs - heard > 1.0 {
-        notes.push(format!(
-            "the disclaimer plays at {heard:.1} LUFS, {:.1} LU under the programme ({programme_lufs:.1} LUFS), to keep its true peak under -1 dBTP",
-            programme_lufs - heard
-        ));
-    }
-}
-
-/// The first disclaimer span, after checking the mixer put every span
-/// where the plan (and so the manifest) says.
-fn checked_first_span(mixer: &DisclaimerMixer, programme_frames: u64) -> Result<Span> {
-    let plan = mixer.plan(programme_frames);
-    if mixer.spans() != plan.as_slice() {
-        return Err(Error::cannot_label(
-            "the disclaimer was not placed where planned",
-        ));
-    }
-    Ok(plan.first().copied().unwrap_or(Span {
-        start: 0,
-        frames: 0,
-    }))
-}
-
-impl AudioLabeler {
-    /// The format [`Labeler::label`] writes for an input sniffed as
-    /// `input`: the input's own format for MP3, FLAC, Ogg and M4A when the
-    /// crate is built with the `ffmpeg` feature (raw ADTS AAC becomes M4A,
-    /// which has room for the marks), WAV otherwise. The labeler falls back
-    /// to WAV, with a note, if the FFmpeg it runs with lacks the encoder;
-    /// [`Labelled::format`] always says what was written.
-    pub fn output_format(&self, input: &Format) -> &'static Format {
-        output_format(input)
-    }
-
-    /// The manifest for an output whose first disclaimer is `first_span`.
-    fn manifest(
-        &self,
-        job: &Job,
-        format: &Format,
-        first_span: Span,
-        sample_rate: u32,
-    ) -> tanba_core::Manifest {
-        let settings = &self.settings;
-        let mut job = job.clone();
-        if let Some(lines) = settings.disclaimer.manifest_lines(&job.label) {
-            job.label.lines = lines;
-        }
-        let rate = f64::from(sample_rate);
-        let mut placement = Placement::at(settings.mode.name());
-        placement.span = Some([
-            first_span.start as f64 / rate,
-            first_span.frames as f64 / rate,
-        ]);
-        job.manifest(format.mime, placement)
-    }
-}
-
-/// See [`AudioLabeler::output_format`].
-pub fn output_format(input: &Format) -> &'static Format {
-    if !KEEPS_COMPRESSED_FORMATS {
-        return &WAV;
-    }
-    match input.name {
-        "mp3" => &MP3,
-        "flac" => &FLAC,
-        "ogg" => &OGG,
-        "m4a" | "aac" => &M4A,
-        _ => &WAV,
-    }
-}
-
-/// True when this build re-encodes compressed input in its own format
-/// (the `ffmpeg` feature).
-pub const KEEPS_COMPRESSED_FORMATS: bool = cfg!(feature = "ffmpeg");
-
 impl Labeler for AudioLabeler {
     fn name(&self) -> &'static str {
         "audio"
     }
 
     fn formats(&self) -> &'static [&'static Format] {
-        &FORMATS
+        &formats::FORMATS
     }
 
     fn sniff(&self, head: &[u8], _name: Option<&Path>) -> Option<&'static Format> {
@@ -330,7 +161,7 @@ impl Labeler for AudioLabeler {
             notes.push("decoded by FFmpeg: symphonia has no decoder for this stream".into());
         }
         #[cfg(feature = "ffmpeg")]
-        let ff_meta = encode::read_meta(&input.path);
+        let ff_meta = ffmeta::read_meta(&input.path);
         #[cfg(feature = "ffmpeg")]
         let ff_marked = aigc_tag(&ff_meta.tags).is_some();
         #[cfg(not(feature = "ffmpeg"))]
@@ -363,7 +194,7 @@ impl Labeler for AudioLabeler {
         };
 
         #[cfg(feature = "ffmpeg")]
-        let decoder = match encode::target(source.format, &info) {
+        let decoder = match ffencode::target(source.format, &info) {
             Some(target) => {
                 let encoded = self.label_encoded(
                     &target,
@@ -405,9 +236,9 @@ impl Labeler for AudioLabeler {
             settings.mode,
             &clip_loudness,
         )?;
-        loudness_note(&clip_loudness, written.gain, &written.programme, &mut notes);
-        let first_span = checked_first_span(&mixer, written.programme_frames)?;
-        let manifest = self.manifest(&job, &WAV, first_span, info.sample_rate);
+        loudness::note_if_quieter(&clip_loudness, written.gain, &written.programme, &mut notes);
+        let first_span = mixer.checked_first_span(written.programme_frames)?;
+        let manifest = settings.manifest(&job, &WAV, first_span, info.sample_rate);
         if source.format.name != WAV.name && !cfg!(feature = "ffmpeg") {
             notes.push(format!(
                 "{} input written as WAV: this build has no {} encoder (build with the `ffmpeg` feature to keep the format)",
@@ -461,7 +292,7 @@ impl Labeler for AudioLabeler {
         #[allow(unused_mut)]
         let mut tags = decoder.info().tags.clone();
         #[cfg(feature = "ffmpeg")]
-        tags.extend(encode::read_meta(&input.path).tags);
+        tags.extend(ffmeta::read_meta(&input.path).tags);
         let (aigc_carrier, xmp_carrier) = match source.format.name {
             "mp3" => ("ID3v2 TXXX:AIGC", "ID3v2 PRIV XMP"),
             "m4a" | "aac" => ("MP4 metadata AIGC", "MP4 uuid XMP box"),

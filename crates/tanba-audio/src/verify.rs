@@ -4,10 +4,10 @@
 
 use tanba_core::{LabelLine, PerceptibleCheck, Placement, Result};
 
-use crate::AudioSettings;
 use crate::decode::StreamDecoder;
 use crate::disclaimer::Disclaimer;
 use crate::mixer::Mode;
+use crate::settings::AudioSettings;
 
 /// The disclaimer may sit this far from the recorded start (an encoder's
 /// delay, rounding of the span to seconds).

@@ -11,12 +11,15 @@
 
 use tanba_core::{Format, Job, Labelled, Result, WriteSeek};
 
+use crate::AudioLabeler;
 use crate::decode::{OwnedInput, StreamDecoder};
-use crate::encode::{InputMeta, Marks, Sink, Target, XmpCarrier, id3_xmp, is_rewritten_key};
-use crate::loudness::{BackgroundMeter, Loudness, matching_gain};
-use crate::mixer::{DisclaimerMixer, Mode};
+use crate::ffdecode::decode_f32;
+use crate::ffencode::{Marks, Sink, Target, XmpCarrier, is_rewritten_key};
+use crate::ffmeta::{InputMeta, id3_xmp};
+use crate::formats::MP3;
+use crate::loudness::{self, BackgroundMeter, Loudness, matching_gain};
+use crate::mixer::{DisclaimerMixer, Mode, Span};
 use crate::mp3splice::{self, Programme};
-use crate::{AudioLabeler, checked_first_span, loudness_note};
 
 /// Bitrates below this are taken as a failed measurement.
 const MIN_BITRATE: u64 = 8_000;
@@ -47,31 +50,28 @@ impl AudioLabeler {
         // Prepend to MP3: the disclaimer's frames go in front of the
         // programme's own, which are copied, not re-encoded; pass 1 is
         // then the only decode, done by FFmpeg's faster MP3 decoder.
-        let splice =
-            if target.format.name == crate::MP3.name && matches!(settings.mode, Mode::Prepend) {
-                match Programme::scan(&input.path)? {
-                    Ok(frames) if frames.matches(info.sample_rate, info.channels) => Some(frames),
-                    Ok(_) => {
-                        notes.push(
+        let splice = if target.format.name == MP3.name && matches!(settings.mode, Mode::Prepend) {
+            match Programme::scan(&input.path)? {
+                Ok(frames) if frames.matches(info.sample_rate, info.channels) => Some(frames),
+                Ok(_) => {
+                    notes.push(
                         "the programme was re-encoded: its frames differ from the decoded stream"
                             .to_string(),
                     );
-                        None
-                    }
-                    Err(why) => {
-                        notes.push(format!("the programme was re-encoded: {why}"));
-                        None
-                    }
+                    None
                 }
-            } else {
-                None
-            };
+                Err(why) => {
+                    notes.push(format!("the programme was re-encoded: {why}"));
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let mut meter = BackgroundMeter::start(info.channels, info.sample_rate, ducked)?;
         let by_ffmpeg = match &splice {
-            Some(frames) => {
-                crate::encode::decode_f32(&input.path, info.channels, |chunk| meter.add(chunk))?
-                    .map(|decoded| (decoded, frames.audio_bytes()))
-            }
+            Some(frames) => decode_f32(&input.path, info.channels, |chunk| meter.add(chunk))?
+                .map(|decoded| (decoded, frames.audio_bytes())),
             None => None,
         };
         let (programme_frames, coded_bytes) = match by_ffmpeg {
@@ -101,7 +101,7 @@ impl AudioLabeler {
             .plan(programme_frames)
             .first()
             .copied()
-            .unwrap_or(crate::Span {
+            .unwrap_or(Span {
                 start: 0,
                 frames: 0,
             });
@@ -123,7 +123,7 @@ impl AudioLabeler {
             .filter(|&b| b >= MIN_BITRATE)
             .or(measured.filter(|&b| b >= MIN_BITRATE));
 
-        let manifest = self.manifest(job, target.format, first_span, info.sample_rate);
+        let manifest = settings.manifest(job, target.format, first_span, info.sample_rate);
         let existing_xmp = match target.xmp {
             XmpCarrier::Id3Priv => id3_xmp(&meta.tags).map(str::to_string),
             XmpCarrier::Mp4Uuid => {
@@ -178,7 +178,7 @@ impl AudioLabeler {
                     notes.push(format!(
                         "the programme's MP3 frames were copied unchanged; the disclaimer was encoded with {summary}"
                     ));
-                    loudness_note(clip, gain, &programme, &mut notes);
+                    loudness::note_if_quieter(clip, gain, &programme, &mut notes);
                     cover_note(&mut notes);
                     return Ok(Ok(Labelled {
                         format: target.format,
@@ -211,13 +211,13 @@ impl AudioLabeler {
                 "the audio decoded differently on the second pass",
             ));
         }
-        checked_first_span(&mixer, programme_frames)?;
+        mixer.checked_first_span(programme_frames)?;
         notes.push(format!(
             "re-encoded as {} with {}",
             target.format.name, sink.summary
         ));
         sink.finish(output)?;
-        loudness_note(clip, gain, &programme, &mut notes);
+        loudness::note_if_quieter(clip, gain, &programme, &mut notes);
         if input_format.name != target.format.name {
             notes.push(format!(
                 "{} input written as {}: it has no place for the marks",
