@@ -37,7 +37,7 @@ pub(crate) enum XmpCarrier {
     Id3Priv,
     /// A top-level `uuid` box.
     Mp4Uuid,
-    /// Nowhere: FLAC and Ogg carry the Vorbis comments only (SPEC.md).
+    /// Nowhere: FLAC and Ogg carry the Vorbis comments only (docs/compliance.md).
     None,
 }
 
