@@ -268,6 +268,126 @@ impl std::fmt::Debug for Sink {
     }
 }
 
+/// An opened encoder and what was chosen for it.
+struct Encoder {
+    /// The encoder's FFmpeg name (`libmp3lame`, `aac` …).
+    name: &'static str,
+    codec: ffmpeg::Codec,
+    encoder: ffmpeg::encoder::audio::Encoder,
+    sample: Sample,
+    layout: ChannelLayout,
+}
+
+/// Opens the first of `target`'s encoders this FFmpeg has for `info`'s
+/// rate, channels and bit depth. `global_header`: the muxer wants the codec
+/// header out of band (MP4).
+fn open_encoder(
+    target: &Target,
+    info: &StreamInfo,
+    bitrate: Option<u64>,
+    global_header: bool,
+) -> Result<Encoder> {
+    let (name, codec) = target
+        .encoders
+        .iter()
+        .find_map(|n| ffmpeg::encoder::find_by_name(n).map(|c| (*n, c)))
+        .ok_or_else(|| {
+            Error::unsupported(format!(
+                "this FFmpeg has no {} encoder",
+                target.encoders.join(" or ")
+            ))
+        })?;
+    let rate = i32::try_from(info.sample_rate)
+        .map_err(|_| Error::unsupported("sample rate out of range"))?;
+    let sample = pick_sample(&codec, target.lossless, info.bits_per_sample)?;
+    let layout = layout(info, &codec)?;
+    let mut enc = codec::context::Context::new_with_codec(codec)
+        .encoder()
+        .audio()
+        .map_err(ff_err("cannot set up the encoder"))?;
+    enc.set_rate(rate);
+    enc.set_channel_layout(layout);
+    enc.set_channels(info.channels as i32);
+    enc.set_format(sample);
+    enc.set_time_base(Rational(1, rate));
+    if let Some(bps) = bitrate.filter(|_| !target.lossless) {
+        enc.set_bit_rate(bps as usize);
+    }
+    if global_header {
+        enc.set_flags(codec::Flags::GLOBAL_HEADER);
+    }
+    let mut options = Dictionary::new();
+    if name == "vorbis" {
+        // FFmpeg's own Vorbis encoder is marked experimental.
+        options.set("strict", "experimental");
+    }
+    let encoder = enc.open_as_with(codec, options).map_err(|e| {
+        Error::unsupported(format!(
+            "the {name} encoder refused {} Hz, {} channels: {e}",
+            info.sample_rate, info.channels
+        ))
+    })?;
+    Ok(Encoder {
+        name,
+        codec,
+        encoder,
+        sample,
+        layout,
+    })
+}
+
+/// The tags to write: the input's kept ones, then the marks.
+fn tags(target: &Target, marks: &Marks) -> Dictionary<'static> {
+    let mut tags = Dictionary::new();
+    for (k, v) in &marks.kept {
+        tags.set(k, v);
+    }
+    tags.set(KEY_AIGC, &marks.aigc);
+    tags.set(KEY_MANIFEST, &marks.manifest);
+    if target.xmp == XmpCarrier::Id3Priv {
+        tags.set(KEY_ID3_XMP, &escape_priv(&marks.xmp));
+    }
+    tags
+}
+
+/// Adds the cover art as an attached-picture stream, writes the header
+/// (with the flag M4A's `AIGC` key needs) and then the picture's packet.
+fn write_header(
+    octx: &mut ffmpeg::format::context::Output,
+    target: &Target,
+    cover: Option<&Cover>,
+) -> Result<()> {
+    let cover_index = match cover {
+        Some(c) => {
+            let mut pic = octx
+                .add_stream(ffmpeg::encoder::find(codec::Id::None))
+                .map_err(ff_err("cannot add the cover art"))?;
+            pic.set_parameters(c.params.clone());
+            crate::ffi::mark_attached_picture(&mut pic);
+            Some(pic.index())
+        }
+        None => None,
+    };
+    let mut header = Dictionary::new();
+    if target.muxer == "ipod" {
+        // Arbitrary keys (AIGC) reach moov/udta/meta only with this flag.
+        header.set("movflags", "use_metadata_tags");
+    }
+    octx.write_header_with(header)
+        .map_err(ff_err("the muxer refused the stream"))?;
+    if let (Some(c), Some(index)) = (cover, cover_index) {
+        let mut packet = c.packet.clone();
+        packet.set_stream(index);
+        packet.set_pts(None);
+        packet.set_dts(None);
+        packet.set_position(-1);
+        packet
+            .write_interleaved(octx)
+            .map_err(ff_err("the muxer refused the cover art"))?;
+    }
+    Ok(())
+}
+
 impl Sink {
     /// Opens the encoder and writes the container header with the marks.
     /// `bitrate` is for lossy codecs, bit/s.
@@ -279,18 +399,6 @@ impl Sink {
         cover: Option<&Cover>,
     ) -> Result<Sink> {
         init();
-        let (name, codec) = target
-            .encoders
-            .iter()
-            .find_map(|n| ffmpeg::encoder::find_by_name(n).map(|c| (*n, c)))
-            .ok_or_else(|| {
-                Error::unsupported(format!(
-                    "this FFmpeg has no {} encoder",
-                    target.encoders.join(" or ")
-                ))
-            })?;
-        let rate = i32::try_from(info.sample_rate)
-            .map_err(|_| Error::unsupported("sample rate out of range"))?;
         let temp = tempfile::Builder::new()
             .prefix("tanba-audio-")
             .suffix(&format!(".{}", target.format.extension()))
@@ -301,50 +409,21 @@ impl Sink {
             .format()
             .flags()
             .contains(ffmpeg::format::Flags::GLOBAL_HEADER);
-        let sample = pick_sample(&codec, target.lossless, info.bits_per_sample)?;
-        let layout = layout(info, &codec)?;
-        let mut enc = codec::context::Context::new_with_codec(codec)
-            .encoder()
-            .audio()
-            .map_err(ff_err("cannot set up the encoder"))?;
-        enc.set_rate(rate);
-        enc.set_channel_layout(layout);
-        enc.set_channels(info.channels as i32);
-        enc.set_format(sample);
-        enc.set_time_base(Rational(1, rate));
-        if let Some(bps) = bitrate.filter(|_| !target.lossless) {
-            enc.set_bit_rate(bps as usize);
-        }
-        if global_header {
-            enc.set_flags(codec::Flags::GLOBAL_HEADER);
-        }
-        let mut options = Dictionary::new();
-        if name == "vorbis" {
-            // FFmpeg's own Vorbis encoder is marked experimental.
-            options.set("strict", "experimental");
-        }
-        let encoder = enc.open_as_with(codec, options).map_err(|e| {
-            Error::unsupported(format!(
-                "the {name} encoder refused {} Hz, {} channels: {e}",
-                info.sample_rate, info.channels
-            ))
-        })?;
-
-        let mut tags = Dictionary::new();
-        for (k, v) in &marks.kept {
-            tags.set(k, v);
-        }
-        tags.set(KEY_AIGC, &marks.aigc);
-        tags.set(KEY_MANIFEST, &marks.manifest);
-        if target.xmp == XmpCarrier::Id3Priv {
-            tags.set(KEY_ID3_XMP, &escape_priv(&marks.xmp));
-        }
+        let Encoder {
+            name,
+            codec,
+            encoder,
+            sample,
+            layout,
+        } = open_encoder(target, info, bitrate, global_header)?;
+        let tb = Rational(1, encoder.rate() as i32);
+        let tags = tags(target, marks);
         let stream_index = {
             let mut ost = octx
                 .add_stream(codec)
                 .map_err(ff_err("cannot add the audio stream"))?;
             ost.set_parameters(&encoder);
-            ost.set_time_base(Rational(1, rate));
+            ost.set_time_base(tb);
             if target.stream_tags {
                 ost.set_metadata(tags.clone());
             }
@@ -355,38 +434,11 @@ impl Sink {
             Some(c) if target.muxer == "ipod" => (None, c.itunes()),
             muxed => (muxed, None),
         };
-        let cover_index = match cover {
-            Some(c) => {
-                let mut pic = octx
-                    .add_stream(ffmpeg::encoder::find(codec::Id::None))
-                    .map_err(ff_err("cannot add the cover art"))?;
-                pic.set_parameters(c.params.clone());
-                crate::ffi::mark_attached_picture(&mut pic);
-                Some(pic.index())
-            }
-            None => None,
-        };
-        let mut header = Dictionary::new();
-        if target.muxer == "ipod" {
-            // Arbitrary keys (AIGC) reach moov/udta/meta only with this flag.
-            header.set("movflags", "use_metadata_tags");
-        }
-        octx.write_header_with(header)
-            .map_err(ff_err("the muxer refused the stream"))?;
-        if let (Some(c), Some(index)) = (cover, cover_index) {
-            let mut packet = c.packet.clone();
-            packet.set_stream(index);
-            packet.set_pts(None);
-            packet.set_dts(None);
-            packet.set_position(-1);
-            packet
-                .write_interleaved(&mut octx)
-                .map_err(ff_err("the muxer refused the cover art"))?;
-        }
+        write_header(&mut octx, target, cover)?;
         let stream_tb = octx
             .stream(stream_index)
             .map(|s| s.time_base())
-            .unwrap_or(Rational(1, rate));
+            .unwrap_or(tb);
         let caps = codec.capabilities();
         let frame_size = encoder.frame_size() as usize;
         let small_last = caps.contains(codec::capabilities::Capabilities::SMALL_LAST_FRAME)

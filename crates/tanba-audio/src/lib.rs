@@ -29,6 +29,7 @@ mod mp3splice;
 mod reencode;
 mod riff;
 mod settings;
+mod twopass;
 mod verify;
 mod wavout;
 
@@ -59,6 +60,18 @@ impl AudioLabeler {
     /// A labeler with these settings.
     pub fn new(settings: AudioSettings) -> Self {
         AudioLabeler { settings }
+    }
+
+    /// The mixer for `clip` over a programme of `info`'s shape, at unit gain
+    /// until the programme's loudness is known.
+    fn mixer(&self, clip: Vec<f32>, info: &decode::StreamInfo) -> Result<DisclaimerMixer> {
+        let settings = &self.settings;
+        Ok(
+            DisclaimerMixer::from_clip(clip, settings.mode, info.sample_rate, info.channels, 1.0)?
+                .with_lfe(info.lfe_index)
+                .with_ducking_db(settings.ducking_db)
+                .with_gap_ms(settings.gap_ms, info.sample_rate),
+        )
     }
 
     /// The format [`Labeler::label`] writes for an input sniffed as
@@ -105,6 +118,17 @@ fn tag_key_is(key: &str, name: &str) -> bool {
             .is_some_and(|p| p.ends_with([':', '/', '.']))
 }
 
+/// True when a WAV's own chunks carry a label: an `AIGC` chunk, or an XMP
+/// packet with the AIGC property or our manifest.
+fn riff_marked(meta: &riff::RiffMeta) -> bool {
+    meta.aigc.is_some()
+        || meta
+            .xmp
+            .as_deref()
+            .and_then(|x| tanba_core::xmp::read(x).ok())
+            .is_some_and(|m| m.aigc.is_some() || m.manifest.is_some())
+}
+
 /// The RIFF metadata when the content is RIFF/WAVE (by content, whatever
 /// the caller sniffed), after checking its `fmt ` chunk.
 fn wav_meta(source: &mut Source<'_>) -> Result<riff::RiffMeta> {
@@ -144,13 +168,8 @@ impl Labeler for AudioLabeler {
         let mut notes = Vec::new();
 
         let kept = wav_meta(&mut source)?;
-        let already = kept.aigc.is_some()
-            || kept
-                .xmp
-                .as_deref()
-                .and_then(|x| tanba_core::xmp::read(x).ok())
-                .is_some_and(|m| m.aigc.is_some() || m.manifest.is_some());
-        if already && !job.force {
+        let riff_marked = riff_marked(&kept);
+        if riff_marked && !job.force {
             return Err(Error::already_labelled());
         }
 
@@ -166,7 +185,7 @@ impl Labeler for AudioLabeler {
         let ff_marked = aigc_tag(&ff_meta.tags).is_some();
         #[cfg(not(feature = "ffmpeg"))]
         let ff_marked = false;
-        let already = already || aigc_tag(&decoder.info().tags).is_some() || ff_marked;
+        let already = riff_marked || aigc_tag(&decoder.info().tags).is_some() || ff_marked;
         if already && !job.force {
             return Err(Error::already_labelled());
         }
@@ -180,43 +199,28 @@ impl Labeler for AudioLabeler {
         // the programme's loudness while the programme streams.
         let clip = settings.disclaimer.render(&job.label, info.sample_rate)?;
         let clip_loudness = measure_clip(&clip, info.channels, info.lfe_index, info.sample_rate)?;
-        let build_mixer = |clip: Vec<f32>| -> Result<DisclaimerMixer> {
-            Ok(DisclaimerMixer::from_clip(
-                clip,
-                settings.mode,
-                info.sample_rate,
-                info.channels,
-                1.0,
-            )?
-            .with_lfe(info.lfe_index)
-            .with_ducking_db(settings.ducking_db)
-            .with_gap_ms(settings.gap_ms, info.sample_rate))
-        };
 
         #[cfg(feature = "ffmpeg")]
         let decoder = match ffencode::target(source.format, &info) {
             Some(target) => {
-                let encoded = self.label_encoded(
-                    &target,
-                    source.format,
-                    decoder,
-                    &input,
-                    &job,
-                    build_mixer(clip.clone())?,
-                    &clip_loudness,
-                    &ff_meta,
-                    output,
-                )?;
-                match encoded {
-                    Ok(mut labelled) => {
+                let request = reencode::Request {
+                    settings,
+                    target: &target,
+                    input_format: source.format,
+                    input: &input,
+                    job: &job,
+                    clip: &clip_loudness,
+                    meta: &ff_meta,
+                };
+                let mixer = self.mixer(clip.clone(), &info)?;
+                match reencode::label(&request, decoder, mixer, output)? {
+                    reencode::Outcome::Written(mut labelled) => {
                         labelled.notes.splice(0..0, notes);
-                        return Ok(labelled);
+                        return Ok(*labelled);
                     }
-                    Err(why) => {
-                        notes.push(format!(
-                            "{} input written as WAV: {why}",
-                            source.format.name
-                        ));
+                    reencode::Outcome::NoEncoder(why) => {
+                        let name = source.format.name;
+                        notes.push(format!("{name} input written as WAV: {why}"));
                         StreamDecoder::open_input(&input, &job.limits)?
                     }
                 }
@@ -224,7 +228,7 @@ impl Labeler for AudioLabeler {
             None => decoder,
         };
 
-        let mut mixer = build_mixer(clip)?;
+        let mut mixer = self.mixer(clip, &info)?;
         let coding = wavout::PcmOut::for_input(&info);
         let limits = job.limits;
         let written = wavout::write_labelled(
@@ -240,18 +244,12 @@ impl Labeler for AudioLabeler {
         let first_span = mixer.checked_first_span(written.programme_frames)?;
         let manifest = settings.manifest(&job, &WAV, first_span, info.sample_rate);
         if source.format.name != WAV.name && !cfg!(feature = "ffmpeg") {
+            let name = source.format.name;
             notes.push(format!(
-                "{} input written as WAV: this build has no {} encoder (build with the `ffmpeg` feature to keep the format)",
-                source.format.name, source.format.name
+                "{name} input written as WAV: this build has no {name} encoder (build with the `ffmpeg` feature to keep the format)"
             ));
         }
-
-        let xmp = match kept.xmp.as_deref() {
-            Some(existing) if tanba_core::xmp::find_packet(existing.as_bytes()).is_some() => {
-                tanba_core::xmp::merge(existing, &manifest)?
-            }
-            _ => tanba_core::xmp::packet(&manifest),
-        };
+        let xmp = settings::xmp_packet(kept.xmp.as_deref(), &manifest)?;
         riff::append_marks(output, 0, &manifest, &xmp, &kept)?;
         Ok(Labelled {
             format: &WAV,

@@ -478,10 +478,10 @@ pub fn db_to_gain(db: f32) -> f32 {
 impl DisclaimerMixer {
     /// The first disclaimer span, after checking the mixer put every span
     /// where the plan (and so the manifest) says.
-    pub(crate) fn checked_first_span(&self, programme_frames: u64) -> tanba_core::Result<Span> {
+    pub(crate) fn checked_first_span(&self, programme_frames: u64) -> Result<Span> {
         let plan = self.plan(programme_frames);
         if self.spans() != plan.as_slice() {
-            return Err(tanba_core::Error::cannot_label(
+            return Err(Error::cannot_label(
                 "the disclaimer was not placed where planned",
             ));
         }

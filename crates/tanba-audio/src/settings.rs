@@ -1,6 +1,6 @@
 //! The labeler's settings, and the manifest they describe.
 
-use tanba_core::{Format, Job, Placement};
+use tanba_core::{Format, Job, Manifest, Placement, Result};
 
 use crate::disclaimer::Disclaimer;
 use crate::mixer::{self, Mode, Span};
@@ -39,7 +39,7 @@ impl AudioSettings {
         format: &Format,
         first_span: Span,
         sample_rate: u32,
-    ) -> tanba_core::Manifest {
+    ) -> Manifest {
         let mut job = job.clone();
         if let Some(lines) = self.disclaimer.manifest_lines(&job.label) {
             job.label.lines = lines;
@@ -51,5 +51,16 @@ impl AudioSettings {
             first_span.frames as f64 / rate,
         ]);
         job.manifest(format.mime, placement)
+    }
+}
+
+/// The XMP packet for `manifest`: the input's own packet with our
+/// properties replaced when it had one, else a new one.
+pub(crate) fn xmp_packet(existing: Option<&str>, manifest: &Manifest) -> Result<String> {
+    match existing {
+        Some(packet) if tanba_core::xmp::find_packet(packet.as_bytes()).is_some() => {
+            tanba_core::xmp::merge(packet, manifest)
+        }
+        _ => Ok(tanba_core::xmp::packet(manifest)),
     }
 }
