@@ -3,25 +3,15 @@
 //! checked with hound, ffprobe, exiftool, ffmpeg's own loudness meter and
 //! our verify.
 
+mod common;
+
 use std::fs::File;
 use std::path::Path;
 use std::process::Command;
 
+use common::{exiftool_json, exiftool_lines, ffmpeg, ffprobe};
 use tanba_audio::{AudioLabeler, AudioSettings, Disclaimer, Mode, ToneSettings, sniff};
 use tanba_core::{Error, Job, Labeler, LimitKind, Limits, Source, Verification, read_head};
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg is installed");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// A programme: a 440 Hz tone with a slow 3 Hz tremolo plus a little
 /// noise, so it is neither silence nor a pure sine.
@@ -102,23 +92,6 @@ fn read_wav(path: &Path) -> (hound::WavSpec, Vec<i32>) {
     let spec = r.spec();
     let samples = r.samples::<i32>().map(|s| s.unwrap()).collect();
     (spec, samples)
-}
-
-fn ffprobe(path: &Path) -> serde_json::Value {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_streams",
-            "-show_format",
-        ])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn probe_stream(path: &Path) -> (u64, u64, f64) {
@@ -256,13 +229,7 @@ fn prepend_keeps_the_programme_bit_exact_and_marks_are_readable() {
     assert_eq!(labelled.manifest.label.lines[0].lang, "kk");
 
     // exiftool reads the XMP from _PMX and the INFO comment.
-    let ex = Command::new("exiftool")
-        .args(["-j", "-G1", "-a"])
-        .arg(&output)
-        .output()
-        .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&ex.stdout).unwrap();
-    let tags = &json[0];
+    let tags = &exiftool_json(&output);
     assert_eq!(
         tags["XMP-iptcExt:DigitalSourceType"].as_str(),
         Some("http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"),
@@ -611,21 +578,6 @@ fn riff_chunk_ids(path: &Path) -> Vec<String> {
     ids
 }
 
-/// exiftool's reading of every tag, duplicates too, one `[group] Name : value`
-/// per line with the padding squeezed to one space.
-fn exiftool_lines(path: &Path) -> Vec<String> {
-    let out = Command::new("exiftool")
-        .args(["-a", "-G1", "-s", "-u"])
-        .arg(path)
-        .output()
-        .expect("exiftool is installed");
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .collect()
-}
-
 #[test]
 fn unlabelled_input_verifies_as_unmarked() {
     let dir = tmp();
@@ -850,15 +802,10 @@ fn float_and_8_bit_inputs_keep_their_coding() {
         );
         let (rate, channels, _) = probe_stream(&output);
         assert_eq!((rate, channels), (11025, 1));
-        let ex = Command::new("exiftool")
-            .args(["-j", "-G1", "-a"])
-            .arg(&output)
-            .output()
-            .unwrap();
-        let json: serde_json::Value = serde_json::from_slice(&ex.stdout).unwrap();
+        let tags = exiftool_json(&output);
         assert!(
-            json[0]["XMP-iptcExt:DigitalSourceType"].is_string(),
-            "{codec}: {json}"
+            tags["XMP-iptcExt:DigitalSourceType"].is_string(),
+            "{codec}: {tags}"
         );
         assert!(verify(&output).is_compliant(), "{codec}");
     }

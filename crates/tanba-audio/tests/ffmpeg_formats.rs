@@ -5,28 +5,18 @@
 //! channels, bitrate, duration), exiftool (the AIGC tag and XMP) and our
 //! verify.
 
+mod common;
+
 use std::fs::File;
 use std::io::Cursor;
 use std::path::Path;
 use std::process::Command;
 
+use common::{exiftool, exiftool_lines, ffmpeg, ffprobe, top_level_boxes};
 use tanba_audio::{AudioLabeler, AudioSettings, Disclaimer, Mode, ToneSettings, sniff};
 use tanba_core::{
     Error, Job, Labeler, Labelled, Limits, MarkKind, Source, Verification, read_head,
 };
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg is installed");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// 6 s of a 440 Hz tone over pink noise, 44.1 kHz stereo, with a title,
 /// so a lossy encoder has to spend its bits.
@@ -48,23 +38,6 @@ fn make_input(path: &Path, codec: &[&str]) {
     args.extend_from_slice(codec);
     args.push(path.to_str().unwrap());
     ffmpeg(&args);
-}
-
-fn ffprobe(path: &Path) -> serde_json::Value {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_streams",
-            "-show_format",
-        ])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// What ffprobe says about the first audio stream.
@@ -102,17 +75,6 @@ fn probe(path: &Path) -> Probe {
         duration: num(&v["format"]["duration"]).unwrap(),
         title: tag(&v["format"]["tags"]).or_else(|| tag(&s["tags"])),
     }
-}
-
-/// exiftool's reading of every tag, one `[group] name : value` per line.
-fn exiftool(path: &Path) -> String {
-    let out = Command::new("exiftool")
-        .args(["-a", "-G1", "-s"])
-        .arg(path)
-        .output()
-        .expect("exiftool is installed");
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn source_of<'a>(reader: &'a mut File, path: &'a Path) -> Source<'a> {
@@ -650,10 +612,7 @@ fn forced_relabel_replaces_the_marks() {
         );
 
         let text = exiftool(&twice);
-        let lines: Vec<String> = text
-            .lines()
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect();
+        let lines = exiftool_lines(&twice);
         let count = |prefixes: &[&str]| {
             lines
                 .iter()
@@ -694,23 +653,4 @@ fn forced_relabel_replaces_the_marks() {
         assert!(v.is_compliant(), "{ext}: {:?} {:?}", v.marks, v.perceptible);
         assert_eq!(v.manifest.unwrap().id, second.manifest.id, "{ext}");
     }
-}
-
-/// The top-level box types of an ISO BMFF file, in order.
-fn top_level_boxes(path: &Path) -> Vec<String> {
-    let bytes = std::fs::read(path).unwrap();
-    let mut out = Vec::new();
-    let mut pos = 0usize;
-    while pos + 8 <= bytes.len() {
-        let mut size = u32::from_be_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
-        if size == 1 {
-            size = u64::from_be_bytes(bytes[pos + 8..pos + 16].try_into().unwrap()) as usize;
-        } else if size == 0 {
-            size = bytes.len() - pos;
-        }
-        out.push(String::from_utf8_lossy(&bytes[pos + 4..pos + 8]).into_owned());
-        assert!(size >= 8, "bad box size at {pos}");
-        pos += size;
-    }
-    out
 }

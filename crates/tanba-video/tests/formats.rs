@@ -1044,16 +1044,8 @@ fn forced_relabel_replaces_the_marks() {
             second.notes
         );
 
-        let out = std::process::Command::new("exiftool")
-            .args(["-a", "-G1", "-s", "-u"])
-            .arg(&twice)
-            .output()
-            .expect("exiftool is installed");
-        let text = String::from_utf8_lossy(&out.stdout);
-        let lines: Vec<String> = text
-            .lines()
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect();
+        let lines = exiftool_lines(&twice);
+        let text = lines.join("\n");
         let count = |prefixes: &[&str]| {
             lines
                 .iter()
