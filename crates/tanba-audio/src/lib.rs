@@ -237,7 +237,6 @@ impl Labeler for AudioLabeler {
             decoder,
             || StreamDecoder::open_input(&input, &limits),
             &mut mixer,
-            settings.mode,
             &clip_loudness,
         )?;
         loudness::note_if_quieter(&clip_loudness, written.gain, &written.programme, &mut notes);

@@ -476,6 +476,11 @@ pub fn db_to_gain(db: f32) -> f32 {
 }
 
 impl DisclaimerMixer {
+    /// Where the disclaimer goes.
+    pub(crate) fn mode(&self) -> Mode {
+        self.mode
+    }
+
     /// The first disclaimer span, after checking the mixer put every span
     /// where the plan (and so the manifest) says.
     pub(crate) fn checked_first_span(&self, programme_frames: u64) -> Result<Span> {

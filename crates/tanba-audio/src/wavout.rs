@@ -199,16 +199,14 @@ pub(crate) fn write_labelled(
     first: StreamDecoder,
     reopen: impl FnOnce() -> Result<StreamDecoder>,
     mixer: &mut DisclaimerMixer,
-    mode: Mode,
     clip: &Loudness,
 ) -> Result<Written> {
     let info = first.info().clone();
-    let spec = coding.spec(&info)?;
     output.seek(SeekFrom::Start(0))?;
-    if let Mode::Repeat { .. } = mode {
-        return two_pass(&mut *output, spec, coding, first, reopen, mixer, clip);
+    if let Mode::Repeat { .. } = mixer.mode() {
+        return two_pass(&mut *output, coding, first, reopen, mixer, clip);
     }
-    let (written, patch) = one_pass(&mut *output, spec, coding, first, mixer, mode, clip)?;
+    let (written, patch) = one_pass(&mut *output, coding, first, mixer, clip)?;
     if !patch.is_empty() {
         // The head was written as silence: the data chunk ends where the
         // file does, so it starts `frames x block` bytes before.
@@ -231,14 +229,14 @@ pub(crate) fn write_labelled(
 /// the total frames in the data chunk, and the head to patch at frame 0.
 fn one_pass<W: Write + Seek>(
     out: W,
-    spec: hound::WavSpec,
     coding: PcmOut,
     mut decoder: StreamDecoder,
     mixer: &mut DisclaimerMixer,
-    mode: Mode,
     clip: &Loudness,
 ) -> Result<((Written, u64), Vec<f32>)> {
     let info = decoder.info().clone();
+    let spec = coding.spec(&info)?;
+    let mode = mixer.mode();
     let ch = info.channels;
     let mut sink = Sink::new(out, spec, coding)?;
     let mut meter = BackgroundMeter::start(ch, info.sample_rate, false)?;
@@ -318,13 +316,13 @@ fn one_pass<W: Write + Seek>(
 /// decoded again and mixed.
 fn two_pass<W: Write + Seek>(
     out: W,
-    spec: hound::WavSpec,
     coding: PcmOut,
     first: StreamDecoder,
     reopen: impl FnOnce() -> Result<StreamDecoder>,
     mixer: &mut DisclaimerMixer,
     clip: &Loudness,
 ) -> Result<Written> {
+    let spec = coding.spec(first.info())?;
     let measured = twopass::measure(first, true)?;
     let gain = twopass::set_gain(mixer, &measured.loudness, measured.frames, clip, true);
     let mut sink = Sink::new(out, spec, coding)?;

@@ -18,7 +18,7 @@ use crate::encoder::{EncoderPlan, plan_encoder, threading_config, x265_hdr_param
 use crate::frames::{FrameState, VideoOut, malformed};
 use crate::layout::{self, NoticeRecord};
 use crate::marks::{KEY_AIGC, KEY_MANIFEST, KEY_NOTICE};
-use crate::overlay::{ColourMatrix, Overlay, PlanarLayout};
+use crate::overlay::{ColourMatrix, FrameSpec, Overlay, PlanarLayout};
 use crate::probe::{self, Container, VideoInfo};
 use crate::{VideoSettings, ffi};
 
@@ -328,18 +328,15 @@ impl Overlays {
     /// working format's planes.
     fn build(ctx: &Ctx<'_>, plan: &VideoPlan) -> Result<Self> {
         let (info, job) = (&ctx.info, ctx.job);
-        let overlay = |placed: &layout::StoredBadge| {
-            Overlay::new(
-                &placed.badge,
-                placed.x,
-                placed.y,
-                info.width,
-                info.height,
-                plan.layout,
-                plan.matrix,
-                plan.full_range,
-            )
+        let frame = FrameSpec {
+            width: info.width,
+            height: info.height,
+            layout: plan.layout,
+            matrix: plan.matrix,
+            full_range: plan.full_range,
         };
+        let overlay =
+            |placed: &layout::StoredBadge| Overlay::new(&placed.badge, placed.x, placed.y, frame);
         let corner = if ctx.settings.corner_badge {
             let placed = layout::corner(
                 &job.label,
