@@ -353,7 +353,6 @@ impl StreamDecoder {
     }
 
     /// Coded bytes of the audio track read so far.
-    #[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
     pub(crate) fn packet_bytes(&self) -> u64 {
         self.packet_bytes
     }

@@ -2,9 +2,11 @@
 //! the crate reads: interleaved `f32`, one packet at a time. Used where
 //! symphonia has no decoder for a stream (AAC with more than two channels,
 //! AC-3, Opus …) and for the MP3 splice's one pass, where FFmpeg's MP3
-//! decoder is about twice as fast as symphonia's.
+//! decoder is about twice as fast as symphonia's. FFmpeg's one-time set-up
+//! lives here too, the lowest of the FFmpeg modules.
 
 use std::path::Path;
+use std::sync::Once;
 
 use ffmpeg::format::Sample;
 use ffmpeg::{Packet, codec, frame};
@@ -14,6 +16,17 @@ use tanba_core::{Error, Result};
 /// How many packets the decoder may refuse (a damaged frame) before the
 /// stream is declared malformed; as symphonia's side allows.
 const MAX_DECODE_ERRORS: u32 = 16;
+
+/// Silences FFmpeg's console logging once; errors come back as values.
+pub(crate) fn init() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // Registration is a no-op since FFmpeg 4; init only fails on
+        // builds that need it and would then fail later with a clear error.
+        let _ = ffmpeg::init();
+        ffmpeg::util::log::set_level(ffmpeg::util::log::Level::Fatal);
+    });
+}
 
 /// The best audio stream of a file, decoded by FFmpeg.
 pub(crate) struct FfmpegAudio {
@@ -35,7 +48,7 @@ impl FfmpegAudio {
     /// Opens `path`'s best audio stream; `None` when FFmpeg cannot read the
     /// file, finds no audio stream, or has no decoder for it.
     pub(crate) fn open(path: &Path) -> Result<Option<Self>> {
-        crate::encode::init();
+        init();
         let Ok(ictx) = ffmpeg::format::input(path) else {
             return Ok(None);
         };
@@ -149,6 +162,32 @@ impl FfmpegAudio {
             }
         }
     }
+}
+
+/// Decodes the best audio stream of `path` with FFmpeg, handing `each`
+/// interleaved f32 chunks; returns the frames decoded. Used where only the
+/// samples' loudness is needed (the MP3 splice): FFmpeg's MP3 decoder is
+/// about twice as fast as symphonia's. `Ok(None)` when FFmpeg cannot decode
+/// the file or gives another channel count; the caller decodes with
+/// symphonia then.
+pub(crate) fn decode_f32(
+    path: &Path,
+    channels: usize,
+    mut each: impl FnMut(&[f32]) -> Result<()>,
+) -> Result<Option<u64>> {
+    let Some(mut audio) = FfmpegAudio::open(path)? else {
+        return Ok(None);
+    };
+    if audio.channels() != channels {
+        return Ok(None);
+    }
+    let mut frames = 0u64;
+    while audio.decode_next()? {
+        let samples = audio.samples();
+        frames += (samples.len() / channels) as u64;
+        each(samples)?;
+    }
+    Ok(Some(frames))
 }
 
 /// Writes `frame`'s samples into `out` as interleaved `f32`; false when the

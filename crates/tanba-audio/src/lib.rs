@@ -13,99 +13,41 @@
 mod decode;
 pub mod disclaimer;
 #[cfg(feature = "ffmpeg")]
-mod encode;
-#[cfg(feature = "ffmpeg")]
-mod encoded;
-#[cfg(feature = "ffmpeg")]
 mod ffdecode;
 #[cfg(feature = "ffmpeg")]
+mod ffencode;
+#[cfg(feature = "ffmpeg")]
 mod ffi;
+#[cfg(feature = "ffmpeg")]
+mod ffmeta;
+mod formats;
 pub mod loudness;
 pub mod mixer;
 #[cfg(feature = "ffmpeg")]
 mod mp3splice;
+#[cfg(feature = "ffmpeg")]
+mod reencode;
 mod riff;
+mod settings;
+mod twopass;
 mod verify;
 mod wavout;
 
 use std::path::Path;
 
 use tanba_core::{
-    Error, Format, Job, Labeler, Labelled, Limits, Mark, MarkKind, Placement, Result, Source,
-    Verification, WriteSeek,
+    Error, Format, Job, Labeler, Labelled, Limits, Mark, MarkKind, Result, Source, Verification,
+    WriteSeek,
 };
 
 pub use disclaimer::{Disclaimer, ToneSettings};
+pub use formats::{AAC, FLAC, KEEPS_COMPRESSED_FORMATS, M4A, MP3, OGG, WAV, output_format, sniff};
 pub use loudness::{BackgroundMeter, Loudness, Meter, matching_gain, measure_clip};
 pub use mixer::{DisclaimerMixer, Mode, Span};
+pub use settings::AudioSettings;
 pub use verify::{AudioChunks, check_disclaimer};
 
 use decode::{StreamDecoder, owned_input};
-
-/// WAV (RIFF/WAVE, PCM or float).
-pub static WAV: Format = Format {
-    name: "wav",
-    mime: "audio/wav",
-    extensions: &["wav", "wave"],
-};
-/// MP3 (MPEG-1/2 layer III).
-pub static MP3: Format = Format {
-    name: "mp3",
-    mime: "audio/mpeg",
-    extensions: &["mp3"],
-};
-/// FLAC.
-pub static FLAC: Format = Format {
-    name: "flac",
-    mime: "audio/flac",
-    extensions: &["flac"],
-};
-/// Ogg Vorbis (and FLAC in Ogg).
-pub static OGG: Format = Format {
-    name: "ogg",
-    mime: "audio/ogg",
-    extensions: &["ogg", "oga"],
-};
-/// MPEG-4 audio (AAC or ALAC in an `M4A `/`M4B ` file).
-pub static M4A: Format = Format {
-    name: "m4a",
-    mime: "audio/mp4",
-    extensions: &["m4a", "m4b"],
-};
-/// Raw AAC in ADTS frames.
-pub static AAC: Format = Format {
-    name: "aac",
-    mime: "audio/aac",
-    extensions: &["aac", "adts"],
-};
-
-static FORMATS: [&Format; 6] = [&WAV, &MP3, &FLAC, &OGG, &M4A, &AAC];
-
-/// The audio settings the CLI and configuration map onto.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AudioSettings {
-    /// What is heard (default: the job label's languages spoken, kk then ru).
-    pub disclaimer: Disclaimer,
-    /// Where it goes (default: prepend).
-    pub mode: Mode,
-    /// How far the programme is lowered under an overlaid disclaimer, dB
-    /// (default -12).
-    pub ducking_db: f32,
-    /// Silence between the disclaimer and the programme in prepend and
-    /// append modes, ms (default 500).
-    pub gap_ms: u32,
-}
-
-impl Default for AudioSettings {
-    fn default() -> Self {
-        AudioSettings {
-            disclaimer: Disclaimer::default(),
-            mode: Mode::default(),
-            ducking_db: mixer::DEFAULT_DUCK_DB,
-            gap_ms: mixer::DEFAULT_GAP_MS,
-        }
-    }
-}
 
 /// The audio labeler.
 #[derive(Debug, Clone, Default)]
@@ -119,48 +61,34 @@ impl AudioLabeler {
     pub fn new(settings: AudioSettings) -> Self {
         AudioLabeler { settings }
     }
+
+    /// The mixer for `clip` over a programme of `info`'s shape, at unit gain
+    /// until the programme's loudness is known.
+    fn mixer(&self, clip: Vec<f32>, info: &decode::StreamInfo) -> Result<DisclaimerMixer> {
+        let settings = &self.settings;
+        Ok(
+            DisclaimerMixer::from_clip(clip, settings.mode, info.sample_rate, info.channels, 1.0)?
+                .with_lfe(info.lfe_index)
+                .with_ducking_db(settings.ducking_db)
+                .with_gap_ms(settings.gap_ms, info.sample_rate),
+        )
+    }
+
+    /// The format [`Labeler::label`] writes for an input sniffed as
+    /// `input`: the input's own format for MP3, FLAC, Ogg and M4A when the
+    /// crate is built with the `ffmpeg` feature (raw ADTS AAC becomes M4A,
+    /// which has room for the marks), WAV otherwise. The labeler falls back
+    /// to WAV, with a note, if the FFmpeg it runs with lacks the encoder;
+    /// [`Labelled::format`] always says what was written.
+    pub fn output_format(&self, input: &Format) -> &'static Format {
+        output_format(input)
+    }
 }
 
-/// Recognises an audio file by its first bytes.
-pub fn sniff(head: &[u8]) -> Option<&'static Format> {
-    if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WAVE" {
-        return Some(&WAV);
-    }
-    if head.starts_with(b"fLaC") {
-        return Some(&FLAC);
-    }
-    if head.starts_with(b"OggS") {
-        // Vorbis or FLAC-in-Ogg; Opus and Theora are not decoded here.
-        let first_page = &head[..head.len().min(512)];
-        let has = |needle: &[u8]| first_page.windows(needle.len()).any(|w| w == needle);
-        return (has(b"\x01vorbis") || has(b"\x7fFLAC")).then_some(&OGG);
-    }
-    if head.len() >= 12 && &head[4..8] == b"ftyp" {
-        // Audio-only brands; a generic mp4 may carry video and is the video crate's.
-        return matches!(&head[8..12], b"M4A " | b"M4B ").then_some(&M4A);
-    }
-    if head.starts_with(b"ID3") && head.len() >= 10 {
-        // An ID3v2 tag; what follows decides (FLAC files sometimes carry one).
-        let size = head[6..10]
-            .iter()
-            .fold(0usize, |acc, b| (acc << 7) | usize::from(b & 0x7f));
-        let after = 10 + size + if head[5] & 0x10 != 0 { 10 } else { 0 };
-        return match head.get(after..after + 4) {
-            Some(b"fLaC") => Some(&FLAC),
-            _ => Some(&MP3),
-        };
-    }
-    if head.len() >= 4 && head[0] == 0xFF {
-        // MPEG audio frame sync: layer III is MP3, layer "00" is ADTS AAC.
-        if head[1] & 0xE6 == 0xE2 && head[2] & 0xF0 != 0xF0 {
-            return Some(&MP3);
-        }
-        if head[1] & 0xF6 == 0xF0 {
-            return Some(&AAC);
-        }
-    }
-    None
-}
+/// The note on a forced relabel of marked input: the marks are replaced,
+/// while a disclaimer mixed into the sound earlier cannot be taken out.
+const FORCED_NOTE: &str =
+    "labelled before: its marks were replaced by this label's; the earlier audible label stays";
 
 /// Keys under which another format's metadata carries the AIGC label.
 fn aigc_tag(tags: &[(String, String)]) -> Option<&str> {
@@ -190,6 +118,17 @@ fn tag_key_is(key: &str, name: &str) -> bool {
             .is_some_and(|p| p.ends_with([':', '/', '.']))
 }
 
+/// True when a WAV's own chunks carry a label: an `AIGC` chunk, or an XMP
+/// packet with the AIGC property or our manifest.
+fn riff_marked(meta: &riff::RiffMeta) -> bool {
+    meta.aigc.is_some()
+        || meta
+            .xmp
+            .as_deref()
+            .and_then(|x| tanba_core::xmp::read(x).ok())
+            .is_some_and(|m| m.aigc.is_some() || m.manifest.is_some())
+}
+
 /// The RIFF metadata when the content is RIFF/WAVE (by content, whatever
 /// the caller sniffed), after checking its `fmt ` chunk.
 fn wav_meta(source: &mut Source<'_>) -> Result<riff::RiffMeta> {
@@ -201,92 +140,13 @@ fn wav_meta(source: &mut Source<'_>) -> Result<riff::RiffMeta> {
     }
 }
 
-/// A note when the disclaimer had to stay quieter than the programme.
-fn loudness_note(clip: &Loudness, gain: f32, programme: &Loudness, notes: &mut Vec<String>) {
-    let heard = clip.integrated_lufs + 20.0 * f64::from(gain).log10();
-    let programme_lufs = programme.integrated_lufs;
-    if programme_lufs.is_finite() && programme_lufs - heard > 1.0 {
-        notes.push(format!(
-            "the disclaimer plays at {heard:.1} LUFS, {:.1} LU under the programme ({programme_lufs:.1} LUFS), to keep its true peak under -1 dBTP",
-            programme_lufs - heard
-        ));
-    }
-}
-
-/// The first disclaimer span, after checking the mixer put every span
-/// where the plan (and so the manifest) says.
-fn checked_first_span(mixer: &DisclaimerMixer, programme_frames: u64) -> Result<Span> {
-    let plan = mixer.plan(programme_frames);
-    if mixer.spans() != plan.as_slice() {
-        return Err(Error::cannot_label(
-            "the disclaimer was not placed where planned",
-        ));
-    }
-    Ok(plan.first().copied().unwrap_or(Span {
-        start: 0,
-        frames: 0,
-    }))
-}
-
-impl AudioLabeler {
-    /// The format [`Labeler::label`] writes for an input sniffed as
-    /// `input`: the input's own format for MP3, FLAC, Ogg and M4A when the
-    /// crate is built with the `ffmpeg` feature (raw ADTS AAC becomes M4A,
-    /// which has room for the marks), WAV otherwise. The labeler falls back
-    /// to WAV, with a note, if the FFmpeg it runs with lacks the encoder;
-    /// [`Labelled::format`] always says what was written.
-    pub fn output_format(&self, input: &Format) -> &'static Format {
-        output_format(input)
-    }
-
-    /// The manifest for an output whose first disclaimer is `first_span`.
-    fn manifest(
-        &self,
-        job: &Job,
-        format: &Format,
-        first_span: Span,
-        sample_rate: u32,
-    ) -> tanba_core::Manifest {
-        let settings = &self.settings;
-        let mut job = job.clone();
-        if let Some(lines) = settings.disclaimer.manifest_lines(&job.label) {
-            job.label.lines = lines;
-        }
-        let rate = f64::from(sample_rate);
-        let mut placement = Placement::at(settings.mode.name());
-        placement.span = Some([
-            first_span.start as f64 / rate,
-            first_span.frames as f64 / rate,
-        ]);
-        job.manifest(format.mime, placement)
-    }
-}
-
-/// See [`AudioLabeler::output_format`].
-pub fn output_format(input: &Format) -> &'static Format {
-    if !KEEPS_COMPRESSED_FORMATS {
-        return &WAV;
-    }
-    match input.name {
-        "mp3" => &MP3,
-        "flac" => &FLAC,
-        "ogg" => &OGG,
-        "m4a" | "aac" => &M4A,
-        _ => &WAV,
-    }
-}
-
-/// True when this build re-encodes compressed input in its own format
-/// (the `ffmpeg` feature).
-pub const KEEPS_COMPRESSED_FORMATS: bool = cfg!(feature = "ffmpeg");
-
 impl Labeler for AudioLabeler {
     fn name(&self) -> &'static str {
         "audio"
     }
 
     fn formats(&self) -> &'static [&'static Format] {
-        &FORMATS
+        &formats::FORMATS
     }
 
     fn sniff(&self, head: &[u8], _name: Option<&Path>) -> Option<&'static Format> {
@@ -308,13 +168,8 @@ impl Labeler for AudioLabeler {
         let mut notes = Vec::new();
 
         let kept = wav_meta(&mut source)?;
-        let already = kept.aigc.is_some()
-            || kept
-                .xmp
-                .as_deref()
-                .and_then(|x| tanba_core::xmp::read(x).ok())
-                .is_some_and(|m| m.aigc.is_some() || m.manifest.is_some());
-        if already && !job.force {
+        let riff_marked = riff_marked(&kept);
+        if riff_marked && !job.force {
             return Err(Error::already_labelled());
         }
 
@@ -325,13 +180,18 @@ impl Labeler for AudioLabeler {
             notes.push("decoded by FFmpeg: symphonia has no decoder for this stream".into());
         }
         #[cfg(feature = "ffmpeg")]
-        let ff_meta = encode::read_meta(&input.path);
+        let ff_meta = ffmeta::read_meta(&input.path);
         #[cfg(feature = "ffmpeg")]
         let ff_marked = aigc_tag(&ff_meta.tags).is_some();
         #[cfg(not(feature = "ffmpeg"))]
         let ff_marked = false;
-        if (aigc_tag(&decoder.info().tags).is_some() || ff_marked) && !job.force {
+        let already = riff_marked || aigc_tag(&decoder.info().tags).is_some() || ff_marked;
+        if already && !job.force {
             return Err(Error::already_labelled());
+        }
+        if already {
+            // The marks below replace the input's; its sound cannot be undone.
+            notes.push(FORCED_NOTE.into());
         }
         let info = decoder.info().clone();
 
@@ -339,43 +199,28 @@ impl Labeler for AudioLabeler {
         // the programme's loudness while the programme streams.
         let clip = settings.disclaimer.render(&job.label, info.sample_rate)?;
         let clip_loudness = measure_clip(&clip, info.channels, info.lfe_index, info.sample_rate)?;
-        let build_mixer = |clip: Vec<f32>| -> Result<DisclaimerMixer> {
-            Ok(DisclaimerMixer::from_clip(
-                clip,
-                settings.mode,
-                info.sample_rate,
-                info.channels,
-                1.0,
-            )?
-            .with_lfe(info.lfe_index)
-            .with_ducking_db(settings.ducking_db)
-            .with_gap_ms(settings.gap_ms, info.sample_rate))
-        };
 
         #[cfg(feature = "ffmpeg")]
-        let decoder = match encode::target(source.format, &info) {
+        let decoder = match ffencode::target(source.format, &info) {
             Some(target) => {
-                let encoded = self.label_encoded(
-                    &target,
-                    source.format,
-                    decoder,
-                    &input,
-                    &job,
-                    build_mixer(clip.clone())?,
-                    &clip_loudness,
-                    &ff_meta,
-                    output,
-                )?;
-                match encoded {
-                    Ok(mut labelled) => {
+                let request = reencode::Request {
+                    settings,
+                    target: &target,
+                    input_format: source.format,
+                    input: &input,
+                    job: &job,
+                    clip: &clip_loudness,
+                    meta: &ff_meta,
+                };
+                let mixer = self.mixer(clip.clone(), &info)?;
+                match reencode::label(&request, decoder, mixer, output)? {
+                    reencode::Outcome::Written(mut labelled) => {
                         labelled.notes.splice(0..0, notes);
-                        return Ok(labelled);
+                        return Ok(*labelled);
                     }
-                    Err(why) => {
-                        notes.push(format!(
-                            "{} input written as WAV: {why}",
-                            source.format.name
-                        ));
+                    reencode::Outcome::NoEncoder(why) => {
+                        let name = source.format.name;
+                        notes.push(format!("{name} input written as WAV: {why}"));
                         StreamDecoder::open_input(&input, &job.limits)?
                     }
                 }
@@ -383,7 +228,7 @@ impl Labeler for AudioLabeler {
             None => decoder,
         };
 
-        let mut mixer = build_mixer(clip)?;
+        let mut mixer = self.mixer(clip, &info)?;
         let coding = wavout::PcmOut::for_input(&info);
         let limits = job.limits;
         let written = wavout::write_labelled(
@@ -392,25 +237,18 @@ impl Labeler for AudioLabeler {
             decoder,
             || StreamDecoder::open_input(&input, &limits),
             &mut mixer,
-            settings.mode,
             &clip_loudness,
         )?;
-        loudness_note(&clip_loudness, written.gain, &written.programme, &mut notes);
-        let first_span = checked_first_span(&mixer, written.programme_frames)?;
-        let manifest = self.manifest(&job, &WAV, first_span, info.sample_rate);
+        loudness::note_if_quieter(&clip_loudness, written.gain, &written.programme, &mut notes);
+        let first_span = mixer.checked_first_span(written.programme_frames)?;
+        let manifest = settings.manifest(&job, &WAV, first_span, info.sample_rate);
         if source.format.name != WAV.name && !cfg!(feature = "ffmpeg") {
+            let name = source.format.name;
             notes.push(format!(
-                "{} input written as WAV: this build has no {} encoder (build with the `ffmpeg` feature to keep the format)",
-                source.format.name, source.format.name
+                "{name} input written as WAV: this build has no {name} encoder (build with the `ffmpeg` feature to keep the format)"
             ));
         }
-
-        let xmp = match kept.xmp.as_deref() {
-            Some(existing) if tanba_core::xmp::find_packet(existing.as_bytes()).is_some() => {
-                tanba_core::xmp::merge(existing, &manifest)?
-            }
-            _ => tanba_core::xmp::packet(&manifest),
-        };
+        let xmp = settings::xmp_packet(kept.xmp.as_deref(), &manifest)?;
         riff::append_marks(output, 0, &manifest, &xmp, &kept)?;
         Ok(Labelled {
             format: &WAV,
@@ -451,7 +289,7 @@ impl Labeler for AudioLabeler {
         #[allow(unused_mut)]
         let mut tags = decoder.info().tags.clone();
         #[cfg(feature = "ffmpeg")]
-        tags.extend(encode::read_meta(&input.path).tags);
+        tags.extend(ffmeta::read_meta(&input.path).tags);
         let (aigc_carrier, xmp_carrier) = match source.format.name {
             "mp3" => ("ID3v2 TXXX:AIGC", "ID3v2 PRIV XMP"),
             "m4a" | "aac" => ("MP4 metadata AIGC", "MP4 uuid XMP box"),

@@ -229,6 +229,23 @@ pub fn matching_gain(programme_lufs: f64, clip: &Loudness, under: f64) -> f32 {
     wanted.min(cap) as f32
 }
 
+/// A note when the disclaimer had to stay quieter than the programme.
+pub(crate) fn note_if_quieter(
+    clip: &Loudness,
+    gain: f32,
+    programme: &Loudness,
+    notes: &mut Vec<String>,
+) {
+    let heard = clip.integrated_lufs + 20.0 * f64::from(gain).log10();
+    let programme_lufs = programme.integrated_lufs;
+    if programme_lufs.is_finite() && programme_lufs - heard > 1.0 {
+        notes.push(format!(
+            "the disclaimer plays at {heard:.1} LUFS, {:.1} LU under the programme ({programme_lufs:.1} LUFS), to keep its true peak under -1 dBTP",
+            programme_lufs - heard
+        ));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -475,6 +475,28 @@ pub fn db_to_gain(db: f32) -> f32 {
     10f32.powf(db / 20.0)
 }
 
+impl DisclaimerMixer {
+    /// Where the disclaimer goes.
+    pub(crate) fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The first disclaimer span, after checking the mixer put every span
+    /// where the plan (and so the manifest) says.
+    pub(crate) fn checked_first_span(&self, programme_frames: u64) -> Result<Span> {
+        let plan = self.plan(programme_frames);
+        if self.spans() != plan.as_slice() {
+            return Err(Error::cannot_label(
+                "the disclaimer was not placed where planned",
+            ));
+        }
+        Ok(plan.first().copied().unwrap_or(Span {
+            start: 0,
+            frames: 0,
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

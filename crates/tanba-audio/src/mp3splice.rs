@@ -185,6 +185,25 @@ impl XingLayout {
     }
 }
 
+/// What [`Programme::scan`] found.
+#[derive(Debug)]
+pub(crate) enum Scan {
+    /// The programme's frames, which a disclaimer can go in front of.
+    Frames(Programme),
+    /// Why the file cannot be spliced (the caller re-encodes it instead).
+    Unsuitable(String),
+}
+
+/// How [`write`] ended.
+#[derive(Debug)]
+pub(crate) enum Splice {
+    /// The spliced stream was written.
+    Done,
+    /// Nothing was written, for this reason: the disclaimer's encoding is
+    /// not what the splice expects, so the caller re-encodes instead.
+    Fallback(String),
+}
+
 /// The programme's audio frames, found by [`Programme::scan`].
 #[derive(Debug)]
 pub(crate) struct Programme {
@@ -202,7 +221,7 @@ pub(crate) struct Programme {
 impl Programme {
     /// Finds the audio frames of the MP3 at `path`, or says why the file
     /// cannot be spliced. Reads headers only (a few bytes per frame).
-    pub(crate) fn scan(path: &Path) -> Result<std::result::Result<Programme, String>> {
+    pub(crate) fn scan(path: &Path) -> Result<Scan> {
         let file = File::open(path)?;
         let len = file.metadata()?.len();
         let mut r = BufReader::with_capacity(1 << 16, file);
@@ -264,7 +283,7 @@ impl Programme {
                         u16::from(frame[side])
                     };
                     if reservoir != 0 {
-                        return Ok(Err(
+                        return Ok(Scan::Unsuitable(
                             "its first frame borrows from a bit reservoir before it".into(),
                         ));
                     }
@@ -275,7 +294,9 @@ impl Programme {
                 }
             };
             if !h.same_stream(&reference) {
-                return Ok(Err("its frames change sample rate or channel count".into()));
+                return Ok(Scan::Unsuitable(
+                    "its frames change sample rate or channel count".into(),
+                ));
             }
             variable |= h.bitrate_index != reference.bitrate_index;
             frame_lens.push(h.len as u32);
@@ -283,7 +304,9 @@ impl Programme {
             r.seek_relative(h.len as i64 - 4)?;
         }
         let Some(first) = first else {
-            return Ok(Err("no MPEG Layer III audio frames found".into()));
+            return Ok(Scan::Unsuitable(
+                "no MPEG Layer III audio frames found".into(),
+            ));
         };
         // What may follow the frames: ID3v1, APE or Lyrics3 tags.
         if pos < len {
@@ -295,12 +318,12 @@ impl Programme {
                 || tail.starts_with(b"LYRICS")
                 || len - pos < 4;
             if !known {
-                return Ok(Err(format!(
+                return Ok(Scan::Unsuitable(format!(
                     "unknown data at byte {pos} after its audio frames"
                 )));
             }
         }
-        Ok(Ok(Programme {
+        Ok(Scan::Frames(Programme {
             first,
             start,
             frame_lens,
@@ -360,6 +383,8 @@ struct Head<'a> {
     clip_frame_lens: Vec<u32>,
 }
 
+/// Splits FFmpeg's MP3 of the disclaimer into its parts; `Err` says what
+/// is not as the splice expects.
 fn split_head(head: &[u8]) -> std::result::Result<Head<'_>, String> {
     let id3_len = id3v2_len(head);
     let rest = head
@@ -400,20 +425,20 @@ fn split_head(head: &[u8]) -> std::result::Result<Head<'_>, String> {
 /// Writes `head` (FFmpeg's MP3 of the disclaimer: ID3v2, Xing/Info frame,
 /// frames) followed by the programme's frames from `input` into `output`,
 /// with the Xing/Info and LAME fields rewritten for the whole stream.
-/// `Ok(Err(why))` before anything is written when `head` is not as
-/// expected. Returns the bytes written.
+/// [`Splice::Fallback`], before anything is written, when `head` is not
+/// as expected.
 pub(crate) fn write(
     head: &[u8],
     programme: &Programme,
     input: &Path,
     output: &mut dyn WriteSeek,
-) -> Result<std::result::Result<u64, String>> {
+) -> Result<Splice> {
     let parts = match split_head(head) {
         Ok(parts) => parts,
-        Err(why) => return Ok(Err(why.to_string())),
+        Err(why) => return Ok(Splice::Fallback(why.to_string())),
     };
     if !parts.xing_header.same_stream(&programme.first) {
-        return Ok(Err(
+        return Ok(Splice::Fallback(
             "the disclaimer was encoded for another sample rate or channel count".into(),
         ));
     }
@@ -502,7 +527,7 @@ pub(crate) fn write(
         output.seek(SeekFrom::End(0))?;
     }
     output.flush()?;
-    Ok(Ok(xing_at + total_bytes))
+    Ok(Splice::Done)
 }
 
 #[cfg(test)]

@@ -4,10 +4,10 @@
 
 use tanba_core::{LabelLine, PerceptibleCheck, Placement, Result};
 
-use crate::AudioSettings;
 use crate::decode::StreamDecoder;
 use crate::disclaimer::Disclaimer;
 use crate::mixer::Mode;
+use crate::settings::AudioSettings;
 
 /// The disclaimer may sit this far from the recorded start (an encoder's
 /// delay, rounding of the span to seconds).
@@ -141,17 +141,17 @@ pub fn check_disclaimer(
             None,
         ));
     };
+    // The recorded lines say what was heard; a user's clip is not in them,
+    // so the verifier must be given the same clip.
     let disclaimer = match Disclaimer::from_manifest_lines(lines) {
         Some(d) => d,
-        None => match &settings.disclaimer {
-            Disclaimer::Clip(_) => settings.disclaimer.clone(),
-            _ => {
-                return Ok(not_found(
-                    "the disclaimer is a user's clip: give the same clip to verify",
-                    None,
-                ));
-            }
-        },
+        None if matches!(settings.disclaimer, Disclaimer::Clip(_)) => settings.disclaimer.clone(),
+        None => {
+            return Ok(not_found(
+                "the disclaimer is a user's clip: give the same clip to verify",
+                None,
+            ));
+        }
     };
     let rate = decoder.rate();
     let reference = disclaimer.render(
@@ -186,29 +186,7 @@ pub fn check_disclaimer(
         .iter()
         .map(|&(s, len)| (s.saturating_sub(slack), s + len + slack + late_frames))
         .collect();
-    let mut collected: Vec<Vec<f32>> = windows.iter().map(|_| Vec::new()).collect();
-    let channels = decoder.channels().max(1);
-    let mut frame_index = 0u64;
-    let last_needed = windows.iter().map(|w| w.1).max().unwrap_or(0);
-    while let Some(chunk) = decoder.next_chunk()? {
-        let n = (chunk.len() / channels) as u64;
-        let chunk_end = frame_index + n;
-        for (w, buf) in windows.iter().zip(collected.iter_mut()) {
-            let from = w.0.max(frame_index);
-            let to = w.1.min(chunk_end);
-            for f in from..to {
-                let at = ((f - frame_index) as usize) * channels;
-                let frame = &chunk[at..at + channels];
-                buf.push(frame.iter().sum::<f32>() / channels as f32);
-            }
-        }
-        frame_index = chunk_end;
-        if frame_index >= last_needed {
-            // Everything needed is read; the rest of the file is not decoded.
-            break;
-        }
-    }
-    let total = frame_index;
+    let (collected, total) = collect_windows(decoder, &windows)?;
 
     let factor = (rate / ANALYSIS_RATE).max(1) as usize;
     let reference_d = decimate(&reference, factor);
@@ -252,6 +230,37 @@ pub fn check_disclaimer(
         ),
         score: Some(score.clamp(0.0, 1.0)),
     })
+}
+
+/// Reads the audio up to the last window, keeping the mono downmix of the
+/// frames inside each `[from, to)` window; returns them and the frames
+/// read. The rest of the file is not decoded.
+fn collect_windows(
+    decoder: &mut dyn AudioChunks,
+    windows: &[(u64, u64)],
+) -> Result<(Vec<Vec<f32>>, u64)> {
+    let mut collected: Vec<Vec<f32>> = windows.iter().map(|_| Vec::new()).collect();
+    let channels = decoder.channels().max(1);
+    let mut frame_index = 0u64;
+    let last_needed = windows.iter().map(|w| w.1).max().unwrap_or(0);
+    while let Some(chunk) = decoder.next_chunk()? {
+        let n = (chunk.len() / channels) as u64;
+        let chunk_end = frame_index + n;
+        for (w, buf) in windows.iter().zip(collected.iter_mut()) {
+            let from = w.0.max(frame_index);
+            let to = w.1.min(chunk_end);
+            for f in from..to {
+                let at = ((f - frame_index) as usize) * channels;
+                let frame = &chunk[at..at + channels];
+                buf.push(frame.iter().sum::<f32>() / channels as f32);
+            }
+        }
+        frame_index = chunk_end;
+        if frame_index >= last_needed {
+            break;
+        }
+    }
+    Ok((collected, frame_index))
 }
 
 fn describe(d: &Disclaimer) -> String {

@@ -13,6 +13,7 @@ use tanba_core::{Error, Result, WriteSeek};
 use crate::decode::{StreamDecoder, StreamInfo};
 use crate::loudness::{BackgroundMeter, Loudness, Meter, matching_gain};
 use crate::mixer::{DisclaimerMixer, Mode};
+use crate::twopass;
 
 /// How the WAV output stores samples.
 #[derive(Debug, Clone, Copy)]
@@ -198,16 +199,14 @@ pub(crate) fn write_labelled(
     first: StreamDecoder,
     reopen: impl FnOnce() -> Result<StreamDecoder>,
     mixer: &mut DisclaimerMixer,
-    mode: Mode,
     clip: &Loudness,
 ) -> Result<Written> {
     let info = first.info().clone();
-    let spec = coding.spec(&info)?;
     output.seek(SeekFrom::Start(0))?;
-    if let Mode::Repeat { .. } = mode {
-        return two_pass(&mut *output, spec, coding, first, reopen, mixer, clip);
+    if let Mode::Repeat { .. } = mixer.mode() {
+        return two_pass(&mut *output, coding, first, reopen, mixer, clip);
     }
-    let (written, patch) = one_pass(&mut *output, spec, coding, first, mixer, mode, clip)?;
+    let (written, patch) = one_pass(&mut *output, coding, first, mixer, clip)?;
     if !patch.is_empty() {
         // The head was written as silence: the data chunk ends where the
         // file does, so it starts `frames x block` bytes before.
@@ -230,14 +229,14 @@ pub(crate) fn write_labelled(
 /// the total frames in the data chunk, and the head to patch at frame 0.
 fn one_pass<W: Write + Seek>(
     out: W,
-    spec: hound::WavSpec,
     coding: PcmOut,
     mut decoder: StreamDecoder,
     mixer: &mut DisclaimerMixer,
-    mode: Mode,
     clip: &Loudness,
 ) -> Result<((Written, u64), Vec<f32>)> {
     let info = decoder.info().clone();
+    let spec = coding.spec(&info)?;
+    let mode = mixer.mode();
     let ch = info.channels;
     let mut sink = Sink::new(out, spec, coding)?;
     let mut meter = BackgroundMeter::start(ch, info.sample_rate, false)?;
@@ -317,46 +316,21 @@ fn one_pass<W: Write + Seek>(
 /// decoded again and mixed.
 fn two_pass<W: Write + Seek>(
     out: W,
-    spec: hound::WavSpec,
     coding: PcmOut,
-    mut first: StreamDecoder,
+    first: StreamDecoder,
     reopen: impl FnOnce() -> Result<StreamDecoder>,
     mixer: &mut DisclaimerMixer,
     clip: &Loudness,
 ) -> Result<Written> {
-    let info = first.info().clone();
-    let mut meter = BackgroundMeter::start(info.channels, info.sample_rate, true)?;
-    while let Some(chunk) = first.next_chunk()? {
-        meter.add(chunk)?;
-    }
-    let programme_frames = first.decoded_frames();
-    drop(first);
-    let programme = meter.finish()?;
-    let under = f64::from(mixer.duck_gain()) * programme.true_peak;
-    let gain = matching_gain(programme.integrated_lufs, clip, under);
-    mixer.set_gain(gain);
-    mixer.set_programme_frames(programme_frames);
-
-    let mut second = reopen()?;
+    let spec = coding.spec(first.info())?;
+    let measured = twopass::measure(first, true)?;
+    let gain = twopass::set_gain(mixer, &measured.loudness, measured.frames, clip, true);
     let mut sink = Sink::new(out, spec, coding)?;
-    let mut mixed = Vec::new();
-    while let Some(chunk) = second.next_chunk()? {
-        mixed.clear();
-        mixer.process(chunk, &mut mixed);
-        sink.write(&mixed)?;
-    }
-    mixed.clear();
-    mixer.finish(&mut mixed);
-    sink.write(&mixed)?;
+    twopass::mix(reopen()?, mixer, measured.frames, |mixed| sink.write(mixed))?;
     sink.finish()?;
-    if second.decoded_frames() != programme_frames {
-        return Err(Error::malformed(
-            "the audio decoded differently on the second pass",
-        ));
-    }
     Ok(Written {
-        programme_frames,
-        programme,
+        programme_frames: measured.frames,
+        programme: measured.loudness,
         gain,
     })
 }

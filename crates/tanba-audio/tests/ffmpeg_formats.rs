@@ -5,28 +5,18 @@
 //! channels, bitrate, duration), exiftool (the AIGC tag and XMP) and our
 //! verify.
 
+mod common;
+
 use std::fs::File;
 use std::io::Cursor;
 use std::path::Path;
 use std::process::Command;
 
+use common::{exiftool, exiftool_lines, ffmpeg, ffprobe, top_level_boxes};
 use tanba_audio::{AudioLabeler, AudioSettings, Disclaimer, Mode, ToneSettings, sniff};
 use tanba_core::{
     Error, Job, Labeler, Labelled, Limits, MarkKind, Source, Verification, read_head,
 };
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg is installed");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// 6 s of a 440 Hz tone over pink noise, 44.1 kHz stereo, with a title,
 /// so a lossy encoder has to spend its bits.
@@ -48,23 +38,6 @@ fn make_input(path: &Path, codec: &[&str]) {
     args.extend_from_slice(codec);
     args.push(path.to_str().unwrap());
     ffmpeg(&args);
-}
-
-fn ffprobe(path: &Path) -> serde_json::Value {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_streams",
-            "-show_format",
-        ])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// What ffprobe says about the first audio stream.
@@ -102,17 +75,6 @@ fn probe(path: &Path) -> Probe {
         duration: num(&v["format"]["duration"]).unwrap(),
         title: tag(&v["format"]["tags"]).or_else(|| tag(&s["tags"])),
     }
-}
-
-/// exiftool's reading of every tag, one `[group] name : value` per line.
-fn exiftool(path: &Path) -> String {
-    let out = Command::new("exiftool")
-        .args(["-a", "-G1", "-s"])
-        .arg(path)
-        .output()
-        .expect("exiftool is installed");
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn source_of<'a>(reader: &'a mut File, path: &'a Path) -> Source<'a> {
@@ -606,4 +568,89 @@ fn mp3_prepend_copies_the_programme_frames() {
         labelled.notes
     );
     assert!(verify(&output).is_compliant());
+}
+
+/// A forced relabel of our own output: the earlier disclaimer stays in the
+/// sound (it cannot be taken out, and the notes say so), but the marks are
+/// replaced, not stacked: one AIGC carrier, one manifest, one XMP packet
+/// where the format has one, all the new label's.
+#[test]
+fn forced_relabel_replaces_the_marks() {
+    let dir = tempfile::tempdir().unwrap();
+    let overlay = AudioSettings {
+        mode: Mode::Overlay,
+        ..AudioSettings::default()
+    };
+    // MP3 twice: prepend splices the programme's frames, overlay re-encodes.
+    let runs = CASES
+        .iter()
+        .map(|c| (c, AudioSettings::default()))
+        .chain([(&CASES[0], overlay)]);
+    for (case, settings) in runs {
+        let ext = case.ext;
+        let input = dir.path().join(format!("in.{ext}"));
+        make_input(&input, case.codec);
+        let once = dir.path().join(format!("once.{ext}"));
+        let first = label(&input, &once, settings.clone()).unwrap();
+        let twice = dir.path().join(format!("twice.{ext}"));
+        let mut reader = File::open(&once).unwrap();
+        let mut out = File::create(&twice).unwrap();
+        let forced = Job {
+            force: true,
+            ..Job::default()
+        };
+        let second = AudioLabeler::new(settings)
+            .label(source_of(&mut reader, &once), &mut out, &forced)
+            .unwrap();
+        assert!(
+            second
+                .notes
+                .iter()
+                .any(|n| n.contains("the earlier audible label stays")),
+            "{ext}: {:?}",
+            second.notes
+        );
+
+        let text = exiftool(&twice);
+        let lines = exiftool_lines(&twice);
+        let count = |prefixes: &[&str]| {
+            lines
+                .iter()
+                .filter(|l| prefixes.iter().any(|p| l.starts_with(p)))
+                .count()
+        };
+        let aigc = count(&[
+            "[ID3v2_4] UserDefinedText : (AIGC)",
+            "[Keys] AIGC :",
+            "[Vorbis] Aigc :",
+        ]);
+        let manifest = count(&[
+            "[ID3v2_4] UserDefinedText : (TANBA_MANIFEST)",
+            "[Keys] TANBA_MANIFEST :",
+            "[Vorbis] TanbaManifest :",
+        ]);
+        assert_eq!((aigc, manifest), (1, 1), "{ext}:\n{text}");
+        let xmp = usize::from(case.xmp);
+        assert_eq!(count(&["[XMP-x] XMPToolkit :"]), xmp, "{ext}:\n{text}");
+        assert_eq!(count(&["[XMP-TC260] Aigc :"]), xmp, "{ext}:\n{text}");
+        assert_eq!(count(&["[XMP-tanba] Manifest :"]), xmp, "{ext}:\n{text}");
+        if ext == "m4a" {
+            let uuid_boxes = top_level_boxes(&twice)
+                .iter()
+                .filter(|b| *b == "uuid")
+                .count();
+            assert_eq!(uuid_boxes, 1, "{ext}");
+        }
+        // Every mark is the new label's, none the first one's.
+        let new_id = second.manifest.id.trim_start_matches("urn:uuid:");
+        let old_id = first.manifest.id.trim_start_matches("urn:uuid:");
+        assert!(
+            !text.contains(old_id),
+            "{ext}: the first label's id is left:\n{text}"
+        );
+        assert!(text.contains(new_id), "{ext}:\n{text}");
+        let v = verify(&twice);
+        assert!(v.is_compliant(), "{ext}: {:?} {:?}", v.marks, v.perceptible);
+        assert_eq!(v.manifest.unwrap().id, second.manifest.id, "{ext}");
+    }
 }

@@ -286,6 +286,72 @@ fn fillable(format: Sample) -> bool {
     matches!(format, Sample::F32(_) | Sample::I16(_) | Sample::I32(_))
 }
 
+/// Opens the encoder for the mixed audio of `stream` (see `pick_encoder`;
+/// at the input's bit rate) and adds its output stream. Returns the codec, the encoder, the bit
+/// rate and the output index.
+fn add_output(
+    stream: &ffmpeg::format::stream::Stream<'_>,
+    decode: &Decode,
+    container: Container,
+    octx: &mut ffmpeg::format::context::Output,
+) -> Result<(ffmpeg::Codec, ffmpeg::encoder::Audio, usize, usize)> {
+    let (channels, rate) = (usize::from(decode.channels), decode.rate);
+    let codec = pick_encoder(stream.parameters().id(), container)?;
+    let formats: Vec<Sample> = codec
+        .audio()
+        .ok()
+        .and_then(|a| a.formats())
+        .map(|f| f.collect())
+        .unwrap_or_default();
+    let format = formats
+        .iter()
+        .copied()
+        .find(|f| fillable(*f))
+        .ok_or_else(|| {
+            Error::unsupported(format!("{} takes no sample format we write", codec.name()))
+        })?;
+    // Opus runs at 48 kHz only; everything else keeps the input's rate.
+    if codec.id() == codec::Id::OPUS && rate != 48_000 {
+        return Err(Error::unsupported(format!(
+            "the audible label in WebM needs 48 kHz audio, not {rate} Hz"
+        )));
+    }
+    let global_header = octx
+        .format()
+        .flags()
+        .contains(ffmpeg::format::Flags::GLOBAL_HEADER);
+    let mut ost = octx
+        .add_stream(codec)
+        .map_err(|e| Error::unsupported(format!("cannot add the audio stream: {e}")))?;
+    let mut enc = codec::context::Context::new_with_codec(codec)
+        .encoder()
+        .audio()
+        .map_err(|e| Error::unsupported(format!("audio encoder {}: {e}", codec.name())))?;
+    enc.set_rate(rate as i32);
+    enc.set_channel_layout(decode.layout);
+    enc.set_format(format);
+    enc.set_time_base(Rational(1, rate as i32));
+    // The input's bit rate, so quality stays; 128 kb/s per stereo pair
+    // when the container does not say.
+    let input_rate = decode.decoder.bit_rate();
+    let bit_rate = if input_rate > 0 {
+        input_rate
+    } else {
+        64_000 * channels.max(2)
+    };
+    enc.set_bit_rate(bit_rate);
+    if global_header {
+        enc.set_flags(codec::Flags::GLOBAL_HEADER);
+    }
+    let encoder = enc
+        .open_with(Dictionary::new())
+        .map_err(|e| Error::unsupported(format!("cannot open {}: {e}", codec.name())))?;
+    ost.set_parameters(&encoder);
+    ost.set_time_base(Rational(1, rate as i32));
+    ost.set_metadata(stream.metadata().to_owned());
+    Ok((codec, encoder, bit_rate, ost.index()))
+}
+
 /// The audio stream being labelled: decode, mix, encode.
 pub(crate) struct AudibleStream {
     /// Output stream index.
@@ -343,59 +409,8 @@ impl AudibleStream {
             .first()
             .map_or(0.0, |span| span.start as f64 / f64::from(rate));
 
-        let codec = pick_encoder(stream.parameters().id(), container)?;
-        let formats: Vec<Sample> = codec
-            .audio()
-            .ok()
-            .and_then(|a| a.formats())
-            .map(|f| f.collect())
-            .unwrap_or_default();
-        let format = formats
-            .iter()
-            .copied()
-            .find(|f| fillable(*f))
-            .ok_or_else(|| {
-                Error::unsupported(format!("{} takes no sample format we write", codec.name()))
-            })?;
-        // Opus runs at 48 kHz only; everything else keeps the input's rate.
-        if codec.id() == codec::Id::OPUS && rate != 48_000 {
-            return Err(Error::unsupported(format!(
-                "the audible label in WebM needs 48 kHz audio, not {rate} Hz"
-            )));
-        }
-        let global_header = octx
-            .format()
-            .flags()
-            .contains(ffmpeg::format::Flags::GLOBAL_HEADER);
-        let mut ost = octx
-            .add_stream(codec)
-            .map_err(|e| Error::unsupported(format!("cannot add the audio stream: {e}")))?;
-        let mut enc = codec::context::Context::new_with_codec(codec)
-            .encoder()
-            .audio()
-            .map_err(|e| Error::unsupported(format!("audio encoder {}: {e}", codec.name())))?;
-        enc.set_rate(rate as i32);
-        enc.set_channel_layout(decode.layout);
-        enc.set_format(format);
-        enc.set_time_base(Rational(1, rate as i32));
-        // The input's bit rate, so quality stays; 128 kb/s per stereo pair
-        // when the container does not say.
-        let input_rate = decode.decoder.bit_rate();
-        let bit_rate = if input_rate > 0 {
-            input_rate
-        } else {
-            64_000 * channels.max(2)
-        };
-        enc.set_bit_rate(bit_rate);
-        if global_header {
-            enc.set_flags(codec::Flags::GLOBAL_HEADER);
-        }
-        let encoder = enc
-            .open_with(Dictionary::new())
-            .map_err(|e| Error::unsupported(format!("cannot open {}: {e}", codec.name())))?;
-        ost.set_parameters(&encoder);
-        ost.set_time_base(Rational(1, rate as i32));
-        ost.set_metadata(stream.metadata().to_owned());
+        let (codec, encoder, bit_rate, output_index) =
+            add_output(&stream, &decode, container, octx)?;
         let frame_size = match encoder.frame_size() {
             0 => 1024,
             n => n as usize,
@@ -416,7 +431,7 @@ impl AudibleStream {
             ));
         }
         Ok(AudibleStream {
-            output_index: ost.index(),
+            output_index,
             decode,
             mixer,
             encoder,
@@ -429,7 +444,7 @@ impl AudibleStream {
             summary,
             placement: Placement {
                 span: Some([heard_from, clip_seconds].map(|t| (t * 1000.0).round() / 1000.0)),
-                stream: u32::try_from(ost.index()).ok(),
+                stream: u32::try_from(output_index).ok(),
                 ..Placement::at("overlay")
             },
         })

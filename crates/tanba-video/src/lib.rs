@@ -15,7 +15,9 @@
 
 #[cfg(feature = "audible")]
 mod audible;
+mod encoder;
 mod ffi;
+mod frames;
 mod layout;
 mod marks;
 mod overlay;

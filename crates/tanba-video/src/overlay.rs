@@ -95,6 +95,18 @@ struct OverlayPlane {
     alpha: Vec<u16>,
 }
 
+/// The frames an overlay is blended into: their stored size and how their
+/// planes hold colour.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FrameSpec {
+    pub width: u32,
+    pub height: u32,
+    pub layout: PlanarLayout,
+    pub matrix: ColourMatrix,
+    /// Full-range (JPEG) rather than limited-range samples.
+    pub full_range: bool,
+}
+
 /// A badge pre-converted for one stream, at a fixed place in the frame.
 #[derive(Debug, Clone)]
 pub(crate) struct Overlay {
@@ -108,20 +120,17 @@ pub(crate) struct Overlay {
 
 impl Overlay {
     /// Converts `badge` (straight-alpha RGBA, already turned as stored) for
-    /// a `frame_w` x `frame_h` frame, with its top-left at (`x`, `y`).
-    /// The origin is moved down/left onto the chroma grid when needed; the
-    /// returned overlay says where it really is.
-    #[allow(clippy::too_many_arguments)] // a frame geometry and a colour space, all needed once
-    pub(crate) fn new(
-        badge: &BadgeImage,
-        x: u32,
-        y: u32,
-        frame_w: u32,
-        frame_h: u32,
-        layout: PlanarLayout,
-        matrix: ColourMatrix,
-        full_range: bool,
-    ) -> Result<Self> {
+    /// `frame`'s frames, with its top-left at (`x`, `y`). The origin is
+    /// moved down/left onto the chroma grid when needed; the returned
+    /// overlay says where it really is.
+    pub(crate) fn new(badge: &BadgeImage, x: u32, y: u32, frame: FrameSpec) -> Result<Self> {
+        let FrameSpec {
+            width: frame_w,
+            height: frame_h,
+            layout,
+            matrix,
+            full_range,
+        } = frame;
         let align_x = (1u32 << layout.chroma_shift_x) - 1;
         let align_y = (1u32 << layout.chroma_shift_y) - 1;
         let x = (x & !align_x) as usize;
@@ -316,11 +325,13 @@ mod tests {
             &solid(4, 4, [255, 255, 255, 255]),
             1,
             1,
-            16,
-            16,
-            layout,
-            ColourMatrix::Bt709,
-            false,
+            FrameSpec {
+                width: 16,
+                height: 16,
+                layout,
+                matrix: ColourMatrix::Bt709,
+                full_range: false,
+            },
         )
         .unwrap();
         assert_eq!((o.x, o.y), (0, 0));
@@ -331,11 +342,13 @@ mod tests {
             &solid(4, 4, [255, 255, 255, 255]),
             0,
             0,
-            16,
-            16,
-            layout,
-            ColourMatrix::Bt601,
-            true,
+            FrameSpec {
+                width: 16,
+                height: 16,
+                layout,
+                matrix: ColourMatrix::Bt601,
+                full_range: true,
+            },
         )
         .unwrap();
         assert_eq!(full.planes[0].value[0], 255);
@@ -344,11 +357,13 @@ mod tests {
             &solid(4, 4, [0, 0, 0, 255]),
             0,
             0,
-            16,
-            16,
-            ten,
-            ColourMatrix::Bt709,
-            false,
+            FrameSpec {
+                width: 16,
+                height: 16,
+                layout: ten,
+                matrix: ColourMatrix::Bt709,
+                full_range: false,
+            },
         )
         .unwrap();
         assert_eq!(o10.planes[0].value[0], 64);

@@ -1,20 +1,25 @@
-//! Demux, decode, blend, encode, mux: the labelling pipeline.
+//! Demux, decode, blend, encode, mux: the labelling pipeline, in named
+//! steps (set-up and prior marks, the decoder and working pixel format, the
+//! overlays and placement, the output streams, the header with the marks,
+//! the packet loop, the completeness checks, the ISO boxes added after
+//! muxing).
 
 use std::path::Path;
 
-use ffmpeg::codec::{self, threading};
+use ffmpeg::codec;
 use ffmpeg::format::Pixel;
-use ffmpeg::software::scaling;
-use ffmpeg::{Dictionary, Packet, Rational, media, picture};
+use ffmpeg::{Dictionary, Packet, Rational, media};
 use ffmpeg_next as ffmpeg;
 
 use tanba_core::isobmff::{self, CoverArt};
 use tanba_core::{Error, Format, Job, Manifest, Placement, Result, xmp};
 
+use crate::encoder::{EncoderPlan, plan_encoder, threading_config, x265_hdr_params};
+use crate::frames::{FrameState, VideoOut, malformed};
 use crate::layout::{self, NoticeRecord};
 use crate::marks::{KEY_AIGC, KEY_MANIFEST, KEY_NOTICE};
-use crate::overlay::{ColourMatrix, Overlay, PlanarLayout};
-use crate::probe::{self, Container};
+use crate::overlay::{ColourMatrix, FrameSpec, Overlay, PlanarLayout};
+use crate::probe::{self, Container, VideoInfo};
 use crate::{VideoSettings, ffi};
 
 /// A finished, complete output waiting in a temporary file.
@@ -22,149 +27,6 @@ pub(crate) struct Done {
     pub output: tempfile::NamedTempFile,
     pub manifest: Manifest,
     pub notes: Vec<String>,
-}
-
-/// The encoder chosen for an input codec, with its quality options.
-pub(crate) struct EncoderPlan {
-    pub codec: ffmpeg::Codec,
-    pub options: Dictionary<'static>,
-    /// For notes and the README: `libx264 crf=20 preset=medium`.
-    pub summary: String,
-}
-
-fn by_name(name: &str) -> Option<ffmpeg::Codec> {
-    ffmpeg::encoder::find_by_name(name)
-}
-
-/// The encoder for the input's codec family, at settings that keep quality
-/// (see the README's table).
-pub(crate) fn plan_encoder(
-    input_codec: codec::Id,
-    container: Container,
-    input_bit_rate: usize,
-    settings: &VideoSettings,
-) -> Result<(EncoderPlan, Option<String>)> {
-    let mut options = Dictionary::new();
-    let crf = |default: u32| settings.crf.unwrap_or(default).to_string();
-    let preset = |default: &str| {
-        settings
-            .preset
-            .clone()
-            .unwrap_or_else(|| default.to_string())
-    };
-    let mut note = None;
-    let family = match (input_codec, container) {
-        (codec::Id::H264, _)
-        | (codec::Id::HEVC, _)
-        | (codec::Id::VP9, _)
-        | (codec::Id::VP8, _)
-        | (codec::Id::AV1, _) => input_codec,
-        (_, Container::WebM) => codec::Id::VP9,
-        _ => {
-            // Same codec when FFmpeg can encode it, else H.264.
-            if let Some(native) = ffmpeg::encoder::find(input_codec) {
-                let target = input_bit_rate.max(1_000_000).saturating_mul(5) / 4;
-                options.set("b", &target.to_string());
-                let summary = format!("{} b={target}", native.name());
-                return Ok((
-                    EncoderPlan {
-                        codec: native,
-                        options,
-                        summary,
-                    },
-                    None,
-                ));
-            }
-            note = Some(format!(
-                "no encoder for {input_codec:?}: the video was re-encoded as H.264"
-            ));
-            codec::Id::H264
-        }
-    };
-    let missing = |name: &str| Error::unsupported(format!("this FFmpeg has no {name} encoder"));
-    let (codec, summary) = match family {
-        codec::Id::H264 => {
-            let c = by_name("libx264").ok_or_else(|| missing("libx264"))?;
-            options.set("crf", &crf(20));
-            options.set("preset", &preset("medium"));
-            (
-                c,
-                format!("libx264 crf={} preset={}", crf(20), preset("medium")),
-            )
-        }
-        codec::Id::HEVC => {
-            let c = by_name("libx265").ok_or_else(|| missing("libx265"))?;
-            options.set("crf", &crf(22));
-            options.set("preset", &preset("medium"));
-            options.set("x265-params", "log-level=error");
-            (
-                c,
-                format!("libx265 crf={} preset={}", crf(22), preset("medium")),
-            )
-        }
-        codec::Id::VP9 => {
-            let c = by_name("libvpx-vp9").ok_or_else(|| missing("libvpx-vp9"))?;
-            options.set("crf", &crf(31));
-            options.set("b", "0");
-            options.set("deadline", "good");
-            options.set("cpu-used", &preset("4"));
-            options.set("row-mt", "1");
-            (
-                c,
-                format!(
-                    "libvpx-vp9 crf={} b=0 deadline=good cpu-used={}",
-                    crf(31),
-                    preset("4")
-                ),
-            )
-        }
-        codec::Id::VP8 => {
-            let c = by_name("libvpx").ok_or_else(|| missing("libvpx"))?;
-            // libvpx VP8 needs a bitrate ceiling with CRF.
-            let target = input_bit_rate.max(1_000_000).saturating_mul(3) / 2;
-            options.set("crf", &crf(10));
-            options.set("b", &target.to_string());
-            options.set("deadline", "good");
-            options.set("cpu-used", &preset("4"));
-            (c, format!("libvpx crf={} b={target}", crf(10)))
-        }
-        _ => {
-            if let Some(c) = by_name("libsvtav1") {
-                options.set("crf", &crf(30));
-                options.set("preset", &preset("8"));
-                (
-                    c,
-                    format!("libsvtav1 crf={} preset={}", crf(30), preset("8")),
-                )
-            } else {
-                let c = by_name("libaom-av1").ok_or_else(|| missing("AV1"))?;
-                options.set("crf", &crf(30));
-                options.set("b", "0");
-                options.set("cpu-used", &preset("6"));
-                options.set("row-mt", "1");
-                (
-                    c,
-                    format!("libaom-av1 crf={} cpu-used={}", crf(30), preset("6")),
-                )
-            }
-        }
-    };
-    Ok((
-        EncoderPlan {
-            codec,
-            options,
-            summary,
-        },
-        note,
-    ))
-}
-
-fn threading_config(threads: usize) -> threading::Config {
-    threading::Config {
-        kind: threading::Type::Frame,
-        count: threads,
-        ..Default::default()
-    }
 }
 
 /// Keys the container writes itself, or that a new label replaces.
@@ -216,8 +78,69 @@ pub(crate) fn prior_marks(
     Ok(prior)
 }
 
-fn malformed(what: &str) -> impl Fn(ffmpeg::Error) -> Error + '_ {
-    move |e| Error::malformed(format!("{what}: {e}"))
+/// What every step reads: the input, the settings and the job.
+struct Ctx<'a> {
+    path: &'a Path,
+    container: Container,
+    settings: &'a VideoSettings,
+    job: &'a Job,
+    info: VideoInfo,
+}
+
+/// How the video is decoded, blended and encoded, settled before any
+/// output stream exists.
+struct VideoPlan {
+    /// The input's codec.
+    codec_id: codec::Id,
+    encoder: EncoderPlan,
+    /// The pixel format frames are blended and encoded in.
+    work_format: Pixel,
+    /// Decoded frames are converted to `work_format` (with a note).
+    converted: bool,
+    layout: PlanarLayout,
+    matrix: ColourMatrix,
+    full_range: bool,
+}
+
+/// The badge and notice, built once.
+struct Overlays {
+    /// The corner badge and its text size.
+    corner: Option<(Overlay, f32)>,
+    /// The notice, the second it stops showing at, and its record.
+    notice: Option<(Overlay, f64, NoticeRecord)>,
+}
+
+/// The output's streams: where each input stream goes.
+struct Streams {
+    /// Output index of each input stream; `None` when not carried over.
+    out_index: Vec<Option<usize>>,
+    in_time_base: Vec<Rational>,
+    /// Output time bases, known once the header is written.
+    out_time_base: Vec<Rational>,
+    /// MP4/MOV cover pictures' input streams (added after muxing).
+    cover_streams: Vec<usize>,
+    video: VideoOut,
+    /// The audio stream the disclaimer is mixed into.
+    audible_index: Option<usize>,
+    #[cfg(feature = "audible")]
+    audible: Option<crate::audible::AudibleStream>,
+}
+
+/// The open input and output while packets flow.
+struct Pipeline {
+    ictx: ffmpeg::format::context::Input,
+    octx: ffmpeg::format::context::Output,
+    decoder: ffmpeg::decoder::Video,
+    streams: Streams,
+    frames: FrameState,
+}
+
+/// What the packet loop leaves behind.
+struct Run {
+    /// MP4/MOV cover pictures read from their streams.
+    covers: Vec<CoverArt>,
+    /// The first packet the video decoder refused.
+    decode_error: Option<ffmpeg::Error>,
 }
 
 /// Labels the video at `path` into a temporary file of the same container.
@@ -228,23 +151,107 @@ pub(crate) fn label_file(
     job: &Job,
 ) -> Result<Done> {
     let container = Container::of(format)?;
-    let mut ictx = probe::open(path)?;
+    let ictx = probe::open(path)?;
     let info = probe::video_info(&ictx, &job.limits)?;
-    let prior = prior_marks(&ictx, path, container)?;
+    let mut notes = prior_notes(&ictx, path, container, job)?;
+    let ctx = Ctx {
+        path,
+        container,
+        settings,
+        job,
+        info,
+    };
+    let (decoder, plan) = open_decoder(&ctx, &ictx, &mut notes)?;
+    let overlays = Overlays::build(&ctx, &plan)?;
+    let placement = overlays.placement(&ctx)?;
+
+    // Output container.
+    let output = tempfile::Builder::new()
+        .prefix("tanba-video-out-")
+        .suffix(&format!(".{}", format.extension()))
+        .tempfile()?;
+    let mut octx = ffmpeg::format::output_as(&output.path(), container.muxer()).map_err(|e| {
+        Error::unsupported(format!("cannot create a {} muxer: {e}", container.muxer()))
+    })?;
+    let mut streams = add_streams(&ctx, &ictx, &mut octx, &plan, &mut notes)?;
+    notes.push(format!("video re-encoded with {}", plan.encoder.summary));
+
+    // The manifest, once the streams are set up: it records where the
+    // audible label is heard too.
+    #[cfg(feature = "audible")]
+    let audible_placement = streams.audible.as_ref().map(|a| a.placement.clone());
+    #[cfg(not(feature = "audible"))]
+    let audible_placement = None;
+    let manifest = job.manifest_with_audible(format.mime, placement, audible_placement);
+    let record = overlays.notice.as_ref().map(|(_, _, record)| record);
+    write_header(&ctx, &ictx, &mut octx, &manifest, record)?;
+    streams.set_out_time_bases(&octx, ctx.info.index)?;
+
+    let time_base = streams.in_time_base[ctx.info.index];
+    let mut pipeline = Pipeline {
+        ictx,
+        octx,
+        decoder,
+        streams,
+        frames: FrameState::new(
+            overlays.corner.map(|(o, _)| o),
+            overlays.notice.map(|(o, seconds, _)| (o, seconds)),
+            plan.work_format,
+            time_base,
+        ),
+    };
+    let run = pipeline.run(ctx.info.index, &mut notes)?;
+    check_complete(&ctx.info, &pipeline.frames, run.decode_error)?;
+    if container.is_iso() {
+        add_iso_boxes(output.path(), &run.covers, &manifest, &mut notes)?;
+    }
+    Ok(Done {
+        output,
+        manifest,
+        notes,
+    })
+}
+
+/// Refuses our own earlier label unless the job is forced, and says what
+/// marks of the input the new label replaces.
+fn prior_notes(
+    ictx: &ffmpeg::format::context::Input,
+    path: &Path,
+    container: Container,
+    job: &Job,
+) -> Result<Vec<String>> {
+    let prior = prior_marks(ictx, path, container)?;
     if prior.tanba && !job.force {
         return Err(Error::already_labelled());
     }
     let mut notes = Vec::new();
-    if !prior.tanba && !prior.replaced.is_empty() {
+    if prior.tanba {
+        // Forced: the marks below replace the input's; its pixels keep the
+        // earlier badge, which cannot be taken out.
+        notes.push(
+            "labelled before: its marks were replaced by this label's; the earlier visible label stays"
+                .to_string(),
+        );
+    } else if !prior.replaced.is_empty() {
         notes.push(format!(
             "the input's own {} was replaced by this label's",
             prior.replaced.join(" and ")
         ));
     }
+    Ok(notes)
+}
 
-    // Decoder, threaded.
+/// Opens the threaded video decoder and settles the encoder and the
+/// working pixel format: blend straight into the decoded planes when their
+/// layout is known and the encoder takes them; anything else is converted
+/// once to 8-bit 4:2:0.
+fn open_decoder(
+    ctx: &Ctx<'_>,
+    ictx: &ffmpeg::format::context::Input,
+    notes: &mut Vec<String>,
+) -> Result<(ffmpeg::decoder::Video, VideoPlan)> {
     let ist = ictx
-        .stream(info.index)
+        .stream(ctx.info.index)
         .ok_or_else(|| Error::malformed("the video stream vanished"))?;
     let codec_id = ist.parameters().id();
     if ffmpeg::decoder::find(codec_id).is_none() {
@@ -254,29 +261,30 @@ pub(crate) fn label_file(
     }
     let mut dec_ctx = codec::context::Context::from_parameters(ist.parameters())
         .map_err(malformed("video codec parameters"))?;
-    dec_ctx.set_threading(threading_config(settings.threads));
+    dec_ctx.set_threading(threading_config(ctx.settings.threads));
     let mut decoder = dec_ctx
         .decoder()
         .video()
         .map_err(|e| Error::unsupported(format!("cannot open the {codec_id:?} decoder: {e}")))?;
     decoder.set_packet_time_base(ist.time_base());
 
-    // Blend straight into the decoded planes when we know their layout;
-    // anything else is converted once to 8-bit 4:2:0.
-    let (mut plan, plan_note) = plan_encoder(codec_id, container, decoder.bit_rate(), settings)?;
+    let (mut encoder, plan_note) =
+        plan_encoder(codec_id, ctx.container, decoder.bit_rate(), ctx.settings)?;
     notes.extend(plan_note);
-    if plan.codec.name() == "libx265"
+    if encoder.codec.name() == "libx265"
         && let Some(hdr) = x265_hdr_params(&ist)
     {
         // The container keeps the side data (below); x265 also writes it
         // into the bitstream's SEI, where many players look for it.
-        plan.options
+        encoder
+            .options
             .set("x265-params", &format!("log-level=error:{hdr}"));
-        plan.summary.push_str(" with HDR10 metadata");
+        encoder.summary.push_str(" with HDR10 metadata");
     }
     let decoded_format = decoder.format();
     let encoder_takes = |p: Pixel| {
-        plan.codec
+        encoder
+            .codec
             .video()
             .ok()
             .and_then(|v| v.formats().map(|mut f| f.any(|x| x == p)))
@@ -291,7 +299,7 @@ pub(crate) fn label_file(
             Pixel::YUV420P
         }
     };
-    let layout_of_work = PlanarLayout::of(work_format)
+    let layout = PlanarLayout::of(work_format)
         .ok_or_else(|| Error::unsupported("no planar YUV layout for the overlay"))?;
     let converted = work_format != decoded_format;
     let (matrix, full_range) = if converted {
@@ -299,114 +307,116 @@ pub(crate) fn label_file(
         (ColourMatrix::Bt601, false)
     } else {
         (
-            ColourMatrix::of(decoder.color_space(), info.height),
+            ColourMatrix::of(decoder.color_space(), ctx.info.height),
             decoder.color_range() == ffmpeg::util::color::Range::JPEG,
         )
     };
-
-    // The overlays, built once.
-    let duration_s = info.duration_ms as f64 / 1000.0;
-    let corner = if settings.corner_badge {
-        let placed = layout::corner(
-            &job.label,
-            info.width,
-            info.height,
-            info.rotation_cw,
-            job.position,
-        )?;
-        Some((
-            Overlay::new(
-                &placed.badge,
-                placed.x,
-                placed.y,
-                info.width,
-                info.height,
-                layout_of_work,
-                matrix,
-                full_range,
-            )?,
-            placed.badge.text_px,
-        ))
-    } else {
-        None
+    let plan = VideoPlan {
+        codec_id,
+        encoder,
+        work_format,
+        converted,
+        layout,
+        matrix,
+        full_range,
     };
-    let notice = match settings.notice_seconds {
-        Some(seconds) => {
-            let placed = layout::notice(
+    Ok((decoder, plan))
+}
+
+impl Overlays {
+    /// Renders the corner badge and the notice the settings ask for, in the
+    /// working format's planes.
+    fn build(ctx: &Ctx<'_>, plan: &VideoPlan) -> Result<Self> {
+        let (info, job) = (&ctx.info, ctx.job);
+        let frame = FrameSpec {
+            width: info.width,
+            height: info.height,
+            layout: plan.layout,
+            matrix: plan.matrix,
+            full_range: plan.full_range,
+        };
+        let overlay =
+            |placed: &layout::StoredBadge| Overlay::new(&placed.badge, placed.x, placed.y, frame);
+        let corner = if ctx.settings.corner_badge {
+            let placed = layout::corner(
                 &job.label,
-                None,
-                settings.notice_text_fraction,
                 info.width,
                 info.height,
                 info.rotation_cw,
-                layout::notice_edge(job.position) == "top",
+                job.position,
             )?;
-            let overlay = Overlay::new(
-                &placed.badge,
-                placed.x,
-                placed.y,
-                info.width,
-                info.height,
-                layout_of_work,
-                matrix,
-                full_range,
-            )?;
-            let record = NoticeRecord {
-                region: overlay.region(),
-                text_size: placed.badge.text_px,
-                span: [0.0, seconds],
-                rotation: info.rotation_cw,
-                edge: layout::notice_edge(job.position).to_string(),
-            };
-            Some((overlay, seconds, record))
-        }
-        None => None,
-    };
+            Some((overlay(&placed)?, placed.badge.text_px))
+        } else {
+            None
+        };
+        let notice = match ctx.settings.notice_seconds {
+            Some(seconds) => {
+                let edge = layout::notice_edge(job.position);
+                let placed = layout::notice(
+                    &job.label,
+                    None,
+                    ctx.settings.notice_text_fraction,
+                    info.width,
+                    info.height,
+                    info.rotation_cw,
+                    edge == "top",
+                )?;
+                let overlay = overlay(&placed)?;
+                let record = NoticeRecord {
+                    region: overlay.region(),
+                    text_size: placed.badge.text_px,
+                    span: [0.0, seconds],
+                    rotation: info.rotation_cw,
+                    edge: edge.to_string(),
+                };
+                Some((overlay, seconds, record))
+            }
+            None => None,
+        };
+        Ok(Overlays { corner, notice })
+    }
 
-    // The manifest: the corner badge when there is one, else the notice.
-    let placement = match (&corner, &notice) {
-        (Some((overlay, text_px)), _) => Placement {
-            region: Some(overlay.region()),
-            span: Some([0.0, duration_s]),
-            text_size: Some(*text_px),
-            rotation: Some(info.rotation_cw),
-            ..Placement::at(job.position.name())
-        },
-        (None, Some((_, seconds, record))) => Placement {
-            region: Some(record.region),
-            span: Some([0.0, *seconds]),
-            text_size: Some(record.text_size),
-            rotation: Some(info.rotation_cw),
-            ..Placement::at(format!("opening-notice-{}", record.edge))
-        },
-        (None, None) => return Err(Error::config("no visible label configured")),
-    };
+    /// The manifest's placement: the corner badge when there is one, else
+    /// the notice.
+    fn placement(&self, ctx: &Ctx<'_>) -> Result<Placement> {
+        let info = &ctx.info;
+        Ok(match (&self.corner, &self.notice) {
+            (Some((overlay, text_px)), _) => Placement {
+                region: Some(overlay.region()),
+                span: Some([0.0, info.duration_ms as f64 / 1000.0]),
+                text_size: Some(*text_px),
+                rotation: Some(info.rotation_cw),
+                ..Placement::at(ctx.job.position.name())
+            },
+            (None, Some((_, seconds, record))) => Placement {
+                region: Some(record.region),
+                span: Some([0.0, *seconds]),
+                text_size: Some(record.text_size),
+                rotation: Some(info.rotation_cw),
+                ..Placement::at(format!("opening-notice-{}", record.edge))
+            },
+            (None, None) => return Err(Error::config("no visible label configured")),
+        })
+    }
+}
 
-    // Output container.
-    let output = tempfile::Builder::new()
-        .prefix("tanba-video-out-")
-        .suffix(&format!(".{}", format.extension()))
-        .tempfile()?;
-    let mut octx = ffmpeg::format::output_as(&output.path(), container.muxer()).map_err(|e| {
-        Error::unsupported(format!("cannot create a {} muxer: {e}", container.muxer()))
-    })?;
-    let global_header = octx
-        .format()
-        .flags()
-        .contains(ffmpeg::format::Flags::GLOBAL_HEADER);
-
-    // Streams: the labelled video is encoded, everything else copied.
+/// Adds the output streams: the labelled video is encoded, the audible
+/// label's audio stream mixed, MP4/MOV cover art set aside, everything
+/// else the muxer can store copied; what it cannot is dropped with a note.
+fn add_streams(
+    ctx: &Ctx<'_>,
+    ictx: &ffmpeg::format::context::Input,
+    octx: &mut ffmpeg::format::context::Output,
+    plan: &VideoPlan,
+    notes: &mut Vec<String>,
+) -> Result<Streams> {
     let stream_count = ictx.nb_streams() as usize;
     let mut out_index: Vec<Option<usize>> = vec![None; stream_count];
-    // MP4/MOV cover pictures: their input streams, and the pictures once
-    // read.
     let mut cover_streams: Vec<usize> = Vec::new();
-    let mut covers: Vec<CoverArt> = Vec::new();
     let mut in_time_base = vec![Rational(0, 1); stream_count];
-    let mut encoder = None;
-    #[cfg(feature = "audible")]
-    let audible_index = if settings.audible {
-        let picked = crate::audible::pick_stream(&ictx);
+    let mut video = None;
+    let audible_index = if ctx.settings.audible {
+        let picked = pick_audible(ictx);
         if picked.is_none() {
             notes.push("no audio stream: the audible label was not added".into());
         }
@@ -414,91 +424,31 @@ pub(crate) fn label_file(
     } else {
         None
     };
-    #[cfg(not(feature = "audible"))]
-    let audible_index: Option<usize> = None;
     #[cfg(feature = "audible")]
     let mut audible: Option<crate::audible::AudibleStream> = None;
     for ist in ictx.streams() {
         let i = ist.index();
         in_time_base[i] = ist.time_base();
-        let medium = ist.parameters().medium();
-        if i == info.index {
-            let mut ost = octx
-                .add_stream(plan.codec)
-                .map_err(|e| Error::unsupported(format!("cannot add the video stream: {e}")))?;
-            let mut enc = codec::context::Context::new_with_codec(plan.codec)
-                .encoder()
-                .video()
-                .map_err(|e| Error::unsupported(format!("encoder {}: {e}", plan.summary)))?;
-            enc.set_width(info.width);
-            enc.set_height(info.height);
-            enc.set_format(work_format);
-            enc.set_time_base(ist.time_base());
-            enc.set_frame_rate(info.frame_rate);
-            ffi::copy_colour_fields(&ist, &mut enc);
-            if converted {
-                enc.set_colorspace(ffmpeg::util::color::Space::BT470BG);
-                enc.set_color_range(ffmpeg::util::color::Range::MPEG);
-            }
-            enc.set_threading(threading_config(settings.threads));
-            if global_header {
-                enc.set_flags(codec::Flags::GLOBAL_HEADER);
-            }
-            let opened = enc
-                .open_with(plan.options.clone())
-                .map_err(|e| Error::unsupported(format!("cannot open {}: {e}", plan.summary)))?;
-            ost.set_parameters(&opened);
-            // Same codec in an ISO file: keep its sample entry (`hvc1` rather
-            // than FFmpeg's default `hev1`, which Apple players refuse).
-            if container.is_iso() && plan.codec.id() == codec_id {
-                let tag = ffi::codec_tag(&ist);
-                if tag != 0 {
-                    ffi::set_codec_tag(&mut ost, tag);
-                }
-            }
-            ost.set_time_base(ist.time_base());
-            if let Some(rate) = info.frame_rate {
-                ost.set_avg_frame_rate(rate);
-            }
-            ost.set_rate(ist.rate());
-            ffi::copy_disposition(&ist, &mut ost);
-            ost.set_metadata(filtered(&ist.metadata()));
-            if let Some(m) = &info.display_matrix
-                && !ffi::set_display_matrix(&mut ost, m)
-            {
-                return Err(Error::cannot_label(
-                    "cannot attach the display rotation to the output",
-                ));
-            }
-            // HDR mastering display and light levels, stereo and 360°
-            // projection describe the pictures, which the badge leaves as
-            // they were: carry them over as FFmpeg's stream copy would.
-            for sd in ist.side_data() {
-                use ffmpeg::codec::packet::side_data::Type;
-                if matches!(
-                    sd.kind(),
-                    Type::MasteringDisplayMetadata
-                        | Type::ContentLightLevel
-                        | Type::Stereo3d
-                        | Type::DataSpherical
-                ) && !ffi::add_side_data(&mut ost, sd.kind().into(), sd.data())
-                {
-                    notes.push(format!("the {:?} side data could not be kept", sd.kind()));
-                }
-            }
-            out_index[i] = Some(ost.index());
-            encoder = Some(opened);
+        if i == ctx.info.index {
+            let out = add_video_stream(ctx, &ist, octx, plan, notes)?;
+            out_index[i] = Some(out.index);
+            video = Some(out);
         } else if Some(i) == audible_index {
             #[cfg(feature = "audible")]
             {
                 let stream = crate::audible::AudibleStream::new(
-                    path, &ictx, i, &mut octx, container, &job.label,
+                    ctx.path,
+                    ictx,
+                    i,
+                    octx,
+                    ctx.container,
+                    &ctx.job.label,
                 )?;
                 out_index[i] = Some(stream.output_index);
                 notes.push(stream.summary.clone());
                 audible = Some(stream);
             }
-        } else if container.is_iso()
+        } else if ctx.container.is_iso()
             && ist
                 .disposition()
                 .contains(ffmpeg::format::stream::Disposition::ATTACHED_PIC)
@@ -506,65 +456,183 @@ pub(crate) fn label_file(
             // FFmpeg's muxer cannot write cover art next to the AIGC key;
             // its picture is added to the finished file (isobmff).
             cover_streams.push(i);
-        } else if matches!(
-            medium,
-            media::Type::Audio
-                | media::Type::Subtitle
-                | media::Type::Data
-                | media::Type::Attachment
-                | media::Type::Video
-        ) && !(medium == media::Type::Attachment
-            && container == Container::Matroska
-            && ist.metadata().get("mimetype").is_some())
-            && ffi::muxer_can_store(&octx, &ist, container.is_iso()) == 0
-        {
-            // (Matroska writes an attachment from its file name and MIME
-            // type whatever its codec, e.g. a font for ASS subtitles.)
-            // ffmpeg -map 0 -c copy fails on these (iPhone `mebx` metadata
-            // tracks, say); dropping one beats refusing the whole video.
-            notes.push(format!(
-                "stream {i} ({medium:?}, {:?}) cannot be stored in {} and was dropped",
-                ist.parameters().id(),
-                container.muxer()
-            ));
-        } else if matches!(
-            medium,
-            media::Type::Audio
-                | media::Type::Subtitle
-                | media::Type::Data
-                | media::Type::Attachment
-                | media::Type::Video
-        ) {
-            let mut ost = octx
-                .add_stream(ffmpeg::encoder::find(codec::Id::None))
-                .map_err(|e| Error::unsupported(format!("cannot copy stream {i}: {e}")))?;
-            ost.set_parameters(ist.parameters());
-            ost.set_time_base(ist.time_base());
-            // As ffmpeg's stream copy does: some muxers need the rates (the
-            // MOV timecode track refuses to finish without one).
-            ost.set_avg_frame_rate(ist.avg_frame_rate());
-            ost.set_rate(ist.rate());
-            ffi::copy_disposition(&ist, &mut ost);
-            ost.set_metadata(ist.metadata().to_owned());
-            out_index[i] = Some(ost.index());
         } else {
-            notes.push(format!(
-                "stream {i} ({medium:?}) could not be carried over and was dropped"
-            ));
+            out_index[i] = copy_stream(ctx, &ist, octx, notes)?;
         }
     }
-    let mut encoder = encoder.ok_or_else(|| Error::malformed("the video stream was not set up"))?;
-    notes.push(format!("video re-encoded with {}", plan.summary));
+    let video = video.ok_or_else(|| Error::malformed("the video stream was not set up"))?;
+    Ok(Streams {
+        out_index,
+        in_time_base,
+        out_time_base: Vec::new(),
+        cover_streams,
+        video,
+        audible_index,
+        #[cfg(feature = "audible")]
+        audible,
+    })
+}
 
-    // The manifest, once the streams are set up: it records where the
-    // audible label is heard too.
+/// The audio stream the audible label goes into, in builds that have it.
+fn pick_audible(ictx: &ffmpeg::format::context::Input) -> Option<usize> {
     #[cfg(feature = "audible")]
-    let audible_placement = audible.as_ref().map(|a| a.placement.clone());
+    return crate::audible::pick_stream(ictx);
     #[cfg(not(feature = "audible"))]
-    let audible_placement = None;
-    let manifest = job.manifest_with_audible(format.mime, placement, audible_placement);
+    {
+        let _ = ictx;
+        None
+    }
+}
 
-    // Container metadata: the input's, plus the marks.
+/// Adds the re-encoded video stream: the encoder opened on the working
+/// format with the input's colours, frame rate, sample entry, rotation and
+/// side data.
+fn add_video_stream(
+    ctx: &Ctx<'_>,
+    ist: &ffmpeg::Stream<'_>,
+    octx: &mut ffmpeg::format::context::Output,
+    plan: &VideoPlan,
+    notes: &mut Vec<String>,
+) -> Result<VideoOut> {
+    let (info, settings, encoder) = (&ctx.info, ctx.settings, &plan.encoder);
+    let global_header = octx
+        .format()
+        .flags()
+        .contains(ffmpeg::format::Flags::GLOBAL_HEADER);
+    let mut ost = octx
+        .add_stream(encoder.codec)
+        .map_err(|e| Error::unsupported(format!("cannot add the video stream: {e}")))?;
+    let mut enc = codec::context::Context::new_with_codec(encoder.codec)
+        .encoder()
+        .video()
+        .map_err(|e| Error::unsupported(format!("encoder {}: {e}", encoder.summary)))?;
+    enc.set_width(info.width);
+    enc.set_height(info.height);
+    enc.set_format(plan.work_format);
+    enc.set_time_base(ist.time_base());
+    enc.set_frame_rate(info.frame_rate);
+    ffi::copy_colour_fields(ist, &mut enc);
+    if plan.converted {
+        enc.set_colorspace(ffmpeg::util::color::Space::BT470BG);
+        enc.set_color_range(ffmpeg::util::color::Range::MPEG);
+    }
+    enc.set_threading(threading_config(settings.threads));
+    if global_header {
+        enc.set_flags(codec::Flags::GLOBAL_HEADER);
+    }
+    let opened = enc
+        .open_with(encoder.options.clone())
+        .map_err(|e| Error::unsupported(format!("cannot open {}: {e}", encoder.summary)))?;
+    ost.set_parameters(&opened);
+    // Same codec in an ISO file: keep its sample entry (`hvc1` rather
+    // than FFmpeg's default `hev1`, which Apple players refuse).
+    if ctx.container.is_iso() && encoder.codec.id() == plan.codec_id {
+        let tag = ffi::codec_tag(ist);
+        if tag != 0 {
+            ffi::set_codec_tag(&mut ost, tag);
+        }
+    }
+    ost.set_time_base(ist.time_base());
+    if let Some(rate) = info.frame_rate {
+        ost.set_avg_frame_rate(rate);
+    }
+    ost.set_rate(ist.rate());
+    ffi::copy_disposition(ist, &mut ost);
+    ost.set_metadata(filtered(&ist.metadata()));
+    if let Some(m) = &info.display_matrix
+        && !ffi::set_display_matrix(&mut ost, m)
+    {
+        return Err(Error::cannot_label(
+            "cannot attach the display rotation to the output",
+        ));
+    }
+    // HDR mastering display and light levels, stereo and 360° projection
+    // describe the pictures, which the badge leaves as they were: carry
+    // them over as FFmpeg's stream copy would.
+    for sd in ist.side_data() {
+        use ffmpeg::codec::packet::side_data::Type;
+        if matches!(
+            sd.kind(),
+            Type::MasteringDisplayMetadata
+                | Type::ContentLightLevel
+                | Type::Stereo3d
+                | Type::DataSpherical
+        ) && !ffi::add_side_data(&mut ost, sd.kind().into(), sd.data())
+        {
+            notes.push(format!("the {:?} side data could not be kept", sd.kind()));
+        }
+    }
+    Ok(VideoOut {
+        index: ost.index(),
+        encoder: opened,
+        enc_tb: ist.time_base(),
+        out_tb: ist.time_base(),
+    })
+}
+
+/// Adds a stream copied packet for packet; `None`, with a note, when the
+/// muxer cannot store it.
+fn copy_stream(
+    ctx: &Ctx<'_>,
+    ist: &ffmpeg::Stream<'_>,
+    octx: &mut ffmpeg::format::context::Output,
+    notes: &mut Vec<String>,
+) -> Result<Option<usize>> {
+    let (i, container) = (ist.index(), ctx.container);
+    let medium = ist.parameters().medium();
+    let copyable = matches!(
+        medium,
+        media::Type::Audio
+            | media::Type::Subtitle
+            | media::Type::Data
+            | media::Type::Attachment
+            | media::Type::Video
+    );
+    if !copyable {
+        notes.push(format!(
+            "stream {i} ({medium:?}) could not be carried over and was dropped"
+        ));
+        return Ok(None);
+    }
+    // (Matroska writes an attachment from its file name and MIME type
+    // whatever its codec, e.g. a font for ASS subtitles.)
+    let matroska_attachment = medium == media::Type::Attachment
+        && container == Container::Matroska
+        && ist.metadata().get("mimetype").is_some();
+    if !matroska_attachment && ffi::muxer_can_store(octx, ist, container.is_iso()) == 0 {
+        // ffmpeg -map 0 -c copy fails on these (iPhone `mebx` metadata
+        // tracks, say); dropping one beats refusing the whole video.
+        notes.push(format!(
+            "stream {i} ({medium:?}, {:?}) cannot be stored in {} and was dropped",
+            ist.parameters().id(),
+            container.muxer()
+        ));
+        return Ok(None);
+    }
+    let mut ost = octx
+        .add_stream(ffmpeg::encoder::find(codec::Id::None))
+        .map_err(|e| Error::unsupported(format!("cannot copy stream {i}: {e}")))?;
+    ost.set_parameters(ist.parameters());
+    ost.set_time_base(ist.time_base());
+    // As ffmpeg's stream copy does: some muxers need the rates (the MOV
+    // timecode track refuses to finish without one).
+    ost.set_avg_frame_rate(ist.avg_frame_rate());
+    ost.set_rate(ist.rate());
+    ffi::copy_disposition(ist, &mut ost);
+    ost.set_metadata(ist.metadata().to_owned());
+    Ok(Some(ost.index()))
+}
+
+/// Writes the container header: the input's metadata and chapters, plus
+/// the marks (in MP4/MOV as `moov/udta/meta` keys, kept fast-start when the
+/// input was).
+fn write_header(
+    ctx: &Ctx<'_>,
+    ictx: &ffmpeg::format::context::Input,
+    octx: &mut ffmpeg::format::context::Output,
+    manifest: &Manifest,
+    notice: Option<&NoticeRecord>,
+) -> Result<()> {
     let mut meta = Dictionary::new();
     for (k, v) in ictx.metadata().iter() {
         if !is_rewritten_key(k) {
@@ -573,7 +641,7 @@ pub(crate) fn label_file(
     }
     meta.set(KEY_AIGC, &manifest.aigc.to_json());
     meta.set(KEY_MANIFEST, &manifest.to_json());
-    if let Some((_, _, record)) = &notice {
+    if let Some(record) = notice {
         meta.set(
             KEY_NOTICE,
             &serde_json::to_string(record).unwrap_or_default(),
@@ -598,12 +666,12 @@ pub(crate) fn label_file(
             }
         }
     }
-    ffi::fix_codec_tags(&mut octx);
+    ffi::fix_codec_tags(octx);
     let mut header_options = Dictionary::new();
-    if container.is_iso() {
+    if ctx.container.is_iso() {
         // Arbitrary keys (AIGC) go to moov/udta/meta only with this flag;
         // a web-optimised input (moov first) stays web-optimised.
-        let flags = if isobmff::is_fast_start(path)? {
+        let flags = if isobmff::is_fast_start(ctx.path)? {
             "use_metadata_tags+faststart"
         } else {
             "use_metadata_tags"
@@ -613,124 +681,139 @@ pub(crate) fn label_file(
     octx.write_header_with(header_options).map_err(|e| {
         Error::unsupported(format!(
             "the {} muxer refused the streams: {e}",
-            container.muxer()
+            ctx.container.muxer()
         ))
     })?;
-    let out_time_base: Vec<Rational> = (0..stream_count)
-        .map(|i| {
-            out_index[i]
-                .and_then(|o| octx.stream(o).map(|s| s.time_base()))
-                .unwrap_or(Rational(1, 1))
-        })
-        .collect();
-    let video_out =
-        out_index[info.index].ok_or_else(|| Error::malformed("no output video stream"))?;
-    let video_in_tb = in_time_base[info.index];
-    let video_out_tb = out_time_base[info.index];
+    Ok(())
+}
 
-    let mut state = FrameState {
-        corner: corner.map(|(o, _)| o),
-        notice: notice.map(|(o, seconds, _)| (o, seconds)),
-        scaler: None,
-        work_format,
-        time_base: video_in_tb,
-        first_pts: None,
-        last_seconds: 0.0,
-        frames: 0,
-    };
+impl Streams {
+    /// Reads the output time bases the muxer chose in its header.
+    fn set_out_time_bases(
+        &mut self,
+        octx: &ffmpeg::format::context::Output,
+        video_index: usize,
+    ) -> Result<()> {
+        self.out_time_base = self
+            .out_index
+            .iter()
+            .map(|o| {
+                o.and_then(|o| octx.stream(o).map(|s| s.time_base()))
+                    .unwrap_or(Rational(1, 1))
+            })
+            .collect();
+        self.out_index[video_index].ok_or_else(|| Error::malformed("no output video stream"))?;
+        self.video.out_tb = self.out_time_base[video_index];
+        Ok(())
+    }
+}
 
-    let mut decode_error: Option<ffmpeg::Error> = None;
-    let mut packet = Packet::empty();
-    loop {
-        match packet.read(&mut ictx) {
-            Ok(()) => {}
-            Err(ffmpeg::Error::Eof) => break,
-            Err(e) => {
-                return Err(Error::malformed(format!(
-                    "reading the input failed (truncated?): {e}"
-                )));
-            }
-        }
-        let i = packet.stream();
-        let Some(o) = out_index.get(i).copied().flatten() else {
-            if cover_streams.contains(&i)
-                && let Some(data) = packet.data()
-            {
-                match CoverArt::sniff(data) {
-                    Some(cover) => covers.push(cover),
-                    None => notes.push(format!(
-                        "stream {i} (cover art) was dropped: MP4 cover art is JPEG, PNG or BMP"
-                    )),
+impl Pipeline {
+    /// The packet loop: video packets are decoded, blended and encoded,
+    /// the audible stream's mixed, cover pictures kept for later, the rest
+    /// copied; then everything is flushed and the trailer written.
+    fn run(&mut self, video_index: usize, notes: &mut Vec<String>) -> Result<Run> {
+        let mut run = Run {
+            covers: Vec::new(),
+            decode_error: None,
+        };
+        let mut packet = Packet::empty();
+        loop {
+            match packet.read(&mut self.ictx) {
+                Ok(()) => {}
+                Err(ffmpeg::Error::Eof) => break,
+                Err(e) => {
+                    return Err(Error::malformed(format!(
+                        "reading the input failed (truncated?): {e}"
+                    )));
                 }
             }
-            continue;
-        };
-        if i == info.index {
-            // A packet the decoder rejects is remembered, not fatal yet:
-            // a cut-off file ends in one, and the truncation checks below
-            // then give the clearer reason. Either way no output is kept.
-            if let Err(e) = decoder.send_packet(&packet) {
-                decode_error.get_or_insert(e);
+            let i = packet.stream();
+            let Some(o) = self.streams.out_index.get(i).copied().flatten() else {
+                self.keep_cover(i, &packet, &mut run.covers, notes);
+                continue;
+            };
+            if i == video_index {
+                // A packet the decoder rejects is remembered, not fatal
+                // yet: a cut-off file ends in one, and the truncation
+                // checks then give the clearer reason. Either way no
+                // output is kept.
+                if let Err(e) = self.decoder.send_packet(&packet) {
+                    run.decode_error.get_or_insert(e);
+                }
+                self.frames.drain_decoder(
+                    &mut self.decoder,
+                    &mut self.streams.video,
+                    &mut self.octx,
+                )?;
+            } else if Some(i) == self.streams.audible_index {
+                #[cfg(feature = "audible")]
+                if let Some(a) = self.streams.audible.as_mut() {
+                    a.push(&packet, &mut self.octx)?;
+                }
+            } else {
+                let streams = &self.streams;
+                packet.rescale_ts(streams.in_time_base[i], streams.out_time_base[i]);
+                packet.set_position(-1);
+                packet.set_stream(o);
+                packet
+                    .write_interleaved(&mut self.octx)
+                    .map_err(malformed("copying a stream"))?;
             }
-            drain_decoder(
-                &mut decoder,
-                &mut encoder,
-                &mut state,
-                &mut octx,
-                video_out,
-                video_in_tb,
-                video_out_tb,
-            )?;
-        } else if Some(i) == audible_index {
-            #[cfg(feature = "audible")]
-            if let Some(a) = audible.as_mut() {
-                a.push(&packet, &mut octx)?;
+        }
+        if let Err(e) = self.decoder.send_eof() {
+            run.decode_error.get_or_insert(e);
+        }
+        self.frames
+            .drain_decoder(&mut self.decoder, &mut self.streams.video, &mut self.octx)?;
+        self.streams.video.finish(&mut self.octx)?;
+        #[cfg(feature = "audible")]
+        if let Some(a) = self.streams.audible.as_mut() {
+            a.finish(&mut self.octx)?;
+        }
+        self.octx
+            .write_trailer()
+            .map_err(malformed("finishing the container"))?;
+        Ok(run)
+    }
+
+    /// Keeps the picture of an MP4/MOV cover-art stream's packet.
+    fn keep_cover(
+        &self,
+        i: usize,
+        packet: &Packet,
+        covers: &mut Vec<CoverArt>,
+        notes: &mut Vec<String>,
+    ) {
+        if !self.streams.cover_streams.contains(&i) {
+            return;
+        }
+        if let Some(data) = packet.data() {
+            match CoverArt::sniff(data) {
+                Some(cover) => covers.push(cover),
+                None => notes.push(format!(
+                    "stream {i} (cover art) was dropped: MP4 cover art is JPEG, PNG or BMP"
+                )),
             }
-        } else {
-            packet.rescale_ts(in_time_base[i], out_time_base[i]);
-            packet.set_position(-1);
-            packet.set_stream(o);
-            packet
-                .write_interleaved(&mut octx)
-                .map_err(malformed("copying a stream"))?;
         }
     }
-    if let Err(e) = decoder.send_eof() {
-        decode_error.get_or_insert(e);
-    }
-    drain_decoder(
-        &mut decoder,
-        &mut encoder,
-        &mut state,
-        &mut octx,
-        video_out,
-        video_in_tb,
-        video_out_tb,
-    )?;
-    encoder
-        .send_eof()
-        .map_err(malformed("flushing the encoder"))?;
-    drain_encoder(
-        &mut encoder,
-        &mut octx,
-        video_out,
-        video_in_tb,
-        video_out_tb,
-    )?;
-    #[cfg(feature = "audible")]
-    if let Some(a) = audible.as_mut() {
-        a.finish(&mut octx)?;
-    }
-    octx.write_trailer()
-        .map_err(malformed("finishing the container"))?;
+}
 
-    if state.frames == 0 {
+/// Refuses an output whose input turned out truncated or corrupt: no
+/// frame, fewer than 90% of the frames the container lists, a video that
+/// stops well before its recorded duration, or a packet the decoder refused.
+fn check_complete(
+    info: &VideoInfo,
+    frames: &FrameState,
+    decode_error: Option<ffmpeg::Error>,
+) -> Result<()> {
+    if frames.frames == 0 {
         return Err(Error::malformed("the video stream has no decodable frame"));
     }
-    if info.frames > 0 && state.frames * 10 < info.frames * 9 {
+    if info.frames > 0 && frames.frames * 10 < info.frames * 9 {
         return Err(Error::malformed(format!(
             "truncated: only {} of the {} frames the container lists could be decoded",
-            state.frames, info.frames
+            frames.frames, info.frames
         )));
     }
     if let Some(expected_ms) = info.stream_duration_ms {
@@ -738,7 +821,7 @@ pub(crate) fn label_file(
         // well before it mean the tail is missing. One frame of slack plus
         // 10% covers rounding and a last frame's length.
         let frame_s = info.frame_rate.map(|r| 1.0 / f64::from(r)).unwrap_or(0.1);
-        let decoded_ms = (state.last_seconds + frame_s) * 1000.0;
+        let decoded_ms = (frames.last_seconds + frame_s) * 1000.0;
         if decoded_ms < expected_ms as f64 * 0.9 - frame_s * 1000.0 {
             return Err(Error::malformed(format!(
                 "truncated: the video stops at {:.2} s of the {:.2} s the container lists",
@@ -752,77 +835,30 @@ pub(crate) fn label_file(
             "the video stream is corrupt (the decoder refused a packet: {e})"
         )));
     }
-    if container.is_iso() {
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(output.path())?;
-        match isobmff::add_cover_art(&mut file, &covers) {
-            Ok(()) => {}
-            // Refused before anything was written: the label stands.
-            Err(Error::CannotLabel { reason, .. }) => {
-                notes.push(format!("the cover art was dropped: {reason}"));
-            }
-            Err(e) => return Err(e),
-        }
-        isobmff::append_xmp(&mut file, &xmp::packet(&manifest))?;
-    }
-    Ok(Done {
-        output,
-        manifest,
-        notes,
-    })
+    Ok(())
 }
 
-/// x265's `master-display`/`max-cll` parameters from a stream's HDR side
-/// data (FFmpeg's AVMasteringDisplayMetadata: R, G, B primaries and the
-/// white point as x/y rationals, then min and max luminance, then two
-/// flags; AVContentLightMetadata: MaxCLL, MaxFALL).
-fn x265_hdr_params(stream: &ffmpeg::Stream<'_>) -> Option<String> {
-    use ffmpeg::codec::packet::side_data::Type;
-    let int = |b: &[u8], i: usize| -> Option<i64> {
-        let bytes: [u8; 4] = b.get(i * 4..i * 4 + 4)?.try_into().ok()?;
-        Some(i64::from(i32::from_ne_bytes(bytes)))
-    };
-    // A rational as an integer count of `unit` (x265's units: 0.00002 for
-    // chromaticity, 0.0001 cd/m² for luminance).
-    let scaled = |b: &[u8], r: usize, unit: i64| -> Option<i64> {
-        let (num, den) = (int(b, 2 * r)?, int(b, 2 * r + 1)?);
-        (den > 0).then(|| (num * unit + den / 2) / den)
-    };
-    let mut params = Vec::new();
-    for sd in stream.side_data() {
-        let b = sd.data();
-        match sd.kind() {
-            Type::MasteringDisplayMetadata => {
-                // has_primaries and has_luminance follow the ten rationals.
-                if int(b, 20)? == 0 || int(b, 21)? == 0 {
-                    continue;
-                }
-                let xy = |i: usize| -> Option<String> {
-                    Some(format!(
-                        "({},{})",
-                        scaled(b, 2 * i, 50_000)?,
-                        scaled(b, 2 * i + 1, 50_000)?
-                    ))
-                };
-                params.push(format!(
-                    "master-display=G{}B{}R{}WP{}L({},{})",
-                    xy(1)?,
-                    xy(2)?,
-                    xy(0)?,
-                    xy(3)?,
-                    scaled(b, 9, 10_000)?,
-                    scaled(b, 8, 10_000)?
-                ));
-            }
-            Type::ContentLightLevel => {
-                params.push(format!("max-cll={},{}", int(b, 0)?, int(b, 1)?));
-            }
-            _ => {}
+/// MP4/MOV after muxing: the cover art FFmpeg could not write beside the
+/// AIGC key, and the XMP `uuid` box.
+fn add_iso_boxes(
+    output: &Path,
+    covers: &[CoverArt],
+    manifest: &Manifest,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(output)?;
+    match isobmff::add_cover_art(&mut file, covers) {
+        Ok(()) => {}
+        // Refused before anything was written: the label stands.
+        Err(Error::CannotLabel { reason, .. }) => {
+            notes.push(format!("the cover art was dropped: {reason}"));
         }
+        Err(e) => return Err(e),
     }
-    (!params.is_empty()).then(|| params.join(":"))
+    isobmff::append_xmp(&mut file, &xmp::packet(manifest))
 }
 
 /// A stream's metadata without the keys an encoder rewrites.
@@ -834,109 +870,4 @@ fn filtered(meta: &ffmpeg::DictionaryRef<'_>) -> Dictionary<'static> {
         }
     }
     out
-}
-
-struct FrameState {
-    corner: Option<Overlay>,
-    notice: Option<(Overlay, f64)>,
-    scaler: Option<scaling::Context>,
-    work_format: Pixel,
-    time_base: Rational,
-    first_pts: Option<i64>,
-    /// Seconds from the first frame to the last one decoded.
-    last_seconds: f64,
-    frames: u64,
-}
-
-fn drain_decoder(
-    decoder: &mut ffmpeg::decoder::Video,
-    encoder: &mut ffmpeg::encoder::Video,
-    state: &mut FrameState,
-    octx: &mut ffmpeg::format::context::Output,
-    out_stream: usize,
-    enc_tb: Rational,
-    out_tb: Rational,
-) -> Result<()> {
-    let mut decoded = ffmpeg::frame::Video::empty();
-    while decoder.receive_frame(&mut decoded).is_ok() {
-        let pts = decoded.timestamp();
-        let mut frame = if decoded.format() == state.work_format {
-            std::mem::replace(&mut decoded, ffmpeg::frame::Video::empty())
-        } else {
-            convert(&decoded, state)?
-        };
-        ffi::make_writable(&mut frame).map_err(malformed("copying a decoded frame"))?;
-        let first = *state.first_pts.get_or_insert(pts.unwrap_or(0));
-        let seconds = pts
-            .map(|p| (p - first) as f64 * f64::from(state.time_base))
-            .unwrap_or(0.0);
-        if let Some(corner) = &state.corner {
-            corner.blend(&mut frame)?;
-        }
-        if let Some((notice, until)) = &state.notice
-            && seconds < *until
-        {
-            notice.blend(&mut frame)?;
-        }
-        frame.set_pts(pts);
-        frame.set_kind(picture::Type::None);
-        encoder
-            .send_frame(&frame)
-            .map_err(malformed("encoding a frame"))?;
-        state.frames += 1;
-        state.last_seconds = state.last_seconds.max(seconds);
-        drain_encoder(encoder, octx, out_stream, enc_tb, out_tb)?;
-    }
-    Ok(())
-}
-
-/// Converts a frame the blender cannot write into to the working format.
-fn convert(frame: &ffmpeg::frame::Video, state: &mut FrameState) -> Result<ffmpeg::frame::Video> {
-    let rebuild = state.scaler.as_ref().is_none_or(|s| {
-        s.input().format != frame.format()
-            || s.input().width != frame.width()
-            || s.input().height != frame.height()
-    });
-    if rebuild {
-        state.scaler = Some(
-            scaling::Context::get(
-                frame.format(),
-                frame.width(),
-                frame.height(),
-                state.work_format,
-                frame.width(),
-                frame.height(),
-                scaling::Flags::BICUBIC,
-            )
-            .map_err(|e| {
-                Error::unsupported(format!("cannot convert {:?} frames: {e}", frame.format()))
-            })?,
-        );
-    }
-    let mut out = ffmpeg::frame::Video::empty();
-    if let Some(scaler) = state.scaler.as_mut() {
-        scaler
-            .run(frame, &mut out)
-            .map_err(malformed("converting a frame"))?;
-    }
-    out.set_pts(frame.timestamp());
-    Ok(out)
-}
-
-fn drain_encoder(
-    encoder: &mut ffmpeg::encoder::Video,
-    octx: &mut ffmpeg::format::context::Output,
-    out_stream: usize,
-    enc_tb: Rational,
-    out_tb: Rational,
-) -> Result<()> {
-    let mut encoded = Packet::empty();
-    while encoder.receive_packet(&mut encoded).is_ok() {
-        encoded.set_stream(out_stream);
-        encoded.rescale_ts(enc_tb, out_tb);
-        encoded
-            .write_interleaved(octx)
-            .map_err(malformed("writing a video packet"))?;
-    }
-    Ok(())
 }

@@ -3,10 +3,11 @@
 
 mod common;
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use common::*;
-use tanba_core::{Error, Job, LimitKind, Limits};
+use tanba_core::{Error, Job, Labeler, LimitKind, Limits, read_head};
 
 fn refused(input: &Path, format: &'static tanba_core::Format, job: &Job) -> Error {
     let output = input.with_extension("out");
@@ -15,6 +16,72 @@ fn refused(input: &Path, format: &'static tanba_core::Format, job: &Job) -> Erro
     assert!(!output.exists(), "an output was left behind");
     eprintln!("{}: {err}", input.display());
     err
+}
+
+/// `file name -> error kind` from the README's table rows
+/// (`| \`name\` | \`kind\` | why |`).
+fn expected_kinds(readme: &str) -> BTreeMap<String, String> {
+    readme
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let name = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            let kind = cells.get(2)?.strip_prefix('`')?.strip_suffix('`')?;
+            Some((name.to_string(), kind.to_string()))
+        })
+        .collect()
+}
+
+/// The bad-inputs contract: every file in `tests/bad/` is refused with the
+/// error kind its README names, nothing is written and the input is left
+/// as it was; a file without a row (or a row without a file) fails.
+#[test]
+fn every_committed_bad_input_is_refused_with_its_kind() {
+    let bad = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/bad");
+    let readme = std::fs::read_to_string(bad.join("README.md")).unwrap();
+    let mut expected = expected_kinds(&readme);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&bad)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap() != "README.md")
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "{files:?}");
+    let out_dir = tempfile::tempdir().unwrap();
+    for path in files {
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        let kind = expected
+            .remove(&name)
+            .unwrap_or_else(|| panic!("{name} has no expected error kind in tests/bad/README.md"));
+        // What the content sniffs as, else what the extension names.
+        let head = read_head(&mut std::fs::File::open(&path).unwrap()).unwrap();
+        let ext = path.extension().unwrap().to_str().unwrap();
+        let format = tanba_video::sniff(&head)
+            .or_else(|| {
+                labeler()
+                    .formats()
+                    .iter()
+                    .copied()
+                    .find(|f| f.extensions.contains(&ext))
+            })
+            .unwrap_or_else(|| panic!("{name}: no video format for .{ext}"));
+        let before = std::fs::read(&path).unwrap();
+        let output = out_dir.path().join(&name);
+        // `label_as` writes the output file only on success and checks
+        // that a failure wrote no bytes.
+        let err = match label_as(&labeler(), &path, format, &output, &Job::default()) {
+            Ok(l) => panic!("{name} was labelled: {:?}", l.notes),
+            Err(e) => e,
+        };
+        assert_eq!(err.kind_name(), kind, "{name}: {err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before, "{name} was modified");
+    }
+    let left: Vec<_> = std::fs::read_dir(out_dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "outputs left behind: {left:?}");
+    assert!(
+        expected.is_empty(),
+        "the README lists files that are not there: {expected:?}"
+    );
 }
 
 #[test]

@@ -1009,3 +1009,88 @@ fn hdr10_metadata_is_kept_in_container_and_bitstream() {
     }
     assert!(verify(&output).unwrap().is_compliant());
 }
+
+/// A forced relabel of our own output in each container family: the
+/// earlier badge stays in the pixels (the notes say so), but the marks are
+/// replaced, not stacked: one `AIGC` key or tag, one manifest, one notice
+/// record, and in MP4/MOV one XMP `uuid` box, all the new label's.
+#[test]
+fn forced_relabel_replaces_the_marks() {
+    let dir = tempfile::tempdir().unwrap();
+    let mp4 = make_mp4(dir.path(), "src.mp4", "1");
+    for ext in ["mp4", "mov", "mkv"] {
+        let input = dir.path().join(format!("in.{ext}"));
+        ffmpeg(&[
+            "-i",
+            mp4.to_str().unwrap(),
+            "-c",
+            "copy",
+            input.to_str().unwrap(),
+        ]);
+        let once = dir.path().join(format!("once.{ext}"));
+        let first = label(&input, &once);
+        let twice = dir.path().join(format!("twice.{ext}"));
+        let forced = Job {
+            force: true,
+            ..Job::default()
+        };
+        let second = label_with(&labeler(), &once, &twice, &forced).unwrap();
+        assert!(
+            second
+                .notes
+                .iter()
+                .any(|n| n.contains("the earlier visible label stays")),
+            "{ext}: {:?}",
+            second.notes
+        );
+
+        let lines = exiftool_lines(&twice);
+        let text = lines.join("\n");
+        let count = |prefixes: &[&str]| {
+            lines
+                .iter()
+                .filter(|l| prefixes.iter().any(|p| l.starts_with(p)))
+                .count()
+        };
+        let iso = ext != "mkv";
+        let (aigc, manifest, notice) = if iso {
+            (
+                "[Keys] AIGC :",
+                "[Keys] TANBA_MANIFEST :",
+                "[Keys] TANBA_NOTICE :",
+            )
+        } else {
+            (
+                "[Matroska] Aigc :",
+                "[Matroska] TanbaManifest :",
+                "[Matroska] TanbaNotice :",
+            )
+        };
+        for tag in [aigc, manifest, notice] {
+            assert_eq!(count(&[tag]), 1, "{ext}: {tag}\n{text}");
+        }
+        let xmp = usize::from(iso);
+        assert_eq!(count(&["[XMP-x] XMPToolkit :"]), xmp, "{ext}:\n{text}");
+        assert_eq!(count(&["[XMP-TC260] Aigc :"]), xmp, "{ext}:\n{text}");
+        assert_eq!(count(&["[XMP-tanba] Manifest :"]), xmp, "{ext}:\n{text}");
+        if iso {
+            let boxes = top_level_boxes(&twice);
+            assert_eq!(
+                boxes.iter().filter(|b| *b == "uuid").count(),
+                1,
+                "{ext}: {boxes:?}"
+            );
+        }
+        // Every mark is the new label's, none the first one's.
+        let new_id = second.manifest.id.trim_start_matches("urn:uuid:");
+        let old_id = first.manifest.id.trim_start_matches("urn:uuid:");
+        assert!(
+            !text.contains(old_id),
+            "{ext}: the first id is left:\n{text}"
+        );
+        assert!(text.contains(new_id), "{ext}:\n{text}");
+        let v = verify(&twice).unwrap();
+        assert!(v.is_compliant(), "{ext}: {v:?}");
+        assert_eq!(v.manifest.unwrap().id, second.manifest.id, "{ext}");
+    }
+}

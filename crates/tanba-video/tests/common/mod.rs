@@ -139,6 +139,21 @@ pub fn exiftool(path: &Path) -> serde_json::Value {
     v[0].clone()
 }
 
+/// exiftool's reading of every tag, duplicates and unknown tags too, one
+/// `[group] Name : value` per line with the padding squeezed to one space.
+pub fn exiftool_lines(path: &Path) -> Vec<String> {
+    let out = Command::new("exiftool")
+        .args(["-a", "-G1", "-s", "-u"])
+        .arg(path)
+        .output()
+        .expect("exiftool is installed");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
 /// A 320x240 25 fps test pattern with a 1 kHz AAC tone, `secs` long, in MP4.
 pub fn make_mp4(dir: &Path, name: &str, secs: &str) -> PathBuf {
     let out = dir.join(name);

@@ -9,8 +9,6 @@
 //! size and `moov`), then copied into the caller's writer.
 
 use std::io::{Seek, SeekFrom, Write};
-use std::path::Path;
-use std::sync::Once;
 
 use ffmpeg::format::Sample;
 use ffmpeg::format::sample::Type as SampleType;
@@ -21,30 +19,12 @@ use tanba_core::isobmff::{self, CoverArt};
 use tanba_core::{Error, Format, Result, WriteSeek};
 
 use crate::decode::StreamInfo;
-use crate::{FLAC, M4A, MP3, OGG};
-
-/// Metadata key of the Annex E label (ID3v2 `TXXX:AIGC`, Vorbis comment,
-/// MP4 `moov/udta/meta` key), as for video.
-pub(crate) const KEY_AIGC: &str = "AIGC";
-/// Metadata key of the Tanba manifest JSON, as for video.
-pub(crate) const KEY_MANIFEST: &str = "TANBA_MANIFEST";
-/// FFmpeg's name for an ID3v2 `PRIV` frame owned by `XMP` (exiftool reads
-/// the XMP packet from it).
-const KEY_ID3_XMP: &str = "id3v2_priv.XMP";
+use crate::ffdecode::init;
+use crate::ffmeta::{Cover, KEY_AIGC, KEY_ID3_XMP, KEY_MANIFEST};
+use crate::formats::{FLAC, M4A, MP3, OGG};
 
 /// Length of a FLAC STREAMINFO block body.
 const FLAC_STREAMINFO_LEN: usize = 34;
-
-/// Silences FFmpeg's console logging once; errors come back as values.
-pub(crate) fn init() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // Registration is a no-op since FFmpeg 4; init only fails on
-        // builds that need it and would then fail later with a clear error.
-        let _ = ffmpeg::init();
-        ffmpeg::util::log::set_level(ffmpeg::util::log::Level::Fatal);
-    });
-}
 
 fn ff_err(what: &str) -> impl Fn(ffmpeg::Error) -> Error + '_ {
     move |e| Error::cannot_label(format!("{what}: {e}"))
@@ -132,157 +112,10 @@ pub(crate) fn target(input: &Format, info: &StreamInfo) -> Option<Target> {
     }
 }
 
-/// The input's cover art: the attached picture stream and its one packet.
-pub(crate) struct Cover {
-    params: codec::Parameters,
-    packet: ffmpeg::Packet,
-}
-
-impl Cover {
-    /// The picture as iTunes metadata holds it, if it is of a kind it can.
-    fn itunes(&self) -> Option<CoverArt> {
-        self.packet.data().and_then(CoverArt::sniff)
-    }
-}
-
-impl std::fmt::Debug for Cover {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cover")
-            .field("codec", &self.params.id())
-            .field("bytes", &self.packet.size())
-            .finish()
-    }
-}
-
-/// Packets read looking for the cover: demuxers queue the attached picture
-/// ahead of the audio, so it comes first.
-const COVER_SEARCH_PACKETS: usize = 16;
-
-/// What FFmpeg reads from the input's container.
-#[derive(Debug, Default)]
-pub(crate) struct InputMeta {
-    /// Container tags, then the audio stream's (Ogg keeps its comments
-    /// there), with `id3v2_priv.*` values unescaped.
-    pub tags: Vec<(String, String)>,
-    /// The bitrate the codec parameters or the container state, bit/s.
-    pub nominal_bitrate: Option<u64>,
-    /// The input has an attached picture (cover art).
-    pub has_cover: bool,
-    /// That picture, when it could be read.
-    pub cover: Option<Cover>,
-}
-
-/// FFmpeg escapes `PRIV` payloads as `\xNN` for bytes outside printable
-/// ASCII and for `\`; this undoes it.
-fn unescape_priv(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\\'
-            && bytes.get(i + 1) == Some(&b'x')
-            && let Some(hex) = s.get(i + 2..i + 4)
-            && let Ok(b) = u8::from_str_radix(hex, 16)
-        {
-            out.push(b);
-            i += 4;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// The reverse for writing: the muxer decodes `\xNN`, so a literal
 /// backslash must be written as `\x5c`; other bytes go through as they are.
 fn escape_priv(s: &str) -> String {
     s.replace('\\', "\\x5c")
-}
-
-/// Reads the input's tags and nominal bitrate with FFmpeg. A file FFmpeg
-/// cannot open gives nothing rather than an error: symphonia decoded it,
-/// and the tags are a courtesy.
-pub(crate) fn read_meta(path: &Path) -> InputMeta {
-    init();
-    let Ok(mut ictx) = ffmpeg::format::input(path) else {
-        return InputMeta::default();
-    };
-    let mut meta = InputMeta::default();
-    let mut cover_stream = None;
-    let push = |tags: &mut Vec<(String, String)>, k: &str, v: &str| {
-        let v = if k.starts_with("id3v2_priv.") {
-            unescape_priv(v)
-        } else {
-            v.to_string()
-        };
-        if !tags.iter().any(|(key, _)| key.eq_ignore_ascii_case(k)) {
-            tags.push((k.to_string(), v));
-        }
-    };
-    for (k, v) in ictx.metadata().iter() {
-        push(&mut meta.tags, k, v);
-    }
-    for stream in ictx.streams() {
-        if stream
-            .disposition()
-            .contains(ffmpeg::format::stream::Disposition::ATTACHED_PIC)
-        {
-            meta.has_cover = true;
-            cover_stream.get_or_insert((stream.index(), stream.parameters().clone()));
-            continue;
-        }
-        if stream.parameters().medium() != ffmpeg::media::Type::Audio {
-            continue;
-        }
-        for (k, v) in stream.metadata().iter() {
-            push(&mut meta.tags, k, v);
-        }
-        if meta.nominal_bitrate.is_none() {
-            meta.nominal_bitrate = codec::context::Context::from_parameters(stream.parameters())
-                .ok()
-                .and_then(|c| c.decoder().audio().ok())
-                .map(|d| d.bit_rate() as u64)
-                .filter(|&b| b > 0);
-        }
-    }
-    if meta.nominal_bitrate.is_none() {
-        meta.nominal_bitrate = u64::try_from(ictx.bit_rate()).ok().filter(|&b| b > 0);
-    }
-    if let Some((index, params)) = cover_stream {
-        meta.cover = ictx
-            .packets()
-            .take(COVER_SEARCH_PACKETS)
-            .find(|(stream, _)| stream.index() == index)
-            .map(|(_, packet)| Cover { params, packet });
-    }
-    meta
-}
-
-/// Decodes the best audio stream of `path` with FFmpeg, handing `each`
-/// interleaved f32 chunks; returns the frames decoded. Used where only the
-/// samples' loudness is needed (the MP3 splice): FFmpeg's MP3 decoder is
-/// about twice as fast as symphonia's. `Ok(None)` when FFmpeg cannot decode
-/// the file or gives another channel count; the caller decodes with
-/// symphonia then.
-pub(crate) fn decode_f32(
-    path: &Path,
-    channels: usize,
-    mut each: impl FnMut(&[f32]) -> Result<()>,
-) -> Result<Option<u64>> {
-    let Some(mut audio) = crate::ffdecode::FfmpegAudio::open(path)? else {
-        return Ok(None);
-    };
-    if audio.channels() != channels {
-        return Ok(None);
-    }
-    let mut frames = 0u64;
-    while audio.decode_next()? {
-        let samples = audio.samples();
-        frames += (samples.len() / channels) as u64;
-        each(samples)?;
-    }
-    Ok(Some(frames))
 }
 
 /// Input tags that must not be copied: ours (written fresh), and what the
@@ -303,13 +136,6 @@ pub(crate) fn is_rewritten_key(key: &str) -> bool {
         "duration",
     ];
     KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
-}
-
-/// The XMP packet of an input as FFmpeg read it (MP3 `PRIV` XMP).
-pub(crate) fn id3_xmp(tags: &[(String, String)]) -> Option<&str> {
-    tags.iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(KEY_ID3_XMP))
-        .map(|(_, v)| v.as_str())
 }
 
 /// The marks and kept tags to write.
@@ -442,6 +268,126 @@ impl std::fmt::Debug for Sink {
     }
 }
 
+/// An opened encoder and what was chosen for it.
+struct Encoder {
+    /// The encoder's FFmpeg name (`libmp3lame`, `aac` …).
+    name: &'static str,
+    codec: ffmpeg::Codec,
+    encoder: ffmpeg::encoder::audio::Encoder,
+    sample: Sample,
+    layout: ChannelLayout,
+}
+
+/// Opens the first of `target`'s encoders this FFmpeg has for `info`'s
+/// rate, channels and bit depth. `global_header`: the muxer wants the codec
+/// header out of band (MP4).
+fn open_encoder(
+    target: &Target,
+    info: &StreamInfo,
+    bitrate: Option<u64>,
+    global_header: bool,
+) -> Result<Encoder> {
+    let (name, codec) = target
+        .encoders
+        .iter()
+        .find_map(|n| ffmpeg::encoder::find_by_name(n).map(|c| (*n, c)))
+        .ok_or_else(|| {
+            Error::unsupported(format!(
+                "this FFmpeg has no {} encoder",
+                target.encoders.join(" or ")
+            ))
+        })?;
+    let rate = i32::try_from(info.sample_rate)
+        .map_err(|_| Error::unsupported("sample rate out of range"))?;
+    let sample = pick_sample(&codec, target.lossless, info.bits_per_sample)?;
+    let layout = layout(info, &codec)?;
+    let mut enc = codec::context::Context::new_with_codec(codec)
+        .encoder()
+        .audio()
+        .map_err(ff_err("cannot set up the encoder"))?;
+    enc.set_rate(rate);
+    enc.set_channel_layout(layout);
+    enc.set_channels(info.channels as i32);
+    enc.set_format(sample);
+    enc.set_time_base(Rational(1, rate));
+    if let Some(bps) = bitrate.filter(|_| !target.lossless) {
+        enc.set_bit_rate(bps as usize);
+    }
+    if global_header {
+        enc.set_flags(codec::Flags::GLOBAL_HEADER);
+    }
+    let mut options = Dictionary::new();
+    if name == "vorbis" {
+        // FFmpeg's own Vorbis encoder is marked experimental.
+        options.set("strict", "experimental");
+    }
+    let encoder = enc.open_as_with(codec, options).map_err(|e| {
+        Error::unsupported(format!(
+            "the {name} encoder refused {} Hz, {} channels: {e}",
+            info.sample_rate, info.channels
+        ))
+    })?;
+    Ok(Encoder {
+        name,
+        codec,
+        encoder,
+        sample,
+        layout,
+    })
+}
+
+/// The tags to write: the input's kept ones, then the marks.
+fn tags(target: &Target, marks: &Marks) -> Dictionary<'static> {
+    let mut tags = Dictionary::new();
+    for (k, v) in &marks.kept {
+        tags.set(k, v);
+    }
+    tags.set(KEY_AIGC, &marks.aigc);
+    tags.set(KEY_MANIFEST, &marks.manifest);
+    if target.xmp == XmpCarrier::Id3Priv {
+        tags.set(KEY_ID3_XMP, &escape_priv(&marks.xmp));
+    }
+    tags
+}
+
+/// Adds the cover art as an attached-picture stream, writes the header
+/// (with the flag M4A's `AIGC` key needs) and then the picture's packet.
+fn write_header(
+    octx: &mut ffmpeg::format::context::Output,
+    target: &Target,
+    cover: Option<&Cover>,
+) -> Result<()> {
+    let cover_index = match cover {
+        Some(c) => {
+            let mut pic = octx
+                .add_stream(ffmpeg::encoder::find(codec::Id::None))
+                .map_err(ff_err("cannot add the cover art"))?;
+            pic.set_parameters(c.params.clone());
+            crate::ffi::mark_attached_picture(&mut pic);
+            Some(pic.index())
+        }
+        None => None,
+    };
+    let mut header = Dictionary::new();
+    if target.muxer == "ipod" {
+        // Arbitrary keys (AIGC) reach moov/udta/meta only with this flag.
+        header.set("movflags", "use_metadata_tags");
+    }
+    octx.write_header_with(header)
+        .map_err(ff_err("the muxer refused the stream"))?;
+    if let (Some(c), Some(index)) = (cover, cover_index) {
+        let mut packet = c.packet.clone();
+        packet.set_stream(index);
+        packet.set_pts(None);
+        packet.set_dts(None);
+        packet.set_position(-1);
+        packet
+            .write_interleaved(octx)
+            .map_err(ff_err("the muxer refused the cover art"))?;
+    }
+    Ok(())
+}
+
 impl Sink {
     /// Opens the encoder and writes the container header with the marks.
     /// `bitrate` is for lossy codecs, bit/s.
@@ -453,18 +399,6 @@ impl Sink {
         cover: Option<&Cover>,
     ) -> Result<Sink> {
         init();
-        let (name, codec) = target
-            .encoders
-            .iter()
-            .find_map(|n| ffmpeg::encoder::find_by_name(n).map(|c| (*n, c)))
-            .ok_or_else(|| {
-                Error::unsupported(format!(
-                    "this FFmpeg has no {} encoder",
-                    target.encoders.join(" or ")
-                ))
-            })?;
-        let rate = i32::try_from(info.sample_rate)
-            .map_err(|_| Error::unsupported("sample rate out of range"))?;
         let temp = tempfile::Builder::new()
             .prefix("tanba-audio-")
             .suffix(&format!(".{}", target.format.extension()))
@@ -475,50 +409,21 @@ impl Sink {
             .format()
             .flags()
             .contains(ffmpeg::format::Flags::GLOBAL_HEADER);
-        let sample = pick_sample(&codec, target.lossless, info.bits_per_sample)?;
-        let layout = layout(info, &codec)?;
-        let mut enc = codec::context::Context::new_with_codec(codec)
-            .encoder()
-            .audio()
-            .map_err(ff_err("cannot set up the encoder"))?;
-        enc.set_rate(rate);
-        enc.set_channel_layout(layout);
-        enc.set_channels(info.channels as i32);
-        enc.set_format(sample);
-        enc.set_time_base(Rational(1, rate));
-        if let Some(bps) = bitrate.filter(|_| !target.lossless) {
-            enc.set_bit_rate(bps as usize);
-        }
-        if global_header {
-            enc.set_flags(codec::Flags::GLOBAL_HEADER);
-        }
-        let mut options = Dictionary::new();
-        if name == "vorbis" {
-            // FFmpeg's own Vorbis encoder is marked experimental.
-            options.set("strict", "experimental");
-        }
-        let encoder = enc.open_as_with(codec, options).map_err(|e| {
-            Error::unsupported(format!(
-                "the {name} encoder refused {} Hz, {} channels: {e}",
-                info.sample_rate, info.channels
-            ))
-        })?;
-
-        let mut tags = Dictionary::new();
-        for (k, v) in &marks.kept {
-            tags.set(k, v);
-        }
-        tags.set(KEY_AIGC, &marks.aigc);
-        tags.set(KEY_MANIFEST, &marks.manifest);
-        if target.xmp == XmpCarrier::Id3Priv {
-            tags.set(KEY_ID3_XMP, &escape_priv(&marks.xmp));
-        }
+        let Encoder {
+            name,
+            codec,
+            encoder,
+            sample,
+            layout,
+        } = open_encoder(target, info, bitrate, global_header)?;
+        let tb = Rational(1, encoder.rate() as i32);
+        let tags = tags(target, marks);
         let stream_index = {
             let mut ost = octx
                 .add_stream(codec)
                 .map_err(ff_err("cannot add the audio stream"))?;
             ost.set_parameters(&encoder);
-            ost.set_time_base(Rational(1, rate));
+            ost.set_time_base(tb);
             if target.stream_tags {
                 ost.set_metadata(tags.clone());
             }
@@ -529,38 +434,11 @@ impl Sink {
             Some(c) if target.muxer == "ipod" => (None, c.itunes()),
             muxed => (muxed, None),
         };
-        let cover_index = match cover {
-            Some(c) => {
-                let mut pic = octx
-                    .add_stream(ffmpeg::encoder::find(codec::Id::None))
-                    .map_err(ff_err("cannot add the cover art"))?;
-                pic.set_parameters(c.params.clone());
-                crate::ffi::mark_attached_picture(&mut pic);
-                Some(pic.index())
-            }
-            None => None,
-        };
-        let mut header = Dictionary::new();
-        if target.muxer == "ipod" {
-            // Arbitrary keys (AIGC) reach moov/udta/meta only with this flag.
-            header.set("movflags", "use_metadata_tags");
-        }
-        octx.write_header_with(header)
-            .map_err(ff_err("the muxer refused the stream"))?;
-        if let (Some(c), Some(index)) = (cover, cover_index) {
-            let mut packet = c.packet.clone();
-            packet.set_stream(index);
-            packet.set_pts(None);
-            packet.set_dts(None);
-            packet.set_position(-1);
-            packet
-                .write_interleaved(&mut octx)
-                .map_err(ff_err("the muxer refused the cover art"))?;
-        }
+        write_header(&mut octx, target, cover)?;
         let stream_tb = octx
             .stream(stream_index)
             .map(|s| s.time_base())
-            .unwrap_or(Rational(1, rate));
+            .unwrap_or(tb);
         let caps = codec.capabilities();
         let frame_size = encoder.frame_size() as usize;
         let small_last = caps.contains(codec::capabilities::Capabilities::SMALL_LAST_FRAME)
@@ -802,6 +680,8 @@ fn fill(f: &mut frame::Audio, sample: Sample, src: &[f32], ch: usize) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::ffmeta::unescape_priv;
 
     #[test]
     fn priv_escaping_round_trips() {
