@@ -19,43 +19,7 @@ pub(crate) fn prepare(
     config: &Config,
     linked: Linked,
 ) -> Result<(Job, Registry)> {
-    let label = if !common.custom.is_empty() {
-        let lines = common
-            .custom
-            .iter()
-            .map(|l| {
-                l.split_once('=')
-                    .ok_or_else(|| Error::config(format!("--label {l:?} is not LANG=TEXT")))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Label::custom(lines)?
-    } else if let (None, Some(custom)) = (&common.lang, &config.label.custom) {
-        Label::custom(custom.iter().map(|c| (c.lang.clone(), c.text.clone())))?
-    } else {
-        let langs = match common
-            .lang
-            .clone()
-            .or_else(|| config.label.languages.clone())
-        {
-            Some(names) => names
-                .iter()
-                .map(|n| n.parse::<Lang>())
-                .collect::<Result<Vec<_>>>()?,
-            None => vec![Lang::Kk, Lang::Ru],
-        };
-        let wording = if common.short {
-            Wording::Short
-        } else {
-            config
-                .label
-                .wording
-                .as_deref()
-                .map(str::parse)
-                .transpose()?
-                .unwrap_or_default()
-        };
-        Label::standard(&langs, wording)
-    };
+    let label = label_of(common, config)?;
     let position: Position = common
         .position
         .as_deref()
@@ -130,6 +94,49 @@ pub(crate) fn prepare(
     video_settings(&mut settings, common, config)?;
     c2pa_settings(&mut settings, common, config)?;
     Ok((job, (linked.registry)(&settings)))
+}
+
+/// The label lines: `--label` lines; else `--lang` (with `--short` or
+/// `[label] wording`); else `[[label.custom]]`; else `[label] languages`;
+/// else Kazakh and Russian.
+fn label_of(common: &CommonArgs, config: &Config) -> Result<Label> {
+    Ok(if !common.custom.is_empty() {
+        let lines = common
+            .custom
+            .iter()
+            .map(|l| {
+                l.split_once('=')
+                    .ok_or_else(|| Error::config(format!("--label {l:?} is not LANG=TEXT")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Label::custom(lines)?
+    } else if let (None, Some(custom)) = (&common.lang, &config.label.custom) {
+        Label::custom(custom.iter().map(|c| (c.lang.clone(), c.text.clone())))?
+    } else {
+        let langs = match common
+            .lang
+            .clone()
+            .or_else(|| config.label.languages.clone())
+        {
+            Some(names) => names
+                .iter()
+                .map(|n| n.parse::<Lang>())
+                .collect::<Result<Vec<_>>>()?,
+            None => vec![Lang::Kk, Lang::Ru],
+        };
+        let wording = if common.short {
+            Wording::Short
+        } else {
+            config
+                .label
+                .wording
+                .as_deref()
+                .map(str::parse)
+                .transpose()?
+                .unwrap_or_default()
+        };
+        Label::standard(&langs, wording)
+    })
 }
 
 /// An option for a media type this build leaves out is an error, not

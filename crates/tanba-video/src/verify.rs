@@ -211,25 +211,8 @@ fn check_frames(
         }
     }
 
-    // Sample one frame inside the opening notice's span (or at 0.5 s) and
-    // one later, in the middle of the rest; both inside the clip, since a
-    // short clip may end before the notice does.
-    let duration = info.duration_ms as f64 / 1000.0;
     let notice_end = notice.map(|n| n.span[0] + n.span[1]).unwrap_or(0.0);
-    let early = if notice_end > 0.0 {
-        (notice_end / 2.0).min(1.0)
-    } else {
-        0.5
-    };
-    let early = early.min(duration * 0.4);
-    // After the notice whenever the clip runs on past it, so the corner
-    // badge is also checked alone.
-    let late = if duration > notice_end + 0.1 {
-        (notice_end + duration) / 2.0
-    } else {
-        duration * 0.8
-    };
-    let late = late.max(early);
+    let (early, late) = sample_times(info.duration_ms as f64 / 1000.0, notice_end);
     let frames = sample(ictx, info, &[early, late])?;
     if frames.is_empty() {
         return Ok(not_found("no frame could be decoded", None));
@@ -264,6 +247,26 @@ fn check_frames(
         ),
         score: Some(worst.clamp(0.0, 1.0)),
     })
+}
+
+/// One frame inside the opening notice's span (or at 0.5 s) and one later,
+/// in the middle of the rest; both inside the clip, since a short clip may
+/// end before the notice does.
+fn sample_times(duration: f64, notice_end: f64) -> (f64, f64) {
+    let early = if notice_end > 0.0 {
+        (notice_end / 2.0).min(1.0)
+    } else {
+        0.5
+    };
+    let early = early.min(duration * 0.4);
+    // After the notice whenever the clip runs on past it, so the corner
+    // badge is also checked alone.
+    let late = if duration > notice_end + 0.1 {
+        (notice_end + duration) / 2.0
+    } else {
+        duration * 0.8
+    };
+    (early, late.max(early))
 }
 
 fn not_found(detail: impl Into<String>, score: Option<f64>) -> PerceptibleCheck {
