@@ -4,7 +4,6 @@
 //! `label_file` and `label_bytes` fail with `Error::Unverified`, and no
 //! output is left.
 
-use std::io::{Read as _, Write as _};
 use std::path::Path;
 
 use tanba::{
