@@ -78,8 +78,6 @@ impl EarlierOutputs {
         folders
             .entry(folder.to_path_buf())
             .or_insert_with(|| {
-                // A killed run's temporary files go first.
-                atomic::remove_stale(folder);
                 Arc::new(
                     std::fs::read_dir(folder)
                         .map(|entries| {

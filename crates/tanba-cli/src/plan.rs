@@ -4,7 +4,7 @@
 //! which many file systems do not tell apart).
 
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use tanba::{Error, Format, Registry, read_head};
@@ -63,6 +63,19 @@ pub fn plan(registry: &Registry, found: Found, to: Destination<'_>) -> Plan {
     }
     refuse_collisions(&mut plan, to);
     plan
+}
+
+/// A killed run's temporary files in the folders this job writes to go
+/// before it starts (those of a live run stay: see `atomic::remove_stale`).
+pub fn remove_stale_temporaries(plan: &Plan) {
+    let folders: BTreeSet<&Path> = plan
+        .files
+        .iter()
+        .map(|p| tanba::atomic::parent_of(&p.output))
+        .collect();
+    for folder in folders {
+        tanba::atomic::remove_stale(folder);
+    }
 }
 
 fn refused(task: &Task, reason: String, skip: bool) -> Refused {

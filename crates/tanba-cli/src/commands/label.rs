@@ -73,6 +73,7 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
         std::fs::create_dir_all(out).map_err(|e| Error::from(e).at(out))?;
     }
     let plan = plan::plan(&registry, found, to);
+    plan::remove_stale_temporaries(&plan);
     let options = BatchOptions {
         in_place: args.in_place,
         backup: !args.no_backup,
