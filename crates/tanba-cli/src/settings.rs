@@ -1,6 +1,5 @@
 //! Flags and `tanba.toml` onto a `Job` and the labelers' `Settings`.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use tanba::{
@@ -142,7 +141,7 @@ fn label_of(common: &CommonArgs, config: &Config) -> Result<Label> {
 /// An option for a media type this build leaves out is an error, not
 /// silently ignored.
 #[allow(dead_code, reason = "only builds without some media use it")]
-fn not_built(feature: &str, given: bool) -> Result<()> {
+pub(crate) fn not_built(feature: &str, given: bool) -> Result<()> {
     if given {
         return Err(Error::config(format!(
             "this tanba was built without {feature} support (cargo feature `{feature}`)"
@@ -334,7 +333,8 @@ fn parse_disclaimer(text: &str) -> Result<tanba::audio::Disclaimer> {
         "spoken" => Ok(Disclaimer::JobLanguages),
         "tone" => Ok(Disclaimer::Tone(ToneSettings::default())),
         path => {
-            let bytes = std::fs::read(path).map_err(|e| Error::from(e).at(Path::new(path)))?;
+            let bytes =
+                std::fs::read(path).map_err(|e| Error::from(e).at(std::path::Path::new(path)))?;
             Ok(Disclaimer::Clip(bytes.into()))
         }
     }

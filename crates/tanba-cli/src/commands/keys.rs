@@ -38,7 +38,7 @@ pub(crate) fn keygen(file: &Path) -> Result<ExitCode> {
 
 #[cfg(not(feature = "c2pa"))]
 pub(crate) fn keys_new(_: &Path) -> Result<ExitCode> {
-    not_built("c2pa", true).map(|()| ExitCode::SUCCESS)
+    crate::settings::not_built("c2pa", true).map(|()| ExitCode::SUCCESS)
 }
 
 #[cfg(feature = "c2pa")]
