@@ -143,7 +143,20 @@ impl SourceKind {
 ///
 /// Media-specific settings (JPEG quality, audio mode, PDF pages) live on the
 /// labeler itself; a `Job` holds what every medium shares.
+///
+/// Built with [`Job::new`] and the `with_` methods; the fields stay public
+/// for reading and for changing one in place (`job.force = true`).
+///
+/// ```
+/// use tanba_core::{Job, Position, SourceKind};
+/// let job = Job::new()
+///     .with_position(Position::TopLeft)
+///     .with_source_kind(SourceKind::Composite)
+///     .with_force(true);
+/// assert!(job.force);
+/// ```
 #[derive(Clone, Default)]
+#[non_exhaustive]
 pub struct Job {
     /// The visible label.
     pub label: Label,
@@ -191,6 +204,84 @@ impl fmt::Debug for Job {
 }
 
 impl Job {
+    /// The default job: the standard trilingual label at the bottom right,
+    /// default limits, not forced, generated content, unsigned.
+    pub fn new() -> Self {
+        Job::default()
+    }
+
+    /// With this visible label.
+    #[must_use]
+    pub fn with_label(mut self, label: Label) -> Self {
+        self.label = label;
+        self
+    }
+
+    /// With the visual label at `position`.
+    #[must_use]
+    pub fn with_position(mut self, position: Position) -> Self {
+        self.position = position;
+        self
+    }
+
+    /// With these decoder limits.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Labelling even an input that already carries our mark, or not.
+    #[must_use]
+    pub fn with_force(mut self, force: bool) -> Self {
+        self.force = force;
+        self
+    }
+
+    /// Generated or edited content.
+    #[must_use]
+    pub fn with_source_kind(mut self, source_kind: SourceKind) -> Self {
+        self.source_kind = source_kind;
+        self
+    }
+
+    /// Naming the AI system that made the content.
+    #[must_use]
+    pub fn with_ai_system(mut self, ai_system: AiSystem) -> Self {
+        self.ai_system = Some(ai_system);
+        self
+    }
+
+    /// Naming who operates the AI system.
+    #[must_use]
+    pub fn with_operator(mut self, operator: Operator) -> Self {
+        self.operator = Some(operator);
+        self
+    }
+
+    /// Signing the manifest with `key` (a key or an `Arc` of one, shared
+    /// between jobs without copying the secret).
+    #[must_use]
+    pub fn with_signing_key(mut self, key: impl Into<Arc<ed25519_dalek::SigningKey>>) -> Self {
+        self.signing_key = Some(key.into());
+        self
+    }
+
+    /// With the source's SHA-256 (hex) already known, so the labeler does
+    /// not hash the input again.
+    #[must_use]
+    pub fn with_source_sha256(mut self, sha256: impl Into<String>) -> Self {
+        self.source_sha256 = Some(sha256.into());
+        self
+    }
+
+    /// With the fingerprint of the settings the label is made with.
+    #[must_use]
+    pub fn with_settings_sha256(mut self, sha256: impl Into<String>) -> Self {
+        self.settings_sha256 = Some(sha256.into());
+        self
+    }
+
     /// The manifest for one labelled file: fresh id and time, the job's
     /// provenance, signed when the job has a key.
     pub fn manifest(&self, media_type: &str, placement: Placement) -> Manifest {
@@ -262,9 +353,7 @@ impl Job {
 
     /// A copy of the job with the source hash filled in from `input`.
     pub fn with_source_hash(&self, input: &mut dyn ReadSeek) -> Result<Job> {
-        let mut job = self.clone();
-        job.source_sha256 = Some(self.source_hash(input)?);
-        Ok(job)
+        Ok(self.clone().with_source_sha256(self.source_hash(input)?))
     }
 }
 

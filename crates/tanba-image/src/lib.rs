@@ -450,10 +450,4 @@ mod tests {
         assert_eq!(sniff(b"hello"), None);
         assert!(matches!(sniff_bytes(b""), Err(Error::Malformed { .. })));
     }
-
-    #[test]
-    fn labeler_is_send_and_sync() {
-        fn check<T: Send + Sync>() {}
-        check::<ImageLabeler>();
-    }
 }

@@ -61,13 +61,10 @@ fn giant_claimed_png_is_refused_before_decoding() {
     );
     // A tighter pixel budget refuses a modest image too.
     let small = png(&DynamicImage::ImageRgb8(noisy_rgb(400, 300, 1)));
-    let job = Job {
-        limits: Limits {
-            max_pixels: 10_000,
-            ..Limits::default()
-        },
-        ..Job::default()
-    };
+    let job = Job::new().with_limits(Limits {
+        max_pixels: 10_000,
+        ..Limits::default()
+    });
     let e = ImageLabeler::default()
         .label_bytes(&small, &job, None)
         .unwrap_err();
@@ -176,10 +173,10 @@ fn too_small_for_a_legible_badge_is_refused() {
     // A short label fits where the long one does not.
     let bytes = png(&DynamicImage::ImageRgb8(noisy_rgb(200, 150, 5)));
     assert!(label(&bytes, None).is_err());
-    let job = Job {
-        label: tanba_core::Label::standard(&[tanba_core::Lang::Kk], tanba_core::Wording::Short),
-        ..Job::default()
-    };
+    let job = Job::new().with_label(tanba_core::Label::standard(
+        &[tanba_core::Lang::Kk],
+        tanba_core::Wording::Short,
+    ));
     assert!(
         ImageLabeler::default()
             .label_bytes(&bytes, &job, None)
@@ -242,13 +239,10 @@ fn gif_of_twenty_thousand_frames_is_refused_before_decoding() {
 fn gif_frame_pixels_over_the_budget_are_refused() {
     // 4 frames of 300x300: 360,000 pixels decoded, over a 200,000 budget.
     let bytes = gif_frames(300, 300, 4, 300, 300);
-    let job = Job {
-        limits: Limits {
-            max_animation_pixels: 200_000,
-            ..Limits::default()
-        },
-        ..Job::default()
-    };
+    let job = Job::new().with_limits(Limits {
+        max_animation_pixels: 200_000,
+        ..Limits::default()
+    });
     let e = ImageLabeler::default()
         .label_bytes(&bytes, &job, None)
         .unwrap_err();

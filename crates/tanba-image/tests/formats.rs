@@ -325,10 +325,7 @@ fn forced_relabel_replaces_the_marks_in_every_container() {
         ("gif", encode(image::ImageFormat::Gif)),
         ("tif", encode(image::ImageFormat::Tiff)),
     ];
-    let forced = Job {
-        force: true,
-        ..Job::default()
-    };
+    let forced = Job::new().with_force(true);
     for (ext, input) in inputs {
         let (once, first) = label(&input, None).unwrap();
         assert!(
@@ -387,10 +384,7 @@ fn already_labelled_is_refused_unless_forced() {
     let (once, _) = label(&input, None).unwrap();
     let again = label(&once, None);
     assert!(matches!(again, Err(Error::AlreadyLabelled { .. })));
-    let forced = Job {
-        force: true,
-        ..Job::default()
-    };
+    let forced = Job::new().with_force(true);
     let (twice, _) = ImageLabeler::default()
         .label_bytes(&once, &forced, None)
         .unwrap();

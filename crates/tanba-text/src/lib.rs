@@ -277,10 +277,9 @@ impl Labeler for TextLabeler {
         };
         let job = match &job.source_sha256 {
             Some(_) => job.clone(),
-            None => Job {
-                source_sha256: Some(tanba_core::manifest::sha256_hex(&bytes)),
-                ..job.clone()
-            },
+            None => job
+                .clone()
+                .with_source_sha256(tanba_core::manifest::sha256_hex(&bytes)),
         };
         let position = match format.name {
             "markdown" | "text" => "start",

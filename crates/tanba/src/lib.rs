@@ -347,11 +347,10 @@ impl Registry {
             .detect_or_fail(&head, Some(input))
             .map_err(|e| e.at(input))?;
         let input_sha256 = manifest::sha256_of(&mut file).map_err(|e| e.at(input))?;
-        let job = Job {
-            source_sha256: Some(input_sha256.clone()),
-            settings_sha256: Some(self.settings_sha256(index, job)),
-            ..job.clone()
-        };
+        let job = job
+            .clone()
+            .with_source_sha256(input_sha256.clone())
+            .with_settings_sha256(self.settings_sha256(index, job));
         let dir = atomic::parent_of(output);
         std::fs::create_dir_all(dir).map_err(|e| Error::from(e).at(dir))?;
         let write = |out: &mut File| -> Result<Written> {
@@ -496,11 +495,10 @@ impl Registry {
         job.limits.check_bytes(input.len() as u64)?;
         let head = &input[..input.len().min(SNIFF_LEN)];
         let (index, labeler, format) = self.detect_or_fail(head, name)?;
-        let job = Job {
-            source_sha256: Some(manifest::sha256_hex(input)),
-            settings_sha256: Some(self.settings_sha256(index, job)),
-            ..job.clone()
-        };
+        let job = job
+            .clone()
+            .with_source_sha256(manifest::sha256_hex(input))
+            .with_settings_sha256(self.settings_sha256(index, job));
         let mut reader = Cursor::new(input);
         let mut out = Cursor::new(Vec::with_capacity(input.len() + 4096));
         let source = Source {

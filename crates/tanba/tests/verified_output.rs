@@ -4,7 +4,6 @@
 //! `label_file` and `label_bytes` fail with `Error::Unverified`, and no
 //! output is left.
 
-use std::io::{Read as _, Write as _};
 use std::path::Path;
 
 use tanba::{
@@ -113,10 +112,7 @@ fn an_output_that_does_not_verify_is_an_error_and_leaves_nothing() {
 fn the_settings_fingerprint_follows_the_settings() {
     let r = registry(true, true);
     let job = Job::default();
-    let other = Job {
-        position: tanba::Position::TopLeft,
-        ..Job::default()
-    };
+    let other = Job::new().with_position(tanba::Position::TopLeft);
     assert_eq!(r.settings_sha256(0, &job), r.settings_sha256(0, &job));
     assert_ne!(r.settings_sha256(0, &job), r.settings_sha256(0, &other));
     // The labeler's own settings count too.
