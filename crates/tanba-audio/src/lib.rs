@@ -250,11 +250,7 @@ impl Labeler for AudioLabeler {
         }
         let xmp = settings::xmp_packet(kept.xmp.as_deref(), &manifest)?;
         riff::append_marks(output, 0, &manifest, &xmp, &kept)?;
-        Ok(Labelled {
-            format: &WAV,
-            manifest,
-            notes,
-        })
+        Ok(Labelled::new(&WAV, manifest).with_notes(notes))
     }
 
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {
@@ -351,13 +347,11 @@ impl Labeler for AudioLabeler {
             &self.settings,
             late_frames,
         )?;
-        Ok(Verification {
-            credentials: None,
-            format: source.format.name,
+        Ok(Verification::new(
+            source.format,
             marks,
-            signature: manifest.signature_state(),
-            manifest: Some(manifest),
+            Some(manifest),
             perceptible,
-        })
+        ))
     }
 }

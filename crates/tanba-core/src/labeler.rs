@@ -381,6 +381,7 @@ impl fmt::Debug for Source<'_> {
 
 /// What a successful labelling produced.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Labelled {
     /// The output's format (usually the input's).
     pub format: &'static Format,
@@ -388,6 +389,31 @@ pub struct Labelled {
     pub manifest: Manifest,
     /// Things the user should know (a changed format, a repaired input …).
     pub notes: Vec<String>,
+}
+
+impl Labelled {
+    /// An output of `format` carrying `manifest`, with no notes yet.
+    pub fn new(format: &'static Format, manifest: Manifest) -> Self {
+        Labelled {
+            format,
+            manifest,
+            notes: Vec::new(),
+        }
+    }
+
+    /// With these notes for the user.
+    #[must_use]
+    pub fn with_notes(mut self, notes: Vec<String>) -> Self {
+        self.notes = notes;
+        self
+    }
+
+    /// With one more note for the user.
+    #[must_use]
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
 }
 
 /// A kind of machine-readable mark.
@@ -408,6 +434,7 @@ pub enum MarkKind {
 
 /// One machine-readable mark found in a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Mark {
     /// What kind.
     pub kind: MarkKind,
@@ -427,6 +454,7 @@ impl Mark {
 
 /// The check of the visible or audible label.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct PerceptibleCheck {
     /// The label is where the manifest says.
     pub found: bool,
@@ -435,6 +463,34 @@ pub struct PerceptibleCheck {
     /// A similarity score in 0..=1, where the check is fuzzy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
+}
+
+impl PerceptibleCheck {
+    /// The label was `found` or not, as `detail` says; no score.
+    pub fn new(found: bool, detail: impl Into<String>) -> Self {
+        PerceptibleCheck {
+            found,
+            detail: detail.into(),
+            score: None,
+        }
+    }
+
+    /// The label is there, as `detail` says.
+    pub fn found(detail: impl Into<String>) -> Self {
+        PerceptibleCheck::new(true, detail)
+    }
+
+    /// The label is missing, as `detail` says.
+    pub fn missing(detail: impl Into<String>) -> Self {
+        PerceptibleCheck::new(false, detail)
+    }
+
+    /// With a similarity score in 0..=1 (or none).
+    #[must_use]
+    pub fn with_score(mut self, score: impl Into<Option<f64>>) -> Self {
+        self.score = score.into();
+        self
+    }
 }
 
 /// The state of C2PA Content Credentials found in or beside a file.
@@ -451,6 +507,7 @@ pub enum CredentialsState {
 
 /// Content Credentials (C2PA) as a reader outside the labeler found them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct CredentialsCheck {
     /// The validation state.
     pub state: CredentialsState,
@@ -458,8 +515,16 @@ pub struct CredentialsCheck {
     pub detail: Vec<String>,
 }
 
+impl CredentialsCheck {
+    /// Credentials in `state`, with who signed or what failed.
+    pub fn new(state: CredentialsState, detail: Vec<String>) -> Self {
+        CredentialsCheck { state, detail }
+    }
+}
+
 /// What [`Labeler::verify`] found in a file.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Verification {
     /// The sniffed format name.
     pub format: &'static str,
@@ -478,20 +543,31 @@ pub struct Verification {
 }
 
 impl Verification {
-    /// A verification of a file that carries no mark at all.
-    pub fn unmarked(format: &'static Format, detail: impl Into<String>) -> Self {
+    /// What a labeler found in a file of `format`: the `marks`, the
+    /// `manifest` if one parsed (its signature state is read from it) and
+    /// the check of the perceptible label. No Content Credentials yet.
+    pub fn new(
+        format: &'static Format,
+        marks: Vec<Mark>,
+        manifest: Option<Manifest>,
+        perceptible: PerceptibleCheck,
+    ) -> Self {
+        let signature = manifest
+            .as_ref()
+            .map_or(SignatureState::Unsigned, Manifest::signature_state);
         Verification {
             format: format.name,
-            marks: Vec::new(),
-            manifest: None,
-            signature: SignatureState::Unsigned,
-            perceptible: PerceptibleCheck {
-                found: false,
-                detail: detail.into(),
-                score: None,
-            },
+            marks,
+            manifest,
+            signature,
+            perceptible,
             credentials: None,
         }
+    }
+
+    /// A verification of a file that carries no mark at all.
+    pub fn unmarked(format: &'static Format, detail: impl Into<String>) -> Self {
+        Verification::new(format, Vec::new(), None, PerceptibleCheck::missing(detail))
     }
 
     /// A machine-readable mark is present.

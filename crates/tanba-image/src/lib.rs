@@ -202,14 +202,7 @@ impl ImageLabeler {
             "tiff" => tiff::label(&ctx, &mut notes)?,
             _ => bmp::label(&ctx, &mut notes)?,
         };
-        Ok((
-            out,
-            Labelled {
-                format: out_format,
-                manifest,
-                notes,
-            },
-        ))
+        Ok((out, Labelled::new(out_format, manifest).with_notes(notes)))
     }
 
     /// Verifies an image held in memory.

@@ -278,11 +278,7 @@ impl Labeler for PdfLabeler {
                     .to_string(),
             );
         }
-        Ok(Labelled {
-            format: &PDF,
-            manifest,
-            notes,
-        })
+        Ok(Labelled::new(&PDF, manifest).with_notes(notes))
     }
 
     fn verify(&self, source: Source<'_>, limits: &Limits) -> Result<Verification> {

@@ -39,7 +39,7 @@ use std::path::Path;
 
 use tanba_core::{
     Error, Format, Job, Labeler, Labelled, Limits, Manifest, PerceptibleCheck, Placement, Result,
-    SignatureState, Source, Verification, WriteSeek,
+    Source, Verification, WriteSeek,
 };
 
 use marks::KnownTexts;
@@ -300,11 +300,7 @@ impl Labeler for TextLabeler {
             notes
                 .push("plain text carries the visible notice only (footer turned off)".to_string());
         }
-        Ok(Labelled {
-            format,
-            manifest,
-            notes,
-        })
+        Ok(Labelled::new(format, manifest).with_notes(notes))
     }
 
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {
@@ -344,20 +340,11 @@ impl Labeler for TextLabeler {
         } else {
             format!("no notice in {where_}")
         };
-        let signature = manifest
-            .as_ref()
-            .map_or(SignatureState::Unsigned, Manifest::signature_state);
-        Ok(Verification {
-            credentials: None,
-            format: format.name,
+        Ok(Verification::new(
+            format,
             marks,
             manifest,
-            signature,
-            perceptible: PerceptibleCheck {
-                found: found_notice,
-                detail,
-                score: None,
-            },
-        })
+            PerceptibleCheck::new(found_notice, detail),
+        ))
     }
 }

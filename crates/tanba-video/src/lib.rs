@@ -255,11 +255,7 @@ impl Labeler for VideoLabeler {
         output.seek(SeekFrom::Start(0))?;
         std::io::copy(&mut encoded, output)?;
         output.flush()?;
-        Ok(Labelled {
-            format,
-            manifest: done.manifest,
-            notes: done.notes,
-        })
+        Ok(Labelled::new(format, done.manifest).with_notes(done.notes))
     }
 
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {

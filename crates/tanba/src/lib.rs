@@ -116,6 +116,7 @@ enum Signed {
 
 /// What labelling one file produced.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct FileOutcome {
     /// Where the output was written (its extension follows the output format).
     pub output: PathBuf,

@@ -49,11 +49,10 @@ impl Labeler for Forgetful {
         if self.mark {
             output.write_all(b"\n[mark]")?;
         }
-        Ok(Labelled {
-            format: &NOTE,
-            manifest: job.manifest(NOTE.mime, Placement::at("end")),
-            notes: Vec::new(),
-        })
+        Ok(Labelled::new(
+            &NOTE,
+            job.manifest(NOTE.mime, Placement::at("end")),
+        ))
     }
 
     fn verify(&self, source: Source<'_>, _: &Limits) -> Result<Verification> {
