@@ -29,7 +29,7 @@ fn labelled_images_keep_their_marks_and_validate() {
         root.join("tests/data/sample.tiff"),
     ] {
         let original = std::fs::read(&file).unwrap();
-        let (labelled, done) = labeler.label_bytes(&original, &job, Some(&file)).unwrap();
+        let (labelled, done) = labeler.label_bytes(&original, Some(&file), &job).unwrap();
         let mime = done.format.mime;
         let mut out = Cursor::new(Vec::new());
         let mut parent = Cursor::new(original.clone());

@@ -124,12 +124,14 @@ impl ImageLabeler {
         ImageLabeler { settings }
     }
 
-    /// Labels an image held in memory; returns the labelled bytes.
+    /// Labels an image held in memory; returns the labelled bytes. `name`
+    /// only decides whether a note says the extension does not match the
+    /// content. The arguments come in the facade's order (input, name, job).
     pub fn label_bytes(
         &self,
         bytes: &[u8],
-        job: &Job,
         name: Option<&Path>,
+        job: &Job,
     ) -> Result<(Vec<u8>, Labelled)> {
         let format = sniff_bytes(bytes)?;
         let mut notes = Vec::new();
@@ -417,7 +419,7 @@ impl Labeler for ImageLabeler {
         job: &Job,
     ) -> Result<Labelled> {
         let bytes = read_all(&mut source, &job.limits)?;
-        let (out, labelled) = self.label_bytes(&bytes, job, source.path)?;
+        let (out, labelled) = self.label_bytes(&bytes, source.path, job)?;
         output.write_all(&out)?;
         output.flush()?;
         Ok(labelled)

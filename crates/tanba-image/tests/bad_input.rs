@@ -66,7 +66,7 @@ fn giant_claimed_png_is_refused_before_decoding() {
         ..Limits::default()
     });
     let e = ImageLabeler::default()
-        .label_bytes(&small, &job, None)
+        .label_bytes(&small, None, &job)
         .unwrap_err();
     assert!(
         matches!(
@@ -179,7 +179,7 @@ fn too_small_for_a_legible_badge_is_refused() {
     ));
     assert!(
         ImageLabeler::default()
-            .label_bytes(&bytes, &job, None)
+            .label_bytes(&bytes, None, &job)
             .is_ok()
     );
 }
@@ -244,7 +244,7 @@ fn gif_frame_pixels_over_the_budget_are_refused() {
         ..Limits::default()
     });
     let e = ImageLabeler::default()
-        .label_bytes(&bytes, &job, None)
+        .label_bytes(&bytes, None, &job)
         .unwrap_err();
     assert!(
         matches!(
@@ -261,7 +261,7 @@ fn gif_frame_pixels_over_the_budget_are_refused() {
     // onto it before the badge is drawn.
     let small = gif_frames(300, 300, 4, 2, 2);
     let e = ImageLabeler::default()
-        .label_bytes(&small, &job, None)
+        .label_bytes(&small, None, &job)
         .unwrap_err();
     assert!(
         matches!(
@@ -275,7 +275,7 @@ fn gif_frame_pixels_over_the_budget_are_refused() {
     );
     // Within the budget it is labelled.
     let ok = gif_frames(300, 300, 2, 300, 300);
-    assert!(ImageLabeler::default().label_bytes(&ok, &job, None).is_ok());
+    assert!(ImageLabeler::default().label_bytes(&ok, None, &job).is_ok());
 }
 
 /// The rows `| `file` | kind | … |` of tests/bad/README.md.
@@ -311,7 +311,7 @@ fn committed_bad_inputs_are_refused_and_nothing_is_written() {
         // As the facade writes: a temporary file renamed only on success.
         let result = tanba_core::atomic::write_atomic(&target, |f| {
             let (out, _) =
-                ImageLabeler::default().label_bytes(&input, &Job::default(), Some(&path))?;
+                ImageLabeler::default().label_bytes(&input, Some(&path), &Job::default())?;
             f.write_all(&out)?;
             Ok(())
         });
