@@ -742,7 +742,7 @@ fn signed_manifest_survives_and_verifies() {
     let dir = tmp();
     let input = dir.path().join("in.wav");
     write_wav(&input, 8_000, 1, 1.0, 0.3, 16);
-    let key = tanba_core::SigningKey::from_bytes(&[9u8; 32]);
+    let key = tanba_core::signing::SigningKey::from_bytes(&[9u8; 32]);
     let job = Job::new().with_signing_key(key);
     let labeler = AudioLabeler::new(AudioSettings {
         disclaimer: Disclaimer::Tone(ToneSettings::default()),

@@ -142,7 +142,7 @@ fn full() -> Manifest {
         .with_operator(
             Operator::new("ТОО «Мысал»", Some("123456789013".into())).expect("valid BIN"),
         )
-        .with_signing_key(tanba_core::SigningKey::from_bytes(&[7u8; 32]))
+        .with_signing_key(tanba_core::signing::SigningKey::from_bytes(&[7u8; 32]))
         .with_source_sha256("ab".repeat(32))
         .with_settings_sha256("cd".repeat(32));
     let placement = Placement {

@@ -106,7 +106,7 @@ fn verify_notices_a_page_without_the_stamp() {
 
 #[test]
 fn signed_manifest_verifies() {
-    let key = tanba_core::SigningKey::from_bytes(&[9u8; 32]);
+    let key = tanba_core::signing::SigningKey::from_bytes(&[9u8; 32]);
     let job = Job::new().with_signing_key(key);
     let (output, _) = label_with(PdfSettings::default(), &simple(1), &job).unwrap();
     let v = verify(&output).unwrap();

@@ -301,7 +301,7 @@ fn a_file_that_vanishes_or_changes_is_reported_not_published() {
 
 #[test]
 fn bytes_in_bytes_out_and_signatures() {
-    let key = std::sync::Arc::new(tanba::SigningKey::from_bytes(&[9u8; 32]));
+    let key = std::sync::Arc::new(tanba::signing::SigningKey::from_bytes(&[9u8; 32]));
     let job = Job::new().with_signing_key(key);
     let registry = Registry::default();
     let (out, labelled) = registry
