@@ -50,6 +50,20 @@ pub use verify::{AudioChunks, check_disclaimer};
 use decode::{StreamDecoder, owned_input};
 
 /// The audio labeler.
+///
+/// ```no_run
+/// use std::fs::File;
+/// use tanba_audio::{AudioLabeler, WAV};
+/// use tanba_core::{Job, Labeler, Source};
+///
+/// let mut input = File::open("speech.wav")?;
+/// let len = input.metadata()?.len();
+/// let source = Source { reader: &mut input, format: &WAV, path: None, len };
+/// let mut output = File::create("speech-labelled.wav")?;
+/// let labelled = AudioLabeler::default().label(source, &mut output, &Job::new())?;
+/// println!("{:?}", labelled.notes);
+/// # Ok::<(), tanba_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct AudioLabeler {
     /// Its settings.

@@ -112,6 +112,19 @@ impl Default for ImageSettings {
 
 /// The image labeler. Stateless apart from its settings: one value serves
 /// many threads (it is `Send + Sync` and takes no locks).
+///
+/// ```no_run
+/// use std::path::Path;
+/// use tanba_core::{Job, Limits};
+/// use tanba_image::ImageLabeler;
+///
+/// let labeler = ImageLabeler::default();
+/// let input = std::fs::read("generated.png")?;
+/// let (png, labelled) = labeler.label_bytes(&input, Some(Path::new("generated.png")), &Job::new())?;
+/// assert_eq!(labelled.format.name, "png");
+/// assert!(labeler.verify_bytes(&png, &Limits::default())?.is_compliant());
+/// # Ok::<(), tanba_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct ImageLabeler {
     /// Settings.

@@ -130,6 +130,25 @@ impl TextSettings {
 }
 
 /// The labeler for text formats.
+///
+/// ```
+/// use std::io::Cursor;
+/// use tanba_core::{Job, Labeler, Limits, Source};
+/// use tanba_text::{MARKDOWN, TextLabeler};
+///
+/// let labeler = TextLabeler::default();
+/// let input = "# Report\n\nWritten by a model.\n".as_bytes();
+/// let len = input.len() as u64;
+/// let source = Source { reader: &mut Cursor::new(input), format: &MARKDOWN, path: None, len };
+/// let mut output = Cursor::new(Vec::new());
+/// labeler.label(source, &mut output, &Job::new())?;
+///
+/// let labelled = output.into_inner();
+/// let len = labelled.len() as u64;
+/// let source = Source { reader: &mut Cursor::new(&labelled), format: &MARKDOWN, path: None, len };
+/// assert!(labeler.verify(source, &Limits::default())?.is_compliant());
+/// # Ok::<(), tanba_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct TextLabeler {
     /// Its settings.

@@ -26,6 +26,11 @@
 //! | `all` | every media crate | everything above |
 //! | `c2pa` | `tanba-c2pa` | C2PA Content Credentials signed after labelling, embedded or as a `.c2pa` sidecar; read back by `verify_file` |
 
+// docs.rs builds with every feature and `--cfg docsrs`: each feature-gated
+// item then says which feature it needs. (`doc_auto_cfg` was merged into
+// `doc_cfg` in nightly 1.92; stable rustc never sees this line.)
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 use std::fs::File;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -83,6 +88,17 @@ pub struct Settings {
 }
 
 /// The enabled labelers, asked in order; the first whose sniff matches wins.
+///
+/// ```
+/// use tanba::{Job, Lang, Label, Limits, Registry, Wording};
+///
+/// let registry = Registry::default();
+/// let job = Job::new().with_label(Label::standard(&[Lang::Kk, Lang::En], Wording::Short));
+/// let (bytes, labelled) = registry.label_bytes(b"Generated text.\n", None, &job)?;
+/// assert_eq!(labelled.format.name, "text");
+/// assert!(registry.verify_bytes(&bytes, None, &Limits::default())?.is_compliant());
+/// # Ok::<(), tanba::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Registry {
     labelers: Vec<Box<dyn Labeler>>,
