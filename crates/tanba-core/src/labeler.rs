@@ -649,3 +649,79 @@ pub fn read_all(source: &mut Source<'_>, limits: &Limits) -> Result<Vec<u8>> {
     limits.check_bytes(bytes.len() as u64)?;
     Ok(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_builder_sets_every_field() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]);
+        let limits = Limits {
+            max_frames: 7,
+            ..Limits::default()
+        };
+        let job = Job::new()
+            .with_label(Label::standard(&[crate::Lang::En], crate::Wording::Short))
+            .with_position(Position::TopLeft)
+            .with_limits(limits)
+            .with_force(true)
+            .with_source_kind(SourceKind::Composite)
+            .with_ai_system(AiSystem {
+                name: "m".into(),
+                version: None,
+            })
+            .with_operator(Operator::new("op", None).unwrap())
+            .with_signing_key(key)
+            .with_source_sha256("ab")
+            .with_settings_sha256("cd");
+        assert_eq!(job.label.lines.len(), 1);
+        assert_eq!(job.position, Position::TopLeft);
+        assert_eq!(job.limits.max_frames, 7);
+        assert!(job.force);
+        assert_eq!(job.source_kind, SourceKind::Composite);
+        assert_eq!(job.ai_system.as_ref().unwrap().name, "m");
+        assert_eq!(job.operator.as_ref().unwrap().name, "op");
+        assert!(job.signing_key.is_some());
+        assert_eq!(job.source_sha256.as_deref(), Some("ab"));
+        assert_eq!(job.settings_sha256.as_deref(), Some("cd"));
+        // `new` is the default job.
+        let plain = Job::new();
+        assert!(!plain.force && plain.signing_key.is_none() && plain.ai_system.is_none());
+    }
+
+    static NOTE: Format = Format {
+        name: "note",
+        mime: "text/plain",
+        extensions: &["note"],
+    };
+
+    #[test]
+    fn a_verification_reads_the_signature_state_from_its_manifest() {
+        let signed = Job::new()
+            .with_signing_key(ed25519_dalek::SigningKey::from_bytes(&[5u8; 32]))
+            .manifest("text/plain", Placement::at("start"));
+        let marks = vec![Mark::new(MarkKind::Manifest, "footer")];
+        let v = Verification::new(
+            &NOTE,
+            marks.clone(),
+            Some(signed),
+            PerceptibleCheck::found("seen").with_score(0.9),
+        );
+        assert!(matches!(v.signature, SignatureState::Valid { .. }));
+        assert_eq!(v.format, "note");
+        assert_eq!(v.perceptible.score, Some(0.9));
+        assert!(v.is_compliant());
+        let unsigned = Verification::new(&NOTE, marks, None, PerceptibleCheck::missing("gone"));
+        assert_eq!(unsigned.signature, SignatureState::Unsigned);
+        assert!(!unsigned.perceptible.found && !unsigned.is_compliant());
+        let labelled = Labelled::new(
+            &NOTE,
+            Job::new().manifest("text/plain", Placement::at("start")),
+        )
+        .with_notes(vec!["a".into()])
+        .with_note("b");
+        assert_eq!(labelled.notes, ["a", "b"]);
+    }
+}
