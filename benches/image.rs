@@ -20,7 +20,7 @@ fn bench_image(c: &mut Criterion) {
         let bytes = std::fs::read(&path).unwrap();
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_with_input(BenchmarkId::new("label", name), &bytes, |b, bytes| {
-            b.iter(|| labeler.label_bytes(bytes, &job, Some(&path)).unwrap())
+            b.iter(|| labeler.label_bytes(bytes, Some(&path), &job).unwrap())
         });
     }
     group.finish();

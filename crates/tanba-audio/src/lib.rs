@@ -50,6 +50,20 @@ pub use verify::{AudioChunks, check_disclaimer};
 use decode::{StreamDecoder, owned_input};
 
 /// The audio labeler.
+///
+/// ```no_run
+/// use std::fs::File;
+/// use tanba_audio::{AudioLabeler, WAV};
+/// use tanba_core::{Job, Labeler, Source};
+///
+/// let mut input = File::open("speech.wav")?;
+/// let len = input.metadata()?.len();
+/// let source = Source { reader: &mut input, format: &WAV, path: None, len };
+/// let mut output = File::create("speech-labelled.wav")?;
+/// let labelled = AudioLabeler::default().label(source, &mut output, &Job::new())?;
+/// println!("{:?}", labelled.notes);
+/// # Ok::<(), tanba_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct AudioLabeler {
     /// Its settings.
@@ -250,11 +264,7 @@ impl Labeler for AudioLabeler {
         }
         let xmp = settings::xmp_packet(kept.xmp.as_deref(), &manifest)?;
         riff::append_marks(output, 0, &manifest, &xmp, &kept)?;
-        Ok(Labelled {
-            format: &WAV,
-            manifest,
-            notes,
-        })
+        Ok(Labelled::new(&WAV, manifest).with_notes(notes))
     }
 
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {
@@ -351,13 +361,11 @@ impl Labeler for AudioLabeler {
             &self.settings,
             late_frames,
         )?;
-        Ok(Verification {
-            credentials: None,
-            format: source.format.name,
+        Ok(Verification::new(
+            source.format,
             marks,
-            signature: manifest.signature_state(),
-            manifest: Some(manifest),
+            Some(manifest),
             perceptible,
-        })
+        ))
     }
 }

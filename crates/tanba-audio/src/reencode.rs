@@ -296,9 +296,7 @@ fn cover_note(req: &Request<'_>, notes: &mut Vec<String>) {
 }
 
 fn written(req: &Request<'_>, manifest: Manifest, notes: Vec<String>) -> Outcome {
-    Outcome::Written(Box::new(Labelled {
-        format: req.target.format,
-        manifest,
-        notes,
-    }))
+    Outcome::Written(Box::new(
+        Labelled::new(req.target.format, manifest).with_notes(notes),
+    ))
 }

@@ -20,11 +20,7 @@ const ANALYSIS_RATE: u32 = 8000;
 pub const SCORE_THRESHOLD: f64 = 0.5;
 
 fn not_found(detail: impl Into<String>, score: Option<f64>) -> PerceptibleCheck {
-    PerceptibleCheck {
-        found: false,
-        detail: detail.into(),
-        score,
-    }
+    PerceptibleCheck::missing(detail).with_score(score)
 }
 
 /// Where the disclaimer should be, in frames, from the manifest.
@@ -220,16 +216,13 @@ pub fn check_disclaimer(
         }
     }
     let score = worst.unwrap_or(0.0);
-    Ok(PerceptibleCheck {
-        found: true,
-        detail: format!(
-            "{} found ({}) at {} (correlation {score:.2})",
-            describe(&disclaimer),
-            mode.name(),
-            found_at.join(", ")
-        ),
-        score: Some(score.clamp(0.0, 1.0)),
-    })
+    Ok(PerceptibleCheck::found(format!(
+        "{} found ({}) at {} (correlation {score:.2})",
+        describe(&disclaimer),
+        mode.name(),
+        found_at.join(", ")
+    ))
+    .with_score(score.clamp(0.0, 1.0)))
 }
 
 /// Reads the audio up to the last window, keeping the mono downmix of the

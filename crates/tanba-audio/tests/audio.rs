@@ -522,10 +522,7 @@ fn already_labelled_input_is_refused_unless_forced() {
     let twice = dir.path().join("twice.wav");
     let err = label_with(&labeler, &once, &twice, &Job::default()).unwrap_err();
     assert!(matches!(err, Error::AlreadyLabelled { .. }), "{err}");
-    let forced = Job {
-        force: true,
-        ..Job::default()
-    };
+    let forced = Job::new().with_force(true);
     let relabelled = label_with(&labeler, &once, &twice, &forced).unwrap();
     assert!(verify(&twice).is_compliant());
     assert!(
@@ -590,10 +587,7 @@ fn unlabelled_input_verifies_as_unmarked() {
 
 fn label_err(input: &Path, limits: Limits) -> Error {
     let dir = tmp();
-    let job = Job {
-        limits,
-        ..Job::default()
-    };
+    let job = Job::new().with_limits(limits);
     label_with(
         &AudioLabeler::default(),
         input,
@@ -748,11 +742,8 @@ fn signed_manifest_survives_and_verifies() {
     let dir = tmp();
     let input = dir.path().join("in.wav");
     write_wav(&input, 8_000, 1, 1.0, 0.3, 16);
-    let key = tanba_core::SigningKey::from_bytes(&[9u8; 32]);
-    let job = Job {
-        signing_key: Some(std::sync::Arc::new(key)),
-        ..Job::default()
-    };
+    let key = tanba_core::signing::SigningKey::from_bytes(&[9u8; 32]);
+    let job = Job::new().with_signing_key(key);
     let labeler = AudioLabeler::new(AudioSettings {
         disclaimer: Disclaimer::Tone(ToneSettings::default()),
         ..AudioSettings::default()

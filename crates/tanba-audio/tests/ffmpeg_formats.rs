@@ -595,10 +595,7 @@ fn forced_relabel_replaces_the_marks() {
         let twice = dir.path().join(format!("twice.{ext}"));
         let mut reader = File::open(&once).unwrap();
         let mut out = File::create(&twice).unwrap();
-        let forced = Job {
-            force: true,
-            ..Job::default()
-        };
+        let forced = Job::new().with_force(true);
         let second = AudioLabeler::new(settings)
             .label(source_of(&mut reader, &once), &mut out, &forced)
             .unwrap();

@@ -30,11 +30,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Files, not memory, as in a real run: the SDK streams what it can.
     let mut source = std::fs::File::open(input)?;
     let len = source.metadata()?.len();
-    let manifest = Job {
-        source_sha256: Some(tanba_core::manifest::sha256_of(&mut source)?),
-        ..Job::default()
-    }
-    .manifest(mime, Placement::at("bottom-right"));
+    let manifest = Job::new()
+        .with_source_sha256(tanba_core::manifest::sha256_of(&mut source)?)
+        .manifest(mime, Placement::at("bottom-right"));
     let mut best: Option<std::time::Duration> = None;
     for _ in 0..runs.max(1) {
         let mut dest = std::fs::OpenOptions::new()

@@ -47,15 +47,13 @@ fn creds() -> Creds {
 }
 
 fn manifest(mime: &str, kind: SourceKind) -> Manifest {
-    let job = Job {
-        source_kind: kind,
-        ai_system: Some(AiSystem {
+    let job = Job::new()
+        .with_source_kind(kind)
+        .with_ai_system(AiSystem {
             name: "Test Diffusion".into(),
             version: Some("2.1".into()),
-        }),
-        source_sha256: Some("ab".repeat(32)),
-        ..Job::default()
-    };
+        })
+        .with_source_sha256("ab".repeat(32));
     job.manifest(mime, Placement::at("bottom-right"))
 }
 

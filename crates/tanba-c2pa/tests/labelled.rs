@@ -17,13 +17,10 @@ fn labelled_images_keep_their_marks_and_validate() {
     let signer = C2paSigner::from_files(&creds.cert_chain, &creds.private_key).unwrap();
     let labeler = ImageLabeler::default();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let job = Job {
-        ai_system: Some(AiSystem {
-            name: "Test Diffusion".into(),
-            version: None,
-        }),
-        ..Job::default()
-    };
+    let job = Job::new().with_ai_system(AiSystem {
+        name: "Test Diffusion".into(),
+        version: None,
+    });
     for file in [
         root.join("../../fixtures/image/sample-photo.jpg"),
         root.join("../../fixtures/image/sample-generated.png"),
@@ -32,7 +29,7 @@ fn labelled_images_keep_their_marks_and_validate() {
         root.join("tests/data/sample.tiff"),
     ] {
         let original = std::fs::read(&file).unwrap();
-        let (labelled, done) = labeler.label_bytes(&original, &job, Some(&file)).unwrap();
+        let (labelled, done) = labeler.label_bytes(&original, Some(&file), &job).unwrap();
         let mime = done.format.mime;
         let mut out = Cursor::new(Vec::new());
         let mut parent = Cursor::new(original.clone());

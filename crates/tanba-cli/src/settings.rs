@@ -57,18 +57,14 @@ pub(crate) fn prepare(
             )));
         }
     };
-    let job = Job {
-        label,
-        position,
-        limits: config.limits.unwrap_or_default(),
-        force: false,
-        source_kind,
-        ai_system,
-        operator,
-        signing_key,
-        source_sha256: None,
-        settings_sha256: None,
-    };
+    let mut job = Job::new()
+        .with_label(label)
+        .with_position(position)
+        .with_limits(config.limits.unwrap_or_default())
+        .with_source_kind(source_kind);
+    job.ai_system = ai_system;
+    job.operator = operator;
+    job.signing_key = signing_key;
     let mut settings = Settings::default();
     if let Some(enc) = common
         .text_encoding

@@ -12,6 +12,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Which resource limit was exceeded; see [`crate::Limits`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LimitKind {
     /// Input size in bytes.
     Bytes,
@@ -48,6 +49,7 @@ impl fmt::Display for LimitKind {
 
 /// Everything that can go wrong while labelling or verifying a file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// No labeler handles this content (sniffed by content, not by name).
     #[error("{}: unsupported format: {reason}", show(.path))]

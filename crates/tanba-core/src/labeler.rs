@@ -143,7 +143,20 @@ impl SourceKind {
 ///
 /// Media-specific settings (JPEG quality, audio mode, PDF pages) live on the
 /// labeler itself; a `Job` holds what every medium shares.
+///
+/// Built with [`Job::new`] and the `with_` methods; the fields stay public
+/// for reading and for changing one in place (`job.force = true`).
+///
+/// ```
+/// use tanba_core::{Job, Position, SourceKind};
+/// let job = Job::new()
+///     .with_position(Position::TopLeft)
+///     .with_source_kind(SourceKind::Composite)
+///     .with_force(true);
+/// assert!(job.force);
+/// ```
 #[derive(Clone, Default)]
+#[non_exhaustive]
 pub struct Job {
     /// The visible label.
     pub label: Label,
@@ -191,6 +204,84 @@ impl fmt::Debug for Job {
 }
 
 impl Job {
+    /// The default job: the standard trilingual label at the bottom right,
+    /// default limits, not forced, generated content, unsigned.
+    pub fn new() -> Self {
+        Job::default()
+    }
+
+    /// With this visible label.
+    #[must_use]
+    pub fn with_label(mut self, label: Label) -> Self {
+        self.label = label;
+        self
+    }
+
+    /// With the visual label at `position`.
+    #[must_use]
+    pub fn with_position(mut self, position: Position) -> Self {
+        self.position = position;
+        self
+    }
+
+    /// With these decoder limits.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Labelling even an input that already carries our mark, or not.
+    #[must_use]
+    pub fn with_force(mut self, force: bool) -> Self {
+        self.force = force;
+        self
+    }
+
+    /// Generated or edited content.
+    #[must_use]
+    pub fn with_source_kind(mut self, source_kind: SourceKind) -> Self {
+        self.source_kind = source_kind;
+        self
+    }
+
+    /// Naming the AI system that made the content.
+    #[must_use]
+    pub fn with_ai_system(mut self, ai_system: AiSystem) -> Self {
+        self.ai_system = Some(ai_system);
+        self
+    }
+
+    /// Naming who operates the AI system.
+    #[must_use]
+    pub fn with_operator(mut self, operator: Operator) -> Self {
+        self.operator = Some(operator);
+        self
+    }
+
+    /// Signing the manifest with `key` (a key or an `Arc` of one, shared
+    /// between jobs without copying the secret).
+    #[must_use]
+    pub fn with_signing_key(mut self, key: impl Into<Arc<ed25519_dalek::SigningKey>>) -> Self {
+        self.signing_key = Some(key.into());
+        self
+    }
+
+    /// With the source's SHA-256 (hex) already known, so the labeler does
+    /// not hash the input again.
+    #[must_use]
+    pub fn with_source_sha256(mut self, sha256: impl Into<String>) -> Self {
+        self.source_sha256 = Some(sha256.into());
+        self
+    }
+
+    /// With the fingerprint of the settings the label is made with.
+    #[must_use]
+    pub fn with_settings_sha256(mut self, sha256: impl Into<String>) -> Self {
+        self.settings_sha256 = Some(sha256.into());
+        self
+    }
+
     /// The manifest for one labelled file: fresh id and time, the job's
     /// provenance, signed when the job has a key.
     pub fn manifest(&self, media_type: &str, placement: Placement) -> Manifest {
@@ -262,9 +353,7 @@ impl Job {
 
     /// A copy of the job with the source hash filled in from `input`.
     pub fn with_source_hash(&self, input: &mut dyn ReadSeek) -> Result<Job> {
-        let mut job = self.clone();
-        job.source_sha256 = Some(self.source_hash(input)?);
-        Ok(job)
+        Ok(self.clone().with_source_sha256(self.source_hash(input)?))
     }
 }
 
@@ -292,6 +381,7 @@ impl fmt::Debug for Source<'_> {
 
 /// What a successful labelling produced.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Labelled {
     /// The output's format (usually the input's).
     pub format: &'static Format,
@@ -299,6 +389,31 @@ pub struct Labelled {
     pub manifest: Manifest,
     /// Things the user should know (a changed format, a repaired input …).
     pub notes: Vec<String>,
+}
+
+impl Labelled {
+    /// An output of `format` carrying `manifest`, with no notes yet.
+    pub fn new(format: &'static Format, manifest: Manifest) -> Self {
+        Labelled {
+            format,
+            manifest,
+            notes: Vec::new(),
+        }
+    }
+
+    /// With these notes for the user.
+    #[must_use]
+    pub fn with_notes(mut self, notes: Vec<String>) -> Self {
+        self.notes = notes;
+        self
+    }
+
+    /// With one more note for the user.
+    #[must_use]
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
 }
 
 /// A kind of machine-readable mark.
@@ -319,6 +434,7 @@ pub enum MarkKind {
 
 /// One machine-readable mark found in a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Mark {
     /// What kind.
     pub kind: MarkKind,
@@ -338,6 +454,7 @@ impl Mark {
 
 /// The check of the visible or audible label.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct PerceptibleCheck {
     /// The label is where the manifest says.
     pub found: bool,
@@ -346,6 +463,34 @@ pub struct PerceptibleCheck {
     /// A similarity score in 0..=1, where the check is fuzzy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
+}
+
+impl PerceptibleCheck {
+    /// The label was `found` or not, as `detail` says; no score.
+    pub fn new(found: bool, detail: impl Into<String>) -> Self {
+        PerceptibleCheck {
+            found,
+            detail: detail.into(),
+            score: None,
+        }
+    }
+
+    /// The label is there, as `detail` says.
+    pub fn found(detail: impl Into<String>) -> Self {
+        PerceptibleCheck::new(true, detail)
+    }
+
+    /// The label is missing, as `detail` says.
+    pub fn missing(detail: impl Into<String>) -> Self {
+        PerceptibleCheck::new(false, detail)
+    }
+
+    /// With a similarity score in 0..=1 (or none).
+    #[must_use]
+    pub fn with_score(mut self, score: impl Into<Option<f64>>) -> Self {
+        self.score = score.into();
+        self
+    }
 }
 
 /// The state of C2PA Content Credentials found in or beside a file.
@@ -362,6 +507,7 @@ pub enum CredentialsState {
 
 /// Content Credentials (C2PA) as a reader outside the labeler found them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct CredentialsCheck {
     /// The validation state.
     pub state: CredentialsState,
@@ -369,8 +515,16 @@ pub struct CredentialsCheck {
     pub detail: Vec<String>,
 }
 
+impl CredentialsCheck {
+    /// Credentials in `state`, with who signed or what failed.
+    pub fn new(state: CredentialsState, detail: Vec<String>) -> Self {
+        CredentialsCheck { state, detail }
+    }
+}
+
 /// What [`Labeler::verify`] found in a file.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Verification {
     /// The sniffed format name.
     pub format: &'static str,
@@ -389,20 +543,31 @@ pub struct Verification {
 }
 
 impl Verification {
-    /// A verification of a file that carries no mark at all.
-    pub fn unmarked(format: &'static Format, detail: impl Into<String>) -> Self {
+    /// What a labeler found in a file of `format`: the `marks`, the
+    /// `manifest` if one parsed (its signature state is read from it) and
+    /// the check of the perceptible label. No Content Credentials yet.
+    pub fn new(
+        format: &'static Format,
+        marks: Vec<Mark>,
+        manifest: Option<Manifest>,
+        perceptible: PerceptibleCheck,
+    ) -> Self {
+        let signature = manifest
+            .as_ref()
+            .map_or(SignatureState::Unsigned, Manifest::signature_state);
         Verification {
             format: format.name,
-            marks: Vec::new(),
-            manifest: None,
-            signature: SignatureState::Unsigned,
-            perceptible: PerceptibleCheck {
-                found: false,
-                detail: detail.into(),
-                score: None,
-            },
+            marks,
+            manifest,
+            signature,
+            perceptible,
             credentials: None,
         }
+    }
+
+    /// A verification of a file that carries no mark at all.
+    pub fn unmarked(format: &'static Format, detail: impl Into<String>) -> Self {
+        Verification::new(format, Vec::new(), None, PerceptibleCheck::missing(detail))
     }
 
     /// A machine-readable mark is present.
@@ -483,4 +648,80 @@ pub fn read_all(source: &mut Source<'_>, limits: &Limits) -> Result<Vec<u8>> {
         .read_to_end(&mut bytes)?;
     limits.check_bytes(bytes.len() as u64)?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_builder_sets_every_field() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]);
+        let limits = Limits {
+            max_frames: 7,
+            ..Limits::default()
+        };
+        let job = Job::new()
+            .with_label(Label::standard(&[crate::Lang::En], crate::Wording::Short))
+            .with_position(Position::TopLeft)
+            .with_limits(limits)
+            .with_force(true)
+            .with_source_kind(SourceKind::Composite)
+            .with_ai_system(AiSystem {
+                name: "m".into(),
+                version: None,
+            })
+            .with_operator(Operator::new("op", None).unwrap())
+            .with_signing_key(key)
+            .with_source_sha256("ab")
+            .with_settings_sha256("cd");
+        assert_eq!(job.label.lines.len(), 1);
+        assert_eq!(job.position, Position::TopLeft);
+        assert_eq!(job.limits.max_frames, 7);
+        assert!(job.force);
+        assert_eq!(job.source_kind, SourceKind::Composite);
+        assert_eq!(job.ai_system.as_ref().unwrap().name, "m");
+        assert_eq!(job.operator.as_ref().unwrap().name, "op");
+        assert!(job.signing_key.is_some());
+        assert_eq!(job.source_sha256.as_deref(), Some("ab"));
+        assert_eq!(job.settings_sha256.as_deref(), Some("cd"));
+        // `new` is the default job.
+        let plain = Job::new();
+        assert!(!plain.force && plain.signing_key.is_none() && plain.ai_system.is_none());
+    }
+
+    static NOTE: Format = Format {
+        name: "note",
+        mime: "text/plain",
+        extensions: &["note"],
+    };
+
+    #[test]
+    fn a_verification_reads_the_signature_state_from_its_manifest() {
+        let signed = Job::new()
+            .with_signing_key(ed25519_dalek::SigningKey::from_bytes(&[5u8; 32]))
+            .manifest("text/plain", Placement::at("start"));
+        let marks = vec![Mark::new(MarkKind::Manifest, "footer")];
+        let v = Verification::new(
+            &NOTE,
+            marks.clone(),
+            Some(signed),
+            PerceptibleCheck::found("seen").with_score(0.9),
+        );
+        assert!(matches!(v.signature, SignatureState::Valid { .. }));
+        assert_eq!(v.format, "note");
+        assert_eq!(v.perceptible.score, Some(0.9));
+        assert!(v.is_compliant());
+        let unsigned = Verification::new(&NOTE, marks, None, PerceptibleCheck::missing("gone"));
+        assert_eq!(unsigned.signature, SignatureState::Unsigned);
+        assert!(!unsigned.perceptible.found && !unsigned.is_compliant());
+        let labelled = Labelled::new(
+            &NOTE,
+            Job::new().manifest("text/plain", Placement::at("start")),
+        )
+        .with_notes(vec!["a".into()])
+        .with_note("b");
+        assert_eq!(labelled.notes, ["a", "b"]);
+    }
 }

@@ -8,23 +8,40 @@
 //! - [`Labeler`], the trait a media crate implements, with [`Format`],
 //!   [`Job`], [`Source`] and [`Verification`];
 //! - [`Label`], the texts in Kazakh, Russian and English;
-//! - [`Manifest`], the provenance record, and its Ed25519 signature;
-//! - [`xmp`], the one XMP packet builder and reader;
-//! - [`Limits`], given to every decoder before it allocates;
-//! - [`atomic::write_atomic`], the only way output reaches its final name;
-//! - [`font::LABEL_FONT`], the embedded Noto Sans Bold.
+//! - [`Manifest`], the provenance record, and its Ed25519 signature
+//!   ([`manifest`] has the hashing and key helpers, [`signing`] the key type);
+//! - [`Limits`], given to every decoder before it allocates.
+//!
+//! Each item has one path: the vocabulary at the crate root, the provenance
+//! helpers under [`manifest`]. The modules `atomic` (the only way output
+//! reaches its final name), `xmp` (the one XMP packet builder and reader),
+//! `isobmff` and `font` (the embedded Noto Sans Bold) are public only for
+//! Tanba's own crates and hidden from the documentation: they are not part
+//! of the stable API.
 
-pub mod atomic;
-pub mod error;
-pub mod font;
-pub mod isobmff;
-pub mod label;
-pub mod labeler;
-pub mod limits;
+mod error;
+mod label;
+mod labeler;
+mod limits;
 pub mod manifest;
+
+// Plumbing shared by Tanba's own crates; not part of the stable API.
+#[doc(hidden)]
+pub mod atomic;
+#[doc(hidden)]
+pub mod font;
+#[doc(hidden)]
+pub mod isobmff;
+#[doc(hidden)]
 pub mod xmp;
 
-pub use ed25519_dalek::SigningKey;
+/// The signing crate's key type, re-exported so a [`Job`] can be given a
+/// key without depending on `ed25519-dalek` directly. Its API is that
+/// crate's (version 2), not Tanba's.
+pub mod signing {
+    pub use ed25519_dalek::SigningKey;
+}
+
 pub use error::{Error, LimitKind, Result};
 pub use label::{Label, LabelLine, Lang, Wording};
 pub use labeler::{
@@ -33,4 +50,6 @@ pub use labeler::{
     read_all, read_head,
 };
 pub use limits::Limits;
+// Documented once, under `manifest`; the root names them for brevity.
+#[doc(no_inline)]
 pub use manifest::{AiSystem, Manifest, Operator, Placement, SignatureState};

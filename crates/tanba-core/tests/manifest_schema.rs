@@ -5,8 +5,6 @@
 //! a minimal one. Only serde_json: no schema validator dependency.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
 use serde_json::{Map, Value};
 use tanba_core::manifest::MANIFEST_VERSION;
 use tanba_core::{AiSystem, Job, Label, Lang, Manifest, Operator, Placement, SourceKind, Wording};
@@ -131,21 +129,22 @@ fn check_all_declared_present(root: &Value, node: &Value, value: &Value, at: &st
 /// A manifest with every optional field set: operator with BIN, AI system
 /// with version, every placement field, and a signature.
 fn full() -> Manifest {
-    let job = Job {
-        label: Label::standard(&[Lang::Kk, Lang::Ru, Lang::En], Wording::Short),
-        source_kind: SourceKind::Composite,
-        ai_system: Some(AiSystem {
+    let job = Job::new()
+        .with_label(Label::standard(
+            &[Lang::Kk, Lang::Ru, Lang::En],
+            Wording::Short,
+        ))
+        .with_source_kind(SourceKind::Composite)
+        .with_ai_system(AiSystem {
             name: "Qazaq GPT".into(),
             version: Some("2.1".into()),
-        }),
-        operator: Some(
+        })
+        .with_operator(
             Operator::new("ТОО «Мысал»", Some("123456789013".into())).expect("valid BIN"),
-        ),
-        signing_key: Some(Arc::new(tanba_core::SigningKey::from_bytes(&[7u8; 32]))),
-        source_sha256: Some("ab".repeat(32)),
-        settings_sha256: Some("cd".repeat(32)),
-        ..Job::default()
-    };
+        )
+        .with_signing_key(tanba_core::signing::SigningKey::from_bytes(&[7u8; 32]))
+        .with_source_sha256("ab".repeat(32))
+        .with_settings_sha256("cd".repeat(32));
     let placement = Placement {
         position: "bottom-right".into(),
         region: Some([10, 20, 300, 40]),
@@ -166,10 +165,7 @@ fn full() -> Manifest {
 
 /// A manifest with no optional field set.
 fn minimal() -> Manifest {
-    let job = Job {
-        source_sha256: Some("00".repeat(32)),
-        ..Job::default()
-    };
+    let job = Job::new().with_source_sha256("00".repeat(32));
     job.manifest("text/plain", Placement::at("start"))
 }
 

@@ -31,7 +31,7 @@ fn main() {
         return;
     }
     let (out, labelled) = ImageLabeler::default()
-        .label_bytes(&bytes, &Job::default(), Some(Path::new(input)))
+        .label_bytes(&bytes, Some(Path::new(input)), &Job::default())
         .unwrap();
     eprintln!(
         "labelled in {:?}; {} -> {} bytes",

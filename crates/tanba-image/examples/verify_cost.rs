@@ -88,7 +88,7 @@ fn main() {
     let labeler = ImageLabeler::default();
     let job = Job::default();
     let limits = Limits::default();
-    let (out, _) = labeler.label_bytes(&input, &job, None).unwrap();
+    let (out, _) = labeler.label_bytes(&input, None, &job).unwrap();
     let v = labeler.verify_bytes(&out, &limits).unwrap();
     assert!(v.is_compliant(), "{:?}", v.perceptible);
     let other = without_restarts(&out);
@@ -100,7 +100,7 @@ fn main() {
     let mut rows: [Vec<Duration>; 4] = Default::default();
     let mut ratios = Vec::new();
     for _ in 0..rounds {
-        let l = time(1, || labeler.label_bytes(&input, &job, None).unwrap());
+        let l = time(1, || labeler.label_bytes(&input, None, &job).unwrap());
         let v = time(1, || labeler.verify_bytes(&out, &limits).unwrap());
         let o = time(1, || labeler.verify_bytes(&other, &limits).unwrap());
         let d = time(1, || image::load_from_memory(&out).unwrap());

@@ -112,6 +112,19 @@ impl Default for ImageSettings {
 
 /// The image labeler. Stateless apart from its settings: one value serves
 /// many threads (it is `Send + Sync` and takes no locks).
+///
+/// ```no_run
+/// use std::path::Path;
+/// use tanba_core::{Job, Limits};
+/// use tanba_image::ImageLabeler;
+///
+/// let labeler = ImageLabeler::default();
+/// let input = std::fs::read("generated.png")?;
+/// let (png, labelled) = labeler.label_bytes(&input, Some(Path::new("generated.png")), &Job::new())?;
+/// assert_eq!(labelled.format.name, "png");
+/// assert!(labeler.verify_bytes(&png, &Limits::default())?.is_compliant());
+/// # Ok::<(), tanba_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct ImageLabeler {
     /// Settings.
@@ -124,12 +137,14 @@ impl ImageLabeler {
         ImageLabeler { settings }
     }
 
-    /// Labels an image held in memory; returns the labelled bytes.
+    /// Labels an image held in memory; returns the labelled bytes. `name`
+    /// only decides whether a note says the extension does not match the
+    /// content. The arguments come in the facade's order (input, name, job).
     pub fn label_bytes(
         &self,
         bytes: &[u8],
-        job: &Job,
         name: Option<&Path>,
+        job: &Job,
     ) -> Result<(Vec<u8>, Labelled)> {
         let format = sniff_bytes(bytes)?;
         let mut notes = Vec::new();
@@ -202,14 +217,7 @@ impl ImageLabeler {
             "tiff" => tiff::label(&ctx, &mut notes)?,
             _ => bmp::label(&ctx, &mut notes)?,
         };
-        Ok((
-            out,
-            Labelled {
-                format: out_format,
-                manifest,
-                notes,
-            },
-        ))
+        Ok((out, Labelled::new(out_format, manifest).with_notes(notes)))
     }
 
     /// Verifies an image held in memory.
@@ -424,7 +432,7 @@ impl Labeler for ImageLabeler {
         job: &Job,
     ) -> Result<Labelled> {
         let bytes = read_all(&mut source, &job.limits)?;
-        let (out, labelled) = self.label_bytes(&bytes, job, source.path)?;
+        let (out, labelled) = self.label_bytes(&bytes, source.path, job)?;
         output.write_all(&out)?;
         output.flush()?;
         Ok(labelled)
@@ -449,11 +457,5 @@ mod tests {
         assert_eq!(sniff(b"II*\0").map(|f| f.name), Some("tiff"));
         assert_eq!(sniff(b"hello"), None);
         assert!(matches!(sniff_bytes(b""), Err(Error::Malformed { .. })));
-    }
-
-    #[test]
-    fn labeler_is_send_and_sync() {
-        fn check<T: Send + Sync>() {}
-        check::<ImageLabeler>();
     }
 }

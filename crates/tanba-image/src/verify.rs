@@ -56,19 +56,16 @@ pub(crate) fn verify(
         v.marks = marks;
         return Ok(v);
     };
-    let signature = manifest.signature_state();
     let size = (info.width, info.height);
     let perceptible = check_badge(size, info.orientation, &manifest, style, |region| {
         region_luma(format, bytes, info, limits, region)
     })?;
-    Ok(Verification {
-        credentials: None,
-        format: format.name,
+    Ok(Verification::new(
+        format,
         marks,
-        manifest: Some(manifest),
-        signature,
+        Some(manifest),
         perceptible,
-    })
+    ))
 }
 
 /// The luminance of `region` of the stored picture. A JPEG decodes only
@@ -113,11 +110,7 @@ fn region_luma(
 }
 
 fn not_found(detail: impl Into<String>, score: Option<f64>) -> PerceptibleCheck {
-    PerceptibleCheck {
-        found: false,
-        detail: detail.into(),
-        score,
-    }
+    PerceptibleCheck::missing(detail).with_score(score)
 }
 
 /// Scores the badge the manifest describes against the stored pixels of
@@ -199,14 +192,14 @@ pub(crate) fn check_badge(
         .map(|((&l, _), &m)| (l, m));
     let score = correlation(pairs).max(0.0);
     let found = score >= PRESENCE_THRESHOLD;
-    Ok(PerceptibleCheck {
+    Ok(PerceptibleCheck::new(
         found,
-        detail: format!(
+        format!(
             "badge at {} {region:?}: text correlation {score:.2} (threshold {PRESENCE_THRESHOLD})",
             placement.position
         ),
-        score: Some(score),
-    })
+    )
+    .with_score(score))
 }
 
 /// Pearson correlation of paired 8-bit samples (here: the luminance of a

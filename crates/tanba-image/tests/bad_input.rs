@@ -61,15 +61,12 @@ fn giant_claimed_png_is_refused_before_decoding() {
     );
     // A tighter pixel budget refuses a modest image too.
     let small = png(&DynamicImage::ImageRgb8(noisy_rgb(400, 300, 1)));
-    let job = Job {
-        limits: Limits {
-            max_pixels: 10_000,
-            ..Limits::default()
-        },
-        ..Job::default()
-    };
+    let job = Job::new().with_limits(Limits {
+        max_pixels: 10_000,
+        ..Limits::default()
+    });
     let e = ImageLabeler::default()
-        .label_bytes(&small, &job, None)
+        .label_bytes(&small, None, &job)
         .unwrap_err();
     assert!(
         matches!(
@@ -176,13 +173,13 @@ fn too_small_for_a_legible_badge_is_refused() {
     // A short label fits where the long one does not.
     let bytes = png(&DynamicImage::ImageRgb8(noisy_rgb(200, 150, 5)));
     assert!(label(&bytes, None).is_err());
-    let job = Job {
-        label: tanba_core::Label::standard(&[tanba_core::Lang::Kk], tanba_core::Wording::Short),
-        ..Job::default()
-    };
+    let job = Job::new().with_label(tanba_core::Label::standard(
+        &[tanba_core::Lang::Kk],
+        tanba_core::Wording::Short,
+    ));
     assert!(
         ImageLabeler::default()
-            .label_bytes(&bytes, &job, None)
+            .label_bytes(&bytes, None, &job)
             .is_ok()
     );
 }
@@ -242,15 +239,12 @@ fn gif_of_twenty_thousand_frames_is_refused_before_decoding() {
 fn gif_frame_pixels_over_the_budget_are_refused() {
     // 4 frames of 300x300: 360,000 pixels decoded, over a 200,000 budget.
     let bytes = gif_frames(300, 300, 4, 300, 300);
-    let job = Job {
-        limits: Limits {
-            max_animation_pixels: 200_000,
-            ..Limits::default()
-        },
-        ..Job::default()
-    };
+    let job = Job::new().with_limits(Limits {
+        max_animation_pixels: 200_000,
+        ..Limits::default()
+    });
     let e = ImageLabeler::default()
-        .label_bytes(&bytes, &job, None)
+        .label_bytes(&bytes, None, &job)
         .unwrap_err();
     assert!(
         matches!(
@@ -267,7 +261,7 @@ fn gif_frame_pixels_over_the_budget_are_refused() {
     // onto it before the badge is drawn.
     let small = gif_frames(300, 300, 4, 2, 2);
     let e = ImageLabeler::default()
-        .label_bytes(&small, &job, None)
+        .label_bytes(&small, None, &job)
         .unwrap_err();
     assert!(
         matches!(
@@ -281,7 +275,7 @@ fn gif_frame_pixels_over_the_budget_are_refused() {
     );
     // Within the budget it is labelled.
     let ok = gif_frames(300, 300, 2, 300, 300);
-    assert!(ImageLabeler::default().label_bytes(&ok, &job, None).is_ok());
+    assert!(ImageLabeler::default().label_bytes(&ok, None, &job).is_ok());
 }
 
 /// The rows `| `file` | kind | … |` of tests/bad/README.md.
@@ -317,7 +311,7 @@ fn committed_bad_inputs_are_refused_and_nothing_is_written() {
         // As the facade writes: a temporary file renamed only on success.
         let result = tanba_core::atomic::write_atomic(&target, |f| {
             let (out, _) =
-                ImageLabeler::default().label_bytes(&input, &Job::default(), Some(&path))?;
+                ImageLabeler::default().label_bytes(&input, Some(&path), &Job::default())?;
             f.write_all(&out)?;
             Ok(())
         });

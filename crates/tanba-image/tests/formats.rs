@@ -325,10 +325,7 @@ fn forced_relabel_replaces_the_marks_in_every_container() {
         ("gif", encode(image::ImageFormat::Gif)),
         ("tif", encode(image::ImageFormat::Tiff)),
     ];
-    let forced = Job {
-        force: true,
-        ..Job::default()
-    };
+    let forced = Job::new().with_force(true);
     for (ext, input) in inputs {
         let (once, first) = label(&input, None).unwrap();
         assert!(
@@ -338,7 +335,7 @@ fn forced_relabel_replaces_the_marks_in_every_container() {
                 .any(|n| n.contains("earlier visible label"))
         );
         let (twice, l) = ImageLabeler::default()
-            .label_bytes(&once, &forced, None)
+            .label_bytes(&once, None, &forced)
             .unwrap();
         assert!(
             l.notes
@@ -387,12 +384,9 @@ fn already_labelled_is_refused_unless_forced() {
     let (once, _) = label(&input, None).unwrap();
     let again = label(&once, None);
     assert!(matches!(again, Err(Error::AlreadyLabelled { .. })));
-    let forced = Job {
-        force: true,
-        ..Job::default()
-    };
+    let forced = Job::new().with_force(true);
     let (twice, _) = ImageLabeler::default()
-        .label_bytes(&once, &forced, None)
+        .label_bytes(&once, None, &forced)
         .unwrap();
     let text = String::from_utf8_lossy(&twice);
     assert_eq!(
@@ -414,7 +408,7 @@ fn labels_in_parallel_threads() {
             .map(|b| {
                 s.spawn(|| {
                     labeler
-                        .label_bytes(b, &Job::default(), None)
+                        .label_bytes(b, None, &Job::default())
                         .map(|(o, _)| o.len())
                 })
             })

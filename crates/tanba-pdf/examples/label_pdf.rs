@@ -26,10 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         len,
     };
     let labelled = tanba_core::atomic::write_atomic(output.as_ref(), |out| {
-        let job = Job {
-            force: args.iter().any(|a| a == "--force"),
-            ..Job::default()
-        };
+        let job = Job::new().with_force(args.iter().any(|a| a == "--force"));
         labeler.label(source, out, &job)
     })?;
     println!(

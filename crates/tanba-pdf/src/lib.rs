@@ -135,6 +135,20 @@ pub struct PdfSettings {
 }
 
 /// The PDF labeler.
+///
+/// ```no_run
+/// use std::fs::File;
+/// use tanba_core::{Job, Labeler, Position, Source};
+/// use tanba_pdf::{PDF, PdfLabeler};
+///
+/// let mut input = File::open("report.pdf")?;
+/// let len = input.metadata()?.len();
+/// let source = Source { reader: &mut input, format: &PDF, path: None, len };
+/// let mut output = File::create("report-labelled.pdf")?;
+/// let job = Job::new().with_position(Position::TopRight);
+/// PdfLabeler::default().label(source, &mut output, &job)?;
+/// # Ok::<(), tanba_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct PdfLabeler {
     /// Its options.
@@ -278,11 +292,7 @@ impl Labeler for PdfLabeler {
                     .to_string(),
             );
         }
-        Ok(Labelled {
-            format: &PDF,
-            manifest,
-            notes,
-        })
+        Ok(Labelled::new(&PDF, manifest).with_notes(notes))
     }
 
     fn verify(&self, source: Source<'_>, limits: &Limits) -> Result<Verification> {

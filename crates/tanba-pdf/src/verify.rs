@@ -6,8 +6,7 @@ use std::collections::BTreeMap;
 use lopdf::content::Content;
 use lopdf::{Document, Encoding, Object, ObjectId};
 use tanba_core::{
-    Label, Limits, Mark, MarkKind, PerceptibleCheck, Result, SignatureState, Source, Verification,
-    read_all,
+    Label, Limits, Mark, MarkKind, PerceptibleCheck, Result, Source, Verification, read_all,
 };
 
 use crate::{MAX_PAGE_TEXT_BYTES, PDF, catalog_xmp, font, info_dict, label_texts, load};
@@ -67,18 +66,8 @@ pub fn verify(mut source: Source<'_>, limits: &Limits) -> Result<Verification> {
         );
         return Ok(v);
     }
-    let signature = manifest
-        .as_ref()
-        .map_or(SignatureState::Unsigned, |m| m.signature_state());
     let perceptible = check_pages(doc, manifest.as_ref());
-    Ok(Verification {
-        credentials: None,
-        format: PDF.name,
-        marks,
-        manifest,
-        signature,
-        perceptible,
-    })
+    Ok(Verification::new(&PDF, marks, manifest, perceptible))
 }
 
 fn normalise_space(s: &str) -> String {
@@ -128,11 +117,7 @@ fn check_pages(doc: &Document, manifest: Option<&tanba_core::Manifest>) -> Perce
     } else {
         format!("label text missing from page(s) {missing:?} of {:?}", pages)
     };
-    PerceptibleCheck {
-        found,
-        detail,
-        score: None,
-    }
+    PerceptibleCheck::new(found, detail)
 }
 
 /// The text a page shows, read stream by stream as readers draw it: a

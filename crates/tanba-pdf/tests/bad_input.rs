@@ -180,13 +180,10 @@ fn zero_pages_is_refused() {
 #[test]
 fn object_count_over_the_limit_is_refused() {
     let input = simple(5);
-    let tight = Job {
-        limits: Limits {
-            max_objects: 8,
-            ..Limits::default()
-        },
-        ..Job::default()
-    };
+    let tight = Job::new().with_limits(Limits {
+        max_objects: 8,
+        ..Limits::default()
+    });
     assert_eq!(kind(&input, &tight), "limit-exceeded");
     // A file that merely claims a huge /Size is refused before it is parsed.
     let mut claims = simple(1);

@@ -106,11 +106,8 @@ fn verify_notices_a_page_without_the_stamp() {
 
 #[test]
 fn signed_manifest_verifies() {
-    let key = tanba_core::SigningKey::from_bytes(&[9u8; 32]);
-    let job = Job {
-        signing_key: Some(std::sync::Arc::new(key)),
-        ..Job::default()
-    };
+    let key = tanba_core::signing::SigningKey::from_bytes(&[9u8; 32]);
+    let job = Job::new().with_signing_key(key);
     let (output, _) = label_with(PdfSettings::default(), &simple(1), &job).unwrap();
     let v = verify(&output).unwrap();
     assert!(
@@ -127,11 +124,9 @@ fn already_labelled_is_refused_unless_forced() {
     assert_eq!(e.kind_name(), "already-labelled");
     // Forced, the new label replaces the first (tests/relabel.rs covers
     // every mode): an update on top of the first, with one banner.
-    let forced = Job {
-        force: true,
-        position: tanba_core::Position::TopLeft,
-        ..Job::default()
-    };
+    let forced = Job::new()
+        .with_force(true)
+        .with_position(tanba_core::Position::TopLeft);
     let (twice, _) = label_with(PdfSettings::default(), &once, &forced).unwrap();
     assert!(twice.starts_with(&once));
     assert_qpdf_clean(&twice);

@@ -19,11 +19,7 @@ fn settings(rewrite: bool) -> PdfSettings {
 }
 
 fn forced(position: Position) -> Job {
-    Job {
-        force: true,
-        position,
-        ..Job::default()
-    }
+    Job::new().with_force(true).with_position(position)
 }
 
 /// How many times exiftool reports `tag` (all revisions, duplicates kept).

@@ -57,10 +57,7 @@ fn banner_is_upright_on_the_displayed_edge() {
         (Edge::Bottom, Position::BottomRight),
         (Edge::Top, Position::TopLeft),
     ] {
-        let job = Job {
-            position,
-            ..Job::default()
-        };
+        let job = Job::new().with_position(position);
         let (output, _) = label_with(PdfSettings::default(), &input, &job).unwrap();
         for page in 1..=6 {
             let (words, _, _) = word_boxes(&output, page);
@@ -189,14 +186,13 @@ fn xref_stream_input_gets_a_valid_update() {
 #[test]
 fn custom_label_with_every_kazakh_letter_extracts_exactly() {
     let letters = tanba_core::font::KAZAKH_LETTERS;
-    let job = Job {
-        label: tanba_core::Label::custom([
+    let job = Job::new().with_label(
+        tanba_core::Label::custom([
             ("kk", format!("ЖИ: {letters}")),
             ("en", "Created with AI".to_string()),
         ])
         .unwrap(),
-        ..Job::default()
-    };
+    );
     let (output, _) = label_with(PdfSettings::default(), &simple(1), &job).unwrap();
     let text = page_text(&output, 1);
     assert!(text.contains(&format!("ЖИ: {letters}")), "{text:?}");

@@ -39,7 +39,7 @@ use std::path::Path;
 
 use tanba_core::{
     Error, Format, Job, Labeler, Labelled, Limits, Manifest, PerceptibleCheck, Placement, Result,
-    SignatureState, Source, Verification, WriteSeek,
+    Source, Verification, WriteSeek,
 };
 
 use marks::KnownTexts;
@@ -130,6 +130,25 @@ impl TextSettings {
 }
 
 /// The labeler for text formats.
+///
+/// ```
+/// use std::io::Cursor;
+/// use tanba_core::{Job, Labeler, Limits, Source};
+/// use tanba_text::{MARKDOWN, TextLabeler};
+///
+/// let labeler = TextLabeler::default();
+/// let input = "# Report\n\nWritten by a model.\n".as_bytes();
+/// let len = input.len() as u64;
+/// let source = Source { reader: &mut Cursor::new(input), format: &MARKDOWN, path: None, len };
+/// let mut output = Cursor::new(Vec::new());
+/// labeler.label(source, &mut output, &Job::new())?;
+///
+/// let labelled = output.into_inner();
+/// let len = labelled.len() as u64;
+/// let source = Source { reader: &mut Cursor::new(&labelled), format: &MARKDOWN, path: None, len };
+/// assert!(labeler.verify(source, &Limits::default())?.is_compliant());
+/// # Ok::<(), tanba_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct TextLabeler {
     /// Its settings.
@@ -277,10 +296,9 @@ impl Labeler for TextLabeler {
         };
         let job = match &job.source_sha256 {
             Some(_) => job.clone(),
-            None => Job {
-                source_sha256: Some(tanba_core::manifest::sha256_hex(&bytes)),
-                ..job.clone()
-            },
+            None => job
+                .clone()
+                .with_source_sha256(tanba_core::manifest::sha256_hex(&bytes)),
         };
         let position = match format.name {
             "markdown" | "text" => "start",
@@ -301,11 +319,7 @@ impl Labeler for TextLabeler {
             notes
                 .push("plain text carries the visible notice only (footer turned off)".to_string());
         }
-        Ok(Labelled {
-            format,
-            manifest,
-            notes,
-        })
+        Ok(Labelled::new(format, manifest).with_notes(notes))
     }
 
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {
@@ -345,20 +359,11 @@ impl Labeler for TextLabeler {
         } else {
             format!("no notice in {where_}")
         };
-        let signature = manifest
-            .as_ref()
-            .map_or(SignatureState::Unsigned, Manifest::signature_state);
-        Ok(Verification {
-            credentials: None,
-            format: format.name,
+        Ok(Verification::new(
+            format,
             marks,
             manifest,
-            signature,
-            perceptible: PerceptibleCheck {
-                found: found_notice,
-                detail,
-                score: None,
-            },
-        })
+            PerceptibleCheck::new(found_notice, detail),
+        ))
     }
 }

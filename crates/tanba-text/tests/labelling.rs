@@ -152,10 +152,7 @@ fn force_replaces_and_never_stacks() {
         ("1\r\n00:00:01,000 --> 00:00:02,000\r\nСәлем\r\n", &SRT),
         ("WEBVTT\n\n00:01.000 --> 00:02.000\nӘлем\n", &VTT),
     ];
-    let force = Job {
-        force: true,
-        ..Job::default()
-    };
+    let force = Job::new().with_force(true);
     for footer in [true, false] {
         let labeler = TextLabeler::new(TextSettings {
             plain_text_footer: footer,
@@ -205,10 +202,7 @@ type Case = (
 #[test]
 fn force_counts_each_mark_once_per_format() {
     let labeler = TextLabeler::default();
-    let force = Job {
-        force: true,
-        ..Job::default()
-    };
+    let force = Job::new().with_force(true);
     let cases: [Case; 5] = [
         (
             "Мәтін.\n",
@@ -357,13 +351,10 @@ fn subtitle_cues_are_counted_against_max_objects() {
             i % 60
         ));
     }
-    let job = Job {
-        limits: Limits {
-            max_objects: 10,
-            ..Limits::default()
-        },
-        ..Job::default()
-    };
+    let job = Job::new().with_limits(Limits {
+        max_objects: 10,
+        ..Limits::default()
+    });
     let err = label(&labeler, srt.as_bytes(), &SRT, &job).unwrap_err();
     assert!(
         matches!(
@@ -381,14 +372,11 @@ fn subtitle_cues_are_counted_against_max_objects() {
 #[test]
 fn force_with_another_label_replaces_the_old_notice() {
     let labeler = TextLabeler::default();
-    let english = Job {
-        label: tanba_core::Label::standard(&[tanba_core::Lang::En], tanba_core::Wording::Short),
-        ..Job::default()
-    };
-    let force = Job {
-        force: true,
-        ..Job::default()
-    };
+    let english = Job::new().with_label(tanba_core::Label::standard(
+        &[tanba_core::Lang::En],
+        tanba_core::Wording::Short,
+    ));
+    let force = Job::new().with_force(true);
     let samples: [(&str, &'static Format); 5] = [
         ("Мәтін.\n", &PLAIN),
         ("# Тақырып\n", &MARKDOWN),

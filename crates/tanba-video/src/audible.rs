@@ -229,11 +229,9 @@ pub(crate) fn check(
     lines: &[LabelLine],
 ) -> Result<PerceptibleCheck> {
     let Some(index) = placement.stream else {
-        return Ok(PerceptibleCheck {
-            found: false,
-            detail: "the manifest records no audio stream for the audible label".into(),
-            score: None,
-        });
+        return Ok(PerceptibleCheck::missing(
+            "the manifest records no audio stream for the audible label",
+        ));
     };
     // The labeler speaks the label's languages (the default disclaimer):
     // the sentences it said are those languages' spoken texts.

@@ -139,7 +139,22 @@ impl VideoSettings {
     }
 }
 
-/// The video labeler.
+/// The video labeler (through FFmpeg, which needs the input as a file).
+///
+/// ```no_run
+/// use std::fs::File;
+/// use std::path::Path;
+/// use tanba_core::{Job, Labeler, Source};
+/// use tanba_video::{MP4, VideoLabeler};
+///
+/// let path = Path::new("clip.mp4");
+/// let mut input = File::open(path)?;
+/// let len = input.metadata()?.len();
+/// let source = Source { reader: &mut input, format: &MP4, path: Some(path), len };
+/// let mut output = File::create("clip-labelled.mp4")?;
+/// VideoLabeler::default().label(source, &mut output, &Job::new())?;
+/// # Ok::<(), tanba_core::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct VideoLabeler {
     /// Its settings.
@@ -255,11 +270,7 @@ impl Labeler for VideoLabeler {
         output.seek(SeekFrom::Start(0))?;
         std::io::copy(&mut encoded, output)?;
         output.flush()?;
-        Ok(Labelled {
-            format,
-            manifest: done.manifest,
-            notes: done.notes,
-        })
+        Ok(Labelled::new(format, done.manifest).with_notes(done.notes))
     }
 
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {

@@ -77,20 +77,17 @@ pub(crate) fn verify(
         v.marks = found_marks;
         return Ok(v);
     };
-    let signature = manifest.signature_state();
     let seen = check_frames(&mut ictx, &info, &manifest, notice.as_ref())?;
     let perceptible = match &manifest.label.audible {
         Some(audible) if seen.found => with_audible(seen, path, audible, &manifest.label.lines)?,
         _ => seen,
     };
-    Ok(Verification {
-        credentials: None,
-        format: format.name,
-        marks: found_marks,
-        manifest: Some(manifest),
-        signature,
+    Ok(Verification::new(
+        format,
+        found_marks,
+        Some(manifest),
         perceptible,
-    })
+    ))
 }
 
 /// The visible check joined by the audible one, which must pass too.
@@ -106,11 +103,11 @@ fn with_audible(
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    Ok(PerceptibleCheck {
-        found: heard.found,
-        detail: format!("{}; soundtrack: {}", seen.detail, heard.detail),
-        score,
-    })
+    Ok(PerceptibleCheck::new(
+        heard.found,
+        format!("{}; soundtrack: {}", seen.detail, heard.detail),
+    )
+    .with_score(score))
 }
 
 /// Without the audible feature the soundtrack cannot be checked: say so.
@@ -239,14 +236,14 @@ fn check_frames(
         ));
     }
     let found = worst >= PRESENCE_THRESHOLD;
-    Ok(PerceptibleCheck {
+    Ok(PerceptibleCheck::new(
         found,
-        detail: format!(
+        format!(
             "{} (text-mask correlation with frame luma, threshold {PRESENCE_THRESHOLD})",
             details.join("; ")
         ),
-        score: Some(worst.clamp(0.0, 1.0)),
-    })
+    )
+    .with_score(worst.clamp(0.0, 1.0)))
 }
 
 /// One frame inside the opening notice's span (or at 0.5 s) and one later,
@@ -270,11 +267,7 @@ fn sample_times(duration: f64, notice_end: f64) -> (f64, f64) {
 }
 
 fn not_found(detail: impl Into<String>, score: Option<f64>) -> PerceptibleCheck {
-    PerceptibleCheck {
-        found: false,
-        detail: detail.into(),
-        score,
-    }
+    PerceptibleCheck::missing(detail).with_score(score)
 }
 
 /// Pearson correlation of the region's luma with the text mask (the

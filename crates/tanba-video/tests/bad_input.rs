@@ -204,10 +204,7 @@ fn an_unknown_codec_is_unsupported() {
 fn limits_are_checked_before_decoding() {
     let dir = tempfile::tempdir().unwrap();
     let input = make_mp4(dir.path(), "in.mp4", "3");
-    let job = |limits: Limits| Job {
-        limits,
-        ..Job::default()
-    };
+    let job = |limits: Limits| Job::new().with_limits(limits);
     let err = refused(
         &input,
         &tanba_video::MP4,
@@ -382,13 +379,10 @@ fn absurd_dimensions_in_the_header_are_refused_before_decoding() {
     };
     // 60000 x 16 against a service's 4096-pixel limit.
     let wide = patched([0xEA, 0x60], [0x00, 0x10], "wide.mkv");
-    let job = Job {
-        limits: Limits {
-            max_dimension: 4096,
-            ..Limits::default()
-        },
-        ..Job::default()
-    };
+    let job = Job::new().with_limits(Limits {
+        max_dimension: 4096,
+        ..Limits::default()
+    });
     let err = refused(&wide, &tanba_video::MKV, &job);
     assert!(
         matches!(

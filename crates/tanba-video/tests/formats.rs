@@ -189,10 +189,7 @@ fn labelling_twice_needs_force() {
     let twice = dir.path().join("twice.mp4");
     let err = label_with(&labeler(), &once, &twice, &Job::default()).unwrap_err();
     assert!(matches!(err, Error::AlreadyLabelled { .. }), "{err}");
-    let job = Job {
-        force: true,
-        ..Job::default()
-    };
+    let job = Job::new().with_force(true);
     label_with(&labeler(), &once, &twice, &job).unwrap();
     let v = verify(&twice).unwrap();
     assert!(v.is_compliant(), "{v:?}");
@@ -1030,10 +1027,7 @@ fn forced_relabel_replaces_the_marks() {
         let once = dir.path().join(format!("once.{ext}"));
         let first = label(&input, &once);
         let twice = dir.path().join(format!("twice.{ext}"));
-        let forced = Job {
-            force: true,
-            ..Job::default()
-        };
+        let forced = Job::new().with_force(true);
         let second = label_with(&labeler(), &once, &twice, &forced).unwrap();
         assert!(
             second

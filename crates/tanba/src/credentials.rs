@@ -116,18 +116,18 @@ pub(crate) fn check(
         .chain(report.issuer.iter().map(|i| format!("issued by {i}")));
     verification.credentials = match &report.state {
         C2paState::Absent => None,
-        C2paState::Valid => Some(CredentialsCheck {
-            state: CredentialsState::Valid,
-            detail: signer.collect(),
-        }),
-        C2paState::Trusted => Some(CredentialsCheck {
-            state: CredentialsState::Trusted,
-            detail: signer.collect(),
-        }),
-        C2paState::Invalid(reasons) => Some(CredentialsCheck {
-            state: CredentialsState::Invalid,
-            detail: reasons.clone(),
-        }),
+        C2paState::Valid => Some(CredentialsCheck::new(
+            CredentialsState::Valid,
+            signer.collect(),
+        )),
+        C2paState::Trusted => Some(CredentialsCheck::new(
+            CredentialsState::Trusted,
+            signer.collect(),
+        )),
+        C2paState::Invalid(reasons) => Some(CredentialsCheck::new(
+            CredentialsState::Invalid,
+            reasons.clone(),
+        )),
     };
     Ok(())
 }

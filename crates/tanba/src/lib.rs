@@ -26,12 +26,25 @@
 //! | `all` | every media crate | everything above |
 //! | `c2pa` | `tanba-c2pa` | C2PA Content Credentials signed after labelling, embedded or as a `.c2pa` sidecar; read back by `verify_file` |
 
+// docs.rs builds with every feature and `--cfg docsrs`: each feature-gated
+// item then says which feature it needs. (`doc_auto_cfg` was merged into
+// `doc_cfg` in nightly 1.92; stable rustc never sees this line.)
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 use std::fs::File;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-pub use tanba_core::*;
+pub use tanba_core::{
+    AiSystem, CredentialsCheck, CredentialsState, Error, Format, Job, Label, LabelLine, Labeler,
+    Labelled, Lang, LimitKind, Limits, Manifest, Mark, MarkKind, Operator, PerceptibleCheck,
+    Placement, Position, ReadSeek, Result, SNIFF_LEN, SignatureState, Source, SourceKind,
+    Verification, Wording, WriteSeek, manifest, read_all, read_head, signing,
+};
+// The atomic writer, for the command-line tool; not part of the stable API.
+#[doc(hidden)]
+pub use tanba_core::atomic;
 
 #[cfg(feature = "audio")]
 pub use tanba_audio as audio;
@@ -75,6 +88,17 @@ pub struct Settings {
 }
 
 /// The enabled labelers, asked in order; the first whose sniff matches wins.
+///
+/// ```
+/// use tanba::{Job, Lang, Label, Limits, Registry, Wording};
+///
+/// let registry = Registry::default();
+/// let job = Job::new().with_label(Label::standard(&[Lang::Kk, Lang::En], Wording::Short));
+/// let (bytes, labelled) = registry.label_bytes(b"Generated text.\n", None, &job)?;
+/// assert_eq!(labelled.format.name, "text");
+/// assert!(registry.verify_bytes(&bytes, None, &Limits::default())?.is_compliant());
+/// # Ok::<(), tanba::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Registry {
     labelers: Vec<Box<dyn Labeler>>,
@@ -116,6 +140,7 @@ enum Signed {
 
 /// What labelling one file produced.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct FileOutcome {
     /// Where the output was written (its extension follows the output format).
     pub output: PathBuf,
@@ -347,11 +372,10 @@ impl Registry {
             .detect_or_fail(&head, Some(input))
             .map_err(|e| e.at(input))?;
         let input_sha256 = manifest::sha256_of(&mut file).map_err(|e| e.at(input))?;
-        let job = Job {
-            source_sha256: Some(input_sha256.clone()),
-            settings_sha256: Some(self.settings_sha256(index, job)),
-            ..job.clone()
-        };
+        let job = job
+            .clone()
+            .with_source_sha256(input_sha256.clone())
+            .with_settings_sha256(self.settings_sha256(index, job));
         let dir = atomic::parent_of(output);
         std::fs::create_dir_all(dir).map_err(|e| Error::from(e).at(dir))?;
         let write = |out: &mut File| -> Result<Written> {
@@ -496,11 +520,10 @@ impl Registry {
         job.limits.check_bytes(input.len() as u64)?;
         let head = &input[..input.len().min(SNIFF_LEN)];
         let (index, labeler, format) = self.detect_or_fail(head, name)?;
-        let job = Job {
-            source_sha256: Some(manifest::sha256_hex(input)),
-            settings_sha256: Some(self.settings_sha256(index, job)),
-            ..job.clone()
-        };
+        let job = job
+            .clone()
+            .with_source_sha256(manifest::sha256_hex(input))
+            .with_settings_sha256(self.settings_sha256(index, job));
         let mut reader = Cursor::new(input);
         let mut out = Cursor::new(Vec::with_capacity(input.len() + 4096));
         let source = Source {

@@ -113,10 +113,7 @@ fn labelling_twice_does_not_stack() {
         .unwrap_err();
     assert!(matches!(err, Error::AlreadyLabelled { .. }), "{err}");
     assert!(!twice.exists());
-    let forced = Job {
-        force: true,
-        ..Job::default()
-    };
+    let forced = Job::new().with_force(true);
     registry.label_file(&once, &twice, &forced).unwrap();
     // Replaced, not stacked: one AIGC key, one notice, as after one label.
     let count = |p: &Path, what: &str| std::fs::read_to_string(p).unwrap().matches(what).count();
@@ -187,10 +184,7 @@ fn windows_1251_is_refused_or_decoded_never_mangled() {
         .unwrap();
     let mut registry = Registry::empty();
     registry.register(TextLabeler::new(settings));
-    let job = Job {
-        label: Label::standard(&[Lang::Ru], Wording::Long),
-        ..Job::default()
-    };
+    let job = Job::new().with_label(Label::standard(&[Lang::Ru], Wording::Long));
     registry.label_file(&input, &output, &job).unwrap();
     let written = std::fs::read(&output).unwrap();
     let (text, _, errors) = encoding_rs::WINDOWS_1251.decode(&written);
@@ -307,11 +301,8 @@ fn a_file_that_vanishes_or_changes_is_reported_not_published() {
 
 #[test]
 fn bytes_in_bytes_out_and_signatures() {
-    let key = std::sync::Arc::new(tanba::SigningKey::from_bytes(&[9u8; 32]));
-    let job = Job {
-        signing_key: Some(key),
-        ..Job::default()
-    };
+    let key = std::sync::Arc::new(tanba::signing::SigningKey::from_bytes(&[9u8; 32]));
+    let job = Job::new().with_signing_key(key);
     let registry = Registry::default();
     let (out, labelled) = registry
         .label_bytes("Сәлем\n".as_bytes(), Some(Path::new("x.txt")), &job)
@@ -340,13 +331,10 @@ fn bytes_in_bytes_out_and_signatures() {
 fn limits_are_checked_before_reading() {
     let d = dir();
     let input = write(d.path(), "big.txt", &[b'a'; 4096]);
-    let job = Job {
-        limits: tanba::Limits {
-            max_bytes: 1000,
-            ..Default::default()
-        },
-        ..Job::default()
-    };
+    let job = Job::new().with_limits(tanba::Limits {
+        max_bytes: 1000,
+        ..Default::default()
+    });
     let err = Registry::default()
         .label_file(&input, &d.path().join("o.txt"), &job)
         .unwrap_err();
@@ -395,10 +383,7 @@ fn structured_text_is_left_alone_with_a_reason() {
 fn forced_relabel_through_the_facade_replaces() {
     let d = dir();
     let registry = Registry::default();
-    let forced = Job {
-        force: true,
-        ..Job::default()
-    };
+    let forced = Job::new().with_force(true);
     for (name, _, content) in SAMPLES {
         let input = write(d.path(), name, content.as_bytes());
         let once = d.path().join("once").join(name);

@@ -49,11 +49,10 @@ impl Labeler for Forgetful {
         if self.mark {
             output.write_all(b"\n[mark]")?;
         }
-        Ok(Labelled {
-            format: &NOTE,
-            manifest: job.manifest(NOTE.mime, Placement::at("end")),
-            notes: Vec::new(),
-        })
+        Ok(Labelled::new(
+            &NOTE,
+            job.manifest(NOTE.mime, Placement::at("end")),
+        ))
     }
 
     fn verify(&self, source: Source<'_>, _: &Limits) -> Result<Verification> {
@@ -112,10 +111,7 @@ fn an_output_that_does_not_verify_is_an_error_and_leaves_nothing() {
 fn the_settings_fingerprint_follows_the_settings() {
     let r = registry(true, true);
     let job = Job::default();
-    let other = Job {
-        position: tanba::Position::TopLeft,
-        ..Job::default()
-    };
+    let other = Job::new().with_position(tanba::Position::TopLeft);
     assert_eq!(r.settings_sha256(0, &job), r.settings_sha256(0, &job));
     assert_ne!(r.settings_sha256(0, &job), r.settings_sha256(0, &other));
     // The labeler's own settings count too.

@@ -105,7 +105,7 @@ pub fn png_with_chunk(png: &[u8], kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
 
 /// Labels with the default labeler and job.
 pub fn label(bytes: &[u8], name: Option<&str>) -> tanba_core::Result<(Vec<u8>, Labelled)> {
-    ImageLabeler::default().label_bytes(bytes, &Job::default(), name.map(Path::new))
+    ImageLabeler::default().label_bytes(bytes, name.map(Path::new), &Job::default())
 }
 
 /// exiftool's JSON for the bytes, written to a temporary file with `ext`.
