@@ -129,6 +129,24 @@ pub enum Error {
     },
 }
 
+/// Binds the `path` field of whichever variant `$error` is: every variant
+/// carries one, and this is the one list of them.
+macro_rules! with_path {
+    ($error:expr, $path:ident => $then:expr) => {
+        match $error {
+            Error::Unsupported { $path, .. }
+            | Error::Malformed { $path, .. }
+            | Error::Encrypted { $path, .. }
+            | Error::LimitExceeded { $path, .. }
+            | Error::AlreadyLabelled { $path }
+            | Error::CannotLabel { $path, .. }
+            | Error::Unverified { $path, .. }
+            | Error::Config { $path, .. }
+            | Error::Io { $path, .. } => $then,
+        }
+    };
+}
+
 fn show(path: &Option<PathBuf>) -> String {
     match path {
         Some(p) => p.display().to_string(),
@@ -212,32 +230,12 @@ impl Error {
 
     /// The file this error is about, if known.
     pub fn path(&self) -> Option<&Path> {
-        match self {
-            Error::Unsupported { path, .. }
-            | Error::Malformed { path, .. }
-            | Error::Encrypted { path, .. }
-            | Error::LimitExceeded { path, .. }
-            | Error::AlreadyLabelled { path }
-            | Error::CannotLabel { path, .. }
-            | Error::Unverified { path, .. }
-            | Error::Config { path, .. }
-            | Error::Io { path, .. } => path.as_deref(),
-        }
+        with_path!(self, path => path.as_deref())
     }
 
-    /// Every variant's path, in one place.
+    /// Every variant's path, to fill in.
     fn path_slot(&mut self) -> &mut Option<PathBuf> {
-        match self {
-            Error::Unsupported { path, .. }
-            | Error::Malformed { path, .. }
-            | Error::Encrypted { path, .. }
-            | Error::LimitExceeded { path, .. }
-            | Error::AlreadyLabelled { path }
-            | Error::CannotLabel { path, .. }
-            | Error::Unverified { path, .. }
-            | Error::Config { path, .. }
-            | Error::Io { path, .. } => path,
-        }
+        with_path!(self, path => path)
     }
 
     /// A short stable name of the variant, for reports and exit codes.
