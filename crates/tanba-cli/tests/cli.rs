@@ -2,19 +2,12 @@
 //! The `tanba` command end to end: bulk labelling, reports, resuming,
 //! shards, in-place replacement, safety, verify and exit codes.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn tanba(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tanba"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::{report, s, tanba};
 
 /// A small archive: text formats in nested folders, an unsupported file,
 /// a broken file, and an already-labelled one.
@@ -36,10 +29,6 @@ fn archive(root: &Path) -> PathBuf {
     std::fs::write(input.join("blob.bin"), [0u8, 1, 2, 3, 0xff, 0, 7]).unwrap();
     std::fs::write(input.join("broken.md"), b"").unwrap();
     input
-}
-
-fn report(path: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
 #[test]
