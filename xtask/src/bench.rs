@@ -19,6 +19,7 @@ mod media;
 mod pdf;
 mod pdfgen;
 mod report;
+mod verify_cost;
 mod video;
 
 use std::path::{Path, PathBuf};
@@ -154,7 +155,8 @@ pub struct Ctx {
     /// `tanba-image`'s `label_file` example (library label and plain
     /// decode+encode), when it built.
     label_file: Option<PathBuf>,
-    /// `tanba-benches`' `bench_label_loop` example, when it built.
+    /// `tanba-benches`' `bench_label_loop` example (the bulk floor, and
+    /// `--checked`/`--unchecked` for the cost of verifying), when it built.
     label_loop: Option<PathBuf>,
     /// `--c2pa-cert CHAIN --c2pa-key KEY` with untrusted test credentials
     /// (`tanba keys new`), when this tanba signs Content Credentials.
@@ -274,7 +276,9 @@ fn build(opts: &Options, root: &Path, plan: &Plan, media: &Media) -> Result<Ctx,
     } else {
         None
     };
-    let label_loop = if opts.wants("bulk") {
+    // The bulk floor, and the verification cost of the bulk set, the JPEG
+    // and the clip.
+    let label_loop = if ["bulk", "image", "video"].iter().any(|s| opts.wants(s)) {
         example(opts, "tanba-benches", "bench_label_loop")
     } else {
         None

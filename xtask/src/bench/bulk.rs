@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use super::Ctx;
 use super::case::{
     Case, CaseBuilder, Role, Section, median_cpu, median_wall, p, run_case, s, walk,
 };
 use super::json::json_numbers;
+use super::{Ctx, verify_cost};
 
 pub(super) fn bulk(ctx: &Ctx) -> Section {
     if !ctx.supports("markdown") {
@@ -37,6 +37,14 @@ pub(super) fn bulk(ctx: &Ctx) -> Section {
     let (case, w1) = all_files(ctx, n);
     section.cases.push(case);
     section.cases.push(one_folder(ctx, n, w1));
+    let what = format!("{n} small mixed files, one thread");
+    section.cases.extend(verify_cost::case(
+        ctx,
+        "bulk",
+        &what,
+        &ctx.media.md_dir,
+        ctx.short_reps(),
+    ));
     section
 }
 

@@ -1,7 +1,8 @@
-//! The speed and memory goals of issues 3, 4, 5, 6, 7 and 9, as a table
-//! of rows checked against a run.
+//! The speed and memory goals of issues 3, 4, 5, 6, 7, 9 and 14, as a
+//! table of rows checked against a run.
 
 use super::case::{Case, Row, Section, median_rss, median_wall};
+use super::verify_cost::{CHECKED, TITLE as VERIFYING, UNCHECKED};
 
 /// A measured row: (section, text in the case title, start of the row name).
 type RowId = (&'static str, &'static str, &'static str);
@@ -36,7 +37,7 @@ const MP3: &str = "10-minute";
 const CLIP: &str = "p clip";
 
 /// The goals, in the order the report lists them.
-const GOALS: [Goal; 13] = [
+const GOALS: [Goal; 16] = [
     Goal {
         text: "Image: one 12-MP JPEG, wall ≤ 1.0× ImageMagick `convert -annotate`",
         a: ("image", JPEG, "tanba label (CLI)"),
@@ -114,6 +115,24 @@ const GOALS: [Goal; 13] = [
         a: ("bulk", " small mixed files", "tanba label --jobs 1"),
         b: Some(("bulk", " small mixed files", "library")),
         check: Check::PerFileMs(1.0),
+    },
+    Goal {
+        text: "Verification: reading every output back adds ≤ 5 % (1,000 small files, library, 1 thread)",
+        a: ("bulk", VERIFYING, CHECKED),
+        b: Some(("bulk", VERIFYING, UNCHECKED)),
+        check: Check::WallRatio(1.05),
+    },
+    Goal {
+        text: "Verification: reading the output back adds ≤ 5 % to labelling a 12-MP JPEG (library)",
+        a: ("image", VERIFYING, CHECKED),
+        b: Some(("image", VERIFYING, UNCHECKED)),
+        check: Check::WallRatio(1.05),
+    },
+    Goal {
+        text: "Verification: reading the output back adds ≤ 2 % to labelling the 1080p clip (library)",
+        a: ("video", VERIFYING, CHECKED),
+        b: Some(("video", VERIFYING, UNCHECKED)),
+        check: Check::WallRatio(1.02),
     },
 ];
 
@@ -251,6 +270,21 @@ mod tests {
                             ("tanba label --jobs 1", 19.0, 90.0),
                         ],
                     ),
+                    (
+                        "Cost of verifying every output: one 12-MP JPEG (4000×3000), library",
+                        &[
+                            (
+                                "bench_label_loop --checked (Registry::label_file)",
+                                0.53,
+                                70.0,
+                            ),
+                            (
+                                "bench_label_loop --unchecked (same steps, no read-back)",
+                                0.5,
+                                70.0,
+                            ),
+                        ],
+                    ),
                 ],
             ),
             finished(
@@ -291,19 +325,51 @@ mod tests {
                         "100 small mixed files (one folder)",
                         &[("tanba label --jobs 1", 0.1, 20.0)],
                     ),
+                    (
+                        "Cost of verifying every output: 1000 small mixed files, one thread",
+                        &[
+                            (
+                                "bench_label_loop --checked (Registry::label_file)",
+                                2.1,
+                                30.0,
+                            ),
+                            (
+                                "bench_label_loop --unchecked (same steps, no read-back)",
+                                2.0,
+                                30.0,
+                            ),
+                        ],
+                    ),
                 ],
             ),
             finished(
                 "video",
-                &[(
-                    "60-second 1080p clip",
-                    &[
-                        ("tanba label", 30.0, 300.0),
-                        ("tanba label + C2PA", 31.0, 300.0),
-                        ("ffmpeg drawbox+drawtext", 33.0, 300.0),
-                        ("ffmpeg plain re-encode", 29.0, 300.0),
-                    ],
-                )],
+                &[
+                    (
+                        "60-second 1080p clip",
+                        &[
+                            ("tanba label", 30.0, 300.0),
+                            ("tanba label + C2PA", 31.0, 300.0),
+                            ("ffmpeg drawbox+drawtext", 33.0, 300.0),
+                            ("ffmpeg plain re-encode", 29.0, 300.0),
+                        ],
+                    ),
+                    (
+                        "Cost of verifying every output: 1080p video (60 s), library",
+                        &[
+                            (
+                                "bench_label_loop --checked (Registry::label_file)",
+                                30.3,
+                                300.0,
+                            ),
+                            (
+                                "bench_label_loop --unchecked (same steps, no read-back)",
+                                30.0,
+                                300.0,
+                            ),
+                        ],
+                    ),
+                ],
             ),
         ];
         let got: Vec<String> = goals(&sections)
@@ -324,6 +390,9 @@ mod tests {
             "Image: 200 JPEGs on 2 workers ≥ 1.8× faster than on 1 | 1.90× | met",
             "Audio: peak memory ≤ 64 MiB, not growing from 10 to 60 minutes | 30 MiB → 31 MiB | met",
             "Bulk: per-file overhead of the job machinery < 1 ms (1,000 small files, 1 worker) | 0.50 ms | met",
+            "Verification: reading every output back adds ≤ 5 % (1,000 small files, library, 1 thread) | 1.05× (2.100 s ÷ 2.000 s) | met",
+            "Verification: reading the output back adds ≤ 5 % to labelling a 12-MP JPEG (library) | 1.06× (0.530 s ÷ 0.500 s) | **not met**",
+            "Verification: reading the output back adds ≤ 2 % to labelling the 1080p clip (library) | 1.01× (30.300 s ÷ 30.000 s) | met",
         ];
         assert_eq!(got, expected);
     }

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::case::{Case, CaseBuilder, Role, Section, median_wall, p, run_case, s, verify_note};
 use super::json::{json_numbers, json_strings};
 use super::measure;
-use super::{Ctx, FONT, LABEL_KK, LABEL_RU};
+use super::{Ctx, FONT, LABEL_KK, LABEL_RU, verify_cost};
 
 /// Tanba's badge text size: 5 % of the shorter side (`BadgeStyle`'s
 /// `min_text_fraction`), here capped so that the longer label line (43
@@ -100,6 +100,18 @@ pub(super) fn image(ctx: &Ctx) -> Section {
     ));
 
     section.cases.push(one_jpeg(ctx, jpeg));
+    let (w, h) = ctx.plan.jpeg_size;
+    let what = format!(
+        "one {:.0}-MP JPEG ({w}×{h}), library",
+        f64::from(w * h) / 1e6
+    );
+    section.cases.extend(verify_cost::case(
+        ctx,
+        "image",
+        &what,
+        jpeg,
+        ctx.short_reps(),
+    ));
     section.cases.push(one_png(ctx, png));
     section.cases.push(jpeg_batch(ctx, jpegs.len()));
     section.cases.push(png_batch(ctx, pngs.len()));

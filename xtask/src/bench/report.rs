@@ -105,7 +105,14 @@ impl Run {
         let versions = vec![
             format!(
                 "- tanba: {} (commit {commit})",
-                first_line(&format!("{root_s}/target/release/tanba"), &["--version"])
+                first_line(
+                    &crate::util::target_dir()
+                        .join("release")
+                        .join("tanba")
+                        .display()
+                        .to_string(),
+                    &["--version"]
+                )
             ),
             format!("- {}", first_line("rustc", &["-V"])),
             format!("- {}", first_line("convert", &["-version"])),
@@ -293,8 +300,8 @@ fn goals_table(out: &mut String, run: &Run, sections: &[Section]) {
         let _ = writeln!(out, "## Goals from the issues\n");
         let _ = writeln!(
             out,
-            "The speed and memory goals of issues #3 (image), #4 (audio), #5 (PDF), #6 (video), #7 (bulk jobs) and #9 (C2PA), \
-             against this run{}.\n",
+            "The speed and memory goals of issues #3 (image), #4 (audio), #5 (PDF), #6 (video), #7 (bulk jobs), #9 (C2PA) \
+             and #14 (the cost of verifying every output), against this run{}.\n",
             if run.plan == "quick" {
                 " (a quick run: smaller inputs than the goals name, so indicative only)"
             } else {

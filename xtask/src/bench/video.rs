@@ -1,9 +1,9 @@
 //! The video section: a 1080p clip against `ffmpeg -vf drawbox,drawtext`
 //! and a plain re-encode with the same encoder settings.
 
-use super::Ctx;
 use super::case::{CaseBuilder, Role, Section, ffmpeg, p, probe_note, run_case, s, verify_note};
 use super::image::label_px;
+use super::{Ctx, verify_cost};
 use super::{FONT, LABEL_KK, LABEL_RU, X264_CRF, X264_PRESET};
 
 pub(super) fn video(ctx: &Ctx) -> Section {
@@ -86,5 +86,16 @@ pub(super) fn video(ctx: &Ctx) -> Section {
     case.notes.push(verify_note(ctx, &scratch));
     case.notes.push(probe_note(&scratch));
     section.cases.push(case);
+    // The check's share is small against a full re-encode, so it takes
+    // more rounds than the case above to tell it from the noise.
+    let what = format!("{h}p video ({secs} s), library");
+    let reps = ctx.batch_reps.unwrap_or(ctx.reps + 2).min(ctx.reps + 2);
+    section.cases.extend(verify_cost::case(
+        ctx,
+        "video",
+        &what,
+        &ctx.media.video,
+        reps,
+    ));
     section
 }
