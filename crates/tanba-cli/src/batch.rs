@@ -22,8 +22,6 @@ pub struct BatchOptions {
     pub in_place: bool,
     /// Keep `NAME.bak` beside a replaced original.
     pub backup: bool,
-    /// Worker threads.
-    pub jobs: usize,
     /// No progress bar or per-file lines.
     pub quiet: bool,
 }
@@ -333,6 +331,7 @@ pub fn run(
     job: &Job,
     plan: Plan,
     options: &BatchOptions,
+    pool: &rayon::ThreadPool,
     log: Option<&ComplianceLog>,
 ) -> tanba::Result<Vec<FileReport>> {
     let worker = Worker {
@@ -359,10 +358,6 @@ pub fn run(
         ProgressBar::hidden()
     };
     let plain_lines = !options.quiet && bar.is_hidden();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs.max(1))
-        .build()
-        .map_err(|e| Error::config(format!("cannot start {} workers: {e}", options.jobs)))?;
     let mut rows: Vec<FileReport> = pool.install(|| {
         plan.files
             .par_iter()

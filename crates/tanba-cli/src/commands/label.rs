@@ -72,15 +72,19 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).map_err(|e| Error::from(e).at(out))?;
     }
-    let plan = plan::plan(&registry, found, to);
+    // The plan's sniffing runs on the job's workers too: `--jobs 1` is one.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+        .map_err(|e| Error::config(format!("cannot start {jobs} workers: {e}")))?;
+    let plan = pool.install(|| plan::plan(&registry, found, to));
     plan::remove_stale_temporaries(&plan);
     let options = BatchOptions {
         in_place: args.in_place,
         backup: !args.no_backup,
-        jobs,
         quiet: args.quiet,
     };
-    let files = batch::run(&registry, &job, plan, &options, log.as_ref())?;
+    let files = batch::run(&registry, &job, plan, &options, &pool, log.as_ref())?;
     if registry.durability() == tanba::atomic::Durability::Batch
         && let Some(out) = &args.out
     {
