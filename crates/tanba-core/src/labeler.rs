@@ -10,10 +10,10 @@ use std::sync::Arc;
 use crate::label::Label;
 use crate::limits::Limits;
 use crate::manifest::{
-    AiSystem, Aigc, DST_COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA, DST_TRAINED_ALGORITHMIC_MEDIA,
-    LAW_REFERENCE, LabelRecord, MANIFEST_VERSION, Manifest, Operator, Placement, SignatureState,
+    Aigc, DST_COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA, DST_TRAINED_ALGORITHMIC_MEDIA,
+    LAW_REFERENCE, LabelRecord, MANIFEST_VERSION,
 };
-use crate::{Error, Result};
+use crate::{AiSystem, Error, Manifest, Operator, Placement, Result, SignatureState};
 
 /// How many leading bytes [`Labeler::sniff`] is shown.
 pub const SNIFF_LEN: usize = 8192;

@@ -24,6 +24,7 @@ mod label;
 mod labeler;
 mod limits;
 pub mod manifest;
+mod record;
 
 // Plumbing shared by Tanba's own crates; not part of the stable API.
 #[doc(hidden)]
@@ -50,6 +51,4 @@ pub use labeler::{
     read_all, read_head,
 };
 pub use limits::Limits;
-// Documented once, under `manifest`; the root names them for brevity.
-#[doc(no_inline)]
-pub use manifest::{AiSystem, Manifest, Operator, Placement, SignatureState};
+pub use record::{AiSystem, Manifest, Operator, Placement, SignatureState};

@@ -8,7 +8,7 @@ use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 
-use crate::manifest::Manifest;
+use crate::Manifest;
 use crate::{Error, Result};
 
 /// IPTC Extension namespace.
@@ -301,7 +301,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::Placement;
+    use crate::Placement;
     use crate::{Job, Label};
 
     fn manifest_with(text: &str) -> Manifest {
