@@ -399,7 +399,8 @@ fn method(out: &mut String, run: &Run) {
     let _ = writeln!(
         out,
         "- `cargo xtask bench` builds the release `tanba` and `tanba-full` binaries once (and two release examples: \
-         `tanba-image`'s `label_file` and `tanba-benches`' `bench_label_loop`), then generates the media set \
+         `tanba-image`'s `label_file` and `tanba-benches`' `bench_label_loop`, whose `--checked` and `--unchecked` \
+         modes price the read-back verification of every output), then generates the media set \
          deterministically (fixed seeds, no clock) under `target/bench-media/{}/`; it is cached and rebuilt only when its parameters change. \
          Nothing large is committed.",
         run.plan
