@@ -71,11 +71,10 @@ fn label_unchecked(
         .detect_indexed(&head, Some(input))
         .ok_or_else(|| Error::unsupported("content not recognised").at(input))?;
     let input_sha256 = manifest::sha256_of(&mut file).map_err(|e| e.at(input))?;
-    let job = Job {
-        source_sha256: Some(input_sha256),
-        settings_sha256: Some(registry.settings_sha256(index, job)),
-        ..job.clone()
-    };
+    let job = job
+        .clone()
+        .with_source_sha256(input_sha256)
+        .with_settings_sha256(registry.settings_sha256(index, job));
     let dir = atomic::parent_of(target);
     std::fs::create_dir_all(dir).map_err(|e| Error::from(e).at(dir))?;
     let write = |out: &mut File| {
