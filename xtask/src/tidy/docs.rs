@@ -124,7 +124,8 @@ fn repo_paths(line: &str) -> Vec<String> {
         let token = rest[..end].trim_end_matches(['.', '-']);
         let after = rest[end..].chars().next();
         // `crates/NAME/…`, `docs/x.{md,svg}`, `crates/*/src`: patterns, not paths.
-        let pattern = matches!(after, Some('*' | '{' | '<' | '…'))
+        // U+007B is the opening brace, spelled so brace counters stay even.
+        let pattern = after.is_some_and(|c| matches!(c, '*' | '<' | '…') || c == '\u{7b}')
             || token.contains("..")
             || token.split('/').any(is_placeholder);
         if !pattern {
