@@ -111,7 +111,7 @@ pub enum Error {
         reason: String,
     },
     /// A setting given by the caller is invalid (bad key, bad option).
-    #[error("{}: invalid setting: {reason}", show(.path))]
+    #[error("{}invalid setting: {reason}", setting_source(.path))]
     Config {
         /// The file the setting came from, if any.
         path: Option<PathBuf>,
@@ -145,6 +145,14 @@ macro_rules! with_path {
             | Error::Io { $path, .. } => $then,
         }
     };
+}
+
+/// A setting from a file names the file; one from the command line needs
+/// no prefix.
+fn setting_source(path: &Option<PathBuf>) -> String {
+    path.as_ref()
+        .map(|p| format!("{}: ", p.display()))
+        .unwrap_or_default()
 }
 
 fn show(path: &Option<PathBuf>) -> String {
@@ -277,6 +285,20 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "x.png: limit exceeded: 10 pixels > 5 allowed"
+        );
+    }
+
+    #[test]
+    fn a_setting_without_a_file_has_no_placeholder() {
+        assert_eq!(
+            Error::config("bad flag").to_string(),
+            "invalid setting: bad flag"
+        );
+        assert_eq!(
+            Error::config("bad key")
+                .at(Path::new("tanba.toml"))
+                .to_string(),
+            "tanba.toml: invalid setting: bad key"
         );
     }
 
