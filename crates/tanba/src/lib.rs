@@ -405,7 +405,15 @@ impl Registry {
         };
         let name = |written: &Written| output_name(output, format, written.labelled.format);
         let check = |tmp: &Path, written: &Written| {
-            check_output(labeler, tmp, &name(written), &job.limits).map_err(|e| e.at(output))
+            let final_name = name(written);
+            let names = (Some(tmp), Some(final_name.as_path()));
+            File::open(tmp)
+                .and_then(|f| Ok((f.metadata()?.len(), f)))
+                .map_err(Error::from)
+                .and_then(|(len, mut file)| {
+                    check_output(labeler, &mut file, names, len, &job.limits)
+                })
+                .map_err(|e| e.at(output))
         };
         let (written, output) = atomic::write_checked_in(dir, self.durability, write, check, name)?;
         let credentials = match written.signed {
@@ -534,23 +542,14 @@ impl Registry {
         };
         let labelled = labeler.label(source, &mut out, &job)?;
         let output = out.into_inner();
-        let out_head = &output[..output.len().min(SNIFF_LEN)];
-        let out_format = labeler.sniff(out_head, name).ok_or_else(|| {
-            Error::unverified(format!(
-                "the {} labeler does not recognise its own output",
-                labeler.name()
-            ))
-        })?;
-        let check = labeler.verify(
-            Source {
-                reader: &mut Cursor::new(&output),
-                format: out_format,
-                path: None,
-                len: output.len() as u64,
-            },
+        let len = output.len() as u64;
+        check_output(
+            labeler,
+            &mut Cursor::new(&output),
+            (None, name),
+            len,
             &job.limits,
         )?;
-        verdict(&check)?;
         Ok((output, labelled))
     }
 
@@ -595,22 +594,31 @@ fn output_name(output: &Path, input: &'static Format, written: &'static Format) 
     }
 }
 
-/// Reads a finished output back with the labeler that wrote it: both parts
-/// of the label, and an intact signature, or [`Error::Unverified`].
-/// `name` is the output's final name, which breaks sniffing ties as it
-/// will for any later reader.
-fn check_output(labeler: &dyn Labeler, tmp: &Path, name: &Path, limits: &Limits) -> Result<()> {
-    let mut file = File::open(tmp).map_err(Error::from)?;
-    let len = file.metadata().map_err(Error::from)?.len();
-    let head = read_head(&mut file)?;
-    let format = labeler.sniff(&head, Some(name)).ok_or_else(|| {
+/// Reads a finished output (a temporary file at `path`, or bytes) back
+/// with the labeler that wrote it: both parts of the label, and an intact
+/// signature, or [`Error::Unverified`]. `name` is the output's final name,
+/// which breaks sniffing ties as it will for any later reader.
+fn check_output(
+    labeler: &dyn Labeler,
+    output: &mut dyn ReadSeek,
+    (path, name): (Option<&Path>, Option<&Path>),
+    len: u64,
+    limits: &Limits,
+) -> Result<()> {
+    let head = read_head(output)?;
+    let format = labeler.sniff(&head, name).ok_or_else(|| {
         Error::unverified(format!(
             "the {} labeler does not recognise its own output",
             labeler.name()
         ))
     })?;
-    let v = labeler.verify(file_source(&mut file, format, tmp, len), limits)?;
-    verdict(&v)
+    let source = Source {
+        reader: output,
+        format,
+        path,
+        len,
+    };
+    verdict(&labeler.verify(source, limits)?)
 }
 
 /// Why a verification falls short of a label, if it does.
