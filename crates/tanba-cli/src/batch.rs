@@ -153,12 +153,7 @@ impl Worker<'_> {
             Ok(v) => v,
             Err(e) => return Earlier::Redo(format!("the earlier output cannot be read ({e})")),
         };
-        let written = self
-            .registry
-            .labelers()
-            .nth(planned.labeler)
-            .map(|l| l.output_format(planned.format).name);
-        if Some(check.format) != written {
+        if check.format != planned.written.name {
             return Earlier::Redo(format!(
                 "a {} file, not this job's output, is at the output path",
                 check.format

@@ -18,6 +18,8 @@ pub struct Planned {
     pub task: Task,
     /// Its format, sniffed from its content.
     pub format: &'static Format,
+    /// The format its output is written in (`Labeler::output_format`).
+    pub written: &'static Format,
     /// The registry index of the labeler that takes it.
     pub labeler: usize,
     /// Where its labelled output goes (its extension follows the output format).
@@ -78,18 +80,6 @@ pub fn remove_stale_temporaries(plan: &Plan) {
     }
 }
 
-fn refused(task: &Task, reason: String, skip: bool) -> Refused {
-    Refused {
-        input: task.input.clone(),
-        reason: if task.named && skip {
-            format!("not labelled: {reason} (named on the command line)")
-        } else {
-            reason
-        },
-        skipped: skip && !task.named,
-    }
-}
-
 /// The format and output of one file, or why it is not labelled.
 fn decide(registry: &Registry, task: Task, to: Destination<'_>) -> Result<Planned, Refused> {
     let input = &task.input;
@@ -97,27 +87,27 @@ fn decide(registry: &Registry, task: Task, to: Destination<'_>) -> Result<Planne
     match std::fs::metadata(input) {
         Ok(m) if m.is_file() => {}
         Ok(_) => {
-            return Err(refused(
-                &task,
-                "not a regular file: never opened".into(),
-                true,
-            ));
+            let reason = "not a regular file: never opened";
+            return Err(Refused::skip(task.input.clone(), reason, task.named));
         }
-        Err(e) => return Err(refused(&task, Error::from(e).at(input).to_string(), false)),
+        Err(e) => {
+            let reason = Error::from(e).at(input).to_string();
+            return Err(Refused::fail(task.input.clone(), reason));
+        }
     }
     let head = std::fs::File::open(input)
         .map_err(|e| Error::from(e).at(input))
         .and_then(|mut f| read_head(&mut f).map_err(|e| e.at(input)));
-    let head = head.map_err(|e| refused(&task, e.to_string(), false))?;
+    let head = head.map_err(|e| Refused::fail(task.input.clone(), e.to_string()))?;
     if head.is_empty() {
         let reason = format!("{}: empty file (0 bytes)", input.display());
-        return Err(refused(&task, reason, false));
+        return Err(Refused::fail(task.input, reason));
     }
     let Some((index, labeler, format)) = registry.detect_indexed(&head, Some(input)) else {
         let reason = registry
             .declined(&head, Some(input))
             .unwrap_or_else(|| "not a supported format".into());
-        return Err(refused(&task, reason, true));
+        return Err(Refused::skip(task.input, reason, task.named));
     };
     let written = labeler.output_format(format);
     let base = match to {
@@ -134,12 +124,13 @@ fn decide(registry: &Registry, task: Task, to: Destination<'_>) -> Result<Planne
             "its output {} would replace a file that is not this input",
             output.display()
         );
-        return Err(refused(&task, reason, false));
+        return Err(Refused::fail(task.input, reason));
     }
     let sidecar = registry.sidecar_of(&output, written);
     Ok(Planned {
         task,
         format,
+        written,
         labeler: index,
         output,
         sidecar,

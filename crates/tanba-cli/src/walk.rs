@@ -49,23 +49,44 @@ pub struct Found {
     pub refused: Vec<Refused>,
 }
 
-impl Found {
+impl Refused {
     /// A file that could not be read: a failure, wherever it was found.
-    pub fn fail(&mut self, input: PathBuf, reason: impl Into<String>) {
-        self.refused.push(Refused {
+    pub fn fail(input: PathBuf, reason: impl Into<String>) -> Refused {
+        Refused {
             input,
             reason: reason.into(),
             skipped: false,
-        });
+        }
     }
 
-    /// Refuses a file: skipped when found in a folder, failed when named.
+    /// A file left alone on purpose: skipped when found in a folder, a
+    /// failure when named on the command line (the user asked for it).
+    pub fn skip(input: PathBuf, reason: impl Into<String>, named: bool) -> Refused {
+        let reason = reason.into();
+        if named {
+            Refused::fail(
+                input,
+                format!("not labelled: {reason} (named on the command line)"),
+            )
+        } else {
+            Refused {
+                input,
+                reason,
+                skipped: true,
+            }
+        }
+    }
+}
+
+impl Found {
+    /// See [`Refused::fail`].
+    pub fn fail(&mut self, input: PathBuf, reason: impl Into<String>) {
+        self.refused.push(Refused::fail(input, reason));
+    }
+
+    /// See [`Refused::skip`].
     pub fn refuse(&mut self, input: PathBuf, reason: impl Into<String>, named: bool) {
-        self.refused.push(Refused {
-            input,
-            reason: reason.into(),
-            skipped: !named,
-        });
+        self.refused.push(Refused::skip(input, reason, named));
     }
 }
 
