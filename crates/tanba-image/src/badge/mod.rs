@@ -6,6 +6,8 @@
 //!   picture of a given *displayed* size, into a straight-alpha RGBA
 //!   [`BadgeImage`] (sizes follow the GB 45438 rule, see docs/compliance.md);
 //! - [`blend`]: [`blend_badge`] / [`blend_onto`] composite it over pixels;
+//! - `recall`: the masks last drawn on a thread, so the check that follows
+//!   a label does not draw them again;
 //! - [`orient`]: [`orient_badge`] and [`rotate_badge`] turn it for pictures
 //!   stored rotated (EXIF orientation, phone video rotation);
 //! - here: [`badge_origin`] says where it goes for a [`Position`], and
@@ -16,6 +18,7 @@
 
 pub mod blend;
 pub mod orient;
+mod recall;
 pub mod render;
 
 use image::metadata::Orientation;

@@ -13,6 +13,8 @@ use std::sync::OnceLock;
 use tanba_core::font::LABEL_FONT;
 use tanba_core::{Error, Label, Result};
 
+use super::recall::{self, MaskKey};
+
 /// How the badge looks. Every length is relative to the text size, so the
 /// badge scales with the picture.
 #[derive(Debug, Clone, PartialEq)]
@@ -226,6 +228,11 @@ pub fn render_badge_at(
 ) -> Result<BadgeImage> {
     let laid = lay_out(label, text_px, display_w, display_h, style)?;
     let (rgba, text_mask) = paint(&laid.coverage, laid.width, laid.height, laid.radius, style);
+    let alphas = rgba.as_raw().chunks_exact(4).map(|px| px[3]).collect();
+    let alpha = GrayImage::from_raw(rgba.width(), rgba.height(), alphas)
+        .ok_or_else(|| Error::malformed("badge alpha of the wrong size"))?;
+    let key = MaskKey::new(label, text_px, display_w, display_h, style);
+    recall::remember(key, &text_mask, alpha);
     Ok(BadgeImage {
         rgba,
         text_mask,
@@ -248,6 +255,23 @@ pub struct BadgeMasks {
 /// The masks of the badge [`render_badge_at`] draws, without painting its
 /// colours: what verification needs, at about half the cost.
 pub fn render_masks_at(
+    label: &Label,
+    text_px: f32,
+    display_w: u32,
+    display_h: u32,
+    style: &BadgeStyle,
+) -> Result<BadgeMasks> {
+    let key = MaskKey::new(label, text_px, display_w, display_h, style);
+    if let Some(masks) = recall::recall(&key) {
+        return Ok(masks);
+    }
+    let masks = draw_masks(label, text_px, display_w, display_h, style)?;
+    recall::remember(key, &masks.text_mask, masks.alpha.clone());
+    Ok(masks)
+}
+
+/// [`render_masks_at`] without the recall.
+fn draw_masks(
     label: &Label,
     text_px: f32,
     display_w: u32,
@@ -522,6 +546,24 @@ fn rounded_rect_coverage(x: u32, y: u32, w: f32, h: f32, r: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recalled_masks_are_the_drawn_ones() {
+        let label = Label::default();
+        let style = BadgeStyle {
+            radius_em: 0.6,
+            ..BadgeStyle::default()
+        };
+        let badge = render_badge_at(&label, 40.0, 1200, 900, &style).unwrap();
+        let recalled = render_masks_at(&label, 40.0, 1200, 900, &style).unwrap();
+        let drawn = draw_masks(&label, 40.0, 1200, 900, &style).unwrap();
+        assert_eq!(recalled.text_mask, drawn.text_mask);
+        assert_eq!(recalled.alpha, drawn.alpha);
+        assert_eq!(badge.text_mask, drawn.text_mask);
+        // Another size is drawn, not recalled.
+        let other = render_masks_at(&label, 41.0, 1200, 900, &style).unwrap();
+        assert_ne!(other.alpha.dimensions(), drawn.alpha.dimensions());
+    }
 
     #[test]
     fn default_style_has_enough_contrast() {
