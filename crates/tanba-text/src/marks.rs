@@ -1,13 +1,16 @@
-//! The machine-readable mark in text formats: two one-line JSON values,
-//! `AIGC` (Annex E) and `Tanba-Manifest`, embedded in whatever comment or
-//! metadata syntax the format has.
+//! The machine-readable mark in text formats: one-line JSON values, `AIGC`
+//! (Annex E) and `Tanba-Manifest` (the whole manifest) or
+//! `Tanba-Manifest-Ref` (its id and digest), embedded in whatever comment
+//! or metadata syntax the format has.
 
-use tanba_core::{Label, Lang, Manifest, Mark, MarkKind, Result};
+use tanba_core::{Label, Lang, Manifest, ManifestRef, Mark, MarkKind, Result};
 
 /// The key of the Annex E JSON.
 pub const AIGC_KEY: &str = "AIGC";
 /// The key of the manifest JSON.
 pub const MANIFEST_KEY: &str = "Tanba-Manifest";
+/// The key of the manifest reference JSON.
+pub const REF_KEY: &str = "Tanba-Manifest-Ref";
 
 /// ASCII JSON that is safe inside an HTML comment, a `<script>`, a quoted
 /// attribute, a YAML single-quoted or TOML literal string, and a WebVTT NOTE:
@@ -21,12 +24,47 @@ pub fn embeddable(json: &str) -> String {
         .replace("--", "-\\u002d")
 }
 
-/// The two values, ready to embed.
-pub fn values(manifest: &Manifest) -> (String, String) {
-    (
-        embeddable(&manifest.aigc.to_json()),
-        embeddable(&manifest.to_json_ascii()),
-    )
+/// The values to embed: the Annex E JSON (printable ASCII, as GB 45438
+/// asks), and the manifest (UTF-8: every carrier here is a UTF-8 or UTF-16
+/// text, so letters stay letters) or its reference.
+#[derive(Debug, Clone)]
+pub struct Values {
+    /// The Annex E JSON.
+    pub aigc: String,
+    /// The manifest JSON, or the reference JSON, as [`Values::key`] says.
+    pub manifest: String,
+    /// [`MANIFEST_KEY`] or [`REF_KEY`].
+    pub key: &'static str,
+}
+
+impl Values {
+    /// The whole manifest (Markdown, HTML).
+    pub fn whole(manifest: &Manifest) -> Self {
+        Values {
+            aigc: embeddable(&manifest.aigc.to_json()),
+            manifest: embeddable(&manifest.to_json()),
+            key: MANIFEST_KEY,
+        }
+    }
+
+    /// The short reference (plain text, subtitles).
+    pub fn reference(manifest: &Manifest) -> Self {
+        Values {
+            aigc: embeddable(&manifest.aigc.to_json()),
+            manifest: embeddable(&manifest.reference().to_json()),
+            key: REF_KEY,
+        }
+    }
+
+    /// Test values.
+    #[cfg(test)]
+    pub fn sample(aigc: &str, manifest: &str) -> Self {
+        Values {
+            aigc: aigc.to_string(),
+            manifest: manifest.to_string(),
+            key: MANIFEST_KEY,
+        }
+    }
 }
 
 /// What a scan of a text for our keys found.
@@ -36,12 +74,14 @@ pub struct Found {
     pub aigc: Option<String>,
     /// The manifest JSON.
     pub manifest: Option<String>,
+    /// The manifest reference JSON.
+    pub reference: Option<String>,
 }
 
 impl Found {
-    /// True when either value is present.
+    /// True when any value is present.
     pub fn any(&self) -> bool {
-        self.aigc.is_some() || self.manifest.is_some()
+        self.aigc.is_some() || self.manifest.is_some() || self.reference.is_some()
     }
 
     /// The marks, named after `carrier`.
@@ -56,6 +96,12 @@ impl Found {
                 format!("{carrier} {MANIFEST_KEY}"),
             ));
         }
+        if self.reference.is_some() {
+            marks.push(Mark::new(
+                MarkKind::Manifest,
+                format!("{carrier} {REF_KEY}"),
+            ));
+        }
         marks
     }
 
@@ -63,6 +109,20 @@ impl Found {
     pub fn manifest(&self) -> Option<Result<Manifest>> {
         self.manifest.as_deref().map(Manifest::from_json)
     }
+
+    /// The parsed manifest reference, if present.
+    pub fn reference(&self) -> Option<Result<ManifestRef>> {
+        self.reference.as_deref().map(ManifestRef::from_json)
+    }
+}
+
+/// `line` (trimmed, after an optional `NOTE `) when it starts with `key`
+/// followed by `:`, `=` or a space; the rest after the key.
+fn after_key<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let line = line.trim_start();
+    let line = line.strip_prefix("NOTE ").unwrap_or(line);
+    line.strip_prefix(key)
+        .filter(|rest| rest.starts_with([':', ' ', '=']))
 }
 
 /// Scans lines of `text` for `KEY…{json}`: the key at the start of the line
@@ -70,12 +130,12 @@ impl Found {
 pub fn scan(text: &str) -> Found {
     let mut found = Found::default();
     for line in text.lines() {
-        let line = line.trim_start();
-        let line = line.strip_prefix("NOTE ").unwrap_or(line);
-        let slot = if line.starts_with(AIGC_KEY) {
-            &mut found.aigc
-        } else if line.starts_with(MANIFEST_KEY) {
-            &mut found.manifest
+        let (slot, line) = if let Some(rest) = after_key(line, AIGC_KEY) {
+            (&mut found.aigc, rest)
+        } else if let Some(rest) = after_key(line, MANIFEST_KEY) {
+            (&mut found.manifest, rest)
+        } else if let Some(rest) = after_key(line, REF_KEY) {
+            (&mut found.reference, rest)
         } else {
             continue;
         };
@@ -129,12 +189,9 @@ impl KnownTexts {
 /// Whether `line` (without its line ending) holds one of our keys with a
 /// JSON value, in any of the syntaxes [`scan`] reads.
 pub fn is_key_line(line: &str) -> bool {
-    let line = line.trim_start();
-    let line = line.strip_prefix("NOTE ").unwrap_or(line);
-    [AIGC_KEY, MANIFEST_KEY].iter().any(|key| {
-        line.strip_prefix(key)
-            .is_some_and(|rest| rest.starts_with([':', ' ', '=']) && rest.contains('{'))
-    })
+    [AIGC_KEY, MANIFEST_KEY, REF_KEY]
+        .iter()
+        .any(|key| after_key(line, key).is_some_and(|rest| rest.contains('{')))
 }
 
 /// Whether `text` carries the label: every line of the manifest's label,
@@ -183,6 +240,9 @@ mod tests {
         let f = scan("NOTE AIGC {\"a\":1}\n");
         assert_eq!(f.aigc.as_deref(), Some("{\"a\":1}"));
         assert!(!scan("no marks here").any());
+        let f = scan("Tanba-Manifest-Ref: {\"id\":\"x\"}\n");
+        assert_eq!(f.reference.as_deref(), Some("{\"id\":\"x\"}"));
+        assert!(f.manifest.is_none(), "the reference is not the manifest");
     }
 
     #[test]
@@ -195,6 +255,7 @@ mod tests {
         assert!(is_key_line("AIGC: '{\"a\":1}'"));
         assert!(is_key_line("Tanba-Manifest = '{}'"));
         assert!(is_key_line("NOTE AIGC {}"));
+        assert!(is_key_line("Tanba-Manifest-Ref: {}"));
         assert!(!is_key_line("AIGCX: {}"));
         assert!(!is_key_line("AIGC: no json"));
     }
