@@ -154,6 +154,12 @@ pub(crate) struct CommonArgs {
     /// Seconds the subtitle notice cue lasts.
     #[arg(long)]
     pub(crate) subtitle_seconds: Option<f64>,
+    /// Where the whole manifest of plain text and WebVTT goes: the file
+    /// holds its reference (id and SHA-256); `reference` leaves the manifest
+    /// to the compliance log (--log), `sidecar` also writes NAME.EXT.tanba.json
+    /// beside the output. SubRip always gets the sidecar (no hidden place).
+    #[arg(long, value_name = "reference|sidecar", value_parser = ["reference", "sidecar"])]
+    pub(crate) text_manifest: Option<String>,
     /// PDF pages to stamp: all, first, or ranges like 1-3,7.
     #[arg(long, value_name = "PAGES")]
     pub(crate) pdf_pages: Option<String>,

@@ -162,18 +162,33 @@ impl Worker<'_> {
         if !check.is_compliant() {
             return Earlier::Redo("the earlier output does not verify".into());
         }
-        let Some(manifest) = &check.manifest else {
-            return Earlier::Redo("the earlier output has no Tanba manifest".into());
+        // The manifest is in the file, in its sidecar (verify read it), or,
+        // for a text output that holds only a reference, in the log.
+        let (source_sha256, settings_sha256) = match (&check.manifest, &check.manifest_ref) {
+            (Some(m), _) => (m.source_sha256.clone(), m.settings_sha256.clone()),
+            (None, Some(r)) => match self.log.and_then(|log| log.find(r)) {
+                Some(logged) => (logged.source_sha256, logged.settings_sha256),
+                None => {
+                    return Earlier::Redo(
+                        "the earlier output holds only a manifest reference, and neither a \
+                         sidecar nor the compliance log holds that manifest"
+                            .into(),
+                    );
+                }
+            },
+            (None, None) => {
+                return Earlier::Redo("the earlier output has no Tanba manifest".into());
+            }
         };
         let same_input = std::fs::File::open(&planned.task.input)
             .map_err(Error::from)
             .and_then(|mut f| tanba::manifest::sha256_of(&mut f))
-            .is_ok_and(|sha| sha == manifest.source_sha256);
+            .is_ok_and(|sha| sha == source_sha256);
         if !same_input {
             return Earlier::Redo("the input changed since the earlier run".into());
         }
         let settings = self.registry.settings_sha256(planned.labeler, self.job);
-        if manifest.settings_sha256.as_deref() != Some(settings.as_str()) {
+        if settings_sha256.as_deref() != Some(settings.as_str()) {
             return Earlier::Redo("settings changed".into());
         }
         Earlier::Done
@@ -228,8 +243,11 @@ impl Worker<'_> {
             let _staged = atomic::track_unfinished(&outcome.output);
             match self.replace_original(input, &outcome.output) {
                 Ok((final_path, note)) => {
-                    output = final_path;
                     notes.extend(note);
+                    if let Err(e) = self.move_manifest_sidecar(&outcome, &final_path) {
+                        return row(input, Outcome::Failed, Some(e.to_string()), started);
+                    }
+                    output = final_path;
                 }
                 Err(e) => {
                     let _ = std::fs::remove_file(&outcome.output);
@@ -250,6 +268,7 @@ impl Worker<'_> {
                 manifest_id: &m.id,
                 media_type: &m.media_type,
                 label: m.label.lines.iter().map(|l| l.text.as_str()).collect(),
+                manifest: m,
             };
             if let Err(e) = log.append(&line) {
                 notes.push(format!("compliance log not written: {e}"));
@@ -285,6 +304,25 @@ impl Worker<'_> {
             )),
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    /// In place: the staged output's manifest sidecar follows it to the
+    /// original's name (the output, already in place, is then complete).
+    fn move_manifest_sidecar(
+        &self,
+        outcome: &tanba::FileOutcome,
+        final_path: &Path,
+    ) -> tanba::Result<()> {
+        let Some(staged) = &outcome.manifest_sidecar else {
+            return Ok(());
+        };
+        let Some(target) = self
+            .registry
+            .manifest_sidecar_of(final_path, outcome.labelled.format)
+        else {
+            return Ok(());
+        };
+        std::fs::rename(staged, &target).map_err(|e| Error::from(e).at(&target))
     }
 
     /// Swaps the staged output, which `label_file` verified, in for the original.

@@ -2,10 +2,11 @@
 //! compliance log.
 
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::io::Write as _;
-use std::path::Path;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 use tanba::{Error, Result, atomic};
 
@@ -254,6 +255,9 @@ fn check_shards(shards: &[String]) -> Result<()> {
 #[derive(Debug)]
 pub struct ComplianceLog {
     file: Mutex<std::fs::File>,
+    path: PathBuf,
+    /// The manifests earlier runs logged, by id, read on first need.
+    earlier: OnceLock<HashMap<String, Logged>>,
 }
 
 /// One line of the compliance log.
@@ -279,6 +283,20 @@ pub struct LogLine<'a> {
     pub media_type: &'a str,
     /// The label texts.
     pub label: Vec<&'a str>,
+    /// The whole manifest: text outputs carry only its reference (id and
+    /// digest), so the log is where it is kept.
+    pub manifest: &'a tanba::Manifest,
+}
+
+/// What resuming needs from a manifest the log holds.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    /// `Manifest::digest`, which a reference names.
+    pub digest: String,
+    /// SHA-256 of the input it was made from.
+    pub source_sha256: String,
+    /// SHA-256 of the settings it was made with.
+    pub settings_sha256: Option<String>,
 }
 
 impl ComplianceLog {
@@ -291,7 +309,41 @@ impl ComplianceLog {
             .map_err(|e| Error::from(e).at(path))?;
         Ok(ComplianceLog {
             file: Mutex::new(file),
+            path: path.to_path_buf(),
+            earlier: OnceLock::new(),
         })
+    }
+
+    /// What the log holds of the manifest `reference` names, when it holds
+    /// that very manifest (same id and digest). The log is read once, on
+    /// the first call; lines without a manifest (older versions) and lines
+    /// that do not parse are passed over.
+    pub fn find(&self, reference: &tanba::ManifestRef) -> Option<Logged> {
+        let earlier = self.earlier.get_or_init(|| {
+            #[derive(Deserialize)]
+            struct Line {
+                manifest: Option<tanba::Manifest>,
+            }
+            let Ok(file) = std::fs::File::open(&self.path) else {
+                return HashMap::new();
+            };
+            std::io::BufRead::lines(std::io::BufReader::new(file))
+                .map_while(std::result::Result::ok)
+                .filter_map(|line| serde_json::from_str::<Line>(&line).ok()?.manifest)
+                .map(|m| {
+                    let logged = Logged {
+                        digest: m.digest(),
+                        source_sha256: m.source_sha256,
+                        settings_sha256: m.settings_sha256,
+                    };
+                    (m.id, logged)
+                })
+                .collect()
+        });
+        earlier
+            .get(&reference.id)
+            .filter(|l| l.digest == reference.sha256)
+            .cloned()
     }
 
     /// Appends one line in a single write, so parallel workers never interleave.

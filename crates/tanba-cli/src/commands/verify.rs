@@ -89,6 +89,14 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
         let texts: Vec<&str> = m.label.lines.iter().map(|l| l.text.as_str()).collect();
         outln!("  label: {}", texts.join(" / "));
     }
+    if let Some(r) = &v.manifest_ref {
+        let whole = if v.manifest.is_some() {
+            "the sidecar holds it"
+        } else {
+            "the manifest itself is in the compliance log (or a sidecar, absent here)"
+        };
+        outln!("  manifest reference: {} sha256 {} ({whole})", r.id, r.sha256);
+    }
     match &v.signature {
         tanba::SignatureState::Unsigned => outln!("  signature: none"),
         tanba::SignatureState::Valid { public_key } => {
