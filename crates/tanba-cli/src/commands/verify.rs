@@ -95,7 +95,11 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
         } else {
             "the manifest itself is in the compliance log (or a sidecar, absent here)"
         };
-        outln!("  manifest reference: {} sha256 {} ({whole})", r.id, r.sha256);
+        outln!(
+            "  manifest reference: {} sha256 {} ({whole})",
+            r.id,
+            r.sha256
+        );
     }
     match &v.signature {
         tanba::SignatureState::Unsigned => outln!("  signature: none"),
