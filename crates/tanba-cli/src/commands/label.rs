@@ -13,6 +13,7 @@ use tanba::{Error, Registry, Result};
 
 use crate::args::LabelArgs;
 use crate::batch::{self, BatchOptions};
+use crate::commands::pipe;
 use crate::config::Config;
 use crate::plan::{self, Destination};
 use crate::report::{self, ComplianceLog, Report, Summary};
@@ -29,12 +30,23 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
     if args.walk.type_list {
         return type_list(&registry, &args);
     }
+    job.force = args.force;
+    if let Some(ends) = pipe::single(&args)? {
+        let log_path = args.log.clone().or_else(|| config.job.log.clone());
+        let log = log_path.as_deref().map(ComplianceLog::open).transpose()?;
+        return pipe::label(&args, ends, &job, &registry, linked, log.as_ref());
+    }
+    if args.format.is_some() {
+        return Err(Error::config(
+            "--format is for one file through a pipe (an input of -) or to a named file; \
+             a folder's files are sniffed one by one",
+        ));
+    }
     if let Some(fuller) = linked.fuller
         && !recognises_all(&registry, &args.inputs)
     {
         return hand_off(fuller);
     }
-    job.force = args.force;
     let to = destination(&args)?;
     // Out of place, one sync of the output tree at the end replaces a
     // flush per file; replacing originals stays synced file by file.
