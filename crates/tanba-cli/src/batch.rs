@@ -44,6 +44,7 @@ fn row(
         input_sha256: None,
         output_sha256: None,
         c2pa: None,
+        manifest_sidecar: None,
     }
 }
 
@@ -238,14 +239,18 @@ impl Worker<'_> {
             Err(e) => return row(input, Outcome::Failed, Some(e.to_string()), started),
         };
         let mut output = outcome.output.clone();
+        let mut sidecar = outcome.manifest_sidecar.clone();
         let mut notes = outcome.labelled.notes.clone();
         if self.options.in_place {
             let _staged = atomic::track_unfinished(&outcome.output);
             match self.replace_original(input, &outcome.output) {
                 Ok((final_path, note)) => {
                     notes.extend(note);
-                    if let Err(e) = self.move_manifest_sidecar(&outcome, &final_path) {
-                        return row(input, Outcome::Failed, Some(e.to_string()), started);
+                    match self.move_manifest_sidecar(&outcome, &final_path) {
+                        Ok(moved) => sidecar = moved,
+                        Err(e) => {
+                            return row(input, Outcome::Failed, Some(e.to_string()), started);
+                        }
                     }
                     output = final_path;
                 }
@@ -289,6 +294,7 @@ impl Worker<'_> {
                 tanba::Credentials::Embedded => "embedded".to_string(),
                 tanba::Credentials::Sidecar(path) => format!("sidecar {}", path.display()),
             }),
+            manifest_sidecar: sidecar.map(|p| p.display().to_string()),
         }
     }
 
@@ -312,17 +318,18 @@ impl Worker<'_> {
         &self,
         outcome: &tanba::FileOutcome,
         final_path: &Path,
-    ) -> tanba::Result<()> {
+    ) -> tanba::Result<Option<PathBuf>> {
         let Some(staged) = &outcome.manifest_sidecar else {
-            return Ok(());
+            return Ok(None);
         };
         let Some(target) = self
             .registry
             .manifest_sidecar_of(final_path, outcome.labelled.format)
         else {
-            return Ok(());
+            return Ok(None);
         };
-        std::fs::rename(staged, &target).map_err(|e| Error::from(e).at(&target))
+        std::fs::rename(staged, &target).map_err(|e| Error::from(e).at(&target))?;
+        Ok(Some(target))
     }
 
     /// Swaps the staged output, which `label_file` verified, in for the original.

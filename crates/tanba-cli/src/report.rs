@@ -58,6 +58,9 @@ pub struct FileReport {
     /// C2PA Content Credentials: `embedded`, or the sidecar's path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub c2pa: Option<String>,
+    /// The manifest sidecar written beside a text output, its path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_sidecar: Option<String>,
 }
 
 /// Counts per outcome.
@@ -119,7 +122,7 @@ pub fn now() -> String {
         .unwrap_or_default()
 }
 
-const CSV_HEADER: &str = "input,output,outcome,format,reason,input_bytes,output_bytes,millis,input_sha256,output_sha256,c2pa";
+const CSV_HEADER: &str = "input,output,outcome,format,reason,input_bytes,output_bytes,millis,input_sha256,output_sha256,c2pa,manifest_sidecar";
 
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -160,6 +163,7 @@ impl Report {
                     opt(&f.input_sha256),
                     opt(&f.output_sha256),
                     opt(&f.c2pa),
+                    opt(&f.manifest_sidecar),
                 ]
                 .join(","),
             );
@@ -377,6 +381,7 @@ mod tests {
             input_sha256: None,
             output_sha256: None,
             c2pa: None,
+            manifest_sidecar: None,
         }
     }
 
