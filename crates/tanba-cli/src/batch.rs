@@ -13,7 +13,7 @@ use std::time::Instant;
 use tanba::{Error, Job, Registry, atomic};
 
 use crate::plan::{Plan, Planned};
-use crate::report::{ComplianceLog, FileReport, LogLine, Outcome, now};
+use crate::report::{ComplianceLog, FileReport, LogLine, Outcome};
 
 /// How a bulk job runs.
 #[derive(Debug, Clone)]
@@ -261,20 +261,12 @@ impl Worker<'_> {
             }
         }
         if let Some(log) = self.log {
-            let m = &outcome.labelled.manifest;
-            let line = LogLine {
-                time: now(),
-                operator: m.operator.as_ref(),
-                ai_system: m.ai_system.as_ref(),
-                input: &input.display().to_string(),
-                output: &output.display().to_string(),
-                input_sha256: &outcome.input_sha256,
-                output_sha256: &outcome.output_sha256,
-                manifest_id: &m.id,
-                media_type: &m.media_type,
-                label: m.label.lines.iter().map(|l| l.text.as_str()).collect(),
-                manifest: m,
-            };
+            let ends = (input.display().to_string(), output.display().to_string());
+            let shas = (
+                outcome.input_sha256.as_str(),
+                outcome.output_sha256.as_str(),
+            );
+            let line = LogLine::new((&ends.0, &ends.1), shas, &outcome.labelled.manifest);
             if let Err(e) = log.append(&line) {
                 notes.push(format!("compliance log not written: {e}"));
             }

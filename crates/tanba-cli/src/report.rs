@@ -292,6 +292,29 @@ pub struct LogLine<'a> {
     pub manifest: &'a tanba::Manifest,
 }
 
+impl<'a> LogLine<'a> {
+    /// The line of one labelled file, written now.
+    pub fn new(
+        (input, output): (&'a str, &'a str),
+        (input_sha256, output_sha256): (&'a str, &'a str),
+        m: &'a tanba::Manifest,
+    ) -> Self {
+        LogLine {
+            time: now(),
+            operator: m.operator.as_ref(),
+            ai_system: m.ai_system.as_ref(),
+            input,
+            output,
+            input_sha256,
+            output_sha256,
+            manifest_id: &m.id,
+            media_type: &m.media_type,
+            label: m.label.lines.iter().map(|l| l.text.as_str()).collect(),
+            manifest: m,
+        }
+    }
+}
+
 /// What resuming needs from a manifest the log holds.
 #[derive(Debug, Clone)]
 pub struct Logged {

@@ -31,16 +31,10 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
         return type_list(&registry, &args);
     }
     job.force = args.force;
+    let log_path = args.log.clone().or_else(|| config.job.log.clone());
+    let log = log_path.as_deref().map(ComplianceLog::open).transpose()?;
     if let Some(ends) = pipe::single(&args)? {
-        let log_path = args.log.clone().or_else(|| config.job.log.clone());
-        let log = log_path.as_deref().map(ComplianceLog::open).transpose()?;
         return pipe::label(&args, ends, &job, &registry, linked, log.as_ref());
-    }
-    if args.format.is_some() {
-        return Err(Error::config(
-            "--format is for one file through a pipe (an input of -) or to a named file; \
-             a folder's files are sniffed one by one",
-        ));
     }
     if let Some(fuller) = linked.fuller
         && !recognises_all(&registry, &args.inputs)
@@ -65,8 +59,6 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
     let avoid = args.out.as_deref().and_then(|o| o.canonicalize().ok());
     let rules = Rules::new(&args.walk, &globs, avoid).map_err(Error::config)?;
     install_interrupt_handler()?;
-    let log_path = args.log.clone().or_else(|| config.job.log.clone());
-    let log = log_path.as_deref().map(ComplianceLog::open).transpose()?;
     let jobs = args
         .jobs
         .or(config.job.jobs)

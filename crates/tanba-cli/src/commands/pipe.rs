@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use tanba::{Error, Format, Job, Limits, Registry, Result, manifest::sha256_hex};
 
 use crate::args::LabelArgs;
-use crate::report::{ComplianceLog, LogLine, now};
+use crate::report::{ComplianceLog, LogLine};
 use crate::{EXIT_FAILED, Linked, hand_off, hand_off_bytes, recognises_all};
 
 /// Where the one file comes from.
@@ -48,8 +48,19 @@ fn dash(p: &Path) -> bool {
 /// a bulk job. Standard input (`-`) and standard output (`-o -`) take one
 /// file. `-o NAME.EXT` for one input file is that file when `NAME.EXT` is
 /// not a folder and its folder exists; a name without an extension stays an
-/// output folder, as before.
+/// output folder, as before. `--format` is for one file only.
 pub(crate) fn single(args: &LabelArgs) -> Result<Option<(Input, Output)>> {
+    let ends = ends(args)?;
+    if ends.is_none() && args.format.is_some() {
+        return Err(Error::config(
+            "--format is for one file through a pipe (an input of -) or to a named file; \
+             a folder's files are sniffed one by one",
+        ));
+    }
+    Ok(ends)
+}
+
+fn ends(args: &LabelArgs) -> Result<Option<(Input, Output)>> {
     let stdin = args.inputs.iter().any(|i| dash(i));
     let to_stdout = args.out.as_deref().is_some_and(dash);
     if (stdin || to_stdout) && (args.inputs.len() != 1 || args.in_place) {
@@ -326,19 +337,7 @@ fn append_log(
     (input_sha256, output_sha256): (&str, &str),
     m: &tanba::Manifest,
 ) -> Option<String> {
-    let line = LogLine {
-        time: now(),
-        operator: m.operator.as_ref(),
-        ai_system: m.ai_system.as_ref(),
-        input,
-        output,
-        input_sha256,
-        output_sha256,
-        manifest_id: &m.id,
-        media_type: &m.media_type,
-        label: m.label.lines.iter().map(|l| l.text.as_str()).collect(),
-        manifest: m,
-    };
+    let line = LogLine::new((input, output), (input_sha256, output_sha256), m);
     log?.append(&line)
         .err()
         .map(|e| format!("compliance log not written: {e}"))
@@ -347,7 +346,7 @@ fn append_log(
 /// What `tanba verify -` found in standard input.
 pub(crate) enum Verified {
     /// Verified here.
-    Here(Result<tanba::Verification>),
+    Here(Box<Result<tanba::Verification>>),
     /// Handed to the fuller binary, which printed its verdict.
     HandedOff(ExitCode),
 }
@@ -365,5 +364,5 @@ pub(crate) fn verify_stdin(
     {
         return Ok(Verified::HandedOff(hand_off_bytes(fuller, &bytes)?));
     }
-    Ok(Verified::Here(registry.verify_bytes(&bytes, None, limits)))
+    Ok(Verified::Here(Box::new(registry.verify_bytes(&bytes, None, limits))))
 }

@@ -72,7 +72,7 @@ fn verify_stdin(
 ) -> Result<ExitCode> {
     let result = match pipe::verify_stdin(registry, limits, linked)? {
         pipe::Verified::HandedOff(code) => return Ok(code),
-        pipe::Verified::Here(result) => result,
+        pipe::Verified::Here(result) => *result,
     };
     let file = Path::new("-");
     let ok = result.as_ref().is_ok_and(tanba::Verification::is_compliant);
