@@ -224,8 +224,11 @@ impl Worker<'_> {
                     started,
                 );
                 if !self.options.in_place {
-                    match copy_atomic(input, target, self.registry.durability()) {
-                        Ok(len) => {
+                    let copied = copy_atomic(input, target, self.registry.durability())
+                        .and_then(|len| Ok((len, self.copy_manifest_sidecar(input, target)?)));
+                    match copied {
+                        Ok((len, sidecar)) => {
+                            r.manifest_sidecar = sidecar.map(|p| p.display().to_string());
                             r.output = Some(target.display().to_string());
                             r.output_bytes = Some(len);
                             r.reason =
@@ -302,6 +305,18 @@ impl Worker<'_> {
             )),
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    /// An input copied unchanged (already labelled) takes its manifest
+    /// sidecar along: for SubRip it is the only mark.
+    fn copy_manifest_sidecar(&self, input: &Path, target: &Path) -> tanba::Result<Option<PathBuf>> {
+        let sidecar = tanba::text::sidecar_path(input);
+        if !sidecar.is_file() {
+            return Ok(None);
+        }
+        let copy = tanba::text::sidecar_path(target);
+        copy_atomic(&sidecar, &copy, self.registry.durability())?;
+        Ok(Some(copy))
     }
 
     /// In place: the staged output's manifest sidecar follows it to the

@@ -176,3 +176,27 @@ fn out_file_for_one_input_and_no_folder_named_dash() {
     assert!(!dir.path().join("-").exists());
     verifies(dir.path(), "piped.jpg");
 }
+
+#[test]
+fn standard_input_is_refused_past_the_byte_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.toml"), "[limits]\nmax_bytes = 1000\n").unwrap();
+    std::fs::write(dir.path().join("big.txt"), "мәтін ".repeat(400)).unwrap();
+    let out = sh(
+        dir.path(),
+        "cat big.txt | \"$TANBA\" label - -o - --config t.toml",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("<stdin>") && stderr.contains("limit"),
+        "{stderr}"
+    );
+    // Under the limit it streams.
+    let out = sh(
+        dir.path(),
+        "head -c 495 big.txt | \"$TANBA\" label - -o - --config t.toml",
+    );
+    assert_ok(&out, "small");
+}

@@ -108,6 +108,35 @@ fn resume_finds_the_manifest_in_the_log() {
 }
 
 #[test]
+fn labelled_outputs_relabelled_elsewhere_keep_their_sidecars() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = inputs(dir.path());
+    let out = dir.path().join("out");
+    assert!(
+        tanba(&["label", s(&input), "--out", s(&out)])
+            .status
+            .success()
+    );
+    // The labelled tree as input: each file is already labelled and copied
+    // unchanged; SubRip takes its sidecar (its only mark) along, and the
+    // sidecar is not a file to label.
+    let again = dir.path().join("again");
+    let rep = dir.path().join("r.json");
+    let o = tanba(&["label", s(&out), "--out", s(&again), "--report", s(&rep)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        outcomes(&rep),
+        [
+            ("a.txt".to_string(), "already-labelled".to_string()),
+            ("s.srt".to_string(), "already-labelled".to_string()),
+            ("s.srt.tanba.json".to_string(), "skipped".to_string()),
+            ("v.vtt".to_string(), "already-labelled".to_string()),
+        ]
+    );
+    assert_ok_verify(&again.join("s.srt"));
+}
+
+#[test]
 fn text_manifest_sidecar_is_written_checked_and_follows_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let input = inputs(dir.path());

@@ -191,7 +191,11 @@ pub(crate) fn label(
             return Ok(report(label_file(registry, path, out, job, log)));
         }
     }
-    let bytes = read_input(&input, &job.limits)?;
+    // An input refused by size is a failed file (exit 1), not bad usage.
+    let bytes = match read_input(&input, &job.limits) {
+        Ok(bytes) => bytes,
+        Err(e) => return Ok(report(Err(e))),
+    };
     let name = match (&named, &input) {
         (Named::Here(_, name), _) => Some(name.clone()),
         (_, Input::File(path)) => Some(path.clone()),
@@ -364,5 +368,7 @@ pub(crate) fn verify_stdin(
     {
         return Ok(Verified::HandedOff(hand_off_bytes(fuller, &bytes)?));
     }
-    Ok(Verified::Here(Box::new(registry.verify_bytes(&bytes, None, limits))))
+    Ok(Verified::Here(Box::new(
+        registry.verify_bytes(&bytes, None, limits),
+    )))
 }
