@@ -113,6 +113,12 @@ fn text_streams_through_sniffed_or_named() {
         assert!(md.starts_with("<!--\nAIGC: "), "{format}: {md}");
         assert!(md.contains("> **Жасанды"), "{md}");
     }
+    // To a named file, with the manifest sidecar when asked.
+    let script = "cat in.txt | \"$TANBA\" label - -o named.txt --text-manifest sidecar";
+    assert_ok(&sh(dir.path(), script), "stdin to a file");
+    assert!(dir.path().join("named.txt.tanba.json").is_file());
+    let v = tanba(&["verify", s(&dir.path().join("named.txt"))]);
+    assert!(String::from_utf8_lossy(&v.stdout).contains("sidecar named.txt.tanba.json"));
     // A format the bytes are not: usage error, nothing on stdout.
     let out = sh(
         dir.path(),

@@ -275,7 +275,8 @@ impl TextLabeler {
         let lines: Vec<&str> = job.label.texts().collect();
         let eol = decoded.eol;
         let seconds = self.settings.subtitle_seconds;
-        let whole = || Values::whole(manifest);
+        let legacy = matches!(decoded.encoding, TextEncoding::Legacy(_));
+        let whole = || Values::whole(manifest, legacy);
         let reference = Values::reference(manifest);
         Ok(match format.name {
             "markdown" => {

@@ -38,11 +38,18 @@ pub struct Values {
 }
 
 impl Values {
-    /// The whole manifest (Markdown, HTML).
-    pub fn whole(manifest: &Manifest) -> Self {
+    /// The whole manifest (Markdown, HTML): UTF-8, or ASCII with `\uXXXX`
+    /// escapes when the file is in a legacy encoding that may not hold
+    /// every letter of it.
+    pub fn whole(manifest: &Manifest, ascii: bool) -> Self {
+        let json = if ascii {
+            manifest.to_json_ascii()
+        } else {
+            manifest.to_json()
+        };
         Values {
             aigc: embeddable(&manifest.aigc.to_json()),
-            manifest: embeddable(&manifest.to_json()),
+            manifest: embeddable(&json),
             key: MANIFEST_KEY,
         }
     }

@@ -165,3 +165,42 @@ fn html_charset_stays_within_the_first_kilobyte() {
     let check = verify_file(&path, &HTML);
     assert!(check.is_compliant(), "{check:?}");
 }
+
+#[test]
+fn a_legacy_encoding_gets_the_manifest_in_ascii() {
+    // Windows-1251 holds Russian but not Ә: the manifest names an operator
+    // with it, so in a 1251 file its JSON is written with \u escapes.
+    let (input, _, _) = encoding_rs::WINDOWS_1251.encode("# Заголовок\n\nТекст.\n");
+    let labeler = TextLabeler::new(
+        tanba_text::TextSettings::default()
+            .with_legacy_encoding("windows-1251")
+            .unwrap(),
+    );
+    let job = Job::new()
+        .with_label(tanba_core::Label::standard(
+            &[tanba_core::Lang::Ru],
+            tanba_core::Wording::Long,
+        ))
+        .with_operator(tanba_core::Operator::new("ТОО Әлем", None).unwrap());
+    let mut out = Cursor::new(Vec::new());
+    let source = Source {
+        reader: &mut Cursor::new(&input),
+        format: &MARKDOWN,
+        path: None,
+        len: input.len() as u64,
+    };
+    labeler.label(source, &mut out, &job).unwrap();
+    let out = out.into_inner();
+    let (text, _, errors) = encoding_rs::WINDOWS_1251.decode(&out);
+    assert!(!errors);
+    assert!(text.contains("\\u04d8"), "Ә escaped: {text}");
+    let source = Source {
+        reader: &mut Cursor::new(&out),
+        format: &MARKDOWN,
+        path: None,
+        len: out.len() as u64,
+    };
+    let check = labeler.verify(source, &Limits::default()).unwrap();
+    assert!(check.is_compliant(), "{check:?}");
+    assert_eq!(check.manifest.unwrap().operator.unwrap().name, "ТОО Әлем");
+}

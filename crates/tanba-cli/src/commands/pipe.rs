@@ -315,6 +315,11 @@ fn label_bytes(
         }
         Output::File(path) => {
             tanba::atomic::write_atomic(path, |f| Ok(f.write_all(&labelled_bytes)?))?;
+            // The manifest sidecar, when asked (`--text-manifest sidecar`).
+            if let Some(sidecar) = registry.manifest_sidecar_of(path, labelled.format) {
+                let json = tanba::text::sidecar_contents(&labelled.manifest);
+                tanba::atomic::write_atomic(&sidecar, |f| Ok(f.write_all(json.as_bytes())?))?;
+            }
             path.display().to_string()
         }
     };
