@@ -199,10 +199,34 @@ fn standard_input_is_refused_past_the_byte_limit() {
         stderr.contains("<stdin>") && stderr.contains("limit"),
         "{stderr}"
     );
-    // Under the limit it streams.
+    // Under the limit it streams; --quiet leaves standard error empty.
     let out = sh(
         dir.path(),
-        "head -c 495 big.txt | \"$TANBA\" label - -o - --config t.toml",
+        "head -c 495 big.txt | \"$TANBA\" label - -o - --config t.toml --quiet",
     );
     assert_ok(&out, "small");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("мәтін"));
+}
+
+#[test]
+fn a_terminal_on_standard_input_is_refused_not_waited_for() {
+    // `script` gives the command a pseudo-terminal as standard input.
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["label - -o -", "verify -"] {
+        let out = Command::new("timeout")
+            .args(["10", "script", "-qec"])
+            .arg(format!("\"{}\" {command}", env!("CARGO_BIN_EXE_tanba")))
+            .arg("/dev/null")
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("is a terminal"), "{command}: {text}");
+    }
 }

@@ -81,6 +81,7 @@ fn ends(args: &LabelArgs) -> Result<Option<(Input, Output)>> {
                  not a folder",
             ));
         }
+        check_not_terminal()?;
         return Ok(Some((Input::Stdin, output(&args.out))));
     }
     let [input] = args.inputs.as_slice() else {
@@ -131,6 +132,17 @@ fn named(args: &LabelArgs, registry: &Registry, linked: Linked) -> Result<Named>
             "unknown format {format:?}: `tanba formats` lists the formats and their extensions"
         ))),
     }
+}
+
+/// Refuses standard input that is a terminal: a person would wait for
+/// a prompt that never comes.
+fn check_not_terminal() -> Result<()> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Err(Error::config(
+            "standard input (-) is a terminal: pipe a file in (cat FILE | tanba …)",
+        ));
+    }
+    Ok(())
 }
 
 /// Reads standard input whole, never past `max_bytes`.
@@ -188,13 +200,16 @@ pub(crate) fn label(
             return hand_off(fuller);
         }
         if let Output::File(out) = &output {
-            return Ok(report(label_file(registry, path, out, job, log)));
+            return Ok(report(
+                label_file(registry, path, out, job, log),
+                args.quiet,
+            ));
         }
     }
     // An input refused by size is a failed file (exit 1), not bad usage.
     let bytes = match read_input(&input, &job.limits) {
         Ok(bytes) => bytes,
-        Err(e) => return Ok(report(Err(e))),
+        Err(e) => return Ok(report(Err(e), args.quiet)),
     };
     let name = match (&named, &input) {
         (Named::Here(_, name), _) => Some(name.clone()),
@@ -236,7 +251,7 @@ pub(crate) fn label(
         job,
         log,
     );
-    Ok(report(result))
+    Ok(report(result, args.quiet))
 }
 
 /// What one labelled file tells the user, on standard error.
@@ -247,9 +262,11 @@ struct Done {
     notes: Vec<String>,
 }
 
-/// The exit code of one file, its line on standard error.
-fn report(result: Result<Done>) -> ExitCode {
+/// The exit code of one file, its line on standard error (a failure's
+/// even with `--quiet`).
+fn report(result: Result<Done>, quiet: bool) -> ExitCode {
     match result {
+        Ok(_) if quiet => ExitCode::SUCCESS,
         Ok(done) => {
             let mut line = format!(
                 "tanba: labelled {} [{}] -> {}",
@@ -366,6 +383,7 @@ pub(crate) fn verify_stdin(
     limits: &Limits,
     linked: Linked,
 ) -> Result<Verified> {
+    check_not_terminal()?;
     let bytes = read_stdin(limits)?;
     let head = &bytes[..bytes.len().min(tanba::SNIFF_LEN)];
     if let Some(fuller) = linked.fuller
