@@ -163,6 +163,11 @@ fn out_file_for_one_input_and_no_folder_named_dash() {
     assert_ok(&out, "-o file.jpg");
     assert!(target.is_file(), "a file, not a folder");
     assert_ok(&tanba(&["verify", s(&target)]), "verify");
+    // The input itself as the output: refused, the input untouched.
+    let before = std::fs::read(&target).unwrap();
+    let o = tanba(&["label", s(&target), "-o", s(&target), "--force"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(std::fs::read(&target).unwrap(), before);
     // `--out -` with a folder or two inputs is refused, and writes nothing.
     let folder = dir.path().join("in");
     std::fs::create_dir(&folder).unwrap();

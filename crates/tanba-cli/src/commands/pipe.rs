@@ -98,7 +98,22 @@ fn ends(args: &LabelArgs) -> Result<Option<(Input, Output)>> {
     };
     let parent_exists = tanba::atomic::parent_of(out).is_dir();
     let is_file = input.is_file() && !out.is_dir() && out.extension().is_some() && parent_exists;
+    if is_file && same_file(input, out) {
+        return Err(Error::config(
+            "--out names the input itself: inputs are never modified; use --in-place to \
+             replace the original (with a backup)",
+        )
+        .at(out));
+    }
     Ok(is_file.then(|| (Input::File(input.clone()), Output::File(out.to_path_buf()))))
+}
+
+/// Whether `a` and `b` are one existing file (by any name).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// What `--format` names: a format name as `tanba formats` lists it, or
