@@ -120,6 +120,10 @@ fn own_artefact(path: &Path) -> Option<Artefact> {
         return Some(Artefact::Temporary);
     }
     if let Some(labelled) = name.strip_suffix(tanba::text::SIDECAR_SUFFIX) {
+        // The sidecar staged beside a temporary output is temporary too.
+        if atomic::is_temporary(labelled) {
+            return Some(Artefact::Temporary);
+        }
         let labelled = path.with_file_name(labelled);
         return labelled
             .is_file()
