@@ -6,7 +6,7 @@
 //!
 //! | format | visible notice | machine-readable mark |
 //! |---|---|---|
-//! | plain text | first line | footer lines `AIGC:` and `Tanba-Manifest-Ref:` (id and digest) |
+//! | plain text | first line | footer lines `AIGC:` and `Tanba-Manifest-Ref:` (id, digest, label fingerprint) |
 //! | Markdown | block quote after the front matter | front-matter keys, else a leading HTML comment |
 //! | HTML | banner first in `<body>` | `<meta name="ai-generated">`, `<meta name="AIGC">`, manifest `<script>` in `<head>`, after `<meta charset>` |
 //! | SubRip | cue 1, over the first seconds | none in the file (no hidden place): the sidecar |
@@ -205,15 +205,14 @@ impl TextLabeler {
     }
 
     /// Whether the notice is where it belongs: every label line of the
-    /// manifest, or without one any shipped label text. A file that refers
-    /// to a manifest not at hand (no sidecar) may carry a custom label:
-    /// then a notice in its place is accepted, and the detail says its
-    /// wording was not checked.
+    /// manifest; without it (a reference, no sidecar), the notice's lines
+    /// with the fingerprint the reference holds; without either, any
+    /// shipped label text.
     fn check_notice(
         format: &Format,
         text: &str,
         manifest: Option<&Manifest>,
-        reference: &Option<tanba_core::ManifestRef>,
+        fingerprint: Option<&str>,
     ) -> PerceptibleCheck {
         let region = Self::notice_region(format, text);
         let where_ = match format.name {
@@ -222,18 +221,23 @@ impl TextLabeler {
             "srt" | "vtt" => "the first cues",
             _ => "the first line",
         };
+        if let (None, Some(fingerprint)) = (manifest, fingerprint) {
+            let lines: Vec<&str> = match format.name {
+                "vtt" => subtitles::vtt_notice_lines(text),
+                _ => plain::first_line(text).split(" / ").collect(),
+            };
+            return if !lines.is_empty() && marks::label_fingerprint(lines) == fingerprint {
+                PerceptibleCheck::found(format!(
+                    "notice found in {where_} (its wording matches the reference)"
+                ))
+            } else {
+                PerceptibleCheck::missing(format!(
+                    "no notice with the wording the reference records in {where_}"
+                ))
+            };
+        }
         if marks::has_notice(&region, manifest) {
             return PerceptibleCheck::found(format!("notice found in {where_}"));
-        }
-        let in_place = match format.name {
-            "vtt" => region.contains("\ntanba-label"),
-            _ => !region.trim().is_empty(),
-        };
-        if manifest.is_none() && reference.is_some() && in_place {
-            return PerceptibleCheck::found(format!(
-                "notice found in {where_} (its wording not checked: the manifest it refers to is \
-                 not at hand)"
-            ));
         }
         PerceptibleCheck::missing(format!("no notice in {where_}"))
     }
@@ -353,7 +357,8 @@ impl Labeler for TextLabeler {
         let earlier = existing.manifest().and_then(Result::ok).or_else(|| {
             sidecar::look(source.path, format, reference.as_ref(), &job.limits).manifest
         });
-        let known = KnownTexts::new(&job.label, earlier.as_ref());
+        let known = KnownTexts::new(&job.label, earlier.as_ref())
+            .with_fingerprint(existing.label_fingerprint());
         // SubRip carries no mark: an earlier labelling shows as our cue 1.
         let earlier_cue =
             format.name == "srt" && subtitles::strip(&decoded.text, &known) != decoded.text;
@@ -424,7 +429,13 @@ impl Labeler for TextLabeler {
                 "<meta name=\"ai-generated\">",
             ));
         }
-        let perceptible = Self::check_notice(format, &decoded.text, manifest.as_ref(), &reference);
+        let fingerprint = found.label_fingerprint();
+        let perceptible = Self::check_notice(
+            format,
+            &decoded.text,
+            manifest.as_ref(),
+            fingerprint.as_deref(),
+        );
         let mut verification = Verification::new(format, marks, manifest, perceptible);
         verification.manifest_ref = reference;
         if let Some(reason) = beside.broken {

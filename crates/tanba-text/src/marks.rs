@@ -1,6 +1,6 @@
 //! The machine-readable mark in text formats: one-line JSON values, `AIGC`
 //! (Annex E) and `Tanba-Manifest` (the whole manifest) or
-//! `Tanba-Manifest-Ref` (its id and digest), embedded in whatever comment
+//! `Tanba-Manifest-Ref` (its id, digest and label fingerprint), embedded in whatever comment
 //! or metadata syntax the format has.
 
 use tanba_core::{Label, Lang, Manifest, ManifestRef, Mark, MarkKind, Result};
@@ -54,11 +54,21 @@ impl Values {
         }
     }
 
-    /// The short reference (plain text, subtitles).
+    /// The short reference (plain text, subtitles): the manifest's id and
+    /// digest, and the fingerprint of its label lines
+    /// ([`label_fingerprint`]), so that `verify` can check the notice's
+    /// wording when the manifest is not at hand.
     pub fn reference(manifest: &Manifest) -> Self {
+        let r = manifest.reference();
+        let label = label_fingerprint(manifest.label.lines.iter().map(|l| l.text.as_str()));
+        // Every value is ASCII without quotes or backslashes (a URN, hex).
+        let json = format!(
+            "{{\"id\":\"{}\",\"sha256\":\"{}\",\"label\":\"{label}\"}}",
+            r.id, r.sha256
+        );
         Values {
             aigc: embeddable(&manifest.aigc.to_json()),
-            manifest: embeddable(&manifest.reference().to_json()),
+            manifest: embeddable(&json),
             key: REF_KEY,
         }
     }
@@ -121,6 +131,25 @@ impl Found {
     pub fn reference(&self) -> Option<Result<ManifestRef>> {
         self.reference.as_deref().map(ManifestRef::from_json)
     }
+
+    /// The label fingerprint the reference holds, if any.
+    pub fn label_fingerprint(&self) -> Option<String> {
+        let json = self.reference.as_deref()?;
+        let start = json.find("\"label\":\"")? + "\"label\":\"".len();
+        let len = json[start..].find('"')?;
+        Some(json[start..start + len].to_string())
+    }
+}
+
+/// The fingerprint of a notice's label lines: the first 16 hex digits of
+/// the SHA-256 of the lines joined with a line feed. Not a security
+/// measure (the manifest's digest and signature are): it tells whether a
+/// notice has the wording the manifest records without the manifest.
+pub fn label_fingerprint<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
+    let joined = lines.into_iter().collect::<Vec<_>>().join("\n");
+    let mut hex = tanba_core::manifest::sha256_hex(joined.as_bytes());
+    hex.truncate(16);
+    hex
 }
 
 /// `line` (trimmed, after an optional `NOTE `) when it starts with `key`
@@ -162,10 +191,11 @@ pub fn notice(label: &Label) -> String {
 }
 
 /// The label texts a notice of ours may hold: every shipped text, the
-/// lines of the manifest found in the file, and the job's own lines. A
-/// forced relabel takes out a notice only when it is made of these.
+/// lines of the manifest found in the file, and the job's own lines; and
+/// the fingerprint a reference in the file holds. A forced relabel takes
+/// out a notice only when it is made of these, or has that fingerprint.
 #[derive(Debug, Default)]
-pub struct KnownTexts(Vec<String>);
+pub struct KnownTexts(Vec<String>, Option<String>);
 
 impl KnownTexts {
     /// The shipped texts plus the lines of `label` and of `manifest`.
@@ -179,7 +209,14 @@ impl KnownTexts {
         if let Some(m) = manifest {
             texts.extend(m.label.lines.iter().map(|l| l.text.clone()));
         }
-        KnownTexts(texts)
+        KnownTexts(texts, None)
+    }
+
+    /// Also a notice whose lines have this [`label_fingerprint`].
+    #[must_use]
+    pub fn with_fingerprint(mut self, fingerprint: Option<String>) -> Self {
+        self.1 = fingerprint;
+        self
     }
 
     /// Whether `line` is one label text.
@@ -190,6 +227,10 @@ impl KnownTexts {
     /// Whether `line` is a one-line notice: label texts joined with ` / `.
     pub fn is_notice(&self, line: &str) -> bool {
         line.split(" / ").all(|part| self.is_text(part))
+            || self
+                .1
+                .as_deref()
+                .is_some_and(|f| !line.is_empty() && label_fingerprint(line.split(" / ")) == f)
     }
 }
 

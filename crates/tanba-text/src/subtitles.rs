@@ -259,6 +259,21 @@ fn is_ours(block: &str, known: &KnownTexts) -> bool {
     }
 }
 
+/// The text lines of the WebVTT cue `tanba-label` (our notice) among the
+/// first blocks; empty when there is none.
+pub fn vtt_notice_lines(text: &str) -> Vec<&str> {
+    let mut lines = leading_blocks(text, OUR_BLOCKS).lines().map(str::trim_end);
+    let mut previous_blank = true;
+    while let Some(line) = lines.next() {
+        if previous_blank && line == "tanba-label" {
+            lines.next(); // the timing line
+            return lines.take_while(|l| !l.is_empty()).collect();
+        }
+        previous_blank = line.is_empty();
+    }
+    Vec::new()
+}
+
 /// The first `n` blank-line separated blocks, where our cues are.
 pub fn leading_blocks(text: &str, n: usize) -> &str {
     let mut count = 0;

@@ -93,12 +93,16 @@ fn a_short_text_stays_short_and_letters_stay_letters() {
     assert_eq!(input.len(), 36);
     let (out, manifest) = label(input, &PLAIN, &Job::default());
     let text = String::from_utf8(out.clone()).unwrap();
-    // 155 bytes of notice + 36 of text + 190 of AIGC line + 136 of reference
-    // line and 7 line breaks: 534 bytes, down from 1,630 with the manifest.
-    assert!(out.len() < 560, "{} bytes: {text}", out.len());
+    // 155 bytes of notice + 36 of text + 190 of AIGC line + 163 of reference
+    // line and the line breaks: 561 bytes, down from 1,630 with the manifest.
+    assert!(out.len() < 580, "{} bytes: {text}", out.len());
     assert!(!text.contains("\\u04"), "{text}");
     assert!(!text.contains("\"law\""), "no whole manifest: {text}");
-    assert!(text.contains(&manifest.reference().to_json()), "{text}");
+    let r = manifest.reference();
+    assert!(text.contains(&format!(
+        "{{\"id\":\"{}\",\"sha256\":\"{}\"",
+        r.id, r.sha256
+    )));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.txt");
     std::fs::write(&path, &out).unwrap();
@@ -203,4 +207,41 @@ fn a_legacy_encoding_gets_the_manifest_in_ascii() {
     let check = labeler.verify(source, &Limits::default()).unwrap();
     assert!(check.is_compliant(), "{check:?}");
     assert_eq!(check.manifest.unwrap().operator.unwrap().name, "ТОО Әлем");
+}
+
+#[test]
+fn a_custom_notice_is_checked_by_the_reference_fingerprint() {
+    let custom =
+        Job::new().with_label(tanba_core::Label::custom([("en", "Made with AI")]).unwrap());
+    for (input, format) in [
+        ("Text.\n", &PLAIN),
+        ("WEBVTT\n\n00:01.000 --> 00:02.000\nA\n", &VTT),
+    ] {
+        let (out, _) = label(input.as_bytes(), format, &custom);
+        let text = String::from_utf8(out).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, &text).unwrap();
+        // No manifest at hand: the fingerprint checks the wording.
+        let check = verify_file(&path, format);
+        assert!(check.is_compliant(), "{}: {check:?}", format.name);
+        assert!(check.perceptible.detail.contains("matches the reference"));
+        // Another wording in the notice's place is no notice.
+        std::fs::write(&path, text.replace("Made with AI", "Made by people")).unwrap();
+        let check = verify_file(&path, format);
+        assert!(!check.perceptible.found, "{}: {check:?}", format.name);
+        // A forced relabel with another label takes the custom notice out.
+        let (again, _) = label(text.as_bytes(), format, &Job::new().with_force(true));
+        let again = String::from_utf8(again).unwrap();
+        assert!(!again.contains("Made with AI"), "{again}");
+        assert_eq!(again.matches("Tanba-Manifest-Ref").count(), 1, "{again}");
+    }
+    // Plain text whose notice line was cut: not labelled, though the footer stays.
+    let (out, _) = label(b"Title\n\nBody.\n", &PLAIN, &custom);
+    let text = String::from_utf8(out).unwrap();
+    let cut = text.split_once("\n\n").unwrap().1;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.txt");
+    std::fs::write(&path, cut).unwrap();
+    assert!(!verify_file(&path, &PLAIN).is_compliant());
 }
