@@ -258,7 +258,8 @@ impl Worker<'_> {
                     output = final_path;
                 }
                 Err(e) => {
-                    let _ = std::fs::remove_file(&outcome.output);
+                    let staged = outcome.manifest_sidecar.iter().chain([&outcome.output]);
+                    staged.for_each(|p| drop(std::fs::remove_file(p)));
                     return row(input, Outcome::Failed, Some(e.to_string()), started);
                 }
             }
