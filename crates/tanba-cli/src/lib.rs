@@ -10,7 +10,9 @@
 //! shared libraries (about 136 with their dependencies) take some 45 ms to
 //! load before `main` runs, half the time a 120-page PDF takes to label; so `tanba`
 //! labels text, PDF and pictures itself and hands every other command to
-//! `tanba-full` beside it, with the same arguments (see [`Linked`]).
+//! `tanba-full` beside it, with the same arguments (see [`Linked`]). Standard
+//! input, which can be read only once, is read first and then written to
+//! `tanba-full` through a pipe (`commands::pipe`).
 
 /// `println!` that ends the process quietly when stdout is closed
 /// (`tanba verify … | head`) instead of panicking: files being written are
