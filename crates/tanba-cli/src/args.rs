@@ -77,8 +77,15 @@ pub(crate) struct LabelArgs {
     #[command(flatten)]
     pub(crate) walk: WalkArgs,
     /// Output folder (mirrors the input tree). Required unless --in-place.
+    /// For one input file, `NAME.EXT` (not a folder, in a folder that
+    /// exists) is the output file; `-` is standard output.
     #[arg(long, short)]
     pub(crate) out: Option<PathBuf>,
+    /// The format of one file through a pipe (`tanba label - --format md`):
+    /// a format name as `tanba formats` lists it, or an extension. Sniffed
+    /// from the bytes when left out.
+    #[arg(long, value_name = "FORMAT")]
+    pub(crate) format: Option<String>,
     /// Replace the originals, each only after its labelled copy verified.
     #[arg(long, conflicts_with = "out")]
     pub(crate) in_place: bool,
@@ -154,6 +161,12 @@ pub(crate) struct CommonArgs {
     /// Seconds the subtitle notice cue lasts.
     #[arg(long)]
     pub(crate) subtitle_seconds: Option<f64>,
+    /// Where the whole manifest of plain text and WebVTT goes: the file
+    /// holds its reference (id and SHA-256); `reference` leaves the manifest
+    /// to the compliance log (--log), `sidecar` also writes NAME.EXT.tanba.json
+    /// beside the output. SubRip always gets the sidecar (no hidden place).
+    #[arg(long, value_name = "reference|sidecar", value_parser = ["reference", "sidecar"])]
+    pub(crate) text_manifest: Option<String>,
     /// PDF pages to stamp: all, first, or ranges like 1-3,7.
     #[arg(long, value_name = "PAGES")]
     pub(crate) pdf_pages: Option<String>,
@@ -207,7 +220,7 @@ pub(crate) struct CommonArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// Files to check.
+    /// Files to check (`-`: standard input).
     #[arg(required = true)]
     pub(crate) files: Vec<PathBuf>,
     /// Read settings from a TOML file, as for `label` (limits, text

@@ -13,7 +13,7 @@ use std::time::Instant;
 use tanba::{Error, Job, Registry, atomic};
 
 use crate::plan::{Plan, Planned};
-use crate::report::{ComplianceLog, FileReport, LogLine, Outcome, now};
+use crate::report::{ComplianceLog, FileReport, LogLine, Outcome};
 
 /// How a bulk job runs.
 #[derive(Debug, Clone)]
@@ -44,6 +44,7 @@ fn row(
         input_sha256: None,
         output_sha256: None,
         c2pa: None,
+        manifest_sidecar: None,
     }
 }
 
@@ -162,18 +163,33 @@ impl Worker<'_> {
         if !check.is_compliant() {
             return Earlier::Redo("the earlier output does not verify".into());
         }
-        let Some(manifest) = &check.manifest else {
-            return Earlier::Redo("the earlier output has no Tanba manifest".into());
+        // The manifest is in the file, in its sidecar (verify read it), or,
+        // for a text output that holds only a reference, in the log.
+        let (source_sha256, settings_sha256) = match (&check.manifest, &check.manifest_ref) {
+            (Some(m), _) => (m.source_sha256.clone(), m.settings_sha256.clone()),
+            (None, Some(r)) => match self.log.and_then(|log| log.find(r)) {
+                Some(logged) => (logged.source_sha256, logged.settings_sha256),
+                None => {
+                    return Earlier::Redo(
+                        "the earlier output holds only a manifest reference, and neither a \
+                         sidecar nor the compliance log holds that manifest"
+                            .into(),
+                    );
+                }
+            },
+            (None, None) => {
+                return Earlier::Redo("the earlier output has no Tanba manifest".into());
+            }
         };
         let same_input = std::fs::File::open(&planned.task.input)
             .map_err(Error::from)
             .and_then(|mut f| tanba::manifest::sha256_of(&mut f))
-            .is_ok_and(|sha| sha == manifest.source_sha256);
+            .is_ok_and(|sha| sha == source_sha256);
         if !same_input {
             return Earlier::Redo("the input changed since the earlier run".into());
         }
         let settings = self.registry.settings_sha256(planned.labeler, self.job);
-        if manifest.settings_sha256.as_deref() != Some(settings.as_str()) {
+        if settings_sha256.as_deref() != Some(settings.as_str()) {
             return Earlier::Redo("settings changed".into());
         }
         Earlier::Done
@@ -208,8 +224,11 @@ impl Worker<'_> {
                     started,
                 );
                 if !self.options.in_place {
-                    match copy_atomic(input, target, self.registry.durability()) {
-                        Ok(len) => {
+                    let copied = copy_atomic(input, target, self.registry.durability())
+                        .and_then(|len| Ok((len, self.copy_manifest_sidecar(input, target)?)));
+                    match copied {
+                        Ok((len, sidecar)) => {
+                            r.manifest_sidecar = sidecar.map(|p| p.display().to_string());
                             r.output = Some(target.display().to_string());
                             r.output_bytes = Some(len);
                             r.reason =
@@ -223,34 +242,35 @@ impl Worker<'_> {
             Err(e) => return row(input, Outcome::Failed, Some(e.to_string()), started),
         };
         let mut output = outcome.output.clone();
+        let mut sidecar = outcome.manifest_sidecar.clone();
         let mut notes = outcome.labelled.notes.clone();
         if self.options.in_place {
             let _staged = atomic::track_unfinished(&outcome.output);
             match self.replace_original(input, &outcome.output) {
                 Ok((final_path, note)) => {
-                    output = final_path;
                     notes.extend(note);
+                    match self.move_manifest_sidecar(&outcome, &final_path) {
+                        Ok(moved) => sidecar = moved,
+                        Err(e) => {
+                            return row(input, Outcome::Failed, Some(e.to_string()), started);
+                        }
+                    }
+                    output = final_path;
                 }
                 Err(e) => {
-                    let _ = std::fs::remove_file(&outcome.output);
+                    let staged = outcome.manifest_sidecar.iter().chain([&outcome.output]);
+                    staged.for_each(|p| drop(std::fs::remove_file(p)));
                     return row(input, Outcome::Failed, Some(e.to_string()), started);
                 }
             }
         }
         if let Some(log) = self.log {
-            let m = &outcome.labelled.manifest;
-            let line = LogLine {
-                time: now(),
-                operator: m.operator.as_ref(),
-                ai_system: m.ai_system.as_ref(),
-                input: &input.display().to_string(),
-                output: &output.display().to_string(),
-                input_sha256: &outcome.input_sha256,
-                output_sha256: &outcome.output_sha256,
-                manifest_id: &m.id,
-                media_type: &m.media_type,
-                label: m.label.lines.iter().map(|l| l.text.as_str()).collect(),
-            };
+            let ends = (input.display().to_string(), output.display().to_string());
+            let shas = (
+                outcome.input_sha256.as_str(),
+                outcome.output_sha256.as_str(),
+            );
+            let line = LogLine::new((&ends.0, &ends.1), shas, &outcome.labelled.manifest);
             if let Err(e) = log.append(&line) {
                 notes.push(format!("compliance log not written: {e}"));
             }
@@ -270,6 +290,7 @@ impl Worker<'_> {
                 tanba::Credentials::Embedded => "embedded".to_string(),
                 tanba::Credentials::Sidecar(path) => format!("sidecar {}", path.display()),
             }),
+            manifest_sidecar: sidecar.map(|p| p.display().to_string()),
         }
     }
 
@@ -285,6 +306,38 @@ impl Worker<'_> {
             )),
             Err(e) => Err(e.to_string()),
         }
+    }
+
+    /// An input copied unchanged (already labelled) takes its manifest
+    /// sidecar along: for SubRip it is the only mark.
+    fn copy_manifest_sidecar(&self, input: &Path, target: &Path) -> tanba::Result<Option<PathBuf>> {
+        let sidecar = tanba::text::sidecar_path(input);
+        if !sidecar.is_file() {
+            return Ok(None);
+        }
+        let copy = tanba::text::sidecar_path(target);
+        copy_atomic(&sidecar, &copy, self.registry.durability())?;
+        Ok(Some(copy))
+    }
+
+    /// In place: the staged output's manifest sidecar follows it to the
+    /// original's name (the output, already in place, is then complete).
+    fn move_manifest_sidecar(
+        &self,
+        outcome: &tanba::FileOutcome,
+        final_path: &Path,
+    ) -> tanba::Result<Option<PathBuf>> {
+        let Some(staged) = &outcome.manifest_sidecar else {
+            return Ok(None);
+        };
+        let Some(target) = self
+            .registry
+            .manifest_sidecar_of(final_path, outcome.labelled.format)
+        else {
+            return Ok(None);
+        };
+        std::fs::rename(staged, &target).map_err(|e| Error::from(e).at(&target))?;
+        Ok(Some(target))
     }
 
     /// Swaps the staged output, which `label_file` verified, in for the original.

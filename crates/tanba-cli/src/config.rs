@@ -144,6 +144,9 @@ pub struct TextSection {
     pub footer: Option<bool>,
     /// Seconds the subtitle notice lasts.
     pub subtitle_seconds: Option<f64>,
+    /// Where the whole manifest of plain text and WebVTT goes:
+    /// `reference` (the log only) or `sidecar`.
+    pub manifest: Option<String>,
 }
 
 /// `[job]`

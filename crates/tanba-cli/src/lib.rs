@@ -10,7 +10,9 @@
 //! shared libraries (about 136 with their dependencies) take some 45 ms to
 //! load before `main` runs, half the time a 120-page PDF takes to label; so `tanba`
 //! labels text, PDF and pictures itself and hands every other command to
-//! `tanba-full` beside it, with the same arguments (see [`Linked`]).
+//! `tanba-full` beside it, with the same arguments (see [`Linked`]). Standard
+//! input, which can be read only once, is read first and then written to
+//! `tanba-full` through a pipe (`commands::pipe`).
 
 /// `println!` that ends the process quietly when stdout is closed
 /// (`tanba verify … | head`) instead of panicking: files being written are
@@ -128,15 +130,41 @@ pub(crate) fn recognises_all(registry: &Registry, inputs: &[PathBuf]) -> bool {
 }
 
 /// Hands this command line, unchanged, to `fuller` in this binary's
-/// folder. Returns only when that binary cannot be started (on Unix the
-/// process is replaced; elsewhere its exit code is passed on).
-pub(crate) fn hand_off(fuller: &str) -> Result<ExitCode> {
+/// folder, with `stdin` (standard input this process already read whole)
+/// written to its standard input through a pipe; its standard output and
+/// error are this process's. Returns its exit code.
+pub(crate) fn hand_off_bytes(fuller: &str, stdin: &[u8]) -> Result<ExitCode> {
+    let (path, mut command) = fuller_command(fuller)?;
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| cannot_start(fuller, &path, e))?;
+    if let Some(mut pipe) = child.stdin.take() {
+        // A child that stops reading early (a refused input) closes the
+        // pipe: its own message and exit code then tell what happened.
+        let _ = std::io::Write::write_all(&mut pipe, stdin);
+    }
+    let status = child.wait().map_err(|e| Error::from(e).at(&path))?;
+    Ok(status
+        .code()
+        .and_then(|c| u8::try_from(c).ok())
+        .map_or(ExitCode::from(EXIT_FAILED), ExitCode::from))
+}
+
+/// The command that runs `fuller`, beside this binary, with this
+/// process's arguments.
+fn fuller_command(fuller: &str) -> Result<(PathBuf, std::process::Command)> {
     let exe = std::env::current_exe().map_err(Error::from)?;
     let path = exe.with_file_name(format!("{fuller}{}", std::env::consts::EXE_SUFFIX));
     let mut command = std::process::Command::new(&path);
     command.args(std::env::args_os().skip(1));
-    let cannot_start = |e: std::io::Error| Error::Io {
-        path: Some(path.clone()),
+    Ok((path, command))
+}
+
+/// Why `fuller` could not be started, and how to install it.
+fn cannot_start(fuller: &str, path: &std::path::Path, e: std::io::Error) -> Error {
+    Error::Io {
+        path: Some(path.to_path_buf()),
         source: std::io::Error::new(
             e.kind(),
             format!(
@@ -144,7 +172,15 @@ pub(crate) fn hand_off(fuller: &str) -> Result<ExitCode> {
                  which `cargo install --path crates/tanba-cli` installs beside tanba"
             ),
         ),
-    };
+    }
+}
+
+/// Hands this command line, unchanged, to `fuller` in this binary's
+/// folder. Returns only when that binary cannot be started (on Unix the
+/// process is replaced; elsewhere its exit code is passed on).
+pub(crate) fn hand_off(fuller: &str) -> Result<ExitCode> {
+    let (path, mut command) = fuller_command(fuller)?;
+    let cannot_start = |e: std::io::Error| cannot_start(fuller, &path, e);
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt as _;

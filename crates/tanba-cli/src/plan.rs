@@ -1,5 +1,5 @@
 //! One plan before any work: every file's format, its output path and its
-//! sidecar's, decided for the whole job first, so that no two inputs can
+//! sidecars' (C2PA, manifest), decided for the whole job first, so that no two inputs can
 //! write the same output (also when the names differ only in letter case,
 //! which many file systems do not tell apart).
 
@@ -26,6 +26,9 @@ pub struct Planned {
     pub output: PathBuf,
     /// The C2PA sidecar beside the output, when there will be one.
     pub sidecar: Option<PathBuf>,
+    /// The manifest sidecar (`NAME.EXT.tanba.json`) beside a text output,
+    /// when there will be one (`Registry::manifest_sidecar_of`).
+    pub manifest_sidecar: Option<PathBuf>,
 }
 
 /// The files of a job and the ones refused, with their reasons.
@@ -127,6 +130,7 @@ fn decide(registry: &Registry, task: Task, to: Destination<'_>) -> Result<Planne
         return Err(Refused::fail(task.input, reason));
     }
     let sidecar = registry.sidecar_of(&output, written);
+    let manifest_sidecar = registry.manifest_sidecar_of(&output, written);
     Ok(Planned {
         task,
         format,
@@ -134,6 +138,7 @@ fn decide(registry: &Registry, task: Task, to: Destination<'_>) -> Result<Planne
         labeler: index,
         output,
         sidecar,
+        manifest_sidecar,
     })
 }
 
@@ -147,6 +152,7 @@ fn refuse_collisions(plan: &mut Plan, to: Destination<'_>) {
     for (i, p) in plan.files.iter().enumerate() {
         let mut names = vec![key(&p.output)];
         names.extend(p.sidecar.as_deref().map(key));
+        names.extend(p.manifest_sidecar.as_deref().map(key));
         if matches!(to, Destination::InPlace) {
             names.retain(|n| *n != key(&p.task.input));
             names.push(key(&p.task.input));

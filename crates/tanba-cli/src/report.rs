@@ -2,10 +2,11 @@
 //! compliance log.
 
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::io::Write as _;
-use std::path::Path;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 use tanba::{Error, Result, atomic};
 
@@ -57,6 +58,9 @@ pub struct FileReport {
     /// C2PA Content Credentials: `embedded`, or the sidecar's path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub c2pa: Option<String>,
+    /// The manifest sidecar written beside a text output, its path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_sidecar: Option<String>,
 }
 
 /// Counts per outcome.
@@ -118,7 +122,7 @@ pub fn now() -> String {
         .unwrap_or_default()
 }
 
-const CSV_HEADER: &str = "input,output,outcome,format,reason,input_bytes,output_bytes,millis,input_sha256,output_sha256,c2pa";
+const CSV_HEADER: &str = "input,output,outcome,format,reason,input_bytes,output_bytes,millis,input_sha256,output_sha256,c2pa,manifest_sidecar";
 
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -159,6 +163,7 @@ impl Report {
                     opt(&f.input_sha256),
                     opt(&f.output_sha256),
                     opt(&f.c2pa),
+                    opt(&f.manifest_sidecar),
                 ]
                 .join(","),
             );
@@ -254,6 +259,9 @@ fn check_shards(shards: &[String]) -> Result<()> {
 #[derive(Debug)]
 pub struct ComplianceLog {
     file: Mutex<std::fs::File>,
+    path: PathBuf,
+    /// The manifests earlier runs logged, by id, read on first need.
+    earlier: OnceLock<HashMap<String, Logged>>,
 }
 
 /// One line of the compliance log.
@@ -279,6 +287,43 @@ pub struct LogLine<'a> {
     pub media_type: &'a str,
     /// The label texts.
     pub label: Vec<&'a str>,
+    /// The whole manifest: text outputs carry only its reference (id and
+    /// digest), so the log is where it is kept.
+    pub manifest: &'a tanba::Manifest,
+}
+
+impl<'a> LogLine<'a> {
+    /// The line of one labelled file, written now.
+    pub fn new(
+        (input, output): (&'a str, &'a str),
+        (input_sha256, output_sha256): (&'a str, &'a str),
+        m: &'a tanba::Manifest,
+    ) -> Self {
+        LogLine {
+            time: now(),
+            operator: m.operator.as_ref(),
+            ai_system: m.ai_system.as_ref(),
+            input,
+            output,
+            input_sha256,
+            output_sha256,
+            manifest_id: &m.id,
+            media_type: &m.media_type,
+            label: m.label.lines.iter().map(|l| l.text.as_str()).collect(),
+            manifest: m,
+        }
+    }
+}
+
+/// What resuming needs from a manifest the log holds.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    /// `Manifest::digest`, which a reference names.
+    pub digest: String,
+    /// SHA-256 of the input it was made from.
+    pub source_sha256: String,
+    /// SHA-256 of the settings it was made with.
+    pub settings_sha256: Option<String>,
 }
 
 impl ComplianceLog {
@@ -291,7 +336,41 @@ impl ComplianceLog {
             .map_err(|e| Error::from(e).at(path))?;
         Ok(ComplianceLog {
             file: Mutex::new(file),
+            path: path.to_path_buf(),
+            earlier: OnceLock::new(),
         })
+    }
+
+    /// What the log holds of the manifest `reference` names, when it holds
+    /// that very manifest (same id and digest). The log is read once, on
+    /// the first call; lines without a manifest (older versions) and lines
+    /// that do not parse are passed over.
+    pub fn find(&self, reference: &tanba::ManifestRef) -> Option<Logged> {
+        let earlier = self.earlier.get_or_init(|| {
+            #[derive(Deserialize)]
+            struct Line {
+                manifest: Option<tanba::Manifest>,
+            }
+            let Ok(file) = std::fs::File::open(&self.path) else {
+                return HashMap::new();
+            };
+            std::io::BufRead::lines(std::io::BufReader::new(file))
+                .map_while(std::result::Result::ok)
+                .filter_map(|line| serde_json::from_str::<Line>(&line).ok()?.manifest)
+                .map(|m| {
+                    let logged = Logged {
+                        digest: m.digest(),
+                        source_sha256: m.source_sha256,
+                        settings_sha256: m.settings_sha256,
+                    };
+                    (m.id, logged)
+                })
+                .collect()
+        });
+        earlier
+            .get(&reference.id)
+            .filter(|l| l.digest == reference.sha256)
+            .cloned()
     }
 
     /// Appends one line in a single write, so parallel workers never interleave.
@@ -325,6 +404,7 @@ mod tests {
             input_sha256: None,
             output_sha256: None,
             c2pa: None,
+            manifest_sidecar: None,
         }
     }
 

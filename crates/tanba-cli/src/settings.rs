@@ -76,6 +76,19 @@ pub(crate) fn prepare(
     if common.no_text_footer || config.text.footer == Some(false) {
         settings.text.plain_text_footer = false;
     }
+    match common
+        .text_manifest
+        .as_deref()
+        .or(config.text.manifest.as_deref())
+    {
+        None | Some("reference") => {}
+        Some("sidecar") => settings.text.manifest_sidecar = true,
+        Some(other) => {
+            return Err(Error::config(format!(
+                "text manifest {other:?}: use reference or sidecar"
+            )));
+        }
+    }
     if let Some(s) = common.subtitle_seconds.or(config.text.subtitle_seconds) {
         if !(0.5..=60.0).contains(&s) {
             return Err(Error::config("subtitle seconds must be between 0.5 and 60"));

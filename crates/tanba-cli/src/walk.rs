@@ -110,12 +110,24 @@ enum Artefact {
     Temporary,
     /// `NAME.bak` beside `NAME`: the original an `--in-place` run kept.
     Backup(PathBuf),
+    /// `NAME.tanba.json` beside `NAME`: its manifest sidecar.
+    ManifestSidecar(PathBuf),
 }
 
 fn own_artefact(path: &Path) -> Option<Artefact> {
     let name = path.file_name()?.to_str()?;
     if atomic::is_temporary(name) || name.starts_with('.') && name.contains(".tanba-new") {
         return Some(Artefact::Temporary);
+    }
+    if let Some(labelled) = name.strip_suffix(tanba::text::SIDECAR_SUFFIX) {
+        // The sidecar staged beside a temporary output is temporary too.
+        if atomic::is_temporary(labelled) {
+            return Some(Artefact::Temporary);
+        }
+        let labelled = path.with_file_name(labelled);
+        return labelled
+            .is_file()
+            .then_some(Artefact::ManifestSidecar(labelled));
     }
     let original = path.with_file_name(name.strip_suffix(".bak")?);
     original.is_file().then_some(Artefact::Backup(original))
@@ -385,6 +397,11 @@ fn walk_folder(
                     "backup of {} kept by an --in-place run (not labelled)",
                     of.display()
                 );
+                found.refuse(path.to_path_buf(), reason, false);
+                continue;
+            }
+            Some(Artefact::ManifestSidecar(of)) => {
+                let reason = format!("manifest sidecar of {} (not labelled)", of.display());
                 found.refuse(path.to_path_buf(), reason, false);
                 continue;
             }

@@ -509,6 +509,9 @@ fn a_realistic_archive_is_labelled_safely() {
         {
             listed.insert(PathBuf::from(sidecar));
         }
+        if let Some(sidecar) = row["manifest_sidecar"].as_str() {
+            listed.insert(PathBuf::from(sidecar));
+        }
         if row["outcome"] == "labelled" {
             let v = tanba(&["verify", row["output"].as_str().unwrap()]);
             assert!(

@@ -135,6 +135,8 @@ fn bulk_job_mirrors_reports_and_resumes() {
         "--ai-system",
         "Demo",
     ];
+    // Plain text holds only a manifest reference: the log (or a sidecar)
+    // has the manifest whose settings resuming compares.
     let mut again = vec![
         "label",
         s(&input),
@@ -142,6 +144,8 @@ fn bulk_job_mirrors_reports_and_resumes() {
         s(&out),
         "--report",
         s(&rep),
+        "--log",
+        s(&log),
         "--quiet",
     ];
     again.extend_from_slice(&same_settings);
@@ -418,7 +422,7 @@ fn config_file_and_signing_key() {
     let d = tempfile::tempdir().unwrap();
     let key = d.path().join("key.pem");
     assert!(tanba(&["keygen", s(&key)]).status.success());
-    std::fs::write(d.path().join("tanba.toml"), "[label]\nlanguages = [\"kk\", \"en\"]\nwording = \"short\"\n[provenance]\nkey = \"key.pem\"\nai_system = \"Demo\"\n").unwrap();
+    std::fs::write(d.path().join("tanba.toml"), "[label]\nlanguages = [\"kk\", \"en\"]\nwording = \"short\"\n[provenance]\nkey = \"key.pem\"\nai_system = \"Demo\"\n[text]\nmanifest = \"sidecar\"\n").unwrap();
     let input = d.path().join("a.txt");
     std::fs::write(&input, "мәтін\n").unwrap();
     let out = d.path().join("out");

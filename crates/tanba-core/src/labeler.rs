@@ -13,7 +13,7 @@ use crate::manifest::{
     Aigc, DST_COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA, DST_TRAINED_ALGORITHMIC_MEDIA,
     LAW_REFERENCE, LabelRecord, MANIFEST_VERSION,
 };
-use crate::{AiSystem, Error, Manifest, Operator, Placement, Result, SignatureState};
+use crate::{AiSystem, Error, Manifest, ManifestRef, Operator, Placement, Result, SignatureState};
 
 /// How many leading bytes [`Labeler::sniff`] is shown.
 pub const SNIFF_LEN: usize = 8192;
@@ -532,6 +532,10 @@ pub struct Verification {
     pub marks: Vec<Mark>,
     /// The Tanba manifest, if one was found and parsed.
     pub manifest: Option<Manifest>,
+    /// The short reference to a manifest kept outside the file, when the
+    /// file carries one instead of the manifest (plain text, subtitles).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest_ref: Option<ManifestRef>,
     /// Its signature state.
     pub signature: SignatureState,
     /// The visible or audible label.
@@ -559,6 +563,7 @@ impl Verification {
             format: format.name,
             marks,
             manifest,
+            manifest_ref: None,
             signature,
             perceptible,
             credentials: None,

@@ -51,4 +51,4 @@ pub use labeler::{
     read_all, read_head,
 };
 pub use limits::Limits;
-pub use record::{AiSystem, Manifest, Operator, Placement, SignatureState};
+pub use record::{AiSystem, Manifest, ManifestRef, Operator, Placement, SignatureState};

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-pub use crate::record::{Aigc, LabelRecord, Signature, is_valid_bin};
+pub use crate::record::{Aigc, LabelRecord, ManifestRef, Signature, is_valid_bin};
 use crate::{Error, Result};
 
 /// The manifest format version this build writes and reads.
@@ -241,6 +241,23 @@ mod tests {
             ..Job::default()
         };
         job.manifest("text/plain", Placement::at("start"))
+    }
+
+    #[test]
+    fn digest_survives_reformatting_and_sees_every_change() {
+        let m = sample();
+        let pretty = Manifest::from_json(&m.to_json_pretty()).unwrap();
+        assert_eq!(pretty.digest(), m.digest());
+        let r = m.reference();
+        assert!(r.matches(&pretty));
+        assert_eq!(ManifestRef::from_json(&r.to_json()).unwrap(), r);
+        let mut other = m.clone();
+        other.label.lines[0].text.push('!');
+        assert_ne!(other.digest(), m.digest());
+        assert!(!r.matches(&other));
+        let mut signed = m.clone();
+        signed.sign(&ed25519_dalek::SigningKey::from_bytes(&[7; 32]));
+        assert_ne!(signed.digest(), m.digest(), "the signature is covered");
     }
 
     #[test]

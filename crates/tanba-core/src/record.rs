@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::label::LabelLine;
-use crate::manifest::{MANIFEST_VERSION, ascii_escape, public_key_base64, write_canonical};
+use crate::manifest::{
+    MANIFEST_VERSION, ascii_escape, public_key_base64, sha256_hex, write_canonical,
+};
 use crate::{Error, Result};
 
 /// The AI system that produced the content.
@@ -170,6 +172,37 @@ impl Aigc {
     }
 }
 
+/// A short reference to a manifest kept outside the file it describes (in
+/// a sidecar or the compliance log): its id and [`Manifest::digest`]. Text
+/// carriers hold this instead of the whole manifest (docs/manifest.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestRef {
+    /// The manifest's id, `urn:uuid:…`.
+    pub id: String,
+    /// [`Manifest::digest`] of the manifest, lowercase hex.
+    pub sha256: String,
+}
+
+impl ManifestRef {
+    /// Compact JSON, `{"id":…,"sha256":…}`.
+    pub fn to_json(&self) -> String {
+        // A derived Serialize on two strings cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Parses the JSON [`ManifestRef::to_json`] writes.
+    pub fn from_json(s: &str) -> Result<Self> {
+        serde_json::from_str(s.trim()).map_err(|e| {
+            Error::malformed(format!("Tanba manifest reference is not valid JSON: {e}"))
+        })
+    }
+
+    /// Whether `manifest` is the one referred to.
+    pub fn matches(&self, manifest: &Manifest) -> bool {
+        self.id == manifest.id && self.sha256 == manifest.digest()
+    }
+}
+
 /// An Ed25519 signature over the manifest's canonical form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature {
@@ -284,6 +317,28 @@ impl Manifest {
         let mut out = String::new();
         write_canonical(&value, &mut out);
         out.into_bytes()
+    }
+
+    /// SHA-256 (lowercase hex) of the whole manifest, signature included,
+    /// in the canonical form of [`Manifest::canonical_bytes`]: the same
+    /// however the JSON was indented or its keys ordered (a sidecar, a line
+    /// of the compliance log).
+    pub fn digest(&self) -> String {
+        let value = serde_json::to_string(self)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or(Value::Null);
+        let mut out = String::new();
+        write_canonical(&value, &mut out);
+        sha256_hex(out.as_bytes())
+    }
+
+    /// The short reference to this manifest.
+    pub fn reference(&self) -> ManifestRef {
+        ManifestRef {
+            id: self.id.clone(),
+            sha256: self.digest(),
+        }
     }
 
     /// Signs the manifest with an Ed25519 key, replacing any signature.

@@ -80,7 +80,8 @@ pub fn label(text: &str, lines: &[LabelLine], values: (&str, &str)) -> Result<St
         body: has_tag(&lower, "body"),
         html: has_tag(&lower, "html"),
     };
-    let mut out = rewrite(text, tags, &head, &banner)?;
+    let charset_metas = count_charset_metas(text)?;
+    let mut out = rewrite(text, tags, charset_metas, &head, &banner)?;
     if out.is_none() && tags.body {
         // A `<body` the parser never sees as a tag (the file ends inside
         // it, or it is in a comment): place the banner as without one.
@@ -88,7 +89,7 @@ pub fn label(text: &str, lines: &[LabelLine], values: (&str, &str)) -> Result<St
             body: false,
             ..tags
         };
-        out = rewrite(text, tags, &head, &banner)?;
+        out = rewrite(text, tags, charset_metas, &head, &banner)?;
     }
     let out = out.ok_or_else(|| {
         Error::malformed(
@@ -104,20 +105,67 @@ pub fn label(text: &str, lines: &[LabelLine], values: (&str, &str)) -> Result<St
     Ok(out)
 }
 
+/// Whether a `<meta>` declares the encoding (`charset`, or `http-equiv`
+/// `content-type`), which browsers look for in the first 1,024 bytes.
+fn declares_charset(el: &lol_html::html_content::Element<'_, '_>) -> bool {
+    el.has_attribute("charset")
+        || el
+            .get_attribute("http-equiv")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("content-type"))
+}
+
+/// How many `<meta>` elements declare the encoding.
+fn count_charset_metas(text: &str) -> Result<usize> {
+    let count = Rc::new(Cell::new(0usize));
+    let seen = count.clone();
+    let settings =
+        RewriteStrSettings::new().append_element_content_handler(element!("meta", move |el| {
+            if declares_charset(el) {
+                seen.set(seen.get() + 1);
+            }
+            Ok(())
+        }));
+    rewrite_str(text, settings)
+        .map_err(|e| Error::malformed(format!("HTML cannot be rewritten: {e}")))?;
+    Ok(count.get())
+}
+
 /// The document with the head elements and the banner put in, or `None`
-/// when the banner found no place.
-fn rewrite(text: &str, tags: Tags, head: &str, banner: &str) -> Result<Option<String>> {
-    let leading = match (tags.head, tags.body || tags.head) {
-        (true, _) => String::new(),
+/// when the banner found no place. The head elements go first in `<head>`,
+/// or right after the last of the `charset_metas` when there are some, so
+/// that the encoding stays declared first (and within 1,024 bytes).
+fn rewrite(
+    text: &str,
+    tags: Tags,
+    charset_metas: usize,
+    head: &str,
+    banner: &str,
+) -> Result<Option<String>> {
+    let after_charset = charset_metas > 0;
+    let leading = match (tags.head || after_charset, tags.body || tags.head) {
+        (true, true) => String::new(),
+        (true, false) => banner.to_string(),
         (false, true) => head.to_string(),
         (false, false) => format!("{head}{banner}"),
     };
     let placed = Rc::new(Cell::new(!leading.is_empty() && !tags.body));
     let in_head = Rc::new(Cell::new(false));
     let mut settings = RewriteStrSettings::new();
-    if tags.head {
+    if tags.head && !after_charset {
         settings = settings.append_element_content_handler(element!("head", |el| {
             el.prepend(head, ContentType::Html);
+            Ok(())
+        }));
+    }
+    if after_charset {
+        let seen = Rc::new(Cell::new(0usize));
+        settings = settings.append_element_content_handler(element!("meta", move |el| {
+            if declares_charset(el) {
+                seen.set(seen.get() + 1);
+                if seen.get() == charset_metas {
+                    el.after(head, ContentType::Html);
+                }
+            }
             Ok(())
         }));
     }
@@ -256,6 +304,7 @@ pub fn find_marks(text: &str) -> Found {
     Found {
         aigc: between(AIGC_OPEN, "\"").map(|v| v.replace("&quot;", "\"")),
         manifest: between(MANIFEST_OPEN, "</script>"),
+        reference: None,
     }
 }
 
@@ -383,6 +432,26 @@ mod tests {
             assert_eq!(strip(&once), doc);
             assert_eq!(strip(&run(&run(doc))), doc, "stacked marks all go");
         }
+    }
+
+    #[test]
+    fn charset_meta_stays_first() {
+        let doc = "<!DOCTYPE html>\n<html><head>\n<meta charset=\"utf-8\">\n\
+                   <meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\n\
+                   <title>T</title></head><body><p>x</p></body></html>";
+        let out = run(doc);
+        let flag = out.find(FLAG).unwrap();
+        assert!(out.find("<meta charset").unwrap() < flag);
+        assert!(out.find("http-equiv").unwrap() < flag);
+        assert!(out[flag..].starts_with(&format!("{FLAG}<meta name=\"AIGC\"")));
+        assert_eq!(out.matches(FLAG).count(), 1);
+        assert_eq!(strip(&out), doc);
+        // Without a <head> tag too.
+        let out = run("<meta charset=utf-8><body><p>x</p></body>");
+        assert!(
+            out.starts_with(&format!("<meta charset=utf-8>{FLAG}")),
+            "{out}"
+        );
     }
 
     #[test]

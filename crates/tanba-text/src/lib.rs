@@ -6,11 +6,17 @@
 //!
 //! | format | visible notice | machine-readable mark |
 //! |---|---|---|
-//! | plain text | first line | footer lines `AIGC:` and `Tanba-Manifest:` |
+//! | plain text | first line | footer lines `AIGC:` and `Tanba-Manifest-Ref:` (id, digest, label fingerprint) |
 //! | Markdown | block quote after the front matter | front-matter keys, else a leading HTML comment |
-//! | HTML | banner first in `<body>` | `<meta name="ai-generated">`, `<meta name="AIGC">`, manifest `<script>` in `<head>` |
-//! | SubRip | a cue over the first seconds | a zero-length cue |
-//! | WebVTT | a cue over the first seconds | `NOTE` blocks |
+//! | HTML | banner first in `<body>` | `<meta name="ai-generated">`, `<meta name="AIGC">`, manifest `<script>` in `<head>`, after `<meta charset>` |
+//! | SubRip | cue 1, over the first seconds | none in the file (no hidden place): the sidecar |
+//! | WebVTT | a cue over the first seconds | `NOTE` blocks: `AIGC` and `Tanba-Manifest-Ref` |
+//!
+//! Plain text and subtitles carry the short manifest reference, not the
+//! manifest: the whole manifest goes to the caller's compliance log and,
+//! where asked ([`TextSettings::manifest_sidecar`]), and always for
+//! SubRip, to a sidecar ([`sidecar_path`]), which `verify` checks against
+//! the reference.
 //!
 //! Plain text is claimed by name only (`*.txt`, `*.text` and
 //! [`TextSettings::plain_text_extensions`]); other text files (JSON, XML,
@@ -30,6 +36,7 @@ mod html;
 mod markdown;
 mod marks;
 mod plain;
+mod sidecar;
 mod sniff;
 mod subtitles;
 
@@ -39,12 +46,13 @@ use std::path::Path;
 
 use tanba_core::{
     Error, Format, Job, Labeler, Labelled, Limits, Manifest, PerceptibleCheck, Placement, Result,
-    Source, Verification, WriteSeek,
+    SignatureState, Source, Verification, WriteSeek,
 };
 
-use marks::KnownTexts;
+use marks::{KnownTexts, Values};
 
 pub use encoding::{LineEnding, TextEncoding};
+pub use sidecar::{SIDECAR_SUFFIX, sidecar_contents, sidecar_path};
 pub use sniff::STRUCTURED_TEXT;
 
 /// Plain text.
@@ -92,6 +100,10 @@ pub struct TextSettings {
     pub plain_text_footer: bool,
     /// How long the subtitle notice cue lasts, in seconds.
     pub subtitle_seconds: f64,
+    /// Also write the whole manifest to a sidecar `NAME.EXT.tanba.json`
+    /// beside plain text and WebVTT outputs, which carry only its reference
+    /// ([`TextSettings::writes_sidecar`]). SubRip always gets one.
+    pub manifest_sidecar: bool,
     /// The extensions (any case, with or without the dot) of files labelled
     /// as plain text; default `txt` and `text`. Text files of any other
     /// name that is not Markdown, HTML or subtitles (JSON, XML, CSV, code,
@@ -105,6 +117,7 @@ impl Default for TextSettings {
         TextSettings {
             legacy_encoding: None,
             plain_text_footer: true,
+            manifest_sidecar: false,
             subtitle_seconds: 4.0,
             plain_text_extensions: PLAIN.extensions.iter().map(|e| e.to_string()).collect(),
         }
@@ -118,6 +131,17 @@ impl TextSettings {
             .ok_or_else(|| Error::config(format!("unknown text encoding {label:?}")))?;
         self.legacy_encoding = Some(enc);
         Ok(self)
+    }
+
+    /// Whether an output of `format` gets a manifest sidecar
+    /// ([`sidecar_path`], [`sidecar_contents`]): SubRip always (it has no
+    /// hidden place for a mark), plain text and WebVTT when
+    /// [`TextSettings::manifest_sidecar`] asks.
+    pub fn writes_sidecar(&self, format: &Format) -> bool {
+        let name = format.name;
+        name == SRT.name
+            || (self.manifest_sidecar
+                && (name == VTT.name || (name == PLAIN.name && self.plain_text_footer)))
     }
 
     /// Whether files ending in `.ext` are labelled as plain text.
@@ -180,6 +204,44 @@ impl TextLabeler {
         }
     }
 
+    /// Whether the notice is where it belongs: every label line of the
+    /// manifest; without it (a reference, no sidecar), the notice's lines
+    /// with the fingerprint the reference holds; without either, any
+    /// shipped label text.
+    fn check_notice(
+        format: &Format,
+        text: &str,
+        manifest: Option<&Manifest>,
+        fingerprint: Option<&str>,
+    ) -> PerceptibleCheck {
+        let region = Self::notice_region(format, text);
+        let where_ = match format.name {
+            "markdown" => "the first block",
+            "html" => "the banner at the start of <body>",
+            "srt" | "vtt" => "the first cues",
+            _ => "the first line",
+        };
+        if let (None, Some(fingerprint)) = (manifest, fingerprint) {
+            let lines: Vec<&str> = match format.name {
+                "vtt" => subtitles::vtt_notice_lines(text),
+                _ => plain::first_line(text).split(" / ").collect(),
+            };
+            return if !lines.is_empty() && marks::label_fingerprint(lines) == fingerprint {
+                PerceptibleCheck::found(format!(
+                    "notice found in {where_} (its wording matches the reference)"
+                ))
+            } else {
+                PerceptibleCheck::missing(format!(
+                    "no notice with the wording the reference records in {where_}"
+                ))
+            };
+        }
+        if marks::has_notice(&region, manifest) {
+            return PerceptibleCheck::found(format!("notice found in {where_}"));
+        }
+        PerceptibleCheck::missing(format!("no notice in {where_}"))
+    }
+
     /// Reads and decodes the whole source, refusing it by size before a
     /// byte is read, and subtitles by their cues before any is copied.
     fn read(
@@ -212,18 +274,27 @@ impl TextLabeler {
         decoded: &encoding::Decoded,
         text: &str,
         job: &Job,
-        values: (&str, &str),
+        manifest: &Manifest,
     ) -> Result<String> {
         let lines: Vec<&str> = job.label.texts().collect();
         let eol = decoded.eol;
         let seconds = self.settings.subtitle_seconds;
+        let legacy = matches!(decoded.encoding, TextEncoding::Legacy(_));
+        let whole = || Values::whole(manifest, legacy);
+        let reference = Values::reference(manifest);
         Ok(match format.name {
-            "markdown" => markdown::label(text, eol, &lines, values),
-            "html" => html::label(text, &job.label.lines, values)?,
-            "srt" => subtitles::label_srt(text, eol, &lines, seconds, values),
-            "vtt" => subtitles::label_vtt(text, eol, &lines, seconds, values),
+            "markdown" => {
+                let v = whole();
+                markdown::label(text, eol, &lines, (&v.aigc, &v.manifest))
+            }
+            "html" => {
+                let v = whole();
+                html::label(text, &job.label.lines, (&v.aigc, &v.manifest))?
+            }
+            "srt" => subtitles::label_srt(text, eol, &lines, seconds),
+            "vtt" => subtitles::label_vtt(text, eol, &lines, seconds, &reference),
             _ => {
-                let footer = self.settings.plain_text_footer.then_some(values);
+                let footer = self.settings.plain_text_footer.then_some(&reference);
                 plain::label(text, eol, &marks::notice(&job.label), footer)
             }
         })
@@ -280,17 +351,23 @@ impl Labeler for TextLabeler {
             ));
         }
         let existing = Self::find_marks(format, &decoded.text);
-        if existing.any() && !job.force {
+        // The earlier manifest, in the file or in the input's sidecar,
+        // names the label texts an earlier notice may hold.
+        let reference = existing.reference().and_then(Result::ok);
+        let earlier = existing.manifest().and_then(Result::ok).or_else(|| {
+            sidecar::look(source.path, format, reference.as_ref(), &job.limits).manifest
+        });
+        let known = KnownTexts::new(&job.label, earlier.as_ref())
+            .with_fingerprint(existing.label_fingerprint());
+        // SubRip carries no mark: an earlier labelling shows as our cue 1.
+        let earlier_cue =
+            format.name == "srt" && subtitles::strip(&decoded.text, &known) != decoded.text;
+        if (existing.any() || earlier_cue) && !job.force {
             return Err(Error::already_labelled());
         }
         // A forced relabel replaces: our earlier notice and marks go.
         let text = if job.force {
-            let earlier = existing.manifest().and_then(Result::ok);
-            Self::strip(
-                format,
-                &decoded.text,
-                &KnownTexts::new(&job.label, earlier.as_ref()),
-            )
+            Self::strip(format, &decoded.text, &known)
         } else {
             Cow::Borrowed(decoded.text.as_str())
         };
@@ -310,14 +387,18 @@ impl Labeler for TextLabeler {
             placement.span = Some([0.0, self.settings.subtitle_seconds]);
         }
         let manifest = job.manifest(format.mime, placement);
-        let (aigc, manifest_json) = marks::values(&manifest);
-        let values = (aigc.as_str(), manifest_json.as_str());
-        let labelled = self.labelled(format, &decoded, &text, &job, values)?;
+        let labelled = self.labelled(format, &decoded, &text, &job, &manifest)?;
         output.write_all(&encoding::encode(&labelled, decoded.encoding)?)?;
         let mut notes = Vec::new();
         if format.name == "text" && !self.settings.plain_text_footer {
             notes
                 .push("plain text carries the visible notice only (footer turned off)".to_string());
+        }
+        if format.name == "srt" {
+            notes.push(format!(
+                "SubRip has no hidden place (players show every cue): the mark is in the \
+                 sidecar NAME.srt{SIDECAR_SUFFIX}"
+            ));
         }
         Ok(Labelled::new(format, manifest).with_notes(notes))
     }
@@ -326,11 +407,12 @@ impl Labeler for TextLabeler {
         let format = source.format;
         let (_, decoded) = self.read(&mut source, limits)?;
         let found = Self::find_marks(format, &decoded.text);
-        let manifest: Option<Manifest> = match found.manifest() {
-            Some(Ok(m)) => Some(m),
-            Some(Err(e)) => return Err(e),
-            None => None,
-        };
+        let mut manifest: Option<Manifest> = found.manifest().transpose()?;
+        let reference = found.reference().transpose()?;
+        let beside = sidecar::look(source.path, format, reference.as_ref(), limits);
+        if manifest.is_none() {
+            manifest = beside.manifest;
+        }
         let carrier = match format.name {
             "markdown" if decoded.text.trim_start().starts_with("<!--") => "leading comment",
             "markdown" => "front matter",
@@ -340,30 +422,25 @@ impl Labeler for TextLabeler {
             _ => "footer",
         };
         let mut marks = found.marks(carrier);
+        marks.extend(beside.marks);
         if format.name == "html" && decoded.text.contains(html::FLAG) {
             marks.push(tanba_core::Mark::new(
                 tanba_core::MarkKind::Native,
                 "<meta name=\"ai-generated\">",
             ));
         }
-        let region = Self::notice_region(format, &decoded.text);
-        let found_notice = marks::has_notice(&region, manifest.as_ref());
-        let where_ = match format.name {
-            "markdown" => "the first block",
-            "html" => "the banner at the start of <body>",
-            "srt" | "vtt" => "the first cues",
-            _ => "the first line",
-        };
-        let detail = if found_notice {
-            format!("notice found in {where_}")
-        } else {
-            format!("no notice in {where_}")
-        };
-        Ok(Verification::new(
+        let fingerprint = found.label_fingerprint();
+        let perceptible = Self::check_notice(
             format,
-            marks,
-            manifest,
-            PerceptibleCheck::new(found_notice, detail),
-        ))
+            &decoded.text,
+            manifest.as_ref(),
+            fingerprint.as_deref(),
+        );
+        let mut verification = Verification::new(format, marks, manifest, perceptible);
+        verification.manifest_ref = reference;
+        if let Some(reason) = beside.broken {
+            verification.signature = SignatureState::Invalid { reason };
+        }
+        Ok(verification)
     }
 }

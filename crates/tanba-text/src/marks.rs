@@ -1,13 +1,16 @@
-//! The machine-readable mark in text formats: two one-line JSON values,
-//! `AIGC` (Annex E) and `Tanba-Manifest`, embedded in whatever comment or
-//! metadata syntax the format has.
+//! The machine-readable mark in text formats: one-line JSON values, `AIGC`
+//! (Annex E) and `Tanba-Manifest` (the whole manifest) or
+//! `Tanba-Manifest-Ref` (its id, digest and label fingerprint), embedded in whatever comment
+//! or metadata syntax the format has.
 
-use tanba_core::{Label, Lang, Manifest, Mark, MarkKind, Result};
+use tanba_core::{Label, Lang, Manifest, ManifestRef, Mark, MarkKind, Result};
 
 /// The key of the Annex E JSON.
 pub const AIGC_KEY: &str = "AIGC";
 /// The key of the manifest JSON.
 pub const MANIFEST_KEY: &str = "Tanba-Manifest";
+/// The key of the manifest reference JSON.
+pub const REF_KEY: &str = "Tanba-Manifest-Ref";
 
 /// ASCII JSON that is safe inside an HTML comment, a `<script>`, a quoted
 /// attribute, a YAML single-quoted or TOML literal string, and a WebVTT NOTE:
@@ -21,12 +24,64 @@ pub fn embeddable(json: &str) -> String {
         .replace("--", "-\\u002d")
 }
 
-/// The two values, ready to embed.
-pub fn values(manifest: &Manifest) -> (String, String) {
-    (
-        embeddable(&manifest.aigc.to_json()),
-        embeddable(&manifest.to_json_ascii()),
-    )
+/// The values to embed: the Annex E JSON (printable ASCII, as GB 45438
+/// asks), and the manifest (UTF-8: every carrier here is a UTF-8 or UTF-16
+/// text, so letters stay letters) or its reference.
+#[derive(Debug, Clone)]
+pub struct Values {
+    /// The Annex E JSON.
+    pub aigc: String,
+    /// The manifest JSON, or the reference JSON, as [`Values::key`] says.
+    pub manifest: String,
+    /// [`MANIFEST_KEY`] or [`REF_KEY`].
+    pub key: &'static str,
+}
+
+impl Values {
+    /// The whole manifest (Markdown, HTML): UTF-8, or ASCII with `\uXXXX`
+    /// escapes when the file is in a legacy encoding that may not hold
+    /// every letter of it.
+    pub fn whole(manifest: &Manifest, ascii: bool) -> Self {
+        let json = if ascii {
+            manifest.to_json_ascii()
+        } else {
+            manifest.to_json()
+        };
+        Values {
+            aigc: embeddable(&manifest.aigc.to_json()),
+            manifest: embeddable(&json),
+            key: MANIFEST_KEY,
+        }
+    }
+
+    /// The short reference (plain text, subtitles): the manifest's id and
+    /// digest, and the fingerprint of its label lines
+    /// ([`label_fingerprint`]), so that `verify` can check the notice's
+    /// wording when the manifest is not at hand.
+    pub fn reference(manifest: &Manifest) -> Self {
+        let r = manifest.reference();
+        let label = label_fingerprint(manifest.label.lines.iter().map(|l| l.text.as_str()));
+        // Every value is ASCII without quotes or backslashes (a URN, hex).
+        let json = format!(
+            "{{\"id\":\"{}\",\"sha256\":\"{}\",\"label\":\"{label}\"}}",
+            r.id, r.sha256
+        );
+        Values {
+            aigc: embeddable(&manifest.aigc.to_json()),
+            manifest: embeddable(&json),
+            key: REF_KEY,
+        }
+    }
+
+    /// Test values.
+    #[cfg(test)]
+    pub fn sample(aigc: &str, manifest: &str) -> Self {
+        Values {
+            aigc: aigc.to_string(),
+            manifest: manifest.to_string(),
+            key: MANIFEST_KEY,
+        }
+    }
 }
 
 /// What a scan of a text for our keys found.
@@ -36,12 +91,14 @@ pub struct Found {
     pub aigc: Option<String>,
     /// The manifest JSON.
     pub manifest: Option<String>,
+    /// The manifest reference JSON.
+    pub reference: Option<String>,
 }
 
 impl Found {
-    /// True when either value is present.
+    /// True when any value is present.
     pub fn any(&self) -> bool {
-        self.aigc.is_some() || self.manifest.is_some()
+        self.aigc.is_some() || self.manifest.is_some() || self.reference.is_some()
     }
 
     /// The marks, named after `carrier`.
@@ -56,6 +113,12 @@ impl Found {
                 format!("{carrier} {MANIFEST_KEY}"),
             ));
         }
+        if self.reference.is_some() {
+            marks.push(Mark::new(
+                MarkKind::Manifest,
+                format!("{carrier} {REF_KEY}"),
+            ));
+        }
         marks
     }
 
@@ -63,6 +126,39 @@ impl Found {
     pub fn manifest(&self) -> Option<Result<Manifest>> {
         self.manifest.as_deref().map(Manifest::from_json)
     }
+
+    /// The parsed manifest reference, if present.
+    pub fn reference(&self) -> Option<Result<ManifestRef>> {
+        self.reference.as_deref().map(ManifestRef::from_json)
+    }
+
+    /// The label fingerprint the reference holds, if any.
+    pub fn label_fingerprint(&self) -> Option<String> {
+        let json = self.reference.as_deref()?;
+        let start = json.find("\"label\":\"")? + "\"label\":\"".len();
+        let len = json[start..].find('"')?;
+        Some(json[start..start + len].to_string())
+    }
+}
+
+/// The fingerprint of a notice's label lines: the first 16 hex digits of
+/// the SHA-256 of the lines joined with a line feed. Not a security
+/// measure (the manifest's digest and signature are): it tells whether a
+/// notice has the wording the manifest records without the manifest.
+pub fn label_fingerprint<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
+    let joined = lines.into_iter().collect::<Vec<_>>().join("\n");
+    let mut hex = tanba_core::manifest::sha256_hex(joined.as_bytes());
+    hex.truncate(16);
+    hex
+}
+
+/// `line` (trimmed, after an optional `NOTE `) when it starts with `key`
+/// followed by `:`, `=` or a space; the rest after the key.
+fn after_key<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let line = line.trim_start();
+    let line = line.strip_prefix("NOTE ").unwrap_or(line);
+    line.strip_prefix(key)
+        .filter(|rest| rest.starts_with([':', ' ', '=']))
 }
 
 /// Scans lines of `text` for `KEY…{json}`: the key at the start of the line
@@ -70,12 +166,12 @@ impl Found {
 pub fn scan(text: &str) -> Found {
     let mut found = Found::default();
     for line in text.lines() {
-        let line = line.trim_start();
-        let line = line.strip_prefix("NOTE ").unwrap_or(line);
-        let slot = if line.starts_with(AIGC_KEY) {
-            &mut found.aigc
-        } else if line.starts_with(MANIFEST_KEY) {
-            &mut found.manifest
+        let (slot, line) = if let Some(rest) = after_key(line, AIGC_KEY) {
+            (&mut found.aigc, rest)
+        } else if let Some(rest) = after_key(line, MANIFEST_KEY) {
+            (&mut found.manifest, rest)
+        } else if let Some(rest) = after_key(line, REF_KEY) {
+            (&mut found.reference, rest)
         } else {
             continue;
         };
@@ -95,10 +191,11 @@ pub fn notice(label: &Label) -> String {
 }
 
 /// The label texts a notice of ours may hold: every shipped text, the
-/// lines of the manifest found in the file, and the job's own lines. A
-/// forced relabel takes out a notice only when it is made of these.
+/// lines of the manifest found in the file, and the job's own lines; and
+/// the fingerprint a reference in the file holds. A forced relabel takes
+/// out a notice only when it is made of these, or has that fingerprint.
 #[derive(Debug, Default)]
-pub struct KnownTexts(Vec<String>);
+pub struct KnownTexts(Vec<String>, Option<String>);
 
 impl KnownTexts {
     /// The shipped texts plus the lines of `label` and of `manifest`.
@@ -112,7 +209,14 @@ impl KnownTexts {
         if let Some(m) = manifest {
             texts.extend(m.label.lines.iter().map(|l| l.text.clone()));
         }
-        KnownTexts(texts)
+        KnownTexts(texts, None)
+    }
+
+    /// Also a notice whose lines have this [`label_fingerprint`].
+    #[must_use]
+    pub fn with_fingerprint(mut self, fingerprint: Option<String>) -> Self {
+        self.1 = fingerprint;
+        self
     }
 
     /// Whether `line` is one label text.
@@ -123,18 +227,19 @@ impl KnownTexts {
     /// Whether `line` is a one-line notice: label texts joined with ` / `.
     pub fn is_notice(&self, line: &str) -> bool {
         line.split(" / ").all(|part| self.is_text(part))
+            || self
+                .1
+                .as_deref()
+                .is_some_and(|f| !line.is_empty() && label_fingerprint(line.split(" / ")) == f)
     }
 }
 
 /// Whether `line` (without its line ending) holds one of our keys with a
 /// JSON value, in any of the syntaxes [`scan`] reads.
 pub fn is_key_line(line: &str) -> bool {
-    let line = line.trim_start();
-    let line = line.strip_prefix("NOTE ").unwrap_or(line);
-    [AIGC_KEY, MANIFEST_KEY].iter().any(|key| {
-        line.strip_prefix(key)
-            .is_some_and(|rest| rest.starts_with([':', ' ', '=']) && rest.contains('{'))
-    })
+    [AIGC_KEY, MANIFEST_KEY, REF_KEY]
+        .iter()
+        .any(|key| after_key(line, key).is_some_and(|rest| rest.contains('{')))
 }
 
 /// Whether `text` carries the label: every line of the manifest's label,
@@ -183,6 +288,9 @@ mod tests {
         let f = scan("NOTE AIGC {\"a\":1}\n");
         assert_eq!(f.aigc.as_deref(), Some("{\"a\":1}"));
         assert!(!scan("no marks here").any());
+        let f = scan("Tanba-Manifest-Ref: {\"id\":\"x\"}\n");
+        assert_eq!(f.reference.as_deref(), Some("{\"id\":\"x\"}"));
+        assert!(f.manifest.is_none(), "the reference is not the manifest");
     }
 
     #[test]
@@ -195,6 +303,7 @@ mod tests {
         assert!(is_key_line("AIGC: '{\"a\":1}'"));
         assert!(is_key_line("Tanba-Manifest = '{}'"));
         assert!(is_key_line("NOTE AIGC {}"));
+        assert!(is_key_line("Tanba-Manifest-Ref: {}"));
         assert!(!is_key_line("AIGCX: {}"));
         assert!(!is_key_line("AIGC: no json"));
     }

@@ -1,27 +1,27 @@
 //! Plain text: the notice as the first line; the marks as a footer.
 
 use crate::encoding::LineEnding;
-use crate::marks::{self, AIGC_KEY, Found, KnownTexts, MANIFEST_KEY};
+use crate::marks::{self, AIGC_KEY, Found, KnownTexts, MANIFEST_KEY, REF_KEY, Values};
 
 /// How many trailing bytes hold the footer; the rest is never scanned.
 const FOOTER_SCAN: usize = 64 * 1024;
 
 /// The labelled text. Plain text has no hidden carrier (docs/compliance.md),
-/// so the marks go in a two-line footer (`AIGC: …`, `Tanba-Manifest: …`) unless
-/// the footer is turned off.
-pub fn label(text: &str, eol: LineEnding, notice: &str, footer: Option<(&str, &str)>) -> String {
+/// so the marks go in a two-line footer (`AIGC: …`, `Tanba-Manifest-Ref: …`)
+/// unless the footer is turned off.
+pub fn label(text: &str, eol: LineEnding, notice: &str, footer: Option<&Values>) -> String {
     let e = eol.as_str();
-    let mut out = String::with_capacity(text.len() + notice.len() + 4096);
+    let mut out = String::with_capacity(text.len() + notice.len() + 512);
     out.push_str(notice);
     out.push_str(e);
     out.push_str(e);
     out.push_str(text);
-    if let Some((aigc, manifest)) = footer {
+    if let Some(values) = footer {
         if !text.is_empty() && !text.ends_with('\n') {
             out.push_str(e);
         }
         out.push_str(e);
-        for (key, value) in [(AIGC_KEY, aigc), (MANIFEST_KEY, manifest)] {
+        for (key, value) in [(AIGC_KEY, &values.aigc), (values.key, &values.manifest)] {
             out.push_str(key);
             out.push_str(": ");
             out.push_str(value);
@@ -63,12 +63,14 @@ fn strip_eol(text: &str) -> Option<&str> {
         .or_else(|| text.strip_prefix('\n'))
 }
 
-/// `text` without the footer `label` wrote: the two key lines and the
-/// blank line before them. When the original had no final line break the
-/// result keeps the one `label` added, which labels to the same bytes.
+/// `text` without the footer `label` wrote: the two key lines (the
+/// reference, or the whole manifest of earlier versions) and the blank
+/// line before them. When the original had no final line break the result
+/// keeps the one `label` added, which labels to the same bytes.
 fn strip_footer(text: &str) -> &str {
-    let Some(rest) =
-        strip_last_line(text, MANIFEST_KEY).and_then(|rest| strip_last_line(rest, AIGC_KEY))
+    let Some(rest) = strip_last_line(text, REF_KEY)
+        .or_else(|| strip_last_line(text, MANIFEST_KEY))
+        .and_then(|rest| strip_last_line(rest, AIGC_KEY))
     else {
         return text;
     };
@@ -105,7 +107,12 @@ mod tests {
             ("one\r\ntwo\r\n", LineEnding::CrLf),
             ("no final break", LineEnding::Lf),
         ] {
-            for footer in [Some(("{\"a\":1}", "{\"m\":1}")), None] {
+            let whole = Values::sample("{\"a\":1}", "{\"m\":1}");
+            let reference = Values {
+                key: REF_KEY,
+                ..whole.clone()
+            };
+            for footer in [Some(&reference), Some(&whole), None] {
                 let once = label(original, eol, &notice, footer);
                 let stripped = strip(&once, &known);
                 assert_eq!(label(stripped, eol, &notice, footer), once, "{original:?}");

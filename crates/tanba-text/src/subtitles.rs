@@ -1,16 +1,18 @@
 //! Subtitles: a notice cue over the first seconds; other cues untouched.
 //!
-//! WebVTT carries the marks in `NOTE` comment blocks. SubRip has no comment
-//! syntax, so its marks go in a zero-length cue (start = end), which players
-//! never show.
+//! WebVTT carries the marks in `NOTE` comment blocks. SubRip has no hidden
+//! place at all: no comment syntax, and players and converters show or keep
+//! every cue, a zero-length one too (`ffmpeg -i x.srt x.vtt` keeps it). So
+//! SubRip gets only the notice cue, numbered 1 (the author's cues move up
+//! by one), and its marks go in a sidecar (`crate::sidecar`).
 
 use tanba_core::{Error, Limits, Result};
 
 use crate::encoding::LineEnding;
-use crate::marks::{self, AIGC_KEY, Found, KnownTexts, MANIFEST_KEY};
+use crate::marks::{self, AIGC_KEY, Found, KnownTexts, Values};
 
 /// How many leading blocks hold our cues and notes: the header, two notes
-/// or the marks cue, the notice cue, with room to spare.
+/// (or the marks cue of earlier versions), the notice cue, with room to spare.
 const OUR_BLOCKS: usize = 6;
 
 fn timestamp(ms: u64, sep: char) -> String {
@@ -23,29 +25,46 @@ fn timestamp(ms: u64, sep: char) -> String {
     )
 }
 
-/// Labelled SubRip.
-pub fn label_srt(
-    text: &str,
-    eol: LineEnding,
-    lines: &[&str],
-    seconds: f64,
-    values: (&str, &str),
-) -> String {
+/// Labelled SubRip: the notice cue numbered 1, then the author's cues,
+/// each number one higher. No mark: SubRip has no place a player hides.
+pub fn label_srt(text: &str, eol: LineEnding, lines: &[&str], seconds: f64) -> String {
     let e = eol.as_str();
     let end = timestamp((seconds * 1000.0).round() as u64, ',');
     let zero = timestamp(0, ',');
-    let mut out = String::with_capacity(text.len() + 4096);
-    out.push_str(&format!(
-        "0{e}{zero} --> {zero}{e}{AIGC_KEY}: {}{e}{MANIFEST_KEY}: {}{e}{e}",
-        values.0, values.1
-    ));
-    out.push_str(&format!("0{e}{zero} --> {end}{e}"));
+    let mut out = String::with_capacity(text.len() + 256);
+    out.push_str(&format!("1{e}{zero} --> {end}{e}"));
     for line in lines {
         out.push_str(line);
         out.push_str(e);
     }
     out.push_str(e);
-    out.push_str(text);
+    out.push_str(&renumber(text, 1));
+    out
+}
+
+/// SubRip with every cue number (a line of digits followed by a timing
+/// line, at the start of a block) moved by `delta`; all else as it was.
+fn renumber(text: &str, delta: i64) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut block_start = true;
+    for (i, line) in lines.iter().enumerate() {
+        let bare = line.trim_end_matches(['\r', '\n']);
+        let timing_next = lines
+            .get(i + 1)
+            .is_some_and(|next| is_timing(next.trim_end(), false));
+        let number = bare.trim().parse::<i64>().ok().filter(|_| {
+            block_start && timing_next && bare.trim().bytes().all(|b| b.is_ascii_digit())
+        });
+        match number {
+            Some(n) => {
+                out.push_str(&(n + delta).max(0).to_string());
+                out.push_str(&line[bare.len()..]);
+            }
+            None => out.push_str(line),
+        }
+        block_start = bare.trim().is_empty();
+    }
     out
 }
 
@@ -55,11 +74,11 @@ pub fn label_vtt(
     eol: LineEnding,
     lines: &[&str],
     seconds: f64,
-    values: (&str, &str),
+    values: &Values,
 ) -> String {
     let e = eol.as_str();
     let header_end = after_first_blank_line(text);
-    let mut out = String::with_capacity(text.len() + 4096);
+    let mut out = String::with_capacity(text.len() + 512);
     out.push_str(&text[..header_end]);
     if !out.ends_with('\n') {
         out.push_str(e);
@@ -68,8 +87,8 @@ pub fn label_vtt(
         out.push_str(e);
     }
     out.push_str(&format!(
-        "NOTE {AIGC_KEY} {}{e}{e}NOTE {MANIFEST_KEY} {}{e}{e}",
-        values.0, values.1
+        "NOTE {AIGC_KEY} {}{e}{e}NOTE {} {}{e}{e}",
+        values.aigc, values.key, values.manifest
     ));
     out.push_str(&format!(
         "tanba-label{e}{} --> {}{e}",
@@ -180,12 +199,15 @@ pub fn check_cues(text: &str, vtt: bool, limits: &Limits) -> Result<()> {
 }
 
 /// The subtitles without an earlier labelling: among the first blocks,
-/// those holding our keys (the SubRip marks cue, the WebVTT notes), the
-/// WebVTT cue `tanba-label` and a SubRip cue `0` from 0 s holding only
-/// label texts, each with the blank line after it.
+/// those holding our keys (the WebVTT notes, the SubRip marks cue of
+/// earlier versions), the WebVTT cue `tanba-label` and a SubRip cue `1`
+/// (`0` in earlier versions) from 0 s holding only label texts, each with
+/// the blank line after it. Taking out a cue `1` moves the author's cue
+/// numbers back down by one.
 pub fn strip(text: &str, known: &KnownTexts) -> String {
     let mut out = String::with_capacity(text.len());
     let mut offset = 0;
+    let mut renumbered = false;
     for _ in 0..OUR_BLOCKS {
         let rest = &text[offset..];
         let blank = rest.len() - rest.trim_start_matches(['\r', '\n']).len();
@@ -201,13 +223,16 @@ pub fn strip(text: &str, known: &KnownTexts) -> String {
             .map(str::len)
             .sum::<usize>();
         let span_len = block_len + blank_line_len(&rest[block_len..]);
-        if !is_ours(&rest[..block_len], known) {
+        let block = &rest[..block_len];
+        if is_ours(block, known) {
+            renumbered |= block.starts_with("1\r\n") || block.starts_with("1\n");
+        } else {
             out.push_str(&rest[..span_len]);
         }
         offset += span_len;
     }
     out.push_str(&text[offset..]);
-    out
+    if renumbered { renumber(&out, -1) } else { out }
 }
 
 /// The length of one blank line at the start of `text`.
@@ -224,7 +249,7 @@ fn is_ours(block: &str, known: &KnownTexts) -> bool {
     match lines.as_slice() {
         [] => false,
         ["tanba-label", ..] => true,
-        ["0", timing, texts @ ..] if timing.starts_with("00:00:00,000 --> ") => {
+        ["0" | "1", timing, texts @ ..] if timing.starts_with("00:00:00,000 --> ") => {
             !texts.is_empty()
                 && texts
                     .iter()
@@ -232,6 +257,21 @@ fn is_ours(block: &str, known: &KnownTexts) -> bool {
         }
         _ => lines.iter().any(|l| marks::is_key_line(l)),
     }
+}
+
+/// The text lines of the WebVTT cue `tanba-label` (our notice) among the
+/// first blocks; empty when there is none.
+pub fn vtt_notice_lines(text: &str) -> Vec<&str> {
+    let mut lines = leading_blocks(text, OUR_BLOCKS).lines().map(str::trim_end);
+    let mut previous_blank = true;
+    while let Some(line) = lines.next() {
+        if previous_blank && line == "tanba-label" {
+            lines.next(); // the timing line
+            return lines.take_while(|l| !l.is_empty()).collect();
+        }
+        previous_blank = line.is_empty();
+    }
+    Vec::new()
 }
 
 /// The first `n` blank-line separated blocks, where our cues are.
@@ -261,27 +301,35 @@ pub fn leading_blocks(text: &str, n: usize) -> &str {
 mod tests {
     use super::*;
 
-    const VALUES: (&str, &str) = ("{\"AIGC\":{}}", "{\"m\":1}");
+    fn values() -> Values {
+        Values::sample("{\"AIGC\":{}}", "{\"m\":1}")
+    }
 
     #[test]
-    fn srt_cue_first_rest_untouched() {
+    fn srt_notice_is_cue_one_and_the_rest_move_up() {
         let srt =
             "1\n00:00:01,000 --> 00:00:03,000\nСәлем\n\n2\n00:00:04,000 --> 00:00:05,000\nӘлем\n";
-        let out = label_srt(srt, LineEnding::Lf, &["ЖИ көмегімен жасалған"], 4.0, VALUES);
-        assert!(out.ends_with(srt));
-        assert!(out.contains("0\n00:00:00,000 --> 00:00:04,000\nЖИ көмегімен жасалған\n\n1\n"));
-        assert_eq!(find_marks(&out).aigc.as_deref(), Some(VALUES.0));
+        let out = label_srt(srt, LineEnding::Lf, &["ЖИ көмегімен жасалған"], 4.0);
+        assert_eq!(
+            out,
+            "1\n00:00:00,000 --> 00:00:04,000\nЖИ көмегімен жасалған\n\n\
+             2\n00:00:01,000 --> 00:00:03,000\nСәлем\n\n3\n00:00:04,000 --> 00:00:05,000\nӘлем\n"
+        );
+        assert!(!find_marks(&out).any(), "no mark a player could show");
+        // A digit line inside a cue's text is not a cue number.
+        let text = "1\n00:00:01,000 --> 00:00:02,000\n42\n";
+        assert_eq!(renumber(text, 1), "2\n00:00:01,000 --> 00:00:02,000\n42\n");
     }
 
     #[test]
     fn vtt_notes_after_header() {
         let vtt = "WEBVTT - title\nKind: captions\n\n00:01.000 --> 00:02.000\nСәлем\n";
-        let out = label_vtt(vtt, LineEnding::Lf, &["ЖИ"], 2.5, VALUES);
+        let out = label_vtt(vtt, LineEnding::Lf, &["ЖИ"], 2.5, &values());
         assert!(out.starts_with("WEBVTT - title\nKind: captions\n\nNOTE AIGC {"));
         assert!(out.contains("tanba-label\n00:00:00.000 --> 00:00:02.500\nЖИ\n\n00:01.000"));
         assert!(out.ends_with("00:01.000 --> 00:02.000\nСәлем\n"));
-        assert_eq!(find_marks(&out).manifest.as_deref(), Some(VALUES.1));
-        let bare = label_vtt("WEBVTT", LineEnding::Lf, &["ЖИ"], 2.0, VALUES);
+        assert_eq!(find_marks(&out).manifest.as_deref(), Some("{\"m\":1}"));
+        let bare = label_vtt("WEBVTT", LineEnding::Lf, &["ЖИ"], 2.0, &values());
         assert!(bare.starts_with("WEBVTT\n\nNOTE AIGC"), "{bare}");
     }
 
@@ -290,13 +338,20 @@ mod tests {
         let known = KnownTexts::new(&tanba_core::Label::default(), None);
         let lines = ["ЖИ көмегімен жасалған", "Создано с помощью ИИ"];
         let srt = "1\r\n00:00:01,000 --> 00:00:03,000\r\nСәлем\r\n\r\n2\r\n00:00:04,000 --> 00:00:05,000\r\nӘлем\r\n";
-        let once = label_srt(srt, LineEnding::CrLf, &lines, 4.0, VALUES);
+        let once = label_srt(srt, LineEnding::CrLf, &lines, 4.0);
         assert_eq!(strip(&once, &known), srt);
+        // Earlier versions: a zero-length marks cue and a notice cue, both `0`.
+        let legacy = format!(
+            "0\n00:00:00,000 --> 00:00:00,000\nAIGC: {{}}\nTanba-Manifest: {{}}\n\n\
+             0\n00:00:00,000 --> 00:00:04,000\n{}\n\n{srt}",
+            lines[0]
+        );
+        assert_eq!(strip(&legacy, &known), srt);
         for vtt in ["WEBVTT\n\n00:01.000 --> 00:02.000\nСәлем\n", "WEBVTT"] {
-            let once = label_vtt(vtt, LineEnding::Lf, &lines, 4.0, VALUES);
+            let once = label_vtt(vtt, LineEnding::Lf, &lines, 4.0, &values());
             let stripped = strip(&once, &known);
             assert_eq!(
-                label_vtt(&stripped, LineEnding::Lf, &lines, 4.0, VALUES),
+                label_vtt(&stripped, LineEnding::Lf, &lines, 4.0, &values()),
                 once
             );
         }

@@ -38,9 +38,9 @@ use std::time::SystemTime;
 
 pub use tanba_core::{
     AiSystem, CredentialsCheck, CredentialsState, Error, Format, Job, Label, LabelLine, Labeler,
-    Labelled, Lang, LimitKind, Limits, Manifest, Mark, MarkKind, Operator, PerceptibleCheck,
-    Placement, Position, ReadSeek, Result, SNIFF_LEN, SignatureState, Source, SourceKind,
-    Verification, Wording, WriteSeek, manifest, read_all, read_head, signing,
+    Labelled, Lang, LimitKind, Limits, Manifest, ManifestRef, Mark, MarkKind, Operator,
+    PerceptibleCheck, Placement, Position, ReadSeek, Result, SNIFF_LEN, SignatureState, Source,
+    SourceKind, Verification, Wording, WriteSeek, manifest, read_all, read_head, signing,
 };
 // The atomic writer, for the command-line tool; not part of the stable API.
 #[doc(hidden)]
@@ -56,6 +56,9 @@ pub use tanba_pdf as pdf;
 pub use tanba_text as text;
 #[cfg(feature = "video")]
 pub use tanba_video as video;
+
+#[cfg(feature = "text")]
+mod manifest_sidecar;
 
 #[cfg(feature = "c2pa")]
 pub use tanba_c2pa as c2pa;
@@ -107,6 +110,9 @@ pub struct Registry {
     /// `settings_sha256`.
     labeler_settings: Vec<String>,
     durability: atomic::Durability,
+    /// The text settings, which say which outputs get a manifest sidecar.
+    #[cfg(feature = "text")]
+    text: tanba_text::TextSettings,
     #[cfg(feature = "c2pa")]
     c2pa: C2paOptions,
 }
@@ -156,6 +162,9 @@ pub struct FileOutcome {
     pub output_sha256: String,
     /// C2PA Content Credentials, when the registry signs them.
     pub credentials: Option<Credentials>,
+    /// The manifest sidecar beside the output, when its format gets one
+    /// ([`Registry::manifest_sidecar_of`]).
+    pub manifest_sidecar: Option<PathBuf>,
 }
 
 /// An input file's identity, to notice a file that changes while it is read.
@@ -196,6 +205,8 @@ impl Registry {
             labelers: Vec::new(),
             labeler_settings: Vec::new(),
             durability: atomic::Durability::EachFile,
+            #[cfg(feature = "text")]
+            text: tanba_text::TextSettings::default(),
             #[cfg(feature = "c2pa")]
             c2pa: C2paOptions::default(),
         }
@@ -250,7 +261,10 @@ impl Registry {
     /// Text, the catch-all, which must be asked last.
     fn register_text(&mut self, settings: &Settings) {
         #[cfg(feature = "text")]
-        self.register(tanba_text::TextLabeler::new(settings.text.clone()));
+        {
+            self.text = settings.text.clone();
+            self.register(tanba_text::TextLabeler::new(settings.text.clone()));
+        }
         let _ = settings;
     }
 
@@ -354,6 +368,18 @@ impl Registry {
         None
     }
 
+    /// Where the manifest sidecar of an output of `format` goes, when it
+    /// gets one: SubRip always (it has no hidden place for a mark), plain
+    /// text and WebVTT when `TextSettings::manifest_sidecar` asks.
+    pub fn manifest_sidecar_of(&self, output: &Path, format: &Format) -> Option<PathBuf> {
+        #[cfg(feature = "text")]
+        if self.text.writes_sidecar(format) {
+            return Some(tanba_text::sidecar_path(output));
+        }
+        let _ = (output, format);
+        None
+    }
+
     /// Labels `input` into `output`, atomically. When the output format
     /// differs from the input's (compressed audio written as WAV), the
     /// output's extension follows it. The input is only ever opened for
@@ -404,7 +430,13 @@ impl Registry {
             })
         };
         let name = |written: &Written| output_name(output, format, written.labelled.format);
+        #[cfg(feature = "text")]
+        let staged = manifest_sidecar::Staged::default();
         let check = |tmp: &Path, written: &Written| {
+            #[cfg(feature = "text")]
+            if let Some(path) = self.manifest_sidecar_of(tmp, written.labelled.format) {
+                staged.write(path, &written.labelled.manifest)?;
+            }
             let final_name = name(written);
             let names = (Some(tmp), Some(final_name.as_path()));
             File::open(tmp)
@@ -415,7 +447,21 @@ impl Registry {
                 })
                 .map_err(|e| e.at(output))
         };
-        let (written, output) = atomic::write_checked_in(dir, self.durability, write, check, name)?;
+        let done = atomic::write_checked_in(dir, self.durability, write, check, name);
+        #[cfg(feature = "text")]
+        let (done, manifest_sidecar) = match done {
+            Ok((written, output)) => {
+                let sidecar = staged.commit(&output)?;
+                (Ok((written, output)), sidecar)
+            }
+            Err(e) => {
+                staged.discard();
+                (Err(e), None)
+            }
+        };
+        #[cfg(not(feature = "text"))]
+        let manifest_sidecar = None;
+        let (written, output) = done?;
         let credentials = match written.signed {
             None => None,
             Some(Signed::Embedded) => Some(Credentials::Embedded),
@@ -432,6 +478,7 @@ impl Registry {
             output_len: written.len,
             output_sha256: written.sha,
             credentials,
+            manifest_sidecar,
         })
     }
 
@@ -528,6 +575,13 @@ impl Registry {
         job.limits.check_bytes(input.len() as u64)?;
         let head = &input[..input.len().min(SNIFF_LEN)];
         let (index, labeler, format) = self.detect_or_fail(head, name)?;
+        #[cfg(feature = "text")]
+        if std::ptr::eq(format, &tanba_text::SRT) {
+            return Err(Error::cannot_label(
+                "SubRip has no hidden place for the mark (players show every cue), so it goes \
+                 in a sidecar file beside the output: label SubRip as a file, not as bytes",
+            ));
+        }
         let job = job
             .clone()
             .with_source_sha256(manifest::sha256_hex(input))

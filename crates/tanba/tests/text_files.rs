@@ -56,10 +56,18 @@ const SAMPLES: [(&str, &str, &str); 6] = [
     ),
 ];
 
+/// A registry that writes manifest sidecars beside plain text and WebVTT
+/// (SubRip gets one always).
+fn with_sidecars() -> Registry {
+    let mut settings = tanba::Settings::default();
+    settings.text.manifest_sidecar = true;
+    Registry::with_settings(&settings)
+}
+
 #[test]
 fn every_text_format_round_trips() {
     let d = dir();
-    let registry = Registry::default();
+    let registry = with_sidecars();
     for (name, format, content) in SAMPLES {
         let input = write(d.path(), name, content.as_bytes());
         let output = d.path().join("out").join(name);
@@ -68,6 +76,12 @@ fn every_text_format_round_trips() {
             .unwrap();
         assert_eq!(outcome.output, output);
         assert_eq!(outcome.labelled.format.name, format, "{name}");
+        let sidecar = matches!(format, "text" | "srt" | "vtt");
+        assert_eq!(
+            outcome.manifest_sidecar,
+            sidecar.then(|| tanba::text::sidecar_path(&output)),
+            "{name}"
+        );
         assert_eq!(
             std::fs::read_to_string(&input).unwrap(),
             content,
@@ -304,12 +318,13 @@ fn bytes_in_bytes_out_and_signatures() {
     let key = std::sync::Arc::new(tanba::signing::SigningKey::from_bytes(&[9u8; 32]));
     let job = Job::new().with_signing_key(key);
     let registry = Registry::default();
+    // Markdown keeps the whole manifest in the file.
     let (out, labelled) = registry
-        .label_bytes("Сәлем\n".as_bytes(), Some(Path::new("x.txt")), &job)
+        .label_bytes("Сәлем\n".as_bytes(), Some(Path::new("x.md")), &job)
         .unwrap();
-    assert_eq!(labelled.format.name, "text");
+    assert_eq!(labelled.format.name, "markdown");
     let check = registry
-        .verify_bytes(&out, Some(Path::new("x.txt")), &tanba::Limits::default())
+        .verify_bytes(&out, Some(Path::new("x.md")), &tanba::Limits::default())
         .unwrap();
     assert!(matches!(check.signature, SignatureState::Valid { .. }));
     // Tampering with the manifest breaks the signature, and verify says so.
@@ -319,7 +334,7 @@ fn bytes_in_bytes_out_and_signatures() {
     let check = registry
         .verify_bytes(
             text.as_bytes(),
-            Some(Path::new("x.txt")),
+            Some(Path::new("x.md")),
             &tanba::Limits::default(),
         )
         .unwrap();
@@ -391,12 +406,14 @@ fn forced_relabel_through_the_facade_replaces() {
         registry.label_file(&input, &once, &Job::default()).unwrap();
         registry.label_file(&once, &twice, &forced).unwrap();
         let text = std::fs::read_to_string(&twice).unwrap();
-        assert_eq!(
-            text.matches("Жасанды интеллект көмегімен жасалған").count(),
-            1,
-            "{name}: {text}"
-        );
-        assert_eq!(text.matches("\"law\":").count(), 1, "{name}: {text}");
+        // One notice; the manifest (Markdown, HTML) holds the text in UTF-8 too.
+        let kk = "Жасанды интеллект көмегімен жасалған";
+        let in_manifest = text.matches(&format!("\"text\":\"{kk}\"")).count();
+        assert_eq!(text.matches(kk).count() - in_manifest, 1, "{name}: {text}");
+        // One manifest (Markdown, HTML) or one reference (plain text,
+        // WebVTT); SubRip has neither, its mark is in the sidecar.
+        let carried = text.matches("\"law\":").count() + text.matches("Tanba-Manifest-Ref").count();
+        assert_eq!(carried, usize::from(name != "subs.srt"), "{name}: {text}");
         let check = registry
             .verify_file(&twice, &tanba::Limits::default())
             .unwrap();
@@ -470,4 +487,69 @@ fn big_markdown_is_refused_by_the_text_size_limit() {
         .unwrap_err();
     assert_eq!(err.kind_name(), "limit-exceeded", "{err}");
     eprintln!("500 MB Markdown refused in {:?}", started.elapsed());
+}
+
+#[test]
+fn a_sidecar_must_hold_the_manifest_the_file_refers_to() {
+    let d = dir();
+    let registry = with_sidecars();
+    let input = write(d.path(), "note.txt", "Бұл мәтін.\n".as_bytes());
+    let output = d.path().join("out").join("note.txt");
+    let outcome = registry
+        .label_file(&input, &output, &Job::default())
+        .unwrap();
+    let sidecar = outcome.manifest_sidecar.unwrap();
+    let limits = tanba::Limits::default();
+    let check = registry.verify_file(&output, &limits).unwrap();
+    assert!(check.is_compliant(), "{check:?}");
+    let reference = check.manifest_ref.clone().unwrap();
+    assert_eq!(check.manifest.as_ref().unwrap().reference(), reference);
+    assert!(
+        check
+            .marks
+            .iter()
+            .any(|m| m.carrier.starts_with("sidecar note.txt.tanba.json"))
+    );
+    // Edited sidecar: not intact.
+    let edited = std::fs::read_to_string(&sidecar)
+        .unwrap()
+        .replace("unspecified", "someone else");
+    std::fs::write(&sidecar, edited).unwrap();
+    let check = registry.verify_file(&output, &limits).unwrap();
+    assert!(!check.is_compliant(), "{check:?}");
+    assert!(matches!(check.signature, SignatureState::Invalid { .. }));
+    // No sidecar: the reference alone still marks the file.
+    std::fs::remove_file(&sidecar).unwrap();
+    let check = registry.verify_file(&output, &limits).unwrap();
+    assert!(check.is_compliant(), "{check:?}");
+    assert_eq!(check.manifest_ref, Some(reference));
+    assert!(check.manifest.is_none());
+}
+
+#[test]
+fn subrip_is_marked_by_its_sidecar_and_refused_as_bytes() {
+    let d = dir();
+    let registry = Registry::default();
+    let srt = "1\n00:00:01,000 --> 00:00:02,000\nСәлем\n";
+    let input = write(d.path(), "a.srt", srt.as_bytes());
+    let output = d.path().join("out").join("a.srt");
+    let outcome = registry
+        .label_file(&input, &output, &Job::default())
+        .unwrap();
+    assert_eq!(
+        files_in(&d.path().join("out")),
+        ["a.srt", "a.srt.tanba.json"],
+        "the output and its sidecar, no temporary file"
+    );
+    assert!(outcome.labelled.notes.iter().any(|n| n.contains("sidecar")));
+    let limits = tanba::Limits::default();
+    let check = registry.verify_file(&output, &limits).unwrap();
+    assert!(check.is_compliant(), "{check:?}");
+    std::fs::remove_file(outcome.manifest_sidecar.unwrap()).unwrap();
+    let check = registry.verify_file(&output, &limits).unwrap();
+    assert!(!check.has_machine_mark(), "{check:?}");
+    let err = registry
+        .label_bytes(srt.as_bytes(), Some(Path::new("a.srt")), &Job::default())
+        .unwrap_err();
+    assert_eq!(err.kind_name(), "cannot-label", "{err}");
 }

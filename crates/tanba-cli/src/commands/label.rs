@@ -13,6 +13,7 @@ use tanba::{Error, Registry, Result};
 
 use crate::args::LabelArgs;
 use crate::batch::{self, BatchOptions};
+use crate::commands::pipe;
 use crate::config::Config;
 use crate::plan::{self, Destination};
 use crate::report::{self, ComplianceLog, Report, Summary};
@@ -29,12 +30,17 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
     if args.walk.type_list {
         return type_list(&registry, &args);
     }
+    job.force = args.force;
+    let log_path = args.log.clone().or_else(|| config.job.log.clone());
+    let log = log_path.as_deref().map(ComplianceLog::open).transpose()?;
+    if let Some(ends) = pipe::single(&args)? {
+        return pipe::label(&args, ends, &job, &registry, linked, log.as_ref());
+    }
     if let Some(fuller) = linked.fuller
         && !recognises_all(&registry, &args.inputs)
     {
         return hand_off(fuller);
     }
-    job.force = args.force;
     let to = destination(&args)?;
     // Out of place, one sync of the output tree at the end replaces a
     // flush per file; replacing originals stays synced file by file.
@@ -53,8 +59,6 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
     let avoid = args.out.as_deref().and_then(|o| o.canonicalize().ok());
     let rules = Rules::new(&args.walk, &globs, avoid).map_err(Error::config)?;
     install_interrupt_handler()?;
-    let log_path = args.log.clone().or_else(|| config.job.log.clone());
-    let log = log_path.as_deref().map(ComplianceLog::open).transpose()?;
     let jobs = args
         .jobs
         .or(config.job.jobs)

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use tanba::Result;
 
 use crate::args::{VerifyArgs, WalkArgs};
+use crate::commands::pipe;
 use crate::config::Config;
 use crate::settings::prepare;
 use crate::{EXIT_FAILED, Linked, hand_off, recognises_all};
@@ -16,6 +17,11 @@ pub(crate) fn verify(args: &VerifyArgs, linked: Linked) -> Result<ExitCode> {
         None => Config::default(),
     };
     let (job, registry) = prepare(&args.common, &WalkArgs::default(), &config, linked)?;
+    if let [file] = args.files.as_slice()
+        && file.as_os_str() == "-"
+    {
+        return verify_stdin(args, &registry, &job.limits, linked);
+    }
     if let Some(fuller) = linked.fuller
         && !recognises_all(&registry, &args.files)
     {
@@ -57,6 +63,40 @@ pub(crate) fn verify(args: &VerifyArgs, linked: Linked) -> Result<ExitCode> {
     })
 }
 
+/// `tanba verify -`: standard input, as one file named `-`.
+fn verify_stdin(
+    args: &VerifyArgs,
+    registry: &tanba::Registry,
+    limits: &tanba::Limits,
+    linked: Linked,
+) -> Result<ExitCode> {
+    let result = match pipe::verify_stdin(registry, limits, linked)? {
+        pipe::Verified::HandedOff(code) => return Ok(code),
+        pipe::Verified::Here(result) => *result,
+    };
+    let file = Path::new("-");
+    let ok = result.as_ref().is_ok_and(tanba::Verification::is_compliant);
+    match (&result, args.json) {
+        (Ok(v), false) => print_verification(file, v),
+        (Ok(v), true) => outln!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!([{ "file": file, "compliant": ok, "verification": v }]))
+                .unwrap_or_default()
+        ),
+        (Err(e), false) => outln!("-: ERROR {e}"),
+        (Err(e), true) => outln!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!([{ "file": file, "compliant": false, "error": e.to_string(), "kind": e.kind_name() }]))
+                .unwrap_or_default()
+        ),
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    })
+}
+
 fn print_verification(file: &Path, v: &tanba::Verification) {
     let verdict = if v.is_compliant() {
         "labelled"
@@ -88,6 +128,18 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
         );
         let texts: Vec<&str> = m.label.lines.iter().map(|l| l.text.as_str()).collect();
         outln!("  label: {}", texts.join(" / "));
+    }
+    if let Some(r) = &v.manifest_ref {
+        let whole = if v.manifest.is_some() {
+            "the sidecar holds it"
+        } else {
+            "the manifest itself is in the compliance log (or a sidecar, absent here)"
+        };
+        outln!(
+            "  manifest reference: {} sha256 {} ({whole})",
+            r.id,
+            r.sha256
+        );
     }
     match &v.signature {
         tanba::SignatureState::Unsigned => outln!("  signature: none"),
