@@ -97,6 +97,40 @@ impl EarlierOutputs {
     }
 }
 
+/// Resuming: an earlier output is kept only when it verifies (mark and
+/// perceptible label), is of the format this job writes, and its
+/// manifest records this input and these settings.
+pub(crate) fn earlier_output(registry: &Registry, job: &Job, planned: &Planned) -> Earlier {
+    let check = match registry.verify_file(&planned.output, &job.limits) {
+        Ok(v) => v,
+        Err(e) => return Earlier::Redo(format!("the earlier output cannot be read ({e})")),
+    };
+    if check.format != planned.written.name {
+        return Earlier::Redo(format!(
+            "a {} file, not this job's output, is at the output path",
+            check.format
+        ));
+    }
+    if !check.is_compliant() {
+        return Earlier::Redo("the earlier output does not verify".into());
+    }
+    let Some(manifest) = &check.manifest else {
+        return Earlier::Redo("the earlier output has no Tanba manifest".into());
+    };
+    let same_input = std::fs::File::open(&planned.task.input)
+        .map_err(Error::from)
+        .and_then(|mut f| tanba::manifest::sha256_of(&mut f))
+        .is_ok_and(|sha| sha == manifest.source_sha256);
+    if !same_input {
+        return Earlier::Redo("the input changed since the earlier run".into());
+    }
+    let settings = registry.settings_sha256(planned.labeler, job);
+    if manifest.settings_sha256.as_deref() != Some(settings.as_str()) {
+        return Earlier::Redo("settings changed".into());
+    }
+    Earlier::Done
+}
+
 struct Worker<'a> {
     registry: &'a Registry,
     job: &'a Job,
@@ -106,7 +140,7 @@ struct Worker<'a> {
 }
 
 /// Whether an earlier run's output can stay, or why the file is labelled again.
-enum Earlier {
+pub(crate) enum Earlier {
     Done,
     Redo(String),
 }
@@ -145,38 +179,8 @@ impl Worker<'_> {
         report
     }
 
-    /// Resuming: an earlier output is kept only when it verifies (mark and
-    /// perceptible label), is of the format this job writes, and its
-    /// manifest records this input and these settings.
     fn earlier_output(&self, planned: &Planned) -> Earlier {
-        let check = match self.registry.verify_file(&planned.output, &self.job.limits) {
-            Ok(v) => v,
-            Err(e) => return Earlier::Redo(format!("the earlier output cannot be read ({e})")),
-        };
-        if check.format != planned.written.name {
-            return Earlier::Redo(format!(
-                "a {} file, not this job's output, is at the output path",
-                check.format
-            ));
-        }
-        if !check.is_compliant() {
-            return Earlier::Redo("the earlier output does not verify".into());
-        }
-        let Some(manifest) = &check.manifest else {
-            return Earlier::Redo("the earlier output has no Tanba manifest".into());
-        };
-        let same_input = std::fs::File::open(&planned.task.input)
-            .map_err(Error::from)
-            .and_then(|mut f| tanba::manifest::sha256_of(&mut f))
-            .is_ok_and(|sha| sha == manifest.source_sha256);
-        if !same_input {
-            return Earlier::Redo("the input changed since the earlier run".into());
-        }
-        let settings = self.registry.settings_sha256(planned.labeler, self.job);
-        if manifest.settings_sha256.as_deref() != Some(settings.as_str()) {
-            return Earlier::Redo("settings changed".into());
-        }
-        Earlier::Done
+        earlier_output(self.registry, self.job, planned)
     }
 
     fn label(&self, input: &Path, target: &Path, started: Instant) -> FileReport {

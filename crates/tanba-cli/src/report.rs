@@ -128,6 +128,11 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// `1 file`, `2 files`: a count with its noun, in the right number.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 impl Report {
     /// Writes the JSON report atomically.
     pub fn write_json(&self, path: &Path) -> Result<()> {

@@ -115,7 +115,12 @@ fn check_pages(doc: &Document, manifest: Option<&tanba_core::Manifest>) -> Perce
             pages.len()
         )
     } else {
-        format!("label text missing from page(s) {missing:?} of {:?}", pages)
+        let list = |p: &[u32]| p.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+        format!(
+            "label text missing from page(s) {} of {}",
+            list(&missing),
+            list(&pages)
+        )
     };
     PerceptibleCheck::new(found, detail)
 }
