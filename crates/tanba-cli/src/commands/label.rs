@@ -99,6 +99,16 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
     {
         tanba::atomic::sync_filesystem(out)?;
     }
+    finish(&args, files, started, shard)
+}
+
+/// The reports and the closing count, and the exit code they imply.
+fn finish(
+    args: &LabelArgs,
+    files: Vec<report::FileReport>,
+    started: String,
+    shard: Option<Shard>,
+) -> Result<ExitCode> {
     let summary = Summary::of(&files);
     let report = Report {
         tool: concat!("tanba/", env!("CARGO_PKG_VERSION")).to_string(),
