@@ -269,7 +269,7 @@ fn deref<'a>(
         Object::Reference(id) => doc
             .get_object(*id)
             .map(|o| (Location::of(*id), o))
-            .map_err(|_| format!("the /ParentTree refers to a missing object {id:?}")),
+            .map_err(|_| format!("the /ParentTree refers to a missing object {} {}", id.0, id.1)),
         direct => Ok((at, direct)),
     }
 }
