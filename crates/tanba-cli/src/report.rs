@@ -247,7 +247,12 @@ fn check_shards(shards: &[String]) -> Result<()> {
         .collect();
     if !missing.is_empty() {
         errln!(
-            "tanba: warning: no report for shard(s) {}: the merged report covers part of the job",
+            "tanba: warning: no report for {} {}: the merged report covers part of the job",
+            if missing.len() == 1 {
+                "shard"
+            } else {
+                "shards"
+            },
             missing.join(", ")
         );
     }
