@@ -63,7 +63,8 @@ pub(crate) fn plan_encoder(
                 ));
             }
             note = Some(format!(
-                "no encoder for {input_codec:?}: the video was re-encoded as H.264"
+                "no encoder for {}: the video was re-encoded as H.264",
+                input_codec.name()
             ));
             codec::Id::H264
         }
