@@ -386,9 +386,10 @@ pub(crate) struct WalkArgs {
     pub(crate) exclude: Vec<String>,
 }
 
-/// The language codes a label can be in, as `--lang` lists them.
-fn lang_values() -> PossibleValuesParser {
-    PossibleValuesParser::new(tanba::Lang::ALL.map(|l| PossibleValue::new(l.code())))
+/// The language codes a label can be in, as `--lang` lists them (the
+/// longer names `Lang` also takes, `kazakh` or `rus`, still pass).
+fn lang_values() -> OpenValues {
+    OpenValues(tanba::Lang::ALL.iter().map(|l| l.code()).collect())
 }
 
 /// The places a visual label can go.
@@ -400,12 +401,12 @@ fn position_values() -> PossibleValuesParser {
 /// path, ranges): the words are shown in help and completed by shells;
 /// any value passes here and is checked, with its own message, when the
 /// settings are built.
-fn open_values(words: &'static [&'static str]) -> OpenValues {
-    OpenValues(words)
+fn open_values(words: &[&'static str]) -> OpenValues {
+    OpenValues(words.to_vec())
 }
 
-#[derive(Debug, Clone, Copy)]
-struct OpenValues(&'static [&'static str]);
+#[derive(Debug, Clone)]
+struct OpenValues(Vec<&'static str>);
 
 impl TypedValueParser for OpenValues {
     type Value = String;

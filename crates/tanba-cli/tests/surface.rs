@@ -429,4 +429,17 @@ fn messages_are_in_words_with_plurals_right() {
     assert!(!err.contains("Ranges(") && !err.contains("..="), "{err}");
     assert!(err.contains("tanba: 1 file: 0 labelled"), "{err}");
     assert!(!err.contains("1 files"), "{err}");
+    // --lang lists its codes and still takes the longer names.
+    let md = d.path().join("a.md");
+    std::fs::write(&md, "# A\n").unwrap();
+    let out = d.path().join("langs");
+    let o = tanba(&["label", s(&md), "-o", s(&out), "--lang", "kazakh,EN", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = tanba(&["label", s(&md), "-o", s(&out), "--lang", "xx"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown language \"xx\" (use kk, ru or en)"),
+        "{}",
+        stderr(&o)
+    );
 }
