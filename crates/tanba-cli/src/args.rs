@@ -34,12 +34,16 @@ pub(crate) struct Cli {
 
 const TOP_EXAMPLES: &str = "\
 Examples:
-  tanba label photo.jpg -o out/             label one file into out/
-  tanba label archive/ -o labelled/ --dry-run
-                                            show the plan, write nothing
-  tanba verify labelled/                    check every file of a folder
-  tanba completions bash > ~/.local/share/bash-completion/completions/tanba
-  tanba man > tanba.1                       the manual page";
+  Label one file into out/:
+    tanba label photo.jpg -o out/
+  Show what labelling a folder would do, writing nothing:
+    tanba label archive/ -o labelled/ --dry-run
+  Check every file of a folder:
+    tanba verify labelled/
+  Shell completions, and the manual:
+    tanba completions bash > ~/.local/share/bash-completion/completions/tanba
+    tanba man | man -l -
+Each command's flags and examples: tanba label --help, tanba verify --help";
 
 const LABEL_EXAMPLES: &str = "\
 Examples:
