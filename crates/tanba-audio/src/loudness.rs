@@ -37,7 +37,7 @@ impl std::fmt::Debug for Meter {
 }
 
 fn ebu_err(e: ebur128::Error) -> Error {
-    Error::malformed(format!("loudness measurement failed: {e:?}"))
+    Error::malformed(format!("loudness measurement failed: {e}"))
 }
 
 impl Meter {

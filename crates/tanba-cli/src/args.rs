@@ -1,24 +1,85 @@
 //! The command line: clap types only, kept apart from what the commands do.
+//!
+//! Each subcommand takes only its own flags: `verify` takes what changes
+//! what it looks for ([`SharedArgs`]), `label` takes those and the
+//! labelling flags ([`CommonArgs`]). Flags are grouped under the headings
+//! below; `-h` shows the short list, `--help` every flag and examples.
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+
+const OUTPUT: &str = "Output";
+const LABEL: &str = "Label";
+const TEXT: &str = "Text";
+const PICTURES: &str = "Pictures";
+const AUDIO: &str = "Audio";
+const VIDEO: &str = "Video";
+const PDF: &str = "PDF";
+const C2PA: &str = "C2PA";
+const JOB: &str = "Job";
+const WALKING: &str = "Walking";
 
 #[derive(Debug, Parser)]
 #[command(
     name = "tanba",
     version,
-    about = "Label AI-generated content as Kazakhstan's AI law (No. 230-VIII, Art. 21) requires: a machine-readable mark and a visible or audible warning."
+    about = "Label AI-generated content as Kazakhstan's AI law (No. 230-VIII, Art. 21) requires: a machine-readable mark and a visible or audible warning.",
+    after_long_help = TOP_EXAMPLES
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
 }
 
+const TOP_EXAMPLES: &str = "\
+Examples:
+  Label one file into out/:
+    tanba label photo.jpg -o out/
+  Show what labelling a folder would do, writing nothing:
+    tanba label archive/ -o labelled/ --dry-run
+  Check every file of a folder:
+    tanba verify labelled/
+  Shell completions, and the manual:
+    tanba completions bash > ~/.local/share/bash-completion/completions/tanba
+    tanba man | man -l -
+Each command's flags and examples: tanba label --help, tanba verify --help";
+
+const LABEL_EXAMPLES: &str = "\
+Examples:
+  Label one picture into out/:
+    tanba label photo.jpg -o out/
+  Label a folder with four workers and keep a report:
+    tanba label archive/ -o labelled/ -j 4 --report report.json
+  Show what would happen, writing nothing:
+    tanba label archive/ -o labelled/ --dry-run
+  Only PDFs, the banner on the first page only:
+    tanba label archive/ -o labelled/ -t pdf --pdf-pages first
+  Replace the originals, keeping NAME.bak beside each:
+    tanba label archive/ --in-place
+  Kazakh and English, short wording, top left:
+    tanba label poster.png -o out/ --lang kk,en --short --position top-left
+  Settings from a file (flags win over it):
+    tanba label archive/ -o labelled/ --config tanba.toml";
+
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  Check one file:
+    tanba verify out/photo.jpg
+  Check a whole folder; exit 1 when any file lacks a mark:
+    tanba verify labelled/
+  One JSON row per file, printed and written to a file:
+    tanba verify labelled/ --json --report verify.json
+  Only the videos, hidden files included:
+    tanba verify labelled/ -t video --hidden";
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Label files or whole folders; the output tree mirrors the input.
+    #[command(after_long_help = LABEL_EXAMPLES)]
     Label(Box<LabelArgs>),
     /// Report which marks each file carries; exits 1 when a file lacks either.
+    #[command(after_long_help = VERIFY_EXAMPLES)]
     Verify(Box<VerifyArgs>),
     /// List the formats this build supports.
     Formats {
@@ -41,6 +102,22 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: ReportCommand,
     },
+    /// Print a shell completion script to standard output.
+    #[command(after_long_help = "\
+Examples:
+  tanba completions bash > ~/.local/share/bash-completion/completions/tanba
+  tanba completions zsh > ~/.zfunc/_tanba
+  tanba completions fish > ~/.config/fish/completions/tanba.fish")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output.
+    #[command(after_long_help = "\
+Examples:
+  tanba man | man -l -
+  tanba man > /usr/local/share/man/man1/tanba.1")]
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,194 +151,298 @@ pub(crate) struct LabelArgs {
     /// Files or folders to label.
     #[arg(required_unless_present = "type_list")]
     pub(crate) inputs: Vec<PathBuf>,
-    #[command(flatten)]
-    pub(crate) walk: WalkArgs,
-    /// Output folder (mirrors the input tree). Required unless --in-place.
-    /// For one input file, `NAME.EXT` (not a folder, in a folder that
-    /// exists) is the output file; `-` is standard output.
-    #[arg(long, short)]
+    /// Output folder (mirrors the input tree), or file, or `-` for stdout.
+    ///
+    /// Required unless --in-place. For one input file, `NAME.EXT` (not a
+    /// folder, in a folder that exists) is the output file; `-` is standard
+    /// output.
+    #[arg(long, short, value_name = "DIR", help_heading = OUTPUT)]
     pub(crate) out: Option<PathBuf>,
     /// The format of one file through a pipe (`tanba label - --format md`):
     /// a format name as `tanba formats` lists it, or an extension. Sniffed
     /// from the bytes when left out.
-    #[arg(long, value_name = "FORMAT")]
+    #[arg(long, value_name = "FORMAT", help_heading = OUTPUT, hide_short_help = true)]
     pub(crate) format: Option<String>,
     /// Replace the originals, each only after its labelled copy verified.
-    #[arg(long, conflicts_with = "out")]
+    #[arg(long, conflicts_with = "out", help_heading = OUTPUT)]
     pub(crate) in_place: bool,
     /// With --in-place, keep no NAME.bak copy of the original.
-    #[arg(long, requires = "in_place")]
+    #[arg(long, requires = "in_place", help_heading = OUTPUT, hide_short_help = true)]
     pub(crate) no_backup: bool,
-    /// Read settings from a TOML file (flags win over it).
-    #[arg(long)]
-    pub(crate) config: Option<PathBuf>,
-    #[command(flatten)]
-    pub(crate) common: CommonArgs,
-    /// Label files that already carry a Tanba mark again.
-    #[arg(long)]
-    pub(crate) force: bool,
-    /// Parallel workers (default: the number of cores).
-    #[arg(long, short)]
-    pub(crate) jobs: Option<usize>,
-    /// Take only shard I of N (by a stable hash of the relative path).
-    #[arg(long, value_name = "I/N")]
-    pub(crate) shard: Option<String>,
     /// Write the per-file report as JSON.
-    #[arg(long, value_name = "FILE.json")]
+    #[arg(long, value_name = "FILE.json", help_heading = OUTPUT)]
     pub(crate) report: Option<PathBuf>,
     /// Write the per-file report as CSV.
-    #[arg(long, value_name = "FILE.csv")]
+    #[arg(long, value_name = "FILE.csv", help_heading = OUTPUT, hide_short_help = true)]
     pub(crate) csv: Option<PathBuf>,
     /// Append one JSON line per labelled file to this compliance log.
-    #[arg(long, value_name = "FILE.jsonl")]
+    #[arg(long, value_name = "FILE.jsonl", help_heading = OUTPUT, hide_short_help = true)]
     pub(crate) log: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) common: CommonArgs,
+    /// Read settings from a TOML file (flags win over it).
+    #[arg(long, value_name = "FILE.toml", help_heading = JOB)]
+    pub(crate) config: Option<PathBuf>,
+    /// Print what would be done to each input; write nothing.
+    ///
+    /// One line per input: what would happen (label, already done, skip,
+    /// refuse) and why, its output path and its format. No output folder,
+    /// report, log or temporary file is written.
+    #[arg(long, help_heading = JOB)]
+    pub(crate) dry_run: bool,
+    /// Label files that already carry a Tanba mark again.
+    #[arg(long, help_heading = JOB, hide_short_help = true)]
+    pub(crate) force: bool,
+    /// Parallel workers (default: the number of cores).
+    #[arg(long, short, value_name = "N", help_heading = JOB)]
+    pub(crate) jobs: Option<usize>,
+    /// Take only shard I of N (by a stable hash of the relative path).
+    #[arg(long, value_name = "I/N", help_heading = JOB, hide_short_help = true)]
+    pub(crate) shard: Option<String>,
     /// No progress bar and no per-file lines (failures are still printed).
-    #[arg(long, short)]
+    #[arg(long, short, help_heading = JOB)]
     pub(crate) quiet: bool,
+    #[command(flatten)]
+    pub(crate) walk: WalkArgs,
 }
 
-#[derive(Debug, Args)]
+/// The settings of `label`: the four groups `verify` takes too, each in
+/// its heading's place, and the labelling-only flags.
+#[derive(Debug, Args, Default, Clone)]
 pub(crate) struct CommonArgs {
-    /// Label languages, in order (kk, ru, en).
-    #[arg(long, value_delimiter = ',', value_name = "kk,ru")]
-    pub(crate) lang: Option<Vec<String>>,
-    /// Use the short wording ("ЖИ көмегімен жасалған").
-    #[arg(long)]
-    pub(crate) short: bool,
-    /// Custom label line LANG=TEXT (repeat for more lines); replaces --lang.
-    #[arg(long = "label", value_name = "LANG=TEXT")]
-    pub(crate) custom: Vec<String>,
+    #[command(flatten)]
+    pub(crate) lang: LangArgs,
     /// Where a visual label goes.
-    #[arg(long)]
+    #[arg(long, value_parser = position_values(), help_heading = LABEL)]
     pub(crate) position: Option<String>,
     /// The AI system that made the content.
-    #[arg(long)]
+    #[arg(long, value_name = "NAME", help_heading = LABEL)]
     pub(crate) ai_system: Option<String>,
     /// Its version.
-    #[arg(long)]
+    #[arg(long, value_name = "VERSION", help_heading = LABEL, hide_short_help = true)]
     pub(crate) ai_version: Option<String>,
     /// Who operates the AI system.
-    #[arg(long)]
+    #[arg(long, value_name = "NAME", help_heading = LABEL)]
     pub(crate) operator: Option<String>,
     /// The operator's Kazakh BIN (12 digits).
-    #[arg(long)]
+    #[arg(long, value_name = "BIN", help_heading = LABEL, hide_short_help = true)]
     pub(crate) bin: Option<String>,
     /// Sign manifests with this Ed25519 key (PEM, hex or base64).
-    #[arg(long)]
+    #[arg(long, value_name = "KEY", help_heading = LABEL, hide_short_help = true)]
     pub(crate) key: Option<PathBuf>,
     /// Mark the content as real media edited with AI, not generated.
-    #[arg(long)]
+    #[arg(long, help_heading = LABEL, hide_short_help = true)]
     pub(crate) composite: bool,
-    /// Encoding of text that is not UTF-8 (e.g. windows-1251).
-    #[arg(long)]
-    pub(crate) text_encoding: Option<String>,
+    #[command(flatten)]
+    pub(crate) encoding: EncodingArgs,
     /// Do not add the AIGC/manifest footer to plain text.
-    #[arg(long)]
+    #[arg(long, help_heading = TEXT, hide_short_help = true)]
     pub(crate) no_text_footer: bool,
-    /// Seconds the subtitle notice cue lasts.
-    #[arg(long)]
+    /// Seconds the subtitle notice cue lasts (0.5-60).
+    #[arg(long, value_name = "SECONDS", help_heading = TEXT, hide_short_help = true)]
     pub(crate) subtitle_seconds: Option<f64>,
-    /// Where the whole manifest of plain text and WebVTT goes: the file
-    /// holds its reference (id and SHA-256); `reference` leaves the manifest
-    /// to the compliance log (--log), `sidecar` also writes NAME.EXT.tanba.json
-    /// beside the output. SubRip always gets the sidecar (no hidden place).
-    #[arg(long, value_name = "reference|sidecar", value_parser = ["reference", "sidecar"])]
+    /// Where the whole manifest of plain text and WebVTT goes.
+    ///
+    /// The file holds its reference (id and SHA-256); `reference` leaves the
+    /// manifest to the compliance log (--log), `sidecar` also writes
+    /// NAME.EXT.tanba.json beside the output. SubRip always gets the sidecar
+    /// (it has no hidden place).
+    #[arg(long, value_name = "WHERE", value_parser = ["reference", "sidecar"], help_heading = TEXT, hide_short_help = true)]
     pub(crate) text_manifest: Option<String>,
-    /// PDF pages to stamp: all, first, or ranges like 1-3,7.
-    #[arg(long, value_name = "PAGES")]
-    pub(crate) pdf_pages: Option<String>,
-    /// PDF edge for the banner: top or bottom (default: from --position).
-    #[arg(long, value_name = "EDGE")]
-    pub(crate) pdf_edge: Option<String>,
-    /// Rewrite PDFs whole (smaller) instead of appending an incremental
-    /// update (which keeps signatures and the original revision).
-    #[arg(long)]
-    pub(crate) pdf_rewrite: bool,
-    /// JPEG output quality: `source` (estimated from the input's
-    /// quantisation tables) or 1-100.
-    #[arg(long, value_name = "Q")]
+    /// JPEG output quality: `source` or 1-100.
+    ///
+    /// `source` estimates the input's quality from its quantisation tables.
+    #[arg(long, value_name = "Q", value_parser = open_values(&["source"]), help_heading = PICTURES)]
     pub(crate) jpeg_quality: Option<String>,
-    /// Where the audible disclaimer goes: prepend, overlay, append, or
-    /// repeat:N (every N minutes; repeat:90s for seconds).
-    #[arg(long, value_name = "MODE")]
+    #[command(flatten)]
+    pub(crate) disclaimer: DisclaimerArgs,
+    /// Where the disclaimer goes: prepend, overlay, append or repeat:N.
+    ///
+    /// repeat:N plays it every N minutes (repeat:90s for seconds), the
+    /// programme ducked under it each time.
+    #[arg(long, value_name = "MODE", value_parser = open_values(&["prepend", "overlay", "append"]), help_heading = AUDIO)]
     pub(crate) audio_mode: Option<String>,
-    /// What is heard: `spoken` (the label languages), `tone` (Morse "AI"),
-    /// or the path of your own clip.
-    #[arg(long, value_name = "spoken|tone|FILE")]
-    pub(crate) audio_disclaimer: Option<String>,
-    /// Seconds of the full-width opening notice on video (at least 2), or
-    /// `off` to keep only the corner badge.
-    #[arg(long, value_name = "SECONDS|off")]
+    /// Seconds of the opening notice on video (at least 2), or `off`.
+    ///
+    /// `off` keeps only the corner badge.
+    #[arg(long, value_name = "SECONDS", value_parser = open_values(&["off"]), help_heading = VIDEO)]
     pub(crate) video_notice: Option<String>,
     /// No corner badge on video (the opening notice must then stay on).
-    #[arg(long)]
+    #[arg(long, help_heading = VIDEO, hide_short_help = true)]
     pub(crate) no_video_badge: bool,
-    /// Video constant rate factor (default by encoder: x264 20, x265 22,
-    /// VP9 31, AV1 30).
-    #[arg(long, value_name = "CRF")]
+    /// Video constant rate factor.
+    ///
+    /// The default depends on the encoder: x264 20, x265 22, VP9 31, AV1 30.
+    #[arg(long, value_name = "CRF", help_heading = VIDEO)]
     pub(crate) video_crf: Option<u32>,
     /// Video encoder preset (x264/x265 names; a number for VP9/AV1).
-    #[arg(long, value_name = "PRESET")]
+    #[arg(long, value_name = "PRESET", help_heading = VIDEO, hide_short_help = true)]
     pub(crate) video_preset: Option<String>,
     /// Also mix the spoken disclaimer into the video's first audio stream.
-    #[arg(long)]
+    #[arg(long, help_heading = VIDEO, hide_short_help = true)]
     pub(crate) video_audible: bool,
-    /// Sign C2PA Content Credentials with this PEM certificate chain
-    /// (signing certificate first); needs --c2pa-key.
-    #[arg(long, value_name = "CHAIN.pem", requires = "c2pa_key")]
+    /// PDF pages to stamp: all, first, or ranges like 1-3,7,10-.
+    #[arg(long, value_name = "PAGES", value_parser = open_values(&["all", "first"]), help_heading = PDF)]
+    pub(crate) pdf_pages: Option<String>,
+    /// PDF edge for the banner (default: from --position).
+    #[arg(long, value_name = "EDGE", value_parser = PossibleValuesParser::new(["top", "bottom"]), help_heading = PDF)]
+    pub(crate) pdf_edge: Option<String>,
+    /// Rewrite PDFs whole instead of appending an incremental update.
+    ///
+    /// The rewritten file is smaller; an incremental update keeps
+    /// signatures and the original revision.
+    #[arg(long, help_heading = PDF, hide_short_help = true)]
+    pub(crate) pdf_rewrite: bool,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
+    /// Sign C2PA Content Credentials with this PEM certificate chain.
+    ///
+    /// The signing certificate comes first; needs --c2pa-key.
+    #[arg(long, value_name = "CHAIN.pem", requires = "c2pa_key", help_heading = C2PA, hide_short_help = true)]
     pub(crate) c2pa_cert: Option<PathBuf>,
     /// The private key of the C2PA signing certificate (PEM, ES256 or Ed25519).
-    #[arg(long, value_name = "KEY.pem", requires = "c2pa_cert")]
+    #[arg(long, value_name = "KEY.pem", requires = "c2pa_cert", help_heading = C2PA, hide_short_help = true)]
     pub(crate) c2pa_key: Option<PathBuf>,
-    /// PEM trust anchors: credentials signed under them verify as trusted.
-    #[arg(long, value_name = "CA.pem")]
-    pub(crate) c2pa_trust: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// Files to check (`-`: standard input).
-    #[arg(required = true)]
-    pub(crate) files: Vec<PathBuf>,
+    /// Files or folders to check (folders are walked as `label` walks them;
+    /// `-` is standard input).
+    #[arg(required_unless_present = "type_list")]
+    pub(crate) inputs: Vec<PathBuf>,
+    /// Print one JSON row per file.
+    #[arg(long, help_heading = OUTPUT)]
+    pub(crate) json: bool,
+    /// Write the rows, as --json prints them, to this file.
+    #[arg(long, value_name = "FILE.json", help_heading = OUTPUT)]
+    pub(crate) report: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) lang: LangArgs,
+    #[command(flatten)]
+    pub(crate) encoding: EncodingArgs,
+    #[command(flatten)]
+    pub(crate) disclaimer: DisclaimerArgs,
+    #[command(flatten)]
+    pub(crate) trust: TrustArgs,
     /// Read settings from a TOML file, as for `label` (limits, text
     /// encoding, the audio clip to look for …).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE.toml", help_heading = JOB)]
     pub(crate) config: Option<PathBuf>,
-    /// The same settings as `label` takes, so what was labelled with them
-    /// can be checked with them.
     #[command(flatten)]
-    pub(crate) common: CommonArgs,
-    /// Print JSON.
-    #[arg(long)]
-    pub(crate) json: bool,
+    pub(crate) walk: WalkArgs,
 }
 
-/// Which files of a folder are labelled: the rules fd and ripgrep use.
+/// `label` and `verify` both take the flags that change what a file is
+/// checked for, in these four small groups: each is flattened under its
+/// own heading, so the headings keep one order in both commands' help.
+///
+/// The label's languages and wording.
+#[derive(Debug, Args, Default, Clone)]
+pub(crate) struct LangArgs {
+    /// Label languages, in order.
+    #[arg(long, value_delimiter = ',', value_name = "LANG,…", value_parser = lang_values(), help_heading = LABEL)]
+    pub(crate) lang: Option<Vec<String>>,
+    /// Use the short wording ("ЖИ көмегімен жасалған").
+    #[arg(long, help_heading = LABEL)]
+    pub(crate) short: bool,
+    /// Custom label line LANG=TEXT (repeatable); replaces --lang.
+    #[arg(long = "label", value_name = "LANG=TEXT", help_heading = LABEL)]
+    pub(crate) custom: Vec<String>,
+}
+
+/// How text that is not UTF-8 is read.
+#[derive(Debug, Args, Default, Clone)]
+pub(crate) struct EncodingArgs {
+    /// Encoding of text that is not UTF-8 (e.g. windows-1251).
+    #[arg(long, value_name = "ENCODING", help_heading = TEXT, hide_short_help = true)]
+    pub(crate) text_encoding: Option<String>,
+}
+
+/// What is heard.
+#[derive(Debug, Args, Default, Clone)]
+pub(crate) struct DisclaimerArgs {
+    /// What is heard: spoken languages, a tone, or your own clip.
+    ///
+    /// `spoken` says the label's languages; `tone` plays Morse "AI"; any
+    /// other value is the path of your own clip (`verify` looks for it).
+    #[arg(long, value_name = "spoken|tone|FILE", value_parser = open_values(&["spoken", "tone"]), help_heading = AUDIO)]
+    pub(crate) audio_disclaimer: Option<String>,
+}
+
+/// Whose C2PA credentials are trusted.
+#[derive(Debug, Args, Default, Clone)]
+pub(crate) struct TrustArgs {
+    /// PEM trust anchors: credentials signed under them verify as trusted.
+    #[arg(long, value_name = "CA.pem", help_heading = C2PA, hide_short_help = true)]
+    pub(crate) c2pa_trust: Option<PathBuf>,
+}
+
+/// Which files of a folder are taken: the rules fd and ripgrep use.
 /// Files named on the command line are always taken.
 #[derive(Debug, Args, Default, Clone)]
 pub(crate) struct WalkArgs {
     /// Also walk hidden files and folders (names starting with a dot).
-    #[arg(long, short = 'H')]
+    #[arg(long, short = 'H', help_heading = WALKING)]
     pub(crate) hidden: bool,
     /// Do not respect .gitignore, .ignore and .tanbaignore files.
-    #[arg(long, short = 'I')]
+    #[arg(long, short = 'I', help_heading = WALKING)]
     pub(crate) no_ignore: bool,
     /// Only files of this type (repeatable; see --type-list).
-    #[arg(long = "type", short = 't', value_name = "TYPE")]
+    #[arg(long = "type", short = 't', value_name = "TYPE", help_heading = WALKING)]
     pub(crate) types: Vec<String>,
     /// No files of this type (repeatable).
-    #[arg(long = "type-not", short = 'T', value_name = "TYPE")]
+    #[arg(long = "type-not", short = 'T', value_name = "TYPE", help_heading = WALKING, hide_short_help = true)]
     pub(crate) types_not: Vec<String>,
     /// Add a glob to a type, e.g. `text:*.log` (also labels *.log as plain text).
-    #[arg(long = "type-add", value_name = "TYPE:GLOB")]
+    #[arg(long = "type-add", value_name = "TYPE:GLOB", help_heading = WALKING, hide_short_help = true)]
     pub(crate) type_add: Vec<String>,
     /// List the file types and their globs, then exit.
-    #[arg(long)]
+    #[arg(long, help_heading = WALKING, hide_short_help = true)]
     pub(crate) type_list: bool,
     /// Only paths matching this glob; `!GLOB` leaves them out (repeatable).
-    #[arg(long, short = 'g', value_name = "GLOB")]
+    #[arg(long, short = 'g', value_name = "GLOB", help_heading = WALKING)]
     pub(crate) glob: Vec<String>,
     /// Leave out paths matching this glob (repeatable).
-    #[arg(long, short = 'E', value_name = "GLOB")]
+    #[arg(long, short = 'E', value_name = "GLOB", help_heading = WALKING, hide_short_help = true)]
     pub(crate) exclude: Vec<String>,
+}
+
+/// The language codes a label can be in, as `--lang` lists them (the
+/// longer names `Lang` also takes, `kazakh` or `rus`, still pass).
+fn lang_values() -> OpenValues {
+    OpenValues(tanba::Lang::ALL.iter().map(|l| l.code()).collect())
+}
+
+/// The places a visual label can go.
+fn position_values() -> PossibleValuesParser {
+    PossibleValuesParser::new(tanba::Position::ALL.map(|p| PossibleValue::new(p.name())))
+}
+
+/// A flag that takes one of some words or a free value (a number, a
+/// path, ranges): the words are shown in help and completed by shells;
+/// any value passes here and is checked, with its own message, when the
+/// settings are built.
+fn open_values(words: &[&'static str]) -> OpenValues {
+    OpenValues(words.to_vec())
+}
+
+#[derive(Debug, Clone)]
+struct OpenValues(Vec<&'static str>);
+
+impl TypedValueParser for OpenValues {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(self.0.iter().map(|w| PossibleValue::new(*w))))
+    }
 }

@@ -98,6 +98,60 @@ impl EarlierOutputs {
     }
 }
 
+/// Resuming: an earlier output is kept only when it verifies (mark and
+/// perceptible label), is of the format this job writes, and its
+/// manifest records this input and these settings.
+pub(crate) fn earlier_output(
+    registry: &Registry,
+    job: &Job,
+    planned: &Planned,
+    log: Option<&ComplianceLog>,
+) -> Earlier {
+    let check = match registry.verify_file(&planned.output, &job.limits) {
+        Ok(v) => v,
+        Err(e) => return Earlier::Redo(format!("the earlier output cannot be read ({e})")),
+    };
+    if check.format != planned.written.name {
+        return Earlier::Redo(format!(
+            "a {} file, not this job's output, is at the output path",
+            check.format
+        ));
+    }
+    if !check.is_compliant() {
+        return Earlier::Redo("the earlier output does not verify".into());
+    }
+    // The manifest is in the file, in its sidecar (verify read it), or,
+    // for a text output that holds only a reference, in the log.
+    let (source_sha256, settings_sha256) = match (&check.manifest, &check.manifest_ref) {
+        (Some(m), _) => (m.source_sha256.clone(), m.settings_sha256.clone()),
+        (None, Some(r)) => match log.and_then(|log| log.find(r)) {
+            Some(logged) => (logged.source_sha256, logged.settings_sha256),
+            None => {
+                return Earlier::Redo(
+                    "the earlier output holds only a manifest reference, and neither a \
+                     sidecar nor the compliance log holds that manifest"
+                        .into(),
+                );
+            }
+        },
+        (None, None) => {
+            return Earlier::Redo("the earlier output has no Tanba manifest".into());
+        }
+    };
+    let same_input = std::fs::File::open(&planned.task.input)
+        .map_err(Error::from)
+        .and_then(|mut f| tanba::manifest::sha256_of(&mut f))
+        .is_ok_and(|sha| sha == source_sha256);
+    if !same_input {
+        return Earlier::Redo("the input changed since the earlier run".into());
+    }
+    let settings = registry.settings_sha256(planned.labeler, job);
+    if settings_sha256.as_deref() != Some(settings.as_str()) {
+        return Earlier::Redo("settings changed".into());
+    }
+    Earlier::Done
+}
+
 struct Worker<'a> {
     registry: &'a Registry,
     job: &'a Job,
@@ -107,7 +161,7 @@ struct Worker<'a> {
 }
 
 /// Whether an earlier run's output can stay, or why the file is labelled again.
-enum Earlier {
+pub(crate) enum Earlier {
     Done,
     Redo(String),
 }
@@ -146,53 +200,8 @@ impl Worker<'_> {
         report
     }
 
-    /// Resuming: an earlier output is kept only when it verifies (mark and
-    /// perceptible label), is of the format this job writes, and its
-    /// manifest records this input and these settings.
     fn earlier_output(&self, planned: &Planned) -> Earlier {
-        let check = match self.registry.verify_file(&planned.output, &self.job.limits) {
-            Ok(v) => v,
-            Err(e) => return Earlier::Redo(format!("the earlier output cannot be read ({e})")),
-        };
-        if check.format != planned.written.name {
-            return Earlier::Redo(format!(
-                "a {} file, not this job's output, is at the output path",
-                check.format
-            ));
-        }
-        if !check.is_compliant() {
-            return Earlier::Redo("the earlier output does not verify".into());
-        }
-        // The manifest is in the file, in its sidecar (verify read it), or,
-        // for a text output that holds only a reference, in the log.
-        let (source_sha256, settings_sha256) = match (&check.manifest, &check.manifest_ref) {
-            (Some(m), _) => (m.source_sha256.clone(), m.settings_sha256.clone()),
-            (None, Some(r)) => match self.log.and_then(|log| log.find(r)) {
-                Some(logged) => (logged.source_sha256, logged.settings_sha256),
-                None => {
-                    return Earlier::Redo(
-                        "the earlier output holds only a manifest reference, and neither a \
-                         sidecar nor the compliance log holds that manifest"
-                            .into(),
-                    );
-                }
-            },
-            (None, None) => {
-                return Earlier::Redo("the earlier output has no Tanba manifest".into());
-            }
-        };
-        let same_input = std::fs::File::open(&planned.task.input)
-            .map_err(Error::from)
-            .and_then(|mut f| tanba::manifest::sha256_of(&mut f))
-            .is_ok_and(|sha| sha == source_sha256);
-        if !same_input {
-            return Earlier::Redo("the input changed since the earlier run".into());
-        }
-        let settings = self.registry.settings_sha256(planned.labeler, self.job);
-        if settings_sha256.as_deref() != Some(settings.as_str()) {
-            return Earlier::Redo("settings changed".into());
-        }
-        Earlier::Done
+        earlier_output(self.registry, self.job, planned, self.log)
     }
 
     fn label(&self, input: &Path, target: &Path, started: Instant) -> FileReport {

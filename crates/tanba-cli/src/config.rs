@@ -36,7 +36,8 @@ pub struct Config {
 #[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PdfSection {
-    /// `all`, `first` or ranges like `1-3,7`.
+    /// `all`, `first` or ranges like `1-3,7` (a single page may be a number).
+    #[serde(deserialize_with = "number_or_word")]
     pub pages: Option<String>,
     /// `top` or `bottom`.
     pub edge: Option<String>,
@@ -48,7 +49,8 @@ pub struct PdfSection {
 #[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ImageSection {
-    /// `source` or 1-100.
+    /// `source` or 1-100 (a number, or the same in a string).
+    #[serde(deserialize_with = "number_or_word")]
     pub jpeg_quality: Option<String>,
 }
 
@@ -68,7 +70,8 @@ pub struct AudioSection {
 #[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct VideoSection {
-    /// Seconds of the opening notice, or `off`.
+    /// Seconds of the opening notice (a number), or `off`.
+    #[serde(deserialize_with = "number_or_word")]
     pub notice: Option<String>,
     /// The corner badge (default on).
     pub badge: Option<bool>,
@@ -159,6 +162,28 @@ pub struct JobSection {
     pub log: Option<PathBuf>,
 }
 
+/// A setting that is a number or a word (`jpeg_quality = 90` or
+/// `"source"`, `notice = 3` or `"off"`): read as the text the flag takes,
+/// so one parser checks both.
+fn number_or_word<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumberOrWord {
+        Integer(i64),
+        Float(f64),
+        Word(String),
+    }
+    Ok(Some(
+        match NumberOrWord::deserialize(d)
+            .map_err(|_| serde::de::Error::custom("expected a number or a word in quotes"))?
+        {
+            NumberOrWord::Integer(n) => n.to_string(),
+            NumberOrWord::Float(x) => x.to_string(),
+            NumberOrWord::Word(w) => w,
+        },
+    ))
+}
+
 impl Config {
     /// Reads a config file; paths in it are taken relative to its folder.
     pub fn load(path: &Path) -> Result<Config> {
@@ -195,6 +220,27 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_taken_as_numbers_and_words_as_words() {
+        let c: Config = toml::from_str(
+            "[image]\njpeg_quality = 90\n[video]\nnotice = 3.5\ncrf = 20\n\
+             [text]\nsubtitle_seconds = 4\n[pdf]\npages = 2",
+        )
+        .unwrap();
+        assert_eq!(c.image.jpeg_quality.as_deref(), Some("90"));
+        assert_eq!(c.video.notice.as_deref(), Some("3.5"));
+        assert_eq!(c.video.crf, Some(20));
+        assert_eq!(c.text.subtitle_seconds, Some(4.0));
+        assert_eq!(c.pdf.pages.as_deref(), Some("2"));
+        let c: Config =
+            toml::from_str("[image]\njpeg_quality = \"source\"\n[video]\nnotice = \"off\"")
+                .unwrap();
+        assert_eq!(c.image.jpeg_quality.as_deref(), Some("source"));
+        assert_eq!(c.video.notice.as_deref(), Some("off"));
+        let e = toml::from_str::<Config>("[image]\njpeg_quality = true").unwrap_err();
+        assert!(e.to_string().contains("expected a number or a word"), "{e}");
+    }
 
     #[test]
     fn parses_every_section_and_rejects_typos() {

@@ -63,7 +63,7 @@ use std::process::ExitCode;
 use tanba::{Error, Registry, Result, Settings};
 
 use crate::args::{Cli, Command, KeysCommand, ReportCommand};
-use crate::commands::{formats, keys, label, merge, verify};
+use crate::commands::{docs, formats, keys, label, merge, verify};
 
 /// Exit code: a file failed, or lacks a mark.
 pub(crate) const EXIT_FAILED: u8 = 1;
@@ -106,6 +106,8 @@ pub fn run(linked: Linked) -> ExitCode {
         Command::Report {
             command: ReportCommand::Merge { reports, out, csv },
         } => merge::merge(&reports, &out, csv.as_deref()),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man => docs::man(),
     };
     match result {
         Ok(code) => code,

@@ -83,35 +83,45 @@ pub fn remove_stale_temporaries(plan: &Plan) {
     }
 }
 
-/// The format and output of one file, or why it is not labelled.
-fn decide(registry: &Registry, task: Task, to: Destination<'_>) -> Result<Planned, Refused> {
+/// What a found file is: the index of the labeler that takes it and its
+/// format, or why it is not taken (the rule `label` and `verify` share).
+pub fn sniff<'r>(
+    registry: &'r Registry,
+    task: &Task,
+) -> Result<(usize, &'r dyn tanba::Labeler, &'static Format), Refused> {
     let input = &task.input;
     // A FIFO or device put in place of a file since the walk is never opened.
     match std::fs::metadata(input) {
         Ok(m) if m.is_file() => {}
         Ok(_) => {
             let reason = "not a regular file: never opened";
-            return Err(Refused::skip(task.input.clone(), reason, task.named));
+            return Err(Refused::skip(input.clone(), reason, task.named));
         }
         Err(e) => {
             let reason = Error::from(e).at(input).to_string();
-            return Err(Refused::fail(task.input.clone(), reason));
+            return Err(Refused::fail(input.clone(), reason));
         }
     }
     let head = std::fs::File::open(input)
         .map_err(|e| Error::from(e).at(input))
         .and_then(|mut f| read_head(&mut f).map_err(|e| e.at(input)));
-    let head = head.map_err(|e| Refused::fail(task.input.clone(), e.to_string()))?;
+    let head = head.map_err(|e| Refused::fail(input.clone(), e.to_string()))?;
     if head.is_empty() {
         let reason = format!("{}: empty file (0 bytes)", input.display());
-        return Err(Refused::fail(task.input, reason));
+        return Err(Refused::fail(input.clone(), reason));
     }
-    let Some((index, labeler, format)) = registry.detect_indexed(&head, Some(input)) else {
+    registry.detect_indexed(&head, Some(input)).ok_or_else(|| {
         let reason = registry
             .declined(&head, Some(input))
             .unwrap_or_else(|| "not a supported format".into());
-        return Err(Refused::skip(task.input, reason, task.named));
-    };
+        Refused::skip(input.clone(), reason, task.named)
+    })
+}
+
+/// The format and output of one file, or why it is not labelled.
+fn decide(registry: &Registry, task: Task, to: Destination<'_>) -> Result<Planned, Refused> {
+    let (index, labeler, format) = sniff(registry, &task)?;
+    let input = &task.input;
     let written = labeler.output_format(format);
     let base = match to {
         Destination::Out(out) => out.join(&task.relative),

@@ -132,6 +132,11 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// `1 file`, `2 files`: a count with its noun, in the right number.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 impl Report {
     /// Writes the JSON report atomically.
     pub fn write_json(&self, path: &Path) -> Result<()> {
@@ -247,7 +252,12 @@ fn check_shards(shards: &[String]) -> Result<()> {
         .collect();
     if !missing.is_empty() {
         errln!(
-            "tanba: warning: no report for shard(s) {}: the merged report covers part of the job",
+            "tanba: warning: no report for {} {}: the merged report covers part of the job",
+            if missing.len() == 1 {
+                "shard"
+            } else {
+                "shards"
+            },
             missing.join(", ")
         );
     }

@@ -67,6 +67,7 @@ pub(crate) fn prepare(
     job.signing_key = signing_key;
     let mut settings = Settings::default();
     if let Some(enc) = common
+        .encoding
         .text_encoding
         .as_deref()
         .or(config.text.encoding.as_deref())
@@ -108,8 +109,9 @@ pub(crate) fn prepare(
 /// `[label] wording`); else `[[label.custom]]`; else `[label] languages`;
 /// else Kazakh and Russian.
 fn label_of(common: &CommonArgs, config: &Config) -> Result<Label> {
-    Ok(if !common.custom.is_empty() {
+    Ok(if !common.lang.custom.is_empty() {
         let lines = common
+            .lang
             .custom
             .iter()
             .map(|l| {
@@ -118,10 +120,11 @@ fn label_of(common: &CommonArgs, config: &Config) -> Result<Label> {
             })
             .collect::<Result<Vec<_>>>()?;
         Label::custom(lines)?
-    } else if let (None, Some(custom)) = (&common.lang, &config.label.custom) {
+    } else if let (None, Some(custom)) = (&common.lang.lang, &config.label.custom) {
         Label::custom(custom.iter().map(|c| (c.lang.clone(), c.text.clone())))?
     } else {
         let langs = match common
+            .lang
             .lang
             .clone()
             .or_else(|| config.label.languages.clone())
@@ -132,7 +135,7 @@ fn label_of(common: &CommonArgs, config: &Config) -> Result<Label> {
                 .collect::<Result<Vec<_>>>()?,
             None => vec![Lang::Kk, Lang::Ru],
         };
-        let wording = if common.short {
+        let wording = if common.lang.short {
             Wording::Short
         } else {
             config
@@ -212,6 +215,7 @@ fn audio_settings(settings: &mut Settings, common: &CommonArgs, config: &Config)
         settings.audio.mode = mode.parse()?;
     }
     if let Some(what) = common
+        .disclaimer
         .audio_disclaimer
         .as_deref()
         .or(config.audio.disclaimer.as_deref())
@@ -232,7 +236,7 @@ fn audio_settings(_: &mut Settings, common: &CommonArgs, config: &Config) -> Res
     not_built(
         "audio",
         common.audio_mode.is_some()
-            || common.audio_disclaimer.is_some()
+            || common.disclaimer.audio_disclaimer.is_some()
             || config.audio != Default::default(),
     )
 }
@@ -298,6 +302,7 @@ fn c2pa_settings(settings: &mut Settings, common: &CommonArgs, config: &Config) 
         }
     };
     if let Some(trust) = common
+        .trust
         .c2pa_trust
         .clone()
         .or_else(|| config.c2pa.trust.clone())
@@ -314,7 +319,7 @@ fn c2pa_settings(_: &mut Settings, common: &CommonArgs, config: &Config) -> Resu
         "c2pa",
         common.c2pa_cert.is_some()
             || common.c2pa_key.is_some()
-            || common.c2pa_trust.is_some()
+            || common.trust.c2pa_trust.is_some()
             || config.c2pa != Default::default(),
     )
 }

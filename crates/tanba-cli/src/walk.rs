@@ -283,6 +283,38 @@ impl Rules {
     }
 }
 
+/// `--type-list`: every type `--type` knows, with its globs.
+pub fn print_type_list(
+    registry: &tanba::Registry,
+    args: &WalkArgs,
+) -> tanba::Result<std::process::ExitCode> {
+    let types = type_globs(&registry.formats(), &args.type_add).map_err(tanba::Error::config)?;
+    for (name, globs) in types {
+        outln!("{name}: {}", globs.join(", "));
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Inputs that do not exist are a usage error, found before any work:
+/// each is named on standard error. Returns whether all exist. (A path
+/// that exists but cannot be read is the walk's to report, per file.)
+pub fn all_exist(inputs: &[PathBuf]) -> bool {
+    let mut all = true;
+    // `-` is standard input (`tanba label - -o -`, `tanba verify -`).
+    for input in inputs.iter().filter(|i| i.as_os_str() != "-") {
+        if let Err(e) = std::fs::metadata(input)
+            && e.kind() == std::io::ErrorKind::NotFound
+        {
+            errln!("tanba: {}: no such file or folder", input.display());
+            all = false;
+        }
+    }
+    if !all {
+        errln!("tanba: nothing was done");
+    }
+    all
+}
+
 /// Walks the inputs. One folder is mirrored as it is; several are each
 /// mirrored under their own name; a file keeps its name. Symbolic links are
 /// followed only when they point to a file inside the input tree they are in.

@@ -327,8 +327,13 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
     }
     enc.add_app_segment(1, &xmp_payload).map_err(enc_err)?;
     if dropped > 0 {
+        let (segments, were) = if dropped == 1 {
+            ("segment", "was")
+        } else {
+            ("segments", "were")
+        };
         notes.push(format!(
-            "{dropped} JPEG application segment(s) (MPF, C2PA/JUMBF or vendor data describing the old bytes) were not carried over"
+            "{dropped} JPEG application {segments} (MPF, C2PA/JUMBF or vendor data describing the old bytes) {were} not carried over"
         ));
     }
     let pixels = img.as_bytes();

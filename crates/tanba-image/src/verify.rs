@@ -148,7 +148,7 @@ pub(crate) fn check_badge(
     {
         return Ok(not_found(
             format!(
-                "the recorded badge region {region:?} lies outside the {iw}x{ih} image (cropped?)"
+                "the recorded badge region ({w}x{h} at {x},{y}) lies outside the {iw}x{ih} image (cropped?)"
             ),
             Some(0.0),
         ));
@@ -189,7 +189,7 @@ pub(crate) fn check_badge(
     Ok(PerceptibleCheck::new(
         found,
         format!(
-            "badge at {} {region:?}: text correlation {score:.2} (threshold {PRESENCE_THRESHOLD})",
+            "badge at {} ({w}x{h} at {x},{y}): text correlation {score:.2} (threshold {PRESENCE_THRESHOLD})",
             placement.position
         ),
     )

@@ -68,6 +68,27 @@ impl PageSelection {
     }
 }
 
+/// The form `--pdf-pages` takes: `all`, `first`, or `1-3,7,10-`.
+impl std::fmt::Display for PageSelection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PageSelection::All => f.write_str("all"),
+            PageSelection::First => f.write_str("first"),
+            PageSelection::Ranges(ranges) => {
+                for (i, r) in ranges.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { "," };
+                    match (*r.start(), *r.end()) {
+                        (a, b) if a == b => write!(f, "{sep}{a}")?,
+                        (a, u32::MAX) => write!(f, "{sep}{a}-")?,
+                        (a, b) => write!(f, "{sep}{a}-{b}")?,
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 impl FromStr for PageSelection {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
@@ -185,7 +206,7 @@ impl PdfLabeler {
             .collect();
         if targets.is_empty() {
             return Err(Error::config(format!(
-                "page selection {:?} matches none of the {count} pages",
+                "page selection {} matches none of the {count} pages",
                 self.settings.pages
             )));
         }

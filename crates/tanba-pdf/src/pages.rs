@@ -179,7 +179,8 @@ pub fn add_resource(
     name: &str,
     id: ObjectId,
 ) -> Result<()> {
-    let bad = |what: &str| Error::malformed(format!("page {page_id:?}: {what}"));
+    let bad =
+        |what: &str| Error::malformed(format!("page object {} {}: {what}", page_id.0, page_id.1));
     let resources = inc
         .get_or_create_resources(page_id)
         .map_err(|e| bad(&format!("resources: {e}")))?;

@@ -266,10 +266,16 @@ fn deref<'a>(
     at: Location,
 ) -> Checked<(Location, &'a Object)> {
     match object {
-        Object::Reference(id) => doc
-            .get_object(*id)
-            .map(|o| (Location::of(*id), o))
-            .map_err(|_| format!("the /ParentTree refers to a missing object {id:?}")),
+        Object::Reference(id) => {
+            doc.get_object(*id)
+                .map(|o| (Location::of(*id), o))
+                .map_err(|_| {
+                    format!(
+                        "the /ParentTree refers to a missing object {} {}",
+                        id.0, id.1
+                    )
+                })
+        }
         direct => Ok((at, direct)),
     }
 }

@@ -110,12 +110,20 @@ fn check_pages(doc: &Document, manifest: Option<&tanba_core::Manifest>) -> Perce
     }
     let found = missing.is_empty() && !pages.is_empty();
     let detail = if found {
-        format!(
-            "label text extracted from all {} labelled page(s)",
-            pages.len()
-        )
+        match pages.len() {
+            1 => "label text extracted from the labelled page".to_string(),
+            n => format!("label text extracted from all {n} labelled pages"),
+        }
     } else {
-        format!("label text missing from page(s) {missing:?} of {:?}", pages)
+        let list = |p: &[u32]| p.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+        let noun = |n: usize| if n == 1 { "page" } else { "pages" };
+        format!(
+            "label text missing from {} {} of labelled {} {}",
+            noun(missing.len()),
+            list(&missing),
+            noun(pages.len()),
+            list(&pages)
+        )
     };
     PerceptibleCheck::new(found, detail)
 }

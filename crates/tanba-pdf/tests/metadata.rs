@@ -98,7 +98,9 @@ fn verify_notices_a_page_without_the_stamp() {
     assert!(v.has_machine_mark());
     assert!(!v.perceptible.found);
     assert!(
-        v.perceptible.detail.contains("[2]"),
+        v.perceptible
+            .detail
+            .contains("missing from page 2 of labelled pages 1, 2"),
         "{}",
         v.perceptible.detail
     );

@@ -317,3 +317,11 @@ fn unbalanced_page_content_cannot_move_or_hide_the_banner() {
         assert!(verify(&output).unwrap().is_compliant());
     }
 }
+
+#[test]
+fn page_selections_print_as_they_are_written() {
+    for text in ["all", "first", "5-9", "1-3,7,10-"] {
+        let selection: tanba_pdf::PageSelection = text.parse().unwrap();
+        assert_eq!(selection.to_string(), text);
+    }
+}

@@ -62,9 +62,8 @@ pub(crate) fn plan_encoder(
                     None,
                 ));
             }
-            note = Some(format!(
-                "no encoder for {input_codec:?}: the video was re-encoded as H.264"
-            ));
+            let codec = input_codec.name();
+            note = Some(format!("no encoder for {codec}: re-encoded as H.264"));
             codec::Id::H264
         }
     };

@@ -136,7 +136,10 @@ pub(crate) fn video_info(
         return Err(Error::unsupported(if codec_id == ffmpeg::codec::Id::None {
             "the video codec is unknown to FFmpeg".to_string()
         } else {
-            format!("no decoder for the video codec {codec_id:?} in this FFmpeg")
+            format!(
+                "no decoder for the video codec {} in this FFmpeg",
+                codec_id.name()
+            )
         }));
     }
     let (width, height) = parameters_size(&stream);

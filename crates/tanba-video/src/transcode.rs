@@ -256,16 +256,16 @@ fn open_decoder(
     let codec_id = ist.parameters().id();
     if ffmpeg::decoder::find(codec_id).is_none() {
         return Err(Error::unsupported(format!(
-            "no decoder for the video codec {codec_id:?}"
+            "no decoder for the video codec {}",
+            codec_id.name()
         )));
     }
     let mut dec_ctx = codec::context::Context::from_parameters(ist.parameters())
         .map_err(malformed("video codec parameters"))?;
     dec_ctx.set_threading(threading_config(ctx.settings.threads));
-    let mut decoder = dec_ctx
-        .decoder()
-        .video()
-        .map_err(|e| Error::unsupported(format!("cannot open the {codec_id:?} decoder: {e}")))?;
+    let mut decoder = dec_ctx.decoder().video().map_err(|e| {
+        Error::unsupported(format!("cannot open the {} decoder: {e}", codec_id.name()))
+    })?;
     decoder.set_packet_time_base(ist.time_base());
 
     let (mut encoder, plan_note) =
@@ -294,7 +294,8 @@ fn open_decoder(
         Some(_) if encoder_takes(decoded_format) => decoded_format,
         _ => {
             notes.push(format!(
-                "pixel format {decoded_format:?} was converted to yuv420p for the overlay and encoder"
+                "pixel format {} was converted to yuv420p for the overlay and encoder",
+                decoded_format.descriptor().map_or("unknown", |d| d.name())
             ));
             Pixel::YUV420P
         }
@@ -590,7 +591,8 @@ fn copy_stream(
     );
     if !copyable {
         notes.push(format!(
-            "stream {i} ({medium:?}) could not be carried over and was dropped"
+            "stream {i} ({}) could not be carried over and was dropped",
+            medium_name(medium)
         ));
         return Ok(None);
     }
@@ -603,8 +605,9 @@ fn copy_stream(
         // ffmpeg -map 0 -c copy fails on these (iPhone `mebx` metadata
         // tracks, say); dropping one beats refusing the whole video.
         notes.push(format!(
-            "stream {i} ({medium:?}, {:?}) cannot be stored in {} and was dropped",
-            ist.parameters().id(),
+            "stream {i} ({}, {}) cannot be stored in {} and was dropped",
+            medium_name(medium),
+            ist.parameters().id().name(),
             container.muxer()
         ));
         return Ok(None);
@@ -870,4 +873,16 @@ fn filtered(meta: &ffmpeg::DictionaryRef<'_>) -> Dictionary<'static> {
         }
     }
     out
+}
+
+/// A stream's kind in words, for notes.
+fn medium_name(medium: media::Type) -> &'static str {
+    match medium {
+        media::Type::Video => "video",
+        media::Type::Audio => "audio",
+        media::Type::Subtitle => "subtitles",
+        media::Type::Data => "data",
+        media::Type::Attachment => "attachment",
+        media::Type::Unknown => "unknown kind",
+    }
 }

@@ -200,8 +200,8 @@ fn check_frames(
         {
             return Ok(not_found(
                 format!(
-                    "the recorded {} region {:?} lies outside the {}x{} frame (cropped?)",
-                    e.name, e.region, info.width, info.height
+                    "the recorded {} region ({w}x{h} at {x},{y}) lies outside the {}x{} frame (cropped?)",
+                    e.name, info.width, info.height
                 ),
                 Some(0.0),
             ));

@@ -743,7 +743,7 @@ fn timecode_kept_unstorable_streams_and_cover_art_dropped() {
     assert!(
         done.notes
             .iter()
-            .any(|n| n.contains("stream 2") && n.contains("dropped")),
+            .any(|n| n.contains("stream 2 (subtitles") && n.contains("dropped")),
         "{:?}",
         done.notes
     );

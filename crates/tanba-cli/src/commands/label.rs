@@ -9,17 +9,17 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use tanba::{Error, Registry, Result};
+use tanba::{Error, Result};
 
 use crate::args::LabelArgs;
 use crate::batch::{self, BatchOptions};
-use crate::commands::pipe;
+use crate::commands::{dry_run, pipe};
 use crate::config::Config;
 use crate::plan::{self, Destination};
-use crate::report::{self, ComplianceLog, Report, Summary};
+use crate::report::{self, ComplianceLog, Report, Summary, count};
 use crate::settings::prepare;
 use crate::walk::{self, Rules, Shard};
-use crate::{EXIT_FAILED, Linked, hand_off, recognises_all};
+use crate::{EXIT_FAILED, EXIT_USAGE, Linked, hand_off, recognises_all};
 
 pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
     let config = match &args.config {
@@ -28,12 +28,20 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
     };
     let (mut job, mut registry) = prepare(&args.common, &args.walk, &config, linked)?;
     if args.walk.type_list {
-        return type_list(&registry, &args);
+        return walk::print_type_list(&registry, &args.walk);
+    }
+    if !walk::all_exist(&args.inputs) {
+        return Ok(ExitCode::from(EXIT_USAGE));
     }
     job.force = args.force;
     let log_path = args.log.clone().or_else(|| config.job.log.clone());
-    let log = log_path.as_deref().map(ComplianceLog::open).transpose()?;
     if let Some(ends) = pipe::single(&args)? {
+        if args.dry_run {
+            return Err(Error::config(
+                "--dry-run plans files and folders; it takes no standard input or output (-)",
+            ));
+        }
+        let log = log_path.as_deref().map(ComplianceLog::open).transpose()?;
         return pipe::label(&args, ends, &job, &registry, linked, log.as_ref());
     }
     if let Some(fuller) = linked.fuller
@@ -58,7 +66,9 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
         walk::type_globs(&registry.formats(), &args.walk.type_add).map_err(Error::config)?;
     let avoid = args.out.as_deref().and_then(|o| o.canonicalize().ok());
     let rules = Rules::new(&args.walk, &globs, avoid).map_err(Error::config)?;
-    install_interrupt_handler()?;
+    if !args.dry_run {
+        install_interrupt_handler()?;
+    }
     let jobs = args
         .jobs
         .or(config.job.jobs)
@@ -73,15 +83,21 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
             .refused
             .retain(|r| shard.takes(&r.input.to_string_lossy()));
     }
-    if let Some(out) = &args.out {
-        std::fs::create_dir_all(out).map_err(|e| Error::from(e).at(out))?;
-    }
     // The plan's sniffing runs on the job's workers too: `--jobs 1` is one.
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
         .build()
         .map_err(|e| Error::config(format!("cannot start {jobs} workers: {e}")))?;
     let plan = pool.install(|| plan::plan(&registry, found, to));
+    if args.dry_run {
+        return Ok(pool.install(|| dry_run::show(&registry, &job, plan, to)));
+    }
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out).map_err(|e| Error::from(e).at(out))?;
+    }
+    // Opened (so created) only now: nothing is written before the plan
+    // holds, nor on a dry run.
+    let log = log_path.as_deref().map(ComplianceLog::open).transpose()?;
     plan::remove_stale_temporaries(&plan);
     let options = BatchOptions {
         in_place: args.in_place,
@@ -94,6 +110,16 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
     {
         tanba::atomic::sync_filesystem(out)?;
     }
+    finish(&args, files, started, shard)
+}
+
+/// The reports and the closing count, and the exit code they imply.
+fn finish(
+    args: &LabelArgs,
+    files: Vec<report::FileReport>,
+    started: String,
+    shard: Option<Shard>,
+) -> Result<ExitCode> {
     let summary = Summary::of(&files);
     let report = Report {
         tool: concat!("tanba/", env!("CARGO_PKG_VERSION")).to_string(),
@@ -110,8 +136,8 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
         report.write_csv(p)?;
     }
     errln!(
-        "tanba: {} files: {} labelled, {} already labelled, {} skipped, {} failed",
-        summary.total(),
+        "tanba: {}: {} labelled, {} already labelled, {} skipped, {} failed",
+        count(summary.total(), "file", "files"),
         summary.labelled,
         summary.already_labelled,
         summary.skipped,
@@ -122,16 +148,6 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// `--type-list`: every type `--type` knows, with its globs.
-fn type_list(registry: &Registry, args: &LabelArgs) -> Result<ExitCode> {
-    let types =
-        walk::type_globs(&registry.formats(), &args.walk.type_add).map_err(Error::config)?;
-    for (name, globs) in types {
-        outln!("{name}: {}", globs.join(", "));
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Where the job writes. An output folder that is an input folder, lies
@@ -210,7 +226,8 @@ fn install_interrupt_handler() -> Result<()> {
     ctrlc::set_handler(|| {
         let removed = tanba::atomic::remove_unfinished();
         errln!(
-            "tanba: interrupted; removed {removed} unfinished file(s); run the same command again to resume"
+            "tanba: interrupted; removed {}; run the same command again to resume",
+            count(removed, "unfinished file", "unfinished files")
         );
         std::process::exit(130);
     })

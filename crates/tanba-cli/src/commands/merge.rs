@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use tanba::Result;
 
 use crate::EXIT_FAILED;
-use crate::report::{Outcome, Report};
+use crate::report::{Outcome, Report, count};
 
 pub(crate) fn merge(reports: &[PathBuf], out: &Path, csv: Option<&Path>) -> Result<ExitCode> {
     let loaded = reports
@@ -20,9 +20,9 @@ pub(crate) fn merge(reports: &[PathBuf], out: &Path, csv: Option<&Path>) -> Resu
     }
     let s = &merged.summary;
     errln!(
-        "tanba: merged {} reports: {} files, {} labelled, {} already labelled, {} skipped, {} failed",
-        reports.len(),
-        s.total(),
+        "tanba: merged {}: {}, {} labelled, {} already labelled, {} skipped, {} failed",
+        count(reports.len(), "report", "reports"),
+        count(s.total(), "file", "files"),
         s.labelled,
         s.already_labelled,
         s.skipped,

@@ -1,5 +1,7 @@
 //! One module per command.
 
+pub(crate) mod docs;
+pub(crate) mod dry_run;
 pub(crate) mod formats;
 pub(crate) mod keys;
 pub(crate) mod label;

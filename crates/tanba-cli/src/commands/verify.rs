@@ -1,62 +1,101 @@
-//! `tanba verify`: which marks each file carries.
+//! `tanba verify`: which marks each file carries. Folders are walked by
+//! the rules `label` walks them by; every file gets one row.
+//!
+//! Exit codes: 0 when every file checked is compliant, 1 when a file
+//! lacks a mark or cannot be read (a file merely skipped inside a folder,
+//! as `label` would skip it, does not count), 2 for bad usage.
 
+use rayon::prelude::*;
 use std::path::Path;
 use std::process::ExitCode;
 
-use tanba::Result;
+use tanba::{Error, Registry, Result};
 
-use crate::args::{VerifyArgs, WalkArgs};
+use crate::args::{CommonArgs, VerifyArgs};
 use crate::commands::pipe;
 use crate::config::Config;
+use crate::plan;
+use crate::report::count;
 use crate::settings::prepare;
-use crate::{EXIT_FAILED, Linked, hand_off, recognises_all};
+use crate::walk::{self, Rules, Task};
+use crate::{EXIT_FAILED, EXIT_USAGE, Linked, hand_off, recognises_all};
 
 pub(crate) fn verify(args: &VerifyArgs, linked: Linked) -> Result<ExitCode> {
     let config = match &args.config {
         Some(p) => Config::load(p)?,
         None => Config::default(),
     };
-    let (job, registry) = prepare(&args.common, &WalkArgs::default(), &config, linked)?;
-    if let [file] = args.files.as_slice()
+    let common = CommonArgs {
+        lang: args.lang.clone(),
+        encoding: args.encoding.clone(),
+        disclaimer: args.disclaimer.clone(),
+        trust: args.trust.clone(),
+        ..CommonArgs::default()
+    };
+    let (job, registry) = prepare(&common, &args.walk, &config, linked)?;
+    if let [file] = args.inputs.as_slice()
         && file.as_os_str() == "-"
     {
         return verify_stdin(args, &registry, &job.limits, linked);
     }
+    if args.walk.type_list {
+        return walk::print_type_list(&registry, &args.walk);
+    }
+    if !walk::all_exist(&args.inputs) {
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
     if let Some(fuller) = linked.fuller
-        && !recognises_all(&registry, &args.files)
+        && !recognises_all(&registry, &args.inputs)
     {
         return hand_off(fuller);
     }
-    let limits = job.limits;
-    let mut all_ok = true;
-    let mut json_rows = Vec::new();
-    for file in &args.files {
-        match registry.verify_file(file, &limits) {
-            Ok(v) => {
-                all_ok &= v.is_compliant();
-                if args.json {
-                    json_rows.push(serde_json::json!({ "file": file, "compliant": v.is_compliant(), "verification": v }));
-                } else {
-                    print_verification(file, &v);
-                }
-            }
-            Err(e) => {
-                all_ok = false;
-                if args.json {
-                    json_rows.push(serde_json::json!({ "file": file, "compliant": false, "error": e.to_string(), "kind": e.kind_name() }));
-                } else {
-                    outln!("{}: ERROR {e}", file.display());
-                }
-            }
+    if let Some(path) = &args.report
+        && !tanba::atomic::parent_of(path).is_dir()
+    {
+        return Err(Error::config("the report's folder does not exist").at(path));
+    }
+    let globs =
+        walk::type_globs(&registry.formats(), &args.walk.type_add).map_err(Error::config)?;
+    let rules = Rules::new(&args.walk, &globs, None).map_err(Error::config)?;
+    let found = walk::walk(&args.inputs, &rules).map_err(Error::config)?;
+    let mut checked: Vec<Checked> = found
+        .tasks
+        .par_iter()
+        .map(|task| check(&registry, task, &job.limits))
+        .collect();
+    checked.extend(found.refused.into_iter().map(|r| Checked {
+        row: refused_row(&r.input, &r.reason, r.skipped),
+        failed: !r.skipped,
+        verification: None,
+    }));
+    let rows: Vec<&serde_json::Value> = checked.iter().map(|c| &c.row).collect();
+    let json = serde_json::to_string_pretty(&rows).map_err(|e| Error::config(e.to_string()))?;
+    if args.json {
+        outln!("{json}");
+    } else {
+        for c in &checked {
+            print_row(c);
         }
     }
-    if args.json {
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&json_rows).unwrap_or_default()
+    if let Some(path) = &args.report {
+        use std::io::Write as _;
+        tanba::atomic::write_atomic(path, |f| Ok(f.write_all(json.as_bytes())?))?;
+    }
+    let failed = checked.iter().filter(|c| c.failed).count();
+    if !args.json {
+        let skipped = checked
+            .iter()
+            .filter(|c| c.row["status"] == "skipped")
+            .count();
+        errln!(
+            "tanba: {} checked: {} compliant, {} not, {} skipped",
+            count(checked.len(), "file", "files"),
+            checked.len() - failed - skipped,
+            failed,
+            skipped
         );
     }
-    Ok(if all_ok {
+    Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_FAILED)
@@ -74,27 +113,101 @@ fn verify_stdin(
         pipe::Verified::HandedOff(code) => return Ok(code),
         pipe::Verified::Here(result) => *result,
     };
-    let file = Path::new("-");
-    let ok = result.as_ref().is_ok_and(tanba::Verification::is_compliant);
-    match (&result, args.json) {
-        (Ok(v), false) => print_verification(file, v),
-        (Ok(v), true) => outln!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!([{ "file": file, "compliant": ok, "verification": v }]))
-                .unwrap_or_default()
-        ),
-        (Err(e), false) => outln!("-: ERROR {e}"),
-        (Err(e), true) => outln!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!([{ "file": file, "compliant": false, "error": e.to_string(), "kind": e.kind_name() }]))
-                .unwrap_or_default()
-        ),
+    let checked = checked_row(Path::new("-"), result);
+    if args.json {
+        let json = serde_json::to_string_pretty(&[&checked.row])
+            .map_err(|e| Error::config(e.to_string()))?;
+        outln!("{json}");
+    } else {
+        print_row(&checked);
     }
-    Ok(if ok {
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&[&checked.row])
+            .map_err(|e| Error::config(e.to_string()))?;
+        std::fs::write(path, json + "\n").map_err(|e| Error::from(e).at(path))?;
+    }
+    Ok(if !checked.failed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_FAILED)
     })
+}
+
+/// One file's row: the JSON printed by `--json` and written by `--report`.
+struct Checked {
+    row: serde_json::Value,
+    /// Lacks a mark, or could not be checked.
+    failed: bool,
+    /// For the printed lines.
+    verification: Option<tanba::Verification>,
+}
+
+/// Verifies one found file. A file of no supported format found inside a
+/// folder is skipped, as `label` skips it.
+fn check(registry: &Registry, task: &Task, limits: &tanba::Limits) -> Checked {
+    if let Err(r) = plan::sniff(registry, task) {
+        return Checked {
+            row: refused_row(&r.input, &r.reason, r.skipped),
+            failed: !r.skipped,
+            verification: None,
+        };
+    }
+    checked_row(&task.input, registry.verify_file(&task.input, limits))
+}
+
+/// The row of one file checked (or that could not be checked).
+fn checked_row(file: &Path, result: Result<tanba::Verification>) -> Checked {
+    match result {
+        Ok(v) => {
+            let compliant = v.is_compliant();
+            Checked {
+                row: serde_json::json!({
+                    "file": file.display().to_string(),
+                    "status": if compliant { "labelled" } else { "not labelled" },
+                    "compliant": compliant,
+                    "verification": v,
+                }),
+                failed: !compliant,
+                verification: Some(v),
+            }
+        }
+        Err(e) => Checked {
+            row: serde_json::json!({
+                "file": file.display().to_string(),
+                "status": "error",
+                "compliant": false,
+                "error": e.to_string(),
+                "kind": e.kind_name(),
+            }),
+            failed: true,
+            verification: None,
+        },
+    }
+}
+
+/// The row of a file not checked: skipped (not counted against the job)
+/// or failed.
+fn refused_row(file: &Path, reason: &str, skipped: bool) -> serde_json::Value {
+    if skipped {
+        serde_json::json!({ "file": file.display().to_string(), "status": "skipped", "compliant": null, "reason": reason })
+    } else {
+        serde_json::json!({ "file": file.display().to_string(), "status": "error", "compliant": false, "error": reason })
+    }
+}
+
+fn print_row(c: &Checked) {
+    let file = c.row["file"].as_str().unwrap_or_default();
+    match (&c.verification, c.row["status"].as_str()) {
+        (Some(v), _) => print_verification(Path::new(file), v),
+        (None, Some("skipped")) => outln!(
+            "{file}: skipped ({})",
+            c.row["reason"].as_str().unwrap_or_default()
+        ),
+        (None, _) => outln!(
+            "{file}: ERROR {}",
+            c.row["error"].as_str().unwrap_or_default()
+        ),
+    }
 }
 
 fn print_verification(file: &Path, v: &tanba::Verification) {
@@ -108,7 +221,11 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
         outln!("  machine-readable mark: none");
     }
     for m in &v.marks {
-        outln!("  machine-readable mark: {:?} in {}", m.kind, m.carrier);
+        outln!(
+            "  machine-readable mark: {} in {}",
+            mark_kind(&m.kind),
+            m.carrier
+        );
     }
     outln!(
         "  perceptible label: {} ({})",
@@ -158,5 +275,16 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
         for line in &c.detail {
             outln!("    {line}");
         }
+    }
+}
+
+/// A mark's kind in words.
+fn mark_kind(kind: &tanba::MarkKind) -> &'static str {
+    match kind {
+        tanba::MarkKind::Xmp => "XMP",
+        tanba::MarkKind::Aigc => "AIGC",
+        tanba::MarkKind::Manifest => "Tanba manifest",
+        tanba::MarkKind::Native => "format-native flag",
+        tanba::MarkKind::C2pa => "C2PA",
     }
 }
