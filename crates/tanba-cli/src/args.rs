@@ -115,7 +115,7 @@ pub(crate) struct LabelArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct CommonArgs {
-    /// Label languages, in order (kk, ru, en).
+    /// Label languages, in order (kk, kk-Latn, ru, en).
     #[arg(long, value_delimiter = ',', value_name = "kk,ru")]
     pub(crate) lang: Option<Vec<String>>,
     /// Use the short wording ("ЖИ көмегімен жасалған").
@@ -127,6 +127,10 @@ pub(crate) struct CommonArgs {
     /// Where a visual label goes.
     #[arg(long)]
     pub(crate) position: Option<String>,
+    /// A TrueType/OpenType font for pictures, video and PDF instead of the
+    /// embedded Noto Sans Bold (needed for scripts it lacks, e.g. Chinese).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) font: Option<PathBuf>,
     /// The AI system that made the content.
     #[arg(long)]
     pub(crate) ai_system: Option<String>,
