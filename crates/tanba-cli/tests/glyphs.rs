@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Labels that never show missing glyphs: a text the font cannot draw is
 //! refused for every medium that draws it (pictures, video, PDF) and a
 //! language without a spoken clip for audio, before any file is written;

@@ -175,8 +175,7 @@ fn fitted_notice_bar(
 /// The opening notice for a frame stored at `w` x `h`: rendered upright for
 /// the displayed picture, on the top or bottom edge, then turned as stored.
 pub(crate) fn notice(
-    font: &FontFile,
-    label: &Label,
+    (font, label): (&FontFile, &Label),
     text_px: Option<f32>,
     text_fraction: f32,
     w: u32,

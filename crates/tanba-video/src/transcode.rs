@@ -354,8 +354,7 @@ impl Overlays {
             Some(seconds) => {
                 let edge = layout::notice_edge(job.position);
                 let placed = layout::notice(
-                    &ctx.settings.font,
-                    &job.label,
+                    (&ctx.settings.font, &job.label),
                     None,
                     ctx.settings.notice_text_fraction,
                     info.width,

@@ -182,8 +182,7 @@ fn check_frames(
     }
     if let Some(n) = notice {
         let stored = layout::notice(
-            font,
-            &label,
+            (font, &label),
             Some(n.text_size),
             0.08,
             info.width,

@@ -78,10 +78,7 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
         .build()
         .map_err(|e| Error::config(format!("cannot start {jobs} workers: {e}")))?;
     let plan = pool.install(|| plan::plan(&registry, found, to));
-    let mut used: Vec<usize> = plan.files.iter().map(|p| p.labeler).collect();
-    used.sort_unstable();
-    used.dedup();
-    crate::settings::check_job(&registry, &job, &used)?;
+    crate::settings::check_job(&registry, &job, &plan.labelers())?;
     plan::remove_stale_temporaries(&plan);
     let options = BatchOptions {
         in_place: args.in_place,
