@@ -679,4 +679,52 @@ mod tests {
         assert_eq!(b.width(), expected);
         assert!((b.width() as f32) < plain / shaped.units_per_em * 40.0 + pad);
     }
+
+    #[test]
+    fn arabic_is_joined_and_combining_marks_sit_on_their_letter() {
+        // DejaVu Sans Bold (fonts-dejavu-core, see xtask setup) covers Arabic.
+        let bytes = std::fs::read("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf").unwrap();
+        let file = FontFile::from_bytes(bytes, "DejaVuSans-Bold.ttf").unwrap();
+        let font = parse(&file).unwrap();
+        let text = "سلام";
+        let shaped = file.shape(text).unwrap();
+        // Unshaped, each letter would take its isolated form from the cmap;
+        // shaped, they join (other glyphs) and lam-alef becomes one ligature.
+        let isolated: Vec<u16> = text.chars().map(|c| font.glyph_id(c).0).collect();
+        let joined: Vec<u16> = shaped.glyphs.iter().map(|g| g.id).collect();
+        assert!(joined.len() < isolated.len(), "{joined:?} vs {isolated:?}");
+        // Seen joined: initial seen, lam-alef; the meem after alef stays isolated.
+        let forms = joined.iter().filter(|g| !isolated.contains(g)).count();
+        assert_eq!(forms, 2, "{joined:?} vs {isolated:?}");
+        // Right to left: the first letter's cluster is drawn last (rightmost).
+        assert_eq!(shaped.glyphs.last().unwrap().cluster, 0);
+        let label = Label::custom([("ar", text)]).unwrap();
+        let b = render_badge_at(&file, &label, 40.0, 2000, 2000, &BadgeStyle::default()).unwrap();
+        let pad = 2.0 * (0.5f32 * 40.0).round();
+        assert_eq!(b.width(), (shaped.width_em() * 40.0 + pad).ceil() as u32);
+
+        // A combining acute on a letter that has no precomposed form is
+        // placed by the font's mark positioning (GPOS): no advance of its
+        // own, moved onto the letter, so the badge is as wide as the bare
+        // letter's and carries more ink.
+        let bundled = FontFile::bundled();
+        let marks = bundled.shape("q\u{301}").unwrap();
+        assert_eq!(marks.glyphs.len(), 2, "{marks:?}");
+        let mark = marks.glyphs[1];
+        assert_eq!(mark.x_advance, 0, "{marks:?}");
+        assert!(mark.x_offset != 0 || mark.y_offset != 0, "{marks:?}");
+        let ink = |s: &str| {
+            let label = Label::custom([("x", s)]).unwrap();
+            let b = render_badge_at(&bundled, &label, 40.0, 2000, 2000, &BadgeStyle::default())
+                .unwrap();
+            (
+                b.width(),
+                b.text_mask.pixels().map(|p| u64::from(p.0[0])).sum::<u64>(),
+            )
+        };
+        let (w_bare, ink_bare) = ink("q");
+        let (w_mark, ink_mark) = ink("q\u{301}");
+        assert_eq!(w_bare, w_mark);
+        assert!(ink_mark > ink_bare, "{ink_mark} vs {ink_bare}");
+    }
 }
