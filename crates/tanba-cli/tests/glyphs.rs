@@ -298,3 +298,28 @@ fn a_chinese_label_works_with_a_font_that_covers_it() {
     ]);
     assert_refused(&done, &out, &["bad.ttf", "not a TrueType/OpenType font"]);
 }
+
+#[test]
+fn the_font_can_come_from_the_config_file_and_draws_arabic_in_pdf() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(DEJAVU, dir.path().join("label.ttf")).unwrap();
+    let config = dir.path().join("tanba.toml");
+    std::fs::write(&config, "[label]\nfont = \"label.ttf\"\n").unwrap();
+    let out = dir.path().join("out");
+    let done = tanba(&[
+        "label",
+        s(&fixture("pdf/report.pdf")),
+        "--config",
+        s(&config),
+        "--label",
+        "ar=تم إنشاؤه بالذكاء",
+        "--out",
+        s(&out),
+    ]);
+    // Labelled means the labeler's own read-back found the text, in order.
+    assert!(done.status.success(), "{done:?}");
+    let fonts = run("pdffonts", &[s(&out.join("report.pdf"))]);
+    assert!(fonts.contains("+DejaVuSans-Bold"), "{fonts}");
+    let text = run("pdftotext", &[s(&out.join("report.pdf")), "-"]);
+    assert!(text.contains("تم إنشاؤه بالذكاء"), "{text}");
+}

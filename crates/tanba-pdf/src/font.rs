@@ -46,33 +46,51 @@ pub fn drawable(text: &str) -> String {
         .collect()
 }
 
-/// The text each glyph of a shaped run stands for: a cluster's text goes to
-/// its first glyph (a ligature's glyph gets all its letters), the cluster's
-/// other glyphs (marks drawn apart) get none.
-fn cluster_texts<'a>(text: &'a str, shaped: &Shaped) -> Vec<&'a str> {
+/// The text each glyph of a shaped run stands for, glyphs in their
+/// logical order (see [`logical_order`]). A cluster of as many characters as
+/// glyphs or more (a letter and its marks) gives one character to each of
+/// its glyphs and the rest to its last; a ligature's one glyph gets all its
+/// letters; glyphs beyond a cluster's characters (a letter drawn in
+/// pieces) get none.
+fn cluster_texts<'a>(text: &'a str, shaped: &Shaped) -> Vec<(u16, &'a str)> {
+    let order = logical_order(shaped);
     let mut starts: Vec<usize> = shaped.glyphs.iter().map(|g| g.cluster).collect();
     starts.sort_unstable();
     starts.dedup();
-    let end_of = |start: usize| {
-        starts
+    let mut out = Vec::with_capacity(order.len());
+    for (n, &start) in starts.iter().enumerate() {
+        let end = starts.get(n + 1).copied().unwrap_or(text.len());
+        let part = text.get(start..end).unwrap_or("");
+        let glyphs: Vec<u16> = order
             .iter()
-            .find(|&&s| s > start)
-            .copied()
-            .unwrap_or(text.len())
-    };
-    let mut seen = Vec::new();
-    shaped
-        .glyphs
-        .iter()
-        .map(|g| {
-            if seen.contains(&g.cluster) {
-                ""
+            .map(|&i| shaped.glyphs[i])
+            .filter(|g| g.cluster == start)
+            .map(|g| g.id)
+            .collect();
+        let mut rest = part;
+        for (m, &id) in glyphs.iter().enumerate() {
+            let piece = if m + 1 == glyphs.len() {
+                std::mem::take(&mut rest)
             } else {
-                seen.push(g.cluster);
-                text.get(g.cluster..end_of(g.cluster)).unwrap_or("")
-            }
-        })
-        .collect()
+                let cut = rest.chars().next().map_or(0, char::len_utf8);
+                let (head, tail) = rest.split_at(cut);
+                rest = tail;
+                head
+            };
+            out.push((id, piece));
+        }
+    }
+    out
+}
+
+/// The glyphs' indexes in logical (reading) order: by cluster, keeping
+/// shaping's order inside a cluster. Right-to-left runs come out of shaping
+/// in visual order; drawn in logical order, each glyph still placed where
+/// shaping put it, extraction reads the text as written.
+fn logical_order(shaped: &Shaped) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..shaped.glyphs.len()).collect();
+    order.sort_by_key(|&i| shaped.glyphs[i].cluster);
+    order
 }
 
 impl LabelFont {
@@ -104,12 +122,11 @@ impl LabelFont {
             };
             font.check_label(&label)?;
             let shaped = font.shape(&text)?;
-            for (g, part) in shaped.glyphs.iter().zip(cluster_texts(&text, &shaped)) {
-                let entry = glyphs.entry(g.id).or_insert_with(|| Glyph {
-                    cid: remapper.remap(g.id),
+            for (id, part) in cluster_texts(&text, &shaped) {
+                let entry = glyphs.entry(id).or_insert_with(|| Glyph {
+                    cid: remapper.remap(id),
                     advance: f32::from(
-                        face.glyph_hor_advance(ttf_parser::GlyphId(g.id))
-                            .unwrap_or(0),
+                        face.glyph_hor_advance(ttf_parser::GlyphId(id)).unwrap_or(0),
                     ) * 1000.0
                         / units_per_em,
                     text: String::new(),
@@ -158,10 +175,18 @@ impl LabelFont {
     pub fn encode(&self, text: &str, size: f32) -> Result<String> {
         let shaped = self.run(text)?;
         let k = 1000.0 / self.units_per_em;
-        let mut ops = String::from("[");
-        let (mut wanted, mut pen) = (0.0f32, 0.0f32);
-        let mut rise = 0i32;
+        // Where shaping puts each glyph, in 1/1000 em from the line's start.
+        let mut at = Vec::with_capacity(shaped.glyphs.len());
+        let mut wanted = 0.0f32;
         for g in &shaped.glyphs {
+            at.push(wanted + g.x_offset as f32 * k);
+            wanted += g.x_advance as f32 * k;
+        }
+        let mut ops = String::from("[");
+        let mut pen = 0.0f32;
+        let mut rise = 0i32;
+        for i in logical_order(shaped) {
+            let g = &shaped.glyphs[i];
             let glyph = self.glyphs.get(&g.id).ok_or_else(|| {
                 Error::cannot_label(format!("glyph {} was not put in the font subset", g.id))
             })?;
@@ -171,14 +196,12 @@ impl LabelFont {
                 let _ = write!(ops, "] TJ {} Ts [", trim(points));
                 rise = g.y_offset;
             }
-            let at = wanted + g.x_offset as f32 * k;
-            let shift = ((at - pen) * 100.0).round() / 100.0;
+            let shift = ((at[i] - pen) * 100.0).round() / 100.0;
             if shift.abs() >= 0.01 {
                 let _ = write!(ops, "{} ", trim(-shift));
             }
             let _ = write!(ops, "<{:04X}>", glyph.cid);
             pen = pen + shift + glyph.advance.round();
-            wanted += g.x_advance as f32 * k;
         }
         ops.push_str("] TJ");
         if rise != 0 {
@@ -360,5 +383,27 @@ mod tests {
         for c in "ofice".chars() {
             assert!(mapped.contains(c), "{c} missing from {cmap}");
         }
+    }
+
+    #[test]
+    fn glyphs_are_drawn_in_reading_order_and_map_back_to_every_character() {
+        let bytes = std::fs::read("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf").unwrap();
+        let dejavu = FontFile::from_bytes(bytes, "DejaVuSans-Bold.ttf").unwrap();
+        // Arabic shapes right to left (visual order, lam-alef one glyph);
+        // read back glyph by glyph in drawing order it is the text as written.
+        for (font, text) in [
+            (&dejavu, "بالذكاء الاصطناعي"),
+            (&FontFile::bundled(), "q\u{301}ä"),
+        ] {
+            let shaped = font.shape(text).unwrap();
+            let parts = cluster_texts(text, &shaped);
+            let read: String = parts.iter().map(|(_, t)| *t).collect();
+            assert_eq!(read, text);
+            assert!(parts.iter().all(|(_, t)| !t.is_empty()), "{parts:?}");
+        }
+        let subset = LabelFont::for_texts(&dejavu, ["لا"]).unwrap();
+        let ops = subset.encode("لا", 10.0).unwrap();
+        assert_eq!(ops.matches('<').count(), 1, "one ligature glyph: {ops}");
+        assert!(subset.to_unicode_cmap().contains("<06440627>"), "ل then ا");
     }
 }
