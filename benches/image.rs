@@ -28,11 +28,12 @@ fn bench_image(c: &mut Criterion) {
     let mut group = c.benchmark_group("badge");
     let label = Label::default();
     let style = BadgeStyle::default();
+    let font = tanba_core::font::FontFile::bundled();
     for (w, h) in [(1024u32, 768u32), (4000, 3000)] {
         group.bench_with_input(
             BenchmarkId::new("render", format!("{w}x{h}")),
             &(w, h),
-            |b, &(w, h)| b.iter(|| badge::render_badge(&label, w, h, &style).unwrap()),
+            |b, &(w, h)| b.iter(|| badge::render_badge(&font, &label, w, h, &style).unwrap()),
         );
     }
     group.finish();

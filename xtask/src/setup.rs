@@ -116,6 +116,18 @@ const REQUIREMENTS: &[Requirement] = &[
         why: "tests read JPEG quality back (identify); the peer in image benchmarks",
     },
     Requirement {
+        probe: "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+        package: "fonts-dejavu-core",
+        need: Need::Test,
+        why: "tests give --font a second font, one with Arabic",
+    },
+    Requirement {
+        probe: "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+        package: "fonts-wqy-zenhei",
+        need: Need::Test,
+        why: "tests label in Chinese with a font that covers it (--font)",
+    },
+    Requirement {
         probe: "/usr/bin/time",
         package: "time",
         need: Need::Everything,

@@ -142,7 +142,8 @@ impl ToneSettings {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Disclaimer {
     /// The bundled spoken clips for the job label's languages, in its order
-    /// (Kazakh then Russian by default); languages without a clip are skipped.
+    /// (Kazakh then Russian by default). A language without a clip is
+    /// refused ([`Disclaimer::check`]): never another language's clip.
     #[default]
     JobLanguages,
     /// The bundled spoken clips for these languages, in this order.
@@ -154,6 +155,32 @@ pub enum Disclaimer {
 }
 
 impl Disclaimer {
+    /// Refuses a job whose label has a language no bundled clip speaks,
+    /// when the disclaimer is the label's languages spoken: playing the
+    /// Kazakh clip for a French label would warn nobody who reads French.
+    /// `kk-Latn` is spoken with the Kazakh clip (same language, same words).
+    pub fn check(&self, label: &Label) -> Result<()> {
+        if *self != Disclaimer::JobLanguages {
+            return Ok(());
+        }
+        let unspoken: Vec<&str> = label
+            .lines
+            .iter()
+            .filter(|l| l.lang.parse::<Lang>().is_err())
+            .map(|l| l.lang.as_str())
+            .collect();
+        if unspoken.is_empty() {
+            return Ok(());
+        }
+        let spoken: Vec<&str> = Lang::ALL.iter().map(|l| l.code()).collect();
+        Err(Error::config(format!(
+            "no spoken disclaimer for the label language {} (clips exist for {}); use the \
+             tone (--audio-disclaimer tone) or a clip of your own (--audio-disclaimer FILE)",
+            unspoken.join(", "),
+            spoken.join(", ")
+        )))
+    }
+
     /// Replaces [`Disclaimer::JobLanguages`] with the concrete languages.
     pub fn resolve(&self, label: &Label) -> Disclaimer {
         match self {
@@ -221,13 +248,14 @@ impl Disclaimer {
         if sample_rate == 0 {
             return Err(Error::malformed("sample rate 0"));
         }
+        self.check(label)?;
         let mut mono = match self.resolve(label) {
             Disclaimer::Spoken(langs) => {
                 let mut joined = Vec::new();
                 let mut clip_rate = 16_000;
                 for (i, lang) in langs.iter().enumerate() {
                     let bytes = match lang {
-                        Lang::Kk => CLIP_KK,
+                        Lang::Kk | Lang::KkLatn => CLIP_KK,
                         Lang::Ru => CLIP_RU,
                         Lang::En => CLIP_EN,
                     };
@@ -376,6 +404,28 @@ mod tests {
         assert!((ratio - 3.0).abs() < 0.001, "ratio {ratio}");
         // kk (~3.8 s) + pause + ru (~3.2 s)
         assert!(at16.len() > 16_000 * 6 && at16.len() < 16_000 * 9);
+    }
+
+    #[test]
+    fn a_language_without_a_clip_is_refused() {
+        let label = Label::custom([("kk", "ЖИ"), ("fr", "Créé par IA")]).unwrap();
+        let e = Disclaimer::default().render(&label, 16_000).unwrap_err();
+        assert_eq!(e.kind_name(), "config");
+        let text = e.to_string();
+        assert!(
+            text.contains("language fr") && text.contains("kk, ru, en, kk-Latn"),
+            "{text}"
+        );
+        let tone = Disclaimer::Tone(ToneSettings::default());
+        assert!(tone.render(&label, 16_000).is_ok());
+        // kk-Latn is spoken with the Kazakh clip.
+        let latin = Label::standard(&[Lang::KkLatn], tanba_core::Wording::Long);
+        let kk = Label::standard(&[Lang::Kk], tanba_core::Wording::Long);
+        let d = Disclaimer::default();
+        assert_eq!(
+            d.render(&latin, 16_000).unwrap(),
+            d.render(&kk, 16_000).unwrap()
+        );
     }
 
     #[test]

@@ -179,6 +179,7 @@ impl Labeler for AudioLabeler {
     ) -> Result<Labelled> {
         job.limits.check_bytes(source.len)?;
         let settings = &self.settings;
+        settings.disclaimer.check(&job.label)?;
         let mut notes = Vec::new();
 
         let kept = wav_meta(&mut source)?;
@@ -265,6 +266,10 @@ impl Labeler for AudioLabeler {
         let xmp = settings::xmp_packet(kept.xmp.as_deref(), &manifest)?;
         riff::append_marks(output, 0, &manifest, &xmp, &kept)?;
         Ok(Labelled::new(&WAV, manifest).with_notes(notes))
+    }
+
+    fn check_job(&self, job: &Job) -> Result<()> {
+        self.settings.disclaimer.check(&job.label)
     }
 
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {

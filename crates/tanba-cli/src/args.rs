@@ -340,7 +340,7 @@ pub(crate) struct VerifyArgs {
 /// The label's languages and wording.
 #[derive(Debug, Args, Default, Clone)]
 pub(crate) struct LangArgs {
-    /// Label languages, in order.
+    /// Label languages, in order (kk-Latn: Kazakh in the 2021 Latin alphabet).
     #[arg(long, value_delimiter = ',', value_name = "LANG,…", value_parser = lang_values(), help_heading = LABEL)]
     pub(crate) lang: Option<Vec<String>>,
     /// Use the short wording ("ЖИ көмегімен жасалған").
@@ -349,6 +349,13 @@ pub(crate) struct LangArgs {
     /// Custom label line LANG=TEXT (repeatable); replaces --lang.
     #[arg(long = "label", value_name = "LANG=TEXT", help_heading = LABEL)]
     pub(crate) custom: Vec<String>,
+    /// A TrueType/OpenType font for pictures, video and PDF.
+    ///
+    /// Used instead of the embedded Noto Sans Bold, for scripts it lacks
+    /// (e.g. Chinese). A label the font cannot draw is refused, naming the
+    /// missing characters. `verify` needs the font the label was drawn with.
+    #[arg(long, value_name = "FILE", help_heading = LABEL, hide_short_help = true)]
+    pub(crate) font: Option<PathBuf>,
 }
 
 /// How text that is not UTF-8 is read.

@@ -107,6 +107,9 @@ pub struct LabelSection {
     pub position: Option<String>,
     /// Custom lines, replacing the shipped texts.
     pub custom: Option<Vec<CustomLine>>,
+    /// A TrueType/OpenType font for pictures, video and PDF (relative to
+    /// the config file), instead of the embedded Noto Sans Bold.
+    pub font: Option<PathBuf>,
 }
 
 /// One custom label line.
@@ -201,6 +204,7 @@ impl Config {
             config.audio.disclaimer = Some(base.join(clip).to_string_lossy().into_owned());
         }
         for path in [
+            &mut config.label.font,
             &mut config.c2pa.cert,
             &mut config.c2pa.key,
             &mut config.c2pa.trust,

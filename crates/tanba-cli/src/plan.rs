@@ -40,6 +40,16 @@ pub struct Plan {
     pub refused: Vec<Refused>,
 }
 
+impl Plan {
+    /// The registry indexes of the labelers the files to label need, once each.
+    pub fn labelers(&self) -> Vec<usize> {
+        let mut used: Vec<usize> = self.files.iter().map(|p| p.labeler).collect();
+        used.sort_unstable();
+        used.dedup();
+        used
+    }
+}
+
 /// Where a job writes.
 #[derive(Debug, Clone, Copy)]
 pub enum Destination<'a> {

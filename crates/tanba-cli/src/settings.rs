@@ -97,6 +97,7 @@ pub(crate) fn prepare(
         settings.text.subtitle_seconds = s;
     }
     text_types(&mut settings, walk)?;
+    font_settings(&mut settings, common, config)?;
     pdf_settings(&mut settings, common, config)?;
     image_settings(&mut settings, common, config)?;
     audio_settings(&mut settings, common, config)?;
@@ -158,6 +159,48 @@ pub(crate) fn not_built(feature: &str, given: bool) -> Result<()> {
         return Err(Error::config(format!(
             "this tanba was built without {feature} support (cargo feature `{feature}`)"
         )));
+    }
+    Ok(())
+}
+
+/// `--font` or `[label] font`: read and parsed now, so a bad file stops
+/// the job before any work; the pictures', video's and PDF's font.
+fn font_settings(settings: &mut Settings, common: &CommonArgs, config: &Config) -> Result<()> {
+    let Some(path) = common.lang.font.as_deref().or(config.label.font.as_deref()) else {
+        return Ok(());
+    };
+    let font = tanba::FontFile::load(path)?;
+    #[cfg(feature = "image")]
+    {
+        settings.image.font = font.clone();
+    }
+    #[cfg(feature = "video")]
+    {
+        settings.video.font = font.clone();
+    }
+    #[cfg(feature = "pdf")]
+    {
+        settings.pdf.font = font.clone();
+    }
+    let _ = (settings, font);
+    Ok(())
+}
+
+/// Refuses, before any file is touched, a job one of the labelers it will
+/// use cannot carry out (a label its font cannot draw, a language without
+/// a spoken clip), naming the formats concerned.
+pub(crate) fn check_job(registry: &Registry, job: &Job, used: &[usize]) -> Result<()> {
+    for (i, labeler) in registry.labelers().enumerate() {
+        if !used.contains(&i) {
+            continue;
+        }
+        if let Err(e) = labeler.check_job(job) {
+            let reason = match e {
+                Error::CannotLabel { reason, .. } | Error::Config { reason, .. } => reason,
+                other => other.to_string(),
+            };
+            return Err(Error::config(format!("{} files: {reason}", labeler.name())));
+        }
     }
     Ok(())
 }

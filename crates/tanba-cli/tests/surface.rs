@@ -438,7 +438,7 @@ fn messages_are_in_words_with_plurals_right() {
     let o = tanba(&["label", s(&md), "-o", s(&out), "--lang", "xx"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("unknown language \"xx\" (use kk, ru or en)"),
+        stderr(&o).contains("unknown language \"xx\" (use kk, kk-Latn, ru or en)"),
         "{}",
         stderr(&o)
     );

@@ -16,11 +16,15 @@ pub enum Lang {
     Ru,
     /// English.
     En,
+    /// Kazakh in the official Latin alphabet of 2021 (BCP 47 `kk-Latn`),
+    /// transliterated letter by letter from the Cyrillic texts.
+    #[serde(rename = "kk-Latn")]
+    KkLatn,
 }
 
 impl Lang {
     /// Every shipped language, in the default order.
-    pub const ALL: [Lang; 3] = [Lang::Kk, Lang::Ru, Lang::En];
+    pub const ALL: [Lang; 4] = [Lang::Kk, Lang::Ru, Lang::En, Lang::KkLatn];
 
     /// The BCP 47 code.
     pub fn code(self) -> &'static str {
@@ -28,6 +32,7 @@ impl Lang {
             Lang::Kk => "kk",
             Lang::Ru => "ru",
             Lang::En => "en",
+            Lang::KkLatn => "kk-Latn",
         }
     }
 
@@ -37,6 +42,7 @@ impl Lang {
             Lang::Kk => "Жасанды интеллект көмегімен жасалған",
             Lang::Ru => "Создано с помощью искусственного интеллекта",
             Lang::En => "Created with artificial intelligence",
+            Lang::KkLatn => "Jasandy intellekt kömegımen jasalğan",
         }
     }
 
@@ -46,6 +52,7 @@ impl Lang {
             Lang::Kk => "ЖИ көмегімен жасалған",
             Lang::Ru => "Создано с помощью ИИ",
             Lang::En => "Created with AI",
+            Lang::KkLatn => "Jİ kömegımen jasalğan",
         }
     }
 
@@ -55,6 +62,7 @@ impl Lang {
             Lang::Kk => "Бұл материал жасанды интеллект көмегімен жасалған.",
             Lang::Ru => "Этот материал создан с помощью искусственного интеллекта.",
             Lang::En => "This content was created with artificial intelligence.",
+            Lang::KkLatn => "Būl material jasandy intellekt kömegımen jasalğan.",
         }
     }
 }
@@ -72,8 +80,9 @@ impl FromStr for Lang {
             "kk" | "kaz" | "kazakh" => Ok(Lang::Kk),
             "ru" | "rus" | "russian" => Ok(Lang::Ru),
             "en" | "eng" | "english" => Ok(Lang::En),
+            "kk-latn" | "kk_latn" => Ok(Lang::KkLatn),
             other => Err(Error::config(format!(
-                "unknown language {other:?} (use kk, ru or en)"
+                "unknown language {other:?} (use kk, kk-Latn, ru or en)"
             ))),
         }
     }
@@ -205,6 +214,16 @@ mod tests {
         assert!(Label::custom([("kk", " ")]).is_err());
         assert!(Label::custom([("kk", "a\nb")]).is_err());
         assert!(Label::custom([("kk", "ЖИ")]).is_ok());
+    }
+
+    #[test]
+    fn kazakh_latin_is_the_2021_transliteration() {
+        let l = Label::standard(&[Lang::KkLatn, Lang::Ru], Wording::Long);
+        assert_eq!(l.lines[0].lang, "kk-Latn");
+        assert_eq!(l.lines[0].text, "Jasandy intellekt kömegımen jasalğan");
+        assert_eq!(Lang::KkLatn.short_text(), "Jİ kömegımen jasalğan");
+        assert_eq!("kk-Latn".parse::<Lang>().ok(), Some(Lang::KkLatn));
+        assert_eq!(serde_json::to_string(&Lang::KkLatn).unwrap(), "\"kk-Latn\"");
     }
 
     #[test]

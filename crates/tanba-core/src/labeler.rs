@@ -617,6 +617,15 @@ pub trait Labeler: Send + Sync + fmt::Debug {
         None
     }
 
+    /// Refuses, before any file is read, a job this labeler could never
+    /// carry out: a label text its font cannot draw, a label language it
+    /// has no spoken clip for. A bulk job asks each labeler it will use once,
+    /// so that it stops before touching a file. `label` checks it too.
+    fn check_job(&self, job: &Job) -> Result<()> {
+        let _ = job;
+        Ok(())
+    }
+
     /// The format [`Labeler::label`] writes for an input of `input`: the
     /// input's own unless the labeler converts (compressed audio written as
     /// WAV without FFmpeg). A bulk job plans every output name from it

@@ -29,6 +29,7 @@ use image::{DynamicImage, ImageDecoder};
 use std::io::Cursor;
 use std::path::Path;
 
+use tanba_core::font::FontFile;
 use tanba_core::{
     Error, Format, Job, Labeler, Labelled, Limits, Placement, Result, Source, Verification,
     WriteSeek, read_all, xmp,
@@ -98,6 +99,9 @@ pub struct ImageSettings {
     /// Lossy WebP quality 0..=100; `None` estimates it from the source's
     /// quantiser (falling back to 80 when that cannot be read).
     pub webp_quality: Option<f32>,
+    /// The badge's font (default: the embedded Noto Sans Bold). Every label
+    /// text must be drawable in it; verification re-renders with it too.
+    pub font: FontFile,
 }
 
 impl Default for ImageSettings {
@@ -106,6 +110,7 @@ impl Default for ImageSettings {
             style: BadgeStyle::default(),
             jpeg_quality: JpegQuality::Source,
             webp_quality: None,
+            font: FontFile::default(),
         }
     }
 }
@@ -147,6 +152,8 @@ impl ImageLabeler {
         job: &Job,
     ) -> Result<(Vec<u8>, Labelled)> {
         let format = sniff_bytes(bytes)?;
+        // A text the font cannot draw would come out as empty boxes.
+        self.settings.font.check_label(&job.label)?;
         let mut notes = Vec::new();
         if let Some(ext) = name.and_then(|n| n.extension()).and_then(|e| e.to_str()) {
             let ext = ext.to_ascii_lowercase();
@@ -174,6 +181,7 @@ impl ImageLabeler {
         }
         let out_format = output_format(format);
         let placed = badge::place_badge(
+            &self.settings.font,
             &job.label,
             info.width,
             info.height,
@@ -224,7 +232,7 @@ impl ImageLabeler {
     pub fn verify_bytes(&self, bytes: &[u8], limits: &Limits) -> Result<Verification> {
         let format = sniff_bytes(bytes)?;
         let info = inspect(format, bytes, limits)?;
-        verify::verify(format, bytes, &info, limits, &self.settings.style)
+        verify::verify(format, bytes, &info, limits, &self.settings)
     }
 }
 
@@ -441,6 +449,10 @@ impl Labeler for ImageLabeler {
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {
         let bytes = read_all(&mut source, limits)?;
         self.verify_bytes(&bytes, limits)
+    }
+
+    fn check_job(&self, job: &Job) -> Result<()> {
+        self.settings.font.check_label(&job.label)
     }
 }
 

@@ -12,7 +12,8 @@ use image::GrayImage;
 use image::metadata::Orientation;
 
 use crate::badge::{self, BadgeMasks, BadgeStyle};
-use crate::{Info, jpeg_luma};
+use crate::{ImageSettings, Info, jpeg_luma};
+use tanba_core::font::FontFile;
 use tanba_core::{
     Error, Format, Label, Limits, Manifest, Mark, MarkKind, PerceptibleCheck, Result, Verification,
 };
@@ -25,7 +26,7 @@ pub(crate) fn verify(
     bytes: &[u8],
     info: &Info,
     limits: &Limits,
-    style: &BadgeStyle,
+    settings: &ImageSettings,
 ) -> Result<Verification> {
     let mut marks = Vec::new();
     let mut manifest = None;
@@ -57,7 +58,8 @@ pub(crate) fn verify(
         return Ok(v);
     };
     let size = (info.width, info.height);
-    let perceptible = check_badge(size, info.orientation, &manifest, style, |region| {
+    let look = (&settings.font, &settings.style);
+    let perceptible = check_badge(size, info.orientation, &manifest, look, |region| {
         region_luma(format, bytes, info, limits, region)
     })?;
     Ok(Verification::new(
@@ -120,7 +122,7 @@ pub(crate) fn check_badge(
     size: (u32, u32),
     file_orientation: Orientation,
     manifest: &Manifest,
-    style: &BadgeStyle,
+    (font, style): (&FontFile, &BadgeStyle),
     luma: impl FnOnce([u32; 4]) -> Result<GrayImage>,
 ) -> Result<PerceptibleCheck> {
     let placement = &manifest.label.placement;
@@ -157,7 +159,7 @@ pub(crate) fn check_badge(
         lines: manifest.label.lines.clone(),
     };
     let (dw, dh) = badge::oriented_size(orientation, iw, ih);
-    let masks = match badge::render_masks_at(&label, text_px, dw, dh, style) {
+    let masks = match badge::render_masks_at(font, &label, text_px, dw, dh, style) {
         Ok(m) if orientation == Orientation::NoTransforms => m,
         Ok(m) => {
             let back = badge::inverse_orientation(orientation);
@@ -167,8 +169,14 @@ pub(crate) fn check_badge(
             }
         }
         Err(e) => {
+            // Never a match against empty boxes: a text the font cannot
+            // draw is reported here, with the reason.
+            let reason = match e {
+                Error::CannotLabel { reason, .. } => reason,
+                other => other.to_string(),
+            };
             return Ok(not_found(
-                format!("the recorded badge cannot be re-rendered: {e}"),
+                format!("the recorded badge cannot be re-rendered: {reason}"),
                 None,
             ));
         }

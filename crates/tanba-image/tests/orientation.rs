@@ -35,8 +35,14 @@ fn badge_is_upright_in_the_displayed_corner_for_all_eight_orientations() {
         assert_eq!((dw, dh), badge::oriented_size(o, sw, sh));
 
         // What it should show: the upright badge in the bottom-right corner.
-        let upright =
-            badge::render_badge(&Label::default(), dw, dh, &BadgeStyle::default()).unwrap();
+        let upright = badge::render_badge(
+            &Default::default(),
+            &Label::default(),
+            dw,
+            dh,
+            &BadgeStyle::default(),
+        )
+        .unwrap();
         let (x, y) = badge::badge_origin(
             Position::BottomRight,
             dw,

@@ -99,7 +99,10 @@ pub fn plan(
     let lines = crate::label_texts(&job.label);
     // A tagged banner separates its lines with a space (see stamp::Tag).
     let space = tagging.as_ref().map(|_| " ");
-    let font = font::LabelFont::for_texts(lines.iter().map(String::as_str).chain(space))?;
+    let font = font::LabelFont::for_texts(
+        &settings.font,
+        lines.iter().map(String::as_str).chain(space),
+    )?;
     let style = Style {
         lines: &lines,
         font: &font,

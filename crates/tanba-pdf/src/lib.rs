@@ -27,6 +27,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use lopdf::{Dictionary, Document, ObjectId};
+use tanba_core::font::FontFile;
 use tanba_core::{
     Error, Format, Job, Label, Labeler, Labelled, Limits, Result, Source, Verification, WriteSeek,
     read_all,
@@ -153,6 +154,9 @@ pub struct PdfSettings {
     /// Write the whole file anew (smaller) instead of appending an
     /// incremental update (which keeps signatures and the original revision).
     pub rewrite: bool,
+    /// The banner's font (default: the embedded Noto Sans Bold), subset and
+    /// embedded; every label text must be drawable in it.
+    pub font: FontFile,
 }
 
 /// The PDF labeler.
@@ -283,6 +287,8 @@ impl Labeler for PdfLabeler {
         output: &mut dyn WriteSeek,
         job: &Job,
     ) -> Result<Labelled> {
+        // Before reading the input: a text the font cannot draw is refused.
+        self.settings.font.check_label(&job.label)?;
         let bytes = read_all(&mut source, &job.limits)?;
         let loaded = load::load(&bytes, &job.limits)?;
         let mut notes = loaded.notes;
@@ -318,5 +324,9 @@ impl Labeler for PdfLabeler {
 
     fn verify(&self, source: Source<'_>, limits: &Limits) -> Result<Verification> {
         verify::verify(source, limits)
+    }
+
+    fn check_job(&self, job: &Job) -> Result<()> {
+        self.settings.font.check_label(&job.label)
     }
 }

@@ -189,12 +189,12 @@ pub fn content(
     tag: Option<Tag<'_>>,
 ) -> Result<(Vec<u8>, Drawn)> {
     let (width, height) = geometry.displayed_size();
-    let encoded = style
+    let widths = style
         .lines
         .iter()
-        .map(|l| style.font.encode(l))
+        .map(|l| style.font.width(l))
         .collect::<Result<Vec<_>>>()?;
-    let widest = encoded.iter().map(|(_, w)| *w).fold(0.0_f32, f32::max) / 1000.0;
+    let widest = widths.iter().copied().fold(0.0_f32, f32::max) / 1000.0;
     let layout = Layout::fit(width, height, widest, style)?;
 
     let mut s = String::with_capacity(512);
@@ -204,7 +204,7 @@ pub fn content(
     }
     s.push_str("cm\n");
     draw_box(&mut s, &layout, style.gs_name, tag);
-    draw_text(&mut s, &layout, style, &encoded, tag)?;
+    draw_text(&mut s, &layout, style, &widths, tag)?;
     if tag.is_some() {
         s.push_str("EMC\n");
     }
@@ -233,27 +233,19 @@ fn draw_box(s: &mut String, layout: &Layout, gs_name: &str, tag: Option<Tag<'_>>
     }
 }
 
-fn hex(s: &mut String, codes: &[u8]) {
-    s.push('<');
-    for b in codes {
-        let _ = write!(s, "{b:02X}");
-    }
-    s.push('>');
-}
-
 /// The text object with one line per label line.
 fn draw_text(
     s: &mut String,
     layout: &Layout,
     style: &Style<'_>,
-    encoded: &[(Vec<u8>, f32)],
+    widths: &[f32],
     tag: Option<Tag<'_>>,
 ) -> Result<()> {
     let (font, size) = (style.font, layout.size);
     let line_height = font.ascent + font.descent;
     let first_lang = tag.and_then(|t| t.langs.first()).and_then(Option::as_ref);
     let line_break = match tag {
-        Some(_) => Some(font.encode(" ")?.0),
+        Some(_) => Some(font.encode(" ", size)?),
         None => None,
     };
     // Text state is reset explicitly: a Q restores it, but be plain about it.
@@ -265,7 +257,7 @@ fn draw_text(
     num(s, size);
     s.push_str("Tf\n");
     let mut previous = (0.0, 0.0);
-    for (i, (codes, w)) in encoded.iter().enumerate() {
+    for (i, (line, w)) in style.lines.iter().zip(widths).enumerate() {
         let w = w / 1000.0 * size;
         let x = match style.align {
             Align::Left => layout.box_x + PAD * size,
@@ -287,16 +279,14 @@ fn draw_text(
             // Tag::langs holds BCP 47 tags only, which need no escaping.
             let _ = write!(s, "/Span <</Lang ({lang})>> BDC ");
         }
-        hex(s, codes);
-        s.push_str(" Tj");
+        s.push_str(&font.encode(line, size)?);
         // An invisible space ends each line but the last, so that text taken
         // from the structure element does not run two lines into one word.
         if let Some(space) = &line_break
-            && i + 1 < encoded.len()
+            && i + 1 < widths.len()
         {
             s.push(' ');
-            hex(s, space);
-            s.push_str(" Tj");
+            s.push_str(space);
         }
         s.push_str(if lang.is_some() { " EMC\n" } else { "\n" });
         previous = (x, y);
@@ -356,7 +346,7 @@ mod tests {
     #[test]
     fn tagged_banner_marks_text_box_and_other_languages() {
         let lines = vec!["Жасанды".to_string(), "Создано".to_string()];
-        let font = LabelFont::for_texts(["Жасанды", "Создано", " "]).unwrap();
+        let font = LabelFont::for_texts(&Default::default(), ["Жасанды", "Создано", " "]).unwrap();
         let g = PageGeometry {
             visible: [0.0, 0.0, 595.0, 842.0],
             rotate: 0,
@@ -380,7 +370,7 @@ mod tests {
 
     #[test]
     fn tiny_page_is_refused() {
-        let font = LabelFont::for_texts(["Жасанды интеллект"]).unwrap();
+        let font = LabelFont::for_texts(&Default::default(), ["Жасанды интеллект"]).unwrap();
         let g = PageGeometry {
             visible: [0.0, 0.0, 30.0, 30.0],
             rotate: 0,

@@ -5,6 +5,7 @@ use image::metadata::Orientation;
 use image::{GrayImage, Luma, Rgba, RgbaImage};
 use serde::{Deserialize, Serialize};
 
+use tanba_core::font::FontFile;
 use tanba_core::{Label, Position, Result};
 use tanba_image::badge::{
     self, BadgeImage, BadgeStyle, inverse_orientation, map_rect, orient_badge, oriented_size,
@@ -61,6 +62,7 @@ pub(crate) fn notice_style(text_fraction: f32) -> BadgeStyle {
 
 /// The corner badge for a frame stored at `w` x `h`, displayed rotated.
 pub(crate) fn corner(
+    font: &FontFile,
     label: &Label,
     w: u32,
     h: u32,
@@ -68,6 +70,7 @@ pub(crate) fn corner(
     position: Position,
 ) -> Result<StoredBadge> {
     let placed = badge::place_badge(
+        font,
         label,
         w,
         h,
@@ -84,6 +87,7 @@ pub(crate) fn corner(
 
 /// The re-rendered corner badge at a recorded text size (verification).
 pub(crate) fn corner_at(
+    font: &FontFile,
     label: &Label,
     text_px: f32,
     w: u32,
@@ -92,7 +96,7 @@ pub(crate) fn corner_at(
 ) -> Result<BadgeImage> {
     let o = orientation(rotation_cw);
     let (dw, dh) = oriented_size(o, w, h);
-    let upright = badge::render_badge_at(label, text_px, dw, dh, &corner_style())?;
+    let upright = badge::render_badge_at(font, label, text_px, dw, dh, &corner_style())?;
     Ok(orient_badge(&upright, inverse_orientation(o)))
 }
 
@@ -104,13 +108,14 @@ pub(crate) fn notice_edge(position: Position) -> &'static str {
 /// A full-width bar of the box colour with the label centred on it, for a
 /// picture displayed at `dw` x `dh`, upright.
 pub(crate) fn notice_bar(
+    font: &FontFile,
     label: &Label,
     text_px: f32,
     dw: u32,
     dh: u32,
     style: &BadgeStyle,
 ) -> Result<BadgeImage> {
-    let text = badge::render_badge_at(label, text_px, dw, dh, style)?;
+    let text = badge::render_badge_at(font, label, text_px, dw, dh, style)?;
     let (bar_w, bar_h) = (dw, text.height());
     let offset_x = bar_w.saturating_sub(text.width()) / 2;
     let opacity = style.box_opacity.clamp(0.0, 1.0);
@@ -147,12 +152,18 @@ pub(crate) fn notice_bar(
 /// the 5% minimum that fits: a small or portrait picture with a long,
 /// bilingual label still gets a notice (at the legal minimum size) rather
 /// than a refusal.
-fn fitted_notice_bar(label: &Label, text_fraction: f32, dw: u32, dh: u32) -> Result<BadgeImage> {
+fn fitted_notice_bar(
+    font: &FontFile,
+    label: &Label,
+    text_fraction: f32,
+    dw: u32,
+    dh: u32,
+) -> Result<BadgeImage> {
     let minimum = corner_style().min_text_fraction;
     let mut fraction = text_fraction.max(minimum);
     loop {
         let style = notice_style(fraction);
-        let result = notice_bar(label, style.text_px_for(dw, dh), dw, dh, &style);
+        let result = notice_bar(font, label, style.text_px_for(dw, dh), dw, dh, &style);
         if result.is_ok() || fraction <= minimum {
             return result;
         }
@@ -164,7 +175,7 @@ fn fitted_notice_bar(label: &Label, text_fraction: f32, dw: u32, dh: u32) -> Res
 /// The opening notice for a frame stored at `w` x `h`: rendered upright for
 /// the displayed picture, on the top or bottom edge, then turned as stored.
 pub(crate) fn notice(
-    label: &Label,
+    (font, label): (&FontFile, &Label),
     text_px: Option<f32>,
     text_fraction: f32,
     w: u32,
@@ -176,8 +187,8 @@ pub(crate) fn notice(
     let (dw, dh) = oriented_size(o, w, h);
     let style = notice_style(text_fraction);
     let upright = match text_px {
-        Some(px) => notice_bar(label, px, dw, dh, &style)?,
-        None => fitted_notice_bar(label, text_fraction, dw, dh)?,
+        Some(px) => notice_bar(font, label, px, dw, dh, &style)?,
+        None => fitted_notice_bar(font, label, text_fraction, dw, dh)?,
     };
     let y = if on_top {
         0

@@ -28,8 +28,9 @@ mod verify;
 use std::io::{Read, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use tanba_core::font::FontFile;
 use tanba_core::{
-    Error, Format, Job, Labeler, Labelled, Limits, Result, Source, Verification, WriteSeek,
+    Error, Format, Job, Label, Labeler, Labelled, Limits, Result, Source, Verification, WriteSeek,
 };
 
 pub use overlay::ColourMatrix;
@@ -88,6 +89,9 @@ pub struct VideoSettings {
     /// Mix the spoken disclaimer into the first audio stream (only that
     /// stream is re-encoded). Needs the `audible` feature. Default off.
     pub audible: bool,
+    /// The font of the badge and the notice (default: the embedded Noto
+    /// Sans Bold); every label text must be drawable in it.
+    pub font: FontFile,
 }
 
 impl Default for VideoSettings {
@@ -100,6 +104,7 @@ impl Default for VideoSettings {
             preset: None,
             threads: 0,
             audible: false,
+            font: FontFile::default(),
         }
     }
 }
@@ -134,6 +139,17 @@ impl VideoSettings {
             return Err(Error::config(
                 "the audible label needs tanba-video built with the `audible` feature",
             ));
+        }
+        Ok(())
+    }
+
+    /// Refuses, before any work, a label the font cannot draw and, with the
+    /// audible label, a label language no spoken clip exists for.
+    pub fn check_label(&self, label: &Label) -> Result<()> {
+        self.font.check_label(label)?;
+        #[cfg(feature = "audible")]
+        if self.audible {
+            tanba_audio::Disclaimer::default().check(label)?;
         }
         Ok(())
     }
@@ -261,6 +277,7 @@ impl Labeler for VideoLabeler {
         job: &Job,
     ) -> Result<Labelled> {
         self.settings.validate()?;
+        self.settings.check_label(&job.label)?;
         let input = InputFile::from_source(&mut source, &job.limits)?;
         let job = job.with_source_hash(source.reader)?;
         let format = source.format;
@@ -273,9 +290,13 @@ impl Labeler for VideoLabeler {
         Ok(Labelled::new(format, done.manifest).with_notes(done.notes))
     }
 
+    fn check_job(&self, job: &Job) -> Result<()> {
+        self.settings.check_label(&job.label)
+    }
+
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {
         let input = InputFile::from_source(&mut source, limits)?;
-        verify::verify(input.path(), source.format, limits)
+        verify::verify(input.path(), source.format, limits, &self.settings.font)
     }
 }
 

@@ -340,6 +340,7 @@ impl Overlays {
             |placed: &layout::StoredBadge| Overlay::new(&placed.badge, placed.x, placed.y, frame);
         let corner = if ctx.settings.corner_badge {
             let placed = layout::corner(
+                &ctx.settings.font,
                 &job.label,
                 info.width,
                 info.height,
@@ -354,7 +355,7 @@ impl Overlays {
             Some(seconds) => {
                 let edge = layout::notice_edge(job.position);
                 let placed = layout::notice(
-                    &job.label,
+                    (&ctx.settings.font, &job.label),
                     None,
                     ctx.settings.notice_text_fraction,
                     info.width,

@@ -13,6 +13,7 @@ use ffmpeg::software::scaling;
 use ffmpeg::{Packet, Rational};
 use ffmpeg_next as ffmpeg;
 
+use tanba_core::font::FontFile;
 use tanba_core::{
     Error, Format, Label, Limits, Manifest, Mark, MarkKind, PerceptibleCheck, Result, Verification,
     xmp,
@@ -30,6 +31,7 @@ pub(crate) fn verify(
     path: &Path,
     format: &'static Format,
     limits: &Limits,
+    font: &FontFile,
 ) -> Result<Verification> {
     let container = Container::of(format)?;
     let mut ictx = probe::open(path)?;
@@ -77,7 +79,7 @@ pub(crate) fn verify(
         v.marks = found_marks;
         return Ok(v);
     };
-    let seen = check_frames(&mut ictx, &info, &manifest, notice.as_ref())?;
+    let seen = check_frames(&mut ictx, &info, &manifest, notice.as_ref(), font)?;
     let perceptible = match &manifest.label.audible {
         Some(audible) if seen.found => with_audible(seen, path, audible, &manifest.label.lines)?,
         _ => seen,
@@ -146,11 +148,17 @@ fn check_frames(
     info: &VideoInfo,
     manifest: &Manifest,
     notice: Option<&NoticeRecord>,
+    font: &FontFile,
 ) -> Result<PerceptibleCheck> {
     let placement = &manifest.label.placement;
     let label = Label {
         lines: manifest.label.lines.clone(),
     };
+    // A text the font cannot draw has no reference to compare with: never
+    // a match against empty boxes.
+    if let Err(e) = font.check_label(&label) {
+        return Ok(not_found(format!("the label cannot be checked: {e}"), None));
+    }
     let mut expected = Vec::new();
     let is_corner = !placement.position.starts_with("opening-notice");
     if is_corner {
@@ -158,6 +166,7 @@ fn check_frames(
             return Ok(not_found("the manifest records no badge region", None));
         };
         let badge = layout::corner_at(
+            font,
             &label,
             text_px,
             info.width,
@@ -173,7 +182,7 @@ fn check_frames(
     }
     if let Some(n) = notice {
         let stored = layout::notice(
-            &label,
+            (font, &label),
             Some(n.text_size),
             0.08,
             info.width,

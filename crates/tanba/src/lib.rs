@@ -36,6 +36,9 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+/// The label font of pictures, video and PDF: [`FontFile::load`] reads a
+/// user's TrueType/OpenType font for their settings' `font`.
+pub use tanba_core::font::FontFile;
 pub use tanba_core::{
     AiSystem, CredentialsCheck, CredentialsState, Error, Format, Job, Label, LabelLine, Labeler,
     Labelled, Lang, LimitKind, Limits, Manifest, ManifestRef, Mark, MarkKind, Operator,

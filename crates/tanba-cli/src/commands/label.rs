@@ -89,6 +89,7 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
         .build()
         .map_err(|e| Error::config(format!("cannot start {jobs} workers: {e}")))?;
     let plan = pool.install(|| plan::plan(&registry, found, to));
+    crate::settings::check_job(&registry, &job, &plan.labelers())?;
     if args.dry_run {
         return Ok(pool.install(|| dry_run::show(&registry, &job, plan, to)));
     }

@@ -23,6 +23,7 @@ pub mod render;
 
 use image::metadata::Orientation;
 
+use tanba_core::font::FontFile;
 use tanba_core::{Label, Position, Result};
 
 pub use blend::{blend_badge, blend_onto};
@@ -83,6 +84,7 @@ impl PlacedBadge {
 /// `stored_h` and displayed through `orientation`, so that it appears
 /// upright at `position` of the displayed picture.
 pub fn place_badge(
+    font: &FontFile,
     label: &Label,
     stored_w: u32,
     stored_h: u32,
@@ -91,7 +93,7 @@ pub fn place_badge(
     style: &BadgeStyle,
 ) -> Result<PlacedBadge> {
     let (dw, dh) = oriented_size(orientation, stored_w, stored_h);
-    let upright = render_badge(label, dw, dh, style)?;
+    let upright = render_badge(font, label, dw, dh, style)?;
     let (dx, dy) = badge_origin(
         position,
         dw,

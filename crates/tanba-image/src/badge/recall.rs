@@ -13,12 +13,14 @@ use std::cell::RefCell;
 
 use image::GrayImage;
 use tanba_core::Label;
+use tanba_core::font::FontFile;
 
 use super::render::{BadgeMasks, BadgeStyle};
 
-/// What decides a badge's masks: its text, size, canvas and style.
+/// What decides a badge's masks: its font, text, size, canvas and style.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct MaskKey {
+    font: FontFile,
     label: Label,
     text_px: u32,
     display: (u32, u32),
@@ -27,6 +29,7 @@ pub(crate) struct MaskKey {
 
 impl MaskKey {
     pub(crate) fn new(
+        font: &FontFile,
         label: &Label,
         text_px: f32,
         display_w: u32,
@@ -34,6 +37,7 @@ impl MaskKey {
         style: &BadgeStyle,
     ) -> Self {
         MaskKey {
+            font: font.clone(),
             label: label.clone(),
             text_px: text_px.to_bits(),
             display: (display_w, display_h),

@@ -8,9 +8,8 @@
 
 use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont};
 use image::{GrayImage, RgbaImage};
-use std::sync::OnceLock;
 
-use tanba_core::font::LABEL_FONT;
+use tanba_core::font::{FontFile, Shaped};
 use tanba_core::{Error, Label, Result};
 
 use super::recall::{self, MaskKey};
@@ -137,63 +136,95 @@ impl BadgeImage {
     }
 }
 
-fn font() -> Result<&'static FontRef<'static>> {
-    static FONT: OnceLock<Option<FontRef<'static>>> = OnceLock::new();
-    FONT.get_or_init(|| FontRef::try_from_slice(LABEL_FONT).ok())
-        .as_ref()
-        .ok_or_else(|| Error::cannot_label("the embedded label font does not parse"))
+fn parse(font: &FontFile) -> Result<FontRef<'_>> {
+    FontRef::try_from_slice(font.bytes())
+        .map_err(|_| Error::cannot_label(format!("the label font {} does not parse", font.name())))
 }
 
-/// One laid-out glyph: id, pen x, line index.
+/// One laid-out glyph: id, x, rise above the baseline, line index.
 struct Placed {
     id: GlyphId,
     x: f32,
+    rise: f32,
     line: usize,
 }
 
-fn line_width(font: &impl ScaleFont<&'static FontRef<'static>>, text: &str) -> f32 {
-    let mut width = 0.0;
-    let mut prev: Option<GlyphId> = None;
-    for c in text.chars() {
-        let id = font.glyph_id(c);
-        if let Some(p) = prev {
-            width += font.kern(p, id);
-        }
-        width += font.h_advance(id);
-        prev = Some(id);
-    }
-    width
+/// One label line as shaped, with where each word may break.
+struct Measured<'a> {
+    text: &'a str,
+    shaped: Shaped,
+    /// Byte ranges of the words (runs between spaces).
+    words: Vec<(usize, usize)>,
 }
 
-/// Greedy word wrap of each label line to `max_width`; a word wider than
-/// that cannot be placed.
-fn wrap(
-    font: &impl ScaleFont<&'static FontRef<'static>>,
-    label: &Label,
-    max_width: f32,
-) -> Result<Vec<String>> {
+impl Measured<'_> {
+    /// Advance of the glyphs whose clusters lie in `start..end`, in ems:
+    /// the width of that stretch as shaped in its line (kerning included).
+    fn width_em(&self, start: usize, end: usize) -> f32 {
+        let units: i64 = self
+            .shaped
+            .glyphs
+            .iter()
+            .filter(|g| g.cluster >= start && g.cluster < end)
+            .map(|g| i64::from(g.x_advance))
+            .sum();
+        units as f32 / self.shaped.units_per_em
+    }
+}
+
+/// Shapes each label line once; wrapping then measures stretches of it.
+fn measure<'a>(font: &FontFile, label: &'a Label) -> Result<Vec<Measured<'a>>> {
+    label
+        .texts()
+        .map(|text| {
+            let mut words = Vec::new();
+            let mut start = None;
+            for (i, c) in text.char_indices() {
+                match (c.is_whitespace(), start) {
+                    (true, Some(s)) => {
+                        words.push((s, i));
+                        start = None;
+                    }
+                    (false, None) => start = Some(i),
+                    _ => {}
+                }
+            }
+            if let Some(s) = start {
+                words.push((s, text.len()));
+            }
+            Ok(Measured {
+                text,
+                shaped: font.shape(text)?,
+                words,
+            })
+        })
+        .collect()
+}
+
+/// Greedy word wrap of each label line to `max_width` (pixels at
+/// `text_px`); a word wider than that cannot be placed.
+fn wrap(measured: &[Measured<'_>], text_px: f32, max_width: f32) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for text in label.texts() {
-        let mut current = String::new();
-        for word in text.split_whitespace() {
-            if line_width(font, word) > max_width {
+    for line in measured {
+        let mut current: Option<(usize, usize)> = None;
+        for &(ws, we) in &line.words {
+            if line.width_em(ws, we) * text_px > max_width {
                 return Err(Error::cannot_label(format!(
-                    "the word {word:?} does not fit the image width at the minimum text size"
+                    "the word {:?} does not fit the image width at the minimum text size",
+                    &line.text[ws..we]
                 )));
             }
-            let candidate = if current.is_empty() {
-                word.to_string()
-            } else {
-                format!("{current} {word}")
+            current = match current {
+                None => Some((ws, we)),
+                Some((cs, _)) if line.width_em(cs, we) * text_px <= max_width => Some((cs, we)),
+                Some((cs, ce)) => {
+                    out.push(line.text[cs..ce].to_string());
+                    Some((ws, we))
+                }
             };
-            if line_width(font, &candidate) <= max_width || current.is_empty() {
-                current = candidate;
-            } else {
-                out.push(std::mem::replace(&mut current, word.to_string()));
-            }
         }
-        if !current.is_empty() {
-            out.push(current);
+        if let Some((cs, ce)) = current {
+            out.push(line.text[cs..ce].to_string());
         }
     }
     if out.is_empty() {
@@ -208,30 +239,32 @@ fn wrap(
 /// legible badge: a word wider than the allowed width, or a wrapped badge
 /// taller than `style.max_height_fraction` of the picture.
 pub fn render_badge(
+    font: &FontFile,
     label: &Label,
     display_w: u32,
     display_h: u32,
     style: &BadgeStyle,
 ) -> Result<BadgeImage> {
     let text_px = style.text_px_for(display_w, display_h);
-    render_badge_at(label, text_px, display_w, display_h, style)
+    render_badge_at(font, label, text_px, display_w, display_h, style)
 }
 
 /// Renders the badge with a given text size (used by verification, which
 /// reads the size from the manifest).
 pub fn render_badge_at(
+    font: &FontFile,
     label: &Label,
     text_px: f32,
     display_w: u32,
     display_h: u32,
     style: &BadgeStyle,
 ) -> Result<BadgeImage> {
-    let laid = lay_out(label, text_px, display_w, display_h, style)?;
+    let laid = lay_out(font, label, text_px, display_w, display_h, style)?;
     let (rgba, text_mask) = paint(&laid.coverage, laid.width, laid.height, laid.radius, style);
     let alphas = rgba.as_raw().chunks_exact(4).map(|px| px[3]).collect();
     let alpha = GrayImage::from_raw(rgba.width(), rgba.height(), alphas)
         .ok_or_else(|| Error::malformed("badge alpha of the wrong size"))?;
-    let key = MaskKey::new(label, text_px, display_w, display_h, style);
+    let key = MaskKey::new(font, label, text_px, display_w, display_h, style);
     recall::remember(key, &text_mask, alpha);
     Ok(BadgeImage {
         rgba,
@@ -255,30 +288,32 @@ pub struct BadgeMasks {
 /// The masks of the badge [`render_badge_at`] draws, without painting its
 /// colours: what verification needs, at about half the cost.
 pub fn render_masks_at(
+    font: &FontFile,
     label: &Label,
     text_px: f32,
     display_w: u32,
     display_h: u32,
     style: &BadgeStyle,
 ) -> Result<BadgeMasks> {
-    let key = MaskKey::new(label, text_px, display_w, display_h, style);
+    let key = MaskKey::new(font, label, text_px, display_w, display_h, style);
     if let Some(masks) = recall::recall(&key) {
         return Ok(masks);
     }
-    let masks = draw_masks(label, text_px, display_w, display_h, style)?;
+    let masks = draw_masks(font, label, text_px, display_w, display_h, style)?;
     recall::remember(key, &masks.text_mask, masks.alpha.clone());
     Ok(masks)
 }
 
 /// [`render_masks_at`] without the recall.
 fn draw_masks(
+    font: &FontFile,
     label: &Label,
     text_px: f32,
     display_w: u32,
     display_h: u32,
     style: &BadgeStyle,
 ) -> Result<BadgeMasks> {
-    let laid = lay_out(label, text_px, display_w, display_h, style)?;
+    let laid = lay_out(font, label, text_px, display_w, display_h, style)?;
     let (w, h) = (laid.width, laid.height);
     let opacity = style.box_opacity.clamp(0.0, 1.0);
     let mut text_mask = GrayImage::new(w, h);
@@ -337,13 +372,16 @@ impl Laid {
 /// Wraps the label for a picture displayed at `display_w` x `display_h`,
 /// sizes the box and rasterises the text; refuses a picture too small for it.
 fn lay_out(
+    font_file: &FontFile,
     label: &Label,
     text_px: f32,
     display_w: u32,
     display_h: u32,
     style: &BadgeStyle,
 ) -> Result<Laid> {
-    let font = font()?;
+    // Never tofu: a text the font cannot draw is refused, not boxed.
+    font_file.check_label(label)?;
+    let font = parse(font_file)?;
     // ab_glyph's scale is the ascent-to-descent height; convert from em.
     let upem = font.units_per_em().unwrap_or(1000.0);
     let scale = PxScale::from(text_px * font.height_unscaled() / upem);
@@ -352,12 +390,19 @@ fn lay_out(
     let pad_y = (style.padding_y_em * text_px).round();
     let margin = (style.margin_em * text_px).round();
     let max_box_w = display_w as f32 * style.max_width_fraction;
-    let lines = wrap(&scaled, label, max_box_w - 2.0 * pad_x)?;
+    let measured = measure(font_file, label)?;
+    let lines = wrap(&measured, text_px, max_box_w - 2.0 * pad_x)?;
+    // The wrapped lines shaped once more: a line's run may shape a little
+    // differently from the same words inside the longer label line.
+    let shaped = lines
+        .iter()
+        .map(|l| font_file.shape(l))
+        .collect::<Result<Vec<_>>>()?;
 
     let pitch = style.line_pitch_em * text_px;
-    let text_w = lines
+    let text_w = shaped
         .iter()
-        .map(|l| line_width(&scaled, l))
+        .map(|l| l.width_em() * text_px)
         .fold(0.0, f32::max);
     let box_w = (text_w + 2.0 * pad_x).ceil();
     let box_h = (2.0 * pad_y + (lines.len() as f32 - 1.0) * pitch + scaled.ascent()
@@ -373,13 +418,14 @@ fn lay_out(
     }
     let (bw, bh) = (box_w as u32, box_h as u32);
     let text = TextLayout {
-        lines: &lines,
+        lines: &shaped,
+        text_px,
         scale,
         pad_x,
         pad_y,
         pitch,
     };
-    let coverage = rasterise(font, &text, bw, bh);
+    let coverage = rasterise(&font, &text, bw, bh);
     let radius = (style.radius_em * text_px)
         .min(box_w / 2.0)
         .min(box_h / 2.0);
@@ -395,7 +441,8 @@ fn lay_out(
 
 /// Where the wrapped lines go inside the box.
 struct TextLayout<'a> {
-    lines: &'a [String],
+    lines: &'a [Shaped],
+    text_px: f32,
     scale: PxScale,
     pad_x: f32,
     pad_y: f32,
@@ -403,26 +450,27 @@ struct TextLayout<'a> {
 }
 
 /// Text coverage (0..=1) of each pixel of a `bw` x `bh` box, row by row.
-fn rasterise(font: &'static FontRef<'static>, text: &TextLayout<'_>, bw: u32, bh: u32) -> Vec<f32> {
+fn rasterise(font: &FontRef<'_>, text: &TextLayout<'_>, bw: u32, bh: u32) -> Vec<f32> {
     let scaled = font.as_scaled(text.scale);
     let ascent = scaled.ascent();
+    // Glyphs where shaping put them: pen advances, offsets for marks.
     let mut placed = Vec::new();
     for (i, line) in text.lines.iter().enumerate() {
-        let mut x = text.pad_x;
-        let mut prev: Option<GlyphId> = None;
-        for c in line.chars() {
-            let id = scaled.glyph_id(c);
-            if let Some(p) = prev {
-                x += scaled.kern(p, id);
-            }
-            placed.push(Placed { id, x, line: i });
-            x += scaled.h_advance(id);
-            prev = Some(id);
+        let px = text.text_px / line.units_per_em;
+        let mut pen = 0i64;
+        for g in &line.glyphs {
+            placed.push(Placed {
+                id: GlyphId(g.id),
+                x: text.pad_x + (pen + i64::from(g.x_offset)) as f32 * px,
+                rise: g.y_offset as f32 * px,
+                line: i,
+            });
+            pen += i64::from(g.x_advance);
         }
     }
     let mut coverage = vec![0f32; (bw as usize) * (bh as usize)];
     for g in placed {
-        let baseline = text.pad_y + ascent + g.line as f32 * text.pitch;
+        let baseline = text.pad_y + ascent + g.line as f32 * text.pitch - g.rise;
         let glyph =
             g.id.with_scale_and_position(text.scale, ab_glyph::point(g.x, baseline));
         if let Some(outlined) = font.outline_glyph(glyph) {
@@ -549,19 +597,20 @@ mod tests {
 
     #[test]
     fn recalled_masks_are_the_drawn_ones() {
+        let font = FontFile::bundled();
         let label = Label::default();
         let style = BadgeStyle {
             radius_em: 0.6,
             ..BadgeStyle::default()
         };
-        let badge = render_badge_at(&label, 40.0, 1200, 900, &style).unwrap();
-        let recalled = render_masks_at(&label, 40.0, 1200, 900, &style).unwrap();
-        let drawn = draw_masks(&label, 40.0, 1200, 900, &style).unwrap();
+        let badge = render_badge_at(&font, &label, 40.0, 1200, 900, &style).unwrap();
+        let recalled = render_masks_at(&font, &label, 40.0, 1200, 900, &style).unwrap();
+        let drawn = draw_masks(&font, &label, 40.0, 1200, 900, &style).unwrap();
         assert_eq!(recalled.text_mask, drawn.text_mask);
         assert_eq!(recalled.alpha, drawn.alpha);
         assert_eq!(badge.text_mask, drawn.text_mask);
         // Another size is drawn, not recalled.
-        let other = render_masks_at(&label, 41.0, 1200, 900, &style).unwrap();
+        let other = render_masks_at(&font, &label, 41.0, 1200, 900, &style).unwrap();
         assert_ne!(other.alpha.dimensions(), drawn.alpha.dimensions());
     }
 
@@ -580,11 +629,11 @@ mod tests {
     #[test]
     fn wraps_instead_of_shrinking() {
         let s = BadgeStyle::default();
-        let b = render_badge(&Label::default(), 600, 900, &s).unwrap();
+        let b = render_badge(&FontFile::bundled(), &Label::default(), 600, 900, &s).unwrap();
         assert!(b.lines.len() > 2, "{:?}", b.lines);
         assert_eq!(b.text_px, 30.0);
         assert!(b.width() as f32 <= 600.0 * 0.9);
-        let wide = render_badge(&Label::default(), 3000, 900, &s).unwrap();
+        let wide = render_badge(&FontFile::bundled(), &Label::default(), 3000, 900, &s).unwrap();
         assert_eq!(wide.lines.len(), 2);
     }
 
@@ -592,8 +641,8 @@ mod tests {
     fn masks_match_the_painted_badge() {
         let s = BadgeStyle::default();
         let label = Label::default();
-        let b = render_badge_at(&label, 30.0, 1200, 900, &s).unwrap();
-        let m = render_masks_at(&label, 30.0, 1200, 900, &s).unwrap();
+        let b = render_badge_at(&FontFile::bundled(), &label, 30.0, 1200, 900, &s).unwrap();
+        let m = render_masks_at(&FontFile::bundled(), &label, 30.0, 1200, 900, &s).unwrap();
         assert_eq!(m.text_mask, b.text_mask);
         let alpha: Vec<u8> = b.rgba.pixels().map(|p| p.0[3]).collect();
         assert_eq!(m.alpha.as_raw(), &alpha);
@@ -601,31 +650,125 @@ mod tests {
 
     #[test]
     fn too_small_is_refused() {
-        let e = render_badge(&Label::default(), 100, 100, &BadgeStyle::default());
+        let e = render_badge(
+            &FontFile::bundled(),
+            &Label::default(),
+            100,
+            100,
+            &BadgeStyle::default(),
+        );
         assert!(matches!(e, Err(Error::CannotLabel { .. })));
     }
 
     #[test]
     fn kazakh_letters_render_with_real_glyphs() {
-        let font = font().unwrap();
+        let file = FontFile::bundled();
+        let font = parse(&file).unwrap();
         for c in tanba_core::font::KAZAKH_LETTERS.chars() {
             let id = font.glyph_id(c);
             assert_ne!(id, GlyphId(0), "{c} maps to .notdef (a box)");
             assert!(font.outline(id).is_some(), "{c} has no outline");
             // Each letter puts ink on its own badge.
             let label = Label::custom([("kk", c.to_string())]).unwrap();
-            let b = render_badge_at(&label, 40.0, 2000, 2000, &BadgeStyle::default()).unwrap();
+            let b = render_badge_at(
+                &FontFile::bundled(),
+                &label,
+                40.0,
+                2000,
+                2000,
+                &BadgeStyle::default(),
+            )
+            .unwrap();
             let ink = b.text_mask.pixels().filter(|p| p.0[0] > 128).count();
             assert!(ink > 40, "{c}: {ink} ink pixels");
         }
         // Letters with marks (Ә vs А, Ұ vs У, Қ vs К) differ in ink.
         let ink = |s: &str| {
             let label = Label::custom([("kk", s)]).unwrap();
-            let b = render_badge_at(&label, 40.0, 2000, 2000, &BadgeStyle::default()).unwrap();
+            let b = render_badge_at(
+                &FontFile::bundled(),
+                &label,
+                40.0,
+                2000,
+                2000,
+                &BadgeStyle::default(),
+            )
+            .unwrap();
             b.text_mask.pixels().map(|p| u64::from(p.0[0])).sum::<u64>()
         };
         assert_ne!(ink("Ұ"), ink("У"));
         assert_ne!(ink("Қ"), ink("К"));
         assert_ne!(ink("ң"), ink("н"));
+    }
+
+    #[test]
+    fn text_is_laid_out_as_shaped() {
+        // "AV" kerns: shaped, V sits closer to A than its advance alone puts it.
+        let file = FontFile::bundled();
+        let shaped = file.shape("AVAVAV").unwrap();
+        let font = parse(&file).unwrap();
+        let plain: f32 = "AVAVAV"
+            .chars()
+            .map(|c| font.h_advance_unscaled(font.glyph_id(c)))
+            .sum();
+        assert!(
+            (shaped.advance as f32) < plain,
+            "{} vs {plain}",
+            shaped.advance
+        );
+        let label = Label::custom([("en", "AVAVAV")]).unwrap();
+        let b = render_badge_at(&file, &label, 40.0, 2000, 2000, &BadgeStyle::default()).unwrap();
+        let pad = 2.0 * (0.5f32 * 40.0).round();
+        let expected = (shaped.width_em() * 40.0 + pad).ceil() as u32;
+        assert_eq!(b.width(), expected);
+        assert!((b.width() as f32) < plain / shaped.units_per_em * 40.0 + pad);
+    }
+
+    #[test]
+    fn arabic_is_joined_and_combining_marks_sit_on_their_letter() {
+        // DejaVu Sans Bold (fonts-dejavu-core, see xtask setup) covers Arabic.
+        let bytes = std::fs::read("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf").unwrap();
+        let file = FontFile::from_bytes(bytes, "DejaVuSans-Bold.ttf").unwrap();
+        let font = parse(&file).unwrap();
+        let text = "سلام";
+        let shaped = file.shape(text).unwrap();
+        // Unshaped, each letter would take its isolated form from the cmap;
+        // shaped, they join (other glyphs) and lam-alef becomes one ligature.
+        let isolated: Vec<u16> = text.chars().map(|c| font.glyph_id(c).0).collect();
+        let joined: Vec<u16> = shaped.glyphs.iter().map(|g| g.id).collect();
+        assert!(joined.len() < isolated.len(), "{joined:?} vs {isolated:?}");
+        // Seen joined: initial seen, lam-alef; the meem after alef stays isolated.
+        let forms = joined.iter().filter(|g| !isolated.contains(g)).count();
+        assert_eq!(forms, 2, "{joined:?} vs {isolated:?}");
+        // Right to left: the first letter's cluster is drawn last (rightmost).
+        assert_eq!(shaped.glyphs.last().unwrap().cluster, 0);
+        let label = Label::custom([("ar", text)]).unwrap();
+        let b = render_badge_at(&file, &label, 40.0, 2000, 2000, &BadgeStyle::default()).unwrap();
+        let pad = 2.0 * (0.5f32 * 40.0).round();
+        assert_eq!(b.width(), (shaped.width_em() * 40.0 + pad).ceil() as u32);
+
+        // A combining acute on a letter that has no precomposed form is
+        // placed by the font's mark positioning (GPOS): no advance of its
+        // own, moved onto the letter, so the badge is as wide as the bare
+        // letter's and carries more ink.
+        let bundled = FontFile::bundled();
+        let marks = bundled.shape("q\u{301}").unwrap();
+        assert_eq!(marks.glyphs.len(), 2, "{marks:?}");
+        let mark = marks.glyphs[1];
+        assert_eq!(mark.x_advance, 0, "{marks:?}");
+        assert!(mark.x_offset != 0 || mark.y_offset != 0, "{marks:?}");
+        let ink = |s: &str| {
+            let label = Label::custom([("x", s)]).unwrap();
+            let b = render_badge_at(&bundled, &label, 40.0, 2000, 2000, &BadgeStyle::default())
+                .unwrap();
+            (
+                b.width(),
+                b.text_mask.pixels().map(|p| u64::from(p.0[0])).sum::<u64>(),
+            )
+        };
+        let (w_bare, ink_bare) = ink("q");
+        let (w_mark, ink_mark) = ink("q\u{301}");
+        assert_eq!(w_bare, w_mark);
+        assert!(ink_mark > ink_bare, "{ink_mark} vs {ink_bare}");
     }
 }
