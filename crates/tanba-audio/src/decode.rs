@@ -15,6 +15,8 @@ use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 use tanba_core::{Error, Limits, Result, Source};
 
+use crate::progress::AudioProgress;
+
 /// How many undecodable packets are skipped (a damaged MP3 frame) before
 /// the stream is declared malformed.
 const MAX_DECODE_ERRORS: u32 = 16;
@@ -74,6 +76,8 @@ pub(crate) struct StreamDecoder {
     /// Bytes of the audio track's packets read so far (the coded payload,
     /// without tags or cover art), for the measured bitrate.
     packet_bytes: u64,
+    /// Told of every chunk decoded.
+    progress: AudioProgress,
 }
 
 /// Who decodes: symphonia, or FFmpeg for what symphonia cannot.
@@ -332,6 +336,7 @@ impl StreamDecoder {
             max_frames: u64::MAX,
             settled: false,
             packet_bytes: 0,
+            progress: AudioProgress::default(),
         };
         if !this.decode_next()? {
             return Err(Error::malformed("the audio stream holds no samples"));
@@ -340,6 +345,12 @@ impl StreamDecoder {
         let rate = this.info.sample_rate;
         this.max_frames = limits.max_duration_ms.saturating_mul(u64::from(rate)) / 1000;
         Ok(this)
+    }
+
+    /// Reporting the chunks it decodes to `progress`.
+    pub(crate) fn with_progress(mut self, progress: &AudioProgress) -> Self {
+        self.progress = progress.clone();
+        self
     }
 
     /// The stream's parameters.
@@ -391,7 +402,9 @@ impl StreamDecoder {
             #[cfg(feature = "ffmpeg")]
             Backend::Ffmpeg(audio) => audio.samples(),
         };
-        self.decoded_frames += (samples.len() / self.info.channels.max(1)) as u64;
+        let frames = (samples.len() / self.info.channels.max(1)) as u64;
+        self.decoded_frames += frames;
+        self.progress.add(frames);
         if self.decoded_frames > self.max_frames {
             return Err(Error::limit(
                 tanba_core::LimitKind::DurationMs,

@@ -25,6 +25,7 @@ pub mod loudness;
 pub mod mixer;
 #[cfg(feature = "ffmpeg")]
 mod mp3splice;
+mod progress;
 #[cfg(feature = "ffmpeg")]
 mod reencode;
 mod riff;
@@ -48,6 +49,7 @@ pub use settings::AudioSettings;
 pub use verify::{AudioChunks, check_disclaimer};
 
 use decode::{StreamDecoder, owned_input};
+use progress::AudioProgress;
 
 /// The audio labeler.
 ///
@@ -190,6 +192,9 @@ impl Labeler for AudioLabeler {
         let job = job.with_source_hash(source.reader)?;
         let input = owned_input(&mut source)?;
         let decoder = StreamDecoder::open_input(&input, &job.limits)?;
+        let info = decoder.info();
+        let progress = AudioProgress::start(&job, info.sample_rate, info.claimed_frames);
+        let decoder = decoder.with_progress(&progress);
         if decoder.by_ffmpeg() {
             notes.push("decoded by FFmpeg: symphonia has no decoder for this stream".into());
         }
@@ -225,17 +230,19 @@ impl Labeler for AudioLabeler {
                     job: &job,
                     clip: &clip_loudness,
                     meta: &ff_meta,
+                    progress: &progress,
                 };
                 let mixer = self.mixer(clip.clone(), &info)?;
                 match reencode::label(&request, decoder, mixer, output)? {
                     reencode::Outcome::Written(mut labelled) => {
+                        progress.finish();
                         labelled.notes.splice(0..0, notes);
                         return Ok(*labelled);
                     }
                     reencode::Outcome::NoEncoder(why) => {
                         let name = source.format.name;
                         notes.push(format!("{name} input written as WAV: {why}"));
-                        StreamDecoder::open_input(&input, &job.limits)?
+                        StreamDecoder::open_input(&input, &job.limits)?.with_progress(&progress)
                     }
                 }
             }
@@ -245,11 +252,14 @@ impl Labeler for AudioLabeler {
         let mut mixer = self.mixer(clip, &info)?;
         let coding = wavout::PcmOut::for_input(&info);
         let limits = job.limits;
+        if let Mode::Repeat { .. } = mixer.mode() {
+            progress.set_passes(2);
+        }
         let written = wavout::write_labelled(
             output,
             coding,
             decoder,
-            || StreamDecoder::open_input(&input, &limits),
+            || StreamDecoder::open_input(&input, &limits).map(|d| d.with_progress(&progress)),
             &mut mixer,
             &clip_loudness,
         )?;
@@ -264,6 +274,7 @@ impl Labeler for AudioLabeler {
         }
         let xmp = settings::xmp_packet(kept.xmp.as_deref(), &manifest)?;
         riff::append_marks(output, 0, &manifest, &xmp, &kept)?;
+        progress.finish();
         Ok(Labelled::new(&WAV, manifest).with_notes(notes))
     }
 

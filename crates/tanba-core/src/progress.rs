@@ -42,6 +42,21 @@ pub struct ProgressUpdate {
     pub finished: bool,
 }
 
+impl ProgressUpdate {
+    /// `done` of `total` units, with no media time, not finished.
+    pub fn new(unit: ProgressUnit, done: u64, total: Option<u64>) -> Self {
+        ProgressUpdate {
+            unit,
+            done,
+            total,
+            media_seconds: None,
+            media_total_seconds: None,
+            speed: None,
+            finished: false,
+        }
+    }
+}
+
 /// Where progress goes: called from the labelling thread, a few times a
 /// second at most.
 pub type ProgressSink = Arc<dyn Fn(&ProgressUpdate) + Send + Sync>;
