@@ -13,7 +13,7 @@ use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
-use tanba_core::{Error, Limits, Result, Source};
+use tanba_core::{Error, Job, Limits, Result, Source};
 
 use crate::progress::AudioProgress;
 
@@ -345,6 +345,15 @@ impl StreamDecoder {
         let rate = this.info.sample_rate;
         this.max_frames = limits.max_duration_ms.saturating_mul(u64::from(rate)) / 1000;
         Ok(this)
+    }
+
+    /// [`StreamDecoder::open_input`] with the labelling's progress, which
+    /// starts from the stream's length.
+    pub(crate) fn open_reporting(input: &OwnedInput, job: &Job) -> Result<(Self, AudioProgress)> {
+        let decoder = Self::open_input(input, &job.limits)?;
+        let info = decoder.info();
+        let progress = AudioProgress::start(job, info.sample_rate, info.claimed_frames);
+        Ok((decoder.with_progress(&progress), progress))
     }
 
     /// Reporting the chunks it decodes to `progress`.

@@ -49,7 +49,6 @@ pub use settings::AudioSettings;
 pub use verify::{AudioChunks, check_disclaimer};
 
 use decode::{StreamDecoder, owned_input};
-use progress::AudioProgress;
 
 /// The audio labeler.
 ///
@@ -191,10 +190,7 @@ impl Labeler for AudioLabeler {
 
         let job = job.with_source_hash(source.reader)?;
         let input = owned_input(&mut source)?;
-        let decoder = StreamDecoder::open_input(&input, &job.limits)?;
-        let info = decoder.info();
-        let progress = AudioProgress::start(&job, info.sample_rate, info.claimed_frames);
-        let decoder = decoder.with_progress(&progress);
+        let (decoder, progress) = StreamDecoder::open_reporting(&input, &job)?;
         if decoder.by_ffmpeg() {
             notes.push("decoded by FFmpeg: symphonia has no decoder for this stream".into());
         }
@@ -252,9 +248,8 @@ impl Labeler for AudioLabeler {
         let mut mixer = self.mixer(clip, &info)?;
         let coding = wavout::PcmOut::for_input(&info);
         let limits = job.limits;
-        if let Mode::Repeat { .. } = mixer.mode() {
-            progress.set_passes(2);
-        }
+        // Repeat mode measures the programme first: two passes.
+        progress.set_passes(1 + u64::from(matches!(mixer.mode(), Mode::Repeat { .. })));
         let written = wavout::write_labelled(
             output,
             coding,

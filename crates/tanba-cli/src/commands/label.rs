@@ -15,6 +15,7 @@ use crate::args::LabelArgs;
 use crate::batch::{self, BatchOptions};
 use crate::config::Config;
 use crate::plan::{self, Destination};
+use crate::progress::Verbosity;
 use crate::report::{self, ComplianceLog, Report, Summary};
 use crate::settings::prepare;
 use crate::walk::{self, Rules, Shard};
@@ -82,9 +83,10 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
     let options = BatchOptions {
         in_place: args.in_place,
         backup: !args.no_backup,
-        quiet: args.quiet,
+        verbosity: Verbosity::of(args.quiet, args.verbose),
+        color: args.color,
     };
-    let files = batch::run(&registry, &job, plan, &options, &pool, log.as_ref())?;
+    let (files, display) = batch::run(&registry, &job, plan, &options, &pool, log.as_ref())?;
     if registry.durability() == tanba::atomic::Durability::Batch
         && let Some(out) = &args.out
     {
@@ -105,14 +107,14 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
     if let Some(p) = &args.csv {
         report.write_csv(p)?;
     }
-    errln!(
+    display.summary(&format!(
         "tanba: {} files: {} labelled, {} already labelled, {} skipped, {} failed",
         summary.total(),
         summary.labelled,
         summary.already_labelled,
         summary.skipped,
         summary.failed
-    );
+    ));
     Ok(if summary.failed > 0 {
         ExitCode::from(EXIT_FAILED)
     } else {
