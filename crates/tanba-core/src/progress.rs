@@ -221,6 +221,29 @@ mod tests {
     }
 
     #[test]
+    fn a_million_reports_send_at_most_ten_updates_a_second() {
+        let (sink, seen) = recorder();
+        let started = Instant::now();
+        let mut p = Progress::start(Some(&sink), ProgressUnit::Frames, Some(1_000_000), None);
+        for i in 0..1_000_000 {
+            p.set(i, Some(i as f64 / 25.0));
+        }
+        p.finish();
+        let elapsed = started.elapsed().as_secs_f64();
+        let sent = seen.lock().unwrap().len();
+        assert!(
+            sent as f64 <= elapsed * 10.0 + 2.0,
+            "{sent} in {elapsed:.2} s"
+        );
+        // Per report: a clock read and two comparisons.
+        assert!(elapsed < 1.0, "{elapsed:.2} s for a million reports");
+        eprintln!(
+            "a million reports: {:.0} ms, {sent} updates",
+            elapsed * 1000.0
+        );
+    }
+
+    #[test]
     fn an_unknown_total_becomes_what_was_done() {
         let (sink, seen) = recorder();
         let mut p = Progress::start(Some(&sink), ProgressUnit::Millis, None, None);
