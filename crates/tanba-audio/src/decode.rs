@@ -13,7 +13,9 @@ use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
-use tanba_core::{Error, Limits, Result, Source};
+use tanba_core::{Error, Job, Limits, Result, Source};
+
+use crate::progress::AudioProgress;
 
 /// How many undecodable packets are skipped (a damaged MP3 frame) before
 /// the stream is declared malformed.
@@ -74,6 +76,8 @@ pub(crate) struct StreamDecoder {
     /// Bytes of the audio track's packets read so far (the coded payload,
     /// without tags or cover art), for the measured bitrate.
     packet_bytes: u64,
+    /// Told of every chunk decoded.
+    progress: AudioProgress,
 }
 
 /// Who decodes: symphonia, or FFmpeg for what symphonia cannot.
@@ -332,6 +336,7 @@ impl StreamDecoder {
             max_frames: u64::MAX,
             settled: false,
             packet_bytes: 0,
+            progress: AudioProgress::default(),
         };
         if !this.decode_next()? {
             return Err(Error::malformed("the audio stream holds no samples"));
@@ -340,6 +345,21 @@ impl StreamDecoder {
         let rate = this.info.sample_rate;
         this.max_frames = limits.max_duration_ms.saturating_mul(u64::from(rate)) / 1000;
         Ok(this)
+    }
+
+    /// [`StreamDecoder::open_input`] with the labelling's progress, which
+    /// starts from the stream's length.
+    pub(crate) fn open_reporting(input: &OwnedInput, job: &Job) -> Result<(Self, AudioProgress)> {
+        let decoder = Self::open_input(input, &job.limits)?;
+        let info = decoder.info();
+        let progress = AudioProgress::start(job, info.sample_rate, info.claimed_frames);
+        Ok((decoder.with_progress(&progress), progress))
+    }
+
+    /// Reporting the chunks it decodes to `progress`.
+    pub(crate) fn with_progress(mut self, progress: &AudioProgress) -> Self {
+        self.progress = progress.clone();
+        self
     }
 
     /// The stream's parameters.
@@ -391,7 +411,9 @@ impl StreamDecoder {
             #[cfg(feature = "ffmpeg")]
             Backend::Ffmpeg(audio) => audio.samples(),
         };
-        self.decoded_frames += (samples.len() / self.info.channels.max(1)) as u64;
+        let frames = (samples.len() / self.info.channels.max(1)) as u64;
+        self.decoded_frames += frames;
+        self.progress.add(frames);
         if self.decoded_frames > self.max_frames {
             return Err(Error::limit(
                 tanba_core::LimitKind::DurationMs,

@@ -25,6 +25,7 @@ pub mod loudness;
 pub mod mixer;
 #[cfg(feature = "ffmpeg")]
 mod mp3splice;
+mod progress;
 #[cfg(feature = "ffmpeg")]
 mod reencode;
 mod riff;
@@ -190,7 +191,7 @@ impl Labeler for AudioLabeler {
 
         let job = job.with_source_hash(source.reader)?;
         let input = owned_input(&mut source)?;
-        let decoder = StreamDecoder::open_input(&input, &job.limits)?;
+        let (decoder, progress) = StreamDecoder::open_reporting(&input, &job)?;
         if decoder.by_ffmpeg() {
             notes.push("decoded by FFmpeg: symphonia has no decoder for this stream".into());
         }
@@ -226,17 +227,19 @@ impl Labeler for AudioLabeler {
                     job: &job,
                     clip: &clip_loudness,
                     meta: &ff_meta,
+                    progress: &progress,
                 };
                 let mixer = self.mixer(clip.clone(), &info)?;
                 match reencode::label(&request, decoder, mixer, output)? {
                     reencode::Outcome::Written(mut labelled) => {
+                        progress.finish();
                         labelled.notes.splice(0..0, notes);
                         return Ok(*labelled);
                     }
                     reencode::Outcome::NoEncoder(why) => {
                         let name = source.format.name;
                         notes.push(format!("{name} input written as WAV: {why}"));
-                        StreamDecoder::open_input(&input, &job.limits)?
+                        StreamDecoder::open_input(&input, &job.limits)?.with_progress(&progress)
                     }
                 }
             }
@@ -246,11 +249,13 @@ impl Labeler for AudioLabeler {
         let mut mixer = self.mixer(clip, &info)?;
         let coding = wavout::PcmOut::for_input(&info);
         let limits = job.limits;
+        // Repeat mode measures the programme first: two passes.
+        progress.set_passes(1 + u64::from(matches!(mixer.mode(), Mode::Repeat { .. })));
         let written = wavout::write_labelled(
             output,
             coding,
             decoder,
-            || StreamDecoder::open_input(&input, &limits),
+            || StreamDecoder::open_input(&input, &limits).map(|d| d.with_progress(&progress)),
             &mut mixer,
             &clip_loudness,
         )?;
@@ -265,6 +270,7 @@ impl Labeler for AudioLabeler {
         }
         let xmp = settings::xmp_packet(kept.xmp.as_deref(), &manifest)?;
         riff::append_marks(output, 0, &manifest, &xmp, &kept)?;
+        progress.finish();
         Ok(Labelled::new(&WAV, manifest).with_notes(notes))
     }
 

@@ -19,6 +19,7 @@ use crate::formats::MP3;
 use crate::loudness::{self, BackgroundMeter, Loudness};
 use crate::mixer::{DisclaimerMixer, Mode, Span};
 use crate::mp3splice::{self, Programme, Scan, Splice};
+use crate::progress::AudioProgress;
 use crate::settings::{self, AudioSettings};
 use crate::twopass::{self, Measured};
 
@@ -42,6 +43,8 @@ pub(crate) struct Request<'a> {
     pub clip: &'a Loudness,
     /// The input's tags, bitrate and cover art as FFmpeg read them.
     pub meta: &'a InputMeta,
+    /// Told of every decoded chunk.
+    pub progress: &'a AudioProgress,
 }
 
 /// How labelling into the input's own format ended.
@@ -73,6 +76,8 @@ pub(crate) fn label(
     let ducked = matches!(req.settings.mode, Mode::Overlay | Mode::Repeat { .. });
     let mut notes = Vec::new();
     let splice = splice_plan(req, &info, &mut notes)?;
+    req.progress
+        .set_passes(if splice.is_some() { 1 } else { 2 });
     let measured = measure(req, first, splice.as_ref(), ducked)?;
     let gain = twopass::set_gain(
         &mut mixer,
@@ -164,7 +169,11 @@ fn measure(
     if let Some(programme) = splice {
         let info = first.info();
         let mut meter = BackgroundMeter::start(info.channels, info.sample_rate, ducked)?;
-        let decoded = decode_f32(&req.input.path, info.channels, |chunk| meter.add(chunk))?;
+        let channels = info.channels.max(1);
+        let decoded = decode_f32(&req.input.path, info.channels, |chunk| {
+            req.progress.add((chunk.len() / channels) as u64);
+            meter.add(chunk)
+        })?;
         if let Some(frames) = decoded {
             return Ok(Measured {
                 frames,
@@ -271,7 +280,7 @@ fn mix_and_encode(
     output: &mut dyn WriteSeek,
     notes: &mut Vec<String>,
 ) -> Result<()> {
-    let second = StreamDecoder::open_input(req.input, &req.job.limits)?;
+    let second = StreamDecoder::open_input(req.input, &req.job.limits)?.with_progress(req.progress);
     twopass::mix(second, mixer, programme_frames, |mixed| sink.write(mixed))?;
     mixer.checked_first_span(programme_frames)?;
     notes.push(format!(

@@ -819,3 +819,55 @@ fn overlay_on_a_programme_shorter_than_the_clip() {
     assert_eq!(out.len() / 2, ((start + dur) * 16_000.0).round() as usize);
     assert!(verify(&output).is_compliant());
 }
+
+#[test]
+fn a_job_with_a_progress_sink_counts_audio_time_up_to_the_programme_length() {
+    use std::sync::{Arc, Mutex};
+    use tanba_core::{ProgressUnit, ProgressUpdate};
+    let dir = tmp();
+    let wav = dir.path().join("in.wav");
+    write_wav(&wav, 22_050, 1, 6.0, 0.3, 16);
+    let flac = dir.path().join("in.flac");
+    ffmpeg(&[
+        "-i",
+        wav.to_str().unwrap(),
+        "-c:a",
+        "flac",
+        flac.to_str().unwrap(),
+    ]);
+    let tone = Disclaimer::Tone(ToneSettings::default());
+    // One pass (WAV, prepend), two passes (WAV, repeat) and a re-encode.
+    for (input, mode) in [
+        (&wav, Mode::Prepend),
+        (&wav, Mode::Repeat { every_seconds: 3 }),
+        (&flac, Mode::Overlay),
+    ] {
+        let seen = Arc::new(Mutex::new(Vec::<ProgressUpdate>::new()));
+        let s = seen.clone();
+        let job = Job::new().with_progress(Arc::new(move |u: &ProgressUpdate| {
+            s.lock().unwrap().push(u.clone());
+        }));
+        let labeler = AudioLabeler::new(AudioSettings {
+            disclaimer: tone.clone(),
+            mode,
+            ..AudioSettings::default()
+        });
+        let ext = input.extension().unwrap().to_str().unwrap();
+        let output = dir.path().join(format!("{}.{ext}", mode.name()));
+        label_with(&labeler, input, &output, &job).unwrap();
+        let seen = seen.lock().unwrap();
+        let what = format!("{} {}: {seen:?}", input.display(), mode.name());
+        assert!(seen.len() >= 2, "{what}");
+        assert!(
+            seen.iter().all(|u| u.unit == ProgressUnit::Millis),
+            "{what}"
+        );
+        assert!(seen.iter().all(|u| u.total == Some(6000)), "{what}");
+        assert!(seen.windows(2).all(|w| w[0].done <= w[1].done), "{what}");
+        assert_eq!(seen[0].done, 0, "{what}");
+        let last = seen.last().unwrap();
+        assert!(last.finished && last.done == 6000, "{what}");
+        assert_eq!(last.media_seconds, Some(6.0), "{what}");
+        assert_eq!(seen.iter().filter(|u| u.finished).count(), 1, "{what}");
+    }
+}

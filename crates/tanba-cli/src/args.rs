@@ -202,6 +202,12 @@ pub(crate) struct LabelArgs {
     /// No progress bar and no per-file lines (failures are still printed).
     #[arg(long, short, help_heading = JOB)]
     pub(crate) quiet: bool,
+    /// Say more per file: its output path, sizes, time and the check it passed.
+    #[arg(long, short, conflicts_with = "quiet", help_heading = JOB, hide_short_help = true)]
+    pub(crate) verbose: bool,
+    /// When to colour: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_name = "WHEN", default_value = "auto", help_heading = JOB, hide_short_help = true)]
+    pub(crate) color: crate::progress::ColorChoice,
     #[command(flatten)]
     pub(crate) walk: WalkArgs,
 }

@@ -1,11 +1,9 @@
 //! The bulk job: label many files in parallel, go on past failures, and
 //! account for every file.
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
@@ -13,6 +11,7 @@ use std::time::Instant;
 use tanba::{Error, Job, Registry, atomic};
 
 use crate::plan::{Plan, Planned};
+use crate::progress::{ColorChoice, Display, Verbosity};
 use crate::report::{ComplianceLog, FileReport, LogLine, Outcome};
 
 /// How a bulk job runs.
@@ -22,8 +21,11 @@ pub struct BatchOptions {
     pub in_place: bool,
     /// Keep `NAME.bak` beside a replaced original.
     pub backup: bool,
-    /// No progress bar or per-file lines.
-    pub quiet: bool,
+    /// How much to say: failures only, a line (or bars) per file, or
+    /// details too.
+    pub verbosity: Verbosity,
+    /// When to colour.
+    pub color: ColorChoice,
 }
 
 fn row(
@@ -158,6 +160,7 @@ struct Worker<'a> {
     options: &'a BatchOptions,
     log: Option<&'a ComplianceLog>,
     earlier: EarlierOutputs,
+    display: Display,
 }
 
 /// Whether an earlier run's output can stay, or why the file is labelled again.
@@ -187,7 +190,9 @@ impl Worker<'_> {
                 Earlier::Redo(why) => redo = Some(format!("labelled again: {why}")),
             }
         }
-        let mut report = self.label(input, &planned.output, started);
+        let with_progress = self.display.job_for(self.job, &planned.task.relative);
+        let job = with_progress.as_ref().unwrap_or(self.job);
+        let mut report = self.label(input, &planned.output, job, started);
         report
             .format
             .get_or_insert_with(|| planned.format.name.to_string());
@@ -204,7 +209,7 @@ impl Worker<'_> {
         earlier_output(self.registry, self.job, planned, self.log)
     }
 
-    fn label(&self, input: &Path, target: &Path, started: Instant) -> FileReport {
+    fn label(&self, input: &Path, target: &Path, job: &Job, started: Instant) -> FileReport {
         let staging = if self.options.in_place {
             // Keeps the extension: it breaks ties between formats (Markdown
             // or plain text) when the staged copy is verified.
@@ -220,7 +225,7 @@ impl Worker<'_> {
         } else {
             target.to_path_buf()
         };
-        let outcome = match self.registry.label_file(input, &staging, self.job) {
+        let outcome = match self.registry.label_file(input, &staging, job) {
             Ok(o) => o,
             Err(Error::AlreadyLabelled { .. }) => {
                 if let Err(why) = self.input_verifies(input) {
@@ -382,7 +387,8 @@ impl Worker<'_> {
 }
 
 /// Runs the job over the found files. Every file gets a row; a failure
-/// never stops the others.
+/// never stops the others. Returns the rows and the display, for the
+/// summary.
 pub fn run(
     registry: &Registry,
     job: &Job,
@@ -390,51 +396,26 @@ pub fn run(
     options: &BatchOptions,
     pool: &rayon::ThreadPool,
     log: Option<&ComplianceLog>,
-) -> tanba::Result<Vec<FileReport>> {
+) -> tanba::Result<(Vec<FileReport>, Display)> {
     let worker = Worker {
         registry,
         job,
         options,
         log,
         earlier: EarlierOutputs::default(),
+        display: Display::new(plan.files.len(), options.verbosity, options.color),
     };
-    let bar = if options.quiet {
-        ProgressBar::hidden()
-    } else if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::with_draw_target(
-            Some(plan.files.len() as u64),
-            ProgressDrawTarget::stderr(),
-        );
-        let style = ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} files  {per_sec}  ETA {eta}  {wide_msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-        bar.set_style(style);
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    let plain_lines = !options.quiet && bar.is_hidden();
     let mut rows: Vec<FileReport> = pool.install(|| {
         plan.files
             .par_iter()
             .map(|planned| {
-                let task = &planned.task;
                 let r = worker.process(planned);
-                if plain_lines || (options.quiet && r.outcome == Outcome::Failed) {
-                    errln!("{}", describe(&r));
-                } else {
-                    bar.set_message(task.relative.clone());
-                    if r.outcome == Outcome::Failed {
-                        bar.println(describe(&r));
-                    }
-                }
-                bar.inc(1);
+                worker.display.finished(&r);
                 r
             })
             .collect()
     });
-    bar.finish_and_clear();
+    worker.display.finish();
     for refused in plan.refused {
         let outcome = if refused.skipped {
             Outcome::Skipped
@@ -447,28 +428,8 @@ pub fn run(
             Some(refused.reason),
             Instant::now(),
         );
-        if !options.quiet || outcome == Outcome::Failed {
-            errln!("{}", describe(&r));
-        }
+        worker.display.refused(&r);
         rows.push(r);
     }
-    Ok(rows)
-}
-
-/// One line for a person.
-pub fn describe(r: &FileReport) -> String {
-    let what = match r.outcome {
-        Outcome::Labelled => "labelled",
-        Outcome::AlreadyLabelled => "already labelled",
-        Outcome::Skipped => "skipped",
-        Outcome::Failed => "FAILED",
-    };
-    let mut line = format!("{what:>16}  {}", r.input);
-    if let Some(f) = &r.format {
-        line.push_str(&format!("  [{f}]"));
-    }
-    if let Some(reason) = &r.reason {
-        line.push_str(&format!("  {reason}"));
-    }
-    line
+    Ok((rows, worker.display))
 }

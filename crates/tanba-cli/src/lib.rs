@@ -52,6 +52,7 @@ mod batch;
 mod commands;
 mod config;
 mod plan;
+mod progress;
 mod report;
 mod settings;
 mod walk;

@@ -13,6 +13,7 @@ use crate::manifest::{
     Aigc, DST_COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA, DST_TRAINED_ALGORITHMIC_MEDIA,
     LAW_REFERENCE, LabelRecord, MANIFEST_VERSION,
 };
+use crate::progress::{Progress, ProgressSink, ProgressUnit};
 use crate::{AiSystem, Error, Manifest, ManifestRef, Operator, Placement, Result, SignatureState};
 
 /// How many leading bytes [`Labeler::sniff`] is shown.
@@ -181,6 +182,10 @@ pub struct Job {
     /// `Registry` fills it in), recorded in the manifest so a rerun can tell
     /// an output made with other settings from one it can keep.
     pub settings_sha256: Option<String>,
+    /// Where long labellings report their progress (frames, media time,
+    /// pages); see [`ProgressSink`]. It never changes what is written, so
+    /// it is no part of the settings fingerprint.
+    pub progress: Option<ProgressSink>,
 }
 
 impl fmt::Debug for Job {
@@ -199,6 +204,7 @@ impl fmt::Debug for Job {
             )
             .field("source_sha256", &self.source_sha256)
             .field("settings_sha256", &self.settings_sha256)
+            .field("progress", &self.progress.as_ref().map(|_| "<sink>"))
             .finish()
     }
 }
@@ -280,6 +286,24 @@ impl Job {
     pub fn with_settings_sha256(mut self, sha256: impl Into<String>) -> Self {
         self.settings_sha256 = Some(sha256.into());
         self
+    }
+
+    /// Reporting progress inside long labellings to `sink`.
+    #[must_use]
+    pub fn with_progress(mut self, sink: ProgressSink) -> Self {
+        self.progress = Some(sink);
+        self
+    }
+
+    /// A [`Progress`] reporter for one labelling, reporting to this job's
+    /// sink (a no-op without one).
+    pub fn progress(
+        &self,
+        unit: ProgressUnit,
+        total: Option<u64>,
+        media_total_seconds: Option<f64>,
+    ) -> Progress {
+        Progress::start(self.progress.as_ref(), unit, total, media_total_seconds)
     }
 
     /// The manifest for one labelled file: fresh id and time, the job's
@@ -689,7 +713,10 @@ mod tests {
             .with_operator(Operator::new("op", None).unwrap())
             .with_signing_key(key)
             .with_source_sha256("ab")
-            .with_settings_sha256("cd");
+            .with_settings_sha256("cd")
+            .with_progress(Arc::new(|_: &crate::ProgressUpdate| {}));
+        assert!(job.progress.is_some());
+        assert!(format!("{job:?}").contains("progress: Some(\"<sink>\")"));
         assert_eq!(job.label.lines.len(), 1);
         assert_eq!(job.position, Position::TopLeft);
         assert_eq!(job.limits.max_frames, 7);

@@ -10,7 +10,9 @@
 //! - [`Label`], the texts in Kazakh, Russian and English;
 //! - [`Manifest`], the provenance record, and its Ed25519 signature
 //!   ([`manifest`] has the hashing and key helpers, [`signing`] the key type);
-//! - [`Limits`], given to every decoder before it allocates.
+//! - [`Limits`], given to every decoder before it allocates;
+//! - [`Progress`], how long labellings report frames, media time or pages
+//!   to the [`ProgressSink`] a [`Job`] may carry.
 //!
 //! Each item has one path: the vocabulary at the crate root, the provenance
 //! helpers under [`manifest`]. The modules `atomic` (the only way output
@@ -24,6 +26,7 @@ mod label;
 mod labeler;
 mod limits;
 pub mod manifest;
+mod progress;
 mod record;
 
 // Plumbing shared by Tanba's own crates; not part of the stable API.
@@ -51,4 +54,5 @@ pub use labeler::{
     read_all, read_head,
 };
 pub use limits::Limits;
+pub use progress::{Progress, ProgressSink, ProgressUnit, ProgressUpdate};
 pub use record::{AiSystem, Manifest, ManifestRef, Operator, Placement, SignatureState};

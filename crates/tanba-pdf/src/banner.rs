@@ -4,7 +4,7 @@
 //! too small, a broken box) leaves no half-made output.
 
 use lopdf::{Document, Object, ObjectId};
-use tanba_core::{Error, Job, Placement, Result};
+use tanba_core::{Error, Job, Placement, Progress, Result};
 
 use crate::content::{self, SaveBalance};
 use crate::stamp::{self, Align, Edge, Style};
@@ -68,12 +68,13 @@ fn edge_name(edge: Edge) -> &'static str {
 }
 
 /// Works out the banner of every page in `targets` (number, id). `job`
-/// carries the source hash.
+/// carries the source hash; `progress` counts the pages done (reading
+/// each page's content is most of a labelling's time).
 pub fn plan(
     doc: &Document,
-    job: &Job,
-    settings: &PdfSettings,
+    (job, settings): (&Job, &PdfSettings),
     targets: &[(u32, ObjectId)],
+    progress: &mut Progress,
     notes: &mut Vec<String>,
 ) -> Result<Banners> {
     let source_hash = job.source_sha256.clone().unwrap_or_default();
@@ -147,6 +148,7 @@ pub fn plan(
             contents,
             balance,
         });
+        progress.set(stamps.len() as u64, None);
     }
     let mut placement = Placement::at(format!("{}-{}", edge_name(edge), align_name(align)));
     placement.pages = Some(targets.iter().map(|&(number, _)| number).collect());

@@ -29,8 +29,8 @@ use std::str::FromStr;
 use lopdf::{Dictionary, Document, ObjectId};
 use tanba_core::font::FontFile;
 use tanba_core::{
-    Error, Format, Job, Label, Labeler, Labelled, Limits, Result, Source, Verification, WriteSeek,
-    read_all,
+    Error, Format, Job, Label, Labeler, Labelled, Limits, ProgressUnit, Result, Source,
+    Verification, WriteSeek, read_all,
 };
 
 pub use stamp::{Align, Edge};
@@ -302,7 +302,14 @@ impl Labeler for PdfLabeler {
             BTreeSet::new()
         };
         let job = job.with_source_hash(&mut Cursor::new(&bytes))?;
-        let banners = banner::plan(&doc, &job, &self.settings, &targets, &mut notes)?;
+        let mut progress = job.progress(ProgressUnit::Pages, Some(targets.len() as u64), None);
+        let banners = banner::plan(
+            &doc,
+            (&job, &self.settings),
+            &targets,
+            &mut progress,
+            &mut notes,
+        )?;
         let manifest = job.manifest(PDF.mime, banners.placement.clone());
         let existing_xmp = catalog_xmp(&doc);
 
@@ -313,6 +320,7 @@ impl Labeler for PdfLabeler {
         update::trailer(&mut inc, &manifest);
         let rewrite = self.settings.rewrite || loaded.repaired;
         update::save(inc, output, rewrite)?;
+        progress.finish();
         if rewrite && !self.settings.rewrite {
             notes.push(
                 "the damaged file was rewritten in full, so no earlier revision is kept"

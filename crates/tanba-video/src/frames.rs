@@ -7,7 +7,7 @@ use ffmpeg::software::scaling;
 use ffmpeg::{Packet, Rational, picture};
 use ffmpeg_next as ffmpeg;
 
-use tanba_core::{Error, Result};
+use tanba_core::{Error, Progress, Result};
 
 use crate::ffi;
 use crate::overlay::Overlay;
@@ -31,6 +31,8 @@ pub(crate) struct FrameState {
     pub last_seconds: f64,
     /// Frames decoded, blended and encoded.
     pub frames: u64,
+    /// Reports `frames` and `last_seconds` to the job's sink.
+    pub progress: Progress,
 }
 
 /// The re-encoded video stream: its encoder and where its packets go.
@@ -74,8 +76,8 @@ impl FrameState {
     pub(crate) fn new(
         corner: Option<Overlay>,
         notice: Option<(Overlay, f64)>,
-        work_format: Pixel,
-        time_base: Rational,
+        (work_format, time_base): (Pixel, Rational),
+        progress: Progress,
     ) -> Self {
         FrameState {
             corner,
@@ -86,6 +88,7 @@ impl FrameState {
             first_pts: None,
             last_seconds: 0.0,
             frames: 0,
+            progress,
         }
     }
 
@@ -124,6 +127,7 @@ impl FrameState {
                 .map_err(malformed("encoding a frame"))?;
             self.frames += 1;
             self.last_seconds = self.last_seconds.max(seconds);
+            self.progress.set(self.frames, Some(self.last_seconds));
             out.drain(octx)?;
         }
         Ok(())

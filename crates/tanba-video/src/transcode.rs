@@ -12,7 +12,7 @@ use ffmpeg::{Dictionary, Packet, Rational, media};
 use ffmpeg_next as ffmpeg;
 
 use tanba_core::isobmff::{self, CoverArt};
-use tanba_core::{Error, Format, Job, Manifest, Placement, Result, xmp};
+use tanba_core::{Error, Format, Job, Manifest, Placement, Progress, ProgressUnit, Result, xmp};
 
 use crate::encoder::{EncoderPlan, plan_encoder, threading_config, x265_hdr_params};
 use crate::frames::{FrameState, VideoOut, malformed};
@@ -196,12 +196,13 @@ pub(crate) fn label_file(
         frames: FrameState::new(
             overlays.corner.map(|(o, _)| o),
             overlays.notice.map(|(o, seconds, _)| (o, seconds)),
-            plan.work_format,
-            time_base,
+            (plan.work_format, time_base),
+            frame_progress(&ctx.info, job),
         ),
     };
     let run = pipeline.run(ctx.info.index, &mut notes)?;
     check_complete(&ctx.info, &pipeline.frames, run.decode_error)?;
+    pipeline.frames.progress.finish();
     if container.is_iso() {
         add_iso_boxes(output.path(), &run.covers, &manifest, &mut notes)?;
     }
@@ -210,6 +211,20 @@ pub(crate) fn label_file(
         manifest,
         notes,
     })
+}
+
+/// Progress in frames of the frames the container lists (or its duration
+/// times the frame rate, when it lists none), with the media time.
+fn frame_progress(info: &VideoInfo, job: &Job) -> Progress {
+    let seconds = (info.duration_ms > 0).then(|| info.duration_ms as f64 / 1000.0);
+    let total = if info.frames > 0 {
+        Some(info.frames)
+    } else {
+        seconds
+            .zip(info.frame_rate)
+            .map(|(s, r)| (s * f64::from(r)).round() as u64)
+    };
+    job.progress(ProgressUnit::Frames, total, seconds)
 }
 
 /// Refuses our own earlier label unless the job is forced, and says what

@@ -1088,3 +1088,34 @@ fn forced_relabel_replaces_the_marks() {
         assert_eq!(v.manifest.unwrap().id, second.manifest.id, "{ext}");
     }
 }
+
+#[test]
+fn a_job_with_a_progress_sink_counts_frames_and_media_time_up_to_the_total() {
+    use std::sync::{Arc, Mutex};
+    use tanba_core::{ProgressUnit, ProgressUpdate};
+    let dir = tempfile::tempdir().unwrap();
+    let input = make_mp4(dir.path(), "in.mp4", "4");
+    let seen = Arc::new(Mutex::new(Vec::<ProgressUpdate>::new()));
+    let s = seen.clone();
+    let job = Job::new().with_progress(Arc::new(move |u: &ProgressUpdate| {
+        s.lock().unwrap().push(u.clone());
+    }));
+    label_with(&labeler(), &input, &dir.path().join("out.mp4"), &job).unwrap();
+    let frames = frame_count(&input);
+    let seen = seen.lock().unwrap();
+    assert!(seen.len() >= 2, "{seen:?}");
+    assert!(seen.iter().all(|u| u.unit == ProgressUnit::Frames));
+    assert!(seen.iter().all(|u| u.total == Some(frames)), "{seen:?}");
+    assert!(
+        seen.windows(2)
+            .all(|w| w[0].done <= w[1].done && w[0].media_seconds <= w[1].media_seconds),
+        "{seen:?}"
+    );
+    assert_eq!((seen[0].done, seen[0].media_seconds), (0, Some(0.0)));
+    let last = seen.last().unwrap();
+    assert!(last.finished && last.done == frames, "{last:?}");
+    let total = last.media_total_seconds.unwrap();
+    assert!((total - 4.0).abs() < 0.1, "{last:?}");
+    assert_eq!(last.media_seconds, Some(total));
+    assert!(last.speed.is_some_and(|s| s > 0.0), "{last:?}");
+}

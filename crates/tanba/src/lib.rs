@@ -42,8 +42,9 @@ pub use tanba_core::font::FontFile;
 pub use tanba_core::{
     AiSystem, CredentialsCheck, CredentialsState, Error, Format, Job, Label, LabelLine, Labeler,
     Labelled, Lang, LimitKind, Limits, Manifest, ManifestRef, Mark, MarkKind, Operator,
-    PerceptibleCheck, Placement, Position, ReadSeek, Result, SNIFF_LEN, SignatureState, Source,
-    SourceKind, Verification, Wording, WriteSeek, manifest, read_all, read_head, signing,
+    PerceptibleCheck, Placement, Position, Progress, ProgressSink, ProgressUnit, ProgressUpdate,
+    ReadSeek, Result, SNIFF_LEN, SignatureState, Source, SourceKind, Verification, Wording,
+    WriteSeek, manifest, read_all, read_head, signing,
 };
 // The atomic writer, for the command-line tool; not part of the stable API.
 #[doc(hidden)]

@@ -114,6 +114,12 @@ fn the_settings_fingerprint_follows_the_settings() {
     let other = Job::new().with_position(tanba::Position::TopLeft);
     assert_eq!(r.settings_sha256(0, &job), r.settings_sha256(0, &job));
     assert_ne!(r.settings_sha256(0, &job), r.settings_sha256(0, &other));
+    // A progress sink changes nothing that is written, so a rerun with
+    // bars on a terminal keeps the outputs of a run without them.
+    let watched = job
+        .clone()
+        .with_progress(std::sync::Arc::new(|_: &tanba::ProgressUpdate| {}));
+    assert_eq!(r.settings_sha256(0, &job), r.settings_sha256(0, &watched));
     // The labeler's own settings count too.
     assert_ne!(
         registry(true, true).settings_sha256(0, &job),

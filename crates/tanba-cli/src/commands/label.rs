@@ -16,6 +16,7 @@ use crate::batch::{self, BatchOptions};
 use crate::commands::{dry_run, pipe};
 use crate::config::Config;
 use crate::plan::{self, Destination};
+use crate::progress::{Display, Verbosity};
 use crate::report::{self, ComplianceLog, Report, Summary, count};
 use crate::settings::prepare;
 use crate::walk::{self, Rules, Shard};
@@ -103,21 +104,23 @@ pub(crate) fn label(args: LabelArgs, linked: Linked) -> Result<ExitCode> {
     let options = BatchOptions {
         in_place: args.in_place,
         backup: !args.no_backup,
-        quiet: args.quiet,
+        verbosity: Verbosity::of(args.quiet, args.verbose),
+        color: args.color,
     };
-    let files = batch::run(&registry, &job, plan, &options, &pool, log.as_ref())?;
+    let (files, display) = batch::run(&registry, &job, plan, &options, &pool, log.as_ref())?;
     if registry.durability() == tanba::atomic::Durability::Batch
         && let Some(out) = &args.out
     {
         tanba::atomic::sync_filesystem(out)?;
     }
-    finish(&args, files, started, shard)
+    finish(&args, files, &display, started, shard)
 }
 
 /// The reports and the closing count, and the exit code they imply.
 fn finish(
     args: &LabelArgs,
     files: Vec<report::FileReport>,
+    display: &Display,
     started: String,
     shard: Option<Shard>,
 ) -> Result<ExitCode> {
@@ -136,14 +139,14 @@ fn finish(
     if let Some(p) = &args.csv {
         report.write_csv(p)?;
     }
-    errln!(
+    display.summary(&format!(
         "tanba: {}: {} labelled, {} already labelled, {} skipped, {} failed",
         count(summary.total(), "file", "files"),
         summary.labelled,
         summary.already_labelled,
         summary.skipped,
         summary.failed
-    );
+    ));
     Ok(if summary.failed > 0 {
         ExitCode::from(EXIT_FAILED)
     } else {
