@@ -303,7 +303,7 @@ mod tests {
         assert_eq!(label_texts(src), ["Создано с помощью ИИ"]);
         let findings = compliance_texts(&root());
         assert!(findings.is_empty(), "{findings:?}");
-        assert_eq!(label_texts(&read(&root(), LABEL_TEXTS)).len(), 9);
+        assert_eq!(label_texts(&read(&root(), LABEL_TEXTS)).len(), 12);
     }
 
     #[test]
