@@ -203,6 +203,9 @@ pub(crate) struct CommonArgs {
     /// PEM trust anchors: credentials signed under them verify as trusted.
     #[arg(long, value_name = "CA.pem")]
     pub(crate) c2pa_trust: Option<PathBuf>,
+    /// The badge's look (see crate::style).
+    #[command(flatten)]
+    pub(crate) badge: crate::style::BadgeArgs,
 }
 
 #[derive(Debug, Args)]

@@ -52,6 +52,7 @@ mod config;
 mod plan;
 mod report;
 mod settings;
+mod style;
 mod walk;
 
 use clap::Parser as _;

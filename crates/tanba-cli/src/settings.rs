@@ -83,6 +83,7 @@ pub(crate) fn prepare(
         settings.text.subtitle_seconds = s;
     }
     text_types(&mut settings, walk)?;
+    crate::style::apply(&mut settings, &common.badge, &config.badge)?;
     pdf_settings(&mut settings, common, config)?;
     image_settings(&mut settings, common, config)?;
     audio_settings(&mut settings, common, config)?;

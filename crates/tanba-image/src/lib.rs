@@ -34,7 +34,7 @@ use tanba_core::{
     WriteSeek, read_all, xmp,
 };
 
-pub use badge::{BadgeImage, BadgeStyle, PlacedBadge};
+pub use badge::{BadgeImage, BadgeStyle, MIN_CONTRAST, MIN_TEXT_FRACTION, PlacedBadge};
 pub use verify::correlation;
 
 /// JPEG.
@@ -146,6 +146,7 @@ impl ImageLabeler {
         name: Option<&Path>,
         job: &Job,
     ) -> Result<(Vec<u8>, Labelled)> {
+        self.settings.style.validate()?;
         let format = sniff_bytes(bytes)?;
         let mut notes = Vec::new();
         if let Some(ext) = name.and_then(|n| n.extension()).and_then(|e| e.to_str()) {

@@ -4,9 +4,10 @@
 //! The check re-renders the badge from the manifest (its lines, text size
 //! and the picture's orientation), turns it as stored, and correlates the
 //! luminance of the recorded region with the rendered text mask (Pearson
-//! correlation over the box). Text is white on a dark box, so a present
-//! badge scores near 1 even after heavy re-compression; a region without
-//! it scores near 0. A region outside the picture (cropped off) fails.
+//! correlation over the box), with the style the labeler was given. Text is
+//! white on a dark box by default (dark text is checked with the sign
+//! turned), so a present badge scores near 1 even after heavy
+//! re-compression; a region without it scores near 0. A region outside the picture (cropped off) fails.
 
 use image::GrayImage;
 use image::metadata::Orientation;
@@ -183,14 +184,20 @@ pub(crate) fn check_badge(
         ));
     }
     let crop = luma(region)?;
-    // Over the pixels the box covers; a negative correlation counts as 0.
+    // Over the pixels the box covers (a see-through box counts too); dark
+    // text on a light box correlates negatively, so its sign is turned.
+    // A correlation the wrong way round counts as 0.
+    let inside = (style.box_opacity.clamp(0.0, 1.0) * 255.0)
+        .floor()
+        .clamp(1.0, 128.0) as u8;
     let pairs = crop
         .iter()
         .zip(masks.alpha.iter())
         .zip(masks.text_mask.iter())
-        .filter(|&((_, &a), _)| a >= 128)
+        .filter(|&((_, &a), _)| a >= inside)
         .map(|((&l, _), &m)| (l, m));
-    let score = correlation(pairs).max(0.0);
+    let sign = if style.text_is_lighter() { 1.0 } else { -1.0 };
+    let score = (sign * correlation(pairs)).max(0.0);
     let found = score >= PRESENCE_THRESHOLD;
     Ok(PerceptibleCheck::new(
         found,

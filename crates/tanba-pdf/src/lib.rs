@@ -132,6 +132,20 @@ pub struct PdfSettings {
     /// Write the whole file anew (smaller) instead of appending an
     /// incremental update (which keeps signatures and the original revision).
     pub rewrite: bool,
+    /// The banner's colours and box opacity; `None` keeps dark grey text on
+    /// a white box at 85% opacity.
+    pub colors: Option<BannerColors>,
+}
+
+/// The banner's colours (sRGB) and its box's opacity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BannerColors {
+    /// The box's fill colour.
+    pub box_color: [u8; 3],
+    /// The text colour, also the box's outline.
+    pub text_color: [u8; 3],
+    /// The box's fill opacity, 0..=1.
+    pub box_opacity: f32,
 }
 
 /// The PDF labeler.

@@ -124,6 +124,15 @@ pub struct Style<'a> {
     pub edge: Edge,
     /// Where along the edge.
     pub align: Align,
+    /// Custom colours; `None` draws the default white box and dark text.
+    pub colors: Option<crate::BannerColors>,
+}
+
+/// A PDF `rg`/`RG` operand triple for an sRGB colour.
+fn rgb(s: &mut String, color: [u8; 3]) {
+    for c in color {
+        num(s, f32::from(c) / 255.0);
+    }
 }
 
 /// Padding inside the box and margin outside it, in multiples of the text size.
@@ -203,7 +212,7 @@ pub fn content(
         num(&mut s, v);
     }
     s.push_str("cm\n");
-    draw_box(&mut s, &layout, style.gs_name, tag);
+    draw_box(&mut s, &layout, style, tag);
     draw_text(&mut s, &layout, style, &encoded, tag)?;
     if tag.is_some() {
         s.push_str("EMC\n");
@@ -219,11 +228,20 @@ pub fn content(
 
 /// The box, slightly see-through so it never wholly hides what is under it;
 /// in a tagged PDF an artifact, followed by the opening of the text's `/P`.
-fn draw_box(s: &mut String, layout: &Layout, gs_name: &str, tag: Option<Tag<'_>>) {
+fn draw_box(s: &mut String, layout: &Layout, style: &Style<'_>, tag: Option<Tag<'_>>) {
     if tag.is_some() {
         s.push_str("/Artifact BMC\n");
     }
-    let _ = write!(s, "q /{gs_name} gs 1 1 1 rg 0.2 0.2 0.2 RG 0.6 w ");
+    let _ = write!(s, "q /{} gs ", style.gs_name);
+    match style.colors {
+        Some(colors) => {
+            rgb(s, colors.box_color);
+            s.push_str("rg ");
+            rgb(s, colors.text_color);
+            s.push_str("RG 0.6 w ");
+        }
+        None => s.push_str("1 1 1 rg 0.2 0.2 0.2 RG 0.6 w "),
+    }
     for v in [layout.box_x, layout.box_y, layout.box_w, layout.box_h] {
         num(s, v);
     }
@@ -257,11 +275,12 @@ fn draw_text(
         None => None,
     };
     // Text state is reset explicitly: a Q restores it, but be plain about it.
-    let _ = write!(
-        s,
-        "BT 0 Tc 0 Tw 100 Tz 0 Ts 0 Tr 0.1 0.1 0.1 rg /{} ",
-        style.font_name
-    );
+    s.push_str("BT 0 Tc 0 Tw 100 Tz 0 Ts 0 Tr ");
+    match style.colors {
+        Some(colors) => rgb(s, colors.text_color),
+        None => s.push_str("0.1 0.1 0.1 "),
+    }
+    let _ = write!(s, "rg /{} ", style.font_name);
     num(s, size);
     s.push_str("Tf\n");
     let mut previous = (0.0, 0.0);
@@ -317,6 +336,7 @@ mod tests {
             gs_name: "G",
             edge: Edge::Bottom,
             align: Align::Right,
+            colors: None,
         }
     }
 

@@ -43,19 +43,14 @@ pub(crate) fn orientation(rotation_cw: u32) -> Orientation {
     }
 }
 
-/// The corner badge's style (the image crate's default: text >= 5% of the
-/// displayed shorter side).
-pub(crate) fn corner_style() -> BadgeStyle {
-    BadgeStyle::default()
-}
-
-/// The notice's style: larger text, nearly full width.
-pub(crate) fn notice_style(text_fraction: f32) -> BadgeStyle {
+/// The notice's style: the corner badge's colours, opacity and padding,
+/// with larger text, nearly full width.
+pub(crate) fn notice_style(corner: &BadgeStyle, text_fraction: f32) -> BadgeStyle {
     BadgeStyle {
         min_text_fraction: text_fraction,
         max_width_fraction: 0.96,
         max_height_fraction: 0.45,
-        ..BadgeStyle::default()
+        ..corner.clone()
     }
 }
 
@@ -66,15 +61,9 @@ pub(crate) fn corner(
     h: u32,
     rotation_cw: u32,
     position: Position,
+    style: &BadgeStyle,
 ) -> Result<StoredBadge> {
-    let placed = badge::place_badge(
-        label,
-        w,
-        h,
-        orientation(rotation_cw),
-        position,
-        &corner_style(),
-    )?;
+    let placed = badge::place_badge(label, w, h, orientation(rotation_cw), position, style)?;
     Ok(StoredBadge {
         x: placed.x,
         y: placed.y,
@@ -89,10 +78,11 @@ pub(crate) fn corner_at(
     w: u32,
     h: u32,
     rotation_cw: u32,
+    style: &BadgeStyle,
 ) -> Result<BadgeImage> {
     let o = orientation(rotation_cw);
     let (dw, dh) = oriented_size(o, w, h);
-    let upright = badge::render_badge_at(label, text_px, dw, dh, &corner_style())?;
+    let upright = badge::render_badge_at(label, text_px, dw, dh, style)?;
     Ok(orient_badge(&upright, inverse_orientation(o)))
 }
 
@@ -147,11 +137,17 @@ pub(crate) fn notice_bar(
 /// the 5% minimum that fits: a small or portrait picture with a long,
 /// bilingual label still gets a notice (at the legal minimum size) rather
 /// than a refusal.
-fn fitted_notice_bar(label: &Label, text_fraction: f32, dw: u32, dh: u32) -> Result<BadgeImage> {
-    let minimum = corner_style().min_text_fraction;
+fn fitted_notice_bar(
+    label: &Label,
+    text_fraction: f32,
+    dw: u32,
+    dh: u32,
+    corner: &BadgeStyle,
+) -> Result<BadgeImage> {
+    let minimum = BadgeStyle::default().min_text_fraction;
     let mut fraction = text_fraction.max(minimum);
     loop {
-        let style = notice_style(fraction);
+        let style = notice_style(corner, fraction);
         let result = notice_bar(label, style.text_px_for(dw, dh), dw, dh, &style);
         if result.is_ok() || fraction <= minimum {
             return result;
@@ -171,13 +167,14 @@ pub(crate) fn notice(
     h: u32,
     rotation_cw: u32,
     on_top: bool,
+    corner: &BadgeStyle,
 ) -> Result<StoredBadge> {
     let o = orientation(rotation_cw);
     let (dw, dh) = oriented_size(o, w, h);
-    let style = notice_style(text_fraction);
+    let style = notice_style(corner, text_fraction);
     let upright = match text_px {
         Some(px) => notice_bar(label, px, dw, dh, &style)?,
-        None => fitted_notice_bar(label, text_fraction, dw, dh)?,
+        None => fitted_notice_bar(label, text_fraction, dw, dh, corner)?,
     };
     let y = if on_top {
         0

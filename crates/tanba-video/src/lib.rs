@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 use tanba_core::{
     Error, Format, Job, Labeler, Labelled, Limits, Result, Source, Verification, WriteSeek,
 };
+use tanba_image::BadgeStyle;
 
 pub use overlay::ColourMatrix;
 pub use probe::{Container, VideoInfo};
@@ -88,6 +89,10 @@ pub struct VideoSettings {
     /// Mix the spoken disclaimer into the first audio stream (only that
     /// stream is re-encoded). Needs the `audible` feature. Default off.
     pub audible: bool,
+    /// The corner badge's look (the image crate's); the opening notice
+    /// takes its colours, opacity and padding. Verification re-renders
+    /// with it, so verify with the style the video was labelled with.
+    pub style: BadgeStyle,
 }
 
 impl Default for VideoSettings {
@@ -100,6 +105,7 @@ impl Default for VideoSettings {
             preset: None,
             threads: 0,
             audible: false,
+            style: BadgeStyle::default(),
         }
     }
 }
@@ -119,6 +125,7 @@ impl VideoSettings {
                 "both the corner badge and the opening notice are off: no visible label",
             ));
         }
+        self.style.validate()?;
         if !(0.05..=0.25).contains(&self.notice_text_fraction) {
             return Err(Error::config(format!(
                 "notice text fraction {} is outside 0.05..=0.25",
@@ -275,7 +282,7 @@ impl Labeler for VideoLabeler {
 
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {
         let input = InputFile::from_source(&mut source, limits)?;
-        verify::verify(input.path(), source.format, limits)
+        verify::verify(input.path(), source.format, limits, &self.settings.style)
     }
 }
 

@@ -344,6 +344,7 @@ impl Overlays {
                 info.height,
                 info.rotation_cw,
                 job.position,
+                &ctx.settings.style,
             )?;
             Some((overlay(&placed)?, placed.badge.text_px))
         } else {
@@ -360,6 +361,7 @@ impl Overlays {
                     info.height,
                     info.rotation_cw,
                     edge == "top",
+                    &ctx.settings.style,
                 )?;
                 let overlay = overlay(&placed)?;
                 let record = NoticeRecord {

@@ -17,7 +17,7 @@ use tanba_core::{
     Error, Format, Label, Limits, Manifest, Mark, MarkKind, PerceptibleCheck, Result, Verification,
     xmp,
 };
-use tanba_image::BadgeImage;
+use tanba_image::{BadgeImage, BadgeStyle};
 
 use crate::layout::{self, NoticeRecord};
 use crate::marks::{KEY_AIGC, KEY_MANIFEST, KEY_NOTICE};
@@ -30,6 +30,7 @@ pub(crate) fn verify(
     path: &Path,
     format: &'static Format,
     limits: &Limits,
+    style: &BadgeStyle,
 ) -> Result<Verification> {
     let container = Container::of(format)?;
     let mut ictx = probe::open(path)?;
@@ -77,7 +78,7 @@ pub(crate) fn verify(
         v.marks = found_marks;
         return Ok(v);
     };
-    let seen = check_frames(&mut ictx, &info, &manifest, notice.as_ref())?;
+    let seen = check_frames(&mut ictx, &info, &manifest, notice.as_ref(), style)?;
     let perceptible = match &manifest.label.audible {
         Some(audible) if seen.found => with_audible(seen, path, audible, &manifest.label.lines)?,
         _ => seen,
@@ -146,6 +147,7 @@ fn check_frames(
     info: &VideoInfo,
     manifest: &Manifest,
     notice: Option<&NoticeRecord>,
+    style: &BadgeStyle,
 ) -> Result<PerceptibleCheck> {
     let placement = &manifest.label.placement;
     let label = Label {
@@ -163,6 +165,7 @@ fn check_frames(
             info.width,
             info.height,
             placement.rotation.unwrap_or(0),
+            style,
         )?;
         expected.push(Expected {
             name: "corner badge",
@@ -180,6 +183,7 @@ fn check_frames(
             info.height,
             n.rotation,
             n.edge == "top",
+            style,
         )?;
         expected.push(Expected {
             name: "opening notice",
@@ -215,6 +219,8 @@ fn check_frames(
         return Ok(not_found("no frame could be decoded", None));
     }
 
+    // Dark text on a light box correlates negatively: turn the sign.
+    let sign = if style.text_is_lighter() { 1.0 } else { -1.0 };
     let mut details = Vec::new();
     let mut worst = f64::INFINITY;
     let mut checked = 0;
@@ -223,7 +229,7 @@ fn check_frames(
             if frame.seconds >= e.until {
                 continue;
             }
-            let score = correlate(frame, e.region, &e.badge.text_mask);
+            let score = sign * correlate(frame, e.region, &e.badge.text_mask);
             worst = worst.min(score);
             checked += 1;
             details.push(format!("{} at {:.2} s: {score:.2}", e.name, frame.seconds));
