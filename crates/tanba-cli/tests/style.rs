@@ -170,7 +170,10 @@ fn colours_opacity_and_margin_show_in_the_pixels() {
 
     // Less opacity lets the grey through: 0.9 x 192 + 0.1 x 128.
     let mut translucent = BLUE.to_vec();
-    let at = translucent.iter().position(|&a| a == "--badge-opacity").unwrap();
+    let at = translucent
+        .iter()
+        .position(|&a| a == "--badge-opacity")
+        .unwrap();
     translucent[at + 1] = "0.9";
     let faint = label(&input, &d.path().join("faint"), &translucent);
     let corner = px(&rgb(&faint), b[2], b[3]);

@@ -157,14 +157,14 @@ fn fitted_notice_bar(
     }
 }
 
-/// The opening notice for a frame stored at `w` x `h`: rendered upright for
-/// the displayed picture, on the top or bottom edge, then turned as stored.
+/// The opening notice for a frame stored at `w` x `h` (`stored`): rendered
+/// upright for the displayed picture, on the top or bottom edge, then
+/// turned as stored.
 pub(crate) fn notice(
     label: &Label,
     text_px: Option<f32>,
     text_fraction: f32,
-    w: u32,
-    h: u32,
+    (w, h): (u32, u32),
     rotation_cw: u32,
     on_top: bool,
     corner: &BadgeStyle,
