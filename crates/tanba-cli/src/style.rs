@@ -37,6 +37,10 @@ pub(crate) struct BadgeArgs {
     /// text wraps (default 90).
     #[arg(long, value_name = "PCT", help_heading = "Badge")]
     pub(crate) badge_max_width: Option<f32>,
+    /// The PDF banner's text size in points; at least 7, the PDF minimum
+    /// (default 2.5% of the page's shorter side, at least 7).
+    #[arg(long, value_name = "PT", help_heading = "Badge")]
+    pub(crate) badge_pdf_text_size: Option<f32>,
 }
 
 /// `[badge]`: the same settings as the `--badge-*` flags.
@@ -57,6 +61,8 @@ pub struct BadgeSection {
     pub radius: Option<f32>,
     /// Widest the badge may be, % of the displayed width.
     pub max_width: Option<f32>,
+    /// The PDF banner's text size in points (at least 7).
+    pub pdf_text_size: Option<f32>,
 }
 
 /// A margin in `tanba.toml`: a number (ems) or a string with its unit.
@@ -86,6 +92,7 @@ fn merged(args: &BadgeArgs, file: &BadgeSection) -> BadgeSection {
             .or_else(|| file.margin.clone()),
         radius: args.badge_radius.or(file.radius),
         max_width: args.badge_max_width.or(file.max_width),
+        pdf_text_size: args.badge_pdf_text_size.or(file.pdf_text_size),
     }
 }
 
@@ -95,7 +102,12 @@ fn merged(args: &BadgeArgs, file: &BadgeSection) -> BadgeSection {
 #[cfg(feature = "image")]
 pub(crate) fn apply(settings: &mut Settings, args: &BadgeArgs, file: &BadgeSection) -> Result<()> {
     let given = merged(args, file);
-    if given == BadgeSection::default() {
+    pdf_text_size(settings, given.pdf_text_size)?;
+    let only_pdf = BadgeSection {
+        pdf_text_size: given.pdf_text_size,
+        ..BadgeSection::default()
+    };
+    if given == only_pdf {
         return Ok(());
     }
     let style = badge_style(&given)?;
@@ -115,10 +127,37 @@ pub(crate) fn apply(settings: &mut Settings, args: &BadgeArgs, file: &BadgeSecti
     Ok(())
 }
 
+/// The PDF banner's text size, refused under the PDF minimum.
+#[cfg(feature = "pdf")]
+fn pdf_text_size(settings: &mut Settings, pt: Option<f32>) -> Result<()> {
+    let floor = tanba::pdf::MIN_TEXT_PT;
+    match pt {
+        Some(pt) if pt.is_nan() || pt < floor => Err(Error::config(format!(
+            "PDF banner text size {pt} pt is under the minimum: at least {floor} pt"
+        ))),
+        Some(pt) => {
+            settings.pdf.text_size_pt = Some(pt);
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+#[cfg(not(feature = "pdf"))]
+fn pdf_text_size(_: &mut Settings, pt: Option<f32>) -> Result<()> {
+    crate::settings::not_built("pdf", pt.is_some())
+}
+
 /// Without pictures built there is no badge to style.
 #[cfg(not(feature = "image"))]
-pub(crate) fn apply(_: &mut Settings, args: &BadgeArgs, file: &BadgeSection) -> Result<()> {
-    crate::settings::not_built("image", merged(args, file) != BadgeSection::default())
+pub(crate) fn apply(settings: &mut Settings, args: &BadgeArgs, file: &BadgeSection) -> Result<()> {
+    let given = merged(args, file);
+    pdf_text_size(settings, given.pdf_text_size)?;
+    let only_pdf = BadgeSection {
+        pdf_text_size: given.pdf_text_size,
+        ..BadgeSection::default()
+    };
+    crate::settings::not_built("image", given != only_pdf)
 }
 
 /// The default style with what was given, checked.

@@ -235,6 +235,7 @@ fn under_the_floor_or_unreadable_is_refused_before_any_work() {
         ),
         (vec!["--badge-color", "blue"], "#RRGGBB"),
         (vec!["--badge-margin", "1cm"], "pixels (12px)"),
+        (vec!["--badge-pdf-text-size", "6"], "at least 7 pt"),
     ] {
         let mut args = vec!["label", s(&input), "--out", s(&out)];
         args.extend_from_slice(&flags);
@@ -327,4 +328,20 @@ fn video_and_pdf_take_the_colours_and_verify() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&words.stdout).contains("интеллект"));
+
+    // The banner's own text size, in points (2.5% of A4's width, 14.875 pt,
+    // by default).
+    let big = label(
+        &fixture("pdf/report.pdf"),
+        &d.path().join("big"),
+        &["--badge-pdf-text-size", "12"],
+    );
+    verifies(&big, &[]);
+    let qdf = Command::new("qpdf")
+        .args(["--qdf", "--object-streams=disable", s(&big), "-"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&qdf.stdout);
+    assert!(text.contains(" 12 Tf"), "text size");
+    assert!(!text.contains("14.875 Tf"));
 }

@@ -110,6 +110,7 @@ pub fn plan(
         edge,
         align,
         colors: settings.colors,
+        text_pt: settings.text_size_pt,
     };
     let mut stamps = Vec::with_capacity(targets.len());
     let mut smallest = f32::MAX;

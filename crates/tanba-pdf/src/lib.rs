@@ -32,7 +32,7 @@ use tanba_core::{
     read_all,
 };
 
-pub use stamp::{Align, Edge};
+pub use stamp::{Align, Edge, MIN_TEXT_PT};
 
 /// The one format this labeler handles.
 pub static PDF: Format = Format {
@@ -135,6 +135,10 @@ pub struct PdfSettings {
     /// The banner's colours and box opacity; `None` keeps dark grey text on
     /// a white box at 85% opacity.
     pub colors: Option<BannerColors>,
+    /// The banner's text size in points; `None` is 2.5% of the displayed
+    /// page's shorter side, at least [`MIN_TEXT_PT`]. Under that minimum
+    /// is refused. A page too narrow for it still shrinks the text.
+    pub text_size_pt: Option<f32>,
 }
 
 /// The banner's colours (sRGB) and its box's opacity.

@@ -77,8 +77,9 @@ impl PageGeometry {
 
 /// Sizes the banner: text height as a share of the displayed page's shorter side.
 const TEXT_SHARE: f32 = 0.025;
-/// Never smaller than this, in points, unless the page is too narrow.
-const MIN_TEXT_PT: f32 = 7.0;
+/// Never smaller than this, in points, unless the page is too narrow; also
+/// the least text size a user may ask for.
+pub const MIN_TEXT_PT: f32 = 7.0;
 /// Below this the label would not be legible in print: refuse.
 const FLOOR_TEXT_PT: f32 = 4.0;
 
@@ -126,6 +127,9 @@ pub struct Style<'a> {
     pub align: Align,
     /// Custom colours; `None` draws the default white box and dark text.
     pub colors: Option<crate::BannerColors>,
+    /// Text size in points instead of 2.5% of the shorter side (still
+    /// shrunk to fit a narrow page).
+    pub text_pt: Option<f32>,
 }
 
 /// A PDF `rg`/`RG` operand triple for an sRGB colour.
@@ -158,7 +162,15 @@ impl Layout {
                 "page has an empty visible area ({width} x {height} pt)"
             )));
         }
-        let mut size = (width.min(height) * TEXT_SHARE).max(MIN_TEXT_PT);
+        let mut size = match style.text_pt {
+            Some(pt) if pt.is_nan() || pt < MIN_TEXT_PT => {
+                return Err(Error::config(format!(
+                    "PDF banner text size {pt} pt is under the {MIN_TEXT_PT} pt minimum"
+                )));
+            }
+            Some(pt) => pt,
+            None => (width.min(height) * TEXT_SHARE).max(MIN_TEXT_PT),
+        };
         let line_height = style.font.ascent + style.font.descent;
         if widest * size + 2.0 * (PAD + MARGIN) * size > width {
             size = width / (widest + 2.0 * (PAD + MARGIN));
@@ -337,6 +349,7 @@ mod tests {
             edge: Edge::Bottom,
             align: Align::Right,
             colors: None,
+            text_pt: None,
         }
     }
 
