@@ -28,7 +28,7 @@ pub(crate) struct BadgeArgs {
     pub(crate) badge_opacity: Option<f32>,
     /// Distance from the picture's edges: ems of the text size (`0.5`,
     /// `0.5em`) or pixels (`12px`) (default 0.5em).
-    #[arg(long, value_name = "EMS|PXpx", help_heading = "Badge")]
+    #[arg(long, value_name = "EMS|Npx", help_heading = "Badge")]
     pub(crate) badge_margin: Option<String>,
     /// Corner radius of the box, in ems (default 0.35; 0 is square).
     #[arg(long, value_name = "EMS", help_heading = "Badge")]
