@@ -19,6 +19,7 @@ const PDF: &str = "PDF";
 const C2PA: &str = "C2PA";
 const JOB: &str = "Job";
 const WALKING: &str = "Walking";
+const BADGE: &str = "Badge";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -309,6 +310,9 @@ pub(crate) struct CommonArgs {
     /// The private key of the C2PA signing certificate (PEM, ES256 or Ed25519).
     #[arg(long, value_name = "KEY.pem", requires = "c2pa_cert", help_heading = C2PA, hide_short_help = true)]
     pub(crate) c2pa_key: Option<PathBuf>,
+    /// The badge's look (see crate::style).
+    #[command(flatten)]
+    pub(crate) badge: BadgeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -331,6 +335,9 @@ pub(crate) struct VerifyArgs {
     pub(crate) disclaimer: DisclaimerArgs,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
+    /// The badge's look, as labelled: verify re-renders the badge with it.
+    #[command(flatten)]
+    pub(crate) badge: BadgeArgs,
     /// Read settings from a TOML file, as for `label` (limits, text
     /// encoding, the audio clip to look for …).
     #[arg(long, value_name = "FILE.toml", help_heading = JOB)]
@@ -389,6 +396,41 @@ pub(crate) struct TrustArgs {
     /// PEM trust anchors: credentials signed under them verify as trusted.
     #[arg(long, value_name = "CA.pem", help_heading = C2PA, hide_short_help = true)]
     pub(crate) c2pa_trust: Option<PathBuf>,
+}
+
+/// The badge flags, shared by `label` and `verify` (verification re-renders
+/// the badge, so it must be told the style it was drawn with).
+#[derive(Debug, Args, Default, Clone)]
+pub(crate) struct BadgeArgs {
+    /// Text height in % of the displayed shorter side; at least 5, the
+    /// legal floor (default 5).
+    #[arg(long, value_name = "PCT", help_heading = BADGE)]
+    pub(crate) badge_text_size: Option<f32>,
+    /// Box colour (default #101010).
+    #[arg(long, value_name = "#RRGGBB", help_heading = BADGE, hide_short_help = true)]
+    pub(crate) badge_color: Option<String>,
+    /// Text colour (default #FFFFFF).
+    #[arg(long, value_name = "#RRGGBB", help_heading = BADGE, hide_short_help = true)]
+    pub(crate) badge_text_color: Option<String>,
+    /// Box opacity from 0 to 1 (default 0.75). Text over box must keep a
+    /// contrast of 4.5:1 over any background, or the style is refused.
+    #[arg(long, value_name = "0..1", help_heading = BADGE, hide_short_help = true)]
+    pub(crate) badge_opacity: Option<f32>,
+    /// Distance from the picture's edges: ems of the text size (`0.5`,
+    /// `0.5em`) or pixels (`12px`) (default 0.5em).
+    #[arg(long, value_name = "EMS|Npx", help_heading = BADGE, hide_short_help = true)]
+    pub(crate) badge_margin: Option<String>,
+    /// Corner radius of the box, in ems (default 0.35; 0 is square).
+    #[arg(long, value_name = "EMS", help_heading = BADGE, hide_short_help = true)]
+    pub(crate) badge_radius: Option<f32>,
+    /// Widest the badge may be, in % of the displayed width, before the
+    /// text wraps (default 90).
+    #[arg(long, value_name = "PCT", help_heading = BADGE, hide_short_help = true)]
+    pub(crate) badge_max_width: Option<f32>,
+    /// The PDF banner's text size in points; at least 7, the PDF minimum
+    /// (default 2.5% of the page's shorter side, at least 7).
+    #[arg(long, value_name = "PT", help_heading = BADGE, hide_short_help = true)]
+    pub(crate) badge_pdf_text_size: Option<f32>,
 }
 
 /// Which files of a folder are taken: the rules fd and ripgrep use.

@@ -30,6 +30,8 @@ pub struct Config {
     pub c2pa: C2paSection,
     /// Bulk-job settings.
     pub job: JobSection,
+    /// The badge's look.
+    pub badge: crate::style::BadgeSection,
 }
 
 /// `[pdf]`

@@ -55,6 +55,7 @@ mod plan;
 mod progress;
 mod report;
 mod settings;
+mod style;
 mod walk;
 
 use clap::Parser as _;

@@ -98,6 +98,7 @@ pub(crate) fn prepare(
     }
     text_types(&mut settings, walk)?;
     font_settings(&mut settings, common, config)?;
+    crate::style::apply(&mut settings, &common.badge, &config.badge)?;
     pdf_settings(&mut settings, common, config)?;
     image_settings(&mut settings, common, config)?;
     audio_settings(&mut settings, common, config)?;

@@ -35,7 +35,7 @@ use tanba_core::{
     WriteSeek, read_all, xmp,
 };
 
-pub use badge::{BadgeImage, BadgeStyle, PlacedBadge};
+pub use badge::{BadgeImage, BadgeStyle, MIN_CONTRAST, MIN_TEXT_FRACTION, PlacedBadge};
 pub use verify::correlation;
 
 /// JPEG.
@@ -151,6 +151,7 @@ impl ImageLabeler {
         name: Option<&Path>,
         job: &Job,
     ) -> Result<(Vec<u8>, Labelled)> {
+        self.settings.style.validate()?;
         let format = sniff_bytes(bytes)?;
         // A text the font cannot draw would come out as empty boxes.
         self.settings.font.check_label(&job.label)?;

@@ -37,6 +37,8 @@ pub struct Banners {
     pub font_name: String,
     /// The box opacity's resource name.
     pub gs_name: String,
+    /// The box's fill opacity.
+    pub box_opacity: f32,
     /// How the banners join a tagged PDF's structure tree, if they do.
     pub tagging: Option<structure::Plan>,
     /// Where the label is, for the manifest.
@@ -111,6 +113,8 @@ pub fn plan(
         gs_name: &gs_name,
         edge,
         align,
+        colors: settings.colors,
+        text_pt: settings.text_size_pt,
     };
     let mut stamps = Vec::with_capacity(targets.len());
     let mut smallest = f32::MAX;
@@ -158,6 +162,7 @@ pub fn plan(
         font,
         font_name,
         gs_name,
+        box_opacity: settings.colors.map_or(0.85, |c| c.box_opacity),
         tagging,
         placement,
     })

@@ -33,7 +33,7 @@ use tanba_core::{
     Verification, WriteSeek, read_all,
 };
 
-pub use stamp::{Align, Edge};
+pub use stamp::{Align, Edge, MIN_TEXT_PT};
 
 /// The one format this labeler handles.
 pub static PDF: Format = Format {
@@ -157,6 +157,24 @@ pub struct PdfSettings {
     /// The banner's font (default: the embedded Noto Sans Bold), subset and
     /// embedded; every label text must be drawable in it.
     pub font: FontFile,
+    /// The banner's colours and box opacity; `None` keeps dark grey text on
+    /// a white box at 85% opacity.
+    pub colors: Option<BannerColors>,
+    /// The banner's text size in points; `None` is 2.5% of the displayed
+    /// page's shorter side, at least [`MIN_TEXT_PT`]. Under that minimum
+    /// is refused. A page too narrow for it still shrinks the text.
+    pub text_size_pt: Option<f32>,
+}
+
+/// The banner's colours (sRGB) and its box's opacity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BannerColors {
+    /// The box's fill colour.
+    pub box_color: [u8; 3],
+    /// The text colour, also the box's outline.
+    pub text_color: [u8; 3],
+    /// The box's fill opacity, 0..=1.
+    pub box_opacity: f32,
 }
 
 /// The PDF labeler.

@@ -77,8 +77,9 @@ impl PageGeometry {
 
 /// Sizes the banner: text height as a share of the displayed page's shorter side.
 const TEXT_SHARE: f32 = 0.025;
-/// Never smaller than this, in points, unless the page is too narrow.
-const MIN_TEXT_PT: f32 = 7.0;
+/// Never smaller than this, in points, unless the page is too narrow; also
+/// the least text size a user may ask for.
+pub const MIN_TEXT_PT: f32 = 7.0;
 /// Below this the label would not be legible in print: refuse.
 const FLOOR_TEXT_PT: f32 = 4.0;
 
@@ -124,6 +125,18 @@ pub struct Style<'a> {
     pub edge: Edge,
     /// Where along the edge.
     pub align: Align,
+    /// Custom colours; `None` draws the default white box and dark text.
+    pub colors: Option<crate::BannerColors>,
+    /// Text size in points instead of 2.5% of the shorter side (still
+    /// shrunk to fit a narrow page).
+    pub text_pt: Option<f32>,
+}
+
+/// A PDF `rg`/`RG` operand triple for an sRGB colour.
+fn rgb(s: &mut String, color: [u8; 3]) {
+    for c in color {
+        num(s, f32::from(c) / 255.0);
+    }
 }
 
 /// Padding inside the box and margin outside it, in multiples of the text size.
@@ -149,7 +162,15 @@ impl Layout {
                 "page has an empty visible area ({width} x {height} pt)"
             )));
         }
-        let mut size = (width.min(height) * TEXT_SHARE).max(MIN_TEXT_PT);
+        let mut size = match style.text_pt {
+            Some(pt) if pt.is_nan() || pt < MIN_TEXT_PT => {
+                return Err(Error::config(format!(
+                    "PDF banner text size {pt} pt is under the {MIN_TEXT_PT} pt minimum"
+                )));
+            }
+            Some(pt) => pt,
+            None => (width.min(height) * TEXT_SHARE).max(MIN_TEXT_PT),
+        };
         let line_height = style.font.ascent + style.font.descent;
         if widest * size + 2.0 * (PAD + MARGIN) * size > width {
             size = width / (widest + 2.0 * (PAD + MARGIN));
@@ -203,7 +224,7 @@ pub fn content(
         num(&mut s, v);
     }
     s.push_str("cm\n");
-    draw_box(&mut s, &layout, style.gs_name, tag);
+    draw_box(&mut s, &layout, style, tag);
     draw_text(&mut s, &layout, style, &widths, tag)?;
     if tag.is_some() {
         s.push_str("EMC\n");
@@ -219,11 +240,20 @@ pub fn content(
 
 /// The box, slightly see-through so it never wholly hides what is under it;
 /// in a tagged PDF an artifact, followed by the opening of the text's `/P`.
-fn draw_box(s: &mut String, layout: &Layout, gs_name: &str, tag: Option<Tag<'_>>) {
+fn draw_box(s: &mut String, layout: &Layout, style: &Style<'_>, tag: Option<Tag<'_>>) {
     if tag.is_some() {
         s.push_str("/Artifact BMC\n");
     }
-    let _ = write!(s, "q /{gs_name} gs 1 1 1 rg 0.2 0.2 0.2 RG 0.6 w ");
+    let _ = write!(s, "q /{} gs ", style.gs_name);
+    match style.colors {
+        Some(colors) => {
+            rgb(s, colors.box_color);
+            s.push_str("rg ");
+            rgb(s, colors.text_color);
+            s.push_str("RG 0.6 w ");
+        }
+        None => s.push_str("1 1 1 rg 0.2 0.2 0.2 RG 0.6 w "),
+    }
     for v in [layout.box_x, layout.box_y, layout.box_w, layout.box_h] {
         num(s, v);
     }
@@ -249,11 +279,12 @@ fn draw_text(
         None => None,
     };
     // Text state is reset explicitly: a Q restores it, but be plain about it.
-    let _ = write!(
-        s,
-        "BT 0 Tc 0 Tw 100 Tz 0 Ts 0 Tr 0.1 0.1 0.1 rg /{} ",
-        style.font_name
-    );
+    s.push_str("BT 0 Tc 0 Tw 100 Tz 0 Ts 0 Tr ");
+    match style.colors {
+        Some(colors) => rgb(s, colors.text_color),
+        None => s.push_str("0.1 0.1 0.1 "),
+    }
+    let _ = write!(s, "rg /{} ", style.font_name);
     num(s, size);
     s.push_str("Tf\n");
     let mut previous = (0.0, 0.0);
@@ -307,6 +338,8 @@ mod tests {
             gs_name: "G",
             edge: Edge::Bottom,
             align: Align::Right,
+            colors: None,
+            text_pt: None,
         }
     }
 

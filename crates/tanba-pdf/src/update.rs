@@ -43,9 +43,9 @@ pub fn start(
 /// stamped page, and the banners' structure elements.
 pub fn stamp_pages(inc: &mut IncrementalDocument, banners: Banners) -> Result<()> {
     let font_id = banners.font.add_to(&mut inc.new_document);
-    let gs_id = inc
-        .new_document
-        .add_object(dictionary! { "Type" => "ExtGState", "ca" => 0.85, "CA" => 1.0 });
+    let gs_id = inc.new_document.add_object(
+        dictionary! { "Type" => "ExtGState", "ca" => banners.box_opacity, "CA" => 1.0 },
+    );
     // Tiny streams of `q` or `Q` operators, one object per count.
     let mut operator_streams: HashMap<(u8, usize), ObjectId> = HashMap::new();
     let mut repeated = |inc: &mut IncrementalDocument, operator: u8, count: usize| {

@@ -44,19 +44,14 @@ pub(crate) fn orientation(rotation_cw: u32) -> Orientation {
     }
 }
 
-/// The corner badge's style (the image crate's default: text >= 5% of the
-/// displayed shorter side).
-pub(crate) fn corner_style() -> BadgeStyle {
-    BadgeStyle::default()
-}
-
-/// The notice's style: larger text, nearly full width.
-pub(crate) fn notice_style(text_fraction: f32) -> BadgeStyle {
+/// The notice's style: the corner badge's colours, opacity and padding,
+/// with larger text, nearly full width.
+pub(crate) fn notice_style(corner: &BadgeStyle, text_fraction: f32) -> BadgeStyle {
     BadgeStyle {
         min_text_fraction: text_fraction,
         max_width_fraction: 0.96,
         max_height_fraction: 0.45,
-        ..BadgeStyle::default()
+        ..corner.clone()
     }
 }
 
@@ -68,16 +63,9 @@ pub(crate) fn corner(
     h: u32,
     rotation_cw: u32,
     position: Position,
+    style: &BadgeStyle,
 ) -> Result<StoredBadge> {
-    let placed = badge::place_badge(
-        font,
-        label,
-        w,
-        h,
-        orientation(rotation_cw),
-        position,
-        &corner_style(),
-    )?;
+    let placed = badge::place_badge(font, label, w, h, orientation(rotation_cw), position, style)?;
     Ok(StoredBadge {
         x: placed.x,
         y: placed.y,
@@ -93,10 +81,11 @@ pub(crate) fn corner_at(
     w: u32,
     h: u32,
     rotation_cw: u32,
+    style: &BadgeStyle,
 ) -> Result<BadgeImage> {
     let o = orientation(rotation_cw);
     let (dw, dh) = oriented_size(o, w, h);
-    let upright = badge::render_badge_at(font, label, text_px, dw, dh, &corner_style())?;
+    let upright = badge::render_badge_at(font, label, text_px, dw, dh, style)?;
     Ok(orient_badge(&upright, inverse_orientation(o)))
 }
 
@@ -158,11 +147,12 @@ fn fitted_notice_bar(
     text_fraction: f32,
     dw: u32,
     dh: u32,
+    corner: &BadgeStyle,
 ) -> Result<BadgeImage> {
-    let minimum = corner_style().min_text_fraction;
+    let minimum = BadgeStyle::default().min_text_fraction;
     let mut fraction = text_fraction.max(minimum);
     loop {
-        let style = notice_style(fraction);
+        let style = notice_style(corner, fraction);
         let result = notice_bar(font, label, style.text_px_for(dw, dh), dw, dh, &style);
         if result.is_ok() || fraction <= minimum {
             return result;
@@ -172,23 +162,24 @@ fn fitted_notice_bar(
     }
 }
 
-/// The opening notice for a frame stored at `w` x `h`: rendered upright for
-/// the displayed picture, on the top or bottom edge, then turned as stored.
+/// The opening notice for a frame stored at `w` x `h` (`stored`): rendered
+/// upright for the displayed picture, on the top or bottom edge, then
+/// turned as stored.
 pub(crate) fn notice(
     (font, label): (&FontFile, &Label),
     text_px: Option<f32>,
     text_fraction: f32,
-    w: u32,
-    h: u32,
+    (w, h): (u32, u32),
     rotation_cw: u32,
     on_top: bool,
+    corner: &BadgeStyle,
 ) -> Result<StoredBadge> {
     let o = orientation(rotation_cw);
     let (dw, dh) = oriented_size(o, w, h);
-    let style = notice_style(text_fraction);
+    let style = notice_style(corner, text_fraction);
     let upright = match text_px {
         Some(px) => notice_bar(font, label, px, dw, dh, &style)?,
-        None => fitted_notice_bar(font, label, text_fraction, dw, dh)?,
+        None => fitted_notice_bar(font, label, text_fraction, dw, dh, corner)?,
     };
     let y = if on_top {
         0

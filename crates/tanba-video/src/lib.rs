@@ -32,6 +32,7 @@ use tanba_core::font::FontFile;
 use tanba_core::{
     Error, Format, Job, Label, Labeler, Labelled, Limits, Result, Source, Verification, WriteSeek,
 };
+use tanba_image::BadgeStyle;
 
 pub use overlay::ColourMatrix;
 pub use probe::{Container, VideoInfo};
@@ -92,6 +93,10 @@ pub struct VideoSettings {
     /// The font of the badge and the notice (default: the embedded Noto
     /// Sans Bold); every label text must be drawable in it.
     pub font: FontFile,
+    /// The corner badge's look (the image crate's); the opening notice
+    /// takes its colours, opacity and padding. Verification re-renders
+    /// with it, so verify with the style the video was labelled with.
+    pub style: BadgeStyle,
 }
 
 impl Default for VideoSettings {
@@ -105,6 +110,7 @@ impl Default for VideoSettings {
             threads: 0,
             audible: false,
             font: FontFile::default(),
+            style: BadgeStyle::default(),
         }
     }
 }
@@ -124,6 +130,7 @@ impl VideoSettings {
                 "both the corner badge and the opening notice are off: no visible label",
             ));
         }
+        self.style.validate()?;
         if !(0.05..=0.25).contains(&self.notice_text_fraction) {
             return Err(Error::config(format!(
                 "notice text fraction {} is outside 0.05..=0.25",
@@ -296,7 +303,12 @@ impl Labeler for VideoLabeler {
 
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {
         let input = InputFile::from_source(&mut source, limits)?;
-        verify::verify(input.path(), source.format, limits, &self.settings.font)
+        verify::verify(
+            input.path(),
+            source.format,
+            limits,
+            (&self.settings.font, &self.settings.style),
+        )
     }
 }
 

@@ -361,6 +361,7 @@ impl Overlays {
                 info.height,
                 info.rotation_cw,
                 job.position,
+                &ctx.settings.style,
             )?;
             Some((overlay(&placed)?, placed.badge.text_px))
         } else {
@@ -373,10 +374,10 @@ impl Overlays {
                     (&ctx.settings.font, &job.label),
                     None,
                     ctx.settings.notice_text_fraction,
-                    info.width,
-                    info.height,
+                    (info.width, info.height),
                     info.rotation_cw,
                     edge == "top",
+                    &ctx.settings.style,
                 )?;
                 let overlay = overlay(&placed)?;
                 let record = NoticeRecord {

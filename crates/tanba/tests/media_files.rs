@@ -106,3 +106,30 @@ fn a_png_named_jpg_is_sniffed_and_labelled_as_png() {
         .unwrap();
     assert_eq!(outcome.labelled.format.name, "png");
 }
+
+/// Resume compares `settings_sha256`: a changed badge style (here only the
+/// box colour, or a margin) must change it, so the file is labelled again.
+#[test]
+fn the_badge_style_is_part_of_the_settings_fingerprint() {
+    use tanba::image::{BadgeStyle, ImageLabeler, ImageSettings};
+    let with = |style: BadgeStyle| {
+        let mut r = Registry::empty();
+        r.register(ImageLabeler::new(ImageSettings {
+            style,
+            ..ImageSettings::default()
+        }));
+        r.settings_sha256(0, &Job::default())
+    };
+    let default = with(BadgeStyle::default());
+    assert_eq!(default, with(BadgeStyle::default()));
+    let blue = BadgeStyle {
+        box_color: [0, 0, 192],
+        ..BadgeStyle::default()
+    };
+    assert_ne!(default, with(blue));
+    let margin = BadgeStyle {
+        margin_px: Some(4),
+        ..BadgeStyle::default()
+    };
+    assert_ne!(default, with(margin));
+}

@@ -249,6 +249,7 @@ pub fn render(run: &Run, ctx: &Ctx, sections: &[Section]) -> String {
     goals_table(&mut out, run, sections);
     summary(&mut out, sections);
     section_tables(&mut out, ctx, sections);
+    binary_size(&mut out);
     method(&mut out, run);
     let _ = plan_note(&mut out, &ctx.plan);
     out
@@ -391,6 +392,40 @@ fn section_tables(out: &mut String, ctx: &Ctx, sections: &[Section]) {
             case_table(out, case, ctx);
         }
     }
+}
+
+/// The sizes of the release binaries the run used (issue #16: at most
+/// 40 MB each, which only holds without debug information).
+fn binary_size(out: &mut String) {
+    let _ = writeln!(
+        out,
+        "## Binary size
+"
+    );
+    let _ = writeln!(
+        out,
+        "| binary | bytes | MB | goal ≤ 40 MB |\n|---|---:|---:|---|"
+    );
+    let release = crate::util::target_dir().join("release");
+    for name in ["tanba", "tanba-full"] {
+        match std::fs::metadata(release.join(name)) {
+            Ok(m) => {
+                let mb = m.len() as f64 / 1e6;
+                let met = if mb <= 40.0 { "met" } else { "**not met**" };
+                let _ = writeln!(out, "| `{name}` | {} | {mb:.1} | {met} |", m.len());
+            }
+            Err(e) => {
+                let _ = writeln!(out, "| `{name}` | not found ({e}) | | |");
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nThe release profile keeps no debug information (`debug = false`, `strip = \"debuginfo\"` in the \
+         workspace `Cargo.toml`); with line tables the two were 144 MB and 148 MB. For perf and other profilers \
+         build `cargo build --profile profiling -p tanba-cli --bins` (release code, line tables and symbols kept), \
+         into `target/profiling/`.\n"
+    );
 }
 
 /// How the run was made.

@@ -30,6 +30,7 @@ pub(crate) fn verify(args: &VerifyArgs, linked: Linked) -> Result<ExitCode> {
         encoding: args.encoding.clone(),
         disclaimer: args.disclaimer.clone(),
         trust: args.trust.clone(),
+        badge: args.badge.clone(),
         ..CommonArgs::default()
     };
     let (job, registry) = prepare(&common, &args.walk, &config, linked)?;

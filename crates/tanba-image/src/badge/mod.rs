@@ -32,8 +32,8 @@ pub use orient::{
     oriented_size, rotate_badge,
 };
 pub use render::{
-    BadgeImage, BadgeMasks, BadgeStyle, contrast, relative_luminance, render_badge,
-    render_badge_at, render_masks_at,
+    BadgeImage, BadgeMasks, BadgeStyle, MIN_CONTRAST, MIN_TEXT_FRACTION, contrast,
+    relative_luminance, render_badge, render_badge_at, render_masks_at,
 };
 
 /// Top-left corner of a `badge_w` x `badge_h` badge at `position` on a

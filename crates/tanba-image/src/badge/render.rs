@@ -40,6 +40,9 @@ pub struct BadgeStyle {
     pub padding_y_em: f32,
     /// Distance from the picture's edges, in ems.
     pub margin_em: f32,
+    /// Distance from the picture's edges in pixels; when set, it replaces
+    /// `margin_em` (a fixed margin whatever the text size).
+    pub margin_px: Option<u32>,
     /// Corner radius of the box, in ems.
     pub radius_em: f32,
     /// Distance between baselines, in ems.
@@ -59,13 +62,68 @@ impl Default for BadgeStyle {
             padding_x_em: 0.5,
             padding_y_em: 0.3,
             margin_em: 0.5,
+            margin_px: None,
             radius_em: 0.35,
             line_pitch_em: 1.25,
         }
     }
 }
 
+/// The legal floor of the text size: 5% of the displayed shorter side
+/// (GB 45438-2025, see docs/compliance.md).
+pub const MIN_TEXT_FRACTION: f32 = 0.05;
+
+/// The least contrast (WCAG 2, text over box over any background) a style
+/// may have: WCAG's AA level for body text.
+pub const MIN_CONTRAST: f64 = 4.5;
+
 impl BadgeStyle {
+    /// Refuses a style that would draw an illegal or unreadable badge: text
+    /// under the 5% floor, a contrast under [`MIN_CONTRAST`], or lengths
+    /// and fractions out of range.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: String| Err(Error::config(what));
+        if !(MIN_TEXT_FRACTION..=0.5).contains(&self.min_text_fraction) {
+            return bad(format!(
+                "badge text size {}% is outside {}%..=50% (the law's floor is {}% of the \
+                 shorter side)",
+                self.min_text_fraction * 100.0,
+                MIN_TEXT_FRACTION * 100.0,
+                MIN_TEXT_FRACTION * 100.0
+            ));
+        }
+        if !(0.01..=1.0).contains(&self.max_width_fraction) {
+            return bad(format!(
+                "badge maximum width {}% is outside 1%..=100%",
+                self.max_width_fraction * 100.0
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.box_opacity) {
+            return bad(format!(
+                "badge opacity {} is outside 0..=1",
+                self.box_opacity
+            ));
+        }
+        let ems = [
+            self.margin_em,
+            self.radius_em,
+            self.padding_x_em,
+            self.padding_y_em,
+        ];
+        if !ems.iter().all(|v| (0.0..=10.0).contains(v)) {
+            return bad("badge margin, radius and padding must be 0..=10 ems".to_string());
+        }
+        let worst = self.worst_contrast();
+        if worst < MIN_CONTRAST {
+            return bad(format!(
+                "badge text over its box has a contrast of {worst:.2}:1 over some background, \
+                 under the {MIN_CONTRAST}:1 needed to read it; use a more opaque box or \
+                 colours further apart"
+            ));
+        }
+        Ok(())
+    }
+
     /// The text size for a picture displayed at `display_w` x `display_h`.
     pub fn text_px_for(&self, display_w: u32, display_h: u32) -> f32 {
         let shorter = display_w.min(display_h) as f32;
@@ -75,17 +133,38 @@ impl BadgeStyle {
     }
 
     /// Contrast ratio (WCAG 2) of the text over the box, with the box
-    /// composited over the worst background (black or white).
+    /// composited over the worst background. The box's luminance grows
+    /// with the background's, from over black to over white; when the
+    /// text's lies in between, some background matches it (ratio 1).
     pub fn worst_contrast(&self) -> f64 {
-        let a = f64::from(self.box_opacity.clamp(0.0, 1.0));
         let text = relative_luminance(self.text_color.map(f64::from));
+        let [over_black, over_white] = self.box_luminance_range();
+        if (over_black..=over_white).contains(&text) {
+            return 1.0;
+        }
+        contrast(text, over_black).min(contrast(text, over_white))
+    }
+
+    /// Whether the text is lighter than the box over any background (white
+    /// text on a dark box); verification correlates with the text's
+    /// coverage, negated when the text is the darker.
+    pub fn text_is_lighter(&self) -> bool {
+        relative_luminance(self.text_color.map(f64::from)) > self.box_luminance_range()[0]
+    }
+
+    /// Relative luminance of the box composited over black and over white.
+    fn box_luminance_range(&self) -> [f64; 2] {
+        let a = f64::from(self.box_opacity.clamp(0.0, 1.0));
         [0.0, 255.0]
-            .into_iter()
-            .map(|bg| {
-                let box_over = self.box_color.map(|c| f64::from(c) * a + bg * (1.0 - a));
-                contrast(text, relative_luminance(box_over))
-            })
-            .fold(f64::INFINITY, f64::min)
+            .map(|bg| relative_luminance(self.box_color.map(|c| f64::from(c) * a + bg * (1.0 - a))))
+    }
+
+    /// The margin in pixels at a text size of `text_px`.
+    pub fn margin_for(&self, text_px: f32) -> f32 {
+        match self.margin_px {
+            Some(px) => px as f32,
+            None => (self.margin_em * text_px).round(),
+        }
     }
 }
 
@@ -388,7 +467,7 @@ fn lay_out(
     let scaled = font.as_scaled(scale);
     let pad_x = (style.padding_x_em * text_px).round();
     let pad_y = (style.padding_y_em * text_px).round();
-    let margin = (style.margin_em * text_px).round();
+    let margin = style.margin_for(text_px);
     let max_box_w = display_w as f32 * style.max_width_fraction;
     let measured = measure(font_file, label)?;
     let lines = wrap(&measured, text_px, max_box_w - 2.0 * pad_x)?;
@@ -617,6 +696,40 @@ mod tests {
     #[test]
     fn default_style_has_enough_contrast() {
         assert!(BadgeStyle::default().worst_contrast() >= 4.5);
+    }
+
+    #[test]
+    fn contrast_counts_the_background_that_matches_the_text() {
+        // Mid-grey text on no box: a mid-grey picture hides it.
+        let bare = BadgeStyle {
+            box_opacity: 0.0,
+            text_color: [118, 118, 118],
+            ..BadgeStyle::default()
+        };
+        assert_eq!(bare.worst_contrast(), 1.0);
+        // Black text on an opaque yellow box reads everywhere, and is the darker.
+        let yellow = BadgeStyle {
+            box_color: [255, 221, 0],
+            box_opacity: 1.0,
+            text_color: [0, 0, 0],
+            ..BadgeStyle::default()
+        };
+        assert!(yellow.worst_contrast() > 10.0);
+        assert!(!yellow.text_is_lighter());
+        assert!(BadgeStyle::default().text_is_lighter());
+    }
+
+    #[test]
+    fn a_pixel_margin_replaces_the_em_margin() {
+        let s = BadgeStyle {
+            margin_px: Some(3),
+            ..BadgeStyle::default()
+        };
+        let font = FontFile::bundled();
+        let b = render_badge(&font, &Label::default(), 1200, 900, &s).unwrap();
+        assert_eq!(b.margin, 3);
+        let d = render_badge(&font, &Label::default(), 1200, 900, &BadgeStyle::default()).unwrap();
+        assert_eq!(d.margin, 23);
     }
 
     #[test]
