@@ -34,6 +34,11 @@ pub(crate) fn verify(args: &VerifyArgs, linked: Linked) -> Result<ExitCode> {
         ..CommonArgs::default()
     };
     let (job, registry) = prepare(&common, &args.walk, &config, linked)?;
+    if let Some(path) = &args.report
+        && !tanba::atomic::parent_of(path).is_dir()
+    {
+        return Err(Error::config("the report's folder does not exist").at(path));
+    }
     if let [file] = args.inputs.as_slice()
         && file.as_os_str() == "-"
     {
@@ -50,11 +55,6 @@ pub(crate) fn verify(args: &VerifyArgs, linked: Linked) -> Result<ExitCode> {
     {
         return hand_off(fuller);
     }
-    if let Some(path) = &args.report
-        && !tanba::atomic::parent_of(path).is_dir()
-    {
-        return Err(Error::config("the report's folder does not exist").at(path));
-    }
     let globs =
         walk::type_globs(&registry.formats(), &args.walk.type_add).map_err(Error::config)?;
     let rules = Rules::new(&args.walk, &globs, None).map_err(Error::config)?;
@@ -69,12 +69,18 @@ pub(crate) fn verify(args: &VerifyArgs, linked: Linked) -> Result<ExitCode> {
         failed: !r.skipped,
         verification: None,
     }));
+    report(args, &checked)
+}
+
+/// Prints the rows (or their JSON), writes the `--report` file, and says
+/// what the exit code is: one place for files, folders and standard input.
+fn report(args: &VerifyArgs, checked: &[Checked]) -> Result<ExitCode> {
     let rows: Vec<&serde_json::Value> = checked.iter().map(|c| &c.row).collect();
     let json = serde_json::to_string_pretty(&rows).map_err(|e| Error::config(e.to_string()))?;
     if args.json {
         outln!("{json}");
     } else {
-        for c in &checked {
+        for c in checked {
             print_row(c);
         }
     }
@@ -114,24 +120,7 @@ fn verify_stdin(
         pipe::Verified::HandedOff(code) => return Ok(code),
         pipe::Verified::Here(result) => *result,
     };
-    let checked = checked_row(Path::new("-"), result);
-    if args.json {
-        let json = serde_json::to_string_pretty(&[&checked.row])
-            .map_err(|e| Error::config(e.to_string()))?;
-        outln!("{json}");
-    } else {
-        print_row(&checked);
-    }
-    if let Some(path) = &args.report {
-        let json = serde_json::to_string_pretty(&[&checked.row])
-            .map_err(|e| Error::config(e.to_string()))?;
-        std::fs::write(path, json + "\n").map_err(|e| Error::from(e).at(path))?;
-    }
-    Ok(if !checked.failed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_FAILED)
-    })
+    report(args, &[checked_row(Path::new("-"), result)])
 }
 
 /// One file's row: the JSON printed by `--json` and written by `--report`.
