@@ -100,9 +100,10 @@ impl EarlierOutputs {
     }
 }
 
-/// Resuming: an earlier output is kept only when it verifies (mark and
-/// perceptible label), is of the format this job writes, and its
-/// manifest records this input and these settings.
+/// Resuming: an earlier output is kept only when it is of the format this
+/// job writes, its manifest records this input and these settings, and it
+/// verifies (mark and perceptible label); the first of these that fails is
+/// the reason given.
 pub(crate) fn earlier_output(
     registry: &Registry,
     job: &Job,
@@ -118,9 +119,6 @@ pub(crate) fn earlier_output(
             "a {} file, not this job's output, is at the output path",
             check.format
         ));
-    }
-    if !check.is_compliant() {
-        return Earlier::Redo("the earlier output does not verify".into());
     }
     // The manifest is in the file, in its sidecar (verify read it), or,
     // for a text output that holds only a reference, in the log.
@@ -150,6 +148,12 @@ pub(crate) fn earlier_output(
     let settings = registry.settings_sha256(planned.labeler, job);
     if settings_sha256.as_deref() != Some(settings.as_str()) {
         return Earlier::Redo("settings changed".into());
+    }
+    // After the fingerprints: a badge drawn with another margin or width
+    // no longer verifies under this job's style, and the cause to name is
+    // the changed settings.
+    if !check.is_compliant() {
+        return Earlier::Redo("the earlier output does not verify".into());
     }
     Earlier::Done
 }

@@ -283,6 +283,12 @@ fn resume_labels_again_when_the_style_changed() {
         changed.to_string().contains("settings changed"),
         "{changed}"
     );
+    // A narrower badge wraps otherwise: the earlier output no longer
+    // verifies under the new style, and the reason named is still the
+    // settings.
+    let moved = run(&["--badge-max-width", "50"]);
+    assert_eq!(moved["summary"]["labelled"], 1, "{moved}");
+    assert!(moved.to_string().contains("settings changed"), "{moved}");
 }
 
 #[test]
