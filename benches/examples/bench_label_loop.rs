@@ -45,7 +45,11 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let path = entry?.path();
         if path.is_dir() {
             files(&path, out)?;
-        } else {
+        } else if !path
+            .to_string_lossy()
+            .ends_with(tanba::text::SIDECAR_SUFFIX)
+        {
+            // A manifest sidecar is read with its output, as `tanba verify` does.
             out.push(path);
         }
     }
@@ -61,8 +65,8 @@ fn stamp(path: &Path) -> tanba::Result<(u64, Option<SystemTime>)> {
 
 /// `Registry::label_file` without its read-back check (and without C2PA,
 /// which this registry does not sign): the same open, sniff, input hash,
-/// job fingerprints, temporary file, hashed output, change check, sync and
-/// rename.
+/// job fingerprints, temporary file, hashed output, change check, sync,
+/// rename and manifest sidecar.
 fn label_unchecked(
     registry: &Registry,
     input: &Path,
@@ -107,7 +111,14 @@ fn label_unchecked(
             target.with_extension(labelled.format.extension())
         }
     };
-    atomic::write_atomic_in(dir, Durability::EachFile, write, name)?;
+    let ((labelled, _, _), output) =
+        atomic::write_atomic_in(dir, Durability::EachFile, write, name)?;
+    // Subtitles (and text when asked) keep their manifest in a sidecar:
+    // part of labelling, not of the check.
+    if let Some(sidecar) = registry.manifest_sidecar_of(&output, labelled.format) {
+        let contents = tanba::text::sidecar_contents(&labelled.manifest);
+        std::fs::write(&sidecar, contents).map_err(|e| Error::from(e).at(&sidecar))?;
+    }
     Ok(())
 }
 

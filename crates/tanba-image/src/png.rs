@@ -141,7 +141,7 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
     let h = header(&source_chunks)?;
     let mut img = crate::decode(&crate::PNG, ctx.bytes, ctx.info, ctx.limits)?;
     badge::blend_onto(&mut img, &ctx.placed.badge.rgba, ctx.placed.x, ctx.placed.y)?;
-    let encoded = encode(&img, &h, notes)?;
+    let encoded = encode(&img, &h, Some(ctx.bytes.len()), notes)?;
     let kept: Vec<&Chunk<'_>> = source_chunks.iter().filter(|c| carried_over(c)).collect();
     splice(&encoded, &kept, ctx.marks)
 }
@@ -155,7 +155,7 @@ pub(crate) fn from_pixels(img: &DynamicImage, marks: &Marks<'_>) -> Result<Vec<u
         bit_depth: 8,
         colour_type: if img.color().has_alpha() { 6 } else { 2 },
     };
-    let encoded = encode(img, &h, &mut Vec::new())?;
+    let encoded = encode(img, &h, None, &mut Vec::new())?;
     splice(&encoded, &[], marks)
 }
 
@@ -204,14 +204,72 @@ fn splice(encoded: &[u8], kept: &[&Chunk<'_>], marks: &Marks<'_>) -> Result<Vec<
     Ok(out)
 }
 
+/// Samples ready for the PNG encoder, at the source's colour type and depth.
+struct Raster {
+    colour: png::ColorType,
+    depth: png::BitDepth,
+    data: Vec<u8>,
+    /// RGB palette and, when some entry is not opaque, its alpha (`tRNS`).
+    palette: Option<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
 /// Encodes at the source's colour type and depth: palette stays palette
 /// (re-quantised to at most 256 colours), 16-bit stays 16-bit.
-fn encode(img: &DynamicImage, h: &PngHeader, notes: &mut Vec<String>) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let (w, hgt) = (img.width(), img.height());
-    let mut enc = png::Encoder::new(&mut out, w, hgt);
-    enc.set_compression(png::Compression::Balanced);
+///
+/// Compression is fdeflate's (`Compression::Fast`) first: ten to forty
+/// times faster than zlib's default level, and on photographs and rendered
+/// pictures no larger; it is also what makes the read-back check's inflate
+/// fast. Flat pictures such as screenshots compress far better at zlib's
+/// level, so when the fast stream is more than a tenth (plus 16 KiB for the
+/// badge) larger than the source file, the picture is compressed again at
+/// the default level and the smaller is kept: a labelled file never grows
+/// much for speed's sake. Without a source size (a BMP's pixels) the fast
+/// stream is kept.
+fn encode(
+    img: &DynamicImage,
+    h: &PngHeader,
+    source_len: Option<usize>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<u8>> {
+    let raster = raster(img, h, notes);
+    let fast = compress(&raster, img.width(), img.height(), png::Compression::Fast)?;
+    let budget = source_len.map_or(usize::MAX, |n| n + n / 10 + 16 * 1024);
+    if fast.len() <= budget {
+        return Ok(fast);
+    }
+    let balanced = compress(
+        &raster,
+        img.width(),
+        img.height(),
+        png::Compression::Balanced,
+    )?;
+    Ok(if balanced.len() < fast.len() {
+        balanced
+    } else {
+        fast
+    })
+}
+
+fn compress(raster: &Raster, w: u32, h: u32, level: png::Compression) -> Result<Vec<u8>> {
     let enc_err = |e: png::EncodingError| Error::malformed(format!("PNG encoder: {e}"));
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, w, h);
+    enc.set_compression(level);
+    enc.set_color(raster.colour);
+    enc.set_depth(raster.depth);
+    if let Some((palette, trns)) = &raster.palette {
+        enc.set_palette(palette.clone());
+        if let Some(trns) = trns {
+            enc.set_trns(trns.clone());
+        }
+    }
+    let mut writer = enc.write_header().map_err(enc_err)?;
+    writer.write_image_data(&raster.data).map_err(enc_err)?;
+    writer.finish().map_err(enc_err)?;
+    Ok(out)
+}
+
+fn raster(img: &DynamicImage, h: &PngHeader, notes: &mut Vec<String>) -> Raster {
     if h.colour_type == 3 {
         let rgba = img.to_rgba8();
         let quant = color_quant::NeuQuant::new(10, 256, rgba.as_raw());
@@ -222,12 +280,6 @@ fn encode(img: &DynamicImage, h: &PngHeader, notes: &mut Vec<String>) -> Result<
             .collect();
         let trns: Vec<u8> = palette_rgba.chunks(4).map(|c| c[3]).collect();
         let indices: Vec<u8> = rgba.pixels().map(|p| quant.index_of(&p.0) as u8).collect();
-        enc.set_color(png::ColorType::Indexed);
-        enc.set_depth(png::BitDepth::Eight);
-        enc.set_palette(palette);
-        if trns.iter().any(|&a| a < 255) {
-            enc.set_trns(trns);
-        }
         if h.bit_depth < 8 {
             notes.push(format!(
                 "{}-bit palette PNG written as 8-bit palette",
@@ -235,10 +287,13 @@ fn encode(img: &DynamicImage, h: &PngHeader, notes: &mut Vec<String>) -> Result<
             ));
         }
         notes.push("palette PNG re-quantised to 256 colours to hold the badge".to_string());
-        let mut writer = enc.write_header().map_err(enc_err)?;
-        writer.write_image_data(&indices).map_err(enc_err)?;
-        writer.finish().map_err(enc_err)?;
-        return Ok(out);
+        let trns = trns.iter().any(|&a| a < 255).then_some(trns);
+        return Raster {
+            colour: png::ColorType::Indexed,
+            depth: png::BitDepth::Eight,
+            data: indices,
+            palette: Some((palette, trns)),
+        };
     }
     if h.bit_depth < 8 && h.colour_type == 0 {
         notes.push(format!(
@@ -289,12 +344,12 @@ fn encode(img: &DynamicImage, h: &PngHeader, notes: &mut Vec<String>) -> Result<
             other.to_rgba8().into_raw(),
         ),
     };
-    enc.set_color(colour);
-    enc.set_depth(depth);
-    let mut writer = enc.write_header().map_err(enc_err)?;
-    writer.write_image_data(&data).map_err(enc_err)?;
-    writer.finish().map_err(enc_err)?;
-    Ok(out)
+    Raster {
+        colour,
+        depth,
+        data,
+        palette: None,
+    }
 }
 
 /// 16-bit samples in PNG's big-endian order.

@@ -451,3 +451,63 @@ fn ffmpeg_made_jpeg_stays_within_the_size_budget() {
     assert!(psnr > 35.0, "re-encode PSNR {psnr:.1} dB");
     assert_verifies(&out);
 }
+
+/// A screenshot drawn by ImageMagick: a pale bar and 40 lines of code,
+/// repeated text that zlib's matches compress and a fast coder does not
+/// (fdeflate's stream is 2.7 times zlib's on it).
+fn screenshot() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shot.png");
+    let mut cmd = std::process::Command::new("convert");
+    cmd.args([
+        "-size", "1200x800", "xc:white", "-depth", "8", "-fill", "#e6ecf5",
+    ])
+    .args([
+        "-draw",
+        "rectangle 0,0 1199,60",
+        "-fill",
+        "#1e1e2e",
+        "-pointsize",
+        "14",
+        "-font",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    ]);
+    for i in 0..40 {
+        cmd.arg("-annotate").arg(format!("+10+{}", 18 * i + 80)).arg(format!(
+            "fn main() {{ let items = vec![{i}, 2, 3]; println!(\"{{:?}}\", items); }} // line {i}"
+        ));
+    }
+    let status = cmd.arg(&path).status().expect("ImageMagick's convert runs");
+    assert!(status.success());
+    std::fs::read(&path).unwrap()
+}
+
+#[test]
+fn png_outputs_stay_near_the_source_size() {
+    // Photographs are written with fdeflate's fast coder, screenshots
+    // again at zlib's level when the fast stream is much larger: either
+    // way the output is at most a tenth larger, plus the badge's
+    // anti-aliased text and the marks (about 28 KB on the screenshot).
+    for (name, input) in [
+        (
+            "photo",
+            png(&DynamicImage::ImageRgb8(noisy_rgb(800, 600, 9))),
+        ),
+        ("screenshot", screenshot()),
+    ] {
+        let (out, _) = label(&input, None).unwrap();
+        let allowed = input.len() + input.len() / 10 + 32 * 1024;
+        assert!(
+            out.len() <= allowed,
+            "{name}: {} bytes in, {} out (allowed {allowed})",
+            input.len(),
+            out.len()
+        );
+        assert_eq!(
+            decode(&out).dimensions(),
+            decode(&input).dimensions(),
+            "{name}"
+        );
+        assert_verifies(&out);
+    }
+}
