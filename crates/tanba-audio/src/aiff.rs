@@ -8,6 +8,7 @@ use std::io::SeekFrom;
 
 use tanba_core::{Error, Limits, Manifest, ReadSeek, Result, WriteSeek};
 
+use crate::formats::is_aiff;
 use crate::id3;
 use crate::pcm::Coding;
 use crate::wavout::Header;
@@ -32,11 +33,6 @@ pub(crate) struct AiffMeta {
     pub id3: Option<id3::Tag>,
     /// Chunks carried into the output, `(id, bytes)`.
     pub carried: Vec<([u8; 4], Vec<u8>)>,
-}
-
-/// True when `head` starts an AIFF or AIFF-C file.
-pub(crate) fn is_aiff(head: &[u8]) -> bool {
-    head.len() >= 12 && &head[0..4] == b"FORM" && matches!(&head[8..12], b"AIFF" | b"AIFC")
 }
 
 /// An 80-bit IEEE 754 extended float (the `COMM` sample rate) as f64.

@@ -58,7 +58,7 @@ pub fn sniff(head: &[u8]) -> Option<&'static Format> {
     if head.starts_with(b"fLaC") {
         return Some(&FLAC);
     }
-    if crate::aiff::is_aiff(head) {
+    if is_aiff(head) {
         return Some(&AIFF);
     }
     if head.starts_with(b"OggS") {
@@ -92,6 +92,11 @@ pub fn sniff(head: &[u8]) -> Option<&'static Format> {
         }
     }
     None
+}
+
+/// True when `head` starts an AIFF or AIFF-C file.
+pub(crate) fn is_aiff(head: &[u8]) -> bool {
+    head.len() >= 12 && &head[0..4] == b"FORM" && matches!(&head[8..12], b"AIFF" | b"AIFC")
 }
 
 /// See [`AudioLabeler::output_format`].

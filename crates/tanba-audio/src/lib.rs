@@ -163,7 +163,7 @@ fn wav_meta(source: &mut Source<'_>) -> Result<riff::RiffMeta> {
 /// The AIFF chunks when the content is AIFF or AIFF-C.
 fn aiff_meta(source: &mut Source<'_>, limits: &Limits) -> Result<Option<aiff::AiffMeta>> {
     let head = tanba_core::read_head(source.reader)?;
-    if aiff::is_aiff(&head) {
+    if formats::is_aiff(&head) {
         aiff::read_meta(source.reader, source.len, limits).map(Some)
     } else {
         Ok(None)
