@@ -31,7 +31,7 @@ struct Case {
     codec_name: &'static str,
 }
 
-const CASES: [Case; 15] = [
+const CASES: [Case; 16] = [
     Case {
         name: "mulaw.wav",
         codec: &["-c:a", "pcm_mulaw"],
@@ -119,6 +119,15 @@ const CASES: [Case; 15] = [
         channels: 1,
         format: "aiff",
         codec_name: "pcm_s24be",
+    },
+    Case {
+        // The title in an ID3 chunk too: its frames are kept.
+        name: "id3.aiff",
+        codec: &["-c:a", "pcm_s16be", "-f", "aiff", "-write_id3v2", "1"],
+        rate: 16000,
+        channels: 1,
+        format: "aiff",
+        codec_name: "pcm_s16be",
     },
     Case {
         name: "sowt.aifc",
@@ -347,6 +356,12 @@ fn every_coding_keeps_its_format_and_carries_the_marks() {
             "{}: title lost: {exif}",
             case.name
         );
+        if case.name == "id3.aiff" {
+            let id3_title = exif.lines().any(|l| {
+                l.starts_with("[ID3v2_4]") && l.contains("Title") && l.contains("Phone line")
+            });
+            assert!(id3_title, "the input's ID3 frames were not kept: {exif}");
+        }
         // Labelled already: refused.
         assert_eq!(
             label(&output, &dir.join("again")).unwrap_err().kind_name(),
