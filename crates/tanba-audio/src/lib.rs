@@ -95,9 +95,10 @@ impl AudioLabeler {
     }
 
     /// The format [`Labeler::label`] writes for an input sniffed as
-    /// `input`: the input's own format for MP3, FLAC, Ogg and M4A when the
-    /// crate is built with the `ffmpeg` feature (raw ADTS AAC becomes M4A,
-    /// which has room for the marks), WAV otherwise. The labeler falls back
+    /// `input`: AIFF for AIFF (in its own coding, whatever the build); the
+    /// input's own format for MP3, FLAC, Ogg and M4A when the crate is
+    /// built with the `ffmpeg` feature (raw ADTS AAC becomes M4A, which has
+    /// room for the marks), WAV otherwise (in a WAV input's own coding). The labeler falls back
     /// to WAV, with a note, if the FFmpeg it runs with lacks the encoder;
     /// [`Labelled::format`] always says what was written.
     pub fn output_format(&self, input: &Format) -> &'static Format {
