@@ -171,6 +171,36 @@ fn aiff_meta(source: &mut Source<'_>, limits: &Limits) -> Result<Option<aiff::Ai
     }
 }
 
+/// The marks of a WAV file's `AIGC`, `LIST/INFO` and `_PMX` chunks, and
+/// the manifest in its XMP.
+fn riff_marks(
+    meta: &riff::RiffMeta,
+    marks: &mut Vec<Mark>,
+    manifest: &mut Option<tanba_core::Manifest>,
+) -> Result<()> {
+    let is_aigc = |s: &Option<String>| {
+        s.as_deref()
+            .is_some_and(|v| tanba_core::manifest::Aigc::from_json(v).is_ok())
+    };
+    if is_aigc(&meta.aigc) {
+        marks.push(Mark::new(MarkKind::Aigc, "RIFF AIGC chunk"));
+    }
+    if is_aigc(&meta.info_comment) {
+        marks.push(Mark::new(MarkKind::Aigc, "RIFF LIST/INFO ICMT"));
+    }
+    if let Some(xmp) = &meta.xmp {
+        let found = tanba_core::xmp::read(xmp)?;
+        if found.digital_source_type.is_some() || found.aigc.is_some() {
+            marks.push(Mark::new(MarkKind::Xmp, "RIFF _PMX chunk"));
+        }
+        if let Some(parsed) = found.parsed_manifest() {
+            *manifest = Some(parsed?);
+            marks.push(Mark::new(MarkKind::Manifest, "XMP tanba:Manifest in _PMX"));
+        }
+    }
+    Ok(())
+}
+
 /// The marks of an AIFF file's `ANNO` and `ID3 ` chunks, and the manifest
 /// in its XMP.
 fn aiff_marks(
@@ -392,27 +422,7 @@ impl Labeler for AudioLabeler {
         limits.check_bytes(source.len)?;
         let mut marks = Vec::new();
         let mut manifest = None;
-        let meta = wav_meta(&mut source)?;
-        let is_aigc = |s: &Option<String>| {
-            s.as_deref()
-                .is_some_and(|v| tanba_core::manifest::Aigc::from_json(v).is_ok())
-        };
-        if is_aigc(&meta.aigc) {
-            marks.push(Mark::new(MarkKind::Aigc, "RIFF AIGC chunk"));
-        }
-        if is_aigc(&meta.info_comment) {
-            marks.push(Mark::new(MarkKind::Aigc, "RIFF LIST/INFO ICMT"));
-        }
-        if let Some(xmp) = &meta.xmp {
-            let found = tanba_core::xmp::read(xmp)?;
-            if found.digital_source_type.is_some() || found.aigc.is_some() {
-                marks.push(Mark::new(MarkKind::Xmp, "RIFF _PMX chunk"));
-            }
-            if let Some(parsed) = found.parsed_manifest() {
-                manifest = Some(parsed?);
-                marks.push(Mark::new(MarkKind::Manifest, "XMP tanba:Manifest in _PMX"));
-            }
-        }
+        riff_marks(&wav_meta(&mut source)?, &mut marks, &mut manifest)?;
         let aiff = aiff_meta(&mut source, limits)?;
         if let Some(a) = &aiff {
             aiff_marks(a, &mut marks, &mut manifest)?;
