@@ -469,3 +469,63 @@ fn speech_at_8_khz_mulaw_stays_intelligible() {
     assert!(share >= 0.60, "band share {share}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Overlay keeps the length and repeat (two passes: the second decoder
+/// must stop at `COMM`'s frame count too) keeps the coding, in μ-law WAV
+/// and AIFF-C.
+#[test]
+fn overlay_and_repeat_keep_length_and_coding() {
+    let dir = temp_dir("modes");
+    for case in CASES
+        .iter()
+        .filter(|c| matches!(c.name, "mulaw.wav" | "ulaw.aifc" | "s16.aiff"))
+    {
+        let input = dir.join(case.name);
+        // 40 s, so a repeat every 20 s fits twice.
+        let src = format!("sine=frequency=440:sample_rate={}:duration=40", case.rate);
+        let ac = case.channels.to_string();
+        let mut args = vec!["-f", "lavfi", "-i", &src, "-af", "volume=0.3", "-ac", &ac];
+        args.extend_from_slice(case.codec);
+        args.push(input.to_str().unwrap());
+        ffmpeg(&args);
+        for mode in ["overlay", "repeat:20s"] {
+            let settings = tanba_audio::AudioSettings {
+                mode: mode.parse().unwrap(),
+                ..Default::default()
+            };
+            let output = dir.join(format!("{mode}-{}", case.name));
+            let mut reader = File::open(&input).unwrap();
+            let mut out = File::create(&output).unwrap();
+            AudioLabeler::new(settings)
+                .label(source_of(&mut reader, &input), &mut out, &Job::default())
+                .unwrap_or_else(|e| panic!("{mode} {}: {e}", case.name));
+            drop(out);
+            let (before, after) = (ffprobe(&input), ffprobe(&output));
+            let frames: u64 = stream_field(&before, "duration_ts").parse().unwrap();
+            assert!(frames >= 40 * u64::from(case.rate));
+            assert_eq!(
+                stream_field(&after, "codec_name"),
+                case.codec_name,
+                "{mode} {}",
+                case.name
+            );
+            assert_eq!(
+                stream_field(&after, "duration_ts"),
+                stream_field(&before, "duration_ts"),
+                "{mode} {}: the length changed",
+                case.name
+            );
+            let mut reader = File::open(&output).unwrap();
+            let v = AudioLabeler::default()
+                .verify(source_of(&mut reader, &output), &Limits::default())
+                .unwrap();
+            assert!(
+                v.is_compliant(),
+                "{mode} {}: {:?}",
+                case.name,
+                v.perceptible
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
