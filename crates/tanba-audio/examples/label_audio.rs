@@ -45,10 +45,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut check = File::open(&output)?;
     let len = check.metadata()?.len();
+    // WAV, AIFF or the input's compressed format: as written.
+    let format = labelled.format;
     let v = labeler.verify(
         Source {
             reader: &mut check,
-            format: &tanba_audio::WAV,
+            format,
             path: Some(&output),
             len,
         },

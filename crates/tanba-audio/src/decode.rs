@@ -78,6 +78,10 @@ pub(crate) struct StreamDecoder {
     packet_bytes: u64,
     /// Told of every chunk decoded.
     progress: AudioProgress,
+    /// Frames past this are not the stream's (see `OwnedInput::exact_frames`).
+    frame_cap: u64,
+    /// The claimed frame count is exact whatever the codec.
+    exact: bool,
 }
 
 /// Who decodes: symphonia, or FFmpeg for what symphonia cannot.
@@ -113,6 +117,10 @@ pub(crate) struct OwnedInput {
     pub file: File,
     /// Where they are on disk.
     pub path: std::path::PathBuf,
+    /// The exact frame count when the container states one the decoder
+    /// does not read (AIFF's `COMM`: symphonia counts `SSND`'s offset
+    /// fields as samples); decoding stops there.
+    pub exact_frames: Option<u64>,
     /// Deletes the spool when dropped.
     _spool: Option<tempfile::TempPath>,
 }
@@ -124,6 +132,7 @@ pub(crate) fn owned_input(source: &mut Source<'_>) -> Result<OwnedInput> {
         return Ok(OwnedInput {
             file,
             path: path.to_path_buf(),
+            exact_frames: None,
             _spool: None,
         });
     }
@@ -135,6 +144,7 @@ pub(crate) fn owned_input(source: &mut Source<'_>) -> Result<OwnedInput> {
     Ok(OwnedInput {
         file: spool,
         path: spool_path.to_path_buf(),
+        exact_frames: None,
         _spool: Some(spool_path),
     })
 }
@@ -281,7 +291,14 @@ impl StreamDecoder {
     /// decoder for its audio (AAC with more than two channels, AC-3,
     /// Opus …), with FFmpeg in builds that have it.
     pub(crate) fn open_input(input: &OwnedInput, limits: &Limits) -> Result<Self> {
-        let by_symphonia = Self::open(Box::new(reopen(&input.file)?), limits);
+        let by_symphonia = Self::open(Box::new(reopen(&input.file)?), limits).map(|mut d| {
+            if let Some(frames) = input.exact_frames {
+                d.info.claimed_frames = Some(frames);
+                d.frame_cap = frames;
+                d.exact = true;
+            }
+            d
+        });
         #[cfg(feature = "ffmpeg")]
         if let Err(Error::Unsupported { .. }) = &by_symphonia
             && let Some(audio) = crate::ffdecode::FfmpegAudio::open(&input.path)?
@@ -337,6 +354,8 @@ impl StreamDecoder {
             settled: false,
             packet_bytes: 0,
             progress: AudioProgress::default(),
+            frame_cap: u64::MAX,
+            exact: false,
         };
         if !this.decode_next()? {
             return Err(Error::malformed("the audio stream holds no samples"));
@@ -399,7 +418,7 @@ impl StreamDecoder {
     pub(crate) fn next_chunk(&mut self) -> Result<Option<&[f32]>> {
         if self.pending {
             self.pending = false;
-        } else if !self.decode_next()? {
+        } else if self.decoded_frames >= self.frame_cap || !self.decode_next()? {
             self.check_complete()?;
             return Ok(None);
         }
@@ -411,7 +430,9 @@ impl StreamDecoder {
             #[cfg(feature = "ffmpeg")]
             Backend::Ffmpeg(audio) => audio.samples(),
         };
-        let frames = (samples.len() / self.info.channels.max(1)) as u64;
+        let ch = self.info.channels.max(1);
+        let frames = ((samples.len() / ch) as u64).min(self.frame_cap - self.decoded_frames);
+        let samples = &samples[..frames as usize * ch];
         self.decoded_frames += frames;
         self.progress.add(frames);
         if self.decoded_frames > self.max_frames {
@@ -428,7 +449,7 @@ impl StreamDecoder {
     /// was cut short.
     fn check_complete(&self) -> Result<()> {
         if let Some(claimed) = self.info.claimed_frames
-            && self.info.exact_length()
+            && (self.exact || self.info.exact_length())
             && self.decoded_frames < claimed
         {
             return Err(Error::malformed(format!(

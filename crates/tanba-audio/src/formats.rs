@@ -40,7 +40,15 @@ pub static AAC: Format = Format {
     extensions: &["aac", "adts"],
 };
 
-pub(crate) static FORMATS: [&Format; 6] = [&WAV, &MP3, &FLAC, &OGG, &M4A, &AAC];
+/// AIFF and AIFF-C (big-endian PCM, or an AIFF-C compression type:
+/// `sowt`, `fl32`, `fl64`, `ulaw`, `alaw`).
+pub static AIFF: Format = Format {
+    name: "aiff",
+    mime: "audio/aiff",
+    extensions: &["aiff", "aif", "aifc"],
+};
+
+pub(crate) static FORMATS: [&Format; 7] = [&WAV, &MP3, &FLAC, &OGG, &M4A, &AAC, &AIFF];
 
 /// Recognises an audio file by its first bytes.
 pub fn sniff(head: &[u8]) -> Option<&'static Format> {
@@ -49,6 +57,9 @@ pub fn sniff(head: &[u8]) -> Option<&'static Format> {
     }
     if head.starts_with(b"fLaC") {
         return Some(&FLAC);
+    }
+    if is_aiff(head) {
+        return Some(&AIFF);
     }
     if head.starts_with(b"OggS") {
         // Vorbis or FLAC-in-Ogg; Opus and Theora are not decoded here.
@@ -83,8 +94,17 @@ pub fn sniff(head: &[u8]) -> Option<&'static Format> {
     None
 }
 
+/// True when `head` starts an AIFF or AIFF-C file.
+pub(crate) fn is_aiff(head: &[u8]) -> bool {
+    head.len() >= 12 && &head[0..4] == b"FORM" && matches!(&head[8..12], b"AIFF" | b"AIFC")
+}
+
 /// See [`AudioLabeler::output_format`].
 pub fn output_format(input: &Format) -> &'static Format {
+    // Uncompressed: written by this crate, whatever the build.
+    if input.name == AIFF.name {
+        return &AIFF;
+    }
     if !KEEPS_COMPRESSED_FORMATS {
         return &WAV;
     }

@@ -10,6 +10,7 @@
 //! - [`DisclaimerMixer`] is the streaming mixer, reused for video soundtracks;
 //! - [`Disclaimer`], [`Mode`], [`ToneSettings`] and [`AudioSettings`] are the settings.
 
+mod aiff;
 mod decode;
 pub mod disclaimer;
 #[cfg(feature = "ffmpeg")]
@@ -21,10 +22,12 @@ mod ffi;
 #[cfg(feature = "ffmpeg")]
 mod ffmeta;
 mod formats;
+mod id3;
 pub mod loudness;
 pub mod mixer;
 #[cfg(feature = "ffmpeg")]
 mod mp3splice;
+mod pcm;
 mod progress;
 #[cfg(feature = "ffmpeg")]
 mod reencode;
@@ -42,7 +45,9 @@ use tanba_core::{
 };
 
 pub use disclaimer::{Disclaimer, ToneSettings};
-pub use formats::{AAC, FLAC, KEEPS_COMPRESSED_FORMATS, M4A, MP3, OGG, WAV, output_format, sniff};
+pub use formats::{
+    AAC, AIFF, FLAC, KEEPS_COMPRESSED_FORMATS, M4A, MP3, OGG, WAV, output_format, sniff,
+};
 pub use loudness::{BackgroundMeter, Loudness, Meter, matching_gain, measure_clip};
 pub use mixer::{DisclaimerMixer, Mode, Span};
 pub use settings::AudioSettings;
@@ -90,9 +95,10 @@ impl AudioLabeler {
     }
 
     /// The format [`Labeler::label`] writes for an input sniffed as
-    /// `input`: the input's own format for MP3, FLAC, Ogg and M4A when the
-    /// crate is built with the `ffmpeg` feature (raw ADTS AAC becomes M4A,
-    /// which has room for the marks), WAV otherwise. The labeler falls back
+    /// `input`: AIFF for AIFF (in its own coding, whatever the build); the
+    /// input's own format for MP3, FLAC, Ogg and M4A when the crate is
+    /// built with the `ffmpeg` feature (raw ADTS AAC becomes M4A, which has
+    /// room for the marks), WAV otherwise (in a WAV input's own coding). The labeler falls back
     /// to WAV, with a note, if the FFmpeg it runs with lacks the encoder;
     /// [`Labelled::format`] always says what was written.
     pub fn output_format(&self, input: &Format) -> &'static Format {
@@ -155,6 +161,153 @@ fn wav_meta(source: &mut Source<'_>) -> Result<riff::RiffMeta> {
     }
 }
 
+/// The AIFF chunks when the content is AIFF or AIFF-C.
+fn aiff_meta(source: &mut Source<'_>, limits: &Limits) -> Result<Option<aiff::AiffMeta>> {
+    let head = tanba_core::read_head(source.reader)?;
+    if formats::is_aiff(&head) {
+        aiff::read_meta(source.reader, source.len, limits).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// The marks of a WAV file's `AIGC`, `LIST/INFO` and `_PMX` chunks, and
+/// the manifest in its XMP.
+fn riff_marks(
+    meta: &riff::RiffMeta,
+    marks: &mut Vec<Mark>,
+    manifest: &mut Option<tanba_core::Manifest>,
+) -> Result<()> {
+    let is_aigc = |s: &Option<String>| {
+        s.as_deref()
+            .is_some_and(|v| tanba_core::manifest::Aigc::from_json(v).is_ok())
+    };
+    if is_aigc(&meta.aigc) {
+        marks.push(Mark::new(MarkKind::Aigc, "RIFF AIGC chunk"));
+    }
+    if is_aigc(&meta.info_comment) {
+        marks.push(Mark::new(MarkKind::Aigc, "RIFF LIST/INFO ICMT"));
+    }
+    if let Some(xmp) = &meta.xmp {
+        let found = tanba_core::xmp::read(xmp)?;
+        if found.digital_source_type.is_some() || found.aigc.is_some() {
+            marks.push(Mark::new(MarkKind::Xmp, "RIFF _PMX chunk"));
+        }
+        if let Some(parsed) = found.parsed_manifest() {
+            *manifest = Some(parsed?);
+            marks.push(Mark::new(MarkKind::Manifest, "XMP tanba:Manifest in _PMX"));
+        }
+    }
+    Ok(())
+}
+
+/// The marks of an AIFF file's `ANNO` and `ID3 ` chunks, and the manifest
+/// in its XMP.
+fn aiff_marks(
+    a: &aiff::AiffMeta,
+    marks: &mut Vec<Mark>,
+    manifest: &mut Option<tanba_core::Manifest>,
+) -> Result<()> {
+    if a.anno_aigc.is_some() {
+        marks.push(Mark::new(MarkKind::Aigc, "AIFF ANNO chunk"));
+    }
+    let Some(tag) = &a.id3 else {
+        return Ok(());
+    };
+    if tag
+        .aigc
+        .as_deref()
+        .is_some_and(|v| tanba_core::manifest::Aigc::from_json(v).is_ok())
+    {
+        marks.push(Mark::new(MarkKind::Aigc, "AIFF ID3 TXXX:AIGC"));
+    }
+    if let Some(xmp) = &tag.xmp {
+        let found = tanba_core::xmp::read(xmp)?;
+        if found.digital_source_type.is_some() || found.aigc.is_some() {
+            marks.push(Mark::new(MarkKind::Xmp, "AIFF ID3 PRIV:XMP"));
+        }
+        if let Some(parsed) = found.parsed_manifest() {
+            *manifest = Some(parsed?);
+            marks.push(Mark::new(
+                MarkKind::Manifest,
+                "XMP tanba:Manifest in AIFF ID3 PRIV:XMP",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What [`AudioLabeler::write_uncompressed`] writes from.
+struct Uncompressed<'a> {
+    source_format: &'a Format,
+    input: &'a decode::OwnedInput,
+    job: &'a Job,
+    clip: &'a Loudness,
+    /// The input's RIFF chunks (empty when it is not WAV).
+    kept: &'a riff::RiffMeta,
+    /// The input's AIFF chunks, when it is AIFF.
+    aiff: Option<&'a aiff::AiffMeta>,
+    progress: &'a progress::AudioProgress,
+}
+
+impl AudioLabeler {
+    /// Mixes and writes WAV or AIFF: in the input's own coding (format tag
+    /// or compression type, bits, channels, rate) where it is WAV or AIFF,
+    /// as canonical WAV otherwise; then the marks in the format's chunks.
+    fn write_uncompressed(
+        &self,
+        r: &Uncompressed<'_>,
+        decoder: StreamDecoder,
+        mut mixer: DisclaimerMixer,
+        output: &mut dyn WriteSeek,
+        mut notes: Vec<String>,
+    ) -> Result<Labelled> {
+        let settings = &self.settings;
+        let info = decoder.info().clone();
+        let (header, format) = match r.aiff {
+            Some(a) => (a.header(info.channels)?, &AIFF),
+            None => match riff::same_format_header(r.kept, info.channels) {
+                Some(h) => (h, &WAV),
+                None => (wavout::Header::wav_for(&info)?, &WAV),
+            },
+        };
+        let limits = r.job.limits;
+        // Repeat mode measures the programme first: two passes.
+        r.progress
+            .set_passes(1 + u64::from(matches!(mixer.mode(), Mode::Repeat { .. })));
+        let written = wavout::write_labelled(
+            output,
+            header,
+            decoder,
+            || StreamDecoder::open_input(r.input, &limits).map(|d| d.with_progress(r.progress)),
+            &mut mixer,
+            r.clip,
+        )?;
+        loudness::note_if_quieter(r.clip, written.gain, &written.programme, &mut notes);
+        let first_span = mixer.checked_first_span(written.programme_frames)?;
+        let manifest = settings.manifest(r.job, format, first_span, info.sample_rate);
+        if r.source_format.name != format.name && !cfg!(feature = "ffmpeg") {
+            let name = r.source_format.name;
+            notes.push(format!(
+                "{name} input written as WAV: this build has no {name} encoder (build with the `ffmpeg` feature to keep the format)"
+            ));
+        }
+        match r.aiff {
+            Some(a) => {
+                let old = a.id3.as_ref().and_then(|t| t.xmp.as_deref());
+                let xmp = settings::xmp_packet(old, &manifest)?;
+                notes.extend(aiff::append_marks(output, &manifest, &xmp, a)?);
+            }
+            None => {
+                let xmp = settings::xmp_packet(r.kept.xmp.as_deref(), &manifest)?;
+                riff::append_marks(output, 0, &manifest, &xmp, r.kept)?;
+            }
+        }
+        r.progress.finish();
+        Ok(Labelled::new(format, manifest).with_notes(notes))
+    }
+}
+
 impl Labeler for AudioLabeler {
     fn name(&self) -> &'static str {
         "audio"
@@ -184,13 +337,15 @@ impl Labeler for AudioLabeler {
         let mut notes = Vec::new();
 
         let kept = wav_meta(&mut source)?;
-        let riff_marked = riff_marked(&kept);
+        let aiff = aiff_meta(&mut source, &job.limits)?;
+        let riff_marked = riff_marked(&kept) || aiff.as_ref().is_some_and(aiff::AiffMeta::marked);
         if riff_marked && !job.force {
             return Err(Error::already_labelled());
         }
 
         let job = job.with_source_hash(source.reader)?;
-        let input = owned_input(&mut source)?;
+        let mut input = owned_input(&mut source)?;
+        input.exact_frames = aiff.as_ref().map(aiff::AiffMeta::frames);
         let (decoder, progress) = StreamDecoder::open_reporting(&input, &job)?;
         if decoder.by_ffmpeg() {
             notes.push("decoded by FFmpeg: symphonia has no decoder for this stream".into());
@@ -246,32 +401,17 @@ impl Labeler for AudioLabeler {
             None => decoder,
         };
 
-        let mut mixer = self.mixer(clip, &info)?;
-        let coding = wavout::PcmOut::for_input(&info);
-        let limits = job.limits;
-        // Repeat mode measures the programme first: two passes.
-        progress.set_passes(1 + u64::from(matches!(mixer.mode(), Mode::Repeat { .. })));
-        let written = wavout::write_labelled(
-            output,
-            coding,
-            decoder,
-            || StreamDecoder::open_input(&input, &limits).map(|d| d.with_progress(&progress)),
-            &mut mixer,
-            &clip_loudness,
-        )?;
-        loudness::note_if_quieter(&clip_loudness, written.gain, &written.programme, &mut notes);
-        let first_span = mixer.checked_first_span(written.programme_frames)?;
-        let manifest = settings.manifest(&job, &WAV, first_span, info.sample_rate);
-        if source.format.name != WAV.name && !cfg!(feature = "ffmpeg") {
-            let name = source.format.name;
-            notes.push(format!(
-                "{name} input written as WAV: this build has no {name} encoder (build with the `ffmpeg` feature to keep the format)"
-            ));
-        }
-        let xmp = settings::xmp_packet(kept.xmp.as_deref(), &manifest)?;
-        riff::append_marks(output, 0, &manifest, &xmp, &kept)?;
-        progress.finish();
-        Ok(Labelled::new(&WAV, manifest).with_notes(notes))
+        let mixer = self.mixer(clip, &info)?;
+        let request = Uncompressed {
+            source_format: source.format,
+            input: &input,
+            job: &job,
+            clip: &clip_loudness,
+            kept: &kept,
+            aiff: aiff.as_ref(),
+            progress: &progress,
+        };
+        self.write_uncompressed(&request, decoder, mixer, output, notes)
     }
 
     fn check_job(&self, job: &Job) -> Result<()> {
@@ -282,28 +422,13 @@ impl Labeler for AudioLabeler {
         limits.check_bytes(source.len)?;
         let mut marks = Vec::new();
         let mut manifest = None;
-        let meta = wav_meta(&mut source)?;
-        let is_aigc = |s: &Option<String>| {
-            s.as_deref()
-                .is_some_and(|v| tanba_core::manifest::Aigc::from_json(v).is_ok())
-        };
-        if is_aigc(&meta.aigc) {
-            marks.push(Mark::new(MarkKind::Aigc, "RIFF AIGC chunk"));
+        riff_marks(&wav_meta(&mut source)?, &mut marks, &mut manifest)?;
+        let aiff = aiff_meta(&mut source, limits)?;
+        if let Some(a) = &aiff {
+            aiff_marks(a, &mut marks, &mut manifest)?;
         }
-        if is_aigc(&meta.info_comment) {
-            marks.push(Mark::new(MarkKind::Aigc, "RIFF LIST/INFO ICMT"));
-        }
-        if let Some(xmp) = &meta.xmp {
-            let found = tanba_core::xmp::read(xmp)?;
-            if found.digital_source_type.is_some() || found.aigc.is_some() {
-                marks.push(Mark::new(MarkKind::Xmp, "RIFF _PMX chunk"));
-            }
-            if let Some(parsed) = found.parsed_manifest() {
-                manifest = Some(parsed?);
-                marks.push(Mark::new(MarkKind::Manifest, "XMP tanba:Manifest in _PMX"));
-            }
-        }
-        let input = owned_input(&mut source)?;
+        let mut input = owned_input(&mut source)?;
+        input.exact_frames = aiff.as_ref().map(aiff::AiffMeta::frames);
         let mut decoder = StreamDecoder::open_input(&input, limits)?;
         // Tags as symphonia reads them, plus FFmpeg's reading where built
         // in (it also sees ID3v2 PRIV frames and MP4 `mdta` keys).
@@ -316,7 +441,10 @@ impl Labeler for AudioLabeler {
             "m4a" | "aac" => ("MP4 metadata AIGC", "MP4 uuid XMP box"),
             _ => ("Vorbis comment AIGC", "XMP"),
         };
-        if aigc_tag(&tags).is_some_and(|v| tanba_core::manifest::Aigc::from_json(v).is_ok()) {
+        // AIFF's tags are read from its own chunks above.
+        if aiff.is_none()
+            && aigc_tag(&tags).is_some_and(|v| tanba_core::manifest::Aigc::from_json(v).is_ok())
+        {
             marks.push(Mark::new(MarkKind::Aigc, aigc_carrier));
         }
         let other_xmp = match source.format.name {

@@ -5,6 +5,9 @@ use std::io::SeekFrom;
 
 use tanba_core::{Error, Manifest, ReadSeek, Result, WriteSeek};
 
+use crate::pcm::Coding;
+use crate::wavout::Header;
+
 /// Chunks larger than this are not read into memory when looking for marks.
 const MAX_META_CHUNK: u32 = 16 * 1024 * 1024;
 /// Chunks of the input carried over to the output verbatim (broadcast
@@ -24,7 +27,14 @@ pub(crate) struct RiffMeta {
     pub xmp: Option<String>,
     /// Chunks to carry into the output, `(id, bytes)`.
     pub carried: Vec<([u8; 4], Vec<u8>)>,
+    /// The `fmt ` chunk's body, kept so the output has the same coding.
+    pub fmt: Option<Vec<u8>>,
+    /// The input has a `fact` chunk (non-PCM codings such as μ-law do).
+    pub fact: bool,
 }
+
+/// A `fmt ` chunk larger than this is refused (extensible is 40 bytes).
+const MAX_FMT_CHUNK: u32 = 4096;
 
 fn text_of(bytes: &[u8]) -> String {
     let trimmed = bytes.split(|b| *b == 0).next().unwrap_or(&[]);
@@ -50,8 +60,9 @@ pub(crate) fn read_meta(reader: &mut dyn ReadSeek, len: u64) -> Result<RiffMeta>
         let size = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
         let body_end = offset + 8 + u64::from(size);
         if &id == b"fmt " {
-            check_fmt(reader, size)?;
+            meta.fmt = Some(read_fmt(reader, size)?);
         }
+        meta.fact |= &id == b"fact";
         let wanted = matches!(&id, b"AIGC" | b"_PMX" | b"LIST") || CARRIED.contains(&&id);
         if wanted && size <= MAX_META_CHUNK && body_end <= len {
             let mut body = vec![0u8; size as usize];
@@ -69,16 +80,19 @@ pub(crate) fn read_meta(reader: &mut dyn ReadSeek, len: u64) -> Result<RiffMeta>
     Ok(meta)
 }
 
-/// Refuses a `fmt ` chunk with no channels, no rate or no block size before
-/// a decoder sees it (one such header makes symphonia panic).
-fn check_fmt(reader: &mut dyn ReadSeek, size: u32) -> Result<()> {
-    if size < 16 {
+/// Reads the `fmt ` chunk, refusing one with no channels, no rate or no
+/// block size before a decoder sees it (one such header makes symphonia
+/// panic).
+fn read_fmt(reader: &mut dyn ReadSeek, size: u32) -> Result<Vec<u8>> {
+    if !(16..=MAX_FMT_CHUNK).contains(&size) {
         return Err(Error::malformed(format!(
-            "the WAV fmt chunk is {size} bytes, at least 16 expected"
+            "the WAV fmt chunk is {size} bytes, 16 to {MAX_FMT_CHUNK} expected"
         )));
     }
-    let mut fmt = [0u8; 16];
-    reader.read_exact(&mut fmt)?;
+    let mut fmt = vec![0u8; size as usize];
+    reader
+        .read_exact(&mut fmt)
+        .map_err(|_| Error::malformed("the WAV fmt chunk is cut short"))?;
     let channels = u16::from_le_bytes([fmt[2], fmt[3]]);
     let rate = u32::from_le_bytes([fmt[4], fmt[5], fmt[6], fmt[7]]);
     let block_align = u16::from_le_bytes([fmt[12], fmt[13]]);
@@ -88,7 +102,54 @@ fn check_fmt(reader: &mut dyn ReadSeek, size: u32) -> Result<()> {
             "the WAV header claims {channels} channels, {rate} Hz, {bits} bits, {block_align}-byte frames"
         )));
     }
-    Ok(())
+    Ok(fmt)
+}
+
+/// The coding a `fmt ` chunk names, when the writer has it: integer PCM,
+/// float, μ-law and A-law, plain or `WAVE_FORMAT_EXTENSIBLE`, with a
+/// block size that matches.
+fn fmt_coding(fmt: &[u8], channels: usize) -> Option<Coding> {
+    let u16_at = |i: usize| fmt.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let mut tag = u16_at(0)?;
+    if tag == 0xFFFE {
+        // The sub-format GUID's first two bytes are the plain tag.
+        tag = u16_at(24)?;
+    }
+    let coding = match (tag, u16_at(14)?) {
+        (1, 8) => Coding::U8,
+        (1, bits @ (16 | 24 | 32)) => Coding::Int { bits, big: false },
+        (3, bits @ (32 | 64)) => Coding::Float { bits, big: false },
+        (6, 8) => Coding::ALaw,
+        (7, 8) => Coding::MuLaw,
+        _ => return None,
+    };
+    let fits = usize::from(u16_at(2)?) == channels
+        && usize::from(u16_at(12)?) == channels * coding.bytes();
+    fits.then_some(coding)
+}
+
+/// A header with the input's own `fmt ` chunk (and a `fact` chunk when it
+/// had one), so the output keeps the input's format tag, bits, channels,
+/// rate and channel mask; `None` when the writer lacks its coding.
+pub(crate) fn same_format_header(meta: &RiffMeta, channels: usize) -> Option<Header> {
+    let fmt = meta.fmt.as_deref()?;
+    let coding = fmt_coding(fmt, channels)?;
+    let mut bytes = b"RIFF\0\0\0\0WAVE".to_vec();
+    bytes.extend(chunk(b"fmt ", fmt));
+    let frames_at = meta.fact.then(|| {
+        bytes.extend(chunk(b"fact", &[0; 4]));
+        bytes.len() as u64 - 4
+    });
+    bytes.extend_from_slice(b"data\0\0\0\0");
+    Some(Header {
+        data_size_at: bytes.len() as u64 - 4,
+        bytes,
+        coding,
+        channels,
+        big_endian: false,
+        data_extra: 0,
+        frames_at,
+    })
 }
 
 fn read_info(mut items: &[u8], meta: &mut RiffMeta) {

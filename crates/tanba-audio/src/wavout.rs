@@ -1,4 +1,4 @@
-//! Writing the mixed audio as WAV through hound, in one pass where the mode
+//! Writing the mixed audio as uncompressed WAV or AIFF, in one pass where the mode
 //! allows it (prepend, append, overlay) and two where it does not (repeat).
 //!
 //! One pass: the programme streams to the output while its loudness is
@@ -13,84 +13,85 @@ use tanba_core::{Error, Result, WriteSeek};
 use crate::decode::{StreamDecoder, StreamInfo};
 use crate::loudness::{BackgroundMeter, Loudness, Meter, matching_gain};
 use crate::mixer::{DisclaimerMixer, Mode};
+use crate::pcm::{Coding, encode};
 use crate::twopass;
 
-/// How the WAV output stores samples.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum PcmOut {
-    /// Signed integer PCM (8-bit is stored unsigned, as WAV wants).
-    Int(u16),
-    /// 32-bit float.
-    Float,
+/// The head of the output file up to the first sample, and where the sizes
+/// that are known only at the end go.
+#[derive(Debug, Clone)]
+pub(crate) struct Header {
+    /// The bytes: the form header, the format chunks and the sound chunk's head.
+    pub bytes: Vec<u8>,
+    /// How samples are stored.
+    pub coding: Coding,
+    /// Interleaved channels.
+    pub channels: usize,
+    /// Sizes and counts are big-endian (AIFF) rather than little-endian (RIFF).
+    pub big_endian: bool,
+    /// Offset of the sound chunk's 32-bit size, which is the sample bytes
+    /// plus `data_extra` (AIFF's `SSND` offset and block size).
+    pub data_size_at: u64,
+    /// See `data_size_at`.
+    pub data_extra: u64,
+    /// Offset of a 32-bit frame count to patch (WAV `fact`, AIFF `COMM`).
+    pub frames_at: Option<u64>,
 }
 
-impl PcmOut {
-    /// The input's own sample format where WAV has it, else 16-bit.
-    pub(crate) fn for_input(info: &StreamInfo) -> PcmOut {
+impl Header {
+    /// A canonical WAV header from hound (it picks plain or extensible
+    /// `fmt `), for input that is not WAV or whose coding WAV lacks: the
+    /// input's sample format where WAV has it, else 16-bit.
+    pub(crate) fn wav_for(info: &StreamInfo) -> Result<Header> {
         use symphonia::core::codecs as c;
-        if info.codec == c::CODEC_TYPE_PCM_F32LE || info.codec == c::CODEC_TYPE_PCM_F64LE {
-            return PcmOut::Float;
-        }
-        match info.bits_per_sample {
-            Some(b @ (8 | 16 | 24 | 32)) => PcmOut::Int(b as u16),
-            Some(b) if b < 16 => PcmOut::Int(16),
-            Some(_) => PcmOut::Int(24),
-            None => PcmOut::Int(16),
-        }
-    }
-
-    fn bytes(self) -> usize {
-        match self {
-            PcmOut::Float => 4,
-            PcmOut::Int(bits) => usize::from(bits / 8),
-        }
-    }
-
-    pub(crate) fn spec(self, info: &StreamInfo) -> Result<hound::WavSpec> {
-        Ok(hound::WavSpec {
+        let float = info.codec == c::CODEC_TYPE_PCM_F32LE || info.codec == c::CODEC_TYPE_PCM_F64LE;
+        let bits = match info.bits_per_sample {
+            _ if float => 32,
+            Some(b @ (8 | 16 | 24 | 32)) => b as u16,
+            Some(b) if b < 16 => 16,
+            Some(_) => 24,
+            None => 16,
+        };
+        let spec = hound::WavSpec {
             channels: u16::try_from(info.channels)
                 .map_err(|_| Error::unsupported("more than 65535 channels"))?,
             sample_rate: info.sample_rate,
-            bits_per_sample: match self {
-                PcmOut::Float => 32,
-                PcmOut::Int(b) => b,
+            bits_per_sample: bits,
+            sample_format: if float {
+                hound::SampleFormat::Float
+            } else {
+                hound::SampleFormat::Int
             },
-            sample_format: match self {
-                PcmOut::Float => hound::SampleFormat::Float,
-                PcmOut::Int(_) => hound::SampleFormat::Int,
+        };
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        hound::WavWriter::new(&mut bytes, spec)
+            .map_err(hound_err)?
+            .finalize()
+            .map_err(hound_err)?;
+        let bytes = bytes.into_inner();
+        let coding = match (float, bits) {
+            (true, _) => Coding::Float {
+                bits: 32,
+                big: false,
             },
+            (false, 8) => Coding::U8,
+            (false, bits) => Coding::Int { bits, big: false },
+        };
+        Ok(Header {
+            data_size_at: bytes.len() as u64 - 4,
+            bytes,
+            coding,
+            channels: info.channels,
+            big_endian: false,
+            data_extra: 0,
+            frames_at: None,
         })
     }
-}
 
-/// f32 to a `bits`-bit integer, rounding half away from zero and clamping.
-/// Integer input decoded to f32 comes back bit-exact.
-#[inline]
-fn to_int(s: f32, bits: u16) -> i32 {
-    if bits <= 24 {
-        // Exact in f32: the scale is a power of two and |v| < 2^24.
-        let scale = (1i32 << (bits - 1)) as f32;
-        let v = s * scale;
-        // `as` truncates toward zero and saturates (NaN gives 0).
-        let r = (v + 0.5f32.copysign(v)) as i32;
-        return r.clamp(-(1 << (bits - 1)), (1 << (bits - 1)) - 1);
-    }
-    let scale = (1i64 << (bits - 1)) as f64;
-    let v = f64::from(s) * scale;
-    let r = (v + 0.5f64.copysign(v)) as i64;
-    r.clamp(-(scale as i64), scale as i64 - 1) as i32
-}
-
-/// The little-endian bytes of `samples` as the data chunk stores them.
-fn encode(samples: &[f32], coding: PcmOut, out: &mut Vec<u8>) {
-    out.reserve(samples.len() * coding.bytes());
-    for &s in samples {
-        match coding {
-            PcmOut::Float => out.extend_from_slice(&s.to_le_bytes()),
-            PcmOut::Int(8) => out.push((to_int(s, 8) + 128) as u8),
-            PcmOut::Int(16) => out.extend_from_slice(&(to_int(s, 16) as i16).to_le_bytes()),
-            PcmOut::Int(24) => out.extend_from_slice(&to_int(s, 24).to_le_bytes()[..3]),
-            PcmOut::Int(bits) => out.extend_from_slice(&to_int(s, bits).to_le_bytes()),
+    fn put_u32(&self, v: u32) -> [u8; 4] {
+        if self.big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
         }
     }
 }
@@ -102,35 +103,26 @@ fn hound_err(e: hound::Error) -> Error {
     }
 }
 
-/// hound writes the header (it picks plain or extensible `fmt `); the
-/// samples are encoded here in blocks, which is several times faster than
-/// hound's per-sample writes, and the two sizes are patched at the end.
+/// The header is written first; the samples are encoded here in blocks
+/// (several times faster than per-sample writes), and the sizes are
+/// patched at the end.
 struct Sink<W: Write + Seek> {
     out: BufWriter<W>,
-    header_len: u64,
-    coding: PcmOut,
-    channels: usize,
+    header: Header,
     samples: u64,
     bytes: Vec<u8>,
 }
 
 impl<W: Write + Seek> Sink<W> {
-    fn new(out: W, spec: hound::WavSpec, coding: PcmOut) -> Result<Self> {
+    fn new(out: W, header: Header) -> Result<Self> {
         let mut out = BufWriter::with_capacity(1 << 18, out);
-        let start = out.stream_position()?;
-        hound::WavWriter::new(&mut out, spec)
-            .map_err(hound_err)?
-            .finalize()
-            .map_err(hound_err)?;
-        let header_len = out.stream_position()? - start;
-        if start != 0 {
-            return Err(Error::cannot_label("the WAV output must start at offset 0"));
+        if out.stream_position()? != 0 {
+            return Err(Error::cannot_label("the output must start at offset 0"));
         }
+        out.write_all(&header.bytes)?;
         Ok(Sink {
             out,
-            header_len,
-            coding,
-            channels: usize::from(spec.channels.max(1)),
+            header,
             samples: 0,
             bytes: Vec::new(),
         })
@@ -139,7 +131,7 @@ impl<W: Write + Seek> Sink<W> {
     fn write(&mut self, samples: &[f32]) -> Result<()> {
         self.samples += samples.len() as u64;
         self.bytes.clear();
-        encode(samples, self.coding, &mut self.bytes);
+        encode(samples, self.header.coding, &mut self.bytes);
         self.out.write_all(&self.bytes)?;
         Ok(())
     }
@@ -156,23 +148,37 @@ impl<W: Write + Seek> Sink<W> {
     }
 
     fn finish(self) -> Result<u64> {
-        if !self.samples.is_multiple_of(self.channels as u64) {
+        let h = &self.header;
+        let channels = h.channels.max(1) as u64;
+        if !self.samples.is_multiple_of(channels) {
             return Err(Error::cannot_label("a partial frame was written"));
         }
-        let frames = self.samples / self.channels as u64;
-        let data_len = self.samples * self.coding.bytes() as u64;
-        let header_len = self.header_len;
+        let frames = self.samples / channels;
+        let data_len = self.samples * h.coding.bytes() as u64;
+        let header_len = h.bytes.len() as u64;
+        let too_big =
+            || Error::cannot_label("the output exceeds the 4 GiB size limit of WAV and AIFF");
+        let form_len = u32::try_from(header_len + data_len - 8).map_err(|_| too_big())?;
+        let data_len32 = u32::try_from(data_len + h.data_extra).map_err(|_| too_big())?;
+        let frames32 = u32::try_from(frames).map_err(|_| too_big())?;
+        let (form, data, count) = (
+            h.put_u32(form_len),
+            h.put_u32(data_len32),
+            h.put_u32(frames32),
+        );
+        let (data_at, frames_at) = (h.data_size_at, h.frames_at);
         let mut out = self
             .out
             .into_inner()
             .map_err(|e| Error::from(e.into_error()))?;
-        let too_big = || Error::cannot_label("the output exceeds the 4 GiB WAV size limit");
-        let riff_len = u32::try_from(header_len + data_len - 8).map_err(|_| too_big())?;
-        let data_len32 = u32::try_from(data_len).map_err(|_| too_big())?;
         out.seek(SeekFrom::Start(4))?;
-        out.write_all(&riff_len.to_le_bytes())?;
-        out.seek(SeekFrom::Start(header_len - 4))?;
-        out.write_all(&data_len32.to_le_bytes())?;
+        out.write_all(&form)?;
+        out.seek(SeekFrom::Start(data_at))?;
+        out.write_all(&data)?;
+        if let Some(at) = frames_at {
+            out.seek(SeekFrom::Start(at))?;
+            out.write_all(&count)?;
+        }
         out.seek(SeekFrom::End(0))?;
         out.flush()?;
         Ok(frames)
@@ -195,18 +201,24 @@ pub(crate) struct Written {
 /// second pass (repeat mode).
 pub(crate) fn write_labelled(
     output: &mut dyn WriteSeek,
-    coding: PcmOut,
+    header: Header,
     first: StreamDecoder,
     reopen: impl FnOnce() -> Result<StreamDecoder>,
     mixer: &mut DisclaimerMixer,
     clip: &Loudness,
 ) -> Result<Written> {
     let info = first.info().clone();
+    if header.channels != info.channels {
+        return Err(Error::cannot_label(
+            "the output header's channel count differs from the decoded stream's",
+        ));
+    }
+    let coding = header.coding;
     output.seek(SeekFrom::Start(0))?;
     if let Mode::Repeat { .. } = mixer.mode() {
-        return two_pass(&mut *output, coding, first, reopen, mixer, clip);
+        return two_pass(&mut *output, header, first, reopen, mixer, clip);
     }
-    let (written, patch) = one_pass(&mut *output, coding, first, mixer, clip)?;
+    let (written, patch) = one_pass(&mut *output, header, first, mixer, clip)?;
     if !patch.is_empty() {
         // The head was written as silence: the data chunk ends where the
         // file does, so it starts `frames x block` bytes before.
@@ -229,16 +241,15 @@ pub(crate) fn write_labelled(
 /// the total frames in the data chunk, and the head to patch at frame 0.
 fn one_pass<W: Write + Seek>(
     out: W,
-    coding: PcmOut,
+    header: Header,
     mut decoder: StreamDecoder,
     mixer: &mut DisclaimerMixer,
     clip: &Loudness,
 ) -> Result<((Written, u64), Vec<f32>)> {
     let info = decoder.info().clone();
-    let spec = coding.spec(&info)?;
     let mode = mixer.mode();
     let ch = info.channels;
-    let mut sink = Sink::new(out, spec, coding)?;
+    let mut sink = Sink::new(out, header)?;
     let mut meter = BackgroundMeter::start(ch, info.sample_rate, false)?;
     let head_frames = mixer.head_frames();
     if mode == Mode::Prepend {
@@ -316,16 +327,15 @@ fn one_pass<W: Write + Seek>(
 /// decoded again and mixed.
 fn two_pass<W: Write + Seek>(
     out: W,
-    coding: PcmOut,
+    header: Header,
     first: StreamDecoder,
     reopen: impl FnOnce() -> Result<StreamDecoder>,
     mixer: &mut DisclaimerMixer,
     clip: &Loudness,
 ) -> Result<Written> {
-    let spec = coding.spec(first.info())?;
     let measured = twopass::measure(first, true)?;
     let gain = twopass::set_gain(mixer, &measured.loudness, measured.frames, clip, true);
-    let mut sink = Sink::new(out, spec, coding)?;
+    let mut sink = Sink::new(out, header)?;
     twopass::mix(reopen()?, mixer, measured.frames, |mixed| sink.write(mixed))?;
     sink.finish()?;
     Ok(Written {
@@ -333,28 +343,4 @@ fn two_pass<W: Write + Seek>(
         programme: measured.loudness,
         gain,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn integer_samples_round_trip() {
-        for v in [-32768i32, -1, 0, 1, 12345, 32767] {
-            assert_eq!(to_int(v as f32 / 32768.0, 16), v);
-        }
-        for v in [-8_388_608i32, -3, 0, 5, 8_388_607] {
-            assert_eq!(to_int(v as f32 / 8_388_608.0, 24), v);
-        }
-        assert_eq!(to_int(2.0, 16), 32767);
-        assert_eq!(to_int(-2.0, 16), -32768);
-        assert_eq!(to_int(f32::NAN, 16), 0);
-        let mut b = Vec::new();
-        encode(&[-1.0, 0.0], PcmOut::Int(8), &mut b);
-        assert_eq!(b, vec![0, 128]);
-        b.clear();
-        encode(&[-1.0 / 8_388_608.0], PcmOut::Int(24), &mut b);
-        assert_eq!(b, vec![0xff, 0xff, 0xff]);
-    }
 }
