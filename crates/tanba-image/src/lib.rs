@@ -20,6 +20,7 @@ mod gif;
 mod jpeg;
 mod jpeg_luma;
 mod png;
+mod svg;
 mod tiff;
 mod verify;
 mod webp;
@@ -75,7 +76,14 @@ pub static BMP: Format = Format {
     extensions: &["bmp", "dib"],
 };
 
-static FORMATS: [&Format; 6] = [&JPEG, &PNG, &WEBP, &GIF, &TIFF, &BMP];
+/// SVG: labelled with real text and XMP in `<metadata>`, see `svg`.
+pub static SVG: Format = Format {
+    name: "svg",
+    mime: "image/svg+xml",
+    extensions: &["svg"],
+};
+
+static FORMATS: [&Format; 7] = [&JPEG, &PNG, &WEBP, &GIF, &TIFF, &BMP, &SVG];
 
 /// How JPEG output quality is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -166,6 +174,9 @@ impl ImageLabeler {
                 ));
             }
         }
+        if format.name == SVG.name {
+            return svg::label(bytes, job, &self.settings, notes);
+        }
         let info = inspect(format, bytes, &job.limits)?;
         if let Some((frames, pixels)) = info.animation {
             job.limits.check_animation(frames, pixels)?;
@@ -232,6 +243,9 @@ impl ImageLabeler {
     /// Verifies an image held in memory.
     pub fn verify_bytes(&self, bytes: &[u8], limits: &Limits) -> Result<Verification> {
         let format = sniff_bytes(bytes)?;
+        if format.name == SVG.name {
+            return svg::verify(bytes, limits, &self.settings);
+        }
         let info = inspect(format, bytes, limits)?;
         verify::verify(format, bytes, &info, limits, &self.settings)
     }
@@ -336,6 +350,8 @@ pub fn sniff(head: &[u8]) -> Option<&'static Format> {
         Some(&TIFF)
     } else if head.len() >= 18 && head.starts_with(b"BM") && bmp::plausible_header(head) {
         Some(&BMP)
+    } else if svg::sniff(head) {
+        Some(&SVG)
     } else {
         None
     }
@@ -351,7 +367,7 @@ fn sniff_bytes(bytes: &[u8]) -> Result<&'static Format> {
     if bytes.is_empty() {
         return Err(Error::malformed("empty file (0 bytes)"));
     }
-    sniff(bytes).ok_or_else(|| Error::unsupported("not a JPEG, PNG, WebP, GIF, TIFF or BMP image"))
+    sniff(bytes).ok_or_else(|| Error::unsupported("not a JPEG, PNG, WebP, GIF, TIFF, BMP or SVG image"))
 }
 
 /// Converts an `image` crate error into Tanba's, as malformed input unless
