@@ -367,7 +367,8 @@ fn sniff_bytes(bytes: &[u8]) -> Result<&'static Format> {
     if bytes.is_empty() {
         return Err(Error::malformed("empty file (0 bytes)"));
     }
-    sniff(bytes).ok_or_else(|| Error::unsupported("not a JPEG, PNG, WebP, GIF, TIFF, BMP or SVG image"))
+    sniff(bytes)
+        .ok_or_else(|| Error::unsupported("not a JPEG, PNG, WebP, GIF, TIFF, BMP or SVG image"))
 }
 
 /// Converts an `image` crate error into Tanba's, as malformed input unless

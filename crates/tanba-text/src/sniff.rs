@@ -115,7 +115,10 @@ fn is_srt(text: &str) -> bool {
 /// Whether the document is SVG: `<svg` (or `<prefix:svg`) as the root
 /// element after any XML declaration, comments and doctype.
 fn is_svg(text: &str) -> bool {
-    let mut t = text.get(..text.len().min(4096)).unwrap_or(text).trim_start();
+    let mut t = text
+        .get(..text.len().min(4096))
+        .unwrap_or(text)
+        .trim_start();
     loop {
         let skip = if t.starts_with("<?") {
             t.find("?>").map(|i| i + 2)
@@ -222,13 +225,26 @@ mod tests {
         // SVG is a picture, for the image labeler: neither taken nor declined.
         for name in [None, Some("logo.svg"), Some("logo.txt")] {
             assert_eq!(sniffed(svg, name), None, "{name:?}");
-            let declined = declines(svg.as_bytes(), name.map(Path::new), &TextSettings::default());
+            let declined = declines(
+                svg.as_bytes(),
+                name.map(Path::new),
+                &TextSettings::default(),
+            );
             assert_eq!(declined, None, "{name:?}");
         }
-        assert!(is_svg("<!-- a -->\n<!DOCTYPE svg PUBLIC \"x\" \"y\">\n<svg:svg>"));
+        assert!(is_svg(
+            "<!-- a -->\n<!DOCTYPE svg PUBLIC \"x\" \"y\">\n<svg:svg>"
+        ));
         assert!(!is_svg("<svgx>"));
         let xml = "<?xml version=\"1.0\"?>\n<root/>";
-        assert!(declines(xml.as_bytes(), Some(Path::new("x.xml")), &TextSettings::default()).is_some());
+        assert!(
+            declines(
+                xml.as_bytes(),
+                Some(Path::new("x.xml")),
+                &TextSettings::default()
+            )
+            .is_some()
+        );
         let xhtml = "<?xml version=\"1.0\"?>\n<!DOCTYPE html>\n<html><head></head></html>";
         assert!(is_html(xhtml));
         assert_eq!(sniffed(xhtml, Some("page.xhtml")), Some("html"));

@@ -97,7 +97,15 @@ mod tests {
     #[test]
     fn view_box_wins_then_absolute_sizes() {
         let c = canvas(&attrs(&[("viewBox", "-5,10 200 100"), ("width", "50%")])).unwrap();
-        assert_eq!(c, Canvas { x: -5.0, y: 10.0, w: 200.0, h: 100.0 });
+        assert_eq!(
+            c,
+            Canvas {
+                x: -5.0,
+                y: 10.0,
+                w: 200.0,
+                h: 100.0
+            }
+        );
         let c = canvas(&attrs(&[("width", "210mm"), ("height", "1in")])).unwrap();
         assert!((c.w - 793.7).abs() < 0.1 && (c.h - 96.0).abs() < 1e-9);
         assert!(canvas(&attrs(&[("width", "100%"), ("height", "10")])).is_err());

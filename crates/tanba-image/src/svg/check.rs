@@ -53,20 +53,24 @@ pub(crate) fn verify(
 /// Why the group would not be seen, if it would not.
 fn check_group(doc: &Doc, manifest: &Manifest, fraction: f64) -> Result<PerceptibleCheck> {
     let Some(group) = &doc.group else {
-        return Ok(PerceptibleCheck::missing("no label group (#tanba-label) in the SVG"));
+        return Ok(PerceptibleCheck::missing(
+            "no label group (#tanba-label) in the SVG",
+        ));
     };
     if !doc.group_on_top {
         return Ok(PerceptibleCheck::missing(
             "the label group is not the last element of the SVG, so something may cover it",
         ));
     }
-    if doc.styled_ours {
-        return Ok(PerceptibleCheck::missing(
-            "a style sheet in the SVG names the label group, and could hide it",
-        ));
+    if let Some(why) = &doc.sheet_threat {
+        return Ok(PerceptibleCheck::missing(format!(
+            "{why}, and could hide the label"
+        )));
     }
     if let Some(why) = group.elements.iter().find_map(|(n, a)| hidden(n, a)) {
-        return Ok(PerceptibleCheck::missing(format!("the label is hidden: {why}")));
+        return Ok(PerceptibleCheck::missing(format!(
+            "the label is hidden: {why}"
+        )));
     }
     let shown = words(&group.texts.join(" "));
     let expected = words(
@@ -126,7 +130,12 @@ fn hidden(element: &str, attrs: &Attrs) -> Option<String> {
     };
     let zero = |name: &str| {
         property(attrs, name)
-            .filter(|v| v.trim_end_matches('%').trim().parse::<f64>().is_ok_and(|o| o < 0.1))
+            .filter(|v| {
+                v.trim_end_matches('%')
+                    .trim()
+                    .parse::<f64>()
+                    .is_ok_and(|o| o < 0.1)
+            })
             .map(|v| format!("{name}: {v} on <{element}>"))
     };
     is("display", &["none"])

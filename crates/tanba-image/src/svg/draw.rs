@@ -94,7 +94,9 @@ pub(crate) fn lay_out(
             (cx, base, w * k, text.clone())
         })
         .collect();
-    let radius = (f64::from(style.radius_em) * px).min(box_w / 2.0).min(box_h / 2.0);
+    let radius = (f64::from(style.radius_em) * px)
+        .min(box_w / 2.0)
+        .min(box_h / 2.0);
     Ok(Layout {
         font_size: px * k,
         rect: [canvas.x + bx * k, canvas.y + by * k, box_w * k, box_h * k],
@@ -116,7 +118,11 @@ fn ascent_em(font: &FontFile) -> Result<f64> {
 pub(crate) fn num(v: f64) -> String {
     let s = format!("{v:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".to_string() } else { s.to_string() }
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
 }
 
 /// Escapes text or an attribute value.
@@ -131,6 +137,10 @@ fn hex(rgb: [u8; 3]) -> String {
     format!("#{:02x}{:02x}{:02x}", rgb[0], rgb[1], rgb[2])
 }
 
+/// Set inline on every element of the group, so no rule of the picture's
+/// own sheets (`rect { display: none }`) can hide it.
+const SHOWN: &str = "display:inline;visibility:visible;opacity:1";
+
 /// The label group. Styles are inline (`style=`), which outranks the
 /// document's own sheets, so a rule such as `text { fill: none }` in the
 /// picture cannot restyle the label; `textLength` holds each line to the
@@ -138,9 +148,9 @@ fn hex(rgb: [u8; 3]) -> String {
 pub(crate) fn group_xml(layout: &Layout, style: &BadgeStyle) -> String {
     let [x, y, w, h] = layout.rect;
     let mut out = format!(
-        "<g id=\"{GROUP_ID}\" style=\"display:inline;visibility:visible;opacity:1\">\n\
+        "<g id=\"{GROUP_ID}\" style=\"{SHOWN}\">\n\
          <rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"{r}\" ry=\"{r}\" \
-         style=\"fill:{};fill-opacity:{};stroke:none\"/>\n",
+         style=\"{SHOWN};fill:{};fill-opacity:{};stroke:none\"/>\n",
         num(x),
         num(y),
         num(w),
@@ -152,7 +162,7 @@ pub(crate) fn group_xml(layout: &Layout, style: &BadgeStyle) -> String {
     for (cx, base, width, text) in &layout.lines {
         out.push_str(&format!(
             "<text x=\"{}\" y=\"{}\" textLength=\"{}\" lengthAdjust=\"spacingAndGlyphs\" \
-             style=\"font-family:{FONT_FAMILY};font-weight:bold;font-style:normal;\
+             style=\"{SHOWN};font-family:{FONT_FAMILY};font-weight:bold;font-style:normal;\
              font-size:{}px;fill:{};fill-opacity:1;stroke:none;text-anchor:middle\">{}</text>\n",
             num(*cx),
             num(*base),

@@ -1,21 +1,19 @@
 //! SVG: the label as real text on top of the picture, the marks as XMP in
 //! `<metadata>`, every other byte of the document as it was.
 //!
-//! Rooms: `scan` (one tokenizer pass that finds the insertion point and
+//! Rooms: `scan` (one tokenizer pass that finds the insertion points and
 //! refuses unsafe documents), `canvas` (the user-space size), `draw` (the
-//! label group and metadata as XML), `check` (verification). The label
-//! group and the metadata are inserted just before the root's end tag, so
-//! the group is the last thing drawn; a relabel (`--force`, resume)
-//! removes the earlier ones first, so they never stack.
+//! label group and metadata as XML), `check` (verification). The metadata
+//! is inserted as the root's first child and the label group just before
+//! the root's end tag, so the group is the last thing drawn; a relabel
+//! (`--force`, resume) removes the earlier ones first, so they never stack.
 
 mod canvas;
 mod check;
 mod draw;
 mod scan;
 
-use tanba_core::{
-    Error, Job, Labelled, Limits, Placement, Result, manifest::sha256_hex, xmp,
-};
+use tanba_core::{Error, Job, Labelled, Limits, Placement, Result, manifest::sha256_hex, xmp};
 
 use crate::{ImageSettings, SVG};
 
@@ -63,13 +61,14 @@ pub(crate) fn sniff(head: &[u8]) -> bool {
 fn text<'a>(bytes: &'a [u8], limits: &Limits) -> Result<&'a str> {
     limits.check_bytes(bytes.len() as u64)?;
     limits.check_text_bytes(bytes.len() as u64)?;
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| Error::malformed(format!("SVG is not valid UTF-8: {e}")))?;
-    let head = &text[..text.len().min(200)];
-    if let Some(decl) = head.strip_prefix('\u{feff}').unwrap_or(head).strip_prefix("<?xml")
-        && let Some(enc) = decl.split("?>").next().and_then(|d| d.split("encoding").nth(1))
+    let head = bytes.get(..200).unwrap_or(bytes);
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    if let Some(decl) = head.strip_prefix(b"<?xml")
+        && let Some(end) = memchr::memmem::find(decl, b"?>")
+        && let Some(at) = memchr::memmem::find(&decl[..end], b"encoding")
     {
-        let enc = enc.trim_start_matches([' ', '=', '"', '\'']).to_ascii_lowercase();
+        let enc = String::from_utf8_lossy(&decl[at + 8..end]).to_ascii_lowercase();
+        let enc = enc.trim_start_matches([' ', '=', '"', '\'']);
         if !(enc.starts_with("utf-8") || enc.starts_with("us-ascii")) {
             return Err(Error::unsupported(
                 "SVG declared in an encoding other than UTF-8: the label's text could not be \
@@ -77,6 +76,8 @@ fn text<'a>(bytes: &'a [u8], limits: &Limits) -> Result<&'a str> {
             ));
         }
     }
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| Error::malformed(format!("SVG is not valid UTF-8: {e}")))?;
     Ok(text)
 }
 
@@ -110,43 +111,53 @@ pub(crate) fn label(
         &settings.style,
     )?;
     let mut placement = Placement::at(job.position.name());
+    // User units from the visible rectangle's top-left corner (a viewBox
+    // may start at negative coordinates; the region cannot).
     let [x, y, w, h] = layout.rect;
-    placement.region = Some([x, y, w, h].map(|v| v.max(0.0).round() as u32));
+    let region = [x - canvas.x, y - canvas.y, w, h];
+    placement.region = Some(region.map(|v| v.max(0.0).round() as u32));
     placement.text_size = Some(layout.font_size as f32);
     let mut job = job.clone();
     if job.source_sha256.is_none() {
         job.source_sha256 = Some(sha256_hex(bytes));
     }
     let manifest = job.manifest(SVG.mime, placement);
-    let insert = format!(
-        "{}{}",
-        draw::metadata_xml(&xmp::packet(&manifest)),
-        draw::group_xml(&layout, &settings.style)
-    );
-    let out = splice(text, &doc, &insert);
-    Ok((out.into_bytes(), Labelled::new(&SVG, manifest).with_notes(notes)))
+    let metadata = draw::metadata_xml(&xmp::packet(&manifest));
+    let group = draw::group_xml(&layout, &settings.style);
+    let out = splice(text, &doc, &metadata, &group);
+    Ok((
+        out.into_bytes(),
+        Labelled::new(&SVG, manifest).with_notes(notes),
+    ))
 }
 
-/// The document with our earlier elements cut out and `insert` placed
-/// before the root's end tag; every other byte as it was.
-fn splice(text: &str, doc: &scan::Doc, insert: &str) -> String {
-    let mut out = String::with_capacity(text.len() + insert.len() + 8);
-    let mut at = 0;
-    for r in &doc.ours {
-        out.push_str(&text[at..r.start]);
-        at = r.end;
-    }
-    out.push_str(&text[at..doc.close_at]);
+/// The document with our earlier elements cut out, `metadata` placed as
+/// the root's first child (where naive XMP scanners such as exiftool's
+/// find it before any comment can confuse them) and `group` as its last
+/// (drawn on top); every other byte as it was.
+fn splice(text: &str, doc: &scan::Doc, metadata: &str, group: &str) -> String {
+    let mut edits: Vec<(usize, usize, String)> = doc
+        .ours
+        .iter()
+        .map(|r| (r.start, r.end, String::new()))
+        .collect();
     if doc.self_closing {
         // `<svg …/>` becomes `<svg …>…</svg>`: the one change to its tag.
-        out.push('>');
-        out.push_str(insert);
-        out.push_str("</svg>");
-        out.push_str(&text[doc.close_at + 2..]);
+        let all = format!(">{metadata}{group}</svg>");
+        edits.push((doc.close_at, doc.close_at + 2, all));
     } else {
-        out.push_str(insert);
-        out.push_str(&text[doc.close_at..]);
+        edits.push((doc.root_tag.end, doc.root_tag.end, metadata.to_string()));
+        edits.push((doc.close_at, doc.close_at, group.to_string()));
     }
+    edits.sort_by_key(|e| (e.0, e.1));
+    let mut out = String::with_capacity(text.len() + metadata.len() + group.len() + 8);
+    let mut at = 0;
+    for (start, end, with) in edits {
+        out.push_str(&text[at..start]);
+        out.push_str(&with);
+        at = end;
+    }
+    out.push_str(&text[at..]);
     out
 }
 

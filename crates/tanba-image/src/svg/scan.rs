@@ -46,8 +46,10 @@ pub(crate) struct Doc {
     pub group: Option<Group>,
     /// Our group is the root's last child element, so drawn on top.
     pub group_on_top: bool,
-    /// A `<style>` sheet names our group or its elements.
-    pub styled_ours: bool,
+    /// Why a `<style>` sheet could hide the label: it names our group, or
+    /// forces (`!important`, which outranks our inline styles) a property
+    /// that hides.
+    pub sheet_threat: Option<String>,
 }
 
 /// The label group as found in a document.
@@ -245,14 +247,41 @@ fn close(doc: &mut Doc, st: &mut State, after: usize, depth: usize) {
 
 /// Character data at the current depth.
 fn content(doc: &mut Doc, st: &State, raw: &str) {
-    if st.in_style && (raw.contains(GROUP_ID) || raw.contains("tanba")) {
-        doc.styled_ours = true;
+    if st.in_style && doc.sheet_threat.is_none() {
+        doc.sheet_threat = sheet_threat(raw);
     }
     if let (Some((_, true)), Some(g)) = (st.inside, &mut doc.group)
         && let Some(t) = g.texts.last_mut()
     {
         t.push_str(&unescape(raw));
     }
+}
+
+/// Properties that can hide or shrink the label.
+const HIDING: [&str; 8] = [
+    "display",
+    "visibility",
+    "opacity",
+    "fill",
+    "fill-opacity",
+    "font-size",
+    "transform",
+    "clip-path",
+];
+
+/// Why the style sheet `css` could hide the label, if it could.
+fn sheet_threat(css: &str) -> Option<String> {
+    if css.contains("tanba") {
+        return Some("a style sheet names the label group".to_string());
+    }
+    css.split(['{', '}', ';'])
+        .filter(|d| d.contains("!important"))
+        .find_map(|d| {
+            let (prop, _) = d.split_once(':')?;
+            HIDING
+                .contains(&prop.trim())
+                .then(|| format!("a style sheet forces {:?}", d.trim()))
+        })
 }
 
 /// The five predefined entities and character references; anything else
