@@ -14,6 +14,7 @@
 //!
 //! The badge renderer ([`badge`]) is public: the video crate uses it.
 
+mod apng;
 pub mod badge;
 mod bmp;
 mod gif;
@@ -24,6 +25,7 @@ mod svg;
 mod tiff;
 mod verify;
 mod webp;
+mod webp_anim;
 
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder};
@@ -247,6 +249,9 @@ impl ImageLabeler {
             return svg::verify(bytes, limits, &self.settings);
         }
         let info = inspect(format, bytes, limits)?;
+        if let Some((frames, pixels)) = info.animation {
+            limits.check_animation(frames, pixels)?;
+        }
         verify::verify(format, bytes, &info, limits, &self.settings)
     }
 }

@@ -185,11 +185,12 @@ fn too_small_for_a_legible_badge_is_refused() {
 }
 
 #[test]
-fn animated_png_is_refused_clearly() {
+fn apng_without_frame_control_is_malformed() {
     let still = png(&DynamicImage::ImageRgb8(noisy_rgb(300, 300, 6)));
     let apng = png_with_chunk(&still, b"acTL", &[0, 0, 0, 2, 0, 0, 0, 0]);
     let e = label(&apng, None).unwrap_err();
-    assert!(matches!(e, Error::Unsupported { .. }), "{e}");
+    assert!(matches!(e, Error::Malformed { .. }), "{e}");
+    assert!(e.to_string().contains("no frame"), "{e}");
 }
 
 /// A GIF of `frames` frames of `fw` x `fh` on a `w` x `h` canvas.
