@@ -121,6 +121,29 @@ fn svg_files_are_labelled_as_pictures_and_verify() {
         String::from_utf8_lossy(&o.stdout)
     );
 
+    // Resume: the same run again keeps both; an output whose label was
+    // hidden since does not verify, so it is labelled again from its input,
+    // with one label group.
+    let rerun = ["label", s(&input), "--out", s(&out), "--report", s(&rep), "--quiet"];
+    let before = std::fs::read(out.join("art.svg")).unwrap();
+    assert_eq!(tanba(&rerun).status.code(), Some(0));
+    assert_eq!(report(&rep)["summary"]["already_labelled"], 2);
+    assert_eq!(std::fs::read(out.join("art.svg")).unwrap(), before);
+    let drawing = out.join("drawing.svg");
+    let hidden = std::fs::read_to_string(&drawing).unwrap().replacen(
+        "<g id=\"tanba-label\" style=\"",
+        "<g id=\"tanba-label\" style=\"display:none;",
+        1,
+    );
+    std::fs::write(&drawing, hidden).unwrap();
+    assert_ne!(tanba(&["verify", s(&drawing)]).status.code(), Some(0));
+    assert_eq!(tanba(&rerun).status.code(), Some(0));
+    assert_eq!(report(&rep)["summary"]["labelled"], 1);
+    let relabelled = std::fs::read_to_string(&drawing).unwrap();
+    assert_eq!(relabelled.matches("id=\"tanba-label\"").count(), 1);
+    assert_eq!(strip_ours(&relabelled), files[1].1);
+    assert_eq!(tanba(&["verify", s(&drawing)]).status.code(), Some(0));
+
     // A forced relabel of a labelled file replaces, never stacks.
     let again = d.path().join("again.svg");
     let o = tanba(&[
