@@ -93,8 +93,8 @@ fn svg_files_are_labelled_as_pictures_and_verify() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let report = report(&rep);
-    for row in report["files"].as_array().unwrap() {
+    let first = report(&rep);
+    for row in first["files"].as_array().unwrap() {
         assert_eq!(row["outcome"], "labelled", "{row}");
         assert_eq!(row["format"], "svg", "{row}");
     }
@@ -124,15 +124,24 @@ fn svg_files_are_labelled_as_pictures_and_verify() {
     // Resume: the same run again keeps both; an output whose label was
     // hidden since does not verify, so it is labelled again from its input,
     // with one label group.
-    let rerun = ["label", s(&input), "--out", s(&out), "--report", s(&rep), "--quiet"];
+    let rerun = [
+        "label",
+        s(&input),
+        "--out",
+        s(&out),
+        "--report",
+        s(&rep),
+        "--quiet",
+    ];
     let before = std::fs::read(out.join("art.svg")).unwrap();
     assert_eq!(tanba(&rerun).status.code(), Some(0));
     assert_eq!(report(&rep)["summary"]["already_labelled"], 2);
     assert_eq!(std::fs::read(out.join("art.svg")).unwrap(), before);
     let drawing = out.join("drawing.svg");
+    // The last declaration wins, as in CSS.
     let hidden = std::fs::read_to_string(&drawing).unwrap().replacen(
-        "<g id=\"tanba-label\" style=\"",
-        "<g id=\"tanba-label\" style=\"display:none;",
+        "opacity:1\">\n<rect",
+        "opacity:1;display:none\">\n<rect",
         1,
     );
     std::fs::write(&drawing, hidden).unwrap();

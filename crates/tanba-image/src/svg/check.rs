@@ -174,6 +174,9 @@ mod tests {
     fn hidden_by_any_of_the_usual_properties() {
         assert!(hidden("g", &a("display:inline;opacity:1")).is_none());
         assert!(hidden("g", &a("display: none")).is_some());
+        // The last declaration wins, as in CSS.
+        assert!(hidden("g", &a("display:inline;display:none")).is_some());
+        assert!(hidden("g", &a("display:none;display:inline")).is_none());
         assert!(hidden("g", &a("opacity:0")).is_some());
         assert!(hidden("rect", &a("visibility:hidden")).is_some());
         assert!(hidden("text", &a("fill:none")).is_some());
