@@ -20,7 +20,8 @@ fn input(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-const INPUTS: [&str; 4] = [
+const INPUTS: [&str; 5] = [
+    "slice.svg",
     "browser.svg",
     "inkscape.svg",
     "unsized-px.svg",
@@ -153,12 +154,14 @@ fn exiftool_reads_the_xmp_and_the_verifier_finds_the_label() {
 /// dark box with light text on it; well outside, it renders as the input.
 #[test]
 fn rsvg_renders_the_badge_where_the_manifest_says() {
-    let cases: [(&str, Position, f64, f64); 4] = [
+    let cases: [(&str, Position, f64, f64); 5] = [
         // (input, position, its user-space width and height)
         ("browser.svg", Position::BottomRight, 512.0, 512.0),
         ("inkscape.svg", Position::TopLeft, 210.0, 148.0),
         ("unsized-px.svg", Position::BottomCenter, 640.0, 360.0),
         ("self-closing.svg", Position::TopRight, 100.0, 100.0),
+        // Only the middle 100x50 of the viewBox is shown (`slice`).
+        ("slice.svg", Position::BottomRight, 100.0, 50.0),
     ];
     for (name, position, user_w, user_h) in cases {
         let bytes = input(name);

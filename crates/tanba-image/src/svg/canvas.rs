@@ -34,7 +34,7 @@ pub(crate) fn canvas(attrs: &Attrs) -> Result<Canvas> {
             .map_err(|_| Error::malformed(format!("SVG viewBox {vb:?} is not four numbers")))?;
         return match n[..] {
             [x, y, w, h] if n.iter().all(|v| v.is_finite()) && w > 0.0 && h > 0.0 => {
-                Ok(Canvas { x, y, w, h })
+                Ok(sliced(Canvas { x, y, w, h }, attrs))
             }
             _ => Err(Error::malformed(format!(
                 "SVG viewBox {vb:?} is not four numbers with a positive width and height"
@@ -51,6 +51,41 @@ pub(crate) fn canvas(attrs: &Attrs) -> Result<Canvas> {
         w: side("width")?,
         h: side("height")?,
     })
+}
+
+/// The part of the viewBox `vb` that is shown when `preserveAspectRatio`
+/// says `slice` and the viewport (absolute `width` and `height`) has
+/// another shape: the viewBox is scaled to cover it and the overflow is
+/// cut off, so the label must sit inside what remains. Otherwise (`meet`,
+/// the default, or `none`) the whole viewBox is shown.
+fn sliced(vb: Canvas, attrs: &Attrs) -> Canvas {
+    let par = attr(attrs, "preserveAspectRatio").unwrap_or_default();
+    let (Some(vw), Some(vh)) = (
+        attr(attrs, "width").and_then(length_px),
+        attr(attrs, "height").and_then(length_px),
+    ) else {
+        return vb;
+    };
+    if !par.contains("slice") || par.contains("none") {
+        return vb;
+    }
+    let scale = (vw / vb.w).max(vh / vb.h);
+    let (w, h) = (vw / scale, vh / scale);
+    let place = |start: f64, full: f64, shown: f64, min: &str, max: &str| {
+        if par.contains(min) {
+            start
+        } else if par.contains(max) {
+            start + full - shown
+        } else {
+            start + (full - shown) / 2.0
+        }
+    };
+    Canvas {
+        x: place(vb.x, vb.w, w, "xMin", "xMax"),
+        y: place(vb.y, vb.h, h, "YMin", "YMax"),
+        w,
+        h,
+    }
 }
 
 fn no_size(which: &str) -> Error {
@@ -112,5 +147,53 @@ mod tests {
         assert!(canvas(&attrs(&[])).is_err());
         assert!(canvas(&attrs(&[("viewBox", "0 0 0 10")])).is_err());
         assert!(canvas(&attrs(&[("viewBox", "0 0 a 10")])).is_err());
+        // `slice` shows only the middle of a square viewBox in a wide viewport.
+        let wide = [
+            ("viewBox", "0 0 100 100"),
+            ("width", "200"),
+            ("height", "100"),
+        ];
+        let c = canvas(&attrs(&[
+            wide[0],
+            wide[1],
+            wide[2],
+            ("preserveAspectRatio", "xMidYMid slice"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c,
+            Canvas {
+                x: 0.0,
+                y: 25.0,
+                w: 100.0,
+                h: 50.0
+            }
+        );
+        let c = canvas(&attrs(&[
+            wide[0],
+            wide[1],
+            wide[2],
+            ("preserveAspectRatio", "xMinYMax slice"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c,
+            Canvas {
+                x: 0.0,
+                y: 50.0,
+                w: 100.0,
+                h: 50.0
+            }
+        );
+        let meet = canvas(&attrs(&wide)).unwrap();
+        assert_eq!(
+            meet,
+            Canvas {
+                x: 0.0,
+                y: 0.0,
+                w: 100.0,
+                h: 100.0
+            }
+        );
     }
 }
