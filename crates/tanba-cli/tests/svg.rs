@@ -140,8 +140,8 @@ fn svg_files_are_labelled_as_pictures_and_verify() {
     let drawing = out.join("drawing.svg");
     // The last declaration wins, as in CSS.
     let hidden = std::fs::read_to_string(&drawing).unwrap().replacen(
-        "opacity:1\">\n<rect",
-        "opacity:1;display:none\">\n<rect",
+        "filter:none\">\n<rect",
+        "filter:none;display:none\">\n<rect",
         1,
     );
     std::fs::write(&drawing, hidden).unwrap();

@@ -246,10 +246,11 @@ fn a_relabel_replaces_the_label_and_never_stacks() {
 #[test]
 fn a_hidden_covered_or_shrunk_label_does_not_verify() {
     let out = String::from_utf8(label_with(&input("browser.svg"), &Job::default())).unwrap();
-    let shown = "style=\"display:inline;visibility:visible;opacity:1\">";
+    let shown = "style=\"display:inline;visibility:visible;opacity:1;transform:none;clip-path:none;mask:none;filter:none\">";
     let tampered = [
         ("hidden", out.replacen(shown, "style=\"display:none\">", 1)),
         ("transparent", out.replacen(shown, "opacity=\"0\">", 1)),
+        ("masked", out.replacen(shown, "style=\"mask:url(#b)\">", 1)),
         (
             "covered",
             out.replace(

@@ -1,7 +1,8 @@
 //! Verification of a labelled SVG: the marks in our `<metadata>`, and our
 //! label group: present, drawn last (on top), not hidden (`display:none`,
 //! `visibility:hidden`, zero opacity, no fill, on the group or anything in
-//! it, or a style sheet that names it), its text the manifest's label, and
+//! it, a transform, clip path, mask or filter on them, or a style sheet
+//! that names it), its text the manifest's label, and
 //! its text size at least the style's fraction of the shorter side of the
 //! picture as it is now (a `viewBox` enlarged since would shrink it).
 
@@ -148,6 +149,12 @@ fn hidden(element: &str, attrs: &Attrs) -> Option<String> {
                 .flatten()
         })
         .or_else(|| attr(attrs, "transform").map(|t| format!("transform {t:?} on <{element}>")))
+        .or_else(|| {
+            ["transform", "clip-path", "mask", "filter"]
+                .into_iter()
+                .find_map(|p| property(attrs, p).filter(|v| *v != "none").map(|v| (p, v)))
+                .map(|(p, v)| format!("{p}: {v} on <{element}>"))
+        })
 }
 
 /// The smallest font size of the group's `<text>` elements, in user units.
@@ -182,5 +189,8 @@ mod tests {
         assert!(hidden("text", &a("fill:none")).is_some());
         assert!(hidden("text", &vec![("opacity".into(), "0".into())]).is_some());
         assert!(hidden("g", &vec![("transform".into(), "scale(0)".into())]).is_some());
+        assert!(hidden("g", &a("opacity:1;transform:none;mask:none")).is_none());
+        assert!(hidden("rect", &a("transform:none;mask:url(#m)")).is_some());
+        assert!(hidden("text", &vec![("filter".into(), "url(#blank)".into())]).is_some());
     }
 }

@@ -138,8 +138,10 @@ fn hex(rgb: [u8; 3]) -> String {
 }
 
 /// Set inline on every element of the group, so no rule of the picture's
-/// own sheets (`rect { display: none }`) can hide it.
-const SHOWN: &str = "display:inline;visibility:visible;opacity:1";
+/// own sheets (`rect { display: none }`, `g { transform: scale(0) }`, a
+/// mask or filter) can hide it.
+const SHOWN: &str = "display:inline;visibility:visible;opacity:1;transform:none;\
+                     clip-path:none;mask:none;filter:none";
 
 /// The label group. Styles are inline (`style=`), which outranks the
 /// document's own sheets, so a rule such as `text { fill: none }` in the
