@@ -279,6 +279,10 @@ fn a_hidden_covered_or_shrunk_label_does_not_verify() {
             out.replacen("viewBox=\"0 0 512 512\"", "viewBox=\"0 0 5120 5120\"", 1),
         ),
         ("other text", out.replacen(">Жасанды", ">Басқа", 1)),
+        (
+            "root transform",
+            out.replacen("<svg ", "<svg transform=\"scale(0.01)\" ", 1),
+        ),
     ];
     let labeler = ImageLabeler::default();
     for (what, svg) in tampered {

@@ -68,7 +68,10 @@ fn check_group(doc: &Doc, manifest: &Manifest, fraction: f64) -> Result<Percepti
             "{why}, and could hide the label"
         )));
     }
-    if let Some(why) = group.elements.iter().find_map(|(n, a)| hidden(n, a)) {
+    // The root's own transform, opacity, mask … apply to the label too.
+    let root = ("svg".to_string(), doc.root.clone());
+    let mut elements = std::iter::once(&root).chain(&group.elements);
+    if let Some(why) = elements.find_map(|(n, a)| hidden(n, a)) {
         return Ok(PerceptibleCheck::missing(format!(
             "the label is hidden: {why}"
         )));

@@ -102,6 +102,12 @@ pub(crate) fn label(
         }
         notes.push("relabelled: the earlier label and marks were replaced".to_string());
     }
+    if scan::attr(&doc.root, "transform").is_some() {
+        // SVG 2 lets the root carry one; it would move or shrink the label.
+        return Err(Error::unsupported(
+            "SVG whose root <svg> has a transform: it would apply to the label too",
+        ));
+    }
     let canvas = canvas::canvas(&doc.root)?;
     let layout = draw::lay_out(
         canvas,
