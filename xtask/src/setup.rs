@@ -128,6 +128,18 @@ const REQUIREMENTS: &[Requirement] = &[
         why: "tests label in Chinese with a font that covers it (--font)",
     },
     Requirement {
+        probe: "rsvg-convert",
+        package: "librsvg2-bin",
+        need: Need::Test,
+        why: "tests render labelled SVGs to find the label; the peer in SVG benchmarks",
+    },
+    Requirement {
+        probe: "python3",
+        package: "python3",
+        need: Need::Test,
+        why: "tests parse labelled SVGs with an XML parser other than ours",
+    },
+    Requirement {
         probe: "/usr/bin/time",
         package: "time",
         need: Need::Everything,

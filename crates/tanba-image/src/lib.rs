@@ -1,28 +1,33 @@
 //! # tanba-image
 //!
-//! Labels raster images for Kazakhstan's AI law (No. 230-VIII, Art. 21):
+//! Labels pictures for Kazakhstan's AI law (No. 230-VIII, Art. 21):
 //! a visible badge (label text on a rounded dark box) **and** a
 //! machine-readable mark (the Tanba XMP packet with the IPTC digital source
 //! type, the TC260 AIGC label and the manifest; PNG also gets `tEXt AIGC`).
 //!
 //! Formats: JPEG (baseline, progressive), PNG (1–16 bit, palette, grey,
-//! alpha), WebP (lossy, lossless), GIF (every frame of an animation), TIFF,
-//! BMP. The output keeps the input's format (BMP, which has no metadata
-//! carrier, is written as PNG), size, bit depth and alpha; a lossy input is
+//! alpha), WebP (lossy, lossless), GIF, APNG and animated WebP (every frame
+//! of an animation), TIFF, BMP, and SVG (the label as real text in a group
+//! on top, the XMP in `<metadata>`, every other byte kept). The output
+//! keeps the input's format (BMP, which has no metadata carrier, is written
+//! as PNG), size, bit depth and alpha; a lossy input is
 //! re-encoded with its own quantisation (JPEG) or estimated quality (WebP)
 //! so it neither loses quality nor balloons.
 //!
 //! The badge renderer ([`badge`]) is public: the video crate uses it.
 
+mod apng;
 pub mod badge;
 mod bmp;
 mod gif;
 mod jpeg;
 mod jpeg_luma;
 mod png;
+mod svg;
 mod tiff;
 mod verify;
 mod webp;
+mod webp_anim;
 
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder};
@@ -75,7 +80,14 @@ pub static BMP: Format = Format {
     extensions: &["bmp", "dib"],
 };
 
-static FORMATS: [&Format; 6] = [&JPEG, &PNG, &WEBP, &GIF, &TIFF, &BMP];
+/// SVG: labelled with real text and XMP in `<metadata>`, see `svg`.
+pub static SVG: Format = Format {
+    name: "svg",
+    mime: "image/svg+xml",
+    extensions: &["svg"],
+};
+
+static FORMATS: [&Format; 7] = [&JPEG, &PNG, &WEBP, &GIF, &TIFF, &BMP, &SVG];
 
 /// How JPEG output quality is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -166,6 +178,9 @@ impl ImageLabeler {
                 ));
             }
         }
+        if format.name == SVG.name {
+            return svg::label(bytes, job, &self.settings, notes);
+        }
         let info = inspect(format, bytes, &job.limits)?;
         if let Some((frames, pixels)) = info.animation {
             job.limits.check_animation(frames, pixels)?;
@@ -232,7 +247,13 @@ impl ImageLabeler {
     /// Verifies an image held in memory.
     pub fn verify_bytes(&self, bytes: &[u8], limits: &Limits) -> Result<Verification> {
         let format = sniff_bytes(bytes)?;
+        if format.name == SVG.name {
+            return svg::verify(bytes, limits, &self.settings);
+        }
         let info = inspect(format, bytes, limits)?;
+        if let Some((frames, pixels)) = info.animation {
+            limits.check_animation(frames, pixels)?;
+        }
         verify::verify(format, bytes, &info, limits, &self.settings)
     }
 }
@@ -336,6 +357,8 @@ pub fn sniff(head: &[u8]) -> Option<&'static Format> {
         Some(&TIFF)
     } else if head.len() >= 18 && head.starts_with(b"BM") && bmp::plausible_header(head) {
         Some(&BMP)
+    } else if svg::sniff(head) {
+        Some(&SVG)
     } else {
         None
     }
@@ -351,7 +374,8 @@ fn sniff_bytes(bytes: &[u8]) -> Result<&'static Format> {
     if bytes.is_empty() {
         return Err(Error::malformed("empty file (0 bytes)"));
     }
-    sniff(bytes).ok_or_else(|| Error::unsupported("not a JPEG, PNG, WebP, GIF, TIFF or BMP image"))
+    sniff(bytes)
+        .ok_or_else(|| Error::unsupported("not a JPEG, PNG, WebP, GIF, TIFF, BMP or SVG image"))
 }
 
 /// Converts an `image` crate error into Tanba's, as malformed input unless

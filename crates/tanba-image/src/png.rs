@@ -4,7 +4,8 @@
 //! Kept: iCCP, sRGB, gAMA, cHRM, cICP, pHYs, eXIf, tIME and text chunks
 //! (tEXt/zTXt/iTXt) other than the XMP packet and `AIGC`, which are
 //! rewritten. Written: iTXt `XML:com.adobe.xmp` (the merged packet) and
-//! tEXt `AIGC` (the Annex E JSON), before the image data.
+//! tEXt `AIGC` (the Annex E JSON), before the image data. An animated PNG
+//! is badged frame by frame in `apng`.
 
 use image::DynamicImage;
 use image::metadata::Orientation;
@@ -56,7 +57,7 @@ pub(crate) struct PngHeader {
     pub colour_type: u8,
 }
 
-fn header(chunks: &[Chunk<'_>]) -> Result<PngHeader> {
+pub(crate) fn header(chunks: &[Chunk<'_>]) -> Result<PngHeader> {
     let ihdr = chunks
         .first()
         .filter(|c| &c.kind == b"IHDR" && c.data.len() >= 13)
@@ -101,11 +102,7 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Info> {
     let mut info = Info::new(h.width, h.height, "PNG iTXt XML:com.adobe.xmp");
     for c in &chunks {
         match &c.kind {
-            b"acTL" => {
-                return Err(Error::unsupported(
-                    "animated PNG (APNG): only still PNG is labelled; convert to GIF, WebP or video",
-                ));
-            }
+            b"acTL" => info.animation = Some(crate::apng::budget(&chunks, &h)?),
             b"eXIf" => {
                 info.orientation =
                     Orientation::from_exif_chunk(c.data).unwrap_or(Orientation::NoTransforms);
@@ -139,9 +136,13 @@ fn write_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
     let source_chunks = chunks(ctx.bytes)?;
     let h = header(&source_chunks)?;
-    let mut img = crate::decode(&crate::PNG, ctx.bytes, ctx.info, ctx.limits)?;
-    badge::blend_onto(&mut img, &ctx.placed.badge.rgba, ctx.placed.x, ctx.placed.y)?;
-    let encoded = encode(&img, &h, Some(ctx.bytes.len()), notes)?;
+    let encoded = if source_chunks.iter().any(|c| &c.kind == b"acTL") {
+        crate::apng::label(ctx, &source_chunks, &h, notes)?
+    } else {
+        let mut img = crate::decode(&crate::PNG, ctx.bytes, ctx.info, ctx.limits)?;
+        badge::blend_onto(&mut img, &ctx.placed.badge.rgba, ctx.placed.x, ctx.placed.y)?;
+        encode(&img, &h, Some(ctx.bytes.len()), notes)?
+    };
     let kept: Vec<&Chunk<'_>> = source_chunks.iter().filter(|c| carried_over(c)).collect();
     splice(&encoded, &kept, ctx.marks)
 }
@@ -179,26 +180,38 @@ fn carried_over(c: &Chunk<'_>) -> bool {
         && !is_aigc_text(c)
 }
 
-/// `encoded` with the `kept` chunks and our marks right after IHDR.
+/// `encoded` with the `kept` chunks and our marks right after IHDR. In an
+/// animation, acTL comes first and the marks go last, before IEND (where
+/// text chunks may also stand): ffmpeg's APNG probe reads the chunks before
+/// the first IDAT from its first 2 kB and takes the file for a still PNG
+/// when a large chunk (the XMP packet) does not fit there.
 fn splice(encoded: &[u8], kept: &[&Chunk<'_>], marks: &Marks<'_>) -> Result<Vec<u8>> {
     let new_chunks = chunks(encoded)?;
     let mut out = Vec::with_capacity(encoded.len() + marks.xmp.len() + 1024);
     out.extend_from_slice(SIGNATURE);
-    let mut iter = new_chunks.iter();
+    let mut iter = new_chunks.iter().peekable();
     if let Some(ihdr) = iter.next() {
         write_chunk(&mut out, &ihdr.kind, ihdr.data);
     }
+    let animated = iter.peek().is_some_and(|c| &c.kind == b"acTL");
     for c in kept {
         write_chunk(&mut out, &c.kind, c.data);
     }
+    let mut mark_chunks = Vec::new();
     let mut itxt = XMP_KEYWORD.to_vec();
     itxt.extend_from_slice(&[0, 0, 0, 0, 0]); // keyword end, uncompressed, method, no lang, no translated keyword
     itxt.extend_from_slice(marks.xmp.as_bytes());
-    write_chunk(&mut out, b"iTXt", &itxt);
+    write_chunk(&mut mark_chunks, b"iTXt", &itxt);
     let mut aigc = b"AIGC\0".to_vec();
     aigc.extend_from_slice(marks.aigc.as_bytes());
-    write_chunk(&mut out, b"tEXt", &aigc);
+    write_chunk(&mut mark_chunks, b"tEXt", &aigc);
+    if !animated {
+        out.extend_from_slice(&mark_chunks);
+    }
     for c in iter {
+        if animated && &c.kind == b"IEND" {
+            out.extend_from_slice(&mark_chunks);
+        }
         write_chunk(&mut out, &c.kind, c.data);
     }
     Ok(out)

@@ -60,9 +60,14 @@ pub(crate) fn verify(
     };
     let size = (info.width, info.height);
     let look = (&settings.font, &settings.style);
-    let perceptible = check_badge(size, info.orientation, &manifest, look, |region| {
-        region_luma(format, bytes, info, limits, region)
-    })?;
+    let animated = info.animation.is_some() && matches!(format.name, "png" | "webp");
+    let perceptible = if animated {
+        check_every_frame(format, bytes, info, &manifest, look)?
+    } else {
+        check_badge(size, info.orientation, &manifest, look, |region| {
+            region_luma(format, bytes, info, limits, region)
+        })?
+    };
     Ok(Verification::new(
         format,
         marks,
@@ -110,6 +115,56 @@ fn region_luma(
         )));
     }
     Ok(image.crop_imm(x, y, w, h).to_luma8())
+}
+
+/// The badge checked on every frame of an animated PNG or WebP (each
+/// composited on the canvas, as shown); the first frame that fails is
+/// reported, else the lowest score over all frames. The animation limits
+/// were checked by the caller before this decodes anything.
+fn check_every_frame(
+    format: &'static Format,
+    bytes: &[u8],
+    info: &Info,
+    manifest: &Manifest,
+    look: (&FontFile, &BadgeStyle),
+) -> Result<PerceptibleCheck> {
+    use image::AnimationDecoder;
+    use std::io::Cursor;
+    let what = format.name;
+    let err = |e| crate::image_err(what, e);
+    let frames = if format.name == "png" {
+        image::codecs::png::PngDecoder::new(Cursor::new(bytes))
+            .and_then(|d| d.apng())
+            .map_err(err)?
+            .into_frames()
+    } else {
+        image::codecs::webp::WebPDecoder::new(Cursor::new(bytes))
+            .map_err(err)?
+            .into_frames()
+    };
+    let size = (info.width, info.height);
+    let mut worst: Option<PerceptibleCheck> = None;
+    let mut count = 0;
+    for (i, frame) in frames.enumerate() {
+        let rgba = frame.map_err(err)?.into_buffer();
+        let check = check_badge(size, info.orientation, manifest, look, |[x, y, w, h]| {
+            Ok(image::DynamicImage::ImageRgba8(rgba)
+                .crop_imm(x, y, w, h)
+                .to_luma8())
+        })?;
+        count = i + 1;
+        if !check.found {
+            let detail = format!("frame {} of the animation: {}", i + 1, check.detail);
+            return Ok(PerceptibleCheck::missing(detail).with_score(check.score));
+        }
+        if worst.as_ref().is_none_or(|w| check.score < w.score) {
+            worst = Some(check);
+        }
+    }
+    let worst =
+        worst.ok_or_else(|| Error::malformed(format!("{what} animation without frames")))?;
+    let detail = format!("on all {count} frames; the weakest: {}", worst.detail);
+    Ok(PerceptibleCheck::found(detail).with_score(worst.score))
 }
 
 fn not_found(detail: impl Into<String>, score: Option<f64>) -> PerceptibleCheck {

@@ -3,7 +3,8 @@
 //!
 //! A lossy source is re-encoded lossy at the quality its VP8 quantiser
 //! corresponds to (the inverse of libwebp's quality-to-quantiser curve),
-//! a lossless source losslessly. Animated WebP is refused.
+//! a lossless source losslessly. An animated WebP is badged frame by frame
+//! in `webp_anim`.
 
 use image::DynamicImage;
 use image::metadata::Orientation;
@@ -26,7 +27,11 @@ pub(crate) fn chunks(bytes: &[u8]) -> Result<Vec<RiffChunk<'_>>> {
             "WebP is truncated (RIFF size larger than the file)",
         ));
     }
-    let body = &bytes[12..riff_len + 8];
+    chunk_list(&bytes[12..riff_len + 8])
+}
+
+/// The chunks of a RIFF body (or of an `ANMF` frame's data).
+pub(crate) fn chunk_list(body: &[u8]) -> Result<Vec<RiffChunk<'_>>> {
     let mut pos = 0;
     let mut out = Vec::new();
     while pos + 8 <= body.len() {
@@ -82,11 +87,7 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Info> {
     let mut info = Info::new(w, h, "WebP XMP chunk");
     for c in &chunks {
         match &c.fourcc {
-            b"ANIM" | b"ANMF" => {
-                return Err(Error::unsupported(
-                    "animated WebP: only still WebP is labelled; use GIF or video for animations",
-                ));
-            }
+            b"ANIM" => info.animation = Some(crate::webp_anim::budget(&chunks, w, h)?),
             b"EXIF" => {
                 // Some writers keep the JPEG-style "Exif\0\0" prefix.
                 let exif = c.data.strip_prefix(b"Exif\0\0").unwrap_or(c.data);
@@ -205,7 +206,7 @@ pub(crate) fn estimate_quality(vp8: &[u8]) -> Option<f32> {
     Some((quality * 100.0).clamp(0.0, 100.0))
 }
 
-fn write_chunk(out: &mut Vec<u8>, fourcc: &[u8; 4], data: &[u8]) {
+pub(crate) fn write_chunk(out: &mut Vec<u8>, fourcc: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(fourcc);
     out.extend_from_slice(&(data.len() as u32).to_le_bytes());
     out.extend_from_slice(data);
@@ -216,6 +217,10 @@ fn write_chunk(out: &mut Vec<u8>, fourcc: &[u8; 4], data: &[u8]) {
 
 pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
     let source = chunks(ctx.bytes)?;
+    if source.iter().any(|c| &c.fourcc == b"ANIM") {
+        let (frames, alpha) = crate::webp_anim::frames(ctx, notes)?;
+        return Ok(container(ctx, &source, &frames, alpha, true));
+    }
     let lossy = source.iter().any(|c| &c.fourcc == b"VP8 ");
     let mut img = crate::decode(&crate::WEBP, ctx.bytes, ctx.info, ctx.limits)?;
     let has_alpha = img.color().has_alpha();
@@ -244,6 +249,26 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
     };
     let encoded_chunks = chunks(&encoded)?;
 
+    let mut image = Vec::with_capacity(encoded.len());
+    for c in encoded_chunks
+        .iter()
+        .filter(|c| matches!(&c.fourcc, b"ALPH" | b"VP8 " | b"VP8L"))
+    {
+        write_chunk(&mut image, &c.fourcc, c.data);
+    }
+    Ok(container(ctx, &source, &image, has_alpha, false))
+}
+
+/// The extended (VP8X) file around `image` (the image or animation
+/// chunks): the source's ICC profile and EXIF, and our XMP.
+fn container(
+    ctx: &Ctx<'_>,
+    source: &[RiffChunk<'_>],
+    image: &[u8],
+    has_alpha: bool,
+    animated: bool,
+) -> Vec<u8> {
+    let (w, h) = (ctx.info.width, ctx.info.height);
     let icc = source.iter().find(|c| &c.fourcc == b"ICCP");
     let exif = source.iter().find(|c| &c.fourcc == b"EXIF");
     let mut flags = 0x04u8; // XMP
@@ -256,7 +281,10 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
     if exif.is_some() {
         flags |= 0x08;
     }
-    let mut body = Vec::with_capacity(encoded.len() + ctx.marks.xmp.len() + 1024);
+    if animated {
+        flags |= 0x02;
+    }
+    let mut body = Vec::with_capacity(image.len() + ctx.marks.xmp.len() + 1024);
     body.extend_from_slice(b"WEBP");
     let mut vp8x = vec![flags, 0, 0, 0];
     vp8x.extend_from_slice(&(w - 1).to_le_bytes()[..3]);
@@ -265,12 +293,7 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
     if let Some(c) = icc {
         write_chunk(&mut body, b"ICCP", c.data);
     }
-    for c in encoded_chunks
-        .iter()
-        .filter(|c| matches!(&c.fourcc, b"ALPH" | b"VP8 " | b"VP8L"))
-    {
-        write_chunk(&mut body, &c.fourcc, c.data);
-    }
+    body.extend_from_slice(image);
     if let Some(c) = exif {
         write_chunk(&mut body, b"EXIF", c.data);
     }
@@ -279,5 +302,5 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     out.extend_from_slice(&body);
-    Ok(out)
+    out
 }

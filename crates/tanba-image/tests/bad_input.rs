@@ -185,11 +185,12 @@ fn too_small_for_a_legible_badge_is_refused() {
 }
 
 #[test]
-fn animated_png_is_refused_clearly() {
+fn apng_without_frame_control_is_malformed() {
     let still = png(&DynamicImage::ImageRgb8(noisy_rgb(300, 300, 6)));
     let apng = png_with_chunk(&still, b"acTL", &[0, 0, 0, 2, 0, 0, 0, 0]);
     let e = label(&apng, None).unwrap_err();
-    assert!(matches!(e, Error::Unsupported { .. }), "{e}");
+    assert!(matches!(e, Error::Malformed { .. }), "{e}");
+    assert!(e.to_string().contains("no frame"), "{e}");
 }
 
 /// A GIF of `frames` frames of `fw` x `fh` on a `w` x `h` canvas.
@@ -328,4 +329,38 @@ fn committed_bad_inputs_are_refused_and_nothing_is_written() {
     assert_eq!(seen, expected.len(), "every README row has its file");
     let left: Vec<_> = std::fs::read_dir(out_dir.path()).unwrap().collect();
     assert!(left.is_empty(), "nothing written: {left:?}");
+}
+
+#[test]
+fn svg_nested_too_deep_or_too_long_is_refused_before_labelling() {
+    let deep = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 100 100\">{}{}</svg>",
+        "<g>".repeat(5000),
+        "</g>".repeat(5000)
+    );
+    let e = label(deep.as_bytes(), Some("deep.svg")).unwrap_err();
+    assert_eq!(e.kind_name(), "malformed", "{e}");
+    assert!(e.to_string().contains("deeper than"), "{e}");
+    // The same document within the depth limit labels.
+    let fine = deep
+        .replace(&"<g>".repeat(4000), "")
+        .replace(&"</g>".repeat(4000), "");
+    assert!(label(fine.as_bytes(), Some("ok.svg")).is_ok());
+    let job = Job::new().with_limits(Limits {
+        max_text_bytes: 1000,
+        ..Limits::default()
+    });
+    let e = ImageLabeler::default()
+        .label_bytes(deep.as_bytes(), None, &job)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::LimitExceeded {
+                kind: LimitKind::TextBytes,
+                ..
+            }
+        ),
+        "{e}"
+    );
 }

@@ -20,8 +20,9 @@
 //!
 //! Plain text is claimed by name only (`*.txt`, `*.text` and
 //! [`TextSettings::plain_text_extensions`]); other text files (JSON, XML,
-//! SVG, CSV, code, logs, `Makefile`, `.env` …) are declined as structured
-//! text ([`STRUCTURED_TEXT`]), since a notice would break them. Bytes
+//! CSV, code, logs, `Makefile`, `.env` …) are declined as structured
+//! text ([`STRUCTURED_TEXT`]), since a notice would break them. SVG is
+//! neither taken nor declined: it is a picture, for the image labeler. Bytes
 //! without a name are taken as plain text: the caller vouches for them.
 //! Files are read whole, so they are refused past
 //! [`Limits::max_text_bytes`] before they are read.

@@ -1,7 +1,9 @@
 //! Which text files the labeler takes. Only prose gets a notice: Markdown,
 //! HTML and subtitles by content or name, plain text by name. Structured
-//! text (JSON, XML, SVG, CSV, YAML, source code, logs, `Makefile`, `.env`
-//! …) is left alone, since a notice line or a footer would break it.
+//! text (JSON, XML, CSV, YAML, source code, logs, `Makefile`, `.env` …) is
+//! left alone, since a notice line or a footer would break it. SVG is
+//! neither taken nor declined: it is a picture, and the image labeler
+//! labels it.
 
 use std::path::Path;
 
@@ -49,6 +51,9 @@ pub fn sniff(head: &[u8], name: Option<&Path>, settings: &TextSettings) -> Optio
     };
     let text = head_text(head);
     let trimmed = text.trim_start();
+    if is_svg(trimmed) {
+        return None;
+    }
     if trimmed.starts_with("WEBVTT") {
         return Some(&VTT);
     }
@@ -72,8 +77,10 @@ pub fn sniff(head: &[u8], name: Option<&Path>, settings: &TextSettings) -> Optio
 /// Why text that [`sniff`] does not take is left alone; `None` for content
 /// that is not text at all (another labeler's, or nobody's).
 pub fn declines(head: &[u8], name: Option<&Path>, settings: &TextSettings) -> Option<String> {
-    (encoding::looks_like_text(head) && sniff(head, name, settings).is_none())
-        .then(|| STRUCTURED_TEXT.to_string())
+    (encoding::looks_like_text(head)
+        && !is_svg(head_text(head).trim_start())
+        && sniff(head, name, settings).is_none())
+    .then(|| STRUCTURED_TEXT.to_string())
 }
 
 /// As much of `head` as decodes, for the content checks.
@@ -103,6 +110,43 @@ fn is_srt(text: &str) -> bool {
         && index.bytes().all(|b| b.is_ascii_digit())
         && times.contains("-->")
         && times.as_bytes().get(2) == Some(&b':')
+}
+
+/// Whether the document is SVG: `<svg` (or `<prefix:svg`) as the root
+/// element after any XML declaration, comments and doctype.
+fn is_svg(text: &str) -> bool {
+    let mut t = text
+        .get(..text.len().min(4096))
+        .unwrap_or(text)
+        .trim_start();
+    loop {
+        let skip = if t.starts_with("<?") {
+            t.find("?>").map(|i| i + 2)
+        } else if t.starts_with("<!--") {
+            t.find("-->").map(|i| i + 3)
+        } else if t.starts_with("<!DOCTYPE") {
+            // An internal subset (`[…]`) ends with `]>`, a plain doctype with `>`.
+            let end = match (t.find('['), t.find('>')) {
+                (Some(b), Some(g)) if b < g => "]>",
+                _ => ">",
+            };
+            t.find(end).map(|i| i + end.len())
+        } else {
+            break;
+        };
+        match skip {
+            Some(i) => t = t.get(i..).unwrap_or_default().trim_start(),
+            None => return false,
+        }
+    }
+    let Some(tag) = t.strip_prefix('<') else {
+        return false;
+    };
+    let name = tag
+        .split(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
+        .next()
+        .unwrap_or_default();
+    name.len() < tag.len() && (name == "svg" || name.ends_with(":svg"))
 }
 
 /// Whether the document is HTML: an HTML doctype, or `<html>` as the root
@@ -177,9 +221,30 @@ mod tests {
     #[test]
     fn xml_and_svg_are_not_html() {
         let svg = "<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"><foreignObject><html><head></head></html></foreignObject></svg>";
-        assert_eq!(sniffed(svg, None), Some("text"));
         assert!(!is_html(svg));
-        assert_eq!(sniffed(svg, Some("logo.svg")), None);
+        // SVG is a picture, for the image labeler: neither taken nor declined.
+        for name in [None, Some("logo.svg"), Some("logo.txt")] {
+            assert_eq!(sniffed(svg, name), None, "{name:?}");
+            let declined = declines(
+                svg.as_bytes(),
+                name.map(Path::new),
+                &TextSettings::default(),
+            );
+            assert_eq!(declined, None, "{name:?}");
+        }
+        assert!(is_svg(
+            "<!-- a -->\n<!DOCTYPE svg PUBLIC \"x\" \"y\">\n<svg:svg>"
+        ));
+        assert!(!is_svg("<svgx>"));
+        let xml = "<?xml version=\"1.0\"?>\n<root/>";
+        assert!(
+            declines(
+                xml.as_bytes(),
+                Some(Path::new("x.xml")),
+                &TextSettings::default()
+            )
+            .is_some()
+        );
         let xhtml = "<?xml version=\"1.0\"?>\n<!DOCTYPE html>\n<html><head></head></html>";
         assert!(is_html(xhtml));
         assert_eq!(sniffed(xhtml, Some("page.xhtml")), Some("html"));

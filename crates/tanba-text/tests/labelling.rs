@@ -45,14 +45,10 @@ const KK: &str = "Жасанды интеллект көмегімен жаса�
 #[test]
 fn plain_text_is_claimed_by_name_and_structured_text_declined() {
     let labeler = TextLabeler::default();
-    let structured: [(&str, &str); 14] = [
+    let structured: [(&str, &str); 13] = [
         ("data.json", "{\"a\": 1}\n"),
         ("events.ndjson", "{\"a\": 1}\n{\"a\": 2}\n"),
         ("x.xml", "<?xml version=\"1.0\"?>\n<root/>\n"),
-        (
-            "logo.svg",
-            "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>\n",
-        ),
         ("config.yaml", "key: value\n"),
         ("Cargo.toml", "[package]\nname = \"x\"\n"),
         ("table.csv", "a,b\n1,2\n"),
@@ -77,6 +73,12 @@ fn plain_text_is_claimed_by_name_and_structured_text_declined() {
         );
     }
     assert_eq!(STRUCTURED_TEXT, "structured text: a notice would break it");
+    // SVG is a picture: left to the image labeler, not declined as text.
+    let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>\n".as_slice();
+    for name in [Some(Path::new("logo.svg")), None] {
+        assert!(labeler.sniff(svg, name).is_none(), "{name:?}");
+        assert_eq!(labeler.declines(svg, name), None, "{name:?}");
+    }
     let claimed = [
         ("note.txt", "Сәлем\n", "text"),
         ("NOTE.TXT", "Сәлем\n", "text"),

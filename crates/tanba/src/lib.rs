@@ -18,7 +18,7 @@
 //! | feature | crate | formats |
 //! |---|---|---|
 //! | `text` (default) | `tanba-text` | plain text, Markdown, HTML, SRT, WebVTT |
-//! | `image` | `tanba-image` | JPEG, PNG, WebP, GIF, TIFF, BMP |
+//! | `image` | `tanba-image` | JPEG, PNG and APNG, WebP (still and animated), GIF, TIFF, BMP, SVG |
 //! | `audio` | `tanba-audio` | WAV, FLAC, MP3, Ogg Vorbis, M4A (AAC, ALAC), ADTS AAC (compressed input written as WAV) |
 //! | `audio-ffmpeg` | `tanba-audio/ffmpeg` | the same, compressed formats kept (re-encoded through FFmpeg) |
 //! | `pdf` | `tanba-pdf` | PDF |
