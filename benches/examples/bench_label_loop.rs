@@ -2,7 +2,8 @@
 //! file) into the folder OUT (same relative paths; a single file keeps its
 //! name), in one thread, with the library alone. Three modes:
 //!
-//! - default: read, `Registry::label_bytes`, write. No walk library, no
+//! - default: read, `Registry::label_bytes` (SubRip: its labeler and the
+//!   manifest sidecar), write. No walk library, no
 //!   report, no hashing beyond what labelling does: the floor the bulk
 //!   section compares `tanba label --jobs 1` with.
 //! - `--checked`: `Registry::label_file` per file: hash the input, label
@@ -122,6 +123,45 @@ fn label_unchecked(
     Ok(())
 }
 
+/// Read, `Registry::label_bytes`, write: the floor of the bulk section.
+/// SubRip, whose manifest goes in a sidecar, is not labelled as bytes, so
+/// its labeler is called directly and the sidecar written beside it.
+fn label_in_memory(
+    registry: &Registry,
+    file: &Path,
+    target: &Path,
+    job: &Job,
+) -> tanba::Result<()> {
+    let bytes = std::fs::read(file).map_err(|e| Error::from(e).at(file))?;
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::from(e).at(parent))?;
+    }
+    let (index, labeler, format) = registry
+        .detect_indexed(&bytes[..bytes.len().min(tanba::SNIFF_LEN)], Some(file))
+        .ok_or_else(|| Error::unsupported("content not recognised").at(file))?;
+    let Some(sidecar) = registry.manifest_sidecar_of(target, format) else {
+        let (labelled, _) = registry.label_bytes(&bytes, Some(file), job)?;
+        return std::fs::write(target, labelled).map_err(|e| Error::from(e).at(target));
+    };
+    let job = job
+        .clone()
+        .with_source_sha256(manifest::sha256_hex(&bytes))
+        .with_settings_sha256(registry.settings_sha256(index, job));
+    let mut out = std::io::Cursor::new(Vec::with_capacity(bytes.len() + 4096));
+    let source = Source {
+        reader: &mut std::io::Cursor::new(&bytes),
+        format,
+        path: Some(file),
+        len: bytes.len() as u64,
+    };
+    let labelled = labeler
+        .label(source, &mut out, &job)
+        .map_err(|e| e.at(file))?;
+    std::fs::write(target, out.into_inner()).map_err(|e| Error::from(e).at(target))?;
+    let contents = tanba::text::sidecar_contents(&labelled.manifest);
+    std::fs::write(&sidecar, contents).map_err(|e| Error::from(e).at(&sidecar))
+}
+
 /// Labels one file into `target` the way `mode` says (or, for
 /// [`Mode::Verify`], checks it).
 fn label_one(
@@ -132,14 +172,7 @@ fn label_one(
     job: &Job,
 ) -> tanba::Result<()> {
     match mode {
-        Mode::Bytes => {
-            let bytes = std::fs::read(file).map_err(|e| Error::from(e).at(file))?;
-            let (labelled, _) = registry.label_bytes(&bytes, Some(file), job)?;
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| Error::from(e).at(parent))?;
-            }
-            std::fs::write(target, labelled).map_err(|e| Error::from(e).at(target))
-        }
+        Mode::Bytes => label_in_memory(registry, file, target, job),
         Mode::Checked => registry.label_file(file, target, job).map(|_| ()),
         Mode::Unchecked => label_unchecked(registry, file, target, job),
         Mode::Verify => check_one(registry, file, &job.limits),
