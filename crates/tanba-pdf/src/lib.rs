@@ -160,6 +160,10 @@ pub struct PdfSettings {
     /// The banner's colours and box opacity; `None` keeps dark grey text on
     /// a white box at 85% opacity.
     pub colors: Option<BannerColors>,
+    /// Refuse a PDF encrypted only to restrict changes (it opens with the
+    /// empty user password) instead of labelling it and writing it back
+    /// encrypted with the same algorithm, key, owner password and `/P`.
+    pub refuse_encrypted: bool,
     /// The banner's text size in points; `None` is 2.5% of the displayed
     /// page's shorter side, at least [`MIN_TEXT_PT`]. Under that minimum
     /// is refused. A page too narrow for it still shrinks the text.
@@ -310,6 +314,15 @@ impl Labeler for PdfLabeler {
         let bytes = read_all(&mut source, &job.limits)?;
         let loaded = load::load(&bytes, &job.limits)?;
         let mut notes = loaded.notes;
+        if let Some(algorithm) = &loaded.encryption {
+            if self.settings.refuse_encrypted {
+                return Err(Error::encrypted(format!(
+                    "the PDF is encrypted ({algorithm}; it opens without a password but \
+                     restricts changes) and encrypted PDFs are refused (--refuse-encrypted)"
+                )));
+            }
+            notes.push(load::encryption_note(algorithm));
+        }
         let mut doc = loaded.doc;
         let targets = self.targets(&doc, job.force)?;
         // A forced relabel takes the earlier banners out, so that the new

@@ -2,7 +2,7 @@
 //! anything: header, truncation, claimed object count, encryption, repair.
 
 use lopdf::xref::XrefRecovery;
-use lopdf::{Document, LoadOptions};
+use lopdf::{Document, EncryptionState, LoadOptions};
 use tanba_core::{Error, Limits, Result};
 
 /// A loaded document and what loading had to say.
@@ -15,6 +15,28 @@ pub struct Loaded {
     /// The cross-reference data was repaired, so an incremental update
     /// (which chains to it with `/Prev`) would not be safe.
     pub repaired: bool,
+    /// The encryption the file opened with the empty user password (its
+    /// algorithm, e.g. `AES-256`); lopdf has decrypted `doc` and keeps the
+    /// state (file key, `/O`, `/U`, `/P`) to encrypt what is written.
+    pub encryption: Option<String>,
+}
+
+/// The algorithm of `state` in words, as the report and the docs name it.
+fn algorithm(state: &EncryptionState) -> String {
+    let filter = state.get_stream_filter();
+    match (state.version(), filter.method()) {
+        (5.., _) => "AES-256".to_string(),
+        (4, b"AESV2") => "AES-128".to_string(),
+        (4, b"AESV3") => "AES-256".to_string(),
+        (4, b"Identity") => "no stream encryption (identity crypt filter)".to_string(),
+        (4, _) => "RC4 128-bit".to_string(),
+        (_, _) => format!("RC4 {}-bit", state.key_length().unwrap_or(40)),
+    }
+}
+
+/// What the report says about an encrypted input that was labelled.
+pub fn encryption_note(algorithm: &str) -> String {
+    format!("encrypted PDF: labelled and re-encrypted, {algorithm}, permissions kept")
 }
 
 /// Where `%PDF-` starts: within the first 1024 bytes, as readers allow.
@@ -66,8 +88,10 @@ fn claimed_size(bytes: &[u8]) -> Option<u64> {
     }
 }
 
-/// Parses `bytes` as a PDF, refusing encrypted, truncated or oversized input
-/// with a typed error, and reporting any repair of the cross-reference data.
+/// Parses `bytes` as a PDF, refusing truncated or oversized input and input
+/// that needs a password to open with a typed error, and reporting any
+/// repair of the cross-reference data and the encryption of a PDF that
+/// opens with the empty user password (decrypted by lopdf).
 pub fn load(bytes: &[u8], limits: &Limits) -> Result<Loaded> {
     if header_offset(bytes).is_none() {
         return Err(Error::unsupported(
@@ -110,12 +134,14 @@ pub fn load(bytes: &[u8], limits: &Limits) -> Result<Loaded> {
             Error::malformed(format!("cannot parse the PDF: {e}"))
         }
     })?;
-    if doc.encryption_state.is_some() || doc.trailer.has(b"Encrypt") || doc.is_encrypted() {
+    // lopdf decrypts with the empty user password and drops `/Encrypt` from
+    // the trailer; a trailer that still has it did not open.
+    if doc.trailer.has(b"Encrypt") || doc.encryption_state.is_none() && doc.is_encrypted() {
         return Err(Error::encrypted(
-            "the PDF is encrypted (it opens without a password but restricts changes); \
-             Tanba does not modify encrypted PDFs: decrypt it first, e.g. `qpdf --decrypt`",
+            "the PDF is encrypted and needs a password to open",
         ));
     }
+    let encryption = doc.encryption_state.as_ref().map(algorithm);
     let objects = doc
         .objects
         .len()
@@ -141,6 +167,7 @@ pub fn load(bytes: &[u8], limits: &Limits) -> Result<Loaded> {
         doc,
         notes,
         repaired,
+        encryption,
     })
 }
 

@@ -227,7 +227,7 @@ pub fn save(mut inc: IncrementalDocument, output: &mut dyn WriteSeek, rewrite: b
 }
 
 /// Writes the whole document anew: the original's objects with the changed
-/// ones in their place, packed into object streams.
+/// ones in their place, packed into object streams (none when encrypted).
 fn write_rewritten<W: std::io::Write>(inc: IncrementalDocument, out: &mut W) -> Result<()> {
     let mut full = inc.get_prev_documents().clone();
     let new = inc.new_document;
@@ -241,6 +241,13 @@ fn write_rewritten<W: std::io::Write>(inc: IncrementalDocument, out: &mut W) -> 
     // go) would otherwise be gaps in the cross-reference stream's /Index,
     // which poppler reports as an invalid entry 0.
     full.renumber_objects();
+    // An input that opened with the empty user password goes out encrypted
+    // as it came: the same state, so the same file key, `/O`, `/U`, `/P`
+    // (and `/OE`, `/UE`, `/Perms`); lopdf then writes no object streams.
+    if let Some(state) = full.encryption_state.clone() {
+        full.encrypt(&state)
+            .map_err(|e| Error::malformed(format!("cannot re-encrypt the PDF: {e}")))?;
+    }
     let options = lopdf::SaveOptions::builder()
         .use_object_streams(true)
         .use_xref_streams(true)
