@@ -19,6 +19,7 @@ mod stamp;
 mod structure;
 mod update;
 mod verify;
+mod xref;
 
 use std::collections::BTreeSet;
 use std::io::Cursor;
@@ -354,7 +355,7 @@ impl Labeler for PdfLabeler {
         progress.finish();
         if rewrite && !self.settings.rewrite {
             notes.push(
-                "the damaged file was rewritten in full, so no earlier revision is kept"
+                "damaged cross-reference: written in full, so no earlier revision is kept"
                     .to_string(),
             );
         }

@@ -55,7 +55,7 @@ fn damaged_xref_is_repaired_and_said_aloud() {
         labelled
             .notes
             .iter()
-            .any(|n| n.contains("rewritten in full")),
+            .any(|n| n.contains("damaged cross-reference: written in full")),
         "{:?}",
         labelled.notes
     );
