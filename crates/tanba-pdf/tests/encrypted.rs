@@ -107,6 +107,8 @@ fn restricted_pdfs_are_labelled_and_stay_encrypted_as_they_came() {
                 "{name} ({mode}): {owner}"
             );
             assert_qpdf_clean(&output);
+            let poppler = poppler_errors(&output);
+            assert!(poppler.is_empty(), "{name} ({mode}): poppler: {poppler}");
             for page in 1..=3 {
                 let text = page_text(&output, page);
                 assert!(

@@ -163,6 +163,8 @@ fn damaged_cross_reference_is_written_in_full_and_every_reader_finds_the_marks()
             assert!(exif["XMP-TC260:Aigc"].is_string(), "{name}: {exif}");
             assert!(exif["PDF:AIGC"].is_string(), "{name}: {exif}");
             assert_qpdf_clean(&output);
+            let poppler = poppler_errors(&output);
+            assert!(poppler.is_empty(), "{name}: poppler: {poppler}");
             for page in 1..=3 {
                 let text = page_text(&output, page);
                 assert!(
