@@ -121,6 +121,7 @@ fn restricted_pdfs_are_labelled_and_keep_their_encryption() {
         let (code, text) = run("pdftotext", &["-enc", "UTF-8", s(&out), "-"]);
         assert_eq!(code, Some(0), "{name}: {text}");
         assert_eq!(text.matches(KK).count(), 3, "{name}: {text}");
+        assert!(!text.contains("Error"), "{name}: poppler: {text}");
         let v = tanba(&["verify", s(&out)]);
         assert!(
             v.status.success(),

@@ -251,6 +251,8 @@ fn write_rewritten<W: std::io::Write>(inc: IncrementalDocument, out: &mut W) -> 
     if let Some(state) = &encrypted {
         full.encrypt(state)
             .map_err(|e| Error::malformed(format!("cannot re-encrypt the PDF: {e}")))?;
+        // lopdf's plain save keeps the input's kind of cross-reference data.
+        full.reference_table.cross_reference_type = lopdf::xref::XrefType::CrossReferenceTable;
     }
     let options = lopdf::SaveOptions::builder()
         .use_object_streams(encrypted.is_none())

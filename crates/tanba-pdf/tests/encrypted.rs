@@ -187,3 +187,38 @@ fn forced_relabel_of_an_encrypted_output_stays_encrypted() {
     assert_eq!(page_text(&twice, 2).matches(KK).count(), 1);
     assert!(verify(&twice).unwrap().is_compliant());
 }
+
+/// An encrypted input with object streams and a cross-reference stream (as
+/// qpdf writes by default for PDF 1.5+): both modes give a file poppler and
+/// qpdf read without a complaint, still encrypted alike.
+#[test]
+fn encrypted_input_with_object_streams() {
+    let input = qpdf_rewrite(
+        &simple(3),
+        &[
+            "--object-streams=generate",
+            "--encrypt",
+            "",
+            "owner",
+            "256",
+            "--modify=none",
+            "--",
+        ],
+    );
+    let (before, _) = show_encryption(&input, "");
+    for rewrite in [false, true] {
+        let settings = PdfSettings {
+            rewrite,
+            ..PdfSettings::default()
+        };
+        let (output, _) = label_with(settings, &input, &Job::default()).unwrap();
+        let (after, code) = show_encryption(&output, "");
+        assert_eq!(code, Some(0), "{after}");
+        assert_eq!(encryption_lines(&after), encryption_lines(&before));
+        assert_qpdf_clean(&output);
+        let poppler = poppler_errors(&output);
+        assert!(poppler.is_empty(), "rewrite {rewrite}: poppler: {poppler}");
+        assert!(page_text(&output, 3).contains(KK));
+        assert!(verify(&output).unwrap().is_compliant());
+    }
+}
