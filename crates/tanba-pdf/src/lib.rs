@@ -8,6 +8,11 @@
 //! By default the change is an incremental update appended to the original
 //! bytes, so existing signatures stay valid and the original revision can be
 //! recovered; [`PdfSettings::rewrite`] writes the whole file anew instead.
+//! A file whose cross-reference data is damaged is always written anew, so
+//! that strict readers find the marks. A PDF encrypted only to restrict
+//! changes (it opens with the empty user password) is labelled and written
+//! back encrypted with the same algorithm, key, permissions and owner
+//! password, unless [`PdfSettings::refuse_encrypted`].
 
 mod banner;
 mod content;
