@@ -13,10 +13,16 @@ use tanba_core::Job;
 use tanba_pdf::PdfSettings;
 
 /// (name, bits and options for `qpdf --encrypt "" owner BITS ...`, the algorithm the note names)
-const CASES: [(&str, &[&str], &str); 4] = [
+const CASES: [(&str, &[&str], &str); 5] = [
     (
         "aes-256",
         &["256", "--modify=none", "--extract=n"],
+        "AES-256",
+    ),
+    // The metadata stream left in the clear (`/EncryptMetadata false`): ours too.
+    (
+        "aes-256-clear-metadata",
+        &["256", "--cleartext-metadata", "--modify=none"],
         "AES-256",
     ),
     (
@@ -91,6 +97,10 @@ fn restricted_pdfs_are_labelled_and_stay_encrypted_as_they_came() {
             if !rewrite {
                 assert!(output.starts_with(&input), "{name}: original bytes changed");
             }
+            // Our XMP packet is encrypted like the rest, unless the input
+            // keeps its metadata in the clear.
+            let clear = output.windows(11).any(|w| w == b"<x:xmpmeta ");
+            assert_eq!(clear, name.ends_with("clear-metadata"), "{name} ({mode})");
             // Same R, V, P, methods and permissions, still opening without a password.
             let (after, code) = show_encryption(&output, "");
             assert_eq!(code, Some(0), "{name} ({mode}): {after}");
