@@ -300,6 +300,13 @@ pub(crate) struct CommonArgs {
     /// signatures and the original revision.
     #[arg(long, help_heading = PDF, hide_short_help = true)]
     pub(crate) pdf_rewrite: bool,
+    /// Refuse PDFs encrypted to restrict changes instead of labelling them.
+    ///
+    /// By default a PDF that opens without a password is labelled and
+    /// written back encrypted with the same algorithm, permissions and
+    /// owner password. A PDF that needs a password to open is always refused.
+    #[arg(long, help_heading = PDF, hide_short_help = true)]
+    pub(crate) refuse_encrypted: bool,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
     /// Sign C2PA Content Credentials with this PEM certificate chain.

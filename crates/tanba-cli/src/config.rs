@@ -45,6 +45,8 @@ pub struct PdfSection {
     pub edge: Option<String>,
     /// Rewrite the whole file instead of an incremental update.
     pub rewrite: Option<bool>,
+    /// Refuse PDFs encrypted to restrict changes instead of labelling them.
+    pub refuse_encrypted: Option<bool>,
 }
 
 /// `[image]`

@@ -215,6 +215,8 @@ fn pdf_settings(settings: &mut Settings, common: &CommonArgs, config: &Config) -
         settings.pdf.edge = Some(edge.parse()?);
     }
     settings.pdf.rewrite = common.pdf_rewrite || config.pdf.rewrite == Some(true);
+    settings.pdf.refuse_encrypted =
+        common.refuse_encrypted || config.pdf.refuse_encrypted == Some(true);
     Ok(())
 }
 
@@ -225,6 +227,7 @@ fn pdf_settings(_: &mut Settings, common: &CommonArgs, config: &Config) -> Resul
         common.pdf_pages.is_some()
             || common.pdf_edge.is_some()
             || common.pdf_rewrite
+            || common.refuse_encrypted
             || config.pdf != Default::default(),
     )
 }

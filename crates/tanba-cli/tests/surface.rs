@@ -97,6 +97,7 @@ fn help_is_grouped_short_with_h_and_teaches_with_help() {
     for labelling_only in [
         "--video-crf",
         "--pdf-rewrite",
+        "--refuse-encrypted",
         "--jpeg-quality",
         "--in-place",
         "--force",

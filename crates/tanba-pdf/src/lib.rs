@@ -8,6 +8,11 @@
 //! By default the change is an incremental update appended to the original
 //! bytes, so existing signatures stay valid and the original revision can be
 //! recovered; [`PdfSettings::rewrite`] writes the whole file anew instead.
+//! A file whose cross-reference data is damaged is always written anew, so
+//! that strict readers find the marks. A PDF encrypted only to restrict
+//! changes (it opens with the empty user password) is labelled and written
+//! back encrypted with the same algorithm, key, permissions and owner
+//! password, unless [`PdfSettings::refuse_encrypted`].
 
 mod banner;
 mod content;
@@ -19,6 +24,7 @@ mod stamp;
 mod structure;
 mod update;
 mod verify;
+mod xref;
 
 use std::collections::BTreeSet;
 use std::io::Cursor;
@@ -160,6 +166,10 @@ pub struct PdfSettings {
     /// The banner's colours and box opacity; `None` keeps dark grey text on
     /// a white box at 85% opacity.
     pub colors: Option<BannerColors>,
+    /// Refuse a PDF encrypted only to restrict changes (it opens with the
+    /// empty user password) instead of labelling it and writing it back
+    /// encrypted with the same algorithm, key, owner password and `/P`.
+    pub refuse_encrypted: bool,
     /// The banner's text size in points; `None` is 2.5% of the displayed
     /// page's shorter side, at least [`MIN_TEXT_PT`]. Under that minimum
     /// is refused. A page too narrow for it still shrinks the text.
@@ -310,6 +320,15 @@ impl Labeler for PdfLabeler {
         let bytes = read_all(&mut source, &job.limits)?;
         let loaded = load::load(&bytes, &job.limits)?;
         let mut notes = loaded.notes;
+        if let Some(algorithm) = &loaded.encryption {
+            if self.settings.refuse_encrypted {
+                return Err(Error::encrypted(format!(
+                    "the PDF is encrypted ({algorithm}; it opens without a password but \
+                     restricts changes) and encrypted PDFs are refused (--refuse-encrypted)"
+                )));
+            }
+            notes.push(load::encryption_note(algorithm));
+        }
         let mut doc = loaded.doc;
         let targets = self.targets(&doc, job.force)?;
         // A forced relabel takes the earlier banners out, so that the new
@@ -341,7 +360,7 @@ impl Labeler for PdfLabeler {
         progress.finish();
         if rewrite && !self.settings.rewrite {
             notes.push(
-                "the damaged file was rewritten in full, so no earlier revision is kept"
+                "damaged cross-reference: written in full, so no earlier revision is kept"
                     .to_string(),
             );
         }

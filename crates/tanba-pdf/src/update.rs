@@ -227,7 +227,8 @@ pub fn save(mut inc: IncrementalDocument, output: &mut dyn WriteSeek, rewrite: b
 }
 
 /// Writes the whole document anew: the original's objects with the changed
-/// ones in their place, packed into object streams.
+/// ones in their place, packed into object streams (an encrypted file:
+/// objects one by one, with a classic table).
 fn write_rewritten<W: std::io::Write>(inc: IncrementalDocument, out: &mut W) -> Result<()> {
     let mut full = inc.get_prev_documents().clone();
     let new = inc.new_document;
@@ -241,9 +242,21 @@ fn write_rewritten<W: std::io::Write>(inc: IncrementalDocument, out: &mut W) -> 
     // go) would otherwise be gaps in the cross-reference stream's /Index,
     // which poppler reports as an invalid entry 0.
     full.renumber_objects();
+    // An input that opened with the empty user password goes out encrypted
+    // as it came: the same state, so the same file key, `/O`, `/U`, `/P`
+    // (and `/OE`, `/UE`, `/Perms`). lopdf writes no object streams for an
+    // encrypted file, and its cross-reference stream would then start at
+    // object 1, which poppler reports as an invalid entry 0: a classic table.
+    let encrypted = full.encryption_state.clone();
+    if let Some(state) = &encrypted {
+        full.encrypt(state)
+            .map_err(|e| Error::malformed(format!("cannot re-encrypt the PDF: {e}")))?;
+        // lopdf's plain save keeps the input's kind of cross-reference data.
+        full.reference_table.cross_reference_type = lopdf::xref::XrefType::CrossReferenceTable;
+    }
     let options = lopdf::SaveOptions::builder()
-        .use_object_streams(true)
-        .use_xref_streams(true)
+        .use_object_streams(encrypted.is_none())
+        .use_xref_streams(encrypted.is_none())
         .build();
     full.save_with_options(out, options)
         .map_err(|e| Error::malformed(format!("cannot write the rewritten PDF: {e}")))

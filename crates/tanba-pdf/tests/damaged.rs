@@ -1,6 +1,6 @@
 //! Damaged PDFs: each is either refused with a typed error and nothing
 //! written, or labelled so that poppler finds the banner on every stamped
-//! page and `verify` agrees.
+//! page, exiftool reads the marks and `verify` agrees.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -354,6 +354,18 @@ fn check(name: &str, input: &[u8], rewrite: bool) -> String {
     if pages.contains(&2) {
         assert_banner_drawn(&output, name, mode);
     }
+    // Strict readers find the marks too: exiftool reads the XMP and /AIGC
+    // with no complaint about the file's structure.
+    let exif = exiftool(&output);
+    assert!(
+        exif["XMP-tanba:Manifest"].is_string() && exif["PDF:AIGC"].is_string(),
+        "{name} ({mode}): exiftool finds no marks: {exif}"
+    );
+    assert!(
+        exif["ExifTool:Warning"].is_null(),
+        "{name} ({mode}): exiftool warns: {}",
+        exif["ExifTool:Warning"]
+    );
     let v = verify(&output).unwrap();
     assert!(
         v.perceptible.found,
