@@ -167,6 +167,30 @@ fn ts_m2ts_and_avi_are_labelled_in_their_own_container() {
 }
 
 #[test]
+fn m2ts_through_a_pipe_is_refused_for_want_of_a_sidecar_and_ts_streams_through() {
+    let dir = tempfile::tempdir().unwrap();
+    inputs(dir.path());
+    let sh = |script: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .current_dir(dir.path())
+            .env("TANBA", env!("CARGO_BIN_EXE_tanba"))
+            .output()
+            .unwrap()
+    };
+    let refused = sh("\"$TANBA\" label - -o - --video-preset ultrafast < camera.m2ts > out.m2ts");
+    assert!(!refused.status.success(), "{refused:?}");
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("label M2TS as a file"), "{err}");
+    let ts = sh("\"$TANBA\" label - -o - --video-preset ultrafast < news.ts > out.ts");
+    assert!(ts.status.success(), "{ts:?}");
+    assert_eq!(decode_messages(&dir.path().join("out.ts")), "");
+    let verified = tanba(&["verify", s(&dir.path().join("out.ts"))]);
+    assert!(verified.status.success(), "{verified:?}");
+}
+
+#[test]
 fn formats_lists_ts_m2ts_and_avi() {
     let out = tanba(&["formats"]);
     let text = String::from_utf8_lossy(&out.stdout);

@@ -591,6 +591,13 @@ impl Registry {
                  in a sidecar file beside the output: label SubRip as a file, not as bytes",
             ));
         }
+        #[cfg(all(feature = "text", feature = "video"))]
+        if std::ptr::eq(format, &tanba_video::M2TS) {
+            return Err(Error::cannot_label(
+                "M2TS has no metadata stream readers recognise, so its marks go in a sidecar \
+                 file beside the output: label M2TS as a file, not as bytes",
+            ));
+        }
         let job = job
             .clone()
             .with_source_sha256(manifest::sha256_hex(input))
