@@ -305,8 +305,14 @@ fn open_decoder(
     })?;
     decoder.set_packet_time_base(ist.time_base());
 
-    let (mut encoder, plan_note) =
-        plan_encoder(codec_id, ctx.container, decoder.bit_rate(), ctx.settings)?;
+    // A transport stream records no per-stream rate (MPEG-2 video in a
+    // broadcast TS): the whole file's then stands in, a little above the
+    // video's own, rather than the 1 Mb/s floor.
+    let bit_rate = match decoder.bit_rate() {
+        0 => usize::try_from(ictx.bit_rate()).unwrap_or(0),
+        known => known,
+    };
+    let (mut encoder, plan_note) = plan_encoder(codec_id, ctx.container, bit_rate, ctx.settings)?;
     notes.extend(plan_note);
     if encoder.codec.name() == "libx265"
         && let Some(hdr) = x265_hdr_params(&ist)
@@ -554,7 +560,14 @@ fn add_video_stream(
     enc.set_width(info.width);
     enc.set_height(info.height);
     enc.set_format(plan.work_format);
-    enc.set_time_base(ist.time_base());
+    // MPEG-1/2 video codes the frame rate itself and takes no other time
+    // base (a broadcast TS is 1/90000): it counts in frames, and the
+    // frames' timestamps are rescaled to it.
+    let enc_tb = match (encoder.codec.id(), info.frame_rate) {
+        (codec::Id::MPEG2VIDEO | codec::Id::MPEG1VIDEO, Some(rate)) => rate.invert(),
+        _ => ist.time_base(),
+    };
+    enc.set_time_base(enc_tb);
     enc.set_frame_rate(info.frame_rate);
     ffi::copy_colour_fields(ist, &mut enc);
     if plan.converted {
@@ -616,7 +629,7 @@ fn add_video_stream(
     Ok(VideoOut {
         index: ost.index(),
         encoder: opened,
-        enc_tb: ist.time_base(),
+        enc_tb,
         out_tb: ist.time_base(),
     })
 }

@@ -273,3 +273,47 @@ fn avi_h264_stays_h264() {
     assert_eq!(codecs(&input)[0], ("h264".into(), "H264".into()));
     assert_avi_marked(&input, &output);
 }
+
+#[test]
+fn broadcast_mpeg2_and_mp2_stays_mpeg2_at_the_streams_rate() {
+    // DVB's codecs: MPEG-2 video (whose encoder takes only a frame-rate
+    // time base, not the TS's 1/90000) and MPEG-1 Layer II audio.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("dvb.ts");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=720x576:rate=25:duration=3",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=3",
+        "-c:v",
+        "mpeg2video",
+        "-b:v",
+        "4M",
+        "-c:a",
+        "mp2",
+        "-f",
+        "mpegts",
+        input.to_str().unwrap(),
+    ]);
+    let output = dir.path().join("out.ts");
+    let done = label(&input, &output);
+    assert_eq!(decode_messages(&output), "");
+    let (before, after) = (pids(&input), pids(&output));
+    assert_eq!(before[..], after[..2], "{after:?}");
+    assert_eq!(after[0].1, "mpeg2video");
+    assert_eq!(frame_count(&output), frame_count(&input));
+    assert_eq!(packet_md5(&input, "0:a"), packet_md5(&output, "0:a"));
+    // The stream records no rate: the file's is used, not the 1 Mb/s floor.
+    let note = done
+        .notes
+        .iter()
+        .find(|n| n.contains("mpeg2video b="))
+        .unwrap();
+    let rate: u64 = note.rsplit("b=").next().unwrap().parse().unwrap();
+    assert!(rate > 1_250_000, "{note}");
+    assert!(verify(&output).unwrap().is_compliant());
+}
