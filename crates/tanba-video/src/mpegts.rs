@@ -101,6 +101,23 @@ pub(crate) fn header(
     }
 }
 
+/// Refuses a transport stream with more than one video stream (several TV
+/// programs, or angles): only one is labelled, and a viewer tuned to an
+/// other would see no label in a file the report calls labelled.
+pub(crate) fn check_one_video(ictx: &ffmpeg::format::context::Input) -> Result<()> {
+    let videos = ictx
+        .streams()
+        .filter(|s| s.parameters().medium() == ffmpeg::media::Type::Video)
+        .count();
+    if videos > 1 {
+        return Err(Error::unsupported(format!(
+            "the transport stream carries {videos} video streams and only one can be labelled: \
+             split it first (one program each, e.g. ffmpeg -i IN -map 0:p:NUMBER -c copy OUT.ts)"
+        )));
+    }
+    Ok(())
+}
+
 /// Keeps an input stream's PID on its output stream.
 pub(crate) fn keep_pid(input: &ffmpeg::Stream<'_>, output: &mut ffmpeg::StreamMut<'_>) {
     if (0x10..=MAX_PID).contains(&input.id()) {

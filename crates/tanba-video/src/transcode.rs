@@ -157,6 +157,9 @@ pub(crate) fn label_file(
     let container = Container::of(format)?;
     let ictx = probe::open(path)?;
     let info = probe::video_info(&ictx, &job.limits)?;
+    if container.is_ts() {
+        mpegts::check_one_video(&ictx)?;
+    }
     let mut notes = prior_notes(&ictx, path, container, job)?;
     let ctx = Ctx {
         path,

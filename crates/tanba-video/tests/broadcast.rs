@@ -317,3 +317,82 @@ fn broadcast_mpeg2_and_mp2_stays_mpeg2_at_the_streams_rate() {
     assert!(rate > 1_250_000, "{note}");
     assert!(verify(&output).unwrap().is_compliant());
 }
+
+#[test]
+fn a_transport_stream_with_two_tv_programs_is_refused_not_half_labelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("multi.ts");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=25:duration=1",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=160x120:rate=25:duration=1",
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-program",
+        "title=One:program_num=11:st=0",
+        "-program",
+        "title=Two:program_num=12:st=1",
+        "-f",
+        "mpegts",
+        input.to_str().unwrap(),
+    ]);
+    let output = dir.path().join("out.ts");
+    let err = label_with(&labeler(), &input, &output, &Job::default()).unwrap_err();
+    assert!(
+        matches!(&err, Error::Unsupported { reason, .. } if reason.contains("2 video streams")),
+        "{err}"
+    );
+    assert!(!output.exists());
+
+    // A TV service beside a radio one: labelled, as one program with a note.
+    let tv_radio = dir.path().join("tv-radio.ts");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=25:duration=1",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=1",
+        "-map",
+        "0",
+        "-map",
+        "1",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-c:a",
+        "aac",
+        "-program",
+        "title=TV:program_num=11:st=0",
+        "-program",
+        "title=Radio:program_num=12:st=1",
+        "-f",
+        "mpegts",
+        tv_radio.to_str().unwrap(),
+    ]);
+    let done = label(&tv_radio, &output);
+    assert!(
+        done.notes
+            .iter()
+            .any(|n| n.contains("2 programs were written as one, program 11")),
+        "{:?}",
+        done.notes
+    );
+    assert_eq!(program(&output).0, 11);
+    assert_eq!(pids(&output)[..2], pids(&tv_radio)[..]);
+    assert!(verify(&output).unwrap().is_compliant());
+}
