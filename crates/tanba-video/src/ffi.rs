@@ -262,3 +262,41 @@ pub(crate) fn set_data_codec(stream: &mut StreamMut<'_>, codec: ffi::AVCodecID) 
         }
     }
 }
+
+/// Adds a program to the output (before the header is written): its
+/// number, its SDT service name and provider, and the output streams it
+/// holds. The MPEG-TS muxer writes one PMT per program. False when FFmpeg
+/// could not make it.
+#[allow(unsafe_code)]
+pub(crate) fn add_program(
+    output: &mut ffmpeg::format::context::Output,
+    number: i32,
+    names: [(&str, Option<&str>); 2],
+    streams: &[usize],
+) -> bool {
+    let texts: Vec<(std::ffi::CString, std::ffi::CString)> = names
+        .iter()
+        .filter_map(|(k, v)| {
+            let v = std::ffi::CString::new((*v)?).ok()?;
+            Some((std::ffi::CString::new(*k).ok()?, v))
+        })
+        .collect();
+    // SAFETY: the context pointer is valid while `output` is borrowed;
+    // av_new_program returns a program the context owns (or null);
+    // av_dict_set copies the NUL-terminated strings, which outlive the
+    // call; av_program_add_stream_index ignores an index past the streams.
+    unsafe {
+        let ctx = output.as_mut_ptr();
+        let program = ffi::av_new_program(ctx, number);
+        if program.is_null() {
+            return false;
+        }
+        for (k, v) in &texts {
+            ffi::av_dict_set(&mut (*program).metadata, k.as_ptr(), v.as_ptr(), 0);
+        }
+        for &i in streams {
+            ffi::av_program_add_stream_index(ctx, number, i as u32);
+        }
+    }
+    true
+}

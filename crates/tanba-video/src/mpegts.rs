@@ -62,13 +62,13 @@ fn program_of(ictx: &ffmpeg::format::context::Input, video: usize) -> Option<Pro
 
 /// The muxer options and header metadata that keep the input's layout:
 /// its program number, PMT PID, service name and provider, packet size,
-/// and timestamps as they are (no offset added).
+/// and timestamps as they are (no offset added). (With several programs
+/// the muxer takes numbers and names from `add_programs` instead.)
 pub(crate) fn header(
     ictx: &ffmpeg::format::context::Input,
     container: Container,
     video: usize,
     (meta, options): (&mut Dictionary<'_>, &mut Dictionary<'_>),
-    notes: &mut Vec<String>,
 ) {
     options.set("mpegts_copyts", "1");
     let m2ts = if container == Container::M2ts {
@@ -77,7 +77,6 @@ pub(crate) fn header(
         "0"
     };
     options.set("mpegts_m2ts_mode", m2ts);
-    let count = ffi::programs(ictx).len();
     let Some(program) = program_of(ictx, video) else {
         return;
     };
@@ -93,12 +92,55 @@ pub(crate) fn header(
     if let Some(provider) = &program.service_provider {
         meta.set("service_provider", provider);
     }
-    if count > 1 {
+}
+
+/// A multi-program input keeps its programs: each with its number,
+/// service name and provider and its carried streams (`out_index` maps
+/// input streams to output ones), the marks stream in the video's. The
+/// muxer numbers the PMT PIDs up from the first program's: a note says
+/// when the input's were numbered otherwise.
+pub(crate) fn add_programs(
+    ictx: &ffmpeg::format::context::Input,
+    octx: &mut ffmpeg::format::context::Output,
+    (out_index, video, marks): (&[Option<usize>], usize, Option<usize>),
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let programs = ffi::programs(ictx);
+    if programs.len() < 2 {
+        return Ok(());
+    }
+    for program in &programs {
+        let mut streams: Vec<usize> = program
+            .streams
+            .iter()
+            .filter_map(|&i| out_index.get(i).copied().flatten())
+            .collect();
+        if program.streams.contains(&video) {
+            streams.extend(marks);
+        }
+        let names = [
+            ("service_name", program.service_name.as_deref()),
+            ("service_provider", program.service_provider.as_deref()),
+        ];
+        if !ffi::add_program(octx, program.number, names, &streams) {
+            return Err(Error::cannot_label(format!(
+                "FFmpeg could not add program {}",
+                program.number
+            )));
+        }
+    }
+    let first = programs[0].pmt_pid;
+    let in_order = programs
+        .iter()
+        .enumerate()
+        .all(|(i, p)| i64::from(p.pmt_pid) == i64::from(first) + i as i64);
+    if !in_order {
         notes.push(format!(
-            "the input's {count} programs were written as one, program {} (every carried stream in it)",
-            program.number
+            "the {} programs' PMTs were renumbered from PID {first:#x} up (FFmpeg numbers them in order)",
+            programs.len()
         ));
     }
+    Ok(())
 }
 
 /// Refuses a transport stream with more than one video stream (several TV

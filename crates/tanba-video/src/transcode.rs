@@ -198,8 +198,12 @@ pub(crate) fn label_file(
         }
         _ => None,
     };
+    if container.is_ts() {
+        let layout = (streams.out_index.as_slice(), ctx.info.index, marks_stream);
+        mpegts::add_programs(&ictx, &mut octx, layout, &mut notes)?;
+    }
     let marks = MarkTexts::new(&manifest, overlays.notice.as_ref().map(|(_, _, r)| r));
-    write_header(&ctx, &ictx, &mut octx, &marks, &mut notes)?;
+    write_header(&ctx, &ictx, &mut octx, &marks)?;
     streams.set_out_time_bases(&octx, ctx.info.index)?;
     if let Some(index) = marks_stream {
         let video = ictx
@@ -750,7 +754,6 @@ fn write_header(
     ictx: &ffmpeg::format::context::Input,
     octx: &mut ffmpeg::format::context::Output,
     marks: &MarkTexts,
-    notes: &mut Vec<String>,
 ) -> Result<()> {
     let mut meta = Dictionary::new();
     for (k, v) in ictx.metadata().iter() {
@@ -764,13 +767,7 @@ fn write_header(
     let mut header_options = Dictionary::new();
     if ctx.container.is_ts() {
         let video = ctx.info.index;
-        mpegts::header(
-            ictx,
-            ctx.container,
-            video,
-            (&mut meta, &mut header_options),
-            notes,
-        );
+        mpegts::header(ictx, ctx.container, video, (&mut meta, &mut header_options));
     }
     if ctx.container == Container::Avi {
         let padding = avi::padding_for(marks.avi_len());
