@@ -26,6 +26,8 @@ const TS_PACKET: usize = 188;
 const M2TS_PACKET: usize = 192;
 /// The sync byte every transport packet starts with.
 const SYNC: u8 = 0x47;
+/// Whole packets a file that starts mid-packet must show in its head.
+const MID_PACKET_LEAST: usize = 8;
 /// Packets a reader looks through for the marks (they are written at the
 /// start, so the muxer's interleaving puts them within the first seconds).
 const MARK_SEARCH_PACKETS: usize = 50_000;
@@ -35,15 +37,22 @@ const MAX_TAG_BYTES: usize = 4 * 1024 * 1024;
 const MAX_PID: i32 = 0x1FFE;
 
 /// `Some(false)` for 188-byte TS, `Some(true)` for 192-byte M2TS: the sync
-/// byte at the start of every whole packet in `head` (at least two).
+/// byte at the start of every whole packet in `head` (at least two). A
+/// capture that starts mid-packet (FFmpeg finds the rhythm itself) needs
+/// eight, so that chance bytes of other binary files do not match.
 pub(crate) fn sniff(head: &[u8]) -> Option<bool> {
-    let rhythm = |size: usize, offset: usize| {
+    let rhythm = |size: usize, offset: usize, least: usize| {
         let packets = head.len().saturating_sub(offset) / size;
-        packets >= 2 && (0..packets).all(|i| head.get(offset + i * size) == Some(&SYNC))
+        packets >= least && (0..packets).all(|i| head.get(offset + i * size) == Some(&SYNC))
     };
-    if rhythm(TS_PACKET, 0) {
+    let cut = |size: usize| (1..size).any(|o| rhythm(size, o, MID_PACKET_LEAST));
+    if rhythm(TS_PACKET, 0, 2) {
         Some(false)
-    } else if rhythm(M2TS_PACKET, 4) {
+    } else if rhythm(M2TS_PACKET, 4, 2) {
+        Some(true)
+    } else if cut(TS_PACKET) {
+        Some(false)
+    } else if cut(M2TS_PACKET) {
         Some(true)
     } else {
         None
@@ -399,5 +408,12 @@ mod tests {
         }
         assert_eq!(sniff(&m2ts), Some(true));
         assert_eq!(sniff(&[SYNC; 100]), None);
+        // Cut mid-packet: found with eight packets after the cut, not two.
+        let mut cut = vec![0u8; 100 + TS_PACKET * 8];
+        for i in 0..8 {
+            cut[100 + i * TS_PACKET] = SYNC;
+        }
+        assert_eq!(sniff(&cut), Some(false));
+        assert_eq!(sniff(&cut[..100 + TS_PACKET * 3]), None);
     }
 }

@@ -191,6 +191,14 @@ fn mpegts_cut_mid_packet_is_labelled_as_the_shorter_stream_it_is() {
     assert_eq!(decode_messages(&output), "");
     assert!(verify(&output).unwrap().is_compliant());
     assert!(frame_count(&output) < frame_count(&input));
+
+    // A capture that starts mid-packet is recognised and labelled too.
+    let late = dir.path().join("late.ts");
+    std::fs::write(&late, &bytes[100..]).unwrap();
+    let output = dir.path().join("late-out.ts");
+    assert_eq!(label(&late, &output).format.name, "ts");
+    assert_eq!(decode_messages(&output), "");
+    assert!(verify(&output).unwrap().is_compliant());
 }
 
 fn make_avi(dir: &Path, name: &str, video: &[&str], audio: &str) -> PathBuf {
