@@ -182,3 +182,121 @@ pub(crate) fn muxer_can_store(
         ffi::avformat_query_codec(ofmt, (*par).codec_id, 0)
     }
 }
+
+/// One program of a transport stream, as the demuxer read its PAT, PMT
+/// and SDT.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ProgramInfo {
+    /// The program number (service id).
+    pub number: i32,
+    /// The PID of its program map table.
+    pub pmt_pid: i32,
+    /// Indices of the streams it holds.
+    pub streams: Vec<usize>,
+    /// The SDT's service name and provider, when present.
+    pub service_name: Option<String>,
+    pub service_provider: Option<String>,
+}
+
+/// The input's programs (MPEG-TS), which ffmpeg-next does not expose.
+#[allow(unsafe_code)]
+pub(crate) fn programs(input: &ffmpeg::format::context::Input) -> Vec<ProgramInfo> {
+    let mut out = Vec::new();
+    // SAFETY: the context pointer is valid while `input` is borrowed; its
+    // programs array holds nb_programs valid programs, each with
+    // nb_stream_indexes indices; the metadata dictionaries are only read
+    // (copied into owned strings) while the context lives.
+    unsafe {
+        let ctx = input.as_ptr();
+        if (*ctx).programs.is_null() {
+            return out;
+        }
+        for i in 0..(*ctx).nb_programs as usize {
+            let p = *(*ctx).programs.add(i);
+            if p.is_null() {
+                continue;
+            }
+            let streams = if (*p).stream_index.is_null() {
+                Vec::new()
+            } else {
+                (0..(*p).nb_stream_indexes as usize)
+                    .map(|j| *(*p).stream_index.add(j) as usize)
+                    .collect()
+            };
+            let meta = ffmpeg::DictionaryRef::wrap((*p).metadata);
+            out.push(ProgramInfo {
+                number: (*p).program_num,
+                pmt_pid: (*p).pmt_pid,
+                streams,
+                service_name: meta.get("service_name").map(str::to_string),
+                service_provider: meta.get("service_provider").map(str::to_string),
+            });
+        }
+    }
+    out
+}
+
+/// Sets an output stream's id before the header is written (the MPEG-TS
+/// muxer takes an id of 16..0x1FFF as the stream's PID).
+#[allow(unsafe_code)]
+pub(crate) fn set_stream_id(stream: &mut StreamMut<'_>, id: i32) {
+    // SAFETY: the stream pointer is valid while `stream` borrows the
+    // output context; one plain integer field is written.
+    unsafe {
+        (*stream.as_mut_ptr()).id = id;
+    }
+}
+
+/// Makes a stream added without a codec a data stream of `codec` (timed
+/// ID3 metadata, say), which ffmpeg-next has no setter for.
+#[allow(unsafe_code)]
+pub(crate) fn set_data_codec(stream: &mut StreamMut<'_>, codec: ffi::AVCodecID) {
+    // SAFETY: the stream pointer is valid while `stream` borrows the
+    // output context, and its codecpar was allocated with the stream; two
+    // plain enum fields are written.
+    unsafe {
+        let par = (*stream.as_mut_ptr()).codecpar;
+        if !par.is_null() {
+            (*par).codec_type = ffi::AVMediaType::AVMEDIA_TYPE_DATA;
+            (*par).codec_id = codec;
+        }
+    }
+}
+
+/// Adds a program to the output (before the header is written): its
+/// number, its SDT service name and provider, and the output streams it
+/// holds. The MPEG-TS muxer writes one PMT per program. False when FFmpeg
+/// could not make it.
+#[allow(unsafe_code)]
+pub(crate) fn add_program(
+    output: &mut ffmpeg::format::context::Output,
+    number: i32,
+    names: [(&str, Option<&str>); 2],
+    streams: &[usize],
+) -> bool {
+    let texts: Vec<(std::ffi::CString, std::ffi::CString)> = names
+        .iter()
+        .filter_map(|(k, v)| {
+            let v = std::ffi::CString::new((*v)?).ok()?;
+            Some((std::ffi::CString::new(*k).ok()?, v))
+        })
+        .collect();
+    // SAFETY: the context pointer is valid while `output` is borrowed;
+    // av_new_program returns a program the context owns (or null);
+    // av_dict_set copies the NUL-terminated strings, which outlive the
+    // call; av_program_add_stream_index ignores an index past the streams.
+    unsafe {
+        let ctx = output.as_mut_ptr();
+        let program = ffi::av_new_program(ctx, number);
+        if program.is_null() {
+            return false;
+        }
+        for (k, v) in &texts {
+            ffi::av_dict_set(&mut (*program).metadata, k.as_ptr(), v.as_ptr(), 0);
+        }
+        for &i in streams {
+            ffi::av_program_add_stream_index(ctx, number, i as u32);
+        }
+    }
+    true
+}

@@ -4,7 +4,7 @@
 
 use ffmpeg::format::Pixel;
 use ffmpeg::software::scaling;
-use ffmpeg::{Packet, Rational, picture};
+use ffmpeg::{Packet, Rational, Rescale, picture};
 use ffmpeg_next as ffmpeg;
 
 use tanba_core::{Error, Progress, Result};
@@ -40,7 +40,8 @@ pub(crate) struct VideoOut {
     pub encoder: ffmpeg::encoder::Video,
     /// Output stream index.
     pub index: usize,
-    /// The encoder's time base (the input stream's).
+    /// The encoder's time base (the input stream's; MPEG-1/2 video's
+    /// is one frame).
     pub enc_tb: Rational,
     /// The output stream's time base, once the header is written.
     pub out_tb: Rational,
@@ -120,7 +121,7 @@ impl FrameState {
             {
                 notice.blend(&mut frame)?;
             }
-            frame.set_pts(pts);
+            frame.set_pts(pts.map(|p| p.rescale(self.time_base, out.enc_tb)));
             frame.set_kind(picture::Type::None);
             out.encoder
                 .send_frame(&frame)

@@ -5,7 +5,8 @@
 //! whole video, plus a larger full-width notice over the opening seconds),
 //! and the machine-readable marks go into the container (MP4/MOV: the
 //! `AIGC` metadata key, the Tanba manifest and the XMP `uuid` box;
-//! Matroska/WebM: tags).
+//! Matroska/WebM: tags; MPEG-TS/M2TS: a timed-ID3 metadata stream; AVI:
+//! `LIST/INFO` items and an `_PMX` XMP chunk).
 //!
 //! Decoding, encoding and muxing go through FFmpeg (ffmpeg-next). The badge
 //! is converted once into the frames' own YUV planes and alpha-blended per
@@ -15,11 +16,13 @@
 
 #[cfg(feature = "audible")]
 mod audible;
+mod avi;
 mod encoder;
 mod ffi;
 mod frames;
 mod layout;
 mod marks;
+mod mpegts;
 mod overlay;
 mod probe;
 mod transcode;
@@ -63,7 +66,26 @@ pub static WEBM: Format = Format {
     extensions: &["webm"],
 };
 
-static FORMATS: [&Format; 4] = [&MP4, &MOV, &MKV, &WEBM];
+/// MPEG transport stream (broadcast, HLS segments).
+pub static TS: Format = Format {
+    name: "ts",
+    mime: "video/mp2t",
+    extensions: &["ts", "mpegts", "m2t"],
+};
+/// Blu-ray/AVCHD transport stream (192-byte packets).
+pub static M2TS: Format = Format {
+    name: "m2ts",
+    mime: "video/mp2t",
+    extensions: &["m2ts", "mts"],
+};
+/// AVI (RIFF).
+pub static AVI: Format = Format {
+    name: "avi",
+    mime: "video/x-msvideo",
+    extensions: &["avi"],
+};
+
+static FORMATS: [&Format; 7] = [&MP4, &MOV, &MKV, &WEBM, &TS, &M2TS, &AVI];
 
 /// Shortest opening notice the law's reference (GB 45438-2025) allows, seconds.
 pub const MIN_NOTICE_SECONDS: f64 = 2.0;
@@ -218,7 +240,16 @@ pub fn sniff(head: &[u8]) -> Option<&'static Format> {
         });
         return Some(if doc_type_webm { &WEBM } else { &MKV });
     }
-    None
+    sniff_ts_avi(head)
+}
+
+/// MPEG-TS (the sync byte every 188 bytes), M2TS (every 192 bytes after a
+/// 4-byte timestamp) and AVI (`RIFF....AVI `).
+fn sniff_ts_avi(head: &[u8]) -> Option<&'static Format> {
+    if avi::sniff(head) {
+        return Some(&AVI);
+    }
+    mpegts::sniff(head).map(|m2ts| if m2ts { &M2TS } else { &TS })
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -338,6 +369,17 @@ mod tests {
         ];
         assert_eq!(sniff(&mkv).map(|f| f.name), Some("mkv"));
         assert!(sniff(b"GIF89a").is_none());
+        let mut ts = vec![0u8; 188 * 4];
+        ts.iter_mut().step_by(188).for_each(|b| *b = 0x47);
+        assert_eq!(sniff(&ts).map(|f| f.name), Some("ts"));
+        let mut m2ts = vec![0u8; 192 * 4];
+        m2ts.iter_mut().skip(4).step_by(192).for_each(|b| *b = 0x47);
+        assert_eq!(sniff(&m2ts).map(|f| f.name), Some("m2ts"));
+        assert_eq!(
+            sniff(b"RIFF\x10\0\0\0AVI LIST").map(|f| f.name),
+            Some("avi")
+        );
+        assert!(sniff(b"RIFF\x10\0\0\0WAVEfmt ").is_none());
     }
 
     #[test]

@@ -21,6 +21,13 @@ pub enum Container {
     Matroska,
     /// WebM.
     WebM,
+    /// MPEG transport stream, 188-byte packets.
+    MpegTs,
+    /// Blu-ray/AVCHD transport stream, 192-byte packets (a 4-byte arrival
+    /// timestamp before each).
+    M2ts,
+    /// AVI (RIFF).
+    Avi,
 }
 
 impl Container {
@@ -31,6 +38,9 @@ impl Container {
             "mov" => Ok(Container::Mov),
             "mkv" => Ok(Container::Matroska),
             "webm" => Ok(Container::WebM),
+            "ts" => Ok(Container::MpegTs),
+            "m2ts" => Ok(Container::M2ts),
+            "avi" => Ok(Container::Avi),
             other => Err(Error::unsupported(format!(
                 "{other} is not a video container"
             ))),
@@ -44,7 +54,14 @@ impl Container {
             Container::Mov => "mov",
             Container::Matroska => "matroska",
             Container::WebM => "webm",
+            Container::MpegTs | Container::M2ts => "mpegts",
+            Container::Avi => "avi",
         }
+    }
+
+    /// A transport stream (TS or M2TS).
+    pub fn is_ts(self) -> bool {
+        matches!(self, Container::MpegTs | Container::M2ts)
     }
 
     /// ISO BMFF family (MP4 or MOV).

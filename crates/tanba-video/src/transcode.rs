@@ -17,10 +17,15 @@ use tanba_core::{Error, Format, Job, Manifest, Placement, Progress, ProgressUnit
 use crate::encoder::{EncoderPlan, plan_encoder, threading_config, x265_hdr_params};
 use crate::frames::{FrameState, VideoOut, malformed};
 use crate::layout::{self, NoticeRecord};
-use crate::marks::{KEY_AIGC, KEY_MANIFEST, KEY_NOTICE};
+use crate::marks::{self, KEY_AIGC, KEY_MANIFEST, KEY_NOTICE};
 use crate::overlay::{ColourMatrix, FrameSpec, Overlay, PlanarLayout};
 use crate::probe::{self, Container, VideoInfo};
-use crate::{VideoSettings, ffi};
+use crate::{VideoSettings, avi, ffi, mpegts};
+
+/// Why an M2TS output carries no marks of its own.
+const M2TS_NOTE: &str = "M2TS has no metadata stream readers recognise (FFmpeg writes one as an \
+     untyped private stream in 192-byte mode): the marks are in the manifest sidecar \
+     NAME.m2ts.tanba.json beside the output, which must travel with it";
 
 /// A finished, complete output waiting in a temporary file.
 pub(crate) struct Done {
@@ -59,18 +64,17 @@ pub(crate) fn prior_marks(
     input: &ffmpeg::format::context::Input,
     path: &Path,
     container: Container,
+    limits: &tanba_core::Limits,
 ) -> Result<PriorMarks> {
-    let meta = input.metadata();
+    let stored = marks::read(input, path, container, limits)?;
     let mut prior = PriorMarks {
-        tanba: meta.get(KEY_MANIFEST).is_some(),
+        tanba: stored.meta.get(KEY_MANIFEST).is_some(),
         replaced: Vec::new(),
     };
-    if meta.get(KEY_AIGC).is_some() {
+    if stored.meta.get(KEY_AIGC).is_some() {
         prior.replaced.push("AIGC key");
     }
-    if container.is_iso()
-        && let Some(packet) = isobmff::find_xmp(&mut std::fs::File::open(path)?)?
-    {
+    if let Some(packet) = stored.xmp {
         let xmp = xmp::read(&packet).unwrap_or_default();
         prior.tanba |= xmp.manifest.is_some();
         prior.replaced.push("XMP packet");
@@ -153,6 +157,9 @@ pub(crate) fn label_file(
     let container = Container::of(format)?;
     let ictx = probe::open(path)?;
     let info = probe::video_info(&ictx, &job.limits)?;
+    if container.is_ts() {
+        mpegts::check_one_video(&ictx)?;
+    }
     let mut notes = prior_notes(&ictx, path, container, job)?;
     let ctx = Ctx {
         path,
@@ -183,9 +190,28 @@ pub(crate) fn label_file(
     #[cfg(not(feature = "audible"))]
     let audible_placement = None;
     let manifest = job.manifest_with_audible(format.mime, placement, audible_placement);
-    let record = overlays.notice.as_ref().map(|(_, _, record)| record);
-    write_header(&ctx, &ictx, &mut octx, &manifest, record)?;
+    let marks_stream = match container {
+        Container::MpegTs => Some(mpegts::add_marks_stream(&ictx, &mut octx, &mut notes)?),
+        Container::M2ts => {
+            notes.push(M2TS_NOTE.to_string());
+            None
+        }
+        _ => None,
+    };
+    if container.is_ts() {
+        let layout = (streams.out_index.as_slice(), ctx.info.index, marks_stream);
+        mpegts::add_programs(&ictx, &mut octx, layout, &mut notes)?;
+    }
+    let marks = MarkTexts::new(&manifest, overlays.notice.as_ref().map(|(_, _, r)| r));
+    write_header(&ctx, &ictx, &mut octx, &marks)?;
     streams.set_out_time_bases(&octx, ctx.info.index)?;
+    if let Some(index) = marks_stream {
+        let video = ictx
+            .stream(ctx.info.index)
+            .map(|s| (s.start_time(), s.time_base()))
+            .ok_or_else(|| Error::malformed("the video stream vanished"))?;
+        mpegts::write_marks(&mut octx, index, video, &marks.keyed())?;
+    }
 
     let time_base = streams.in_time_base[ctx.info.index];
     let mut pipeline = Pipeline {
@@ -205,6 +231,9 @@ pub(crate) fn label_file(
     pipeline.frames.progress.finish();
     if container.is_iso() {
         add_iso_boxes(output.path(), &run.covers, &manifest, &mut notes)?;
+    }
+    if container == Container::Avi {
+        avi::add_marks(output.path(), &marks.avi_info(), &marks.xmp)?;
     }
     Ok(Done {
         output,
@@ -235,7 +264,7 @@ fn prior_notes(
     container: Container,
     job: &Job,
 ) -> Result<Vec<String>> {
-    let prior = prior_marks(ictx, path, container)?;
+    let prior = prior_marks(ictx, path, container, &job.limits)?;
     if prior.tanba && !job.force {
         return Err(Error::already_labelled());
     }
@@ -283,8 +312,14 @@ fn open_decoder(
     })?;
     decoder.set_packet_time_base(ist.time_base());
 
-    let (mut encoder, plan_note) =
-        plan_encoder(codec_id, ctx.container, decoder.bit_rate(), ctx.settings)?;
+    // A transport stream records no per-stream rate (MPEG-2 video in a
+    // broadcast TS): the whole file's then stands in, a little above the
+    // video's own, rather than the 1 Mb/s floor.
+    let bit_rate = match decoder.bit_rate() {
+        0 => usize::try_from(ictx.bit_rate()).unwrap_or(0),
+        known => known,
+    };
+    let (mut encoder, plan_note) = plan_encoder(codec_id, ctx.container, bit_rate, ctx.settings)?;
     notes.extend(plan_note);
     if encoder.codec.name() == "libx265"
         && let Some(hdr) = x265_hdr_params(&ist)
@@ -463,6 +498,11 @@ fn add_streams(
                     &ctx.job.label,
                 )?;
                 out_index[i] = Some(stream.output_index);
+                if ctx.container.is_ts()
+                    && let Some(mut ost) = octx.stream_mut(stream.output_index)
+                {
+                    mpegts::keep_pid(&ist, &mut ost);
+                }
                 notes.push(stream.summary.clone());
                 audible = Some(stream);
             }
@@ -527,7 +567,14 @@ fn add_video_stream(
     enc.set_width(info.width);
     enc.set_height(info.height);
     enc.set_format(plan.work_format);
-    enc.set_time_base(ist.time_base());
+    // MPEG-1/2 video codes the frame rate itself and takes no other time
+    // base (a broadcast TS is 1/90000): it counts in frames, and the
+    // frames' timestamps are rescaled to it.
+    let enc_tb = match (encoder.codec.id(), info.frame_rate) {
+        (codec::Id::MPEG2VIDEO | codec::Id::MPEG1VIDEO, Some(rate)) => rate.invert(),
+        _ => ist.time_base(),
+    };
+    enc.set_time_base(enc_tb);
     enc.set_frame_rate(info.frame_rate);
     ffi::copy_colour_fields(ist, &mut enc);
     if plan.converted {
@@ -543,12 +590,18 @@ fn add_video_stream(
         .map_err(|e| Error::unsupported(format!("cannot open {}: {e}", encoder.summary)))?;
     ost.set_parameters(&opened);
     // Same codec in an ISO file: keep its sample entry (`hvc1` rather
-    // than FFmpeg's default `hev1`, which Apple players refuse).
-    if ctx.container.is_iso() && encoder.codec.id() == plan.codec_id {
+    // than FFmpeg's default `hev1`, which Apple players refuse); in AVI
+    // its fourcc (`XVID` rather than FFmpeg's `FMP4`).
+    if (ctx.container.is_iso() || ctx.container == Container::Avi)
+        && encoder.codec.id() == plan.codec_id
+    {
         let tag = ffi::codec_tag(ist);
         if tag != 0 {
             ffi::set_codec_tag(&mut ost, tag);
         }
+    }
+    if ctx.container.is_ts() {
+        mpegts::keep_pid(ist, &mut ost);
     }
     ost.set_time_base(ist.time_base());
     if let Some(rate) = info.frame_rate {
@@ -583,7 +636,7 @@ fn add_video_stream(
     Ok(VideoOut {
         index: ost.index(),
         encoder: opened,
-        enc_tb: ist.time_base(),
+        enc_tb,
         out_tb: ist.time_base(),
     })
 }
@@ -633,6 +686,9 @@ fn copy_stream(
         .add_stream(ffmpeg::encoder::find(codec::Id::None))
         .map_err(|e| Error::unsupported(format!("cannot copy stream {i}: {e}")))?;
     ost.set_parameters(ist.parameters());
+    if container.is_ts() {
+        mpegts::keep_pid(ist, &mut ost);
+    }
     ost.set_time_base(ist.time_base());
     // As ffmpeg's stream copy does: some muxers need the rates (the MOV
     // timecode track refuses to finish without one).
@@ -643,15 +699,61 @@ fn copy_stream(
     Ok(Some(ost.index()))
 }
 
+/// The marks' texts, made once for whichever carrier the container has.
+struct MarkTexts {
+    aigc: String,
+    manifest: String,
+    notice: Option<String>,
+    xmp: String,
+}
+
+impl MarkTexts {
+    fn new(manifest: &Manifest, notice: Option<&NoticeRecord>) -> Self {
+        MarkTexts {
+            aigc: manifest.aigc.to_json(),
+            manifest: manifest.to_json(),
+            notice: notice.and_then(|r| serde_json::to_string(r).ok()),
+            xmp: xmp::packet(manifest),
+        }
+    }
+
+    /// Under the metadata keys of MP4, Matroska and the TS ID3 tag.
+    fn keyed(&self) -> Vec<(&str, &str)> {
+        let mut out = vec![
+            (KEY_AIGC, self.aigc.as_str()),
+            (KEY_MANIFEST, self.manifest.as_str()),
+        ];
+        out.extend(self.notice.as_deref().map(|n| (KEY_NOTICE, n)));
+        out
+    }
+
+    /// As AVI INFO items (four-character ids; the manifest is in the XMP).
+    fn avi_info(&self) -> Vec<(&str, &str)> {
+        let mut out = vec![(KEY_AIGC, self.aigc.as_str())];
+        out.extend(self.notice.as_deref().map(|n| (avi::INFO_NOTICE, n)));
+        out
+    }
+
+    /// Bytes the AVI marks take.
+    fn avi_len(&self) -> usize {
+        self.avi_info()
+            .iter()
+            .map(|(_, v)| v.len() + 10)
+            .sum::<usize>()
+            + self.xmp.len()
+            + 32
+    }
+}
+
 /// Writes the container header: the input's metadata and chapters, plus
 /// the marks (in MP4/MOV as `moov/udta/meta` keys, kept fast-start when the
-/// input was).
+/// input was; TS keeps its program layout; AVI reserves room for the marks
+/// written after muxing).
 fn write_header(
     ctx: &Ctx<'_>,
     ictx: &ffmpeg::format::context::Input,
     octx: &mut ffmpeg::format::context::Output,
-    manifest: &Manifest,
-    notice: Option<&NoticeRecord>,
+    marks: &MarkTexts,
 ) -> Result<()> {
     let mut meta = Dictionary::new();
     for (k, v) in ictx.metadata().iter() {
@@ -659,13 +761,17 @@ fn write_header(
             meta.set(k, v);
         }
     }
-    meta.set(KEY_AIGC, &manifest.aigc.to_json());
-    meta.set(KEY_MANIFEST, &manifest.to_json());
-    if let Some(record) = notice {
-        meta.set(
-            KEY_NOTICE,
-            &serde_json::to_string(record).unwrap_or_default(),
-        );
+    for (k, v) in marks.keyed() {
+        meta.set(k, v);
+    }
+    let mut header_options = Dictionary::new();
+    if ctx.container.is_ts() {
+        let video = ctx.info.index;
+        mpegts::header(ictx, ctx.container, video, (&mut meta, &mut header_options));
+    }
+    if ctx.container == Container::Avi {
+        let padding = avi::padding_for(marks.avi_len());
+        header_options.set("metadata_header_padding", &padding.to_string());
     }
     octx.set_metadata(meta);
     // Chapters are container metadata too; a re-mux would drop them.
@@ -687,7 +793,6 @@ fn write_header(
         }
     }
     ffi::fix_codec_tags(octx);
-    let mut header_options = Dictionary::new();
     if ctx.container.is_iso() {
         // Arbitrary keys (AIGC) go to moov/udta/meta only with this flag;
         // a web-optimised input (moov first) stays web-optimised.

@@ -21,7 +21,7 @@ use tanba_core::{
 use tanba_image::{BadgeImage, BadgeStyle};
 
 use crate::layout::{self, NoticeRecord};
-use crate::marks::{KEY_AIGC, KEY_MANIFEST, KEY_NOTICE};
+use crate::marks::{self, KEY_AIGC, KEY_MANIFEST, KEY_NOTICE};
 use crate::probe::{self, Container, VideoInfo};
 
 /// Scores at or above this count as "label present".
@@ -38,12 +38,9 @@ pub(crate) fn verify(
     let info = probe::video_info(&ictx, limits)?;
     let mut found_marks = Vec::new();
     let mut manifest: Option<Manifest> = None;
-    let carrier = if container.is_iso() {
-        "moov/udta/meta key"
-    } else {
-        "Matroska tag"
-    };
-    let meta = ictx.metadata().to_owned();
+    let (carrier, xmp_carrier) = marks::carriers(container);
+    let stored = marks::read(&ictx, path, container, limits)?;
+    let meta = stored.meta;
     if meta.get(KEY_AIGC).is_some() {
         found_marks.push(Mark::new(MarkKind::Aigc, format!("{carrier} {KEY_AIGC}")));
     }
@@ -54,12 +51,10 @@ pub(crate) fn verify(
             format!("{carrier} {KEY_MANIFEST}"),
         ));
     }
-    if container.is_iso()
-        && let Some(packet) = tanba_core::isobmff::find_xmp(&mut std::fs::File::open(path)?)?
-    {
+    if let Some(packet) = stored.xmp {
         let xmp_marks = xmp::read(&packet)?;
         if xmp_marks.digital_source_type.is_some() {
-            found_marks.push(Mark::new(MarkKind::Xmp, "uuid box BE7ACFCB (XMP)"));
+            found_marks.push(Mark::new(MarkKind::Xmp, xmp_carrier));
         }
         if xmp_marks.aigc.is_some() {
             found_marks.push(Mark::new(MarkKind::Aigc, "XMP TC260:AIGC"));

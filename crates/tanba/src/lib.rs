@@ -22,7 +22,7 @@
 //! | `audio` | `tanba-audio` | WAV, FLAC, MP3, Ogg Vorbis, M4A (AAC, ALAC), ADTS AAC (compressed input written as WAV) |
 //! | `audio-ffmpeg` | `tanba-audio/ffmpeg` | the same, compressed formats kept (re-encoded through FFmpeg) |
 //! | `pdf` | `tanba-pdf` | PDF |
-//! | `video` | `tanba-video` | MP4, MOV, MKV, WebM (through FFmpeg) |
+//! | `video` | `tanba-video` | MP4, MOV, MKV, WebM, MPEG-TS, M2TS (with the text feature: its manifest sidecar), AVI (through FFmpeg) |
 //! | `all` | every media crate | everything above |
 //! | `c2pa` | `tanba-c2pa` | C2PA Content Credentials signed after labelling, embedded or as a `.c2pa` sidecar; read back by `verify_file` |
 
@@ -374,10 +374,15 @@ impl Registry {
 
     /// Where the manifest sidecar of an output of `format` goes, when it
     /// gets one: SubRip always (it has no hidden place for a mark), plain
-    /// text and WebVTT when `TextSettings::manifest_sidecar` asks.
+    /// text and WebVTT when `TextSettings::manifest_sidecar` asks, and M2TS
+    /// video (no metadata stream readers recognise).
     pub fn manifest_sidecar_of(&self, output: &Path, format: &Format) -> Option<PathBuf> {
         #[cfg(feature = "text")]
         if self.text.writes_sidecar(format) {
+            return Some(tanba_text::sidecar_path(output));
+        }
+        #[cfg(all(feature = "text", feature = "video"))]
+        if std::ptr::eq(format, &tanba_video::M2TS) {
             return Some(tanba_text::sidecar_path(output));
         }
         let _ = (output, format);
@@ -584,6 +589,13 @@ impl Registry {
             return Err(Error::cannot_label(
                 "SubRip has no hidden place for the mark (players show every cue), so it goes \
                  in a sidecar file beside the output: label SubRip as a file, not as bytes",
+            ));
+        }
+        #[cfg(all(feature = "text", feature = "video"))]
+        if std::ptr::eq(format, &tanba_video::M2TS) {
+            return Err(Error::cannot_label(
+                "M2TS has no metadata stream readers recognise, so its marks go in a sidecar \
+                 file beside the output: label M2TS as a file, not as bytes",
             ));
         }
         let job = job
