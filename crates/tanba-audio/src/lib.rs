@@ -10,6 +10,7 @@
 //! - [`DisclaimerMixer`] is the streaming mixer, reused for video soundtracks;
 //! - [`Disclaimer`], [`Mode`], [`ToneSettings`] and [`AudioSettings`] are the settings.
 
+mod containers;
 mod decode;
 pub mod disclaimer;
 #[cfg(feature = "ffmpeg")]
@@ -42,7 +43,10 @@ use tanba_core::{
 };
 
 pub use disclaimer::{Disclaimer, ToneSettings};
-pub use formats::{AAC, FLAC, KEEPS_COMPRESSED_FORMATS, M4A, MP3, OGG, WAV, output_format, sniff};
+pub use formats::{
+    AAC, FLAC, KEEPS_COMPRESSED_FORMATS, M4A, MKA, MP3, OGG, OPUS, WAV, WEBA, needs_ffmpeg,
+    output_format, sniff,
+};
 pub use loudness::{BackgroundMeter, Loudness, Meter, matching_gain, measure_clip};
 pub use mixer::{DisclaimerMixer, Mode, Span};
 pub use settings::AudioSettings;
@@ -164,8 +168,10 @@ impl Labeler for AudioLabeler {
         &formats::FORMATS
     }
 
-    fn sniff(&self, head: &[u8], _name: Option<&Path>) -> Option<&'static Format> {
-        sniff(head)
+    /// [`sniff`]; for MP4/MOV or Matroska whose track list lies past the
+    /// head, a bounded read of the file at `name` decides (see `containers`).
+    fn sniff(&self, head: &[u8], name: Option<&Path>) -> Option<&'static Format> {
+        formats::sniff_with_path(head, name)
     }
 
     fn output_format(&self, input: &'static Format) -> &'static Format {
@@ -243,7 +249,15 @@ impl Labeler for AudioLabeler {
                     }
                 }
             }
-            None => decoder,
+            None => {
+                if source.format.name != WAV.name {
+                    notes.push(format!(
+                        "{} input written as WAV: its codec is not one this build re-encodes",
+                        source.format.name
+                    ));
+                }
+                decoder
+            }
         };
 
         let mut mixer = self.mixer(clip, &info)?;
@@ -314,6 +328,8 @@ impl Labeler for AudioLabeler {
         let (aigc_carrier, xmp_carrier) = match source.format.name {
             "mp3" => ("ID3v2 TXXX:AIGC", "ID3v2 PRIV XMP"),
             "m4a" | "aac" => ("MP4 metadata AIGC", "MP4 uuid XMP box"),
+            "weba" | "mka" => ("Matroska tag AIGC", "XMP"),
+            "opus" => ("Opus comment (OpusTags) AIGC", "XMP"),
             _ => ("Vorbis comment AIGC", "XMP"),
         };
         if aigc_tag(&tags).is_some_and(|v| tanba_core::manifest::Aigc::from_json(v).is_ok()) {
