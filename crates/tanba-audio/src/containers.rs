@@ -323,7 +323,7 @@ mod tests {
 
     fn element(id: &[u8], body: &[u8]) -> Vec<u8> {
         let mut e = id.to_vec();
-        e.push(0x08); // an 8-byte size
+        e.push(0x01); // an 8-byte size: the marker, then 7 bytes
         e.extend_from_slice(&(body.len() as u64).to_be_bytes()[1..]);
         e.extend_from_slice(body);
         e

@@ -143,6 +143,7 @@ fn channel_rms(path: &Path, from: f64) -> Vec<f64> {
         .collect()
 }
 
+#[cfg(feature = "ffmpeg")]
 struct Case {
     file: &'static str,
     layout: &'static str,
