@@ -232,6 +232,18 @@ fn opus_and_audio_only_containers_keep_codec_layout_bitrate_and_carry_the_marks(
             labelled.notes
         );
 
+        if case.codec_name == "vorbis" {
+            // The nominal bitrate of the Vorbis header in CodecPrivate (what
+            // the encoder was asked for), not the packets' lower average.
+            assert!(
+                labelled
+                    .notes
+                    .iter()
+                    .any(|n| n.contains("libvorbis at 112 kb/s")),
+                "{name}: {:?}",
+                labelled.notes
+            );
+        }
         let (pin, pout) = (stream(&input), stream(&output));
         assert_eq!(pout.0, case.codec_name, "{name}");
         assert_eq!(pout, pin, "{name}: codec, rate, channels, layout");
