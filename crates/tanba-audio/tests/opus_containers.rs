@@ -232,6 +232,16 @@ fn opus_and_audio_only_containers_keep_codec_layout_bitrate_and_carry_the_marks(
             labelled.notes
         );
 
+        if name.ends_with(".mp4") {
+            assert!(
+                labelled
+                    .notes
+                    .iter()
+                    .any(|n| n.contains("brand `isom` became `M4A `")),
+                "{name}: {:?}",
+                labelled.notes
+            );
+        }
         if case.codec_name == "vorbis" {
             // The nominal bitrate of the Vorbis header in CodecPrivate (what
             // the encoder was asked for), not the packets' lower average.
