@@ -262,3 +262,49 @@ fn a_truncated_opus_file_is_refused() {
     assert!(said.contains("malformed"), "{said}");
     assert!(!out.join("cut.opus").exists());
 }
+
+/// Through a pipe, `--format webm` (the container's name) takes an
+/// audio-only WebM, which the audio labeler labels, and `--format ogg` an
+/// Ogg Opus file.
+#[test]
+fn a_pipe_names_the_container_of_audio_only_files() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    for (name, format, codec) in [("tts.webm", "webm", "opus"), ("voice.ogg", "ogg", "opus")] {
+        let input = dir.path().join(name);
+        ffmpeg(&[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=3",
+            "-c:a",
+            "libopus",
+            s(&input),
+        ]);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tanba"))
+            .args(["label", "-", "--format", format, "-o", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let bytes = std::fs::read(&input).unwrap();
+        child.stdin.take().unwrap().write_all(&bytes).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let output = dir.path().join(format!("out-{name}"));
+        std::fs::write(&output, &out.stdout).unwrap();
+        assert_eq!(stream(&output).0, codec, "{name}");
+        let check = tanba(&["verify", s(&output)]);
+        assert!(
+            check.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&check.stdout)
+        );
+    }
+}
