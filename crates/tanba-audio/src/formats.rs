@@ -107,9 +107,14 @@ pub fn sniff(head: &[u8]) -> Option<&'static Format> {
         return Some(&FLAC);
     }
     if head.starts_with(b"OggS") {
-        // Vorbis or FLAC-in-Ogg, or Opus; Theora is not audio.
+        // Vorbis or FLAC-in-Ogg, or Opus. Every stream's first page comes
+        // first: one of Theora (video) means the file is not audio only,
+        // and labelling it here would drop the picture.
         let first_page = &head[..head.len().min(512)];
         let has = |needle: &[u8]| first_page.windows(needle.len()).any(|w| w == needle);
+        if has(b"\x80theora") {
+            return None;
+        }
         if has(b"OpusHead") {
             return Some(&OPUS);
         }
