@@ -121,11 +121,23 @@ pub(crate) struct OwnedInput {
     /// does not read (AIFF's `COMM`: symphonia counts `SSND`'s offset
     /// fields as samples); decoding stops there.
     pub exact_frames: Option<u64>,
+    /// Only FFmpeg reads it (Opus, Matroska): symphonia is not tried.
+    #[cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
+    pub ffmpeg_only: bool,
     /// Deletes the spool when dropped.
     _spool: Option<tempfile::TempPath>,
 }
 
+/// The source as an [`OwnedInput`]. A format only FFmpeg reads is refused
+/// here when the crate is built without it.
 pub(crate) fn owned_input(source: &mut Source<'_>) -> Result<OwnedInput> {
+    let ffmpeg_only = crate::formats::needs_ffmpeg(source.format);
+    if ffmpeg_only && !cfg!(feature = "ffmpeg") {
+        return Err(Error::unsupported(format!(
+            "{} audio needs FFmpeg, which this build lacks (tanba-audio's `ffmpeg` feature, `audio-ffmpeg` in tanba and tanba-cli)",
+            source.format.name
+        )));
+    }
     if let Some(path) = source.path
         && let Ok(file) = File::open(path)
     {
@@ -133,6 +145,7 @@ pub(crate) fn owned_input(source: &mut Source<'_>) -> Result<OwnedInput> {
             file,
             path: path.to_path_buf(),
             exact_frames: None,
+            ffmpeg_only,
             _spool: None,
         });
     }
@@ -145,6 +158,7 @@ pub(crate) fn owned_input(source: &mut Source<'_>) -> Result<OwnedInput> {
         file: spool,
         path: spool_path.to_path_buf(),
         exact_frames: None,
+        ffmpeg_only,
         _spool: Some(spool_path),
     })
 }
@@ -291,6 +305,12 @@ impl StreamDecoder {
     /// decoder for its audio (AAC with more than two channels, AC-3,
     /// Opus …), with FFmpeg in builds that have it.
     pub(crate) fn open_input(input: &OwnedInput, limits: &Limits) -> Result<Self> {
+        #[cfg(feature = "ffmpeg")]
+        if input.ffmpeg_only {
+            return Self::open_ffmpeg(input, limits)?.ok_or_else(|| {
+                Error::malformed("FFmpeg finds no audio stream it can decode in the file")
+            });
+        }
         let by_symphonia = Self::open(Box::new(reopen(&input.file)?), limits).map(|mut d| {
             if let Some(frames) = input.exact_frames {
                 d.info.claimed_frames = Some(frames);
@@ -301,36 +321,53 @@ impl StreamDecoder {
         });
         #[cfg(feature = "ffmpeg")]
         if let Err(Error::Unsupported { .. }) = &by_symphonia
-            && let Some(audio) = crate::ffdecode::FfmpegAudio::open(&input.path)?
+            && let Some(this) = Self::open_ffmpeg(input, limits)?
         {
-            if let Some(ms) = audio.duration_ms() {
-                limits.check_duration_ms(ms)?;
-            }
-            let codec = match audio.codec() {
-                ffmpeg_next::codec::Id::AAC => symphonia::core::codecs::CODEC_TYPE_AAC,
-                _ => CODEC_TYPE_NULL,
-            };
-            let channel_mask = audio.channel_mask();
-            let info = StreamInfo {
-                sample_rate: audio.rate(),
-                channels: audio.channels(),
-                // FFmpeg's bits are WAVE's: LFE is bit 3, and the channels
-                // come in bit order.
-                lfe_index: channel_mask
-                    .filter(|m| m & 0x8 != 0)
-                    .map(|m| (m & 0x7).count_ones() as usize),
-                claimed_frames: None,
-                bits_per_sample: None,
-                codec,
-                tags: Vec::new(),
-                channel_mask,
-            };
-            let mut this = Self::start(Backend::Ffmpeg(Box::new(audio)), info, limits)?;
-            // The rate and layout FFmpeg reported at open are the stream's.
-            this.settled = true;
             return Ok(this);
         }
         by_symphonia
+    }
+
+    /// Opens the input's best audio stream with FFmpeg; `None` when FFmpeg
+    /// cannot read it.
+    #[cfg(feature = "ffmpeg")]
+    fn open_ffmpeg(input: &OwnedInput, limits: &Limits) -> Result<Option<Self>> {
+        use symphonia::core::codecs as c;
+        let Some(audio) = crate::ffdecode::FfmpegAudio::open(&input.path)? else {
+            return Ok(None);
+        };
+        if let Some(ms) = audio.duration_ms() {
+            limits.check_duration_ms(ms)?;
+        }
+        // The codec, for choosing the encoder that keeps it.
+        let codec = match audio.codec() {
+            ffmpeg_next::codec::Id::AAC => c::CODEC_TYPE_AAC,
+            ffmpeg_next::codec::Id::OPUS => c::CODEC_TYPE_OPUS,
+            ffmpeg_next::codec::Id::VORBIS => c::CODEC_TYPE_VORBIS,
+            ffmpeg_next::codec::Id::MP3 => c::CODEC_TYPE_MP3,
+            ffmpeg_next::codec::Id::FLAC => c::CODEC_TYPE_FLAC,
+            ffmpeg_next::codec::Id::ALAC => c::CODEC_TYPE_ALAC,
+            _ => CODEC_TYPE_NULL,
+        };
+        let channel_mask = audio.channel_mask();
+        let info = StreamInfo {
+            sample_rate: audio.rate(),
+            channels: audio.channels(),
+            // FFmpeg's bits are WAVE's: LFE is bit 3, and the channels
+            // come in bit order.
+            lfe_index: channel_mask
+                .filter(|m| m & 0x8 != 0)
+                .map(|m| (m & 0x7).count_ones() as usize),
+            claimed_frames: None,
+            bits_per_sample: None,
+            codec,
+            tags: Vec::new(),
+            channel_mask,
+        };
+        let mut this = Self::start(Backend::Ffmpeg(Box::new(audio)), info, limits)?;
+        // The rate and layout FFmpeg reported at open are the stream's.
+        this.settled = true;
+        Ok(Some(this))
     }
 
     /// Whether FFmpeg decodes this stream (symphonia could not).

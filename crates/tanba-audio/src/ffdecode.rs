@@ -245,7 +245,8 @@ fn copy<const W: usize>(
     let sample = |b: &[u8]| <[u8; W]>::try_from(b).map_or(0.0, &read);
     if planar {
         for ch in 0..channels {
-            let plane = frame.data(ch).chunks_exact(W).take(n);
+            // Not `frame.data(ch)`: ffmpeg-next sizes it 0 past plane 0.
+            let plane = crate::ffi::audio_plane(frame, ch).chunks_exact(W).take(n);
             for (slot, b) in out.iter_mut().skip(ch).step_by(channels).zip(plane) {
                 *slot = sample(b);
             }

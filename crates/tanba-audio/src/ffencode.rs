@@ -1,7 +1,8 @@
 //! Output in the input's own format through FFmpeg (cargo feature `ffmpeg`):
 //! MP3 through libmp3lame, AAC (M4A, ADTS too) through FFmpeg's aac, FLAC
 //! and ALAC losslessly, Ogg Vorbis through libvorbis (FFmpeg's experimental
-//! vorbis when libvorbis is missing).
+//! vorbis when libvorbis is missing), Opus through libopus; audio-only
+//! WebM, Matroska and MP4 keep their codec.
 //!
 //! The mixed programme is pushed into the encoder one codec frame at a
 //! time, so memory stays flat. The container is muxed into a temporary file
@@ -14,14 +15,14 @@ use ffmpeg::format::Sample;
 use ffmpeg::format::sample::Type as SampleType;
 use ffmpeg::{ChannelLayout, Dictionary, Rational, codec, frame};
 use ffmpeg_next as ffmpeg;
-use symphonia::core::codecs::{CODEC_TYPE_ALAC, CODEC_TYPE_FLAC};
+use symphonia::core::codecs::{self as sym, CODEC_TYPE_ALAC, CODEC_TYPE_FLAC, CodecType};
 use tanba_core::isobmff::{self, CoverArt};
 use tanba_core::{Error, Format, Result, WriteSeek};
 
 use crate::decode::StreamInfo;
 use crate::ffdecode::init;
 use crate::ffmeta::{Cover, KEY_AIGC, KEY_ID3_XMP, KEY_MANIFEST};
-use crate::formats::{FLAC, M4A, MP3, OGG};
+use crate::formats::{FLAC, M4A, MKA, MP3, OGG, OPUS, WEBA};
 
 /// Length of a FLAC STREAMINFO block body.
 const FLAC_STREAMINFO_LEN: usize = 34;
@@ -67,10 +68,29 @@ impl Target {
     pub(crate) fn keeps_cover(&self, cover: &Cover) -> bool {
         match self.muxer {
             "mp3" | "flac" => true,
-            "ipod" => cover.itunes().is_some(),
+            _ if self.is_mp4() => cover.itunes().is_some(),
             _ => false,
         }
     }
+
+    /// An MP4 muxer: `ipod` (AAC, ALAC) or `mp4` (other codecs), both
+    /// writing the `M4A ` brand so the output sniffs as audio by its head.
+    fn is_mp4(&self) -> bool {
+        matches!(self.muxer, "ipod" | "mp4")
+    }
+}
+
+/// The encoders that keep `codec`, and whether it is lossless.
+fn encoders_for(codec: CodecType) -> Option<(&'static [&'static str], bool)> {
+    Some(match codec {
+        sym::CODEC_TYPE_OPUS => (&["libopus", "opus"], false),
+        sym::CODEC_TYPE_VORBIS => (&["libvorbis", "vorbis"], false),
+        sym::CODEC_TYPE_AAC => (&["aac"], false),
+        sym::CODEC_TYPE_MP3 => (&["libmp3lame"], false),
+        sym::CODEC_TYPE_FLAC => (&["flac"], true),
+        sym::CODEC_TYPE_ALAC => (&["alac"], true),
+        _ => return None,
+    })
 }
 
 /// The output for `input` (sniffed) holding `info`'s codec; `None` for WAV.
@@ -105,6 +125,50 @@ pub(crate) fn target(input: &Format, info: &StreamInfo) -> Option<Target> {
         )),
         "m4a" if info.codec == CODEC_TYPE_ALAC => {
             Some(t(&M4A, "ipod", &["alac"], true, false, XmpCarrier::Mp4Uuid))
+        }
+        // Opus, MP3 or FLAC in an audio-only MP4: the mp4 muxer keeps them
+        // (the ipod one takes AAC and ALAC only).
+        "m4a"
+            if matches!(
+                info.codec,
+                sym::CODEC_TYPE_OPUS | sym::CODEC_TYPE_MP3 | sym::CODEC_TYPE_FLAC
+            ) =>
+        {
+            let (encoders, lossless) = encoders_for(info.codec)?;
+            Some(t(
+                &M4A,
+                "mp4",
+                encoders,
+                lossless,
+                false,
+                XmpCarrier::Mp4Uuid,
+            ))
+        }
+        // Opus in Ogg: the comments (OpusTags) are the stream's.
+        "opus" => Some(t(
+            &OPUS,
+            "ogg",
+            &["libopus", "opus"],
+            false,
+            true,
+            XmpCarrier::None,
+        )),
+        // WebM holds Opus or Vorbis only; Matroska any codec kept here.
+        // Their tags are the segment's (docs/compliance.md).
+        "weba" if matches!(info.codec, sym::CODEC_TYPE_OPUS | sym::CODEC_TYPE_VORBIS) => {
+            let (encoders, _) = encoders_for(info.codec)?;
+            Some(t(&WEBA, "webm", encoders, false, false, XmpCarrier::None))
+        }
+        "mka" => {
+            let (encoders, lossless) = encoders_for(info.codec)?;
+            Some(t(
+                &MKA,
+                "matroska",
+                encoders,
+                lossless,
+                false,
+                XmpCarrier::None,
+            ))
         }
         // ADTS has no place for tags: raw AAC becomes M4A.
         "m4a" | "aac" => Some(t(&M4A, "ipod", &["aac"], false, false, XmpCarrier::Mp4Uuid)),
@@ -317,8 +381,15 @@ fn open_encoder(
         enc.set_flags(codec::Flags::GLOBAL_HEADER);
     }
     let mut options = Dictionary::new();
-    if name == "vorbis" {
-        // FFmpeg's own Vorbis encoder is marked experimental.
+    if name == "libopus" {
+        // The input's bitrate is what its packets hold; free VBR lands
+        // well under its target on re-encoded audio (52 kb/s asked 68),
+        // so the output would shrink at every labelling. Constrained VBR
+        // keeps the average at the target (69 kb/s).
+        options.set("vbr", "constrained");
+    }
+    if matches!(name, "vorbis" | "opus") {
+        // FFmpeg's own Vorbis and Opus encoders are marked experimental.
         options.set("strict", "experimental");
     }
     let encoder = enc.open_as_with(codec, options).map_err(|e| {
@@ -369,9 +440,14 @@ fn write_header(
         None => None,
     };
     let mut header = Dictionary::new();
-    if target.muxer == "ipod" {
+    if target.is_mp4() {
         // Arbitrary keys (AIGC) reach moov/udta/meta only with this flag.
         header.set("movflags", "use_metadata_tags");
+    }
+    if target.muxer == "mp4" {
+        // The audio brand the ipod muxer writes, so that the output is
+        // recognised as audio from its first bytes.
+        header.set("brand", "M4A ");
     }
     octx.write_header_with(header)
         .map_err(ff_err("the muxer refused the stream"))?;
@@ -431,7 +507,7 @@ impl Sink {
         };
         octx.set_metadata(tags);
         let (cover, itunes_cover) = match cover.filter(|c| target.keeps_cover(c)) {
-            Some(c) if target.muxer == "ipod" => (None, c.itunes()),
+            Some(c) if target.is_mp4() => (None, c.itunes()),
             muxed => (muxed, None),
         };
         write_header(&mut octx, target, cover)?;

@@ -132,6 +132,9 @@ pub(crate) fn read_meta(path: &Path) -> InputMeta {
                 .filter(|&b| b > 0);
         }
     }
+    if meta.nominal_bitrate.is_none() && ictx.format().name().contains("matroska") {
+        meta.nominal_bitrate = crate::containers::matroska_vorbis_nominal(path);
+    }
     if meta.nominal_bitrate.is_none() {
         meta.nominal_bitrate = u64::try_from(ictx.bit_rate()).ok().filter(|&b| b > 0);
     }

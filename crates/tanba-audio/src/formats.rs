@@ -1,7 +1,11 @@
 //! The audio formats: what they are called, how they are recognised by
 //! content, and which one a labelled input is written as.
 
+use std::path::Path;
+
 use tanba_core::Format;
+
+use crate::containers::{self, Family, Tracks};
 
 /// WAV (RIFF/WAVE, PCM or float).
 pub static WAV: Format = Format {
@@ -47,10 +51,63 @@ pub static AIFF: Format = Format {
     mime: "audio/aiff",
     extensions: &["aiff", "aif", "aifc"],
 };
+/// Opus in Ogg (`.opus`, and an `.ogg` whose first page is an `OpusHead`).
+pub static OPUS: Format = Format {
+    name: "opus",
+    mime: "audio/ogg",
+    extensions: &["opus"],
+};
+/// WebM holding only audio (Opus or Vorbis), whatever its extension.
+/// Audio-only MP4/MOV is [`M4A`].
+pub static WEBA: Format = Format {
+    name: "weba",
+    mime: "audio/webm",
+    extensions: &["weba"],
+};
+/// Matroska holding only audio (`.mka`, or an `.mkv` without video).
+pub static MKA: Format = Format {
+    name: "mka",
+    mime: "audio/x-matroska",
+    extensions: &["mka"],
+};
 
-pub(crate) static FORMATS: [&Format; 7] = [&WAV, &MP3, &FLAC, &OGG, &M4A, &AAC, &AIFF];
+pub(crate) static FORMATS: [&Format; 10] = [
+    &WAV, &MP3, &FLAC, &OGG, &M4A, &AAC, &AIFF, &OPUS, &WEBA, &MKA,
+];
 
-/// Recognises an audio file by its first bytes.
+/// True for the formats only FFmpeg decodes here: Opus, and Matroska and
+/// WebM (symphonia reads neither); a build without the `ffmpeg` feature
+/// refuses them.
+pub fn needs_ffmpeg(format: &Format) -> bool {
+    matches!(format.name, "opus" | "weba" | "mka")
+}
+
+/// The audio format of a container whose track list says it holds only
+/// audio.
+fn audio_only(family: Family) -> &'static Format {
+    match family {
+        Family::Iso => &M4A,
+        Family::Matroska { webm: true } => &WEBA,
+        Family::Matroska { webm: false } => &MKA,
+    }
+}
+
+/// [`sniff`], and for an MP4/MOV or Matroska file whose track list lies
+/// past `head` (`moov` at the end), a bounded look at the file at `path`.
+pub(crate) fn sniff_with_path(head: &[u8], path: Option<&Path>) -> Option<&'static Format> {
+    if let Some(found) = sniff(head) {
+        return Some(found);
+    }
+    let family = containers::family(head)?;
+    if containers::tracks_in_head(head, family) != Tracks::Unknown {
+        return None;
+    }
+    (containers::tracks_in_file(path?, family) == Tracks::AudioOnly).then(|| audio_only(family))
+}
+
+/// Recognises an audio file by its first bytes. An MP4, MOV, WebM or
+/// Matroska file is audio when its track list (in `head`) has audio and no
+/// video.
 pub fn sniff(head: &[u8]) -> Option<&'static Format> {
     if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WAVE" {
         return Some(&WAV);
@@ -62,14 +119,27 @@ pub fn sniff(head: &[u8]) -> Option<&'static Format> {
         return Some(&AIFF);
     }
     if head.starts_with(b"OggS") {
-        // Vorbis or FLAC-in-Ogg; Opus and Theora are not decoded here.
+        // Vorbis or FLAC-in-Ogg, or Opus. Every stream's first page comes
+        // first: one of Theora (video) means the file is not audio only,
+        // and labelling it here would drop the picture.
         let first_page = &head[..head.len().min(512)];
         let has = |needle: &[u8]| first_page.windows(needle.len()).any(|w| w == needle);
+        if has(b"\x80theora") {
+            return None;
+        }
+        if has(b"OpusHead") {
+            return Some(&OPUS);
+        }
         return (has(b"\x01vorbis") || has(b"\x7fFLAC")).then_some(&OGG);
     }
-    if head.len() >= 12 && &head[4..8] == b"ftyp" {
-        // Audio-only brands; a generic mp4 may carry video and is the video crate's.
-        return matches!(&head[8..12], b"M4A " | b"M4B ").then_some(&M4A);
+    if head.len() >= 12 && &head[4..8] == b"ftyp" && matches!(&head[8..12], b"M4A " | b"M4B ") {
+        return Some(&M4A);
+    }
+    if let Some(family) = containers::family(head) {
+        // Any other MP4/MOV/Matroska is audio only by its tracks; else the
+        // video crate's.
+        return (containers::tracks_in_head(head, family) == Tracks::AudioOnly)
+            .then(|| audio_only(family));
     }
     if head.starts_with(b"ID3") && head.len() >= 10 {
         // An ID3v2 tag; what follows decides (FLAC files sometimes carry one).
@@ -113,6 +183,9 @@ pub fn output_format(input: &Format) -> &'static Format {
         "flac" => &FLAC,
         "ogg" => &OGG,
         "m4a" | "aac" => &M4A,
+        "opus" => &OPUS,
+        "weba" => &WEBA,
+        "mka" => &MKA,
         _ => &WAV,
     }
 }

@@ -11,6 +11,7 @@
 //! - [`Disclaimer`], [`Mode`], [`ToneSettings`] and [`AudioSettings`] are the settings.
 
 mod aiff;
+mod containers;
 mod decode;
 pub mod disclaimer;
 #[cfg(feature = "ffmpeg")]
@@ -46,7 +47,8 @@ use tanba_core::{
 
 pub use disclaimer::{Disclaimer, ToneSettings};
 pub use formats::{
-    AAC, AIFF, FLAC, KEEPS_COMPRESSED_FORMATS, M4A, MP3, OGG, WAV, output_format, sniff,
+    AAC, AIFF, FLAC, KEEPS_COMPRESSED_FORMATS, M4A, MKA, MP3, OGG, OPUS, WAV, WEBA, needs_ffmpeg,
+    output_format, sniff,
 };
 pub use loudness::{BackgroundMeter, Loudness, Meter, matching_gain, measure_clip};
 pub use mixer::{DisclaimerMixer, Mode, Span};
@@ -317,8 +319,10 @@ impl Labeler for AudioLabeler {
         &formats::FORMATS
     }
 
-    fn sniff(&self, head: &[u8], _name: Option<&Path>) -> Option<&'static Format> {
-        sniff(head)
+    /// [`sniff`]; for MP4/MOV or Matroska whose track list lies past the
+    /// head, a bounded read of the file at `name` decides (see `containers`).
+    fn sniff(&self, head: &[u8], name: Option<&Path>) -> Option<&'static Format> {
+        formats::sniff_with_path(head, name)
     }
 
     fn output_format(&self, input: &'static Format) -> &'static Format {
@@ -398,7 +402,16 @@ impl Labeler for AudioLabeler {
                     }
                 }
             }
-            None => decoder,
+            None => {
+                // Without FFmpeg `write_uncompressed` says why; AIFF stays AIFF.
+                if cfg!(feature = "ffmpeg") && source.format.name != WAV.name && aiff.is_none() {
+                    notes.push(format!(
+                        "{} input written as WAV: its codec is not one this build re-encodes",
+                        source.format.name
+                    ));
+                }
+                decoder
+            }
         };
 
         let mixer = self.mixer(clip, &info)?;
@@ -439,6 +452,8 @@ impl Labeler for AudioLabeler {
         let (aigc_carrier, xmp_carrier) = match source.format.name {
             "mp3" => ("ID3v2 TXXX:AIGC", "ID3v2 PRIV XMP"),
             "m4a" | "aac" => ("MP4 metadata AIGC", "MP4 uuid XMP box"),
+            "weba" | "mka" => ("Matroska tag AIGC", "XMP"),
+            "opus" => ("Opus comment (OpusTags) AIGC", "XMP"),
             _ => ("Vorbis comment AIGC", "XMP"),
         };
         // AIFF's tags are read from its own chunks above.

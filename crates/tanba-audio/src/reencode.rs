@@ -15,7 +15,7 @@ use crate::decode::{OwnedInput, StreamDecoder, StreamInfo};
 use crate::ffdecode::decode_f32;
 use crate::ffencode::{Marks, Sink, Target, XmpCarrier, is_rewritten_key};
 use crate::ffmeta::{InputMeta, id3_xmp};
-use crate::formats::MP3;
+use crate::formats::{M4A, MP3};
 use crate::loudness::{self, BackgroundMeter, Loudness};
 use crate::mixer::{DisclaimerMixer, Mode, Span};
 use crate::mp3splice::{self, Programme, Scan, Splice};
@@ -127,8 +127,28 @@ pub(crate) fn label(
             req.input_format.name, req.target.format.name
         ));
     }
+    brand_note(req, &mut notes);
     cover_note(req, &mut notes);
     Ok(written(req, manifest, notes))
+}
+
+/// A note when an audio-only MP4/MOV of another brand (`isom`, `qt  `) is
+/// written with the `M4A ` brand, so that its first bytes say audio.
+fn brand_note(req: &Request<'_>, notes: &mut Vec<String>) {
+    if req.target.format.name != M4A.name {
+        return;
+    }
+    let brand = req
+        .meta
+        .tags
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("major_brand"))
+        .map(|(_, v)| v.trim_end());
+    if let Some(brand) = brand.filter(|b| !matches!(*b, "M4A" | "M4B")) {
+        notes.push(format!(
+            "its MP4 brand `{brand}` became `M4A ` (the audio-only brand), same container and codec"
+        ));
+    }
 }
 
 /// The programme's MP3 frames when the disclaimer can simply go in front

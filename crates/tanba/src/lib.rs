@@ -19,8 +19,8 @@
 //! |---|---|---|
 //! | `text` (default) | `tanba-text` | plain text, Markdown, HTML, SRT, WebVTT |
 //! | `image` | `tanba-image` | JPEG, PNG and APNG, WebP (still and animated), GIF, TIFF, BMP, SVG |
-//! | `audio` | `tanba-audio` | WAV, FLAC, MP3, Ogg Vorbis, M4A (AAC, ALAC), ADTS AAC (compressed input written as WAV) |
-//! | `audio-ffmpeg` | `tanba-audio/ffmpeg` | the same, compressed formats kept (re-encoded through FFmpeg) |
+//! | `audio` | `tanba-audio` | WAV (its sample coding kept), AIFF/AIFF-C, FLAC, MP3, Ogg Vorbis, M4A (AAC, ALAC), ADTS AAC, audio-only MP4 (compressed input written as WAV) |
+//! | `audio-ffmpeg` | `tanba-audio/ffmpeg` | the same, compressed formats kept (re-encoded through FFmpeg), and Opus (Ogg, WebM, Matroska) and audio-only WebM/Matroska |
 //! | `pdf` | `tanba-pdf` | PDF |
 //! | `video` | `tanba-video` | MP4, MOV, MKV, WebM, MPEG-TS, M2TS (with the text feature: its manifest sidecar), AVI (through FFmpeg) |
 //! | `all` | every media crate | everything above |

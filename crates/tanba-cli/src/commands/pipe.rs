@@ -149,6 +149,14 @@ fn named(args: &LabelArgs, registry: &Registry, linked: Linked) -> Result<Named>
     }
 }
 
+/// The container `--format` names, read as another labeler's format with
+/// the same MIME subtype: `--format webm` for a WebM holding only audio
+/// (`audio/webm`, the audio labeler's), `--format ogg` for Ogg Opus.
+fn same_container(wanted: &Format, found: &Format) -> bool {
+    let subtype = |f: &Format| f.mime.split_once('/').map(|(_, sub)| sub);
+    subtype(wanted).is_some() && subtype(wanted) == subtype(found)
+}
+
 /// Refuses standard input that is a terminal: a person would wait for
 /// a prompt that never comes.
 fn check_not_terminal() -> Result<()> {
@@ -244,7 +252,8 @@ pub(crate) fn label(
         return hand_off_bytes(fuller, &bytes);
     }
     if let Named::Here(wanted, _) = &named
-        && !detected.is_some_and(|found| std::ptr::eq(*wanted, found))
+        && !detected
+            .is_some_and(|found| std::ptr::eq(*wanted, found) || same_container(wanted, found))
     {
         let what = registry
             .detect(head, None)
