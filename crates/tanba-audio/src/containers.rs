@@ -252,6 +252,7 @@ fn matroska_track_types(r: &mut (impl Read + Seek)) -> std::io::Result<Option<Ve
 /// FFmpeg reports none for Vorbis in Matroska, and the packets' average
 /// lands well under it (84 kb/s for 128 asked), so a relabelling would
 /// shrink the file each time.
+#[cfg(feature = "ffmpeg")]
 pub(crate) fn matroska_vorbis_nominal(path: &Path) -> Option<u64> {
     let mut file = std::fs::File::open(path).ok()?;
     let entries = matroska_tracks(&mut file).ok()??;

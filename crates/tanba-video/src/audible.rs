@@ -526,7 +526,7 @@ impl AudibleStream {
         let planar = format.is_planar();
         for ch in 0..channels {
             let plane = if planar { ch } else { 0 };
-            let data = frame.data_mut(plane);
+            let data = crate::ffi::audio_plane_mut(&mut frame, plane);
             for s in 0..samples {
                 let v = interleaved[s * channels + ch].clamp(-1.0, 1.0);
                 let at = if planar { s } else { s * channels + ch } * width;

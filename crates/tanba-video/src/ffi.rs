@@ -300,3 +300,31 @@ pub(crate) fn add_program(
     }
     true
 }
+
+/// The bytes of plane `index` of an allocated audio frame, to fill: as
+/// many as the first plane's. FFmpeg sets only `linesize[0]` for audio (every
+/// plane of planar audio has that size), so ffmpeg-next's `data_mut`, which
+/// reads `linesize[index]`, gives an empty slice for every plane but the
+/// first. Empty when the frame has no such plane.
+#[allow(unsafe_code)]
+pub(crate) fn audio_plane_mut(frame: &mut ffmpeg::frame::Audio, index: usize) -> &mut [u8] {
+    if index >= frame.planes() {
+        return &mut [];
+    }
+    // SAFETY: `frame` was allocated by ffmpeg-next (av_frame_get_buffer),
+    // which gives it `planes()` buffers of `linesize[0]` bytes each in
+    // `extended_data`; the slice borrows `frame` mutably for its lifetime.
+    unsafe {
+        let f = frame.as_mut_ptr();
+        let planes = (*f).extended_data;
+        if planes.is_null() {
+            return &mut [];
+        }
+        let data = *planes.add(index);
+        let len = usize::try_from((*f).linesize[0]).unwrap_or(0);
+        if data.is_null() {
+            return &mut [];
+        }
+        std::slice::from_raw_parts_mut(data, len)
+    }
+}

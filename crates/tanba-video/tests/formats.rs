@@ -657,6 +657,85 @@ fn audible_label_reencodes_only_the_default_audio_stream() {
     );
 }
 
+/// The second channel of `path`'s audio, decoded by ffmpeg as 16-bit.
+#[cfg(feature = "audible")]
+fn right_channel(path: &Path) -> Vec<i16> {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(path)
+        .args(["-map", "0:a:0", "-af", "pan=mono|c0=c1", "-f", "s16le", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect()
+}
+
+#[cfg(feature = "audible")]
+#[test]
+fn audible_label_on_stereo_aac_reaches_every_channel() {
+    // AAC is planar (fltp): every channel but the first lives in its own
+    // plane, which ffmpeg-next's `data_mut` gives as empty.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("stereo.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25:duration=3",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000:duration=3",
+        "-filter_complex",
+        "[1:a]pan=stereo|c0=c0|c1=0.5*c0[a]",
+        "-map",
+        "0:v",
+        "-map",
+        "[a]",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-c:a",
+        "aac",
+        input.to_str().unwrap(),
+    ]);
+    let output = dir.path().join("out.mp4");
+    let labeler = tanba_video::VideoLabeler::new(tanba_video::VideoSettings {
+        audible: true,
+        preset: Some("ultrafast".into()),
+        threads: 2,
+        ..Default::default()
+    });
+    label_with(&labeler, &input, &output, &Job::default()).unwrap();
+    let audio = stream(&output, "audio");
+    assert_eq!(audio["codec_name"], "aac");
+    assert_eq!(audio["channels"], 2);
+    // Over the disclaimer's first second the right channel is no longer the
+    // plain sine: the disclaimer is mixed into it too.
+    let (before, after) = (right_channel(&input), right_channel(&output));
+    let n = 48_000.min(before.len()).min(after.len());
+    let diff = before[..n]
+        .iter()
+        .zip(&after[..n])
+        .map(|(a, b)| (f64::from(*a) - f64::from(*b)).powi(2))
+        .sum::<f64>()
+        / n as f64;
+    assert!(
+        diff.sqrt() > 300.0,
+        "right channel unchanged: rms diff {}",
+        diff.sqrt()
+    );
+    assert!(verify(&output).unwrap().is_compliant());
+}
+
 #[test]
 fn other_pixel_formats_are_blended_in_place() {
     let dir = tempfile::tempdir().unwrap();
