@@ -60,7 +60,7 @@ pub(crate) fn verify(
     };
     let size = (info.width, info.height);
     let look = (&settings.font, &settings.style);
-    let animated = info.animation.is_some() && matches!(format.name, "png" | "webp");
+    let animated = info.animation.is_some() && matches!(format.name, "png" | "webp" | "gif");
     let perceptible = if animated {
         check_every_frame(format, bytes, info, &manifest, look)?
     } else {
@@ -117,7 +117,7 @@ fn region_luma(
     Ok(image.crop_imm(x, y, w, h).to_luma8())
 }
 
-/// The badge checked on every frame of an animated PNG or WebP (each
+/// The badge checked on every frame of a GIF, an animated PNG or WebP (each
 /// composited on the canvas, as shown); the first frame that fails is
 /// reported, else the lowest score over all frames. The animation limits
 /// were checked by the caller before this decodes anything.
@@ -132,15 +132,17 @@ fn check_every_frame(
     use std::io::Cursor;
     let what = format.name;
     let err = |e| crate::image_err(what, e);
-    let frames = if format.name == "png" {
-        image::codecs::png::PngDecoder::new(Cursor::new(bytes))
+    let frames = match format.name {
+        "png" => image::codecs::png::PngDecoder::new(Cursor::new(bytes))
             .and_then(|d| d.apng())
             .map_err(err)?
-            .into_frames()
-    } else {
-        image::codecs::webp::WebPDecoder::new(Cursor::new(bytes))
+            .into_frames(),
+        "gif" => image::codecs::gif::GifDecoder::new(Cursor::new(bytes))
             .map_err(err)?
-            .into_frames()
+            .into_frames(),
+        _ => image::codecs::webp::WebPDecoder::new(Cursor::new(bytes))
+            .map_err(err)?
+            .into_frames(),
     };
     let size = (info.width, info.height);
     let mut worst: Option<PerceptibleCheck> = None;

@@ -247,6 +247,68 @@ fn animated_gif_gets_the_badge_on_every_frame() {
     assert_eq!(j["GIF:AnimationIterations"], "Infinite", "{j:#}");
 }
 
+/// A GIF whose frames are the labelled ones but the last, which is the
+/// source's (no badge), under the labelled file's XMP: it must not verify.
+#[test]
+fn gif_with_an_unbadged_last_frame_fails_verification() {
+    use image::codecs::gif::{GifDecoder, GifEncoder, Repeat};
+    use image::{AnimationDecoder, Delay, Frame, RgbaImage};
+    let encode = |frames: &[RgbaImage]| {
+        let mut out = Vec::new();
+        let mut enc = GifEncoder::new(&mut out);
+        enc.set_repeat(Repeat::Infinite).unwrap();
+        for f in frames {
+            let delay = Delay::from_numer_denom_ms(100, 1);
+            enc.encode_frame(Frame::from_parts(f.clone(), 0, 0, delay))
+                .unwrap();
+        }
+        drop(enc);
+        out
+    };
+    let decode = |b: &[u8]| -> Vec<RgbaImage> {
+        GifDecoder::new(std::io::Cursor::new(b))
+            .unwrap()
+            .into_frames()
+            .map(|f| f.unwrap().into_buffer())
+            .collect()
+    };
+    let source: Vec<RgbaImage> = (0..3u8)
+        .map(|i| RgbaImage::from_pixel(320, 240, image::Rgba([200, 60 * i, 250 - 60 * i, 255])))
+        .collect();
+    let input = encode(&source);
+    let (out, _) = label(&input, None).unwrap();
+    let whole = ImageLabeler::default()
+        .verify_bytes(&out, &Default::default())
+        .unwrap();
+    assert!(whole.is_compliant());
+    assert!(
+        whole.perceptible.detail.contains("on all 3 frames"),
+        "{}",
+        whole.perceptible.detail
+    );
+
+    let mut frames = decode(&out);
+    frames[2] = source[2].clone();
+    let mut forged = encode(&frames);
+    // The labelled file's XMP application extension, up to the end of its
+    // magic trailer (..., 0x02, 0x01, 0x00) and block terminator.
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let start = find(&out, b"!\xff\x0bXMP DataXMP").expect("XMP extension");
+    let end = start + find(&out[start..], &[0x02, 0x01, 0x00, 0x00]).unwrap() + 4;
+    let at = find(&forged, b"!\xff\x0bNETSCAPE2.0").expect("loop extension");
+    forged.splice(at..at, out[start..end].iter().copied());
+    let v = ImageLabeler::default()
+        .verify_bytes(&forged, &Default::default())
+        .unwrap();
+    assert!(v.manifest.is_some(), "the forged file keeps the marks");
+    assert!(!v.is_compliant(), "{v:?}");
+    assert!(
+        v.perceptible.detail.contains("frame 3"),
+        "{}",
+        v.perceptible.detail
+    );
+}
+
 #[test]
 fn tiff_carries_xmp_in_tag_700_and_keeps_16_bit() {
     let img = DynamicImage::ImageRgb16(DynamicImage::ImageRgb8(noisy_rgb(400, 300, 6)).to_rgb16());
