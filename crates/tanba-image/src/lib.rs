@@ -16,7 +16,13 @@
 
 pub mod badge;
 mod bmp;
+mod exif;
+#[cfg(feature = "heif")]
+mod ffi;
 mod gif;
+#[cfg(feature = "heif")]
+mod heif;
+mod heif_brand;
 mod jpeg;
 mod jpeg_luma;
 mod png;
@@ -75,7 +81,30 @@ pub static BMP: Format = Format {
     extensions: &["bmp", "dib"],
 };
 
+/// HEIC/HEIF: HEVC-coded HEIF (iPhone photos).
+pub static HEIC: Format = Format {
+    name: "heic",
+    mime: "image/heic",
+    extensions: &["heic", "heif", "hif"],
+};
+/// AVIF: AV1-coded HEIF.
+pub static AVIF: Format = Format {
+    name: "avif",
+    mime: "image/avif",
+    extensions: &["avif"],
+};
+
+#[cfg(not(feature = "heif"))]
 static FORMATS: [&Format; 6] = [&JPEG, &PNG, &WEBP, &GIF, &TIFF, &BMP];
+#[cfg(feature = "heif")]
+static FORMATS: [&Format; 8] = [&JPEG, &PNG, &WEBP, &GIF, &TIFF, &BMP, &HEIC, &AVIF];
+
+/// True when `head` starts a HEIF picture (HEIC, AVIF, or a HEIF image
+/// sequence) by its `ftyp` brands, whether or not this build can label it:
+/// the video labeler leaves such files alone.
+pub fn is_heif_picture(head: &[u8]) -> bool {
+    heif_brand::sniff(head).is_some()
+}
 
 /// How JPEG output quality is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -224,6 +253,8 @@ impl ImageLabeler {
             "webp" => webp::label(&ctx, &mut notes)?,
             "gif" => gif::label(&ctx, &mut notes)?,
             "tiff" => tiff::label(&ctx, &mut notes)?,
+            #[cfg(feature = "heif")]
+            "heic" | "avif" => heif::label(format, &ctx, &mut notes)?,
             _ => bmp::label(&ctx, &mut notes)?,
         };
         Ok((out, Labelled::new(out_format, manifest).with_notes(notes)))
@@ -272,6 +303,8 @@ pub(crate) struct Info {
     pub xmp_carrier: &'static str,
     /// PNG `tEXt AIGC`, if present.
     pub png_aigc: Option<String>,
+    /// The AIGC label in EXIF UserComment (JPEG, HEIF), if present.
+    pub exif_aigc: Option<String>,
     /// Remarks for the user.
     pub notes: Vec<String>,
     /// Frames, and pixels decoded over all of them, of an animation.
@@ -288,6 +321,7 @@ impl Info {
             marks: None,
             xmp_carrier: carrier,
             png_aigc: None,
+            exif_aigc: None,
             notes: Vec::new(),
             animation: None,
         }
@@ -310,6 +344,8 @@ fn inspect(format: &'static Format, bytes: &[u8], limits: &Limits) -> Result<Inf
         "webp" => webp::inspect(bytes)?,
         "gif" => gif::inspect(bytes)?,
         "tiff" => tiff::inspect(bytes)?,
+        #[cfg(feature = "heif")]
+        "heic" | "avif" => heif::inspect(format, bytes, limits)?,
         _ => bmp::inspect(bytes)?,
     };
     if info.width == 0 || info.height == 0 {
@@ -336,6 +372,8 @@ pub fn sniff(head: &[u8]) -> Option<&'static Format> {
         Some(&TIFF)
     } else if head.len() >= 18 && head.starts_with(b"BM") && bmp::plausible_header(head) {
         Some(&BMP)
+    } else if cfg!(feature = "heif") && is_heif_picture(head) {
+        heif_brand::sniff(head)
     } else {
         None
     }
@@ -351,7 +389,17 @@ fn sniff_bytes(bytes: &[u8]) -> Result<&'static Format> {
     if bytes.is_empty() {
         return Err(Error::malformed("empty file (0 bytes)"));
     }
-    sniff(bytes).ok_or_else(|| Error::unsupported("not a JPEG, PNG, WebP, GIF, TIFF or BMP image"))
+    if let Some(f) = sniff(bytes) {
+        return Ok(f);
+    }
+    if is_heif_picture(bytes) {
+        return Err(Error::unsupported(
+            "a HEIC/AVIF picture: this build of Tanba was made without HEIF support (feature `heif`)",
+        ));
+    }
+    Err(Error::unsupported(
+        "not a JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC or AVIF image",
+    ))
 }
 
 /// Converts an `image` crate error into Tanba's, as malformed input unless
@@ -385,6 +433,8 @@ pub(crate) fn decode(
         "tiff" => decode_with("TIFF", tiff::TiffDecoder::new(c), info, limits),
         "bmp" => decode_with("BMP", bmp::BmpDecoder::new(c), info, limits),
         "gif" => gif::first_frame(bytes, info, limits).map(DynamicImage::ImageRgba8),
+        #[cfg(feature = "heif")]
+        "heic" | "avif" => heif::decode(bytes, info),
         other => Err(Error::unsupported(format!("no decoder for {other}"))),
     }
 }

@@ -195,6 +195,10 @@ impl VideoLabeler {
 /// Matroska/WebM (the EBML magic, then the DocType).
 pub fn sniff(head: &[u8]) -> Option<&'static Format> {
     if head.len() >= 12 && &head[4..8] == b"ftyp" {
+        // AVIF/HEIC pictures are the image labeler's (never an AV1 video).
+        if tanba_image::is_heif_picture(head) {
+            return None;
+        }
         return match &head[8..12] {
             // Audio-only MPEG-4 is the audio crate's.
             b"M4A " | b"M4B " | b"M4P " => None,
