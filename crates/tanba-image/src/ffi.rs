@@ -53,6 +53,7 @@ struct EncodingOptions {
     save_two_colr_boxes: u8,
     output_nclx_profile: *mut c_void,
     macos_compatibility_workaround_no_nclx_profile: u8,
+    image_orientation: c_int,
 }
 
 const COLORSPACE_RGB: c_int = 1;
@@ -151,6 +152,11 @@ unsafe extern "C" {
     ) -> HeifError;
     fn heif_encoder_release(enc: *mut c_void);
     fn heif_encoder_set_lossy_quality(enc: *mut c_void, quality: c_int) -> HeifError;
+    fn heif_encoder_set_parameter_string(
+        enc: *mut c_void,
+        name: *const c_char,
+        value: *const c_char,
+    ) -> HeifError;
     fn heif_encoding_options_alloc() -> *mut EncodingOptions;
     fn heif_encoding_options_free(opts: *mut EncodingOptions);
     fn heif_context_encode_image(
@@ -491,6 +497,11 @@ pub(crate) struct EncodeJob<'a> {
     /// EXIF as HEIF stores it: 4-byte offset to the TIFF header, then it.
     pub exif: Option<&'a [u8]>,
     pub xmp: Option<&'a [u8]>,
+    /// The encoder's `chroma` parameter (`420`, `422`, `444`), if set.
+    pub chroma: Option<&'static CStr>,
+    /// EXIF-style orientation (1..=8) libheif records as `irot`/`imir`
+    /// for pixels given as stored; 1 writes none.
+    pub orientation: u8,
 }
 
 extern "C" fn append(
@@ -536,11 +547,24 @@ pub(crate) fn encode(job: &EncodeJob<'_>) -> Result<Vec<u8>> {
     check("HEIF encoder quality", unsafe {
         heif_encoder_set_lossy_quality(enc.0.as_ptr(), c_int::from(job.quality))
     })?;
+    if let Some(chroma) = job.chroma {
+        // SAFETY: live encoder; both strings are NUL-terminated statics.
+        check("HEIF encoder chroma", unsafe {
+            heif_encoder_set_parameter_string(enc.0.as_ptr(), c"chroma".as_ptr(), chroma.as_ptr())
+        })?;
+    }
     // SAFETY: libheif allocates the options with its defaults.
     let opts = unsafe { heif_encoding_options_alloc() };
     if !opts.is_null() {
-        // SAFETY: a live options struct, whose version-1 field this is.
-        unsafe { (*opts).save_alpha_channel = u8::from(job.alpha) };
+        // SAFETY: a live options struct; `save_alpha_channel` is a
+        // version-1 field, `image_orientation` is written only when the
+        // struct libheif allocated is version 5 or later.
+        unsafe {
+            (*opts).save_alpha_channel = u8::from(job.alpha);
+            if (*opts).version >= 5 {
+                (*opts).image_orientation = c_int::from(job.orientation.clamp(1, 8));
+            }
+        }
     }
     let mut handle = ptr::null_mut();
     // SAFETY: live context, image and encoder; options from libheif.

@@ -226,6 +226,13 @@ pub(crate) fn decode(bytes: &[u8], info: &Info) -> Result<DynamicImage> {
     Ok(decode_full(&reader, info)?.0)
 }
 
+/// libheif 1.15's AV1 path asks libaom for an invalid profile at 10 and
+/// 12 bits with 4:2:0 or 4:4:4 chroma, and libaom aborts the process; 4:2:2
+/// is the deep chroma it encodes. 8-bit and HEVC keep libheif's default.
+fn chroma_for(codec: Codec, bits: u32) -> Option<&'static std::ffi::CStr> {
+    (codec == Codec::Av1 && bits > 8).then_some(c"422")
+}
+
 fn codec_of(format: &'static Format) -> Codec {
     if format.name == AVIF.name {
         Codec::Av1
@@ -260,6 +267,8 @@ fn choose_quality(
             icc: None,
             exif: None,
             xmp: None,
+            chroma: chroma_for(codec, bits),
+            orientation: 1,
         })?;
         let bpp = out.len() as f64 * 8.0 / (f64::from(cw) * f64::from(ch));
         if (bpp - target_bpp).abs() < best.0 {
@@ -282,6 +291,7 @@ pub(crate) fn label(
     ctx: &Ctx<'_>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<u8>> {
+    let structure = walk(ctx.bytes, ctx.limits)?;
     let reader = Reader::open(ctx.bytes)?;
     let (mut img, bits) = decode_full(&reader, ctx.info)?;
     let metadata = reader.metadata(ctx.bytes.len() as u64)?;
@@ -298,7 +308,9 @@ pub(crate) fn label(
         .iter()
         .find(|m| m.item_type == "Exif")
         .and_then(|m| tiff_of(&m.data));
-    let exif = match exif::with_user_comment(source_exif, &ctx.marks.aigc, true) {
+    // Pixels turned upright by a stored transform: the EXIF Orientation
+    // (which HEIF readers ignore) must not turn them again.
+    let exif = match exif::with_user_comment(source_exif, &ctx.marks.aigc, structure.transformed) {
         Ok(e) => e,
         Err(_) => {
             notes.push(
@@ -315,6 +327,11 @@ pub(crate) fn label(
     notes.push(format!(
         "{name} re-encoded ({encoder}, {bits}-bit) at quality {quality}: the quality at which a centre crop encodes to the source's {source_bpp:.2} bits per pixel"
     ));
+    if chroma_for(codec, bits).is_some() {
+        notes.push(format!(
+            "{bits}-bit AVIF written with 4:2:2 chroma (libheif 1.15's AV1 encoder aborts on deep 4:2:0)"
+        ));
+    }
     let (w, h) = (img.width(), img.height());
     let alpha = img.color().has_alpha();
     let pixels = to_pixels(&img, bits);
@@ -329,12 +346,56 @@ pub(crate) fn label(
         icc: icc.as_deref(),
         exif: Some(&exif),
         xmp: Some(ctx.marks.xmp.as_bytes()),
+        chroma: chroma_for(codec, bits),
+        orientation: 1,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A picture stored 640x320 with a 90° rotation (irot) displays 320x640:
+    /// it is labelled as displayed and written upright, without irot.
+    #[test]
+    fn a_stored_rotation_is_applied_and_the_output_is_upright() {
+        let stored: Vec<u8> = (0..640 * 320 * 3).map(|i| (i * 7 % 251) as u8).collect();
+        let pixels = Pixels::Eight(stored);
+        let input = ffi::encode(&EncodeJob {
+            codec: Codec::Hevc,
+            quality: 80,
+            width: 640,
+            height: 320,
+            alpha: false,
+            depth: 8,
+            pixels: &pixels,
+            icc: None,
+            exif: None,
+            xmp: None,
+            chroma: None,
+            orientation: 6,
+        })
+        .unwrap();
+        let limits = Limits::default();
+        assert!(walk(&input, &limits).unwrap().transformed);
+        assert_eq!(Reader::open(&input).unwrap().size(), (320, 640));
+        let labeler = crate::ImageLabeler::default();
+        let job = tanba_core::Job::new();
+        let (out, labelled) = labeler.label_bytes(&input, None, &job).unwrap();
+        assert!(
+            labelled
+                .notes
+                .iter()
+                .any(|n| n.contains("rotation, mirroring or crop was applied")),
+            "{:?}",
+            labelled.notes
+        );
+        assert!(!walk(&out, &limits).unwrap().transformed);
+        assert_eq!(Reader::open(&out).unwrap().size(), (320, 640));
+        assert_eq!(labelled.manifest.label.placement.rotation, Some(0));
+        let v = labeler.verify_bytes(&out, &limits).unwrap();
+        assert!(v.is_compliant(), "{:?}", v.perceptible);
+    }
 
     #[test]
     fn widening_round_trips() {
