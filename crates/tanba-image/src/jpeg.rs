@@ -304,7 +304,32 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
         enc.set_sampling_factor(sampling_of(&h));
     }
     let enc_err = |e: jpeg_encoder::EncodingError| Error::malformed(format!("JPEG encoder: {e}"));
-    let exif = exif_payload(&h, &ctx.marks.aigc, notes);
+    add_segments(&mut enc, &h, ctx.marks, notes)?;
+    let pixels = img.as_bytes();
+    let colour = if grey {
+        ColorType::Luma
+    } else {
+        ColorType::Rgb
+    };
+    enc.encode(pixels, w, hgt, colour).map_err(enc_err)?;
+    // Comments go in as COM segments right after the header segments.
+    let comments: Vec<&Segment> = h.segments.iter().filter(|s| s.marker == 0xFE).collect();
+    if !comments.is_empty() {
+        out = insert_comments(&out, &comments);
+    }
+    Ok(out)
+}
+
+/// Adds the application segments kept from the source (the Exif one with
+/// the AIGC UserComment), then the XMP packet, to the encoder.
+fn add_segments(
+    enc: &mut Encoder<&mut Vec<u8>>,
+    h: &JpegHeader,
+    marks: &crate::Marks<'_>,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let enc_err = |e: jpeg_encoder::EncodingError| Error::malformed(format!("JPEG encoder: {e}"));
+    let exif = exif_payload(h, &marks.aigc, notes);
     if h.exif.is_none() {
         enc.add_app_segment(1, &exif).map_err(enc_err)?;
     }
@@ -328,7 +353,7 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
         }
     }
     let mut xmp_payload = XMP_SIG.to_vec();
-    xmp_payload.extend_from_slice(ctx.marks.xmp.as_bytes());
+    xmp_payload.extend_from_slice(marks.xmp.as_bytes());
     if xmp_payload.len() > 65533 {
         return Err(Error::cannot_label(
             "the XMP packet does not fit one JPEG APP1 segment (64 KiB)",
@@ -345,19 +370,7 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
             "{dropped} JPEG application {segments} (MPF, C2PA/JUMBF or vendor data describing the old bytes) {were} not carried over"
         ));
     }
-    let pixels = img.as_bytes();
-    let colour = if grey {
-        ColorType::Luma
-    } else {
-        ColorType::Rgb
-    };
-    enc.encode(pixels, w, hgt, colour).map_err(enc_err)?;
-    // Comments go in as COM segments right after the header segments.
-    let comments: Vec<&Segment> = h.segments.iter().filter(|s| s.marker == 0xFE).collect();
-    if !comments.is_empty() {
-        out = insert_comments(&out, &comments);
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// The APP1 Exif payload to write: the source's EXIF (or a minimal one)

@@ -3,11 +3,12 @@
 //! Labels raster images for Kazakhstan's AI law (No. 230-VIII, Art. 21):
 //! a visible badge (label text on a rounded dark box) **and** a
 //! machine-readable mark (the Tanba XMP packet with the IPTC digital source
-//! type, the TC260 AIGC label and the manifest; PNG also gets `tEXt AIGC`).
+//! type, the TC260 AIGC label and the manifest; PNG also gets `tEXt AIGC`,
+//! JPEG and HEIF the AIGC label in EXIF UserComment too).
 //!
 //! Formats: JPEG (baseline, progressive), PNG (1–16 bit, palette, grey,
 //! alpha), WebP (lossy, lossless), GIF (every frame of an animation), TIFF,
-//! BMP. The output keeps the input's format (BMP, which has no metadata
+//! BMP, and with the `heif` feature HEIC and AVIF (through libheif). The output keeps the input's format (BMP, which has no metadata
 //! carrier, is written as PNG), size, bit depth and alpha; a lossy input is
 //! re-encoded with its own quantisation (JPEG) or estimated quality (WebP)
 //! so it neither loses quality nor balloons.
