@@ -117,6 +117,19 @@ pub(crate) fn user_comment(tiff: &[u8]) -> Option<String> {
     (!text.is_empty()).then(|| text.to_string())
 }
 
+/// A note when `source` has a UserComment of its own (not an AIGC label),
+/// which the label replaces.
+pub(crate) fn replaced_comment_note(source: Option<&[u8]>) -> Option<String> {
+    let old = user_comment(source?)?;
+    if old.trim_start().starts_with("{\"AIGC\"") {
+        return None;
+    }
+    let short: String = old.chars().take(60).collect();
+    Some(format!(
+        "the source's EXIF UserComment (\"{short}\") was replaced by the AIGC label"
+    ))
+}
+
 /// A TIFF header and an empty IFD0, for a source without EXIF.
 fn minimal() -> Vec<u8> {
     let mut v = b"II*\0".to_vec();
@@ -238,6 +251,12 @@ mod tests {
         // Replacing keeps one comment, the new one.
         let again = with_user_comment(Some(&tiff), "second", false).unwrap();
         assert_eq!(user_comment(&again).as_deref(), Some("second"));
+        assert_eq!(replaced_comment_note(Some(&tiff)), None);
+        assert!(
+            replaced_comment_note(Some(&again))
+                .unwrap()
+                .contains("\"second\"")
+        );
     }
 
     #[test]

@@ -308,6 +308,7 @@ pub(crate) fn label(
         .iter()
         .find(|m| m.item_type == "Exif")
         .and_then(|m| tiff_of(&m.data));
+    notes.extend(exif::replaced_comment_note(source_exif));
     // Pixels turned upright by a stored transform: the EXIF Orientation
     // (which HEIF readers ignore) must not turn them again.
     let exif = match exif::with_user_comment(source_exif, &ctx.marks.aigc, structure.transformed) {

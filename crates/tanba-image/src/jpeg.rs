@@ -379,6 +379,7 @@ fn add_segments(
 /// was (XMP still carries the label), with a note.
 fn exif_payload(h: &JpegHeader, aigc: &str, notes: &mut Vec<String>) -> Vec<u8> {
     let source = h.exif.as_deref();
+    notes.extend(crate::exif::replaced_comment_note(source));
     let keep = |why: &str, notes: &mut Vec<String>| {
         notes.push(format!(
             "the AIGC label is not in EXIF UserComment: {why}; XMP carries it"

@@ -398,9 +398,11 @@ fn sniff_bytes(bytes: &[u8]) -> Result<&'static Format> {
             "a HEIC/AVIF picture: this build of Tanba was made without HEIF support (feature `heif`)",
         ));
     }
-    Err(Error::unsupported(
-        "not a JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC or AVIF image",
-    ))
+    Err(Error::unsupported(if cfg!(feature = "heif") {
+        "not a JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC or AVIF image"
+    } else {
+        "not a JPEG, PNG, WebP, GIF, TIFF or BMP image"
+    }))
 }
 
 /// Converts an `image` crate error into Tanba's, as malformed input unless

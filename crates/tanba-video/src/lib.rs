@@ -342,6 +342,13 @@ mod tests {
         ];
         assert_eq!(sniff(&mkv).map(|f| f.name), Some("mkv"));
         assert!(sniff(b"GIF89a").is_none());
+        // AVIF and HEIC pictures are the image labeler's, never AV1 video.
+        let mut avif = vec![0, 0, 0, 0x1c];
+        avif.extend_from_slice(b"ftypavif\0\0\0\0avifmif1miaf");
+        assert!(sniff(&avif).is_none());
+        let mut heic = vec![0, 0, 0, 0x1c];
+        heic.extend_from_slice(b"ftypheic\0\0\0\0mif1heicmiaf");
+        assert!(sniff(&heic).is_none());
     }
 
     #[test]
