@@ -86,6 +86,18 @@ const REQUIREMENTS: &[Requirement] = &[
         why: "ffmpeg-next",
     },
     Requirement {
+        probe: "pkg-config:libheif",
+        package: "libheif-dev",
+        need: Need::Build,
+        why: "HEIC and AVIF pictures (tanba-image feature `heif`)",
+    },
+    Requirement {
+        probe: "heif-enc",
+        package: "libheif-examples",
+        need: Need::Test,
+        why: "heif-enc, heif-convert and heif-info make and check HEIC/AVIF test pictures",
+    },
+    Requirement {
         probe: "exiftool",
         package: "libimage-exiftool-perl",
         need: Need::Test,

@@ -220,6 +220,7 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Info> {
     let mut info = Info::new(h.width, h.height, "XMP APP1");
     if let Some(exif) = &h.exif {
         info.orientation = Orientation::from_exif_chunk(exif).unwrap_or(Orientation::NoTransforms);
+        info.exif_aigc = crate::exif::user_comment(exif);
     }
     if let Some(x) = h.xmp {
         info.set_xmp(x);
@@ -303,8 +304,41 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
         enc.set_sampling_factor(sampling_of(&h));
     }
     let enc_err = |e: jpeg_encoder::EncodingError| Error::malformed(format!("JPEG encoder: {e}"));
+    add_segments(&mut enc, &h, ctx.marks, notes)?;
+    let pixels = img.as_bytes();
+    let colour = if grey {
+        ColorType::Luma
+    } else {
+        ColorType::Rgb
+    };
+    enc.encode(pixels, w, hgt, colour).map_err(enc_err)?;
+    // Comments go in as COM segments right after the header segments.
+    let comments: Vec<&Segment> = h.segments.iter().filter(|s| s.marker == 0xFE).collect();
+    if !comments.is_empty() {
+        out = insert_comments(&out, &comments);
+    }
+    Ok(out)
+}
+
+/// Adds the application segments kept from the source (the Exif one with
+/// the AIGC UserComment), then the XMP packet, to the encoder.
+fn add_segments(
+    enc: &mut Encoder<&mut Vec<u8>>,
+    h: &JpegHeader,
+    marks: &crate::Marks<'_>,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let enc_err = |e: jpeg_encoder::EncodingError| Error::malformed(format!("JPEG encoder: {e}"));
+    let exif = exif_payload(h, &marks.aigc, notes);
+    if h.exif.is_none() {
+        enc.add_app_segment(1, &exif).map_err(enc_err)?;
+    }
     let mut dropped = 0usize;
     for seg in &h.segments {
+        if seg.marker == 0xE1 && seg.payload.starts_with(EXIF_SIG) {
+            enc.add_app_segment(1, &exif).map_err(enc_err)?;
+            continue;
+        }
         let keep = match seg.marker {
             0xE1 => seg.payload.starts_with(EXIF_SIG) || seg.payload.starts_with(XMP_EXT_SIG),
             0xE2 => seg.payload.starts_with(ICC_SIG) && h.components != 4,
@@ -319,7 +353,7 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
         }
     }
     let mut xmp_payload = XMP_SIG.to_vec();
-    xmp_payload.extend_from_slice(ctx.marks.xmp.as_bytes());
+    xmp_payload.extend_from_slice(marks.xmp.as_bytes());
     if xmp_payload.len() > 65533 {
         return Err(Error::cannot_label(
             "the XMP packet does not fit one JPEG APP1 segment (64 KiB)",
@@ -336,19 +370,33 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
             "{dropped} JPEG application {segments} (MPF, C2PA/JUMBF or vendor data describing the old bytes) {were} not carried over"
         ));
     }
-    let pixels = img.as_bytes();
-    let colour = if grey {
-        ColorType::Luma
-    } else {
-        ColorType::Rgb
+    Ok(())
+}
+
+/// The APP1 Exif payload to write: the source's EXIF (or a minimal one)
+/// with the AIGC label as its UserComment. When that would not fit one
+/// segment, or the source's EXIF does not parse, the source's stays as it
+/// was (XMP still carries the label), with a note.
+fn exif_payload(h: &JpegHeader, aigc: &str, notes: &mut Vec<String>) -> Vec<u8> {
+    let source = h.exif.as_deref();
+    notes.extend(crate::exif::replaced_comment_note(source));
+    let keep = |why: &str, notes: &mut Vec<String>| {
+        notes.push(format!(
+            "the AIGC label is not in EXIF UserComment: {why}; XMP carries it"
+        ));
+        let mut p = EXIF_SIG.to_vec();
+        p.extend_from_slice(source.unwrap_or_default());
+        p
     };
-    enc.encode(pixels, w, hgt, colour).map_err(enc_err)?;
-    // Comments go in as COM segments right after the header segments.
-    let comments: Vec<&Segment> = h.segments.iter().filter(|s| s.marker == 0xFE).collect();
-    if !comments.is_empty() {
-        out = insert_comments(&out, &comments);
+    match crate::exif::with_user_comment(source, aigc, false) {
+        Ok(tiff) if tiff.len() + EXIF_SIG.len() <= 65533 => {
+            let mut p = EXIF_SIG.to_vec();
+            p.extend_from_slice(&tiff);
+            p
+        }
+        Ok(_) => keep("the EXIF segment is too full", notes),
+        Err(_) => keep("the source's EXIF does not parse", notes),
     }
-    Ok(out)
 }
 
 /// Luma-to-chroma sampling ratio (horizontal, vertical) the output uses.

@@ -3,14 +3,16 @@
 //! Labels pictures for Kazakhstan's AI law (No. 230-VIII, Art. 21):
 //! a visible badge (label text on a rounded dark box) **and** a
 //! machine-readable mark (the Tanba XMP packet with the IPTC digital source
-//! type, the TC260 AIGC label and the manifest; PNG also gets `tEXt AIGC`).
+//! type, the TC260 AIGC label and the manifest; PNG also gets `tEXt AIGC`,
+//! JPEG and HEIF the AIGC label in EXIF UserComment too).
 //!
 //! Formats: JPEG (baseline, progressive), PNG (1–16 bit, palette, grey,
 //! alpha), WebP (lossy, lossless), GIF, APNG and animated WebP (every frame
-//! of an animation), TIFF, BMP, and SVG (the label as real text in a group
-//! on top, the XMP in `<metadata>`, every other byte kept). The output
-//! keeps the input's format (BMP, which has no metadata carrier, is written
-//! as PNG), size, bit depth and alpha; a lossy input is
+//! of an animation), TIFF, BMP, SVG (the label as real text in a group on
+//! top, the XMP in `<metadata>`, every other byte kept), and with the `heif`
+//! feature HEIC and AVIF (through libheif). The output keeps the input's
+//! format (BMP, which has no metadata carrier, is written as PNG), size, bit
+//! depth and alpha; a lossy input is
 //! re-encoded with its own quantisation (JPEG) or estimated quality (WebP)
 //! so it neither loses quality nor balloons.
 //!
@@ -19,7 +21,13 @@
 mod apng;
 pub mod badge;
 mod bmp;
+mod exif;
+#[cfg(feature = "heif")]
+mod ffi;
 mod gif;
+#[cfg(feature = "heif")]
+mod heif;
+mod heif_brand;
 mod jpeg;
 mod jpeg_luma;
 mod png;
@@ -86,8 +94,30 @@ pub static SVG: Format = Format {
     mime: "image/svg+xml",
     extensions: &["svg"],
 };
+/// HEIC/HEIF: HEVC-coded HEIF (iPhone photos).
+pub static HEIC: Format = Format {
+    name: "heic",
+    mime: "image/heic",
+    extensions: &["heic", "heif", "hif"],
+};
+/// AVIF: AV1-coded HEIF.
+pub static AVIF: Format = Format {
+    name: "avif",
+    mime: "image/avif",
+    extensions: &["avif"],
+};
 
+#[cfg(not(feature = "heif"))]
 static FORMATS: [&Format; 7] = [&JPEG, &PNG, &WEBP, &GIF, &TIFF, &BMP, &SVG];
+#[cfg(feature = "heif")]
+static FORMATS: [&Format; 9] = [&JPEG, &PNG, &WEBP, &GIF, &TIFF, &BMP, &SVG, &HEIC, &AVIF];
+
+/// True when `head` starts a HEIF picture (HEIC, AVIF, or a HEIF image
+/// sequence) by its `ftyp` brands, whether or not this build can label it:
+/// the video labeler leaves such files alone.
+pub fn is_heif_picture(head: &[u8]) -> bool {
+    heif_brand::sniff(head).is_some()
+}
 
 /// How JPEG output quality is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -239,6 +269,8 @@ impl ImageLabeler {
             "webp" => webp::label(&ctx, &mut notes)?,
             "gif" => gif::label(&ctx, &mut notes)?,
             "tiff" => tiff::label(&ctx, &mut notes)?,
+            #[cfg(feature = "heif")]
+            "heic" | "avif" => heif::label(format, &ctx, &mut notes)?,
             _ => bmp::label(&ctx, &mut notes)?,
         };
         Ok((out, Labelled::new(out_format, manifest).with_notes(notes)))
@@ -293,6 +325,8 @@ pub(crate) struct Info {
     pub xmp_carrier: &'static str,
     /// PNG `tEXt AIGC`, if present.
     pub png_aigc: Option<String>,
+    /// The AIGC label in EXIF UserComment (JPEG, HEIF), if present.
+    pub exif_aigc: Option<String>,
     /// Remarks for the user.
     pub notes: Vec<String>,
     /// Frames, and pixels decoded over all of them, of an animation.
@@ -309,6 +343,7 @@ impl Info {
             marks: None,
             xmp_carrier: carrier,
             png_aigc: None,
+            exif_aigc: None,
             notes: Vec::new(),
             animation: None,
         }
@@ -331,6 +366,8 @@ fn inspect(format: &'static Format, bytes: &[u8], limits: &Limits) -> Result<Inf
         "webp" => webp::inspect(bytes)?,
         "gif" => gif::inspect(bytes)?,
         "tiff" => tiff::inspect(bytes)?,
+        #[cfg(feature = "heif")]
+        "heic" | "avif" => heif::inspect(format, bytes, limits)?,
         _ => bmp::inspect(bytes)?,
     };
     if info.width == 0 || info.height == 0 {
@@ -359,6 +396,8 @@ pub fn sniff(head: &[u8]) -> Option<&'static Format> {
         Some(&BMP)
     } else if svg::sniff(head) {
         Some(&SVG)
+    } else if cfg!(feature = "heif") && is_heif_picture(head) {
+        heif_brand::sniff(head)
     } else {
         None
     }
@@ -374,8 +413,19 @@ fn sniff_bytes(bytes: &[u8]) -> Result<&'static Format> {
     if bytes.is_empty() {
         return Err(Error::malformed("empty file (0 bytes)"));
     }
-    sniff(bytes)
-        .ok_or_else(|| Error::unsupported("not a JPEG, PNG, WebP, GIF, TIFF, BMP or SVG image"))
+    if let Some(f) = sniff(bytes) {
+        return Ok(f);
+    }
+    if is_heif_picture(bytes) {
+        return Err(Error::unsupported(
+            "a HEIC/AVIF picture: this build of Tanba was made without HEIF support (feature `heif`)",
+        ));
+    }
+    Err(Error::unsupported(if cfg!(feature = "heif") {
+        "not a JPEG, PNG, WebP, GIF, TIFF, BMP, SVG, HEIC or AVIF image"
+    } else {
+        "not a JPEG, PNG, WebP, GIF, TIFF, BMP or SVG image"
+    }))
 }
 
 /// Converts an `image` crate error into Tanba's, as malformed input unless
@@ -409,6 +459,8 @@ pub(crate) fn decode(
         "tiff" => decode_with("TIFF", tiff::TiffDecoder::new(c), info, limits),
         "bmp" => decode_with("BMP", bmp::BmpDecoder::new(c), info, limits),
         "gif" => gif::first_frame(bytes, info, limits).map(DynamicImage::ImageRgba8),
+        #[cfg(feature = "heif")]
+        "heic" | "avif" => heif::decode(bytes, info),
         other => Err(Error::unsupported(format!("no decoder for {other}"))),
     }
 }

@@ -46,6 +46,17 @@ pub(crate) fn verify(
     if info.png_aigc.is_some() {
         marks.push(Mark::new(MarkKind::Aigc, "PNG tEXt AIGC"));
     }
+    if let Some(exif) = &info.exif_aigc {
+        let xmp = info.marks.as_ref().and_then(|m| m.aigc.as_deref());
+        if let Some(xmp) = xmp
+            && !same_aigc(exif, xmp)
+        {
+            return Err(Error::unverified(
+                "the AIGC label in EXIF UserComment differs from the one in XMP",
+            ));
+        }
+        marks.push(Mark::new(MarkKind::Aigc, "EXIF UserComment"));
+    }
     let Some(manifest) = manifest else {
         let mut v = Verification::unmarked(
             format,
@@ -74,6 +85,13 @@ pub(crate) fn verify(
         Some(manifest),
         perceptible,
     ))
+}
+
+/// Whether two AIGC labels say the same: equal up to whitespace (a
+/// reader may re-serialise the JSON with spaces).
+fn same_aigc(a: &str, b: &str) -> bool {
+    let squeeze = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    squeeze(a) == squeeze(b)
 }
 
 /// The luminance of `region` of the stored picture. A JPEG decodes only

@@ -573,3 +573,37 @@ fn png_outputs_stay_near_the_source_size() {
         assert_verifies(&out);
     }
 }
+
+/// The AIGC label goes in EXIF UserComment as well as XMP, the source's
+/// EXIF (here its orientation) kept; verify counts it, and refuses a file
+/// whose two copies disagree.
+#[test]
+fn jpeg_user_comment_carries_the_aigc_label_and_must_agree_with_xmp() {
+    let input = jpeg(&noisy_rgb(640, 480, 9), 85, false, &[(1, exif_app1(3))]);
+    let (out, _) = label(&input, Some("photo.jpg")).unwrap();
+    let j = exiftool(&out, "jpg", &["-EXIF:all", "-XMP:all"]);
+    let aigc = j["XMP-TC260:Aigc"].as_str().unwrap();
+    assert_eq!(j["ExifIFD:UserComment"], aigc, "{j:#}");
+    assert_eq!(j["IFD0:Orientation"], "Rotate 180", "{j:#}");
+    let v = ImageLabeler::default()
+        .verify_bytes(&out, &Default::default())
+        .unwrap();
+    assert!(
+        v.marks
+            .iter()
+            .any(|m| m.kind == MarkKind::Aigc && m.carrier == "EXIF UserComment"),
+        "{:?}",
+        v.marks
+    );
+    // The EXIF copy comes first in the file; change its label only.
+    let at = out
+        .windows(11)
+        .position(|w| w == b"\"Label\":\"1\"")
+        .unwrap();
+    let mut tampered = out.clone();
+    tampered[at + 9] = b'0';
+    let e = ImageLabeler::default()
+        .verify_bytes(&tampered, &Default::default())
+        .unwrap_err();
+    assert!(matches!(e, Error::Unverified { .. }), "{e}");
+}

@@ -217,6 +217,10 @@ impl VideoLabeler {
 /// Matroska/WebM (the EBML magic, then the DocType).
 pub fn sniff(head: &[u8]) -> Option<&'static Format> {
     if head.len() >= 12 && &head[4..8] == b"ftyp" {
+        // AVIF/HEIC pictures are the image labeler's (never an AV1 video).
+        if tanba_image::is_heif_picture(head) {
+            return None;
+        }
         return match &head[8..12] {
             // Audio-only MPEG-4 is the audio crate's.
             b"M4A " | b"M4B " | b"M4P " => None,
@@ -380,6 +384,13 @@ mod tests {
             Some("avi")
         );
         assert!(sniff(b"RIFF\x10\0\0\0WAVEfmt ").is_none());
+        // AVIF and HEIC pictures are the image labeler's, never AV1 video.
+        let mut avif = vec![0, 0, 0, 0x1c];
+        avif.extend_from_slice(b"ftypavif\0\0\0\0avifmif1miaf");
+        assert!(sniff(&avif).is_none());
+        let mut heic = vec![0, 0, 0, 0x1c];
+        heic.extend_from_slice(b"ftypheic\0\0\0\0mif1heicmiaf");
+        assert!(sniff(&heic).is_none());
     }
 
     #[test]
