@@ -162,8 +162,20 @@ impl Options {
     /// option for a media type this build leaves out is an error.
     pub fn settings(&self) -> Result<Settings> {
         let mut settings = Settings::default();
+        self.text_settings(&mut settings)?;
+        self.font_settings(&mut settings)?;
+        self.pdf_settings(&mut settings)?;
+        self.image_settings(&mut settings)?;
+        self.audio_settings(&mut settings)?;
+        self.video_settings(&mut settings)?;
+        self.c2pa_settings(&mut settings)?;
+        Ok(settings)
+    }
+
+    #[cfg(feature = "text")]
+    fn text_settings(&self, settings: &mut Settings) -> Result<()> {
         if let Some(enc) = self.text_encoding.as_deref() {
-            settings.text = settings.text.with_legacy_encoding(enc)?;
+            settings.text = settings.text.clone().with_legacy_encoding(enc)?;
         }
         if self.text_footer == Some(false) {
             settings.text.plain_text_footer = false;
@@ -183,13 +195,18 @@ impl Options {
             }
             settings.text.subtitle_seconds = s;
         }
-        self.font_settings(&mut settings)?;
-        self.pdf_settings(&mut settings)?;
-        self.image_settings(&mut settings)?;
-        self.audio_settings(&mut settings)?;
-        self.video_settings(&mut settings)?;
-        self.c2pa_settings(&mut settings)?;
-        Ok(settings)
+        Ok(())
+    }
+
+    #[cfg(not(feature = "text"))]
+    fn text_settings(&self, _: &mut Settings) -> Result<()> {
+        not_built(
+            "text",
+            self.text_encoding.is_some()
+                || self.text_footer.is_some()
+                || self.text_manifest.is_some()
+                || self.subtitle_seconds.is_some(),
+        )
     }
 
     /// The font, read and parsed now: pictures', video's and PDF's.
