@@ -6,6 +6,7 @@
 mod assets;
 mod bench;
 mod label;
+mod python;
 mod setup;
 mod test;
 mod tidy;
@@ -21,7 +22,9 @@ commands:
                   install the missing ones with apt-get (as root), or print the
                   exact command and fail
   label [ARGS]    label fixtures/ into out/ (ARGS go to `tanba label`)
-  test            the whole suite: setup, fmt, tidy, clippy, tests, labelled fixtures verified
+  test            the whole suite: setup, fmt, tidy, clippy, tests, labelled fixtures verified,
+                  the Python wheel built and tested in a fresh virtual environment
+  python          only test's Python step: build the wheel, pytest it in a fresh venv
   tidy            check the docs against the code (feature tables, code map, cited
                   files, invariant tests) and the house rules (unsafe, long functions)
   bench [--quick] benchmarks side by side with ImageMagick, ffmpeg and qpdf
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
         "setup" => setup::run(setup::Need::Everything),
         "label" => label::run(rest),
         "test" => test::run(),
+        "python" => python::run(),
         "tidy" => tidy::run(),
         "bench" => bench::run(rest),
         "assets" => assets::run(),

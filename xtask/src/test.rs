@@ -6,8 +6,8 @@ use std::process::Command;
 use crate::setup::{self, Need};
 use crate::util::{build_cli, cargo, exec, have, root};
 
-/// Setup, formatting, tidy, lints, every test, and an end-to-end run over the
-/// fixtures whose every output must verify.
+/// Setup, formatting, tidy, lints, every test, an end-to-end run over the
+/// fixtures whose every output must verify, and the Python wheel's suite.
 pub fn run() -> Result<(), String> {
     setup::run(Need::Test)?;
     let mut fmt = cargo();
@@ -45,6 +45,7 @@ pub fn run() -> Result<(), String> {
     test.args(["test", "--workspace", "--no-fail-fast"]);
     crate::util::exec(test)?;
     fixtures_end_to_end()?;
+    crate::python::run()?;
     c2patool_reads_our_credentials()
 }
 

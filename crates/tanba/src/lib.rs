@@ -64,6 +64,9 @@ pub use tanba_video as video;
 #[cfg(feature = "text")]
 mod manifest_sidecar;
 
+pub mod options;
+pub use options::Options;
+
 #[cfg(feature = "c2pa")]
 pub use tanba_c2pa as c2pa;
 #[cfg(feature = "c2pa")]

@@ -1,0 +1,110 @@
+//! `tanba::Options`, the one mapping of plain options onto a `Job` and the
+//! labelers' `Settings` that the command line and the Python package share.
+
+use tanba::{Label, Lang, Limits, Options, Position, SourceKind, Wording};
+
+#[test]
+fn options_become_the_job_they_name() {
+    let options = Options {
+        languages: Some(vec!["kk".into(), "en".into()]),
+        wording: Some("short".into()),
+        position: Some("top-left".into()),
+        ai_system: Some("model".into()),
+        ai_version: Some("2".into()),
+        operator: Some("ACME".into()),
+        source: Some("composite".into()),
+        limits: Some(Limits {
+            max_bytes: 1234,
+            ..Limits::default()
+        }),
+        ..Options::default()
+    };
+    let job = options.job().unwrap();
+    assert_eq!(
+        job.label,
+        Label::standard(&[Lang::Kk, Lang::En], Wording::Short)
+    );
+    assert_eq!(job.position, Position::TopLeft);
+    assert_eq!(job.source_kind, SourceKind::Composite);
+    assert_eq!(job.limits.max_bytes, 1234);
+    let ai = job.ai_system.unwrap();
+    assert_eq!(
+        (ai.name.as_str(), ai.version.as_deref()),
+        ("model", Some("2"))
+    );
+    assert!(job.operator.is_some());
+
+    // Custom lines win over languages and wording.
+    let custom = Options {
+        label_lines: vec![("en".into(), "Made by a machine".into())],
+        ..options
+    };
+    let lines = custom.job().unwrap().label.lines;
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].text, "Made by a machine");
+}
+
+#[test]
+fn bad_options_are_config_errors() {
+    let bad = [
+        Options {
+            position: Some("middle-ish".into()),
+            ..Options::default()
+        },
+        Options {
+            bin: Some("123456789013".into()),
+            ..Options::default()
+        },
+        Options {
+            source: Some("found".into()),
+            ..Options::default()
+        },
+        Options {
+            languages: Some(vec!["xx-nope".into()]),
+            wording: Some("medium".into()),
+            ..Options::default()
+        },
+    ];
+    for options in bad {
+        let err = options.job().unwrap_err();
+        assert_eq!(err.kind_name(), "config", "{options:?}: {err}");
+    }
+    let err = Options {
+        subtitle_seconds: Some(90.0),
+        ..Options::default()
+    }
+    .settings()
+    .unwrap_err();
+    assert_eq!(err.kind_name(), "config");
+}
+
+/// The facade's default build has text only: an option for a media type
+/// left out is refused, never silently dropped.
+#[cfg(not(feature = "video"))]
+#[test]
+fn an_option_for_a_media_type_not_built_is_refused() {
+    let err = Options {
+        video_crf: Some(20),
+        ..Options::default()
+    }
+    .settings()
+    .unwrap_err();
+    assert_eq!(err.kind_name(), "config");
+    assert!(err.to_string().contains("without video"), "{err}");
+}
+
+#[cfg(feature = "text")]
+#[test]
+fn text_options_reach_the_text_settings() {
+    let settings = Options {
+        text_footer: Some(false),
+        text_manifest: Some("sidecar".into()),
+        subtitle_seconds: Some(3.0),
+        ..Options::default()
+    }
+    .settings()
+    .unwrap();
+    assert!(!settings.text.plain_text_footer);
+    assert!(settings.text.manifest_sidecar);
+    assert_eq!(settings.text.subtitle_seconds, 3.0);
+}
