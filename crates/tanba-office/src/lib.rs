@@ -25,6 +25,7 @@
 mod container;
 mod docx;
 mod marks;
+mod odf;
 mod ooxml;
 mod sniff;
 mod xml;
@@ -39,6 +40,7 @@ use tanba_core::{
 pub use container::ZipLimits;
 pub use docx::STYLE_ID as DOCX_STYLE_ID;
 pub use marks::{AIGC_KEY, MANIFEST_KEY};
+pub use odf::STYLE_NAME as ODF_STYLE_NAME;
 
 use container::{Edits, Package};
 use marks::Found;
@@ -56,7 +58,7 @@ pub static ODT: Format = Format {
     extensions: &["odt"],
 };
 
-static FORMATS: [&Format; 1] = [&DOCX];
+static FORMATS: [&Format; 2] = [&DOCX, &ODT];
 
 /// Settings of the office labeler.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,6 +72,28 @@ pub struct OfficeSettings {
 pub struct OfficeLabeler {
     /// Its settings.
     pub settings: OfficeSettings,
+}
+
+/// The two container families, which keep marks and styles apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    /// Office Open XML: `[Content_Types].xml`, `docProps/custom.xml`.
+    Ooxml,
+    /// OpenDocument: `mimetype`, `meta.xml`.
+    Odf,
+}
+
+impl Family {
+    fn of(format: &Format) -> Family {
+        if format
+            .mime
+            .starts_with("application/vnd.oasis.opendocument")
+        {
+            Family::Odf
+        } else {
+            Family::Ooxml
+        }
+    }
 }
 
 /// What a document holds of ours.
@@ -96,23 +120,32 @@ impl OfficeLabeler {
         }
         let len = source.len;
         let mut package = Package::open(&mut *source.reader, len, limits, &self.settings.zip)?;
-        if source.format.name == DOCX.name {
-            ooxml::refuse_macros(&mut package)?;
+        match Family::of(source.format) {
+            Family::Ooxml => ooxml::refuse_macros(&mut package)?,
+            Family::Odf => odf::refuse_encrypted(&mut package)?,
         }
         Ok(package)
     }
 
     fn existing(format: &Format, package: &mut Package<'_>) -> Result<Existing> {
-        let _ = format;
-        Ok(Existing {
-            found: ooxml::read_marks(package)?,
-            notice: docx::has_notice(package)?,
+        Ok(match Family::of(format) {
+            Family::Ooxml => Existing {
+                found: ooxml::read_marks(package)?,
+                notice: docx::has_notice(package)?,
+            },
+            Family::Odf => Existing {
+                found: odf::read_marks(package)?,
+                notice: odf::has_notice(package)?,
+            },
         })
     }
 
     fn notice_text(format: &Format, package: &mut Package<'_>) -> Result<(String, &'static str)> {
-        let _ = format;
-        Ok((docx::first_text(package)?, "the first paragraph"))
+        let text = match Family::of(format) {
+            Family::Ooxml => docx::first_text(package)?,
+            Family::Odf => odf::first_text(package)?,
+        };
+        Ok((text, "the first paragraph"))
     }
 
     /// The edited parts of the labelled document.
@@ -122,10 +155,17 @@ impl OfficeLabeler {
         job: &Job,
         manifest: &Manifest,
     ) -> Result<Edits> {
-        let _ = format;
         let mut edits = Edits::default();
-        docx::label(package, &job.label, &mut edits)?;
-        ooxml::write_marks(package, manifest, &mut edits)?;
+        match Family::of(format) {
+            Family::Ooxml => {
+                docx::label(package, &job.label, &mut edits)?;
+                ooxml::write_marks(package, manifest, &mut edits)?;
+            }
+            Family::Odf => {
+                odf::label_text(package, &job.label, &mut edits)?;
+                odf::write_marks(package, manifest, &mut edits)?;
+            }
+        }
         Ok(edits)
     }
 }
@@ -171,9 +211,9 @@ impl Labeler for OfficeLabeler {
         let mut package = self.open(&mut source, limits)?;
         let found = Self::existing(format, &mut package)?.found;
         let manifest = found.manifest().transpose()?;
-        let marks: Vec<Mark> = found.marks(match format.name {
-            "odt" => "meta.xml meta:user-defined",
-            _ => "docProps/custom.xml",
+        let marks: Vec<Mark> = found.marks(match Family::of(format) {
+            Family::Odf => "meta.xml meta:user-defined",
+            Family::Ooxml => "docProps/custom.xml",
         });
         let (text, where_) = Self::notice_text(format, &mut package)?;
         let perceptible = if marks::has_notice(&text, manifest.as_ref()) {

@@ -11,7 +11,7 @@ use tanba_core::{Job, Labeler, Source};
 use tanba_office::OfficeLabeler;
 
 /// Kept in step with `tests/bad/README.md`.
-const EXPECTED: [(&str, &str); 12] = [
+const EXPECTED: [(&str, &str); 14] = [
     ("not-a-zip.docx", "malformed"),
     ("truncated.docx", "malformed"),
     ("traversal.docx", "malformed"),
@@ -24,6 +24,8 @@ const EXPECTED: [(&str, &str); 12] = [
     ("billion-laughs.docx", "malformed"),
     ("deep-xml.docx", "malformed"),
     ("unclosed-xml.docx", "malformed"),
+    ("password-protected.odt", "encrypted"),
+    ("no-content.odt", "malformed"),
 ];
 
 /// Labels `input` as named by `name`; the error and what was written.

@@ -7,8 +7,9 @@ mod common;
 use std::path::Path;
 
 use common::*;
+use tanba_core::Labeler;
 use tanba_core::{Job, Label, Lang, Wording};
-use tanba_office::{DOCX, DOCX_STYLE_ID};
+use tanba_office::{DOCX, DOCX_STYLE_ID, ODF_STYLE_NAME, ODT};
 
 /// A three-paragraph text file converted by LibreOffice to `to`.
 fn made_by_libreoffice(dir: &Path, to: &str) -> Vec<u8> {
@@ -145,4 +146,105 @@ fn docx_labelled_twice_is_refused_and_force_replaces() {
         entry(&twice, "word/fontTable.xml"),
         entry(&input, "word/fontTable.xml")
     );
+}
+
+/// The names and values of the custom properties python-docx finds in a
+/// DOCX (LibreOffice writes an ODT's user-defined fields there).
+const PY_CUSTOM: &str = r#"
+import sys, docx, json, xml.etree.ElementTree as ET
+d = docx.Document(sys.argv[1])
+parts = [p for p in d.part.package.parts if str(p.partname) == '/docProps/custom.xml']
+props = {}
+if parts:
+    for p in ET.fromstring(parts[0].blob):
+        props[p.get('name')] = ''.join(p.itertext())
+print(json.dumps({'props': props, 'paragraphs': [p.text for p in d.paragraphs]}))
+"#;
+
+#[test]
+fn odt_gets_a_first_paragraph_and_user_defined_fields_libreoffice_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = made_by_libreoffice(dir.path(), "odt");
+    let (labelled, _) = label(&input, &ODT, &Job::new()).unwrap();
+    let check = verify(&labelled, &ODT);
+    assert!(check.is_compliant(), "{check:?}");
+    assert_eq!(check.marks.len(), 2);
+    let content = entry(&labelled, "content.xml").unwrap();
+    assert!(content.contains(&format!("<text:p text:style-name=\"{ODF_STYLE_NAME}\">")));
+    assert!(content.contains("fo:language=\"kk\"") && content.contains("fo:language=\"ru\""));
+    let styles = entry(&labelled, "styles.xml").unwrap();
+    assert!(styles.contains("style:display-name=\"Tanba AI notice\""));
+
+    // The mimetype stays first and stored; the other parts not edited are
+    // copied raw.
+    let after = raw_entries(&labelled);
+    assert_eq!(after[0].0, "mimetype");
+    assert_eq!(after[0].2, ODT.mime.as_bytes());
+    let edited = ["content.xml", "styles.xml", "meta.xml"];
+    for e in raw_entries(&input) {
+        if !edited.contains(&e.0.as_str()) {
+            assert!(after.contains(&e), "{} was not copied raw", e.0);
+        }
+    }
+    assert_eq!(
+        tanba_office::OfficeLabeler::default().sniff(&labelled, None),
+        Some(&ODT)
+    );
+
+    // LibreOffice: the notice on top of the PDF; saved as DOCX, the notice
+    // is its first paragraph, the user's paragraphs follow unchanged, and
+    // our user-defined fields became custom properties python-docx reads.
+    let out = dir.path().join("labelled.odt");
+    std::fs::write(&out, &labelled).unwrap();
+    let label = Label::default();
+    let text = pdftotext(&soffice(dir.path(), "pdf", &[&out])[0]);
+    assert_eq!(
+        first_lines(&text, 3),
+        [
+            label.lines[0].text.as_str(),
+            label.lines[1].text.as_str(),
+            PARAGRAPHS[0]
+        ],
+        "{text}"
+    );
+    let docx = soffice(dir.path(), "docx", &[&out]);
+    let read: serde_json::Value = serde_json::from_str(&python(PY_CUSTOM, &[&docx[0]])).unwrap();
+    let mut expected = vec![label.joined("\n")];
+    expected.extend(PARAGRAPHS.iter().map(|p| p.to_string()));
+    assert_eq!(read["paragraphs"], serde_json::json!(expected));
+    let manifest = check.manifest.unwrap();
+    assert_eq!(read["props"]["Tanba-Manifest"], manifest.to_json());
+    assert_eq!(read["props"]["AIGC"], manifest.aigc.to_json());
+}
+
+#[test]
+fn odt_labelled_twice_is_refused_and_force_replaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = made_by_libreoffice(dir.path(), "odt");
+    let (once, _) = label(&input, &ODT, &Job::new()).unwrap();
+    let err = label(&once, &ODT, &Job::new()).unwrap_err();
+    assert_eq!(err.kind_name(), "already-labelled");
+    let english = Job::new()
+        .with_force(true)
+        .with_label(Label::standard(&[Lang::En], Wording::Short));
+    let (twice, _) = label(&once, &ODT, &english).unwrap();
+    let content = entry(&twice, "content.xml").unwrap();
+    assert_eq!(
+        content
+            .matches(&format!("text:style-name=\"{ODF_STYLE_NAME}\""))
+            .count(),
+        1
+    );
+    assert!(content.contains("Created with AI") && !content.contains(Lang::Ru.long_text()));
+    let meta = entry(&twice, "meta.xml").unwrap();
+    assert_eq!(meta.matches("meta:name=\"AIGC\"").count(), 1);
+    assert_eq!(meta.matches("meta:name=\"Tanba-Manifest\"").count(), 1);
+    let styles = entry(&twice, "styles.xml").unwrap();
+    assert_eq!(
+        styles
+            .matches(&format!("style:name=\"{ODF_STYLE_NAME}\""))
+            .count(),
+        1
+    );
+    assert!(verify(&twice, &ODT).is_compliant());
 }
