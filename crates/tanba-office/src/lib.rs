@@ -27,6 +27,7 @@ mod docx;
 mod marks;
 mod odf;
 mod ooxml;
+mod slides;
 mod sniff;
 mod xml;
 
@@ -41,6 +42,7 @@ pub use container::ZipLimits;
 pub use docx::STYLE_ID as DOCX_STYLE_ID;
 pub use marks::{AIGC_KEY, MANIFEST_KEY};
 pub use odf::STYLE_NAME as ODF_STYLE_NAME;
+pub use slides::SHAPE_NAME as SLIDE_SHAPE_NAME;
 
 use container::{Edits, Package};
 use marks::Found;
@@ -51,6 +53,12 @@ pub static DOCX: Format = Format {
     mime: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     extensions: &["docx"],
 };
+/// PowerPoint presentations (Office Open XML).
+pub static PPTX: Format = Format {
+    name: "pptx",
+    mime: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    extensions: &["pptx"],
+};
 /// OpenDocument text.
 pub static ODT: Format = Format {
     name: "odt",
@@ -58,7 +66,7 @@ pub static ODT: Format = Format {
     extensions: &["odt"],
 };
 
-static FORMATS: [&Format; 2] = [&DOCX, &ODT];
+static FORMATS: [&Format; 3] = [&DOCX, &PPTX, &ODT];
 
 /// Settings of the office labeler.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -128,24 +136,45 @@ impl OfficeLabeler {
     }
 
     fn existing(format: &Format, package: &mut Package<'_>) -> Result<Existing> {
-        Ok(match Family::of(format) {
-            Family::Ooxml => Existing {
-                found: ooxml::read_marks(package)?,
-                notice: docx::has_notice(package)?,
-            },
-            Family::Odf => Existing {
-                found: odf::read_marks(package)?,
-                notice: odf::has_notice(package)?,
-            },
-        })
+        let found = match Family::of(format) {
+            Family::Ooxml => ooxml::read_marks(package)?,
+            Family::Odf => odf::read_marks(package)?,
+        };
+        let notice = match format.name {
+            "docx" => docx::has_notice(package)?,
+            "pptx" => slides::pptx_has_notice(package)?,
+            _ => odf::has_notice(package)?,
+        };
+        Ok(Existing { found, notice })
     }
 
-    fn notice_text(format: &Format, package: &mut Package<'_>) -> Result<(String, &'static str)> {
-        let text = match Family::of(format) {
-            Family::Ooxml => docx::first_text(package)?,
-            Family::Odf => odf::first_text(package)?,
+    /// Whether the notice is where the format puts it: every label line
+    /// of the manifest (or, without one, a shipped label text).
+    fn perceptible(
+        format: &Format,
+        package: &mut Package<'_>,
+        manifest: Option<&Manifest>,
+    ) -> Result<PerceptibleCheck> {
+        let texts = match format.name {
+            "docx" => vec![docx::first_text(package)?],
+            "pptx" => slides::pptx_texts(package)?,
+            _ => vec![odf::first_text(package)?],
         };
-        Ok((text, "the first paragraph"))
+        if format.name == "pptx" {
+            let missing = texts.iter().position(|t| !marks::has_notice(t, manifest));
+            return Ok(match missing {
+                Some(i) => PerceptibleCheck::missing(format!("slide {} has no notice", i + 1)),
+                None => PerceptibleCheck::found(format!(
+                    "notice found on every slide ({})",
+                    texts.len()
+                )),
+            });
+        }
+        Ok(if marks::has_notice(&texts[0], manifest) {
+            PerceptibleCheck::found("notice found in the first paragraph")
+        } else {
+            PerceptibleCheck::missing("no notice in the first paragraph")
+        })
     }
 
     /// The edited parts of the labelled document.
@@ -157,14 +186,13 @@ impl OfficeLabeler {
     ) -> Result<Edits> {
         let mut edits = Edits::default();
         match Family::of(format) {
-            Family::Ooxml => {
-                docx::label(package, &job.label, &mut edits)?;
-                ooxml::write_marks(package, manifest, &mut edits)?;
-            }
-            Family::Odf => {
-                odf::label_text(package, &job.label, &mut edits)?;
-                odf::write_marks(package, manifest, &mut edits)?;
-            }
+            Family::Ooxml => ooxml::write_marks(package, manifest, &mut edits)?,
+            Family::Odf => odf::write_marks(package, manifest, &mut edits)?,
+        }
+        match format.name {
+            "docx" => docx::label(package, &job.label, &mut edits)?,
+            "pptx" => slides::pptx_label(package, &job.label, &mut edits)?,
+            _ => odf::label_text(package, &job.label, &mut edits)?,
         }
         Ok(edits)
     }
@@ -200,7 +228,11 @@ impl Labeler for OfficeLabeler {
         if (existing.found.any() || existing.notice) && !job.force {
             return Err(Error::already_labelled());
         }
-        let manifest = job.manifest(format.mime, Placement::at("first-paragraph"));
+        let position = match format.name {
+            "pptx" | "odp" => "bottom-edge",
+            _ => "first-paragraph",
+        };
+        let manifest = job.manifest(format.mime, Placement::at(position));
         let edits = Self::edit(format, &mut package, &job, &manifest)?;
         package.write(output, &edits)?;
         Ok(Labelled::new(format, manifest))
@@ -215,12 +247,7 @@ impl Labeler for OfficeLabeler {
             Family::Odf => "meta.xml meta:user-defined",
             Family::Ooxml => "docProps/custom.xml",
         });
-        let (text, where_) = Self::notice_text(format, &mut package)?;
-        let perceptible = if marks::has_notice(&text, manifest.as_ref()) {
-            PerceptibleCheck::found(format!("notice found in {where_}"))
-        } else {
-            PerceptibleCheck::missing(format!("no notice in {where_}"))
-        };
+        let perceptible = Self::perceptible(format, &mut package, manifest.as_ref())?;
         Ok(Verification::new(format, marks, manifest, perceptible))
     }
 }

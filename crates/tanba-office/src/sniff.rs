@@ -6,7 +6,7 @@ use std::path::Path;
 
 use tanba_core::Format;
 
-use crate::{DOCX, ODT};
+use crate::{DOCX, ODT, PPTX};
 
 const ZIP: &[u8] = b"PK\x03\x04";
 /// A Compound File (OLE2): legacy `.doc`, and password-protected OOXML,
@@ -41,7 +41,11 @@ pub fn sniff(head: &[u8], name: Option<&Path>) -> Option<&'static Format> {
     let ext = extension(name);
     if head.starts_with(CFB) {
         // Only a name says an OLE file is a protected DOCX; label refuses it.
-        return (ext == "docx").then_some(&DOCX);
+        return match ext.as_str() {
+            "docx" => Some(&DOCX),
+            "pptx" => Some(&PPTX),
+            _ => None,
+        };
     }
     if !head.starts_with(ZIP) {
         return None;
@@ -52,7 +56,9 @@ pub fn sniff(head: &[u8], name: Option<&Path>) -> Option<&'static Format> {
     let has = |part: &[u8]| head.windows(part.len()).any(|w| w == part);
     match ext.as_str() {
         "docx" => Some(&DOCX),
-        "" if has(b"word/document.xml") || has(b"word/") => Some(&DOCX),
+        "pptx" => Some(&PPTX),
+        "" if has(b"word/") => Some(&DOCX),
+        "" if has(b"ppt/") => Some(&PPTX),
         _ => None,
     }
 }
