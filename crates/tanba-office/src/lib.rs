@@ -9,6 +9,8 @@
 //! |---|---|---|
 //! | DOCX | first paragraph, bold style `TanbaAINotice`, a run per language | `docProps/custom.xml` properties `AIGC`, `Tanba-Manifest` |
 //! | ODT | first paragraph, bold style `Tanba AI notice`, a span per language | `meta.xml` `meta:user-defined` `AIGC`, `Tanba-Manifest` |
+//! | PPTX | a text box on every slide across the bottom edge, ≥ 5 % of the shorter side | as DOCX |
+//! | ODP | a frame on every slide, placed and sized the same | as ODT |
 //!
 //! The container is a zip. Its limits ([`ZipLimits`]: entries, total
 //! inflated size, compression ratio, XML depth) are checked from the
@@ -66,7 +68,14 @@ pub static ODT: Format = Format {
     extensions: &["odt"],
 };
 
-static FORMATS: [&Format; 3] = [&DOCX, &PPTX, &ODT];
+static FORMATS: [&Format; 4] = [&DOCX, &PPTX, &ODT, &ODP];
+
+/// OpenDocument presentations.
+pub static ODP: Format = Format {
+    name: "odp",
+    mime: "application/vnd.oasis.opendocument.presentation",
+    extensions: &["odp"],
+};
 
 /// Settings of the office labeler.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -143,6 +152,7 @@ impl OfficeLabeler {
         let notice = match format.name {
             "docx" => docx::has_notice(package)?,
             "pptx" => slides::pptx_has_notice(package)?,
+            "odp" => slides::odp_has_notice(package)?,
             _ => odf::has_notice(package)?,
         };
         Ok(Existing { found, notice })
@@ -158,9 +168,10 @@ impl OfficeLabeler {
         let texts = match format.name {
             "docx" => vec![docx::first_text(package)?],
             "pptx" => slides::pptx_texts(package)?,
+            "odp" => slides::odp_texts(package)?,
             _ => vec![odf::first_text(package)?],
         };
-        if format.name == "pptx" {
+        if matches!(format.name, "pptx" | "odp") {
             let missing = texts.iter().position(|t| !marks::has_notice(t, manifest));
             return Ok(match missing {
                 Some(i) => PerceptibleCheck::missing(format!("slide {} has no notice", i + 1)),
@@ -192,6 +203,7 @@ impl OfficeLabeler {
         match format.name {
             "docx" => docx::label(package, &job.label, &mut edits)?,
             "pptx" => slides::pptx_label(package, &job.label, &mut edits)?,
+            "odp" => slides::odp_label(package, &job.label, &mut edits)?,
             _ => odf::label_text(package, &job.label, &mut edits)?,
         }
         Ok(edits)

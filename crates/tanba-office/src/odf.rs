@@ -11,8 +11,8 @@ use crate::marks::{self, Found};
 use crate::xml::{self, Span};
 
 const META: &str = "meta.xml";
-const CONTENT: &str = "content.xml";
-const STYLES: &str = "styles.xml";
+pub const CONTENT: &str = "content.xml";
+pub const STYLES: &str = "styles.xml";
 const MANIFEST: &str = "META-INF/manifest.xml";
 /// The notice's paragraph style, as ODF encodes "Tanba AI notice".
 pub const STYLE_NAME: &str = "Tanba_20_AI_20_notice";
@@ -125,20 +125,22 @@ pub fn write_marks(
     Ok(())
 }
 
-/// The text style of one label line: bold, in its language.
-fn lang_style_name(lang: &str) -> String {
+/// The text style of one label line, named `{prefix}_{lang}`.
+pub fn lang_style_name(prefix: &str, lang: &str) -> String {
     let safe: String = lang
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
-    format!("TanbaNotice_{safe}")
+    format!("{prefix}_{safe}")
 }
 
-fn lang_style(lang: &str) -> String {
+/// An automatic text style for one label line: bold, in its language,
+/// with `extra` text properties.
+pub fn lang_style(prefix: &str, lang: &str, extra: &str) -> (String, String) {
     let mut parts = lang.split('-');
     let mut props = format!(
         "fo:font-weight=\"bold\" style:font-weight-asian=\"bold\" \
-         style:font-weight-complex=\"bold\" fo:language=\"{}\"",
+         style:font-weight-complex=\"bold\" fo:language=\"{}\"{extra}",
         xml::escape(parts.next().unwrap_or_default())
     );
     for part in parts {
@@ -148,27 +150,33 @@ fn lang_style(lang: &str) -> String {
             _ => {}
         }
     }
-    format!(
-        "<style:style style:name=\"{}\" style:family=\"text\"><style:text-properties {props}/></style:style>",
-        lang_style_name(lang)
-    )
+    let name = lang_style_name(prefix, lang);
+    let style = format!(
+        "<style:style style:name=\"{name}\" style:family=\"text\"><style:text-properties {props}/></style:style>"
+    );
+    (name, style)
 }
 
-fn paragraph(label: &Label) -> String {
+/// The label's lines as spans of their language styles, split by line breaks.
+pub fn spans(label: &Label, prefix: &str) -> String {
     let spans: Vec<String> = label
         .lines
         .iter()
         .map(|l| {
             format!(
                 "<text:span text:style-name=\"{}\">{}</text:span>",
-                lang_style_name(&l.lang),
+                lang_style_name(prefix, &l.lang),
                 xml::escape(&l.text)
             )
         })
         .collect();
+    spans.join("<text:line-break/>")
+}
+
+fn paragraph(label: &Label) -> String {
     format!(
         "<text:p text:style-name=\"{STYLE_NAME}\">{}</text:p>",
-        spans.join("<text:line-break/>")
+        spans(label, "TanbaNotice")
     )
 }
 
@@ -181,7 +189,8 @@ fn named_style() -> String {
     )
 }
 
-fn read_content(package: &mut Package<'_>) -> Result<Vec<u8>> {
+/// `content.xml`, which every OpenDocument file has.
+pub fn read_content(package: &mut Package<'_>) -> Result<Vec<u8>> {
     package
         .read_xml(CONTENT)?
         .ok_or_else(|| Error::malformed(format!("not an OpenDocument file: no {CONTENT}")))
@@ -236,7 +245,12 @@ pub fn label_text(package: &mut Package<'_>, label: &Label, edits: &mut Edits) -
     }
     let (at, _) = text_start(&content)?;
     content = xml::splice(&content, at, &paragraph(label));
-    content = with_lang_styles(&content, label)?;
+    let styles: Vec<(String, String)> = label
+        .lines
+        .iter()
+        .map(|l| lang_style("TanbaNotice", &l.lang, ""))
+        .collect();
+    content = with_auto_styles(&content, &styles)?;
     edits.replaced.insert(CONTENT.to_string(), content);
     if let Some(styles) = package.read_xml(STYLES)? {
         let has =
@@ -249,16 +263,15 @@ pub fn label_text(package: &mut Package<'_>, label: &Label, edits: &mut Edits) -
     Ok(())
 }
 
-/// `content` with an automatic text style for each label language that
-/// it does not have yet.
-fn with_lang_styles(content: &[u8], label: &Label) -> Result<Vec<u8>> {
+/// `content` with each automatic style of `styles` (name, XML) that it
+/// does not have yet.
+pub fn with_auto_styles(content: &[u8], styles: &[(String, String)]) -> Result<Vec<u8>> {
     let text = String::from_utf8_lossy(content);
     let mut missing = String::new();
-    for line in &label.lines {
-        let name = format!("style:name=\"{}\"", lang_style_name(&line.lang));
-        let style = lang_style(&line.lang);
-        if !text.contains(&name) && !missing.contains(&style) {
-            missing.push_str(&style);
+    for (name, style) in styles {
+        let named = format!("style:name=\"{name}\"");
+        if !text.contains(&named) && !missing.contains(&named) {
+            missing.push_str(style);
         }
     }
     if missing.is_empty() {

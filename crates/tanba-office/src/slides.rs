@@ -9,7 +9,8 @@ use quick_xml::events::Event;
 use tanba_core::{Error, Label, Result};
 
 use crate::container::{Edits, Package};
-use crate::xml;
+use crate::odf;
+use crate::xml::{self, Span};
 
 /// The name every notice shape carries, so verify and a forced relabel
 /// find ours and only ours.
@@ -113,7 +114,7 @@ fn pptx_shape(label: &Label, id: u32, (cx, cy): (f64, f64)) -> String {
 }
 
 /// Our shape in a slide, if there is one.
-fn pptx_ours(slide: &[u8]) -> Result<Option<xml::Span>> {
+fn pptx_ours(slide: &[u8]) -> Result<Option<Span>> {
     let Some(name) = xml::find(slide, 0, "p:cNvPr", |e| {
         xml::attr(e, "name").as_deref() == Some(SHAPE_NAME)
     })?
@@ -178,6 +179,171 @@ pub fn pptx_label(package: &mut Package<'_>, label: &Label, edits: &mut Edits) -
     Ok(())
 }
 
+/// A length of ODF (`28cm`, `10in`, `254mm`, `720pt`) in centimetres.
+fn centimetres(value: &str) -> Option<f64> {
+    let split = value.find(|c: char| c.is_ascii_alphabetic())?;
+    let (num, unit) = value.split_at(split);
+    let num: f64 = num.trim().parse().ok()?;
+    let per_cm = match unit {
+        "cm" => 1.0,
+        "mm" => 10.0,
+        "in" => 1.0 / 2.54,
+        "pt" => 72.0 / 2.54,
+        "pc" => 6.0 / 2.54,
+        _ => return None,
+    };
+    Some(num / per_cm).filter(|v| *v > 0.0)
+}
+
+/// The size in centimetres of the slides of master page `master`.
+fn odp_size(styles: &[u8], master: &str) -> Result<(f64, f64)> {
+    let not_found = || Error::malformed(format!("{}: no slide size", odf::STYLES));
+    let page = xml::find(styles, 0, "style:master-page", |e| {
+        xml::attr(e, "style:name").as_deref() == Some(master)
+    })?
+    .ok_or_else(not_found)?;
+    let mut reader = Reader::from_reader(&styles[page.start..page.inner]);
+    let layout = match reader.read_event() {
+        Ok(Event::Start(e) | Event::Empty(e)) => xml::attr(&e, "style:page-layout-name"),
+        _ => None,
+    }
+    .ok_or_else(not_found)?;
+    let layout = xml::find(styles, 0, "style:page-layout", |e| {
+        xml::attr(e, "style:name").as_deref() == Some(layout.as_str())
+    })?
+    .ok_or_else(not_found)?;
+    let props = xml::find(
+        &styles[..layout.end],
+        layout.start,
+        "style:page-layout-properties",
+        |_| true,
+    )?
+    .ok_or_else(not_found)?;
+    let mut reader = Reader::from_reader(&styles[props.start..props.inner]);
+    if let Ok(Event::Start(e) | Event::Empty(e)) = reader.read_event() {
+        let len = |k| xml::attr(&e, k).as_deref().and_then(centimetres);
+        if let (Some(w), Some(h)) = (len("fo:page-width"), len("fo:page-height")) {
+            return Ok((w, h));
+        }
+    }
+    Err(not_found())
+}
+
+fn odp_frame(label: &Label, (w, h): (f64, f64)) -> String {
+    let (height, _) = banner(w.min(h), label.lines.len());
+    format!(
+        "<draw:frame draw:name=\"{SHAPE_NAME}\" draw:style-name=\"TanbaNoticeFrame\" \
+         draw:text-style-name=\"TanbaNoticeSlide\" draw:layer=\"layout\" svg:width=\"{w:.3}cm\" \
+         svg:height=\"{height:.3}cm\" svg:x=\"0cm\" svg:y=\"{y:.3}cm\"><draw:text-box><text:p \
+         text:style-name=\"TanbaNoticeSlide\">{}</text:p></draw:text-box></draw:frame>",
+        odf::spans(label, "TanbaSlide"),
+        y = h - height,
+    )
+}
+
+/// The automatic styles the frame uses: its box, its centred paragraph,
+/// and a white bold text style per language sized to the banner.
+fn odp_styles(label: &Label, (w, h): (f64, f64)) -> Vec<(String, String)> {
+    let (_, text_cm) = banner(w.min(h), label.lines.len());
+    let size = format!(
+        " fo:color=\"#ffffff\" fo:font-size=\"{:.1}pt\"",
+        text_cm * 72.0 / 2.54
+    );
+    let mut styles = vec![
+        (
+            "TanbaNoticeFrame".to_string(),
+            "<style:style style:name=\"TanbaNoticeFrame\" style:family=\"graphic\"><style:graphic-properties \
+             draw:stroke=\"none\" draw:fill=\"solid\" draw:fill-color=\"#111111\" \
+             draw:textarea-vertical-align=\"middle\" draw:auto-grow-height=\"false\" \
+             fo:padding-top=\"0cm\" fo:padding-bottom=\"0cm\" fo:padding-left=\"0cm\" \
+             fo:padding-right=\"0cm\"/></style:style>"
+                .to_string(),
+        ),
+        (
+            "TanbaNoticeSlide".to_string(),
+            "<style:style style:name=\"TanbaNoticeSlide\" style:family=\"paragraph\">\
+             <style:paragraph-properties fo:text-align=\"center\"/></style:style>"
+                .to_string(),
+        ),
+    ];
+    styles.extend(
+        label
+            .lines
+            .iter()
+            .map(|l| odf::lang_style("TanbaSlide", &l.lang, &size)),
+    );
+    styles
+}
+
+fn odp_ours(content: &[u8], from: usize) -> Result<Option<Span>> {
+    xml::find(content, from, "draw:frame", |e| {
+        xml::attr(e, "draw:name").as_deref() == Some(SHAPE_NAME)
+    })
+}
+
+/// Whether any slide carries our frame.
+pub fn odp_has_notice(package: &mut Package<'_>) -> Result<bool> {
+    Ok(odp_ours(&odf::read_content(package)?, 0)?.is_some())
+}
+
+/// The text of our frame on each slide (empty where it is missing).
+pub fn odp_texts(package: &mut Package<'_>) -> Result<Vec<String>> {
+    let content = odf::read_content(package)?;
+    let mut texts = Vec::new();
+    let mut from = 0;
+    while let Some(page) = xml::find(&content, from, "draw:page", |_| true)? {
+        let inside = &content[..page.close];
+        texts.push(match odp_ours(inside, page.inner)? {
+            Some(f) => xml::text_of(&content[f.start..f.end], &["text:line-break"]),
+            None => String::new(),
+        });
+        from = page.end;
+    }
+    Ok(texts)
+}
+
+/// Puts the banner on every slide (`<draw:page>`), replacing ours, before
+/// the page's notes and animations, which come last.
+pub fn odp_label(package: &mut Package<'_>, label: &Label, edits: &mut Edits) -> Result<()> {
+    let mut content = odf::read_content(package)?;
+    while let Some(old) = odp_ours(&content, 0)? {
+        content = xml::replace(&content, old.start..old.end, "");
+    }
+    let styles = package
+        .read_xml(odf::STYLES)?
+        .ok_or_else(|| Error::malformed(format!("no {}", odf::STYLES)))?;
+    let mut from = 0;
+    let mut size = None;
+    while let Some(page) = xml::find(&content, from, "draw:page", |_| true)? {
+        let tag = String::from_utf8_lossy(&content[page.start..page.inner]).into_owned();
+        let mut reader = Reader::from_reader(tag.as_bytes());
+        let master = match reader.read_event() {
+            Ok(Event::Start(e) | Event::Empty(e)) => xml::attr(&e, "draw:master-page-name"),
+            _ => None,
+        }
+        .unwrap_or_default();
+        let slide = odp_size(&styles, &master)?;
+        size.get_or_insert(slide);
+        let (at, _) = xml::first_child(&content, page, |n| {
+            n != b"presentation:notes"
+                && n != b"presentation:animations"
+                && !n.starts_with(b"anim:")
+        })?;
+        let frame = odp_frame(label, slide);
+        content = if page.inner == page.end {
+            xml::append_children(&content, page, "draw:page", &frame)
+        } else {
+            xml::splice(&content, at, &frame)
+        };
+        from = at + frame.len();
+    }
+    let size =
+        size.ok_or_else(|| Error::malformed("a presentation without slides: nothing to label"))?;
+    let content = odf::with_auto_styles(&content, &odp_styles(label, size))?;
+    edits.replaced.insert(odf::CONTENT.to_string(), content);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +354,15 @@ mod tests {
         assert!((h - 27.0).abs() < 1e-9 && text < h);
         let (h, text) = banner(540.0, 2);
         assert!(h >= 27.0 && text * 2.0 < h);
+    }
+
+    #[test]
+    fn odf_lengths_are_read_in_centimetres() {
+        assert_eq!(centimetres("28cm"), Some(28.0));
+        assert_eq!(centimetres("254mm"), Some(25.4));
+        assert!((centimetres("10in").unwrap() - 25.4).abs() < 1e-9);
+        assert!((centimetres("72pt").unwrap() - 2.54).abs() < 1e-9);
+        assert_eq!(centimetres("-1cm"), None);
+        assert_eq!(centimetres("12"), None);
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use tanba_core::Format;
 
-use crate::{DOCX, ODT, PPTX};
+use crate::{DOCX, ODP, ODT, PPTX};
 
 const ZIP: &[u8] = b"PK\x03\x04";
 /// A Compound File (OLE2): legacy `.doc`, and password-protected OOXML,
@@ -51,7 +51,7 @@ pub fn sniff(head: &[u8], name: Option<&Path>) -> Option<&'static Format> {
         return None;
     }
     if let Some(mime) = odf_mimetype(head) {
-        return (mime == ODT.mime.as_bytes()).then_some(&ODT);
+        return [&ODT, &ODP].into_iter().find(|f| mime == f.mime.as_bytes());
     }
     let has = |part: &[u8]| head.windows(part.len()).any(|w| w == part);
     match ext.as_str() {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use tanba_core::{Job, Label, Lang, Wording};
-use tanba_office::PPTX;
+use tanba_office::{ODP, PPTX};
 
 /// The two-slide deck, converted by LibreOffice to `to`.
 fn deck(dir: &Path, to: &str) -> Vec<u8> {
@@ -129,4 +129,50 @@ fn pptx_gets_a_banner_on_every_slide() {
         assert!(slide.contains("Created with AI") && !slide.contains(Lang::Kk.long_text()));
     }
     assert!(verify(&twice, &PPTX).is_compliant());
+}
+
+#[test]
+fn odp_gets_a_banner_on_every_slide() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = deck(dir.path(), "odp");
+    let (labelled, _) = label(&input, &ODP, &Job::new()).unwrap();
+    let check = verify(&labelled, &ODP);
+    assert!(check.is_compliant(), "{check:?}");
+    assert!(
+        check.perceptible.detail.contains("every slide (2)"),
+        "{check:?}"
+    );
+    let content = entry(&labelled, "content.xml").unwrap();
+    assert_eq!(content.matches(tanba_office::SLIDE_SHAPE_NAME).count(), 2);
+    // 15.75 cm is the shorter side: two lines take 8 %, 1.26 cm, at the bottom.
+    assert!(
+        content.contains("svg:height=\"1.260cm\" svg:x=\"0cm\" svg:y=\"14.490cm\""),
+        "{content}"
+    );
+    let out = dir.path().join("labelled.odp");
+    std::fs::write(&out, &labelled).unwrap();
+    check_pdf(dir.path(), out.clone(), &Label::default());
+
+    // LibreOffice carries our user-defined fields into a PPTX's custom
+    // properties: python-docx's OPC reader finds them there.
+    let pptx = soffice(dir.path(), "pptx", &[&out]);
+    let props: serde_json::Value =
+        serde_json::from_str(&python(PY_OPC_CUSTOM, &[&pptx[0]])).unwrap();
+    assert_eq!(
+        props["Tanba-Manifest"],
+        check.manifest.as_ref().unwrap().to_json()
+    );
+
+    assert_eq!(
+        label(&labelled, &ODP, &Job::new()).unwrap_err().kind_name(),
+        "already-labelled"
+    );
+    let english = Job::new()
+        .with_force(true)
+        .with_label(Label::standard(&[Lang::En], Wording::Short));
+    let (twice, _) = label(&labelled, &ODP, &english).unwrap();
+    let content = entry(&twice, "content.xml").unwrap();
+    assert_eq!(content.matches(tanba_office::SLIDE_SHAPE_NAME).count(), 2);
+    assert!(content.contains("Created with AI") && !content.contains(Lang::Kk.long_text()));
+    assert!(verify(&twice, &ODP).is_compliant());
 }
