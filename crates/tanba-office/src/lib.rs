@@ -11,6 +11,8 @@
 //! | ODT | first paragraph, bold style `Tanba AI notice`, a span per language | `meta.xml` `meta:user-defined` `AIGC`, `Tanba-Manifest` |
 //! | PPTX | a text box on every slide across the bottom edge, ≥ 5 % of the shorter side | as DOCX |
 //! | ODP | a frame on every slide, placed and sized the same | as ODT |
+//! | XLSX | bold, first in every worksheet's header and footer; no cell touched | as DOCX |
+//! | ODS | a first paragraph in every master page's header and footer | as ODT |
 //!
 //! The container is a zip. Its limits ([`ZipLimits`]: entries, total
 //! inflated size, compression ratio, XML depth) are checked from the
@@ -29,6 +31,7 @@ mod docx;
 mod marks;
 mod odf;
 mod ooxml;
+mod sheets;
 mod slides;
 mod sniff;
 mod xml;
@@ -68,13 +71,26 @@ pub static ODT: Format = Format {
     extensions: &["odt"],
 };
 
-static FORMATS: [&Format; 4] = [&DOCX, &PPTX, &ODT, &ODP];
+static FORMATS: [&Format; 6] = [&DOCX, &PPTX, &XLSX, &ODT, &ODP, &ODS];
 
 /// OpenDocument presentations.
 pub static ODP: Format = Format {
     name: "odp",
     mime: "application/vnd.oasis.opendocument.presentation",
     extensions: &["odp"],
+};
+
+/// Excel workbooks (Office Open XML).
+pub static XLSX: Format = Format {
+    name: "xlsx",
+    mime: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    extensions: &["xlsx"],
+};
+/// OpenDocument spreadsheets.
+pub static ODS: Format = Format {
+    name: "ods",
+    mime: "application/vnd.oasis.opendocument.spreadsheet",
+    extensions: &["ods"],
 };
 
 /// Settings of the office labeler.
@@ -149,8 +165,11 @@ impl OfficeLabeler {
             Family::Ooxml => ooxml::read_marks(package)?,
             Family::Odf => odf::read_marks(package)?,
         };
+        let shipped = |line: &str| marks::is_label_text(line, None, None);
         let notice = match format.name {
             "docx" => docx::has_notice(package)?,
+            "xlsx" => sheets::xlsx_has_notice(package, &shipped)?,
+            "ods" => sheets::ods_has_notice(package)?,
             "pptx" => slides::pptx_has_notice(package)?,
             "odp" => slides::odp_has_notice(package)?,
             _ => odf::has_notice(package)?,
@@ -169,8 +188,28 @@ impl OfficeLabeler {
             "docx" => vec![docx::first_text(package)?],
             "pptx" => slides::pptx_texts(package)?,
             "odp" => slides::odp_texts(package)?,
+            "xlsx" => sheets::xlsx_texts(package)?,
+            "ods" => sheets::ods_texts(package)?,
             _ => vec![odf::first_text(package)?],
         };
+        if matches!(format.name, "xlsx" | "ods") {
+            let missing = texts.iter().position(|t| !marks::has_notice(t, manifest));
+            let what = if format.name == "xlsx" {
+                "sheet"
+            } else {
+                "page style"
+            };
+            return Ok(match missing {
+                Some(i) => PerceptibleCheck::missing(format!(
+                    "{what} {} has no notice in its header or footer",
+                    i + 1
+                )),
+                None => PerceptibleCheck::found(format!(
+                    "notice found in the header and footer of every {what} ({})",
+                    texts.len()
+                )),
+            });
+        }
         if matches!(format.name, "pptx" | "odp") {
             let missing = texts.iter().position(|t| !marks::has_notice(t, manifest));
             return Ok(match missing {
@@ -194,7 +233,9 @@ impl OfficeLabeler {
         package: &mut Package<'_>,
         job: &Job,
         manifest: &Manifest,
+        earlier: Option<&Manifest>,
     ) -> Result<Edits> {
+        let known = |line: &str| marks::is_label_text(line, Some(&job.label), earlier);
         let mut edits = Edits::default();
         match Family::of(format) {
             Family::Ooxml => ooxml::write_marks(package, manifest, &mut edits)?,
@@ -204,6 +245,8 @@ impl OfficeLabeler {
             "docx" => docx::label(package, &job.label, &mut edits)?,
             "pptx" => slides::pptx_label(package, &job.label, &mut edits)?,
             "odp" => slides::odp_label(package, &job.label, &mut edits)?,
+            "xlsx" => sheets::xlsx_label(package, &job.label, &known, &mut edits)?,
+            "ods" => sheets::ods_label(package, &job.label, &mut edits)?,
             _ => odf::label_text(package, &job.label, &mut edits)?,
         }
         Ok(edits)
@@ -242,10 +285,12 @@ impl Labeler for OfficeLabeler {
         }
         let position = match format.name {
             "pptx" | "odp" => "bottom-edge",
+            "xlsx" | "ods" => "header-footer",
             _ => "first-paragraph",
         };
         let manifest = job.manifest(format.mime, Placement::at(position));
-        let edits = Self::edit(format, &mut package, &job, &manifest)?;
+        let earlier = existing.found.manifest().and_then(Result::ok);
+        let edits = Self::edit(format, &mut package, &job, &manifest, earlier.as_ref())?;
         package.write(output, &edits)?;
         Ok(Labelled::new(format, manifest))
     }

@@ -1,7 +1,7 @@
 //! The machine-readable marks: the TC260 AIGC JSON and the Tanba manifest
 //! JSON, each a custom document property named by its key.
 
-use tanba_core::{Manifest, Mark, MarkKind, Result};
+use tanba_core::{Label, Manifest, Mark, MarkKind, Result};
 
 /// The property holding the Annex E JSON.
 pub const AIGC_KEY: &str = "AIGC";
@@ -64,6 +64,17 @@ pub fn values(manifest: &Manifest) -> [(&'static str, String); 2] {
         (AIGC_KEY, manifest.aigc.to_json()),
         (MANIFEST_KEY, manifest.to_json()),
     ]
+}
+
+/// Whether `line` is a label text: one Tanba ships, or a line of `label`
+/// or of the earlier manifest.
+pub fn is_label_text(line: &str, label: Option<&Label>, earlier: Option<&Manifest>) -> bool {
+    let shipped = tanba_core::Lang::ALL
+        .iter()
+        .any(|l| l.long_text() == line || l.short_text() == line);
+    let given = label.is_some_and(|l| l.texts().any(|t| t == line));
+    let before = earlier.is_some_and(|m| m.label.lines.iter().any(|l| l.text == line));
+    !line.is_empty() && (shipped || given || before)
 }
 
 /// Whether `text` holds every line of the manifest's label, or, without a

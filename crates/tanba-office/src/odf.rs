@@ -253,14 +253,26 @@ pub fn label_text(package: &mut Package<'_>, label: &Label, edits: &mut Edits) -
     content = with_auto_styles(&content, &styles)?;
     edits.replaced.insert(CONTENT.to_string(), content);
     if let Some(styles) = package.read_xml(STYLES)? {
-        let has =
-            String::from_utf8_lossy(&styles).contains(&format!("style:name=\"{STYLE_NAME}\""));
-        if let (false, Some(root)) = (has, xml::find(&styles, 0, "office:styles", |_| true)?) {
-            let styles = xml::append_children(&styles, root, "office:styles", &named_style());
-            edits.replaced.insert(STYLES.to_string(), styles);
+        let named = with_named_style(&styles)?;
+        if named != styles {
+            edits.replaced.insert(STYLES.to_string(), named);
         }
     }
     Ok(())
+}
+
+/// `styles` with the notice's named paragraph style, when it has
+/// `<office:styles>` without it.
+pub fn with_named_style(styles: &[u8]) -> Result<Vec<u8>> {
+    let has = String::from_utf8_lossy(styles).contains(&format!("style:name=\"{STYLE_NAME}\""));
+    Ok(
+        match (has, xml::find(styles, 0, "office:styles", |_| true)?) {
+            (false, Some(root)) => {
+                xml::append_children(styles, root, "office:styles", &named_style())
+            }
+            _ => styles.to_vec(),
+        },
+    )
 }
 
 /// `content` with each automatic style of `styles` (name, XML) that it
@@ -285,8 +297,13 @@ pub fn with_auto_styles(content: &[u8], styles: &[(String, String)]) -> Result<V
             &missing,
         ));
     }
-    let body = xml::find(content, 0, "office:body", |_| true)?
-        .ok_or_else(|| Error::malformed(format!("{CONTENT}: no <office:body>")))?;
+    // In content.xml they come before the body, in styles.xml before
+    // the master pages.
+    let next = match xml::find(content, 0, "office:body", |_| true)? {
+        Some(body) => Some(body),
+        None => xml::find(content, 0, "office:master-styles", |_| true)?,
+    }
+    .ok_or_else(|| Error::malformed("no <office:body> or <office:master-styles>"))?;
     let block = format!("<office:automatic-styles>{missing}</office:automatic-styles>");
-    Ok(xml::splice(content, body.start, &block))
+    Ok(xml::splice(content, next.start, &block))
 }

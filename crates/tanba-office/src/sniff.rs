@@ -6,7 +6,7 @@ use std::path::Path;
 
 use tanba_core::Format;
 
-use crate::{DOCX, ODP, ODT, PPTX};
+use crate::{DOCX, ODP, ODS, ODT, PPTX, XLSX};
 
 const ZIP: &[u8] = b"PK\x03\x04";
 /// A Compound File (OLE2): legacy `.doc`, and password-protected OOXML,
@@ -44,6 +44,7 @@ pub fn sniff(head: &[u8], name: Option<&Path>) -> Option<&'static Format> {
         return match ext.as_str() {
             "docx" => Some(&DOCX),
             "pptx" => Some(&PPTX),
+            "xlsx" => Some(&XLSX),
             _ => None,
         };
     }
@@ -51,13 +52,17 @@ pub fn sniff(head: &[u8], name: Option<&Path>) -> Option<&'static Format> {
         return None;
     }
     if let Some(mime) = odf_mimetype(head) {
-        return [&ODT, &ODP].into_iter().find(|f| mime == f.mime.as_bytes());
+        return [&ODT, &ODP, &ODS]
+            .into_iter()
+            .find(|f| mime == f.mime.as_bytes());
     }
     let has = |part: &[u8]| head.windows(part.len()).any(|w| w == part);
     match ext.as_str() {
         "docx" => Some(&DOCX),
         "pptx" => Some(&PPTX),
+        "xlsx" => Some(&XLSX),
         "" if has(b"word/") => Some(&DOCX),
+        "" if has(b"xl/") => Some(&XLSX),
         "" if has(b"ppt/") => Some(&PPTX),
         _ => None,
     }
