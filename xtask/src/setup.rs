@@ -158,6 +158,30 @@ const REQUIREMENTS: &[Requirement] = &[
         why: "office tests make DOCX/ODT inputs and convert labelled ones to PDF",
     },
     Requirement {
+        probe: "/usr/lib/libreoffice/program/libsclo.so",
+        package: "libreoffice-calc-nogui",
+        need: Need::Test,
+        why: "office tests make XLSX/ODS inputs and print labelled ones to PDF",
+    },
+    Requirement {
+        probe: "/usr/lib/libreoffice/program/libslideshowlo.so",
+        package: "libreoffice-impress-nogui",
+        need: Need::Test,
+        why: "office tests make PPTX/ODP inputs and print labelled ones to PDF",
+    },
+    Requirement {
+        probe: "/usr/share/java/epubcheck.jar",
+        package: "epubcheck",
+        need: Need::Test,
+        why: "office tests check labelled EPUBs are as valid as their input (run with java -jar)",
+    },
+    Requirement {
+        probe: "python3-module:openpyxl",
+        package: "python3-openpyxl",
+        need: Need::Test,
+        why: "office tests read labelled XLSX cells and headers back with openpyxl",
+    },
+    Requirement {
         probe: "python3-module:docx",
         package: "python3-docx",
         need: Need::Test,

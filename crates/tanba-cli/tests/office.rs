@@ -81,7 +81,7 @@ fn a_docx_is_labelled_and_verified_through_the_cli() {
     );
 
     let formats = String::from_utf8_lossy(&tanba(&["formats"]).stdout).into_owned();
-    for name in ["docx", "pptx", "xlsx", "odt", "odp", "ods"] {
+    for name in ["docx", "pptx", "xlsx", "odt", "odp", "ods", "epub"] {
         assert!(
             formats
                 .lines()

@@ -13,6 +13,7 @@
 //! | ODP | a frame on every slide, placed and sized the same | as ODT |
 //! | XLSX | bold, first in every worksheet's header and footer; no cell touched | as DOCX |
 //! | ODS | a first paragraph in every master page's header and footer | as ODT |
+//! | EPUB 2/3 | a notice page first in the spine and the navigation, and at the top of the first content document | `<meta name content>` in the package metadata |
 //!
 //! The container is a zip. Its limits ([`ZipLimits`]: entries, total
 //! inflated size, compression ratio, XML depth) are checked from the
@@ -23,11 +24,12 @@
 //!
 //! Password-protected OOXML (a Compound File holding `EncryptedPackage`)
 //! and encrypted ODF (`manifest:encryption-data`) are refused as
-//! encrypted. Macro-enabled files (`.docm` …) are refused: a macro runs
+//! encrypted, and so are EPUBs under DRM. Macro-enabled files (`.docm` …) are refused: a macro runs
 //! when the file opens and could take the notice out again.
 
 mod container;
 mod docx;
+mod epub;
 mod marks;
 mod odf;
 mod ooxml;
@@ -71,7 +73,7 @@ pub static ODT: Format = Format {
     extensions: &["odt"],
 };
 
-static FORMATS: [&Format; 6] = [&DOCX, &PPTX, &XLSX, &ODT, &ODP, &ODS];
+static FORMATS: [&Format; 7] = [&DOCX, &PPTX, &XLSX, &ODT, &ODP, &ODS, &EPUB];
 
 /// OpenDocument presentations.
 pub static ODP: Format = Format {
@@ -91,6 +93,13 @@ pub static ODS: Format = Format {
     name: "ods",
     mime: "application/vnd.oasis.opendocument.spreadsheet",
     extensions: &["ods"],
+};
+
+/// E-books (EPUB 2 and 3).
+pub static EPUB: Format = Format {
+    name: "epub",
+    mime: "application/epub+zip",
+    extensions: &["epub"],
 };
 
 /// Settings of the office labeler.
@@ -114,6 +123,8 @@ enum Family {
     Ooxml,
     /// OpenDocument: `mimetype`, `meta.xml`.
     Odf,
+    /// EPUB: `mimetype`, the package document's metadata.
+    Epub,
 }
 
 impl Family {
@@ -123,6 +134,8 @@ impl Family {
             .starts_with("application/vnd.oasis.opendocument")
         {
             Family::Odf
+        } else if format.name == EPUB.name {
+            Family::Epub
         } else {
             Family::Ooxml
         }
@@ -156,6 +169,7 @@ impl OfficeLabeler {
         match Family::of(source.format) {
             Family::Ooxml => ooxml::refuse_macros(&mut package)?,
             Family::Odf => odf::refuse_encrypted(&mut package)?,
+            Family::Epub => epub::refuse_drm(&mut package)?,
         }
         Ok(package)
     }
@@ -164,12 +178,14 @@ impl OfficeLabeler {
         let found = match Family::of(format) {
             Family::Ooxml => ooxml::read_marks(package)?,
             Family::Odf => odf::read_marks(package)?,
+            Family::Epub => epub::read_marks(package)?,
         };
         let shipped = |line: &str| marks::is_label_text(line, None, None);
         let notice = match format.name {
             "docx" => docx::has_notice(package)?,
             "xlsx" => sheets::xlsx_has_notice(package, &shipped)?,
             "ods" => sheets::ods_has_notice(package)?,
+            "epub" => epub::has_notice(package)?,
             "pptx" => slides::pptx_has_notice(package)?,
             "odp" => slides::odp_has_notice(package)?,
             _ => odf::has_notice(package)?,
@@ -190,8 +206,16 @@ impl OfficeLabeler {
             "odp" => slides::odp_texts(package)?,
             "xlsx" => sheets::xlsx_texts(package)?,
             "ods" => sheets::ods_texts(package)?,
+            "epub" => vec![epub::notice_text(package)?],
             _ => vec![odf::first_text(package)?],
         };
+        if format.name == "epub" {
+            return Ok(if marks::has_notice(&texts[0], manifest) {
+                PerceptibleCheck::found("notice page found first in the spine")
+            } else {
+                PerceptibleCheck::missing("no notice page first in the spine")
+            });
+        }
         if matches!(format.name, "xlsx" | "ods") {
             let missing = texts.iter().position(|t| !marks::has_notice(t, manifest));
             let what = if format.name == "xlsx" {
@@ -240,6 +264,8 @@ impl OfficeLabeler {
         match Family::of(format) {
             Family::Ooxml => ooxml::write_marks(package, manifest, &mut edits)?,
             Family::Odf => odf::write_marks(package, manifest, &mut edits)?,
+            // The package document carries them; written with the notice.
+            Family::Epub => {}
         }
         match format.name {
             "docx" => docx::label(package, &job.label, &mut edits)?,
@@ -247,6 +273,7 @@ impl OfficeLabeler {
             "odp" => slides::odp_label(package, &job.label, &mut edits)?,
             "xlsx" => sheets::xlsx_label(package, &job.label, &known, &mut edits)?,
             "ods" => sheets::ods_label(package, &job.label, &mut edits)?,
+            "epub" => epub::label(package, &job.label, manifest, &mut edits)?,
             _ => odf::label_text(package, &job.label, &mut edits)?,
         }
         Ok(edits)
@@ -286,6 +313,7 @@ impl Labeler for OfficeLabeler {
         let position = match format.name {
             "pptx" | "odp" => "bottom-edge",
             "xlsx" | "ods" => "header-footer",
+            "epub" => "first-page",
             _ => "first-paragraph",
         };
         let manifest = job.manifest(format.mime, Placement::at(position));
@@ -302,6 +330,7 @@ impl Labeler for OfficeLabeler {
         let manifest = found.manifest().transpose()?;
         let marks: Vec<Mark> = found.marks(match Family::of(format) {
             Family::Odf => "meta.xml meta:user-defined",
+            Family::Epub => "package metadata <meta>",
             Family::Ooxml => "docProps/custom.xml",
         });
         let perceptible = Self::perceptible(format, &mut package, manifest.as_ref())?;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use tanba_core::Format;
 
-use crate::{DOCX, ODP, ODS, ODT, PPTX, XLSX};
+use crate::{DOCX, EPUB, ODP, ODS, ODT, PPTX, XLSX};
 
 const ZIP: &[u8] = b"PK\x03\x04";
 /// A Compound File (OLE2): legacy `.doc`, and password-protected OOXML,
@@ -52,7 +52,7 @@ pub fn sniff(head: &[u8], name: Option<&Path>) -> Option<&'static Format> {
         return None;
     }
     if let Some(mime) = odf_mimetype(head) {
-        return [&ODT, &ODP, &ODS]
+        return [&ODT, &ODP, &ODS, &EPUB]
             .into_iter()
             .find(|f| mime == f.mime.as_bytes());
     }

@@ -11,7 +11,7 @@ use tanba_core::{Job, Labeler, Source};
 use tanba_office::OfficeLabeler;
 
 /// Kept in step with `tests/bad/README.md`.
-const EXPECTED: [(&str, &str); 14] = [
+const EXPECTED: [(&str, &str); 16] = [
     ("not-a-zip.docx", "malformed"),
     ("truncated.docx", "malformed"),
     ("traversal.docx", "malformed"),
@@ -26,6 +26,8 @@ const EXPECTED: [(&str, &str); 14] = [
     ("unclosed-xml.docx", "malformed"),
     ("password-protected.odt", "encrypted"),
     ("no-content.odt", "malformed"),
+    ("drm.epub", "encrypted"),
+    ("no-container.epub", "malformed"),
 ];
 
 /// Labels `input` as named by `name`; the error and what was written.

@@ -22,7 +22,7 @@
 //! | `audio` | `tanba-audio` | WAV (its sample coding kept), AIFF/AIFF-C, FLAC, MP3, Ogg Vorbis, M4A (AAC, ALAC), ADTS AAC, audio-only MP4 (compressed input written as WAV) |
 //! | `audio-ffmpeg` | `tanba-audio/ffmpeg` | the same, compressed formats kept (re-encoded through FFmpeg), and Opus (Ogg, WebM, Matroska) and audio-only WebM/Matroska |
 //! | `pdf` | `tanba-pdf` | PDF |
-//! | `office` | `tanba-office` | DOCX, ODT, PPTX, ODP, XLSX, ODS |
+//! | `office` | `tanba-office` | DOCX, ODT, PPTX, ODP, XLSX, ODS, EPUB |
 //! | `video` | `tanba-video` | MP4, MOV, MKV, WebM, MPEG-TS, M2TS (with the text feature: its manifest sidecar), AVI (through FFmpeg) |
 //! | `all` | every media crate | everything above |
 //! | `c2pa` | `tanba-c2pa` | C2PA Content Credentials signed after labelling, embedded or as a `.c2pa` sidecar; read back by `verify_file` |
