@@ -64,6 +64,9 @@ pub struct Entry {
 pub struct Package<'a> {
     archive: ZipArchive<&'a mut dyn ReadSeek>,
     entries: Vec<Entry>,
+    /// XML parts already inflated and checked: label and verify ask for
+    /// the same part several times.
+    parsed: BTreeMap<String, Vec<u8>>,
     limits: Limits,
     zip: ZipLimits,
 }
@@ -153,6 +156,7 @@ impl<'a> Package<'a> {
         let mut package = Package {
             archive,
             entries: Vec::new(),
+            parsed: BTreeMap::new(),
             limits: *limits,
             zip: *zip,
         };
@@ -228,10 +232,14 @@ impl<'a> Package<'a> {
     /// [`Package::read`] for an XML part, checked for depth and entity
     /// declarations ([`xml::check`]) before it is used.
     pub fn read_xml(&mut self, name: &str) -> Result<Option<Vec<u8>>> {
+        if let Some(bytes) = self.parsed.get(name) {
+            return Ok(Some(bytes.clone()));
+        }
         let Some(bytes) = self.read(name)? else {
             return Ok(None);
         };
         xml::check(&bytes, name, self.zip.max_xml_depth)?;
+        self.parsed.insert(name.to_string(), bytes.clone());
         Ok(Some(bytes))
     }
 
