@@ -11,8 +11,8 @@
 //! | ODT | first paragraph, bold style `Tanba AI notice`, a span per language | `meta.xml` `meta:user-defined` `AIGC`, `Tanba-Manifest` |
 //! | PPTX | a text box on every slide across the bottom edge, ≥ 5 % of the shorter side | as DOCX |
 //! | ODP | a frame on every slide, placed and sized the same | as ODT |
-//! | XLSX | bold, first in every worksheet's header and footer; no cell touched | as DOCX |
-//! | ODS | a first paragraph in every master page's header and footer | as ODT |
+//! | XLSX | bold, first in every worksheet's header and footer, and a text box atop the first sheet; no cell touched | as DOCX |
+//! | ODS | a first paragraph in every master page's header and footer, and a frame atop the first table | as ODT |
 //! | EPUB 2/3 | a notice page first in the spine and the navigation, and at the top of the first content document | `<meta name content>` in the package metadata |
 //!
 //! The container is a zip. Its limits ([`ZipLimits`]: entries, total
@@ -33,6 +33,7 @@ mod epub;
 mod marks;
 mod odf;
 mod ooxml;
+mod sheetbox;
 mod sheets;
 mod slides;
 mod sniff;
@@ -271,8 +272,16 @@ impl OfficeLabeler {
             "docx" => docx::label(package, &job.label, &mut edits)?,
             "pptx" => slides::pptx_label(package, &job.label, &mut edits)?,
             "odp" => slides::odp_label(package, &job.label, &mut edits)?,
-            "xlsx" => sheets::xlsx_label(package, &job.label, &known, &mut edits)?,
-            "ods" => sheets::ods_label(package, &job.label, &mut edits)?,
+            "xlsx" => {
+                sheets::xlsx_label(package, &job.label, &known, &mut edits)?;
+                sheetbox::xlsx_box(package, &job.label, &mut edits)?;
+            }
+            "ods" => {
+                sheets::ods_label(package, &job.label, &mut edits)?;
+                let content = odf::read_content(package)?;
+                let content = sheetbox::ods_box(&content, &job.label)?;
+                edits.replaced.insert(odf::CONTENT.to_string(), content);
+            }
             "epub" => epub::label(package, &job.label, manifest, &mut edits)?,
             _ => odf::label_text(package, &job.label, &mut edits)?,
         }

@@ -241,14 +241,16 @@ fn odp_frame(label: &Label, (w, h): (f64, f64)) -> String {
     )
 }
 
-/// The automatic styles the frame uses: its box, its centred paragraph,
-/// and a white bold text style per language sized to the banner.
+/// The automatic styles the frame uses, sized to the slide.
 fn odp_styles(label: &Label, (w, h): (f64, f64)) -> Vec<(String, String)> {
     let (_, text_cm) = banner(w.min(h), label.lines.len());
-    let size = format!(
-        " fo:color=\"#ffffff\" fo:font-size=\"{:.1}pt\"",
-        text_cm * 72.0 / 2.54
-    );
+    frame_styles(label, text_cm * 72.0 / 2.54)
+}
+
+/// The automatic styles of a notice frame: its dark box, its centred
+/// paragraph, and a white bold text style of `points` per language.
+pub fn frame_styles(label: &Label, points: f64) -> Vec<(String, String)> {
+    let size = format!(" fo:color=\"#ffffff\" fo:font-size=\"{points:.1}pt\"");
     let mut styles = vec![
         (
             "TanbaNoticeFrame".to_string(),
