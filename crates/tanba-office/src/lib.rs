@@ -328,8 +328,22 @@ impl Labeler for OfficeLabeler {
         let manifest = job.manifest(format.mime, Placement::at(position));
         let earlier = existing.found.manifest().and_then(Result::ok);
         let edits = Self::edit(format, &mut package, &job, &manifest, earlier.as_ref())?;
+        // A signed document's signature covers parts we edit: say so.
+        let signed = package.entries().iter().any(|e| {
+            e.name.starts_with("_xmlsignatures/")
+                || e.name.starts_with("META-INF/documentsignatures")
+                || e.name == "META-INF/signatures.xml"
+        });
         package.write(output, &edits)?;
-        Ok(Labelled::new(format, manifest))
+        let labelled = Labelled::new(format, manifest);
+        Ok(if signed {
+            labelled.with_note(
+                "the document was digitally signed: its signature no longer matches the \
+                 edited parts; sign it again after labelling",
+            )
+        } else {
+            labelled
+        })
     }
 
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {

@@ -248,3 +248,31 @@ fn odt_labelled_twice_is_refused_and_force_replaces() {
     );
     assert!(verify(&twice, &ODT).is_compliant());
 }
+
+#[test]
+fn a_signed_document_is_labelled_with_a_note_that_its_signature_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = made_by_libreoffice(dir.path(), "odt");
+    let (plain, labelled) = label(&input, &ODT, &Job::new()).unwrap();
+    assert!(labelled.notes.is_empty(), "{:?}", labelled.notes);
+    // The same ODT with a (dummy) signature part, as LibreOffice stores one.
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&input)).unwrap();
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        w.raw_copy_file(archive.by_index_raw(i).unwrap()).unwrap();
+    }
+    w.start_file(
+        "META-INF/documentsignatures.xml",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    std::io::Write::write_all(&mut w, b"<document-signatures/>").unwrap();
+    let signed = w.finish().unwrap().into_inner();
+    let (_, labelled) = label(&signed, &ODT, &Job::new()).unwrap();
+    assert!(
+        labelled.notes[0].contains("signature no longer matches"),
+        "{:?}",
+        labelled.notes
+    );
+    assert!(verify(&plain, &ODT).is_compliant());
+}
