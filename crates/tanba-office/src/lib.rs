@@ -218,22 +218,7 @@ impl OfficeLabeler {
             });
         }
         if matches!(format.name, "xlsx" | "ods") {
-            let missing = texts.iter().position(|t| !marks::has_notice(t, manifest));
-            let what = if format.name == "xlsx" {
-                "sheet"
-            } else {
-                "page style"
-            };
-            return Ok(match missing {
-                Some(i) => PerceptibleCheck::missing(format!(
-                    "{what} {} has no notice in its header or footer",
-                    i + 1
-                )),
-                None => PerceptibleCheck::found(format!(
-                    "notice found in the header and footer of every {what} ({})",
-                    texts.len()
-                )),
-            });
+            return Self::sheets_check(format, package, &texts, manifest);
         }
         if matches!(format.name, "pptx" | "odp") {
             let missing = texts.iter().position(|t| !marks::has_notice(t, manifest));
@@ -250,6 +235,41 @@ impl OfficeLabeler {
         } else {
             PerceptibleCheck::missing("no notice in the first paragraph")
         })
+    }
+
+    /// A spreadsheet's notice: in the header and footer of every sheet
+    /// (page style, for ODS), and in the text box atop the first sheet.
+    fn sheets_check(
+        format: &Format,
+        package: &mut Package<'_>,
+        texts: &[String],
+        manifest: Option<&Manifest>,
+    ) -> Result<PerceptibleCheck> {
+        let what = if format.name == "xlsx" {
+            "sheet"
+        } else {
+            "page style"
+        };
+        if let Some(i) = texts.iter().position(|t| !marks::has_notice(t, manifest)) {
+            return Ok(PerceptibleCheck::missing(format!(
+                "{what} {} has no notice in its header or footer",
+                i + 1
+            )));
+        }
+        let boxed = match format.name {
+            "xlsx" => sheetbox::xlsx_box_text(package)?,
+            _ => sheetbox::ods_box_text(&odf::read_content(package)?)?,
+        };
+        if !marks::has_notice(&boxed, manifest) {
+            return Ok(PerceptibleCheck::missing(
+                "no text box with the notice atop the first sheet",
+            ));
+        }
+        Ok(PerceptibleCheck::found(format!(
+            "notice found in the header and footer of every {what} ({}) and in the text box \
+             atop the first sheet",
+            texts.len()
+        )))
     }
 
     /// The edited parts of the labelled document.

@@ -227,6 +227,48 @@ pub fn xlsx_box(package: &mut Package<'_>, label: &Label, edits: &mut Edits) -> 
     Ok(())
 }
 
+/// The text of our box in the first sheet's drawing (empty without one).
+pub fn xlsx_box_text(package: &mut Package<'_>) -> Result<String> {
+    let sheet_part = first_sheet(package)?;
+    let sheet = package.read_xml(&sheet_part)?.unwrap_or_default();
+    let Some(drawing) = xml::find(&sheet, 0, "drawing", |_| true)? else {
+        return Ok(String::new());
+    };
+    let id = first_attr(&sheet, drawing, "r:id").unwrap_or_default();
+    let base = sheet_part
+        .rsplit_once('/')
+        .map_or("", |(dir, _)| dir)
+        .to_string()
+        + "/";
+    let Some(rels) = package.read_xml(&rels_of(&sheet_part))? else {
+        return Ok(String::new());
+    };
+    let Some(part) = target(&rels, &id, &base)? else {
+        return Ok(String::new());
+    };
+    let drawing = package.read_xml(&part)?.unwrap_or_default();
+    let ours = xml::find(&drawing, 0, "xdr:cNvPr", |e| {
+        xml::attr(e, "name").as_deref() == Some(SHAPE_NAME)
+    })?;
+    let Some(name) = ours else {
+        return Ok(String::new());
+    };
+    let end = xml::find(&drawing, name.end, "xdr:txBody", |_| true)?;
+    Ok(end.map_or(String::new(), |b| {
+        xml::text_of(&drawing[b.start..b.end], &["a:p"])
+    }))
+}
+
+/// The text of our frame in an ODS's content (empty without one).
+pub fn ods_box_text(content: &[u8]) -> Result<String> {
+    let frame = xml::find(content, 0, "draw:frame", |e| {
+        xml::attr(e, "draw:name").as_deref() == Some(SHAPE_NAME)
+    })?;
+    Ok(frame.map_or(String::new(), |f| {
+        xml::text_of(&content[f.start..f.end], &["text:line-break"])
+    }))
+}
+
 /// Puts the frame at the top of the first table of an ODS, in its
 /// `<table:shapes>` (made when missing), replacing ours, with its styles.
 pub fn ods_box(content: &[u8], label: &Label) -> Result<Vec<u8>> {

@@ -155,3 +155,38 @@ fn spreadsheets_labelled_twice_are_refused_and_force_replaces() {
         assert!(verify(&twice, format).is_compliant());
     }
 }
+
+#[test]
+fn verify_misses_a_text_box_taken_out_of_the_first_sheet() {
+    let dir = tempfile::tempdir().unwrap();
+    let (labelled, _) = label(&book(dir.path(), "xlsx", "b"), &XLSX, &Job::new()).unwrap();
+    assert!(verify(&labelled, &XLSX).is_compliant());
+    // The same file with our drawing emptied, as an editor deleting the box would leave it.
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&labelled)).unwrap();
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let f = archive.by_index_raw(i).unwrap();
+        if f.name() == "xl/drawings/drawingTanba.xml" {
+            drop(f);
+            w.start_file(
+                "xl/drawings/drawingTanba.xml",
+                zip::write::SimpleFileOptions::default(),
+            )
+            .unwrap();
+            std::io::Write::write_all(
+                &mut w,
+                b"<xdr:wsDr xmlns:xdr=\"http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing\"/>",
+            )
+            .unwrap();
+        } else {
+            w.raw_copy_file(f).unwrap();
+        }
+    }
+    let unboxed = w.finish().unwrap().into_inner();
+    let check = verify(&unboxed, &XLSX);
+    assert!(!check.is_compliant());
+    assert!(
+        check.perceptible.detail.contains("no text box"),
+        "{check:?}"
+    );
+}
