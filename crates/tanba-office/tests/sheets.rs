@@ -78,6 +78,16 @@ fn xlsx_and_ods_get_the_notice_in_every_header_and_footer() {
         }
     }
     assert!(read["props"]["AIGC"].as_str().unwrap().contains("AIGC"));
+    // The ODS's cells too: LibreOffice saves the labelled ODS as XLSX, and
+    // openpyxl reads the same cells as in the unlabelled book.
+    let ods_as_xlsx = soffice(dir.path(), "xlsx", &[&out_o]);
+    let from_ods: serde_json::Value =
+        serde_json::from_str(&python(PY_XLSX, &[&ods_as_xlsx[0]])).unwrap();
+    assert_eq!(from_ods["cells"], original["cells"]);
+    assert_eq!(
+        from_ods["props"]["Tanba-Manifest"],
+        verify(&ods_out, &ODS).manifest.unwrap().to_json()
+    );
 
     // LibreOffice prints both sheets of both files with the notice at the
     // top and at the bottom of the page, the cells between.
