@@ -248,6 +248,17 @@ fn labelled_opf(book: &Book, manifest: &Manifest) -> Result<Vec<u8>> {
             )
         })
         .collect();
+    // EPUB 3 asks for the last modification time: now, the manifest's.
+    if let Some(modified) = xml::find(&opf, 0, &book.name("meta"), |e| {
+        xml::attr(e, "property").as_deref() == Some("dcterms:modified")
+    })? && modified.close > modified.inner
+    {
+        opf = xml::replace(
+            &opf,
+            modified.inner..modified.close,
+            &xml::escape(&manifest.created),
+        );
+    }
     let metadata = xml::find(&opf, 0, &book.name("metadata"), |_| true)?
         .ok_or_else(|| Error::malformed(format!("{}: no <metadata>", book.path)))?;
     opf = xml::append_children(&opf, metadata, &book.name("metadata"), &metas);

@@ -151,6 +151,11 @@ fn epub_3_and_2_get_a_notice_page_and_stay_as_valid_as_they_were() {
         nav.contains("<ol><li id=\"tanba-notice-nav\"><a href=\"tanba-notice.xhtml\">"),
         "{nav}"
     );
+    // And its last-modified time is the labelling's.
+    let created = verify(v3_out, &EPUB).manifest.unwrap().created;
+    let opf = entry(v3_out, "OEBPS/content.opf").unwrap();
+    let modified = format!("<meta property=\"dcterms:modified\">{created}</meta>");
+    assert!(opf.contains(&modified), "{opf}");
 
     // Twice refused; forced, one notice of the new wording everywhere.
     assert_eq!(
