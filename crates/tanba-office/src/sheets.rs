@@ -131,7 +131,7 @@ fn element(name: &str, code: &str) -> String {
 
 /// A worksheet with the notice in each header and footer string.
 fn xlsx_sheet(sheet: &[u8], label: &Label, known: &dyn Fn(&str) -> bool) -> Result<Vec<u8>> {
-    if xml::find(sheet, 0, "headerFooter", |_| true)?.is_none() {
+    let Some(whole) = xml::find(sheet, 0, "headerFooter", |_| true)? else {
         let root = xml::find(sheet, 0, "worksheet", |_| true)?
             .ok_or_else(|| Error::malformed("a worksheet without <worksheet>"))?;
         let (at, _) = xml::first_child(sheet, root, |n| !AFTER_HF.contains(&n))?;
@@ -141,38 +141,41 @@ fn xlsx_sheet(sheet: &[u8], label: &Label, known: &dyn Fn(&str) -> bool) -> Resu
             element("oddFooter", &with_notice("", label, known))
         );
         return Ok(xml::splice(sheet, at, &new));
-    }
-    let mut sheet = sheet.to_vec();
+    };
+    // Edited on its own, so a big sheet is scanned once, not per string.
+    let mut hf = sheet[whole.start..whole.end].to_vec();
     for name in HF {
-        let Some(span) = find_in(&sheet, hf_span(&sheet)?, name)? else {
+        let Some(span) = find_in(&hf, hf_span(&hf)?, name)? else {
             continue;
         };
-        let raw = String::from_utf8_lossy(&sheet[span.inner..span.close]).into_owned();
+        let raw = String::from_utf8_lossy(&hf[span.inner..span.close]).into_owned();
         let code = unescape(&raw)
             .map_err(|e| Error::malformed(format!("a worksheet's {name} does not parse: {e}")))?;
         let new = element(name, &with_notice(&code, label, known));
-        sheet = xml::replace(&sheet, span.start..span.end, &new);
+        hf = xml::replace(&hf, span.start..span.end, &new);
     }
-    let hf = hf_span(&sheet)?;
-    if find_in(&sheet, hf, "oddHeader")?.is_none() {
+    let span = hf_span(&hf)?;
+    if find_in(&hf, span, "oddHeader")?.is_none() {
         let new = element("oddHeader", &with_notice("", label, known));
-        sheet = if hf.inner == hf.end {
-            xml::append_children(&sheet, hf, "headerFooter", &new)
+        hf = if span.inner == span.end {
+            xml::append_children(&hf, span, "headerFooter", &new)
         } else {
-            xml::splice(&sheet, hf.inner, &new)
+            xml::splice(&hf, span.inner, &new)
         };
     }
-    let hf = hf_span(&sheet)?;
-    if find_in(&sheet, hf, "oddFooter")?.is_none() {
-        let header = find_in(&sheet, hf, "oddHeader")?.map_or(hf.inner, |h| h.end);
+    let span = hf_span(&hf)?;
+    if find_in(&hf, span, "oddFooter")?.is_none() {
+        let header = find_in(&hf, span, "oddHeader")?.map_or(span.inner, |h| h.end);
         let new = element("oddFooter", &with_notice("", label, known));
-        sheet = xml::splice(&sheet, header, &new);
+        hf = xml::splice(&hf, header, &new);
     }
-    Ok(sheet)
+    let hf = String::from_utf8(hf)
+        .map_err(|_| Error::malformed("a worksheet's <headerFooter> is not UTF-8"))?;
+    Ok(xml::replace(sheet, whole.start..whole.end, &hf))
 }
 
-fn hf_span(sheet: &[u8]) -> Result<Span> {
-    xml::find(sheet, 0, "headerFooter", |_| true)?
+fn hf_span(hf: &[u8]) -> Result<Span> {
+    xml::find(hf, 0, "headerFooter", |_| true)?
         .ok_or_else(|| Error::malformed("a worksheet lost its <headerFooter>"))
 }
 
