@@ -152,6 +152,42 @@ const REQUIREMENTS: &[Requirement] = &[
         why: "tests parse labelled SVGs with an XML parser other than ours",
     },
     Requirement {
+        probe: "soffice",
+        package: "libreoffice-writer-nogui",
+        need: Need::Test,
+        why: "office tests make DOCX/ODT inputs and convert labelled ones to PDF",
+    },
+    Requirement {
+        probe: "/usr/lib/libreoffice/program/libsclo.so",
+        package: "libreoffice-calc-nogui",
+        need: Need::Test,
+        why: "office tests make XLSX/ODS inputs and print labelled ones to PDF",
+    },
+    Requirement {
+        probe: "/usr/lib/libreoffice/program/libslideshowlo.so",
+        package: "libreoffice-impress-nogui",
+        need: Need::Test,
+        why: "office tests make PPTX/ODP inputs and print labelled ones to PDF",
+    },
+    Requirement {
+        probe: "/usr/share/java/epubcheck.jar",
+        package: "epubcheck",
+        need: Need::Test,
+        why: "office tests check labelled EPUBs are as valid as their input (run with java -jar)",
+    },
+    Requirement {
+        probe: "python3-module:openpyxl",
+        package: "python3-openpyxl",
+        need: Need::Test,
+        why: "office tests read labelled XLSX cells and headers back with openpyxl",
+    },
+    Requirement {
+        probe: "python3-module:docx",
+        package: "python3-docx",
+        need: Need::Test,
+        why: "office tests read labelled DOCX back with python-docx",
+    },
+    Requirement {
         probe: "/usr/bin/time",
         package: "time",
         need: Need::Everything,
@@ -184,6 +220,13 @@ fn present(probe: &str) -> bool {
             .is_ok_and(|o| {
                 o.status.success() && String::from_utf8_lossy(&o.stdout).contains("ImageMagick")
             });
+    }
+    if let Some(module) = probe.strip_prefix("python3-module:") {
+        // Debian's python3-* packages serve the system interpreter only.
+        return Command::new("/usr/bin/python3")
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
     }
     if probe.starts_with('/') {
         return std::path::Path::new(probe).is_file();

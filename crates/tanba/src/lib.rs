@@ -22,6 +22,7 @@
 //! | `audio` | `tanba-audio` | WAV (its sample coding kept), AIFF/AIFF-C, FLAC, MP3, Ogg Vorbis, M4A (AAC, ALAC), ADTS AAC, audio-only MP4 (compressed input written as WAV) |
 //! | `audio-ffmpeg` | `tanba-audio/ffmpeg` | the same, compressed formats kept (re-encoded through FFmpeg), and Opus (Ogg, WebM, Matroska) and audio-only WebM/Matroska |
 //! | `pdf` | `tanba-pdf` | PDF |
+//! | `office` | `tanba-office` | DOCX, ODT, PPTX, ODP, XLSX, ODS, EPUB |
 //! | `video` | `tanba-video` | MP4, MOV, MKV, WebM, MPEG-TS, M2TS (with the text feature: its manifest sidecar), AVI (through FFmpeg) |
 //! | `all` | every media crate | everything above |
 //! | `c2pa` | `tanba-c2pa` | C2PA Content Credentials signed after labelling, embedded or as a `.c2pa` sidecar; read back by `verify_file` |
@@ -54,6 +55,8 @@ pub use tanba_core::atomic;
 pub use tanba_audio as audio;
 #[cfg(feature = "image")]
 pub use tanba_image as image;
+#[cfg(feature = "office")]
+pub use tanba_office as office;
 #[cfg(feature = "pdf")]
 pub use tanba_pdf as pdf;
 #[cfg(feature = "text")]
@@ -86,6 +89,9 @@ pub struct Settings {
     /// PDF.
     #[cfg(feature = "pdf")]
     pub pdf: tanba_pdf::PdfSettings,
+    /// Office documents.
+    #[cfg(feature = "office")]
+    pub office: tanba_office::OfficeSettings,
     /// Text formats.
     #[cfg(feature = "text")]
     pub text: tanba_text::TextSettings,
@@ -262,6 +268,8 @@ impl Registry {
         self.register(tanba_audio::AudioLabeler::new(settings.audio.clone()));
         #[cfg(feature = "pdf")]
         self.register(tanba_pdf::PdfLabeler::new(settings.pdf.clone()));
+        #[cfg(feature = "office")]
+        self.register(tanba_office::OfficeLabeler::new(settings.office.clone()));
         let _ = settings;
     }
 
