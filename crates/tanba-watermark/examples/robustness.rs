@@ -39,7 +39,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for ((op, _, _), n) in common::OPERATIONS.iter().zip(&passed) {
         println!("| {op} | {n}/{} |", corpus.len());
     }
-    println!("\nunmarked pictures reported as marked: {false_pos}/{}", corpus.len());
+    println!(
+        "\nunmarked pictures reported as marked: {false_pos}/{}",
+        corpus.len()
+    );
     println!("lowest luma PSNR: {min_psnr:.1} dB");
     time_12mp()
 }

@@ -27,13 +27,17 @@ pub(crate) fn sync_surface(fold: &[f32], pat: &Pattern) -> Vec<f32> {
     let mut by_row = vec![0.0f32; TILE * TILE]; // [y][dx]
     for y in 0..TILE {
         for dx in 0..TILE {
-            by_row[y * TILE + dx] = (0..TILE).map(|x| fold[y * TILE + x] * pat.u[(x + dx) % TILE]).sum();
+            by_row[y * TILE + dx] = (0..TILE)
+                .map(|x| fold[y * TILE + x] * pat.u[(x + dx) % TILE])
+                .sum();
         }
     }
     let mut out = vec![0.0f32; TILE * TILE];
     for dy in 0..TILE {
         for dx in 0..TILE {
-            out[dy * TILE + dx] = (0..TILE).map(|y| by_row[y * TILE + dx] * pat.v[(y + dy) % TILE]).sum();
+            out[dy * TILE + dx] = (0..TILE)
+                .map(|y| by_row[y * TILE + dx] * pat.v[(y + dy) % TILE])
+                .sum();
         }
     }
     out
@@ -44,11 +48,16 @@ pub(crate) fn peak(surface: &[f32]) -> (usize, usize, f32) {
     let n = surface.len() as f32;
     let mean = surface.iter().sum::<f32>() / n;
     let var = surface.iter().map(|s| (s - mean) * (s - mean)).sum::<f32>() / n;
-    let (best, value) = surface
-        .iter()
-        .enumerate()
-        .fold((0, f32::MIN), |acc, (i, &s)| if s > acc.1 { (i, s) } else { acc });
-    let z = if var > 0.0 { (value - mean) / var.sqrt() } else { 0.0 };
+    let (best, value) =
+        surface.iter().enumerate().fold(
+            (0, f32::MIN),
+            |acc, (i, &s)| if s > acc.1 { (i, s) } else { acc },
+        );
+    let z = if var > 0.0 {
+        (value - mean) / var.sqrt()
+    } else {
+        0.0
+    };
     (best % TILE, best / TILE, z)
 }
 
@@ -66,7 +75,14 @@ pub(crate) fn soft_bits(fold: &[f32], pat: &Pattern, dx: usize, dy: usize) -> [f
 
 /// The mark on a `w` x `h` working grid, anchored at its top-left corner:
 /// `sync * u(x) v(y) + amps[bit] * sign * bits[bit]` in every cell.
-pub(crate) fn mark_plane(w: usize, h: usize, pat: &Pattern, bits: &[f32; CODED_BITS], sync: f32, amps: &[f32; CODED_BITS]) -> Plane {
+pub(crate) fn mark_plane(
+    w: usize,
+    h: usize,
+    pat: &Pattern,
+    bits: &[f32; CODED_BITS],
+    sync: f32,
+    amps: &[f32; CODED_BITS],
+) -> Plane {
     let tile: Vec<f32> = pat
         .cells
         .iter()

@@ -94,7 +94,10 @@ fn add_luma(rgb: [u8; 3], d: f32) -> [u8; 3] {
     let mut v = rgb.map(f32::from);
     let mut left = d;
     for _ in 0..3 {
-        let free: f32 = (0..3).filter(|&c| if left > 0.0 { v[c] < 255.0 } else { v[c] > 0.0 }).map(|c| W[c]).sum();
+        let free: f32 = (0..3)
+            .filter(|&c| if left > 0.0 { v[c] < 255.0 } else { v[c] > 0.0 })
+            .map(|c| W[c])
+            .sum();
         if free <= 0.0 || left.abs() < 0.05 {
             break;
         }
@@ -136,7 +139,10 @@ fn informed_amplitudes(work: &Plane, pat: &Pattern, bits: &[f32; CODED_BITS]) ->
     let soft_of = |amps: &[f32; CODED_BITS], with_host: bool| {
         let mut mark = travelled(&mark_plane(work.w, work.h, pat, bits, SYNC_AMP, amps));
         if with_host {
-            mark.data.iter_mut().zip(&work.data).for_each(|(m, w)| *m = (*m + w).clamp(0.0, 255.0));
+            mark.data
+                .iter_mut()
+                .zip(&work.data)
+                .for_each(|(m, w)| *m = (*m + w).clamp(0.0, 255.0));
         }
         soft_bits(&fold(&high_pass(&mark)), pat, 0, 0)
     };
@@ -167,7 +173,8 @@ fn travelled(p: &Plane) -> Plane {
     let mut rows = p.data.clone();
     for y in 0..h {
         for x in 0..w {
-            let at = |dx: isize| p.data[y * w + (x as isize + dx).clamp(0, w as isize - 1) as usize];
+            let at =
+                |dx: isize| p.data[y * w + (x as isize + dx).clamp(0, w as isize - 1) as usize];
             rows[y * w + x] = k[0] * at(-1) + k[1] * at(0) + k[2] * at(1);
         }
     }
@@ -220,13 +227,26 @@ struct Hypothesis {
 
 /// The sync peak of `base` read on the grid whose shorter side is `side`,
 /// moved by `(px, py)` of a cell.
-fn hypothesis(base: &Plane, full: (usize, usize), side: usize, px: f64, py: f64, pat: &Pattern) -> Hypothesis {
+fn hypothesis(
+    base: &Plane,
+    full: (usize, usize),
+    side: usize,
+    px: f64,
+    py: f64,
+    pat: &Pattern,
+) -> Hypothesis {
     // Sizes from the picture itself, not the shrunk copy, whose rounded
     // sides would put the grid off by a cell at the far edge.
     let (gw, gh) = grid_size(full.0, full.1, side);
     let folded = fold(&high_pass(&base.resized_at(gw, gh, px, py)));
     let (dx, dy, z) = peak(&sync_surface(&folded, pat));
-    Hypothesis { z, side, dx, dy, folded }
+    Hypothesis {
+        z,
+        side,
+        dx,
+        dy,
+        folded,
+    }
 }
 
 /// Tries every scale at cell phase 0, then every third of a cell at the
@@ -236,17 +256,28 @@ fn detect_luma(luma: &Plane, key: Key) -> Option<Detection> {
     let pat = Pattern::new(key.0);
     let base = first_shrink(luma);
     let full = (luma.w, luma.h);
-    let mut coarse: Vec<Hypothesis> =
-        (MIN_SIDE_SEEN..=WORK_SIDE).map(|side| hypothesis(&base, full, side, 0.0, 0.0, &pat)).collect();
+    let mut coarse: Vec<Hypothesis> = (MIN_SIDE_SEEN..=WORK_SIDE)
+        .map(|side| hypothesis(&base, full, side, 0.0, 0.0, &pat))
+        .collect();
     coarse.sort_by(|a, b| b.z.total_cmp(&a.z));
     let mut fine: Vec<Hypothesis> = Vec::new();
     for h in coarse.iter().take(HYPOTHESES) {
-        for (px, py) in PHASES.iter().flat_map(|&x| PHASES.iter().map(move |&y| (x, y))) {
+        for (px, py) in PHASES
+            .iter()
+            .flat_map(|&x| PHASES.iter().map(move |&y| (x, y)))
+        {
             fine.push(hypothesis(&base, full, h.side, px, py, &pat));
         }
     }
     fine.sort_by(|a, b| b.z.total_cmp(&a.z));
-    fine.iter().take(HYPOTHESES).filter(|h| h.z >= MIN_SYNC_Z).find_map(|h| {
-        decode(&soft_bits(&h.folded, &pat, h.dx, h.dy)).map(|payload| Detection { payload, sync_z: h.z, grid_side: h.side })
-    })
+    fine.iter()
+        .take(HYPOTHESES)
+        .filter(|h| h.z >= MIN_SYNC_Z)
+        .find_map(|h| {
+            decode(&soft_bits(&h.folded, &pat, h.dx, h.dy)).map(|payload| Detection {
+                payload,
+                sync_z: h.z,
+                grid_side: h.side,
+            })
+        })
 }

@@ -66,7 +66,11 @@ pub(crate) fn crc16(payload: u64) -> u16 {
     for byte in payload.to_be_bytes() {
         crc ^= u16::from(byte) << 8;
         for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
         }
     }
     crc
@@ -77,14 +81,20 @@ pub(crate) fn encode(payload: u64) -> [f32; CODED_BITS] {
     let word = (u128::from(payload) << 16) | u128::from(crc16(payload));
     let mut bits = [0.0; CODED_BITS];
     for (i, b) in bits.iter_mut().enumerate() {
-        *b = if (word >> (CODED_BITS - 1 - i)) & 1 == 1 { 1.0 } else { -1.0 };
+        *b = if (word >> (CODED_BITS - 1 - i)) & 1 == 1 {
+            1.0
+        } else {
+            -1.0
+        };
     }
     bits
 }
 
 /// The payload of hard decisions on soft bits, if the CRC matches.
 pub(crate) fn decode(soft: &[f32; CODED_BITS]) -> Option<u64> {
-    let word = soft.iter().fold(0u128, |w, s| (w << 1) | u128::from(*s > 0.0));
+    let word = soft
+        .iter()
+        .fold(0u128, |w, s| (w << 1) | u128::from(*s > 0.0));
     let payload = (word >> 16) as u64;
     (crc16(payload) == (word & 0xFFFF) as u16).then_some(payload)
 }

@@ -19,7 +19,11 @@ impl Plane {
             .pixels()
             .map(|p| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]))
             .collect();
-        Plane { w: img.width() as usize, h: img.height() as usize, data }
+        Plane {
+            w: img.width() as usize,
+            h: img.height() as usize,
+            data,
+        }
     }
 
     /// This plane resampled to `nw` x `nh`.
@@ -41,7 +45,11 @@ impl Plane {
 /// its cells apart); enlarging interpolates linearly.
 fn taps(n_in: usize, n_out: usize, phase: f64) -> Vec<(usize, Vec<f32>)> {
     let scale = n_in as f64 / n_out as f64;
-    if scale > 1.0 { box_taps(n_in, n_out, scale, phase) } else { linear_taps(n_in, n_out, scale, phase) }
+    if scale > 1.0 {
+        box_taps(n_in, n_out, scale, phase)
+    } else {
+        linear_taps(n_in, n_out, scale, phase)
+    }
 }
 
 fn box_taps(n_in: usize, n_out: usize, scale: f64, phase: f64) -> Vec<(usize, Vec<f32>)> {
@@ -68,7 +76,11 @@ fn linear_taps(n_in: usize, n_out: usize, scale: f64, phase: f64) -> Vec<(usize,
             let centre = ((i as f64 + 0.5 + phase) * scale - 0.5).clamp(0.0, last as f64);
             let lo = (centre.floor() as usize).min(last);
             let frac = (centre - lo as f64) as f32;
-            if lo == last { (lo, vec![1.0]) } else { (lo, vec![1.0 - frac, frac]) }
+            if lo == last {
+                (lo, vec![1.0])
+            } else {
+                (lo, vec![1.0 - frac, frac])
+            }
         })
         .collect()
 }
@@ -78,11 +90,19 @@ fn resize_rows(src: &Plane, nw: usize, phase: f64) -> Plane {
     let mut data = Vec::with_capacity(nw * src.h);
     for row in src.data.chunks_exact(src.w.max(1)) {
         for (start, w) in &t {
-            let s: f32 = row[*start..*start + w.len()].iter().zip(w).map(|(a, b)| a * b).sum();
+            let s: f32 = row[*start..*start + w.len()]
+                .iter()
+                .zip(w)
+                .map(|(a, b)| a * b)
+                .sum();
             data.push(s);
         }
     }
-    Plane { w: nw, h: src.h, data }
+    Plane {
+        w: nw,
+        h: src.h,
+        data,
+    }
 }
 
 fn resize_columns(src: &Plane, nh: usize, phase: f64) -> Plane {
@@ -91,10 +111,17 @@ fn resize_columns(src: &Plane, nh: usize, phase: f64) -> Plane {
     for (out_row, (start, w)) in data.chunks_exact_mut(src.w.max(1)).zip(&t) {
         for (k, weight) in w.iter().enumerate() {
             let row = &src.data[(start + k) * src.w..(start + k + 1) * src.w];
-            out_row.iter_mut().zip(row).for_each(|(o, s)| *o += weight * s);
+            out_row
+                .iter_mut()
+                .zip(row)
+                .for_each(|(o, s)| *o += weight * s);
         }
     }
-    Plane { w: src.w, h: nh, data }
+    Plane {
+        w: src.w,
+        h: nh,
+        data,
+    }
 }
 
 /// Largest residual kept: the mark is a few levels, and edges of text or
@@ -129,5 +156,9 @@ pub(crate) fn high_pass(p: &Plane) -> Plane {
 /// The working-grid size of a `w` x `h` picture whose shorter side becomes `short`.
 pub(crate) fn grid_size(w: usize, h: usize, short: usize) -> (usize, usize) {
     let long = |a: usize, b: usize| ((a as f64 * short as f64 / b as f64).round() as usize).max(1);
-    if w <= h { (short, long(h, w)) } else { (long(w, h), short) }
+    if w <= h {
+        (short, long(h, w))
+    } else {
+        (long(w, h), short)
+    }
 }

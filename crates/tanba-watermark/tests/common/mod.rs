@@ -32,13 +32,23 @@ pub const KINDS: [&str; 4] = ["noise", "gradient", "smooth", "text"];
 pub fn generated(kind: &str, w: u32, h: u32, seed: u64) -> RgbImage {
     let mut rng = Rng::new(seed);
     match kind {
-        "noise" => RgbImage::from_fn(w, h, |_, _| Rgb([rng.next() as u8, (rng.next() >> 8) as u8, (rng.next() >> 16) as u8])),
+        "noise" => RgbImage::from_fn(w, h, |_, _| {
+            Rgb([
+                rng.next() as u8,
+                (rng.next() >> 8) as u8,
+                (rng.next() >> 16) as u8,
+            ])
+        }),
         "gradient" => {
             let (a, b) = (rng.unit() * 255.0, rng.unit() * 255.0);
             RgbImage::from_fn(w, h, |x, y| {
                 let t = x as f32 / w as f32;
                 let s = y as f32 / h as f32;
-                Rgb([(a * t + 20.0) as u8, (b * s + 10.0) as u8, (200.0 * (1.0 - t)) as u8])
+                Rgb([
+                    (a * t + 20.0) as u8,
+                    (b * s + 10.0) as u8,
+                    (200.0 * (1.0 - t)) as u8,
+                ])
             })
         }
         "smooth" => {
@@ -81,7 +91,9 @@ fn text_like(w: u32, h: u32, rng: &mut Rng) -> RgbImage {
 /// The fixtures' photo.
 pub fn photo() -> RgbImage {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/image/sample-photo.jpg");
-    image::open(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())).to_rgb8()
+    image::open(&p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .to_rgb8()
 }
 
 /// The operations of the robustness matrix: name, ImageMagick arguments,
@@ -94,9 +106,21 @@ pub const OPERATIONS: [(&str, &[&str], &str); 12] = [
     ("resize75", &["-resize", "75%"], "png"),
     ("resize50", &["-resize", "50%"], "png"),
     ("resize50-up", &["-resize", "50%", "-resize", "200%"], "png"),
-    ("resize50-jpeg70", &["-resize", "50%", "-quality", "70"], "jpg"),
-    ("crop5", &["-gravity", "center", "-crop", "90%x90%+0+0", "+repage"], "png"),
-    ("crop10", &["-gravity", "center", "-crop", "80%x80%+0+0", "+repage"], "png"),
+    (
+        "resize50-jpeg70",
+        &["-resize", "50%", "-quality", "70"],
+        "jpg",
+    ),
+    (
+        "crop5",
+        &["-gravity", "center", "-crop", "90%x90%+0+0", "+repage"],
+        "png",
+    ),
+    (
+        "crop10",
+        &["-gravity", "center", "-crop", "80%x80%+0+0", "+repage"],
+        "png",
+    ),
     ("webp80", &["-quality", "80"], "webp"),
     ("upscale150", &["-resize", "150%"], "png"),
 ];
@@ -112,23 +136,44 @@ pub fn convert(input: &Path, args: &[&str], ext: &str, dir: &Path, tag: &str) ->
         .status()
         .unwrap_or_else(|e| panic!("ImageMagick convert is required: {e}"));
     assert!(status.success(), "convert {args:?} failed");
-    image::open(&out).unwrap_or_else(|e| panic!("{}: {e}", out.display())).to_rgb8()
+    image::open(&out)
+        .unwrap_or_else(|e| panic!("{}: {e}", out.display()))
+        .to_rgb8()
 }
 
 /// PSNR of the luma of `b` against `a`, in dB.
 pub fn luma_psnr(a: &RgbImage, b: &RgbImage) -> f64 {
-    let y = |p: &Rgb<u8>| 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2]);
-    let mse: f64 = a.pixels().zip(b.pixels()).map(|(p, q)| (y(p) - y(q)).powi(2)).sum::<f64>() / (a.width() * a.height()) as f64;
-    if mse == 0.0 { f64::INFINITY } else { 10.0 * (255.0f64 * 255.0 / mse).log10() }
+    let y =
+        |p: &Rgb<u8>| 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2]);
+    let mse: f64 = a
+        .pixels()
+        .zip(b.pixels())
+        .map(|(p, q)| (y(p) - y(q)).powi(2))
+        .sum::<f64>()
+        / (a.width() * a.height()) as f64;
+    if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (255.0f64 * 255.0 / mse).log10()
+    }
 }
 
 /// ~20 varied pictures: each kind at several sizes, and the photo.
 pub fn corpus() -> Vec<(String, RgbImage)> {
-    let sizes = [(640, 480), (1024, 768), (1500, 1000), (2000, 1500), (800, 1200)];
+    let sizes = [
+        (640, 480),
+        (1024, 768),
+        (1500, 1000),
+        (2000, 1500),
+        (800, 1200),
+    ];
     let mut out = Vec::new();
     for (k, kind) in KINDS.iter().enumerate() {
         for (s, &(w, h)) in sizes.iter().enumerate() {
-            out.push((format!("{kind}-{w}x{h}"), generated(kind, w, h, (k * 10 + s) as u64 + 1)));
+            out.push((
+                format!("{kind}-{w}x{h}"),
+                generated(kind, w, h, (k * 10 + s) as u64 + 1),
+            ));
         }
     }
     out.push(("photo-800x600".into(), photo()));
