@@ -72,10 +72,10 @@ fn text_like(w: u32, h: u32, rng: &mut Rng) -> RgbImage {
         let mut x = line;
         while x + line < w {
             let glyph = line / 2 + (rng.next() % u64::from(line / 2)) as u32;
-            if rng.next() % 6 != 0 {
+            if !rng.next().is_multiple_of(6) {
                 for gx in x..(x + glyph).min(w) {
                     for gy in y..y + line * 2 / 3 {
-                        if (gx + gy) % 3 != 0 || rng.next() % 4 == 0 {
+                        if !(gx + gy).is_multiple_of(3) || rng.next().is_multiple_of(4) {
                             img.put_pixel(gx, gy, Rgb([20, 20, 30]));
                         }
                     }
