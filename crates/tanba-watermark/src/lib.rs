@@ -20,9 +20,9 @@ use crate::pattern::{CODED_BITS, Pattern, decode, encode};
 use crate::resample::{Plane, grid_size, high_pass};
 
 /// Shorter side of the working grid the mark lives on, in cells.
-pub const WORK_SIDE: usize = 160;
+pub const WORK_SIDE: usize = 128;
 /// Smallest shorter side the detector tries: a crop of 12.5 % per side.
-const MIN_SIDE_SEEN: usize = 120;
+const MIN_SIDE_SEEN: usize = WORK_SIDE * 3 / 4;
 /// Smallest picture (shorter side, pixels) that can carry the mark.
 pub const MIN_PICTURE_SIDE: u32 = 256;
 /// Amplitude of the sync pattern, in luma levels on the working grid.

@@ -126,7 +126,7 @@ fn resize_columns(src: &Plane, nh: usize, phase: f64) -> Plane {
 
 /// Largest residual kept: the mark is a few levels, and edges of text or
 /// hard shapes (hundreds of levels) would otherwise drown it.
-const CLIP: f32 = 5.0;
+const CLIP: f32 = 2.5;
 
 /// `p - box3(p)`, limited to `±CLIP`: the detector's whitening, which takes
 /// away most of the picture (smooth at this scale) and keeps the cell-sized
