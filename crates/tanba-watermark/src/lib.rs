@@ -40,6 +40,8 @@ const BOOST_STEPS: usize = 5;
 const MIN_SYNC_Z: f32 = 6.0;
 /// Sub-cell phases tried at the best scales, in cells.
 const PHASES: [f64; 3] = [0.0, 1.0 / 3.0, 2.0 / 3.0];
+/// How many of the best scales (at phase 0) are tried at every phase.
+const SCALES_REFINED: usize = 5;
 /// How many of the best (scale, offset) hypotheses are decoded.
 const HYPOTHESES: usize = 3;
 
@@ -261,7 +263,7 @@ fn detect_luma(luma: &Plane, key: Key) -> Option<Detection> {
         .collect();
     coarse.sort_by(|a, b| b.z.total_cmp(&a.z));
     let mut fine: Vec<Hypothesis> = Vec::new();
-    for h in coarse.iter().take(HYPOTHESES) {
+    for h in coarse.iter().take(SCALES_REFINED) {
         for (px, py) in PHASES
             .iter()
             .flat_map(|&x| PHASES.iter().map(move |&y| (x, y)))
