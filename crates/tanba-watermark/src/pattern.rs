@@ -98,3 +98,32 @@ pub(crate) fn decode(soft: &[f32; CODED_BITS]) -> Option<u64> {
     let payload = (word >> 16) as u64;
     (crc16(payload) == (word & 0xFFFF) as u16).then_some(payload)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coded_bits_round_trip_and_a_flipped_bit_fails_the_crc() {
+        for payload in [0, 1, u64::MAX, 0x0123_4567_89AB_CDEF] {
+            let mut bits = encode(payload);
+            assert_eq!(decode(&bits), Some(payload));
+            for i in [0, 40, 63, 64, 79] {
+                bits[i] = -bits[i];
+                assert_eq!(decode(&bits), None, "payload {payload:#x}, bit {i} flipped");
+                bits[i] = -bits[i];
+            }
+        }
+    }
+
+    #[test]
+    fn every_bit_gets_a_dozen_cells_and_keys_differ() {
+        let pat = Pattern::new(1);
+        let mut count = [0usize; CODED_BITS];
+        pat.cells.iter().for_each(|&(bit, _)| count[bit] += 1);
+        assert!(count.iter().all(|&n| n == 12 || n == 13), "{count:?}");
+        let other = Pattern::new(2);
+        assert_ne!(pat.u, other.u);
+        assert_ne!(pat.cells, other.cells);
+    }
+}

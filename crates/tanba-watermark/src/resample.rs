@@ -162,3 +162,69 @@ pub(crate) fn grid_size(w: usize, h: usize, short: usize) -> (usize, usize) {
         (long(w, h), short)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_pattern_enlarged_and_shrunk_back_keeps_most_of_each_cell() {
+        // Pseudo-random ±1 cells, as the mark is.
+        let mut seed = 12345u32;
+        let cells: Vec<f32> = (0..40 * 30)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                if seed >> 31 == 1 { 1.0 } else { -1.0 }
+            })
+            .collect();
+        let p = Plane {
+            w: 40,
+            h: 30,
+            data: cells,
+        };
+        let back = p.resized(400, 300).resized(40, 30);
+        let n = p.data.len() as f32;
+        let gain: f32 = p
+            .data
+            .iter()
+            .zip(&back.data)
+            .map(|(a, b)| a * b)
+            .sum::<f32>()
+            / n;
+        let same_sign = p
+            .data
+            .iter()
+            .zip(&back.data)
+            .filter(|(a, b)| a.signum() == b.signum())
+            .count();
+        // `travelled` in lib.rs assumes 3/4 per axis, 0.56 in all.
+        assert!(gain > 0.5, "gain {gain}");
+        assert!(
+            same_sign as f32 > 0.95 * n,
+            "{same_sign} of {n} cells kept their sign"
+        );
+        let flat = Plane {
+            w: 50,
+            h: 20,
+            data: vec![7.0; 1000],
+        };
+        assert!(
+            flat.resized(33, 17)
+                .data
+                .iter()
+                .all(|v| (v - 7.0).abs() < 1e-4)
+        );
+        assert!(
+            flat.resized(90, 41)
+                .data
+                .iter()
+                .all(|v| (v - 7.0).abs() < 1e-4)
+        );
+    }
+
+    #[test]
+    fn grid_keeps_the_aspect_on_the_shorter_side() {
+        assert_eq!(grid_size(4000, 3000, 128), (171, 128));
+        assert_eq!(grid_size(800, 1200, 128), (128, 192));
+    }
+}
