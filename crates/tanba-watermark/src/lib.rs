@@ -39,7 +39,7 @@ const BOOST_STEPS: usize = 5;
 /// positives).
 const MIN_SYNC_Z: f32 = 6.0;
 /// Sub-cell phases tried at the best scales, in cells.
-const PHASES: [f64; 3] = [0.0, 1.0 / 3.0, 2.0 / 3.0];
+const PHASES: [f64; 4] = [0.0, 0.25, 0.5, 0.75];
 /// How many of the best scales (at phase 0) are tried at every phase.
 const SCALES_REFINED: usize = 5;
 /// How many of the best (scale, offset) hypotheses are decoded.
@@ -251,7 +251,7 @@ fn hypothesis(
     }
 }
 
-/// Tries every scale at cell phase 0, then every third of a cell at the
+/// Tries every scale at cell phase 0, then every quarter of a cell at the
 /// best scales (a crop rarely falls on a cell boundary), and decodes the
 /// best sync peaks in turn.
 fn detect_luma(luma: &Plane, key: Key) -> Option<Detection> {
