@@ -134,26 +134,7 @@ fn iso_handlers(r: &mut (impl Read + Seek)) -> std::io::Result<Option<Vec<Kind>>
 
 /// The child boxes of a box body, `(type, body)`; stops at a malformed one.
 fn children(body: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
-    let mut pos = 0usize;
-    std::iter::from_fn(move || {
-        let head = body.get(pos..pos + 8)?;
-        let kind = [head[4], head[5], head[6], head[7]];
-        let (size, header) = match u32::from_be_bytes([head[0], head[1], head[2], head[3]]) {
-            0 => (body.len() - pos, 8),
-            1 => {
-                let large = body.get(pos + 8..pos + 16)?;
-                let size = u64::from_be_bytes(large.try_into().ok()?);
-                (usize::try_from(size).ok()?, 16)
-            }
-            n => (n as usize, 8),
-        };
-        if size < header {
-            return None;
-        }
-        let inner = body.get(pos + header..pos.checked_add(size)?)?;
-        pos += size;
-        Some((kind, inner))
-    })
+    tanba_core::isobmff::children(body).map_while(|b| b.ok())
 }
 
 /// A Matroska element ID: 1 to 4 bytes, its length marker kept.

@@ -3,6 +3,7 @@
 
 use std::io::SeekFrom;
 
+use tanba_core::riff::{chunk, list_items};
 use tanba_core::{Error, Manifest, ReadSeek, Result, WriteSeek};
 
 use crate::pcm::Coding;
@@ -152,31 +153,14 @@ pub(crate) fn same_format_header(meta: &RiffMeta, channels: usize) -> Option<Hea
     })
 }
 
-fn read_info(mut items: &[u8], meta: &mut RiffMeta) {
-    while items.len() >= 8 {
-        let id = [items[0], items[1], items[2], items[3]];
-        let size = u32::from_le_bytes([items[4], items[5], items[6], items[7]]) as usize;
-        let Some(body) = items.get(8..8 + size) else {
-            break;
-        };
+fn read_info(items: &[u8], meta: &mut RiffMeta) {
+    for (id, body) in list_items(items) {
         if &id == b"ICMT" {
             meta.info_comment = Some(text_of(body));
         } else {
             meta.info_items.push((id, body.to_vec()));
         }
-        items = items.get(8 + size + (size & 1)..).unwrap_or(&[]);
     }
-}
-
-fn chunk(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 9);
-    out.extend_from_slice(id);
-    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    out.extend_from_slice(body);
-    if body.len() % 2 == 1 {
-        out.push(0);
-    }
-    out
 }
 
 fn zstr(s: &str) -> Vec<u8> {

@@ -166,6 +166,50 @@ impl CoverArt {
     }
 }
 
+/// The boxes one after another in `data` (a file's bytes or a box's body),
+/// `(type, body)`, for readers that walk a structure rather than edit it.
+/// A box whose header is cut or whose size runs past `data` is an error,
+/// and ends the walk.
+pub fn children(mut data: &[u8]) -> impl Iterator<Item = Result<([u8; 4], &[u8])>> {
+    std::iter::from_fn(move || {
+        if data.is_empty() {
+            return None;
+        }
+        let item = next_child(data);
+        data = match &item {
+            Ok((_, _, rest)) => rest,
+            Err(_) => &[],
+        };
+        Some(item.map(|(kind, body, _)| (kind, body)))
+    })
+}
+
+/// The first box of `data`: its type, its body and what follows it.
+fn next_child(data: &[u8]) -> Result<([u8; 4], &[u8], &[u8])> {
+    let cut = || Error::malformed("truncated inside a box header");
+    let head = data.get(..8).ok_or_else(cut)?;
+    let kind = [head[4], head[5], head[6], head[7]];
+    let (size, header) = match u32::from_be_bytes([head[0], head[1], head[2], head[3]]) {
+        0 => (data.len() as u64, 8),
+        1 => {
+            let large: [u8; 8] = data
+                .get(8..16)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(cut)?;
+            (u64::from_be_bytes(large), 16)
+        }
+        n => (u64::from(n), 8),
+    };
+    if size < header as u64 || size > data.len() as u64 {
+        return Err(Error::malformed(format!(
+            "the '{}' box runs past the end of its parent",
+            String::from_utf8_lossy(&kind)
+        )));
+    }
+    let (this, rest) = data.split_at(size as usize);
+    Ok((kind, &this[header..], rest))
+}
+
 /// A box found in a buffer: its type and where its header and body are.
 #[derive(Debug, Clone, Copy)]
 struct BoxAt {

@@ -37,6 +37,8 @@ pub mod font;
 #[doc(hidden)]
 pub mod isobmff;
 #[doc(hidden)]
+pub mod riff;
+#[doc(hidden)]
 pub mod xmp;
 
 /// The signing crate's key type, re-exported so a [`Job`] can be given a

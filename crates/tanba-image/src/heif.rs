@@ -22,44 +22,16 @@ use crate::ffi::{self, Codec, EncodeJob, Pixels, Reader};
 use crate::{AVIF, Ctx, Info, badge, exif};
 use tanba_core::{Error, Format, Limits, Result};
 
-/// One ISO BMFF box: its type and body.
-fn boxes(mut data: &[u8]) -> impl Iterator<Item = Result<([u8; 4], &[u8])>> {
-    std::iter::from_fn(move || {
-        if data.is_empty() {
-            return None;
-        }
-        let item = (|| {
-            let head = data
-                .get(..8)
-                .ok_or_else(|| Error::malformed("HEIF is truncated inside a box header"))?;
-            let kind = [head[4], head[5], head[6], head[7]];
-            let (size, at) = match u32::from_be_bytes([head[0], head[1], head[2], head[3]]) {
-                0 => (data.len() as u64, 8),
-                1 => {
-                    let l = data
-                        .get(8..16)
-                        .ok_or_else(|| Error::malformed("HEIF is truncated inside a box header"))?;
-                    (
-                        u64::from_be_bytes([l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7]]),
-                        16,
-                    )
-                }
-                n => (u64::from(n), 8),
-            };
-            if size < at as u64 || size > data.len() as u64 {
-                return Err(Error::malformed(format!(
-                    "HEIF is truncated: the '{}' box runs past the end of the file",
-                    String::from_utf8_lossy(&kind)
-                )));
+/// The ISO BMFF boxes of `data`, `(type, body)`; a cut box is a
+/// truncated HEIF.
+fn boxes(data: &[u8]) -> impl Iterator<Item = Result<([u8; 4], &[u8])>> {
+    tanba_core::isobmff::children(data).map(|b| {
+        b.map_err(|e| match e {
+            Error::Malformed { reason, .. } => {
+                Error::malformed(format!("HEIF is truncated: {reason}"))
             }
-            let body = &data[at..size as usize];
-            data = &data[size as usize..];
-            Ok((kind, body))
-        })();
-        if item.is_err() {
-            data = &[];
-        }
-        Some(item)
+            other => other,
+        })
     })
 }
 

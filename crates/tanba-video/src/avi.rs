@@ -12,6 +12,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
+use tanba_core::riff::{chunk, list_items};
 use tanba_core::{Error, Result};
 
 /// The INFO item of the opening notice's record.
@@ -92,30 +93,12 @@ fn body(file: &mut File, chunk: &Chunk) -> Result<Vec<u8>> {
     Ok(body)
 }
 
-fn chunk_bytes(id: &[u8; 4], body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 9);
-    out.extend_from_slice(id);
-    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    out.extend_from_slice(body);
-    if body.len() % 2 == 1 {
-        out.push(0);
-    }
-    out
-}
-
 /// The INFO items of a list body (after `INFO`), `(id, body)`.
-fn info_items(mut items: &[u8]) -> Vec<([u8; 4], Vec<u8>)> {
-    let mut out = Vec::new();
-    while items.len() >= 8 {
-        let id = [items[0], items[1], items[2], items[3]];
-        let size = u32::from_le_bytes([items[4], items[5], items[6], items[7]]) as usize;
-        let Some(body) = items.get(8..8 + size) else {
-            break;
-        };
-        out.push((id, body.to_vec()));
-        items = items.get(8 + size + (size & 1)..).unwrap_or(&[]);
-    }
-    out
+fn info_items(items: &[u8]) -> Vec<([u8; 4], Vec<u8>)> {
+    list_items(items)
+        .into_iter()
+        .map(|(id, body)| (id, body.to_vec()))
+        .collect()
 }
 
 /// The marks' bytes: `LIST/INFO` (the muxer's items, ours replacing any
@@ -130,7 +113,7 @@ fn marks_bytes(
     let mut info = b"INFO".to_vec();
     for (id, body) in kept {
         if !marks.iter().any(|(k, _)| k.as_bytes() == id) {
-            info.extend(chunk_bytes(id, body));
+            info.extend(chunk(id, body));
         }
     }
     for (i, (key, value)) in marks.iter().enumerate() {
@@ -142,10 +125,10 @@ fn marks_bytes(
         if i == 0 {
             body.resize(body.len() + extra, 0);
         }
-        info.extend(chunk_bytes(&id, &body));
+        info.extend(chunk(&id, &body));
     }
-    let mut out = chunk_bytes(b"LIST", &info);
-    out.extend(chunk_bytes(b"_PMX", xmp.as_bytes()));
+    let mut out = chunk(b"LIST", &info);
+    out.extend(chunk(b"_PMX", xmp.as_bytes()));
     out
 }
 
@@ -196,7 +179,7 @@ pub(crate) fn add_marks(path: &Path, marks: &[(&str, &str)], xmp: &str) -> Resul
     };
     if rest >= 8 {
         let fill = vec![0u8; (rest - 8) as usize];
-        bytes.extend(chunk_bytes(b"JUNK", &fill));
+        bytes.extend(chunk(b"JUNK", &fill));
     }
     file.seek(SeekFrom::Start(start))?;
     file.write_all(&bytes)?;

@@ -269,6 +269,11 @@ fn header(out: &mut String, run: &Run) {
         run.seconds,
         run.bench_seconds
     );
+    let _ = writeln!(
+        out,
+        "Figures measured by hand with one-off commands (newer formats and peers no case covers yet) are in \
+         [benchmarks-by-hand.md](benchmarks-by-hand.md), which this command neither makes nor overwrites.\n"
+    );
     if !run.pending.is_empty() {
         let _ = writeln!(
             out,
