@@ -14,6 +14,7 @@ use crate::manifest::{
     LAW_REFERENCE, LabelRecord, MANIFEST_VERSION,
 };
 use crate::progress::{Progress, ProgressSink, ProgressUnit};
+use crate::visible::VisibleFound;
 use crate::{AiSystem, Error, Manifest, ManifestRef, Operator, Placement, Result, SignatureState};
 
 /// How many leading bytes [`Labeler::sniff`] is shown.
@@ -664,6 +665,15 @@ pub trait Labeler: Send + Sync + fmt::Debug {
 
     /// Reports the marks `source` carries and checks the perceptible label.
     fn verify(&self, source: Source<'_>, limits: &Limits) -> Result<Verification>;
+
+    /// Searches the content itself for the visible or audible label `job`
+    /// would put there (its text, languages, position and style), for a file
+    /// whose manifest is gone, so nothing records where the label is.
+    /// `Ok(None)` when it is not found, or the labeler cannot search.
+    fn find_visible_label(&self, source: Source<'_>, job: &Job) -> Result<Option<VisibleFound>> {
+        let _ = (source, job);
+        Ok(None)
+    }
 }
 
 /// Reads up to [`SNIFF_LEN`] bytes from the start and rewinds.
@@ -730,6 +740,45 @@ mod tests {
         // `new` is the default job.
         let plain = Job::new();
         assert!(!plain.force && plain.signing_key.is_none() && plain.ai_system.is_none());
+    }
+
+    /// A labeler that implements only what it must.
+    #[derive(Debug)]
+    struct Bare;
+
+    impl Labeler for Bare {
+        fn name(&self) -> &'static str {
+            "bare"
+        }
+        fn formats(&self) -> &'static [&'static Format] {
+            &[]
+        }
+        fn sniff(&self, _: &[u8], _: Option<&Path>) -> Option<&'static Format> {
+            None
+        }
+        fn label(&self, _: Source<'_>, _: &mut dyn WriteSeek, _: &Job) -> Result<Labelled> {
+            Err(Error::unsupported("bare"))
+        }
+        fn verify(&self, _: Source<'_>, _: &Limits) -> Result<Verification> {
+            Err(Error::unsupported("bare"))
+        }
+    }
+
+    #[test]
+    fn a_labeler_that_cannot_search_finds_nothing() {
+        let mut reader = std::io::Cursor::new(b"anything".to_vec());
+        let source = Source {
+            reader: &mut reader,
+            format: &NOTE,
+            path: None,
+            len: 8,
+        };
+        assert_eq!(Bare.find_visible_label(source, &Job::new()).unwrap(), None);
+        let found = crate::VisibleFound::new("bottom-right", 0.9);
+        assert_eq!(
+            serde_json::to_value(&found).unwrap(),
+            serde_json::json!({ "place": "bottom-right", "score": 0.9f32 })
+        );
     }
 
     static NOTE: Format = Format {

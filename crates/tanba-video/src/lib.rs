@@ -19,6 +19,7 @@ mod audible;
 mod avi;
 mod encoder;
 mod ffi;
+mod find;
 mod frames;
 mod layout;
 mod marks;
@@ -33,7 +34,8 @@ use std::path::{Path, PathBuf};
 
 use tanba_core::font::FontFile;
 use tanba_core::{
-    Error, Format, Job, Label, Labeler, Labelled, Limits, Result, Source, Verification, WriteSeek,
+    Error, Format, Job, Label, Labeler, Labelled, Limits, Result, Source, Verification,
+    VisibleFound, WriteSeek,
 };
 use tanba_image::BadgeStyle;
 
@@ -342,6 +344,20 @@ impl Labeler for VideoLabeler {
             input.path(),
             source.format,
             limits,
+            (&self.settings.font, &self.settings.style),
+        )
+    }
+
+    fn find_visible_label(
+        &self,
+        mut source: Source<'_>,
+        job: &Job,
+    ) -> Result<Option<VisibleFound>> {
+        let input = InputFile::from_source(&mut source, &job.limits)?;
+        find::find_label(
+            input.path(),
+            job,
+            &job.limits,
             (&self.settings.font, &self.settings.style),
         )
     }
