@@ -2,6 +2,7 @@
 //! called with curl (a real HTTP client), its answers checked with
 //! `tanba verify` and exiftool, its temporary folder checked empty after
 //! every kind of request.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
