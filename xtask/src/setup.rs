@@ -152,6 +152,12 @@ const REQUIREMENTS: &[Requirement] = &[
         why: "tests parse labelled SVGs with an XML parser other than ours",
     },
     Requirement {
+        probe: "curl",
+        package: "curl",
+        need: Need::Test,
+        why: "tests call tanba serve over loopback with a real HTTP client",
+    },
+    Requirement {
         probe: "/usr/bin/time",
         package: "time",
         need: Need::Everything,
