@@ -188,6 +188,12 @@ const REQUIREMENTS: &[Requirement] = &[
         why: "office tests read labelled DOCX back with python-docx",
     },
     Requirement {
+        probe: "curl",
+        package: "curl",
+        need: Need::Test,
+        why: "tests call tanba serve over loopback with a real HTTP client",
+    },
+    Requirement {
         probe: "/usr/bin/time",
         package: "time",
         need: Need::Everything,

@@ -20,6 +20,7 @@ const C2PA: &str = "C2PA";
 const JOB: &str = "Job";
 const WALKING: &str = "Walking";
 const BADGE: &str = "Badge";
+const SERVICE: &str = "Service";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -82,6 +83,9 @@ pub(crate) enum Command {
     /// Report which marks each file carries; exits 1 when a file lacks either.
     #[command(after_long_help = VERIFY_EXAMPLES)]
     Verify(Box<VerifyArgs>),
+    /// Label and verify over HTTP: a small service for many generators.
+    #[command(after_long_help = SERVE_EXAMPLES)]
+    Serve(Box<ServeArgs>),
     /// List the formats this build supports.
     Formats {
         /// Print JSON.
@@ -320,6 +324,48 @@ pub(crate) struct CommonArgs {
     /// The badge's look (see crate::style).
     #[command(flatten)]
     pub(crate) badge: BadgeArgs,
+}
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  Serve on loopback (no token needed there):
+    tanba serve --listen 127.0.0.1:8080
+  Serve to the network behind a TLS proxy, with a token:
+    TANBA_SERVE_TOKEN=secret tanba serve --listen 0.0.0.0:8080 --config tanba.toml
+  Label a picture through it:
+    curl --data-binary @photo.png -o labelled.png 'http://127.0.0.1:8080/v1/label?lang=kk,en'";
+
+/// `tanba serve`: where it listens, who may call it, how much it takes at
+/// once; the labelling flags are the defaults each request may change.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address and port to listen on (default 127.0.0.1:8080; port 0 picks one).
+    #[arg(long, value_name = "ADDR:PORT", help_heading = SERVICE)]
+    pub(crate) listen: Option<String>,
+    /// Bearer token every call must bring (also TANBA_SERVE_TOKEN); required
+    /// when listening on anything but loopback.
+    #[arg(long, value_name = "TOKEN", help_heading = SERVICE)]
+    pub(crate) token: Option<String>,
+    /// Largest request body, in bytes (default 256 MiB); larger is answered 413.
+    #[arg(long, value_name = "BYTES", help_heading = SERVICE)]
+    pub(crate) max_body: Option<u64>,
+    /// Requests labelled at once (default: the number of cores); more are
+    /// answered 503 with Retry-After.
+    #[arg(long, value_name = "N", help_heading = SERVICE)]
+    pub(crate) concurrency: Option<usize>,
+    /// Seconds a request may take, upload included (default 300); then 504.
+    #[arg(long, value_name = "SECONDS", help_heading = SERVICE)]
+    pub(crate) timeout: Option<u64>,
+    /// Folder for the request bodies while they are labelled (default: the
+    /// system's temporary folder); nothing stays there after a request.
+    #[arg(long, value_name = "DIR", help_heading = SERVICE, hide_short_help = true)]
+    pub(crate) temp_dir: Option<PathBuf>,
+    /// Read settings from a TOML file: `[serve]` and the labelling defaults
+    /// (flags win over it).
+    #[arg(long, value_name = "FILE.toml", help_heading = JOB)]
+    pub(crate) config: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) common: CommonArgs,
 }
 
 #[derive(Debug, Args)]

@@ -32,6 +32,26 @@ pub struct Config {
     pub job: JobSection,
     /// The badge's look.
     pub badge: crate::style::BadgeSection,
+    /// `tanba serve`.
+    pub serve: ServeSection,
+}
+
+/// `[serve]`: the HTTP service (flags win over it).
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServeSection {
+    /// `ADDR:PORT` to listen on.
+    pub listen: Option<String>,
+    /// Largest request body, in bytes.
+    pub max_body: Option<u64>,
+    /// Requests labelled at once.
+    pub concurrency: Option<usize>,
+    /// Seconds a request may take.
+    pub timeout: Option<u64>,
+    /// The bearer token (TANBA_SERVE_TOKEN and --token win over it).
+    pub token: Option<String>,
+    /// Folder for request bodies (relative to the config file).
+    pub temp_dir: Option<PathBuf>,
 }
 
 /// `[pdf]`
@@ -212,6 +232,7 @@ impl Config {
             &mut config.c2pa.cert,
             &mut config.c2pa.key,
             &mut config.c2pa.trust,
+            &mut config.serve.temp_dir,
         ]
         .into_iter()
         .flatten()

@@ -65,7 +65,7 @@ use std::process::ExitCode;
 use tanba::{Error, Registry, Result, Settings};
 
 use crate::args::{Cli, Command, KeysCommand, ReportCommand};
-use crate::commands::{docs, formats, keys, label, merge, verify};
+use crate::commands::{docs, formats, keys, label, merge, serve, verify};
 
 /// Exit code: a file failed, or lacks a mark.
 pub(crate) const EXIT_FAILED: u8 = 1;
@@ -100,6 +100,7 @@ pub fn run(linked: Linked) -> ExitCode {
     let result = match cli.command {
         Command::Label(args) => label::label(*args, linked),
         Command::Verify(args) => verify::verify(&args, linked),
+        Command::Serve(args) => serve::serve(*args, linked),
         Command::Formats { json } => formats::formats(json, linked),
         Command::Keygen { file } => keys::keygen(&file),
         Command::Keys {

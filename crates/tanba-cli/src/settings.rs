@@ -15,7 +15,18 @@ pub(crate) fn prepare(
     config: &Config,
     linked: Linked,
 ) -> Result<(Job, Registry)> {
-    let options = options_of(common, config)?;
+    prepare_with(&options_of(common, config)?, common, walk, config, linked)
+}
+
+/// [`prepare`] from options already taken from the flags and the file
+/// (`tanba serve` changes some per request).
+pub(crate) fn prepare_with(
+    options: &Options,
+    common: &CommonArgs,
+    walk: &WalkArgs,
+    config: &Config,
+    linked: Linked,
+) -> Result<(Job, Registry)> {
     let job = options.job()?;
     let mut settings = options.settings()?;
     text_types(&mut settings, walk)?;
@@ -24,7 +35,7 @@ pub(crate) fn prepare(
 }
 
 /// Each option from its flag, else from `tanba.toml`.
-fn options_of(common: &CommonArgs, config: &Config) -> Result<Options> {
+pub(crate) fn options_of(common: &CommonArgs, config: &Config) -> Result<Options> {
     let prov = &config.provenance;
     let pick = |flag: &Option<String>, file: &Option<String>| flag.clone().or_else(|| file.clone());
     let (text, pdf, video) = (&config.text, &config.pdf, &config.video);

@@ -7,4 +7,5 @@ pub(crate) mod keys;
 pub(crate) mod label;
 pub(crate) mod merge;
 pub(crate) mod pipe;
+pub(crate) mod serve;
 pub(crate) mod verify;
