@@ -11,6 +11,7 @@
 mod grid;
 mod pattern;
 mod resample;
+mod video;
 
 use image::RgbImage;
 use tanba_core::Error;
@@ -19,10 +20,12 @@ use crate::grid::{fold, mark_plane, peak, soft_bits, sync_surface};
 use crate::pattern::{CODED_BITS, Pattern, decode, encode};
 use crate::resample::{Plane, grid_size, high_pass};
 
+pub use crate::video::{FrameDetector, FrameMarker};
+
 /// Shorter side of the working grid the mark lives on, in cells.
 pub const WORK_SIDE: usize = 128;
 /// Smallest shorter side the detector tries: a crop of 12.5 % per side.
-const MIN_SIDE_SEEN: usize = WORK_SIDE * 3 / 4;
+pub(crate) const MIN_SIDE_SEEN: usize = WORK_SIDE * 3 / 4;
 /// Smallest picture (shorter side, pixels) that can carry the mark.
 pub const MIN_PICTURE_SIDE: u32 = 256;
 /// Amplitude of the sync pattern, in luma levels on the working grid.
@@ -120,9 +123,22 @@ fn embed_delta(luma: &Plane, payload: u64, key: Key) -> Plane {
     let work = first_shrink(luma).resized(gw, gh);
     let bits = encode(payload);
     let amps = informed_amplitudes(&work, &pat, &bits);
-    let mut delta = mark_plane(gw, gh, &pat, &bits, SYNC_AMP, &amps).resized(luma.w, luma.h);
-    // The PSNR floor: boosted bits on a busy picture may ask for more than
-    // the budget; then the whole mark is scaled down to it.
+    capped(mark_plane(gw, gh, &pat, &bits, SYNC_AMP, &amps).resized(luma.w, luma.h))
+}
+
+/// The mark enlarged to a `w` x `h` picture with no knowledge of its
+/// content (every bit at the base amplitude): what video frames get, since
+/// one delta serves every frame.
+pub(crate) fn plain_delta(w: usize, h: usize, payload: u64, key: Key) -> Plane {
+    let pat = Pattern::new(key.0);
+    let (gw, gh) = grid_size(w, h, WORK_SIDE);
+    let amps = [BIT_AMP; CODED_BITS];
+    capped(mark_plane(gw, gh, &pat, &encode(payload), SYNC_AMP, &amps).resized(w, h))
+}
+
+/// The PSNR floor: boosted bits on a busy picture may ask for more than
+/// the budget; then the whole mark is scaled down to it.
+fn capped(mut delta: Plane) -> Plane {
     let n = delta.data.len().max(1) as f32;
     let rms = (delta.data.iter().map(|d| d * d).sum::<f32>() / n).sqrt();
     if rms > MAX_RMS {
@@ -201,14 +217,14 @@ pub fn detect_details(img: &RgbImage, key: Key) -> Option<Detection> {
     if luma.w.min(luma.h) < MIN_SIDE_SEEN {
         return None;
     }
-    detect_luma(&luma, key)
+    detect_base(&first_shrink(&luma), (luma.w, luma.h), key)
 }
 
 /// One shrink of a large picture to twice the working grid, so each scale
 /// the detector tries resamples a small plane rather than the whole
 /// picture. The embedder takes the same path, so the picture it measures
 /// (informed embedding) is the one the detector will see.
-fn first_shrink(luma: &Plane) -> Plane {
+pub(crate) fn first_shrink(luma: &Plane) -> Plane {
     if luma.w.min(luma.h) > 2 * WORK_SIDE {
         let (w, h) = grid_size(luma.w, luma.h, 2 * WORK_SIDE);
         luma.resized(w, h)
@@ -253,13 +269,12 @@ fn hypothesis(
 
 /// Tries every scale at cell phase 0, then every quarter of a cell at the
 /// best scales (a crop rarely falls on a cell boundary), and decodes the
-/// best sync peaks in turn.
-fn detect_luma(luma: &Plane, key: Key) -> Option<Detection> {
+/// best sync peaks in turn. `base` is the [`first_shrink`] of a picture
+/// whose size was `full`.
+pub(crate) fn detect_base(base: &Plane, full: (usize, usize), key: Key) -> Option<Detection> {
     let pat = Pattern::new(key.0);
-    let base = first_shrink(luma);
-    let full = (luma.w, luma.h);
     let mut coarse: Vec<Hypothesis> = (MIN_SIDE_SEEN..=WORK_SIDE)
-        .map(|side| hypothesis(&base, full, side, 0.0, 0.0, &pat))
+        .map(|side| hypothesis(base, full, side, 0.0, 0.0, &pat))
         .collect();
     coarse.sort_by(|a, b| b.z.total_cmp(&a.z));
     let mut fine: Vec<Hypothesis> = Vec::new();
@@ -268,7 +283,7 @@ fn detect_luma(luma: &Plane, key: Key) -> Option<Detection> {
             .iter()
             .flat_map(|&x| PHASES.iter().map(move |&y| (x, y)))
         {
-            fine.push(hypothesis(&base, full, h.side, px, py, &pat));
+            fine.push(hypothesis(base, full, h.side, px, py, &pat));
         }
     }
     fine.sort_by(|a, b| b.z.total_cmp(&a.z));

@@ -179,3 +179,5 @@ pub fn corpus() -> Vec<(String, RgbImage)> {
     out.push(("photo-800x600".into(), photo()));
     out
 }
+
+pub mod video;
