@@ -16,7 +16,7 @@ use ffmpeg_next as ffmpeg;
 use tanba_core::font::FontFile;
 use tanba_core::{
     Error, Format, Label, Limits, Manifest, Mark, MarkKind, PerceptibleCheck, Result, Verification,
-    xmp,
+    WatermarkFound, WatermarkKey, xmp,
 };
 use tanba_image::{BadgeImage, BadgeStyle};
 
@@ -85,6 +85,35 @@ pub(crate) fn verify(
         Some(manifest),
         perceptible,
     ))
+}
+
+/// Seconds of video the watermark is read from, and frames per second
+/// taken from them: the detector sums frames, so a few seconds of a
+/// steady mark outweigh any one frame's picture.
+const WATERMARK_SECONDS: f64 = 10.0;
+const WATERMARK_FPS: f64 = 4.0;
+
+/// Reads the watermark made with `key` from the first seconds of the
+/// video at `path`.
+pub(crate) fn read_watermark(
+    path: &Path,
+    limits: &Limits,
+    key: WatermarkKey,
+) -> Result<Option<WatermarkFound>> {
+    let mut ictx = probe::open(path)?;
+    let info = probe::video_info(&ictx, limits)?;
+    let span = (info.duration_ms as f64 / 1000.0).clamp(0.0, WATERMARK_SECONDS);
+    let count = (span * WATERMARK_FPS).ceil().max(1.0) as usize;
+    let times: Vec<f64> = (0..count).map(|i| i as f64 / WATERMARK_FPS).collect();
+    let mut detector = tanba_watermark::FrameDetector::new(tanba_watermark::Key::private(key.0));
+    for grey in sample(&mut ictx, &info, &times)? {
+        detector.push(&grey.data, grey.width, grey.height, grey.stride);
+    }
+    Ok(detector.detect().map(|d| WatermarkFound {
+        payload: d.payload,
+        strength: d.sync_z,
+        key: key.kind(),
+    }))
 }
 
 /// The visible check joined by the audible one, which must pass too.
