@@ -598,7 +598,12 @@ fn the_watermark_costs_png_bytes_within_bounds() {
     let shot = screenshot();
     let (out, _) = label(&shot, None).unwrap();
     let raw = decode(&shot).as_bytes().len();
-    assert!(out.len() <= raw / 4, "screenshot: {} raw, {} out", raw, out.len());
+    assert!(
+        out.len() <= raw / 4,
+        "screenshot: {} raw, {} out",
+        raw,
+        out.len()
+    );
     assert_verifies(&out);
 }
 
