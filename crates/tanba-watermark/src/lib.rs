@@ -8,11 +8,13 @@
 //! finds the tile's offset with a separable sync pattern, and decodes 64
 //! payload bits plus a CRC-16. See README.md for the method and figures.
 
+pub mod audio;
 mod grid;
 mod pattern;
 mod resample;
 mod video;
 
+pub use audio::{AudioMarker, detect_audio};
 use image::RgbImage;
 use tanba_core::Error;
 
