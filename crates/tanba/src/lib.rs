@@ -451,6 +451,7 @@ impl Registry {
             })
         };
         let name = |written: &Written| output_name(output, format, written.labelled.format);
+        let watermark_note = std::cell::RefCell::new(None);
         #[cfg(feature = "text")]
         let staged = manifest_sidecar::Staged::default();
         let check = |tmp: &Path, written: &Written| {
@@ -465,14 +466,16 @@ impl Registry {
                 .map_err(Error::from)
                 .and_then(|(len, mut file)| {
                     let format = check_output(labeler, &mut file, names, len, &job.limits)?;
-                    watermark::check_output(
+                    let note = watermark::check_output(
                         labeler,
                         &mut file,
                         (format, Some(tmp), len),
                         &written.labelled.manifest,
                         job.watermark,
                         &job.limits,
-                    )
+                    )?;
+                    *watermark_note.borrow_mut() = note;
+                    Ok(())
                 })
                 .map_err(|e| e.at(output))
         };
@@ -490,7 +493,8 @@ impl Registry {
         };
         #[cfg(not(feature = "text"))]
         let manifest_sidecar = None;
-        let (written, output) = done?;
+        let (mut written, output) = done?;
+        written.labelled.notes.extend(watermark_note.into_inner());
         if let Some(store) = &self.watermark.manifest_store {
             let c2pa = match &written.signed {
                 #[cfg(feature = "c2pa")]
@@ -655,7 +659,7 @@ impl Registry {
         let len = output.len() as u64;
         let mut reader = Cursor::new(&output);
         let format = check_output(labeler, &mut reader, (None, name), len, &job.limits)?;
-        watermark::check_output(
+        let note = watermark::check_output(
             labeler,
             &mut reader,
             (format, None, len),
@@ -663,6 +667,8 @@ impl Registry {
             job.watermark,
             &job.limits,
         )?;
+        let mut labelled = labelled;
+        labelled.notes.extend(note);
         Ok((output, labelled))
     }
 

@@ -52,7 +52,12 @@ pub fn detect_audio(
     if std::env::var_os("WM_DEBUG").is_some() {
         for h in found.iter().take(3) {
             let truth = crate::pattern::encode(0x0123_4567_89AB_CDEF);
-            let ok = h.soft.iter().zip(&truth).filter(|(a, b)| **a * **b > 0.0).count();
+            let ok = h
+                .soft
+                .iter()
+                .zip(&truth)
+                .filter(|(a, b)| **a * **b > 0.0)
+                .count();
             eprintln!("  z {:.2} bits ok {ok}/80", h.z);
         }
     }
@@ -87,7 +92,9 @@ struct Hop {
 /// Energies of each hop (Hann-windowed frames centred on its middle).
 fn hop_energies(mono: &[f32], rate: u32) -> Vec<Hop> {
     let r = f64::from(rate);
-    let n = ((FRAME_SECS * r).ceil() as usize).next_power_of_two().max(64);
+    let n = ((FRAME_SECS * r).ceil() as usize)
+        .next_power_of_two()
+        .max(64);
     let hop = SLOT_SECS / HOPS_PER_SLOT as f64 * r;
     let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n);
     let window: Vec<f32> = (0..n)
@@ -151,7 +158,12 @@ fn read_phase(hops: &[Hop], phase: usize, layout: &Layout) -> Option<Vec<Hypothe
     let sums: Vec<[f32; BANDS]> = (0..slots)
         .map(|k| {
             let at = phase + k * HOPS_PER_SLOT;
-            std::array::from_fn(|b| hops[at..at + HOPS_PER_SLOT].iter().map(|h| h.bands[b]).sum())
+            std::array::from_fn(|b| {
+                hops[at..at + HOPS_PER_SLOT]
+                    .iter()
+                    .map(|h| h.bands[b])
+                    .sum()
+            })
         })
         .collect();
     let logs: Vec<[f32; BANDS]> = sums.iter().map(|s| s.map(|e| (e + floor).ln())).collect();
@@ -168,11 +180,17 @@ fn read_phase(hops: &[Hop], phase: usize, layout: &Layout) -> Option<Vec<Hypothe
         return None;
     }
     if std::env::var_os("WM_DEBUG").is_some() && phase < 2 {
-        let w: Vec<f32> = sums.iter().flat_map(|s| depths(&s.map(|e| e * std::f32::consts::FRAC_PI_2), slot_total)).collect();
+        let w: Vec<f32> = sums
+            .iter()
+            .flat_map(|s| depths(&s.map(|e| e * std::f32::consts::FRAC_PI_2), slot_total))
+            .collect();
         let capped = w.iter().filter(|x| **x >= 0.29).count() as f32 / w.len() as f32;
         let mean_w = w.iter().sum::<f32>() / w.len() as f32;
         let h = hypothesis(&folded, 18, norm, layout);
-        eprintln!("  phase {phase} offset 18: z {:.2} capped {capped:.2} mean depth {mean_w:.3}", h.z);
+        eprintln!(
+            "  phase {phase} offset 18: z {:.2} capped {capped:.2} mean depth {mean_w:.3}",
+            h.z
+        );
     }
     Some(
         (0..SLOTS)
@@ -196,16 +214,19 @@ fn contrast(logs: &[[f32; BANDS]]) -> Vec<[f32; BANDS]> {
         .collect();
     // A robust scale (median absolute contrast): speech onsets and pauses
     // give a few huge contrasts that an RMS would follow.
-    let mut mags: Vec<f32> = d.iter().flatten().map(|x| x.abs()).filter(|x| *x > 0.0).collect();
+    let mut mags: Vec<f32> = d
+        .iter()
+        .flatten()
+        .map(|x| x.abs())
+        .filter(|x| *x > 0.0)
+        .collect();
     if mags.is_empty() {
         return d;
     }
     let mid = mags.len() / 2;
     let median = *mags.select_nth_unstable_by(mid, f32::total_cmp).1;
     let lim = CLIP_RMS * 1.4826 * median;
-    d.iter_mut()
-        .flatten()
-        .for_each(|x| *x = x.clamp(-lim, lim));
+    d.iter_mut().flatten().for_each(|x| *x = x.clamp(-lim, lim));
     d
 }
 

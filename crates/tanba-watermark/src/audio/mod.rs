@@ -86,7 +86,11 @@ fn depths(levels: &[f32], total: f32) -> [f32; BANDS] {
             out[b] = MAX_DEPTH;
             left -= cost;
         } else {
-            out[b] = if levels[b] > 0.0 { (left / levels[b]).sqrt() } else { 0.0 };
+            out[b] = if levels[b] > 0.0 {
+                (left / levels[b]).sqrt()
+            } else {
+                0.0
+            };
             left = 0.0;
         }
     }
