@@ -39,7 +39,7 @@ pub(crate) fn apply(img: &mut DynamicImage, mark: Option<&Watermark>) -> Result<
     };
     if let DynamicImage::ImageRgb8(rgb) = img {
         // The common case (JPEG, opaque PNG): marked directly.
-        return tanba_watermark::embed(rgb, mark.payload, key_of(mark.key));
+        return tanba_watermark::embed(rgb, mark.payload, key_of(mark.key)).map(|_| ());
     }
     let before = img.to_rgb8();
     let mut after = before.clone();
