@@ -2,6 +2,7 @@
 //! `tanba`: on by default, recorded in the manifest, still read after
 //! exiftool and ImageMagick strip the metadata and halve the picture, and
 //! bringing the manifest back from a `--manifest-store`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

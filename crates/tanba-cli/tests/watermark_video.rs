@@ -2,6 +2,7 @@
 //! frame marked, and still read after FFmpeg drops the metadata and
 //! re-encodes the picture at 720p, bringing the manifest back from the
 //! store.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
