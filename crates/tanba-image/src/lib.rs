@@ -258,7 +258,7 @@ impl ImageLabeler {
         let manifest = job.manifest_with_watermark(out_format.mime, placement, None, watermark_key);
         let watermark = watermark_key
             .zip(manifest.watermark_payload())
-            .map(|(key, payload)| mark::Watermark { payload, key });
+            .map(|(key, payload)| mark::Watermark::new(payload, key));
         if let Some(w) = &watermark {
             notes.push(format!(
                 "watermark embedded: payload {:016x} ({} key)",
@@ -293,6 +293,13 @@ impl ImageLabeler {
             "heic" | "avif" => heif::label(format, &ctx, &mut notes)?,
             _ => bmp::label(&ctx, &mut notes)?,
         };
+        if ctx.watermark.as_ref().is_some_and(|w| w.weak.get()) {
+            notes.push(
+                "the watermark is weak in this picture (its own fine detail is as strong as the \
+                 mark): it may not survive heavy compression or resizing"
+                    .to_string(),
+            );
+        }
         Ok((out, Labelled::new(out_format, manifest).with_notes(notes)))
     }
 

@@ -8,12 +8,36 @@ use tanba_core::{Result, WatermarkFound, WatermarkKey};
 use tanba_watermark::{Key, MIN_PICTURE_SIDE};
 
 /// The mark one output carries.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Watermark {
     /// The manifest id's first 64 bits.
     pub payload: u64,
     /// The key it is made with.
     pub key: WatermarkKey,
+    /// Set when the embedder found the mark weak in some frame (busy fine
+    /// detail as strong as the mark), for a note: it may not survive much
+    /// handling.
+    pub weak: std::cell::Cell<bool>,
+}
+
+impl Watermark {
+    /// The mark of `payload` made with `key`.
+    pub(crate) fn new(payload: u64, key: WatermarkKey) -> Self {
+        Watermark {
+            payload,
+            key,
+            weak: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Embeds into an 8-bit RGB picture, remembering a weak result.
+    fn embed(&self, rgb: &mut RgbImage) -> Result<()> {
+        let strength = tanba_watermark::embed(rgb, self.payload, key_of(self.key))?;
+        if strength.is_weak() {
+            self.weak.set(true);
+        }
+        Ok(())
+    }
 }
 
 /// The watermark library's key for one of ours (the same seed).
@@ -39,11 +63,11 @@ pub(crate) fn apply(img: &mut DynamicImage, mark: Option<&Watermark>) -> Result<
     };
     if let DynamicImage::ImageRgb8(rgb) = img {
         // The common case (JPEG, opaque PNG): marked directly.
-        return tanba_watermark::embed(rgb, mark.payload, key_of(mark.key)).map(|_| ());
+        return mark.embed(rgb);
     }
     let before = img.to_rgb8();
     let mut after = before.clone();
-    tanba_watermark::embed(&mut after, mark.payload, key_of(mark.key))?;
+    mark.embed(&mut after)?;
     match img {
         DynamicImage::ImageLuma8(i) => add_delta(i, &before, &after),
         DynamicImage::ImageLumaA8(i) => add_delta(i, &before, &after),
@@ -66,7 +90,7 @@ pub(crate) fn apply_rgba(frame: &mut RgbaImage, mark: Option<&Watermark>) -> Res
     };
     let before = DynamicImage::ImageRgba8(frame.clone()).into_rgb8();
     let mut after = before.clone();
-    tanba_watermark::embed(&mut after, mark.payload, key_of(mark.key))?;
+    mark.embed(&mut after)?;
     add_delta(frame, &before, &after);
     Ok(())
 }
@@ -140,10 +164,7 @@ mod tests {
 
     #[test]
     fn every_pixel_layout_takes_the_mark_and_it_reads_back() {
-        let mark = Watermark {
-            payload: 0x0123_4567_89ab_cdef,
-            key: WatermarkKey::PUBLIC,
-        };
+        let mark = Watermark::new(0x0123_4567_89ab_cdef, WatermarkKey::PUBLIC);
         let base = DynamicImage::ImageRgb8(noise(512, 384));
         for mut img in [
             base.clone(),
@@ -168,5 +189,27 @@ mod tests {
         let found = read(&DynamicImage::ImageRgba8(frame), WatermarkKey::PUBLIC);
         assert_eq!(found.map(|f| f.payload), Some(mark.payload));
         assert!(too_small(255, 900).is_some() && too_small(256, 256).is_none());
+    }
+
+    #[test]
+    fn a_busy_picture_is_reported_weak_and_a_smooth_one_is_not() {
+        // Full-range noise at pixel scale: detail as strong as the mark.
+        let mut x: u32 = 7;
+        let busy = RgbImage::from_fn(512, 384, |_, _| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            image::Rgb([(x & 0xFF) as u8; 3])
+        });
+        let on_busy = Watermark::new(5, WatermarkKey::PUBLIC);
+        apply(&mut DynamicImage::ImageRgb8(busy), Some(&on_busy)).unwrap();
+        let on_smooth = Watermark::new(5, WatermarkKey::PUBLIC);
+        apply(
+            &mut DynamicImage::ImageRgb8(noise(512, 384)),
+            Some(&on_smooth),
+        )
+        .unwrap();
+        assert!(on_busy.weak.get(), "busy");
+        assert!(!on_smooth.weak.get(), "smooth");
     }
 }
