@@ -34,6 +34,8 @@ pub struct Config {
     pub badge: crate::style::BadgeSection,
     /// `tanba serve`.
     pub serve: ServeSection,
+    /// The imperceptible watermark and the manifest store.
+    pub watermark: WatermarkSection,
 }
 
 /// `[serve]`: the HTTP service (flags win over it).
@@ -52,6 +54,18 @@ pub struct ServeSection {
     pub token: Option<String>,
     /// Folder for request bodies (relative to the config file).
     pub temp_dir: Option<PathBuf>,
+}
+
+/// `[watermark]`
+#[derive(Debug, Default, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WatermarkSection {
+    /// `false` leaves the watermark out (default on).
+    pub enabled: Option<bool>,
+    /// An operator's private key, 16 hex digits (default: the public key).
+    pub key: Option<String>,
+    /// The manifest store folder (relative to the config file).
+    pub manifest_store: Option<PathBuf>,
 }
 
 /// `[pdf]`
@@ -233,6 +247,7 @@ impl Config {
             &mut config.c2pa.key,
             &mut config.c2pa.trust,
             &mut config.serve.temp_dir,
+            &mut config.watermark.manifest_store,
         ]
         .into_iter()
         .flatten()

@@ -348,6 +348,16 @@ impl Labeler for VideoLabeler {
         )
     }
 
+    fn read_watermark(
+        &self,
+        mut source: Source<'_>,
+        key: tanba_core::WatermarkKey,
+        limits: &Limits,
+    ) -> Result<Option<tanba_core::WatermarkFound>> {
+        let input = InputFile::from_source(&mut source, limits)?;
+        verify::read_watermark(input.path(), limits, key)
+    }
+
     fn find_visible_label(
         &self,
         mut source: Source<'_>,

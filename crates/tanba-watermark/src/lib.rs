@@ -8,10 +8,14 @@
 //! finds the tile's offset with a separable sync pattern, and decodes 64
 //! payload bits plus a CRC-16. See README.md for the method and figures.
 
+mod apply;
+pub mod audio;
 mod grid;
 mod pattern;
 mod resample;
+mod video;
 
+pub use audio::{AudioMarker, detect_audio};
 use image::RgbImage;
 use tanba_core::Error;
 
@@ -19,10 +23,12 @@ use crate::grid::{fold, mark_plane, peak, soft_bits, sync_surface};
 use crate::pattern::{CODED_BITS, Pattern, decode, encode};
 use crate::resample::{Plane, grid_size, high_pass};
 
+pub use crate::video::{FrameDetector, FrameMarker};
+
 /// Shorter side of the working grid the mark lives on, in cells.
 pub const WORK_SIDE: usize = 128;
 /// Smallest shorter side the detector tries: a crop of 12.5 % per side.
-const MIN_SIDE_SEEN: usize = WORK_SIDE * 3 / 4;
+pub(crate) const MIN_SIDE_SEEN: usize = WORK_SIDE * 3 / 4;
 /// Smallest picture (shorter side, pixels) that can carry the mark.
 pub const MIN_PICTURE_SIDE: u32 = 256;
 /// Amplitude of the sync pattern, in luma levels on the working grid.
@@ -31,8 +37,6 @@ const SYNC_AMP: f32 = 1.6;
 const BIT_AMP: f32 = 2.0;
 /// Largest boost a bit gets to overcome the picture's own interference.
 const MAX_BOOST: f32 = 3.0;
-/// Largest RMS of the luma difference: PSNR 41 dB before rounding to 8 bits.
-const MAX_RMS: f32 = 2.27;
 /// Rounds of strengthening in informed embedding.
 const BOOST_STEPS: usize = 5;
 /// Sync peak z-score below which nothing is decoded (see README, false
@@ -71,65 +75,115 @@ pub struct Detection {
     pub grid_side: usize,
 }
 
-/// Adds the mark carrying `payload` to `img`, in place.
+/// Sync z-score a clean marked copy must reach not to be reported weak.
+/// The detector needs 6; the margin is what JPEG, resizing and cropping
+/// take away (calibrated on the picture matrix, see docs/watermark.md).
+const WEAK_SYNC_Z: f32 = 12.0;
+/// Weakest bit margin (as a fraction of a flat picture's) a clean marked
+/// copy must keep not to be reported weak.
+const WEAK_BIT: f32 = 0.35;
+
+/// How strongly a picture carries the mark [`embed`] gave it, as the
+/// detector would read an untouched copy on the working grid.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Strength {
+    /// z-score of the sync at the mark's own offset (the detector needs 6).
+    pub sync_z: f32,
+    /// The weakest payload bit's correlation as a fraction of what a flat
+    /// picture gives it (1.0: as clean as on a flat picture; 0 or less:
+    /// the bit reads wrong).
+    pub weakest_bit: f32,
+    /// The factor the PSNR floor scaled the mark by (1.0: not at all).
+    pub scale: f32,
+}
+
+impl Strength {
+    /// True when the mark is unlikely to survive ordinary handling (JPEG,
+    /// resizing, cropping), though an untouched copy may still read: busy
+    /// text-like pages and small noisy pictures, where the picture's own
+    /// detail at cell scale is as strong as the mark. The labeler can note
+    /// "watermark weak".
+    pub fn is_weak(&self) -> bool {
+        self.sync_z < WEAK_SYNC_Z || self.weakest_bit < WEAK_BIT
+    }
+}
+
+/// Adds the mark carrying `payload` to `img`, in place, and says how
+/// strongly the picture carries it.
 ///
 /// Refuses pictures whose shorter side is under [`MIN_PICTURE_SIDE`].
-pub fn embed(img: &mut RgbImage, payload: u64, key: Key) -> Result<(), Error> {
+pub fn embed(img: &mut RgbImage, payload: u64, key: Key) -> Result<Strength, Error> {
     let (w, h) = img.dimensions();
     if w.min(h) < MIN_PICTURE_SIDE {
         return Err(Error::cannot_label(format!(
             "picture {w}x{h} is too small for the watermark (shorter side under {MIN_PICTURE_SIDE} px)"
         )));
     }
-    let delta = embed_delta(&Plane::luma(img), payload, key);
-    for (p, d) in img.pixels_mut().zip(&delta.data) {
-        p.0 = add_luma(p.0, *d);
-    }
-    Ok(())
-}
-
-/// `rgb` with its luma raised by `d`: added to R, G and B alike (no change
-/// of hue), and what a channel at 0 or 255 cannot take is given to the
-/// others, so saturated colours carry the mark too.
-fn add_luma(rgb: [u8; 3], d: f32) -> [u8; 3] {
-    const W: [f32; 3] = [0.299, 0.587, 0.114];
-    let mut v = rgb.map(f32::from);
-    let mut left = d;
-    for _ in 0..3 {
-        let free: f32 = (0..3)
-            .filter(|&c| if left > 0.0 { v[c] < 255.0 } else { v[c] > 0.0 })
-            .map(|c| W[c])
-            .sum();
-        if free <= 0.0 || left.abs() < 0.05 {
-            break;
-        }
-        let step = left / free;
-        for c in 0..3 {
-            let before = v[c];
-            v[c] = (v[c] + step).clamp(0.0, 255.0);
-            left -= W[c] * (v[c] - before);
-        }
-    }
-    v.map(|x| x.round() as u8)
-}
-
-/// The luma difference that marks `luma`, at its own size.
-fn embed_delta(luma: &Plane, payload: u64, key: Key) -> Plane {
     let pat = Pattern::new(key.0);
-    let (gw, gh) = grid_size(luma.w, luma.h, WORK_SIDE);
-    let work = first_shrink(luma).resized(gw, gh);
     let bits = encode(payload);
+    let (gw, gh) = grid_size(w as usize, h as usize, WORK_SIDE);
+    let work = luma_base(img).resized(gw, gh);
     let amps = informed_amplitudes(&work, &pat, &bits);
-    let mut delta = mark_plane(gw, gh, &pat, &bits, SYNC_AMP, &amps).resized(luma.w, luma.h);
-    // The PSNR floor: boosted bits on a busy picture may ask for more than
-    // the budget; then the whole mark is scaled down to it.
-    let n = delta.data.len().max(1) as f32;
-    let rms = (delta.data.iter().map(|d| d * d).sum::<f32>() / n).sqrt();
-    if rms > MAX_RMS {
-        let k = MAX_RMS / rms;
-        delta.data.iter_mut().for_each(|d| *d *= k);
+    let grid = mark_plane(gw, gh, &pat, &bits, SYNC_AMP, &amps);
+    let scale = apply::add_enlarged(img, &grid);
+    Ok(strength(&work, &grid, scale, &pat, &bits))
+}
+
+/// What the detector would read from `work` carrying `grid` (scaled by
+/// `scale`), at the mark's own offset.
+fn strength(
+    work: &Plane,
+    grid: &Plane,
+    scale: f32,
+    pat: &Pattern,
+    bits: &[f32; CODED_BITS],
+) -> Strength {
+    let mut seen = travelled(grid);
+    seen.data
+        .iter_mut()
+        .zip(&work.data)
+        .for_each(|(m, w)| *m = (*m * scale + w).clamp(0.0, 255.0));
+    let folded = fold(&high_pass(&seen));
+    let surface = sync_surface(&folded, pat);
+    let n = surface.len() as f32;
+    let mean = surface.iter().sum::<f32>() / n;
+    let sd = (surface.iter().map(|s| (s - mean).powi(2)).sum::<f32>() / n).sqrt();
+    let sync_z = if sd > 0.0 {
+        (surface[0] - mean) / sd
+    } else {
+        0.0
+    };
+    let soft = soft_bits(&folded, pat, 0, 0);
+    let flat = travelled(&mark_plane(
+        grid.w,
+        grid.h,
+        pat,
+        bits,
+        SYNC_AMP,
+        &[BIT_AMP; CODED_BITS],
+    ));
+    let ideal = soft_bits(&fold(&high_pass(&flat)), pat, 0, 0);
+    let weakest_bit = (0..CODED_BITS)
+        .map(|i| soft[i] * bits[i] / (ideal[i] * bits[i]).max(f32::MIN_POSITIVE))
+        .fold(f32::INFINITY, f32::min);
+    Strength {
+        sync_z,
+        weakest_bit,
+        scale,
     }
-    delta
+}
+
+/// The mark enlarged to a `w` x `h` picture with no knowledge of its
+/// content (every bit at the base amplitude): what video frames get, since
+/// one delta serves every frame.
+pub(crate) fn plain_delta(w: usize, h: usize, payload: u64, key: Key) -> Plane {
+    let pat = Pattern::new(key.0);
+    let (gw, gh) = grid_size(w, h, WORK_SIDE);
+    let amps = [BIT_AMP; CODED_BITS];
+    let mut grid = mark_plane(gw, gh, &pat, &encode(payload), SYNC_AMP, &amps);
+    let k = apply::cap_scale(&grid, w, h);
+    grid.data.iter_mut().for_each(|d| *d *= k);
+    grid.resized(w, h)
 }
 
 /// Amplitude of each bit. Informed embedding: the picture itself leans on
@@ -197,18 +251,29 @@ pub fn detect(img: &RgbImage, key: Key) -> Option<u64> {
 
 /// Like [`detect`], with the sync score and the grid it was read on.
 pub fn detect_details(img: &RgbImage, key: Key) -> Option<Detection> {
-    let luma = Plane::luma(img);
-    if luma.w.min(luma.h) < MIN_SIDE_SEEN {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    if w.min(h) < MIN_SIDE_SEEN {
         return None;
     }
-    detect_luma(&luma, key)
+    detect_base(&luma_base(img), (w, h), key)
+}
+
+/// The [`first_shrink`] of a picture's luma, computed in one pass.
+fn luma_base(img: &RgbImage) -> Plane {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    if w.min(h) > 2 * WORK_SIDE {
+        let (sw, sh) = grid_size(w, h, 2 * WORK_SIDE);
+        Plane::luma_shrunk(img, sw, sh)
+    } else {
+        Plane::luma(img)
+    }
 }
 
 /// One shrink of a large picture to twice the working grid, so each scale
 /// the detector tries resamples a small plane rather than the whole
 /// picture. The embedder takes the same path, so the picture it measures
 /// (informed embedding) is the one the detector will see.
-fn first_shrink(luma: &Plane) -> Plane {
+pub(crate) fn first_shrink(luma: &Plane) -> Plane {
     if luma.w.min(luma.h) > 2 * WORK_SIDE {
         let (w, h) = grid_size(luma.w, luma.h, 2 * WORK_SIDE);
         luma.resized(w, h)
@@ -253,13 +318,12 @@ fn hypothesis(
 
 /// Tries every scale at cell phase 0, then every quarter of a cell at the
 /// best scales (a crop rarely falls on a cell boundary), and decodes the
-/// best sync peaks in turn.
-fn detect_luma(luma: &Plane, key: Key) -> Option<Detection> {
+/// best sync peaks in turn. `base` is the [`first_shrink`] of a picture
+/// whose size was `full`.
+pub(crate) fn detect_base(base: &Plane, full: (usize, usize), key: Key) -> Option<Detection> {
     let pat = Pattern::new(key.0);
-    let base = first_shrink(luma);
-    let full = (luma.w, luma.h);
     let mut coarse: Vec<Hypothesis> = (MIN_SIDE_SEEN..=WORK_SIDE)
-        .map(|side| hypothesis(&base, full, side, 0.0, 0.0, &pat))
+        .map(|side| hypothesis(base, full, side, 0.0, 0.0, &pat))
         .collect();
     coarse.sort_by(|a, b| b.z.total_cmp(&a.z));
     let mut fine: Vec<Hypothesis> = Vec::new();
@@ -268,7 +332,7 @@ fn detect_luma(luma: &Plane, key: Key) -> Option<Detection> {
             .iter()
             .flat_map(|&x| PHASES.iter().map(move |&y| (x, y)))
         {
-            fine.push(hypothesis(&base, full, h.side, px, py, &pat));
+            fine.push(hypothesis(base, full, h.side, px, py, &pat));
         }
     }
     fine.sort_by(|a, b| b.z.total_cmp(&a.z));

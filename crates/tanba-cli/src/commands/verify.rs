@@ -30,6 +30,7 @@ pub(crate) fn verify(args: &VerifyArgs, linked: Linked) -> Result<ExitCode> {
         encoding: args.encoding.clone(),
         disclaimer: args.disclaimer.clone(),
         trust: args.trust.clone(),
+        watermark: args.watermark.clone(),
         badge: args.badge.clone(),
         ..CommonArgs::default()
     };
@@ -158,7 +159,10 @@ fn search_label(
     job: &tanba::Job,
     mut v: tanba::Verification,
 ) -> Result<tanba::Verification> {
-    if v.manifest.is_some() || v.perceptible.found {
+    // A manifest recovered from the store records where the label was on
+    // the file as labelled, not on this copy (resized, re-encoded): search.
+    let own_manifest = v.manifest.is_some() && v.recovered_from.is_none();
+    if own_manifest || v.perceptible.found {
         return Ok(v);
     }
     if let Some(found) = registry.find_visible_label_file(path, job)? {
@@ -183,7 +187,8 @@ fn search_label(
 fn layers(v: &tanba::Verification) -> serde_json::Value {
     let mut machine: Vec<&str> = v.marks.iter().map(|m| mark_kind(&m.kind)).collect();
     machine.dedup();
-    let perceptible = match (v.perceptible.found, v.manifest.is_some()) {
+    let own_manifest = v.manifest.is_some() && v.recovered_from.is_none();
+    let perceptible = match (v.perceptible.found, own_manifest) {
         (false, _) => serde_json::Value::Null,
         (true, true) => "checked where the manifest records it".into(),
         (true, false) => "found by searching the content".into(),
@@ -258,10 +263,21 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
         outln!("  machine-readable mark: none");
     }
     for m in &v.marks {
+        if m.kind == tanba::MarkKind::Watermark {
+            continue;
+        }
         outln!(
             "  machine-readable mark: {} in {}",
             mark_kind(&m.kind),
             m.carrier
+        );
+    }
+    if let Some(w) = &v.watermark {
+        outln!(
+            "  machine-readable mark: watermark, payload {} ({} key, strength {:.1})",
+            w.payload_hex(),
+            w.key,
+            w.strength
         );
     }
     outln!(
@@ -273,6 +289,15 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
         },
         v.perceptible.detail
     );
+    if let Some(path) = &v.recovered_from {
+        outln!(
+            "  manifest recovered from store: {} (matched by the watermark's payload)",
+            path.display()
+        );
+    }
+    if let Some(note) = &v.store_note {
+        outln!("  manifest store: {note}");
+    }
     if let Some(m) = &v.manifest {
         outln!(
             "  manifest: {} created {} by {}",
@@ -323,5 +348,6 @@ fn mark_kind(kind: &tanba::MarkKind) -> &'static str {
         tanba::MarkKind::Manifest => "Tanba manifest",
         tanba::MarkKind::Native => "format-native flag",
         tanba::MarkKind::C2pa => "C2PA",
+        tanba::MarkKind::Watermark => "watermark",
     }
 }

@@ -158,6 +158,65 @@ pub fn luma_psnr(a: &RgbImage, b: &RgbImage) -> f64 {
     }
 }
 
+/// BT.601 luma of a picture, row by row.
+pub fn luma(img: &RgbImage) -> Vec<f32> {
+    img.pixels()
+        .map(|p| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]))
+        .collect()
+}
+
+/// `p` (`w` wide) blurred by the 11-tap Gaussian of sigma 1.5, edges
+/// clamped: the window of Wang et al.'s SSIM.
+fn gauss(p: &[f32], w: usize, h: usize) -> Vec<f32> {
+    let k: Vec<f32> = (-5..=5i32)
+        .map(|i| (-(i * i) as f32 / (2.0 * 1.5 * 1.5)).exp())
+        .collect();
+    let sum: f32 = k.iter().sum();
+    let k: Vec<f32> = k.iter().map(|v| v / sum).collect();
+    let mut rows = vec![0.0f32; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            rows[y * w + x] = (0..11)
+                .map(|i| k[i] * p[y * w + (x + i).saturating_sub(5).min(w - 1)])
+                .sum();
+        }
+    }
+    let mut out = vec![0.0f32; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            out[y * w + x] = (0..11)
+                .map(|i| k[i] * rows[(y + i).saturating_sub(5).min(h - 1) * w + x])
+                .sum();
+        }
+    }
+    out
+}
+
+/// Mean SSIM (Wang, Bovik, Sheikh and Simoncelli 2004: Gaussian window
+/// 11x11, sigma 1.5, K1 0.01, K2 0.03) of the luma of `b` against `a`.
+pub fn luma_ssim(a: &RgbImage, b: &RgbImage) -> f64 {
+    let (w, h) = (a.width() as usize, a.height() as usize);
+    let (x, y) = (luma(a), luma(b));
+    let prod = |p: &[f32], q: &[f32]| -> Vec<f32> { p.iter().zip(q).map(|(u, v)| u * v).collect() };
+    let (mx, my) = (gauss(&x, w, h), gauss(&y, w, h));
+    let (xx, yy, xy) = (
+        gauss(&prod(&x, &x), w, h),
+        gauss(&prod(&y, &y), w, h),
+        gauss(&prod(&x, &y), w, h),
+    );
+    let (c1, c2) = ((0.01f64 * 255.0).powi(2), (0.03f64 * 255.0).powi(2));
+    let total: f64 = (0..w * h)
+        .map(|i| {
+            let (ux, uy) = (f64::from(mx[i]), f64::from(my[i]));
+            let sx = f64::from(xx[i]) - ux * ux;
+            let sy = f64::from(yy[i]) - uy * uy;
+            let sxy = f64::from(xy[i]) - ux * uy;
+            ((2.0 * ux * uy + c1) * (2.0 * sxy + c2)) / ((ux * ux + uy * uy + c1) * (sx + sy + c2))
+        })
+        .sum();
+    total / (w * h) as f64
+}
+
 /// ~20 varied pictures: each kind at several sizes, and the photo.
 pub fn corpus() -> Vec<(String, RgbImage)> {
     let sizes = [
@@ -179,3 +238,5 @@ pub fn corpus() -> Vec<(String, RgbImage)> {
     out.push(("photo-800x600".into(), photo()));
     out
 }
+
+pub mod video;
