@@ -152,17 +152,16 @@ pub fn embed(img: &mut RgbImage, payload: u64, key: Key) -> Result<Strength, Err
         scale *= ssim::ssim_scale(&Plane::luma(img), &capped);
     }
     apply::add_enlarged(img, &grid, scale);
-    let mut s = strength(&work, &grid, scale, &pat, &bits);
-    s.cell_px = w.min(h) as f32 / WORK_SIDE as f32;
-    Ok(s)
+    let cell_px = w.min(h) as f32 / WORK_SIDE as f32;
+    Ok(strength(&work, &grid, (scale, cell_px), &pat, &bits))
 }
 
 /// What the detector would read from `work` carrying `grid` (scaled by
-/// `scale`), at the mark's own offset.
+/// `scale`), at the mark's own offset; `cell_px` is passed through.
 fn strength(
     work: &Plane,
     grid: &Plane,
-    scale: f32,
+    (scale, cell_px): (f32, f32),
     pat: &Pattern,
     bits: &[f32; CODED_BITS],
 ) -> Strength {
@@ -198,7 +197,7 @@ fn strength(
         sync_z,
         weakest_bit,
         scale,
-        cell_px: 0.0,
+        cell_px,
     }
 }
 
