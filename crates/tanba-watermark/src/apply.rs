@@ -49,19 +49,15 @@ fn enlarged_rms(grid: &Plane, w: usize, h: usize) -> f32 {
 }
 
 /// The factor that brings `grid`, enlarged to `w` x `h`, within
-/// [`MAX_RMS`] (1.0 when it already is).
+/// [`MAX_RMS`] (1.0 when it already is): PSNR >= 40 dB is a hard floor.
 pub(crate) fn cap_scale(grid: &Plane, w: usize, h: usize) -> f32 {
     let rms = enlarged_rms(grid, w, h);
     if rms > MAX_RMS { MAX_RMS / rms } else { 1.0 }
 }
 
-/// Adds `grid`, enlarged to the picture's size, to its luma. If the
-/// enlarged mark's RMS exceeds [`MAX_RMS`] the whole mark is scaled down to
-/// it first: PSNR >= 40 dB is a hard floor. Returns the scale applied (1.0
-/// when the mark fitted).
-pub(crate) fn add_enlarged(img: &mut RgbImage, grid: &Plane) -> f32 {
+/// Adds `grid` times `scale`, enlarged to the picture's size, to its luma.
+pub(crate) fn add_enlarged(img: &mut RgbImage, grid: &Plane, scale: f32) {
     let (w, h) = (img.width() as usize, img.height() as usize);
-    let scale = cap_scale(grid, w, h);
     // Enlarged along x once (gh rows of w), so each picture row is a
     // contiguous blend of two of them: no per-pixel gather.
     let tx = linear(grid.w, w);
@@ -101,7 +97,6 @@ pub(crate) fn add_enlarged(img: &mut RgbImage, grid: &Plane) -> f32 {
             }
         },
     );
-    scale
 }
 
 /// `rgb` with its luma raised by `d` where a channel would leave 0..=255:

@@ -13,6 +13,7 @@ pub mod audio;
 mod grid;
 mod pattern;
 mod resample;
+mod ssim;
 mod video;
 
 pub use audio::{AudioMarker, detect_audio};
@@ -20,7 +21,7 @@ use image::RgbImage;
 use tanba_core::Error;
 
 use crate::grid::{fold, mark_plane, peak, soft_bits, sync_surface};
-use crate::pattern::{CODED_BITS, Pattern, decode, encode};
+use crate::pattern::{CODED_BITS, Pattern, decode_chase, encode};
 use crate::resample::{Plane, grid_size, high_pass};
 
 pub use crate::video::{FrameDetector, FrameMarker};
@@ -42,6 +43,11 @@ const BOOST_STEPS: usize = 5;
 /// Sync peak z-score below which nothing is decoded (see README, false
 /// positives).
 const MIN_SYNC_Z: f32 = 6.0;
+/// Sync z-score from which the decoder may also flip up to two unreliable
+/// bits (a Chase decoder): that many more CRC checks are only risked where
+/// an unmarked picture's sync almost never reaches (see README, false
+/// positives).
+const CHASE_MIN_Z: f32 = 8.0;
 /// Sub-cell phases tried at the best scales, in cells.
 const PHASES: [f64; 4] = [0.0, 0.25, 0.5, 0.75];
 /// How many of the best scales (at phase 0) are tried at every phase.
@@ -75,6 +81,10 @@ pub struct Detection {
     pub grid_side: usize,
 }
 
+/// Pictures whose shorter side is under this many pixels have their
+/// mark's SSIM checked (cells under 8 px); above it the mark is smooth at
+/// SSIM's window scale and SSIM stays above 0.98 (measured, see README).
+const SSIM_CHECK_SIDE: usize = 1024;
 /// Sync z-score a clean marked copy must reach not to be reported weak.
 /// The detector needs 6; the margin is what JPEG, resizing and cropping
 /// take away (calibrated on the picture matrix, see docs/watermark.md).
@@ -82,6 +92,10 @@ const WEAK_SYNC_Z: f32 = 12.0;
 /// Weakest bit margin (as a fraction of a flat picture's) a clean marked
 /// copy must keep not to be reported weak.
 const WEAK_BIT: f32 = 0.35;
+
+/// Cells narrower than this many pixels (a shorter side under 512 px) are
+/// what lossy WebP and a 50 % resize with JPEG erase first.
+const WEAK_CELL_PX: f32 = 4.0;
 
 /// How strongly a picture carries the mark [`embed`] gave it, as the
 /// detector would read an untouched copy on the working grid.
@@ -93,8 +107,12 @@ pub struct Strength {
     /// picture gives it (1.0: as clean as on a flat picture; 0 or less:
     /// the bit reads wrong).
     pub weakest_bit: f32,
-    /// The factor the PSNR floor scaled the mark by (1.0: not at all).
+    /// The factor the PSNR and SSIM floors scaled the mark by (1.0: not
+    /// at all).
     pub scale: f32,
+    /// Pixels per working-grid cell (the shorter side over
+    /// [`WORK_SIDE`]).
+    pub cell_px: f32,
 }
 
 impl Strength {
@@ -104,7 +122,7 @@ impl Strength {
     /// detail at cell scale is as strong as the mark. The labeler can note
     /// "watermark weak".
     pub fn is_weak(&self) -> bool {
-        self.sync_z < WEAK_SYNC_Z || self.weakest_bit < WEAK_BIT
+        self.sync_z < WEAK_SYNC_Z || self.weakest_bit < WEAK_BIT || self.cell_px < WEAK_CELL_PX
     }
 }
 
@@ -125,16 +143,27 @@ pub fn embed(img: &mut RgbImage, payload: u64, key: Key) -> Result<Strength, Err
     let work = luma_base(img).resized(gw, gh);
     let amps = informed_amplitudes(&work, &pat, &bits);
     let grid = mark_plane(gw, gh, &pat, &bits, SYNC_AMP, &amps);
-    let scale = apply::add_enlarged(img, &grid);
-    Ok(strength(&work, &grid, scale, &pat, &bits))
+    let (w, h) = (w as usize, h as usize);
+    let mut scale = apply::cap_scale(&grid, w, h);
+    if w.min(h) < SSIM_CHECK_SIDE {
+        let capped = Plane {
+            w: gw,
+            h: gh,
+            data: grid.data.iter().map(|d| d * scale).collect(),
+        };
+        scale *= ssim::ssim_scale(&Plane::luma(img), &capped);
+    }
+    apply::add_enlarged(img, &grid, scale);
+    let cell_px = w.min(h) as f32 / WORK_SIDE as f32;
+    Ok(strength(&work, &grid, (scale, cell_px), &pat, &bits))
 }
 
 /// What the detector would read from `work` carrying `grid` (scaled by
-/// `scale`), at the mark's own offset.
+/// `scale`), at the mark's own offset; `cell_px` is passed through.
 fn strength(
     work: &Plane,
     grid: &Plane,
-    scale: f32,
+    (scale, cell_px): (f32, f32),
     pat: &Pattern,
     bits: &[f32; CODED_BITS],
 ) -> Strength {
@@ -170,6 +199,7 @@ fn strength(
         sync_z,
         weakest_bit,
         scale,
+        cell_px,
     }
 }
 
@@ -322,8 +352,40 @@ fn hypothesis(
 /// whose size was `full`.
 pub(crate) fn detect_base(base: &Plane, full: (usize, usize), key: Key) -> Option<Detection> {
     let pat = Pattern::new(key.0);
+    hypotheses(base, full, &pat)
+        .iter()
+        .take(HYPOTHESES)
+        .filter(|h| h.z >= MIN_SYNC_Z)
+        .find_map(|h| {
+            let flips = if h.z >= CHASE_MIN_Z { 2 } else { 0 };
+            decode_chase(&soft_bits(&h.folded, &pat, h.dx, h.dy), flips).map(|payload| Detection {
+                payload,
+                sync_z: h.z,
+                grid_side: h.side,
+            })
+        })
+}
+
+/// The best sync z-score the detector finds in `img` over every scale,
+/// phase and offset it tries, whether or not a payload decodes: on
+/// unmarked pictures, the null distribution the false-positive rate is
+/// derived from (the `false_positives` example); 0 when the picture is
+/// too small to be read.
+pub fn best_sync_z(img: &RgbImage, key: Key) -> f32 {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    if w.min(h) < MIN_SIDE_SEEN {
+        return 0.0;
+    }
+    let pat = Pattern::new(key.0);
+    hypotheses(&luma_base(img), (w, h), &pat)
+        .first()
+        .map_or(0.0, |h| h.z)
+}
+
+/// Every (scale, phase) reading the detector tries, best sync peak first.
+fn hypotheses(base: &Plane, full: (usize, usize), pat: &Pattern) -> Vec<Hypothesis> {
     let mut coarse: Vec<Hypothesis> = (MIN_SIDE_SEEN..=WORK_SIDE)
-        .map(|side| hypothesis(base, full, side, 0.0, 0.0, &pat))
+        .map(|side| hypothesis(base, full, side, 0.0, 0.0, pat))
         .collect();
     coarse.sort_by(|a, b| b.z.total_cmp(&a.z));
     let mut fine: Vec<Hypothesis> = Vec::new();
@@ -332,18 +394,9 @@ pub(crate) fn detect_base(base: &Plane, full: (usize, usize), key: Key) -> Optio
             .iter()
             .flat_map(|&x| PHASES.iter().map(move |&y| (x, y)))
         {
-            fine.push(hypothesis(base, full, h.side, px, py, &pat));
+            fine.push(hypothesis(base, full, h.side, px, py, pat));
         }
     }
     fine.sort_by(|a, b| b.z.total_cmp(&a.z));
-    fine.iter()
-        .take(HYPOTHESES)
-        .filter(|h| h.z >= MIN_SYNC_Z)
-        .find_map(|h| {
-            decode(&soft_bits(&h.folded, &pat, h.dx, h.dy)).map(|payload| Detection {
-                payload,
-                sync_z: h.z,
-                grid_side: h.side,
-            })
-        })
+    fine
 }

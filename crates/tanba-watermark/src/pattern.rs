@@ -99,6 +99,41 @@ pub(crate) fn decode(soft: &[f32; CODED_BITS]) -> Option<u64> {
     (crc16(payload) == (word & 0xFFFF) as u16).then_some(payload)
 }
 
+/// Least reliable bits a Chase decoder may flip.
+pub(crate) const CHASE_BITS: usize = 16;
+
+/// Like [`decode`], and when the CRC fails, tries flipping one, then two,
+/// of the [`CHASE_BITS`] least reliable bits (smallest |soft|), up to
+/// `max_flips` of them: a Chase-2 decoder, which corrects the few bits the
+/// repetition left wrong. Each extra try is one more chance for a random
+/// word to pass the CRC: 1 + 16 + 120 = 137 checks in all with two flips.
+pub(crate) fn decode_chase(soft: &[f32; CODED_BITS], max_flips: usize) -> Option<u64> {
+    if let Some(p) = decode(soft) {
+        return Some(p);
+    }
+    let mut order: Vec<usize> = (0..CODED_BITS).collect();
+    order.sort_by(|&a, &b| soft[a].abs().total_cmp(&soft[b].abs()));
+    let weak = &order[..CHASE_BITS];
+    let flipped = |idx: &[usize]| {
+        let mut s = *soft;
+        idx.iter().for_each(|&i| s[i] = -s[i]);
+        decode(&s)
+    };
+    if max_flips >= 1
+        && let Some(p) = weak.iter().find_map(|&i| flipped(&[i]))
+    {
+        return Some(p);
+    }
+    if max_flips >= 2 {
+        for (k, &i) in weak.iter().enumerate() {
+            if let Some(p) = weak[k + 1..].iter().find_map(|&j| flipped(&[i, j])) {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +149,25 @@ mod tests {
                 bits[i] = -bits[i];
             }
         }
+    }
+
+    #[test]
+    fn chase_corrects_two_weak_wrong_bits_and_not_a_strong_one() {
+        let payload = 0x0123_4567_89AB_CDEF;
+        let mut soft = encode(payload).map(|b| b * 10.0);
+        soft[3] = -0.5 * soft[3].signum();
+        soft[70] = -0.2 * soft[70].signum();
+        assert_eq!(decode(&soft), None);
+        assert_eq!(decode_chase(&soft, 1), None);
+        assert_eq!(decode_chase(&soft, 2), Some(payload));
+        // A confidently wrong bit is not among the weak ones.
+        let mut strong = encode(payload);
+        strong
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, b)| *b *= 10.0 + i as f32);
+        strong[79] = -strong[79];
+        assert_eq!(decode_chase(&strong, 2), None);
     }
 
     #[test]

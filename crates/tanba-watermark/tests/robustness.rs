@@ -39,6 +39,13 @@ fn run_matrix(pictures: &[(String, RgbImage)], ops: &[&str]) -> Vec<String> {
         embed(&mut marked, PAYLOAD, PUBLIC_KEY).unwrap();
         let src = dir.path().join(format!("{name}.png"));
         marked.save(&src).unwrap();
+        if ops.contains(&"exiftool") {
+            let out = common::exiftool_strip(&src, dir.path(), &format!("{name}-exiftool"));
+            let read = detect(&out, PUBLIC_KEY);
+            if read != Some(PAYLOAD) {
+                failures.push(format!("{name}/exiftool read {read:?}"));
+            }
+        }
         for (op, args, ext) in common::OPERATIONS.iter().filter(|o| ops.contains(&o.0)) {
             let out = common::convert(&src, args, ext, dir.path(), &format!("{name}-{op}"));
             let read = detect(&out, PUBLIC_KEY);
@@ -53,9 +60,11 @@ fn run_matrix(pictures: &[(String, RgbImage)], ops: &[&str]) -> Vec<String> {
 #[test]
 fn payload_survives_strip_jpeg_resize_crop_and_upscale() {
     let ops = [
+        "exiftool",
         "strip",
         "jpeg90",
         "jpeg70",
+        "jpeg50",
         "resize75",
         "resize50",
         "resize50-up",
@@ -68,14 +77,14 @@ fn payload_survives_strip_jpeg_resize_crop_and_upscale() {
 }
 
 #[test]
-#[ignore = "goal not met yet (README, Robustness): WebP q80 and resize 50 % + JPEG q70 lose the photo"]
+#[ignore = "goal not met yet (README, What does not meet): lossy WebP loses the 800x600 photo"]
 fn payload_survives_webp_and_resize_then_jpeg() {
     let failures = run_matrix(&pictures(), &["resize50-jpeg70", "webp80"]);
     assert!(failures.is_empty(), "payload lost: {failures:?}");
 }
 
 #[test]
-#[ignore = "goal not met yet (README, Robustness): text-like pictures and 640x480 noise are not read back"]
+#[ignore = "goal not met yet (README, What does not meet): text-like pictures and 640x480 noise, which embed reports weak, are not read back"]
 fn payload_survives_on_text_and_small_noise() {
     let hard = vec![
         (
@@ -110,14 +119,47 @@ fn unmarked_pictures_read_nothing() {
 }
 
 #[test]
-fn marked_pictures_stay_above_40_db() {
-    for (name, original) in common::corpus() {
+fn marked_pictures_keep_psnr_40_db_and_ssim_098() {
+    let corpus = common::corpus();
+    for (name, original) in &corpus {
         let mut marked = original.clone();
         embed(&mut marked, PAYLOAD, PUBLIC_KEY).unwrap();
-        let psnr = common::luma_psnr(&original, &marked);
+        let psnr = common::luma_psnr(original, &marked);
         assert!(psnr >= 40.0, "{name}: luma PSNR {psnr:.2} dB < 40");
-        assert_ne!(marked, original, "{name}: nothing was embedded");
+        assert_ne!(&marked, original, "{name}: nothing was embedded");
     }
+    // SSIM (slow in a debug build) on the pictures where it binds: small
+    // cells on smooth content. 480x320 has cells of 2.5 px, where the SSIM
+    // floor scales the mark down.
+    let small = [
+        ("photo-800x600".to_string(), common::photo()),
+        (
+            "gradient-640x480".into(),
+            common::generated("gradient", 640, 480, 11),
+        ),
+        (
+            "smooth-480x320".into(),
+            common::generated("smooth", 480, 320, 8),
+        ),
+    ];
+    for (name, original) in &small {
+        let mut marked = original.clone();
+        embed(&mut marked, PAYLOAD, PUBLIC_KEY).unwrap();
+        let ssim = common::luma_ssim(original, &marked);
+        assert!(ssim >= 0.98, "{name}: luma SSIM {ssim:.4} < 0.98");
+    }
+}
+
+#[test]
+fn embed_reports_text_pages_and_small_pictures_weak_and_photos_not() {
+    let strength = |img: &RgbImage| embed(&mut img.clone(), PAYLOAD, PUBLIC_KEY).unwrap();
+    let photo = strength(&common::photo());
+    assert!(!photo.is_weak(), "photo: {photo:?}");
+    assert_eq!(photo.scale, 1.0, "photo: {photo:?}");
+    let text = strength(&common::generated("text", 1024, 768, 2));
+    assert!(text.is_weak(), "text page: {text:?}");
+    let small = strength(&common::generated("smooth", 480, 320, 8));
+    assert!(small.is_weak(), "480x320: {small:?}");
 }
 
 #[test]

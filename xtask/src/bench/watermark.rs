@@ -3,7 +3,9 @@
 //! Builds and runs the release examples of `tanba-watermark` that exist
 //! (`picture_matrix`, `video_matrix`, `audio_matrix`, `false_positives`):
 //! each marks its inputs, puts them through the real ImageMagick, ffmpeg and
-//! exiftool, and prints markdown. The report goes to
+//! exiftool, and prints markdown; the picture matrix and the false-positive
+//! run also read the bench media (`target/bench-media/full`) when a full
+//! `cargo xtask bench` has generated it. The report goes to
 //! `docs/benchmarks-watermark.md` (`--doc FILE` elsewhere), which this
 //! command rewrites and the side-by-side run leaves alone.
 
@@ -19,6 +21,9 @@ const EXAMPLES: [&str; 4] = [
     "audio_matrix",
     "video_matrix",
 ];
+
+/// The examples that take `--media DIR`.
+const TAKE_MEDIA: [&str; 2] = ["false_positives", "picture_matrix"];
 
 const HELP: &str = "\
 usage: cargo xtask bench watermark [--quick] [--no-build] [--doc FILE]
@@ -48,6 +53,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let root = root();
     let doc = doc.unwrap_or_else(|| root.join("docs").join("benchmarks-watermark.md"));
+    // The side-by-side bench's photos (200 12-MP JPEGs, 200 PNGs), when a
+    // full run has generated them: more real-sized inputs for the picture
+    // matrix and the false-positive run.
+    let media = Some(root.join("target/bench-media/full")).filter(|d| d.join("jpeg").is_dir());
     let mut report = header(&root);
     for name in EXAMPLES {
         let source = root
@@ -57,7 +66,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             continue;
         }
         eprintln!("xtask bench watermark: === {name}");
-        let text = run_example(name, quick, no_build)?;
+        let text = run_example(name, quick, no_build, &media)?;
         report.push_str(&text);
         report.push('\n');
         write(&doc, &report)?;
@@ -88,7 +97,12 @@ fn header(root: &Path) -> String {
 }
 
 /// Builds (unless `no_build`) and runs one example; returns its stdout.
-fn run_example(name: &str, quick: bool, no_build: bool) -> Result<String, String> {
+fn run_example(
+    name: &str,
+    quick: bool,
+    no_build: bool,
+    media: &Option<PathBuf>,
+) -> Result<String, String> {
     if !no_build {
         let mut build = cargo();
         build.args([
@@ -105,6 +119,9 @@ fn run_example(name: &str, quick: bool, no_build: bool) -> Result<String, String
     let mut cmd = Command::new(&bin);
     if quick {
         cmd.arg("--quick");
+    }
+    if let Some(dir) = media.as_ref().filter(|_| TAKE_MEDIA.contains(&name)) {
+        cmd.arg("--media").arg(dir);
     }
     let out = cmd
         .output()

@@ -141,6 +141,33 @@ pub fn convert(input: &Path, args: &[&str], ext: &str, dir: &Path, tag: &str) ->
         .to_rgb8()
 }
 
+/// Metadata stripped the way a user would: the picture written as JPEG
+/// q92 by ImageMagick, then `exiftool -all=`; read back. Panics when a
+/// tool is missing: CI installs them.
+pub fn exiftool_strip(input: &Path, dir: &Path, tag: &str) -> RgbImage {
+    let jpeg = dir.join(format!("{tag}.jpg"));
+    let stripped = dir.join(format!("{tag}-stripped.jpg"));
+    let ok = Command::new("convert")
+        .arg(input)
+        .args(["-quality", "92"])
+        .arg(&jpeg)
+        .status()
+        .unwrap_or_else(|e| panic!("ImageMagick convert is required: {e}"))
+        .success();
+    assert!(ok, "convert to JPEG failed");
+    let ok = Command::new("exiftool")
+        .args(["-q", "-all=", "-o"])
+        .arg(&stripped)
+        .arg(&jpeg)
+        .status()
+        .unwrap_or_else(|e| panic!("exiftool is required: {e}"))
+        .success();
+    assert!(ok, "exiftool -all= failed");
+    image::open(&stripped)
+        .unwrap_or_else(|e| panic!("{}: {e}", stripped.display()))
+        .to_rgb8()
+}
+
 /// PSNR of the luma of `b` against `a`, in dB.
 pub fn luma_psnr(a: &RgbImage, b: &RgbImage) -> f64 {
     let y =

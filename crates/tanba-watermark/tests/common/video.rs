@@ -24,9 +24,9 @@ pub fn ffmpeg(args: &[&str]) {
 }
 
 /// Decodes the lavfi `source` (or a file) as gray frames of `w` x `h`,
-/// adds the mark when `mark` is given, and encodes the result losslessly
-/// (x264 `-qp 0`) into `out`: the "labelled" clip a later operation starts
-/// from.
+/// adds the mark when `mark` is given, and encodes the result as Tanba's
+/// video labeler does (x264 CRF 20) into `out`: the labelled clip a later
+/// operation starts from.
 pub fn make_clip(source: &[&str], w: u32, h: u32, mark: Option<(u64, Key)>, out: &Path) {
     let marker = mark.map(|(payload, key)| FrameMarker::new(w, h, payload, key).unwrap());
     let size = format!("{w}x{h}");
