@@ -5,7 +5,9 @@
 //! and the embed/detect time for 10 minutes of audio next to ffmpeg's plain
 //! decode of a 10-minute MP3.
 //!
-//! `cargo run --release -p tanba-watermark --example audio_matrix [INPUTS]`
+//! `cargo run --release -p tanba-watermark --example audio_matrix [INPUTS [KEEP_DIR]]`
+//! (with KEEP_DIR, the original and marked WAVs are kept there, for a
+//! spectrogram or a listening check).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 #[path = "../tests/audio_common/mod.rs"]
@@ -66,6 +68,7 @@ fn main() {
         .unwrap_or(50);
     let payload = 0x0123_4567_89AB_CDEF;
     let dir = tempfile::tempdir().unwrap();
+    let keep = std::env::args().nth(2).map(std::path::PathBuf::from);
     let clips = inputs(n);
     let mut read = vec![[0usize; WINDOWS.len()]; OPS.len()];
     let mut wrong = 0usize;
@@ -76,6 +79,10 @@ fn main() {
         snrs.push(snr_db(&clip.samples, &marked.samples));
         let src = dir.path().join(format!("{}.wav", clip.name));
         write_wav(&src, &marked);
+        if let Some(keep) = &keep {
+            write_wav(&keep.join(format!("{}-marked.wav", clip.name)), &marked);
+            write_wav(&keep.join(format!("{}-original.wav", clip.name)), clip);
+        }
         for (o, op) in OPS.iter().enumerate() {
             let back = apply(op, &src, dir.path(), &marked);
             for (w, len) in WINDOWS.iter().enumerate() {
