@@ -1,7 +1,8 @@
 //! The detector: band energies from short FFTs every 8 ms, summed into
-//! slots at each of 8 phases, compared with their neighbours in log terms
-//! (so volume does not matter), folded onto one block, and searched for the
-//! sync at every slot offset; the best sync peaks are decoded.
+//! slots at each of 8 phases, compared with the same band's in the slots
+//! before and after in log terms (so volume does not matter), folded onto
+//! one block, and scored at every slot offset by how strongly the 80 soft
+//! bits stand out (a chi-square test); the best hypotheses are decoded.
 
 use realfft::RealFftPlanner;
 
@@ -28,9 +29,11 @@ const CLIP_RMS: f32 = 2.0;
 
 /// The payload of the mark made with `key`, if the window carries one.
 ///
-/// `interleaved` holds `channels` interleaved channels at `rate` Hz; any
-/// stretch of at least 10 s of a marked programme reads back (2 s is the
-/// least it tries). Never fails: `None` when nothing is found.
+/// `interleaved` holds `channels` interleaved channels at `rate` Hz. The
+/// longer the window the surer the read: at the embedder's strength about a
+/// minute of programme is needed (docs/watermark.md, Audio); 2 s is the
+/// least it tries. Never fails: `None` when nothing is found. In the
+/// [`Detection`], `sync_z` is the alignment score (≥ 12) and `grid_side` 0.
 pub fn detect_audio(
     interleaved: &[f32],
     rate: u32,
@@ -130,7 +133,7 @@ fn hop_energies(mono: &[f32], rate: u32) -> Vec<Hop> {
     out
 }
 
-/// Reads the window with slots starting at hop `phase`: the sync score and
+/// Reads the window with slots starting at hop `phase`: the alignment score and
 /// soft bits at each of the block's slot offsets. `None` when the window is
 /// too short or silent.
 fn read_phase(hops: &[Hop], phase: usize, layout: &Layout) -> Option<Vec<Hypothesis>> {
