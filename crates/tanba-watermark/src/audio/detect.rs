@@ -1,11 +1,12 @@
 //! The detector: band energies from short FFTs every 8 ms, summed into
-//! slots at each of 8 phases, compared with their neighbours in log terms
-//! (so volume does not matter), folded onto one block, and searched for the
-//! sync at every slot offset; the best sync peaks are decoded.
+//! slots at each of 8 phases, compared with the same band's in the slots
+//! before and after in log terms (so volume does not matter), folded onto
+//! one block, and scored at every slot offset by how strongly the 80 soft
+//! bits stand out (a chi-square test); the best hypotheses are decoded.
 
 use realfft::RealFftPlanner;
 
-use super::{BAND_LO, BAND_WIDTH, BANDS, Layout, SLOT_SECS, SLOTS, bands_at, depths};
+use super::{BAND_LO, BAND_WIDTH, BANDS, Layout, SLOT_SECS, SLOTS, bands_at};
 use crate::pattern::{CODED_BITS, decode};
 use crate::{Detection, Key};
 
@@ -15,9 +16,11 @@ const HOPS_PER_SLOT: usize = 8;
 const FRAME_SECS: f64 = 0.016;
 /// Fewest whole slots a window must hold to be read (one block).
 const MIN_SLOTS: usize = SLOTS;
-/// Sync z-score below which nothing is decoded (see README, false
-/// positives).
-const MIN_SYNC_Z: f32 = 5.5;
+/// Alignment score (chi-square z of the soft bits) below which nothing is
+/// decoded (see README, false positives).
+const MIN_SYNC_Z: f32 = 12.0;
+/// Least reliable bits whose every flip is tried against the CRC.
+const CHASE_BITS: usize = 4;
 /// How many of the best (phase, offset) hypotheses are decoded.
 const HYPOTHESES: usize = 3;
 /// Tiles further than this many RMS from their neighbours are clipped
@@ -26,9 +29,11 @@ const CLIP_RMS: f32 = 2.0;
 
 /// The payload of the mark made with `key`, if the window carries one.
 ///
-/// `interleaved` holds `channels` interleaved channels at `rate` Hz; any
-/// stretch of at least 10 s of a marked programme reads back (2 s is the
-/// least it tries). Never fails: `None` when nothing is found.
+/// `interleaved` holds `channels` interleaved channels at `rate` Hz. The
+/// longer the window the surer the read: at the embedder's strength about a
+/// minute of programme is needed (docs/watermark.md, Audio); 2 s is the
+/// least it tries. Never fails: `None` when nothing is found. In the
+/// [`Detection`], `sync_z` is the alignment score (≥ 12) and `grid_side` 0.
 pub fn detect_audio(
     interleaved: &[f32],
     rate: u32,
@@ -49,24 +54,12 @@ pub fn detect_audio(
         .flatten()
         .collect();
     found.sort_by(|a, b| b.z.total_cmp(&a.z));
-    if std::env::var_os("WM_DEBUG").is_some() {
-        for h in found.iter().take(3) {
-            let truth = crate::pattern::encode(0x0123_4567_89AB_CDEF);
-            let ok = h
-                .soft
-                .iter()
-                .zip(&truth)
-                .filter(|(a, b)| **a * **b > 0.0)
-                .count();
-            eprintln!("  z {:.2} bits ok {ok}/80", h.z);
-        }
-    }
     found
         .iter()
         .take(HYPOTHESES)
         .filter(|h| h.z >= MIN_SYNC_Z)
         .find_map(|h| {
-            decode(&h.soft).map(|payload| Detection {
+            chase(&h.soft).map(|payload| Detection {
                 payload,
                 sync_z: h.z,
                 grid_side: 0,
@@ -140,7 +133,7 @@ fn hop_energies(mono: &[f32], rate: u32) -> Vec<Hop> {
     out
 }
 
-/// Reads the window with slots starting at hop `phase`: the sync score and
+/// Reads the window with slots starting at hop `phase`: the alignment score and
 /// soft bits at each of the block's slot offsets. `None` when the window is
 /// too short or silent.
 fn read_phase(hops: &[Hop], phase: usize, layout: &Layout) -> Option<Vec<Hypothesis>> {
@@ -167,34 +160,11 @@ fn read_phase(hops: &[Hop], phase: usize, layout: &Layout) -> Option<Vec<Hypothe
         })
         .collect();
     let logs: Vec<[f32; BANDS]> = sums.iter().map(|s| s.map(|e| (e + floor).ln())).collect();
-    let mut d = contrast(&logs);
-    // Weight each tile by the depth the embedder gave it (a matched filter):
-    // the embedder's band levels include its filters' skirts, π/2 wider.
-    let slot_total = mean * HOPS_PER_SLOT as f32;
-    for (row, s) in d.iter_mut().zip(&sums) {
-        let depth = depths(&s.map(|e| e * std::f32::consts::FRAC_PI_2), slot_total);
-        row.iter_mut().zip(depth).for_each(|(x, w)| *x *= w);
-    }
-    let (folded, norm) = fold(&d);
-    if norm <= 0.0 {
-        return None;
-    }
-    if std::env::var_os("WM_DEBUG").is_some() && phase < 2 {
-        let w: Vec<f32> = sums
-            .iter()
-            .flat_map(|s| depths(&s.map(|e| e * std::f32::consts::FRAC_PI_2), slot_total))
-            .collect();
-        let capped = w.iter().filter(|x| **x >= 0.29).count() as f32 / w.len() as f32;
-        let mean_w = w.iter().sum::<f32>() / w.len() as f32;
-        let h = hypothesis(&folded, 18, norm, layout);
-        eprintln!(
-            "  phase {phase} offset 18: z {:.2} capped {capped:.2} mean depth {mean_w:.3}",
-            h.z
-        );
-    }
+    let d = contrast(&logs);
+    let folded = fold(&d);
     Some(
         (0..SLOTS)
-            .map(|offset| hypothesis(&folded, offset, norm, layout))
+            .map(|offset| hypothesis(&folded, offset, layout))
             .collect(),
     )
 }
@@ -230,40 +200,61 @@ fn contrast(logs: &[[f32; BANDS]]) -> Vec<[f32; BANDS]> {
     d
 }
 
-/// Sums the tiles onto one block (slot modulo 32) and returns it with the
-/// square root of the tiles' total square: the standard deviation, under
-/// no mark, of any ±1 correlation over all tiles.
-fn fold(d: &[[f32; BANDS]]) -> ([[f32; BANDS]; SLOTS], f32) {
-    let mut folded = [[0.0f32; BANDS]; SLOTS];
-    let mut sq = 0.0f32;
+/// Sums the tiles onto one block (slot modulo 32), and their squares.
+fn fold(d: &[[f32; BANDS]]) -> [[(f32, f32); BANDS]; SLOTS] {
+    let mut folded = [[(0.0f32, 0.0f32); BANDS]; SLOTS];
     for (k, row) in d.iter().enumerate() {
         for (b, x) in row.iter().enumerate() {
-            folded[k % SLOTS][b] += x;
-            sq += x * x;
+            let cell = &mut folded[k % SLOTS][b];
+            cell.0 += x;
+            cell.1 += x * x;
         }
     }
-    (folded, sq.sqrt())
+    folded
 }
 
-/// The sync z-score and soft bits if window slot 0 is block slot `offset`.
-fn hypothesis(
-    folded: &[[f32; BANDS]; SLOTS],
-    offset: usize,
-    norm: f32,
-    layout: &Layout,
-) -> Hypothesis {
-    let mut sync = 0.0;
+/// The soft bits if window slot 0 is block slot `offset`, each as a
+/// z-score: its correlation over the square root of its tiles' total
+/// square (its standard deviation when the tiles carry no mark, whatever
+/// the audio). The hypothesis's score is how far the bits' total square
+/// exceeds the 80 (± √160) it has with no mark: a chi-square test, which
+/// uses every bit for synchronisation rather than a sync pattern that
+/// would take part of the mark's energy.
+fn hypothesis(folded: &[[(f32, f32); BANDS]; SLOTS], offset: usize, layout: &Layout) -> Hypothesis {
     let mut soft = [0.0f32; CODED_BITS];
+    let mut var = [0.0f32; CODED_BITS];
     for (k, row) in folded.iter().enumerate() {
         let slot = (k + offset) % SLOTS;
-        for (b, x) in row.iter().enumerate() {
-            sync += x * layout.sync(b, slot);
+        for (b, (x, sq)) in row.iter().enumerate() {
             let (bit, sign) = layout.cell(b, slot);
             soft[bit] += x * sign;
+            var[bit] += sq;
         }
     }
+    for (s, v) in soft.iter_mut().zip(var) {
+        *s = if v > 0.0 { *s / v.sqrt() } else { 0.0 };
+    }
+    let n = CODED_BITS as f32;
+    let chi: f32 = soft.iter().map(|s| s * s).sum();
     Hypothesis {
-        z: sync / norm,
+        z: (chi - n) / (2.0 * n).sqrt(),
         soft,
     }
+}
+
+/// The payload of soft bits whose CRC matches, trying the hard decisions
+/// and then every flip of the [`CHASE_BITS`] least reliable bits (Chase
+/// decoding: a few weak bits wrong is the common failure).
+fn chase(soft: &[f32; CODED_BITS]) -> Option<u64> {
+    let mut order: [usize; CODED_BITS] = std::array::from_fn(|i| i);
+    order.sort_unstable_by(|&a, &b| soft[a].abs().total_cmp(&soft[b].abs()));
+    (0u32..1 << CHASE_BITS).find_map(|mask| {
+        let mut trial = *soft;
+        for (j, &i) in order.iter().take(CHASE_BITS).enumerate() {
+            if mask >> j & 1 == 1 {
+                trial[i] = -trial[i];
+            }
+        }
+        decode(&trial)
+    })
 }

@@ -2,10 +2,11 @@
 //!
 //! The programme is cut into time slots of [`SLOT_SECS`] and the range
 //! [`BAND_LO`]..[`BAND_LO`] + 32·[`BAND_WIDTH`] Hz into 32 bands; each
-//! (band, slot) tile of a 32-slot block has its level raised or lowered by a
-//! few per cent: a keyed sync sign `u(slot)·v(band)` plus one of the 80
-//! coded bits (64 payload + CRC-16) times a keyed sign. The block repeats
-//! every 2 s, so any window of a few seconds holds every bit several times.
+//! (band, slot) tile of a 32-slot block has its level raised or lowered by
+//! up to 30 %: one of the 80 coded bits (64 payload + CRC-16) times a keyed
+//! sign. The block repeats every 2 s, so a window holds every bit many
+//! times; there is no separate sync pattern (the bits themselves align the
+//! detector, see `detect`).
 //! Slots and bands are defined in seconds and hertz, not samples, so the
 //! mark survives resampling; the detector compares log energies with their
 //! neighbours, so a change of volume does not matter. See README.md.
@@ -28,32 +29,22 @@ pub const BAND_WIDTH: f64 = 200.0;
 /// Bands, and slots per block: the tile of the shared pattern.
 const BANDS: usize = TILE;
 const SLOTS: usize = TILE;
-/// Weight of the sync sign in a tile's gain.
-const SYNC_AMP: f32 = 0.45;
-/// Weight of the payload bit in a tile's gain (`SYNC_AMP² + BIT_AMP² ≈ 1`).
-const BIT_AMP: f32 = 0.89;
-
-/// Share of the programme's energy the mark may take (31.5 dB SNR).
-const MARK_SHARE: f32 = 0.0007;
+/// Share of the programme's energy the mark may take (31 dB SNR).
+const MARK_SHARE: f32 = 0.0008;
 /// Largest relative change of one band's level (about ±1.3 dB).
 const MAX_DEPTH: f32 = 0.3;
 
 /// Separates the audio pattern from the picture pattern of the same key.
 const AUDIO_SALT: u64 = 0x6175_6469_6F5F_776D;
 
-/// The keyed layout of one block: for each band and slot, the sign of the
-/// sync and which coded bit (with its sign) the tile carries.
+/// The keyed layout of one block: for each band and slot, which coded bit
+/// (with its sign) the tile carries.
 #[derive(Debug, Clone)]
 struct Layout(Pattern);
 
 impl Layout {
     fn new(key: Key) -> Layout {
         Layout(Pattern::new(key_seed(key) ^ AUDIO_SALT))
-    }
-
-    /// Sync sign of tile (band, slot); slot within the block.
-    fn sync(&self, band: usize, slot: usize) -> f32 {
-        self.0.u[slot] * self.0.v[band]
     }
 
     /// (coded bit, sign) of tile (band, slot).
@@ -65,7 +56,7 @@ impl Layout {
     fn gains(&self, slot: usize, bits: &[f32; CODED_BITS]) -> [f32; BANDS] {
         std::array::from_fn(|b| {
             let (bit, sign) = self.cell(b, slot);
-            SYNC_AMP * self.sync(b, slot) + BIT_AMP * sign * bits[bit]
+            sign * bits[bit]
         })
     }
 }
@@ -118,6 +109,7 @@ fn bands_at(rate: u32) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::PUBLIC_KEY;
 
     fn noise(n: usize, seed: u64) -> Vec<f32> {
         let mut s = seed | 1;
@@ -132,17 +124,61 @@ mod tests {
     }
 
     #[test]
-    fn white_noise_round_trip() {
-        let rate = 16_000;
-        let orig = noise(rate as usize * 12, 5);
-        let mut x = orig.clone();
-        let mut m = AudioMarker::new(rate, 1, 0x0123_4567_89AB_CDEF, crate::PUBLIC_KEY).unwrap();
-        m.process(&mut x);
-        let s: f32 = orig.iter().map(|v| v * v).sum();
-        let n: f32 = orig.iter().zip(&x).map(|(a, b)| (a - b) * (a - b)).sum();
-        eprintln!("snr {}", 10.0 * (s / n).log10());
-        let d = detect_audio(&x, rate, 1, crate::PUBLIC_KEY);
-        eprintln!("{d:?}");
-        assert!(d.is_some());
+    fn block_lengths_do_not_change_the_mark() {
+        let orig = noise(2 * 44_100 * 3, 5);
+        let mut whole = orig.clone();
+        AudioMarker::new(44_100, 2, 42, PUBLIC_KEY)
+            .unwrap()
+            .process(&mut whole);
+        let mut pieces = orig.clone();
+        let mut m = AudioMarker::new(44_100, 2, 42, PUBLIC_KEY).unwrap();
+        for block in pieces.chunks_mut(2 * 997) {
+            m.process(block);
+        }
+        assert_eq!(whole, pieces);
+        assert_ne!(whole, orig, "the mark changed nothing");
+    }
+
+    #[test]
+    fn a_frame_split_between_blocks_keeps_the_channels_in_step() {
+        let orig = noise(2 * 16_000, 9);
+        let mut split = orig.clone();
+        let mut m = AudioMarker::new(16_000, 2, 42, PUBLIC_KEY).unwrap();
+        let (a, b) = split.split_at_mut(1001);
+        m.process(a);
+        m.process(b);
+        // The split frame (samples 1000 and 1001) is left as it was; every
+        // later frame gets the same mark on both channels.
+        assert_eq!(split[1000..1002], orig[1000..1002]);
+        let d0 = split[2000] - orig[2000];
+        let d1 = split[2001] - orig[2001];
+        assert!((d0 - d1).abs() < 1e-6 && d0 != 0.0, "{d0} {d1}");
+    }
+
+    #[test]
+    fn refuses_what_cannot_carry_it_and_reads_nothing_from_silence() {
+        assert!(AudioMarker::new(44_100, 0, 1, PUBLIC_KEY).is_err());
+        assert!(AudioMarker::new(4_000, 1, 1, PUBLIC_KEY).is_err());
+        assert_eq!(
+            detect_audio(&vec![0.0; 16_000 * 12], 16_000, 1, PUBLIC_KEY),
+            None
+        );
+        assert_eq!(detect_audio(&noise(16_000, 3), 16_000, 1, PUBLIC_KEY), None);
+        assert_eq!(
+            detect_audio(&noise(16_000 * 12, 3), 16_000, 0, PUBLIC_KEY),
+            None
+        );
+    }
+
+    #[test]
+    fn the_budget_goes_to_the_quietest_bands_and_is_never_exceeded() {
+        let levels: Vec<f32> = (0..BANDS).map(|b| 1.0 + b as f32).collect();
+        let total = 1000.0;
+        let d = depths(&levels, total);
+        let spent: f32 = d.iter().zip(&levels).map(|(d, l)| d * d * l).sum();
+        assert!(spent <= MARK_SHARE * total * 1.0001, "{spent}");
+        assert_eq!(d[0], MAX_DEPTH);
+        assert!(d.windows(2).all(|w| w[0] >= w[1]), "{d:?}");
+        assert_eq!(d[BANDS - 1], 0.0);
     }
 }

@@ -1,0 +1,193 @@
+//! The audio robustness matrix: marks varied generated programmes (speech,
+//! music, chords, noise, silence gaps), runs every operation with ffmpeg,
+//! and prints a markdown table of the fraction read back per operation at
+//! two window lengths, the SNR, the false positives over unmarked windows,
+//! and the embed/detect time for 10 minutes of audio next to ffmpeg's plain
+//! decode of a 10-minute MP3.
+//!
+//! `cargo run --release -p tanba-watermark --example audio_matrix [INPUTS [KEEP_DIR]]`
+//! (with KEEP_DIR, the original and marked WAVs are kept there, for a
+//! spectrogram or a listening check).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+#[path = "../tests/audio_common/mod.rs"]
+mod audio_common;
+
+use std::time::Instant;
+
+use audio_common::{
+    Clip, OPS, apply, decode, ffmpeg, interleave, mark, music, noise, snr_db, speech, with_gaps,
+    write_wav,
+};
+use tanba_watermark::{Key, PUBLIC_KEY, detect_audio};
+
+const SECS: f32 = 60.0;
+/// Window lengths the detector is given, in seconds.
+const WINDOWS: [f32; 2] = [20.0, 58.0];
+
+/// The `n` varied inputs.
+fn inputs(n: usize) -> Vec<Clip> {
+    let rates = [16_000, 44_100, 48_000];
+    (0..n)
+        .map(|i| {
+            let seed = 100 + i as u64;
+            let rate = rates[i % 3];
+            let channels = 1 + i % 2;
+            let (kind, mono) = match i % 10 {
+                0..=2 => ("speech", speech(SECS, rate, seed)),
+                3 | 4 => ("music", music(SECS, rate, seed, true)),
+                5 | 6 => ("chords", music(SECS, rate, seed, false)),
+                7 => ("noise", noise(SECS, rate, seed, (i % 4) as f32 / 3.0)),
+                8 => (
+                    "speech-gaps",
+                    with_gaps(speech(SECS, rate, seed), rate, 7.0, 2.0),
+                ),
+                _ => (
+                    "music-gaps",
+                    with_gaps(music(SECS, rate, seed, true), rate, 9.0, 3.0),
+                ),
+            };
+            Clip {
+                name: format!("{i:02}-{kind}-{rate}-{channels}ch"),
+                samples: interleave(&mono, channels),
+                rate,
+                channels,
+            }
+        })
+        .collect()
+}
+
+fn window(clip: &Clip, len: f32) -> &[f32] {
+    clip.window(1.3, len)
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(50);
+    let payload = 0x0123_4567_89AB_CDEF;
+    let dir = tempfile::tempdir().unwrap();
+    let keep = std::env::args().nth(2).map(std::path::PathBuf::from);
+    let clips = inputs(n);
+    let mut read = vec![[0usize; WINDOWS.len()]; OPS.len()];
+    let mut wrong = 0usize;
+    let mut snrs = Vec::new();
+    let (mut fp_windows, mut fp) = (0usize, 0usize);
+    for clip in &clips {
+        let marked = mark(clip, payload, PUBLIC_KEY);
+        snrs.push(snr_db(&clip.samples, &marked.samples));
+        let src = dir.path().join(format!("{}.wav", clip.name));
+        write_wav(&src, &marked);
+        if let Some(keep) = &keep {
+            write_wav(&keep.join(format!("{}-marked.wav", clip.name)), &marked);
+            write_wav(&keep.join(format!("{}-original.wav", clip.name)), clip);
+        }
+        for (o, op) in OPS.iter().enumerate() {
+            let back = apply(op, &src, dir.path(), &marked);
+            for (w, len) in WINDOWS.iter().enumerate() {
+                match detect_audio(window(&back, *len), back.rate, back.channels, PUBLIC_KEY) {
+                    Some(d) if d.payload == payload => read[o][w] += 1,
+                    Some(_) => wrong += 1,
+                    None => {}
+                }
+            }
+        }
+        // Unmarked windows: the original after MP3, every 2 s, and the
+        // marked one read with a wrong key.
+        let plain = dir.path().join(format!("{}-plain.wav", clip.name));
+        write_wav(&plain, clip);
+        let back = apply("mp3-96k", &plain, dir.path(), clip);
+        for start in 0..20 {
+            let w = back.window(start as f32 * 2.0, WINDOWS[0]);
+            fp_windows += 1;
+            fp += usize::from(detect_audio(w, back.rate, back.channels, PUBLIC_KEY).is_some());
+        }
+        fp_windows += 1;
+        fp += usize::from(
+            detect_audio(
+                window(&marked, WINDOWS[1]),
+                marked.rate,
+                marked.channels,
+                Key::private(7),
+            )
+            .is_some(),
+        );
+        eprintln!("{} done", clip.name);
+    }
+    print_table(&read, n, wrong, &mut snrs, fp, fp_windows);
+    timing(dir.path(), payload);
+}
+
+fn print_table(
+    read: &[[usize; WINDOWS.len()]],
+    n: usize,
+    wrong: usize,
+    snrs: &mut [f64],
+    fp: usize,
+    fp_windows: usize,
+) {
+    println!(
+        "| operation | read back, {} s window | read back, {} s window |",
+        WINDOWS[0], WINDOWS[1]
+    );
+    println!("|---|---|---|");
+    for (op, r) in OPS.iter().zip(read) {
+        let pct = |k: usize| format!("{}/{n} ({:.0} %)", k, 100.0 * k as f64 / n as f64);
+        println!("| {op} | {} | {} |", pct(r[0]), pct(r[1]));
+    }
+    snrs.sort_by(f64::total_cmp);
+    println!();
+    println!("wrong payloads: {wrong}");
+    println!(
+        "SNR: min {:.1} dB, median {:.1} dB over {n} inputs",
+        snrs[0],
+        snrs[snrs.len() / 2]
+    );
+    println!("false positives: {fp} in {fp_windows} unmarked windows");
+}
+
+/// Embed and detect time for 10 minutes of 44.1-kHz stereo music, next to
+/// ffmpeg decoding a 10-minute MP3 of it.
+fn timing(dir: &std::path::Path, payload: u64) {
+    let rate = 44_100;
+    let long = Clip {
+        name: "ten-minutes".into(),
+        samples: interleave(&music(600.0, rate, 7, true), 2),
+        rate,
+        channels: 2,
+    };
+    let t = Instant::now();
+    let marked = mark(&long, payload, PUBLIC_KEY);
+    let embed = t.elapsed().as_secs_f64();
+    let wav = dir.join("ten.wav");
+    write_wav(&wav, &marked);
+    let mp3 = dir.join("ten.mp3");
+    ffmpeg(&[
+        "-i",
+        wav.to_str().unwrap(),
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        "96k",
+        mp3.to_str().unwrap(),
+    ]);
+    let t = Instant::now();
+    ffmpeg(&["-i", mp3.to_str().unwrap(), "-f", "null", "-"]);
+    let plain_decode = t.elapsed().as_secs_f64();
+    let back = decode(&mp3, rate, 2, "ten/mp3");
+    println!();
+    println!(
+        "10 minutes of 44.1-kHz stereo: embed {embed:.2} s; ffmpeg plain decode of the 96 kb/s MP3 {plain_decode:.2} s"
+    );
+    for len in WINDOWS {
+        let t = Instant::now();
+        let found = detect_audio(back.window(100.0, len), rate, 2, PUBLIC_KEY);
+        let detect = t.elapsed().as_secs_f64();
+        println!(
+            "detect over a {len} s window: {detect:.3} s ({:.2}x the plain decode), read back: {}",
+            detect / plain_decode,
+            found.map(|d| d.payload) == Some(payload)
+        );
+    }
+}
