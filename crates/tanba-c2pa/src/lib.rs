@@ -609,6 +609,19 @@ fn builder_for(
     Ok(builder)
 }
 
+/// The C2PA manifest store embedded in `reader` (its JUMBF bytes, as a
+/// `.c2pa` sidecar holds them), when it has one: another tool's
+/// credentials that labelling without a key would otherwise drop.
+pub fn embedded_store(mime: &str, reader: &mut dyn Input) -> Option<Vec<u8>> {
+    let format = normalise(mime);
+    if !(supports(format) || c2pa_reads(format)) || reader.rewind().is_err() {
+        return None;
+    }
+    let store = c2pa::jumbf_io::load_jumbf_from_stream(format, &mut ByRef(&mut *reader)).ok();
+    let _ = reader.rewind();
+    store
+}
+
 /// Whether `reader` carries a C2PA manifest store (embedded). Reads only
 /// the container's index, not the media data.
 fn has_manifest(mime: &str, reader: &mut dyn Input) -> bool {

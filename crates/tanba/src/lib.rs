@@ -64,6 +64,8 @@ pub use tanba_video as video;
 #[cfg(feature = "text")]
 mod manifest_sidecar;
 
+pub mod foreign;
+
 #[cfg(feature = "c2pa")]
 pub use tanba_c2pa as c2pa;
 #[cfg(feature = "c2pa")]
@@ -169,6 +171,11 @@ pub struct FileOutcome {
     /// The manifest sidecar beside the output, when its format gets one
     /// ([`Registry::manifest_sidecar_of`]).
     pub manifest_sidecar: Option<PathBuf>,
+    /// Another tool's C2PA credentials of the input, kept in this `.c2pa`
+    /// sidecar beside the output because no C2PA key was given to carry
+    /// them on as an ingredient (left embedded, the labelled content would
+    /// break them). A note in `labelled.notes` says so too.
+    pub kept_credentials: Option<PathBuf>,
 }
 
 /// An input file's identity, to notice a file that changes while it is read.
@@ -407,10 +414,16 @@ impl Registry {
             .detect_or_fail(&head, Some(input))
             .map_err(|e| e.at(input))?;
         let input_sha256 = manifest::sha256_of(&mut file).map_err(|e| e.at(input))?;
-        let job = job
+        let mut job = job
             .clone()
             .with_source_sha256(input_sha256.clone())
             .with_settings_sha256(self.settings_sha256(index, job));
+        if job.prior_aigc.is_none()
+            && let Some(prior) = foreign::scan_file(input)?.producer_aigc()
+        {
+            job = job.with_prior_aigc(prior.clone());
+        }
+        let job = job;
         let dir = atomic::parent_of(output);
         std::fs::create_dir_all(dir).map_err(|e| Error::from(e).at(dir))?;
         let write = |out: &mut File| -> Result<Written> {
@@ -470,7 +483,14 @@ impl Registry {
         };
         #[cfg(not(feature = "text"))]
         let manifest_sidecar = None;
-        let (written, output) = done?;
+        let (mut written, output) = done?;
+        #[cfg(feature = "c2pa")]
+        let kept_credentials = match &self.c2pa.signer {
+            None => credentials::keep_original(input, format, &output, &mut written.labelled)?,
+            Some(_) => None,
+        };
+        #[cfg(not(feature = "c2pa"))]
+        let kept_credentials = None;
         let credentials = match written.signed {
             None => None,
             Some(Signed::Embedded) => Some(Credentials::Embedded),
@@ -488,6 +508,7 @@ impl Registry {
             output_sha256: written.sha,
             credentials,
             manifest_sidecar,
+            kept_credentials,
         })
     }
 
@@ -598,10 +619,16 @@ impl Registry {
                  file beside the output: label M2TS as a file, not as bytes",
             ));
         }
-        let job = job
+        let mut job = job
             .clone()
             .with_source_sha256(manifest::sha256_hex(input))
             .with_settings_sha256(self.settings_sha256(index, job));
+        if job.prior_aigc.is_none()
+            && let Some(prior) = foreign::scan(input).producer_aigc()
+        {
+            job = job.with_prior_aigc(prior.clone());
+        }
+        let job = job;
         let mut reader = Cursor::new(input);
         let mut out = Cursor::new(Vec::with_capacity(input.len() + 4096));
         let source = Source {
