@@ -140,10 +140,15 @@ pub fn scan(bytes: &[u8]) -> ForeignMarks {
 }
 
 impl ForeignMarks {
-    /// The first AIGC label, the producer's (a later one in the same file
-    /// is a copy another writer left behind).
-    pub fn producer_aigc(&self) -> Option<&Aigc> {
-        self.aigc.first().map(|f| &f.aigc)
+    /// The AIGC label in force: the XMP packet's, else the last one in the
+    /// file (an editor that appends its metadata, as Tanba's EXIF edit
+    /// does, leaves the earlier copy unreferenced before it).
+    pub fn aigc_label(&self) -> Option<&Aigc> {
+        self.aigc
+            .iter()
+            .find(|f| f.carrier == "XMP")
+            .or(self.aigc.last())
+            .map(|f| &f.aigc)
     }
 }
 

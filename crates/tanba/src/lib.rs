@@ -44,7 +44,7 @@ pub use tanba_core::{
     Labelled, Lang, LimitKind, Limits, Manifest, ManifestRef, Mark, MarkKind, Operator,
     PerceptibleCheck, Placement, Position, Progress, ProgressSink, ProgressUnit, ProgressUpdate,
     ReadSeek, Result, SNIFF_LEN, SignatureState, Source, SourceKind, Verification, Wording,
-    WriteSeek, manifest, read_all, read_head, signing,
+    WriteSeek, is_ai_source_type, manifest, read_all, read_head, signing,
 };
 // The atomic writer, for the command-line tool; not part of the stable API.
 #[doc(hidden)]
@@ -419,7 +419,7 @@ impl Registry {
             .with_source_sha256(input_sha256.clone())
             .with_settings_sha256(self.settings_sha256(index, job));
         if job.prior_aigc.is_none()
-            && let Some(prior) = foreign::scan_file(input)?.producer_aigc()
+            && let Some(prior) = foreign::scan_file(input)?.aigc_label()
         {
             job = job.with_prior_aigc(prior.clone());
         }
@@ -624,7 +624,7 @@ impl Registry {
             .with_source_sha256(manifest::sha256_hex(input))
             .with_settings_sha256(self.settings_sha256(index, job));
         if job.prior_aigc.is_none()
-            && let Some(prior) = foreign::scan(input).producer_aigc()
+            && let Some(prior) = foreign::scan(input).aigc_label()
         {
             job = job.with_prior_aigc(prior.clone());
         }
