@@ -320,10 +320,13 @@ mod tests {
             source: String::new(),
             mark: false,
         };
-        assert_eq!(verdict(&[mark.clone()], true), Verdict::Compliant);
+        assert_eq!(
+            verdict(std::slice::from_ref(&mark), true),
+            Verdict::Compliant
+        );
         assert_eq!(verdict(&[mark], false), Verdict::AiMarkedNoVisibleLabel);
         assert_eq!(
-            verdict(&[hint.clone()], false),
+            verdict(std::slice::from_ref(&hint), false),
             Verdict::AiMarkedNoVisibleLabel
         );
         assert_eq!(verdict(&[hint], true), Verdict::VisibleLabelNoMachineMark);

@@ -483,6 +483,7 @@ impl Registry {
         };
         #[cfg(not(feature = "text"))]
         let manifest_sidecar = None;
+        #[allow(unused_mut)] // keeping another tool's credentials adds a note
         let (mut written, output) = done?;
         #[cfg(feature = "c2pa")]
         let kept_credentials = match &self.c2pa.signer {

@@ -37,8 +37,8 @@ struct Row {
     /// Why the file is unreadable, or was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
-    /// Skipped inside a folder (not a supported format): no verdict counts.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    /// Skipped inside a folder (not a supported format): no row.
+    #[serde(skip)]
     skipped: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     fixed: Option<Fixed>,
@@ -232,7 +232,10 @@ fn fails(row: &Row) -> bool {
 /// Prints the rows and the summary table (or the JSON), writes the
 /// reports, and gives the exit code.
 fn report(args: &AuditArgs, rows: &[Row]) -> Result<ExitCode> {
-    let json = serde_json::to_string_pretty(rows).map_err(|e| Error::config(e.to_string()))?;
+    // A file skipped inside a folder (not a format Tanba reads, such as a
+    // `.c2pa` sidecar) gets no row, only a count.
+    let audited: Vec<&Row> = rows.iter().filter(|r| !r.skipped).collect();
+    let json = serde_json::to_string_pretty(&audited).map_err(|e| Error::config(e.to_string()))?;
     if args.json {
         outln!("{json}");
     } else {

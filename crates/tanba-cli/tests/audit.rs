@@ -1,0 +1,385 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `tanba audit` on a small archive of files other tools marked: C2PA
+//! credentials signed with the C2PA SDK's own Builder as another
+//! generator, an AIGC label written with exiftool, Stable Diffusion and
+//! ComfyUI PNGs (text chunks written by python3), a text with a notice
+//! and no mark, a Tanba output, and plain media. Each verdict is asserted,
+//! then `--fix` with and without a C2PA key, and the fixed outputs are
+//! audited again.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{fixture, report, s, tanba};
+
+const TRAINED: &str = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia";
+const AIGC: &str = r#"{"AIGC":{"Label":"1","ContentProducer":"Acme Gen Co","ProduceID":"acme-0001","ReservedCode1":"","ContentPropagator":"","PropagateID":"","ReservedCode2":""}}"#;
+
+/// Test credentials made by `tanba keys new`: (chain, key).
+fn keys(dir: &Path) -> (PathBuf, PathBuf) {
+    let o = tanba(&["keys", "new", s(dir)]);
+    assert!(o.status.success(), "{o:?}");
+    (
+        dir.join("signing-cert-chain.pem"),
+        dir.join("signing-key.pem"),
+    )
+}
+
+/// `input` signed by "OtherGen", another generator, with the C2PA SDK's
+/// own Builder: created by a trained model.
+fn sign_as_other_generator(input: &Path, mime: &str, out: &Path, keys: &(PathBuf, PathBuf)) {
+    let chain = std::fs::read(&keys.0).unwrap();
+    let key = std::fs::read(&keys.1).unwrap();
+    let signer =
+        c2pa::create_signer::from_keys(&chain, &key, c2pa::SigningAlg::Es256, None).unwrap();
+    let definition = serde_json::json!({
+        "claim_generator_info": [{"name": "OtherGen", "version": "2.1"}],
+        "assertions": [{
+            "label": "c2pa.actions.v2",
+            "data": {"actions": [{
+                "action": "c2pa.created",
+                "digitalSourceType": TRAINED,
+                "softwareAgent": {"name": "OtherGen Image Model"},
+            }]},
+        }],
+    });
+    let mut builder = c2pa::Builder::from_context(c2pa::Context::new())
+        .with_definition(definition.to_string())
+        .unwrap();
+    let mut src = std::fs::File::open(input).unwrap();
+    let mut dst = Cursor::new(Vec::new());
+    builder
+        .sign(signer.as_ref(), mime, &mut src, &mut dst)
+        .unwrap();
+    std::fs::write(out, dst.into_inner()).unwrap();
+}
+
+/// A copy of the PNG `input` with tEXt chunks (keyword, text) before its
+/// image data, as Stable Diffusion web UIs and ComfyUI write them.
+fn png_with_text(input: &Path, out: &Path, chunks: &[(&str, &str)]) {
+    const SCRIPT: &str = r#"
+import struct, sys, zlib
+def chunk(t, d):
+    return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+src = open(sys.argv[1], 'rb').read()
+pairs = sys.argv[3:]
+extra = b''.join(chunk(b'tEXt', pairs[i].encode() + b'\0' + pairs[i + 1].encode()) for i in range(0, len(pairs), 2))
+out, at = src[:8], 8
+while at < len(src):
+    n = struct.unpack('>I', src[at:at + 4])[0]
+    if src[at + 4:at + 8] == b'IDAT' and extra:
+        out, extra = out + extra, b''
+    out += src[at:at + 12 + n]
+    at += 12 + n
+open(sys.argv[2], 'wb').write(out)
+"#;
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", SCRIPT, s(input), s(out)]);
+    for (k, v) in chunks {
+        cmd.args([k, v]);
+    }
+    let o = cmd.output().expect("python3 is installed");
+    assert!(o.status.success(), "{o:?}");
+}
+
+fn exiftool(args: &[&str]) -> String {
+    let o = Command::new("exiftool")
+        .args(args)
+        .output()
+        .expect("exiftool is installed");
+    assert!(o.status.success(), "{o:?}");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The archive: file name → the verdict it must get.
+fn build_archive(dir: &Path, keys: &(PathBuf, PathBuf)) -> BTreeMap<&'static str, &'static str> {
+    let photo = fixture("image/sample-photo.jpg");
+    let png = fixture("image/sample-generated.png");
+    sign_as_other_generator(&photo, "image/jpeg", &dir.join("c2pa-jpeg.jpg"), keys);
+    sign_as_other_generator(&png, "image/png", &dir.join("c2pa-png.png"), keys);
+    sign_as_other_generator(
+        &fixture("video/sample.mp4"),
+        "video/mp4",
+        &dir.join("c2pa-mp4.mp4"),
+        keys,
+    );
+    std::fs::copy(&photo, dir.join("aigc.jpg")).unwrap();
+    exiftool(&[
+        "-q",
+        "-overwrite_original",
+        &format!("-EXIF:UserComment={AIGC}"),
+        s(&dir.join("aigc.jpg")),
+    ]);
+    png_with_text(
+        &png,
+        &dir.join("sd.png"),
+        &[(
+            "parameters",
+            "a cat in space\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Model: sd_xl_base_1.0",
+        )],
+    );
+    png_with_text(
+        &png,
+        &dir.join("comfy.png"),
+        &[
+            (
+                "prompt",
+                r#"{"3": {"class_type": "KSampler", "inputs": {"seed": 1}}}"#,
+            ),
+            ("workflow", r#"{"nodes": []}"#),
+        ],
+    );
+    std::fs::write(
+        dir.join("notice.md"),
+        "Создано с помощью искусственного интеллекта.\n\nA story.\n",
+    )
+    .unwrap();
+    std::fs::copy(&photo, dir.join("plain.jpg")).unwrap();
+    std::fs::write(dir.join("plain.txt"), "Minutes of the meeting.\n").unwrap();
+    let labelled = dir.join("labelled");
+    let o = tanba(&["label", s(&png), "-o", s(&labelled)]);
+    assert!(o.status.success(), "{o:?}");
+    std::fs::rename(labelled.join("sample-generated.png"), dir.join("tanba.png")).unwrap();
+    std::fs::remove_dir(&labelled).unwrap();
+    BTreeMap::from([
+        ("c2pa-jpeg.jpg", "ai-marked-no-visible-label"),
+        ("c2pa-png.png", "ai-marked-no-visible-label"),
+        ("c2pa-mp4.mp4", "ai-marked-no-visible-label"),
+        ("aigc.jpg", "ai-marked-no-visible-label"),
+        ("sd.png", "ai-marked-no-visible-label"),
+        ("comfy.png", "ai-marked-no-visible-label"),
+        ("notice.md", "visible-label-no-machine-mark"),
+        ("plain.jpg", "no-ai-evidence"),
+        ("plain.txt", "no-ai-evidence"),
+        ("tanba.png", "compliant"),
+    ])
+}
+
+/// The audit report's rows by file name.
+fn rows(path: &Path) -> BTreeMap<String, serde_json::Value> {
+    report(path)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let name = Path::new(r["file"].as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (name, r.clone())
+        })
+        .collect()
+}
+
+fn sources(row: &serde_json::Value) -> Vec<String> {
+    row["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["source"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The AIGC JSON of every carrier exiftool reads in `file`.
+fn aigc_labels(file: &Path) -> Vec<serde_json::Value> {
+    exiftool(&["-a", "-j", "-UserComment", "-XMP-TC260:all", s(file)])
+        .parse::<serde_json::Value>()
+        .ok()
+        .and_then(|v| v.as_array().and_then(|a| a.first().cloned()))
+        .and_then(|o| o.as_object().cloned())
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k != "SourceFile")
+        .map(|(_, v)| serde_json::from_str(v.as_str().unwrap()).unwrap())
+        .collect()
+}
+
+#[test]
+fn an_archive_marked_by_other_tools_gets_its_verdicts_and_is_fixed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = keys(&tmp.path().join("keys"));
+    let archive = tmp.path().join("archive");
+    std::fs::create_dir(&archive).unwrap();
+    let expected = build_archive(&archive, &keys);
+
+    let json = tmp.path().join("audit.json");
+    let csv = tmp.path().join("audit.csv");
+    let o = tanba(&["audit", s(&archive), "--report", s(&json), "--csv", s(&csv)]);
+    assert_eq!(o.status.code(), Some(1), "AI content lacks labels: {o:?}");
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("ai-marked-no-visible-label"), "{table}");
+    let found = rows(&json);
+    for (name, verdict) in &expected {
+        assert_eq!(
+            found[*name]["verdict"], *verdict,
+            "{name}: {:#}",
+            found[*name]
+        );
+    }
+    assert_eq!(found.len(), expected.len(), "{found:#?}");
+    // Each piece of evidence names its source.
+    let c2pa = sources(&found["c2pa-png.png"]).join("\n");
+    assert!(
+        c2pa.contains("C2PA credentials") && c2pa.contains("trainedAlgorithmicMedia"),
+        "{c2pa}"
+    );
+    assert!(c2pa.contains("(valid)"), "{c2pa}");
+    let aigc = sources(&found["aigc.jpg"]).join("\n");
+    assert!(
+        aigc.contains("AIGC") && aigc.contains("EXIF UserComment") && aigc.contains("Acme Gen Co"),
+        "{aigc}"
+    );
+    assert!(sources(&found["sd.png"])[0].contains("A1111"));
+    assert!(
+        sources(&found["comfy.png"])
+            .join(" ")
+            .contains("ComfyUI `prompt`")
+    );
+    assert!(
+        sources(&found["tanba.png"])
+            .join(" ")
+            .contains("Tanba manifest")
+    );
+    assert!(found["notice.md"]["visible_label"].as_str().is_some());
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(csv.lines().count(), expected.len() + 1, "{csv}");
+    assert!(
+        csv.lines()
+            .any(|l| l.contains("sd.png") && l.contains(",ai-marked-no-visible-label,"))
+    );
+
+    // verify says what another tool's labelled file is.
+    let o = tanba(&["verify", s(&archive.join("c2pa-png.png"))]);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("AI-made per")
+            && said.contains("C2PA credentials")
+            && said.contains("no visible label"),
+        "{said}"
+    );
+
+    fix_without_a_key(tmp.path(), &archive, &expected);
+    fix_with_a_key(tmp.path(), &archive, &keys);
+}
+
+/// `--fix` without a C2PA key: exactly the files that need it are written,
+/// all compliant; the other generator's credentials are kept in sidecars;
+/// the producer's AIGC label is carried on with the propagator filled in.
+fn fix_without_a_key(tmp: &Path, archive: &Path, expected: &BTreeMap<&str, &str>) {
+    let fixed = tmp.join("fixed");
+    let json = tmp.join("fix.json");
+    let o = tanba(&[
+        "audit",
+        s(archive),
+        "--fix",
+        "--out",
+        s(&fixed),
+        "--operator",
+        "Dist LLP",
+        "--bin",
+        "180440000059",
+        "--report",
+        s(&json),
+    ]);
+    assert!(
+        o.status.success(),
+        "every file that needed it was fixed: {o:?}"
+    );
+    let mut written: Vec<String> = std::fs::read_dir(&fixed)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".c2pa"))
+        .collect();
+    written.sort();
+    let mut needed: Vec<String> = expected
+        .iter()
+        .filter(|(_, v)| v.starts_with("ai-marked") || v.starts_with("visible-label"))
+        .map(|(n, _)| n.to_string())
+        .collect();
+    needed.sort();
+    assert_eq!(written, needed, "exactly the files that need a label");
+    for name in ["c2pa-jpeg", "c2pa-png", "c2pa-mp4"] {
+        let sidecar = fixed.join(format!("{name}.c2pa"));
+        let store = std::fs::read(&sidecar).unwrap_or_else(|_| panic!("{name}: no kept sidecar"));
+        let text = String::from_utf8_lossy(&store);
+        assert!(
+            text.contains("OtherGen"),
+            "{name}: the sidecar holds the other generator's store"
+        );
+    }
+    let rows = rows(&json);
+    assert!(rows["c2pa-png.png"]["fixed"]["kept_credentials"].is_string());
+    // The fixed outputs audit as compliant, and verify accepts a kept sidecar.
+    let again = tmp.join("again.json");
+    let o = tanba(&["audit", s(&fixed), "--report", s(&again)]);
+    assert!(o.status.success(), "{o:?}");
+    for (name, row) in crate::rows(&again) {
+        assert_eq!(row["verdict"], "compliant", "{name}: {row:#}");
+    }
+    let o = tanba(&["verify", s(&fixed.join("c2pa-jpeg.jpg"))]);
+    assert!(o.status.success(), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("another tool's, for the unlabelled original")
+    );
+    // One AIGC label per carrier, the same in each: the producer's, passed on.
+    let labels = aigc_labels(&fixed.join("aigc.jpg"));
+    assert_eq!(labels.len(), 2, "EXIF UserComment and XMP: {labels:?}");
+    assert_eq!(labels[0], labels[1]);
+    let aigc = &labels[0]["AIGC"];
+    assert_eq!(aigc["ContentProducer"], "Acme Gen Co");
+    assert_eq!(aigc["ProduceID"], "acme-0001");
+    assert_eq!(aigc["ContentPropagator"], "180440000059");
+    assert_eq!(aigc["PropagateID"].as_str().unwrap().len(), 36);
+}
+
+/// `--fix` with a C2PA key: the other generator's manifest becomes the
+/// parent ingredient of the new credentials.
+fn fix_with_a_key(tmp: &Path, archive: &Path, keys: &(PathBuf, PathBuf)) {
+    let fixed = tmp.join("fixed-signed");
+    let o = tanba(&[
+        "audit",
+        s(archive),
+        "--fix",
+        "--out",
+        s(&fixed),
+        "--operator",
+        "Dist LLP",
+        "--c2pa-cert",
+        s(&keys.0),
+        "--c2pa-key",
+        s(&keys.1),
+        "-t",
+        "jpeg",
+        "-t",
+        "png",
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    for (name, mime) in [
+        ("c2pa-jpeg.jpg", "image/jpeg"),
+        ("c2pa-png.png", "image/png"),
+    ] {
+        let bytes = std::fs::read(fixed.join(name)).unwrap();
+        let reader = c2pa::Reader::from_context(c2pa::Context::new())
+            .with_stream(mime, Cursor::new(bytes))
+            .unwrap();
+        let active = reader.active_manifest().unwrap();
+        let parent = &active.ingredients()[0];
+        assert_eq!(
+            parent.relationship(),
+            &c2pa::Relationship::ParentOf,
+            "{name}"
+        );
+        let label = parent
+            .active_manifest()
+            .expect("the parent's manifest is kept");
+        let theirs = reader.get_manifest(label).unwrap();
+        let generator = &theirs.claim_generator_info.as_ref().unwrap()[0].name;
+        assert_eq!(generator, "OtherGen", "{name}");
+        assert!(!fixed.join(name).with_extension("c2pa").exists());
+    }
+}
