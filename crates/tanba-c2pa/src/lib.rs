@@ -18,6 +18,7 @@
 
 mod credentials;
 mod signer;
+mod tiff;
 
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -134,6 +135,9 @@ pub fn embed_with_parent(
         )));
     }
     let mut builder = builder_for(manifest, source_kind, parent)?;
+    if normalise(mime) == "image/tiff" && classic_tiff(input)? {
+        return tiff::embed(&mut builder, signer.inner(), input, output);
+    }
     builder
         .sign(
             signer.inner(),
@@ -633,6 +637,15 @@ fn has_manifest(mime: &str, reader: &mut dyn Input) -> bool {
     // The caller reads it again from the start either way.
     let _ = reader.rewind();
     found
+}
+
+/// Whether `input` is a classic TIFF (BigTIFF is left to the SDK).
+fn classic_tiff(input: &mut dyn Input) -> Result<bool> {
+    let mut head = [0u8; 8];
+    input.rewind()?;
+    let n = input.read(&mut head)?;
+    input.rewind()?;
+    Ok(tiff::is_classic_tiff(&head[..n]))
 }
 
 fn sdk_error(what: &str, e: c2pa::Error) -> Error {

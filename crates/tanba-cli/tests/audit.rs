@@ -383,3 +383,71 @@ fn fix_with_a_key(tmp: &Path, archive: &Path, keys: &(PathBuf, PathBuf)) {
         assert!(!fixed.join(name).with_extension("c2pa").exists());
     }
 }
+
+/// A TIFF labelled with C2PA keeps the manifest in its first image
+/// directory, as c2pa-python writes it: libtiff (tiffinfo) and ImageMagick
+/// open it, and the credentials validate.
+#[test]
+fn a_tiff_with_c2pa_opens_in_libtiff_and_imagemagick() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = keys(&tmp.path().join("keys"));
+    let tiff = tmp.path().join("picture.tif");
+    let o = Command::new("convert")
+        .args([s(&fixture("image/sample-generated.png")), s(&tiff)])
+        .output()
+        .expect("ImageMagick is installed");
+    assert!(o.status.success(), "{o:?}");
+    let out = tmp.path().join("out");
+    let o = tanba(&[
+        "label",
+        s(&tiff),
+        "-o",
+        s(&out),
+        "--c2pa-cert",
+        s(&keys.0),
+        "--c2pa-key",
+        s(&keys.1),
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let labelled = out.join("picture.tif");
+    assert!(
+        !labelled.with_extension("c2pa").exists(),
+        "embedded, not a sidecar"
+    );
+    for (tool, args) in [
+        ("tiffinfo", vec![s(&labelled).to_string()]),
+        ("identify", vec![s(&labelled).to_string()]),
+        (
+            "convert",
+            vec![
+                s(&labelled).to_string(),
+                s(&tmp.path().join("back.png")).to_string(),
+            ],
+        ),
+    ] {
+        let o = Command::new(tool)
+            .args(&args)
+            .output()
+            .unwrap_or_else(|e| panic!("{tool} is installed: {e}"));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            o.status.success() && !err.contains("MissingRequired"),
+            "{tool}: {o:?}"
+        );
+    }
+    let reader = c2pa::Reader::from_context(c2pa::Context::new())
+        .with_stream("image/tiff", std::fs::File::open(&labelled).unwrap())
+        .unwrap();
+    assert_eq!(reader.validation_state(), c2pa::ValidationState::Valid);
+    let o = tanba(&["verify", s(&labelled)]);
+    assert!(o.status.success(), "{o:?}");
+    // An edited copy fails: the hash covers the image data.
+    let mut bytes = std::fs::read(&labelled).unwrap();
+    bytes[200] ^= 0xFF;
+    let edited = tmp.path().join("edited.tif");
+    std::fs::write(&edited, bytes).unwrap();
+    let reader = c2pa::Reader::from_context(c2pa::Context::new())
+        .with_stream("image/tiff", std::fs::File::open(&edited).unwrap())
+        .unwrap();
+    assert_eq!(reader.validation_state(), c2pa::ValidationState::Invalid);
+}
