@@ -86,6 +86,9 @@ pub struct Parent<'a> {
     pub mime: &'a str,
     /// Its content (rewound before use).
     pub reader: &'a mut dyn Input,
+    /// The manifest store of its `.c2pa` sidecar, for a format that carries
+    /// none inside (Ogg, PDF, text …): used when the file has no embedded one.
+    pub sidecar: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Parent<'_> {
@@ -537,7 +540,14 @@ fn builder_for(
     // a parent without a manifest would cost a full extra hash pass for
     // nothing a reader could check.
     let parent = match parent {
-        Some(p) => has_manifest(p.mime, &mut *p.reader).then_some(p),
+        Some(mut p) => {
+            if has_manifest(p.mime, &mut *p.reader) {
+                p.sidecar = None;
+                Some(p)
+            } else {
+                p.sidecar.is_some().then_some(p)
+            }
+        }
         None => None,
     };
 
@@ -601,14 +611,7 @@ fn builder_for(
         .with_definition(definition.to_string())
         .map_err(|e| sdk_error("building the manifest", e))?;
     if let Some(p) = parent {
-        p.reader.rewind()?;
-        builder
-            .add_ingredient_from_stream(
-                json!({"relationship": "parentOf", "label": PARENT_ID}).to_string(),
-                normalise(p.mime),
-                &mut ByRef(p.reader),
-            )
-            .map_err(|e| sdk_error("reading the original's C2PA manifest", e))?;
+        add_parent(&mut builder, p, PARENT_ID)?;
     }
     Ok(builder)
 }
@@ -624,6 +627,42 @@ pub fn embedded_store(mime: &str, reader: &mut dyn Input) -> Option<Vec<u8>> {
     let store = c2pa::jumbf_io::load_jumbf_from_stream(format, &mut ByRef(&mut *reader)).ok();
     let _ = reader.rewind();
     store
+}
+
+/// Adds the original as the parent ingredient, with its embedded manifest
+/// store, or else the one of its sidecar (which the SDK cannot find in a
+/// format it does not read, so it is attached as the ingredient's data).
+fn add_parent(builder: &mut Builder, p: Parent<'_>, label: &str) -> Result<()> {
+    let what = |e| sdk_error("reading the original's C2PA manifest", e);
+    let mut definition = json!({"relationship": "parentOf", "label": label});
+    let active = match &p.sidecar {
+        Some(store) => {
+            p.reader.rewind()?;
+            let reader = Reader::from_context(context(None)?)
+                .with_manifest_data_and_stream(store, sidecar_format(p.mime), ByRef(&mut *p.reader))
+                .map_err(what)?;
+            // A v3 ingredient with a manifest carries its validation results.
+            if let Some(results) = reader.validation_results() {
+                definition["validation_results"] = serde_json::to_value(results)
+                    .map_err(|e| Error::malformed(format!("C2PA validation results: {e}")))?;
+            }
+            reader.active_label().map(str::to_string)
+        }
+        None => None,
+    };
+    p.reader.rewind()?;
+    let format = match &p.sidecar {
+        Some(_) => sidecar_format(p.mime),
+        None => normalise(p.mime),
+    };
+    let ingredient = builder
+        .add_ingredient_from_stream(definition.to_string(), format, &mut ByRef(p.reader))
+        .map_err(what)?;
+    if let (Some(store), Some(active)) = (p.sidecar, active) {
+        ingredient.set_manifest_data(store).map_err(what)?;
+        ingredient.set_active_manifest(active);
+    }
+    Ok(())
 }
 
 /// Whether `reader` carries a C2PA manifest store (embedded). Reads only

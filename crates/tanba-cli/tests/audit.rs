@@ -451,3 +451,67 @@ fn a_tiff_with_c2pa_opens_in_libtiff_and_imagemagick() {
         .unwrap();
     assert_eq!(reader.validation_state(), c2pa::ValidationState::Invalid);
 }
+
+/// Relabelling a sidecar format (Ogg) with `--force` and a C2PA key keeps
+/// the earlier credentials, from the old sidecar, as the parent
+/// ingredient, as an embedded manifest is kept for JPEG.
+#[test]
+fn a_relabelled_ogg_keeps_its_earlier_credentials_as_the_parent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = keys(&tmp.path().join("keys"));
+    let ogg = tmp.path().join("voice.ogg");
+    let o = Command::new("ffmpeg")
+        .args([
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=d=2",
+            "-c:a",
+            "libvorbis",
+        ])
+        .arg(&ogg)
+        .output()
+        .expect("ffmpeg is installed");
+    assert!(o.status.success(), "{o:?}");
+    let sign = ["--c2pa-cert", s(&keys.0), "--c2pa-key", s(&keys.1)];
+    let first = tmp.path().join("first");
+    let o = tanba(&[&["label", s(&ogg), "-o", s(&first)][..], &sign].concat());
+    assert!(o.status.success(), "{o:?}");
+    let read = |dir: &Path| {
+        let store = std::fs::read(dir.join("voice.c2pa")).unwrap();
+        c2pa::Reader::from_context(c2pa::Context::new())
+            .with_manifest_data_and_stream(
+                &store,
+                "application/octet-stream",
+                std::fs::File::open(dir.join("voice.ogg")).unwrap(),
+            )
+            .unwrap()
+    };
+    let earlier = read(&first).active_label().unwrap().to_string();
+    let second = tmp.path().join("second");
+    let o = tanba(
+        &[
+            &[
+                "label",
+                s(&first.join("voice.ogg")),
+                "-o",
+                s(&second),
+                "--force",
+            ][..],
+            &sign,
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{o:?}");
+    let reader = read(&second);
+    assert_eq!(reader.validation_state(), c2pa::ValidationState::Valid);
+    let parent = &reader.active_manifest().unwrap().ingredients()[0];
+    assert_eq!(parent.relationship(), &c2pa::Relationship::ParentOf);
+    assert_eq!(parent.active_manifest(), Some(earlier.as_str()));
+    assert!(
+        reader.get_manifest(&earlier).is_some(),
+        "the earlier manifest is in the store"
+    );
+}

@@ -41,6 +41,14 @@ pub(crate) fn label_and_sign(
     signer: &C2paSigner,
 ) -> Result<(Labelled, Option<Signed>)> {
     let (format, path, len) = source;
+    // A relabelled sidecar format's earlier credentials (Ogg, PDF, text):
+    // kept as the parent ingredient, as an embedded manifest is.
+    let own = tanba_c2pa::sidecar_path(path);
+    let mut original_sidecar = if own != path && own.is_file() {
+        Some(std::fs::read(&own).map_err(|e| tanba_core::Error::from(e).at(&own))?)
+    } else {
+        None
+    };
     let label_into = |staging: &mut dyn WriteSeek, input: &mut File| {
         labeler.label(
             Source {
@@ -65,6 +73,7 @@ pub(crate) fn label_and_sign(
             Some(Parent {
                 mime: format.mime,
                 reader: input,
+                sidecar: original_sidecar.take(),
             }),
         )
     };
