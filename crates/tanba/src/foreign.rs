@@ -103,7 +103,9 @@ pub fn scan(bytes: &[u8]) -> ForeignMarks {
         aigc: find_aigc(bytes),
         ..ForeignMarks::default()
     };
-    let packet = xmp::find_packet(bytes);
+    // Found fast here; the core's reader then takes it from its start.
+    let packet =
+        memchr::memmem::find(bytes, b"<x:xmpmeta").and_then(|at| xmp::find_packet(&bytes[at..]));
     if let Some(marks) = packet.and_then(|p| xmp::read(p).ok()) {
         out.xmp_source_type = marks.digital_source_type;
     }
@@ -169,9 +171,7 @@ fn find_aigc(bytes: &[u8]) -> Vec<FoundAigc> {
         (&b"{\"AIGC\""[..], false),
         (&b"{&quot;AIGC&quot;"[..], true),
     ] {
-        let mut from = 0;
-        while let Some(at) = find(&bytes[from..], needle).map(|i| i + from) {
-            from = at + needle.len();
+        for at in memchr::memmem::find_iter(bytes, needle) {
             let window = &bytes[at..bytes.len().min(at + 4096)];
             let text = String::from_utf8_lossy(window);
             let text = if escaped {
@@ -324,12 +324,8 @@ fn jpeg_exif(bytes: &[u8]) -> Option<&[u8]> {
     None
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
 fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).rposition(|w| w == needle)
+    memchr::memmem::rfind(hay, needle)
 }
 
 #[cfg(test)]
