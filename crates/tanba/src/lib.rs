@@ -414,16 +414,12 @@ impl Registry {
             .detect_or_fail(&head, Some(input))
             .map_err(|e| e.at(input))?;
         let input_sha256 = manifest::sha256_of(&mut file).map_err(|e| e.at(input))?;
-        let mut job = job
-            .clone()
-            .with_source_sha256(input_sha256.clone())
-            .with_settings_sha256(self.settings_sha256(index, job));
-        if job.prior_aigc.is_none()
-            && let Some(prior) = foreign::scan_file(input)?.aigc_label()
-        {
-            job = job.with_prior_aigc(prior.clone());
-        }
-        let job = job;
+        let job = carry_aigc(
+            job.clone()
+                .with_source_sha256(input_sha256.clone())
+                .with_settings_sha256(self.settings_sha256(index, job)),
+            || foreign::scan_file(input),
+        )?;
         let dir = atomic::parent_of(output);
         std::fs::create_dir_all(dir).map_err(|e| Error::from(e).at(dir))?;
         let write = |out: &mut File| -> Result<Written> {
@@ -483,15 +479,8 @@ impl Registry {
         };
         #[cfg(not(feature = "text"))]
         let manifest_sidecar = None;
-        #[allow(unused_mut)] // keeping another tool's credentials adds a note
         let (mut written, output) = done?;
-        #[cfg(feature = "c2pa")]
-        let kept_credentials = match &self.c2pa.signer {
-            None => credentials::keep_original(input, format, &output, &mut written.labelled)?,
-            Some(_) => None,
-        };
-        #[cfg(not(feature = "c2pa"))]
-        let kept_credentials = None;
+        let kept_credentials = self.keep_credentials(input, format, &output, &mut written)?;
         let credentials = match written.signed {
             None => None,
             Some(Signed::Embedded) => Some(Credentials::Embedded),
@@ -511,6 +500,23 @@ impl Registry {
             manifest_sidecar,
             kept_credentials,
         })
+    }
+
+    /// Without a C2PA key, another tool's credentials of `input` are kept
+    /// in the sidecar of `output` (see [`FileOutcome::kept_credentials`]).
+    fn keep_credentials(
+        &self,
+        input: &Path,
+        format: &'static Format,
+        output: &Path,
+        written: &mut Written,
+    ) -> Result<Option<PathBuf>> {
+        #[cfg(feature = "c2pa")]
+        if self.c2pa.signer.is_none() {
+            return credentials::keep_original(input, format, output, &mut written.labelled);
+        }
+        let _ = (input, format, output, written);
+        Ok(None)
     }
 
     /// Runs the labeler over an open input into `out`, and signs the result
@@ -620,16 +626,12 @@ impl Registry {
                  file beside the output: label M2TS as a file, not as bytes",
             ));
         }
-        let mut job = job
-            .clone()
-            .with_source_sha256(manifest::sha256_hex(input))
-            .with_settings_sha256(self.settings_sha256(index, job));
-        if job.prior_aigc.is_none()
-            && let Some(prior) = foreign::scan(input).aigc_label()
-        {
-            job = job.with_prior_aigc(prior.clone());
-        }
-        let job = job;
+        let job = carry_aigc(
+            job.clone()
+                .with_source_sha256(manifest::sha256_hex(input))
+                .with_settings_sha256(self.settings_sha256(index, job)),
+            || Ok(foreign::scan(input)),
+        )?;
         let mut reader = Cursor::new(input);
         let mut out = Cursor::new(Vec::with_capacity(input.len() + 4096));
         let source = Source {
@@ -672,6 +674,19 @@ impl Registry {
             limits,
         )
     }
+}
+
+/// The job with the AIGC label the input already carries (`scan` finds it),
+/// so the output carries that one on instead of a second; a job that names
+/// one already keeps it.
+fn carry_aigc(job: Job, scan: impl FnOnce() -> Result<foreign::ForeignMarks>) -> Result<Job> {
+    if job.prior_aigc.is_some() {
+        return Ok(job);
+    }
+    Ok(match scan()?.aigc_label() {
+        Some(prior) => job.with_prior_aigc(prior.clone()),
+        None => job,
+    })
 }
 
 /// What writing one output produced, before it has its final name.
