@@ -114,6 +114,16 @@ fn build_archive(dir: &Path, keys: &(PathBuf, PathBuf)) -> BTreeMap<&'static str
         &format!("-EXIF:UserComment={AIGC}"),
         s(&dir.join("aigc.jpg")),
     ]);
+    png_with_text(&png, &dir.join("aigc.png"), &[("AIGC", AIGC)]);
+    let o = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-i"])
+        .arg(fixture("video/sample.mp4"))
+        .args(["-c", "copy", "-movflags", "use_metadata_tags", "-metadata"])
+        .arg(format!("AIGC={AIGC}"))
+        .arg(dir.join("aigc.mp4"))
+        .output()
+        .expect("ffmpeg is installed");
+    assert!(o.status.success(), "{o:?}");
     png_with_text(
         &png,
         &dir.join("sd.png"),
@@ -150,6 +160,8 @@ fn build_archive(dir: &Path, keys: &(PathBuf, PathBuf)) -> BTreeMap<&'static str
         ("c2pa-png.png", "ai-marked-no-visible-label"),
         ("c2pa-mp4.mp4", "ai-marked-no-visible-label"),
         ("aigc.jpg", "ai-marked-no-visible-label"),
+        ("aigc.png", "ai-marked-no-visible-label"),
+        ("aigc.mp4", "ai-marked-no-visible-label"),
         ("sd.png", "ai-marked-no-visible-label"),
         ("comfy.png", "ai-marked-no-visible-label"),
         ("notice.md", "visible-label-no-machine-mark"),
@@ -185,17 +197,19 @@ fn sources(row: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-/// The AIGC JSON of every carrier exiftool reads in `file`.
+/// The AIGC JSON of every carrier exiftool reads in `file` (one tag per
+/// carrier: EXIF UserComment, XMP, PNG text, MP4 keys …).
 fn aigc_labels(file: &Path) -> Vec<serde_json::Value> {
-    exiftool(&["-a", "-j", "-UserComment", "-XMP-TC260:all", s(file)])
+    exiftool(&["-a", "-j", "-G1", s(file)])
         .parse::<serde_json::Value>()
         .ok()
         .and_then(|v| v.as_array().and_then(|a| a.first().cloned()))
         .and_then(|o| o.as_object().cloned())
         .into_iter()
         .flatten()
-        .filter(|(k, _)| k != "SourceFile")
-        .map(|(_, v)| serde_json::from_str(v.as_str().unwrap()).unwrap())
+        .filter_map(|(_, v)| v.as_str().map(str::to_string))
+        .filter(|v| v.starts_with("{\"AIGC\""))
+        .map(|v| serde_json::from_str(&v).unwrap())
         .collect()
 }
 
@@ -327,14 +341,20 @@ fn fix_without_a_key(tmp: &Path, archive: &Path, expected: &BTreeMap<&str, &str>
         String::from_utf8_lossy(&o.stdout).contains("another tool's, for the unlabelled original")
     );
     // One AIGC label per carrier, the same in each: the producer's, passed on.
-    let labels = aigc_labels(&fixed.join("aigc.jpg"));
-    assert_eq!(labels.len(), 2, "EXIF UserComment and XMP: {labels:?}");
-    assert_eq!(labels[0], labels[1]);
-    let aigc = &labels[0]["AIGC"];
-    assert_eq!(aigc["ContentProducer"], "Acme Gen Co");
-    assert_eq!(aigc["ProduceID"], "acme-0001");
-    assert_eq!(aigc["ContentPropagator"], "180440000059");
-    assert_eq!(aigc["PropagateID"].as_str().unwrap().len(), 36);
+    for name in ["aigc.jpg", "aigc.png", "aigc.mp4"] {
+        let labels = aigc_labels(&fixed.join(name));
+        assert_eq!(
+            labels.len(),
+            2,
+            "{name}: its own carrier and XMP: {labels:?}"
+        );
+        assert_eq!(labels[0], labels[1], "{name}");
+        let aigc = &labels[0]["AIGC"];
+        assert_eq!(aigc["ContentProducer"], "Acme Gen Co", "{name}");
+        assert_eq!(aigc["ProduceID"], "acme-0001", "{name}");
+        assert_eq!(aigc["ContentPropagator"], "180440000059", "{name}");
+        assert_eq!(aigc["PropagateID"].as_str().unwrap().len(), 36, "{name}");
+    }
 }
 
 /// `--fix` with a C2PA key: the other generator's manifest becomes the
