@@ -92,8 +92,9 @@ pub(crate) enum Command {
     /// Report which marks each file carries; exits 1 when a file lacks either.
     #[command(after_long_help = VERIFY_EXAMPLES)]
     Verify(Box<VerifyArgs>),
-    /// Find AI content that lacks its labels, whoever marked it; exits 1
-    /// when a file is AI-marked and not compliant.
+    /// Find AI content that lacks its labels, whoever marked it.
+    ///
+    /// Exits 1 when a file is AI-marked and not compliant.
     #[command(after_long_help = AUDIT_EXAMPLES)]
     Audit(Box<AuditArgs>),
     /// List the formats this build supports.
