@@ -364,9 +364,13 @@ impl Job {
             settings_sha256: self.settings_sha256.clone(),
             law: LAW_REFERENCE.to_string(),
             generator: concat!("tanba/", env!("CARGO_PKG_VERSION")).to_string(),
+            // The same producer labelling again (a forced relabel of its own
+            // output) is no propagation: its label is made afresh.
             aigc: match &self.prior_aigc {
-                Some(prior) => prior.propagated(producer, id.to_string()),
-                None => Aigc {
+                Some(prior) if prior.content_producer != producer => {
+                    prior.propagated(producer, id.to_string())
+                }
+                _ => Aigc {
                     label: "1".to_string(),
                     content_producer: producer,
                     produce_id: id.to_string(),
@@ -781,6 +785,11 @@ mod tests {
         let fresh = Job::new().with_source_sha256("ab");
         let m = fresh.manifest("image/png", Placement::at("bottom-right"));
         assert!(m.aigc.content_propagator.is_empty());
+        // Its own earlier label, relabelled: made afresh, no propagator.
+        let again = fresh.clone().with_prior_aigc(m.aigc.clone());
+        let m2 = again.manifest("image/png", Placement::at("bottom-right"));
+        assert!(m2.aigc.content_propagator.is_empty());
+        assert_ne!(m2.aigc.produce_id, m.aigc.produce_id);
         assert!(is_ai_source_type(DST_TRAINED_ALGORITHMIC_MEDIA));
         assert!(is_ai_source_type("compositeWithTrainedAlgorithmicMedia"));
         assert!(!is_ai_source_type(
