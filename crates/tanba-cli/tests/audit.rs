@@ -535,3 +535,56 @@ fn a_relabelled_ogg_keeps_its_earlier_credentials_as_the_parent() {
         "the earlier manifest is in the store"
     );
 }
+
+/// `verify` and `audit` read the `.c2pa` sidecar of a format that cannot
+/// hold credentials itself (a BMP signed by another generator).
+#[test]
+fn a_bmp_with_sidecar_credentials_is_read_by_verify_and_audit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = keys(&tmp.path().join("keys"));
+    let bmp = tmp.path().join("scan.bmp");
+    let o = Command::new("convert")
+        .args([s(&fixture("image/sample-generated.png")), s(&bmp)])
+        .output()
+        .expect("ImageMagick is installed");
+    assert!(o.status.success(), "{o:?}");
+    let chain = std::fs::read(&keys.0).unwrap();
+    let key = std::fs::read(&keys.1).unwrap();
+    let signer =
+        c2pa::create_signer::from_keys(&chain, &key, c2pa::SigningAlg::Es256, None).unwrap();
+    let definition = serde_json::json!({
+        "claim_generator_info": [{"name": "OtherGen", "version": "2.1"}],
+        "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": [
+            {"action": "c2pa.created", "digitalSourceType": TRAINED}
+        ]}}],
+    });
+    let mut builder = c2pa::Builder::from_context(c2pa::Context::new())
+        .with_definition(definition.to_string())
+        .unwrap();
+    builder.set_no_embed(true);
+    let store = builder
+        .sign(
+            signer.as_ref(),
+            "application/octet-stream",
+            &mut std::fs::File::open(&bmp).unwrap(),
+            &mut Cursor::new(Vec::new()),
+        )
+        .unwrap();
+    std::fs::write(bmp.with_extension("c2pa"), store).unwrap();
+    let o = tanba(&["verify", s(&bmp)]);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("C2PA in C2PA manifest store (.c2pa sidecar)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("AI-made per") && said.contains("content credentials (C2PA): valid"),
+        "{said}"
+    );
+    let json = tmp.path().join("audit.json");
+    let o = tanba(&["audit", s(&bmp), "--report", s(&json)]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let row = &report(&json)[0];
+    assert_eq!(row["verdict"], "ai-marked-no-visible-label", "{row:#}");
+    assert_eq!(row["evidence"][0]["kind"], "c2pa", "{row:#}");
+}
