@@ -95,6 +95,38 @@ fn exiftool(args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// A one-page PDF whose text is `text` (Helvetica), as a word processor
+/// without any AI mark writes it.
+fn text_pdf(text: &str) -> Vec<u8> {
+    let stream = format!("BT /F1 18 Tf 72 760 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut out = String::from("%PDF-1.4\n");
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.push_str(&format!("{} 0 obj\n{o}\nendobj\n", i + 1));
+    }
+    let xref = out.len();
+    out.push_str(&format!(
+        "xref\n0 {}\n0000000000 65535 f \n",
+        objects.len() + 1
+    ));
+    for o in offsets {
+        out.push_str(&format!("{o:010} 00000 n \n"));
+    }
+    out.push_str(&format!(
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    ));
+    out.into_bytes()
+}
+
 /// The archive: file name → the verdict it must get.
 fn build_archive(dir: &Path, keys: &(PathBuf, PathBuf)) -> BTreeMap<&'static str, &'static str> {
     let photo = fixture("image/sample-photo.jpg");
@@ -148,6 +180,16 @@ fn build_archive(dir: &Path, keys: &(PathBuf, PathBuf)) -> BTreeMap<&'static str
         "Создано с помощью искусственного интеллекта.\n\nA story.\n",
     )
     .unwrap();
+    std::fs::write(
+        dir.join("notice.pdf"),
+        text_pdf("AI-generated report. Figures for Q3."),
+    )
+    .unwrap();
+    std::fs::write(dir.join("plain.pdf"), text_pdf("Figures for Q3.")).unwrap();
+    // A PNG cut short: recognised, but it cannot be read.
+    let mut cut = std::fs::read(&png).unwrap();
+    cut.truncate(100);
+    std::fs::write(dir.join("broken.png"), cut).unwrap();
     std::fs::copy(&photo, dir.join("plain.jpg")).unwrap();
     std::fs::write(dir.join("plain.txt"), "Minutes of the meeting.\n").unwrap();
     let labelled = dir.join("labelled");
@@ -165,6 +207,9 @@ fn build_archive(dir: &Path, keys: &(PathBuf, PathBuf)) -> BTreeMap<&'static str
         ("sd.png", "ai-marked-no-visible-label"),
         ("comfy.png", "ai-marked-no-visible-label"),
         ("notice.md", "visible-label-no-machine-mark"),
+        ("notice.pdf", "visible-label-no-machine-mark"),
+        ("plain.pdf", "no-ai-evidence"),
+        ("broken.png", "unreadable"),
         ("plain.jpg", "no-ai-evidence"),
         ("plain.txt", "no-ai-evidence"),
         ("tanba.png", "compliant"),
@@ -260,6 +305,14 @@ fn an_archive_marked_by_other_tools_gets_its_verdicts_and_is_fixed() {
             .contains("Tanba manifest")
     );
     assert!(found["notice.md"]["visible_label"].as_str().is_some());
+    let pdf_notice = found["notice.pdf"]["visible_label"].as_str().unwrap();
+    assert!(pdf_notice.contains("ai-generated"), "{pdf_notice}");
+    assert!(
+        found["broken.png"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("truncated")
+    );
     let csv = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(csv.lines().count(), expected.len() + 1, "{csv}");
     assert!(
