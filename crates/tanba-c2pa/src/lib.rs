@@ -355,7 +355,16 @@ pub fn inspect_file(
     mime: &str,
     trust_anchors_pem: Option<&str>,
 ) -> Result<C2paReport> {
-    let side = sidecar_path(path);
+    // NAME.EXT.c2pa first: where Tanba keeps another tool's store when
+    // NAME.c2pa already belongs to a file of the same name but extension.
+    let mut full = path.as_os_str().to_owned();
+    full.push(".c2pa");
+    let full = PathBuf::from(full);
+    let side = if full.is_file() {
+        full
+    } else {
+        sidecar_path(path)
+    };
     let sidecar = if side != path && side.is_file() {
         Some(std::fs::read(&side).map_err(|e| Error::from(e).at(&side))?)
     } else {

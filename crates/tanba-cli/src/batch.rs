@@ -304,10 +304,14 @@ impl Worker<'_> {
             millis: started.elapsed().as_secs_f64() * 1000.0,
             input_sha256: Some(outcome.input_sha256),
             output_sha256: Some(outcome.output_sha256),
-            c2pa: outcome.credentials.map(|c| match c {
-                tanba::Credentials::Embedded => "embedded".to_string(),
-                tanba::Credentials::Sidecar(path) => format!("sidecar {}", path.display()),
-            }),
+            c2pa: match (outcome.credentials, outcome.kept_credentials) {
+                (Some(tanba::Credentials::Embedded), _) => Some("embedded".to_string()),
+                (Some(tanba::Credentials::Sidecar(path)), _) => {
+                    Some(format!("sidecar {}", path.display()))
+                }
+                (None, Some(kept)) => Some(format!("original's kept in {}", kept.display())),
+                (None, None) => None,
+            },
             manifest_sidecar: sidecar.map(|p| p.display().to_string()),
         }
     }

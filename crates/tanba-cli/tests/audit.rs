@@ -391,7 +391,8 @@ fn fix_without_a_key(tmp: &Path, archive: &Path, expected: &BTreeMap<&str, &str>
     let o = tanba(&["verify", s(&fixed.join("c2pa-jpeg.jpg"))]);
     assert!(o.status.success(), "{o:?}");
     assert!(
-        String::from_utf8_lossy(&o.stdout).contains("another tool's, for the unlabelled original")
+        String::from_utf8_lossy(&o.stdout)
+            .contains("the unlabelled original's, kept in the sidecar")
     );
     // One AIGC label per carrier, the same in each: the producer's, passed on.
     for name in ["aigc.jpg", "aigc.png", "aigc.mp4"] {
@@ -640,4 +641,63 @@ fn a_bmp_with_sidecar_credentials_is_read_by_verify_and_audit() {
     let row = &report(&json)[0];
     assert_eq!(row["verdict"], "ai-marked-no-visible-label", "{row:#}");
     assert_eq!(row["evidence"][0]["kind"], "c2pa", "{row:#}");
+}
+
+/// Two outputs that differ only in their extension keep their originals'
+/// credentials apart: `NAME.c2pa` for the first, `NAME.EXT.c2pa` for the
+/// second, and each verifies against its own.
+#[test]
+fn kept_credentials_of_twins_do_not_overwrite_each_other() {
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = keys(&tmp.path().join("keys"));
+    let jpg = tmp.path().join("twin.jpg");
+    let png = tmp.path().join("twin.png");
+    sign_as_other_generator(
+        &fixture("image/sample-photo.jpg"),
+        "image/jpeg",
+        &jpg,
+        &keys,
+    );
+    sign_as_other_generator(
+        &fixture("image/sample-generated.png"),
+        "image/png",
+        &png,
+        &keys,
+    );
+    let out = tmp.path().join("out");
+    let json = tmp.path().join("run.json");
+    let o = tanba(&[
+        "label",
+        s(&jpg),
+        s(&png),
+        "-o",
+        s(&out),
+        "--report",
+        s(&json),
+        "-j",
+        "1",
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let first = std::fs::read(out.join("twin.c2pa")).unwrap();
+    let second = std::fs::read(out.join("twin.png.c2pa")).unwrap();
+    assert_ne!(first, second);
+    let kept: Vec<String> = report(&json)["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["c2pa"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        kept.iter().all(|k| k.starts_with("original's kept in")),
+        "{kept:?}"
+    );
+    for file in ["twin.jpg", "twin.png"] {
+        let o = tanba(&["verify", s(&out.join(file))]);
+        let said = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{file}: {said}");
+        assert!(
+            said.contains("claim generator OtherGen/2.1"),
+            "{file}: {said}"
+        );
+    }
 }

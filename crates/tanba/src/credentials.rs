@@ -123,7 +123,16 @@ pub(crate) fn keep_original(
         }
         None => return Ok(None),
     };
-    let path = write_sidecar(output, &store)?;
+    // Two outputs of one name but their extension (a.jpg, a.png) share
+    // NAME.c2pa: another file's store already there is never overwritten;
+    // this one then goes to NAME.EXT.c2pa, which the note names.
+    let mut path = tanba_c2pa::sidecar_path(output);
+    if path.is_file() && std::fs::read(&path).ok().as_deref() != Some(store.as_slice()) {
+        let mut name = output.as_os_str().to_owned();
+        name.push(".c2pa");
+        path = PathBuf::from(name);
+    }
+    atomic::write_atomic(&path, |f| Ok(f.write_all(&store)?))?;
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),

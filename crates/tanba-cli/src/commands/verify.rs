@@ -264,7 +264,7 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
             tanba::CredentialsState::Trusted => "trusted",
             tanba::CredentialsState::Invalid => "INVALID",
             tanba::CredentialsState::OfOriginal => {
-                "another tool's, for the unlabelled original (kept in the sidecar)"
+                "the unlabelled original's, kept in the sidecar (they do not bind to this file)"
             }
         };
         outln!("  content credentials (C2PA): {state}");
