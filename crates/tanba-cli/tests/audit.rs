@@ -147,6 +147,28 @@ fn build_archive(dir: &Path, keys: &(PathBuf, PathBuf)) -> BTreeMap<&'static str
         s(&dir.join("aigc.jpg")),
     ]);
     png_with_text(&png, &dir.join("aigc.png"), &[("AIGC", AIGC)]);
+    // IPTC DigitalSourceType in XMP, and generator names in EXIF Software
+    // and XMP CreatorTool, as exiftool writes them.
+    for (name, source, tag) in [
+        (
+            "iptc.jpg",
+            &photo,
+            format!("-XMP-iptcExt:DigitalSourceType={TRAINED}"),
+        ),
+        (
+            "firefly.jpg",
+            &photo,
+            "-EXIF:Software=Adobe Firefly".to_string(),
+        ),
+        (
+            "midjourney.png",
+            &png,
+            "-XMP:CreatorTool=Midjourney v6".to_string(),
+        ),
+    ] {
+        std::fs::copy(source, dir.join(name)).unwrap();
+        exiftool(&["-q", "-overwrite_original", &tag, s(&dir.join(name))]);
+    }
     let o = Command::new("ffmpeg")
         .args(["-loglevel", "error", "-i"])
         .arg(fixture("video/sample.mp4"))
@@ -205,6 +227,9 @@ fn build_archive(dir: &Path, keys: &(PathBuf, PathBuf)) -> BTreeMap<&'static str
         ("aigc.png", "ai-marked-no-visible-label"),
         ("aigc.mp4", "ai-marked-no-visible-label"),
         ("sd.png", "ai-marked-no-visible-label"),
+        ("iptc.jpg", "ai-marked-no-visible-label"),
+        ("firefly.jpg", "ai-marked-no-visible-label"),
+        ("midjourney.png", "ai-marked-no-visible-label"),
         ("comfy.png", "ai-marked-no-visible-label"),
         ("notice.md", "visible-label-no-machine-mark"),
         ("notice.pdf", "visible-label-no-machine-mark"),
@@ -294,6 +319,9 @@ fn an_archive_marked_by_other_tools_gets_its_verdicts_and_is_fixed() {
         "{aigc}"
     );
     assert!(sources(&found["sd.png"])[0].contains("A1111"));
+    assert_eq!(found["iptc.jpg"]["evidence"][0]["kind"], "iptc");
+    assert!(sources(&found["firefly.jpg"])[0].contains("Adobe Firefly"));
+    assert!(sources(&found["midjourney.png"])[0].contains("Midjourney"));
     assert!(
         sources(&found["comfy.png"])
             .join(" ")

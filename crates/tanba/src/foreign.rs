@@ -110,9 +110,12 @@ pub fn scan(bytes: &[u8]) -> ForeignMarks {
         out.xmp_source_type = marks.digital_source_type;
     }
     if let Some(packet) = packet {
-        out.fingerprints.extend(
-            generator_names(packet.as_bytes()).map(|n| format!("generator {n:?} named in XMP")),
-        );
+        for field in xmp_tool_fields(packet) {
+            out.fingerprints.extend(
+                generator_names(field.as_bytes())
+                    .map(|n| format!("generator {n:?} named in XMP CreatorTool/Software")),
+            );
+        }
     }
     let mut exif = Vec::new();
     if bytes.starts_with(PNG_SIGNATURE) {
@@ -152,6 +155,23 @@ impl ForeignMarks {
             .or(self.aigc.last())
             .map(|f| &f.aigc)
     }
+}
+
+/// The text that follows each software field of an XMP packet
+/// (`xmp:CreatorTool`, `tiff:Software`, `stEvt:softwareAgent`, as element
+/// or attribute): where a generator names itself, rather than anywhere in
+/// a description a person wrote.
+fn xmp_tool_fields(packet: &str) -> Vec<&str> {
+    const FIELDS: &[&str] = &["CreatorTool", "Software", "softwareAgent"];
+    let mut out = Vec::new();
+    for field in FIELDS {
+        for (at, _) in packet.match_indices(field) {
+            let rest = &packet[at + field.len()..];
+            let end = rest.char_indices().nth(160).map_or(rest.len(), |(i, _)| i);
+            out.push(&rest[..end]);
+        }
+    }
+    out
 }
 
 /// The known generator names `block` mentions.
@@ -346,6 +366,15 @@ mod tests {
         assert_eq!(found.aigc[0].carrier, "XMP");
         assert_eq!(found.aigc[0].aigc.content_producer, "b");
         assert!(scan(b"{\"AIGC\": not json").aigc.is_empty());
+    }
+
+    #[test]
+    fn generator_names_count_only_in_software_fields_of_xmp() {
+        let tool = b"<x:xmpmeta><rdf:Description xmp:CreatorTool=\"Midjourney v6\"/></x:xmpmeta>";
+        assert_eq!(scan(tool).fingerprints.len(), 1);
+        let prose =
+            b"<x:xmpmeta><dc:description>Not made with Midjourney</dc:description></x:xmpmeta>";
+        assert!(scan(prose).fingerprints.is_empty());
     }
 
     #[test]
