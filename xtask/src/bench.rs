@@ -21,6 +21,7 @@ mod pdfgen;
 mod report;
 mod verify_cost;
 mod video;
+mod watermark;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -31,6 +32,7 @@ use media::{Media, Plan};
 
 const HELP: &str = "\
 usage: cargo xtask bench [--quick] [--reps N] [--batch-reps N] [--only LIST] [--doc FILE]
+       cargo xtask bench watermark [--quick]  the watermark's robustness matrix
        cargo xtask bench --prepare [--quick]   generate the media set only
        cargo xtask bench --criterion [--quick] the criterion benches (cargo bench)
 
@@ -127,6 +129,9 @@ fn number(s: &str) -> Result<usize, String> {
 
 /// Entry point.
 pub fn run(args: &[String]) -> Result<(), String> {
+    if args.first().map(String::as_str) == Some("watermark") {
+        return watermark::run(&args[1..]);
+    }
     let opts = Options::parse(args)?;
     if opts.criterion {
         return criterion(opts.quick);

@@ -25,6 +25,7 @@ commands:
   tidy            check the docs against the code (feature tables, code map, cited
                   files, invariant tests) and the house rules (unsafe, long functions)
   bench [--quick] benchmarks side by side with ImageMagick, ffmpeg and qpdf
+  bench watermark the watermark's robustness matrix (docs/benchmarks-watermark.md)
   assets          regenerate the bundled spoken disclaimers with espeak-ng and sox";
 
 fn main() -> ExitCode {

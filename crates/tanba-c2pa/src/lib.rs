@@ -38,6 +38,14 @@ pub use signer::C2paSigner;
 /// exactly as `Manifest::to_json` writes it, so its own signature checks).
 pub const ASSERTION_LABEL: &str = "kz.tanba.manifest";
 
+/// Label of the C2PA soft-binding assertion that names the watermark.
+pub const SOFT_BINDING_LABEL: &str = "c2pa.soft-binding";
+
+/// The soft-binding algorithm name of Tanba's watermark (method
+/// `tanba-wm-1`); the block's value is the payload as 16 hex digits, the
+/// first 64 bits of the Tanba manifest's id.
+pub const SOFT_BINDING_ALG: &str = "tanba.wm.1";
+
 /// The IPTC digital source types, as in the Tanba manifest.
 pub use tanba_core::manifest::{
     DST_COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA, DST_TRAINED_ALGORITHMIC_MEDIA,
@@ -274,6 +282,10 @@ pub struct C2paReport {
     /// The Tanba manifest from [`ASSERTION_LABEL`], if present and parsed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tanba_manifest: Option<Manifest>,
+    /// The watermark payload of a `c2pa.soft-binding` assertion made with
+    /// [`SOFT_BINDING_ALG`], when there is one (16 hex digits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soft_binding: Option<String>,
 }
 
 impl C2paReport {
@@ -298,6 +310,7 @@ impl C2paReport {
             actions: Vec::new(),
             digital_source_type: None,
             tanba_manifest: None,
+            soft_binding: None,
         }
     }
 }
@@ -487,6 +500,8 @@ fn report(reader: &Reader, embedded: bool) -> C2paReport {
             }
         } else if assertion.label() == ASSERTION_LABEL {
             out.tanba_manifest = serde_json::from_value(value.clone()).ok();
+        } else if assertion.label() == SOFT_BINDING_LABEL && value["alg"] == SOFT_BINDING_ALG {
+            out.soft_binding = value["blocks"][0]["value"].as_str().map(str::to_string);
         }
     }
     out
@@ -609,12 +624,26 @@ fn builder_for(
     // signature still checks.
     let tanba: Value = serde_json::from_str(&manifest.to_json())
         .map_err(|e| Error::malformed(format!("Tanba manifest: {e}")))?;
+    let mut assertions = vec![
+        json!({"label": "c2pa.actions.v2", "data": {"actions": actions}, "created": true}),
+        json!({"label": ASSERTION_LABEL, "data": tanba, "kind": "Json", "created": true}),
+    ];
+    // The watermark in the content, as a soft binding: a reader that finds
+    // the mark in a copy stripped of its metadata can look this manifest up.
+    if let Some(mark) = &manifest.watermark {
+        assertions.push(json!({
+            "label": SOFT_BINDING_LABEL,
+            "data": {
+                "alg": SOFT_BINDING_ALG,
+                "name": format!("Tanba watermark ({}, {} key)", mark.method, mark.key),
+                "blocks": [{"scope": {}, "value": mark.payload}],
+            },
+            "created": true,
+        }));
+    }
     let definition = json!({
         "claim_generator_info": [claim_generator()],
-        "assertions": [
-            {"label": "c2pa.actions.v2", "data": {"actions": actions}, "created": true},
-            {"label": ASSERTION_LABEL, "data": tanba, "kind": "Json", "created": true},
-        ],
+        "assertions": assertions,
     });
     let mut builder = Builder::from_context(context(None)?)
         .with_definition(definition.to_string())

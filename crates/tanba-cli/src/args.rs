@@ -255,6 +255,11 @@ pub(crate) struct CommonArgs {
     /// Mark the content as real media edited with AI, not generated.
     #[arg(long, help_heading = LABEL, hide_short_help = true)]
     pub(crate) composite: bool,
+    /// Leave out the imperceptible watermark (pictures, video, audio).
+    #[arg(long, help_heading = LABEL)]
+    pub(crate) no_watermark: bool,
+    #[command(flatten)]
+    pub(crate) watermark: WatermarkArgs,
     #[command(flatten)]
     pub(crate) encoding: EncodingArgs,
     /// Do not add the AIGC/manifest footer to plain text.
@@ -357,6 +362,8 @@ pub(crate) struct VerifyArgs {
     pub(crate) disclaimer: DisclaimerArgs,
     #[command(flatten)]
     pub(crate) trust: TrustArgs,
+    #[command(flatten)]
+    pub(crate) watermark: WatermarkArgs,
     /// The badge's look, as labelled: verify re-renders the badge with it.
     #[command(flatten)]
     pub(crate) badge: BadgeArgs,
@@ -441,6 +448,21 @@ pub(crate) struct DisclaimerArgs {
     /// other value is the path of your own clip (`verify` looks for it).
     #[arg(long, value_name = "spoken|tone|FILE", value_parser = open_values(&["spoken", "tone"]), help_heading = AUDIO)]
     pub(crate) audio_disclaimer: Option<String>,
+}
+
+/// The watermark's key and the manifest store, shared by `label` (which
+/// marks with the key and writes the store) and `verify` (which reads
+/// with it and recovers manifests from the store).
+#[derive(Debug, Args, Default, Clone)]
+pub(crate) struct WatermarkArgs {
+    /// An operator's private watermark key, 16 hex digits (default: the
+    /// public key, which anyone can read).
+    #[arg(long, value_name = "HEX", help_heading = LABEL, hide_short_help = true)]
+    pub(crate) watermark_key: Option<String>,
+    /// Manifest store: label writes DIR/PAYLOAD.json per output; verify
+    /// recovers a stripped file's manifest from it by its watermark.
+    #[arg(long, value_name = "DIR", help_heading = LABEL, hide_short_help = true)]
+    pub(crate) manifest_store: Option<PathBuf>,
 }
 
 /// Whose C2PA credentials are trusted.

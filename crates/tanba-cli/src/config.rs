@@ -32,6 +32,20 @@ pub struct Config {
     pub job: JobSection,
     /// The badge's look.
     pub badge: crate::style::BadgeSection,
+    /// The imperceptible watermark and the manifest store.
+    pub watermark: WatermarkSection,
+}
+
+/// `[watermark]`
+#[derive(Debug, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WatermarkSection {
+    /// `false` leaves the watermark out (default on).
+    pub enabled: Option<bool>,
+    /// An operator's private key, 16 hex digits (default: the public key).
+    pub key: Option<String>,
+    /// The manifest store folder (relative to the config file).
+    pub manifest_store: Option<PathBuf>,
 }
 
 /// `[pdf]`
@@ -212,6 +226,7 @@ impl Config {
             &mut config.c2pa.cert,
             &mut config.c2pa.key,
             &mut config.c2pa.trust,
+            &mut config.watermark.manifest_store,
         ]
         .into_iter()
         .flatten()

@@ -66,6 +66,7 @@ pub(crate) fn prepare(
     job.operator = operator;
     job.signing_key = signing_key;
     let mut settings = Settings::default();
+    watermark_settings(&mut job, &mut settings, common, config)?;
     if let Some(enc) = common
         .encoding
         .text_encoding
@@ -105,6 +106,35 @@ pub(crate) fn prepare(
     video_settings(&mut settings, common, config)?;
     c2pa_settings(&mut settings, common, config)?;
     Ok((job, (linked.registry)(&settings)))
+}
+
+/// The watermark: on with the public key unless `--no-watermark` or
+/// `[watermark] enabled = false`; `--watermark-key` or `[watermark] key`
+/// for an operator's own key, also tried first by `verify`; the manifest
+/// store from `--manifest-store` or `[watermark] manifest_store`.
+fn watermark_settings(
+    job: &mut Job,
+    settings: &mut Settings,
+    common: &CommonArgs,
+    config: &Config,
+) -> Result<()> {
+    let section = &config.watermark;
+    let private = common
+        .watermark
+        .watermark_key
+        .as_deref()
+        .or(section.key.as_deref())
+        .map(str::parse::<tanba::WatermarkKey>)
+        .transpose()?;
+    let enabled = !common.no_watermark && section.enabled != Some(false);
+    job.watermark = enabled.then(|| private.unwrap_or(tanba::WatermarkKey::PUBLIC));
+    settings.watermark.private_key = private;
+    settings.watermark.manifest_store = common
+        .watermark
+        .manifest_store
+        .clone()
+        .or_else(|| section.manifest_store.clone());
+    Ok(())
 }
 
 /// The label lines: `--label` lines; else `--lang` (with `--short` or

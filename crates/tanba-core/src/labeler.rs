@@ -14,6 +14,7 @@ use crate::manifest::{
     LAW_REFERENCE, LabelRecord, MANIFEST_VERSION,
 };
 use crate::progress::{Progress, ProgressSink, ProgressUnit};
+use crate::watermark::{WATERMARK_METHOD, WatermarkFound, WatermarkKey, WatermarkRecord};
 use crate::{AiSystem, Error, Manifest, ManifestRef, Operator, Placement, Result, SignatureState};
 
 /// How many leading bytes [`Labeler::sniff`] is shown.
@@ -156,7 +157,7 @@ impl SourceKind {
 ///     .with_force(true);
 /// assert!(job.force);
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Job {
     /// The visible label.
@@ -191,6 +192,10 @@ pub struct Job {
     /// output has one AIGC label, not a second one (see
     /// [`Job::with_prior_aigc`]).
     pub prior_aigc: Option<Aigc>,
+    /// The imperceptible watermark's key: pictures, video and audio carry
+    /// a mark made with it (the public key by default); `None` leaves the
+    /// mark out (`--no-watermark`).
+    pub watermark: Option<WatermarkKey>,
 }
 
 impl fmt::Debug for Job {
@@ -211,7 +216,28 @@ impl fmt::Debug for Job {
             .field("settings_sha256", &self.settings_sha256)
             .field("progress", &self.progress.as_ref().map(|_| "<sink>"))
             .field("prior_aigc", &self.prior_aigc)
+            .field("watermark", &self.watermark)
             .finish()
+    }
+}
+
+impl Default for Job {
+    fn default() -> Self {
+        Job {
+            label: Label::default(),
+            position: Position::default(),
+            limits: Limits::default(),
+            force: false,
+            source_kind: SourceKind::default(),
+            ai_system: None,
+            operator: None,
+            signing_key: None,
+            source_sha256: None,
+            settings_sha256: None,
+            progress: None,
+            prior_aigc: None,
+            watermark: Some(WatermarkKey::PUBLIC),
+        }
     }
 }
 
@@ -310,6 +336,13 @@ impl Job {
         self
     }
 
+    /// With the watermark made with `key`, or none.
+    #[must_use]
+    pub fn with_watermark(mut self, key: Option<WatermarkKey>) -> Self {
+        self.watermark = key;
+        self
+    }
+
     /// A [`Progress`] reporter for one labelling, reporting to this job's
     /// sink (a no-op without one).
     pub fn progress(
@@ -334,6 +367,21 @@ impl Job {
         media_type: &str,
         placement: Placement,
         audible: Option<Placement>,
+    ) -> Manifest {
+        self.manifest_with_watermark(media_type, placement, audible, None)
+    }
+
+    /// [`Job::manifest_with_audible`] for content that will carry the
+    /// watermark made with `watermark` (the labeler passes the job's key
+    /// only when the content can take a mark), recorded before signing.
+    /// The payload is the id's first 64 bits
+    /// ([`Manifest::watermark_payload`]).
+    pub fn manifest_with_watermark(
+        &self,
+        media_type: &str,
+        placement: Placement,
+        audible: Option<Placement>,
+        watermark: Option<WatermarkKey>,
     ) -> Manifest {
         let id = uuid::Uuid::new_v4();
         let created = time::OffsetDateTime::now_utc()
@@ -380,6 +428,11 @@ impl Job {
                     reserved_code2: String::new(),
                 },
             },
+            watermark: watermark.map(|key| WatermarkRecord {
+                method: WATERMARK_METHOD.to_string(),
+                payload: format!("{:016x}", id.as_u64_pair().0),
+                key: key.kind().to_string(),
+            }),
             signature: None,
         };
         if let Some(key) = &self.signing_key {
@@ -476,6 +529,8 @@ pub enum MarkKind {
     Native,
     /// A C2PA manifest.
     C2pa,
+    /// The imperceptible watermark in the pixels or samples.
+    Watermark,
 }
 
 /// One machine-readable mark found in a file.
@@ -636,6 +691,18 @@ pub struct Verification {
     /// the facade's C2PA reader, not by the labelers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credentials: Option<CredentialsCheck>,
+    /// The imperceptible watermark, when one was read (filled in by the
+    /// facade through [`Labeler::read_watermark`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<WatermarkFound>,
+    /// The manifest store file the manifest was recovered from, when the
+    /// file had lost its own and its watermark named one there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovered_from: Option<std::path::PathBuf>,
+    /// Why a manifest store gave nothing back for the watermark read (no
+    /// entry, or one that does not match the file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_note: Option<String>,
 }
 
 impl Verification {
@@ -659,6 +726,9 @@ impl Verification {
             signature,
             perceptible,
             credentials: None,
+            watermark: None,
+            recovered_from: None,
+            store_note: None,
         }
     }
 
@@ -732,6 +802,19 @@ pub trait Labeler: Send + Sync + fmt::Debug {
 
     /// Reports the marks `source` carries and checks the perceptible label.
     fn verify(&self, source: Source<'_>, limits: &Limits) -> Result<Verification>;
+
+    /// Reads the imperceptible watermark made with `key`, if `source`
+    /// carries one (pictures: the whole picture; video and audio: their
+    /// first seconds). Media without a watermark keep the default: none.
+    fn read_watermark(
+        &self,
+        source: Source<'_>,
+        key: WatermarkKey,
+        limits: &Limits,
+    ) -> Result<Option<WatermarkFound>> {
+        let _ = (source, key, limits);
+        Ok(None)
+    }
 }
 
 /// Reads up to [`SNIFF_LEN`] bytes from the start and rewinds.

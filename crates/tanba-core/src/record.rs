@@ -12,6 +12,7 @@ use crate::label::LabelLine;
 use crate::manifest::{
     MANIFEST_VERSION, ascii_escape, public_key_base64, sha256_hex, write_canonical,
 };
+use crate::watermark::WatermarkRecord;
 use crate::{Error, Result};
 
 /// The AI system that produced the content.
@@ -276,6 +277,9 @@ pub struct Manifest {
     pub generator: String,
     /// The TC260 AIGC object.
     pub aigc: Aigc,
+    /// The imperceptible watermark in the content, when one was embedded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<WatermarkRecord>,
     /// Optional signature over the canonical form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<Signature>,
@@ -341,6 +345,12 @@ impl Manifest {
         let mut out = String::new();
         write_canonical(&value, &mut out);
         sha256_hex(out.as_bytes())
+    }
+
+    /// The watermark payload this manifest's id gives (its UUID's first
+    /// 64 bits), whether or not a watermark was embedded.
+    pub fn watermark_payload(&self) -> Option<u64> {
+        crate::watermark::payload_of_id(&self.id)
     }
 
     /// The short reference to this manifest.

@@ -160,7 +160,12 @@ fn full() -> Manifest {
         stream: Some(1),
         ..placement.clone()
     };
-    job.manifest_with_audible("video/mp4", placement, Some(audible))
+    job.manifest_with_watermark(
+        "video/mp4",
+        placement,
+        Some(audible),
+        Some(tanba_core::WatermarkKey::PUBLIC),
+    )
 }
 
 /// A manifest with no optional field set.
@@ -191,7 +196,7 @@ fn minimal_manifest_has_every_required_key() {
     check(&schema, &schema, &json, "manifest");
     // The optional fields really are left out, so the schema must not require them.
     let map = json.as_object().expect("a manifest is an object");
-    for optional in ["ai_system", "operator", "signature"] {
+    for optional in ["ai_system", "operator", "signature", "watermark"] {
         assert!(!map.contains_key(optional), "{optional} written when unset");
     }
 }

@@ -107,6 +107,7 @@ pub(crate) fn label(
             .delays
             .get(written)
             .ok_or_else(|| Error::malformed("APNG decodes to more frames than its fcTL chunks"))?;
+        crate::mark::apply_rgba(&mut rgba, ctx.watermark.as_ref())?;
         badge::blend_badge(
             &mut rgba,
             &ctx.placed.badge.rgba,

@@ -197,6 +197,7 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
             let (num, den) = frame.delay().numer_denom_ms();
             let delay_cs = (f64::from(num) / f64::from(den.max(1)) / 10.0).round() as u16;
             let mut buf = frame.into_buffer();
+            crate::mark::apply_rgba(&mut buf, ctx.watermark.as_ref())?;
             badge::blend_badge(&mut buf, &ctx.placed.badge.rgba, ctx.placed.x, ctx.placed.y);
             let mut out = gif::Frame::from_rgba_speed(w16, h16, buf.as_mut(), 10);
             out.delay = delay_cs;

@@ -274,6 +274,7 @@ pub(crate) fn label(
     let source_bpp = ctx.bytes.len().saturating_sub(extra) as f64 * 8.0 / pixels;
     let codec = codec_of(format);
     let (quality, _) = choose_quality(&img, codec, bits, source_bpp)?;
+    crate::mark::apply(&mut img, ctx.watermark.as_ref())?;
     badge::blend_onto(&mut img, &ctx.placed.badge.rgba, ctx.placed.x, ctx.placed.y)?;
 
     let source_exif = metadata

@@ -248,6 +248,7 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
     } else {
         DynamicImage::ImageRgb8(img.into_rgb8())
     };
+    crate::mark::apply(&mut img, ctx.watermark.as_ref())?;
     badge::blend_onto(&mut img, &ctx.placed.badge.rgba, ctx.placed.x, ctx.placed.y)?;
 
     let (w, hgt) = (

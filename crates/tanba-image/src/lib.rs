@@ -30,6 +30,7 @@ mod heif;
 mod heif_brand;
 mod jpeg;
 mod jpeg_luma;
+mod mark;
 mod png;
 mod svg;
 mod tiff;
@@ -246,7 +247,25 @@ impl ImageLabeler {
             j.source_sha256 = Some(tanba_core::manifest::sha256_hex(bytes));
             j
         };
-        let manifest = job.manifest(out_format.mime, placement);
+        let watermark_key = match (job.watermark, mark::too_small(info.width, info.height)) {
+            (Some(key), None) => Some(key),
+            (Some(_), Some(why)) => {
+                notes.push(why);
+                None
+            }
+            (None, _) => None,
+        };
+        let manifest = job.manifest_with_watermark(out_format.mime, placement, None, watermark_key);
+        let watermark = watermark_key
+            .zip(manifest.watermark_payload())
+            .map(|(key, payload)| mark::Watermark::new(payload, key));
+        if let Some(w) = &watermark {
+            notes.push(format!(
+                "watermark embedded: payload {:016x} ({} key)",
+                w.payload,
+                w.key.kind()
+            ));
+        }
         let packet = match &info.xmp {
             Some(existing) => xmp::merge(existing, &manifest)?,
             None => xmp::packet(&manifest),
@@ -262,6 +281,7 @@ impl ImageLabeler {
             marks: &marks,
             settings: &self.settings,
             limits: &job.limits,
+            watermark,
         };
         let out = match format.name {
             "jpeg" => jpeg::label(&ctx, &mut notes)?,
@@ -273,7 +293,32 @@ impl ImageLabeler {
             "heic" | "avif" => heif::label(format, &ctx, &mut notes)?,
             _ => bmp::label(&ctx, &mut notes)?,
         };
+        if ctx.watermark.as_ref().is_some_and(|w| w.weak.get()) {
+            notes.push(
+                "the watermark is weak in this picture (its own fine detail is as strong as the \
+                 mark): it may not survive heavy compression or resizing"
+                    .to_string(),
+            );
+        }
         Ok((out, Labelled::new(out_format, manifest).with_notes(notes)))
+    }
+
+    /// Reads the watermark made with `key` from an image held in memory
+    /// (the first frame of an animation: every frame carries it). SVG
+    /// carries none.
+    pub fn read_watermark_bytes(
+        &self,
+        bytes: &[u8],
+        key: tanba_core::WatermarkKey,
+        limits: &Limits,
+    ) -> Result<Option<tanba_core::WatermarkFound>> {
+        let format = sniff_bytes(bytes)?;
+        if format.name == SVG.name {
+            return Ok(None);
+        }
+        let info = inspect(format, bytes, limits)?;
+        let img = decode(format, bytes, &info, limits)?;
+        Ok(mark::read(&img, key))
     }
 
     /// Verifies an image held in memory.
@@ -306,6 +351,8 @@ pub(crate) struct Ctx<'a> {
     pub marks: &'a Marks<'a>,
     pub settings: &'a ImageSettings,
     pub limits: &'a Limits,
+    /// The imperceptible mark to add to every frame, if any.
+    pub watermark: Option<mark::Watermark>,
 }
 
 /// What a container says before any pixel is decoded.
@@ -530,6 +577,16 @@ impl Labeler for ImageLabeler {
 
     fn check_job(&self, job: &Job) -> Result<()> {
         self.settings.font.check_label(&job.label)
+    }
+
+    fn read_watermark(
+        &self,
+        mut source: Source<'_>,
+        key: tanba_core::WatermarkKey,
+        limits: &Limits,
+    ) -> Result<Option<tanba_core::WatermarkFound>> {
+        let bytes = read_all(&mut source, limits)?;
+        self.read_watermark_bytes(&bytes, key, limits)
     }
 }
 

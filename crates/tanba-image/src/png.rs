@@ -140,6 +140,7 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
         crate::apng::label(ctx, &source_chunks, &h, notes)?
     } else {
         let mut img = crate::decode(&crate::PNG, ctx.bytes, ctx.info, ctx.limits)?;
+        crate::mark::apply(&mut img, ctx.watermark.as_ref())?;
         badge::blend_onto(&mut img, &ctx.placed.badge.rgba, ctx.placed.x, ctx.placed.y)?;
         encode(&img, &h, Some(ctx.bytes.len()), notes)?
     };

@@ -154,6 +154,7 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
         img = DynamicImage::ImageRgba16(img.into_rgba16());
         notes.push("grey+alpha TIFF written as RGBA (the encoder has no grey+alpha)".to_string());
     }
+    crate::mark::apply(&mut img, ctx.watermark.as_ref())?;
     badge::blend_onto(&mut img, &ctx.placed.badge.rgba, ctx.placed.x, ctx.placed.y)?;
     let (w, h) = (img.width(), img.height());
     let xmp = ctx.marks.xmp.as_bytes();

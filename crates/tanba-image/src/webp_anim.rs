@@ -90,6 +90,7 @@ pub(crate) fn frames(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<(Vec<u8>,
         let &duration = durations
             .get(written)
             .ok_or_else(|| Error::malformed("WebP decodes to more frames than its ANMF chunks"))?;
+        crate::mark::apply_rgba(&mut rgba, ctx.watermark.as_ref())?;
         badge::blend_badge(
             &mut rgba,
             &ctx.placed.badge.rgba,

@@ -33,6 +33,8 @@ pub(crate) struct FrameState {
     pub frames: u64,
     /// Reports `frames` and `last_seconds` to the job's sink.
     pub progress: Progress,
+    /// Adds the watermark to each frame's 8-bit Y plane, when it has one.
+    marker: Option<tanba_watermark::FrameMarker>,
 }
 
 /// The re-encoded video stream: its encoder and where its packets go.
@@ -90,7 +92,15 @@ impl FrameState {
             last_seconds: 0.0,
             frames: 0,
             progress,
+            marker: None,
         }
+    }
+
+    /// With the watermark added to every frame (before the badge and
+    /// notice, which stay exactly as drawn).
+    pub(crate) fn with_marker(mut self, marker: Option<tanba_watermark::FrameMarker>) -> Self {
+        self.marker = marker;
+        self
     }
 
     /// Blends and encodes every frame the decoder has ready.
@@ -113,6 +123,10 @@ impl FrameState {
             let seconds = pts
                 .map(|p| (p - first) as f64 * f64::from(self.time_base))
                 .unwrap_or(0.0);
+            if let Some(marker) = &self.marker {
+                let stride = frame.stride(0);
+                marker.apply(frame.data_mut(0), stride);
+            }
             if let Some(corner) = &self.corner {
                 corner.blend(&mut frame)?;
             }

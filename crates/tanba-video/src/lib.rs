@@ -345,6 +345,16 @@ impl Labeler for VideoLabeler {
             (&self.settings.font, &self.settings.style),
         )
     }
+
+    fn read_watermark(
+        &self,
+        mut source: Source<'_>,
+        key: tanba_core::WatermarkKey,
+        limits: &Limits,
+    ) -> Result<Option<tanba_core::WatermarkFound>> {
+        let input = InputFile::from_source(&mut source, limits)?;
+        verify::read_watermark(input.path(), limits, key)
+    }
 }
 
 #[cfg(test)]

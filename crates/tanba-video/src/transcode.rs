@@ -189,7 +189,11 @@ pub(crate) fn label_file(
     let audible_placement = streams.audible.as_ref().map(|a| a.placement.clone());
     #[cfg(not(feature = "audible"))]
     let audible_placement = None;
-    let manifest = job.manifest_with_audible(format.mime, placement, audible_placement);
+    let (watermark, why_not) = watermark_key(&ctx, &plan);
+    notes.extend(why_not);
+    let manifest =
+        job.manifest_with_watermark(format.mime, placement, audible_placement, watermark);
+    let marker = frame_marker(&ctx, watermark, &manifest, &mut notes)?;
     let marks_stream = match container {
         Container::MpegTs => Some(mpegts::add_marks_stream(&ictx, &mut octx, &mut notes)?),
         Container::M2ts => {
@@ -224,7 +228,8 @@ pub(crate) fn label_file(
             overlays.notice.map(|(o, seconds, _)| (o, seconds)),
             (plan.work_format, time_base),
             frame_progress(&ctx.info, job),
-        ),
+        )
+        .with_marker(marker),
     };
     let run = pipeline.run(ctx.info.index, &mut notes)?;
     check_complete(&ctx.info, &pipeline.frames, run.decode_error)?;
@@ -240,6 +245,61 @@ pub(crate) fn label_file(
         manifest,
         notes,
     })
+}
+
+/// The job's watermark key when the frames can carry the mark: 8-bit
+/// luma (the marker writes 8-bit planes) at least the picture minimum on
+/// the shorter side; else none, with the reason.
+fn watermark_key(
+    ctx: &Ctx<'_>,
+    plan: &VideoPlan,
+) -> (Option<tanba_core::WatermarkKey>, Option<String>) {
+    let Some(key) = ctx.job.watermark else {
+        return (None, None);
+    };
+    let (w, h) = (ctx.info.width, ctx.info.height);
+    if w.min(h) < tanba_watermark::MIN_PICTURE_SIDE {
+        return (
+            None,
+            Some(format!(
+                "no watermark: the frames ({w}x{h}) are under {} px on their shorter side",
+                tanba_watermark::MIN_PICTURE_SIDE
+            )),
+        );
+    }
+    if plan.layout.bits != 8 {
+        return (
+            None,
+            Some(format!(
+                "no watermark: {}-bit video (the mark is written into 8-bit luma)",
+                plan.layout.bits
+            )),
+        );
+    }
+    (Some(key), None)
+}
+
+/// The marker that adds the manifest's payload to every frame.
+fn frame_marker(
+    ctx: &Ctx<'_>,
+    key: Option<tanba_core::WatermarkKey>,
+    manifest: &tanba_core::Manifest,
+    notes: &mut Vec<String>,
+) -> Result<Option<tanba_watermark::FrameMarker>> {
+    let (Some(key), Some(payload)) = (key, manifest.watermark_payload()) else {
+        return Ok(None);
+    };
+    let marker = tanba_watermark::FrameMarker::new(
+        ctx.info.width,
+        ctx.info.height,
+        payload,
+        tanba_watermark::Key::private(key.0),
+    )?;
+    notes.push(format!(
+        "watermark embedded in every frame: payload {payload:016x} ({} key)",
+        key.kind()
+    ));
+    Ok(Some(marker))
 }
 
 /// Progress in frames of the frames the container lists (or its duration

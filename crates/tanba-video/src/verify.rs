@@ -16,7 +16,7 @@ use ffmpeg_next as ffmpeg;
 use tanba_core::font::FontFile;
 use tanba_core::{
     Error, Format, Label, Limits, Manifest, Mark, MarkKind, PerceptibleCheck, Result, Verification,
-    xmp,
+    WatermarkFound, WatermarkKey, xmp,
 };
 use tanba_image::{BadgeImage, BadgeStyle};
 
@@ -85,6 +85,78 @@ pub(crate) fn verify(
         Some(manifest),
         perceptible,
     ))
+}
+
+/// Seconds of video the watermark is read from: the detector sums every
+/// frame of them, so a few seconds of a steady mark outweigh any one
+/// frame's picture and the encoder's noise.
+const WATERMARK_SECONDS: f64 = 10.0;
+
+/// Reads the watermark made with `key` from the first seconds of the
+/// video at `path`.
+pub(crate) fn read_watermark(
+    path: &Path,
+    limits: &Limits,
+    key: WatermarkKey,
+) -> Result<Option<WatermarkFound>> {
+    let mut ictx = probe::open(path)?;
+    let info = probe::video_info(&ictx, limits)?;
+    let mut detector = tanba_watermark::FrameDetector::new(tanba_watermark::Key::private(key.0));
+    each_frame_until(&mut ictx, &info, WATERMARK_SECONDS, |grey| {
+        detector.push(&grey.data, grey.width, grey.height, grey.stride);
+    })?;
+    Ok(detector.detect().map(|d| WatermarkFound {
+        payload: d.payload,
+        strength: d.sync_z,
+        key: key.kind(),
+    }))
+}
+
+/// Decodes every frame of the first `seconds` of the video, as grey.
+fn each_frame_until(
+    ictx: &mut ffmpeg::format::context::Input,
+    info: &VideoInfo,
+    seconds: f64,
+    mut each: impl FnMut(&Grey),
+) -> Result<()> {
+    let stream = ictx
+        .stream(info.index)
+        .ok_or_else(|| Error::malformed("the video stream vanished"))?;
+    let mut decoder = ffmpeg::codec::context::Context::from_parameters(stream.parameters())
+        .and_then(|c| c.decoder().video())
+        .map_err(|e| Error::unsupported(format!("cannot decode the video: {e}")))?;
+    let time_base: Rational = stream.time_base();
+    decoder.set_packet_time_base(time_base);
+    let mut first: Option<i64> = None;
+    let mut scaler: Option<scaling::Context> = None;
+    let mut packet = Packet::empty();
+    let mut frame = ffmpeg::frame::Video::empty();
+    let mut eof = false;
+    loop {
+        if decoder.receive_frame(&mut frame).is_ok() {
+            let pts = frame.timestamp().unwrap_or(0);
+            let at = (pts - *first.get_or_insert(pts)) as f64 * f64::from(time_base);
+            if at > seconds {
+                return Ok(());
+            }
+            each(&to_grey(&frame, at, &mut scaler)?);
+            continue;
+        }
+        if eof {
+            return Ok(());
+        }
+        match packet.read(ictx) {
+            Ok(()) if packet.stream() == info.index => {
+                let _ = decoder.send_packet(&packet);
+            }
+            Ok(()) => {}
+            Err(ffmpeg::Error::Eof) => {
+                eof = true;
+                let _ = decoder.send_eof();
+            }
+            Err(e) => return Err(Error::malformed(format!("reading the input failed: {e}"))),
+        }
+    }
 }
 
 /// The visible check joined by the audible one, which must pass too.

@@ -43,8 +43,9 @@ pub use tanba_core::{
     AiSystem, CredentialsCheck, CredentialsState, Error, Format, Job, Label, LabelLine, Labeler,
     Labelled, Lang, LimitKind, Limits, Manifest, ManifestRef, Mark, MarkKind, Operator,
     PerceptibleCheck, Placement, Position, Progress, ProgressSink, ProgressUnit, ProgressUpdate,
-    ReadSeek, Result, SNIFF_LEN, SignatureState, Source, SourceKind, Verification, Wording,
-    WriteSeek, is_ai_source_type, manifest, read_all, read_head, signing,
+    ReadSeek, Result, SNIFF_LEN, SignatureState, Source, SourceKind, Verification,
+    WATERMARK_METHOD, WatermarkFound, WatermarkKey, WatermarkRecord, Wording, WriteSeek,
+    is_ai_source_type, manifest, read_all, read_head, signing,
 };
 // The atomic writer, for the command-line tool; not part of the stable API.
 #[doc(hidden)]
@@ -63,6 +64,8 @@ pub use tanba_video as video;
 
 #[cfg(feature = "text")]
 mod manifest_sidecar;
+pub mod watermark;
+pub use watermark::WatermarkOptions;
 
 pub mod foreign;
 
@@ -94,6 +97,8 @@ pub struct Settings {
     /// C2PA signing and trust.
     #[cfg(feature = "c2pa")]
     pub c2pa: C2paOptions,
+    /// The watermark keys `verify` tries, and the manifest store.
+    pub watermark: WatermarkOptions,
 }
 
 /// The enabled labelers, asked in order; the first whose sniff matches wins.
@@ -121,6 +126,7 @@ pub struct Registry {
     text: tanba_text::TextSettings,
     #[cfg(feature = "c2pa")]
     c2pa: C2paOptions,
+    watermark: WatermarkOptions,
 }
 
 /// Where a file's C2PA Content Credentials went.
@@ -220,6 +226,7 @@ impl Registry {
             text: tanba_text::TextSettings::default(),
             #[cfg(feature = "c2pa")]
             c2pa: C2paOptions::default(),
+            watermark: WatermarkOptions::default(),
         }
     }
 
@@ -250,12 +257,17 @@ impl Registry {
 
     /// An empty registry with the settings that are not a labeler's.
     fn configured(settings: &Settings) -> Self {
-        let _ = settings;
         Registry {
             #[cfg(feature = "c2pa")]
             c2pa: settings.c2pa.clone(),
+            watermark: settings.watermark.clone(),
             ..Registry::empty()
         }
+    }
+
+    /// The watermark keys verify tries and the manifest store.
+    pub fn watermark_options(&self) -> &WatermarkOptions {
+        &self.watermark
     }
 
     /// The binary-format labelers that need no FFmpeg.
@@ -448,6 +460,7 @@ impl Registry {
             })
         };
         let name = |written: &Written| output_name(output, format, written.labelled.format);
+        let watermark_note = std::cell::RefCell::new(None);
         #[cfg(feature = "text")]
         let staged = manifest_sidecar::Staged::default();
         let check = |tmp: &Path, written: &Written| {
@@ -461,7 +474,17 @@ impl Registry {
                 .and_then(|f| Ok((f.metadata()?.len(), f)))
                 .map_err(Error::from)
                 .and_then(|(len, mut file)| {
-                    check_output(labeler, &mut file, names, len, &job.limits)
+                    let format = check_output(labeler, &mut file, names, len, &job.limits)?;
+                    let note = watermark::check_output(
+                        labeler,
+                        &mut file,
+                        (format, Some(tmp), len),
+                        &written.labelled.manifest,
+                        job.watermark,
+                        &job.limits,
+                    )?;
+                    *watermark_note.borrow_mut() = note;
+                    Ok(())
                 })
                 .map_err(|e| e.at(output))
         };
@@ -481,6 +504,15 @@ impl Registry {
         let manifest_sidecar = None;
         let (mut written, output) = done?;
         let kept_credentials = self.keep_credentials(input, format, &output, &mut written)?;
+        written.labelled.notes.extend(watermark_note.into_inner());
+        if let Some(store) = &self.watermark.manifest_store {
+            let c2pa = match &written.signed {
+                #[cfg(feature = "c2pa")]
+                Some(Signed::Sidecar(bytes)) => Some(bytes.as_slice()),
+                _ => None,
+            };
+            watermark::store(store, &written.labelled.manifest, c2pa)?;
+        }
         let credentials = match written.signed {
             None => None,
             Some(Signed::Embedded) => Some(Credentials::Embedded),
@@ -559,8 +591,13 @@ impl Registry {
         let c2pa = self.c2pa.signer.is_some();
         #[cfg(not(feature = "c2pa"))]
         let c2pa = false;
+        // The watermark key itself is a secret: only its hash goes in.
+        let watermark = job.watermark.map_or_else(
+            || "none".to_string(),
+            |k| manifest::sha256_hex(&k.0.to_le_bytes()),
+        );
         let text = format!(
-            "{:?}|{}|{:?}|{:?}|{:?}|{key}|c2pa={c2pa}|{}",
+            "{:?}|{}|{:?}|{:?}|{:?}|{key}|c2pa={c2pa}|wm={watermark}|{}",
             job.label.lines,
             job.position.name(),
             job.source_kind,
@@ -582,7 +619,6 @@ impl Registry {
         let (_, labeler, format) = self
             .detect_or_fail(&head, Some(path))
             .map_err(|e| e.at(path))?;
-        #[allow(unused_mut)] // the C2PA reader adds to it
         let mut verification = labeler
             .verify(
                 Source {
@@ -594,6 +630,14 @@ impl Registry {
                 limits,
             )
             .map_err(|e| e.at(path))?;
+        let found = watermark::read(
+            &self.watermark,
+            labeler,
+            (&mut file, format, Some(path), len),
+            limits,
+        )
+        .map_err(|e| e.at(path))?;
+        watermark::add_to(&self.watermark, found, format, &mut verification);
         #[cfg(feature = "c2pa")]
         credentials::check(&self.c2pa, path, format, &mut verification)?;
         Ok(verification)
@@ -643,13 +687,18 @@ impl Registry {
         let labelled = labeler.label(source, &mut out, &job)?;
         let output = out.into_inner();
         let len = output.len() as u64;
-        check_output(
+        let mut reader = Cursor::new(&output);
+        let format = check_output(labeler, &mut reader, (None, name), len, &job.limits)?;
+        let note = watermark::check_output(
             labeler,
-            &mut Cursor::new(&output),
-            (None, name),
-            len,
+            &mut reader,
+            (format, None, len),
+            &labelled.manifest,
+            job.watermark,
             &job.limits,
         )?;
+        let mut labelled = labelled;
+        labelled.notes.extend(note);
         Ok((output, labelled))
     }
 
@@ -664,15 +713,24 @@ impl Registry {
         let head = &input[..input.len().min(SNIFF_LEN)];
         let (_, labeler, format) = self.detect_or_fail(head, name)?;
         let mut reader = Cursor::new(input);
-        labeler.verify(
+        let len = input.len() as u64;
+        let mut verification = labeler.verify(
             Source {
                 reader: &mut reader,
                 format,
                 path: None,
-                len: input.len() as u64,
+                len,
             },
             limits,
-        )
+        )?;
+        let found = watermark::read(
+            &self.watermark,
+            labeler,
+            (&mut reader, format, None, len),
+            limits,
+        )?;
+        watermark::add_to(&self.watermark, found, format, &mut verification);
+        Ok(verification)
     }
 }
 
@@ -710,14 +768,15 @@ fn output_name(output: &Path, input: &'static Format, written: &'static Format) 
 /// Reads a finished output (a temporary file at `path`, or bytes) back
 /// with the labeler that wrote it: both parts of the label, and an intact
 /// signature, or [`Error::Unverified`]. `name` is the output's final name,
-/// which breaks sniffing ties as it will for any later reader.
+/// which breaks sniffing ties as it will for any later reader. Returns the
+/// format it was read as.
 fn check_output(
     labeler: &dyn Labeler,
     output: &mut dyn ReadSeek,
     (path, name): (Option<&Path>, Option<&Path>),
     len: u64,
     limits: &Limits,
-) -> Result<()> {
+) -> Result<&'static Format> {
     let head = read_head(output)?;
     let format = labeler.sniff(&head, name).ok_or_else(|| {
         Error::unverified(format!(
@@ -731,7 +790,8 @@ fn check_output(
         path,
         len,
     };
-    verdict(&labeler.verify(source, limits)?)
+    verdict(&labeler.verify(source, limits)?)?;
+    Ok(format)
 }
 
 /// Why a verification falls short of a label, if it does.

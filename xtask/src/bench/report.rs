@@ -272,7 +272,9 @@ fn header(out: &mut String, run: &Run) {
     let _ = writeln!(
         out,
         "Figures measured by hand with one-off commands (newer formats and peers no case covers yet) are in \
-         [benchmarks-by-hand.md](benchmarks-by-hand.md), which this command neither makes nor overwrites.\n"
+         [benchmarks-by-hand.md](benchmarks-by-hand.md), which this command neither makes nor overwrites; the \
+         watermark's robustness matrix is in [benchmarks-watermark.md](benchmarks-watermark.md) \
+         (`cargo xtask bench watermark`).\n"
     );
     if !run.pending.is_empty() {
         let _ = writeln!(

@@ -99,14 +99,25 @@ pub(super) fn feature_tables(root: &Path, files: &[String]) -> Vec<Finding> {
 
 /// The workspace crates each library crate may depend on (not counting
 /// dev-dependencies); crates not listed (the facade, the CLI) may use any.
-const WORKSPACE_DEPS: [(&str, &[&str]); 7] = [
+/// The watermark (signal processing on pixels and samples, no media
+/// format) sits below the media crates that embed it.
+const WORKSPACE_DEPS: [(&str, &[&str]); 8] = [
     ("tanba-core", &[]),
     ("tanba-text", &["tanba-core"]),
-    ("tanba-image", &["tanba-core"]),
-    ("tanba-audio", &["tanba-core"]),
+    ("tanba-watermark", &["tanba-core"]),
+    ("tanba-image", &["tanba-core", "tanba-watermark"]),
+    ("tanba-audio", &["tanba-core", "tanba-watermark"]),
     ("tanba-pdf", &["tanba-core"]),
     ("tanba-c2pa", &["tanba-core"]),
-    ("tanba-video", &["tanba-core", "tanba-image", "tanba-audio"]),
+    (
+        "tanba-video",
+        &[
+            "tanba-core",
+            "tanba-image",
+            "tanba-audio",
+            "tanba-watermark",
+        ],
+    ),
 ];
 /// Media libraries tanba-core must not depend on.
 const MEDIA_LIBS: [&str; 12] = [

@@ -30,6 +30,7 @@ pub(crate) fn verify(args: &VerifyArgs, linked: Linked) -> Result<ExitCode> {
         encoding: args.encoding.clone(),
         disclaimer: args.disclaimer.clone(),
         trust: args.trust.clone(),
+        watermark: args.watermark.clone(),
         badge: args.badge.clone(),
         ..CommonArgs::default()
     };
@@ -214,10 +215,21 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
         outln!("  machine-readable mark: none");
     }
     for m in &v.marks {
+        if m.kind == tanba::MarkKind::Watermark {
+            continue;
+        }
         outln!(
             "  machine-readable mark: {} in {}",
             mark_kind(&m.kind),
             m.carrier
+        );
+    }
+    if let Some(w) = &v.watermark {
+        outln!(
+            "  machine-readable mark: watermark, payload {} ({} key, strength {:.1})",
+            w.payload_hex(),
+            w.key,
+            w.strength
         );
     }
     outln!(
@@ -229,6 +241,15 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
         },
         v.perceptible.detail
     );
+    if let Some(path) = &v.recovered_from {
+        outln!(
+            "  manifest recovered from store: {} (matched by the watermark's payload)",
+            path.display()
+        );
+    }
+    if let Some(note) = &v.store_note {
+        outln!("  manifest store: {note}");
+    }
     if let Some(m) = &v.manifest {
         outln!(
             "  manifest: {} created {} by {}",
@@ -301,5 +322,6 @@ fn mark_kind(kind: &tanba::MarkKind) -> &'static str {
         tanba::MarkKind::Manifest => "Tanba manifest",
         tanba::MarkKind::Native => "format-native flag",
         tanba::MarkKind::C2pa => "C2PA",
+        tanba::MarkKind::Watermark => "watermark",
     }
 }

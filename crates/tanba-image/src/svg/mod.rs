@@ -128,6 +128,13 @@ pub(crate) fn label(
         job.source_sha256 = Some(sha256_hex(bytes));
     }
     let manifest = job.manifest(SVG.mime, placement);
+    if job.watermark.is_some() {
+        notes.push(
+            "no watermark: SVG is vector markup with no pixels to carry one (its XMP marks and \
+             label remain)"
+                .to_string(),
+        );
+    }
     let metadata = draw::metadata_xml(&xmp::packet(&manifest));
     let group = draw::group_xml(&layout, &settings.style);
     let out = splice(text, &doc, &metadata, &group);

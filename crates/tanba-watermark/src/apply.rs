@@ -1,0 +1,131 @@
+//! Putting a working-grid mark onto the full-size picture: the grid is
+//! enlarged (bilinear) on the fly, row by row in parallel, and added to R,
+//! G and B alike, so no full-size plane is ever allocated.
+
+use image::RgbImage;
+use rayon::prelude::*;
+
+use crate::resample::{Plane, taps};
+
+/// Largest RMS of the luma difference: PSNR 41 dB before rounding to 8 bits.
+const MAX_RMS: f32 = 2.27;
+
+/// Bilinear taps as (first cell, weight of the next one).
+fn linear(n_in: usize, n_out: usize) -> Vec<(usize, f32)> {
+    taps(n_in, n_out, 0.0)
+        .into_iter()
+        .map(|(lo, w)| (lo, w.get(1).copied().unwrap_or(0.0)))
+        .collect()
+}
+
+/// Row `(lo, f)` of the grid, interpolated between grid rows `lo` and `lo + 1`.
+fn grid_row(grid: &Plane, (lo, f): (usize, f32), out: &mut [f32]) {
+    let a = &grid.data[lo * grid.w..(lo + 1) * grid.w];
+    let b = grid
+        .data
+        .get((lo + 1) * grid.w..(lo + 2) * grid.w)
+        .unwrap_or(a);
+    for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
+        *o = x + f * (y - x);
+    }
+}
+
+/// The RMS the grid will have once enlarged to `w` x `h`, estimated on
+/// every 4th row and column (the enlarged plane is smooth at that scale).
+fn enlarged_rms(grid: &Plane, w: usize, h: usize) -> f32 {
+    let (tx, ty) = (linear(grid.w, w), linear(grid.h, h));
+    let mut row = vec![0.0f32; grid.w];
+    let (mut sum, mut n) = (0.0f64, 0usize);
+    for &t in ty.iter().step_by(4) {
+        grid_row(grid, t, &mut row);
+        for &(lo, f) in tx.iter().step_by(4) {
+            let next = row.get(lo + 1).copied().unwrap_or(row[lo]);
+            let d = row[lo] + f * (next - row[lo]);
+            sum += f64::from(d * d);
+            n += 1;
+        }
+    }
+    (sum / n.max(1) as f64).sqrt() as f32
+}
+
+/// The factor that brings `grid`, enlarged to `w` x `h`, within
+/// [`MAX_RMS`] (1.0 when it already is).
+pub(crate) fn cap_scale(grid: &Plane, w: usize, h: usize) -> f32 {
+    let rms = enlarged_rms(grid, w, h);
+    if rms > MAX_RMS { MAX_RMS / rms } else { 1.0 }
+}
+
+/// Adds `grid`, enlarged to the picture's size, to its luma. If the
+/// enlarged mark's RMS exceeds [`MAX_RMS`] the whole mark is scaled down to
+/// it first: PSNR >= 40 dB is a hard floor. Returns the scale applied (1.0
+/// when the mark fitted).
+pub(crate) fn add_enlarged(img: &mut RgbImage, grid: &Plane) -> f32 {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let scale = cap_scale(grid, w, h);
+    // Enlarged along x once (gh rows of w), so each picture row is a
+    // contiguous blend of two of them: no per-pixel gather.
+    let tx = linear(grid.w, w);
+    let mut wide = vec![0.0f32; w * grid.h];
+    for (out, cells) in wide.chunks_exact_mut(w).zip(grid.data.chunks_exact(grid.w)) {
+        for (o, &(lo, f)) in out.iter_mut().zip(&tx) {
+            let next = cells.get(lo + 1).copied().unwrap_or(cells[lo]);
+            *o = scale * (cells[lo] + f * (next - cells[lo]));
+        }
+    }
+    let ty = linear(grid.h, h);
+    let raw: &mut [u8] = img;
+    raw.par_chunks_mut(w * 3).zip(ty.par_iter()).for_each_init(
+        || vec![0i16; w],
+        |line, (pixels, &(lo, f))| {
+            let a = &wide[lo * w..(lo + 1) * w];
+            let b = wide.get((lo + 1) * w..(lo + 2) * w).unwrap_or(a);
+            // Rounded by a cast (a libm `round` call per pixel costs
+            // more than the rest of the pass): d is a few levels, so
+            // d + 64.5 is positive.
+            for ((d, x), y) in line.iter_mut().zip(a).zip(b) {
+                *d = (x + f * (y - x) + 64.5) as i16 - 64;
+            }
+            for (p, &d) in pixels.chunks_exact_mut(3).zip(line.iter()) {
+                let (r, g, b) = (
+                    i16::from(p[0]) + d,
+                    i16::from(p[1]) + d,
+                    i16::from(p[2]) + d,
+                );
+                // One test for all three: a negative sum is above 255
+                // as u16.
+                if (r | g | b) as u16 > 255 {
+                    add_luma_saturated(p, f32::from(d));
+                } else {
+                    p.copy_from_slice(&[r as u8, g as u8, b as u8]);
+                }
+            }
+        },
+    );
+    scale
+}
+
+/// `rgb` with its luma raised by `d` where a channel would leave 0..=255:
+/// what a channel at 0 or 255 cannot take is given to the others, so
+/// saturated colours carry the mark too. (Elsewhere `d` is added to R, G
+/// and B alike: no change of hue.)
+fn add_luma_saturated(p: &mut [u8], d: f32) {
+    const W: [f32; 3] = [0.299, 0.587, 0.114];
+    let mut v = [p[0], p[1], p[2]].map(f32::from);
+    let mut left = d;
+    for _ in 0..3 {
+        let free: f32 = (0..3)
+            .filter(|&c| if left > 0.0 { v[c] < 255.0 } else { v[c] > 0.0 })
+            .map(|c| W[c])
+            .sum();
+        if free <= 0.0 || left.abs() < 0.05 {
+            break;
+        }
+        let step = left / free;
+        for c in 0..3 {
+            let before = v[c];
+            v[c] = (v[c] + step).clamp(0.0, 255.0);
+            left -= W[c] * (v[c] - before);
+        }
+    }
+    p.iter_mut().zip(v).for_each(|(c, x)| *c = x.round() as u8);
+}

@@ -1,0 +1,123 @@
+//! `cargo xtask bench watermark`: the watermark's robustness matrix.
+//!
+//! Builds and runs the release examples of `tanba-watermark` that exist
+//! (`picture_matrix`, `video_matrix`, `audio_matrix`, `false_positives`):
+//! each marks its inputs, puts them through the real ImageMagick, ffmpeg and
+//! exiftool, and prints markdown. The report goes to
+//! `docs/benchmarks-watermark.md` (`--doc FILE` elsewhere), which this
+//! command rewrites and the side-by-side run leaves alone.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::util::{cargo, exec, have, root, target_dir};
+
+/// The examples, in the order they run (shortest first).
+const EXAMPLES: [&str; 4] = [
+    "false_positives",
+    "picture_matrix",
+    "audio_matrix",
+    "video_matrix",
+];
+
+const HELP: &str = "\
+usage: cargo xtask bench watermark [--quick] [--no-build] [--doc FILE]
+
+  --quick     fewer inputs per cell (each example's --quick)
+  --no-build  use the release examples already built
+  --doc FILE  where the report goes (default docs/benchmarks-watermark.md)";
+
+/// Entry point of `cargo xtask bench watermark ARGS`.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let (mut quick, mut no_build, mut doc) = (false, false, None);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--quick" => quick = true,
+            "--no-build" => no_build = true,
+            "--doc" => doc = Some(PathBuf::from(it.next().ok_or("--doc needs a value")?)),
+            _ => return Err(HELP.to_string()),
+        }
+    }
+    for tool in ["convert", "ffmpeg", "ffprobe", "exiftool"] {
+        if !have(tool) {
+            return Err(format!(
+                "{tool} is not on the PATH (cargo xtask setup installs it)"
+            ));
+        }
+    }
+    let root = root();
+    let doc = doc.unwrap_or_else(|| root.join("docs").join("benchmarks-watermark.md"));
+    let mut report = header(&root);
+    for name in EXAMPLES {
+        let source = root
+            .join("crates/tanba-watermark/examples")
+            .join(format!("{name}.rs"));
+        if !source.is_file() {
+            continue;
+        }
+        eprintln!("xtask bench watermark: === {name}");
+        let text = run_example(name, quick, no_build)?;
+        report.push_str(&text);
+        report.push('\n');
+        write(&doc, &report)?;
+    }
+    write(&doc, &report)?;
+    eprintln!("xtask bench watermark: wrote {}", doc.display());
+    Ok(())
+}
+
+fn header(root: &Path) -> String {
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(root)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    format!(
+        "# Watermark robustness\n\nMeasured by `cargo xtask bench watermark` at commit {commit} \
+         (load average at the start: {}). Each cell is the fraction of marked inputs whose full \
+         64-bit payload is read back after the operation, done with the real tool named. The \
+         method and what these figures mean are in [watermark.md](watermark.md).\n\n",
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    )
+}
+
+/// Builds (unless `no_build`) and runs one example; returns its stdout.
+fn run_example(name: &str, quick: bool, no_build: bool) -> Result<String, String> {
+    if !no_build {
+        let mut build = cargo();
+        build.args([
+            "build",
+            "--release",
+            "-p",
+            "tanba-watermark",
+            "--example",
+            name,
+        ]);
+        exec(build)?;
+    }
+    let bin = target_dir().join("release").join("examples").join(name);
+    let mut cmd = Command::new(&bin);
+    if quick {
+        cmd.arg("--quick");
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{name} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn write(doc: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(doc, text).map_err(|e| format!("{}: {e}", doc.display()))
+}
