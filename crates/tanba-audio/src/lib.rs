@@ -22,6 +22,7 @@ mod ffencode;
 mod ffi;
 #[cfg(feature = "ffmpeg")]
 mod ffmeta;
+mod find;
 mod formats;
 mod id3;
 pub mod loudness;
@@ -42,7 +43,7 @@ use std::path::Path;
 
 use tanba_core::{
     Error, Format, Job, Labeler, Labelled, Limits, Mark, MarkKind, Result, Source, Verification,
-    WriteSeek,
+    VisibleFound, WriteSeek,
 };
 
 pub use disclaimer::{Disclaimer, ToneSettings};
@@ -429,6 +430,17 @@ impl Labeler for AudioLabeler {
 
     fn check_job(&self, job: &Job) -> Result<()> {
         self.settings.disclaimer.check(&job.label)
+    }
+
+    fn find_visible_label(
+        &self,
+        mut source: Source<'_>,
+        job: &Job,
+    ) -> Result<Option<VisibleFound>> {
+        job.limits.check_bytes(source.len)?;
+        let input = owned_input(&mut source)?;
+        let mut decoder = StreamDecoder::open_input(&input, &job.limits)?;
+        find::find_disclaimer(&mut decoder, job, &self.settings)
     }
 
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {

@@ -13,7 +13,7 @@ use crate::settings::AudioSettings;
 /// delay, rounding of the span to seconds).
 const SLACK_MS: u64 = 25;
 /// Correlation is computed at about this rate (both sides decimated alike).
-const ANALYSIS_RATE: u32 = 8000;
+pub(crate) const ANALYSIS_RATE: u32 = 8000;
 /// A normalised correlation at or above this counts as found. Speech
 /// against unrelated audio stays near 0; the disclaimer over a programme
 /// ducked by 12 dB scores about 0.95.
@@ -40,7 +40,7 @@ fn expected_spans(mode: Mode, first: (u64, u64), total_frames: u64, rate: u32) -
 }
 
 /// Block-averages to about [`ANALYSIS_RATE`].
-fn decimate(samples: &[f32], factor: usize) -> Vec<f32> {
+pub(crate) fn decimate(samples: &[f32], factor: usize) -> Vec<f32> {
     samples
         .chunks(factor)
         .map(|c| c.iter().sum::<f32>() / c.len() as f32)
@@ -228,7 +228,7 @@ pub fn check_disclaimer(
 /// Reads the audio up to the last window, keeping the mono downmix of the
 /// frames inside each `[from, to)` window; returns them and the frames
 /// read. The rest of the file is not decoded.
-fn collect_windows(
+pub(crate) fn collect_windows(
     decoder: &mut dyn AudioChunks,
     windows: &[(u64, u64)],
 ) -> Result<(Vec<Vec<f32>>, u64)> {

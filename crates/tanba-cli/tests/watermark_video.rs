@@ -129,6 +129,10 @@ fn a_720p_reencode_without_metadata_keeps_the_watermark_and_finds_its_manifest()
             .unwrap()
             .ends_with(&format!("{payload}.json"))
     );
+    assert_eq!(
+        row["compliant"], true,
+        "watermark and the badge found: {row}"
+    );
 
     // The unmarked fixture and the unmarked source read no watermark.
     for plain in [fixture("video/sample.mp4"), source] {

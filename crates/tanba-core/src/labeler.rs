@@ -14,6 +14,7 @@ use crate::manifest::{
     LAW_REFERENCE, LabelRecord, MANIFEST_VERSION,
 };
 use crate::progress::{Progress, ProgressSink, ProgressUnit};
+use crate::visible::VisibleFound;
 use crate::watermark::{WATERMARK_METHOD, WatermarkFound, WatermarkKey, WatermarkRecord};
 use crate::{AiSystem, Error, Manifest, ManifestRef, Operator, Placement, Result, SignatureState};
 
@@ -813,6 +814,15 @@ pub trait Labeler: Send + Sync + fmt::Debug {
         limits: &Limits,
     ) -> Result<Option<WatermarkFound>> {
         let _ = (source, key, limits);
+        Ok(None)
+    }
+
+    /// Searches the content itself for the visible or audible label `job`
+    /// would put there (its text, languages, position and style), for a file
+    /// whose manifest is gone, so nothing records where the label is.
+    /// `Ok(None)` when it is not found, or the labeler cannot search.
+    fn find_visible_label(&self, source: Source<'_>, job: &Job) -> Result<Option<VisibleFound>> {
+        let _ = (source, job);
         Ok(None)
     }
 }

@@ -28,6 +28,7 @@ mod limits;
 pub mod manifest;
 mod progress;
 mod record;
+mod visible;
 mod watermark;
 
 // Plumbing shared by Tanba's own crates; not part of the stable API.
@@ -59,6 +60,7 @@ pub use labeler::{
 pub use limits::Limits;
 pub use progress::{Progress, ProgressSink, ProgressUnit, ProgressUpdate};
 pub use record::{AiSystem, Manifest, ManifestRef, Operator, Placement, SignatureState};
+pub use visible::VisibleFound;
 pub use watermark::{
     WATERMARK_METHOD, WatermarkFound, WatermarkKey, WatermarkRecord, payload_of_id,
 };

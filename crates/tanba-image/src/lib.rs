@@ -24,6 +24,7 @@ mod bmp;
 mod exif;
 #[cfg(feature = "heif")]
 mod ffi;
+pub mod find;
 mod gif;
 #[cfg(feature = "heif")]
 mod heif;
@@ -46,7 +47,7 @@ use std::path::Path;
 use tanba_core::font::FontFile;
 use tanba_core::{
     Error, Format, Job, Labeler, Labelled, Limits, Placement, Result, Source, Verification,
-    WriteSeek, read_all, xmp,
+    VisibleFound, WriteSeek, read_all, xmp,
 };
 
 pub use badge::{BadgeImage, BadgeStyle, MIN_CONTRAST, MIN_TEXT_FRACTION, PlacedBadge};
@@ -321,6 +322,62 @@ impl ImageLabeler {
         Ok(mark::read(&img, key))
     }
 
+    /// Searches an image held in memory for the badge `job` would draw,
+    /// anywhere and at any size a resize or crop since labelling implies
+    /// (see [`find`]); for a picture whose manifest is gone. SVG, whose
+    /// label is text a reader sees in the file, is not searched.
+    pub fn find_badge_bytes(&self, bytes: &[u8], job: &Job) -> Result<Option<VisibleFound>> {
+        let format = sniff_bytes(bytes)?;
+        if format.name == SVG.name {
+            return Ok(None);
+        }
+        let info = inspect(format, bytes, &job.limits)?;
+        if let Some((frames, pixels)) = info.animation {
+            job.limits.check_animation(frames, pixels)?;
+        }
+        let luma = self.display_luma(format, bytes, &info, &job.limits)?;
+        let wanted = find::Wanted {
+            label: &job.label,
+            position: job.position,
+            font: &self.settings.font,
+            style: &self.settings.style,
+        };
+        find::find_badge(&luma, &wanted)
+    }
+
+    /// The luminance of the picture as displayed (a GIF's or an
+    /// animation's first frame): a JPEG decodes luminance only.
+    fn display_luma(
+        &self,
+        format: &'static Format,
+        bytes: &[u8],
+        info: &Info,
+        limits: &Limits,
+    ) -> Result<image::GrayImage> {
+        let whole = [0, 0, info.width, info.height];
+        let stored = match (format.name == "jpeg")
+            .then(|| jpeg_luma::region_luma(bytes, whole, limits))
+            .transpose()?
+            .flatten()
+        {
+            // Decoded to whole MCUs: cut to the picture's own size.
+            Some(window)
+                if window.x == 0
+                    && window.y == 0
+                    && window.luma.width() >= info.width
+                    && window.luma.height() >= info.height =>
+            {
+                image::imageops::crop_imm(&window.luma, 0, 0, info.width, info.height).to_image()
+            }
+            _ => decode(format, bytes, info, limits)?.to_luma8(),
+        };
+        Ok(if info.orientation == Orientation::NoTransforms {
+            stored
+        } else {
+            badge::orient_gray(&stored, info.orientation)
+        })
+    }
+
     /// Verifies an image held in memory.
     pub fn verify_bytes(&self, bytes: &[u8], limits: &Limits) -> Result<Verification> {
         let format = sniff_bytes(bytes)?;
@@ -587,6 +644,15 @@ impl Labeler for ImageLabeler {
     ) -> Result<Option<tanba_core::WatermarkFound>> {
         let bytes = read_all(&mut source, limits)?;
         self.read_watermark_bytes(&bytes, key, limits)
+    }
+
+    fn find_visible_label(
+        &self,
+        mut source: Source<'_>,
+        job: &Job,
+    ) -> Result<Option<VisibleFound>> {
+        let bytes = read_all(&mut source, &job.limits)?;
+        self.find_badge_bytes(&bytes, job)
     }
 }
 

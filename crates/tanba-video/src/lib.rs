@@ -19,6 +19,7 @@ mod audible;
 mod avi;
 mod encoder;
 mod ffi;
+mod find;
 mod frames;
 mod layout;
 mod marks;
@@ -33,7 +34,8 @@ use std::path::{Path, PathBuf};
 
 use tanba_core::font::FontFile;
 use tanba_core::{
-    Error, Format, Job, Label, Labeler, Labelled, Limits, Result, Source, Verification, WriteSeek,
+    Error, Format, Job, Label, Labeler, Labelled, Limits, Result, Source, Verification,
+    VisibleFound, WriteSeek,
 };
 use tanba_image::BadgeStyle;
 
@@ -354,6 +356,20 @@ impl Labeler for VideoLabeler {
     ) -> Result<Option<tanba_core::WatermarkFound>> {
         let input = InputFile::from_source(&mut source, limits)?;
         verify::read_watermark(input.path(), limits, key)
+    }
+
+    fn find_visible_label(
+        &self,
+        mut source: Source<'_>,
+        job: &Job,
+    ) -> Result<Option<VisibleFound>> {
+        let input = InputFile::from_source(&mut source, &job.limits)?;
+        find::find_label(
+            input.path(),
+            job,
+            &job.limits,
+            (&self.settings.font, &self.settings.style),
+        )
     }
 }
 

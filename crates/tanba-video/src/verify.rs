@@ -193,12 +193,12 @@ fn with_audible(
 }
 
 /// A decoded frame's luma as 8-bit grey.
-struct Grey {
-    width: u32,
-    height: u32,
-    stride: usize,
-    data: Vec<u8>,
-    seconds: f64,
+pub(crate) struct Grey {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) stride: usize,
+    pub(crate) data: Vec<u8>,
+    pub(crate) seconds: f64,
 }
 
 /// What to look for, and where.
@@ -367,7 +367,7 @@ fn correlate(frame: &Grey, region: [u32; 4], mask: &image::GrayImage) -> f64 {
 
 /// Decodes the first frame at or after each of `times` (seconds from the
 /// first frame, ascending), seeking for far-apart samples.
-fn sample(
+pub(crate) fn sample(
     ictx: &mut ffmpeg::format::context::Input,
     info: &VideoInfo,
     times: &[f64],

@@ -49,6 +49,9 @@ pub use tanba_core::{
 };
 // The atomic writer, for the command-line tool; not part of the stable API.
 #[doc(hidden)]
+/// A label found by searching a file's content, when no manifest records it.
+pub use tanba_core::VisibleFound;
+
 pub use tanba_core::atomic;
 
 #[cfg(feature = "audio")]
@@ -641,6 +644,29 @@ impl Registry {
         #[cfg(feature = "c2pa")]
         credentials::check(&self.c2pa, path, format, &mut verification)?;
         Ok(verification)
+    }
+
+    /// Searches a file's pixels or sound for the visible or audible label
+    /// `job` would put there (its text, languages and position), for a file
+    /// whose manifest is gone (see [`Labeler::find_visible_label`]).
+    /// `Ok(None)` when it is not found or the format cannot be searched.
+    pub fn find_visible_label_file(&self, path: &Path, job: &Job) -> Result<Option<VisibleFound>> {
+        let len = stamp(path)?.len;
+        job.limits.check_bytes(len).map_err(|e| e.at(path))?;
+        let mut file = File::open(path).map_err(|e| Error::from(e).at(path))?;
+        let head = read_head(&mut file).map_err(|e| e.at(path))?;
+        let (_, labeler, format) = self
+            .detect_or_fail(&head, Some(path))
+            .map_err(|e| e.at(path))?;
+        let source = Source {
+            reader: &mut file,
+            format,
+            path: Some(path),
+            len,
+        };
+        labeler
+            .find_visible_label(source, job)
+            .map_err(|e| e.at(path))
     }
 
     /// Labels bytes in memory, for services. `name` only breaks ties between

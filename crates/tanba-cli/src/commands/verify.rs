@@ -63,7 +63,7 @@ pub(crate) fn verify(args: &VerifyArgs, linked: Linked) -> Result<ExitCode> {
     let mut checked: Vec<Checked> = found
         .tasks
         .par_iter()
-        .map(|task| check(&registry, task, &job.limits))
+        .map(|task| check(&registry, task, &job))
         .collect();
     checked.extend(found.refused.into_iter().map(|r| Checked {
         row: refused_row(&r.input, &r.reason, r.skipped),
@@ -135,7 +135,7 @@ struct Checked {
 
 /// Verifies one found file. A file of no supported format found inside a
 /// folder is skipped, as `label` skips it.
-fn check(registry: &Registry, task: &Task, limits: &tanba::Limits) -> Checked {
+fn check(registry: &Registry, task: &Task, job: &tanba::Job) -> Checked {
     if let Err(r) = plan::sniff(registry, task) {
         return Checked {
             row: refused_row(&r.input, &r.reason, r.skipped),
@@ -143,7 +143,51 @@ fn check(registry: &Registry, task: &Task, limits: &tanba::Limits) -> Checked {
             verification: None,
         };
     }
-    checked_row(&task.input, registry.verify_file(&task.input, limits))
+    let result = registry
+        .verify_file(&task.input, &job.limits)
+        .and_then(|v| search_label(registry, &task.input, job, v));
+    checked_row(&task.input, result)
+}
+
+/// A file without a manifest (stripped by a platform) has no record of
+/// where its label is: its pixels or sound are searched for the label the
+/// job (flags, tanba.toml) would put there, and a find counts as the
+/// perceptible label.
+fn search_label(
+    registry: &Registry,
+    path: &Path,
+    job: &tanba::Job,
+    mut v: tanba::Verification,
+) -> Result<tanba::Verification> {
+    // A manifest recovered from the store records where the label was on
+    // the file as labelled, not on this copy (resized, re-encoded): search.
+    let own_manifest = v.manifest.is_some() && v.recovered_from.is_none();
+    if own_manifest || v.perceptible.found {
+        return Ok(v);
+    }
+    if let Some(found) = registry.find_visible_label_file(path, job)? {
+        v.perceptible = tanba::PerceptibleCheck::found(format!(
+            "visible label: found at {} (score {:.2}), searched for without a manifest",
+            found.place, found.score
+        ))
+        .with_score(f64::from(found.score));
+    }
+    Ok(v)
+}
+
+/// Which layers of the label a file carries, for the JSON row: the kinds
+/// of machine-readable mark, and whether the perceptible label was seen
+/// (through the manifest's record, or by searching the content).
+fn layers(v: &tanba::Verification) -> serde_json::Value {
+    let mut machine: Vec<&str> = v.marks.iter().map(|m| mark_kind(&m.kind)).collect();
+    machine.dedup();
+    let own_manifest = v.manifest.is_some() && v.recovered_from.is_none();
+    let perceptible = match (v.perceptible.found, own_manifest) {
+        (false, _) => serde_json::Value::Null,
+        (true, true) => "checked where the manifest records it".into(),
+        (true, false) => "found by searching the content".into(),
+    };
+    serde_json::json!({ "machine_readable": machine, "perceptible": perceptible })
 }
 
 /// The row of one file checked (or that could not be checked).
@@ -156,6 +200,7 @@ fn checked_row(file: &Path, result: Result<tanba::Verification>) -> Checked {
                     "file": file.display().to_string(),
                     "status": if compliant { "labelled" } else { "not labelled" },
                     "compliant": compliant,
+                    "layers": layers(&v),
                     "verification": v,
                 }),
                 failed: !compliant,
