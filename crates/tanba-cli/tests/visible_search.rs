@@ -119,3 +119,41 @@ fn a_labelled_file_keeps_the_manifest_check() {
             .contains(&serde_json::json!("Tanba manifest"))
     );
 }
+
+#[test]
+fn a_stripped_mp3_still_speaks_its_disclaimer() {
+    let dir = tempfile::tempdir().unwrap();
+    let labelled = dir.path().join("voice.wav");
+    let out = tanba(&[
+        "label",
+        s(&fixture("audio/sample-voice.wav")),
+        "-o",
+        s(&labelled),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mp3 = dir.path().join("voice.mp3");
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+        .arg(&labelled)
+        .args(["-map_metadata", "-1", "-c:a", "libmp3lame", "-b:a", "96k"])
+        .arg(&mp3)
+        .status()
+        .expect("ffmpeg is needed (CI installs it)");
+    assert!(status.success());
+    let row = verify_json(&mp3, &[]);
+    let detail = row["verification"]["perceptible"]["detail"]
+        .as_str()
+        .unwrap();
+    assert!(
+        detail.starts_with("audible label: found at 0:00-0:0"),
+        "{row:#}"
+    );
+    assert_eq!(
+        row["layers"]["perceptible"],
+        "found by searching the content"
+    );
+}

@@ -929,6 +929,45 @@ mod tests {
         assert!(!plain.force && plain.signing_key.is_none() && plain.ai_system.is_none());
     }
 
+    /// A labeler that implements only what it must.
+    #[derive(Debug)]
+    struct Bare;
+
+    impl Labeler for Bare {
+        fn name(&self) -> &'static str {
+            "bare"
+        }
+        fn formats(&self) -> &'static [&'static Format] {
+            &[]
+        }
+        fn sniff(&self, _: &[u8], _: Option<&Path>) -> Option<&'static Format> {
+            None
+        }
+        fn label(&self, _: Source<'_>, _: &mut dyn WriteSeek, _: &Job) -> Result<Labelled> {
+            Err(Error::unsupported("bare"))
+        }
+        fn verify(&self, _: Source<'_>, _: &Limits) -> Result<Verification> {
+            Err(Error::unsupported("bare"))
+        }
+    }
+
+    #[test]
+    fn a_labeler_that_cannot_search_finds_nothing() {
+        let mut reader = std::io::Cursor::new(b"anything".to_vec());
+        let source = Source {
+            reader: &mut reader,
+            format: &NOTE,
+            path: None,
+            len: 8,
+        };
+        assert_eq!(Bare.find_visible_label(source, &Job::new()).unwrap(), None);
+        let found = crate::VisibleFound::new("bottom-right", 0.9);
+        assert_eq!(
+            serde_json::to_value(&found).unwrap(),
+            serde_json::json!({ "place": "bottom-right", "score": 0.9f32 })
+        );
+    }
+
     static NOTE: Format = Format {
         name: "note",
         mime: "text/plain",

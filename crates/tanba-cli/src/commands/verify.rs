@@ -166,8 +166,14 @@ fn search_label(
         return Ok(v);
     }
     if let Some(found) = registry.find_visible_label_file(path, job)? {
+        // A place in time (`0:00-0:07`) is a disclaimer heard, not seen.
+        let what = if found.place.starts_with(|c: char| c.is_ascii_digit()) {
+            "audible label"
+        } else {
+            "visible label"
+        };
         v.perceptible = tanba::PerceptibleCheck::found(format!(
-            "visible label: found at {} (score {:.2}), searched for without a manifest",
+            "{what}: found at {} (score {:.2}), searched for without a manifest",
             found.place, found.score
         ))
         .with_score(f64::from(found.score));
