@@ -107,15 +107,16 @@ pub(crate) struct Finding {
     pub(crate) verdict: Verdict,
 }
 
-/// Audits one file the registry recognises.
-pub(crate) fn audit(
-    registry: &Registry,
-    path: &Path,
-    limits: &tanba::Limits,
-) -> tanba::Result<Finding> {
-    let verification = registry.verify_file(path, limits)?;
+/// Audits one file the registry recognises. `job` is the label the search
+/// for a visible label without a manifest looks for (flags, tanba.toml).
+pub(crate) fn audit(registry: &Registry, path: &Path, job: &tanba::Job) -> tanba::Result<Finding> {
+    let verification = registry.verify_file(path, &job.limits)?;
     let foreign = tanba::foreign::scan_file(path)?;
     let evidence = evidence(&verification, &foreign);
+    // The search for Tanba's label in a stripped file's content
+    // (`Registry::find_visible_label_file`, as `verify` runs it) is not
+    // run here yet: unoptimised, it took minutes over an archive of
+    // unlabelled pictures. A stripped output counts by its watermark.
     let visible = visible_label(&verification, path);
     Ok(Finding {
         format: verification.format.to_string(),
@@ -137,9 +138,9 @@ pub(crate) fn verdict(evidence: &[Evidence], visible: bool) -> Verdict {
 }
 
 /// Every piece of evidence of AI origin, from what the labeler and the
-/// C2PA reader verified and from the foreign-marks scan. The one place the
-/// list is built: a watermark reader (`Labeler::read_watermark`, being
-/// built beside this) adds its finding here.
+/// C2PA reader verified (Tanba's watermark included, read by
+/// `Labeler::read_watermark`) and from the foreign-marks scan: the one
+/// place the list is built.
 pub(crate) fn evidence(v: &Verification, foreign: &ForeignMarks) -> Vec<Evidence> {
     let mut out = Vec::new();
     if let Some(c) = &v.credentials
@@ -185,6 +186,16 @@ pub(crate) fn evidence(v: &Verification, foreign: &ForeignMarks) -> Vec<Evidence
         out.push(Evidence {
             kind: "iptc",
             source: format!("IPTC DigitalSourceType {term} in XMP"),
+            mark: true,
+        });
+    }
+    if let Some(w) = &v.watermark {
+        out.push(Evidence {
+            kind: "watermark",
+            source: format!(
+                "Tanba watermark, payload {:016x} ({} key, strength {:.1})",
+                w.payload, w.key, w.strength
+            ),
             mark: true,
         });
     }
@@ -248,9 +259,7 @@ fn aigc_evidence(v: &Verification, foreign: &ForeignMarks) -> Vec<Evidence> {
 }
 
 /// The visible (or audible) label: Tanba's, as its labeler verified it;
-/// else, for text and PDF, a notice in the opening text. A visible label
-/// found without Tanba's manifest (`Labeler::find_visible_label`, being
-/// built beside this) joins here.
+/// else, for text and PDF, a notice in the opening text.
 pub(crate) fn visible_label(v: &Verification, path: &Path) -> Option<String> {
     if v.perceptible.found {
         return Some(v.perceptible.detail.clone());

@@ -218,6 +218,15 @@ fn build_archive(dir: &Path, keys: &(PathBuf, PathBuf)) -> BTreeMap<&'static str
     let o = tanba(&["label", s(&png), "-o", s(&labelled)]);
     assert!(o.status.success(), "{o:?}");
     std::fs::rename(labelled.join("sample-generated.png"), dir.join("tanba.png")).unwrap();
+    // A Tanba output a platform stripped of its metadata: only the
+    // watermark and the visible label are left.
+    std::fs::copy(dir.join("tanba.png"), dir.join("stripped.png")).unwrap();
+    exiftool(&[
+        "-q",
+        "-overwrite_original",
+        "-all=",
+        s(&dir.join("stripped.png")),
+    ]);
     std::fs::remove_dir(&labelled).unwrap();
     BTreeMap::from([
         ("c2pa-jpeg.jpg", "ai-marked-no-visible-label"),
@@ -238,6 +247,7 @@ fn build_archive(dir: &Path, keys: &(PathBuf, PathBuf)) -> BTreeMap<&'static str
         ("plain.jpg", "no-ai-evidence"),
         ("plain.txt", "no-ai-evidence"),
         ("tanba.png", "compliant"),
+        ("stripped.png", "ai-marked-no-visible-label"),
     ])
 }
 
@@ -332,6 +342,8 @@ fn an_archive_marked_by_other_tools_gets_its_verdicts_and_is_fixed() {
             .join(" ")
             .contains("Tanba manifest")
     );
+    let stripped = &found["stripped.png"];
+    assert_eq!(stripped["evidence"][0]["kind"], "watermark", "{stripped:#}");
     assert!(found["notice.md"]["visible_label"].as_str().is_some());
     let pdf_notice = found["notice.pdf"]["visible_label"].as_str().unwrap();
     assert!(pdf_notice.contains("ai-generated"), "{pdf_notice}");

@@ -99,7 +99,7 @@ pub(crate) fn audit(args: &AuditArgs, linked: Linked) -> Result<ExitCode> {
     let mut rows: Vec<Row> = found
         .tasks
         .par_iter()
-        .map(|task| row(&registry, task, &job.limits, fix.as_ref()))
+        .map(|task| row(&registry, task, &job, fix.as_ref()))
         .collect();
     rows.extend(found.refused.into_iter().map(|r| Row {
         skipped: r.skipped,
@@ -126,30 +126,21 @@ fn fix_folder(out: &Path, inputs: &[PathBuf]) -> Result<PathBuf> {
 }
 
 /// Audits one found file and, when asked and needed, labels it.
-fn row(
-    registry: &Registry,
-    task: &Task,
-    limits: &tanba::Limits,
-    fix: Option<&(&Path, Job)>,
-) -> Row {
+fn row(registry: &Registry, task: &Task, job: &Job, fix: Option<&(&Path, Job)>) -> Row {
     if let Err(r) = plan::sniff(registry, task) {
         return Row {
             skipped: r.skipped,
             ..unreadable(&r.input, r.reason)
         };
     }
-    let finding = match audit::audit(registry, &task.input, limits) {
+    let finding = match audit::audit(registry, &task.input, job) {
         Ok(f) => f,
         Err(e) => return unreadable(&task.input, e.to_string()),
     };
     let fixed = match fix {
-        Some((dir, job)) if finding.verdict.needs_fix() => Some(fix_one(
-            registry,
-            task,
-            &dir.join(&task.relative),
-            job,
-            limits,
-        )),
+        Some((dir, fixing)) if finding.verdict.needs_fix() => {
+            Some(fix_one(registry, task, &dir.join(&task.relative), fixing))
+        }
         _ => None,
     };
     let Finding {
@@ -171,13 +162,7 @@ fn row(
 }
 
 /// Labels one file as a distributor and audits the output.
-fn fix_one(
-    registry: &Registry,
-    task: &Task,
-    output: &Path,
-    job: &Job,
-    limits: &tanba::Limits,
-) -> Fixed {
+fn fix_one(registry: &Registry, task: &Task, output: &Path, job: &Job) -> Fixed {
     let mut fixed = Fixed {
         output: None,
         verdict: None,
@@ -191,7 +176,7 @@ fn fix_one(
             fixed.output = Some(outcome.output.display().to_string());
             fixed.kept_credentials = outcome.kept_credentials.map(|p| p.display().to_string());
             fixed.notes = outcome.labelled.notes;
-            match audit::audit(registry, &outcome.output, limits) {
+            match audit::audit(registry, &outcome.output, job) {
                 Ok(f) => {
                     fixed.verdict = Some(f.verdict);
                     fixed.evidence = f.evidence;
