@@ -122,6 +122,12 @@ const REQUIREMENTS: &[Requirement] = &[
         why: "tests read audio and video back",
     },
     Requirement {
+        probe: "tiffinfo",
+        package: "libtiff-tools",
+        need: Need::Test,
+        why: "tests open a TIFF signed with C2PA with libtiff itself",
+    },
+    Requirement {
         probe: "magick-or-convert",
         package: "imagemagick",
         need: Need::Test,

@@ -18,6 +18,7 @@
 
 mod credentials;
 mod signer;
+mod tiff;
 
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -93,6 +94,9 @@ pub struct Parent<'a> {
     pub mime: &'a str,
     /// Its content (rewound before use).
     pub reader: &'a mut dyn Input,
+    /// The manifest store of its `.c2pa` sidecar, for a format that carries
+    /// none inside (Ogg, PDF, text …): used when the file has no embedded one.
+    pub sidecar: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Parent<'_> {
@@ -142,6 +146,9 @@ pub fn embed_with_parent(
         )));
     }
     let mut builder = builder_for(manifest, source_kind, parent)?;
+    if normalise(mime) == "image/tiff" && classic_tiff(input)? {
+        return tiff::embed(&mut builder, signer.inner(), input, output);
+    }
     builder
         .sign(
             signer.inner(),
@@ -361,7 +368,16 @@ pub fn inspect_file(
     mime: &str,
     trust_anchors_pem: Option<&str>,
 ) -> Result<C2paReport> {
-    let side = sidecar_path(path);
+    // NAME.EXT.c2pa first: where Tanba keeps another tool's store when
+    // NAME.c2pa already belongs to a file of the same name but extension.
+    let mut full = path.as_os_str().to_owned();
+    full.push(".c2pa");
+    let full = PathBuf::from(full);
+    let side = if full.is_file() {
+        full
+    } else {
+        sidecar_path(path)
+    };
     let sidecar = if side != path && side.is_file() {
         Some(std::fs::read(&side).map_err(|e| Error::from(e).at(&side))?)
     } else {
@@ -548,7 +564,14 @@ fn builder_for(
     // a parent without a manifest would cost a full extra hash pass for
     // nothing a reader could check.
     let parent = match parent {
-        Some(p) => has_manifest(p.mime, &mut *p.reader).then_some(p),
+        Some(mut p) => {
+            if has_manifest(p.mime, &mut *p.reader) {
+                p.sidecar = None;
+                Some(p)
+            } else {
+                p.sidecar.is_some().then_some(p)
+            }
+        }
         None => None,
     };
 
@@ -626,16 +649,58 @@ fn builder_for(
         .with_definition(definition.to_string())
         .map_err(|e| sdk_error("building the manifest", e))?;
     if let Some(p) = parent {
-        p.reader.rewind()?;
-        builder
-            .add_ingredient_from_stream(
-                json!({"relationship": "parentOf", "label": PARENT_ID}).to_string(),
-                normalise(p.mime),
-                &mut ByRef(p.reader),
-            )
-            .map_err(|e| sdk_error("reading the original's C2PA manifest", e))?;
+        add_parent(&mut builder, p, PARENT_ID)?;
     }
     Ok(builder)
+}
+
+/// The C2PA manifest store embedded in `reader` (its JUMBF bytes, as a
+/// `.c2pa` sidecar holds them), when it has one: another tool's
+/// credentials that labelling without a key would otherwise drop.
+pub fn embedded_store(mime: &str, reader: &mut dyn Input) -> Option<Vec<u8>> {
+    let format = normalise(mime);
+    if !(supports(format) || c2pa_reads(format)) || reader.rewind().is_err() {
+        return None;
+    }
+    let store = c2pa::jumbf_io::load_jumbf_from_stream(format, &mut ByRef(&mut *reader)).ok();
+    let _ = reader.rewind();
+    store
+}
+
+/// Adds the original as the parent ingredient, with its embedded manifest
+/// store, or else the one of its sidecar (which the SDK cannot find in a
+/// format it does not read, so it is attached as the ingredient's data).
+fn add_parent(builder: &mut Builder, p: Parent<'_>, label: &str) -> Result<()> {
+    let what = |e| sdk_error("reading the original's C2PA manifest", e);
+    let mut definition = json!({"relationship": "parentOf", "label": label});
+    let active = match &p.sidecar {
+        Some(store) => {
+            p.reader.rewind()?;
+            let reader = Reader::from_context(context(None)?)
+                .with_manifest_data_and_stream(store, sidecar_format(p.mime), ByRef(&mut *p.reader))
+                .map_err(what)?;
+            // A v3 ingredient with a manifest carries its validation results.
+            if let Some(results) = reader.validation_results() {
+                definition["validation_results"] = serde_json::to_value(results)
+                    .map_err(|e| Error::malformed(format!("C2PA validation results: {e}")))?;
+            }
+            reader.active_label().map(str::to_string)
+        }
+        None => None,
+    };
+    p.reader.rewind()?;
+    let format = match &p.sidecar {
+        Some(_) => sidecar_format(p.mime),
+        None => normalise(p.mime),
+    };
+    let ingredient = builder
+        .add_ingredient_from_stream(definition.to_string(), format, &mut ByRef(p.reader))
+        .map_err(what)?;
+    if let (Some(store), Some(active)) = (p.sidecar, active) {
+        ingredient.set_manifest_data(store).map_err(what)?;
+        ingredient.set_active_manifest(active);
+    }
+    Ok(())
 }
 
 /// Whether `reader` carries a C2PA manifest store (embedded). Reads only
@@ -649,6 +714,15 @@ fn has_manifest(mime: &str, reader: &mut dyn Input) -> bool {
     // The caller reads it again from the start either way.
     let _ = reader.rewind();
     found
+}
+
+/// Whether `input` is a classic TIFF (BigTIFF is left to the SDK).
+fn classic_tiff(input: &mut dyn Input) -> Result<bool> {
+    let mut head = [0u8; 8];
+    input.rewind()?;
+    let n = input.read(&mut head)?;
+    input.rewind()?;
+    Ok(tiff::is_classic_tiff(&head[..n]))
 }
 
 fn sdk_error(what: &str, e: c2pa::Error) -> Error {

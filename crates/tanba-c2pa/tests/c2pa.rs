@@ -298,6 +298,7 @@ fn an_existing_manifest_is_kept_as_the_parent_ingredient() {
         Some(Parent {
             mime: "image/jpeg",
             reader: &mut parent_reader,
+            sidecar: None,
         }),
     )
     .unwrap();
@@ -336,6 +337,7 @@ fn an_existing_manifest_is_kept_as_the_parent_ingredient() {
         Some(Parent {
             mime: "image/jpeg",
             reader: &mut plain,
+            sidecar: None,
         }),
     )
     .unwrap();
@@ -750,6 +752,7 @@ fn apply_embeds_where_it_can() {
         Some(Parent {
             mime: "audio/wav",
             reader: &mut original,
+            sidecar: None,
         }),
     )
     .unwrap();

@@ -43,6 +43,7 @@ fn labelled_images_keep_their_marks_and_validate() {
             Some(tanba_c2pa::Parent {
                 mime,
                 reader: &mut parent,
+                sidecar: None,
             }),
         )
         .unwrap();

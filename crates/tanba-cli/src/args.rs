@@ -75,6 +75,16 @@ Examples:
   Only the videos, hidden files included:
     tanba verify labelled/ -t video --hidden";
 
+const AUDIT_EXAMPLES: &str = "\
+Examples:
+  Which files of an archive are AI content without their labels:
+    tanba audit archive/
+  The same as JSON and CSV reports:
+    tanba audit archive/ --report audit.json --csv audit.csv
+  Label exactly the files that need it, as a distributor:
+    tanba audit archive/ --fix --out fixed/ --operator \"Media LLP\" --bin 123456789012
+Verdicts and evidence: docs/audit.md";
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Label files or whole folders; the output tree mirrors the input.
@@ -86,6 +96,11 @@ pub(crate) enum Command {
     /// Label and verify over HTTP: a small service for many generators.
     #[command(after_long_help = SERVE_EXAMPLES)]
     Serve(Box<ServeArgs>),
+    /// Find AI content that lacks its labels, whoever marked it.
+    ///
+    /// Exits 1 when a file is AI-marked and not compliant.
+    #[command(after_long_help = AUDIT_EXAMPLES)]
+    Audit(Box<AuditArgs>),
     /// List the formats this build supports.
     Formats {
         /// Print JSON.
@@ -400,6 +415,37 @@ pub(crate) struct VerifyArgs {
     pub(crate) badge: BadgeArgs,
     /// Read settings from a TOML file, as for `label` (limits, text
     /// encoding, the audio clip to look for …).
+    #[arg(long, value_name = "FILE.toml", help_heading = JOB)]
+    pub(crate) config: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) walk: WalkArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditArgs {
+    /// Files or folders to audit (folders are walked as `label` walks them).
+    #[arg(required_unless_present = "type_list")]
+    pub(crate) inputs: Vec<PathBuf>,
+    /// Print one JSON row per file instead of the table.
+    #[arg(long, help_heading = OUTPUT)]
+    pub(crate) json: bool,
+    /// Write the rows, as --json prints them, to this file.
+    #[arg(long, value_name = "FILE.json", help_heading = OUTPUT)]
+    pub(crate) report: Option<PathBuf>,
+    /// Write one CSV row per file.
+    #[arg(long, value_name = "FILE.csv", help_heading = OUTPUT)]
+    pub(crate) csv: Option<PathBuf>,
+    /// Label the files that need it (AI content lacking part of its
+    /// label) into --out, keeping the producer's marks.
+    #[arg(long, requires = "out", help_heading = OUTPUT)]
+    pub(crate) fix: bool,
+    /// The output folder of --fix (mirrors the input tree).
+    #[arg(long, short, value_name = "DIR", requires = "fix", help_heading = OUTPUT)]
+    pub(crate) out: Option<PathBuf>,
+    /// The labelling flags, for --fix (and what verify is told).
+    #[command(flatten)]
+    pub(crate) common: CommonArgs,
+    /// Read settings from a TOML file (flags win over it).
     #[arg(long, value_name = "FILE.toml", help_heading = JOB)]
     pub(crate) config: Option<PathBuf>,
     #[command(flatten)]

@@ -304,10 +304,7 @@ impl Worker<'_> {
             millis: started.elapsed().as_secs_f64() * 1000.0,
             input_sha256: Some(outcome.input_sha256),
             output_sha256: Some(outcome.output_sha256),
-            c2pa: outcome.credentials.map(|c| match c {
-                tanba::Credentials::Embedded => "embedded".to_string(),
-                tanba::Credentials::Sidecar(path) => format!("sidecar {}", path.display()),
-            }),
+            c2pa: c2pa_column(outcome.credentials, outcome.kept_credentials),
             manifest_sidecar: sidecar.map(|p| p.display().to_string()),
         }
     }
@@ -436,4 +433,15 @@ pub fn run(
         rows.push(r);
     }
     Ok((rows, worker.display))
+}
+
+/// The report's `c2pa` column: where the credentials went, or where the
+/// original's were kept when nothing was signed.
+fn c2pa_column(signed: Option<tanba::Credentials>, kept: Option<PathBuf>) -> Option<String> {
+    match (signed, kept) {
+        (Some(tanba::Credentials::Embedded), _) => Some("embedded".to_string()),
+        (Some(tanba::Credentials::Sidecar(path)), _) => Some(format!("sidecar {}", path.display())),
+        (None, Some(kept)) => Some(format!("original's kept in {}", kept.display())),
+        (None, None) => None,
+    }
 }

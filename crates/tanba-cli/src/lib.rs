@@ -48,6 +48,7 @@ pub(crate) fn stdout_failed(e: std::io::Error) -> ! {
 }
 
 mod args;
+mod audit;
 mod batch;
 mod commands;
 mod config;
@@ -65,7 +66,7 @@ use std::process::ExitCode;
 use tanba::{Error, Registry, Result, Settings};
 
 use crate::args::{Cli, Command, KeysCommand, ReportCommand};
-use crate::commands::{docs, formats, keys, label, merge, serve, verify};
+use crate::commands::{audit as audit_command, docs, formats, keys, label, merge, serve, verify};
 
 /// Exit code: a file failed, or lacks a mark.
 pub(crate) const EXIT_FAILED: u8 = 1;
@@ -101,6 +102,7 @@ pub fn run(linked: Linked) -> ExitCode {
         Command::Label(args) => label::label(*args, linked),
         Command::Verify(args) => verify::verify(&args, linked),
         Command::Serve(args) => serve::serve(*args, linked),
+        Command::Audit(args) => audit_command::audit(&args, linked),
         Command::Formats { json } => formats::formats(json, linked),
         Command::Keygen { file } => keys::keygen(&file),
         Command::Keys {

@@ -124,7 +124,7 @@ pub fn now() -> String {
 
 const CSV_HEADER: &str = "input,output,outcome,format,reason,input_bytes,output_bytes,millis,input_sha256,output_sha256,c2pa,manifest_sidecar";
 
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

@@ -188,6 +188,11 @@ pub struct Job {
     /// pages); see [`ProgressSink`]. It never changes what is written, so
     /// it is no part of the settings fingerprint.
     pub progress: Option<ProgressSink>,
+    /// The GB 45438 AIGC label the input already carries (its producer's):
+    /// kept, with this job's operator filled in as the propagator, so the
+    /// output has one AIGC label, not a second one (see
+    /// [`Job::with_prior_aigc`]).
+    pub prior_aigc: Option<Aigc>,
     /// The imperceptible watermark's key: pictures, video and audio carry
     /// a mark made with it (the public key by default); `None` leaves the
     /// mark out (`--no-watermark`).
@@ -211,6 +216,7 @@ impl fmt::Debug for Job {
             .field("source_sha256", &self.source_sha256)
             .field("settings_sha256", &self.settings_sha256)
             .field("progress", &self.progress.as_ref().map(|_| "<sink>"))
+            .field("prior_aigc", &self.prior_aigc)
             .field("watermark", &self.watermark)
             .finish()
     }
@@ -230,6 +236,7 @@ impl Default for Job {
             source_sha256: None,
             settings_sha256: None,
             progress: None,
+            prior_aigc: None,
             watermark: Some(WatermarkKey::PUBLIC),
         }
     }
@@ -288,6 +295,15 @@ impl Job {
     #[must_use]
     pub fn with_operator(mut self, operator: Operator) -> Self {
         self.operator = Some(operator);
+        self
+    }
+
+    /// With the AIGC label the input already carries: its producer fields
+    /// stay, the operator becomes the propagator (GB 45438 asks a
+    /// distributor to fill those, not to replace the producer's label).
+    #[must_use]
+    pub fn with_prior_aigc(mut self, aigc: Aigc) -> Self {
+        self.prior_aigc = Some(aigc);
         self
     }
 
@@ -397,14 +413,21 @@ impl Job {
             settings_sha256: self.settings_sha256.clone(),
             law: LAW_REFERENCE.to_string(),
             generator: concat!("tanba/", env!("CARGO_PKG_VERSION")).to_string(),
-            aigc: Aigc {
-                label: "1".to_string(),
-                content_producer: producer,
-                produce_id: id.to_string(),
-                reserved_code1: String::new(),
-                content_propagator: String::new(),
-                propagate_id: String::new(),
-                reserved_code2: String::new(),
+            // The same producer labelling again (a forced relabel of its own
+            // output) is no propagation: its label is made afresh.
+            aigc: match &self.prior_aigc {
+                Some(prior) if prior.content_producer != producer => {
+                    prior.propagated(producer, id.to_string())
+                }
+                _ => Aigc {
+                    label: "1".to_string(),
+                    content_producer: producer,
+                    produce_id: id.to_string(),
+                    reserved_code1: String::new(),
+                    content_propagator: String::new(),
+                    propagate_id: String::new(),
+                    reserved_code2: String::new(),
+                },
             },
             watermark: watermark.map(|key| WatermarkRecord {
                 method: WATERMARK_METHOD.to_string(),
@@ -582,6 +605,10 @@ pub enum CredentialsState {
     Trusted,
     /// Something failed (an edited file, a broken signature).
     Invalid,
+    /// Another tool's credentials for the unlabelled original, kept in the
+    /// sidecar when no C2PA key was given: they describe the original, so
+    /// they cannot bind to the labelled file, and that is not a failure.
+    OfOriginal,
 }
 
 /// Content Credentials (C2PA) as a reader outside the labeler found them.
@@ -592,13 +619,55 @@ pub struct CredentialsCheck {
     pub state: CredentialsState,
     /// Who signed, or what failed.
     pub detail: Vec<String>,
+    /// The IPTC digital source type the credentials' actions declare.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digital_source_type: Option<String>,
+    /// The signer (certificate common name) or else the claim generator:
+    /// who says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
 }
 
 impl CredentialsCheck {
     /// Credentials in `state`, with who signed or what failed.
     pub fn new(state: CredentialsState, detail: Vec<String>) -> Self {
-        CredentialsCheck { state, detail }
+        CredentialsCheck {
+            state,
+            detail,
+            digital_source_type: None,
+            signer: None,
+        }
     }
+
+    /// With who signed and the digital source type they declare.
+    #[must_use]
+    pub fn with_origin(
+        mut self,
+        signer: Option<String>,
+        digital_source_type: Option<String>,
+    ) -> Self {
+        self.signer = signer;
+        self.digital_source_type = digital_source_type;
+        self
+    }
+
+    /// The credentials say the content was made, or edited, by a trained
+    /// model (IPTC trained-algorithmic or composite digital source type).
+    pub fn declares_ai(&self) -> bool {
+        self.digital_source_type
+            .as_deref()
+            .is_some_and(is_ai_source_type)
+    }
+}
+
+/// Whether an IPTC digital source type (URI or bare term) says a trained
+/// model made or edited the content.
+pub fn is_ai_source_type(dst: &str) -> bool {
+    let term = dst.rsplit('/').next().unwrap_or(dst);
+    matches!(
+        term,
+        "trainedAlgorithmicMedia" | "compositeWithTrainedAlgorithmicMedia"
+    )
 }
 
 /// What [`Labeler::verify`] found in a file.
@@ -784,6 +853,42 @@ pub fn read_all(source: &mut Source<'_>, limits: &Limits) -> Result<Vec<u8>> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_prior_aigc_label_keeps_its_producer_and_gets_the_propagator() {
+        let prior = Aigc {
+            label: "1".into(),
+            content_producer: "acme".into(),
+            produce_id: "p1".into(),
+            reserved_code1: "r1".into(),
+            content_propagator: String::new(),
+            propagate_id: String::new(),
+            reserved_code2: String::new(),
+        };
+        let job = Job::new()
+            .with_operator(Operator::new("Dist", None).unwrap())
+            .with_prior_aigc(prior)
+            .with_source_sha256("ab");
+        let m = job.manifest("image/png", Placement::at("bottom-right"));
+        assert_eq!(m.aigc.content_producer, "acme");
+        assert_eq!(m.aigc.produce_id, "p1");
+        assert_eq!(m.aigc.reserved_code1, "r1");
+        assert_eq!(m.aigc.content_propagator, "Dist");
+        assert!(m.id.ends_with(&m.aigc.propagate_id));
+        let fresh = Job::new().with_source_sha256("ab");
+        let m = fresh.manifest("image/png", Placement::at("bottom-right"));
+        assert!(m.aigc.content_propagator.is_empty());
+        // Its own earlier label, relabelled: made afresh, no propagator.
+        let again = fresh.clone().with_prior_aigc(m.aigc.clone());
+        let m2 = again.manifest("image/png", Placement::at("bottom-right"));
+        assert!(m2.aigc.content_propagator.is_empty());
+        assert_ne!(m2.aigc.produce_id, m.aigc.produce_id);
+        assert!(is_ai_source_type(DST_TRAINED_ALGORITHMIC_MEDIA));
+        assert!(is_ai_source_type("compositeWithTrainedAlgorithmicMedia"));
+        assert!(!is_ai_source_type(
+            "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"
+        ));
+    }
 
     #[test]
     fn the_builder_sets_every_field() {

@@ -55,7 +55,7 @@ pub use label::{Label, LabelLine, Lang, Wording};
 pub use labeler::{
     CredentialsCheck, CredentialsState, Format, Job, Labeler, Labelled, Mark, MarkKind,
     PerceptibleCheck, Position, ReadSeek, SNIFF_LEN, Source, SourceKind, Verification, WriteSeek,
-    read_all, read_head,
+    is_ai_source_type, read_all, read_head,
 };
 pub use limits::Limits;
 pub use progress::{Progress, ProgressSink, ProgressUnit, ProgressUpdate};

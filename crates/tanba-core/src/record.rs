@@ -153,6 +153,16 @@ pub struct Aigc {
 }
 
 impl Aigc {
+    /// This (a producer's) label as a distributor passes it on: the
+    /// producer's fields kept, `propagator` and `propagate_id` filled in.
+    pub fn propagated(&self, propagator: String, propagate_id: String) -> Aigc {
+        Aigc {
+            content_propagator: propagator,
+            propagate_id,
+            ..self.clone()
+        }
+    }
+
     /// The Annex E JSON, `{"AIGC":{…}}`, with any non-ASCII escaped.
     pub fn to_json(&self) -> String {
         // Serialised from the struct, not a map, to keep Annex E's key order.

@@ -41,6 +41,14 @@ pub(crate) fn label_and_sign(
     signer: &C2paSigner,
 ) -> Result<(Labelled, Option<Signed>)> {
     let (format, path, len) = source;
+    // A relabelled sidecar format's earlier credentials (Ogg, PDF, text):
+    // kept as the parent ingredient, as an embedded manifest is.
+    let own = tanba_c2pa::sidecar_path(path);
+    let mut original_sidecar = if own != path && own.is_file() {
+        Some(std::fs::read(&own).map_err(|e| tanba_core::Error::from(e).at(&own))?)
+    } else {
+        None
+    };
     let label_into = |staging: &mut dyn WriteSeek, input: &mut File| {
         labeler.label(
             Source {
@@ -65,6 +73,7 @@ pub(crate) fn label_and_sign(
             Some(Parent {
                 mime: format.mime,
                 reader: input,
+                sidecar: original_sidecar.take(),
             }),
         )
     };
@@ -96,9 +105,51 @@ pub(crate) fn write_sidecar(output: &Path, store: &[u8]) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// Without a C2PA key: keeps another tool's credentials of `input` (its
+/// embedded manifest store, or the `.c2pa` sidecar beside it) in the
+/// sidecar of `output`, and notes it, so they are never silently dropped.
+pub(crate) fn keep_original(
+    input: &Path,
+    format: &'static Format,
+    output: &Path,
+    labelled: &mut Labelled,
+) -> Result<Option<PathBuf>> {
+    let mut file = File::open(input).map_err(|e| tanba_core::Error::from(e).at(input))?;
+    let own_sidecar = tanba_c2pa::sidecar_path(input);
+    let store = match tanba_c2pa::embedded_store(format.mime, &mut file) {
+        Some(store) => store,
+        None if own_sidecar != input && own_sidecar.is_file() => {
+            std::fs::read(&own_sidecar).map_err(|e| tanba_core::Error::from(e).at(&own_sidecar))?
+        }
+        None => return Ok(None),
+    };
+    // Two outputs of one name but their extension (a.jpg, a.png) share
+    // NAME.c2pa: another file's store already there is never overwritten;
+    // this one then goes to NAME.EXT.c2pa, which the note names.
+    let mut path = tanba_c2pa::sidecar_path(output);
+    if path.is_file() && std::fs::read(&path).ok().as_deref() != Some(store.as_slice()) {
+        let mut name = output.as_os_str().to_owned();
+        name.push(".c2pa");
+        path = PathBuf::from(name);
+    }
+    atomic::write_atomic(&path, |f| Ok(f.write_all(&store)?))?;
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    labelled.notes.push(format!(
+        "the original's C2PA Content Credentials were kept in {name} (they describe the \
+         unlabelled original, which labelling changed; with a C2PA key they become the \
+         parent ingredient of new credentials instead)"
+    ));
+    Ok(Some(path))
+}
+
 /// Adds what the C2PA reader finds (embedded, or in the sidecar) to a
 /// verification: the mark, and the state, which makes a file whose
-/// credentials fail non-compliant.
+/// credentials fail non-compliant. Another tool's credentials in a sidecar
+/// that do not bind to the file are the original's, kept when it was
+/// labelled without a key ([`keep_original`]): not a failure.
 pub(crate) fn check(
     options: &C2paOptions,
     path: &Path,
@@ -113,9 +164,38 @@ pub(crate) fn check(
         .signer
         .iter()
         .map(|s| format!("signed by {s}"))
-        .chain(report.issuer.iter().map(|i| format!("issued by {i}")));
-    verification.credentials = match &report.state {
+        .chain(report.issuer.iter().map(|i| format!("issued by {i}")))
+        .chain(
+            report
+                .claim_generator
+                .iter()
+                .map(|g| format!("claim generator {g}")),
+        )
+        .chain(
+            report
+                .digital_source_type
+                .iter()
+                .map(|d| format!("digital source type {d}")),
+        );
+    // Another generator's, or Tanba's for an earlier label (its manifest
+    // is not the one this file carries).
+    let earlier_tanba = match (&report.tanba_manifest, &verification.manifest) {
+        (Some(theirs), Some(ours)) => theirs.id != ours.id,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    let of_original = !report.embedded
+        && (earlier_tanba
+            || report
+                .claim_generator
+                .as_deref()
+                .is_some_and(|g| !g.starts_with("Tanba")));
+    let check = match &report.state {
         C2paState::Absent => None,
+        C2paState::Invalid(_) if of_original => Some(CredentialsCheck::new(
+            CredentialsState::OfOriginal,
+            signer.collect(),
+        )),
         C2paState::Valid => Some(CredentialsCheck::new(
             CredentialsState::Valid,
             signer.collect(),
@@ -129,5 +209,8 @@ pub(crate) fn check(
             reasons.clone(),
         )),
     };
+    let who = report.signer.clone().or(report.claim_generator.clone());
+    verification.credentials =
+        check.map(|c| c.with_origin(who, report.digital_source_type.clone()));
     Ok(())
 }

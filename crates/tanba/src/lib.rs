@@ -45,8 +45,8 @@ pub use tanba_core::{
     Labelled, Lang, LimitKind, Limits, Manifest, ManifestRef, Mark, MarkKind, Operator,
     PerceptibleCheck, Placement, Position, Progress, ProgressSink, ProgressUnit, ProgressUpdate,
     ReadSeek, Result, SNIFF_LEN, SignatureState, Source, SourceKind, Verification,
-    WATERMARK_METHOD, WatermarkFound, WatermarkKey, WatermarkRecord, Wording, WriteSeek, manifest,
-    read_all, read_head, signing,
+    WATERMARK_METHOD, WatermarkFound, WatermarkKey, WatermarkRecord, Wording, WriteSeek,
+    is_ai_source_type, manifest, read_all, read_head, signing,
 };
 // The atomic writer, for the command-line tool; not part of the stable API.
 #[doc(hidden)]
@@ -75,6 +75,7 @@ pub use watermark::WatermarkOptions;
 
 pub mod options;
 pub use options::Options;
+pub mod foreign;
 
 #[cfg(feature = "c2pa")]
 pub use tanba_c2pa as c2pa;
@@ -187,6 +188,11 @@ pub struct FileOutcome {
     /// The manifest sidecar beside the output, when its format gets one
     /// ([`Registry::manifest_sidecar_of`]).
     pub manifest_sidecar: Option<PathBuf>,
+    /// Another tool's C2PA credentials of the input, kept in this `.c2pa`
+    /// sidecar beside the output because no C2PA key was given to carry
+    /// them on as an ingredient (left embedded, the labelled content would
+    /// break them). A note in `labelled.notes` says so too.
+    pub kept_credentials: Option<PathBuf>,
 }
 
 /// An input file's identity, to notice a file that changes while it is read.
@@ -433,10 +439,12 @@ impl Registry {
             .detect_or_fail(&head, Some(input))
             .map_err(|e| e.at(input))?;
         let input_sha256 = manifest::sha256_of(&mut file).map_err(|e| e.at(input))?;
-        let job = job
-            .clone()
-            .with_source_sha256(input_sha256.clone())
-            .with_settings_sha256(self.settings_sha256(index, job));
+        let job = carry_aigc(
+            job.clone()
+                .with_source_sha256(input_sha256.clone())
+                .with_settings_sha256(self.settings_sha256(index, job)),
+            || foreign::scan_file(input),
+        )?;
         let dir = atomic::parent_of(output);
         std::fs::create_dir_all(dir).map_err(|e| Error::from(e).at(dir))?;
         let write = |out: &mut File| -> Result<Written> {
@@ -508,6 +516,7 @@ impl Registry {
         #[cfg(not(feature = "text"))]
         let manifest_sidecar = None;
         let (mut written, output) = done?;
+        let kept_credentials = self.keep_credentials(input, format, &output, &mut written)?;
         written.labelled.notes.extend(watermark_note.into_inner());
         if let Some(store) = &self.watermark.manifest_store {
             let c2pa = match &written.signed {
@@ -534,7 +543,25 @@ impl Registry {
             output_sha256: written.sha,
             credentials,
             manifest_sidecar,
+            kept_credentials,
         })
+    }
+
+    /// Without a C2PA key, another tool's credentials of `input` are kept
+    /// in the sidecar of `output` (see [`FileOutcome::kept_credentials`]).
+    fn keep_credentials(
+        &self,
+        input: &Path,
+        format: &'static Format,
+        output: &Path,
+        written: &mut Written,
+    ) -> Result<Option<PathBuf>> {
+        #[cfg(feature = "c2pa")]
+        if self.c2pa.signer.is_none() {
+            return credentials::keep_original(input, format, output, &mut written.labelled);
+        }
+        let _ = (input, format, output, written);
+        Ok(None)
     }
 
     /// Runs the labeler over an open input into `out`, and signs the result
@@ -679,10 +706,12 @@ impl Registry {
                  file beside the output: label M2TS as a file, not as bytes",
             ));
         }
-        let job = job
-            .clone()
-            .with_source_sha256(manifest::sha256_hex(input))
-            .with_settings_sha256(self.settings_sha256(index, job));
+        let job = carry_aigc(
+            job.clone()
+                .with_source_sha256(manifest::sha256_hex(input))
+                .with_settings_sha256(self.settings_sha256(index, job)),
+            || Ok(foreign::scan(input)),
+        )?;
         let mut reader = Cursor::new(input);
         let mut out = Cursor::new(Vec::with_capacity(input.len() + 4096));
         let source = Source {
@@ -739,6 +768,19 @@ impl Registry {
         watermark::add_to(&self.watermark, found, format, &mut verification);
         Ok(verification)
     }
+}
+
+/// The job with the AIGC label the input already carries (`scan` finds it),
+/// so the output carries that one on instead of a second; a job that names
+/// one already keeps it.
+fn carry_aigc(job: Job, scan: impl FnOnce() -> Result<foreign::ForeignMarks>) -> Result<Job> {
+    if job.prior_aigc.is_some() {
+        return Ok(job);
+    }
+    Ok(match scan()?.aigc_label() {
+        Some(prior) => job.with_prior_aigc(prior.clone()),
+        None => job,
+    })
 }
 
 /// What writing one output produced, before it has its final name.

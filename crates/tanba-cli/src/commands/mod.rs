@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub(crate) mod audit;
 pub(crate) mod docs;
 pub(crate) mod dry_run;
 pub(crate) mod formats;

@@ -254,9 +254,12 @@ fn print_row(c: &Checked) {
 
 fn print_verification(file: &Path, v: &tanba::Verification) {
     let verdict = if v.is_compliant() {
-        "labelled"
+        "labelled".to_string()
     } else {
-        "NOT LABELLED"
+        match foreign_origin(v) {
+            Some(origin) => format!("NOT LABELLED: AI-made per {origin}, no visible label"),
+            None => "NOT LABELLED".to_string(),
+        }
     };
     outln!("{}: {verdict} ({})", file.display(), v.format);
     if v.marks.is_empty() {
@@ -332,12 +335,34 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
             tanba::CredentialsState::Valid => "valid (signer not on a trust list given)",
             tanba::CredentialsState::Trusted => "trusted",
             tanba::CredentialsState::Invalid => "INVALID",
+            tanba::CredentialsState::OfOriginal => {
+                "the unlabelled original's, kept in the sidecar (they do not bind to this file)"
+            }
         };
         outln!("  content credentials (C2PA): {state}");
         for line in &c.detail {
             outln!("    {line}");
         }
     }
+}
+
+/// Who says a file without Tanba's label is AI-made, when another tool
+/// marked it: the signer of C2PA credentials that declare a trained model,
+/// or an AIGC label.
+fn foreign_origin(v: &tanba::Verification) -> Option<String> {
+    if v.perceptible.found || v.manifest.is_some() {
+        return None;
+    }
+    if let Some(c) = &v.credentials
+        && c.declares_ai()
+    {
+        let who = c.signer.as_deref().unwrap_or("an unnamed signer");
+        return Some(format!("{who}'s C2PA credentials"));
+    }
+    v.marks
+        .iter()
+        .any(|m| m.kind == tanba::MarkKind::Aigc)
+        .then(|| "a GB 45438 AIGC label".to_string())
 }
 
 /// A mark's kind in words.
