@@ -205,7 +205,7 @@ mod tests {
         apply(&mut DynamicImage::ImageRgb8(busy), Some(&on_busy)).unwrap();
         let on_smooth = Watermark::new(5, WatermarkKey::PUBLIC);
         apply(
-            &mut DynamicImage::ImageRgb8(noise(512, 384)),
+            &mut DynamicImage::ImageRgb8(noise(1024, 768)),
             Some(&on_smooth),
         )
         .unwrap();
