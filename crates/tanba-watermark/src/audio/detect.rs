@@ -6,8 +6,8 @@
 
 use realfft::RealFftPlanner;
 
+use super::code::{CODED, decode};
 use super::{BAND_LO, BAND_WIDTH, BANDS, Layout, SLOT_SECS, SLOTS, bands_at};
-use crate::pattern::{CODED_BITS, decode};
 use crate::{Detection, Key};
 
 /// Energy measurements per slot (the phases tried).
@@ -19,8 +19,6 @@ const MIN_SLOTS: usize = SLOTS;
 /// Alignment score (chi-square z of the soft bits) below which nothing is
 /// decoded (see README, false positives).
 const MIN_SYNC_Z: f32 = 12.0;
-/// Least reliable bits whose every flip is tried against the CRC.
-const CHASE_BITS: usize = 4;
 /// How many of the best (phase, offset) hypotheses are decoded.
 const HYPOTHESES: usize = 3;
 /// Tiles further than this many RMS from their neighbours are clipped
@@ -40,8 +38,43 @@ pub fn detect_audio(
     channels: usize,
     key: Key,
 ) -> Option<Detection> {
+    hypotheses(interleaved, rate, channels, key)
+        .iter()
+        .take(HYPOTHESES)
+        .filter(|h| h.z >= MIN_SYNC_Z)
+        .find_map(|h| {
+            decode(&h.soft).map(|payload| Detection {
+                payload,
+                sync_z: h.z,
+                grid_side: 0,
+            })
+        })
+}
+
+/// For tuning: the best hypothesis's alignment score and the mean of its
+/// soft bits times the coded bits of `payload` (the per-bit z the decoder
+/// sees when the alignment is right).
+#[doc(hidden)]
+pub fn audio_scores(
+    interleaved: &[f32],
+    rate: u32,
+    channels: usize,
+    key: Key,
+    payload: u64,
+) -> (f32, f32) {
+    let truth = super::code::encode(payload);
+    let all = hypotheses(interleaved, rate, channels, key);
+    let best = all
+        .iter()
+        .map(|h| h.soft.iter().zip(&truth).map(|(s, t)| s * t).sum::<f32>() / CODED as f32)
+        .fold(0.0, f32::max);
+    (all.first().map_or(0.0, |h| h.z), best)
+}
+
+/// Every (phase, offset) reading of the window, best first.
+fn hypotheses(interleaved: &[f32], rate: u32, channels: usize, key: Key) -> Vec<Hypothesis> {
     if channels == 0 || rate < 8_000 {
-        return None;
+        return Vec::new();
     }
     let mono: Vec<f32> = interleaved
         .chunks_exact(channels)
@@ -55,23 +88,13 @@ pub fn detect_audio(
         .collect();
     found.sort_by(|a, b| b.z.total_cmp(&a.z));
     found
-        .iter()
-        .take(HYPOTHESES)
-        .filter(|h| h.z >= MIN_SYNC_Z)
-        .find_map(|h| {
-            chase(&h.soft).map(|payload| Detection {
-                payload,
-                sync_z: h.z,
-                grid_side: 0,
-            })
-        })
 }
 
 /// One (phase, slot offset) reading.
 #[derive(Debug)]
 struct Hypothesis {
     z: f32,
-    soft: [f32; CODED_BITS],
+    soft: [f32; CODED],
 }
 
 /// One 8-ms hop: the energy of each band (bands above the rate's reach
@@ -160,7 +183,10 @@ fn read_phase(hops: &[Hop], phase: usize, layout: &Layout) -> Option<Vec<Hypothe
         })
         .collect();
     let logs: Vec<[f32; BANDS]> = sums.iter().map(|s| s.map(|e| (e + floor).ln())).collect();
-    let d = contrast(&logs);
+    let usable = (0..BANDS)
+        .take_while(|&b| hops.iter().any(|h| h.bands[b] > 0.0))
+        .count();
+    let d = contrast(&logs, usable);
     let folded = fold(&d);
     Some(
         (0..SLOTS)
@@ -173,13 +199,23 @@ fn read_phase(hops: &[Hop], phase: usize, layout: &Layout) -> Option<Vec<Hypothe
 /// before and after (time only: a band's own level, the harmonics a chord
 /// puts in it, and a steady decay all cancel), clipped at [`CLIP_RMS`]
 /// times the RMS.
-fn contrast(logs: &[[f32; BANDS]]) -> Vec<[f32; BANDS]> {
+fn contrast(logs: &[[f32; BANDS]], usable: usize) -> Vec<[f32; BANDS]> {
     let slots = logs.len();
     let mut d: Vec<[f32; BANDS]> = (0..slots)
         .map(|k| {
             let before = logs[k.saturating_sub(1)];
             let after = logs[(k + 1).min(slots - 1)];
-            std::array::from_fn(|b| logs[k][b] - 0.5 * (before[b] + after[b]))
+            let mut row: [f32; BANDS] =
+                std::array::from_fn(|b| logs[k][b] - 0.5 * (before[b] + after[b]));
+            if usable > 1 {
+                let mut sorted = row;
+                let half = usable / 2;
+                let m = *sorted[..usable]
+                    .select_nth_unstable_by(half, f32::total_cmp)
+                    .1;
+                row[..usable].iter_mut().for_each(|x| *x -= m);
+            }
+            row
         })
         .collect();
     // A robust scale (median absolute contrast): speech onsets and pauses
@@ -197,6 +233,24 @@ fn contrast(logs: &[[f32; BANDS]]) -> Vec<[f32; BANDS]> {
     let median = *mags.select_nth_unstable_by(mid, f32::total_cmp).1;
     let lim = CLIP_RMS * 1.4826 * median;
     d.iter_mut().flatten().for_each(|x| *x = x.clamp(-lim, lim));
+    if usable > 0 {
+        for row in &mut d {
+            let mut a: Vec<f32> = row[..usable].iter().map(|x| x.abs()).collect();
+            let h = a.len() / 2;
+            let sc = (*a.select_nth_unstable_by(h, f32::total_cmp).1).max(0.1 * median);
+            row.iter_mut().for_each(|x| *x /= sc);
+        }
+    }
+    {
+        for b in 0..usable {
+            let mut a: Vec<f32> = d.iter().map(|r| r[b].abs()).collect();
+            let h = a.len() / 2;
+            let sc = *a.select_nth_unstable_by(h, f32::total_cmp).1;
+            if sc > 0.0 {
+                d.iter_mut().for_each(|r| r[b] /= sc);
+            }
+        }
+    }
     d
 }
 
@@ -221,8 +275,8 @@ fn fold(d: &[[f32; BANDS]]) -> [[(f32, f32); BANDS]; SLOTS] {
 /// uses every bit for synchronisation rather than a sync pattern that
 /// would take part of the mark's energy.
 fn hypothesis(folded: &[[(f32, f32); BANDS]; SLOTS], offset: usize, layout: &Layout) -> Hypothesis {
-    let mut soft = [0.0f32; CODED_BITS];
-    let mut var = [0.0f32; CODED_BITS];
+    let mut soft = [0.0f32; CODED];
+    let mut var = [0.0f32; CODED];
     for (k, row) in folded.iter().enumerate() {
         let slot = (k + offset) % SLOTS;
         for (b, (x, sq)) in row.iter().enumerate() {
@@ -234,27 +288,10 @@ fn hypothesis(folded: &[[(f32, f32); BANDS]; SLOTS], offset: usize, layout: &Lay
     for (s, v) in soft.iter_mut().zip(var) {
         *s = if v > 0.0 { *s / v.sqrt() } else { 0.0 };
     }
-    let n = CODED_BITS as f32;
+    let n = CODED as f32;
     let chi: f32 = soft.iter().map(|s| s * s).sum();
     Hypothesis {
         z: (chi - n) / (2.0 * n).sqrt(),
         soft,
     }
-}
-
-/// The payload of soft bits whose CRC matches, trying the hard decisions
-/// and then every flip of the [`CHASE_BITS`] least reliable bits (Chase
-/// decoding: a few weak bits wrong is the common failure).
-fn chase(soft: &[f32; CODED_BITS]) -> Option<u64> {
-    let mut order: [usize; CODED_BITS] = std::array::from_fn(|i| i);
-    order.sort_unstable_by(|&a, &b| soft[a].abs().total_cmp(&soft[b].abs()));
-    (0u32..1 << CHASE_BITS).find_map(|mask| {
-        let mut trial = *soft;
-        for (j, &i) in order.iter().take(CHASE_BITS).enumerate() {
-            if mask >> j & 1 == 1 {
-                trial[i] = -trial[i];
-            }
-        }
-        decode(&trial)
-    })
 }

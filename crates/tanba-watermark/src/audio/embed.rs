@@ -5,14 +5,14 @@
 
 use tanba_core::Error;
 
+use super::code::{CODED, encode};
 use super::{BANDS, Layout, SLOT_SECS, SLOTS, band_centre, bands_at, depths};
 use crate::Key;
-use crate::pattern::{CODED_BITS, encode};
 
 /// Frames between two updates of the band gains.
 const CHUNK: usize = 32;
 /// Time constant of the band level trackers, in seconds.
-const TRACK_SECS: f64 = 0.03;
+const TRACK_SECS: f64 = 0.5;
 /// Time constant of the programme level the budget is a share of.
 const BUDGET_SECS: f64 = 2.0;
 /// Cross-fade between two slots' gains, in seconds (no clicks).
@@ -74,7 +74,7 @@ pub struct AudioMarker {
     rate: f64,
     channels: usize,
     layout: Layout,
-    bits: [f32; CODED_BITS],
+    bits: [f32; CODED],
     bands: Vec<Band>,
     /// Smoothed mean square of the mid channel, and its chunk sum.
     level: f32,

@@ -1,0 +1,98 @@
+//! Tuning aid for the audio mark: per operation, the fraction read back
+//! from 10-s and 20-s windows, the mean per-bit z at the best alignment,
+//! and the best alignment score on unmarked windows.
+//!
+//! `cargo run -p tanba-watermark --example audio_tune [INPUTS [OPS]]`
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+#[path = "../tests/audio_common/mod.rs"]
+mod audio_common;
+
+use audio_common::{Clip, apply, interleave, mark, music, noise, speech, with_gaps};
+use tanba_watermark::audio::audio_scores;
+use tanba_watermark::{PUBLIC_KEY, detect_audio};
+
+const SECS: f32 = 26.0;
+
+fn clip(i: usize) -> Clip {
+    let seed = 100 + i as u64;
+    let rate = [16_000, 44_100, 48_000][i % 3];
+    let channels = 1 + i % 2;
+    let mono = match i % 6 {
+        0 | 1 => speech(SECS, rate, seed),
+        2 => music(SECS, rate, seed, true),
+        3 => music(SECS, rate, seed, false),
+        4 => noise(SECS, rate, seed, (i % 4) as f32 / 3.0),
+        _ => with_gaps(speech(SECS, rate, seed), rate, 7.0, 2.0),
+    };
+    Clip {
+        name: format!("{i:02}-{rate}-{channels}"),
+        samples: interleave(&mono, channels),
+        rate,
+        channels,
+    }
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(6);
+    let ops: Vec<String> = std::env::args()
+        .nth(2)
+        .unwrap_or("strip,mp3-96k,opus-32k".into())
+        .split(',')
+        .map(String::from)
+        .collect();
+    let payload = 0x0123_4567_89AB_CDEF;
+    let dir = tempfile::tempdir().unwrap();
+    let mut unmarked_max = 0.0f32;
+    for op in &ops {
+        let (mut r10, mut r20, mut tries, mut zsum, mut zmin, mut bits) =
+            (0, 0, 0, 0.0, f32::MAX, Vec::new());
+        for i in 0..n {
+            let c = clip(i);
+            let marked = mark(&c, payload, PUBLIC_KEY);
+            let src = dir.path().join(format!("{}.wav", c.name));
+            audio_common::write_wav(&src, &marked);
+            let back = apply(op, &src, dir.path(), &marked);
+            for from in [0.7f32, 3.3] {
+                tries += 1;
+                let w10 = back.window(from, 10.0);
+                let w20 = back.window(from, 20.0);
+                let (_, b20) = audio_scores(w20, back.rate, back.channels, PUBLIC_KEY, payload);
+                eprintln!("{} {op}: bit z 20 s {b20:.2}", c.name);
+                r10 += usize::from(
+                    detect_audio(w10, back.rate, back.channels, PUBLIC_KEY).map(|d| d.payload)
+                        == Some(payload),
+                );
+                r20 += usize::from(
+                    detect_audio(w20, back.rate, back.channels, PUBLIC_KEY).map(|d| d.payload)
+                        == Some(payload),
+                );
+                let (z, b) = audio_scores(w10, back.rate, back.channels, PUBLIC_KEY, payload);
+                zsum += z;
+                zmin = zmin.min(z);
+                bits.push(b);
+            }
+            if op == &ops[0] {
+                let plain = dir.path().join(format!("{}-plain.wav", c.name));
+                audio_common::write_wav(&plain, &c);
+                let pb = apply("mp3-96k", &plain, dir.path(), &c);
+                for from in [0.0f32, 5.0, 10.0, 15.0] {
+                    let (z, _) =
+                        audio_scores(pb.window(from, 10.0), pb.rate, pb.channels, PUBLIC_KEY, 0);
+                    unmarked_max = unmarked_max.max(z);
+                }
+            }
+        }
+        bits.sort_by(f32::total_cmp);
+        println!(
+            "{op}: 10 s {r10}/{tries}, 20 s {r20}/{tries}; sync z (10 s) mean {:.1} min {zmin:.1}; bit z min {:.2} median {:.2}",
+            zsum / tries as f32,
+            bits[0],
+            bits[bits.len() / 2]
+        );
+    }
+    println!("unmarked (10 s, MP3): best sync z {unmarked_max:.1}");
+}

@@ -1,0 +1,152 @@
+//! The audio mark's error-correcting code: the 64-bit payload and its
+//! CRC-16, zero-terminated, through a rate-1/3 convolutional code of
+//! constraint length 7 (generators 133, 171, 165 octal, the code of
+//! LTE and of many modems), decoded by a soft-decision Viterbi decoder.
+//!
+//! Against the 80 raw bits it replaces it gains about 5 dB: at the same
+//! mark strength the payload needs about a third of the audio.
+
+use crate::pattern::crc16;
+
+/// Payload bits plus CRC-16.
+const INFO_BITS: usize = 80;
+/// Constraint length: the encoder remembers the last `K - 1` bits.
+const K: usize = 7;
+/// Encoder states.
+const STATES: usize = 1 << (K - 1);
+/// Generator polynomials (octal 133, 171, 165), newest bit in the top.
+const GENERATORS: [u32; 3] = [0o133, 0o171, 0o165];
+/// Coded bits on the carrier: (80 + 6 tail) × 3.
+pub(crate) const CODED: usize = (INFO_BITS + K - 1) * GENERATORS.len();
+
+/// The encoder's three outputs for input `bit` in state `state` (the last
+/// six bits, newest in bit 5), as ±1.
+fn outputs(state: usize, bit: usize) -> [f32; 3] {
+    let reg = ((bit << (K - 1)) | state) as u32;
+    GENERATORS.map(|g| {
+        if (reg & g).count_ones() % 2 == 1 {
+            1.0
+        } else {
+            -1.0
+        }
+    })
+}
+
+/// The state after input `bit` in state `state`.
+fn next(state: usize, bit: usize) -> usize {
+    (bit << (K - 2)) | (state >> 1)
+}
+
+/// The 80 information bits (payload most significant first, then CRC).
+fn info_bits(payload: u64) -> [usize; INFO_BITS] {
+    let word = (u128::from(payload) << 16) | u128::from(crc16(payload));
+    std::array::from_fn(|i| ((word >> (INFO_BITS - 1 - i)) & 1) as usize)
+}
+
+/// The coded bits of `payload` as ±1.
+pub(crate) fn encode(payload: u64) -> [f32; CODED] {
+    let mut out = [0.0; CODED];
+    let mut state = 0;
+    let bits = info_bits(payload);
+    let tail = [0usize; K - 1];
+    for (i, &bit) in bits.iter().chain(&tail).enumerate() {
+        out[3 * i..3 * i + 3].copy_from_slice(&outputs(state, bit));
+        state = next(state, bit);
+    }
+    out
+}
+
+/// The payload whose codeword best matches `soft` (positive: +1 likely),
+/// if its CRC holds: a Viterbi decoder over the zero-terminated trellis.
+pub(crate) fn decode(soft: &[f32; CODED]) -> Option<u64> {
+    const STEPS: usize = INFO_BITS + K - 1;
+    let mut metric = [f32::NEG_INFINITY; STATES];
+    metric[0] = 0.0;
+    // For each step and state, the bit that led there (its predecessor
+    // follows from the state and the bit).
+    let mut from = vec![[0u8; STATES]; STEPS];
+    let branch: Vec<[f32; 3]> = (0..STATES * 2).map(|i| outputs(i >> 1, i & 1)).collect();
+    for (step, choice) in from.iter_mut().enumerate() {
+        let s = &soft[3 * step..3 * step + 3];
+        let mut new = [f32::NEG_INFINITY; STATES];
+        let bits: &[usize] = if step < INFO_BITS { &[0, 1] } else { &[0] };
+        for (state, m) in metric.iter().enumerate() {
+            if *m == f32::NEG_INFINITY {
+                continue;
+            }
+            for &bit in bits {
+                let o = branch[state * 2 + bit];
+                let cand = m + o[0] * s[0] + o[1] * s[1] + o[2] * s[2];
+                let to = next(state, bit);
+                if cand > new[to] {
+                    new[to] = cand;
+                    // The oldest register bit, lost in the shift, names
+                    // the predecessor together with `to`.
+                    choice[to] = (state & 1) as u8;
+                }
+            }
+        }
+        metric = new;
+    }
+    let mut state = 0usize;
+    let mut bits = [0usize; STEPS];
+    for step in (0..STEPS).rev() {
+        bits[step] = state >> (K - 2);
+        state = ((state << 1) & (STATES - 1)) | usize::from(from[step][state]);
+    }
+    let word = bits[..INFO_BITS]
+        .iter()
+        .fold(0u128, |w, &b| (w << 1) | b as u128);
+    let payload = (word >> 16) as u64;
+    (crc16(payload) == (word & 0xFFFF) as u16).then_some(payload)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noise(seed: u64) -> impl FnMut() -> f32 {
+        let mut s = seed | 1;
+        move || {
+            let mut g = 0.0;
+            for _ in 0..4 {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                g += (s >> 40) as f32 / (1u64 << 24) as f32;
+            }
+            (g - 2.0) * 1.732
+        }
+    }
+
+    #[test]
+    fn round_trips_and_corrects_what_raw_bits_cannot() {
+        for payload in [0, 1, u64::MAX, 0x0123_4567_89AB_CDEF] {
+            let clean = encode(payload);
+            assert_eq!(decode(&clean), Some(payload));
+            // A tenth of the coded bits flipped outright.
+            let mut flipped = clean;
+            (0..CODED)
+                .step_by(10)
+                .for_each(|i| flipped[i] = -flipped[i]);
+            assert_eq!(decode(&flipped), Some(payload));
+        }
+        // At a per-bit z of 1.3 (about 10 % of raw decisions wrong) every
+        // trial decodes.
+        let mut g = noise(3);
+        for trial in 0..50u64 {
+            let payload = trial.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let soft = encode(payload).map(|b| 1.3 * b + g());
+            assert_eq!(decode(&soft), Some(payload), "trial {trial}");
+        }
+    }
+
+    #[test]
+    fn noise_rarely_passes_the_crc() {
+        let mut g = noise(11);
+        let passed = (0..2000)
+            .filter(|_| decode(&std::array::from_fn(|_| g())).is_some())
+            .count();
+        assert!(passed <= 1, "{passed} of 2000");
+    }
+}
