@@ -12,8 +12,8 @@ use crate::{Detection, Key};
 
 /// Energy measurements per slot (the phases tried).
 const HOPS_PER_SLOT: usize = 8;
-/// Analysis frame length, in seconds (rounded up to a power of two).
-const FRAME_SECS: f64 = 0.016;
+/// Analysis frame length, in seconds.
+const FRAME_SECS: f64 = 0.023;
 /// Fewest whole slots a window must hold to be read (one block).
 const MIN_SLOTS: usize = SLOTS;
 /// Alignment score (chi-square z of the soft bits) below which nothing is
@@ -108,20 +108,22 @@ struct Hop {
 /// Energies of each hop (Hann-windowed frames centred on its middle).
 fn hop_energies(mono: &[f32], rate: u32) -> Vec<Hop> {
     let r = f64::from(rate);
-    let n = ((FRAME_SECS * r).ceil() as usize)
-        .next_power_of_two()
-        .max(64);
+    let n = (((FRAME_SECS * r).ceil() as usize + 1) & !1).max(64);
     let hop = SLOT_SECS / HOPS_PER_SLOT as f64 * r;
     let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n);
     let window: Vec<f32> = (0..n)
         .map(|i| (0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / n as f64).cos()) as f32)
         .collect();
     let usable = bands_at(rate);
-    let band_of: Vec<Option<usize>> = (0..=n / 2)
+    // Each bin counts for its band as much as the embedder's band-pass
+    // changes it there (its response's real part, 1 / (1 + x²)).
+    let band_of: Vec<Option<(usize, f32)>> = (0..=n / 2)
         .map(|i| {
             let f = i as f64 * r / n as f64;
             let b = ((f - BAND_LO) / BAND_WIDTH).floor();
-            (f >= BAND_LO && (b as usize) < usable).then_some(b as usize)
+            let x = (f - super::band_centre(b.max(0.0) as usize)) / (0.5 * BAND_WIDTH);
+            let w = (1.0 / (1.0 + x * x)) as f32;
+            (f >= BAND_LO && (b as usize) < usable).then_some((b as usize, w))
         })
         .collect();
     let mut input = fft.make_input_vec();
@@ -145,8 +147,8 @@ fn hop_energies(mono: &[f32], rate: u32) -> Vec<Hop> {
             if fft.process(&mut input, &mut spectrum).is_ok() {
                 for (c, b) in spectrum.iter().zip(&band_of) {
                     total += c.norm_sqr();
-                    if let Some(b) = b {
-                        e[*b] += c.norm_sqr();
+                    if let Some((b, w)) = b {
+                        e[*b] += w * c.norm_sqr();
                     }
                 }
             }
