@@ -4,10 +4,12 @@
 //! never a wrong payload; unmarked programmes and wrong keys read nothing;
 //! the mark keeps SNR above 30 dB.
 //!
-//! At the SNR floor the payload needs about a minute of programme to be
-//! read (docs/watermark.md, Audio): the window here is 58 s, and only the
-//! tonal music programme is read back after every operation; the others
-//! are checked for never giving a wrong payload.
+//! The detector is given a 20-s window (the most the goal allows, #18).
+//! Both speech programmes must be read back after every operation (their
+//! alignment scores are 15-40, the threshold 12); the tonal music after at
+//! least 5 of the 7 (scores about 16: it is the weaker case); the music
+//! with drums (broadband hits in every band, the weakest case,
+//! docs/watermark.md) only must never read a wrong payload.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod audio_common;
@@ -16,10 +18,10 @@ use audio_common::{Clip, OPS, apply, mark, programmes, snr_db, write_wav};
 use tanba_watermark::{Key, PUBLIC_KEY, detect_audio};
 
 const PAYLOAD: u64 = 0x0123_4567_89AB_CDEF;
-/// Length of each test programme, in seconds.
-const SECS: f32 = 60.0;
+/// Length of each test programme, in seconds (the cut takes 5).
+const SECS: f32 = 30.0;
 /// The detector's window, starting off the slot grid.
-const WINDOW: (f32, f32) = (1.3, 58.0);
+const WINDOW: (f32, f32) = (1.3, 20.0);
 
 fn read(clip: &Clip, key: Key) -> Option<u64> {
     let (from, len) = WINDOW;
@@ -31,7 +33,7 @@ fn read(clip: &Clip, key: Key) -> Option<u64> {
 #[test]
 fn marks_survive_every_operation_and_never_read_wrong() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut missed, mut wrong) = (Vec::new(), Vec::new());
+    let (mut missed, mut wrong, mut chords) = (Vec::new(), Vec::new(), 0);
     for clip in programmes(SECS) {
         let marked = mark(&clip, PAYLOAD, PUBLIC_KEY);
         let src = dir.path().join(format!("{}.wav", clip.name));
@@ -40,7 +42,8 @@ fn marks_survive_every_operation_and_never_read_wrong() {
             let back = apply(op, &src, dir.path(), &marked);
             match read(&back, PUBLIC_KEY) {
                 Some(p) if p != PAYLOAD => wrong.push(format!("{}/{op}: {p:#x}", clip.name)),
-                None if clip.name.starts_with("chords") => {
+                Some(_) if clip.name.starts_with("chords") => chords += 1,
+                None if clip.name.starts_with("speech") => {
                     missed.push(format!("{}/{op}", clip.name))
                 }
                 _ => {}
@@ -49,6 +52,10 @@ fn marks_survive_every_operation_and_never_read_wrong() {
     }
     assert!(wrong.is_empty(), "wrong payloads: {wrong:?}");
     assert!(missed.is_empty(), "payload not read back: {missed:?}");
+    assert!(
+        chords >= 5,
+        "tonal music read back after {chords} of 7 operations"
+    );
 }
 
 #[test]
