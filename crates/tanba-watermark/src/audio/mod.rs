@@ -3,8 +3,8 @@
 //! The programme is cut into time slots of [`SLOT_SECS`] and the range
 //! [`BAND_LO`]..[`BAND_LO`] + 32·[`BAND_WIDTH`] Hz into 32 bands; each
 //! (band, slot) tile of a 32-slot block has its level raised or lowered by
-//! up to 30 %: one of the 80 coded bits (64 payload + CRC-16) times a keyed
-//! sign. The block repeats every 2 s, so a window holds every bit many
+//! up to 30 %: one of the 258 coded bits (64 payload + CRC-16 through a
+//! rate-1/3 convolutional code, see `code`) times a keyed sign. The block repeats every 2 s, so a window holds every bit many
 //! times; there is no separate sync pattern (the bits themselves align the
 //! detector, see `detect`).
 //! Slots and bands are defined in seconds and hertz, not samples, so the
@@ -220,10 +220,17 @@ mod tests {
         let total = 1000.0;
         let d = depths(&levels, total);
         let spent: f32 = d.iter().zip(&levels).map(|(d, l)| d * d * l).sum();
-        assert!((spent - MARK_SHARE * total).abs() <= MARK_SHARE * total * 1e-3, "{spent}");
+        assert!(
+            (spent - MARK_SHARE * total).abs() <= MARK_SHARE * total * 1e-3,
+            "{spent}"
+        );
         assert!(d.windows(2).all(|w| w[0] >= w[1] && w[1] > 0.0), "{d:?}");
         assert!(d.iter().all(|&x| x <= MAX_DEPTH));
         // A near-silent band region is capped, not driven to huge gains.
-        assert!(depths(&[1e-9; BANDS], total).iter().all(|&x| x == MAX_DEPTH));
+        assert!(
+            depths(&[1e-9; BANDS], total)
+                .iter()
+                .all(|&x| x == MAX_DEPTH)
+        );
     }
 }
