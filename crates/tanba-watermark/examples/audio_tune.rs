@@ -48,6 +48,8 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let mut unmarked_max = 0.0f32;
     let mut unmarked = Vec::new();
+    let mut unmarked_match = Vec::new();
+    let mut read_match = f32::MAX;
     for op in &ops {
         let (mut r10, mut r20, mut tries, mut zsum, mut zmin, mut bits) =
             (0, 0, 0, 0.0, f32::MAX, Vec::new());
@@ -61,17 +63,24 @@ fn main() {
                 tries += 1;
                 let w10 = back.window(from, 10.0);
                 let w20 = back.window(from, 20.0);
-                let (_, b20) = audio_scores(w20, back.rate, back.channels, PUBLIC_KEY, payload);
+                let (_, b20, m20) =
+                    audio_scores(w20, back.rate, back.channels, PUBLIC_KEY, payload);
                 eprintln!("{} {op}: bit z 20 s {b20:.2}", c.name);
-                r10 += usize::from(
-                    detect_audio(w10, back.rate, back.channels, PUBLIC_KEY).map(|d| d.payload)
-                        == Some(payload),
-                );
-                r20 += usize::from(
-                    detect_audio(w20, back.rate, back.channels, PUBLIC_KEY).map(|d| d.payload)
-                        == Some(payload),
-                );
-                let (z, b) = audio_scores(w10, back.rate, back.channels, PUBLIC_KEY, payload);
+                let read10 = detect_audio(w10, back.rate, back.channels, PUBLIC_KEY)
+                    .map(|d| d.payload)
+                    == Some(payload);
+                let read20 = detect_audio(w20, back.rate, back.channels, PUBLIC_KEY)
+                    .map(|d| d.payload)
+                    == Some(payload);
+                r10 += usize::from(read10);
+                r20 += usize::from(read20);
+                if read20 {
+                    read_match = read_match.min(m20);
+                }
+                let (z, b, m10) = audio_scores(w10, back.rate, back.channels, PUBLIC_KEY, payload);
+                if read10 {
+                    read_match = read_match.min(m10);
+                }
                 zsum += z;
                 zmin = zmin.min(z);
                 bits.push(b);
@@ -83,8 +92,9 @@ fn main() {
                 for from in 0..7 {
                     for len in [10.0, 20.0] {
                         let w = pb.window(from as f32, len);
-                        let (z, _) = audio_scores(w, pb.rate, pb.channels, PUBLIC_KEY, 0);
+                        let (z, _, m) = audio_scores(w, pb.rate, pb.channels, PUBLIC_KEY, 0);
                         unmarked_max = unmarked_max.max(z);
+                        unmarked_match.push(m);
                         unmarked.push(z);
                     }
                 }
@@ -105,5 +115,12 @@ fn main() {
         unmarked[unmarked.len() / 2],
         unmarked[unmarked.len() * 99 / 100],
         unmarked.iter().filter(|&&z| z >= 12.0).count()
+    );
+    unmarked_match.sort_by(f32::total_cmp);
+    println!(
+        "Viterbi word's match per coded bit: unmarked median {:.2}, 99th percentile {:.2}, max {:.2}; marked windows read back: min {read_match:.2}",
+        unmarked_match[unmarked_match.len() / 2],
+        unmarked_match[unmarked_match.len() * 99 / 100],
+        unmarked_match[unmarked_match.len() - 1],
     );
 }

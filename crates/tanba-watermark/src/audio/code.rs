@@ -59,6 +59,13 @@ pub(crate) fn encode(payload: u64) -> [f32; CODED] {
 /// The payload whose codeword best matches `soft` (positive: +1 likely),
 /// if its CRC holds: a Viterbi decoder over the zero-terminated trellis.
 pub(crate) fn decode(soft: &[f32; CODED]) -> Option<u64> {
+    let (payload, crc_ok, _) = viterbi(soft);
+    crc_ok.then_some(payload)
+}
+
+/// The best codeword's payload, whether its CRC holds, and its match
+/// (the sum of soft bits times the codeword's ±1).
+pub(crate) fn viterbi(soft: &[f32; CODED]) -> (u64, bool, f32) {
     const STEPS: usize = INFO_BITS + K - 1;
     let mut metric = [f32::NEG_INFINITY; STATES];
     metric[0] = 0.0;
@@ -98,7 +105,7 @@ pub(crate) fn decode(soft: &[f32; CODED]) -> Option<u64> {
         .iter()
         .fold(0u128, |w, &b| (w << 1) | b as u128);
     let payload = (word >> 16) as u64;
-    (crc16(payload) == (word & 0xFFFF) as u16).then_some(payload)
+    (payload, crc16(payload) == (word & 0xFFFF) as u16, metric[0])
 }
 
 #[cfg(test)]

@@ -53,9 +53,11 @@ pub fn detect_audio(
         })
 }
 
-/// For tuning: the best hypothesis's alignment score and the mean of its
+/// For tuning: the best hypothesis's alignment score; the mean of its
 /// soft bits times the coded bits of `payload` (the per-bit z the decoder
-/// sees when the alignment is right).
+/// sees when the alignment is right), the best over all hypotheses; and
+/// the largest match per coded bit of the Viterbi decoder's best word over
+/// the hypotheses it would decode (CRC or not).
 #[doc(hidden)]
 pub fn audio_scores(
     interleaved: &[f32],
@@ -63,14 +65,19 @@ pub fn audio_scores(
     channels: usize,
     key: Key,
     payload: u64,
-) -> (f32, f32) {
+) -> (f32, f32, f32) {
     let truth = super::code::encode(payload);
     let all = hypotheses(interleaved, rate, channels, key);
     let best = all
         .iter()
         .map(|h| h.soft.iter().zip(&truth).map(|(s, t)| s * t).sum::<f32>() / CODED as f32)
         .fold(0.0, f32::max);
-    (all.first().map_or(0.0, |h| h.z), best)
+    let matched = all
+        .iter()
+        .take(HYPOTHESES)
+        .map(|h| super::code::viterbi(&h.soft).2 / CODED as f32)
+        .fold(f32::NEG_INFINITY, f32::max);
+    (all.first().map_or(0.0, |h| h.z), best, matched)
 }
 
 /// Every (phase, offset) reading of the window, best first.
