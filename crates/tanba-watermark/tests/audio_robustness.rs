@@ -6,7 +6,7 @@
 //!
 //! The detector is given a 20-s window (the most the goal allows, #18).
 //! Both speech programmes must be read back after every operation (their
-//! alignment scores are 15-40, the threshold 12); the tonal music after at
+//! alignment scores are 18-42, the threshold 12); the tonal music after at
 //! least 5 of the 7 (scores about 16: it is the weaker case); the music
 //! with drums (broadband hits in every band, the weakest case,
 //! docs/watermark.md) only must never read a wrong payload.
