@@ -259,6 +259,12 @@ pub(crate) struct CommonArgs {
     /// Mark the content as real media edited with AI, not generated.
     #[arg(long, help_heading = LABEL, hide_short_help = true)]
     pub(crate) composite: bool,
+    /// The real person the content imitates (with --real-person).
+    ///
+    /// Recorded in the manifest and, where the format has XMP, as IPTC
+    /// PersonInImage; never drawn.
+    #[arg(long, value_name = "NAME", help_heading = LABEL, hide_short_help = true)]
+    pub(crate) person: Option<String>,
     /// Leave out the imperceptible watermark (pictures, video, audio).
     #[arg(long, help_heading = LABEL)]
     pub(crate) no_watermark: bool,
@@ -468,6 +474,13 @@ pub(crate) struct LangArgs {
     /// Custom label line LANG=TEXT (repeatable); replaces --lang.
     #[arg(long = "label", value_name = "LANG=TEXT", help_heading = LABEL)]
     pub(crate) custom: Vec<String>,
+    /// The content imitates a real person (deepfake notice).
+    ///
+    /// Every medium shows or speaks the deepfake notice instead of the
+    /// default one, and the manifest and C2PA record the flag. `verify
+    /// --real-person` fails a file not labelled so.
+    #[arg(long, help_heading = LABEL, hide_short_help = true)]
+    pub(crate) real_person: bool,
     /// A TrueType/OpenType font for pictures, video and PDF.
     ///
     /// Used instead of the embedded Noto Sans Bold, for scripts it lacks

@@ -112,6 +112,17 @@ impl Lang {
         }
     }
 
+    /// Every visible text shipped in this language: the long and short
+    /// default notice, then the long and short deepfake notice.
+    pub fn visible_texts(self) -> [&'static str; 4] {
+        [
+            self.long_text(),
+            self.short_text(),
+            self.real_person_long_text(),
+            self.real_person_short_text(),
+        ]
+    }
+
     /// The long or short text, default or deepfake notice.
     pub fn text(self, wording: Wording, real_person: bool) -> &'static str {
         match (wording, real_person) {
