@@ -304,6 +304,9 @@ impl Options {
     fn audio_settings(&self, settings: &mut Settings) -> Result<()> {
         if let Some(mode) = self.audio_mode.as_deref() {
             settings.audio.mode = mode.parse()?;
+        } else if self.real_person {
+            // The deepfake disclaimer is heard at the start and at the end.
+            settings.audio.mode = crate::audio::Mode::StartAndEnd;
         }
         if let Some(what) = self.audio_disclaimer.as_deref() {
             settings.audio.disclaimer = parse_disclaimer(what)?;
