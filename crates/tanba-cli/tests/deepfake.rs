@@ -2,6 +2,7 @@
 //! notice, checked with outside tools (pdftotext, unzip, ImageMagick's
 //! `compare`, ffmpeg); verify and audit report the flag; a file labelled
 //! with the default notice fails `verify --real-person`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
