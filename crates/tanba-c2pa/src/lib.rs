@@ -638,20 +638,7 @@ fn builder_for(
         json!({"label": "c2pa.actions.v2", "data": {"actions": actions}, "created": true}),
         json!({"label": ASSERTION_LABEL, "data": tanba, "kind": "Json", "created": true}),
     ];
-    // Content imitating a real person: Tanba's own assertion, beside the
-    // AIGC object that stays as GB 45438 defines it.
-    if manifest.real_person {
-        let mut data = json!({"real_person": true, "notice": manifest.label.lines});
-        if let Some(person) = &manifest.person {
-            data["person"] = json!(person);
-        }
-        assertions.push(json!({
-            "label": REAL_PERSON_LABEL,
-            "data": data,
-            "kind": "Json",
-            "created": true,
-        }));
-    }
+    assertions.extend(real_person_assertion(manifest));
     // The watermark in the content, as a soft binding: a reader that finds
     // the mark in a copy stripped of its metadata can look this manifest up.
     if let Some(mark) = &manifest.watermark {
@@ -676,6 +663,25 @@ fn builder_for(
         add_parent(&mut builder, p, PARENT_ID)?;
     }
     Ok(builder)
+}
+
+/// Tanba's assertion that the content imitates a real person (with the
+/// notice shown and the person named), for a manifest that says so; the
+/// AIGC object stays as GB 45438 defines it.
+fn real_person_assertion(manifest: &Manifest) -> Option<Value> {
+    if !manifest.real_person {
+        return None;
+    }
+    let mut data = json!({"real_person": true, "notice": manifest.label.lines});
+    if let Some(person) = &manifest.person {
+        data["person"] = json!(person);
+    }
+    Some(json!({
+        "label": REAL_PERSON_LABEL,
+        "data": data,
+        "kind": "Json",
+        "created": true,
+    }))
 }
 
 /// The C2PA manifest store embedded in `reader` (its JUMBF bytes, as a
