@@ -575,7 +575,7 @@ fn add_streams(
                     i,
                     octx,
                     ctx.container,
-                    &ctx.job.label,
+                    ctx.job,
                 )?;
                 out_index[i] = Some(stream.output_index);
                 if ctx.container.is_ts()
