@@ -131,6 +131,25 @@ fn the_picture_badge_is_the_deepfake_text_and_verify_reports_it() {
     let rows: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap();
     assert_eq!(rows[0]["real_person"], true, "{rows}");
 
+    // C2PA credentials carry Tanba's real-person assertion.
+    let keys = d.path().join("keys");
+    assert!(tanba(&["keys", "new", s(&keys)]).status.success());
+    let signed = label(
+        &png,
+        &d.path().join("signed"),
+        &[
+            "--real-person",
+            "--c2pa-cert",
+            s(&keys.join("signing-cert-chain.pem")),
+            "--c2pa-key",
+            s(&keys.join("signing-key.pem")),
+        ],
+    );
+    let (code, row) = verify(&signed, &["--real-person"]);
+    assert_eq!(code, Some(0), "{row}");
+    let detail = row["verification"]["credentials"]["detail"].to_string();
+    assert!(detail.contains("kz.tanba.real-person"), "{detail}");
+
     // A file labelled with the default notice fails the --real-person check.
     let (code, row) = verify(&default, &["--real-person"]);
     assert_eq!(code, Some(1), "{row}");
