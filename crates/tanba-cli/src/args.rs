@@ -296,8 +296,9 @@ pub(crate) struct CommonArgs {
     /// Where the disclaimer goes: prepend, overlay, append or repeat:N.
     ///
     /// repeat:N plays it every N minutes (repeat:90s for seconds), the
-    /// programme ducked under it each time.
-    #[arg(long, value_name = "MODE", value_parser = open_values(&["prepend", "overlay", "append"]), help_heading = AUDIO)]
+    /// programme ducked under it each time. start-and-end (the default
+    /// with --real-person) plays it before and after the programme.
+    #[arg(long, value_name = "MODE", value_parser = open_values(&["prepend", "overlay", "append", "start-and-end"]), help_heading = AUDIO)]
     pub(crate) audio_mode: Option<String>,
     /// Seconds of the opening notice on video (at least 2), or `off`.
     ///
