@@ -79,6 +79,24 @@ fn text_pdf_and_office_carry_the_deepfake_notice() {
     let out = d.path().join("out");
     let text = std::fs::read_to_string(label(&txt, &out, &flags)).unwrap();
     assert_eq!(text.lines().next(), Some(format!("{RU} / {EN}").as_str()));
+    // Plain text holds only a reference to its manifest: with the sidecar
+    // verify --real-person sees the flag, without it it says why not.
+    let (code, row) = verify(&out.join("note.txt"), &["--real-person"]);
+    assert_eq!(code, Some(1), "{row}");
+    assert!(
+        row["real_person_check"]
+            .as_str()
+            .unwrap()
+            .contains("no manifest")
+    );
+    let sidecar = label(
+        &txt,
+        &d.path().join("sidecar"),
+        &[&flags[..], &["--text-manifest", "sidecar"]].concat(),
+    );
+    let (code, row) = verify(&sidecar, &["--real-person"]);
+    assert_eq!(code, Some(0), "{row}");
+    assert_eq!(row["real_person"], true);
 
     let pdf = label(&fixture("pdf/report.pdf"), &out, &flags);
     let shown = squash(&run("pdftotext", &[s(&pdf), "-"]));
