@@ -7,15 +7,39 @@ use std::process::Command;
 
 use crate::util::{exec, have, root};
 
-const CLIPS: [(&str, &str); 3] = [
-    ("kk", "Бұл материал жасанды интеллект көмегімен жасалған."),
+/// (file stem, espeak-ng voice, sentence): the default disclaimer, then
+/// the deepfake one (`--real-person`); the sentences are
+/// `Lang::spoken_text` and `Lang::real_person_spoken_text`.
+const CLIPS: [(&str, &str, &str); 6] = [
     (
+        "kk",
+        "kk",
+        "Бұл материал жасанды интеллект көмегімен жасалған.",
+    ),
+    (
+        "ru",
         "ru",
         "Этот материал создан с помощью искусственного интеллекта.",
     ),
     (
         "en",
+        "en",
         "This content was created with artificial intelligence.",
+    ),
+    (
+        "kk-real-person",
+        "kk",
+        "Бұл материалдағы нақты адамның бейнесі немесе дауысы жасанды интеллект көмегімен жасалған.",
+    ),
+    (
+        "ru-real-person",
+        "ru",
+        "Изображение или голос реального человека в этом материале созданы с помощью искусственного интеллекта.",
+    ),
+    (
+        "en-real-person",
+        "en",
+        "This content depicts a real person's likeness or voice created with artificial intelligence.",
     ),
 ];
 
@@ -30,11 +54,11 @@ pub fn run() -> Result<(), String> {
     }
     let dir = root().join("crates").join("tanba-audio").join("assets");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    for (lang, sentence) in CLIPS {
-        let raw = std::env::temp_dir().join(format!("tanba-{lang}-raw.wav"));
+    for (stem, voice, sentence) in CLIPS {
+        let raw = std::env::temp_dir().join(format!("tanba-{stem}-raw.wav"));
         let mut speak = Command::new("espeak-ng");
         speak
-            .args(["-v", lang, "-s", "150", "-w"])
+            .args(["-v", voice, "-s", "150", "-w"])
             .arg(&raw)
             .arg(sentence);
         exec(speak)?;
@@ -42,7 +66,7 @@ pub fn run() -> Result<(), String> {
         convert
             .arg(&raw)
             .args(["-r", "16000", "-c", "1", "-b", "16"])
-            .arg(dir.join(format!("{lang}.wav")));
+            .arg(dir.join(format!("{stem}.wav")));
         convert.args(["norm", "-3"]);
         exec(convert)?;
         let _ = std::fs::remove_file(&raw);

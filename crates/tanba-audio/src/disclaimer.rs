@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use rubato::{FftFixedIn, Resampler};
-use tanba_core::{Error, Label, LabelLine, Lang, Result};
+use tanba_core::{Error, Job, Label, LabelLine, Lang, Result};
 
 use crate::decode::decode_clip;
 
@@ -14,6 +14,24 @@ pub const CLIP_KK: &[u8] = include_bytes!("../assets/kk.wav");
 pub const CLIP_RU: &[u8] = include_bytes!("../assets/ru.wav");
 /// The bundled English clip.
 pub const CLIP_EN: &[u8] = include_bytes!("../assets/en.wav");
+/// The bundled Kazakh deepfake clip (`--real-person`).
+pub const CLIP_KK_REAL_PERSON: &[u8] = include_bytes!("../assets/kk-real-person.wav");
+/// The bundled Russian deepfake clip.
+pub const CLIP_RU_REAL_PERSON: &[u8] = include_bytes!("../assets/ru-real-person.wav");
+/// The bundled English deepfake clip.
+pub const CLIP_EN_REAL_PERSON: &[u8] = include_bytes!("../assets/en-real-person.wav");
+
+/// The bundled clip of `lang`: the default sentence, or the deepfake one.
+fn bundled_clip(lang: Lang, real_person: bool) -> &'static [u8] {
+    match (lang, real_person) {
+        (Lang::Kk | Lang::KkLatn, false) => CLIP_KK,
+        (Lang::Ru, false) => CLIP_RU,
+        (Lang::En, false) => CLIP_EN,
+        (Lang::Kk | Lang::KkLatn, true) => CLIP_KK_REAL_PERSON,
+        (Lang::Ru, true) => CLIP_RU_REAL_PERSON,
+        (Lang::En, true) => CLIP_EN_REAL_PERSON,
+    }
+}
 
 /// Silence between two spoken clips (Kazakh, then Russian).
 pub const SPOKEN_PAUSE_MS: u32 = 400;
@@ -148,6 +166,9 @@ pub enum Disclaimer {
     JobLanguages,
     /// The bundled spoken clips for these languages, in this order.
     Spoken(Vec<Lang>),
+    /// The bundled deepfake clips (content imitating a real person) for
+    /// these languages, in this order.
+    SpokenRealPerson(Vec<Lang>),
     /// The user's own clip, the bytes of a file in any supported format.
     Clip(Arc<[u8]>),
     /// The Morse "AI" tone.
@@ -179,6 +200,17 @@ impl Disclaimer {
             unspoken.join(", "),
             spoken.join(", ")
         )))
+    }
+
+    /// The disclaimer `job` hears: [`Disclaimer::JobLanguages`] becomes
+    /// the deepfake sentences when the job is about a real person.
+    pub fn for_job(&self, job: &Job) -> Disclaimer {
+        match self.resolve(&job.label) {
+            Disclaimer::Spoken(langs) if job.real_person && *self == Disclaimer::JobLanguages => {
+                Disclaimer::SpokenRealPerson(langs)
+            }
+            _ => self.clone(),
+        }
     }
 
     /// Replaces [`Disclaimer::JobLanguages`] with the concrete languages.
@@ -214,6 +246,15 @@ impl Disclaimer {
                     })
                     .collect(),
             ),
+            Disclaimer::SpokenRealPerson(langs) => Some(
+                langs
+                    .iter()
+                    .map(|l| LabelLine {
+                        lang: l.code().into(),
+                        text: l.real_person_spoken_text().into(),
+                    })
+                    .collect(),
+            ),
             Disclaimer::Tone(t) => Some(vec![LabelLine {
                 lang: TONE_LANG.into(),
                 text: t.describe(),
@@ -230,16 +271,25 @@ impl Disclaimer {
         {
             return ToneSettings::parse(&line.text).map(Disclaimer::Tone);
         }
-        let langs: Option<Vec<Lang>> = lines
-            .iter()
-            .map(|l| {
-                l.lang
-                    .parse::<Lang>()
-                    .ok()
-                    .filter(|lang| lang.spoken_text() == l.text)
-            })
-            .collect();
-        langs.filter(|l| !l.is_empty()).map(Disclaimer::Spoken)
+        let spoken = |real_person: bool| -> Option<Vec<Lang>> {
+            let langs: Option<Vec<Lang>> = lines
+                .iter()
+                .map(|l| {
+                    l.lang.parse::<Lang>().ok().filter(|lang| {
+                        let said = if real_person {
+                            lang.real_person_spoken_text()
+                        } else {
+                            lang.spoken_text()
+                        };
+                        said == l.text
+                    })
+                })
+                .collect();
+            langs.filter(|l| !l.is_empty())
+        };
+        spoken(false)
+            .map(Disclaimer::Spoken)
+            .or_else(|| spoken(true).map(Disclaimer::SpokenRealPerson))
     }
 
     /// Renders the disclaimer as mono f32 at `sample_rate`, peak-normalised
@@ -250,25 +300,8 @@ impl Disclaimer {
         }
         self.check(label)?;
         let mut mono = match self.resolve(label) {
-            Disclaimer::Spoken(langs) => {
-                let mut joined = Vec::new();
-                let mut clip_rate = 16_000;
-                for (i, lang) in langs.iter().enumerate() {
-                    let bytes = match lang {
-                        Lang::Kk | Lang::KkLatn => CLIP_KK,
-                        Lang::Ru => CLIP_RU,
-                        Lang::En => CLIP_EN,
-                    };
-                    let (samples, rate, channels) = decode_clip(bytes.to_vec(), MAX_CLIP_SECONDS)?;
-                    clip_rate = rate;
-                    if i > 0 {
-                        let pause = (u64::from(SPOKEN_PAUSE_MS) * u64::from(rate) / 1000) as usize;
-                        joined.resize(joined.len() + pause, 0.0);
-                    }
-                    joined.extend(downmix(&samples, channels));
-                }
-                resample(&joined, clip_rate, sample_rate)?
-            }
+            Disclaimer::Spoken(langs) => render_spoken(&langs, false, sample_rate)?,
+            Disclaimer::SpokenRealPerson(langs) => render_spoken(&langs, true, sample_rate)?,
             Disclaimer::Clip(bytes) => {
                 let (samples, rate, channels) = decode_clip(bytes.to_vec(), MAX_CLIP_SECONDS)
                     .map_err(|e| {
@@ -290,6 +323,24 @@ impl Disclaimer {
         mono.iter_mut().for_each(|s| *s /= peak);
         Ok(mono)
     }
+}
+
+/// The bundled clips of `langs` (the deepfake ones with `real_person`),
+/// joined with a pause, at `sample_rate`.
+fn render_spoken(langs: &[Lang], real_person: bool, sample_rate: u32) -> Result<Vec<f32>> {
+    let mut joined = Vec::new();
+    let mut clip_rate = 16_000;
+    for (i, lang) in langs.iter().enumerate() {
+        let bytes = bundled_clip(*lang, real_person);
+        let (samples, rate, channels) = decode_clip(bytes.to_vec(), MAX_CLIP_SECONDS)?;
+        clip_rate = rate;
+        if i > 0 {
+            let pause = (u64::from(SPOKEN_PAUSE_MS) * u64::from(rate) / 1000) as usize;
+            joined.resize(joined.len() + pause, 0.0);
+        }
+        joined.extend(downmix(&samples, channels));
+    }
+    resample(&joined, clip_rate, sample_rate)
 }
 
 /// Averages interleaved channels to mono.
@@ -441,5 +492,31 @@ mod tests {
         let lines = tone.manifest_lines(&label).unwrap();
         assert_eq!(Disclaimer::from_manifest_lines(&lines), Some(tone));
         assert_eq!(Disclaimer::from_manifest_lines(&label.lines), None);
+    }
+
+    #[test]
+    fn a_real_person_job_hears_the_deepfake_clips() {
+        let job = Job::new()
+            .with_label(Label::real_person(&[Lang::En], tanba_core::Wording::Long))
+            .with_real_person(true);
+        let d = Disclaimer::default().for_job(&job);
+        assert_eq!(d, Disclaimer::SpokenRealPerson(vec![Lang::En]));
+        let lines = d.manifest_lines(&job.label).unwrap();
+        assert_eq!(lines[0].text, Lang::En.real_person_spoken_text());
+        assert_eq!(Disclaimer::from_manifest_lines(&lines), Some(d.clone()));
+        let deepfake = d.render(&job.label, 16_000).unwrap();
+        let plain = Disclaimer::Spoken(vec![Lang::En])
+            .render(&job.label, 16_000)
+            .unwrap();
+        // The deepfake sentence is longer than the default one.
+        assert!(
+            deepfake.len() > plain.len() + 16_000,
+            "{} {}",
+            deepfake.len(),
+            plain.len()
+        );
+        // A tone or a user's clip stays what the user chose.
+        let tone = Disclaimer::Tone(ToneSettings::default());
+        assert_eq!(tone.for_job(&job), tone);
     }
 }

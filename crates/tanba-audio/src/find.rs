@@ -25,7 +25,7 @@ pub(crate) fn best_match(
     settings: &AudioSettings,
 ) -> Result<Option<(f64, f64, f64)>> {
     let rate = decoder.rate();
-    let reference = settings.disclaimer.render(&job.label, rate)?;
+    let reference = settings.disclaimer.for_job(job).render(&job.label, rate)?;
     let window = SEARCH_SECONDS * u64::from(rate) + reference.len() as u64;
     let (collected, _) = collect_windows(decoder, &[(0, window)])?;
     let audio = collected.into_iter().next().unwrap_or_default();

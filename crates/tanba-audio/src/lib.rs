@@ -373,7 +373,10 @@ impl Labeler for AudioLabeler {
 
         // The disclaimer at the programme's rate; its gain is set against
         // the programme's loudness while the programme streams.
-        let clip = settings.disclaimer.render(&job.label, info.sample_rate)?;
+        let clip = settings
+            .disclaimer
+            .for_job(&job)
+            .render(&job.label, info.sample_rate)?;
         let clip_loudness = measure_clip(&clip, info.channels, info.lfe_index, info.sample_rate)?;
 
         #[cfg(feature = "ffmpeg")]

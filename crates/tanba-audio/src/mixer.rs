@@ -27,6 +27,9 @@ pub enum Mode {
     Overlay,
     /// After the programme.
     Append,
+    /// Before the programme and again after it: the deepfake disclaimer
+    /// (`--real-person`) is heard at the start and at the end.
+    StartAndEnd,
     /// Over the programme at 0 and every `every_seconds`, ducked each time.
     Repeat {
         /// The interval, in seconds.
@@ -42,6 +45,7 @@ impl Mode {
             Mode::Prepend => "prepend".into(),
             Mode::Overlay => "overlay".into(),
             Mode::Append => "append".into(),
+            Mode::StartAndEnd => "start-and-end".into(),
             Mode::Repeat { every_seconds } => format!("repeat-every-{every_seconds}s"),
         }
     }
@@ -61,13 +65,15 @@ impl FromStr for Mode {
         let s = s.trim().to_ascii_lowercase();
         let bad = || {
             Error::config(format!(
-                "unknown audio mode {s:?} (use prepend, overlay, append or repeat:MINUTES)"
+                "unknown audio mode {s:?} (use prepend, overlay, append, start-and-end or \
+                 repeat:MINUTES)"
             ))
         };
         match s.as_str() {
             "prepend" => return Ok(Mode::Prepend),
             "overlay" => return Ok(Mode::Overlay),
             "append" => return Ok(Mode::Append),
+            "start-and-end" => return Ok(Mode::StartAndEnd),
             _ => {}
         }
         let every = s
@@ -265,7 +271,7 @@ impl DisclaimerMixer {
     /// ducked at its start (overlay, first occurrence).
     pub fn head_frames(&self) -> u64 {
         match self.mode {
-            Mode::Prepend => self.clip_frames() + self.gap_frames,
+            Mode::Prepend | Mode::StartAndEnd => self.clip_frames() + self.gap_frames,
             Mode::Overlay | Mode::Repeat { .. } => 2 * self.ramp_frames + self.clip_frames(),
             Mode::Append => 0,
         }
@@ -304,6 +310,16 @@ impl DisclaimerMixer {
                 start: programme_frames + self.gap_frames,
                 frames: clip,
             }],
+            Mode::StartAndEnd => vec![
+                Span {
+                    start: 0,
+                    frames: clip,
+                },
+                Span {
+                    start: clip + 2 * self.gap_frames + programme_frames,
+                    frames: clip,
+                },
+            ],
             Mode::Overlay => vec![Span {
                 start: self.ramp_frames,
                 frames: clip,
@@ -362,7 +378,7 @@ impl DisclaimerMixer {
         let frames = (input.len() / self.channels) as u64;
         let input = &input[..frames as usize * self.channels];
         match self.mode {
-            Mode::Prepend => {
+            Mode::Prepend | Mode::StartAndEnd => {
                 if !self.head_done {
                     self.head_done = true;
                     self.emit_clip(out);
@@ -377,6 +393,13 @@ impl DisclaimerMixer {
             Mode::Append => out.extend_from_slice(input),
             Mode::Overlay | Mode::Repeat { .. } => self.overlay(input, out),
         }
+        self.consumed += frames;
+    }
+
+    /// Counts `frames` of programme written to the output without passing
+    /// through [`DisclaimerMixer::process`] (the one-pass WAV writer
+    /// copies the programme itself), so the closing clip's span is right.
+    pub(crate) fn passed_through(&mut self, frames: u64) {
         self.consumed += frames;
     }
 
@@ -450,6 +473,17 @@ impl DisclaimerMixer {
                 });
                 self.emit_clip(out);
             }
+            Mode::StartAndEnd => {
+                if !self.head_done {
+                    self.process(&[], out);
+                }
+                self.emit_silence(self.gap_frames, out);
+                self.spans.push(Span {
+                    start: self.head_frames() + self.consumed + self.gap_frames,
+                    frames: self.clip_frames(),
+                });
+                self.emit_clip(out);
+            }
             Mode::Overlay | Mode::Repeat { .. } => {
                 let p = self.consumed;
                 let (k, o) = if self.interval_frames == u64::MAX {
@@ -512,6 +546,24 @@ mod tests {
         }
         m.finish(&mut out);
         out
+    }
+
+    #[test]
+    fn start_and_end_puts_the_clip_before_and_after_the_programme() {
+        let mut m = mixer(Mode::StartAndEnd, 100);
+        let programme: Vec<f32> = (0..2000).map(|i| (i as f32 * 0.001).sin()).collect();
+        let out = run(&mut m, &programme, 37);
+        let (head, tail) = ((100 + 500) * 2, (500 + 100) * 2);
+        assert_eq!(out.len(), head + programme.len() + tail);
+        assert_eq!(&out[head..head + programme.len()], &programme[..]);
+        assert!(out[..200].iter().all(|s| *s == 0.5));
+        assert!(out[out.len() - 200..].iter().all(|s| *s == 0.5));
+        assert_eq!(m.plan(1000), m.spans());
+        assert_eq!(m.spans()[1].start + 100, (out.len() / 2) as u64);
+        assert_eq!(
+            "start-and-end".parse::<Mode>().ok(),
+            Some(Mode::StartAndEnd)
+        );
     }
 
     #[test]

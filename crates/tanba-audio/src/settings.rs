@@ -41,7 +41,7 @@ impl AudioSettings {
         sample_rate: u32,
     ) -> Manifest {
         let mut job = job.clone();
-        if let Some(lines) = self.disclaimer.manifest_lines(&job.label) {
+        if let Some(lines) = self.disclaimer.for_job(&job).manifest_lines(&job.label) {
             job.label.lines = lines;
         }
         let rate = f64::from(sample_rate);

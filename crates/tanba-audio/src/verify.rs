@@ -26,6 +26,10 @@ fn not_found(detail: impl Into<String>, score: Option<f64>) -> PerceptibleCheck 
 /// Where the disclaimer should be, in frames, from the manifest.
 fn expected_spans(mode: Mode, first: (u64, u64), total_frames: u64, rate: u32) -> Vec<(u64, u64)> {
     let mut spans = vec![first];
+    if mode == Mode::StartAndEnd && total_frames >= 2 * first.1 {
+        // The closing clip ends the output.
+        spans.push((total_frames - first.1, first.1));
+    }
     if let Mode::Repeat { every_seconds } = mode {
         // The labeler repeats only where the whole ducked clip fits.
         let ramp = first.0;
@@ -260,6 +264,10 @@ fn describe(d: &Disclaimer) -> String {
     match d {
         Disclaimer::Spoken(langs) => format!(
             "spoken disclaimer ({})",
+            langs.iter().map(|l| l.code()).collect::<Vec<_>>().join("+")
+        ),
+        Disclaimer::SpokenRealPerson(langs) => format!(
+            "spoken deepfake disclaimer ({})",
             langs.iter().map(|l| l.code()).collect::<Vec<_>>().join("+")
         ),
         Disclaimer::Tone(_) => "Morse AI tone".into(),

@@ -252,7 +252,7 @@ fn one_pass<W: Write + Seek>(
     let mut sink = Sink::new(out, header)?;
     let mut meter = BackgroundMeter::start(ch, info.sample_rate, false)?;
     let head_frames = mixer.head_frames();
-    if mode == Mode::Prepend {
+    if matches!(mode, Mode::Prepend | Mode::StartAndEnd) {
         sink.write_silence(head_frames as usize * ch)?;
     }
     let mut held = Vec::new();
@@ -299,6 +299,15 @@ fn one_pass<W: Write + Seek>(
         Mode::Prepend => {
             mixer.process(&[], &mut patch);
             mixer.finish(&mut patch);
+        }
+        Mode::StartAndEnd => {
+            // The head is patched in like prepend's; the programme went
+            // straight to the file, the closing clip follows it.
+            mixer.process(&[], &mut patch);
+            mixer.passed_through(programme_frames);
+            let mut tail = Vec::new();
+            mixer.finish(&mut tail);
+            sink.write(&tail)?;
         }
         _ => {
             mixer.process(&held, &mut patch);

@@ -38,6 +38,10 @@ pub use signer::C2paSigner;
 /// exactly as `Manifest::to_json` writes it, so its own signature checks).
 pub const ASSERTION_LABEL: &str = "kz.tanba.manifest";
 
+/// Label of Tanba's assertion that the content imitates a real person
+/// (`--real-person`): the deepfake notice shown, and the person when named.
+pub const REAL_PERSON_LABEL: &str = "kz.tanba.real-person";
+
 /// Label of the C2PA soft-binding assertion that names the watermark.
 pub const SOFT_BINDING_LABEL: &str = "c2pa.soft-binding";
 
@@ -286,6 +290,9 @@ pub struct C2paReport {
     /// [`SOFT_BINDING_ALG`], when there is one (16 hex digits).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub soft_binding: Option<String>,
+    /// The [`REAL_PERSON_LABEL`] assertion is present.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub real_person: bool,
 }
 
 impl C2paReport {
@@ -311,6 +318,7 @@ impl C2paReport {
             digital_source_type: None,
             tanba_manifest: None,
             soft_binding: None,
+            real_person: false,
         }
     }
 }
@@ -500,6 +508,8 @@ fn report(reader: &Reader, embedded: bool) -> C2paReport {
             }
         } else if assertion.label() == ASSERTION_LABEL {
             out.tanba_manifest = serde_json::from_value(value.clone()).ok();
+        } else if assertion.label() == REAL_PERSON_LABEL {
+            out.real_person = value["real_person"] == true;
         } else if assertion.label() == SOFT_BINDING_LABEL && value["alg"] == SOFT_BINDING_ALG {
             out.soft_binding = value["blocks"][0]["value"].as_str().map(str::to_string);
         }
@@ -628,6 +638,7 @@ fn builder_for(
         json!({"label": "c2pa.actions.v2", "data": {"actions": actions}, "created": true}),
         json!({"label": ASSERTION_LABEL, "data": tanba, "kind": "Json", "created": true}),
     ];
+    assertions.extend(real_person_assertion(manifest));
     // The watermark in the content, as a soft binding: a reader that finds
     // the mark in a copy stripped of its metadata can look this manifest up.
     if let Some(mark) = &manifest.watermark {
@@ -652,6 +663,25 @@ fn builder_for(
         add_parent(&mut builder, p, PARENT_ID)?;
     }
     Ok(builder)
+}
+
+/// Tanba's assertion that the content imitates a real person (with the
+/// notice shown and the person named), for a manifest that says so; the
+/// AIGC object stays as GB 45438 defines it.
+fn real_person_assertion(manifest: &Manifest) -> Option<Value> {
+    if !manifest.real_person {
+        return None;
+    }
+    let mut data = json!({"real_person": true, "notice": manifest.label.lines});
+    if let Some(person) = &manifest.person {
+        data["person"] = json!(person);
+    }
+    Some(json!({
+        "label": REAL_PERSON_LABEL,
+        "data": data,
+        "kind": "Json",
+        "created": true,
+    }))
 }
 
 /// The C2PA manifest store embedded in `reader` (its JUMBF bytes, as a

@@ -259,6 +259,12 @@ pub(crate) struct CommonArgs {
     /// Mark the content as real media edited with AI, not generated.
     #[arg(long, help_heading = LABEL, hide_short_help = true)]
     pub(crate) composite: bool,
+    /// The real person the content imitates (with --real-person).
+    ///
+    /// Recorded in the manifest and, where the format has XMP, as IPTC
+    /// PersonInImage; never drawn.
+    #[arg(long, value_name = "NAME", help_heading = LABEL, hide_short_help = true)]
+    pub(crate) person: Option<String>,
     /// Leave out the imperceptible watermark (pictures, video, audio).
     #[arg(long, help_heading = LABEL)]
     pub(crate) no_watermark: bool,
@@ -290,8 +296,9 @@ pub(crate) struct CommonArgs {
     /// Where the disclaimer goes: prepend, overlay, append or repeat:N.
     ///
     /// repeat:N plays it every N minutes (repeat:90s for seconds), the
-    /// programme ducked under it each time.
-    #[arg(long, value_name = "MODE", value_parser = open_values(&["prepend", "overlay", "append"]), help_heading = AUDIO)]
+    /// programme ducked under it each time. start-and-end (the default
+    /// with --real-person) plays it before and after the programme.
+    #[arg(long, value_name = "MODE", value_parser = open_values(&["prepend", "overlay", "append", "start-and-end"]), help_heading = AUDIO)]
     pub(crate) audio_mode: Option<String>,
     /// Seconds of the opening notice on video (at least 2), or `off`.
     ///
@@ -468,6 +475,13 @@ pub(crate) struct LangArgs {
     /// Custom label line LANG=TEXT (repeatable); replaces --lang.
     #[arg(long = "label", value_name = "LANG=TEXT", help_heading = LABEL)]
     pub(crate) custom: Vec<String>,
+    /// The content imitates a real person (deepfake notice).
+    ///
+    /// Every medium shows or speaks the deepfake notice instead of the
+    /// default one, and the manifest and C2PA record the flag. `verify
+    /// --real-person` fails a file not labelled so.
+    #[arg(long, help_heading = LABEL, hide_short_help = true)]
+    pub(crate) real_person: bool,
     /// A TrueType/OpenType font for pictures, video and PDF.
     ///
     /// Used instead of the embedded Noto Sans Bold, for scripts it lacks

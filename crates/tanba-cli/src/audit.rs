@@ -105,6 +105,8 @@ pub(crate) struct Finding {
     pub(crate) visible_label: Option<String>,
     /// The verdict.
     pub(crate) verdict: Verdict,
+    /// Tanba's manifest says the content imitates a real person.
+    pub(crate) real_person: bool,
 }
 
 /// Audits one file the registry recognises. `job` is the label the search
@@ -123,6 +125,7 @@ pub(crate) fn audit(registry: &Registry, path: &Path, job: &tanba::Job) -> tanba
         verdict: verdict(&evidence, visible.is_some()),
         evidence,
         visible_label: visible,
+        real_person: verification.real_person,
     })
 }
 

@@ -148,6 +148,10 @@ pub struct LabelSection {
     /// A TrueType/OpenType font for pictures, video and PDF (relative to
     /// the config file), instead of the embedded Noto Sans Bold.
     pub font: Option<PathBuf>,
+    /// The content imitates a real person: the deepfake notice.
+    pub real_person: Option<bool>,
+    /// The real person's name (recorded, never drawn).
+    pub person: Option<String>,
 }
 
 /// One custom label line.
@@ -294,6 +298,8 @@ mod tests {
             languages = ["kk", "en"]
             wording = "short"
             position = "top-left"
+            real_person = true
+            person = "Jane Roe"
             [provenance]
             ai_system = "Qazaq GPT"
             operator = "ТОО Мысал"
@@ -317,6 +323,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.label.languages.unwrap(), ["kk", "en"]);
+        assert_eq!(c.label.real_person, Some(true));
+        assert_eq!(c.label.person.as_deref(), Some("Jane Roe"));
         assert_eq!(c.limits.unwrap().max_pixels, 1000);
         assert_eq!(c.limits.unwrap().max_bytes, Limits::default().max_bytes);
         assert!(toml::from_str::<Config>("[label]\nlanguage = [\"kk\"]").is_err());

@@ -136,6 +136,8 @@ pub(crate) fn options_of(common: &CommonArgs, config: &Config) -> Result<Options
             .c2pa_trust
             .clone()
             .or_else(|| config.c2pa.trust.clone()),
+        real_person: common.lang.real_person || config.label.real_person == Some(true),
+        person: pick(&common.person, &config.label.person),
     })
 }
 

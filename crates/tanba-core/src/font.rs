@@ -283,6 +283,9 @@ mod tests {
             all.push_str(lang.long_text());
             all.push_str(lang.short_text());
             all.push_str(lang.spoken_text());
+            all.push_str(lang.real_person_long_text());
+            all.push_str(lang.real_person_short_text());
+            all.push_str(lang.real_person_spoken_text());
         }
         for c in all.chars().filter(|c| !c.is_whitespace()) {
             assert!(face.glyph_index(c).is_some(), "no glyph for {c:?}");

@@ -65,6 +65,73 @@ impl Lang {
             Lang::KkLatn => "Būl material jasandy intellekt kömegımen jasalğan.",
         }
     }
+
+    /// The long deepfake notice, for content that imitates a real person
+    /// (`--real-person`, docs/compliance.md). The Kazakh wording awaits a
+    /// fluent speaker's check.
+    pub fn real_person_long_text(self) -> &'static str {
+        match self {
+            Lang::Kk => "Нақты адамның бейнесі немесе дауысы жасанды интеллект көмегімен жасалған",
+            Lang::Ru => {
+                "Изображение или голос реального человека созданы с помощью искусственного интеллекта"
+            }
+            Lang::En => {
+                "This depicts a real person's likeness or voice created with artificial intelligence"
+            }
+            Lang::KkLatn => {
+                "Naqty adamnyñ beinesı nemese dauysy jasandy intellekt kömegımen jasalğan"
+            }
+        }
+    }
+
+    /// The short deepfake notice.
+    pub fn real_person_short_text(self) -> &'static str {
+        match self {
+            Lang::Kk => "Нақты адам: ЖИ жасаған бейне немесе дауыс",
+            Lang::Ru => "Реальный человек: образ или голос создан ИИ",
+            Lang::En => "Real person: likeness or voice made by AI",
+            Lang::KkLatn => "Naqty adam: Jİ jasağan beine nemese dauys",
+        }
+    }
+
+    /// The sentence of the spoken deepfake disclaimer.
+    pub fn real_person_spoken_text(self) -> &'static str {
+        match self {
+            Lang::Kk => {
+                "Бұл материалдағы нақты адамның бейнесі немесе дауысы жасанды интеллект көмегімен жасалған."
+            }
+            Lang::Ru => {
+                "Изображение или голос реального человека в этом материале созданы с помощью искусственного интеллекта."
+            }
+            Lang::En => {
+                "This content depicts a real person's likeness or voice created with artificial intelligence."
+            }
+            Lang::KkLatn => {
+                "Būl materialdağy naqty adamnyñ beinesı nemese dauysy jasandy intellekt kömegımen jasalğan."
+            }
+        }
+    }
+
+    /// Every visible text shipped in this language: the long and short
+    /// default notice, then the long and short deepfake notice.
+    pub fn visible_texts(self) -> [&'static str; 4] {
+        [
+            self.long_text(),
+            self.short_text(),
+            self.real_person_long_text(),
+            self.real_person_short_text(),
+        ]
+    }
+
+    /// The long or short text, default or deepfake notice.
+    pub fn text(self, wording: Wording, real_person: bool) -> &'static str {
+        match (wording, real_person) {
+            (Wording::Long, false) => self.long_text(),
+            (Wording::Short, false) => self.short_text(),
+            (Wording::Long, true) => self.real_person_long_text(),
+            (Wording::Short, true) => self.real_person_short_text(),
+        }
+    }
 }
 
 impl fmt::Display for Lang {
@@ -138,18 +205,37 @@ impl Default for Label {
 impl Label {
     /// The shipped texts for the given languages, in that order.
     pub fn standard(langs: &[Lang], wording: Wording) -> Self {
+        Label::shipped(langs, wording, false)
+    }
+
+    /// The shipped deepfake notice (content imitating a real person) for
+    /// the given languages, in that order.
+    pub fn real_person(langs: &[Lang], wording: Wording) -> Self {
+        Label::shipped(langs, wording, true)
+    }
+
+    fn shipped(langs: &[Lang], wording: Wording, real_person: bool) -> Self {
         let lines = langs
             .iter()
             .map(|&l| LabelLine {
                 lang: l.code().to_string(),
-                text: match wording {
-                    Wording::Long => l.long_text(),
-                    Wording::Short => l.short_text(),
-                }
-                .to_string(),
+                text: l.text(wording, real_person).to_string(),
             })
             .collect();
         Label { lines }
+    }
+
+    /// Whether a line is the shipped default notice (long or short) in
+    /// some language: what a deepfake label must not show instead of the
+    /// deepfake notice.
+    pub fn has_default_notice(&self) -> bool {
+        self.lines.iter().any(|line| {
+            Lang::ALL.iter().any(|l| {
+                line.text == l.long_text()
+                    || line.text == l.short_text()
+                    || line.text == l.spoken_text()
+            })
+        })
     }
 
     /// Caller-supplied lines (`(lang, text)` pairs). Empty texts are refused:
@@ -224,6 +310,22 @@ mod tests {
         assert_eq!(Lang::KkLatn.short_text(), "Jİ kömegımen jasalğan");
         assert_eq!("kk-Latn".parse::<Lang>().ok(), Some(Lang::KkLatn));
         assert_eq!(serde_json::to_string(&Lang::KkLatn).unwrap(), "\"kk-Latn\"");
+    }
+
+    #[test]
+    fn real_person_texts_differ_from_the_default_in_every_language() {
+        let deep = Label::real_person(&Lang::ALL, Wording::Long);
+        assert_eq!(
+            deep.lines[1].text,
+            "Изображение или голос реального человека созданы с помощью искусственного интеллекта"
+        );
+        assert!(!deep.has_default_notice());
+        assert!(!Label::real_person(&Lang::ALL, Wording::Short).has_default_notice());
+        assert!(Label::default().has_default_notice());
+        for l in Lang::ALL {
+            assert_ne!(l.real_person_spoken_text(), l.spoken_text());
+            assert_ne!(l.real_person_short_text(), l.short_text());
+        }
     }
 
     #[test]

@@ -197,6 +197,13 @@ pub struct Job {
     /// a mark made with it (the public key by default); `None` leaves the
     /// mark out (`--no-watermark`).
     pub watermark: Option<WatermarkKey>,
+    /// The content imitates a real person's likeness or voice: the
+    /// manifest says so, and the label should be the deepfake notice
+    /// ([`Label::real_person`]; the front ends pick it).
+    pub real_person: bool,
+    /// The real person's name, recorded in the manifest (and XMP's IPTC
+    /// `PersonInImage`), never drawn.
+    pub person: Option<String>,
 }
 
 impl fmt::Debug for Job {
@@ -218,6 +225,8 @@ impl fmt::Debug for Job {
             .field("progress", &self.progress.as_ref().map(|_| "<sink>"))
             .field("prior_aigc", &self.prior_aigc)
             .field("watermark", &self.watermark)
+            .field("real_person", &self.real_person)
+            .field("person", &self.person)
             .finish()
     }
 }
@@ -238,6 +247,8 @@ impl Default for Job {
             progress: None,
             prior_aigc: None,
             watermark: Some(WatermarkKey::PUBLIC),
+            real_person: false,
+            person: None,
         }
     }
 }
@@ -344,6 +355,22 @@ impl Job {
         self
     }
 
+    /// Marking the content as imitating a real person (the deepfake
+    /// notice's flag), or not. The label stays the caller's: give it
+    /// [`Label::real_person`] for the shipped deepfake texts.
+    #[must_use]
+    pub fn with_real_person(mut self, real_person: bool) -> Self {
+        self.real_person = real_person;
+        self
+    }
+
+    /// Naming the real person the content imitates (recorded, never drawn).
+    #[must_use]
+    pub fn with_person(mut self, person: impl Into<String>) -> Self {
+        self.person = Some(person.into());
+        self
+    }
+
     /// A [`Progress`] reporter for one labelling, reporting to this job's
     /// sink (a no-op without one).
     pub fn progress(
@@ -434,6 +461,8 @@ impl Job {
                 payload: format!("{:016x}", id.as_u64_pair().0),
                 key: key.kind().to_string(),
             }),
+            real_person: self.real_person,
+            person: self.person.clone(),
             signature: None,
         };
         if let Some(key) = &self.signing_key {
@@ -704,6 +733,9 @@ pub struct Verification {
     /// entry, or one that does not match the file).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store_note: Option<String>,
+    /// The manifest says the content imitates a real person (the deepfake
+    /// notice); see [`Verification::real_person_check`].
+    pub real_person: bool,
 }
 
 impl Verification {
@@ -730,7 +762,43 @@ impl Verification {
             watermark: None,
             recovered_from: None,
             store_note: None,
+            real_person: false,
         }
+        .with_real_person_flag()
+    }
+
+    /// Sets [`Verification::real_person`] from the manifest (call again
+    /// when the manifest is replaced, e.g. recovered from a store).
+    #[must_use]
+    pub fn with_real_person_flag(mut self) -> Self {
+        self.real_person = self.manifest.as_ref().is_some_and(|m| m.real_person);
+        self
+    }
+
+    /// Whether the file is labelled as imitating a real person: the
+    /// manifest says so, the perceptible label recorded there was found,
+    /// and that label is not the default notice. `Err` says why not.
+    pub fn real_person_check(&self) -> std::result::Result<(), String> {
+        let Some(manifest) = &self.manifest else {
+            return Err("no Tanba manifest to say the content imitates a real person".into());
+        };
+        if !manifest.real_person {
+            return Err(
+                "labelled with the default notice, not the real-person (deepfake) one".into(),
+            );
+        }
+        let shown = Label {
+            lines: manifest.label.lines.clone(),
+        };
+        if shown.has_default_notice() {
+            return Err(
+                "the manifest says real person, yet the label shown is the default notice".into(),
+            );
+        }
+        if !self.perceptible.found {
+            return Err("the deepfake notice the manifest records was not found".into());
+        }
+        Ok(())
     }
 
     /// A verification of a file that carries no mark at all.

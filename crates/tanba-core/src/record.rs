@@ -280,6 +280,13 @@ pub struct Manifest {
     /// The imperceptible watermark in the content, when one was embedded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watermark: Option<WatermarkRecord>,
+    /// The content imitates a real person's likeness or voice, and the
+    /// label (`label.lines`) is the deepfake notice (`--real-person`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub real_person: bool,
+    /// The real person's name, when the operator gave it (`--person`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
     /// Optional signature over the canonical form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<Signature>,

@@ -3,6 +3,8 @@
 //! The packet holds three properties: `Iptc4xmpExt:DigitalSourceType`,
 //! `TC260:AIGC` (the Annex E JSON) and `tanba:Manifest` (the full manifest
 //! JSON). Every value is XML-escaped: label texts and names are user input.
+//! With a real person named (`--person`) it also holds IPTC
+//! `Iptc4xmpExt:PersonInImage`, replacing the input's.
 
 use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
@@ -25,6 +27,9 @@ const OURS: [(&str, &str); 3] = [
     (NS_TC260, "AIGC"),
     (NS_TANBA, "Manifest"),
 ];
+
+/// IPTC's "person shown", written when the manifest names a real person.
+const PERSON: (&str, &str) = (NS_IPTC_EXT, "PersonInImage");
 
 /// What an XMP packet says about AI provenance.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,6 +60,18 @@ fn escape(s: &str) -> String {
 
 /// Our `rdf:Description` element.
 fn description(manifest: &Manifest) -> String {
+    let person = manifest.person.as_deref().map_or(String::new(), |name| {
+        format!(
+            concat!(
+                "   <Iptc4xmpExt:PersonInImage>\n",
+                "    <rdf:Bag>\n",
+                "     <rdf:li>{}</rdf:li>\n",
+                "    </rdf:Bag>\n",
+                "   </Iptc4xmpExt:PersonInImage>\n"
+            ),
+            escape(name)
+        )
+    });
     format!(
         concat!(
             "  <rdf:Description rdf:about=\"\"\n",
@@ -64,6 +81,7 @@ fn description(manifest: &Manifest) -> String {
             "   <Iptc4xmpExt:DigitalSourceType>{dst}</Iptc4xmpExt:DigitalSourceType>\n",
             "   <TC260:AIGC>{aigc}</TC260:AIGC>\n",
             "   <tanba:Manifest>{manifest}</tanba:Manifest>\n",
+            "{person}",
             "  </rdf:Description>\n"
         ),
         iptc = NS_IPTC_EXT,
@@ -72,6 +90,7 @@ fn description(manifest: &Manifest) -> String {
         dst = escape(&manifest.digital_source_type),
         aigc = escape(&manifest.aigc.to_json()),
         manifest = escape(&manifest.to_json()),
+        person = person,
     )
 }
 
@@ -115,9 +134,12 @@ pub fn merge(existing: &str, manifest: &Manifest) -> Result<String> {
             _ => None,
         };
         let after = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+        // The input's PersonInImage goes only when ours replaces it.
+        let person = manifest.person.is_some().then_some(PERSON);
         let is_ours = |local: &[u8]| {
             ns.as_deref().is_some_and(|n| {
                 OURS.iter()
+                    .chain(person.iter())
                     .any(|(u, l)| n == u.as_bytes() && local == l.as_bytes())
             })
         };
@@ -343,6 +365,30 @@ mod tests {
             marks.parsed_manifest().unwrap().unwrap().label.lines[0].text,
             "two"
         );
+    }
+
+    #[test]
+    fn a_named_person_is_iptc_person_in_image_and_replaces_the_inputs() {
+        let existing = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:ie="http://iptc.org/std/Iptc4xmpExt/2008-02-29/">
+<ie:PersonInImage><rdf:Bag><rdf:li>Someone Else</rdf:li></rdf:Bag></ie:PersonInImage>
+</rdf:Description></rdf:RDF></x:xmpmeta>"#;
+        // Without a person the input's stays.
+        assert!(
+            merge(existing, &manifest_with("x"))
+                .unwrap()
+                .contains("Someone Else")
+        );
+        let mut m = manifest_with("x");
+        m.person = Some("Jane <Roe>".into());
+        let merged = merge(existing, &m).unwrap();
+        assert!(!merged.contains("Someone Else"), "{merged}");
+        assert!(
+            merged.contains("<rdf:li>Jane &lt;Roe&gt;</rdf:li>"),
+            "{merged}"
+        );
+        assert!(packet(&m).contains("<Iptc4xmpExt:PersonInImage>"));
+        assert!(!packet(&manifest_with("x")).contains("PersonInImage"));
     }
 
     #[test]

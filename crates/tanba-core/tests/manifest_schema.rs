@@ -130,10 +130,12 @@ fn check_all_declared_present(root: &Value, node: &Value, value: &Value, at: &st
 /// with version, every placement field, and a signature.
 fn full() -> Manifest {
     let job = Job::new()
-        .with_label(Label::standard(
+        .with_label(Label::real_person(
             &[Lang::Kk, Lang::Ru, Lang::En],
             Wording::Short,
         ))
+        .with_real_person(true)
+        .with_person("Абай Құнанбайұлы")
         .with_source_kind(SourceKind::Composite)
         .with_ai_system(AiSystem {
             name: "Qazaq GPT".into(),
@@ -196,7 +198,14 @@ fn minimal_manifest_has_every_required_key() {
     check(&schema, &schema, &json, "manifest");
     // The optional fields really are left out, so the schema must not require them.
     let map = json.as_object().expect("a manifest is an object");
-    for optional in ["ai_system", "operator", "signature", "watermark"] {
+    for optional in [
+        "ai_system",
+        "operator",
+        "signature",
+        "watermark",
+        "real_person",
+        "person",
+    ] {
         assert!(!map.contains_key(optional), "{optional} written when unset");
     }
 }

@@ -71,7 +71,7 @@ pub fn values(manifest: &Manifest) -> [(&'static str, String); 2] {
 pub fn is_label_text(line: &str, label: Option<&Label>, earlier: Option<&Manifest>) -> bool {
     let shipped = tanba_core::Lang::ALL
         .iter()
-        .any(|l| l.long_text() == line || l.short_text() == line);
+        .any(|l| l.visible_texts().contains(&line));
     let given = label.is_some_and(|l| l.texts().any(|t| t == line));
     let before = earlier.is_some_and(|m| m.label.lines.iter().any(|l| l.text == line));
     !line.is_empty() && (shipped || given || before)
@@ -86,6 +86,6 @@ pub fn has_notice(text: &str, manifest: Option<&Manifest>) -> bool {
         }
         None => tanba_core::Lang::ALL
             .iter()
-            .any(|l| text.contains(l.long_text()) || text.contains(l.short_text())),
+            .any(|l| l.visible_texts().iter().any(|t| text.contains(t))),
     }
 }

@@ -45,6 +45,8 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "c2pa_cert",
     "c2pa_key",
     "c2pa_trust",
+    "real_person",
+    "person",
 ];
 
 /// The options of a call's keyword arguments; an unknown keyword or a
@@ -97,6 +99,8 @@ pub(crate) fn from_kwargs(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Option
             "c2pa_cert" => o.c2pa_cert = Some(v.extract::<PathBuf>()?),
             "c2pa_key" => o.c2pa_key = Some(v.extract::<PathBuf>()?),
             "c2pa_trust" => o.c2pa_trust = Some(v.extract::<PathBuf>()?),
+            "real_person" => o.real_person = v.extract()?,
+            "person" => o.person = Some(v.extract()?),
             other => {
                 return Err(PyTypeError::new_err(format!(
                     "unexpected keyword argument {other:?}; the options are: {}",

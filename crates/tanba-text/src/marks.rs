@@ -202,7 +202,7 @@ impl KnownTexts {
     pub fn new(label: &Label, manifest: Option<&Manifest>) -> Self {
         let mut texts: Vec<String> = Lang::ALL
             .iter()
-            .flat_map(|l| [l.long_text(), l.short_text()])
+            .flat_map(|l| l.visible_texts())
             .chain(label.texts())
             .map(str::to_string)
             .collect();
@@ -251,7 +251,7 @@ pub fn has_notice(text: &str, manifest: Option<&Manifest>) -> bool {
         }
         None => Lang::ALL
             .iter()
-            .any(|l| text.contains(l.long_text()) || text.contains(l.short_text())),
+            .any(|l| l.visible_texts().iter().any(|t| text.contains(t))),
     }
 }
 

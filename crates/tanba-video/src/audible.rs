@@ -19,7 +19,7 @@ use tanba_audio::mixer::{DEFAULT_DUCK_DB, db_to_gain};
 use tanba_audio::{
     AudioChunks, Disclaimer, DisclaimerMixer, Meter, Mode, matching_gain, measure_clip,
 };
-use tanba_core::{Error, Label, LabelLine, PerceptibleCheck, Placement, Result};
+use tanba_core::{Error, Job, Label, LabelLine, PerceptibleCheck, Placement, Result};
 
 use crate::probe::{self, Container};
 
@@ -227,19 +227,23 @@ pub(crate) fn check(
     path: &Path,
     placement: &Placement,
     lines: &[LabelLine],
+    real_person: bool,
 ) -> Result<PerceptibleCheck> {
     let Some(index) = placement.stream else {
         return Ok(PerceptibleCheck::missing(
             "the manifest records no audio stream for the audible label",
         ));
     };
-    // The labeler speaks the label's languages (the default disclaimer):
-    // the sentences it said are those languages' spoken texts.
-    let label = Label {
-        lines: lines.to_vec(),
-    };
+    // The labeler speaks the label's languages (the default disclaimer, or
+    // the deepfake one): the sentences it said are those languages' texts.
+    let job = Job::new()
+        .with_label(Label {
+            lines: lines.to_vec(),
+        })
+        .with_real_person(real_person);
     let spoken = Disclaimer::default()
-        .manifest_lines(&label)
+        .for_job(&job)
+        .manifest_lines(&job.label)
         .unwrap_or_default();
     let mut track = Soundtrack::open(path, index as usize)?;
     // FFmpeg trims AAC priming by the MP4 edit list, but an encoder's delay
@@ -380,7 +384,7 @@ impl AudibleStream {
         index: usize,
         octx: &mut ffmpeg::format::context::Output,
         container: Container,
-        label: &Label,
+        job: &Job,
     ) -> Result<Self> {
         let stream = ictx
             .stream(index)
@@ -388,8 +392,9 @@ impl AudibleStream {
         let decode = Decode::open(&stream)?;
         let (channels, rate) = (usize::from(decode.channels), decode.rate);
 
-        let disclaimer = Disclaimer::default();
-        let clip = disclaimer.render(label, rate)?;
+        let clip = Disclaimer::default()
+            .for_job(job)
+            .render(&job.label, rate)?;
         let (programme, programme_frames) = measure(path, index)?;
         let clip_seconds = clip.len() as f64 / f64::from(rate);
         let programme_seconds = programme_frames as f64 / f64::from(rate);

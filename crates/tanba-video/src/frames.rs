@@ -22,6 +22,9 @@ pub(crate) struct FrameState {
     corner: Option<Overlay>,
     /// The notice and the second it stops showing at.
     notice: Option<(Overlay, f64)>,
+    /// The second from which the notice shows again until the end (the
+    /// deepfake notice's closing repeat), if it does.
+    closing_from: Option<f64>,
     scaler: Option<scaling::Context>,
     work_format: Pixel,
     /// The input video stream's time base.
@@ -85,6 +88,7 @@ impl FrameState {
         FrameState {
             corner,
             notice,
+            closing_from: None,
             scaler: None,
             work_format,
             time_base,
@@ -94,6 +98,12 @@ impl FrameState {
             progress,
             marker: None,
         }
+    }
+
+    /// With the notice shown again from `from` seconds to the end.
+    pub(crate) fn with_closing_notice(mut self, from: Option<f64>) -> Self {
+        self.closing_from = from;
+        self
     }
 
     /// With the watermark added to every frame (before the badge and
@@ -131,7 +141,7 @@ impl FrameState {
                 corner.blend(&mut frame)?;
             }
             if let Some((notice, until)) = &self.notice
-                && seconds < *until
+                && (seconds < *until || self.closing_from.is_some_and(|from| seconds >= from))
             {
                 notice.blend(&mut frame)?;
             }

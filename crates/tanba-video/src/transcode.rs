@@ -229,6 +229,7 @@ pub(crate) fn label_file(
             (plan.work_format, time_base),
             frame_progress(&ctx.info, job),
         )
+        .with_closing_notice(closing_notice(&ctx, &mut notes))
         .with_marker(marker),
     };
     let run = pipeline.run(ctx.info.index, &mut notes)?;
@@ -434,6 +435,25 @@ fn open_decoder(
     Ok((decoder, plan))
 }
 
+/// Seconds the deepfake notice shows again at the end of the video.
+const CLOSING_NOTICE_SECONDS: f64 = 2.0;
+
+/// Where the opening notice shows again, for content imitating a real
+/// person: over the last [`CLOSING_NOTICE_SECONDS`] (after the opening
+/// notice, so a short video shows it once, throughout).
+fn closing_notice(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Option<f64> {
+    let opening = ctx.settings.notice_seconds?;
+    if !ctx.job.real_person {
+        return None;
+    }
+    let duration = ctx.info.duration_ms as f64 / 1000.0;
+    let from = (duration - CLOSING_NOTICE_SECONDS).max(opening);
+    notes.push(format!(
+        "the deepfake notice shows again from {from:.2} s to the end"
+    ));
+    Some(from)
+}
+
 impl Overlays {
     /// Renders the corner badge and the notice the settings ask for, in the
     /// working format's planes.
@@ -555,7 +575,7 @@ fn add_streams(
                     i,
                     octx,
                     ctx.container,
-                    &ctx.job.label,
+                    ctx.job,
                 )?;
                 out_index[i] = Some(stream.output_index);
                 if ctx.container.is_ts()

@@ -76,7 +76,12 @@ pub(crate) fn verify(
     };
     let seen = check_frames(&mut ictx, &info, &manifest, notice.as_ref(), (font, style))?;
     let perceptible = match &manifest.label.audible {
-        Some(audible) if seen.found => with_audible(seen, path, audible, &manifest.label.lines)?,
+        Some(audible) if seen.found => with_audible(
+            seen,
+            path,
+            audible,
+            (&manifest.label.lines, manifest.real_person),
+        )?,
         _ => seen,
     };
     Ok(Verification::new(
@@ -165,9 +170,9 @@ fn with_audible(
     seen: PerceptibleCheck,
     path: &Path,
     audible: &tanba_core::Placement,
-    lines: &[tanba_core::LabelLine],
+    (lines, real_person): (&[tanba_core::LabelLine], bool),
 ) -> Result<PerceptibleCheck> {
-    let heard = crate::audible::check(path, audible, lines)?;
+    let heard = crate::audible::check(path, audible, lines, real_person)?;
     let score = match (seen.score, heard.score) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -185,7 +190,7 @@ fn with_audible(
     mut seen: PerceptibleCheck,
     _: &Path,
     _: &tanba_core::Placement,
-    _: &[tanba_core::LabelLine],
+    _: (&[tanba_core::LabelLine], bool),
 ) -> Result<PerceptibleCheck> {
     seen.detail
         .push_str("; the audible label was not checked (built without the `audible` feature)");

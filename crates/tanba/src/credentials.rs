@@ -176,7 +176,13 @@ pub(crate) fn check(
                 .digital_source_type
                 .iter()
                 .map(|d| format!("digital source type {d}")),
-        );
+        )
+        .chain(report.real_person.then(|| {
+            format!(
+                "{}: the content imitates a real person",
+                tanba_c2pa::REAL_PERSON_LABEL
+            )
+        }));
     // Another generator's, or Tanba's for an earlier label (its manifest
     // is not the one this file carries).
     let earlier_tanba = match (&report.tanba_manifest, &verification.manifest) {

@@ -609,7 +609,7 @@ impl Registry {
             || "none".to_string(),
             |k| manifest::sha256_hex(&k.0.to_le_bytes()),
         );
-        let text = format!(
+        let mut text = format!(
             "{:?}|{}|{:?}|{:?}|{:?}|{key}|c2pa={c2pa}|wm={watermark}|{}",
             job.label.lines,
             job.position.name(),
@@ -620,6 +620,10 @@ impl Registry {
                 .get(labeler_index)
                 .map_or("", String::as_str),
         );
+        // Only when set, so every other fingerprint stays as it was.
+        if job.real_person {
+            text.push_str(&format!("|real-person={:?}", job.person));
+        }
         manifest::sha256_hex(text.as_bytes())
     }
 
@@ -653,7 +657,8 @@ impl Registry {
         watermark::add_to(&self.watermark, found, format, &mut verification);
         #[cfg(feature = "c2pa")]
         credentials::check(&self.c2pa, path, format, &mut verification)?;
-        Ok(verification)
+        // The manifest may have been recovered from the store since.
+        Ok(verification.with_real_person_flag())
     }
 
     /// Searches a file's pixels or sound for the visible or audible label
@@ -766,7 +771,7 @@ impl Registry {
             limits,
         )?;
         watermark::add_to(&self.watermark, found, format, &mut verification);
-        Ok(verification)
+        Ok(verification.with_real_person_flag())
     }
 }
 

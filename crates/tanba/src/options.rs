@@ -81,6 +81,13 @@ pub struct Options {
     pub c2pa_key: Option<PathBuf>,
     /// PEM trust anchors for reading C2PA credentials.
     pub c2pa_trust: Option<PathBuf>,
+    /// The content imitates a real person: the deepfake notice instead of
+    /// the default texts (custom lines stay as given), recorded in the
+    /// manifest.
+    pub real_person: bool,
+    /// The real person's name, recorded (manifest, XMP), never drawn;
+    /// needs `real_person`.
+    pub person: Option<String>,
 }
 
 /// An option for a media type this build leaves out is an error, not
@@ -132,11 +139,32 @@ impl Options {
             .as_deref()
             .map(|p| crate::manifest::load_signing_key(p).map(Arc::new))
             .transpose()?;
+        job.real_person = self.real_person;
+        job.person = self.person()?;
         Ok(job)
     }
 
-    /// The label lines: custom lines, else the shipped texts in
-    /// `languages` (Kazakh and Russian by default) with `wording`.
+    /// The person's name, checked: only with `real_person`, one line, not
+    /// empty, at most 200 characters.
+    fn person(&self) -> Result<Option<String>> {
+        let Some(name) = &self.person else {
+            return Ok(None);
+        };
+        if !self.real_person {
+            return Err(Error::config("a person's name needs --real-person"));
+        }
+        let name = name.trim();
+        if name.is_empty() || name.contains(['\n', '\r']) || name.chars().count() > 200 {
+            return Err(Error::config(
+                "the person's name must be one non-empty line of at most 200 characters",
+            ));
+        }
+        Ok(Some(name.to_string()))
+    }
+
+    /// The label lines: custom lines, else the shipped texts (the deepfake
+    /// notice with `real_person`) in `languages` (Kazakh and Russian by
+    /// default) with `wording`.
     fn label(&self) -> Result<Label> {
         if !self.label_lines.is_empty() {
             return Label::custom(self.label_lines.iter().cloned());
@@ -154,7 +182,11 @@ impl Options {
             .map(str::parse)
             .transpose()?
             .unwrap_or_default();
-        Ok(Label::standard(&langs, wording))
+        Ok(if self.real_person {
+            Label::real_person(&langs, wording)
+        } else {
+            Label::standard(&langs, wording)
+        })
     }
 
     /// Every labeler's settings. Files named (font, disclaimer clip,
@@ -272,6 +304,9 @@ impl Options {
     fn audio_settings(&self, settings: &mut Settings) -> Result<()> {
         if let Some(mode) = self.audio_mode.as_deref() {
             settings.audio.mode = mode.parse()?;
+        } else if self.real_person {
+            // The deepfake disclaimer is heard at the start and at the end.
+            settings.audio.mode = crate::audio::Mode::StartAndEnd;
         }
         if let Some(what) = self.audio_disclaimer.as_deref() {
             settings.audio.disclaimer = parse_disclaimer(what)?;

@@ -45,6 +45,42 @@ fn options_become_the_job_they_name() {
 }
 
 #[test]
+fn real_person_switches_the_shipped_texts_and_records_the_person() {
+    let options = Options {
+        languages: Some(vec!["ru".into(), "en".into()]),
+        real_person: true,
+        person: Some("  Jane Roe ".into()),
+        ..Options::default()
+    };
+    let job = options.job().unwrap();
+    assert_eq!(
+        job.label,
+        Label::real_person(&[Lang::Ru, Lang::En], Wording::Long)
+    );
+    assert!(job.real_person);
+    assert_eq!(job.person.as_deref(), Some("Jane Roe"));
+    // Custom lines stay the caller's, the flag is still recorded.
+    let custom = Options {
+        label_lines: vec![("en".into(), "A synthetic likeness".into())],
+        ..options.clone()
+    }
+    .job()
+    .unwrap();
+    assert_eq!(custom.label.lines[0].text, "A synthetic likeness");
+    assert!(custom.real_person);
+    for person in ["Jane", "", "a\nb"] {
+        let err = Options {
+            real_person: person != "Jane",
+            person: Some(person.into()),
+            ..Options::default()
+        }
+        .job()
+        .unwrap_err();
+        assert_eq!(err.kind_name(), "config", "{person:?}");
+    }
+}
+
+#[test]
 fn bad_options_are_config_errors() {
     let bad = [
         Options {

@@ -55,17 +55,29 @@ const COMPLIANCE: &str = "docs/compliance.md";
 const LABEL_TEXTS: &str = "crates/tanba-core/src/label.rs";
 
 /// The label texts of label.rs: the strings of its `Lang::… => "…"` arms
-/// that hold a space (the codes do not).
+/// that hold a space (the codes do not), also when rustfmt put a long one
+/// on its own line inside `Lang::… => { … }`.
 fn label_texts(source: &str) -> Vec<String> {
-    source
-        .lines()
-        .filter_map(|line| {
-            let rest = line.trim().strip_prefix("Lang::")?;
-            let (_, text) = rest.split_once("=> \"")?;
-            let text = text.strip_suffix("\",")?;
-            text.contains(' ').then(|| text.to_string())
-        })
-        .collect()
+    let mut arm_open = false;
+    let mut texts = Vec::new();
+    for line in source.lines().map(str::trim) {
+        let text = match line.strip_prefix("Lang::") {
+            Some(rest) => {
+                arm_open = rest.ends_with("=> {");
+                rest.split_once("=> \"")
+                    .and_then(|(_, t)| t.strip_suffix("\","))
+            }
+            None if arm_open => {
+                arm_open = false;
+                line.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
+            }
+            None => None,
+        };
+        if let Some(text) = text.filter(|t| t.contains(' ')) {
+            texts.push(text.to_string());
+        }
+    }
+    texts
 }
 
 /// docs/compliance.md quotes every label text the code ships, exactly.
@@ -301,9 +313,12 @@ mod tests {
         let src =
             "            Lang::Kk => \"kk\",\n            Lang::Ru => \"Создано с помощью ИИ\",\n";
         assert_eq!(label_texts(src), ["Создано с помощью ИИ"]);
+        let braced = "            Lang::En => {\n                \"A long text\"\n            }\n";
+        assert_eq!(label_texts(braced), ["A long text"]);
         let findings = compliance_texts(&root());
         assert!(findings.is_empty(), "{findings:?}");
-        assert_eq!(label_texts(&read(&root(), LABEL_TEXTS)).len(), 12);
+        // Default and deepfake notices: long, short and spoken, 4 languages.
+        assert_eq!(label_texts(&read(&root(), LABEL_TEXTS)).len(), 24);
     }
 
     #[test]

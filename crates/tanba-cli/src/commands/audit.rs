@@ -34,6 +34,9 @@ struct Row {
     evidence: Vec<Evidence>,
     #[serde(skip_serializing_if = "Option::is_none")]
     visible_label: Option<String>,
+    /// Labelled as imitating a real person (the deepfake notice).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    real_person: bool,
     /// Why the file is unreadable, or was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
@@ -148,6 +151,7 @@ fn row(registry: &Registry, task: &Task, job: &Job, fix: Option<&(&Path, Job)>) 
         evidence,
         visible_label,
         verdict,
+        real_person,
     } = finding;
     Row {
         file: task.input.display().to_string(),
@@ -155,6 +159,7 @@ fn row(registry: &Registry, task: &Task, job: &Job, fix: Option<&(&Path, Job)>) 
         verdict,
         evidence,
         visible_label,
+        real_person,
         reason: None,
         skipped: false,
         fixed,
@@ -196,6 +201,7 @@ fn unreadable(file: &Path, reason: String) -> Row {
         verdict: Verdict::Unreadable,
         evidence: Vec::new(),
         visible_label: None,
+        real_person: false,
         reason: Some(reason),
         skipped: false,
         fixed: None,
@@ -251,6 +257,9 @@ fn print_row(row: &Row) {
     }
     if let Some(v) = &row.visible_label {
         outln!("    visible label: {v}");
+    }
+    if row.real_person {
+        outln!("    real person: yes");
     }
     if let Some(r) = &row.reason {
         outln!("    reason: {r}");

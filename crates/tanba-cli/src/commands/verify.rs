@@ -121,7 +121,11 @@ fn verify_stdin(
         pipe::Verified::HandedOff(code) => return Ok(code),
         pipe::Verified::Here(result) => *result,
     };
-    report(args, &[checked_row(Path::new("-"), result)])
+    let deepfake = match &result {
+        Ok(v) if args.lang.real_person => Some(v.real_person_check()),
+        _ => None,
+    };
+    report(args, &[checked_row(Path::new("-"), result, deepfake)])
 }
 
 /// One file's row: the JSON printed by `--json` and written by `--report`.
@@ -146,7 +150,38 @@ fn check(registry: &Registry, task: &Task, job: &tanba::Job) -> Checked {
     let result = registry
         .verify_file(&task.input, &job.limits)
         .and_then(|v| search_label(registry, &task.input, job, v));
-    checked_row(&task.input, result)
+    let deepfake = match &result {
+        Ok(v) if job.real_person => Some(real_person_check(registry, &task.input, job, v)),
+        _ => None,
+    };
+    checked_row(&task.input, result, deepfake)
+}
+
+/// `verify --real-person`: the manifest says real person and its label is
+/// not the default notice ([`tanba::Verification::real_person_check`]);
+/// a file without its own manifest (stripped, or plain text whose manifest
+/// is in the log) passes only when the deepfake notice is found by
+/// searching its pixels or sound.
+fn real_person_check(
+    registry: &Registry,
+    path: &Path,
+    job: &tanba::Job,
+    v: &tanba::Verification,
+) -> std::result::Result<(), String> {
+    let checked = v.real_person_check();
+    if checked.is_ok() || v.manifest.is_some() {
+        return checked;
+    }
+    match registry.find_visible_label_file(path, job) {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(format!(
+            "no manifest here, and the deepfake notice was not found in the content ({})",
+            checked.err().unwrap_or_default()
+        )),
+        Err(e) => Err(format!(
+            "the deepfake notice could not be searched for: {e}"
+        )),
+    }
 }
 
 /// A file without a manifest (stripped by a platform) has no record of
@@ -196,19 +231,30 @@ fn layers(v: &tanba::Verification) -> serde_json::Value {
     serde_json::json!({ "machine_readable": machine, "perceptible": perceptible })
 }
 
-/// The row of one file checked (or that could not be checked).
-fn checked_row(file: &Path, result: Result<tanba::Verification>) -> Checked {
+/// The row of one file checked (or that could not be checked). With
+/// `deepfake` (`verify --real-person`'s check) a file must also carry the
+/// deepfake notice to pass.
+fn checked_row(
+    file: &Path,
+    result: Result<tanba::Verification>,
+    deepfake: Option<std::result::Result<(), String>>,
+) -> Checked {
     match result {
         Ok(v) => {
-            let compliant = v.is_compliant();
+            let compliant = v.is_compliant() && deepfake.as_ref().is_none_or(|c| c.is_ok());
+            let mut row = serde_json::json!({
+                "file": file.display().to_string(),
+                "status": if compliant { "labelled" } else { "not labelled" },
+                "compliant": compliant,
+                "real_person": v.real_person,
+                "layers": layers(&v),
+                "verification": v,
+            });
+            if let Some(Err(why)) = &deepfake {
+                row["real_person_check"] = why.as_str().into();
+            }
             Checked {
-                row: serde_json::json!({
-                    "file": file.display().to_string(),
-                    "status": if compliant { "labelled" } else { "not labelled" },
-                    "compliant": compliant,
-                    "layers": layers(&v),
-                    "verification": v,
-                }),
+                row,
                 failed: !compliant,
                 verification: Some(v),
             }
@@ -240,7 +286,12 @@ fn refused_row(file: &Path, reason: &str, skipped: bool) -> serde_json::Value {
 fn print_row(c: &Checked) {
     let file = c.row["file"].as_str().unwrap_or_default();
     match (&c.verification, c.row["status"].as_str()) {
-        (Some(v), _) => print_verification(Path::new(file), v),
+        (Some(v), _) => {
+            print_verification(Path::new(file), v);
+            if let Some(why) = c.row["real_person_check"].as_str() {
+                outln!("  NOT COMPLIANT with --real-person: {why}");
+            }
+        }
         (None, Some("skipped")) => outln!(
             "{file}: skipped ({})",
             c.row["reason"].as_str().unwrap_or_default()
@@ -310,6 +361,12 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
         );
         let texts: Vec<&str> = m.label.lines.iter().map(|l| l.text.as_str()).collect();
         outln!("  label: {}", texts.join(" / "));
+        if m.real_person {
+            match &m.person {
+                Some(person) => outln!("  real person: yes ({person})"),
+                None => outln!("  real person: yes"),
+            }
+        }
     }
     if let Some(r) = &v.manifest_ref {
         let whole = if v.manifest.is_some() {

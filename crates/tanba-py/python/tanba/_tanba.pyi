@@ -130,6 +130,8 @@ def label(
     c2pa_cert: StrPath | None = None,
     c2pa_key: StrPath | None = None,
     c2pa_trust: StrPath | None = None,
+    real_person: bool = False,
+    person: str | None = None,
 ) -> Labelled:
     """Labels a file's bytes; the output is verified before it is returned."""
 
