@@ -1,0 +1,116 @@
+//! The 8x8 DCT pair of T.81 A.3.3 in floating point (only the blocks under
+//! the badge go through it, so precision matters more than speed), and the
+//! JFIF YCbCr colour conversion.
+
+use std::sync::OnceLock;
+
+use crate::jpeg::ZIGZAG;
+
+/// `basis[u][x] = C(u)/2 * cos((2x+1)u pi/16)`: orthonormal, so the same
+/// matrix serves both directions.
+fn basis() -> &'static [[f32; 8]; 8] {
+    static B: OnceLock<[[f32; 8]; 8]> = OnceLock::new();
+    B.get_or_init(|| {
+        let mut b = [[0f32; 8]; 8];
+        for (u, row) in b.iter_mut().enumerate() {
+            let c = if u == 0 { 0.5f64.sqrt() } else { 1.0 };
+            for (x, v) in row.iter_mut().enumerate() {
+                let angle = (2 * x + 1) as f64 * u as f64 * std::f64::consts::PI / 16.0;
+                *v = (c / 2.0 * angle.cos()) as f32;
+            }
+        }
+        b
+    })
+}
+
+/// Samples (0..=255, level-shifted here) of a block of quantised
+/// coefficients in zig-zag order, dequantised with `q` (natural order).
+pub(crate) fn inverse(coefs: &[i16; 64], q: &[u16; 64]) -> [f32; 64] {
+    let b = basis();
+    let mut f = [0f32; 64];
+    for (k, &n) in ZIGZAG.iter().enumerate() {
+        f[n] = f32::from(coefs[k]) * f32::from(q[n]);
+    }
+    // Rows (over u), then columns (over v).
+    let mut tmp = [0f32; 64];
+    for v in 0..8 {
+        for x in 0..8 {
+            tmp[v * 8 + x] = (0..8).map(|u| b[u][x] * f[v * 8 + u]).sum();
+        }
+    }
+    let mut out = [0f32; 64];
+    for y in 0..8 {
+        for x in 0..8 {
+            let s: f32 = (0..8).map(|v| b[v][y] * tmp[v * 8 + x]).sum();
+            out[y * 8 + x] = (s + 128.0).round().clamp(0.0, 255.0);
+        }
+    }
+    out
+}
+
+/// Quantised coefficients (zig-zag order) of a block of samples (0..=255).
+pub(crate) fn forward(samples: &[f32; 64], q: &[u16; 64]) -> [i16; 64] {
+    let b = basis();
+    let mut tmp = [0f32; 64];
+    for y in 0..8 {
+        for u in 0..8 {
+            tmp[y * 8 + u] = (0..8).map(|x| b[u][x] * (samples[y * 8 + x] - 128.0)).sum();
+        }
+    }
+    let mut out = [0i16; 64];
+    for (k, &n) in ZIGZAG.iter().enumerate() {
+        let (v, u) = (n / 8, n % 8);
+        let s: f32 = (0..8).map(|y| b[v][y] * tmp[y * 8 + u]).sum();
+        out[k] = (s / f32::from(q[n])).round() as i16;
+    }
+    out
+}
+
+/// JFIF YCbCr to 8-bit RGB.
+pub(crate) fn to_rgb(y: f32, cb: f32, cr: f32) -> [u8; 3] {
+    let (cb, cr) = (cb - 128.0, cr - 128.0);
+    [
+        y + 1.402 * cr,
+        y - 0.344_136 * cb - 0.714_136 * cr,
+        y + 1.772 * cb,
+    ]
+    .map(|v| v.round().clamp(0.0, 255.0) as u8)
+}
+
+/// 8-bit RGB to JFIF YCbCr.
+pub(crate) fn to_ycc(p: [u8; 3]) -> [f32; 3] {
+    let [r, g, b] = p.map(f32::from);
+    [
+        0.299 * r + 0.587 * g + 0.114 * b,
+        -0.168_736 * r - 0.331_264 * g + 0.5 * b + 128.0,
+        0.5 * r - 0.418_688 * g - 0.081_312 * b + 128.0,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forward_then_inverse_gives_the_samples_back() {
+        let q = [1u16; 64];
+        let samples: [f32; 64] = std::array::from_fn(|i| ((i * 37) % 251) as f32);
+        let back = inverse(&forward(&samples, &q), &q);
+        for (a, b) in samples.iter().zip(&back) {
+            assert!((a - b).abs() <= 1.0, "{a} vs {b}");
+        }
+        let flat = forward(&[200.0; 64], &[16; 64]);
+        assert_eq!(flat[0], ((200.0 - 128.0) * 8.0 / 16.0f32).round() as i16);
+        assert!(flat[1..].iter().all(|&c| c == 0));
+        let rgb = to_rgb(
+            to_ycc([10, 200, 90])[0],
+            to_ycc([10, 200, 90])[1],
+            to_ycc([10, 200, 90])[2],
+        );
+        assert!(
+            rgb.iter()
+                .zip([10u8, 200, 90])
+                .all(|(a, b)| a.abs_diff(b) <= 1)
+        );
+    }
+}
