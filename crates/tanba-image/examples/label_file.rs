@@ -1,46 +1,32 @@
-//! Labels one image file: `cargo run --example label_file -- IN OUT`.
+//! Labels one picture file, for measuring by hand with `/usr/bin/time -v`
+//! (docs/benchmarks-by-hand.md): `label_file IN OUT [--watermark] [--verify]`.
+//! Without `--watermark` the mark is left out, as `tanba label --no-watermark`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use tanba_core::Job;
+
+use tanba_core::{Job, Limits, WatermarkKey};
 use tanba_image::ImageLabeler;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (input, output) = (&args[1], &args[2]);
-    let bytes = std::fs::read(input).unwrap();
-    let start = std::time::Instant::now();
-    if std::env::var_os("PLAIN").is_some() {
-        // Baseline for comparison: decode and re-encode, no label.
-        let img = image::load_from_memory(&bytes).unwrap().into_rgb8();
-        let mut out = Vec::new();
-        jpeg_encoder::Encoder::new(&mut out, 91)
-            .encode(
-                img.as_raw(),
-                img.width() as u16,
-                img.height() as u16,
-                jpeg_encoder::ColorType::Rgb,
-            )
-            .unwrap();
-        eprintln!(
-            "plain decode+encode in {:?}; {} bytes",
-            start.elapsed(),
-            out.len()
-        );
-        std::fs::write(output, out).unwrap();
-        return;
+    let watermark = args.iter().any(|a| a == "--watermark");
+    let bytes = std::fs::read(input).expect("input readable");
+    let job = Job::new().with_watermark(watermark.then_some(WatermarkKey::PUBLIC));
+    let labeler = ImageLabeler::default();
+    let (out, labelled) = labeler
+        .label_bytes(&bytes, Some(Path::new(input)), &job)
+        .expect("labelled");
+    drop(bytes);
+    std::fs::write(output, &out).expect("output written");
+    for n in &labelled.notes {
+        eprintln!("note: {n}");
     }
-    let (out, labelled) = ImageLabeler::default()
-        .label_bytes(&bytes, Some(Path::new(input)), &Job::default())
-        .unwrap();
-    eprintln!(
-        "labelled in {:?}; {} -> {} bytes",
-        start.elapsed(),
-        bytes.len(),
-        out.len()
-    );
-    for note in &labelled.notes {
-        eprintln!("note: {note}");
+    if args.iter().any(|a| a == "--verify") {
+        let v = labeler
+            .verify_bytes(&out, &Limits::default())
+            .expect("verified");
+        eprintln!("compliant: {}", v.is_compliant());
     }
-    std::fs::write(output, out).unwrap();
 }

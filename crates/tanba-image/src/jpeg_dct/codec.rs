@@ -5,6 +5,7 @@
 
 use super::frame::Frame;
 use super::huffman::{self, BitReader, BitWriter, Decoder, Encoder, category, magnitude_bits};
+use super::progressive::Coefs;
 use super::region::{self, Badge, RowBlocks};
 use tanba_core::{Error, Result};
 
@@ -16,60 +17,151 @@ pub(crate) trait Sink {
     fn restart(&mut self);
 }
 
-/// Walks the scan of `f`, drawing `badge`, handing blocks to `sink` with a
-/// restart every `out_restart` MCUs (0: none). Returns the offset in
-/// `f.data` of the marker that ends the scan.
-pub(crate) fn run(
-    f: &Frame<'_>,
-    badge: &Badge<'_>,
-    out_restart: usize,
-    sink: &mut impl Sink,
-) -> Result<usize> {
-    let mut tables = Vec::with_capacity(f.comps.len());
-    for c in &f.comps {
-        let (Some(dc), Some(ac)) = (f.dc[c.td].as_ref(), f.ac[c.ta].as_ref()) else {
-            return Err(Error::malformed(
-                "JPEG scan uses a Huffman table it does not define",
-            ));
-        };
-        tables.push((Decoder::new(dc)?, Decoder::new(ac)?));
+/// The blocks the badge changed, by MCU row, kept from the counting pass
+/// for the writing pass (a small rectangle: the badge's MCUs).
+#[derive(Default)]
+pub(crate) struct Patches {
+    rows: Vec<(usize, RowBlocks)>,
+}
+
+impl Patches {
+    /// Copies row `row`'s blocks in MCU columns `c0..=c1` out of `blocks`.
+    fn keep(&mut self, f: &Frame<'_>, row: usize, [c0, c1]: [usize; 2], blocks: &RowBlocks) {
+        let cols = f.mcus().0;
+        let saved = f
+            .comps
+            .iter()
+            .zip(blocks)
+            .map(|(c, b)| {
+                (0..c.v)
+                    .flat_map(|by| {
+                        b[by * cols * c.h + c0 * c.h..by * cols * c.h + (c1 + 1) * c.h]
+                            .iter()
+                            .copied()
+                    })
+                    .collect()
+            })
+            .collect();
+        self.rows.push((row, saved));
     }
-    let (cols, rows) = f.mcus();
-    let mut blocks: RowBlocks = f
-        .comps
-        .iter()
-        .map(|c| vec![[0i16; 64]; cols * c.h * c.v])
-        .collect();
-    let mut preds = vec![0i32; f.comps.len()];
-    let mut reader = BitReader::new(f.data);
-    let rect = badge.mcu_rect(f);
-    let mut index = 0usize;
-    for row in 0..rows {
+
+    /// Puts row `row`'s kept blocks back; false when none were kept.
+    fn restore(
+        &self,
+        f: &Frame<'_>,
+        row: usize,
+        [c0, c1]: [usize; 2],
+        blocks: &mut RowBlocks,
+    ) -> bool {
+        let Some((_, saved)) = self.rows.iter().find(|(r, _)| *r == row) else {
+            return false;
+        };
+        let cols = f.mcus().0;
+        for ((c, b), s) in f.comps.iter().zip(blocks.iter_mut()).zip(saved) {
+            let n = (c1 - c0 + 1) * c.h;
+            for by in 0..c.v {
+                let at = by * cols * c.h + c0 * c.h;
+                b[at..at + n].copy_from_slice(&s[by * n..(by + 1) * n]);
+            }
+        }
+        true
+    }
+}
+
+/// Where the MCU rows come from.
+pub(crate) enum Rows<'a> {
+    /// Decoded from a baseline scan as they are needed.
+    Scan(Baseline<'a>),
+    /// Copied from a progressive picture's whole coefficient array.
+    Whole(&'a Coefs),
+}
+
+/// A baseline scan being read.
+pub(crate) struct Baseline<'a> {
+    tables: Vec<(Decoder, Decoder)>,
+    preds: Vec<i32>,
+    reader: BitReader<'a>,
+    index: usize,
+}
+
+impl<'a> Baseline<'a> {
+    pub(crate) fn new(f: &Frame<'a>) -> Result<Self> {
+        let mut tables = Vec::with_capacity(f.comps.len());
+        for c in &f.comps {
+            let (Some(dc), Some(ac)) = (f.dc[c.td].as_ref(), f.ac[c.ta].as_ref()) else {
+                return Err(Error::malformed(
+                    "JPEG scan uses a Huffman table it does not define",
+                ));
+            };
+            tables.push((Decoder::new(dc)?, Decoder::new(ac)?));
+        }
+        Ok(Baseline {
+            tables,
+            preds: vec![0; f.comps.len()],
+            reader: BitReader::new(f.data),
+            index: 0,
+        })
+    }
+
+    /// Decodes the next MCU row into `blocks`.
+    fn row(&mut self, f: &Frame<'_>, blocks: &mut RowBlocks) -> Result<()> {
+        let cols = f.mcus().0;
         for col in 0..cols {
-            if f.restart > 0 && index > 0 && index.is_multiple_of(f.restart) {
-                reader.restart(((index / f.restart - 1) % 8) as u8)?;
-                preds.fill(0);
+            if f.restart > 0 && self.index > 0 && self.index.is_multiple_of(f.restart) {
+                self.reader
+                    .restart(((self.index / f.restart - 1) % 8) as u8)?;
+                self.preds.fill(0);
             }
             for (ci, c) in f.comps.iter().enumerate() {
                 for by in 0..c.v {
                     for bx in 0..c.h {
                         let at = by * cols * c.h + col * c.h + bx;
-                        decode_block(
-                            &mut reader,
-                            &tables[ci],
-                            &mut preds[ci],
-                            &mut blocks[ci][at],
-                        )?;
+                        let (t, pred) = (&self.tables[ci], &mut self.preds[ci]);
+                        decode_block(&mut self.reader, t, pred, &mut blocks[ci][at])?;
                     }
                 }
             }
-            reader.check()?;
-            index += 1;
+            self.reader.check()?;
+            self.index += 1;
+        }
+        Ok(())
+    }
+
+    /// Offset in the scan data of the marker that ends it.
+    pub(crate) fn end(&self) -> usize {
+        self.reader.position()
+    }
+}
+
+/// Walks the MCU rows of `f` from `rows`, drawing `badge` (or putting
+/// back the blocks `patches` kept from an earlier pass), handing blocks to
+/// `sink` with a restart every `out_restart` MCUs (0: none).
+pub(crate) fn run(
+    f: &Frame<'_>,
+    rows: &mut Rows<'_>,
+    badge: &Badge<'_>,
+    patches: &mut Patches,
+    out_restart: usize,
+    sink: &mut impl Sink,
+) -> Result<()> {
+    let (cols, n_rows) = f.mcus();
+    let mut blocks: RowBlocks = f
+        .comps
+        .iter()
+        .map(|c| vec![[0i16; 64]; cols * c.h * c.v])
+        .collect();
+    let rect = badge.mcu_rect(f);
+    for row in 0..n_rows {
+        match rows {
+            Rows::Scan(b) => b.row(f, &mut blocks)?,
+            Rows::Whole(c) => c.row(f, row, &mut blocks),
         }
         if let Some([c0, c1, r0, r1]) = rect
             && (r0..=r1).contains(&row)
+            && !patches.restore(f, row, [c0, c1], &mut blocks)
         {
             region::apply(f, &mut blocks, row, [c0, c1], badge);
+            patches.keep(f, row, [c0, c1], &blocks);
         }
         for col in 0..cols {
             let n = row * cols + col;
@@ -85,7 +177,7 @@ pub(crate) fn run(
             }
         }
     }
-    Ok(reader.position())
+    Ok(())
 }
 
 fn decode_block(

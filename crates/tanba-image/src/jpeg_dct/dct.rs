@@ -23,6 +23,36 @@ fn basis() -> &'static [[f32; 8]; 8] {
     })
 }
 
+/// Rounds half away from zero without the `roundf` call (SSE2 has no
+/// rounding instruction, and this runs for every sample under the badge).
+#[inline]
+fn round(v: f32) -> i32 {
+    if v >= 0.0 {
+        (v + 0.5) as i32
+    } else {
+        (v - 0.5) as i32
+    }
+}
+
+/// `out[j][i] = sum over k of m[k][i] * x[j][k]`: one pass of the
+/// separable transform, as plain loops the compiler vectorises.
+#[inline]
+fn pass(m: &[[f32; 8]; 8], x: &[f32; 64], transpose_m: bool) -> [f32; 64] {
+    let mut out = [0f32; 64];
+    for j in 0..8 {
+        for i in 0..8 {
+            let mut acc = 0f32;
+            for k in 0..8 {
+                let mk = if transpose_m { m[i][k] } else { m[k][i] };
+                acc += mk * x[j * 8 + k];
+            }
+            // Stored transposed, so the next pass reads rows again.
+            out[i * 8 + j] = acc;
+        }
+    }
+    out
+}
+
 /// Samples (0..=255, level-shifted here) of a block of quantised
 /// coefficients in zig-zag order, dequantised with `q` (natural order).
 pub(crate) fn inverse(coefs: &[i16; 64], q: &[u16; 64]) -> [f32; 64] {
@@ -31,19 +61,11 @@ pub(crate) fn inverse(coefs: &[i16; 64], q: &[u16; 64]) -> [f32; 64] {
     for (k, &n) in ZIGZAG.iter().enumerate() {
         f[n] = f32::from(coefs[k]) * f32::from(q[n]);
     }
-    // Rows (over u), then columns (over v).
-    let mut tmp = [0f32; 64];
-    for v in 0..8 {
-        for x in 0..8 {
-            tmp[v * 8 + x] = (0..8).map(|u| b[u][x] * f[v * 8 + u]).sum();
-        }
-    }
-    let mut out = [0f32; 64];
-    for y in 0..8 {
-        for x in 0..8 {
-            let s: f32 = (0..8).map(|v| b[v][y] * tmp[v * 8 + x]).sum();
-            out[y * 8 + x] = (s + 128.0).round().clamp(0.0, 255.0);
-        }
+    // f is [v][u]: over u, then (transposed) over v.
+    let rows = pass(b, &f, false);
+    let mut out = pass(b, &rows, false);
+    for s in &mut out {
+        *s = round(*s + 128.0).clamp(0, 255) as f32;
     }
     out
 }
@@ -51,17 +73,12 @@ pub(crate) fn inverse(coefs: &[i16; 64], q: &[u16; 64]) -> [f32; 64] {
 /// Quantised coefficients (zig-zag order) of a block of samples (0..=255).
 pub(crate) fn forward(samples: &[f32; 64], q: &[u16; 64]) -> [i16; 64] {
     let b = basis();
-    let mut tmp = [0f32; 64];
-    for y in 0..8 {
-        for u in 0..8 {
-            tmp[y * 8 + u] = (0..8).map(|x| b[u][x] * (samples[y * 8 + x] - 128.0)).sum();
-        }
-    }
+    let shifted: [f32; 64] = std::array::from_fn(|i| samples[i] - 128.0);
+    let rows = pass(b, &shifted, true);
+    let f = pass(b, &rows, true);
     let mut out = [0i16; 64];
     for (k, &n) in ZIGZAG.iter().enumerate() {
-        let (v, u) = (n / 8, n % 8);
-        let s: f32 = (0..8).map(|y| b[v][y] * tmp[y * 8 + u]).sum();
-        out[k] = (s / f32::from(q[n])).round() as i16;
+        out[k] = round(f[n] / f32::from(q[n])).clamp(-1023, 1023) as i16;
     }
     out
 }
@@ -74,7 +91,7 @@ pub(crate) fn to_rgb(y: f32, cb: f32, cr: f32) -> [u8; 3] {
         y - 0.344_136 * cb - 0.714_136 * cr,
         y + 1.772 * cb,
     ]
-    .map(|v| v.round().clamp(0.0, 255.0) as u8)
+    .map(|v| round(v).clamp(0, 255) as u8)
 }
 
 /// 8-bit RGB to JFIF YCbCr.

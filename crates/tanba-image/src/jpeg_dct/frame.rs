@@ -1,8 +1,8 @@
 //! The structure of a JPEG the coefficient path can rewrite: its frame,
 //! quantisation and Huffman tables, restart interval and the start of its
-//! single scan. What it cannot (arithmetic coding, 12-bit, lossless,
-//! progressive or multi-scan files, RGB-coded components) is told apart
-//! here, so the caller takes the full re-encode instead.
+//! scan(s). What it cannot (arithmetic coding, 12-bit, lossless,
+//! multi-scan sequential files, CMYK or RGB-coded components) is told
+//! apart here, so the caller takes the full re-encode instead.
 
 use super::huffman::Spec;
 use crate::jpeg::ZIGZAG;
@@ -22,11 +22,14 @@ pub(crate) struct Component {
     pub ta: usize,
 }
 
-/// A sequential Huffman JPEG with one scan holding every component.
+/// A Huffman JPEG: sequential with one scan holding every component, or
+/// progressive.
 #[derive(Debug, Clone)]
 pub(crate) struct Frame<'a> {
-    /// SOF0 or SOF1.
+    /// SOF0, SOF1 or SOF2.
     pub marker: u8,
+    /// Progressive (SOF2): `data` starts at the first scan header.
+    pub progressive: bool,
     pub width: usize,
     pub height: usize,
     pub comps: Vec<Component>,
@@ -71,6 +74,7 @@ fn be16(b: &[u8], at: usize) -> Result<usize> {
 pub(crate) fn parse(bytes: &[u8]) -> Result<Option<Frame<'_>>> {
     let mut f = Frame {
         marker: 0,
+        progressive: false,
         width: 0,
         height: 0,
         comps: Vec::new(),
@@ -100,14 +104,18 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Option<Frame<'_>>> {
             .ok_or_else(|| Error::malformed("JPEG truncated inside a segment"))?;
         let body = segment.get(4..).unwrap_or_default();
         match marker {
-            0xC0 | 0xC1 => frame_header(&mut f, marker, body)?,
-            // Progressive, lossless, hierarchical or arithmetic-coded.
-            0xC2 | 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return Ok(None),
+            0xC0..=0xC2 => frame_header(&mut f, marker, body)?,
+            // Lossless, hierarchical or arithmetic-coded.
+            0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return Ok(None),
             0xC4 => huffman_tables(&mut f, body)?,
             0xDB => quant_tables(&mut f, body)?,
             0xDD => f.restart = be16(body, 0)?,
             0xE0 if body.starts_with(b"JFIF\0") => f.jfif = Some(segment),
             0xEE if body.starts_with(b"Adobe") => f.adobe = Some(segment),
+            0xDA if f.progressive => {
+                f.data = &bytes[pos..];
+                return Ok(supported(&f).then_some(f));
+            }
             0xDA => {
                 if !scan_header(&mut f, body)? {
                     return Ok(None);
@@ -128,7 +136,10 @@ fn supported(f: &Frame<'_>) -> bool {
     let tables = f
         .comps
         .iter()
-        .all(|c| f.qt[c.tq].is_some() && f.dc[c.td].is_some() && f.ac[c.ta].is_some());
+        // A progressive file may define its Huffman tables between scans.
+        .all(|c| {
+            f.qt[c.tq].is_some() && (f.progressive || f.dc[c.td].is_some() && f.ac[c.ta].is_some())
+        });
     // Each component's samples are a whole fraction of the MCU.
     let whole = f.comps.iter().all(|c| {
         (1..=4).contains(&c.h) && (1..=4).contains(&c.v) && hmax % c.h == 0 && vmax % c.v == 0
@@ -152,6 +163,7 @@ fn frame_header(f: &mut Frame<'_>, marker: u8, body: &[u8]) -> Result<()> {
         return Ok(());
     }
     f.marker = marker;
+    f.progressive = marker == 0xC2;
     f.height = be16(body, 1)?;
     f.width = be16(body, 3)?;
     for c in 0..n {
@@ -194,7 +206,7 @@ fn scan_header(f: &mut Frame<'_>, body: &[u8]) -> Result<bool> {
     Ok(true)
 }
 
-fn huffman_tables(f: &mut Frame<'_>, mut body: &[u8]) -> Result<()> {
+pub(crate) fn huffman_tables(f: &mut Frame<'_>, mut body: &[u8]) -> Result<()> {
     while let Some(&tc_th) = body.first() {
         let counts = body
             .get(1..17)

@@ -98,17 +98,42 @@ impl Encoder {
         e
     }
 
-    /// Whether every symbol an 8-bit baseline block can produce has a code:
-    /// DC categories 0..=11, or every AC run/size with sizes 1..=10, EOB
-    /// and ZRL.
+    /// Whether every symbol an 8-bit baseline block can produce has a code.
     pub(crate) fn is_complete(&self, dc: bool) -> bool {
-        if dc {
-            return (0..=11).all(|s| self.size[s] > 0);
-        }
-        self.size[0x00] > 0
-            && self.size[0xF0] > 0
-            && (0..16usize).all(|r| (1..=10usize).all(|s| self.size[r << 4 | s] > 0))
+        needed(dc).all(|s| self.size[s] > 0)
     }
+}
+
+/// The symbols an 8-bit baseline block can produce: DC categories 0..=11,
+/// or every AC run/size with sizes 1..=10, EOB and ZRL.
+fn needed(dc: bool) -> impl Iterator<Item = usize> {
+    let ac = (0..16usize).flat_map(|r| (1..=10usize).map(move |s| r << 4 | s));
+    let (dc_syms, ac_syms) = if dc { (0..12, None) } else { (0..0, Some(ac)) };
+    dc_syms
+        .chain(ac_syms.into_iter().flatten())
+        .chain((!dc).then_some([0x00, 0xF0]).into_iter().flatten())
+}
+
+/// `spec` with a code for every symbol a block can produce: the source's
+/// code lengths kept as weights (a code of length n counts 2^(24-n)) and
+/// each missing symbol given the least weight, so the present symbols'
+/// codes stay as they were or grow by a bit, and the scan can be written
+/// in one pass without counting.
+pub(crate) fn completed(spec: &Spec, dc: bool) -> Spec {
+    let mut freq = [0u32; 256];
+    let mut k = 0usize;
+    for len in 1..=16usize {
+        for _ in 0..spec.bits[len - 1] {
+            if let Some(&sym) = spec.vals.get(k) {
+                freq[usize::from(sym)] = 1 << (24 - len);
+            }
+            k += 1;
+        }
+    }
+    for s in needed(dc) {
+        freq[s] = freq[s].max(1);
+    }
+    optimal(&freq)
 }
 
 /// Reads bits of one scan's entropy-coded data; at a marker (or the end)
@@ -207,6 +232,17 @@ impl<'a> BitReader<'a> {
         } else {
             v
         }
+    }
+
+    /// `s` raw bits (s <= 16), unsigned.
+    pub(crate) fn bits(&mut self, s: u32) -> u32 {
+        if s == 0 {
+            return 0;
+        }
+        self.fill();
+        let v = (self.acc >> (64 - s)) as u32;
+        self.consume(s);
+        v
     }
 
     /// Skips to the restart marker RSTn expected next and past it.
@@ -420,6 +456,22 @@ mod tests {
             assert_eq!(r.receive_extend(3), -5);
         }
         r.check().unwrap();
+        let done = completed(&spec, false);
+        assert!(Encoder::new(&done).is_complete(false));
+        assert!(!Encoder::new(&spec).is_complete(false));
+        // The counted symbols cost at most a few percent more bits.
+        let (a, b) = (Encoder::new(&spec), Encoder::new(&done));
+        let cost = |e: &Encoder| -> u64 {
+            syms.iter()
+                .map(|&s| u64::from(freq[usize::from(s)]) * u64::from(e.size[usize::from(s)]))
+                .sum()
+        };
+        assert!(
+            cost(&b) * 100 <= cost(&a) * 103,
+            "{} vs {}",
+            cost(&b),
+            cost(&a)
+        );
         assert_eq!(category(-5), 3);
         assert_eq!(category(0), 0);
     }

@@ -3,27 +3,33 @@
 //! decoded, drawn on and quantised again with the source's own tables.
 //!
 //! Rooms: [`frame`] reads the markers and says whether this path applies,
-//! [`huffman`] codes the entropy data, [`codec`] walks the scan one MCU
-//! row at a time, [`region`] draws the badge on a row's blocks, [`dct`]
-//! holds the transforms.
+//! [`huffman`] codes the entropy data, [`codec`] walks the picture one MCU
+//! row at a time, [`progressive`] decodes progressive scans, [`region`]
+//! draws the badge on a row's blocks, [`dct`] holds the transforms.
 //!
-//! Handled: baseline and extended sequential Huffman JPEG, 8-bit, one
-//! interleaved scan of grey or YCbCr with any whole-ratio sampling and any
-//! restart interval. Everything else (progressive, arithmetic coding,
-//! 12-bit, lossless, CMYK, RGB-coded, multi-scan) and any output carrying
-//! the imperceptible watermark (which touches every block) take the full
+//! Handled: sequential (baseline, extended) and progressive Huffman JPEG,
+//! 8-bit, grey or YCbCr, any whole-ratio chroma sampling and any restart
+//! interval. The output is one baseline scan (restart markers tiling the
+//! rows, so verification decodes only the intervals under the badge).
+//! Everything else (arithmetic coding, 12-bit, lossless, CMYK/YCCK,
+//! RGB-coded, multi-scan sequential) and any output carrying the
+//! imperceptible watermark (which touches every block) take the full
 //! re-encode in [`crate::jpeg`].
 //!
-//! Memory: the input and output bytes plus one MCU row of coefficients;
-//! it does not grow with the number of pixels. When the source's Huffman
-//! tables can code every symbol (as the standard tables can) the scan is
-//! read once and written with them; otherwise it is read twice, once to
-//! count symbols for optimal tables and once to write.
+//! Memory: for a sequential input, the input and output bytes plus one
+//! MCU row of coefficients and the badge's blocks; it does not grow with
+//! the number of pixels. The scan is read once and written with the
+//! source's Huffman tables, completed with codes for any symbol they lack
+//! (tables optimised for the source lack some the badge may need). A
+//! progressive input gets optimal tables and is decoded whole
+//! first (2 bytes per coefficient: 1.5x the pixel count for 4:2:0, 3x for
+//! 4:4:4), as every scan refines the whole picture.
 
 mod codec;
 mod dct;
 mod frame;
 mod huffman;
+mod progressive;
 mod region;
 
 use crate::jpeg::{JpegHeader, ZIGZAG};
@@ -44,7 +50,7 @@ pub(crate) fn label(
     if ctx.watermark.is_some() || ctx.settings.jpeg_quality != crate::JpegQuality::Source {
         return Ok(None);
     }
-    let Some(f) = frame::parse(ctx.bytes)? else {
+    let Some(mut f) = frame::parse(ctx.bytes)? else {
         return Ok(None);
     };
     ctx.limits
@@ -56,7 +62,19 @@ pub(crate) fn label(
     };
     let (hmax, _) = f.max_sampling();
     let out_restart = usize::from(jpeg_luma::restart_interval(f.width as u32, 8 * hmax as u32));
-    let Tables { specs, ids } = choose_tables(&f, &badge, out_restart)?;
+    let whole = if f.progressive {
+        Some(progressive::decode(&mut f)?)
+    } else {
+        None
+    };
+    let rows = || -> Result<codec::Rows<'_>> {
+        Ok(match &whole {
+            Some(c) => codec::Rows::Whole(c),
+            None => codec::Rows::Scan(codec::Baseline::new(&f)?),
+        })
+    };
+    let mut patches = codec::Patches::default();
+    let Tables { specs, ids } = choose_tables(&f, &mut rows()?, &badge, &mut patches, out_restart)?;
     let mut out = Vec::with_capacity(ctx.bytes.len() + ctx.marks.xmp.len() + 4096);
     write_header(&mut out, ctx, h, &f, notes)?;
     write_tables(&mut out, &f, &specs, &ids, out_restart)?;
@@ -65,9 +83,19 @@ pub(crate) fn label(
         .map(|(d, a)| (Encoder::new(d), Encoder::new(a)))
         .collect();
     let mut writer = codec::Writer::new(&mut out, tables);
-    let end = codec::run(&f, &badge, out_restart, &mut writer)?;
+    let mut source = rows()?;
+    codec::run(
+        &f,
+        &mut source,
+        &badge,
+        &mut patches,
+        out_restart,
+        &mut writer,
+    )?;
     writer.bits.flush();
-    check_end(&f.data[end..])?;
+    if let codec::Rows::Scan(b) = &source {
+        check_end(&f.data[b.end()..])?;
+    }
     out.extend_from_slice(&[0xFF, 0xD9]);
     notes.push(
         "JPEG labelled in the DCT domain: blocks outside the badge keep their coefficients"
@@ -83,9 +111,17 @@ struct Tables {
     ids: Vec<(usize, usize)>,
 }
 
-/// The source's tables when they code every symbol (one pass over the
-/// scan), else optimal ones from a first pass that counts symbols.
-fn choose_tables(f: &Frame<'_>, badge: &Badge<'_>, out_restart: usize) -> Result<Tables> {
+/// For a sequential input, the source's tables, completed with codes for
+/// the symbols they lack (see [`huffman::completed`]): the scan is read
+/// once. For a progressive one, optimal tables from a counting pass over
+/// the coefficients already in memory.
+fn choose_tables(
+    f: &Frame<'_>,
+    rows: &mut codec::Rows<'_>,
+    badge: &Badge<'_>,
+    patches: &mut codec::Patches,
+    out_restart: usize,
+) -> Result<Tables> {
     let complete = f.comps.iter().all(|c| {
         let dc = f.dc[c.td]
             .as_ref()
@@ -95,18 +131,31 @@ fn choose_tables(f: &Frame<'_>, badge: &Badge<'_>, out_restart: usize) -> Result
             .is_some_and(|s| Encoder::new(s).is_complete(false));
         dc && ac
     });
-    if complete {
+    if !f.progressive {
+        // Incomplete tables (made for this picture) get the missing codes.
+        let fill = |s: &Spec, dc: bool| {
+            if complete {
+                s.clone()
+            } else {
+                huffman::completed(s, dc)
+            }
+        };
         return Ok(Tables {
             specs: f
                 .comps
                 .iter()
-                .filter_map(|c| Some((f.dc[c.td].clone()?, f.ac[c.ta].clone()?)))
+                .filter_map(|c| {
+                    Some((
+                        fill(f.dc[c.td].as_ref()?, true),
+                        fill(f.ac[c.ta].as_ref()?, false),
+                    ))
+                })
                 .collect(),
             ids: f.comps.iter().map(|c| (c.td, c.ta)).collect(),
         });
     }
     let mut counter = codec::Counter::new(f.comps.len());
-    codec::run(f, badge, out_restart, &mut counter)?;
+    codec::run(f, rows, badge, patches, out_restart, &mut counter)?;
     let slots = codec::optimal_specs(&counter);
     let n = f.comps.len();
     Ok(Tables {
