@@ -188,15 +188,15 @@ fn decode_block(
 ) -> Result<()> {
     let bad = || Error::malformed("JPEG scan data is corrupt (bad Huffman code or coefficient)");
     *out = [0; 64];
-    let s = r.decode(&t.0)?;
+    let (s, diff) = r.decode_value(&t.0, true)?;
     if s > 11 {
         return Err(bad());
     }
-    *pred += r.receive_extend(s);
+    *pred += diff;
     out[0] = i16::try_from(*pred).map_err(|_| bad())?;
     let mut k = 1usize;
     while k < 64 {
-        let rs = r.decode(&t.1)?;
+        let (rs, v) = r.decode_value(&t.1, false)?;
         let (run, size) = (usize::from(rs >> 4), rs & 15);
         if size == 0 {
             if run != 15 {
@@ -209,7 +209,7 @@ fn decode_block(
         if k > 63 {
             return Err(bad());
         }
-        out[k] = r.receive_extend(size) as i16;
+        out[k] = v as i16;
         k += 1;
     }
     if k > 64 {
@@ -241,28 +241,51 @@ impl Counter {
     }
 }
 
+/// Bit k set when coefficient k (zig-zag, 1..=63) is not zero.
+#[inline]
+fn nonzero_ac(c: &[i16; 64]) -> u64 {
+    let mut mask = 0u64;
+    for (k, &v) in c.iter().enumerate().skip(1) {
+        mask |= u64::from(v != 0) << k;
+    }
+    mask
+}
+
+/// Calls `f(run, value)` for each nonzero AC coefficient with the zeros
+/// before it (over 15 already split off as `f(16, 0)` for ZRL), then
+/// `f(0, 0)` for EOB when the block ends in zeros.
+#[inline]
+fn each_ac(c: &[i16; 64], mut f: impl FnMut(u32, i32)) {
+    let mut mask = nonzero_ac(c);
+    let mut last = 0u32;
+    while mask != 0 {
+        let k = mask.trailing_zeros();
+        let mut run = k - last - 1;
+        while run > 15 {
+            f(16, 0);
+            run -= 16;
+        }
+        f(run, i32::from(c[k as usize]));
+        last = k;
+        mask &= mask - 1;
+    }
+    if last != 63 {
+        f(0, 0);
+    }
+}
+
 impl Sink for Counter {
     fn block(&mut self, comp: usize, c: &[i16; 64]) {
         let t = slot(comp);
         let diff = i32::from(c[0]) - self.preds[comp];
         self.preds[comp] = i32::from(c[0]);
         self.dc[t][usize::from(category(diff))] += 1;
-        let mut run = 0usize;
-        for &v in &c[1..] {
-            if v == 0 {
-                run += 1;
-                continue;
-            }
-            while run > 15 {
-                self.ac[t][0xF0] += 1;
-                run -= 16;
-            }
-            self.ac[t][run << 4 | usize::from(category(i32::from(v)))] += 1;
-            run = 0;
-        }
-        if run > 0 {
-            self.ac[t][0] += 1;
-        }
+        let ac = &mut self.ac[t];
+        each_ac(c, |run, v| match (run, v) {
+            (16, 0) => ac[0xF0] += 1,
+            (_, 0) => ac[0] += 1,
+            (run, v) => ac[(run as usize) << 4 | usize::from(category(v))] += 1,
+        });
     }
 
     fn restart(&mut self) {
@@ -296,27 +319,17 @@ impl Sink for Writer<'_> {
         let diff = i32::from(c[0]) - self.preds[comp];
         self.preds[comp] = i32::from(c[0]);
         let s = category(diff);
-        self.bits.encode(dc, s);
-        self.bits.put(magnitude_bits(diff, s), u32::from(s));
-        let mut run = 0u8;
-        for &v in &c[1..] {
-            if v == 0 {
-                run += 1;
-                continue;
+        self.bits
+            .encode_with(dc, s, magnitude_bits(diff, s), u32::from(s));
+        let bits = &mut self.bits;
+        each_ac(c, |run, v| match (run, v) {
+            (16, 0) => bits.encode(ac, 0xF0),
+            (_, 0) => bits.encode(ac, 0),
+            (run, v) => {
+                let s = category(v);
+                bits.encode_with(ac, (run as u8) << 4 | s, magnitude_bits(v, s), u32::from(s));
             }
-            while run > 15 {
-                self.bits.encode(ac, 0xF0);
-                run -= 16;
-            }
-            let v = i32::from(v);
-            let s = category(v);
-            self.bits.encode(ac, run << 4 | s);
-            self.bits.put(magnitude_bits(v, s), u32::from(s));
-            run = 0;
-        }
-        if run > 0 {
-            self.bits.encode(ac, 0);
-        }
+        });
     }
 
     fn restart(&mut self) {

@@ -6,10 +6,12 @@ use std::sync::OnceLock;
 
 use crate::jpeg::ZIGZAG;
 
-/// `basis[u][x] = C(u)/2 * cos((2x+1)u pi/16)`: orthonormal, so the same
-/// matrix serves both directions.
-fn basis() -> &'static [[f32; 8]; 8] {
-    static B: OnceLock<[[f32; 8]; 8]> = OnceLock::new();
+type Matrix = [[f32; 8]; 8];
+
+/// `basis[u][x] = C(u)/2 * cos((2x+1)u pi/16)` and its transpose: the
+/// matrix is orthonormal, so it serves both directions.
+fn basis() -> &'static (Matrix, Matrix) {
+    static B: OnceLock<(Matrix, Matrix)> = OnceLock::new();
     B.get_or_init(|| {
         let mut b = [[0f32; 8]; 8];
         for (u, row) in b.iter_mut().enumerate() {
@@ -19,7 +21,8 @@ fn basis() -> &'static [[f32; 8]; 8] {
                 *v = (c / 2.0 * angle.cos()) as f32;
             }
         }
-        b
+        let t = std::array::from_fn(|x| std::array::from_fn(|u| b[u][x]));
+        (b, t)
     })
 }
 
@@ -34,20 +37,22 @@ fn round(v: f32) -> i32 {
     }
 }
 
-/// `out[j][i] = sum over k of m[k][i] * x[j][k]`: one pass of the
-/// separable transform, as plain loops the compiler vectorises.
+/// `out[i][j] = sum over k of m[k][i] * x[j][k]`: one pass of the
+/// separable transform, stored transposed so the next pass reads rows
+/// again; written as 8-wide multiply-adds the compiler vectorises.
 #[inline]
-fn pass(m: &[[f32; 8]; 8], x: &[f32; 64], transpose_m: bool) -> [f32; 64] {
+fn pass(m: &[[f32; 8]; 8], x: &[f32; 64]) -> [f32; 64] {
     let mut out = [0f32; 64];
     for j in 0..8 {
-        for i in 0..8 {
-            let mut acc = 0f32;
-            for k in 0..8 {
-                let mk = if transpose_m { m[i][k] } else { m[k][i] };
-                acc += mk * x[j * 8 + k];
+        let mut row = [0f32; 8];
+        for (k, mk) in m.iter().enumerate() {
+            let xv = x[j * 8 + k];
+            for (r, &c) in row.iter_mut().zip(mk) {
+                *r += xv * c;
             }
-            // Stored transposed, so the next pass reads rows again.
-            out[i * 8 + j] = acc;
+        }
+        for (i, &r) in row.iter().enumerate() {
+            out[i * 8 + j] = r;
         }
     }
     out
@@ -56,14 +61,14 @@ fn pass(m: &[[f32; 8]; 8], x: &[f32; 64], transpose_m: bool) -> [f32; 64] {
 /// Samples (0..=255, level-shifted here) of a block of quantised
 /// coefficients in zig-zag order, dequantised with `q` (natural order).
 pub(crate) fn inverse(coefs: &[i16; 64], q: &[u16; 64]) -> [f32; 64] {
-    let b = basis();
+    let (b, _) = basis();
     let mut f = [0f32; 64];
     for (k, &n) in ZIGZAG.iter().enumerate() {
         f[n] = f32::from(coefs[k]) * f32::from(q[n]);
     }
     // f is [v][u]: over u, then (transposed) over v.
-    let rows = pass(b, &f, false);
-    let mut out = pass(b, &rows, false);
+    let rows = pass(b, &f);
+    let mut out = pass(b, &rows);
     for s in &mut out {
         *s = round(*s + 128.0).clamp(0, 255) as f32;
     }
@@ -72,10 +77,10 @@ pub(crate) fn inverse(coefs: &[i16; 64], q: &[u16; 64]) -> [f32; 64] {
 
 /// Quantised coefficients (zig-zag order) of a block of samples (0..=255).
 pub(crate) fn forward(samples: &[f32; 64], q: &[u16; 64]) -> [i16; 64] {
-    let b = basis();
+    let (_, t) = basis();
     let shifted: [f32; 64] = std::array::from_fn(|i| samples[i] - 128.0);
-    let rows = pass(b, &shifted, true);
-    let f = pass(b, &rows, true);
+    let rows = pass(t, &shifted);
+    let f = pass(t, &rows);
     let mut out = [0i16; 64];
     for (k, &n) in ZIGZAG.iter().enumerate() {
         out[k] = round(f[n] / f32::from(q[n])).clamp(-1023, 1023) as i16;

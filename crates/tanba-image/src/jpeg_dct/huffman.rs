@@ -197,6 +197,38 @@ impl<'a> BitReader<'a> {
 
     pub(crate) fn decode(&mut self, t: &Decoder) -> Result<u8> {
         self.fill();
+        self.lookup(t)
+    }
+
+    /// A symbol and the signed value of the raw bits after it (as many as
+    /// the symbol says: all of it for DC, its low nibble for AC), with one
+    /// refill: 57 bits cover a 16-bit code and 15 bits.
+    #[inline]
+    pub(crate) fn decode_value(&mut self, t: &Decoder, dc: bool) -> Result<(u8, i32)> {
+        self.fill();
+        let sym = self.lookup(t)?;
+        let s = u32::from(if dc { sym } else { sym & 15 });
+        if s == 0 {
+            return Ok((sym, 0));
+        }
+        if s > 15 {
+            return Err(Error::malformed("JPEG coefficient size out of range"));
+        }
+        let v = (self.acc >> (64 - s)) as i32;
+        self.consume(s);
+        Ok((
+            sym,
+            if v < 1 << (s - 1) {
+                v - (1 << s) + 1
+            } else {
+                v
+            },
+        ))
+    }
+
+    /// Decodes a symbol from bits already filled.
+    #[inline]
+    fn lookup(&mut self, t: &Decoder) -> Result<u8> {
         let peek = (self.acc >> (64 - LOOKAHEAD)) as usize;
         let (len, sym) = t.fast[peek];
         if len > 0 {
@@ -279,6 +311,7 @@ impl<'a> BitReader<'a> {
 /// Writes entropy-coded data, stuffing a zero after each 0xFF.
 pub(crate) struct BitWriter<'a> {
     pub out: &'a mut Vec<u8>,
+    /// Pending bits in the low `n` bits (fewer than 32 between calls).
     acc: u64,
     n: u32,
 }
@@ -291,11 +324,31 @@ impl<'a> BitWriter<'a> {
     /// Appends the low `len` bits of `v` (len <= 32).
     #[inline]
     pub(crate) fn put(&mut self, v: u32, len: u32) {
-        if len == 0 {
-            return;
-        }
-        self.acc = (self.acc << len) | u64::from(v & ((1u64 << len) - 1) as u32);
+        self.acc = (self.acc << len) | u64::from(v) & ((1u64 << len) - 1);
         self.n += len;
+        if self.n >= 32 {
+            self.n -= 32;
+            let word = (self.acc >> self.n) as u32;
+            // Four bytes at once unless one of them is 0xFF.
+            if (!word).wrapping_sub(0x0101_0101) & word & 0x8080_8080 == 0 {
+                self.out.extend_from_slice(&word.to_be_bytes());
+            } else {
+                for b in word.to_be_bytes() {
+                    self.out.push(b);
+                    if b == 0xFF {
+                        self.out.push(0);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pads the last byte with one bits, as T.81 F.1.2.3 asks, and writes
+    /// what is pending.
+    pub(crate) fn flush(&mut self) {
+        let pad = (8 - self.n % 8) % 8;
+        self.acc = (self.acc << pad) | ((1u64 << pad) - 1);
+        self.n += pad;
         while self.n >= 8 {
             self.n -= 8;
             let b = (self.acc >> self.n) as u8;
@@ -304,18 +357,19 @@ impl<'a> BitWriter<'a> {
                 self.out.push(0);
             }
         }
-    }
-
-    /// Pads the last byte with one bits, as T.81 F.1.2.3 asks.
-    pub(crate) fn flush(&mut self) {
-        let pad = (8 - self.n % 8) % 8;
-        self.put((1 << pad) - 1, pad);
         self.acc = 0;
     }
 
-    pub(crate) fn encode(&mut self, t: &Encoder, sym: u8) {
+    /// A symbol's code followed by `extra_len` raw bits.
+    #[inline]
+    pub(crate) fn encode_with(&mut self, t: &Encoder, sym: u8, extra: u32, extra_len: u32) {
         let s = usize::from(sym);
-        self.put(u32::from(t.code[s]), u32::from(t.size[s]));
+        let len = u32::from(t.size[s]);
+        self.put((u32::from(t.code[s]) << extra_len) | extra, len + extra_len);
+    }
+
+    pub(crate) fn encode(&mut self, t: &Encoder, sym: u8) {
+        self.encode_with(t, sym, 0, 0);
     }
 }
 
