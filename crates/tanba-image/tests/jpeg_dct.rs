@@ -238,6 +238,7 @@ fn check(what: &str, input: &[u8]) {
     let region = l.manifest.label.placement.region.unwrap();
     assert_same_outside(input, &out, region, what);
     let psnr = badge_psnr(input, &out, &l);
+    eprintln!("{what}: PSNR inside the badge against the full re-encode {psnr:.1} dB");
     assert!(psnr >= 35.0, "{what}: PSNR inside the badge {psnr:.1} dB");
     let v = ImageLabeler::default()
         .verify_bytes(&out, &Limits::default())

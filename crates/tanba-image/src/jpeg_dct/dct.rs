@@ -88,6 +88,22 @@ pub(crate) fn forward(samples: &[f32; 64], q: &[u16; 64]) -> [i16; 64] {
     out
 }
 
+/// A flat `level` (0..=255) blended with `alpha` over a block of quantised
+/// coefficients (zig-zag order, `q` in natural order), in place: the
+/// DCT of `alpha * level + (1 - alpha) * block`.
+pub(crate) fn blend_flat(block: &mut [i16; 64], q: &[u16; 64], alpha: f32, level: f32) {
+    let keep = 1.0 - alpha;
+    for (c, &n) in block.iter_mut().zip(&ZIGZAG) {
+        let step = f32::from(q[n]);
+        let mut v = f32::from(*c) * step * keep;
+        if n == 0 {
+            // The DC of a flat block is 8 times its level-shifted value.
+            v += alpha * (level - 128.0) * 8.0;
+        }
+        *c = round(v / step).clamp(-1023, 1023) as i16;
+    }
+}
+
 /// JFIF YCbCr to 8-bit RGB.
 pub(crate) fn to_rgb(y: f32, cb: f32, cr: f32) -> [u8; 3] {
     let (cb, cr) = (cb - 128.0, cr - 128.0);
@@ -124,6 +140,10 @@ mod tests {
         let flat = forward(&[200.0; 64], &[16; 64]);
         assert_eq!(flat[0], ((200.0 - 128.0) * 8.0 / 16.0f32).round() as i16);
         assert!(flat[1..].iter().all(|&c| c == 0));
+        let mut block = forward(&[100.0; 64], &[4; 64]);
+        blend_flat(&mut block, &[4; 64], 0.75, 20.0);
+        let expect = forward(&[0.75 * 20.0 + 0.25 * 100.0; 64], &[4; 64]);
+        assert_eq!(block, expect);
         let rgb = to_rgb(
             to_ycc([10, 200, 90])[0],
             to_ycc([10, 200, 90])[1],

@@ -61,6 +61,20 @@ pub(crate) fn apply(
     let [c0, c1] = cols;
     let (w, h) = ((c1 - c0 + 1) * 8 * hmax, 8 * vmax);
     let (x0, y0) = (c0 * 8 * hmax, row * 8 * vmax);
+    // MCUs wholly under one badge colour (most of the box) are blended in
+    // the coefficients, with no transform: the rest go through pixels.
+    let skip: Vec<bool> = (c0..=c1)
+        .map(|col| {
+            let mcu = (col * 8 * hmax, y0, 8 * hmax, 8 * vmax);
+            let Some(colour) = uniform(f, badge, mcu) else {
+                return false;
+            };
+            if colour[3] > 0 {
+                blend_coefficients(f, blocks, col, colour);
+            }
+            true
+        })
+        .collect();
     // Full-resolution planes of the region, one per component.
     let mut planes: Vec<Vec<f32>> = Vec::with_capacity(f.comps.len());
     for (ci, c) in f.comps.iter().enumerate() {
@@ -69,6 +83,9 @@ pub(crate) fn apply(
         let Some(q) = f.qt[c.tq].as_ref() else { return };
         for by in 0..c.v {
             for bx in c0 * c.h..=(c1 * c.h + c.h - 1) {
+                if skip[bx / c.h - c0] {
+                    continue;
+                }
                 let samples = dct::inverse(&blocks[ci][by * cols_total * c.h + bx], q);
                 let (px, py) = ((bx - c0 * c.h) * 8 * sx, by * 8 * sy);
                 for (i, &s) in samples.iter().enumerate() {
@@ -82,7 +99,7 @@ pub(crate) fn apply(
         }
         planes.push(plane);
     }
-    let touched = blend(&mut planes, w, h, (x0, y0), f, badge);
+    let touched = blend(&mut planes, (w, h), (x0, y0), &skip, f, badge);
     if !touched.iter().any(|&t| t) {
         return;
     }
@@ -120,12 +137,13 @@ pub(crate) fn apply(
 /// is stored pixel `origin`; returns which region pixels it changed.
 fn blend(
     planes: &mut [Vec<f32>],
-    w: usize,
-    h: usize,
+    (w, h): (usize, usize),
     origin: (usize, usize),
+    skip: &[bool],
     f: &Frame<'_>,
     badge: &Badge<'_>,
 ) -> Vec<bool> {
+    let mcu_w = 8 * f.max_sampling().0;
     let mut touched = vec![false; w * h];
     let (bw, bh) = badge.size_in(f.width, f.height);
     let src: &[u8] = badge.rgba.as_raw();
@@ -137,7 +155,7 @@ fn blend(
         }
         for rx in 0..w {
             let x = origin.0 + rx;
-            if x < badge.x || x >= badge.x + bw {
+            if x < badge.x || x >= badge.x + bw || skip[rx / mcu_w] {
                 continue;
             }
             let at = ((y - badge.y) * stride + x - badge.x) * 4;
@@ -174,4 +192,59 @@ fn blend(
         }
     }
     touched
+}
+
+/// The one colour (straight RGBA) the badge has over all of the MCU at
+/// `(x, y, w, h)`, when the MCU lies wholly inside the badge.
+fn uniform(
+    f: &Frame<'_>,
+    badge: &Badge<'_>,
+    (x, y, w, h): (usize, usize, usize, usize),
+) -> Option<[u8; 4]> {
+    let (bw, bh) = badge.size_in(f.width, f.height);
+    if x < badge.x || y < badge.y || x + w > badge.x + bw || y + h > badge.y + bh {
+        return None;
+    }
+    let stride = badge.rgba.width() as usize;
+    let raw: &[u8] = badge.rgba.as_raw();
+    let at = |yy: usize| ((yy - badge.y) * stride + x - badge.x) * 4;
+    let first: [u8; 4] = raw.get(at(y)..at(y) + 4)?.try_into().ok()?;
+    for yy in y..y + h {
+        let row = raw.get(at(yy)..at(yy) + 4 * w)?;
+        if !row.chunks_exact(4).all(|p| p == first) {
+            return None;
+        }
+    }
+    Some(first)
+}
+
+/// Blends `colour` over every block of MCU column `col`: the blend, the
+/// colour conversion and the DCT are all linear, so each dequantised
+/// coefficient is scaled by 1 - alpha and the colour's level added to DC.
+fn blend_coefficients(f: &Frame<'_>, blocks: &mut RowBlocks, col: usize, colour: [u8; 4]) {
+    let cols = f.mcus().0;
+    let [r, g, b, a] = colour;
+    let alpha = f32::from(a) / 255.0;
+    let levels = if f.comps.len() == 1 {
+        [
+            0.2126 * f32::from(r) + 0.7152 * f32::from(g) + 0.0722 * f32::from(b),
+            0.0,
+            0.0,
+        ]
+    } else {
+        dct::to_ycc([r, g, b])
+    };
+    for ((c, comp_blocks), level) in f.comps.iter().zip(blocks.iter_mut()).zip(levels) {
+        let Some(q) = f.qt[c.tq].as_ref() else {
+            continue;
+        };
+        for by in 0..c.v {
+            for bx in col * c.h..(col + 1) * c.h {
+                let Some(block) = comp_blocks.get_mut(by * cols * c.h + bx) else {
+                    continue;
+                };
+                dct::blend_flat(block, q, alpha, level);
+            }
+        }
+    }
 }
