@@ -160,6 +160,17 @@ impl<'a> BitReader<'a> {
     }
 
     fn fill(&mut self) {
+        // Whole bytes at once while none of them is 0xFF (most of the data).
+        if self.n <= 32
+            && let Some(chunk) = self.data.get(self.pos..self.pos + 4)
+        {
+            let word = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+            if (!word).wrapping_sub(0x0101_0101) & word & 0x8080_8080 == 0 {
+                self.acc |= u64::from(word) << (32 - self.n);
+                self.n += 32;
+                self.pos += 4;
+            }
+        }
         while self.n <= 56 {
             let byte = match self.data.get(self.pos) {
                 Some(&0xFF) if self.data.get(self.pos + 1) == Some(&0x00) => {

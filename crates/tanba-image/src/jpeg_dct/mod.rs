@@ -73,7 +73,8 @@ pub(crate) fn label(
             None => codec::Rows::Scan(codec::Baseline::new(&f)?),
         })
     };
-    let mut patches = codec::Patches::default();
+    // Only the progressive path reads the rows twice (count, then write).
+    let mut patches = codec::Patches::new(f.progressive);
     let Tables { specs, ids } = choose_tables(&f, &mut rows()?, &badge, &mut patches, out_restart)?;
     let mut out = Vec::with_capacity(ctx.bytes.len() + ctx.marks.xmp.len() + 4096);
     write_header(&mut out, ctx, h, &f, notes)?;
