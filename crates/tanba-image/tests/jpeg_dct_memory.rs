@@ -3,40 +3,18 @@
 //! test binary (not a timer), stays near the size of the input and output
 //! files however many pixels they hold.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-// A global allocator cannot be written without `unsafe`; this one only
-// forwards to the system allocator and lives in this test binary alone.
-#![allow(unsafe_code)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use tanba_core::Job;
 use tanba_image::ImageLabeler;
 
-struct Counting;
-
-static NOW: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator; only counts sizes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let now = NOW.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(now, Ordering::Relaxed);
-        // SAFETY: the caller's layout goes to the system allocator as is.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        NOW.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: `ptr` came from `alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
+// The counting allocator: `unsafe` by necessity, so in a file of its own
+// named ffi.rs (the house rule's one place for it).
+#[path = "counting/ffi.rs"]
+mod ffi;
+use ffi::{NOW, PEAK};
 
 /// A smooth baseline 4:2:0 JPEG of `w` x `h` made by `cjpeg` (small file,
 /// many pixels: the case where holding the picture would show).
