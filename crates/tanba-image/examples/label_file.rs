@@ -1,50 +1,72 @@
-//! Labels one picture file, for measuring by hand with `/usr/bin/time -v`
-//! (docs/benchmarks-by-hand.md): `label_file IN OUT [--watermark] [--verify]`.
-//! Without `--watermark` the mark is left out, as `tanba label --no-watermark`.
-//! `label_file --badge-only W H` only draws the badge for a W x H picture,
-//! to tell its memory from the rest.
+//! Labels one image file: `cargo run --example label_file -- IN OUT
+//! [--no-watermark]` (without the watermark a JPEG takes the DCT-domain
+//! path). `label_file --badge-only W H` only draws the badge for a W x H
+//! picture, to tell its memory from the rest (docs/benchmarks-by-hand.md).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-
-use tanba_core::{Job, Limits, WatermarkKey};
+use tanba_core::Job;
 use tanba_image::ImageLabeler;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args[1] == "--badge-only" {
-        let (w, h) = (args[2].parse().expect("W"), args[3].parse().expect("H"));
-        let (labeler, job) = (ImageLabeler::default(), Job::new());
-        let placed = tanba_image::badge::place_badge(
-            &labeler.settings.font,
-            &job.label,
-            w,
-            h,
-            image::metadata::Orientation::NoTransforms,
-            job.position,
-            &labeler.settings.style,
-        )
-        .expect("badge drawn");
-        eprintln!("badge region {:?}", placed.region());
+        badge_only(args[2].parse().unwrap(), args[3].parse().unwrap());
         return;
     }
     let (input, output) = (&args[1], &args[2]);
-    let watermark = args.iter().any(|a| a == "--watermark");
-    let bytes = std::fs::read(input).expect("input readable");
-    let job = Job::new().with_watermark(watermark.then_some(WatermarkKey::PUBLIC));
-    let labeler = ImageLabeler::default();
-    let (out, labelled) = labeler
+    let mut job = Job::default();
+    if args.iter().any(|a| a == "--no-watermark") {
+        job = job.with_watermark(None);
+    }
+    let bytes = std::fs::read(input).unwrap();
+    let start = std::time::Instant::now();
+    if std::env::var_os("PLAIN").is_some() {
+        // Baseline for comparison: decode and re-encode, no label.
+        let img = image::load_from_memory(&bytes).unwrap().into_rgb8();
+        let mut out = Vec::new();
+        jpeg_encoder::Encoder::new(&mut out, 91)
+            .encode(
+                img.as_raw(),
+                img.width() as u16,
+                img.height() as u16,
+                jpeg_encoder::ColorType::Rgb,
+            )
+            .unwrap();
+        eprintln!(
+            "plain decode+encode in {:?}; {} bytes",
+            start.elapsed(),
+            out.len()
+        );
+        std::fs::write(output, out).unwrap();
+        return;
+    }
+    let (out, labelled) = ImageLabeler::default()
         .label_bytes(&bytes, Some(Path::new(input)), &job)
-        .expect("labelled");
-    drop(bytes);
-    std::fs::write(output, &out).expect("output written");
-    for n in &labelled.notes {
-        eprintln!("note: {n}");
+        .unwrap();
+    eprintln!(
+        "labelled in {:?}; {} -> {} bytes",
+        start.elapsed(),
+        bytes.len(),
+        out.len()
+    );
+    for note in &labelled.notes {
+        eprintln!("note: {note}");
     }
-    if args.iter().any(|a| a == "--verify") {
-        let v = labeler
-            .verify_bytes(&out, &Limits::default())
-            .expect("verified");
-        eprintln!("compliant: {}", v.is_compliant());
-    }
+    std::fs::write(output, out).unwrap();
+}
+
+fn badge_only(w: u32, h: u32) {
+    let (labeler, job) = (ImageLabeler::default(), Job::new());
+    let placed = tanba_image::badge::place_badge(
+        &labeler.settings.font,
+        &job.label,
+        w,
+        h,
+        image::metadata::Orientation::NoTransforms,
+        job.position,
+        &labeler.settings.style,
+    )
+    .unwrap();
+    eprintln!("badge region {:?}", placed.region());
 }
