@@ -77,7 +77,9 @@ pub(crate) fn label(
     let mut patches = codec::Patches::new(f.progressive);
     let Tables { specs, ids } = choose_tables(&f, &mut rows()?, &badge, &mut patches, out_restart)?;
     let mut out = Vec::with_capacity(ctx.bytes.len() + ctx.marks.xmp.len() + 4096);
-    write_header(&mut out, ctx, h, &f, notes)?;
+    // The header's notes count only if this path's output is the one kept.
+    let mut header_notes = Vec::new();
+    write_header(&mut out, ctx, h, &f, &mut header_notes)?;
     write_tables(&mut out, &f, &specs, &ids, out_restart)?;
     let tables = specs
         .iter()
@@ -94,10 +96,13 @@ pub(crate) fn label(
         &mut writer,
     )?;
     writer.bits.flush();
-    if let codec::Rows::Scan(b) = &source {
-        check_end(&f.data[b.end()..])?;
+    if let codec::Rows::Scan(b) = &source
+        && !ends_the_image(&f.data[b.end()..])
+    {
+        return Ok(None);
     }
     out.extend_from_slice(&[0xFF, 0xD9]);
+    notes.extend(header_notes);
     notes.push(
         "JPEG labelled in the DCT domain: blocks outside the badge keep their coefficients"
             .to_string(),
@@ -165,8 +170,9 @@ fn choose_tables(
     })
 }
 
-/// The scan must be followed by the end of the image.
-fn check_end(rest: &[u8]) -> Result<()> {
+/// Whether the scan is followed by the end of the image (anything else,
+/// such as a DNL marker or a second scan, is left to the re-encode).
+fn ends_the_image(rest: &[u8]) -> bool {
     let at = rest.iter().position(|&b| b == 0xFF);
     let marker = at.and_then(|i| {
         rest[i..]
@@ -174,13 +180,7 @@ fn check_end(rest: &[u8]) -> Result<()> {
             .position(|&b| b != 0xFF)
             .map(|j| rest[i + j])
     });
-    if marker == Some(0xD9) {
-        Ok(())
-    } else {
-        Err(Error::malformed(
-            "JPEG has data after its only scan that this path cannot place",
-        ))
-    }
+    marker == Some(0xD9)
 }
 
 fn segment(out: &mut Vec<u8>, marker: u8, payload: &[u8]) -> Result<()> {
