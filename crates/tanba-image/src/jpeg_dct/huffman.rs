@@ -22,6 +22,10 @@ pub(crate) struct Decoder {
     /// Indexed by the next 9 bits: (code length, symbol); length 0 when
     /// the code is longer.
     fast: Vec<(u8, u8)>,
+    /// Indexed by the next 9 bits, for AC: (bits taken, symbol, value)
+    /// when an AC code and its magnitude bits both fit in them; 0 bits
+    /// when they do not.
+    fast_ac: Vec<(u8, u8, i16)>,
     /// Largest code of each length 1..=16 (-1: none), for the slow path.
     maxcode: [i32; 18],
     /// Index into `vals` of the first code of each length, minus that code.
@@ -61,8 +65,26 @@ impl Decoder {
             code <<= 1;
         }
         maxcode[17] = i32::MAX;
+        let fast_ac = fast
+            .iter()
+            .enumerate()
+            .map(|(peek, &(len, sym))| {
+                let (len, s) = (u32::from(len), u32::from(sym & 15));
+                if len == 0 || s == 0 || len + s > LOOKAHEAD {
+                    return (0, sym, 0);
+                }
+                let v = (peek as i32 >> (LOOKAHEAD - len - s)) & ((1 << s) - 1);
+                let v = if v < 1 << (s - 1) {
+                    v - (1 << s) + 1
+                } else {
+                    v
+                };
+                ((len + s) as u8, sym, v as i16)
+            })
+            .collect();
         Ok(Decoder {
             fast,
+            fast_ac,
             maxcode,
             valoffset,
             vals: spec.vals.clone(),
@@ -217,6 +239,14 @@ impl<'a> BitReader<'a> {
     #[inline]
     pub(crate) fn decode_value(&mut self, t: &Decoder, dc: bool) -> Result<(u8, i32)> {
         self.fill();
+        if !dc {
+            // Most AC coefficients: code and magnitude in one lookup.
+            let (taken, sym, v) = t.fast_ac[(self.acc >> (64 - LOOKAHEAD)) as usize];
+            if taken > 0 {
+                self.consume(u32::from(taken));
+                return Ok((sym, i32::from(v)));
+            }
+        }
         let sym = self.lookup(t)?;
         let s = u32::from(if dc { sym } else { sym & 15 });
         if s == 0 {
