@@ -204,7 +204,11 @@ fn decode_block(
         return Err(bad());
     }
     *pred += diff;
-    out[0] = i16::try_from(*pred).map_err(|_| bad())?;
+    // An 8-bit picture's DC lies in -1024..=1023 and its AC in
+    // -1023..=1023; a stream past that is kept writable (every difference
+    // and size has a baseline code) by clamping.
+    let dc = i16::try_from(*pred).map_err(|_| bad())?;
+    out[0] = dc.clamp(-1024, 1023);
     let mut k = 1usize;
     while k < 64 {
         let (rs, v) = r.decode_value(&t.1, false)?;
@@ -220,7 +224,7 @@ fn decode_block(
         if k > 63 {
             return Err(bad());
         }
-        out[k] = v as i16;
+        out[k] = v.clamp(-1023, 1023) as i16;
         k += 1;
     }
     if k > 64 {
@@ -362,4 +366,37 @@ impl Sink for Writer<'_> {
 /// Optimal (DC, AC) specs for the two output slots from the counts.
 pub(crate) fn optimal_specs(c: &Counter) -> [(huffman::Spec, huffman::Spec); 2] {
     [0, 1].map(|t| (huffman::optimal(&c.dc[t]), huffman::optimal(&c.ac[t])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jpeg_dct::huffman;
+
+    /// Coefficients past the 8-bit ranges (a crafted stream) come out
+    /// clamped, so every one can be written with baseline codes.
+    #[test]
+    fn out_of_range_coefficients_are_clamped_when_read() {
+        let mut block = [0i16; 64];
+        block[0] = 2000;
+        block[1] = -1500;
+        block[5] = 7;
+        let mut counter = Counter::new(1);
+        counter.block(0, &block);
+        let specs = optimal_specs(&counter);
+        let (dc, ac) = (&specs[0].0, &specs[0].1);
+        let mut out = Vec::new();
+        let mut w = Writer::new(
+            &mut out,
+            vec![(huffman::Encoder::new(dc), huffman::Encoder::new(ac))],
+        );
+        w.block(0, &block);
+        w.bits.flush();
+        let tables = (Decoder::new(dc).unwrap(), Decoder::new(ac).unwrap());
+        let mut r = BitReader::new(&out);
+        let (mut pred, mut back) = (0, [0i16; 64]);
+        decode_block(&mut r, &tables, &mut pred, &mut back).unwrap();
+        assert_eq!((back[0], back[1], back[5]), (1023, -1023, 7));
+        assert_eq!(pred, 2000, "the prediction keeps the stream's value");
+    }
 }

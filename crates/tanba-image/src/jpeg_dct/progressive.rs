@@ -23,6 +23,14 @@ impl Coefs {
         for ((c, all), dst) in f.comps.iter().zip(&self.blocks).zip(out.iter_mut()) {
             let n = cols * c.h * c.v;
             dst.copy_from_slice(&all[row * n..(row + 1) * n]);
+            // As the baseline reader does: 8-bit ranges, so every value
+            // has a baseline code.
+            for block in dst.iter_mut() {
+                block[0] = block[0].clamp(-1024, 1023);
+                for c in &mut block[1..] {
+                    *c = (*c).clamp(-1023, 1023);
+                }
+            }
         }
     }
 }
@@ -256,7 +264,7 @@ fn ac_first(st: &mut State<'_>, ac: &Decoder, scan: &Scan, block: &mut [i16; 64]
 /// Refines one already-nonzero coefficient by one bit.
 fn refine(r: &mut BitReader<'_>, coef: &mut i16, p1: i16) {
     if r.bits(1) == 1 && *coef & p1 == 0 {
-        *coef += if *coef >= 0 { p1 } else { -p1 };
+        *coef = coef.saturating_add(if *coef >= 0 { p1 } else { -p1 });
     }
 }
 
