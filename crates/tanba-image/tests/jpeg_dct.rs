@@ -310,6 +310,14 @@ fn exif_orientation_puts_the_badge_in_the_displayed_corner() {
     for o in [6u16, 8] {
         let input = with_orientation(&cjpeg(880, 600, &["-sample", "2x2"]), o);
         check(&format!("orientation {o}"), &input);
+        // The marks go in as the re-encode writes them: XMP, the AIGC
+        // label in EXIF UserComment, the source's EXIF kept.
+        let (out, _) = label_plain(&input);
+        let j = exiftool(&out, "jpg", &["-XMP:all", "-EXIF:all", "-n"]);
+        assert!(j["XMP-tanba:Manifest"].is_string(), "{j:#}");
+        assert_eq!(j["IFD0:Orientation"], o, "{j:#}");
+        let comment = j["ExifIFD:UserComment"].as_str().unwrap_or_default();
+        assert!(comment.starts_with("{\"AIGC\""), "{j:#}");
     }
 }
 
