@@ -91,8 +91,8 @@ fn assert_same_outside(input: &[u8], output: &[u8], region: [u32; 4], what: &str
     let img = decode(input);
     let (w, h) = (img.width(), img.height());
     let [x, y, bw, bh] = region;
-    let (c0, c1) = (x / mw * mw, (x + bw - 1) / mw * mw + mw);
-    let (r0, r1) = (y / mh * mh, (y + bh - 1) / mh * mh + mh);
+    let (c0, c1) = (x / mw * mw, ((x + bw - 1) / mw * mw + mw).min(w));
+    let (r0, r1) = (y / mh * mh, ((y + bh - 1) / mh * mh + mh).min(h));
     let mut bands = Vec::new();
     if r0 > 0 {
         bands.push(format!("{w}x{r0}+0+0"));
@@ -263,6 +263,14 @@ fn baseline_samplings_keep_every_coefficient_outside_the_badge() {
         &cjpeg(810, 600, &["-sample", "2x1", "-quality", "80"]),
     );
     check("grey", &cjpeg(640, 480, &["-grayscale", "-quality", "90"]));
+    check(
+        "4:1:1",
+        &cjpeg(850, 600, &["-sample", "4x1", "-quality", "85"]),
+    );
+    check(
+        "4:4:0",
+        &cjpeg(700, 530, &["-sample", "1x2", "-quality", "85"]),
+    );
 }
 
 #[test]
