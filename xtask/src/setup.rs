@@ -104,6 +104,12 @@ const REQUIREMENTS: &[Requirement] = &[
         why: "tests read our XMP back",
     },
     Requirement {
+        probe: "jpegtran",
+        package: "libjpeg-turbo-progs",
+        need: Need::Test,
+        why: "JPEG DCT-path tests: cjpeg makes inputs, jpegtran compares coefficients, djpeg decodes",
+    },
+    Requirement {
         probe: "pdftotext",
         package: "poppler-utils",
         need: Need::Test,

@@ -1,4 +1,7 @@
-//! Labels one image file: `cargo run --example label_file -- IN OUT`.
+//! Labels one image file: `cargo run --example label_file -- IN OUT
+//! [--no-watermark]` (without the watermark a JPEG takes the DCT-domain
+//! path). `label_file --badge-only W H` only draws the badge for a W x H
+//! picture, to tell its memory from the rest (docs/benchmarks-by-hand.md).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -7,7 +10,15 @@ use tanba_image::ImageLabeler;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args[1] == "--badge-only" {
+        badge_only(args[2].parse().unwrap(), args[3].parse().unwrap());
+        return;
+    }
     let (input, output) = (&args[1], &args[2]);
+    let mut job = Job::default();
+    if args.iter().any(|a| a == "--no-watermark") {
+        job = job.with_watermark(None);
+    }
     let bytes = std::fs::read(input).unwrap();
     let start = std::time::Instant::now();
     if std::env::var_os("PLAIN").is_some() {
@@ -31,7 +42,7 @@ fn main() {
         return;
     }
     let (out, labelled) = ImageLabeler::default()
-        .label_bytes(&bytes, Some(Path::new(input)), &Job::default())
+        .label_bytes(&bytes, Some(Path::new(input)), &job)
         .unwrap();
     eprintln!(
         "labelled in {:?}; {} -> {} bytes",
@@ -43,4 +54,19 @@ fn main() {
         eprintln!("note: {note}");
     }
     std::fs::write(output, out).unwrap();
+}
+
+fn badge_only(w: u32, h: u32) {
+    let (labeler, job) = (ImageLabeler::default(), Job::new());
+    let placed = tanba_image::badge::place_badge(
+        &labeler.settings.font,
+        &job.label,
+        w,
+        h,
+        image::metadata::Orientation::NoTransforms,
+        job.position,
+        &labeler.settings.style,
+    )
+    .unwrap();
+    eprintln!("badge region {:?}", placed.region());
 }

@@ -21,7 +21,7 @@ const EXIF_SIG: &[u8] = b"Exif\0\0";
 const ICC_SIG: &[u8] = b"ICC_PROFILE\0";
 
 /// Natural-order position of each zig-zag index.
-const ZIGZAG: [usize; 64] = [
+pub(crate) const ZIGZAG: [usize; 64] = [
     0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
     13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
     52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
@@ -36,9 +36,9 @@ const ANNEX_K_LUMA: [u16; 64] = [
 
 /// One application or comment segment: marker byte and payload.
 #[derive(Debug, Clone)]
-struct Segment {
-    marker: u8,
-    payload: Vec<u8>,
+pub(crate) struct Segment {
+    pub marker: u8,
+    pub payload: Vec<u8>,
 }
 
 /// What the segment walk found.
@@ -54,7 +54,7 @@ pub(crate) struct JpegHeader {
     pub component_tables: Vec<u8>,
     /// Tables by id, natural order; `None` when absent or 16-bit with values > 255.
     pub tables: [Option<[u16; 64]>; 4],
-    segments: Vec<Segment>,
+    pub(crate) segments: Vec<Segment>,
     pub xmp: Option<String>,
     pub exif: Option<Vec<u8>>,
     pub density: Option<Density>,
@@ -236,6 +236,10 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Info> {
 
 pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
     let h = parse(ctx.bytes)?;
+    // Coefficients copied outside the badge where the file allows it.
+    if let Some(out) = crate::jpeg_dct::label(ctx, &h, notes)? {
+        return Ok(out);
+    }
     let mut img = crate::decode(&crate::JPEG, ctx.bytes, ctx.info, ctx.limits)?;
     if (img.width(), img.height()) != (h.width, h.height) {
         return Err(Error::malformed(
@@ -305,7 +309,12 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
         enc.set_sampling_factor(sampling_of(&h));
     }
     let enc_err = |e: jpeg_encoder::EncodingError| Error::malformed(format!("JPEG encoder: {e}"));
-    add_segments(&mut enc, &h, ctx.marks, notes)?;
+    add_segments(
+        &mut |n, p| enc.add_app_segment(n, p).map_err(enc_err),
+        &h,
+        ctx.marks,
+        notes,
+    )?;
     let pixels = img.as_bytes();
     let colour = if grey {
         ColorType::Luma
@@ -322,22 +331,22 @@ pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
 }
 
 /// Adds the application segments kept from the source (the Exif one with
-/// the AIGC UserComment), then the XMP packet, to the encoder.
-fn add_segments(
-    enc: &mut Encoder<&mut Vec<u8>>,
+/// the AIGC UserComment), then the XMP packet, through `add` (APPn number,
+/// payload).
+pub(crate) fn add_segments(
+    add: &mut dyn FnMut(u8, &[u8]) -> Result<()>,
     h: &JpegHeader,
     marks: &crate::Marks<'_>,
     notes: &mut Vec<String>,
 ) -> Result<()> {
-    let enc_err = |e: jpeg_encoder::EncodingError| Error::malformed(format!("JPEG encoder: {e}"));
     let exif = exif_payload(h, &marks.aigc, notes);
     if h.exif.is_none() {
-        enc.add_app_segment(1, &exif).map_err(enc_err)?;
+        add(1, &exif)?;
     }
     let mut dropped = 0usize;
     for seg in &h.segments {
         if seg.marker == 0xE1 && seg.payload.starts_with(EXIF_SIG) {
-            enc.add_app_segment(1, &exif).map_err(enc_err)?;
+            add(1, &exif)?;
             continue;
         }
         let keep = match seg.marker {
@@ -347,8 +356,7 @@ fn add_segments(
             _ => false,
         };
         if keep {
-            enc.add_app_segment(seg.marker - 0xE0, &seg.payload)
-                .map_err(enc_err)?;
+            add(seg.marker - 0xE0, &seg.payload)?;
         } else if !matches!(seg.marker, 0xE0 | 0xEE | 0xFE) {
             dropped += 1;
         }
@@ -360,7 +368,7 @@ fn add_segments(
             "the XMP packet does not fit one JPEG APP1 segment (64 KiB)",
         ));
     }
-    enc.add_app_segment(1, &xmp_payload).map_err(enc_err)?;
+    add(1, &xmp_payload)?;
     if dropped > 0 {
         let (segments, were) = if dropped == 1 {
             ("segment", "was")

@@ -30,6 +30,7 @@ mod gif;
 mod heif;
 mod heif_brand;
 mod jpeg;
+mod jpeg_dct;
 mod jpeg_luma;
 mod mark;
 mod png;

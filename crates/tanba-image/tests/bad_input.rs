@@ -316,16 +316,19 @@ fn committed_bad_inputs_are_refused_and_nothing_is_written() {
         };
         let input = std::fs::read(&path).unwrap();
         let target = out_dir.path().join(&name);
-        // As the facade writes: a temporary file renamed only on success.
-        let result = tanba_core::atomic::write_atomic(&target, |f| {
-            let (out, _) =
-                ImageLabeler::default().label_bytes(&input, Some(&path), &Job::default())?;
-            f.write_all(&out)?;
-            Ok(())
-        });
-        let e = result.expect_err(&name);
-        assert_eq!(e.kind_name(), kind, "{name}: {e}");
-        assert!(e.to_string().len() > 10, "{name}: the error says why: {e}");
+        // With and without the watermark: a JPEG takes the full re-encode
+        // with it and the DCT-domain path without it; both must refuse.
+        for job in [Job::default(), Job::default().with_watermark(None)] {
+            // As the facade writes: a temporary file renamed only on success.
+            let result = tanba_core::atomic::write_atomic(&target, |f| {
+                let (out, _) = ImageLabeler::default().label_bytes(&input, Some(&path), &job)?;
+                f.write_all(&out)?;
+                Ok(())
+            });
+            let e = result.expect_err(&name);
+            assert_eq!(e.kind_name(), kind, "{name}: {e}");
+            assert!(e.to_string().len() > 10, "{name}: the error says why: {e}");
+        }
         assert_eq!(
             std::fs::read(&path).unwrap(),
             input,

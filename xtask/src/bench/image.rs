@@ -139,6 +139,24 @@ fn one_jpeg(ctx: &Ctx, jpeg: &Path) -> Case {
         s("90"),
     ];
     b.add("tanba label (CLI)", Role::Tanba, &tanba, &label_jpeg);
+    // Without the watermark and at the source's quality a JPEG is labelled
+    // in the DCT domain (issue #20): only the badge's blocks are re-coded.
+    let dct_args = [
+        s("label"),
+        p(jpeg),
+        s("--out"),
+        s("{S}"),
+        s("--quiet"),
+        s("--jobs"),
+        s("1"),
+        s("--no-watermark"),
+    ];
+    b.add(
+        "tanba label --no-watermark, DCT domain (CLI)",
+        Role::Tanba,
+        &tanba,
+        &dct_args,
+    );
     if let Some(c2pa) = &ctx.c2pa_args {
         let args = [label_jpeg.as_slice(), c2pa].concat();
         b.add("tanba label + C2PA (CLI)", Role::Tanba, &tanba, &args);
@@ -150,6 +168,12 @@ fn one_jpeg(ctx: &Ctx, jpeg: &Path) -> Case {
             Role::Tanba,
             &ex,
             &[p(jpeg), s("{S}/out.jpg")],
+        );
+        b.add(
+            "tanba-image library, DCT domain (label_file --no-watermark)",
+            Role::Tanba,
+            &ex,
+            &[p(jpeg), s("{S}/out.jpg"), s("--no-watermark")],
         );
         b.add(
             "plain decode+encode, no label (label_file PLAIN=1)",

@@ -1,0 +1,280 @@
+//! JPEG labelled in the DCT domain: every block the badge does not reach
+//! keeps its quantised coefficients; only the blocks under the badge are
+//! decoded, drawn on and quantised again with the source's own tables.
+//!
+//! Rooms: [`frame`] reads the markers and says whether this path applies,
+//! [`huffman`] codes the entropy data, [`codec`] walks the picture one MCU
+//! row at a time, [`progressive`] decodes progressive scans, [`region`]
+//! draws the badge on a row's blocks, [`dct`] holds the transforms.
+//!
+//! Handled: sequential (baseline, extended) and progressive Huffman JPEG,
+//! 8-bit, grey or YCbCr, any whole-ratio chroma sampling and any restart
+//! interval. The output is one baseline scan (restart markers tiling the
+//! rows, so verification decodes only the intervals under the badge).
+//! Everything else (arithmetic coding, 12-bit, lossless, CMYK/YCCK,
+//! RGB-coded, multi-scan sequential) and any output carrying the
+//! imperceptible watermark (which touches every block) take the full
+//! re-encode in [`crate::jpeg`].
+//!
+//! Memory: for a sequential input, the input and output bytes plus one
+//! MCU row of coefficients and the badge's blocks; it does not grow with
+//! the number of pixels. The scan is read once and written with the
+//! source's Huffman tables, completed with codes for any symbol they lack
+//! (tables optimised for the source lack some the badge may need). A
+//! progressive input gets optimal tables and is decoded whole
+//! first (2 bytes per coefficient: 1.5x the pixel count for 4:2:0, 3x for
+//! 4:4:4), as every scan refines the whole picture.
+
+mod codec;
+mod dct;
+mod frame;
+mod huffman;
+mod progressive;
+mod region;
+
+use crate::jpeg::{JpegHeader, ZIGZAG};
+use crate::{Ctx, jpeg_luma};
+use frame::Frame;
+use huffman::{Encoder, Spec};
+use region::Badge;
+use tanba_core::{Error, Result};
+
+/// The labelled JPEG, or `None` when this path does not handle the file
+/// (the caller re-encodes it whole).
+pub(crate) fn label(
+    ctx: &Ctx<'_>,
+    h: &JpegHeader,
+    notes: &mut Vec<String>,
+) -> Result<Option<Vec<u8>>> {
+    // A fixed quality asks for the whole picture at that quality.
+    if ctx.watermark.is_some() || ctx.settings.jpeg_quality != crate::JpegQuality::Source {
+        return Ok(None);
+    }
+    let Some(mut f) = frame::parse(ctx.bytes)? else {
+        return Ok(None);
+    };
+    ctx.limits
+        .check_dimensions(f.width as u32, f.height as u32)?;
+    let badge = Badge {
+        rgba: &ctx.placed.badge.rgba,
+        x: ctx.placed.x as usize,
+        y: ctx.placed.y as usize,
+    };
+    let (hmax, _) = f.max_sampling();
+    let out_restart = usize::from(jpeg_luma::restart_interval(f.width as u32, 8 * hmax as u32));
+    let whole = if f.progressive {
+        Some(progressive::decode(&mut f)?)
+    } else {
+        None
+    };
+    let rows = || -> Result<codec::Rows<'_>> {
+        Ok(match &whole {
+            Some(c) => codec::Rows::Whole(c),
+            None => codec::Rows::Scan(codec::Baseline::new(&f)?),
+        })
+    };
+    // Only the progressive path reads the rows twice (count, then write).
+    let mut patches = codec::Patches::new(f.progressive);
+    let Tables { specs, ids } = choose_tables(&f, &mut rows()?, &badge, &mut patches, out_restart)?;
+    let mut out = Vec::with_capacity(ctx.bytes.len() + ctx.marks.xmp.len() + 4096);
+    // The header's notes count only if this path's output is the one kept.
+    let mut header_notes = Vec::new();
+    write_header(&mut out, ctx, h, &f, &mut header_notes)?;
+    write_tables(&mut out, &f, &specs, &ids, out_restart)?;
+    let tables = specs
+        .iter()
+        .map(|(d, a)| (Encoder::new(d), Encoder::new(a)))
+        .collect();
+    let mut writer = codec::Writer::new(&mut out, tables);
+    let mut source = rows()?;
+    codec::run(
+        &f,
+        &mut source,
+        &badge,
+        &mut patches,
+        out_restart,
+        &mut writer,
+    )?;
+    writer.bits.flush();
+    if let codec::Rows::Scan(b) = &source
+        && !ends_the_image(&f.data[b.end()..])
+    {
+        return Ok(None);
+    }
+    out.extend_from_slice(&[0xFF, 0xD9]);
+    notes.extend(header_notes);
+    notes.push(
+        "JPEG labelled in the DCT domain: blocks outside the badge keep their coefficients"
+            .to_string(),
+    );
+    Ok(Some(out))
+}
+
+/// The Huffman tables of the output: for each component its (DC, AC)
+/// specs and ids.
+struct Tables {
+    specs: Vec<(Spec, Spec)>,
+    ids: Vec<(usize, usize)>,
+}
+
+/// For a sequential input, the source's tables, completed with codes for
+/// the symbols they lack (see [`huffman::completed`]): the scan is read
+/// once. For a progressive one, optimal tables from a counting pass over
+/// the coefficients already in memory.
+fn choose_tables(
+    f: &Frame<'_>,
+    rows: &mut codec::Rows<'_>,
+    badge: &Badge<'_>,
+    patches: &mut codec::Patches,
+    out_restart: usize,
+) -> Result<Tables> {
+    let complete = f.comps.iter().all(|c| {
+        let dc = f.dc[c.td]
+            .as_ref()
+            .is_some_and(|s| Encoder::new(s).is_complete(true));
+        let ac = f.ac[c.ta]
+            .as_ref()
+            .is_some_and(|s| Encoder::new(s).is_complete(false));
+        dc && ac
+    });
+    if !f.progressive {
+        // Incomplete tables (made for this picture) get the missing codes.
+        let fill = |s: &Spec, dc: bool| {
+            if complete {
+                s.clone()
+            } else {
+                huffman::completed(s, dc)
+            }
+        };
+        return Ok(Tables {
+            specs: f
+                .comps
+                .iter()
+                .filter_map(|c| {
+                    Some((
+                        fill(f.dc[c.td].as_ref()?, true),
+                        fill(f.ac[c.ta].as_ref()?, false),
+                    ))
+                })
+                .collect(),
+            ids: f.comps.iter().map(|c| (c.td, c.ta)).collect(),
+        });
+    }
+    let mut counter = codec::Counter::new(f.comps.len());
+    codec::run(f, rows, badge, patches, out_restart, &mut counter)?;
+    let slots = codec::optimal_specs(&counter);
+    let n = f.comps.len();
+    Ok(Tables {
+        specs: (0..n).map(|c| slots[codec::slot(c)].clone()).collect(),
+        ids: (0..n).map(|c| (codec::slot(c), codec::slot(c))).collect(),
+    })
+}
+
+/// Whether the scan is followed by the end of the image (anything else,
+/// such as a DNL marker or a second scan, is left to the re-encode).
+fn ends_the_image(rest: &[u8]) -> bool {
+    let at = rest.iter().position(|&b| b == 0xFF);
+    let marker = at.and_then(|i| {
+        rest[i..]
+            .iter()
+            .position(|&b| b != 0xFF)
+            .map(|j| rest[i + j])
+    });
+    marker == Some(0xD9)
+}
+
+fn segment(out: &mut Vec<u8>, marker: u8, payload: &[u8]) -> Result<()> {
+    let len = u16::try_from(payload.len() + 2)
+        .map_err(|_| Error::cannot_label("a JPEG segment would exceed 64 KiB"))?;
+    out.extend_from_slice(&[0xFF, marker]);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(payload);
+    Ok(())
+}
+
+/// SOI, JFIF, the kept and new application segments (as the re-encode
+/// writes them), comments and the Adobe segment.
+fn write_header(
+    out: &mut Vec<u8>,
+    ctx: &Ctx<'_>,
+    h: &JpegHeader,
+    f: &Frame<'_>,
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    out.extend_from_slice(&[0xFF, 0xD8]);
+    if let Some(jfif) = f.jfif {
+        out.extend_from_slice(jfif);
+    }
+    crate::jpeg::add_segments(&mut |n, p| segment(out, 0xE0 + n, p), h, ctx.marks, notes)?;
+    for c in h.segments.iter().filter(|s| s.marker == 0xFE) {
+        segment(out, 0xFE, &c.payload)?;
+    }
+    if let Some(adobe) = f.adobe {
+        out.extend_from_slice(adobe);
+    }
+    Ok(())
+}
+
+/// DQT, SOF, DHT, DRI and SOS of the output.
+fn write_tables(
+    out: &mut Vec<u8>,
+    f: &Frame<'_>,
+    specs: &[(Spec, Spec)],
+    ids: &[(usize, usize)],
+    restart: usize,
+) -> Result<()> {
+    let mut wide = false;
+    for tq in 0..4 {
+        if !f.comps.iter().any(|c| c.tq == tq) {
+            continue;
+        }
+        let Some(q) = f.qt[tq] else { continue };
+        let sixteen = q.iter().any(|&v| v > 255);
+        wide |= sixteen;
+        let mut p = vec![(u8::from(sixteen) << 4) | tq as u8];
+        for &n in &ZIGZAG {
+            if sixteen {
+                p.extend_from_slice(&q[n].to_be_bytes());
+            } else {
+                p.push(q[n] as u8);
+            }
+        }
+        segment(out, 0xDB, &p)?;
+    }
+    let many = ids.iter().any(|&(d, a)| d > 1 || a > 1);
+    let marker = if wide || many || f.marker == 0xC1 {
+        0xC1
+    } else {
+        0xC0
+    };
+    let mut sof = vec![8];
+    sof.extend_from_slice(&(f.height as u16).to_be_bytes());
+    sof.extend_from_slice(&(f.width as u16).to_be_bytes());
+    sof.push(f.comps.len() as u8);
+    for c in &f.comps {
+        sof.extend_from_slice(&[c.id, (c.h as u8) << 4 | c.v as u8, c.tq as u8]);
+    }
+    segment(out, marker, &sof)?;
+    let mut written = Vec::new();
+    for ((dc, ac), &(d, a)) in specs.iter().zip(ids) {
+        for (class, id, spec) in [(0u8, d, dc), (1, a, ac)] {
+            if written.contains(&(class, id)) {
+                continue;
+            }
+            written.push((class, id));
+            let mut p = vec![class << 4 | id as u8];
+            p.extend_from_slice(&spec.bits);
+            p.extend_from_slice(&spec.vals);
+            segment(out, 0xC4, &p)?;
+        }
+    }
+    if restart > 0 {
+        segment(out, 0xDD, &(restart as u16).to_be_bytes())?;
+    }
+    let mut sos = vec![f.comps.len() as u8];
+    for (c, &(d, a)) in f.comps.iter().zip(ids) {
+        sos.extend_from_slice(&[c.id, (d as u8) << 4 | a as u8]);
+    }
+    sos.extend_from_slice(&[0, 63, 0]);
+    segment(out, 0xDA, &sos)
+}

@@ -1,0 +1,91 @@
+//! The DCT-domain JPEG path holds one MCU row of coefficients, not the
+//! picture: its peak allocation, measured by a counting allocator in this
+//! test binary (not a timer), stays near the size of the input and output
+//! files however many pixels they hold.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
+use tanba_core::Job;
+use tanba_image::ImageLabeler;
+
+// The counting allocator: `unsafe` by necessity, so in a file of its own
+// named ffi.rs (the house rule's one place for it).
+#[path = "counting/ffi.rs"]
+mod ffi;
+use ffi::{NOW, PEAK};
+
+/// A smooth baseline 4:2:0 JPEG of `w` x `h` made by `cjpeg` (small file,
+/// many pixels: the case where holding the picture would show).
+fn smooth_jpeg(w: usize, h: usize) -> Vec<u8> {
+    let mut ppm = format!("P6\n{w} {h}\n255\n").into_bytes();
+    ppm.reserve(w * h * 3);
+    for y in 0..h {
+        for x in 0..w {
+            ppm.extend_from_slice(&[(x * 255 / w) as u8, (y * 255 / h) as u8, 90]);
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.ppm");
+    std::fs::write(&path, &ppm).unwrap();
+    drop(ppm);
+    let out = std::process::Command::new("cjpeg")
+        .args(["-sample", "2x2", "-quality", "90"])
+        .arg(&path)
+        .output()
+        .expect("cjpeg is installed (Debian: libjpeg-turbo-progs)");
+    assert!(out.status.success());
+    out.stdout
+}
+
+/// Peak bytes allocated by `f`, from what is allocated when it starts.
+fn peak_of<T>(f: impl FnOnce() -> T) -> (usize, T) {
+    let base = NOW.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let out = f();
+    (PEAK.load(Ordering::Relaxed) - base, out)
+}
+
+/// Peak bytes allocated while labelling (the input already in memory),
+/// and the output's size.
+fn peak_of_label(input: &[u8]) -> (usize, usize) {
+    let job = Job::new().with_watermark(None);
+    let labeler = ImageLabeler::default();
+    let (peak, (out, l)) = peak_of(|| {
+        labeler
+            .label_bytes(input, Some(Path::new("big.jpg")), &job)
+            .unwrap()
+    });
+    assert!(
+        l.notes.iter().any(|n| n.contains("DCT domain")),
+        "{:?}",
+        l.notes
+    );
+    (peak, out.len())
+}
+
+#[test]
+fn peak_memory_does_not_grow_with_the_picture() {
+    // The same width and shorter side, so the same badge (its text is 5 %
+    // of the shorter side), and four times the pixels.
+    let square = smooth_jpeg(2400, 2400);
+    let tall = smooth_jpeg(2400, 9600);
+    // Once first, so both measured runs find the badge's masks drawn
+    // (the labeler keeps the last ones for the check that follows).
+    peak_of_label(&square);
+    let (peak_square, _) = peak_of_label(&square);
+    let (peak_tall, out_tall) = peak_of_label(&tall);
+    let more_pixels = 2400 * (9600 - 2400);
+    eprintln!(
+        "peak: {peak_square} B for 2400x2400, {peak_tall} B for 2400x9600 (input {} B, output {out_tall} B)",
+        tall.len()
+    );
+    // Decoding the picture would take 3 bytes for each of the 17 million
+    // more pixels (52 MB); the path takes only the larger output.
+    let growth = peak_tall.saturating_sub(peak_square);
+    assert!(
+        growth < out_tall * 2 + (1 << 20),
+        "the peak grew by {growth} B for {more_pixels} more pixels"
+    );
+}
