@@ -45,6 +45,9 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "c2pa_cert",
     "c2pa_key",
     "c2pa_trust",
+    "watermark",
+    "watermark_key",
+    "manifest_store",
 ];
 
 /// The options of a call's keyword arguments; an unknown keyword or a
@@ -97,6 +100,9 @@ pub(crate) fn from_kwargs(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Option
             "c2pa_cert" => o.c2pa_cert = Some(v.extract::<PathBuf>()?),
             "c2pa_key" => o.c2pa_key = Some(v.extract::<PathBuf>()?),
             "c2pa_trust" => o.c2pa_trust = Some(v.extract::<PathBuf>()?),
+            "watermark" => o.watermark = Some(v.extract()?),
+            "watermark_key" => o.watermark_key = Some(v.extract()?),
+            "manifest_store" => o.manifest_store = Some(v.extract::<PathBuf>()?),
             other => {
                 return Err(PyTypeError::new_err(format!(
                     "unexpected keyword argument {other:?}; the options are: {}",
