@@ -164,6 +164,18 @@ fn rss_kb(pid: u32, field: &str) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// CPU seconds (user + system) a process has used so far, from
+/// /proc/PID/stat in clock ticks (100 a second on Linux): on a loaded
+/// machine the CPU a file costs says more than the wall time it waited.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    Some((ticks(11)? + ticks(12)?) / 100.0)
+}
+
 fn mb(kb: Option<u64>) -> String {
     kb.map_or("?".to_string(), |kb| format!("{:.0}", kb as f64 / 1024.0))
 }
@@ -225,6 +237,7 @@ fn main() {
         }
     });
     let peak = rss_kb(pid, "VmHWM:");
+    let server_cpu = cpu_seconds(&pid.to_string());
     let end = rss_kb(pid, "VmRSS:");
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -235,6 +248,7 @@ fn main() {
 
     let registry = tanba::Registry::default();
     let job = tanba::Job::new();
+    let cpu_before = cpu_seconds("self");
     let library = run(total, clients, &|i| {
         let (name, body) = &inputs[i % inputs.len()];
         let started = Instant::now();
@@ -250,6 +264,17 @@ fn main() {
     );
     print("serve", &served);
     print("library", &library);
+    let library_cpu = cpu_seconds("self").zip(cpu_before).map(|(a, b)| a - b);
+    let per_file = |cpu: Option<f64>| {
+        cpu.map_or("?".to_string(), |c| {
+            format!("{:.0}", c * 1000.0 / total as f64)
+        })
+    };
+    println!(
+        "CPU per file: serve {} ms (the server process), library {} ms (this process)",
+        per_file(server_cpu),
+        per_file(library_cpu)
+    );
     let mut names: Vec<&str> = inputs.iter().map(|(n, _)| n.as_str()).collect();
     names.sort_unstable();
     names.dedup();

@@ -27,41 +27,11 @@ pub(crate) fn prepare_with(
     config: &Config,
     linked: Linked,
 ) -> Result<(Job, Registry)> {
-    let mut job = options.job()?;
+    let job = options.job()?;
     let mut settings = options.settings()?;
-    watermark_settings(&mut job, &mut settings, common, config)?;
     text_types(&mut settings, walk)?;
     crate::style::apply(&mut settings, &common.badge, &config.badge)?;
     Ok((job, (linked.registry)(&settings)))
-}
-
-/// The watermark: on with the public key unless `--no-watermark` or
-/// `[watermark] enabled = false`; `--watermark-key` or `[watermark] key`
-/// for an operator's own key, also tried first by `verify`; the manifest
-/// store from `--manifest-store` or `[watermark] manifest_store`.
-fn watermark_settings(
-    job: &mut Job,
-    settings: &mut Settings,
-    common: &CommonArgs,
-    config: &Config,
-) -> Result<()> {
-    let section = &config.watermark;
-    let private = common
-        .watermark
-        .watermark_key
-        .as_deref()
-        .or(section.key.as_deref())
-        .map(str::parse::<tanba::WatermarkKey>)
-        .transpose()?;
-    let enabled = !common.no_watermark && section.enabled != Some(false);
-    job.watermark = enabled.then(|| private.unwrap_or(tanba::WatermarkKey::PUBLIC));
-    settings.watermark.private_key = private;
-    settings.watermark.manifest_store = common
-        .watermark
-        .manifest_store
-        .clone()
-        .or_else(|| section.manifest_store.clone());
-    Ok(())
 }
 
 /// Each option from its flag, else from `tanba.toml`.
@@ -138,6 +108,20 @@ pub(crate) fn options_of(common: &CommonArgs, config: &Config) -> Result<Options
             .or_else(|| config.c2pa.trust.clone()),
         real_person: common.lang.real_person || config.label.real_person == Some(true),
         person: pick(&common.person, &config.label.person),
+        // On with the public key unless `--no-watermark` or `[watermark]
+        // enabled = false`; an operator's own key and the manifest store
+        // from their flags, else from `[watermark]`.
+        watermark: if common.no_watermark {
+            Some(false)
+        } else {
+            config.watermark.enabled
+        },
+        watermark_key: pick(&common.watermark.watermark_key, &config.watermark.key),
+        manifest_store: common
+            .watermark
+            .manifest_store
+            .clone()
+            .or_else(|| config.watermark.manifest_store.clone()),
     })
 }
 

@@ -137,7 +137,9 @@ fn labelled(py: Python<'_>, data: Vec<u8>, outcome: &Outcome) -> PyResult<Labell
 /// Labels a file's bytes and returns the labelled bytes. `filename` only
 /// breaks ties content cannot (Markdown or plain text). The output is read
 /// back and verified before it is returned. Options as keyword arguments
-/// (see the stubs). Raises a `tanba.TanbaError` subclass.
+/// (see the stubs): `watermark=False` leaves the imperceptible watermark
+/// out, `watermark_key` marks with an operator's own key, `manifest_store`
+/// keeps each manifest in a folder. Raises a `tanba.TanbaError` subclass.
 #[pyfunction]
 #[pyo3(signature = (data, filename = None, **options))]
 fn label(
@@ -189,7 +191,9 @@ fn label_file(
 
 /// Reports the marks a file carries: `data` is the file's bytes, or a path
 /// (str or os.PathLike) to read. Options as for `label` (the label's
-/// languages and the C2PA trust anchors change what is looked for).
+/// languages and the C2PA trust anchors change what is looked for;
+/// `watermark_key` is tried first when reading the watermark, and
+/// `manifest_store` brings back a stripped file's manifest by it).
 #[pyfunction]
 #[pyo3(signature = (data, filename = None, **options))]
 fn verify(

@@ -47,6 +47,9 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "c2pa_trust",
     "real_person",
     "person",
+    "watermark",
+    "watermark_key",
+    "manifest_store",
 ];
 
 /// The options of a call's keyword arguments; an unknown keyword or a
@@ -101,6 +104,9 @@ pub(crate) fn from_kwargs(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Option
             "c2pa_trust" => o.c2pa_trust = Some(v.extract::<PathBuf>()?),
             "real_person" => o.real_person = v.extract()?,
             "person" => o.person = Some(v.extract()?),
+            "watermark" => o.watermark = Some(v.extract()?),
+            "watermark_key" => o.watermark_key = Some(v.extract()?),
+            "manifest_store" => o.manifest_store = Some(v.extract::<PathBuf>()?),
             other => {
                 return Err(PyTypeError::new_err(format!(
                     "unexpected keyword argument {other:?}; the options are: {}",

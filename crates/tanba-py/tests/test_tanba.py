@@ -253,3 +253,62 @@ def test_a_thread_pool_labels_a_batch():
     assert len(ids) == len(sources), "each output gets its own manifest id"
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         assert all(v.compliant for v in pool.map(lambda o: tanba.verify(o.data), outs))
+
+
+# --- watermark --------------------------------------------------------------
+
+
+def smooth_big_png() -> bytes:
+    """The generated fixture enlarged four times (1920 x 1280): large and
+    smooth enough to carry the watermark strongly."""
+    from PIL import Image
+
+    img = Image.open(FIXTURES / "image/sample-generated.png").convert("RGB")
+    img = img.resize((img.width * 4, img.height * 4), Image.LANCZOS)
+    buffer = io.BytesIO()
+    img.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_the_watermark_is_on_by_default_and_off_with_watermark_false(tmp_path):
+    data = smooth_big_png()
+    marked = tanba.label(data, "big.png")
+    record = marked.manifest["watermark"]
+    assert record["key"] == "public", record
+    (tmp_path / "marked.png").write_bytes(marked.data)
+    row = cli_verify(tmp_path / "marked.png")
+    assert row["verification"]["watermark"]["payload"] == record["payload"], row
+
+    plain = tanba.label(data, "big.png", watermark=False)
+    assert plain.manifest.get("watermark") is None, plain.manifest
+    (tmp_path / "plain.png").write_bytes(plain.data)
+    row = cli_verify(tmp_path / "plain.png")
+    assert row["verification"].get("watermark") is None, row
+    assert row["compliant"] is True, "still labelled without the watermark"
+
+
+def test_a_private_key_and_a_manifest_store_bring_a_stripped_copys_manifest_back(
+    tmp_path,
+):
+    from PIL import Image
+
+    store = tmp_path / "store"
+    key = "0f1e2d3c4b5a6978"
+    out = tanba.label(smooth_big_png(), "big.png", watermark_key=key, manifest_store=store)
+    record = out.manifest["watermark"]
+    assert record["key"] == "private", record
+    kept = json.loads((store / f"{record['payload']}.json").read_text())
+    assert kept["id"] == out.manifest["id"]
+
+    # Pillow re-saves the pixels only: the manifest's chunk is gone.
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(out.data)).save(buffer, "PNG")
+    stripped = buffer.getvalue()
+    assert tanba.verify(stripped).manifest is None
+    assert tanba.verify(stripped).report.get("watermark") is None, "public key reads nothing"
+
+    back = tanba.verify(stripped, manifest_store=store, watermark_key=key)
+    assert back.report["watermark"]["key"] == "private", back.report
+    assert back.manifest["id"] == out.manifest["id"]
+    with pytest.raises(tanba.ConfigError):
+        tanba.label(b"# x\n", "x.md", watermark_key="12345")

@@ -687,7 +687,8 @@ impl Registry {
     /// Labels bytes in memory, for services. `name` only breaks ties between
     /// formats content cannot tell apart (Markdown or plain text). As with
     /// [`Registry::label_file`], the output is verified by the labeler that
-    /// wrote it before it is returned ([`Error::Unverified`] otherwise).
+    /// wrote it before it is returned ([`Error::Unverified`] otherwise),
+    /// and its manifest is kept in the manifest store, if one is set.
     pub fn label_bytes(
         &self,
         input: &[u8],
@@ -740,6 +741,11 @@ impl Registry {
         )?;
         let mut labelled = labelled;
         labelled.notes.extend(note);
+        // As for files: a stripped copy of these bytes finds its manifest
+        // by the watermark (the Python package labels bytes).
+        if let Some(store) = &self.watermark.manifest_store {
+            watermark::store(store, &labelled.manifest, None)?;
+        }
         Ok((output, labelled))
     }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::{
     AiSystem, Error, Job, Label, Lang, Limits, Operator, Position, Result, Settings, SourceKind,
-    Wording,
+    WatermarkKey, Wording,
 };
 
 /// Every labelling option as text, numbers and paths, as a front end
@@ -88,6 +88,15 @@ pub struct Options {
     /// The real person's name, recorded (manifest, XMP), never drawn;
     /// needs `real_person`.
     pub person: Option<String>,
+    /// The invisible watermark: on unless `Some(false)`.
+    pub watermark: Option<bool>,
+    /// An operator's own watermark key (16 hex digits): marks with it
+    /// instead of the public key, and `verify` tries it before the public
+    /// one.
+    pub watermark_key: Option<String>,
+    /// The manifest store: `label` keeps each output's manifest there,
+    /// `verify` brings a stripped file's manifest back from it.
+    pub manifest_store: Option<PathBuf>,
 }
 
 /// An option for a media type this build leaves out is an error, not
@@ -102,7 +111,8 @@ pub fn not_built(feature: &str, given: bool) -> Result<()> {
 }
 
 impl Options {
-    /// The job: label, position, provenance, signing key and limits. A
+    /// The job: label, position, provenance, signing key, limits and the
+    /// watermark key (none when the watermark is off). A
     /// missing or wrong key is an error here, before any file is touched.
     pub fn job(&self) -> Result<Job> {
         let position: Position = self
@@ -141,7 +151,20 @@ impl Options {
             .transpose()?;
         job.real_person = self.real_person;
         job.person = self.person()?;
+        job.watermark = match (self.watermark, self.watermark_key()?) {
+            (Some(false), _) => None,
+            (_, private) => Some(private.unwrap_or(WatermarkKey::PUBLIC)),
+        };
         Ok(job)
+    }
+
+    /// The operator's watermark key, parsed (a malformed one is an error
+    /// before any file is touched).
+    fn watermark_key(&self) -> Result<Option<WatermarkKey>> {
+        self.watermark_key
+            .as_deref()
+            .map(str::parse::<WatermarkKey>)
+            .transpose()
     }
 
     /// The person's name, checked: only with `real_person`, one line, not
@@ -201,6 +224,8 @@ impl Options {
         self.audio_settings(&mut settings)?;
         self.video_settings(&mut settings)?;
         self.c2pa_settings(&mut settings)?;
+        settings.watermark.private_key = self.watermark_key()?;
+        settings.watermark.manifest_store = self.manifest_store.clone();
         Ok(settings)
     }
 

@@ -144,3 +144,45 @@ fn text_options_reach_the_text_settings() {
     assert!(settings.text.manifest_sidecar);
     assert_eq!(settings.text.subtitle_seconds, 3.0);
 }
+
+#[test]
+fn watermark_options_reach_the_job_and_the_registry_settings() {
+    use tanba::WatermarkKey;
+    // On with the public key by default.
+    let default = Options::default();
+    assert_eq!(default.job().unwrap().watermark, Some(WatermarkKey::PUBLIC));
+    let settings = default.settings().unwrap();
+    assert!(settings.watermark.private_key.is_none());
+    assert!(settings.watermark.manifest_store.is_none());
+
+    // An operator's key marks the job and is tried first by verify; the
+    // store reaches the registry's settings.
+    let key: WatermarkKey = "00112233aabbccdd".parse().unwrap();
+    let own = Options {
+        watermark_key: Some("00112233aabbccdd".into()),
+        manifest_store: Some("/tmp/store".into()),
+        ..Options::default()
+    };
+    assert_eq!(own.job().unwrap().watermark, Some(key));
+    let settings = own.settings().unwrap();
+    assert_eq!(settings.watermark.private_key, Some(key));
+    assert_eq!(
+        settings.watermark.manifest_store.as_deref(),
+        Some(std::path::Path::new("/tmp/store"))
+    );
+
+    // Off means no watermark in the job, even with a key given.
+    let off = Options {
+        watermark: Some(false),
+        ..own
+    };
+    assert_eq!(off.job().unwrap().watermark, None);
+
+    // A malformed key is a config error before any file is touched.
+    let bad = Options {
+        watermark_key: Some("12345".into()),
+        ..Options::default()
+    };
+    assert_eq!(bad.job().unwrap_err().kind_name(), "config");
+    assert_eq!(bad.settings().unwrap_err().kind_name(), "config");
+}

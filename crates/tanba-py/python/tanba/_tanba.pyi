@@ -132,17 +132,35 @@ def label(
     c2pa_trust: StrPath | None = None,
     real_person: bool = False,
     person: str | None = None,
+    watermark: bool = True,
+    watermark_key: str | None = None,
+    manifest_store: StrPath | None = None,
 ) -> Labelled:
-    """Labels a file's bytes; the output is verified before it is returned."""
+    """Labels a file's bytes; the output is verified before it is returned.
+
+    ``watermark=False`` leaves out the imperceptible watermark (on by
+    default, with the public key anyone can read); ``watermark_key`` is an
+    operator's own key (16 hex digits) to mark with instead;
+    ``manifest_store`` is a folder where each output's manifest is kept, so
+    ``verify`` can bring back the manifest of a copy stripped of it."""
 
 def label_file(src: StrPath, dst: StrPath, **options: Any) -> LabelledFile:
     """Labels ``src`` into ``dst`` atomically (no output on error); the
     same keyword options as ``label``."""
 
 def verify(
-    data: bytes | StrPath, filename: StrPath | None = None, **options: Any
+    data: bytes | StrPath,
+    filename: StrPath | None = None,
+    *,
+    manifest_store: StrPath | None = None,
+    watermark_key: str | None = None,
+    **options: Any,
 ) -> Verification:
-    """Reports the marks of a file's bytes or of the file at a path."""
+    """Reports the marks of a file's bytes or of the file at a path.
+
+    ``watermark_key`` is tried before the public key when reading the
+    watermark; when the file's own manifest is gone, its watermark finds the
+    manifest in ``manifest_store`` (the folder ``label`` kept it in)."""
 
 def formats() -> list[FormatInfo]:
     """Every format this build labels."""

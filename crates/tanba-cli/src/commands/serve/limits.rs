@@ -7,9 +7,9 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode, header};
-use futures_util::StreamExt as _;
+use futures_util::{Stream, StreamExt as _};
 use tokio::io::AsyncWriteExt as _;
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -73,11 +73,11 @@ impl Upload {
 
 /// The largest body taken: the service's limit, or the decoder limit on
 /// file size if that is smaller.
-fn max_body(app: &App) -> u64 {
+pub(crate) fn max_body(app: &App) -> u64 {
     app.service.max_body.min(app.job.limits.max_bytes)
 }
 
-fn too_large(max: u64) -> ApiError {
+pub(crate) fn too_large(max: u64) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "too-large",
@@ -85,17 +85,8 @@ fn too_large(max: u64) -> ApiError {
     )
 }
 
-/// Streams the body to a temporary file, refusing it (413) as soon as it
-/// passes the limit, before reading it when `Content-Length` says so.
-/// `name` is the caller's file name; without one the file is named after
-/// the format its first bytes show, which breaks ties as an extension would.
-pub(crate) async fn spool(
-    app: &App,
-    headers: &HeaderMap,
-    body: Body,
-    name: Option<&str>,
-) -> Result<Upload, ApiError> {
-    let max = max_body(app);
+/// 413 before reading a body whose `Content-Length` passes `max`.
+pub(crate) fn check_declared(headers: &HeaderMap, max: u64) -> Result<(), ApiError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -103,22 +94,61 @@ pub(crate) async fn spool(
     if declared.is_some_and(|n| n > max) {
         return Err(too_large(max));
     }
+    Ok(())
+}
+
+/// A request's own temporary folder, with the `out` folder its labelled
+/// copy goes to; the body is spooled to `body` in it.
+pub(crate) fn request_dir(app: &App) -> Result<tempfile::TempDir, ApiError> {
     let dir = tempfile::Builder::new()
         .prefix(".tanba-serve-")
         .tempdir_in(&app.service.temp_dir)
         .map_err(ApiError::internal)?;
     std::fs::create_dir(dir.path().join("out")).map_err(ApiError::internal)?;
-    let spooled = dir.path().join("body");
-    let (len, head) = write_body(&spooled, body, max).await?;
+    Ok(dir)
+}
+
+/// Streams the body to a temporary file, refusing it (413) as soon as it
+/// passes the limit, before reading it when `Content-Length` says so.
+/// `name` is the caller's file name (see [`named`]).
+pub(crate) async fn spool(
+    app: &App,
+    headers: &HeaderMap,
+    body: Body,
+    name: Option<&str>,
+) -> Result<Upload, ApiError> {
+    let max = max_body(app);
+    check_declared(headers, max)?;
+    let dir = request_dir(app)?;
+    let (len, head) = write_body(
+        &dir.path().join("body"),
+        body.into_data_stream(),
+        max,
+        |e| ApiError::bad_request(format!("reading the body: {e}")),
+    )
+    .await?;
+    named(app, dir, len, &head, name)
+}
+
+/// The spooled `body` of `dir` under its name: the caller's, else after
+/// the format its first bytes show, which breaks ties as an extension
+/// would. An empty body is refused.
+pub(crate) fn named(
+    app: &App,
+    dir: tempfile::TempDir,
+    len: u64,
+    head: &[u8],
+    name: Option<&str>,
+) -> Result<Upload, ApiError> {
     if len == 0 {
         return Err(ApiError::bad_request("the body is empty: send the file"));
     }
     let name = match name.and_then(safe_name) {
         Some(n) => n,
-        None => sniffed_name(&app.registry, &head),
+        None => sniffed_name(&app.registry, head),
     };
     let path = dir.path().join(&name);
-    std::fs::rename(&spooled, &path).map_err(ApiError::internal)?;
+    std::fs::rename(dir.path().join("body"), &path).map_err(ApiError::internal)?;
     Ok(Upload {
         dir,
         path,
@@ -127,16 +157,23 @@ pub(crate) async fn spool(
     })
 }
 
-/// Writes the body to `path`; returns its length and first bytes.
-async fn write_body(path: &Path, body: Body, max: u64) -> Result<(u64, Vec<u8>), ApiError> {
+/// Writes a stream of chunks (a raw body, or a form's file part) to
+/// `path`, at most `max` bytes; returns its length and first bytes.
+/// `failed` turns the stream's own error into the answer.
+pub(crate) async fn write_body<E>(
+    path: &Path,
+    stream: impl Stream<Item = Result<Bytes, E>>,
+    max: u64,
+    failed: impl Fn(E) -> ApiError,
+) -> Result<(u64, Vec<u8>), ApiError> {
     let mut file = tokio::fs::File::create(path)
         .await
         .map_err(ApiError::internal)?;
-    let mut stream = body.into_data_stream();
+    let mut stream = std::pin::pin!(stream);
     let mut len = 0u64;
     let mut head = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("reading the body: {e}")))?;
+        let chunk = chunk.map_err(&failed)?;
         len += chunk.len() as u64;
         if len > max {
             return Err(too_large(max));

@@ -7,14 +7,18 @@
 //! it runs on tokio's blocking pool, at most `concurrency` requests at once.
 //!
 //! One file per room: [`routes`] (the handlers), [`limits`] (body size,
-//! back-pressure, time), [`options`] (per-request options), [`auth`]
+//! back-pressure, time), [`form`] (`multipart/form-data` uploads),
+//! [`mixed`] (`multipart/mixed` answers: a file and its sidecars),
+//! [`options`] (per-request options), [`auth`]
 //! (the bearer token), [`metrics`] (Prometheus text and the request log),
 //! [`errors`] (typed errors as JSON) and [`openapi`] (the document).
 
 mod auth;
 mod errors;
+mod form;
 mod limits;
 mod metrics;
+mod mixed;
 mod openapi;
 mod options;
 mod routes;

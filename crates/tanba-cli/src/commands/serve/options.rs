@@ -1,7 +1,8 @@
-//! A request's options: query parameters and/or a JSON `Tanba-Options`
-//! header (the header wins), over the service's defaults. Only options
-//! about the label and the media are taken; paths to files on the server
-//! (keys, fonts, clips) stay the operator's to set.
+//! A request's options: query parameters, a form's option fields and/or
+//! a JSON `Tanba-Options` header (the header wins, then the form), over
+//! the service's defaults. Only options about the label and the media are
+//! taken; paths to files on the server (keys, fonts, clips, the manifest
+//! store) stay the operator's to set.
 
 use axum::extract::Query;
 use axum::http::{HeaderMap, Uri};
@@ -53,6 +54,10 @@ pub(crate) struct RequestOptions {
     audio_mode: Option<String>,
     #[serde(deserialize_with = "text")]
     video_notice: Option<String>,
+    /// `false`: no invisible watermark (the operator's key and store stay
+    /// the service's).
+    #[serde(deserialize_with = "text")]
+    watermark: Option<String>,
 }
 
 /// A string, number or boolean, as the text the flag would take.
@@ -74,8 +79,13 @@ fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
 }
 
 impl RequestOptions {
-    /// The options of a request: its query, then its header over it.
-    pub(crate) fn of(uri: &Uri, headers: &HeaderMap) -> Result<Self, ApiError> {
+    /// The options of a request: its query, then a form's option fields
+    /// (`form`, empty for a raw body) over it, then its header over both.
+    pub(crate) fn of(
+        uri: &Uri,
+        headers: &HeaderMap,
+        form: Vec<(String, String)>,
+    ) -> Result<Self, ApiError> {
         let query = Query::<std::collections::BTreeMap<String, String>>::try_from_uri(uri)
             .map_err(|e| ApiError::bad_request(format!("query: {e}")))?;
         let mut map: Map<String, Value> = query
@@ -83,6 +93,7 @@ impl RequestOptions {
             .into_iter()
             .map(|(k, v)| (k, Value::String(v)))
             .collect();
+        map.extend(form.into_iter().map(|(k, v)| (k, Value::String(v))));
         if let Some(value) = headers.get(HEADER) {
             let json: Value = value
                 .to_str()
@@ -124,6 +135,7 @@ impl RequestOptions {
                 &self.operator,
                 &self.bin,
                 &self.source,
+                &self.watermark,
             ]
             .iter()
             .all(|o| o.is_none())
@@ -132,19 +144,16 @@ impl RequestOptions {
     /// The service's defaults with these options over them.
     pub(crate) fn over(&self, defaults: &Options) -> Result<Options, ApiError> {
         let mut o = defaults.clone();
+        if let Some(on) = self.watermark.as_deref() {
+            o.watermark = Some(yes_or_no("watermark", on)?);
+        }
         if let Some(lang) = &self.lang {
             o.languages = Some(lang.split(',').map(|l| l.trim().to_string()).collect());
             o.label_lines.clear();
         }
-        match self.short.as_deref() {
-            None => {}
-            Some("true" | "1" | "yes") => o.wording = Some("short".into()),
-            Some("false" | "0" | "no") => o.wording = Some("long".into()),
-            Some(other) => {
-                return Err(ApiError::bad_request(format!(
-                    "short {other:?}: use true or false"
-                )));
-            }
+        if let Some(short) = self.short.as_deref() {
+            let short = yes_or_no("short", short)?;
+            o.wording = Some(if short { "short" } else { "long" }.into());
         }
         let set = |field: &mut Option<String>, given: &Option<String>| {
             if given.is_some() {
@@ -163,5 +172,16 @@ impl RequestOptions {
         set(&mut o.audio_mode, &self.audio_mode);
         set(&mut o.video_notice, &self.video_notice);
         Ok(o)
+    }
+}
+
+/// A boolean option's text: `true`/`1`/`yes` or `false`/`0`/`no`.
+fn yes_or_no(name: &str, text: &str) -> Result<bool, ApiError> {
+    match text {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        other => Err(ApiError::bad_request(format!(
+            "{name} {other:?}: use true or false"
+        ))),
     }
 }

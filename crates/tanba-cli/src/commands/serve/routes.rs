@@ -17,8 +17,10 @@ use tanba::{Credentials, Job, Registry};
 
 use super::App;
 use super::errors::ApiError;
+use super::form;
 use super::limits::{self, Upload};
 use super::metrics::{self, Record};
+use super::mixed::{self, Part};
 use super::options::RequestOptions;
 use crate::report::LogLine;
 
@@ -79,24 +81,33 @@ struct Done {
     bytes: Vec<u8>,
     outcome: tanba::FileOutcome,
     input_len: u64,
+    /// The sidecar files its marks live in, for a `multipart/mixed` answer.
+    sidecars: Vec<Part>,
 }
 
-/// `POST /v1/label`: the body is the file; the answer is the labelled
-/// file, its manifest id and notes in headers.
+/// `POST /v1/label`: the body is the file (or a form's `file` part); the
+/// answer is the labelled file, its manifest id and notes in headers.
 async fn label(
     State(app): State<Arc<App>>,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let request = RequestOptions::of(&uri, &headers)?;
-    let (job, registry) = job_for(&app, &request)?;
+    // The query's and header's options are checked before any body is read.
+    let request = RequestOptions::of(&uri, &headers, Vec::new())?;
+    let prepared = job_for(&app, &request)?;
     let permit = limits::permit(&app)?;
     let done = limits::with_timeout(&app, async {
-        let upload = limits::spool(&app, &headers, body, request.filename.as_deref()).await?;
+        let name = request.filename.as_deref();
+        let (upload, form) = form::upload(&app, &uri, &headers, body, name).await?;
+        let (job, registry) = match form {
+            Some(request) => job_for(&app, &request)?,
+            None => prepared,
+        };
+        let mixed = mixed::accepted(&headers);
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            label_upload(&registry, &job, upload)
+            label_upload(&registry, &job, upload, mixed)
         })
         .await
         .map_err(ApiError::internal)?
@@ -119,29 +130,59 @@ fn job_for(app: &App, request: &RequestOptions) -> Result<(Job, Arc<Registry>), 
     Ok((options.job()?, Arc::clone(&app.registry)))
 }
 
-/// Labels the upload (on the blocking pool) and reads the result back;
-/// the temporary folder goes when `upload` is dropped, here.
-fn label_upload(registry: &Registry, job: &Job, upload: Upload) -> Result<Done, ApiError> {
+/// Labels the upload (on the blocking pool) and reads the result back,
+/// with its sidecars when the client takes a `multipart/mixed` answer
+/// (`mixed`); the temporary folder goes when `upload` is dropped, here.
+fn label_upload(
+    registry: &Registry,
+    job: &Job,
+    upload: Upload,
+    mixed: bool,
+) -> Result<Done, ApiError> {
     let outcome = registry
         .label_file(&upload.path, &upload.output(), job)
         .map_err(|e| ApiError::of(&e, &upload.path, &upload.name))?;
-    let sidecar = outcome.manifest_sidecar.is_some()
-        || matches!(outcome.credentials, Some(Credentials::Sidecar(_)));
-    if sidecar {
+    let c2pa = match &outcome.credentials {
+        Some(Credentials::Sidecar(path)) => Some(path.as_path()),
+        _ => None,
+    };
+    let sidecars: Vec<&std::path::Path> = outcome
+        .manifest_sidecar
+        .as_deref()
+        .into_iter()
+        .chain(c2pa)
+        .collect();
+    if !sidecars.is_empty() && !mixed {
         return Err(ApiError::of(
             &tanba::Error::cannot_label(
-                "this format keeps its marks in a sidecar file beside it, which one HTTP \
-                 answer cannot carry: label it with `tanba label`",
+                "this format keeps its marks in a sidecar file beside it, which a one-file \
+                 answer cannot carry: ask for both with `Accept: multipart/mixed`, or label \
+                 it with `tanba label`",
             ),
             &upload.path,
             &upload.name,
         ));
     }
+    let sidecars = sidecars
+        .into_iter()
+        .map(|path| {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Ok(Part {
+                mime: mixed::sidecar_mime(&name),
+                name,
+                bytes: std::fs::read(path).map_err(ApiError::internal)?,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
     let bytes = std::fs::read(&outcome.output).map_err(ApiError::internal)?;
     Ok(Done {
         bytes,
         outcome,
         input_len: upload.len,
+        sidecars,
     })
 }
 
@@ -185,9 +226,24 @@ fn labelled_response(done: Done) -> Response {
         compliance,
         ..Record::default()
     };
-    let mut response = done.bytes.into_response();
+    let (body, content_type) = if done.sidecars.is_empty() {
+        (done.bytes, labelled.format.mime.to_string())
+    } else {
+        let mut parts = vec![Part {
+            name: name.clone(),
+            mime: labelled.format.mime,
+            bytes: done.bytes,
+        }];
+        parts.extend(done.sidecars);
+        mixed::body(&manifest.id, &parts)
+    };
+    let record = Record {
+        bytes_out: body.len() as u64,
+        ..record
+    };
+    let mut response = body.into_response();
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, ascii_header(labelled.format.mime));
+    h.insert(header::CONTENT_TYPE, ascii_header(&content_type));
     h.insert("tanba-manifest-id", ascii_header(&manifest.id));
     h.insert("tanba-format", ascii_header(labelled.format.name));
     h.insert("tanba-notes", ascii_header(&notes));
@@ -204,19 +260,20 @@ fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace(['"', '\\'], "_"))
 }
 
-/// `POST /v1/verify`: the body is the file; the answer says which marks
-/// it carries and whether it is compliant.
+/// `POST /v1/verify`: the body is the file (or a form's `file` part);
+/// the answer says which marks it carries and whether it is compliant.
 async fn verify(
     State(app): State<Arc<App>>,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let request = RequestOptions::of(&uri, &headers)?;
+    let request = RequestOptions::of(&uri, &headers, Vec::new())?;
     let permit = limits::permit(&app)?;
     let worker = Arc::clone(&app);
     let (row, record) = limits::with_timeout(&app, async {
-        let upload = limits::spool(&app, &headers, body, request.filename.as_deref()).await?;
+        let name = request.filename.as_deref();
+        let (upload, _) = form::upload(&app, &uri, &headers, body, name).await?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             verify_upload(&worker, &upload)
