@@ -487,15 +487,10 @@ impl Registry {
                 .and_then(|f| Ok((f.metadata()?.len(), f)))
                 .map_err(Error::from)
                 .and_then(|(len, mut file)| {
-                    let format = check_output(labeler, &mut file, names, len, &job.limits)?;
-                    let note = watermark::check_output(
-                        labeler,
-                        &mut file,
-                        (format, Some(tmp), len),
-                        &written.labelled.manifest,
-                        job.watermark,
-                        &job.limits,
-                    )?;
+                    let manifest = &written.labelled.manifest;
+                    let key = watermark::expected_key(manifest, job.watermark);
+                    let found = check_output(labeler, &mut file, names, len, &job.limits, key)?;
+                    let note = watermark::check_output(found, manifest, job.watermark)?;
                     *watermark_note.borrow_mut() = note;
                     Ok(())
                 })
@@ -724,15 +719,9 @@ impl Registry {
         let output = out.into_inner();
         let len = output.len() as u64;
         let mut reader = Cursor::new(&output);
-        let format = check_output(labeler, &mut reader, (None, name), len, &job.limits)?;
-        let note = watermark::check_output(
-            labeler,
-            &mut reader,
-            (format, None, len),
-            &labelled.manifest,
-            job.watermark,
-            &job.limits,
-        )?;
+        let key = watermark::expected_key(&labelled.manifest, job.watermark);
+        let found = check_output(labeler, &mut reader, (None, name), len, &job.limits, key)?;
+        let note = watermark::check_output(found, &labelled.manifest, job.watermark)?;
         let mut labelled = labelled;
         labelled.notes.extend(note);
         Ok((output, labelled))
@@ -804,15 +793,17 @@ fn output_name(output: &Path, input: &'static Format, written: &'static Format) 
 /// Reads a finished output (a temporary file at `path`, or bytes) back
 /// with the labeler that wrote it: both parts of the label, and an intact
 /// signature, or [`Error::Unverified`]. `name` is the output's final name,
-/// which breaks sniffing ties as it will for any later reader. Returns the
-/// format it was read as.
+/// which breaks sniffing ties as it will for any later reader. With `key`,
+/// the watermark is read back in the same pass (from the same decode,
+/// where the labeler can) and returned, for [`watermark::check_output`].
 fn check_output(
     labeler: &dyn Labeler,
     output: &mut dyn ReadSeek,
     (path, name): (Option<&Path>, Option<&Path>),
     len: u64,
     limits: &Limits,
-) -> Result<&'static Format> {
+    key: Option<WatermarkKey>,
+) -> Result<Option<WatermarkFound>> {
     let head = read_head(output)?;
     let format = labeler.sniff(&head, name).ok_or_else(|| {
         Error::unverified(format!(
@@ -826,8 +817,12 @@ fn check_output(
         path,
         len,
     };
-    verdict(&labeler.verify(source, limits)?)?;
-    Ok(format)
+    let verification = match key {
+        Some(key) => labeler.verify_with_watermark(source, key, limits)?,
+        None => labeler.verify(source, limits)?,
+    };
+    verdict(&verification)?;
+    Ok(verification.watermark)
 }
 
 /// Why a verification falls short of a label, if it does.
