@@ -514,12 +514,19 @@ impl Registry {
         let kept_credentials = self.keep_credentials(input, format, &output, &mut written)?;
         written.labelled.notes.extend(watermark_note.into_inner());
         if let Some(store) = &self.watermark.manifest_store {
+            // Every signed output's C2PA manifest store goes in: the
+            // sidecar's bytes, or the store embedded in the output.
             let c2pa = match &written.signed {
                 #[cfg(feature = "c2pa")]
-                Some(Signed::Sidecar(bytes)) => Some(bytes.as_slice()),
+                Some(Signed::Sidecar(bytes)) => Some(bytes.clone()),
+                #[cfg(feature = "c2pa")]
+                Some(Signed::Embedded) => {
+                    let mut file = File::open(&output).map_err(|e| Error::from(e).at(&output))?;
+                    tanba_c2pa::embedded_store(written.labelled.format.mime, &mut file)
+                }
                 _ => None,
             };
-            watermark::store(store, &written.labelled.manifest, c2pa)?;
+            watermark::store(store, &written.labelled.manifest, c2pa.as_deref())?;
         }
         let credentials = match written.signed {
             None => None,
@@ -647,7 +654,12 @@ impl Registry {
         .map_err(|e| e.at(path))?;
         watermark::add_to(&self.watermark, found, format, &mut verification);
         #[cfg(feature = "c2pa")]
-        credentials::check(&self.c2pa, path, format, &mut verification)?;
+        {
+            credentials::check(&self.c2pa, path, format, &mut verification)?;
+            if let Some(c2pa) = watermark::recovered_c2pa(&self.watermark, &verification) {
+                credentials::check_recovered(&self.c2pa, (path, format), &c2pa, &mut verification)?;
+            }
+        }
         Ok(verification)
     }
 

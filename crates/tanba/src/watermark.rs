@@ -121,6 +121,20 @@ fn recover(store: &Path, payload: u64, format: &'static Format, v: &mut Verifica
     v.recovered_from = Some(path);
 }
 
+/// The C2PA manifest store kept beside the manifest `v` was recovered
+/// with, when the file carries no credentials of its own.
+pub(crate) fn recovered_c2pa(options: &WatermarkOptions, v: &Verification) -> Option<PathBuf> {
+    let (Some(store), Some(_), Some(found), None) = (
+        &options.manifest_store,
+        &v.recovered_from,
+        &v.watermark,
+        &v.credentials,
+    ) else {
+        return None;
+    };
+    Some(store_c2pa_path(store, found.payload)).filter(|p| p.is_file())
+}
+
 /// Whether a stored manifest can be this file's: its id gives the payload
 /// read, and it describes the same kind of media (a picture converted
 /// from PNG to JPEG keeps its watermark, so only the top-level type must

@@ -339,7 +339,20 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
                 "the unlabelled original's, kept in the sidecar (they do not bind to this file)"
             }
         };
-        outln!("  content credentials (C2PA): {state}");
+        match &c.recovered_from {
+            Some(path) => {
+                let binding = if c.state == tanba::CredentialsState::Invalid {
+                    "soft-binding MISMATCH"
+                } else {
+                    "soft-binding match"
+                };
+                outln!(
+                    "  content credentials (C2PA): recovered from store, {binding} ({state}; {})",
+                    path.display()
+                );
+            }
+            None => outln!("  content credentials (C2PA): {state}"),
+        }
         for line in &c.detail {
             outln!("    {line}");
         }
