@@ -19,7 +19,12 @@ fn median(mut d: Vec<Duration>) -> Duration {
 /// User + system CPU time of this process so far (Linux, 10 ms ticks).
 fn cpu() -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
     Duration::from_millis(ticks * 10)
 }
@@ -82,7 +87,9 @@ fn main() {
     let bare = Job::default().with_watermark(None);
     let (out, labelled) = labeler.label_bytes(&input, None, &marked).unwrap();
     let payload = labelled.manifest.watermark_payload().unwrap();
-    let label_marked = time(rounds, || labeler.label_bytes(&input, None, &marked).unwrap());
+    let label_marked = time(rounds, || {
+        labeler.label_bytes(&input, None, &marked).unwrap()
+    });
     let label_bare = time(rounds, || labeler.label_bytes(&input, None, &bare).unwrap());
     let before = time(rounds, || {
         let v = labeler.verify_bytes(&out, &limits).unwrap();
@@ -105,7 +112,10 @@ fn main() {
         let mut img = rgb.clone();
         tanba_watermark::embed(&mut img, payload, tanba_watermark::PUBLIC_KEY).unwrap()
     });
-    let embed = (embed.0.saturating_sub(copy.0), embed.1.saturating_sub(copy.1));
+    let embed = (
+        embed.0.saturating_sub(copy.0),
+        embed.1.saturating_sub(copy.1),
+    );
     let ms = |(wall, cpu): (Duration, Duration)| {
         format!(
             "{:8.1} {:8.1}",

@@ -516,7 +516,7 @@ impl Registry {
         if let Some(store) = &self.watermark.manifest_store {
             // Every signed output's C2PA manifest store goes in: the
             // sidecar's bytes, or the store embedded in the output.
-            let c2pa = match &written.signed {
+            let c2pa: Option<Vec<u8>> = match &written.signed {
                 #[cfg(feature = "c2pa")]
                 Some(Signed::Sidecar(bytes)) => Some(bytes.clone()),
                 #[cfg(feature = "c2pa")]

@@ -123,6 +123,7 @@ fn recover(store: &Path, payload: u64, format: &'static Format, v: &mut Verifica
 
 /// The C2PA manifest store kept beside the manifest `v` was recovered
 /// with, when the file carries no credentials of its own.
+#[cfg(feature = "c2pa")]
 pub(crate) fn recovered_c2pa(options: &WatermarkOptions, v: &Verification) -> Option<PathBuf> {
     let (Some(store), Some(_), Some(found), None) = (
         &options.manifest_store,
