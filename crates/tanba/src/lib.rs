@@ -514,18 +514,7 @@ impl Registry {
         let kept_credentials = self.keep_credentials(input, format, &output, &mut written)?;
         written.labelled.notes.extend(watermark_note.into_inner());
         if let Some(store) = &self.watermark.manifest_store {
-            // Every signed output's C2PA manifest store goes in: the
-            // sidecar's bytes, or the store embedded in the output.
-            let c2pa: Option<Vec<u8>> = match &written.signed {
-                #[cfg(feature = "c2pa")]
-                Some(Signed::Sidecar(bytes)) => Some(bytes.clone()),
-                #[cfg(feature = "c2pa")]
-                Some(Signed::Embedded) => {
-                    let mut file = File::open(&output).map_err(|e| Error::from(e).at(&output))?;
-                    tanba_c2pa::embedded_store(written.labelled.format.mime, &mut file)
-                }
-                _ => None,
-            };
+            let c2pa = signed_store(&output, &written)?;
             watermark::store(store, &written.labelled.manifest, c2pa.as_deref())?;
         }
         let credentials = match written.signed {
@@ -790,6 +779,24 @@ struct Written {
     len: u64,
     sha: String,
     signed: Option<Signed>,
+}
+
+/// The C2PA manifest store of a signed output, for the manifest store:
+/// the sidecar's bytes, or the store embedded in the output.
+fn signed_store(output: &Path, written: &Written) -> Result<Option<Vec<u8>>> {
+    Ok(match &written.signed {
+        #[cfg(feature = "c2pa")]
+        Some(Signed::Sidecar(bytes)) => Some(bytes.clone()),
+        #[cfg(feature = "c2pa")]
+        Some(Signed::Embedded) => {
+            let mut file = File::open(output).map_err(|e| Error::from(e).at(output))?;
+            tanba_c2pa::embedded_store(written.labelled.format.mime, &mut file)
+        }
+        _ => {
+            let _ = output;
+            None
+        }
+    })
 }
 
 /// The output's name: the one asked for, with the extension of the format

@@ -330,6 +330,11 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
         }
         tanba::SignatureState::Invalid { reason } => outln!("  signature: INVALID: {reason}"),
     }
+    print_credentials(v);
+}
+
+/// The C2PA credentials found in, beside or (by the watermark) for a file.
+fn print_credentials(v: &tanba::Verification) {
     if let Some(c) = &v.credentials {
         let state = match c.state {
             tanba::CredentialsState::Valid => "valid (signer not on a trust list given)",
