@@ -115,11 +115,17 @@ pub(crate) fn audit(registry: &Registry, path: &Path, job: &tanba::Job) -> tanba
     let verification = registry.verify_file(path, &job.limits)?;
     let foreign = tanba::foreign::scan_file(path)?;
     let evidence = evidence(&verification, &foreign);
-    // The search for Tanba's label in a stripped file's content
-    // (`Registry::find_visible_label_file`, as `verify` runs it) is not
-    // run here yet: unoptimised, it took minutes over an archive of
-    // unlabelled pictures. A stripped output counts by its watermark.
-    let visible = visible_label(&verification, path);
+    let mut visible = visible_label(&verification, path);
+    // A stripped output keeps its watermark and its visible label but not
+    // the manifest that says where the label is: its content is searched
+    // for the label the job describes, as `verify` does. Only for files
+    // with AI evidence and no label found otherwise, so that an archive of
+    // plain pictures costs no search.
+    if visible.is_none() && !evidence.is_empty() {
+        visible = registry
+            .find_visible_label_file(path, job)?
+            .map(|found| searched_label(&found));
+    }
     Ok(Finding {
         format: verification.format.to_string(),
         verdict: verdict(&evidence, visible.is_some()),
@@ -277,6 +283,20 @@ pub(crate) fn visible_label(v: &Verification, path: &Path) -> Option<String> {
         .iter()
         .find(|p| lower.contains(*p))
         .map(|p| format!("notice {p:?} in the opening text"))
+}
+
+/// A label found by searching a file's content, described: a place in
+/// time (`0:00-0:07`) is a disclaimer heard, not seen.
+fn searched_label(found: &tanba::VisibleFound) -> String {
+    let what = if found.place.starts_with(|c: char| c.is_ascii_digit()) {
+        "audible label"
+    } else {
+        "visible label"
+    };
+    format!(
+        "{what} found at {} (score {:.2}), searched for without a manifest",
+        found.place, found.score
+    )
 }
 
 /// The first bytes of a text file, as text.

@@ -228,6 +228,7 @@ fn build_archive(dir: &Path, keys: &(PathBuf, PathBuf)) -> BTreeMap<&'static str
         s(&dir.join("stripped.png")),
     ]);
     std::fs::remove_dir(&labelled).unwrap();
+    stripped_outputs(dir);
     BTreeMap::from([
         ("c2pa-jpeg.jpg", "ai-marked-no-visible-label"),
         ("c2pa-png.png", "ai-marked-no-visible-label"),
@@ -247,8 +248,70 @@ fn build_archive(dir: &Path, keys: &(PathBuf, PathBuf)) -> BTreeMap<&'static str
         ("plain.jpg", "no-ai-evidence"),
         ("plain.txt", "no-ai-evidence"),
         ("tanba.png", "compliant"),
-        ("stripped.png", "ai-marked-no-visible-label"),
+        ("stripped.png", "compliant"),
+        ("stripped-big.jpg", "compliant"),
+        ("stripped-big.png", "compliant"),
+        ("halved.jpg", "compliant"),
+        ("reencoded.mp4", "compliant"),
     ])
+}
+
+/// Tanba outputs as platforms pass them on, with nothing left but the
+/// watermark and the visible label: a JPEG and a PNG (the fixtures
+/// enlarged 3x first, so the mark has room) stripped by `exiftool -all=`,
+/// the JPEG also stripped and halved by ImageMagick, and the MP4 fixture
+/// (doubled) re-encoded by ffmpeg without its metadata.
+fn stripped_outputs(dir: &Path) {
+    let big = dir.join("big");
+    std::fs::create_dir(&big).unwrap();
+    for (fixture_name, name) in [
+        ("image/sample-photo.jpg", "stripped-big.jpg"),
+        ("image/sample-generated.png", "stripped-big.png"),
+    ] {
+        let o = Command::new("convert")
+            .arg(fixture(fixture_name))
+            .args(["-resize", "300%"])
+            .arg(big.join(name))
+            .output()
+            .expect("ImageMagick is installed");
+        assert!(o.status.success(), "{o:?}");
+    }
+    // The 640x360 clip doubled too: at its own size a CRF 23 re-encode
+    // lost the mark for 2 payloads of 15 (measured).
+    let o = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-i"])
+        .arg(fixture("video/sample.mp4"))
+        .args(["-vf", "scale=1280:720", "-c:v", "libx264", "-crf", "18"])
+        .args(["-c:a", "copy"])
+        .arg(big.join("labelled.mp4"))
+        .output()
+        .expect("ffmpeg is installed");
+    assert!(o.status.success(), "{o:?}");
+    let labelled = dir.join("labelled-big");
+    let o = tanba(&["label", s(&big), "-o", s(&labelled)]);
+    assert!(o.status.success(), "{o:?}");
+    for name in ["stripped-big.jpg", "stripped-big.png"] {
+        std::fs::copy(labelled.join(name), dir.join(name)).unwrap();
+        exiftool(&["-q", "-overwrite_original", "-all=", s(&dir.join(name))]);
+    }
+    let o = Command::new("convert")
+        .arg(labelled.join("stripped-big.jpg"))
+        .args(["-strip", "-resize", "50%"])
+        .arg(dir.join("halved.jpg"))
+        .output()
+        .expect("ImageMagick is installed");
+    assert!(o.status.success(), "{o:?}");
+    let o = Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-i"])
+        .arg(labelled.join("labelled.mp4"))
+        .args(["-map_metadata", "-1", "-c:v", "libx264", "-crf", "23"])
+        .args(["-c:a", "copy"])
+        .arg(dir.join("reencoded.mp4"))
+        .output()
+        .expect("ffmpeg is installed");
+    assert!(o.status.success(), "{o:?}");
+    std::fs::remove_dir_all(&big).unwrap();
+    std::fs::remove_dir_all(&labelled).unwrap();
 }
 
 /// The audit report's rows by file name.
@@ -342,8 +405,23 @@ fn an_archive_marked_by_other_tools_gets_its_verdicts_and_is_fixed() {
             .join(" ")
             .contains("Tanba manifest")
     );
-    let stripped = &found["stripped.png"];
-    assert_eq!(stripped["evidence"][0]["kind"], "watermark", "{stripped:#}");
+    // Stripped outputs: the watermark is their machine-readable mark, and
+    // the visible label is found by searching their content.
+    for name in [
+        "stripped.png",
+        "stripped-big.jpg",
+        "stripped-big.png",
+        "halved.jpg",
+        "reencoded.mp4",
+    ] {
+        let row = &found[name];
+        assert_eq!(row["evidence"][0]["kind"], "watermark", "{name}: {row:#}");
+        let visible = row["visible_label"].as_str().unwrap_or_default();
+        assert!(
+            visible.starts_with("visible label found at "),
+            "{name}: {row:#}"
+        );
+    }
     assert!(found["notice.md"]["visible_label"].as_str().is_some());
     let pdf_notice = found["notice.pdf"]["visible_label"].as_str().unwrap();
     assert!(pdf_notice.contains("ai-generated"), "{pdf_notice}");

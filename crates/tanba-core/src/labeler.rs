@@ -655,6 +655,11 @@ pub struct CredentialsCheck {
     /// who says so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signer: Option<String>,
+    /// The manifest store file these credentials were recovered from, for
+    /// a file that lost its own: found by the payload of its watermark and
+    /// checked against it as a soft binding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovered_from: Option<std::path::PathBuf>,
 }
 
 impl CredentialsCheck {
@@ -665,7 +670,15 @@ impl CredentialsCheck {
             detail,
             digital_source_type: None,
             signer: None,
+            recovered_from: None,
         }
+    }
+
+    /// Recovered from the manifest store file `path`.
+    #[must_use]
+    pub fn recovered_from(mut self, path: std::path::PathBuf) -> Self {
+        self.recovered_from = Some(path);
+        self
     }
 
     /// With who signed and the digital source type they declare.
@@ -885,6 +898,43 @@ pub trait Labeler: Send + Sync + fmt::Debug {
         Ok(None)
     }
 
+    /// [`Labeler::verify`] of an output this labeler has just written, with
+    /// the watermark made with `key` read back into
+    /// [`Verification::watermark`] (`None` when it does not read). The
+    /// output's size and mark geometry are its own, so a labeler may read
+    /// the mark where it put it, from the pixels its verification decodes
+    /// anyway, instead of a blind search over a second decode. The default
+    /// verifies, then reads with [`Labeler::read_watermark`].
+    fn verify_with_watermark(
+        &self,
+        source: Source<'_>,
+        key: WatermarkKey,
+        limits: &Limits,
+    ) -> Result<Verification> {
+        let Source {
+            reader,
+            format,
+            path,
+            len,
+        } = source;
+        let first = Source {
+            reader: &mut *reader,
+            format,
+            path,
+            len,
+        };
+        let mut v = self.verify(first, limits)?;
+        reader.seek(std::io::SeekFrom::Start(0))?;
+        let again = Source {
+            reader,
+            format,
+            path,
+            len,
+        };
+        v.watermark = self.read_watermark(again, key, limits)?;
+        Ok(v)
+    }
+
     /// Searches the content itself for the visible or audible label `job`
     /// would put there (its text, languages, position and style), for a file
     /// whose manifest is gone, so nothing records where the label is.
@@ -1033,6 +1083,67 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&found).unwrap(),
             serde_json::json!({ "place": "bottom-right", "score": 0.9f32 })
+        );
+    }
+
+    /// A labeler whose watermark reader finds payload 9 after verifying
+    /// from the start of the file.
+    #[derive(Debug)]
+    struct Marked;
+
+    impl Labeler for Marked {
+        fn name(&self) -> &'static str {
+            "marked"
+        }
+        fn formats(&self) -> &'static [&'static Format] {
+            &[]
+        }
+        fn sniff(&self, _: &[u8], _: Option<&Path>) -> Option<&'static Format> {
+            None
+        }
+        fn label(&self, _: Source<'_>, _: &mut dyn WriteSeek, _: &Job) -> Result<Labelled> {
+            Err(Error::unsupported("marked"))
+        }
+        fn verify(&self, source: Source<'_>, _: &Limits) -> Result<Verification> {
+            // Reads to the end, as a real verification may.
+            std::io::copy(source.reader, &mut std::io::sink())?;
+            Ok(Verification::unmarked(&NOTE, "stub"))
+        }
+        fn read_watermark(
+            &self,
+            source: Source<'_>,
+            key: WatermarkKey,
+            _: &Limits,
+        ) -> Result<Option<WatermarkFound>> {
+            let mut head = [0u8; 1];
+            source.reader.read_exact(&mut head)?;
+            Ok((head == *b"m").then_some(WatermarkFound {
+                payload: 9,
+                strength: 7.0,
+                key: key.kind(),
+            }))
+        }
+    }
+
+    #[test]
+    fn verify_with_watermark_by_default_verifies_then_reads_from_the_start() {
+        let mut reader = std::io::Cursor::new(b"marked".to_vec());
+        let source = Source {
+            reader: &mut reader,
+            format: &NOTE,
+            path: None,
+            len: 6,
+        };
+        let v = Marked
+            .verify_with_watermark(source, WatermarkKey::PUBLIC, &Limits::default())
+            .unwrap();
+        assert_eq!(v.watermark.map(|w| w.payload), Some(9));
+        assert!(!v.perceptible.found);
+        let found = CredentialsCheck::new(CredentialsState::Valid, vec![])
+            .recovered_from("s/x.c2pa".into());
+        assert_eq!(
+            serde_json::to_value(&found).unwrap()["recovered_from"],
+            "s/x.c2pa"
         );
     }
 

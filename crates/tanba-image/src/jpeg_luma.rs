@@ -175,6 +175,16 @@ pub(crate) fn region_luma(
     }))
 }
 
+/// The luminance of a whole JPEG, decoded without chroma or colour
+/// conversion; `None` for CMYK or YCCK, whose luminance needs the full
+/// colour conversion.
+pub(crate) fn whole_luma(bytes: &[u8], limits: &Limits) -> Result<Option<GrayImage>> {
+    if layout(bytes).is_some_and(|l| l.components() > 3) {
+        return Ok(None);
+    }
+    decode_luma(bytes, limits).map(Some)
+}
+
 /// Starts of the restart intervals of `data`, enough of them to hold
 /// interval `last`, each with its end; `None` when the data holds a marker
 /// other than the expected restart markers.

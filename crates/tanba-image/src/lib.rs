@@ -389,7 +389,28 @@ impl ImageLabeler {
         if let Some((frames, pixels)) = info.animation {
             limits.check_animation(frames, pixels)?;
         }
-        verify::verify(format, bytes, &info, limits, &self.settings)
+        verify::verify(format, bytes, &info, (limits, &self.settings), None)
+    }
+
+    /// [`ImageLabeler::verify_bytes`] of a picture this labeler wrote, with
+    /// the watermark made with `key` read where it was embedded, from the
+    /// decode the badge check uses (see
+    /// [`Labeler::verify_with_watermark`]).
+    pub fn verify_bytes_with_watermark(
+        &self,
+        bytes: &[u8],
+        key: tanba_core::WatermarkKey,
+        limits: &Limits,
+    ) -> Result<Verification> {
+        let format = sniff_bytes(bytes)?;
+        if format.name == SVG.name {
+            return svg::verify(bytes, limits, &self.settings);
+        }
+        let info = inspect(format, bytes, limits)?;
+        if let Some((frames, pixels)) = info.animation {
+            limits.check_animation(frames, pixels)?;
+        }
+        verify::verify(format, bytes, &info, (limits, &self.settings), Some(key))
     }
 }
 
@@ -635,6 +656,16 @@ impl Labeler for ImageLabeler {
 
     fn check_job(&self, job: &Job) -> Result<()> {
         self.settings.font.check_label(&job.label)
+    }
+
+    fn verify_with_watermark(
+        &self,
+        mut source: Source<'_>,
+        key: tanba_core::WatermarkKey,
+        limits: &Limits,
+    ) -> Result<Verification> {
+        let bytes = read_all(&mut source, limits)?;
+        self.verify_bytes_with_watermark(&bytes, key, limits)
     }
 
     fn read_watermark(

@@ -2,10 +2,10 @@
 //! added to every raster picture and every frame of an animation before
 //! the badge is drawn, and read back for `verify`.
 
-use image::{DynamicImage, ImageBuffer, Pixel, Primitive, RgbImage, RgbaImage};
+use image::{DynamicImage, GrayImage, ImageBuffer, Pixel, Primitive, RgbImage, RgbaImage};
 
 use tanba_core::{Result, WatermarkFound, WatermarkKey};
-use tanba_watermark::{Key, MIN_PICTURE_SIDE};
+use tanba_watermark::{Key, KnownReader, MIN_PICTURE_SIDE};
 
 /// The mark one output carries.
 #[derive(Debug, Clone)]
@@ -146,6 +146,34 @@ pub(crate) fn read(img: &DynamicImage, key: WatermarkKey) -> Option<WatermarkFou
     })
 }
 
+/// Reads the mark made with `key` where it was embedded (the picture's
+/// own size, no blind search), from an 8-bit luma plane of the stored
+/// picture: a labeler's check of its own output.
+pub(crate) fn read_known_luma(luma: &GrayImage, key: WatermarkKey) -> Option<WatermarkFound> {
+    let mut reader = KnownReader::new(key_of(key));
+    let stride = luma.width() as usize;
+    reader.push_luma(luma.as_raw(), luma.width(), luma.height(), stride);
+    found(reader.read(), key)
+}
+
+/// [`read_known_luma`] from a decoded picture of any pixel layout.
+pub(crate) fn read_known(img: &DynamicImage, key: WatermarkKey) -> Option<WatermarkFound> {
+    let mut reader = KnownReader::new(key_of(key));
+    match img {
+        DynamicImage::ImageRgb8(rgb) => reader.push_rgb(rgb),
+        other => reader.push_rgb(&other.to_rgb8()),
+    }
+    found(reader.read(), key)
+}
+
+fn found(d: Option<tanba_watermark::Detection>, key: WatermarkKey) -> Option<WatermarkFound> {
+    d.map(|d| WatermarkFound {
+        payload: d.payload,
+        strength: d.sync_z,
+        key: key.kind(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +217,18 @@ mod tests {
         let found = read(&DynamicImage::ImageRgba8(frame), WatermarkKey::PUBLIC);
         assert_eq!(found.map(|f| f.payload), Some(mark.payload));
         assert!(too_small(255, 900).is_some() && too_small(256, 256).is_none());
+        // Read where it was embedded, from the picture or its luma alone.
+        let mut img = base.clone();
+        assert_eq!(read_known(&img, WatermarkKey::PUBLIC), None, "unmarked");
+        apply(&mut img, Some(&mark)).unwrap();
+        let known = read_known(&img, WatermarkKey::PUBLIC).map(|f| f.payload);
+        assert_eq!(known, Some(mark.payload));
+        let luma = read_known_luma(&img.to_luma8(), WatermarkKey::PUBLIC);
+        assert_eq!(
+            luma.map(|f| (f.payload, f.key)),
+            Some((mark.payload, "public"))
+        );
+        assert_eq!(read_known(&img, WatermarkKey(7)), None, "another key");
     }
 
     #[test]

@@ -13,21 +13,25 @@ use image::GrayImage;
 use image::metadata::Orientation;
 
 use crate::badge::{self, BadgeMasks, BadgeStyle};
-use crate::{ImageSettings, Info, jpeg_luma};
+use crate::{ImageSettings, Info, jpeg_luma, mark};
 use tanba_core::font::FontFile;
 use tanba_core::{
     Error, Format, Label, Limits, Manifest, Mark, MarkKind, PerceptibleCheck, Result, Verification,
+    WatermarkKey,
 };
 
 /// Scores at or above this count as "badge present".
 pub const PRESENCE_THRESHOLD: f64 = 0.5;
 
+/// The marks and the badge of a picture; with `watermark`, the mark made
+/// with that key is read too, where it was embedded (a labeler's own
+/// output), from the one decode the badge check then crops.
 pub(crate) fn verify(
     format: &'static Format,
     bytes: &[u8],
     info: &Info,
-    limits: &Limits,
-    settings: &ImageSettings,
+    (limits, settings): (&Limits, &ImageSettings),
+    watermark: Option<WatermarkKey>,
 ) -> Result<Verification> {
     let mut marks = Vec::new();
     let mut manifest = None;
@@ -72,19 +76,54 @@ pub(crate) fn verify(
     let size = (info.width, info.height);
     let look = (&settings.font, &settings.style);
     let animated = info.animation.is_some() && matches!(format.name, "png" | "webp" | "gif");
+    let mut found = None;
     let perceptible = if animated {
+        if let Some(key) = watermark {
+            let first = crate::decode(format, bytes, info, limits)?;
+            found = mark::read_known(&first, key);
+        }
         check_every_frame(format, bytes, info, &manifest, look)?
+    } else if let Some(key) = watermark {
+        // One decode of the whole luma serves the mark and the badge.
+        let luma = whole_luma(format, bytes, info, limits)?;
+        found = mark::read_known_luma(&luma, key);
+        check_badge(size, info.orientation, &manifest, look, |[x, y, w, h]| {
+            Ok(image::imageops::crop_imm(&luma, x, y, w, h).to_image())
+        })?
     } else {
         check_badge(size, info.orientation, &manifest, look, |region| {
             region_luma(format, bytes, info, limits, region)
         })?
     };
-    Ok(Verification::new(
-        format,
-        marks,
-        Some(manifest),
-        perceptible,
-    ))
+    let mut v = Verification::new(format, marks, Some(manifest), perceptible);
+    v.watermark = found;
+    Ok(v)
+}
+
+/// The luminance of the whole stored picture: a JPEG's decoded alone
+/// (no chroma, no colour conversion), other formats decoded whole.
+fn whole_luma(
+    format: &'static Format,
+    bytes: &[u8],
+    info: &Info,
+    limits: &Limits,
+) -> Result<GrayImage> {
+    let jpeg = if format.name == "jpeg" {
+        jpeg_luma::whole_luma(bytes, limits)?
+    } else {
+        None
+    };
+    let luma = match jpeg {
+        Some(luma) => luma,
+        None => crate::decode(format, bytes, info, limits)?.to_luma8(),
+    };
+    if luma.dimensions() != (info.width, info.height) {
+        return Err(Error::malformed(format!(
+            "{} decodes to a size other than its header's",
+            format.name
+        )));
+    }
+    Ok(luma)
 }
 
 /// Whether two AIGC labels say the same: equal up to whitespace (a

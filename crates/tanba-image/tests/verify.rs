@@ -80,3 +80,48 @@ fn unlabelled_input_reports_no_marks() {
     assert!(!v.perceptible.found);
     assert!(v.manifest.is_none());
 }
+
+/// A labeler's check of its own output reads the watermark where it was
+/// embedded, from the decode the badge check uses, and finds the same
+/// badge as the plain verification; a picture labelled without the mark,
+/// or read with another key, gives none.
+#[test]
+fn the_output_check_reads_the_watermark_from_the_badge_decode() {
+    let labeler = ImageLabeler::default();
+    let limits = tanba_core::Limits::default();
+    let photo = noisy_rgb(1024, 768, 5);
+    let inputs = [
+        (jpeg(&photo, 92, false, &[]), "jpeg"),
+        (png(&image::DynamicImage::ImageRgb8(photo.clone())), "png"),
+    ];
+    for (input, what) in inputs {
+        let (out, labelled) = label(&input, None).unwrap();
+        let payload = labelled.manifest.watermark_payload().unwrap();
+        let key = tanba_core::WatermarkKey::PUBLIC;
+        let checked = labeler
+            .verify_bytes_with_watermark(&out, key, &limits)
+            .unwrap();
+        let found = checked.watermark.expect(what);
+        assert_eq!(found.payload, payload, "{what}");
+        assert!(found.strength >= 6.0, "{what}: {found:?}");
+        let plain = verify(&out);
+        assert!(
+            checked.perceptible.found,
+            "{what}: {:?}",
+            checked.perceptible
+        );
+        assert_eq!(checked.perceptible.score, plain.perceptible.score, "{what}");
+        assert_eq!(checked.marks, plain.marks, "{what}");
+        let other = labeler
+            .verify_bytes_with_watermark(&out, tanba_core::WatermarkKey(7), &limits)
+            .unwrap();
+        assert_eq!(other.watermark, None, "{what}: another key");
+        let job = tanba_core::Job::default().with_watermark(None);
+        let (bare, _) = labeler.label_bytes(&input, None, &job).unwrap();
+        let unmarked = labeler
+            .verify_bytes_with_watermark(&bare, key, &limits)
+            .unwrap();
+        assert_eq!(unmarked.watermark, None, "{what}: unmarked");
+        assert!(unmarked.perceptible.found, "{what}");
+    }
+}

@@ -36,7 +36,7 @@ pub(crate) fn best_match(
     if times.is_empty() {
         times.push(0.0);
     }
-    let frames = sample(&mut ictx, &info, &times)?;
+    let frames = sample(&mut ictx, &info, &times, None)?;
     let wanted = Wanted {
         label: &job.label,
         position: job.position,

@@ -345,6 +345,23 @@ impl Labeler for VideoLabeler {
             source.format,
             limits,
             (&self.settings.font, &self.settings.style),
+            None,
+        )
+    }
+
+    fn verify_with_watermark(
+        &self,
+        mut source: Source<'_>,
+        key: tanba_core::WatermarkKey,
+        limits: &Limits,
+    ) -> Result<Verification> {
+        let input = InputFile::from_source(&mut source, limits)?;
+        verify::verify(
+            input.path(),
+            source.format,
+            limits,
+            (&self.settings.font, &self.settings.style),
+            Some(key),
         )
     }
 

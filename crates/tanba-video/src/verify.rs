@@ -19,6 +19,7 @@ use tanba_core::{
     WatermarkFound, WatermarkKey, xmp,
 };
 use tanba_image::{BadgeImage, BadgeStyle};
+use tanba_watermark::KnownReader;
 
 use crate::layout::{self, NoticeRecord};
 use crate::marks::{self, KEY_AIGC, KEY_MANIFEST, KEY_NOTICE};
@@ -27,11 +28,15 @@ use crate::probe::{self, Container, VideoInfo};
 /// Scores at or above this count as "label present".
 pub const PRESENCE_THRESHOLD: f64 = 0.5;
 
+/// The marks and the label of a video; with `watermark`, the mark made
+/// with that key is also read where it was embedded (a labeler's own
+/// output) from the frames the label check decodes anyway.
 pub(crate) fn verify(
     path: &Path,
     format: &'static Format,
     limits: &Limits,
     (font, style): (&FontFile, &BadgeStyle),
+    watermark: Option<WatermarkKey>,
 ) -> Result<Verification> {
     let container = Container::of(format)?;
     let mut ictx = probe::open(path)?;
@@ -74,7 +79,13 @@ pub(crate) fn verify(
         v.marks = found_marks;
         return Ok(v);
     };
-    let seen = check_frames(&mut ictx, &info, &manifest, notice.as_ref(), (font, style))?;
+    let mut reader = watermark.map(|k| KnownReader::new(tanba_watermark::Key::private(k.0)));
+    let seen = check_frames(
+        (&mut ictx, &info, reader.as_mut()),
+        &manifest,
+        notice.as_ref(),
+        (font, style),
+    )?;
     let perceptible = match &manifest.label.audible {
         Some(audible) if seen.found => with_audible(
             seen,
@@ -84,12 +95,15 @@ pub(crate) fn verify(
         )?,
         _ => seen,
     };
-    Ok(Verification::new(
-        format,
-        found_marks,
-        Some(manifest),
-        perceptible,
-    ))
+    let mut v = Verification::new(format, found_marks, Some(manifest), perceptible);
+    if let (Some(reader), Some(key)) = (reader, watermark) {
+        v.watermark = reader.read().map(|d| WatermarkFound {
+            payload: d.payload,
+            strength: d.sync_z,
+            key: key.kind(),
+        });
+    }
+    Ok(v)
 }
 
 /// Seconds of video the watermark is read from: the detector sums every
@@ -216,8 +230,11 @@ struct Expected {
 }
 
 fn check_frames(
-    ictx: &mut ffmpeg::format::context::Input,
-    info: &VideoInfo,
+    (ictx, info, marked): (
+        &mut ffmpeg::format::context::Input,
+        &VideoInfo,
+        Option<&mut KnownReader>,
+    ),
     manifest: &Manifest,
     notice: Option<&NoticeRecord>,
     (font, style): (&FontFile, &BadgeStyle),
@@ -292,7 +309,7 @@ fn check_frames(
 
     let notice_end = notice.map(|n| n.span[0] + n.span[1]).unwrap_or(0.0);
     let (early, late) = sample_times(info.duration_ms as f64 / 1000.0, notice_end);
-    let frames = sample(ictx, info, &[early, late])?;
+    let frames = sample(ictx, info, &[early, late], marked)?;
     if frames.is_empty() {
         return Ok(not_found("no frame could be decoded", None));
     }
@@ -371,11 +388,14 @@ fn correlate(frame: &Grey, region: [u32; 4], mask: &image::GrayImage) -> f64 {
 }
 
 /// Decodes the first frame at or after each of `times` (seconds from the
-/// first frame, ascending), seeking for far-apart samples.
+/// first frame, ascending), seeking for far-apart samples. Every frame
+/// decoded on the way is also given to `marked`, when there is one, for
+/// the watermark's read-back (the labeler marks every frame).
 pub(crate) fn sample(
     ictx: &mut ffmpeg::format::context::Input,
     info: &VideoInfo,
     times: &[f64],
+    mut marked: Option<&mut KnownReader>,
 ) -> Result<Vec<Grey>> {
     let stream = ictx
         .stream(info.index)
@@ -444,9 +464,14 @@ pub(crate) fn sample(
         let pts = frame.timestamp().unwrap_or(start);
         let seconds = (pts - start) as f64 * f64::from(time_base);
         let taken = seconds + 1e-6 >= target;
+        let luma_plane = push_luma_plane(marked.as_deref_mut(), frame);
         if taken {
             wanted.next();
-            out.push(to_grey(frame, seconds, &mut scaler)?);
+            let grey = to_grey(frame, seconds, &mut scaler)?;
+            if !luma_plane && let Some(reader) = marked.as_deref_mut() {
+                reader.push_luma(&grey.data, grey.width, grey.height, grey.stride);
+            }
+            out.push(grey);
         }
         previous = Some((current, seconds, taken));
         current ^= 1;
@@ -458,6 +483,36 @@ pub(crate) fn sample(
         out.push(to_grey(&frames[index], seconds, &mut scaler)?);
     }
     Ok(out)
+}
+
+/// Gives a frame's luma plane to `reader` as it is, when the frame is
+/// 8-bit YUV (the labeler's H.264, VP9 and AV1 output); false when it is
+/// not, and the frame's grey conversion must stand in.
+fn push_luma_plane(reader: Option<&mut KnownReader>, frame: &ffmpeg::frame::Video) -> bool {
+    let Some(reader) = reader else {
+        return true;
+    };
+    let planar = matches!(
+        frame.format(),
+        Pixel::YUV420P
+            | Pixel::YUVJ420P
+            | Pixel::YUV422P
+            | Pixel::YUVJ422P
+            | Pixel::YUV444P
+            | Pixel::YUVJ444P
+            | Pixel::NV12
+            | Pixel::NV21
+            | Pixel::GRAY8
+    );
+    if planar {
+        reader.push_luma(
+            frame.data(0),
+            frame.width(),
+            frame.height(),
+            frame.stride(0),
+        );
+    }
+    planar
 }
 
 fn to_grey(

@@ -11,6 +11,7 @@
 mod apply;
 pub mod audio;
 mod grid;
+mod known;
 mod pattern;
 mod resample;
 mod ssim;
@@ -24,6 +25,7 @@ use crate::grid::{fold, mark_plane, peak, soft_bits, sync_surface};
 use crate::pattern::{CODED_BITS, Pattern, decode_chase, encode};
 use crate::resample::{Plane, grid_size, high_pass};
 
+pub use crate::known::KnownReader;
 pub use crate::video::{FrameDetector, FrameMarker};
 
 /// Shorter side of the working grid the mark lives on, in cells.

@@ -220,3 +220,86 @@ pub(crate) fn check(
         check.map(|c| c.with_origin(who, report.digital_source_type.clone()));
     Ok(())
 }
+
+/// Checks the C2PA manifest store recovered from the manifest store (the
+/// file at `c2pa`, found by the watermark's payload) against the file, as
+/// a soft binding: its `c2pa.soft-binding` assertion (`tanba.wm.1`) must
+/// name the payload the file's watermark reads. Its hard binding cannot
+/// hold, since the file lost its metadata (that is why it was recovered):
+/// those failures are set aside, and any other (a broken signature) makes
+/// the credentials invalid, as a mismatched soft binding does.
+pub(crate) fn check_recovered(
+    options: &C2paOptions,
+    (path, format): (&Path, &'static Format),
+    c2pa: &Path,
+    v: &mut Verification,
+) -> Result<()> {
+    let Some(payload) = v.watermark.map(|w| w.payload_hex()) else {
+        return Ok(());
+    };
+    let bytes = std::fs::read(c2pa).map_err(|e| tanba_core::Error::from(e).at(c2pa))?;
+    let mut file = File::open(path).map_err(|e| tanba_core::Error::from(e).at(path))?;
+    let read = tanba_c2pa::ReadOptions {
+        trust_anchors_pem: options.trust_anchors_pem.clone(),
+        sidecar: Some(bytes),
+    };
+    let report = tanba_c2pa::inspect(format.mime, &mut file, &read).map_err(|e| e.at(path))?;
+    let other: Vec<String> = match &report.state {
+        C2paState::Invalid(reasons) => reasons
+            .iter()
+            .filter(|r| !is_hard_binding(r))
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    };
+    let signer = report
+        .signer
+        .iter()
+        .map(|s| format!("signed by {s}"))
+        .chain(report.issuer.iter().map(|i| format!("issued by {i}")));
+    let (state, mut detail) = match (&report.soft_binding, other.is_empty()) {
+        (Some(bound), true) if *bound == payload => (
+            if report.state == C2paState::Trusted {
+                CredentialsState::Trusted
+            } else {
+                CredentialsState::Valid
+            },
+            vec![format!(
+                "soft-binding match: the recovered manifest's {} assertion names payload \
+                 {payload}, as the file's watermark reads",
+                tanba_c2pa::SOFT_BINDING_ALG
+            )],
+        ),
+        (Some(bound), true) => (
+            CredentialsState::Invalid,
+            vec![format!(
+                "soft-binding mismatch: the recovered manifest binds watermark payload {bound}, \
+                 the file's watermark reads {payload}"
+            )],
+        ),
+        (None, true) => (
+            CredentialsState::Invalid,
+            vec![format!(
+                "soft-binding mismatch: the recovered manifest has no {} assertion",
+                tanba_c2pa::SOFT_BINDING_ALG
+            )],
+        ),
+        (_, false) => (CredentialsState::Invalid, other),
+    };
+    detail.extend(signer);
+    let who = report.signer.clone().or(report.claim_generator.clone());
+    v.credentials = Some(
+        CredentialsCheck::new(state, detail)
+            .with_origin(who, report.digital_source_type.clone())
+            .recovered_from(c2pa.to_path_buf()),
+    );
+    Ok(())
+}
+
+/// A validation failure of a hard binding (the hash of the bytes the
+/// manifest was signed over), which a stripped copy cannot keep.
+fn is_hard_binding(reason: &str) -> bool {
+    ["dataHash.", "bmffHash.", "boxesHash.", "collectionHash."]
+        .iter()
+        .any(|h| reason.contains(h))
+}

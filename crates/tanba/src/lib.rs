@@ -487,15 +487,10 @@ impl Registry {
                 .and_then(|f| Ok((f.metadata()?.len(), f)))
                 .map_err(Error::from)
                 .and_then(|(len, mut file)| {
-                    let format = check_output(labeler, &mut file, names, len, &job.limits)?;
-                    let note = watermark::check_output(
-                        labeler,
-                        &mut file,
-                        (format, Some(tmp), len),
-                        &written.labelled.manifest,
-                        job.watermark,
-                        &job.limits,
-                    )?;
+                    let manifest = &written.labelled.manifest;
+                    let key = watermark::expected_key(manifest, job.watermark);
+                    let found = check_output(labeler, &mut file, names, len, &job.limits, key)?;
+                    let note = watermark::check_output(found, manifest, job.watermark)?;
                     *watermark_note.borrow_mut() = note;
                     Ok(())
                 })
@@ -519,12 +514,8 @@ impl Registry {
         let kept_credentials = self.keep_credentials(input, format, &output, &mut written)?;
         written.labelled.notes.extend(watermark_note.into_inner());
         if let Some(store) = &self.watermark.manifest_store {
-            let c2pa = match &written.signed {
-                #[cfg(feature = "c2pa")]
-                Some(Signed::Sidecar(bytes)) => Some(bytes.as_slice()),
-                _ => None,
-            };
-            watermark::store(store, &written.labelled.manifest, c2pa)?;
+            let c2pa = signed_store(&output, &written)?;
+            watermark::store(store, &written.labelled.manifest, c2pa.as_deref())?;
         }
         let credentials = match written.signed {
             None => None,
@@ -656,7 +647,12 @@ impl Registry {
         .map_err(|e| e.at(path))?;
         watermark::add_to(&self.watermark, found, format, &mut verification);
         #[cfg(feature = "c2pa")]
-        credentials::check(&self.c2pa, path, format, &mut verification)?;
+        {
+            credentials::check(&self.c2pa, path, format, &mut verification)?;
+            if let Some(c2pa) = watermark::recovered_c2pa(&self.watermark, &verification) {
+                credentials::check_recovered(&self.c2pa, (path, format), &c2pa, &mut verification)?;
+            }
+        }
         // The manifest may have been recovered from the store since.
         Ok(verification.with_real_person_flag())
     }
@@ -730,15 +726,9 @@ impl Registry {
         let output = out.into_inner();
         let len = output.len() as u64;
         let mut reader = Cursor::new(&output);
-        let format = check_output(labeler, &mut reader, (None, name), len, &job.limits)?;
-        let note = watermark::check_output(
-            labeler,
-            &mut reader,
-            (format, None, len),
-            &labelled.manifest,
-            job.watermark,
-            &job.limits,
-        )?;
+        let key = watermark::expected_key(&labelled.manifest, job.watermark);
+        let found = check_output(labeler, &mut reader, (None, name), len, &job.limits, key)?;
+        let note = watermark::check_output(found, &labelled.manifest, job.watermark)?;
         let mut labelled = labelled;
         labelled.notes.extend(note);
         // As for files: a stripped copy of these bytes finds its manifest
@@ -802,6 +792,24 @@ struct Written {
     signed: Option<Signed>,
 }
 
+/// The C2PA manifest store of a signed output, for the manifest store:
+/// the sidecar's bytes, or the store embedded in the output.
+fn signed_store(output: &Path, written: &Written) -> Result<Option<Vec<u8>>> {
+    Ok(match &written.signed {
+        #[cfg(feature = "c2pa")]
+        Some(Signed::Sidecar(bytes)) => Some(bytes.clone()),
+        #[cfg(feature = "c2pa")]
+        Some(Signed::Embedded) => {
+            let mut file = File::open(output).map_err(|e| Error::from(e).at(output))?;
+            tanba_c2pa::embedded_store(written.labelled.format.mime, &mut file)
+        }
+        _ => {
+            let _ = output;
+            None
+        }
+    })
+}
+
 /// The output's name: the one asked for, with the extension of the format
 /// written when that is not the input's.
 fn output_name(output: &Path, input: &'static Format, written: &'static Format) -> PathBuf {
@@ -815,15 +823,17 @@ fn output_name(output: &Path, input: &'static Format, written: &'static Format) 
 /// Reads a finished output (a temporary file at `path`, or bytes) back
 /// with the labeler that wrote it: both parts of the label, and an intact
 /// signature, or [`Error::Unverified`]. `name` is the output's final name,
-/// which breaks sniffing ties as it will for any later reader. Returns the
-/// format it was read as.
+/// which breaks sniffing ties as it will for any later reader. With `key`,
+/// the watermark is read back in the same pass (from the same decode,
+/// where the labeler can) and returned, for [`watermark::check_output`].
 fn check_output(
     labeler: &dyn Labeler,
     output: &mut dyn ReadSeek,
     (path, name): (Option<&Path>, Option<&Path>),
     len: u64,
     limits: &Limits,
-) -> Result<&'static Format> {
+    key: Option<WatermarkKey>,
+) -> Result<Option<WatermarkFound>> {
     let head = read_head(output)?;
     let format = labeler.sniff(&head, name).ok_or_else(|| {
         Error::unverified(format!(
@@ -837,8 +847,12 @@ fn check_output(
         path,
         len,
     };
-    verdict(&labeler.verify(source, limits)?)?;
-    Ok(format)
+    let verification = match key {
+        Some(key) => labeler.verify_with_watermark(source, key, limits)?,
+        None => labeler.verify(source, limits)?,
+    };
+    verdict(&verification)?;
+    Ok(verification.watermark)
 }
 
 /// Why a verification falls short of a label, if it does.

@@ -121,6 +121,21 @@ fn recover(store: &Path, payload: u64, format: &'static Format, v: &mut Verifica
     v.recovered_from = Some(path);
 }
 
+/// The C2PA manifest store kept beside the manifest `v` was recovered
+/// with, when the file carries no credentials of its own.
+#[cfg(feature = "c2pa")]
+pub(crate) fn recovered_c2pa(options: &WatermarkOptions, v: &Verification) -> Option<PathBuf> {
+    let (Some(store), Some(_), Some(found), None) = (
+        &options.manifest_store,
+        &v.recovered_from,
+        &v.watermark,
+        &v.credentials,
+    ) else {
+        return None;
+    };
+    Some(store_c2pa_path(store, found.payload)).filter(|p| p.is_file())
+}
+
 /// Whether a stored manifest can be this file's: its id gives the payload
 /// read, and it describes the same kind of media (a picture converted
 /// from PNG to JPEG keeps its watermark, so only the top-level type must
@@ -149,32 +164,31 @@ fn matches_file(
     Ok(())
 }
 
-/// Reads the watermark the manifest records back from a finished output.
-/// A mark that does not read back (the picture or frames left it too weak
-/// to decode: small, flat or heavily compressed content) does not fail the
-/// output, whose metadata and label verified: it gives a note saying so.
-/// A mark read with another payload is [`Error::Unverified`].
+/// The key a finished output's watermark is read back with: the job's,
+/// when the manifest records a watermark made with it.
+pub(crate) fn expected_key(manifest: &Manifest, key: Option<WatermarkKey>) -> Option<WatermarkKey> {
+    (manifest.watermark.is_some() && manifest.watermark_payload().is_some())
+        .then_some(key)
+        .flatten()
+}
+
+/// Judges the watermark read back from a finished output (by
+/// [`Labeler::verify_with_watermark`], at the geometry it was embedded
+/// with) against the one the manifest records. A mark that does not read
+/// back (the picture or frames left it too weak to decode: small, flat or
+/// heavily compressed content) does not fail the output, whose metadata
+/// and label verified: it gives a note saying so. A mark read with
+/// another payload is [`Error::Unverified`].
 pub(crate) fn check_output(
-    labeler: &dyn Labeler,
-    output: &mut dyn ReadSeek,
-    (format, path, len): (&'static Format, Option<&Path>, u64),
+    found: Option<WatermarkFound>,
     manifest: &Manifest,
     key: Option<WatermarkKey>,
-    limits: &Limits,
 ) -> Result<Option<String>> {
-    let (Some(_), Some(key), Some(payload)) =
-        (&manifest.watermark, key, manifest.watermark_payload())
+    let (Some(_), Some(payload)) = (expected_key(manifest, key), manifest.watermark_payload())
     else {
         return Ok(None);
     };
-    output.seek(std::io::SeekFrom::Start(0))?;
-    let source = Source {
-        reader: output,
-        format,
-        path,
-        len,
-    };
-    match labeler.read_watermark(source, key, limits)? {
+    match found {
         Some(found) if found.payload == payload => Ok(None),
         Some(found) => Err(Error::unverified(format!(
             "the watermark reads back as payload {} instead of {payload:016x}",
@@ -207,70 +221,35 @@ pub(crate) fn store(store: &Path, manifest: &Manifest, c2pa: Option<&[u8]>) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tanba_core::{Job, Labelled, Placement, WriteSeek};
-
-    /// A labeler whose watermark reader returns what it is told.
-    #[derive(Debug)]
-    struct Reads(Option<u64>);
-
-    impl Labeler for Reads {
-        fn name(&self) -> &'static str {
-            "stub"
-        }
-        fn formats(&self) -> &'static [&'static Format] {
-            &[]
-        }
-        fn sniff(&self, _: &[u8], _: Option<&Path>) -> Option<&'static Format> {
-            None
-        }
-        fn label(&self, _: Source<'_>, _: &mut dyn WriteSeek, _: &Job) -> Result<Labelled> {
-            Err(Error::unsupported("stub"))
-        }
-        fn verify(&self, _: Source<'_>, _: &Limits) -> Result<Verification> {
-            Err(Error::unsupported("stub"))
-        }
-        fn read_watermark(
-            &self,
-            _: Source<'_>,
-            key: WatermarkKey,
-            _: &Limits,
-        ) -> Result<Option<WatermarkFound>> {
-            Ok(self.0.map(|payload| WatermarkFound {
-                payload,
-                strength: 9.0,
-                key: key.kind(),
-            }))
-        }
-    }
+    use tanba_core::{Job, Placement};
 
     #[test]
     fn an_output_check_passes_notes_or_refuses_by_what_reads_back() {
         let job = Job::new();
         let m = job.manifest_with_watermark("image/jpeg", Placement::at("x"), None, job.watermark);
         let payload = m.watermark_payload().unwrap();
-        let check = |labeler: &Reads, manifest: &Manifest, key| {
-            let mut out = std::io::Cursor::new(vec![0u8; 4]);
-            check_output(
-                labeler,
-                &mut out,
-                (&JPEG, None, 4),
-                manifest,
-                key,
-                &Limits::default(),
-            )
+        let read = |payload| {
+            Some(WatermarkFound {
+                payload,
+                strength: 9.0,
+                key: "public",
+            })
         };
         assert_eq!(
-            check(&Reads(Some(payload)), &m, job.watermark).unwrap(),
+            check_output(read(payload), &m, job.watermark).unwrap(),
             None
         );
-        let note = check(&Reads(None), &m, job.watermark).unwrap().unwrap();
+        let note = check_output(None, &m, job.watermark).unwrap().unwrap();
         assert!(note.contains("does not read back"), "{note}");
-        let err = check(&Reads(Some(payload ^ 1)), &m, job.watermark).unwrap_err();
+        let err = check_output(read(payload ^ 1), &m, job.watermark).unwrap_err();
         assert_eq!(err.kind_name(), Error::unverified("x").kind_name());
-        // Nothing recorded, or no key: nothing to check.
+        // Nothing recorded, or no key: nothing to check, nothing to read.
         let plain = job.manifest("image/jpeg", Placement::at("x"));
-        assert_eq!(check(&Reads(None), &plain, job.watermark).unwrap(), None);
-        assert_eq!(check(&Reads(None), &m, None).unwrap(), None);
+        assert_eq!(check_output(None, &plain, job.watermark).unwrap(), None);
+        assert_eq!(check_output(None, &m, None).unwrap(), None);
+        assert_eq!(expected_key(&plain, job.watermark), None);
+        assert_eq!(expected_key(&m, None), None);
+        assert_eq!(expected_key(&m, job.watermark), job.watermark);
     }
 
     static JPEG: Format = Format {

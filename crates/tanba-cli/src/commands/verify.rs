@@ -387,6 +387,11 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
         }
         tanba::SignatureState::Invalid { reason } => outln!("  signature: INVALID: {reason}"),
     }
+    print_credentials(v);
+}
+
+/// The C2PA credentials found in, beside or (by the watermark) for a file.
+fn print_credentials(v: &tanba::Verification) {
     if let Some(c) = &v.credentials {
         let state = match c.state {
             tanba::CredentialsState::Valid => "valid (signer not on a trust list given)",
@@ -396,7 +401,20 @@ fn print_verification(file: &Path, v: &tanba::Verification) {
                 "the unlabelled original's, kept in the sidecar (they do not bind to this file)"
             }
         };
-        outln!("  content credentials (C2PA): {state}");
+        match &c.recovered_from {
+            Some(path) => {
+                let binding = if c.state == tanba::CredentialsState::Invalid {
+                    "soft-binding MISMATCH"
+                } else {
+                    "soft-binding match"
+                };
+                outln!(
+                    "  content credentials (C2PA): recovered from store, {binding} ({state}; {})",
+                    path.display()
+                );
+            }
+            None => outln!("  content credentials (C2PA): {state}"),
+        }
         for line in &c.detail {
             outln!("    {line}");
         }
