@@ -14,33 +14,37 @@ use std::process::Command;
 
 use crate::util::{cargo, exec, have, root, target_dir};
 
-/// The examples, in the order they run (shortest first).
+/// The examples, in the order they run (the pictures' and video's first,
+/// so a run cut short still has them: the report is written after each).
 const EXAMPLES: [&str; 4] = [
     "false_positives",
     "picture_matrix",
-    "audio_matrix",
     "video_matrix",
+    "audio_matrix",
 ];
 
 /// The examples that take `--media DIR`.
 const TAKE_MEDIA: [&str; 2] = ["false_positives", "picture_matrix"];
 
 const HELP: &str = "\
-usage: cargo xtask bench watermark [--quick] [--no-build] [--doc FILE]
+usage: cargo xtask bench watermark [--quick] [--no-build] [--doc FILE] [--media DIR]
 
-  --quick     fewer inputs per cell (each example's --quick)
-  --no-build  use the release examples already built
-  --doc FILE  where the report goes (default docs/benchmarks-watermark.md)";
+  --quick      fewer inputs per cell (each example's --quick)
+  --no-build   use the release examples already built
+  --doc FILE   where the report goes (default docs/benchmarks-watermark.md)
+  --media DIR  the bench media (default target/bench-media/full, when a
+               full `cargo xtask bench` has made it)";
 
 /// Entry point of `cargo xtask bench watermark ARGS`.
 pub fn run(args: &[String]) -> Result<(), String> {
-    let (mut quick, mut no_build, mut doc) = (false, false, None);
+    let (mut quick, mut no_build, mut doc, mut media) = (false, false, None, None);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => quick = true,
             "--no-build" => no_build = true,
             "--doc" => doc = Some(PathBuf::from(it.next().ok_or("--doc needs a value")?)),
+            "--media" => media = Some(PathBuf::from(it.next().ok_or("--media needs a value")?)),
             _ => return Err(HELP.to_string()),
         }
     }
@@ -56,8 +60,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     // The side-by-side bench's photos (200 12-MP JPEGs, 200 PNGs), when a
     // full run has generated them: more real-sized inputs for the picture
     // matrix and the false-positive run.
-    let media = Some(root.join("target/bench-media/full")).filter(|d| d.join("jpeg").is_dir());
+    let media = media
+        .or_else(|| Some(root.join("target/bench-media/full")))
+        .filter(|d| d.join("jpeg").is_dir());
     let mut report = header(&root);
+    let head_len = report.len();
     for name in EXAMPLES {
         let source = root
             .join("crates/tanba-watermark/examples")
@@ -71,9 +78,35 @@ pub fn run(args: &[String]) -> Result<(), String> {
         report.push('\n');
         write(&doc, &report)?;
     }
+    // The summary goes right under the header.
+    let lines = summary_of(&report);
+    let body = report.split_off(head_len);
+    report.push_str(&format!("{SUMMARY}\n\n{}\n\n{body}", lines.join("\n\n")));
     write(&doc, &report)?;
     eprintln!("xtask bench watermark: wrote {}", doc.display());
     Ok(())
+}
+
+/// The heading of the report's summary: one line per example, each
+/// example's `> **...` line, which `cargo xtask bench` copies into
+/// docs/benchmarks.md.
+const SUMMARY: &str = "## Summary";
+
+/// The summary lines (`> **...`) of a report's text.
+fn summary_of(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.starts_with("> **"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The summary of the last `cargo xtask bench watermark` run, read from
+/// `doc` (docs/benchmarks-watermark.md); empty when there is none. The
+/// side-by-side report copies it, so its own rewrite keeps it.
+pub fn summary(doc: &Path) -> Vec<String> {
+    std::fs::read_to_string(doc)
+        .map(|t| summary_of(&t))
+        .unwrap_or_default()
 }
 
 fn header(root: &Path) -> String {
