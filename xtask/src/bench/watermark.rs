@@ -65,15 +65,39 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .filter(|d| d.join("jpeg").is_dir());
     let mut report = header(&root);
     let head_len = report.len();
-    for name in EXAMPLES {
-        let source = root
-            .join("crates/tanba-watermark/examples")
-            .join(format!("{name}.rs"));
-        if !source.is_file() {
-            continue;
+    let names: Vec<&str> = EXAMPLES
+        .into_iter()
+        .filter(|name| {
+            root.join("crates/tanba-watermark/examples")
+                .join(format!("{name}.rs"))
+                .is_file()
+        })
+        .collect();
+    if !no_build {
+        build_examples(&names)?;
+    }
+    // All at once: each is mostly one thread or one ffmpeg at a time, so
+    // together they keep both cores busy; the report is written in the
+    // order above as each finishes.
+    let out_dir = target_dir().join("watermark-bench");
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let running: Vec<(&str, PathBuf, std::process::Child)> = names
+        .iter()
+        .map(|name| {
+            let out = out_dir.join(format!("{name}.md"));
+            spawn_example(name, quick, &media, &out).map(|c| (*name, out, c))
+        })
+        .collect::<Result<_, _>>()?;
+    for (name, out, mut child) in running {
+        eprintln!("xtask bench watermark: waiting for {name}");
+        let status = child.wait().map_err(|e| format!("{name}: {e}"))?;
+        if !status.success() {
+            return Err(format!(
+                "{name} failed ({status}); its output: {}",
+                out.display()
+            ));
         }
-        eprintln!("xtask bench watermark: === {name}");
-        let text = run_example(name, quick, no_build, &media)?;
+        let text = std::fs::read_to_string(&out).map_err(|e| format!("{}: {e}", out.display()))?;
         report.push_str(&text);
         report.push('\n');
         write(&doc, &report)?;
@@ -129,25 +153,24 @@ fn header(root: &Path) -> String {
     )
 }
 
-/// Builds (unless `no_build`) and runs one example; returns its stdout.
-fn run_example(
+/// Builds the release examples `names` in one cargo run.
+fn build_examples(names: &[&str]) -> Result<(), String> {
+    let mut build = cargo();
+    build.args(["build", "--release", "-p", "tanba-watermark"]);
+    for name in names {
+        build.args(["--example", name]);
+    }
+    exec(build)
+}
+
+/// Starts one example, its stdout going to `out` (a file, so no pipe fills
+/// while an earlier example is awaited).
+fn spawn_example(
     name: &str,
     quick: bool,
-    no_build: bool,
     media: &Option<PathBuf>,
-) -> Result<String, String> {
-    if !no_build {
-        let mut build = cargo();
-        build.args([
-            "build",
-            "--release",
-            "-p",
-            "tanba-watermark",
-            "--example",
-            name,
-        ]);
-        exec(build)?;
-    }
+    out: &Path,
+) -> Result<std::process::Child, String> {
     let bin = target_dir().join("release").join("examples").join(name);
     let mut cmd = Command::new(&bin);
     if quick {
@@ -156,16 +179,10 @@ fn run_example(
     if let Some(dir) = media.as_ref().filter(|_| TAKE_MEDIA.contains(&name)) {
         cmd.arg("--media").arg(dir);
     }
-    let out = cmd
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{name} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    let file = std::fs::File::create(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    cmd.stdout(file)
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))
 }
 
 fn write(doc: &Path, text: &str) -> Result<(), String> {
