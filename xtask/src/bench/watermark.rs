@@ -128,9 +128,12 @@ fn summary_of(text: &str) -> Vec<String> {
 /// `doc` (docs/benchmarks-watermark.md); empty when there is none. The
 /// side-by-side report copies it, so its own rewrite keeps it.
 pub fn summary(doc: &Path) -> Vec<String> {
-    std::fs::read_to_string(doc)
-        .map(|t| summary_of(&t))
-        .unwrap_or_default()
+    let text = std::fs::read_to_string(doc).unwrap_or_default();
+    // Only the summary section: the examples' sections repeat the lines.
+    let section = text
+        .split_once(&format!("{SUMMARY}\n"))
+        .map_or("", |(_, rest)| rest.split("\n## ").next().unwrap_or(""));
+    summary_of(section)
 }
 
 fn header(root: &Path) -> String {
