@@ -191,3 +191,20 @@ fn spawn_example(
 fn write(doc: &Path, text: &str) -> Result<(), String> {
     std::fs::write(doc, text).map_err(|e| format!("{}: {e}", doc.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_is_read_from_its_section_only() {
+        let doc = std::env::temp_dir().join(format!("wm-summary-{}.md", std::process::id()));
+        let text = "# Watermark robustness\n\nrun.\n\n## Summary\n\n> **Pictures**: met.\n\n\
+                    > **Video**: not met.\n\n## Pictures\n\n> **Pictures**: met.\n";
+        std::fs::write(&doc, text).unwrap();
+        let lines = summary(&doc);
+        std::fs::remove_file(&doc).unwrap();
+        assert_eq!(lines, ["> **Pictures**: met.", "> **Video**: not met."]);
+        assert!(summary(Path::new("/nonexistent/benchmarks-watermark.md")).is_empty());
+    }
+}
