@@ -137,6 +137,7 @@ const OPS: [(&str, &str, &[Step]); 17] = [
 
 fn run_steps(src: &Path, steps: &[Step], dir: &Path, tag: &str) -> Option<RgbImage> {
     let mut input = src.to_path_buf();
+    let mut made = Vec::new();
     for (i, (tool, args, ext)) in steps.iter().enumerate() {
         let out = dir.join(format!("{tag}-{i}.{ext}"));
         let args: Vec<String> = args
@@ -156,9 +157,15 @@ fn run_steps(src: &Path, steps: &[Step], dir: &Path, tag: &str) -> Option<RgbIma
             eprintln!("{tool} {args:?} failed");
             return None;
         }
+        made.push(out.clone());
         input = out;
     }
-    image::open(&input).ok().map(|i| i.to_rgb8())
+    let read = image::open(&input).ok().map(|i| i.to_rgb8());
+    // 74 pictures x 17 operations would leave ~1.5 GB in the temp folder.
+    made.iter().for_each(|f| {
+        let _ = std::fs::remove_file(f);
+    });
+    read
 }
 
 /// Pictures made by ImageMagick and ffmpeg: plasma fractals (photo-like
