@@ -137,6 +137,7 @@ const OPS: [(&str, &str, &[Step]); 17] = [
 
 fn run_steps(src: &Path, steps: &[Step], dir: &Path, tag: &str) -> Option<RgbImage> {
     let mut input = src.to_path_buf();
+    let mut made = Vec::new();
     for (i, (tool, args, ext)) in steps.iter().enumerate() {
         let out = dir.join(format!("{tag}-{i}.{ext}"));
         let args: Vec<String> = args
@@ -156,9 +157,15 @@ fn run_steps(src: &Path, steps: &[Step], dir: &Path, tag: &str) -> Option<RgbIma
             eprintln!("{tool} {args:?} failed");
             return None;
         }
+        made.push(out.clone());
         input = out;
     }
-    image::open(&input).ok().map(|i| i.to_rgb8())
+    let read = image::open(&input).ok().map(|i| i.to_rgb8());
+    // 74 pictures x 17 operations would leave ~1.5 GB in the temp folder.
+    made.iter().for_each(|f| {
+        let _ = std::fs::remove_file(f);
+    });
+    read
 }
 
 /// Pictures made by ImageMagick and ffmpeg: plasma fractals (photo-like
@@ -173,6 +180,10 @@ fn tool_made(dir: &Path, quick: bool) -> Vec<(String, RgbImage)> {
         (1920, 1080),
         (640, 480),
         (3000, 2000),
+        (1280, 960),
+        (2400, 1600),
+        (1080, 1350),
+        (1440, 1080),
     ];
     for (i, (w, h)) in sizes.iter().enumerate() {
         let s = format!("{w}x{h}");
@@ -221,6 +232,14 @@ fn tool_made(dir: &Path, quick: bool) -> Vec<(String, RgbImage)> {
         ("life", "life=size=1024x768:mold=10:ratio=0.3:seed=7"),
         ("cellauto", "cellauto=size=800x600:rule=30"),
         ("smptehdbars", "smptehdbars=size=1920x1080"),
+        ("smptebars", "smptebars=size=1280x720"),
+        ("gradients", "gradients=size=1920x1080:seed=5"),
+        ("testsrc", "testsrc=size=1280x720"),
+        (
+            "mandelbrot-1080p",
+            "mandelbrot=size=1920x1080:start_scale=0.8",
+        ),
+        ("sierpinski", "sierpinski=size=1280x720:seed=3"),
     ] {
         jobs.push((
             format!("ffmpeg-{name}"),
@@ -279,7 +298,13 @@ fn media(dir: Option<&PathBuf>, n: usize) -> Vec<(String, RgbImage)> {
 }
 
 fn corpus(dir: &Path, quick: bool, media_dir: Option<&PathBuf>) -> Vec<(String, RgbImage)> {
-    let mut out = vec![("fixture-photo-800x600".to_string(), common::photo())];
+    let photo = common::photo();
+    let mut out = vec![("fixture-photo-800x600".to_string(), photo.clone())];
+    // The real photo at the sizes a camera or a platform would give it.
+    for (w, h) in [(1200, 900), (1600, 1200)] {
+        let big = image::imageops::resize(&photo, w, h, image::imageops::FilterType::Lanczos3);
+        out.push((format!("fixture-photo-enlarged-{w}x{h}"), big));
+    }
     let generated =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/image/sample-generated.png");
     if let Ok(img) = image::open(&generated) {
@@ -374,26 +399,51 @@ fn median(v: &mut [f64]) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
+/// The goal of each operation (issue #18) as the share of in-scope
+/// pictures that must read back, if it has one.
+fn goal(op: &str) -> Option<f64> {
+    if op.starts_with("crop 10") {
+        Some(0.95)
+    } else if op.starts_with("strip")
+        || ["JPEG q90", "JPEG q70", "JPEG q50"].contains(&op)
+        || (op.starts_with("resize") && !op.contains("JPEG"))
+    {
+        Some(1.0)
+    } else {
+        None
+    }
+}
+
 fn print_table(rows: &[Row]) {
     let n = rows.len();
     let strong = rows.iter().filter(|r| !r.3).count();
     println!("## Pictures\n");
     println!(
-        "{n} pictures marked with the public key ({} reported weak by `embed`), each saved as PNG and put through the operation with the real tool.\n",
+        "{n} pictures marked with the public key, each saved as PNG and put through the operation with the real tool. In scope: the {strong} pictures `embed` does not report weak (`Strength::is_weak`: text-like pages, busy noise and pictures under 512 px are reported weak and are out of the goal's scope, see docs/watermark.md); the {} others are counted apart.\n",
         n - strong
     );
     println!(
-        "| operation | how | read back | read back, pictures not reported weak |\n|---|---|---:|---:|"
+        "| operation | how | in scope ({strong}) | goal | out of scope ({}) | all ({n}) |\n|---|---|---:|---|---:|---:|",
+        n - strong
     );
     for (k, (op, how, _)) in OPS.iter().enumerate() {
         let all = rows.iter().filter(|r| r.4[k]).count();
         let ok = rows.iter().filter(|r| !r.3 && r.4[k]).count();
+        let share = ok as f64 / strong.max(1) as f64;
+        let goal = match goal(op) {
+            Some(g) if share >= g => format!("≥ {:.0} % met", g * 100.0),
+            Some(g) => format!("≥ {:.0} % **not met**", g * 100.0),
+            None => "-".to_string(),
+        };
         println!(
-            "| {op} | {how} | {all}/{n} ({:.0} %) | {ok}/{strong} ({:.0} %) |",
+            "| {op} | {how} | {ok}/{strong} ({:.0} %) | {goal} | {}/{} | {all}/{n} ({:.0} %) |",
+            100.0 * share,
+            all - ok,
+            n - strong,
             100.0 * all as f64 / n as f64,
-            100.0 * ok as f64 / strong.max(1) as f64
         );
     }
+    summary(rows);
     let mut psnr: Vec<f64> = rows.iter().map(|r| r.1).collect();
     let mut ssim: Vec<f64> = rows.iter().map(|r| r.2).collect();
     let (pmin, smin) = (
@@ -417,6 +467,30 @@ fn print_table(rows: &[Row]) {
         );
     }
     println!();
+}
+
+/// The line `cargo xtask bench watermark` lifts into the report's
+/// summary: the goal's cells on the in-scope pictures.
+fn summary(rows: &[Row]) {
+    let scoped: Vec<&Row> = rows.iter().filter(|r| !r.3).collect();
+    let mut cells = Vec::new();
+    let mut met = true;
+    for (k, (op, ..)) in OPS.iter().enumerate() {
+        let Some(g) = goal(op) else { continue };
+        let ok = scoped.iter().filter(|r| r.4[k]).count();
+        met &= ok as f64 >= g * scoped.len() as f64;
+        cells.push(format!("{op} {ok}/{}", scoped.len()));
+    }
+    let ssim = rows.iter().map(|r| r.2).fold(f64::INFINITY, f64::min);
+    let psnr = rows.iter().map(|r| r.1).fold(f64::INFINITY, f64::min);
+    println!(
+        "> **Pictures**: goal (100 % strip, JPEG >= 50, resize >= 50 %; >= 95 % crop 10 %) {} on the {} in-scope pictures ({}); {} pictures reported weak are out of scope. Luma PSNR min {psnr:.1} dB, SSIM min {ssim:.4} (goal >= 40 dB, >= 0.98) over all {}.\n",
+        if met { "**met**" } else { "**not met**" },
+        scoped.len(),
+        cells.join(", "),
+        rows.len() - scoped.len(),
+        rows.len()
+    );
 }
 
 fn print_12mp() -> Result<(), Box<dyn std::error::Error>> {

@@ -11,7 +11,7 @@ use crate::resample::{Plane, taps};
 const MAX_RMS: f32 = 2.27;
 
 /// Bilinear taps as (first cell, weight of the next one).
-fn linear(n_in: usize, n_out: usize) -> Vec<(usize, f32)> {
+pub(crate) fn linear(n_in: usize, n_out: usize) -> Vec<(usize, f32)> {
     taps(n_in, n_out, 0.0)
         .into_iter()
         .map(|(lo, w)| (lo, w.get(1).copied().unwrap_or(0.0)))

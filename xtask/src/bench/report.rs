@@ -276,6 +276,15 @@ fn header(out: &mut String, run: &Run) {
          watermark's robustness matrix is in [benchmarks-watermark.md](benchmarks-watermark.md) \
          (`cargo xtask bench watermark`).\n"
     );
+    let watermark =
+        super::watermark::summary(&crate::util::root().join("docs/benchmarks-watermark.md"));
+    if !watermark.is_empty() {
+        let _ = writeln!(
+            out,
+            "Watermark, its last run's summary:\n\n{}\n",
+            watermark.join("\n\n")
+        );
+    }
     if !run.pending.is_empty() {
         let _ = writeln!(
             out,
