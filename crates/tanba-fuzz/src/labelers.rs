@@ -39,7 +39,7 @@ fn label_then_verify(labeler: &dyn Labeler, bytes: &[u8]) {
     let limits = small();
     // No watermark: its signal processing is fuzzed by nothing here and
     // would take most of each run.
-    let job = Job::new().with_limits(limits.clone()).with_watermark(None);
+    let job = Job::new().with_limits(limits).with_watermark(None);
     let mut output = Cursor::new(Vec::new());
     let mut input = Cursor::new(bytes);
     if let Ok(labelled) = labeler.label(source(&mut input, format), &mut output, &job) {

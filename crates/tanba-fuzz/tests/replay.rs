@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Every file of `fuzz/corpus/TARGET/` and `fuzz/artifacts/TARGET/` through
 //! the function the fuzz target TARGET calls: the regression half of the
 //! fuzzing, run on stable by `cargo xtask test` (no fuzzing here). A crash
