@@ -5,6 +5,7 @@
 
 mod assets;
 mod bench;
+mod fuzz;
 mod label;
 mod python;
 mod setup;
@@ -29,6 +30,11 @@ commands:
                   files, invariant tests) and the house rules (unsafe, long functions)
   bench [--quick] benchmarks side by side with ImageMagick, ffmpeg and qpdf
   bench watermark the watermark's robustness matrix (docs/benchmarks-watermark.md)
+  fuzz [TARGET] [--seconds N] [--cmin]
+                  run the fuzz targets of fuzz/ (all, or one) for N seconds each
+                  (default 60) with cargo-fuzz on nightly, installing cargo-fuzz when
+                  missing; crashes go to fuzz/artifacts/ (docs/fuzzing.md); --cmin
+                  minimises the corpus instead
   assets          regenerate the bundled spoken disclaimers with espeak-ng and sox";
 
 fn main() -> ExitCode {
@@ -48,6 +54,7 @@ fn main() -> ExitCode {
         "tidy" => tidy::run(),
         "bench" => bench::run(rest),
         "assets" => assets::run(),
+        "fuzz" => fuzz::run(rest),
         "help" | "-h" | "--help" => {
             println!("{USAGE}");
             Ok(())

@@ -24,10 +24,15 @@ mod ffi;
 mod ffmeta;
 mod find;
 mod formats;
+// Entry points for the fuzz targets (fuzz/); not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod id3;
 pub mod loudness;
 pub mod mixer;
-#[cfg(feature = "ffmpeg")]
+// Pure Rust: the fuzz targets reach it without FFmpeg.
+#[cfg(any(feature = "ffmpeg", feature = "fuzzing"))]
 mod mp3splice;
 mod pcm;
 mod progress;

@@ -19,6 +19,9 @@
 //! channel count) makes [`Programme::scan`] say why, and the caller
 //! re-encodes instead.
 
+// Built without FFmpeg only for the fuzz targets, which use part of it.
+#![cfg_attr(not(feature = "ffmpeg"), allow(dead_code))]
+
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;

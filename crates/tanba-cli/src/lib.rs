@@ -52,6 +52,10 @@ mod audit;
 mod batch;
 mod commands;
 mod config;
+// Entry point for the fuzz target (fuzz/); not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod plan;
 mod progress;
 mod report;

@@ -25,6 +25,10 @@ mod exif;
 #[cfg(feature = "heif")]
 mod ffi;
 pub mod find;
+// Entry points for the fuzz targets (fuzz/); not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod gif;
 #[cfg(feature = "heif")]
 mod heif;

@@ -27,7 +27,11 @@ pub(crate) fn chunks(bytes: &[u8]) -> Result<Vec<RiffChunk<'_>>> {
             "WebP is truncated (RIFF size larger than the file)",
         ));
     }
-    chunk_list(&bytes[12..riff_len + 8])
+    // A RIFF size under 4 would end the body before the `WEBP` form type.
+    let body = bytes
+        .get(12..riff_len + 8)
+        .ok_or_else(|| Error::malformed("WebP RIFF size is smaller than its header"))?;
+    chunk_list(body)
 }
 
 /// The chunks of a RIFF body (or of an `ANMF` frame's data).

@@ -32,7 +32,7 @@ pub struct SaveBalance {
 impl SaveBalance {
     /// Follows the operators of one more stream (streams of a page are one
     /// content split at token boundaries).
-    fn scan(&mut self, content: &[u8]) {
+    pub(crate) fn scan(&mut self, content: &[u8]) {
         let mut tokens = Tokens {
             bytes: content,
             at: 0,

@@ -17,6 +17,10 @@
 mod banner;
 mod content;
 mod font;
+// Entry points for the fuzz targets (fuzz/); not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod load;
 mod pages;
 mod relabel;

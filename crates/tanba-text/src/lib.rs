@@ -33,6 +33,10 @@
 //! letters do not fit in them: never mangled.
 
 mod encoding;
+// Entry points for the fuzz targets (fuzz/); not part of the API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod html;
 mod markdown;
 mod marks;
