@@ -170,6 +170,22 @@ pub(crate) fn reopen(file: &File) -> Result<File> {
     Ok(again)
 }
 
+/// The highest sample rate any real format uses (DXD and 768-kHz PCM).
+/// A header claiming more is malformed: resampling the disclaimer to it
+/// would ask for gigabytes before a sample is read (found by fuzzing).
+pub const MAX_SAMPLE_RATE: u32 = 768_000;
+
+/// Refuses a sample rate above [`MAX_SAMPLE_RATE`], before anything is
+/// allocated for it.
+fn check_rate(rate: u32) -> Result<()> {
+    if rate > MAX_SAMPLE_RATE {
+        return Err(Error::malformed(format!(
+            "the audio stream claims a sample rate of {rate} Hz (at most {MAX_SAMPLE_RATE} Hz is real)"
+        )));
+    }
+    Ok(())
+}
+
 fn map_err(e: SymError, during: &str) -> Error {
     match e {
         SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
@@ -266,6 +282,9 @@ impl StreamDecoder {
             })?;
         let params = track.codec_params.clone();
         let track_id = track.id;
+        if let Some(rate) = params.sample_rate {
+            check_rate(rate)?;
+        }
         if let (Some(frames), Some(rate)) = (params.n_frames, params.sample_rate) {
             if rate == 0 {
                 return Err(Error::malformed(
@@ -339,6 +358,7 @@ impl StreamDecoder {
         if let Some(ms) = audio.duration_ms() {
             limits.check_duration_ms(ms)?;
         }
+        check_rate(audio.rate())?;
         // The codec, for choosing the encoder that keeps it.
         let codec = match audio.codec() {
             ffmpeg_next::codec::Id::AAC => c::CODEC_TYPE_AAC,
@@ -558,6 +578,7 @@ fn decode_symphonia(
                 "the audio stream has no channels or no sample rate",
             ));
         }
+        check_rate(spec.rate)?;
         let needs_new = sym
             .buffer
             .as_ref()
