@@ -63,7 +63,9 @@ fn label_texts(source: &str) -> Vec<String> {
     for line in source.lines().map(str::trim) {
         let text = match line.strip_prefix("Lang::") {
             Some(rest) => {
-                arm_open = rest.ends_with("=> {");
+                // The brace as an escape, so line-based brace counters (the
+                // before-stop hook's) see where this function ends.
+                arm_open = rest.ends_with("=> \x7B");
                 rest.split_once("=> \"")
                     .and_then(|(_, t)| t.strip_suffix("\","))
             }
