@@ -19,6 +19,7 @@ pub use detect::{audio_scores, detect_audio};
 pub use embed::AudioMarker;
 
 use crate::Key;
+use crate::pattern::SplitMix;
 use crate::pattern::TILE;
 use code::CODED;
 
@@ -116,20 +117,6 @@ fn depths(levels: &[f32], total: f32) -> [f32; BANDS] {
         *o = (lo * s).min(MAX_DEPTH);
     }
     out
-}
-
-/// splitmix64: small and good enough to deal tiles and signs from a key.
-#[derive(Debug)]
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
 }
 
 /// The seed a key gives the pattern.
