@@ -24,8 +24,11 @@
 //! text ([`STRUCTURED_TEXT`]), since a notice would break them. SVG is
 //! neither taken nor declined: it is a picture, for the image labeler. Bytes
 //! without a name are taken as plain text: the caller vouches for them.
-//! Files are read whole, so they are refused past
-//! [`Limits::max_text_bytes`] before they are read.
+//! Markdown and plain text files from 4 MiB on are streamed: the head is
+//! read to place the notice, the checks run over the file in chunks and
+//! the rest is copied as it is, in flat memory (the same bytes out). Other
+//! files are read whole. Either way a file past
+//! [`Limits::max_text_bytes`] is refused before it is read.
 //!
 //! Encodings are kept: UTF-8 with or without a BOM, UTF-16 with a BOM; so are
 //! line endings. Other encodings are refused unless named
@@ -43,6 +46,7 @@ mod marks;
 mod plain;
 mod sidecar;
 mod sniff;
+mod stream;
 mod subtitles;
 
 use std::borrow::Cow;
@@ -304,6 +308,136 @@ impl TextLabeler {
             }
         })
     }
+
+    /// Where the notice goes, for the manifest.
+    fn placement(&self, format: &Format) -> Placement {
+        let position = match format.name {
+            "markdown" | "text" => "start",
+            "html" => "body-start",
+            _ => "first-cue",
+        };
+        let mut placement = Placement::at(position);
+        if matches!(format.name, "srt" | "vtt") {
+            placement.span = Some([0.0, self.settings.subtitle_seconds]);
+        }
+        placement
+    }
+
+    /// What the caller should know about an output of `format`.
+    fn notes(&self, format: &Format) -> Vec<String> {
+        let mut notes = Vec::new();
+        if format.name == "text" && !self.settings.plain_text_footer {
+            notes
+                .push("plain text carries the visible notice only (footer turned off)".to_string());
+        }
+        if format.name == "srt" {
+            notes.push(format!(
+                "SubRip has no hidden place (players show every cue): the mark is in the \
+                 sidecar NAME.srt{SIDECAR_SUFFIX}"
+            ));
+        }
+        notes
+    }
+
+    /// Labels a big Markdown or plain text file in flat memory
+    /// ([`stream`]): `None` when it must be read whole instead.
+    fn label_streamed(
+        &self,
+        source: &mut Source<'_>,
+        output: &mut dyn WriteSeek,
+        job: &Job,
+    ) -> Result<Option<Labelled>> {
+        let format = source.format;
+        let legacy = self.settings.legacy_encoding.is_some();
+        let Some(head) = stream::open(source, &job.limits, legacy)? else {
+            return Ok(None);
+        };
+        if !stream::head_suffices(format.name, &head) {
+            return Ok(None);
+        }
+        let markdown = format.name == "markdown";
+        let existing = if markdown {
+            markdown::find_marks(&head.text)
+        } else {
+            plain::find_marks(&head.tail)
+        };
+        if existing.any() {
+            return Err(Error::already_labelled());
+        }
+        let job = match &job.source_sha256 {
+            Some(_) => job.clone(),
+            None => job
+                .clone()
+                .with_source_sha256(tanba_core::manifest::sha256_of(source.reader)?),
+        };
+        let manifest = job.manifest(format.mime, self.placement(format));
+        output.write_all(head.bom)?;
+        let bom = head.bom.len() as u64;
+        if markdown {
+            let lines: Vec<&str> = job.label.texts().collect();
+            let v = Values::whole(&manifest, false);
+            let (start, split) =
+                markdown::label_head(&head.text, head.eol, &lines, (&v.aigc, &v.manifest));
+            output.write_all(start.as_bytes())?;
+            stream::copy_from(source, bom + split as u64, output)?;
+        } else {
+            let notice = marks::notice(&job.label);
+            output.write_all(plain::prefix(head.eol, &notice).as_bytes())?;
+            stream::copy_from(source, bom, output)?;
+            if self.settings.plain_text_footer {
+                let values = Values::reference(&manifest);
+                let footer = plain::footer_text(head.eol, !head.ends_with_newline, &values);
+                output.write_all(footer.as_bytes())?;
+            }
+        }
+        Ok(Some(
+            Labelled::new(format, manifest).with_notes(self.notes(format)),
+        ))
+    }
+
+    /// The verdict on a text whose notice region starts `text` and whose
+    /// marks are in `marks_in` (the whole text, or its head or tail).
+    fn judge(
+        &self,
+        path: Option<&Path>,
+        format: &'static Format,
+        text: &str,
+        marks_in: &str,
+        limits: &Limits,
+    ) -> Result<Verification> {
+        let found = Self::find_marks(format, marks_in);
+        let mut manifest: Option<Manifest> = found.manifest().transpose()?;
+        let reference = found.reference().transpose()?;
+        let beside = sidecar::look(path, format, reference.as_ref(), limits);
+        if manifest.is_none() {
+            manifest = beside.manifest;
+        }
+        let carrier = match format.name {
+            "markdown" if text.trim_start().starts_with("<!--") => "leading comment",
+            "markdown" => "front matter",
+            "html" => "<head>",
+            "vtt" => "NOTE",
+            "srt" => "zero-length cue",
+            _ => "footer",
+        };
+        let mut marks = found.marks(carrier);
+        marks.extend(beside.marks);
+        if format.name == "html" && text.contains(html::FLAG) {
+            marks.push(tanba_core::Mark::new(
+                tanba_core::MarkKind::Native,
+                "<meta name=\"ai-generated\">",
+            ));
+        }
+        let fingerprint = found.label_fingerprint();
+        let perceptible =
+            Self::check_notice(format, text, manifest.as_ref(), fingerprint.as_deref());
+        let mut verification = Verification::new(format, marks, manifest, perceptible);
+        verification.manifest_ref = reference;
+        if let Some(reason) = beside.broken {
+            verification.signature = SignatureState::Invalid { reason };
+        }
+        Ok(verification)
+    }
 }
 
 /// Reads a text source whole. Text is decoded and rebuilt in memory, so it
@@ -346,6 +480,11 @@ impl Labeler for TextLabeler {
         job: &Job,
     ) -> Result<Labelled> {
         let format = source.format;
+        if stream::applies(format.name, source.len, job.force)
+            && let Some(labelled) = self.label_streamed(&mut source, output, job)?
+        {
+            return Ok(labelled);
+        }
         let (bytes, decoded) = self.read(&mut source, &job.limits)?;
         if bytes.is_empty() {
             return Err(Error::malformed("empty file: nothing to label"));
@@ -382,70 +521,30 @@ impl Labeler for TextLabeler {
                 .clone()
                 .with_source_sha256(tanba_core::manifest::sha256_hex(&bytes)),
         };
-        let position = match format.name {
-            "markdown" | "text" => "start",
-            "html" => "body-start",
-            _ => "first-cue",
-        };
-        let mut placement = Placement::at(position);
-        if matches!(format.name, "srt" | "vtt") {
-            placement.span = Some([0.0, self.settings.subtitle_seconds]);
-        }
-        let manifest = job.manifest(format.mime, placement);
+        let manifest = job.manifest(format.mime, self.placement(format));
         let labelled = self.labelled(format, &decoded, &text, &job, &manifest)?;
         output.write_all(&encoding::encode(&labelled, decoded.encoding)?)?;
-        let mut notes = Vec::new();
-        if format.name == "text" && !self.settings.plain_text_footer {
-            notes
-                .push("plain text carries the visible notice only (footer turned off)".to_string());
-        }
-        if format.name == "srt" {
-            notes.push(format!(
-                "SubRip has no hidden place (players show every cue): the mark is in the \
-                 sidecar NAME.srt{SIDECAR_SUFFIX}"
-            ));
-        }
+        let notes = self.notes(format);
         Ok(Labelled::new(format, manifest).with_notes(notes))
     }
 
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {
         let format = source.format;
+        if stream::applies(format.name, source.len, false)
+            && let Some(head) =
+                stream::open(&mut source, limits, self.settings.legacy_encoding.is_some())?
+            && stream::head_suffices(format.name, &head)
+        {
+            // The marks are in the head (Markdown) or the tail (the plain
+            // text footer); the notice is at the start.
+            let marks_in = if format.name == "text" {
+                &head.tail
+            } else {
+                &head.text
+            };
+            return self.judge(source.path, format, &head.text, marks_in, limits);
+        }
         let (_, decoded) = self.read(&mut source, limits)?;
-        let found = Self::find_marks(format, &decoded.text);
-        let mut manifest: Option<Manifest> = found.manifest().transpose()?;
-        let reference = found.reference().transpose()?;
-        let beside = sidecar::look(source.path, format, reference.as_ref(), limits);
-        if manifest.is_none() {
-            manifest = beside.manifest;
-        }
-        let carrier = match format.name {
-            "markdown" if decoded.text.trim_start().starts_with("<!--") => "leading comment",
-            "markdown" => "front matter",
-            "html" => "<head>",
-            "vtt" => "NOTE",
-            "srt" => "zero-length cue",
-            _ => "footer",
-        };
-        let mut marks = found.marks(carrier);
-        marks.extend(beside.marks);
-        if format.name == "html" && decoded.text.contains(html::FLAG) {
-            marks.push(tanba_core::Mark::new(
-                tanba_core::MarkKind::Native,
-                "<meta name=\"ai-generated\">",
-            ));
-        }
-        let fingerprint = found.label_fingerprint();
-        let perceptible = Self::check_notice(
-            format,
-            &decoded.text,
-            manifest.as_ref(),
-            fingerprint.as_deref(),
-        );
-        let mut verification = Verification::new(format, marks, manifest, perceptible);
-        verification.manifest_ref = reference;
-        if let Some(reason) = beside.broken {
-            verification.signature = SignatureState::Invalid { reason };
-        }
-        Ok(verification)
+        self.judge(source.path, format, &decoded.text, &decoded.text, limits)
     }
 }

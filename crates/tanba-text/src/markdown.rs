@@ -67,16 +67,32 @@ pub fn notice_block(lines: &[&str], eol: LineEnding) -> String {
 /// The labelled document. The original bytes are kept as they are; only
 /// the key lines, the comment and the notice are inserted.
 pub fn label(text: &str, eol: LineEnding, notice: &[&str], values: (&str, &str)) -> String {
+    let (mut out, split) = label_head(text, eol, notice, values);
+    out.push_str(&text[split..]);
+    out
+}
+
+/// The start of the labelled document: what comes before the byte `split`
+/// of `text`, from which on `text` is copied as it is. It looks only at the
+/// front matter, so a head of the document that holds the whole front
+/// matter gives what the whole document gives (the streamed path).
+pub fn label_head(
+    text: &str,
+    eol: LineEnding,
+    notice: &[&str],
+    values: (&str, &str),
+) -> (String, usize) {
     let e = eol.as_str();
     let (aigc, manifest) = values;
     let notice = notice_block(notice, eol);
-    let mut out = String::with_capacity(text.len() + notice.len() + 4096);
+    let mut out = String::with_capacity(notice.len() + 4096);
     match front_matter(text) {
         Some(fm) => {
             // Keys go right after the opening delimiter: at the top level of
             // the YAML mapping or TOML table, whatever tables follow.
             let open_end = end_of_line(text, fm.range.start + 3);
             let after_block = end_of_line(text, fm.range.end);
+            out.reserve(after_block);
             out.push_str(&text[..open_end]);
             let (sep, quote) = match fm.kind {
                 MetadataBlockKind::PlusesStyle => (" = ", "'"),
@@ -90,17 +106,31 @@ pub fn label(text: &str, eol: LineEnding, notice: &[&str], values: (&str, &str))
                 out.push_str(e);
             }
             out.push_str(&notice);
-            out.push_str(&text[after_block..]);
+            (out, after_block)
         }
         None => {
             out.push_str(&format!(
                 "<!--{e}{AIGC_KEY}: {aigc}{e}{MANIFEST_KEY}: {manifest}{e}-->{e}{e}"
             ));
             out.push_str(&notice);
-            out.push_str(text);
+            (out, 0)
         }
     }
-    out
+}
+
+/// Whether `head`, the start of a longer document cut after a line break,
+/// holds all that [`label_head`] and [`find_marks`] look at: a front
+/// matter or leading comment that starts in it also ends in it, before its
+/// last line.
+pub fn head_suffices(head: &str) -> bool {
+    if head.trim_start().starts_with("<!--") {
+        return head.contains("-->");
+    }
+    let opens = ["---", "+++"].iter().any(|d| head.starts_with(d));
+    match front_matter(head) {
+        Some(fm) => end_of_line(head, fm.range.end) < head.len(),
+        None => !opens,
+    }
 }
 
 /// The document without an earlier labelling: our key lines out of the

@@ -4,29 +4,42 @@ use crate::encoding::LineEnding;
 use crate::marks::{self, AIGC_KEY, Found, KnownTexts, MANIFEST_KEY, REF_KEY, Values};
 
 /// How many trailing bytes hold the footer; the rest is never scanned.
-const FOOTER_SCAN: usize = 64 * 1024;
+pub const FOOTER_SCAN: usize = 64 * 1024;
 
 /// The labelled text. Plain text has no hidden carrier (docs/compliance.md),
 /// so the marks go in a two-line footer (`AIGC: …`, `Tanba-Manifest-Ref: …`)
 /// unless the footer is turned off.
 pub fn label(text: &str, eol: LineEnding, notice: &str, footer: Option<&Values>) -> String {
-    let e = eol.as_str();
     let mut out = String::with_capacity(text.len() + notice.len() + 512);
-    out.push_str(notice);
-    out.push_str(e);
-    out.push_str(e);
+    out.push_str(&prefix(eol, notice));
     out.push_str(text);
     if let Some(values) = footer {
-        if !text.is_empty() && !text.ends_with('\n') {
-            out.push_str(e);
-        }
+        let ends_open = !text.is_empty() && !text.ends_with('\n');
+        out.push_str(&footer_text(eol, ends_open, values));
+    }
+    out
+}
+
+/// What goes before the text: the notice line and a blank line.
+pub fn prefix(eol: LineEnding, notice: &str) -> String {
+    let e = eol.as_str();
+    format!("{notice}{e}{e}")
+}
+
+/// What goes after the text: a line break when the text's last line has
+/// none (`ends_open`), a blank line and the two key lines.
+pub fn footer_text(eol: LineEnding, ends_open: bool, values: &Values) -> String {
+    let e = eol.as_str();
+    let mut out = String::with_capacity(512);
+    if ends_open {
         out.push_str(e);
-        for (key, value) in [(AIGC_KEY, &values.aigc), (values.key, &values.manifest)] {
-            out.push_str(key);
-            out.push_str(": ");
-            out.push_str(value);
-            out.push_str(e);
-        }
+    }
+    out.push_str(e);
+    for (key, value) in [(AIGC_KEY, &values.aigc), (values.key, &values.manifest)] {
+        out.push_str(key);
+        out.push_str(": ");
+        out.push_str(value);
+        out.push_str(e);
     }
     out
 }

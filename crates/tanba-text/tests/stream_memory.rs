@@ -1,0 +1,103 @@
+//! A big Markdown or plain text file is labelled and verified in flat
+//! memory: the peak allocation, measured by a counting allocator in this
+//! test binary (not a timer), stays far under the file's size.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::sync::atomic::Ordering;
+
+use tanba_core::{Format, Job, Labeler, Limits, Source};
+use tanba_text::{MARKDOWN, PLAIN, TextLabeler};
+
+// The counting allocator: `unsafe` by necessity, so in a file of its own
+// named ffi.rs (the house rule's one place for it).
+#[path = "counting/ffi.rs"]
+mod ffi;
+use ffi::{NOW, PEAK};
+
+const MB: usize = 1024 * 1024;
+
+/// Peak bytes allocated by `f`, from what is allocated when it starts.
+fn peak_of<T>(f: impl FnOnce() -> T) -> (usize, T) {
+    let base = NOW.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let out = f();
+    (PEAK.load(Ordering::Relaxed) - base, out)
+}
+
+/// Writes a generated document of about `size` bytes to `path`.
+fn generate(path: &std::path::Path, head: &str, size: usize) {
+    let mut out = BufWriter::new(File::create(path).unwrap());
+    out.write_all(head.as_bytes()).unwrap();
+    let mut written = head.len();
+    let mut i = 0;
+    while written < size {
+        let para = format!(
+            "## Section {i}\n\nЖасанды интеллект wrote this paragraph {i}, with *emphasis* and `code`.\n\n"
+        );
+        out.write_all(para.as_bytes()).unwrap();
+        written += para.len();
+        i += 1;
+    }
+    out.flush().unwrap();
+}
+
+fn label_and_verify(format: &'static Format, head: &str, size: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("big.in");
+    let output = dir.path().join("big.out");
+    generate(&input, head, size);
+    let labeler = TextLabeler::default();
+    let limits = Limits {
+        max_text_bytes: 1 << 30,
+        ..Limits::default()
+    };
+    let job = Job::new().with_limits(limits.clone());
+    let (peak, ()) = peak_of(|| {
+        let mut file = File::open(&input).unwrap();
+        let len = file.metadata().unwrap().len();
+        let source = Source {
+            reader: &mut file,
+            format,
+            path: Some(&input),
+            len,
+        };
+        let mut out = File::create(&output).unwrap();
+        labeler.label(source, &mut out, &job).unwrap();
+    });
+    eprintln!(
+        "{}: labelling {size} bytes peaked at {peak} bytes",
+        format.name
+    );
+    assert!(
+        peak < 64 * MB / 16,
+        "labelling {size} bytes peaked at {peak} bytes"
+    );
+    let (peak, verification) = peak_of(|| {
+        let mut file = File::open(&output).unwrap();
+        let len = file.metadata().unwrap().len();
+        let source = Source {
+            reader: &mut file,
+            format,
+            path: Some(&output),
+            len,
+        };
+        labeler.verify(source, &limits).unwrap()
+    });
+    assert!(verification.is_compliant(), "{verification:?}");
+    assert!(peak < 64 * MB / 16, "verifying peaked at {peak} bytes");
+    // The output is the input with the notice and marks around it.
+    let out_len = std::fs::metadata(&output).unwrap().len() as usize;
+    assert!(out_len > size && out_len < size + 16 * 1024, "{out_len}");
+}
+
+#[test]
+fn a_100_mb_markdown_file_is_labelled_and_verified_in_flat_memory() {
+    label_and_verify(&MARKDOWN, "---\ntitle: Big\n---\n\n# Big\n\n", 100 * MB);
+}
+
+#[test]
+fn a_50_mb_plain_text_file_is_labelled_and_verified_in_flat_memory() {
+    label_and_verify(&PLAIN, "A long log of a model's output.\n", 50 * MB);
+}
