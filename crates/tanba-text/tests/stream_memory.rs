@@ -53,7 +53,7 @@ fn label_and_verify(format: &'static Format, head: &str, size: usize) {
         max_text_bytes: 1 << 30,
         ..Limits::default()
     };
-    let job = Job::new().with_limits(limits.clone());
+    let job = Job::new().with_limits(limits);
     let (peak, ()) = peak_of(|| {
         let mut file = File::open(&input).unwrap();
         let len = file.metadata().unwrap().len();
