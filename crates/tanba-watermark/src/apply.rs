@@ -103,7 +103,7 @@ pub(crate) fn add_enlarged(img: &mut RgbImage, grid: &Plane, scale: f32) {
 /// what a channel at 0 or 255 cannot take is given to the others, so
 /// saturated colours carry the mark too. (Elsewhere `d` is added to R, G
 /// and B alike: no change of hue.)
-fn add_luma_saturated(p: &mut [u8], d: f32) {
+pub(crate) fn add_luma_saturated(p: &mut [u8], d: f32) {
     const W: [f32; 3] = [0.299, 0.587, 0.114];
     let mut v = [p[0], p[1], p[2]].map(f32::from);
     let mut left = d;

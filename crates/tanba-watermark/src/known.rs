@@ -59,6 +59,14 @@ impl KnownReader {
         self.add(w, h, shrunk);
     }
 
+    /// Adds a plane already shrunk to [`shrunk_size`] (rows pushed one by
+    /// one, see `rows`), unless it is of another size than the first.
+    pub(crate) fn add_shrunk(&mut self, w: usize, h: usize, shrunk: Plane) {
+        if self.size.is_none_or(|s| s == (w, h)) && (shrunk.w, shrunk.h) == shrunk_size(w, h) {
+            self.add(w, h, shrunk);
+        }
+    }
+
     /// Adds an RGB picture (its BT.601 luma, as the embedder saw it).
     pub fn push_rgb(&mut self, img: &RgbImage) {
         let (w, h) = (img.width() as usize, img.height() as usize);

@@ -14,6 +14,7 @@ mod grid;
 mod known;
 mod pattern;
 mod resample;
+mod rows;
 mod ssim;
 mod video;
 
@@ -26,6 +27,7 @@ use crate::pattern::{CODED_BITS, Pattern, decode_chase, encode};
 use crate::resample::{Plane, grid_size, high_pass};
 
 pub use crate::known::KnownReader;
+pub use crate::rows::{LumaRows, RowMark, RowScratch};
 pub use crate::video::{FrameDetector, FrameMarker};
 
 /// Shorter side of the working grid the mark lives on, in cells.
@@ -35,7 +37,7 @@ pub(crate) const MIN_SIDE_SEEN: usize = WORK_SIDE * 3 / 4;
 /// Smallest picture (shorter side, pixels) that can carry the mark.
 pub const MIN_PICTURE_SIDE: u32 = 256;
 /// Amplitude of the sync pattern, in luma levels on the working grid.
-const SYNC_AMP: f32 = 1.6;
+pub(crate) const SYNC_AMP: f32 = 1.6;
 /// Base amplitude of each payload bit's cells.
 const BIT_AMP: f32 = 2.0;
 /// Largest boost a bit gets to overcome the picture's own interference.
@@ -92,7 +94,7 @@ const SSIM_CHECK_SIDE: usize = 1024;
 /// estimated on sampled windows (the full SSIM costs ~0.8 s at 1080p);
 /// from here on the mark is smooth at SSIM's window scale (measured:
 /// every picture of the matrix from 2000 px keeps SSIM above 0.98).
-const SSIM_SAMPLED_SIDE: usize = 2048;
+pub const SSIM_SAMPLED_SIDE: usize = 2048;
 /// Sync z-score a clean marked copy must reach not to be reported weak.
 /// The detector needs 6; the margin is what JPEG, resizing and cropping
 /// take away (calibrated on the picture matrix, see docs/watermark.md).
@@ -172,7 +174,7 @@ pub fn embed(img: &mut RgbImage, payload: u64, key: Key) -> Result<Strength, Err
 
 /// What the detector would read from `work` carrying `grid` (scaled by
 /// `scale`), at the mark's own offset; `cell_px` is passed through.
-fn strength(
+pub(crate) fn strength(
     work: &Plane,
     grid: &Plane,
     (scale, cell_px): (f32, f32),
@@ -232,7 +234,11 @@ pub(crate) fn plain_delta(w: usize, h: usize, payload: u64, key: Key) -> Plane {
 /// each bit's correlation, for or against; the bits it works against are
 /// strengthened step by step until a clean copy reads every bit with at
 /// least half the margin of a flat picture.
-fn informed_amplitudes(work: &Plane, pat: &Pattern, bits: &[f32; CODED_BITS]) -> [f32; CODED_BITS] {
+pub(crate) fn informed_amplitudes(
+    work: &Plane,
+    pat: &Pattern,
+    bits: &[f32; CODED_BITS],
+) -> [f32; CODED_BITS] {
     let base = [BIT_AMP; CODED_BITS];
     let soft_of = |amps: &[f32; CODED_BITS], with_host: bool| {
         let mut mark = travelled(&mark_plane(work.w, work.h, pat, bits, SYNC_AMP, amps));

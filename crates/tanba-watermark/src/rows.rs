@@ -1,0 +1,334 @@
+//! The mark on a picture that arrives row by row (a streamed PNG), in
+//! memory that does not grow with the picture: a first pass feeds every
+//! row to [`LumaRows`], which area-averages the luma onto the detector's
+//! first shrink (twice the working grid, as `Plane::luma_shrunk` does, tall
+//! boxes read on every other row); [`RowMark::informed`] then makes the
+//! mark from it as [`crate::embed`] does (informed amplitudes, the PSNR
+//! floor), and a second pass adds it to each row as `apply::add_enlarged`
+//! adds it to a whole picture. The same [`LumaRows`] of an output feeds
+//! [`KnownReader::push_rows`] for the read-back.
+//!
+//! Pictures under [`crate::SSIM_SAMPLED_SIDE`] on the shorter side keep the
+//! whole-picture path: their SSIM floor needs every pixel (they are small).
+
+use tanba_core::Error;
+
+use crate::apply::{self, linear};
+use crate::pattern::{Pattern, encode};
+use crate::resample::{Plane, grid_size, taps};
+use crate::{Key, KnownReader, SSIM_SAMPLED_SIDE, Strength, WORK_SIDE, grid::mark_plane};
+
+/// One output row of the vertical box: first input row, weights (already
+/// divided by what is kept) and the step between rows read.
+#[derive(Debug)]
+struct RowBox {
+    start: usize,
+    weights: Vec<f32>,
+    step: usize,
+}
+
+/// The luma of a picture pushed row by row, area-averaged to twice the
+/// working grid.
+#[derive(Debug)]
+pub struct LumaRows {
+    w: usize,
+    h: usize,
+    tx: Vec<(usize, Vec<f32>)>,
+    ty: Vec<RowBox>,
+    sum: Plane,
+    /// Rows pushed so far.
+    y: usize,
+    /// The first output row whose box may still take a row.
+    first: usize,
+    luma: Vec<f32>,
+    shrunk: Vec<f32>,
+}
+
+impl LumaRows {
+    /// An accumulator for a `width` x `height` picture; `None` when its
+    /// shorter side is not over twice [`WORK_SIDE`] (no shrink: such
+    /// pictures are small and read whole).
+    pub fn new(width: u32, height: u32) -> Option<LumaRows> {
+        let (w, h) = (width as usize, height as usize);
+        if w.min(h) <= 2 * WORK_SIDE {
+            return None;
+        }
+        let (sw, sh) = grid_size(w, h, 2 * WORK_SIDE);
+        let ty = taps(h, sh, 0.0)
+            .into_iter()
+            .map(|(start, weights)| {
+                let step = if weights.len() >= 8 { 2 } else { 1 };
+                let kept: f32 = weights.iter().step_by(step).sum();
+                let weights = weights.iter().map(|wt| wt / kept).collect();
+                RowBox {
+                    start,
+                    weights,
+                    step,
+                }
+            })
+            .collect();
+        Some(LumaRows {
+            w,
+            h,
+            tx: taps(w, sw, 0.0),
+            ty,
+            sum: Plane {
+                w: sw,
+                h: sh,
+                data: vec![0.0; sw * sh],
+            },
+            y: 0,
+            first: 0,
+            luma: vec![0.0; w],
+            shrunk: vec![0.0; sw],
+        })
+    }
+
+    /// Adds the next row of 8-bit samples, `channels` a pixel: 1 grey, 2
+    /// grey and alpha, 3 RGB, 4 RGBA (alpha is not luma). Rows past the
+    /// picture's height are ignored.
+    pub fn push_row(&mut self, row: &[u8], channels: usize) {
+        let y = self.y;
+        if y >= self.h {
+            return;
+        }
+        self.y += 1;
+        while self
+            .ty
+            .get(self.first)
+            .is_some_and(|b| b.start + b.weights.len() <= y)
+        {
+            self.first += 1;
+        }
+        let mut computed = false;
+        for j in self.first..self.ty.len() {
+            let b = &self.ty[j];
+            if b.start > y {
+                break;
+            }
+            let k = y - b.start;
+            if k >= b.weights.len() || !k.is_multiple_of(b.step) {
+                continue;
+            }
+            if !computed {
+                luma_of(row, channels, &mut self.luma);
+                for (o, (s, ws)) in self.shrunk.iter_mut().zip(&self.tx) {
+                    *o = self.luma[*s..*s + ws.len()]
+                        .iter()
+                        .zip(ws)
+                        .map(|(a, b)| a * b)
+                        .sum();
+                }
+                computed = true;
+            }
+            let wt = b.weights[k];
+            let sw = self.sum.w;
+            for (o, s) in self.sum.data[j * sw..(j + 1) * sw]
+                .iter_mut()
+                .zip(&self.shrunk)
+            {
+                *o += wt * s;
+            }
+        }
+    }
+
+    /// Whether every row has been pushed.
+    pub fn is_complete(&self) -> bool {
+        self.y == self.h
+    }
+}
+
+/// BT.601 luma of one row of 8-bit samples.
+fn luma_of(row: &[u8], channels: usize, out: &mut [f32]) {
+    match channels {
+        1 | 2 => {
+            for (o, p) in out.iter_mut().zip(row.chunks_exact(channels)) {
+                *o = f32::from(p[0]);
+            }
+        }
+        _ => {
+            for (o, p) in out.iter_mut().zip(row.chunks_exact(channels)) {
+                *o = 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]);
+            }
+        }
+    }
+}
+
+impl KnownReader {
+    /// Adds a picture pushed row by row (every row): the streamed form of
+    /// [`KnownReader::push_luma`]. An incomplete one is ignored.
+    pub fn push_rows(&mut self, rows: LumaRows) {
+        if rows.is_complete() {
+            self.add_shrunk(rows.w, rows.h, rows.sum);
+        }
+    }
+}
+
+/// The mark of one payload on one picture, added row by row.
+#[derive(Debug)]
+pub struct RowMark {
+    grid: Plane,
+    scale: f32,
+    w: usize,
+    tx: Vec<(usize, f32)>,
+    ty: Vec<(usize, f32)>,
+    strength: Strength,
+}
+
+impl RowMark {
+    /// The informed mark carrying `payload` for the picture whose rows
+    /// `rows` holds (all of them), as [`crate::embed`] makes it. Refused
+    /// for pictures under [`SSIM_SAMPLED_SIDE`] on the shorter side (their
+    /// SSIM floor needs the whole picture) and for incomplete rows.
+    pub fn informed(rows: &LumaRows, payload: u64, key: Key) -> Result<RowMark, Error> {
+        let (w, h) = (rows.w, rows.h);
+        if w.min(h) < SSIM_SAMPLED_SIDE || !rows.is_complete() {
+            return Err(Error::cannot_label(format!(
+                "a {w}x{h} picture is marked whole, not row by row"
+            )));
+        }
+        let pat = Pattern::new(key.0);
+        let bits = encode(payload);
+        let (gw, gh) = grid_size(w, h, WORK_SIDE);
+        let work = rows.sum.resized(gw, gh);
+        let amps = crate::informed_amplitudes(&work, &pat, &bits);
+        let grid = mark_plane(gw, gh, &pat, &bits, crate::SYNC_AMP, &amps);
+        let scale = apply::cap_scale(&grid, w, h);
+        let cell_px = w.min(h) as f32 / WORK_SIDE as f32;
+        let strength = crate::strength(&work, &grid, (scale, cell_px), &pat, &bits);
+        Ok(RowMark {
+            tx: linear(grid.w, w),
+            ty: linear(grid.h, h),
+            grid,
+            scale,
+            w,
+            strength,
+        })
+    }
+
+    /// How strongly the picture carries the mark.
+    pub fn strength(&self) -> Strength {
+        self.strength
+    }
+
+    /// Grid row `j` enlarged along x and scaled, into `out`.
+    fn wide_row(&self, j: usize, out: &mut [f32]) {
+        let gw = self.grid.w;
+        let cells = &self.grid.data[j * gw..(j + 1) * gw];
+        for (o, &(lo, f)) in out.iter_mut().zip(&self.tx) {
+            let next = cells.get(lo + 1).copied().unwrap_or(cells[lo]);
+            *o = self.scale * (cells[lo] + f * (next - cells[lo]));
+        }
+    }
+
+    /// Adds the mark to row `y` of 8-bit samples, `channels` a pixel (as
+    /// [`LumaRows::push_row`]); alpha is left alone. `scratch` is reused
+    /// between rows.
+    pub fn mark_row(&self, y: usize, row: &mut [u8], channels: usize, scratch: &mut RowScratch) {
+        let Some(&(lo, f)) = self.ty.get(y) else {
+            return;
+        };
+        scratch.a.resize(self.w, 0.0);
+        scratch.b.resize(self.w, 0.0);
+        self.wide_row(lo, &mut scratch.a);
+        let next = if lo + 1 < self.grid.h { lo + 1 } else { lo };
+        self.wide_row(next, &mut scratch.b);
+        for ((p, x), y) in row
+            .chunks_exact_mut(channels)
+            .zip(&scratch.a)
+            .zip(&scratch.b)
+        {
+            // Rounded as `add_enlarged` rounds it.
+            let d = (x + f * (y - x) + 64.5) as i16 - 64;
+            if channels < 3 {
+                p[0] = (i16::from(p[0]) + d).clamp(0, 255) as u8;
+                continue;
+            }
+            let (r, g, b) = (
+                i16::from(p[0]) + d,
+                i16::from(p[1]) + d,
+                i16::from(p[2]) + d,
+            );
+            if (r | g | b) as u16 > 255 {
+                apply::add_luma_saturated(&mut p[..3], f32::from(d));
+            } else {
+                p[..3].copy_from_slice(&[r as u8, g as u8, b as u8]);
+            }
+        }
+    }
+}
+
+/// Buffers [`RowMark::mark_row`] reuses.
+#[derive(Debug, Default)]
+pub struct RowScratch {
+    a: Vec<f32>,
+    b: Vec<f32>,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use image::RgbImage;
+
+    use super::*;
+    use crate::{PUBLIC_KEY, detect};
+
+    fn photo(w: u32, h: u32) -> RgbImage {
+        let mut x = 99u32;
+        RgbImage::from_fn(w, h, |px, py| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            let v = (40 + (px + py) * 160 / (w + h)) as u8 + (x & 0x0F) as u8;
+            image::Rgb([v, v / 2 + 40, v])
+        })
+    }
+
+    #[test]
+    fn rows_shrink_as_the_whole_picture_does_and_the_row_mark_is_embeds() {
+        let img = photo(2100, 2400);
+        let mut rows = LumaRows::new(2100, 2400).unwrap();
+        for row in img.rows() {
+            let raw: Vec<u8> = row.flat_map(|p| p.0).collect();
+            rows.push_row(&raw, 3);
+        }
+        let whole = Plane::luma_shrunk(&img, rows.sum.w, rows.sum.h);
+        let worst = whole
+            .data
+            .iter()
+            .zip(&rows.sum.data)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 1e-2, "the shrinks differ by up to {worst}");
+        let mark = RowMark::informed(&rows, 0xfeed_beef, PUBLIC_KEY).unwrap();
+        let mut by_rows = img.clone();
+        let mut scratch = RowScratch::default();
+        let w = by_rows.width() as usize * 3;
+        for (y, row) in by_rows.chunks_exact_mut(w).enumerate() {
+            mark.mark_row(y, row, 3, &mut scratch);
+        }
+        let mut whole = img.clone();
+        crate::embed(&mut whole, 0xfeed_beef, PUBLIC_KEY).unwrap();
+        let differ = whole
+            .as_raw()
+            .iter()
+            .zip(by_rows.as_raw())
+            .filter(|(a, b)| a != b)
+            .count();
+        assert!(
+            differ * 1000 < whole.as_raw().len(),
+            "{differ} samples differ"
+        );
+        assert_eq!(detect(&by_rows, PUBLIC_KEY), Some(0xfeed_beef));
+        let mut reader = KnownReader::new(PUBLIC_KEY);
+        let mut rows = LumaRows::new(2100, 2400).unwrap();
+        for row in by_rows.chunks_exact(w) {
+            rows.push_row(row, 3);
+        }
+        reader.push_rows(rows);
+        assert_eq!(reader.read().map(|d| d.payload), Some(0xfeed_beef));
+        assert!(LumaRows::new(256, 4000).is_none());
+        let small = LumaRows::new(1000, 4000).unwrap();
+        assert!(RowMark::informed(&small, 1, PUBLIC_KEY).is_err());
+    }
+}
