@@ -38,6 +38,7 @@ mod jpeg_dct;
 mod jpeg_luma;
 mod mark;
 mod png;
+mod png_stream;
 mod svg;
 mod tiff;
 mod verify;
@@ -204,20 +205,64 @@ impl ImageLabeler {
         let format = sniff_bytes(bytes)?;
         // A text the font cannot draw would come out as empty boxes.
         self.settings.font.check_label(&job.label)?;
-        let mut notes = Vec::new();
-        if let Some(ext) = name.and_then(|n| n.extension()).and_then(|e| e.to_str()) {
-            let ext = ext.to_ascii_lowercase();
-            if !format.extensions.contains(&ext.as_str()) {
-                notes.push(format!(
-                    "the content is {} although the name ends in .{ext}; it was labelled as {}",
-                    format.name.to_uppercase(),
-                    format.name.to_uppercase()
-                ));
-            }
-        }
+        let notes = name_notes(format, name);
         if format.name == SVG.name {
             return svg::label(bytes, job, &self.settings, notes);
         }
+        let Prepared {
+            info,
+            placed,
+            manifest,
+            watermark,
+            packet,
+            aigc,
+            out_format,
+            mut notes,
+        } = self.prepare(format, bytes, notes, job, || {
+            Ok(tanba_core::manifest::sha256_hex(bytes))
+        })?;
+        let marks = Marks { xmp: &packet, aigc };
+        let ctx = Ctx {
+            bytes,
+            info: &info,
+            placed: &placed,
+            marks: &marks,
+            settings: &self.settings,
+            limits: &job.limits,
+            watermark,
+        };
+        let out = match format.name {
+            "jpeg" => jpeg::label(&ctx, &mut notes)?,
+            "png" => png::label(&ctx, &mut notes)?,
+            "webp" => webp::label(&ctx, &mut notes)?,
+            "gif" => gif::label(&ctx, &mut notes)?,
+            "tiff" => tiff::label(&ctx, &mut notes)?,
+            #[cfg(feature = "heif")]
+            "heic" | "avif" => heif::label(format, &ctx, &mut notes)?,
+            _ => bmp::label(&ctx, &mut notes)?,
+        };
+        if ctx.watermark.as_ref().is_some_and(|w| w.weak.get()) {
+            notes.push(
+                "the watermark is weak in this picture (its own fine detail is as strong as the \
+                 mark): it may not survive heavy compression or resizing"
+                    .to_string(),
+            );
+        }
+        Ok((out, Labelled::new(out_format, manifest).with_notes(notes)))
+    }
+
+    /// What labelling a picture settles before any pixel is touched: its
+    /// header and metadata (`bytes` need hold only the chunks or segments
+    /// `inspect` reads), the badge's place, the manifest, the mark and the
+    /// XMP packet. `source_sha256` hashes the input when the job has no hash.
+    pub(crate) fn prepare(
+        &self,
+        format: &'static Format,
+        bytes: &[u8],
+        mut notes: Vec<String>,
+        job: &Job,
+        source_sha256: impl FnOnce() -> Result<String>,
+    ) -> Result<Prepared> {
         let info = inspect(format, bytes, &job.limits)?;
         if let Some((frames, pixels)) = info.animation {
             job.limits.check_animation(frames, pixels)?;
@@ -250,7 +295,7 @@ impl ImageLabeler {
             job.clone()
         } else {
             let mut j = job.clone();
-            j.source_sha256 = Some(tanba_core::manifest::sha256_hex(bytes));
+            j.source_sha256 = Some(source_sha256()?);
             j
         };
         let watermark_key = match (job.watermark, mark::too_small(info.width, info.height)) {
@@ -276,37 +321,17 @@ impl ImageLabeler {
             Some(existing) => xmp::merge(existing, &manifest)?,
             None => xmp::packet(&manifest),
         };
-        let marks = Marks {
-            xmp: &packet,
-            aigc: manifest.aigc.to_json(),
-        };
-        let ctx = Ctx {
-            bytes,
-            info: &info,
-            placed: &placed,
-            marks: &marks,
-            settings: &self.settings,
-            limits: &job.limits,
+        let aigc = manifest.aigc.to_json();
+        Ok(Prepared {
+            info,
+            placed,
+            manifest,
             watermark,
-        };
-        let out = match format.name {
-            "jpeg" => jpeg::label(&ctx, &mut notes)?,
-            "png" => png::label(&ctx, &mut notes)?,
-            "webp" => webp::label(&ctx, &mut notes)?,
-            "gif" => gif::label(&ctx, &mut notes)?,
-            "tiff" => tiff::label(&ctx, &mut notes)?,
-            #[cfg(feature = "heif")]
-            "heic" | "avif" => heif::label(format, &ctx, &mut notes)?,
-            _ => bmp::label(&ctx, &mut notes)?,
-        };
-        if ctx.watermark.as_ref().is_some_and(|w| w.weak.get()) {
-            notes.push(
-                "the watermark is weak in this picture (its own fine detail is as strong as the \
-                 mark): it may not survive heavy compression or resizing"
-                    .to_string(),
-            );
-        }
-        Ok((out, Labelled::new(out_format, manifest).with_notes(notes)))
+            packet,
+            aigc,
+            out_format,
+            notes,
+        })
     }
 
     /// Reads the watermark made with `key` from an image held in memory
@@ -424,6 +449,20 @@ pub(crate) struct Marks<'a> {
     pub xmp: &'a str,
     /// The Annex E AIGC JSON (ASCII).
     pub aigc: String,
+}
+
+/// What [`ImageLabeler::prepare`] settles for one picture.
+pub(crate) struct Prepared {
+    pub info: Info,
+    pub placed: PlacedBadge,
+    pub manifest: tanba_core::Manifest,
+    pub watermark: Option<mark::Watermark>,
+    /// The complete XMP packet.
+    pub packet: String,
+    /// The Annex E AIGC JSON.
+    pub aigc: String,
+    pub out_format: &'static Format,
+    pub notes: Vec<String>,
 }
 
 /// Everything a format writer needs.
@@ -558,6 +597,22 @@ fn sniff_bytes(bytes: &[u8]) -> Result<&'static Format> {
     }))
 }
 
+/// A note when the file's name says another format than its content.
+pub(crate) fn name_notes(format: &Format, name: Option<&Path>) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(ext) = name.and_then(|n| n.extension()).and_then(|e| e.to_str()) {
+        let ext = ext.to_ascii_lowercase();
+        if !format.extensions.contains(&ext.as_str()) {
+            notes.push(format!(
+                "the content is {} although the name ends in .{ext}; it was labelled as {}",
+                format.name.to_uppercase(),
+                format.name.to_uppercase()
+            ));
+        }
+    }
+    notes
+}
+
 /// Converts an `image` crate error into Tanba's, as malformed input unless
 /// it was a limit.
 pub(crate) fn image_err(what: &str, e: image::ImageError) -> Error {
@@ -646,6 +701,12 @@ impl Labeler for ImageLabeler {
         output: &mut dyn WriteSeek,
         job: &Job,
     ) -> Result<Labelled> {
+        // A big PNG is streamed row by row when its layout allows.
+        if source.format.name == PNG.name
+            && let Some(labelled) = png_stream::label(self, &mut source, output, job)?
+        {
+            return Ok(labelled);
+        }
         let bytes = read_all(&mut source, &job.limits)?;
         let (out, labelled) = self.label_bytes(&bytes, source.path, job)?;
         output.write_all(&out)?;
@@ -654,6 +715,11 @@ impl Labeler for ImageLabeler {
     }
 
     fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {
+        if source.format.name == PNG.name
+            && let Some(v) = png_stream::verify(self, &mut source, limits, None)?
+        {
+            return Ok(v);
+        }
         let bytes = read_all(&mut source, limits)?;
         self.verify_bytes(&bytes, limits)
     }
@@ -668,6 +734,11 @@ impl Labeler for ImageLabeler {
         key: tanba_core::WatermarkKey,
         limits: &Limits,
     ) -> Result<Verification> {
+        if source.format.name == PNG.name
+            && let Some(v) = png_stream::verify(self, &mut source, limits, Some(key))?
+        {
+            return Ok(v);
+        }
         let bytes = read_all(&mut source, limits)?;
         self.verify_bytes_with_watermark(&bytes, key, limits)
     }

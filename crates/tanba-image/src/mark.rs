@@ -166,7 +166,10 @@ pub(crate) fn read_known(img: &DynamicImage, key: WatermarkKey) -> Option<Waterm
     found(reader.read(), key)
 }
 
-fn found(d: Option<tanba_watermark::Detection>, key: WatermarkKey) -> Option<WatermarkFound> {
+pub(crate) fn found(
+    d: Option<tanba_watermark::Detection>,
+    key: WatermarkKey,
+) -> Option<WatermarkFound> {
     d.map(|d| WatermarkFound {
         payload: d.payload,
         strength: d.sync_z,

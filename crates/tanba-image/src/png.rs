@@ -13,7 +13,7 @@ use image::metadata::Orientation;
 use crate::{Ctx, Info, Marks, badge};
 use tanba_core::{Error, Result};
 
-const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+pub(crate) const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 const XMP_KEYWORD: &[u8] = b"XML:com.adobe.xmp";
 
 /// One chunk: type and data.
@@ -181,6 +181,34 @@ fn carried_over(c: &Chunk<'_>) -> bool {
         && !is_aigc_text(c)
 }
 
+/// The chunks a streamed PNG writes after IHDR: the source's that are
+/// carried over, then our marks (as [`splice`] places them in a still).
+pub(crate) fn chunks_to_keep(source: &[Chunk<'_>], marks: &Marks<'_>) -> Vec<([u8; 4], Vec<u8>)> {
+    let mut out: Vec<([u8; 4], Vec<u8>)> = source
+        .iter()
+        .filter(|c| carried_over(c))
+        .map(|c| (c.kind, c.data.to_vec()))
+        .collect();
+    out.push((*b"iTXt", xmp_itxt(marks)));
+    out.push((*b"tEXt", aigc_text(marks)));
+    out
+}
+
+/// The iTXt chunk's data for our XMP packet.
+fn xmp_itxt(marks: &Marks<'_>) -> Vec<u8> {
+    let mut itxt = XMP_KEYWORD.to_vec();
+    itxt.extend_from_slice(&[0, 0, 0, 0, 0]); // keyword end, uncompressed, method, no lang, no translated keyword
+    itxt.extend_from_slice(marks.xmp.as_bytes());
+    itxt
+}
+
+/// The tEXt chunk's data for the AIGC label.
+fn aigc_text(marks: &Marks<'_>) -> Vec<u8> {
+    let mut aigc = b"AIGC\0".to_vec();
+    aigc.extend_from_slice(marks.aigc.as_bytes());
+    aigc
+}
+
 /// `encoded` with the `kept` chunks and our marks right after IHDR. In an
 /// animation, acTL comes first and the marks go last, before IEND (where
 /// text chunks may also stand): ffmpeg's APNG probe reads the chunks before
@@ -199,13 +227,8 @@ fn splice(encoded: &[u8], kept: &[&Chunk<'_>], marks: &Marks<'_>) -> Result<Vec<
         write_chunk(&mut out, &c.kind, c.data);
     }
     let mut mark_chunks = Vec::new();
-    let mut itxt = XMP_KEYWORD.to_vec();
-    itxt.extend_from_slice(&[0, 0, 0, 0, 0]); // keyword end, uncompressed, method, no lang, no translated keyword
-    itxt.extend_from_slice(marks.xmp.as_bytes());
-    write_chunk(&mut mark_chunks, b"iTXt", &itxt);
-    let mut aigc = b"AIGC\0".to_vec();
-    aigc.extend_from_slice(marks.aigc.as_bytes());
-    write_chunk(&mut mark_chunks, b"tEXt", &aigc);
+    write_chunk(&mut mark_chunks, b"iTXt", &xmp_itxt(marks));
+    write_chunk(&mut mark_chunks, b"tEXt", &aigc_text(marks));
     if !animated {
         out.extend_from_slice(&mark_chunks);
     }

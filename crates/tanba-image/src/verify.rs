@@ -33,6 +33,43 @@ pub(crate) fn verify(
     (limits, settings): (&Limits, &ImageSettings),
     watermark: Option<WatermarkKey>,
 ) -> Result<Verification> {
+    let (marks, manifest) = match marks_of(format, info)? {
+        Ok(found) => found,
+        Err(unmarked) => return Ok(unmarked),
+    };
+    let size = (info.width, info.height);
+    let look = (&settings.font, &settings.style);
+    let animated = info.animation.is_some() && matches!(format.name, "png" | "webp" | "gif");
+    let mut found = None;
+    let perceptible = if animated {
+        if let Some(key) = watermark {
+            let first = crate::decode(format, bytes, info, limits)?;
+            found = mark::read_known(&first, key);
+        }
+        check_every_frame(format, bytes, info, &manifest, look)?
+    } else if let Some(key) = watermark {
+        // One decode of the whole luma serves the mark and the badge.
+        let luma = whole_luma(format, bytes, info, limits)?;
+        found = mark::read_known_luma(&luma, key);
+        check_badge(size, info.orientation, &manifest, look, |[x, y, w, h]| {
+            Ok(image::imageops::crop_imm(&luma, x, y, w, h).to_image())
+        })?
+    } else {
+        check_badge(size, info.orientation, &manifest, look, |region| {
+            region_luma(format, bytes, info, limits, region)
+        })?
+    };
+    let mut v = Verification::new(format, marks, Some(manifest), perceptible);
+    v.watermark = found;
+    Ok(v)
+}
+
+/// The marks the metadata carries and the manifest, or the verdict on a
+/// picture without a manifest (no recorded badge to check).
+pub(crate) fn marks_of(
+    format: &'static Format,
+    info: &Info,
+) -> Result<std::result::Result<(Vec<Mark>, Manifest), Verification>> {
     let mut marks = Vec::new();
     let mut manifest = None;
     if let Some(m) = &info.marks {
@@ -71,33 +108,9 @@ pub(crate) fn verify(
             },
         );
         v.marks = marks;
-        return Ok(v);
+        return Ok(Err(v));
     };
-    let size = (info.width, info.height);
-    let look = (&settings.font, &settings.style);
-    let animated = info.animation.is_some() && matches!(format.name, "png" | "webp" | "gif");
-    let mut found = None;
-    let perceptible = if animated {
-        if let Some(key) = watermark {
-            let first = crate::decode(format, bytes, info, limits)?;
-            found = mark::read_known(&first, key);
-        }
-        check_every_frame(format, bytes, info, &manifest, look)?
-    } else if let Some(key) = watermark {
-        // One decode of the whole luma serves the mark and the badge.
-        let luma = whole_luma(format, bytes, info, limits)?;
-        found = mark::read_known_luma(&luma, key);
-        check_badge(size, info.orientation, &manifest, look, |[x, y, w, h]| {
-            Ok(image::imageops::crop_imm(&luma, x, y, w, h).to_image())
-        })?
-    } else {
-        check_badge(size, info.orientation, &manifest, look, |region| {
-            region_luma(format, bytes, info, limits, region)
-        })?
-    };
-    let mut v = Verification::new(format, marks, Some(manifest), perceptible);
-    v.watermark = found;
-    Ok(v)
+    Ok(Ok((marks, manifest)))
 }
 
 /// The luminance of the whole stored picture: a JPEG's decoded alone

@@ -1,0 +1,351 @@
+//! Big PNGs row by row, in memory that does not grow with the picture.
+//!
+//! Taken: a still, non-interlaced, 8-bit grey, grey+alpha, RGB or RGBA PNG
+//! without `tRNS`, whose shorter side is at least 2,048 px. Every chunk but
+//! the image data is read first (the metadata `inspect` needs), then:
+//!
+//! 1. with the watermark on, a first pass decodes the rows and
+//!    area-averages their luma onto the detector's grid
+//!    ([`tanba_watermark::LumaRows`]), from which the informed mark is made;
+//! 2. a second pass decodes the rows again, adds the mark to each, blends
+//!    the badge into the rows it covers and writes them through `png`'s
+//!    `StreamWriter` (fdeflate, the whole path's fast level), after the
+//!    chunks the whole path keeps and our marks.
+//!
+//! The read-back ([`verify`]) is one pass too: the luma of each row goes to
+//! the mark reader's shrink, and the rows under the badge are kept for the
+//! badge check. Everything else (palette, 16-bit, Adam7, APNG, `tRNS`,
+//! pictures under 2,048 px, whose SSIM floor needs the whole picture) takes
+//! the whole-picture path in `png`.
+
+use std::io::{BufReader, BufWriter, SeekFrom, Write};
+
+use image::{DynamicImage, GrayImage, ImageBuffer};
+use tanba_core::{
+    Error, Job, Labelled, Limits, ReadSeek, Result, Source, Verification, WatermarkKey, WriteSeek,
+};
+use tanba_watermark::{KnownReader, LumaRows, RowMark, RowScratch, SSIM_SAMPLED_SIDE};
+
+use crate::png::{PngHeader, SIGNATURE};
+use crate::{ImageLabeler, Info, PNG, Prepared, badge, mark, verify};
+
+/// Most bytes of chunks other than image data read into memory; a PNG with
+/// more metadata than this takes the whole path (and its limits).
+const MAX_META: u64 = 64 << 20;
+/// The IDAT size written.
+const IDAT_LEN: usize = 1 << 20;
+
+/// A PNG's chunks without its image data, and its row layout.
+pub(crate) struct Skeleton {
+    /// Signature, every chunk but IDAT, IEND.
+    bytes: Vec<u8>,
+    header: PngHeader,
+    /// Samples a pixel.
+    channels: usize,
+}
+
+/// Reads every chunk but IDAT from the start of `reader`: `None` when the
+/// PNG is not one this path takes (see the module's note) or is damaged
+/// (the whole path then says how).
+pub(crate) fn skeleton(reader: &mut dyn ReadSeek) -> Result<Option<Skeleton>> {
+    reader.seek(SeekFrom::Start(0))?;
+    let mut bytes = vec![0u8; SIGNATURE.len()];
+    if reader.read_exact(&mut bytes).is_err() || bytes != SIGNATURE {
+        return Ok(None);
+    }
+    loop {
+        let mut head = [0u8; 8];
+        if reader.read_exact(&mut head).is_err() {
+            return Ok(None);
+        }
+        let len = u64::from(u32::from_be_bytes([head[0], head[1], head[2], head[3]]));
+        let kind = [head[4], head[5], head[6], head[7]];
+        if matches!(&kind, b"acTL" | b"fcTL" | b"tRNS") {
+            return Ok(None);
+        }
+        if &kind == b"IDAT" {
+            reader.seek(SeekFrom::Current(len as i64 + 4))?;
+            continue;
+        }
+        if bytes.len() as u64 + len > MAX_META {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&head);
+        let at = bytes.len();
+        bytes.resize(at + len as usize + 4, 0);
+        if reader.read_exact(&mut bytes[at..]).is_err() {
+            return Ok(None);
+        }
+        if &kind == b"IEND" {
+            break;
+        }
+    }
+    let chunks = crate::png::chunks(&bytes)?;
+    let header = crate::png::header(&chunks)?;
+    let interlaced = chunks[0].data.get(12).is_some_and(|&i| i != 0);
+    let channels = match header.colour_type {
+        0 => 1,
+        4 => 2,
+        2 => 3,
+        6 => 4,
+        _ => return Ok(None),
+    };
+    let side = header.width.min(header.height) as usize;
+    if interlaced || header.bit_depth != 8 || side < SSIM_SAMPLED_SIDE {
+        return Ok(None);
+    }
+    Ok(Some(Skeleton {
+        bytes,
+        header,
+        channels,
+    }))
+}
+
+/// Decodes the rows of the PNG in `reader` in order, handing each to `f`.
+fn for_each_row(
+    reader: &mut dyn ReadSeek,
+    sk: &Skeleton,
+    limits: &Limits,
+    mut f: impl FnMut(usize, &[u8]) -> Result<()>,
+) -> Result<()> {
+    let err = |e: png::DecodingError| Error::malformed(format!("PNG: {e}"));
+    reader.seek(SeekFrom::Start(0))?;
+    let mut decoder = png::Decoder::new(BufReader::with_capacity(1 << 16, reader));
+    decoder.set_transformations(png::Transformations::IDENTITY);
+    let row_bytes = sk.header.width as usize * sk.channels;
+    decoder.set_limits(png::Limits {
+        bytes: (row_bytes * 4).max(64 << 20).min(limits.max_bytes as usize),
+    });
+    let mut rows = decoder.read_info().map_err(err)?;
+    let mut y = 0usize;
+    while let Some(row) = rows.next_row().map_err(err)? {
+        if row.data().len() != row_bytes {
+            return Err(Error::malformed(
+                "PNG row of another length than its header's",
+            ));
+        }
+        f(y, row.data())?;
+        y += 1;
+    }
+    if y != sk.header.height as usize {
+        return Err(Error::malformed(
+            "PNG is truncated: fewer rows than its height",
+        ));
+    }
+    Ok(())
+}
+
+/// Labels a big PNG row by row (see the module's note); `None` when it is
+/// not one this path takes.
+pub(crate) fn label(
+    labeler: &ImageLabeler,
+    source: &mut Source<'_>,
+    output: &mut dyn WriteSeek,
+    job: &Job,
+) -> Result<Option<Labelled>> {
+    labeler.settings.style.validate()?;
+    labeler.settings.font.check_label(&job.label)?;
+    job.limits.check_bytes(source.len)?;
+    let Some(sk) = skeleton(source.reader)? else {
+        return Ok(None);
+    };
+    let notes = crate::name_notes(&PNG, source.path);
+    let reader = &mut *source.reader;
+    let prepared = labeler.prepare(&PNG, &sk.bytes, notes, job, || {
+        tanba_core::manifest::sha256_of(reader)
+    })?;
+    let mut notes = prepared.notes.clone();
+    let row_mark = match &prepared.watermark {
+        Some(w) => {
+            let (width, height) = (sk.header.width, sk.header.height);
+            let mut rows = LumaRows::new(width, height)
+                .ok_or_else(|| Error::cannot_label("picture too small to stream"))?;
+            for_each_row(source.reader, &sk, &job.limits, |_, row| {
+                rows.push_row(row, sk.channels);
+                Ok(())
+            })?;
+            let m = RowMark::informed(&rows, w.payload, mark::key_of(w.key))?;
+            if m.strength().is_weak() {
+                notes.push(
+                    "the watermark is weak in this picture (its own fine detail is as strong as \
+                     the mark): it may not survive heavy compression or resizing"
+                        .to_string(),
+                );
+            }
+            Some(m)
+        }
+        None => None,
+    };
+    write(
+        source.reader,
+        output,
+        &sk,
+        &prepared,
+        row_mark.as_ref(),
+        &job.limits,
+    )?;
+    notes.push("PNG streamed row by row".to_string());
+    Ok(Some(
+        Labelled::new(prepared.out_format, prepared.manifest).with_notes(notes),
+    ))
+}
+
+/// The second pass: rows decoded, marked, badged and encoded as they come.
+fn write(
+    reader: &mut dyn ReadSeek,
+    output: &mut dyn WriteSeek,
+    sk: &Skeleton,
+    p: &Prepared,
+    row_mark: Option<&RowMark>,
+    limits: &Limits,
+) -> Result<()> {
+    let err = |e: png::EncodingError| Error::malformed(format!("PNG encoder: {e}"));
+    let (w, h) = (sk.header.width, sk.header.height);
+    let mut out = BufWriter::with_capacity(1 << 16, output);
+    let mut enc = png::Encoder::new(&mut out, w, h);
+    enc.set_compression(png::Compression::Fast);
+    enc.set_color(match sk.channels {
+        1 => png::ColorType::Grayscale,
+        2 => png::ColorType::GrayscaleAlpha,
+        3 => png::ColorType::Rgb,
+        _ => png::ColorType::Rgba,
+    });
+    enc.set_depth(png::BitDepth::Eight);
+    let mut writer = enc.write_header().map_err(err)?;
+    let chunks = crate::png::chunks(&sk.bytes)?;
+    let marks = crate::Marks {
+        xmp: &p.packet,
+        aigc: p.aigc.clone(),
+    };
+    for (kind, data) in crate::png::chunks_to_keep(&chunks, &marks) {
+        writer
+            .write_chunk(png::chunk::ChunkType(kind), &data)
+            .map_err(err)?;
+    }
+    let mut stream = writer.stream_writer_with_size(IDAT_LEN).map_err(err)?;
+    let badge = &p.placed.badge.rgba;
+    let (bx, by) = (p.placed.x, p.placed.y);
+    let badge_rows = by as usize..(by + badge.height()) as usize;
+    let mut scratch = RowScratch::default();
+    let mut line = Vec::with_capacity(w as usize * sk.channels);
+    for_each_row(reader, sk, limits, |y, row| {
+        line.clear();
+        line.extend_from_slice(row);
+        if let Some(m) = row_mark {
+            m.mark_row(y, &mut line, sk.channels, &mut scratch);
+        }
+        if badge_rows.contains(&y) {
+            let taken = std::mem::take(&mut line);
+            line = blend_row(taken, w, sk.channels, badge, (bx, y as u32 - by))?;
+        }
+        stream.write_all(&line)?;
+        Ok(())
+    })?;
+    stream.finish().map_err(err)?;
+    writer.finish().map_err(err)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// `row` (one picture row) with row `badge_y` of the badge blended in at
+/// column `x`, by the whole path's own blend.
+fn blend_row(
+    row: Vec<u8>,
+    w: u32,
+    channels: usize,
+    badge: &image::RgbaImage,
+    (x, badge_y): (u32, u32),
+) -> Result<Vec<u8>> {
+    let bad = || Error::malformed("PNG row of another length than its header's");
+    let mut img = match channels {
+        1 => DynamicImage::ImageLuma8(ImageBuffer::from_raw(w, 1, row).ok_or_else(bad)?),
+        2 => DynamicImage::ImageLumaA8(ImageBuffer::from_raw(w, 1, row).ok_or_else(bad)?),
+        3 => DynamicImage::ImageRgb8(ImageBuffer::from_raw(w, 1, row).ok_or_else(bad)?),
+        _ => DynamicImage::ImageRgba8(ImageBuffer::from_raw(w, 1, row).ok_or_else(bad)?),
+    };
+    let strip = image::imageops::crop_imm(badge, 0, badge_y, badge.width(), 1).to_image();
+    badge::blend_onto(&mut img, &strip, x, 0)?;
+    Ok(match img {
+        DynamicImage::ImageLuma8(i) => i.into_raw(),
+        DynamicImage::ImageLumaA8(i) => i.into_raw(),
+        DynamicImage::ImageRgb8(i) => i.into_raw(),
+        other => other.into_rgba8().into_raw(),
+    })
+}
+
+/// The 8-bit luma of one row, as `to_luma8` gives it for the whole picture.
+fn luma_row(row: &[u8], w: u32, channels: usize) -> Result<Vec<u8>> {
+    let bad = || Error::malformed("PNG row of another length than its header's");
+    let row = row.to_vec();
+    let img = match channels {
+        1 => return Ok(row),
+        2 => DynamicImage::ImageLumaA8(ImageBuffer::from_raw(w, 1, row).ok_or_else(bad)?),
+        3 => DynamicImage::ImageRgb8(ImageBuffer::from_raw(w, 1, row).ok_or_else(bad)?),
+        _ => DynamicImage::ImageRgba8(ImageBuffer::from_raw(w, 1, row).ok_or_else(bad)?),
+    };
+    Ok(img.to_luma8().into_raw())
+}
+
+/// Verifies a big PNG in one pass over its rows (see the module's note);
+/// `None` when it is not one this path takes.
+pub(crate) fn verify(
+    labeler: &ImageLabeler,
+    source: &mut Source<'_>,
+    limits: &Limits,
+    watermark: Option<WatermarkKey>,
+) -> Result<Option<Verification>> {
+    limits.check_bytes(source.len)?;
+    let Some(sk) = skeleton(source.reader)? else {
+        return Ok(None);
+    };
+    let info: Info = crate::inspect(&PNG, &sk.bytes, limits)?;
+    let (marks, manifest) = match verify::marks_of(&PNG, &info)? {
+        Ok(found) => found,
+        Err(unmarked) => return Ok(Some(unmarked)),
+    };
+    let (w, h) = (sk.header.width, sk.header.height);
+    let region = manifest.label.placement.region.filter(|&[x, y, rw, rh]| {
+        let fits = |a: u32, b: u32, n: u32| u64::from(a) + u64::from(b) <= u64::from(n);
+        fits(x, rw, w) && fits(y, rh, h) && rw > 0 && rh > 0
+    });
+    let mut rows = watermark.and_then(|_| LumaRows::new(w, h));
+    let mut crop = Vec::new();
+    for_each_row(source.reader, &sk, limits, |y, row| {
+        let y = y as u32;
+        let under_badge = region.is_some_and(|[_, ry, _, rh]| (ry..ry + rh).contains(&y));
+        if rows.is_none() && !under_badge {
+            return Ok(());
+        }
+        let luma = luma_row(row, w, sk.channels)?;
+        if let Some(rows) = rows.as_mut() {
+            rows.push_row(&luma, 1);
+        }
+        if let (true, Some([x, _, rw, _])) = (under_badge, region) {
+            crop.extend_from_slice(&luma[x as usize..(x + rw) as usize]);
+        }
+        Ok(())
+    })?;
+    let found = watermark.zip(rows).and_then(|(key, rows)| {
+        let mut reader = KnownReader::new(mark::key_of(key));
+        reader.push_rows(rows);
+        mark::found(reader.read(), key)
+    });
+    let look = (&labeler.settings.font, &labeler.settings.style);
+    let perceptible =
+        verify::check_badge(
+            (w, h),
+            info.orientation,
+            &manifest,
+            look,
+            |asked| match region {
+                Some([x, y, rw, rh]) if asked == [x, y, rw, rh] => {
+                    GrayImage::from_raw(rw, rh, crop)
+                        .ok_or_else(|| Error::malformed("PNG badge rows are missing"))
+                }
+                _ => Err(Error::malformed("the badge region was not read")),
+            },
+        )?;
+    let mut v = Verification::new(&PNG, marks, Some(manifest), perceptible);
+    v.watermark = found;
+    Ok(Some(v))
+}
