@@ -19,6 +19,7 @@ mod media;
 mod pdf;
 mod pdfgen;
 mod report;
+mod stream;
 mod verify_cost;
 mod video;
 mod watermark;
@@ -42,7 +43,7 @@ usage: cargo xtask bench [--quick] [--reps N] [--batch-reps N] [--only LIST] [--
   --batch-reps N runs of each variant of a many-file case (default 3, 2 for
                  the full JPEG batch), and at most this many of the
                  long ones (the full video clip, the hour of audio)
-  --only LIST    comma-separated: image,audio,pdf,bulk,video
+  --only LIST    comma-separated: image,audio,pdf,bulk,video,stream
   --no-build     use the release binaries already in target/release
   --doc FILE     where the report goes (default docs/benchmarks.md, or
                  target/bench-media/quick/benchmarks.md with --quick)";
@@ -56,9 +57,9 @@ const LABEL_RU: &str = "Создано с помощью искусственн�
 const X264_PRESET: &str = "medium";
 const X264_CRF: &str = "20";
 
-const SECTIONS: [&str; 5] = ["image", "audio", "pdf", "bulk", "video"];
+const SECTIONS: [&str; 6] = ["image", "audio", "pdf", "bulk", "video", "stream"];
 /// The order sections run in: shortest first.
-const RUN_ORDER: [&str; 5] = ["pdf", "bulk", "audio", "image", "video"];
+const RUN_ORDER: [&str; 6] = ["pdf", "bulk", "audio", "image", "video", "stream"];
 
 #[derive(Debug)]
 struct Options {
@@ -163,6 +164,9 @@ pub struct Ctx {
     /// `tanba-benches`' `bench_label_loop` example (the bulk floor, and
     /// `--checked`/`--unchecked` for the cost of verifying), when it built.
     label_loop: Option<PathBuf>,
+    /// `tanba-image`'s `stream_file` example (makes the big PNG; the
+    /// whole-frame path to compare), when it built.
+    stream_file: Option<PathBuf>,
     /// `--c2pa-cert CHAIN --c2pa-key KEY` with untrusted test credentials
     /// (`tanba keys new`), when this tanba signs Content Credentials.
     c2pa_args: Option<Vec<String>>,
@@ -288,6 +292,11 @@ fn build(opts: &Options, root: &Path, plan: &Plan, media: &Media) -> Result<Ctx,
     } else {
         None
     };
+    let stream_file = if opts.wants("stream") {
+        example(opts, "tanba-image", "stream_file")
+    } else {
+        None
+    };
     let tanba = target_dir().join("release").join("tanba");
     if !tanba.is_file() {
         return Err(format!("{} is not built", tanba.display()));
@@ -302,6 +311,7 @@ fn build(opts: &Options, root: &Path, plan: &Plan, media: &Media) -> Result<Ctx,
         tanba,
         label_file,
         label_loop,
+        stream_file,
         c2pa_args,
         formats,
         work: media.dir.join("runs"),
@@ -357,6 +367,7 @@ fn run_sections(
             "audio" => audio::audio(ctx),
             "pdf" => pdf::pdf(ctx),
             "bulk" => bulk::bulk(ctx),
+            "stream" => stream::stream(ctx),
             _ => video::video(ctx),
         };
         sections.push(section);

@@ -1,4 +1,4 @@
-//! The speed and memory goals of issues 3, 4, 5, 6, 7, 9 and 14, as a
+//! The speed and memory goals of issues 3, 4, 5, 6, 7, 9, 14 and 20, as a
 //! table of rows checked against a run.
 
 use super::case::{Case, Row, Section, median_rss, median_wall};
@@ -21,6 +21,8 @@ enum Check {
     /// Wall time of `a` minus `b`, per file of `a`'s case (its title's first
     /// number), under this many ms.
     PerFileMs(f64),
+    /// Wall time of `a` at most this many seconds.
+    WallAtMost(f64),
 }
 
 /// One goal: what it says, the rows it reads, and the check.
@@ -37,7 +39,7 @@ const MP3: &str = "10-minute";
 const CLIP: &str = "p clip";
 
 /// The goals, in the order the report lists them.
-const GOALS: [Goal; 16] = [
+const GOALS: [Goal; 20] = [
     Goal {
         text: "Image: one 12-MP JPEG, wall ≤ 1.0× ImageMagick `convert -annotate`",
         a: ("image", JPEG, "tanba label (CLI)"),
@@ -134,6 +136,30 @@ const GOALS: [Goal; 16] = [
         b: Some(("video", VERIFYING, UNCHECKED)),
         check: Check::WallRatio(1.02),
     },
+    Goal {
+        text: "Stream: a 16,384² RGBA PNG labelled in ≤ 128 MiB peak",
+        a: ("stream", "RGBA PNG", "tanba label (CLI)"),
+        b: None,
+        check: Check::PeakMib(128.0),
+    },
+    Goal {
+        text: "Stream: the 16,384² RGBA PNG at least as fast as the whole-frame path",
+        a: ("stream", "RGBA PNG", "tanba label (CLI)"),
+        b: Some(("stream", "RGBA PNG", "tanba-image library, whole frame")),
+        check: Check::WallRatio(1.0),
+    },
+    Goal {
+        text: "Stream: a 500 MB Markdown file labelled in ≤ 64 MiB peak",
+        a: ("stream", "MB Markdown", "tanba label (CLI)"),
+        b: None,
+        check: Check::PeakMib(64.0),
+    },
+    Goal {
+        text: "Stream: the 500 MB Markdown file at ≥ 200 MB/s (wall ≤ 2.5 s)",
+        a: ("stream", "MB Markdown", "tanba label (CLI)"),
+        b: None,
+        check: Check::WallAtMost(2.5),
+    },
 ];
 
 /// The first case of `section` whose title contains `title`, with its
@@ -188,6 +214,7 @@ fn evaluate(goal: &Goal, sections: &[Section]) -> Option<(String, String)> {
             let ms = (w1 - lib) * 1000.0 / files;
             Some((format!("{ms:.2} ms"), verdict(ms < limit)))
         }
+        Check::WallAtMost(limit) => wall(a).map(|w| (format!("{w:.2} s"), verdict(w <= limit))),
     }
 }
 
