@@ -31,7 +31,9 @@ pub(super) fn stream(ctx: &Ctx) -> Section {
          matter, then sections of Kazakh and English prose). Tanba streams both: the PNG row \
          by row (the watermark made from a first pass, the badge blended into its rows), the \
          Markdown by reading its head and copying the rest; each output is read back as part \
-         of the run. The text size limit is raised to 1 GiB with `--config`."
+         of the run. The text size limit is raised to 1 GiB with `--config`. ImageMagick \
+         under Debian's default policy (`width` 16KP, `disk` 1 GiB) refuses a 16,384 px \
+         picture: its row then shows the failure (docs/benchmarks-by-hand.md has it at 8,192²)."
     ));
     match big_png(ctx, &dir, side) {
         Ok(png) => section.cases.push(png_case(ctx, &png, side)),
