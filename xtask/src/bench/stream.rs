@@ -41,7 +41,9 @@ pub(super) fn stream(ctx: &Ctx) -> Section {
     }
     match big_markdown(&dir, mb) {
         Ok(md) => section.cases.push(markdown_case(ctx, &dir, &md, mb)),
-        Err(e) => section.intro.push(format!("The Markdown case did not run: {e}")),
+        Err(e) => section
+            .intro
+            .push(format!("The Markdown case did not run: {e}")),
     }
     section
 }
@@ -171,7 +173,10 @@ fn markdown_case(ctx: &Ctx, dir: &Path, md: &Path, mb: usize) -> Case {
         "sh",
         &[
             s("-c"),
-            format!("sed '1i> **{LABEL_KK} / {LABEL_RU}**' {} > {{S}}/out.md", p(md)),
+            format!(
+                "sed '1i> **{LABEL_KK} / {LABEL_RU}**' {} > {{S}}/out.md",
+                p(md)
+            ),
         ],
     );
     b.add(
