@@ -188,3 +188,40 @@ fn a_private_key_marks_what_only_it_reads() {
     );
     assert_eq!(read_blind(&output, WatermarkKey::PUBLIC), None);
 }
+
+fn samples(path: &Path) -> Vec<f64> {
+    let mut r = hound::WavReader::open(path).unwrap();
+    r.samples::<i32>().map(|s| f64::from(s.unwrap())).collect()
+}
+
+/// SNR in dB of `a` against its difference from `b`.
+fn snr(a: &[f64], b: &[f64]) -> f64 {
+    let s: f64 = a.iter().map(|x| x * x).sum();
+    let n: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum();
+    10.0 * (s / n.max(1e-12)).log10()
+}
+
+#[test]
+fn the_disclaimer_is_left_unmarked_and_the_programme_marked_at_about_30_db() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.wav");
+    speech(&input, 44_100, 2, &["-c:a", "pcm_s16le"]);
+    let (marked, plain) = (dir.path().join("m.wav"), dir.path().join("p.wav"));
+    let labelled = label(&input, &marked, &Job::default());
+    label(&input, &plain, &Job::default().with_watermark(None));
+    let (m, p) = (samples(&marked), samples(&plain));
+    assert_eq!(m.len(), p.len());
+    // Prepend: the clip, then 0.5 s of silence, then the programme.
+    let [start, dur] = labelled.manifest.label.placement.span.unwrap();
+    assert_eq!(start, 0.0);
+    let head = ((dur + 0.5) * 44_100.0).round() as usize * 2;
+    let (clip, programme) = (snr(&p[..head], &m[..head]), snr(&p[head..], &m[head..]));
+    // The clip differs only by its gain, matched to the marked programme's
+    // loudness (a hundredth of a dB at most); the programme by the mark.
+    eprintln!("SNR: disclaimer {clip:.1} dB, programme {programme:.1} dB");
+    assert!(clip > 60.0, "the disclaimer changed: {clip:.1} dB");
+    assert!(
+        (25.0..45.0).contains(&programme),
+        "the programme's mark: {programme:.1} dB"
+    );
+}
