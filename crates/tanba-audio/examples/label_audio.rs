@@ -1,6 +1,7 @@
-//! Labels one audio file: `cargo run -p tanba-audio --example label_audio -- IN OUT.wav [MODE]`,
-//! then verifies the output. MODE is `prepend`, `overlay`, `append`, `repeat:MINUTES`
-//! or `tone` (the Morse tone, prepended).
+//! Labels one audio file: `cargo run -p tanba-audio --example label_audio -- IN OUT.wav [MODE]
+//! [--no-watermark]`, then verifies the output and reads its watermark back, as the CLI
+//! does. MODE is `prepend`, `overlay`, `append`, `repeat:MINUTES` or `tone` (the Morse
+//! tone, prepended).
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -9,7 +10,10 @@ use tanba_audio::{AudioLabeler, AudioSettings, Disclaimer, ToneSettings};
 use tanba_core::{Job, Labeler, Limits, Source, read_head};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    let marked = !all.iter().any(|a| a == "--no-watermark");
+    let job = Job::default().with_watermark(marked.then_some(tanba_core::WatermarkKey::PUBLIC));
+    let mut args = all.into_iter().filter(|a| a != "--no-watermark");
     let (Some(input), Some(output)) = (
         args.next().map(PathBuf::from),
         args.next().map(PathBuf::from),
@@ -37,7 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             len,
         },
         &mut out,
-        &Job::default(),
+        &job,
     )?;
     drop(out);
     for note in &labelled.notes {
@@ -47,20 +51,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let len = check.metadata()?.len();
     // WAV, AIFF or the input's compressed format: as written.
     let format = labelled.format;
-    let v = labeler.verify(
-        Source {
-            reader: &mut check,
-            format,
-            path: Some(&output),
-            len,
-        },
-        &Limits::default(),
-    )?;
+    let source = Source {
+        reader: &mut check,
+        format,
+        path: Some(&output),
+        len,
+    };
+    let v = match (job.watermark, &labelled.manifest.watermark) {
+        (Some(key), Some(_)) => labeler.verify_with_watermark(source, key, &Limits::default())?,
+        _ => labeler.verify(source, &Limits::default())?,
+    };
     println!(
-        "{}: compliant={} {}",
+        "{}: compliant={} {}; watermark read back: {:?}",
         output.display(),
         v.is_compliant(),
-        v.perceptible.detail
+        v.perceptible.detail,
+        v.watermark.map(|w| w.payload_hex())
     );
     Ok(())
 }

@@ -82,6 +82,10 @@ pub(crate) struct StreamDecoder {
     frame_cap: u64,
     /// The claimed frame count is exact whatever the codec.
     exact: bool,
+    /// Marks every chunk before it is handed out (the labelling pass that
+    /// writes the programme), into `marked`.
+    marker: Option<tanba_watermark::AudioMarker>,
+    marked: Vec<f32>,
 }
 
 /// Who decodes: symphonia, or FFmpeg for what symphonia cannot.
@@ -413,6 +417,8 @@ impl StreamDecoder {
             progress: AudioProgress::default(),
             frame_cap: u64::MAX,
             exact: false,
+            marker: None,
+            marked: Vec::new(),
         };
         if !this.decode_next()? {
             return Err(Error::malformed("the audio stream holds no samples"));
@@ -435,6 +441,12 @@ impl StreamDecoder {
     /// Reporting the chunks it decodes to `progress`.
     pub(crate) fn with_progress(mut self, progress: &AudioProgress) -> Self {
         self.progress = progress.clone();
+        self
+    }
+
+    /// Marking every chunk it hands out with `marker` (none: as decoded).
+    pub(crate) fn with_marker(mut self, marker: Option<tanba_watermark::AudioMarker>) -> Self {
+        self.marker = marker;
         self
     }
 
@@ -498,6 +510,12 @@ impl StreamDecoder {
                 self.decoded_frames.saturating_mul(1000) / u64::from(self.info.sample_rate.max(1)),
                 self.max_frames.saturating_mul(1000) / u64::from(self.info.sample_rate.max(1)),
             ));
+        }
+        if let Some(marker) = &mut self.marker {
+            self.marked.clear();
+            self.marked.extend_from_slice(samples);
+            marker.process(&mut self.marked);
+            return Ok(Some(&self.marked));
         }
         Ok(Some(samples))
     }

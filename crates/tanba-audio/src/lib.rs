@@ -30,6 +30,7 @@ mod formats;
 pub mod fuzzing;
 mod id3;
 pub mod loudness;
+mod mark;
 pub mod mixer;
 // Pure Rust: the fuzz targets reach it without FFmpeg.
 #[cfg(any(feature = "ffmpeg", feature = "fuzzing"))]
@@ -48,7 +49,7 @@ use std::path::Path;
 
 use tanba_core::{
     Error, Format, Job, Labeler, Labelled, Limits, Mark, MarkKind, Result, Source, Verification,
-    VisibleFound, WriteSeek,
+    VisibleFound, WatermarkFound, WatermarkKey, WriteSeek,
 };
 
 pub use disclaimer::{Disclaimer, ToneSettings};
@@ -256,6 +257,11 @@ struct Uncompressed<'a> {
     /// The input's AIFF chunks, when it is AIFF.
     aiff: Option<&'a aiff::AiffMeta>,
     progress: &'a progress::AudioProgress,
+    /// The manifest begun before writing (its id gives the watermark's
+    /// payload).
+    draft: &'a tanba_core::Manifest,
+    /// The watermark's marker, fresh, when the programme is marked.
+    marker: Option<&'a tanba_watermark::AudioMarker>,
 }
 
 impl AudioLabeler {
@@ -280,20 +286,29 @@ impl AudioLabeler {
             },
         };
         let limits = r.job.limits;
-        // Repeat mode measures the programme first: two passes.
-        r.progress
-            .set_passes(1 + u64::from(matches!(mixer.mode(), Mode::Repeat { .. })));
+        // Repeat mode measures the programme first: two passes, and the
+        // second, which writes, is the one marked.
+        let repeat = matches!(mixer.mode(), Mode::Repeat { .. });
+        r.progress.set_passes(1 + u64::from(repeat));
+        let (first_marker, second_marker) = match repeat {
+            true => (None, r.marker.cloned()),
+            false => (r.marker.cloned(), None),
+        };
         let written = wavout::write_labelled(
             output,
             header,
-            decoder,
-            || StreamDecoder::open_input(r.input, &limits).map(|d| d.with_progress(r.progress)),
+            decoder.with_marker(first_marker),
+            || {
+                StreamDecoder::open_input(r.input, &limits)
+                    .map(|d| d.with_progress(r.progress).with_marker(second_marker))
+            },
             &mut mixer,
             r.clip,
         )?;
         loudness::note_if_quieter(r.clip, written.gain, &written.programme, &mut notes);
         let first_span = mixer.checked_first_span(written.programme_frames)?;
-        let manifest = settings.manifest(r.job, format, first_span, info.sample_rate);
+        let manifest =
+            settings.finish_manifest(r.draft.clone(), r.job, format, first_span, info.sample_rate);
         if r.source_format.name != format.name && !cfg!(feature = "ffmpeg") {
             let name = r.source_format.name;
             notes.push(format!(
@@ -383,6 +398,10 @@ impl Labeler for AudioLabeler {
             .for_job(&job)
             .render(&job.label, info.sample_rate)?;
         let clip_loudness = measure_clip(&clip, info.channels, info.lfe_index, info.sample_rate)?;
+        // The manifest's id, and so the watermark's payload, before any
+        // sample is written.
+        let mut draft = settings.draft_manifest(&job, source.format);
+        let marker = mark::marker(job.watermark, &mut draft, &info, &mut notes);
 
         #[cfg(feature = "ffmpeg")]
         let decoder = match ffencode::target(source.format, &info) {
@@ -396,6 +415,8 @@ impl Labeler for AudioLabeler {
                     clip: &clip_loudness,
                     meta: &ff_meta,
                     progress: &progress,
+                    draft: &draft,
+                    marker: marker.as_ref(),
                 };
                 let mixer = self.mixer(clip.clone(), &info)?;
                 match reencode::label(&request, decoder, mixer, output)? {
@@ -432,6 +453,8 @@ impl Labeler for AudioLabeler {
             kept: &kept,
             aiff: aiff.as_ref(),
             progress: &progress,
+            draft: &draft,
+            marker: marker.as_ref(),
         };
         self.write_uncompressed(&request, decoder, mixer, output, notes)
     }
@@ -451,7 +474,50 @@ impl Labeler for AudioLabeler {
         find::find_disclaimer(&mut decoder, job, &self.settings)
     }
 
-    fn verify(&self, mut source: Source<'_>, limits: &Limits) -> Result<Verification> {
+    fn verify(&self, source: Source<'_>, limits: &Limits) -> Result<Verification> {
+        self.verify_reading(source, limits, None)
+    }
+
+    /// Reads the first [`mark::BLIND_SECS`] seconds (where a disclaimer in
+    /// front and the programme after it are) for the mark made with `key`.
+    /// A file that does not decode that far reads no mark.
+    fn read_watermark(
+        &self,
+        mut source: Source<'_>,
+        key: WatermarkKey,
+        limits: &Limits,
+    ) -> Result<Option<WatermarkFound>> {
+        limits.check_bytes(source.len)?;
+        let mut input = owned_input(&mut source)?;
+        input.exact_frames = aiff_meta(&mut source, limits)?
+            .as_ref()
+            .map(aiff::AiffMeta::frames);
+        let mut decoder = StreamDecoder::open_input(&input, limits)?;
+        read_start(&mut decoder, key)
+    }
+
+    /// [`Labeler::verify`], with the mark read from the programme window
+    /// after the disclaimer (where the manifest records it) out of the same
+    /// decode the disclaimer check makes: [`mark::READBACK_SECS`] more
+    /// seconds decoded, no second open of the file.
+    fn verify_with_watermark(
+        &self,
+        source: Source<'_>,
+        key: WatermarkKey,
+        limits: &Limits,
+    ) -> Result<Verification> {
+        self.verify_reading(source, limits, Some(key))
+    }
+}
+
+impl AudioLabeler {
+    /// Verifies `source`; with `key`, reads the watermark from the decode.
+    fn verify_reading(
+        &self,
+        mut source: Source<'_>,
+        limits: &Limits,
+        key: Option<WatermarkKey>,
+    ) -> Result<Verification> {
         limits.check_bytes(source.len)?;
         let mut marks = Vec::new();
         let mut manifest = None;
@@ -463,63 +529,18 @@ impl Labeler for AudioLabeler {
         let mut input = owned_input(&mut source)?;
         input.exact_frames = aiff.as_ref().map(aiff::AiffMeta::frames);
         let mut decoder = StreamDecoder::open_input(&input, limits)?;
-        // Tags as symphonia reads them, plus FFmpeg's reading where built
-        // in (it also sees ID3v2 PRIV frames and MP4 `mdta` keys).
-        #[allow(unused_mut)]
-        let mut tags = decoder.info().tags.clone();
-        #[cfg(feature = "ffmpeg")]
-        tags.extend(ffmeta::read_meta(&input.path).tags);
-        let (aigc_carrier, xmp_carrier) = match source.format.name {
-            "mp3" => ("ID3v2 TXXX:AIGC", "ID3v2 PRIV XMP"),
-            "m4a" | "aac" => ("MP4 metadata AIGC", "MP4 uuid XMP box"),
-            "weba" | "mka" => ("Matroska tag AIGC", "XMP"),
-            "opus" => ("Opus comment (OpusTags) AIGC", "XMP"),
-            _ => ("Vorbis comment AIGC", "XMP"),
-        };
-        // AIFF's tags are read from its own chunks above.
-        if aiff.is_none()
-            && aigc_tag(&tags).is_some_and(|v| tanba_core::manifest::Aigc::from_json(v).is_ok())
-        {
-            marks.push(Mark::new(MarkKind::Aigc, aigc_carrier));
-        }
-        let other_xmp = match source.format.name {
-            // symphonia may list the PRIV frame too, as binary: take the
-            // value that holds a packet.
-            "mp3" => tags
-                .iter()
-                .find(|(k, v)| tag_key_is(k, "XMP") && v.contains("<x:xmpmeta"))
-                .map(|(_, v)| v.clone()),
-            // A handle of its own: a clone would share the decoder's offset.
-            "m4a" => tanba_core::isobmff::find_xmp(&mut std::fs::File::open(&input.path)?)?,
-            _ => None,
-        };
-        if let Some(xmp) = other_xmp.as_deref() {
-            let found = tanba_core::xmp::read(xmp)?;
-            if found.digital_source_type.is_some() || found.aigc.is_some() {
-                marks.push(Mark::new(MarkKind::Xmp, xmp_carrier));
-            }
-            if manifest.is_none()
-                && let Some(parsed) = found.parsed_manifest()
-            {
-                manifest = Some(parsed?);
-                marks.push(Mark::new(
-                    MarkKind::Manifest,
-                    format!("XMP tanba:Manifest in {xmp_carrier}"),
-                ));
-            }
-        }
-        if manifest.is_none()
-            && let Some(json) = tag_value(&tags, "TANBA_MANIFEST")
-        {
-            manifest = Some(tanba_core::Manifest::from_json(json)?);
-            marks.push(Mark::new(MarkKind::Manifest, "metadata TANBA_MANIFEST"));
-        }
+        // AIFF's AIGC tags are read from its own chunks above.
+        let tags = (&decoder, &input, aiff.is_none());
+        container_marks(source.format, tags, &mut marks, &mut manifest)?;
         let Some(manifest) = manifest else {
             let mut v = Verification::unmarked(
                 source.format,
                 "no Tanba manifest, so no record of where a disclaimer would be",
             );
             v.marks = marks;
+            if let Some(key) = key {
+                v.watermark = read_start(&mut decoder, key)?;
+            }
             return Ok(v);
         };
         // AAC in MP4 starts with the encoder's priming samples (1024 for
@@ -528,18 +549,118 @@ impl Labeler for AudioLabeler {
             symphonia::core::codecs::CODEC_TYPE_AAC => 2112,
             _ => 0,
         };
+        let rate = decoder.info().sample_rate;
+        let (from, to) = match key {
+            Some(_) => self.readback_window(&manifest.label.placement, rate),
+            None => (0, 0),
+        };
+        let mut tap = mark::Tap::new(&mut decoder, from, to);
         let perceptible = verify::check_disclaimer(
-            &mut decoder,
+            &mut tap,
             &manifest.label.placement,
             &manifest.label.lines,
             &self.settings,
             late_frames,
         )?;
-        Ok(Verification::new(
-            source.format,
-            marks,
-            Some(manifest),
-            perceptible,
-        ))
+        let watermark = match key {
+            Some(key) => mark::read(&tap.finish()?, rate, 1, key),
+            None => None,
+        };
+        let mut v = Verification::new(source.format, marks, Some(manifest), perceptible);
+        v.watermark = watermark;
+        Ok(v)
     }
+
+    /// The frames of programme a fresh output's mark is read from:
+    /// [`mark::READBACK_SECS`] from the end of the first disclaimer (and
+    /// the gap after it, in front), or from the start when the disclaimer
+    /// is appended.
+    fn readback_window(&self, placement: &tanba_core::Placement, rate: u32) -> (u64, u64) {
+        let rate_f = f64::from(rate);
+        let after = |gap_ms: u32| {
+            placement
+                .span
+                .map_or(0.0, |[start, len]| start + len + f64::from(gap_ms) / 1000.0)
+        };
+        let start_s = match placement.position.parse::<Mode>() {
+            Ok(Mode::Prepend | Mode::StartAndEnd) => after(self.settings.gap_ms),
+            Ok(Mode::Overlay | Mode::Repeat { .. }) => after(0),
+            _ => 0.0,
+        };
+        let from = (start_s * rate_f).round().max(0.0) as u64;
+        (from, from + mark::READBACK_SECS * u64::from(rate))
+    }
+}
+
+/// The mark made with `key` in the first [`mark::BLIND_SECS`] seconds
+/// `decoder` gives (all of them when the file is shorter). A stream that
+/// stops decoding part way reads as unmarked: what is there is read.
+fn read_start(decoder: &mut StreamDecoder, key: WatermarkKey) -> Result<Option<WatermarkFound>> {
+    let rate = decoder.info().sample_rate;
+    let tap = mark::Tap::new(decoder, 0, mark::BLIND_SECS * u64::from(rate));
+    match tap.finish() {
+        Ok(window) => Ok(mark::read(&window, rate, 1, key)),
+        Err(Error::Malformed { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The marks of a container's own tags (ID3, MP4 metadata, Vorbis and Opus
+/// comments, Matroska tags) and its XMP, and the manifest they hold; the
+/// AIGC tag only when `aigc` (not AIFF, whose own chunks say).
+fn container_marks(
+    format: &Format,
+    (decoder, input, aigc): (&StreamDecoder, &decode::OwnedInput, bool),
+    marks: &mut Vec<Mark>,
+    manifest: &mut Option<tanba_core::Manifest>,
+) -> Result<()> {
+    // Tags as symphonia reads them, plus FFmpeg's reading where built
+    // in (it also sees ID3v2 PRIV frames and MP4 `mdta` keys).
+    #[allow(unused_mut)]
+    let mut tags = decoder.info().tags.clone();
+    #[cfg(feature = "ffmpeg")]
+    tags.extend(ffmeta::read_meta(&input.path).tags);
+    let (aigc_carrier, xmp_carrier) = match format.name {
+        "mp3" => ("ID3v2 TXXX:AIGC", "ID3v2 PRIV XMP"),
+        "m4a" | "aac" => ("MP4 metadata AIGC", "MP4 uuid XMP box"),
+        "weba" | "mka" => ("Matroska tag AIGC", "XMP"),
+        "opus" => ("Opus comment (OpusTags) AIGC", "XMP"),
+        _ => ("Vorbis comment AIGC", "XMP"),
+    };
+    if aigc && aigc_tag(&tags).is_some_and(|v| tanba_core::manifest::Aigc::from_json(v).is_ok()) {
+        marks.push(Mark::new(MarkKind::Aigc, aigc_carrier));
+    }
+    let other_xmp = match format.name {
+        // symphonia may list the PRIV frame too, as binary: take the
+        // value that holds a packet.
+        "mp3" => tags
+            .iter()
+            .find(|(k, v)| tag_key_is(k, "XMP") && v.contains("<x:xmpmeta"))
+            .map(|(_, v)| v.clone()),
+        // A handle of its own: a clone would share the decoder's offset.
+        "m4a" => tanba_core::isobmff::find_xmp(&mut std::fs::File::open(&input.path)?)?,
+        _ => None,
+    };
+    if let Some(xmp) = other_xmp.as_deref() {
+        let found = tanba_core::xmp::read(xmp)?;
+        if found.digital_source_type.is_some() || found.aigc.is_some() {
+            marks.push(Mark::new(MarkKind::Xmp, xmp_carrier));
+        }
+        if manifest.is_none()
+            && let Some(parsed) = found.parsed_manifest()
+        {
+            *manifest = Some(parsed?);
+            marks.push(Mark::new(
+                MarkKind::Manifest,
+                format!("XMP tanba:Manifest in {xmp_carrier}"),
+            ));
+        }
+    }
+    if manifest.is_none()
+        && let Some(json) = tag_value(&tags, "TANBA_MANIFEST")
+    {
+        *manifest = Some(tanba_core::Manifest::from_json(json)?);
+        marks.push(Mark::new(MarkKind::Manifest, "metadata TANBA_MANIFEST"));
+    }
+    Ok(())
 }

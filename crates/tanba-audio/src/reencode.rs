@@ -45,6 +45,11 @@ pub(crate) struct Request<'a> {
     pub meta: &'a InputMeta,
     /// Told of every decoded chunk.
     pub progress: &'a AudioProgress,
+    /// The manifest begun before writing (its id gives the watermark's
+    /// payload).
+    pub draft: &'a Manifest,
+    /// The watermark's marker, fresh, when the programme is marked.
+    pub marker: Option<&'a tanba_watermark::AudioMarker>,
 }
 
 /// How labelling into the input's own format ended.
@@ -94,9 +99,13 @@ pub(crate) fn label(
             start: 0,
             frames: 0,
         });
-    let manifest = req
-        .settings
-        .manifest(req.job, req.target.format, first_span, info.sample_rate);
+    let manifest = req.settings.finish_manifest(
+        req.draft.clone(),
+        req.job,
+        req.target.format,
+        first_span,
+        info.sample_rate,
+    );
     let marks = marks(req, &manifest)?;
     let bitrate = bitrate(req.meta, &measured, info.sample_rate);
 
@@ -160,6 +169,11 @@ fn splice_plan(
     notes: &mut Vec<String>,
 ) -> Result<Option<Programme>> {
     if req.target.format.name != MP3.name || !matches!(req.settings.mode, Mode::Prepend) {
+        return Ok(None);
+    }
+    if req.marker.is_some() {
+        // Copied frames would carry no mark.
+        notes.push("the programme was re-encoded: the watermark is in its samples".into());
         return Ok(None);
     }
     Ok(match Programme::scan(&req.input.path)? {
@@ -300,7 +314,9 @@ fn mix_and_encode(
     output: &mut dyn WriteSeek,
     notes: &mut Vec<String>,
 ) -> Result<()> {
-    let second = StreamDecoder::open_input(req.input, &req.job.limits)?.with_progress(req.progress);
+    let second = StreamDecoder::open_input(req.input, &req.job.limits)?
+        .with_progress(req.progress)
+        .with_marker(req.marker.cloned());
     twopass::mix(second, mixer, programme_frames, |mixed| sink.write(mixed))?;
     mixer.checked_first_span(programme_frames)?;
     notes.push(format!(

@@ -32,25 +32,43 @@ impl Default for AudioSettings {
 }
 
 impl AudioSettings {
-    /// The manifest for an output whose first disclaimer is `first_span`.
-    pub(crate) fn manifest(
+    /// The manifest begun before any sample is written, so its id (and the
+    /// watermark payload it gives) is known while the programme streams:
+    /// the disclaimer's lines, the job's watermark key, unsigned. Its place
+    /// is recorded by [`AudioSettings::finish_manifest`] once the mixer has
+    /// put the disclaimer.
+    pub(crate) fn draft_manifest(&self, job: &Job, format: &Format) -> Manifest {
+        let mut job = job.clone();
+        if let Some(lines) = self.disclaimer.for_job(&job).manifest_lines(&job.label) {
+            job.label.lines = lines;
+        }
+        job.signing_key = None;
+        let placement = Placement::at(self.mode.name());
+        job.manifest_with_watermark(format.mime, placement, None, job.watermark)
+    }
+
+    /// The draft, for the output written as `format`, with its first
+    /// disclaimer at `first_span`, signed when the job has a key.
+    pub(crate) fn finish_manifest(
         &self,
+        mut manifest: Manifest,
         job: &Job,
         format: &Format,
         first_span: Span,
         sample_rate: u32,
     ) -> Manifest {
-        let mut job = job.clone();
-        if let Some(lines) = self.disclaimer.for_job(&job).manifest_lines(&job.label) {
-            job.label.lines = lines;
-        }
         let rate = f64::from(sample_rate);
         let mut placement = Placement::at(self.mode.name());
         placement.span = Some([
             first_span.start as f64 / rate,
             first_span.frames as f64 / rate,
         ]);
-        job.manifest(format.mime, placement)
+        manifest.label.placement = placement;
+        manifest.media_type = format.mime.to_string();
+        if let Some(key) = &job.signing_key {
+            manifest.sign(key);
+        }
+        manifest
     }
 }
 
