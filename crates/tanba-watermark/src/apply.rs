@@ -127,9 +127,9 @@ fn add_luma_saturated(p: &mut [u8], d: f32) {
 
 /// A working-grid mark enlarged along x only (one row of the picture's
 /// width per grid row) and scaled: each picture row is a blend of two of
-/// these rows, made as the row is marked. A whole-frame delta would cost a
-/// byte a pixel (33 MB for an 8K frame) and a float plane four times that
-/// while it is built.
+/// these rows. Rounding rows one at a time into a byte-per-pixel delta
+/// avoids the whole-frame float plane (133 MB at 8K) that enlarging the
+/// grid in one go would take.
 #[derive(Debug, Clone)]
 pub(crate) struct Enlarged {
     /// Picture width.
@@ -158,19 +158,20 @@ impl Enlarged {
         }
     }
 
-    /// Adds row `y` of the enlarged mark, rounded to whole levels, to the
-    /// 8-bit samples `row` (at most `w` of them), saturating at 0 and 255.
-    pub(crate) fn add_row(&self, y: usize, row: &mut [u8]) {
-        let Some(&(lo, f)) = self.ty.get(y) else {
-            return;
-        };
+    /// The whole enlarged mark rounded to whole levels, row by row (`w`
+    /// bytes a row): adding it to a frame is then one pass of saturating
+    /// byte additions, the cheapest there is.
+    pub(crate) fn rounded(&self) -> Vec<i8> {
         let w = self.w;
-        let a = &self.wide[lo * w..(lo + 1) * w];
-        let b = self.wide.get((lo + 1) * w..(lo + 2) * w).unwrap_or(a);
-        for ((p, x), y) in row.iter_mut().zip(a).zip(b) {
-            // Rounded by a cast, as in `add_enlarged`: d + 64.5 > 0.
-            let d = (x + f * (y - x) + 64.5) as i16 - 64;
-            *p = (i16::from(*p) + d).clamp(0, 255) as u8;
+        let mut out = vec![0i8; w * self.ty.len()];
+        for (row, &(lo, f)) in out.chunks_exact_mut(w.max(1)).zip(&self.ty) {
+            let a = &self.wide[lo * w..(lo + 1) * w];
+            let b = self.wide.get((lo + 1) * w..(lo + 2) * w).unwrap_or(a);
+            for ((o, x), y) in row.iter_mut().zip(a).zip(b) {
+                // Rounded by a cast, as in `add_enlarged`: d + 64.5 > 0.
+                *o = ((x + f * (y - x) + 64.5) as i16 - 64).clamp(-127, 127) as i8;
+            }
         }
+        out
     }
 }

@@ -43,8 +43,8 @@ const VIDEO_RMS: f32 = 2.45;
 pub struct FrameMarker {
     width: usize,
     height: usize,
-    /// The current mark, enlarged as each row is marked.
-    field: Enlarged,
+    /// The current mark, rounded to whole levels, row by row.
+    delta: Vec<i8>,
     pattern: Pattern,
     bits: [f32; CODED_BITS],
     /// Sum of the frames sampled since the last update, shrunk to twice
@@ -70,11 +70,11 @@ impl FrameMarker {
         // Until the first frame is seen: the plain mark at the pictures'
         // strength (`apply` without `mark`).
         let (grid, _) = frame_grid((w, h), &pattern, &bits, &PLAIN_AMPS, VIDEO_RMS);
-        let field = Enlarged::new(&grid, w, h, apply::cap_scale(&grid, w, h));
+        let delta = Enlarged::new(&grid, w, h, apply::cap_scale(&grid, w, h)).rounded();
         Ok(FrameMarker {
             width: w,
             height: h,
-            field,
+            delta,
             pattern,
             bits,
             scene: None,
@@ -129,7 +129,7 @@ impl FrameMarker {
         let (mut grid, k) = frame_grid((w, h), &self.pattern, &self.bits, &amps, VIDEO_RMS);
         grid.data.iter_mut().for_each(|d| *d *= k);
         let ssim = ssim_scale_sampled_luma(luma, (w, h, stride), &grid);
-        self.field = Enlarged::new(&grid, w, h, ssim);
+        self.delta = Enlarged::new(&grid, w, h, ssim).rounded();
     }
 
     /// Adds the current mark to one frame's luma plane (`stride` bytes a
@@ -138,9 +138,14 @@ impl FrameMarker {
     /// far as it goes.
     pub fn apply(&self, luma: &mut [u8], stride: usize) {
         let stride = stride.max(self.width);
-        for (y, row) in luma.chunks_mut(stride).take(self.height).enumerate() {
-            let n = row.len().min(self.width);
-            self.field.add_row(y, &mut row[..n]);
+        for (row, d) in luma
+            .chunks_mut(stride)
+            .zip(self.delta.chunks_exact(self.width))
+            .take(self.height)
+        {
+            for (p, &d) in row.iter_mut().zip(d) {
+                *p = (i16::from(*p) + i16::from(d)).clamp(0, 255) as u8;
+            }
         }
     }
 }
