@@ -1,6 +1,7 @@
 //! Labels one video file: `cargo run --release --example label_video -- IN OUT`.
 //! Environment: `AUDIBLE=1` mixes the spoken disclaimer in, `PRESET`/`CRF`
-//! override the encoder settings, `VERIFY=1` verifies the output.
+//! override the encoder settings, `VERIFY=1` verifies the output,
+//! `NO_WATERMARK=1` leaves the watermark out.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs::File;
@@ -33,7 +34,11 @@ fn main() {
                 len,
             },
             &mut out,
-            &Job::default(),
+            &Job::default().with_watermark(
+                Job::default()
+                    .watermark
+                    .filter(|_| std::env::var_os("NO_WATERMARK").is_none()),
+            ),
         )
         .unwrap();
     eprintln!("labelled in {:?}", start.elapsed());

@@ -133,9 +133,9 @@ impl FrameState {
             let seconds = pts
                 .map(|p| (p - first) as f64 * f64::from(self.time_base))
                 .unwrap_or(0.0);
-            if let Some(marker) = &self.marker {
+            if let Some(marker) = &mut self.marker {
                 let stride = frame.stride(0);
-                marker.apply(frame.data_mut(0), stride);
+                marker.mark(frame.data_mut(0), stride);
             }
             if let Some(corner) = &self.corner {
                 corner.blend(&mut frame)?;

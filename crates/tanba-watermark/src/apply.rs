@@ -32,7 +32,7 @@ fn grid_row(grid: &Plane, (lo, f): (usize, f32), out: &mut [f32]) {
 
 /// The RMS the grid will have once enlarged to `w` x `h`, estimated on
 /// every 4th row and column (the enlarged plane is smooth at that scale).
-fn enlarged_rms(grid: &Plane, w: usize, h: usize) -> f32 {
+pub(crate) fn enlarged_rms(grid: &Plane, w: usize, h: usize) -> f32 {
     let (tx, ty) = (linear(grid.w, w), linear(grid.h, h));
     let mut row = vec![0.0f32; grid.w];
     let (mut sum, mut n) = (0.0f64, 0usize);
@@ -123,4 +123,55 @@ pub(crate) fn add_luma_saturated(p: &mut [u8], d: f32) {
         }
     }
     p.iter_mut().zip(v).for_each(|(c, x)| *c = x.round() as u8);
+}
+
+/// A working-grid mark enlarged along x only (one row of the picture's
+/// width per grid row) and scaled: each picture row is a blend of two of
+/// these rows. Rounding rows one at a time into a byte-per-pixel delta
+/// avoids the whole-frame float plane (133 MB at 8K) that enlarging the
+/// grid in one go would take.
+#[derive(Debug, Clone)]
+pub(crate) struct Enlarged {
+    /// Picture width.
+    w: usize,
+    /// Grid rows enlarged to `w`, row by row.
+    wide: Vec<f32>,
+    /// For every picture row, its grid row and the weight of the next.
+    ty: Vec<(usize, f32)>,
+}
+
+impl Enlarged {
+    /// `grid` times `scale`, to be enlarged to `w` x `h`.
+    pub(crate) fn new(grid: &Plane, w: usize, h: usize, scale: f32) -> Enlarged {
+        let tx = linear(grid.w, w);
+        let mut wide = vec![0.0f32; w * grid.h];
+        for (out, cells) in wide.chunks_exact_mut(w).zip(grid.data.chunks_exact(grid.w)) {
+            for (o, &(lo, f)) in out.iter_mut().zip(&tx) {
+                let next = cells.get(lo + 1).copied().unwrap_or(cells[lo]);
+                *o = scale * (cells[lo] + f * (next - cells[lo]));
+            }
+        }
+        Enlarged {
+            w,
+            wide,
+            ty: linear(grid.h, h),
+        }
+    }
+
+    /// The whole enlarged mark rounded to whole levels, row by row (`w`
+    /// bytes a row): adding it to a frame is then one pass of saturating
+    /// byte additions, the cheapest there is.
+    pub(crate) fn rounded(&self) -> Vec<i8> {
+        let w = self.w;
+        let mut out = vec![0i8; w * self.ty.len()];
+        for (row, &(lo, f)) in out.chunks_exact_mut(w.max(1)).zip(&self.ty) {
+            let a = &self.wide[lo * w..(lo + 1) * w];
+            let b = self.wide.get((lo + 1) * w..(lo + 2) * w).unwrap_or(a);
+            for ((o, x), y) in row.iter_mut().zip(a).zip(b) {
+                // Rounded by a cast, as in `add_enlarged`: d + 64.5 > 0.
+                *o = ((x + f * (y - x) + 64.5) as i16 - 64).clamp(-127, 127) as i8;
+            }
+        }
+        out
+    }
 }

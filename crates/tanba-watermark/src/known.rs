@@ -128,7 +128,7 @@ impl KnownReader {
 
 /// Size of the first shrink the detector and embedder share (twice the
 /// working grid), or the picture's own when it is not larger.
-fn shrunk_size(w: usize, h: usize) -> (usize, usize) {
+pub(crate) fn shrunk_size(w: usize, h: usize) -> (usize, usize) {
     if w.min(h) > 2 * WORK_SIDE {
         grid_size(w, h, 2 * WORK_SIDE)
     } else {
@@ -151,7 +151,12 @@ fn z_at_origin(surface: &[f32]) -> f32 {
 /// An 8-bit luma plane (`w` x `h`, `stride` bytes a row) area-averaged to
 /// `nw` x `nh`, as `Plane::luma_shrunk` does from RGB (tall boxes read on
 /// every other row).
-fn shrink_luma(luma: &[u8], (w, h, stride): (usize, usize, usize), nw: usize, nh: usize) -> Plane {
+pub(crate) fn shrink_luma(
+    luma: &[u8],
+    (w, h, stride): (usize, usize, usize),
+    nw: usize,
+    nh: usize,
+) -> Plane {
     if (nw, nh) == (w, h) {
         let mut data = Vec::with_capacity(w * h);
         for row in luma.chunks(stride).take(h) {

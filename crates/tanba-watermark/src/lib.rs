@@ -28,7 +28,7 @@ use crate::resample::{Plane, grid_size, high_pass};
 
 pub use crate::known::KnownReader;
 pub use crate::rows::{LumaRows, RowMark, RowScratch};
-pub use crate::video::{FrameDetector, FrameMarker};
+pub use crate::video::{FrameDetector, FrameMarker, Reliability};
 
 /// Shorter side of the working grid the mark lives on, in cells.
 pub const WORK_SIDE: usize = 128;
@@ -217,18 +217,28 @@ pub(crate) fn strength(
     }
 }
 
-/// The mark enlarged to a `w` x `h` picture with no knowledge of its
-/// content (every bit at the base amplitude): what video frames get, since
-/// one delta serves every frame.
-pub(crate) fn plain_delta(w: usize, h: usize, payload: u64, key: Key) -> Plane {
-    let pat = Pattern::new(key.0);
+/// The working-grid mark carrying `bits` with the amplitudes `amps` for a
+/// `w` x `h` picture, and the factor that brings it, once enlarged, to the
+/// RMS `target`: what video frames get (one mark serves every frame of a
+/// scene, so it is made as strong as the PSNR floor allows, and then
+/// the SSIM floor).
+pub(crate) fn frame_grid(
+    (w, h): (usize, usize),
+    pat: &Pattern,
+    bits: &[f32; CODED_BITS],
+    amps: &[f32; CODED_BITS],
+    target: f32,
+) -> (Plane, f32) {
     let (gw, gh) = grid_size(w, h, WORK_SIDE);
-    let amps = [BIT_AMP; CODED_BITS];
-    let mut grid = mark_plane(gw, gh, &pat, &encode(payload), SYNC_AMP, &amps);
-    let k = apply::cap_scale(&grid, w, h);
-    grid.data.iter_mut().for_each(|d| *d *= k);
-    grid.resized(w, h)
+    let grid = mark_plane(gw, gh, pat, bits, SYNC_AMP, amps);
+    let rms = apply::enlarged_rms(&grid, w, h);
+    let k = if rms > 0.0 { target / rms } else { 1.0 };
+    (grid, k)
 }
+
+/// Every bit at the base amplitude: the mark with no knowledge of the
+/// content.
+pub(crate) const PLAIN_AMPS: [f32; CODED_BITS] = [BIT_AMP; CODED_BITS];
 
 /// Amplitude of each bit. Informed embedding: the picture itself leans on
 /// each bit's correlation, for or against; the bits it works against are

@@ -116,6 +116,29 @@ const MARGIN: usize = 5;
 /// luma and the enlarged mark computed for those windows only.
 pub(crate) fn ssim_scale_sampled(img: &RgbImage, grid: &Plane) -> f32 {
     let (w, h) = (img.width() as usize, img.height() as usize);
+    sampled_scale((w, h), grid, |x, y| {
+        let p = img.get_pixel(x as u32, y as u32);
+        0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])
+    })
+}
+
+/// Like [`ssim_scale_sampled`] on an 8-bit luma plane (`w` x `h`,
+/// `stride` bytes a row): a video frame.
+pub(crate) fn ssim_scale_sampled_luma(
+    luma: &[u8],
+    (w, h, stride): (usize, usize, usize),
+    grid: &Plane,
+) -> f32 {
+    sampled_scale((w, h), grid, |x, y| f32::from(luma[y * stride + x]))
+}
+
+/// The SSIM scale estimated on 64 windows of a `w` x `h` picture whose
+/// luma at `(x, y)` is `luma_at(x, y)`.
+fn sampled_scale(
+    (w, h): (usize, usize),
+    grid: &Plane,
+    luma_at: impl Fn(usize, usize) -> f32 + Sync,
+) -> f32 {
     let side = SAMPLE + 2 * MARGIN;
     if w.min(h) < side || grid.w < 2 || grid.h < 2 {
         return 1.0;
@@ -135,10 +158,7 @@ pub(crate) fn ssim_scale_sampled(img: &RgbImage, grid: &Plane) -> f32 {
                     let top = cell(gy, gx) + fx * (cell(gy, gx + 1) - cell(gy, gx));
                     let bottom = cell(gy + 1, gx) + fx * (cell(gy + 1, gx + 1) - cell(gy + 1, gx));
                     delta.push(top + fy * (bottom - top));
-                    let p = img.get_pixel(x as u32, y as u32);
-                    luma.push(
-                        0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]),
-                    );
+                    luma.push(luma_at(x, y));
                 }
             }
             let plane = |data| Plane {

@@ -29,7 +29,7 @@ pub fn ffmpeg(args: &[&str]) {
 /// time) into `out`: the labelled clip a later
 /// operation starts from.
 pub fn make_clip(source: &[&str], w: u32, h: u32, mark: Option<(u64, Key)>, out: &Path) {
-    let marker = mark.map(|(payload, key)| FrameMarker::new(w, h, payload, key).unwrap());
+    let mut marker = mark.map(|(payload, key)| FrameMarker::new(w, h, payload, key).unwrap());
     let size = format!("{w}x{h}");
     let mut src = Command::new("ffmpeg")
         .args(["-v", "error"])
@@ -70,8 +70,8 @@ pub fn make_clip(source: &[&str], w: u32, h: u32, mark: Option<(u64, Key)>, out:
         let reader = src.stdout.as_mut().unwrap();
         let writer = enc.stdin.as_mut().unwrap();
         while reader.read_exact(&mut frame).is_ok() {
-            if let Some(m) = &marker {
-                m.apply(&mut frame, w as usize);
+            if let Some(m) = &mut marker {
+                m.mark(&mut frame, w as usize);
             }
             writer.write_all(&frame).unwrap();
         }
@@ -84,6 +84,12 @@ pub fn make_clip(source: &[&str], w: u32, h: u32, mark: Option<(u64, Key)>, out:
 /// Decodes `clip` to gray frames, at most `seconds` of them, and runs the
 /// frame detector over them.
 pub fn detect_clip(clip: &Path, seconds: f32, key: Key) -> Option<tanba_watermark::Detection> {
+    read_clip(clip, seconds, key).detect()
+}
+
+/// Decodes `clip` to gray frames, at most `seconds` of them, and pushes
+/// them into a frame detector.
+pub fn read_clip(clip: &Path, seconds: f32, key: Key) -> FrameDetector {
     let probe = Command::new("ffprobe")
         .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
         .args(["stream=width,height", "-of", "csv=p=0"])
@@ -115,5 +121,5 @@ pub fn detect_clip(clip: &Path, seconds: f32, key: Key) -> Option<tanba_watermar
         detector.push(&frame, w, h, w as usize);
     }
     assert!(dec.wait().unwrap().success(), "decoding ffmpeg failed");
-    detector.detect()
+    detector
 }
