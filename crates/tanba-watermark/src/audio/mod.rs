@@ -3,7 +3,7 @@
 //! The programme is cut into time slots of [`SLOT_SECS`] and the range
 //! [`BAND_LO`]..[`BAND_LO`] + 32·[`BAND_WIDTH`] Hz into 32 bands; each
 //! (band, slot) tile of a 32-slot block has its level raised or lowered by
-//! up to 30 %: one of the 258 coded bits (64 payload + CRC-16 through a
+//! up to 30 %: one of the 312 coded bits (64 payload + CRC-32 through a
 //! rate-1/3 convolutional code, see `code`) times a keyed sign. The block repeats every 2 s, so a window holds every bit many
 //! times; there is no separate sync pattern (the bits themselves align the
 //! detector, see `detect`).
