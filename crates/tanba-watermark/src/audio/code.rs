@@ -73,56 +73,88 @@ pub(crate) fn encode(payload: u64) -> [f32; CODED] {
     out
 }
 
-/// The payload whose codeword best matches `soft` (positive: +1 likely),
-/// if its CRC holds: a Viterbi decoder over the zero-terminated trellis.
+/// Paths the list decoder keeps per state: the best `LIST` codewords are
+/// each checked against the CRC-32 (each wrong one passes with
+/// probability 2⁻³², so the false-positive bound grows by this factor).
+pub(crate) const LIST: usize = 8;
+
+/// The payload of the best-matching codeword (of the [`LIST`] best) whose
+/// CRC holds, for `soft` (positive: +1 likely).
 pub(crate) fn decode(soft: &[f32; CODED]) -> Option<u64> {
-    let (payload, crc_ok, _) = viterbi(soft);
-    crc_ok.then_some(payload)
+    list_viterbi(soft, LIST)
+        .into_iter()
+        .find(|(_, crc_ok, _)| *crc_ok)
+        .map(|(payload, _, _)| payload)
 }
 
 /// The best codeword's payload, whether its CRC holds, and its match
 /// (the sum of soft bits times the codeword's ±1).
 pub(crate) fn viterbi(soft: &[f32; CODED]) -> (u64, bool, f32) {
+    list_viterbi(soft, 1)
+        .into_iter()
+        .next()
+        .unwrap_or((0, false, f32::NEG_INFINITY))
+}
+
+/// A parallel list Viterbi decoder over the zero-terminated trellis: the
+/// `list` best codewords (at most [`LIST`]), best first, each as (payload,
+/// CRC holds, match).
+fn list_viterbi(soft: &[f32; CODED], list: usize) -> Vec<(u64, bool, f32)> {
     const STEPS: usize = INFO_BITS + K - 1;
-    let mut metric = [f32::NEG_INFINITY; STATES];
-    metric[0] = 0.0;
-    // For each step and state, the bit that led there (its predecessor
-    // follows from the state and the bit).
-    let mut from = vec![[0u8; STATES]; STEPS];
+    let list = list.clamp(1, LIST);
+    let mut metric = vec![[f32::NEG_INFINITY; LIST]; STATES];
+    metric[0][0] = 0.0;
+    // For each step, state and rank: the oldest register bit, lost in the
+    // shift (it names the predecessor together with the state), and the
+    // predecessor's rank.
+    let mut back = vec![[[(0u8, 0u8); LIST]; STATES]; STEPS];
     let branch: Vec<[f32; 3]> = (0..STATES * 2).map(|i| outputs(i >> 1, i & 1)).collect();
-    for (step, choice) in from.iter_mut().enumerate() {
+    let mut cands: Vec<(f32, u8, u8)> = Vec::with_capacity(2 * LIST);
+    for (step, choice) in back.iter_mut().enumerate() {
         let s = &soft[3 * step..3 * step + 3];
-        let mut new = [f32::NEG_INFINITY; STATES];
-        let bits: &[usize] = if step < INFO_BITS { &[0, 1] } else { &[0] };
-        for (state, m) in metric.iter().enumerate() {
-            if *m == f32::NEG_INFINITY {
+        let mut new = vec![[f32::NEG_INFINITY; LIST]; STATES];
+        for (to, slot) in new.iter_mut().enumerate() {
+            let bit = to >> (K - 2);
+            if step >= INFO_BITS && bit == 1 {
                 continue;
             }
-            for &bit in bits {
-                let o = branch[state * 2 + bit];
-                let cand = m + o[0] * s[0] + o[1] * s[1] + o[2] * s[2];
-                let to = next(state, bit);
-                if cand > new[to] {
-                    new[to] = cand;
-                    // The oldest register bit, lost in the shift, names
-                    // the predecessor together with `to`.
-                    choice[to] = (state & 1) as u8;
+            cands.clear();
+            for lost in 0..2usize {
+                let from = ((to << 1) & (STATES - 1)) | lost;
+                let o = branch[from * 2 + bit];
+                let gain = o[0] * s[0] + o[1] * s[1] + o[2] * s[2];
+                for (rank, m) in metric[from][..list].iter().enumerate() {
+                    if *m > f32::NEG_INFINITY {
+                        cands.push((m + gain, lost as u8, rank as u8));
+                    }
                 }
+            }
+            cands.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+            for (r, &(m, lost, rank)) in cands.iter().take(list).enumerate() {
+                slot[r] = m;
+                choice[to][r] = (lost, rank);
             }
         }
         metric = new;
     }
-    let mut state = 0usize;
-    let mut bits = [0usize; STEPS];
-    for step in (0..STEPS).rev() {
-        bits[step] = state >> (K - 2);
-        state = ((state << 1) & (STATES - 1)) | usize::from(from[step][state]);
-    }
-    let word = bits[..INFO_BITS]
-        .iter()
-        .fold(0u128, |w, &b| (w << 1) | b as u128);
-    let payload = (word >> 32) as u64;
-    (payload, crc32(payload) == (word & 0xFFFF_FFFF) as u32, metric[0])
+    (0..list)
+        .take_while(|&r| metric[0][r] > f32::NEG_INFINITY)
+        .map(|r| {
+            let (mut state, mut rank) = (0usize, r);
+            let mut word = 0u128;
+            for step in (0..STEPS).rev() {
+                if step < INFO_BITS {
+                    word |= ((state >> (K - 2)) as u128) << (INFO_BITS - 1 - step);
+                }
+                let (lost, prev) = back[step][state][rank];
+                state = ((state << 1) & (STATES - 1)) | usize::from(lost);
+                rank = usize::from(prev);
+            }
+            let payload = (word >> 32) as u64;
+            let crc_ok = crc32(payload) == (word & 0xFFFF_FFFF) as u32;
+            (payload, crc_ok, metric[0][r])
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -163,6 +195,29 @@ mod tests {
             let soft = encode(payload).map(|b| 1.3 * b + g());
             assert_eq!(decode(&soft), Some(payload), "trial {trial}");
         }
+    }
+
+    #[test]
+    fn the_list_decoder_reads_what_the_best_path_alone_misses() {
+        // At a per-bit z of 0.75 the best path alone often fails its CRC;
+        // the next codewords of the list hold the payload more often, and
+        // never a wrong one.
+        let mut g = noise(5);
+        let (mut single, mut listed) = (0, 0);
+        for trial in 0..200u64 {
+            let payload = trial.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let soft = encode(payload).map(|b| 0.75 * b + g());
+            let (p, ok, _) = viterbi(&soft);
+            single += usize::from(ok && p == payload);
+            match decode(&soft) {
+                Some(p) => {
+                    assert_eq!(p, payload, "trial {trial}");
+                    listed += 1;
+                }
+                None => {}
+            }
+        }
+        assert!(listed > single + 5, "list {listed}, best path {single} of 200");
     }
 
     #[test]
