@@ -76,7 +76,7 @@ pub(crate) fn encode(payload: u64) -> [f32; CODED] {
 /// Paths the list decoder keeps per state: the best `LIST` codewords are
 /// each checked against the CRC-32 (each wrong one passes with
 /// probability 2⁻³², so the false-positive bound grows by this factor).
-pub(crate) const LIST: usize = 8;
+pub(crate) const LIST: usize = 32;
 
 /// The payload of the best-matching codeword (of the [`LIST`] best) whose
 /// CRC holds, for `soft` (positive: +1 likely).

@@ -23,7 +23,7 @@ const MIN_SLOTS: usize = SLOTS;
 /// 2⁻³², so a window of unmarked audio reports a mark with probability at
 /// most 32 · 2⁻³² = 7.5·10⁻⁹ (docs/watermark.md, False positives); the
 /// alignment score only ranks them.
-const HYPOTHESES: usize = 32;
+const HYPOTHESES: usize = 8;
 /// Tiles further than this many RMS from their neighbours are clipped
 /// (onsets), so a few loud events do not drown the mark.
 const CLIP_RMS: f32 = 2.0;
