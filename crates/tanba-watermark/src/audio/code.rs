@@ -222,12 +222,9 @@ mod tests {
             let soft = encode(payload).map(|b| 0.75 * b + g());
             let (p, ok, _) = viterbi(&soft);
             single += usize::from(ok && p == payload);
-            match decode(&soft) {
-                Some(p) => {
-                    assert_eq!(p, payload, "trial {trial}");
-                    listed += 1;
-                }
-                None => {}
+            if let Some(p) = decode(&soft) {
+                assert_eq!(p, payload, "trial {trial}");
+                listed += 1;
             }
         }
         assert!(
