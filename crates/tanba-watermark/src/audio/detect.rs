@@ -18,11 +18,12 @@ const HOPS_PER_SLOT: usize = 8;
 const FRAME_SECS: f64 = 0.023;
 /// Fewest whole slots a window must hold to be read (one block).
 const MIN_SLOTS: usize = SLOTS;
-/// How many of the best (phase, offset) hypotheses are decoded. Each
-/// decoded word that is not the mark passes the CRC-32 with probability
-/// 2⁻³², so a window of unmarked audio reports a mark with probability at
-/// most 32 · 2⁻³² = 7.5·10⁻⁹ (docs/watermark.md, False positives); the
-/// alignment score only ranks them.
+/// How many of the best (phase, offset) hypotheses are decoded, each into
+/// the list decoder's 32 words. Each word that is not the mark passes the
+/// CRC-32 with probability 2⁻³², so a window of unmarked audio reports a
+/// mark with probability at most 8 · 32 · 2⁻³² = 6.0·10⁻⁸
+/// (docs/watermark.md, False positives); the alignment score only ranks
+/// the hypotheses.
 const HYPOTHESES: usize = 8;
 /// Tiles further than this many RMS from their neighbours are clipped
 /// (onsets), so a few loud events do not drown the mark.
