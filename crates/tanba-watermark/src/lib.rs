@@ -10,6 +10,7 @@
 
 mod apply;
 pub mod audio;
+mod field;
 mod grid;
 mod known;
 mod pattern;
@@ -25,6 +26,7 @@ use crate::grid::{fold, mark_plane, peak, soft_bits, sync_surface};
 use crate::pattern::{CODED_BITS, Pattern, decode_chase, encode};
 use crate::resample::{Plane, grid_size, high_pass};
 
+pub use crate::field::{DCT_TERMS, Field};
 pub use crate::known::KnownReader;
 pub use crate::video::{FrameDetector, FrameMarker};
 
