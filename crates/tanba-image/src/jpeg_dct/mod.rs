@@ -58,13 +58,6 @@ pub(crate) fn label(
     };
     ctx.limits
         .check_dimensions(f.width as u32, f.height as u32)?;
-    let mark = match &ctx.watermark {
-        Some(w) => match watermark::DctMark::new(&f, w)? {
-            Some(m) => Some(m),
-            None => return Ok(None),
-        },
-        None => None,
-    };
     let badge = Badge {
         rgba: &ctx.placed.badge.rgba,
         x: ctx.placed.x as usize,
@@ -82,6 +75,13 @@ pub(crate) fn label(
             Some(c) => codec::Rows::Whole(c),
             None => codec::Rows::Scan(codec::Baseline::new(&f)?),
         })
+    };
+    let mark = match &ctx.watermark {
+        Some(w) => match watermark::DctMark::new(&f, w, &mut rows()?)? {
+            Some(m) => Some(m),
+            None => return Ok(None),
+        },
+        None => None,
     };
     // Only the progressive path reads the rows twice (count, then write).
     let mut patches = codec::Patches::new(f.progressive);
@@ -110,6 +110,9 @@ pub(crate) fn label(
         return Ok(None);
     }
     out.extend_from_slice(&[0xFF, 0xD9]);
+    if let (Some(m), Some(w)) = (&mark, &ctx.watermark) {
+        w.weak.set(m.weak);
+    }
     notes.extend(header_notes);
     notes.push(if mark.is_some() {
         "JPEG labelled in the DCT domain: the watermark added to the luma coefficients, \
