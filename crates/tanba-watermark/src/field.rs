@@ -10,10 +10,7 @@ use tanba_core::Error;
 
 use crate::pattern::{CODED_BITS, Pattern, encode};
 use crate::resample::{Plane, grid_size, taps};
-use crate::{
-    BIT_AMP, Informed, Key, MIN_PICTURE_SIDE, SSIM_SAMPLED_SIDE, SYNC_AMP, Strength, WORK_SIDE,
-    apply,
-};
+use crate::{BIT_AMP, Key, MIN_PICTURE_SIDE, SSIM_SAMPLED_SIDE, SYNC_AMP, WORK_SIDE, apply};
 
 /// Low-frequency terms per axis [`Field::block_dct`] gives (`u`, `v` in
 /// `0..DCT_TERMS`). Within a block the field is bilinear with at most one
@@ -76,37 +73,6 @@ impl Field {
         let k = apply::cap_scale(&grid, w, h);
         grid.data.iter_mut().for_each(|d| *d *= k);
         Ok(Field::of_grid(grid, w, h))
-    }
-
-    /// The mark carrying `payload`, informed by the picture (each bit
-    /// strengthened where the picture works against it, as [`crate::embed`]
-    /// does), from `thumb`: the picture's luma shrunk to `tw` x `th`, at
-    /// least twice the working grid (a JPEG's 1/8 thumbnail of block means
-    /// from its DC terms). With the strength an untouched copy would have.
-    pub fn informed(
-        (width, height): (u32, u32),
-        thumb: &[f32],
-        (tw, th): (usize, usize),
-        payload: u64,
-        key: Key,
-    ) -> Result<(Field, Strength), Error> {
-        if width.min(height) < MIN_PICTURE_SIDE || thumb.len() != tw * th || tw * th == 0 {
-            return Err(Error::cannot_label(format!(
-                "picture {width}x{height} is too small for the watermark (shorter side under {MIN_PICTURE_SIDE} px)"
-            )));
-        }
-        let (w, h) = (width as usize, height as usize);
-        let (sw, sh) = grid_size(w, h, 2 * WORK_SIDE);
-        let thumb = Plane {
-            w: tw,
-            h: th,
-            data: thumb.to_vec(),
-        };
-        let informed = Informed::new(&thumb.resized(sw, sh), (w, h), payload, key);
-        let strength = informed.strength(informed.scale);
-        let mut grid = informed.grid;
-        grid.data.iter_mut().for_each(|d| *d *= informed.scale);
-        Ok((Field::of_grid(grid, w, h), strength))
     }
 
     /// `grid` (already scaled) as a field over `w` x `h`.

@@ -77,7 +77,7 @@ pub(crate) fn label(
         })
     };
     let mark = match &ctx.watermark {
-        Some(w) => match watermark::DctMark::new(&f, w, &mut rows()?)? {
+        Some(w) => match watermark::DctMark::new(&f, w)? {
             Some(m) => Some(m),
             None => return Ok(None),
         },
@@ -110,8 +110,9 @@ pub(crate) fn label(
         return Ok(None);
     }
     out.extend_from_slice(&[0xFF, 0xD9]);
-    if let (Some(m), Some(w)) = (&mark, &ctx.watermark) {
-        w.weak.set(m.weak);
+    // Saturated colours carry the mark only through chroma: re-encoded.
+    if mark.as_ref().is_some_and(|m| m.too_saturated()) {
+        return Ok(None);
     }
     notes.extend(header_notes);
     notes.push(if mark.is_some() {

@@ -12,16 +12,21 @@
 //! field smaller than one DC step (2 luma levels at quality 50) still
 //! moves each cell's mean by its own amount rather than by 0 or a step.
 //!
-//! The mark is the blind one (every bit at the base amplitude, see
-//! docs/watermark.md for why that is enough from 2048 px); pictures whose
-//! shorter side is under 2048 px are marked on their pixels by the full
-//! re-encode, whose SSIM floor needs them.
+//! The mark is the blind one (every bit at the base amplitude, as video
+//! frames get): an informed mark needs the picture's block means before
+//! the first row is written, a second Huffman decode of the whole scan
+//! that cost about 30 % of the label and read no better (measured, see
+//! docs/watermark.md). Pictures whose shorter side is under 2048 px are
+//! marked on their pixels by the full re-encode, whose SSIM floor needs
+//! them; so are pictures found saturated as the rows pass (see
+//! [`SATURATED_MAX`]): the caller drops this path's output for them.
 
 use tanba_watermark::{DCT_TERMS, Field};
 
-use super::codec::{self, Patches, Rows, Sink, Walk};
+use std::cell::Cell;
+
 use super::frame::Frame;
-use super::region::{Badge, RowBlocks};
+use super::region::RowBlocks;
 use crate::jpeg::ZIGZAG;
 use crate::mark::{Watermark, key_of};
 use tanba_core::Result;
@@ -31,24 +36,20 @@ pub(crate) struct DctMark {
     field: Field,
     /// The luma quantisation table, natural order.
     q: [u16; 64],
+    /// Each chroma component's DC step (none for grey).
+    chroma_q0: Vec<f32>,
     /// Zig-zag index of each kept term `[v][u]`.
     zz: [[usize; DCT_TERMS]; DCT_TERMS],
-    /// Whether the picture carries it weakly (see
-    /// [`tanba_watermark::Strength::is_weak`]), for the labeler's note.
-    pub weak: bool,
+    /// Luma blocks seen, and how many of them had a saturated mean colour.
+    seen: Cell<usize>,
+    saturated: Cell<usize>,
 }
 
 impl DctMark {
-    /// The mark for frame `f`, informed by the block means of its luma
-    /// (the DC terms, gathered by one pass over `rows`: Huffman decoding
-    /// only, no inverse transform); `None` when this path cannot carry it:
-    /// a picture under 2048 px on its shorter side (the SSIM floor needs
+    /// The mark for frame `f`; `None` when this path cannot carry it: a
+    /// picture under 2048 px on its shorter side (the SSIM floor needs
     /// pixels), or a luma component sampled below the frame's maximum.
-    pub(crate) fn new(
-        f: &Frame<'_>,
-        mark: &Watermark,
-        rows: &mut Rows<'_>,
-    ) -> Result<Option<DctMark>> {
+    pub(crate) fn new(f: &Frame<'_>, mark: &Watermark) -> Result<Option<DctMark>> {
         let (w, h) = (f.width as u32, f.height as u32);
         let Some(luma) = f.comps.first() else {
             return Ok(None);
@@ -59,17 +60,7 @@ impl DctMark {
         if Field::needs_pixels(w, h) || (luma.h, luma.v) != f.max_sampling() {
             return Ok(None);
         }
-        let means = block_means(f, rows)?;
-        if means.saturated > SATURATED_MAX {
-            return Ok(None);
-        }
-        let (field, strength) = Field::informed(
-            (w, h),
-            &means.luma,
-            means.size,
-            mark.payload,
-            key_of(mark.key),
-        )?;
+        let field = Field::plain(w, h, mark.payload, key_of(mark.key))?;
         let mut zz = [[0usize; DCT_TERMS]; DCT_TERMS];
         for (k, &n) in ZIGZAG.iter().enumerate() {
             let (v, u) = (n / 8, n % 8);
@@ -77,16 +68,57 @@ impl DctMark {
                 zz[v][u] = k;
             }
         }
+        let chroma_q0 = f.comps[1..]
+            .iter()
+            .map(|c| f.qt[c.tq].map_or(1.0, |t| f32::from(t[0])))
+            .collect();
         Ok(Some(DctMark {
             field,
             q,
+            chroma_q0,
             zz,
-            weak: strength.is_weak(),
+            seen: Cell::new(0),
+            saturated: Cell::new(0),
         }))
+    }
+
+    /// Whether more than [`SATURATED_MAX`] of the luma blocks seen had a
+    /// saturated mean colour: the caller then re-encodes the picture,
+    /// whose mark the pixel path hands to the unsaturated channels.
+    pub(crate) fn too_saturated(&self) -> bool {
+        self.saturated.get() as f32 > SATURATED_MAX * self.seen.get().max(1) as f32
+    }
+
+    /// Counts the saturated luma blocks of MCU row `blocks` (before the
+    /// mark is added), from each block's DC and its MCU's chroma DCs.
+    fn count_saturated(&self, f: &Frame<'_>, blocks: &RowBlocks) {
+        let (Some(luma), Some(c)) = (blocks.first(), f.comps.first()) else {
+            return;
+        };
+        if self.chroma_q0.len() != 2 {
+            return;
+        }
+        let cols = f.mcus().0;
+        let across = cols * c.h;
+        let mut saturated = 0;
+        for (i, b) in luma.iter().enumerate() {
+            let col = (i % across) / c.h;
+            let chroma = |ci: usize| {
+                let comp = &f.comps[ci];
+                f32::from(blocks[ci][col * comp.h][0]) * self.chroma_q0[ci - 1] / 8.0 + 128.0
+            };
+            let y = f32::from(b[0]) * f32::from(self.q[0]) / 8.0 + 128.0;
+            if clips(y, chroma(1), chroma(2)) {
+                saturated += 1;
+            }
+        }
+        self.seen.set(self.seen.get() + luma.len());
+        self.saturated.set(self.saturated.get() + saturated);
     }
 
     /// Adds the mark to the luma blocks of MCU row `row`, in place.
     pub(crate) fn row(&self, f: &Frame<'_>, row: usize, blocks: &mut RowBlocks) {
+        self.count_saturated(f, blocks);
         let Some((luma, c)) = blocks.first_mut().zip(f.comps.first()) else {
             return;
         };
@@ -134,73 +166,6 @@ fn round(v: f32) -> i32 {
 /// or a 50 % resize in 13 of 16 reads (measured).
 const SATURATED_MAX: f32 = 0.05;
 
-/// The block means of a picture, from the DC terms.
-struct Means {
-    /// The mean of every 8x8 luma block inside the picture (its DC times
-    /// the step over 8, plus 128), row by row: the picture's luma shrunk 8
-    /// times, which the informed embedding measures.
-    luma: Vec<f32>,
-    /// Blocks across and down.
-    size: (usize, usize),
-    /// Share of the luma blocks whose mean colour is saturated.
-    saturated: f32,
-}
-
-/// The [`Means`] of frame `f`, from one pass over `rows` (Huffman decoding
-/// only, no inverse transform).
-fn block_means(f: &Frame<'_>, rows: &mut Rows<'_>) -> Result<Means> {
-    let (cols, n_rows) = f.mcus();
-    let (h, v) = f.max_sampling();
-    let q0 = |c: usize| {
-        f.comps
-            .get(c)
-            .and_then(|c| f.qt[c.tq])
-            .map_or(1.0, |q| f32::from(q[0]))
-    };
-    let mut dc = Dc {
-        h,
-        v,
-        cols,
-        across: cols * h,
-        q0: [q0(0), q0(1), q0(2)],
-        per_mcu: f.comps.iter().map(|c| (c.h * c.v) as f32).collect(),
-        mcu: 0,
-        k: 0,
-        luma: vec![0.0; cols * h * n_rows * v],
-        chroma: vec![[128.0; 2]; if f.comps.len() == 3 { cols * n_rows } else { 0 }],
-    };
-    // No badge: the mark is measured (and added) before the badge is drawn.
-    let none = image::RgbaImage::new(0, 0);
-    let walk = Walk {
-        badge: &Badge {
-            rgba: &none,
-            x: 0,
-            y: 0,
-        },
-        mark: None,
-        out_restart: 0,
-    };
-    codec::run(f, rows, &walk, &mut Patches::new(false), &mut dc)?;
-    let (tw, th) = (f.width.div_ceil(8), f.height.div_ceil(8));
-    let mut luma = Vec::with_capacity(tw * th);
-    let mut saturated = 0usize;
-    for (y, line) in dc.luma.chunks_exact(dc.across).take(th).enumerate() {
-        for (x, &l) in line[..tw].iter().enumerate() {
-            if let Some(&[cb, cr]) = dc.chroma.get((y / v) * cols + x / h)
-                && clips(l, cb, cr)
-            {
-                saturated += 1;
-            }
-        }
-        luma.extend_from_slice(&line[..tw]);
-    }
-    Ok(Means {
-        luma,
-        size: (tw, th),
-        saturated: saturated as f32 / (tw * th).max(1) as f32,
-    })
-}
-
 /// Whether a colour's luma takes under half of a 3-level change up or
 /// down, its channels clipped at 0 and 255.
 fn clips(y: f32, cb: f32, cr: f32) -> bool {
@@ -221,51 +186,4 @@ fn clips(y: f32, cb: f32, cr: f32) -> bool {
             / d
     };
     gain(A).min(gain(-A)) < 0.5
-}
-
-/// Gathers the DC terms of the blocks a walk hands on, in MCU order: each
-/// luma block's mean, and each MCU's mean Cb and Cr.
-struct Dc {
-    /// Luma blocks per MCU across and down.
-    h: usize,
-    v: usize,
-    /// MCUs across, and luma blocks across.
-    cols: usize,
-    across: usize,
-    /// Each component's DC step.
-    q0: [f32; 3],
-    /// Each component's blocks per MCU.
-    per_mcu: Vec<f32>,
-    /// The MCU being read and how many of its luma blocks came.
-    mcu: usize,
-    k: usize,
-    luma: Vec<f32>,
-    chroma: Vec<[f32; 2]>,
-}
-
-impl Sink for Dc {
-    fn block(&mut self, comp: usize, coefs: &[i16; 64]) {
-        let mean = |q: f32| f32::from(coefs[0]) * q / 8.0 + 128.0;
-        if comp != 0 {
-            if let Some(c) = self.chroma.get_mut(self.mcu) {
-                // Starts at 128: the mean of the component's blocks.
-                let at = (comp - 1).min(1);
-                c[at] += (mean(self.q0[at + 1]) - 128.0) / self.per_mcu[comp];
-            }
-            return;
-        }
-        if self.k == self.h * self.v {
-            self.mcu += 1;
-            self.k = 0;
-        }
-        let (col, row) = (self.mcu % self.cols, self.mcu / self.cols);
-        let x = col * self.h + self.k % self.h;
-        let y = row * self.v + self.k / self.h;
-        if let Some(d) = self.luma.get_mut(y * self.across + x) {
-            *d = mean(self.q0[0]);
-        }
-        self.k += 1;
-    }
-
-    fn restart(&mut self) {}
 }
