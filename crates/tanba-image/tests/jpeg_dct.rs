@@ -353,7 +353,8 @@ fn what_the_path_does_not_handle_is_re_encoded_whole() {
                 .is_compliant()
         );
     }
-    // With the watermark (on by default) every block changes: re-encoded.
+    // With the watermark (on by default), a picture under 2048 px on its
+    // shorter side is re-encoded: the mark's SSIM floor needs its pixels.
     let input = cjpeg(600, 400, &["-sample", "2x2"]);
     let (_, l) = ImageLabeler::default()
         .label_bytes(&input, None, &Job::new())

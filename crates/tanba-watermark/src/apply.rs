@@ -5,18 +5,11 @@
 use image::RgbImage;
 use rayon::prelude::*;
 
-use crate::resample::{Plane, taps};
+use crate::field::linear;
+use crate::resample::Plane;
 
 /// Largest RMS of the luma difference: PSNR 41 dB before rounding to 8 bits.
 const MAX_RMS: f32 = 2.27;
-
-/// Bilinear taps as (first cell, weight of the next one).
-pub(crate) fn linear(n_in: usize, n_out: usize) -> Vec<(usize, f32)> {
-    taps(n_in, n_out, 0.0)
-        .into_iter()
-        .map(|(lo, w)| (lo, w.get(1).copied().unwrap_or(0.0)))
-        .collect()
-}
 
 /// Row `(lo, f)` of the grid, interpolated between grid rows `lo` and `lo + 1`.
 fn grid_row(grid: &Plane, (lo, f): (usize, f32), out: &mut [f32]) {

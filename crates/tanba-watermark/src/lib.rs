@@ -10,6 +10,7 @@
 
 mod apply;
 pub mod audio;
+mod field;
 mod grid;
 mod known;
 mod pattern;
@@ -26,6 +27,7 @@ use crate::grid::{fold, mark_plane, peak, soft_bits, sync_surface};
 use crate::pattern::{CODED_BITS, Pattern, decode_chase, encode};
 use crate::resample::{Plane, grid_size, high_pass};
 
+pub use crate::field::{DCT_TERMS, Field};
 pub use crate::known::KnownReader;
 pub use crate::rows::{LumaRows, RowMark, RowScratch};
 pub use crate::video::{FrameDetector, FrameMarker, Reliability};
@@ -147,14 +149,11 @@ pub fn embed(img: &mut RgbImage, payload: u64, key: Key) -> Result<Strength, Err
             "picture {w}x{h} is too small for the watermark (shorter side under {MIN_PICTURE_SIDE} px)"
         )));
     }
-    let pat = Pattern::new(key.0);
-    let bits = encode(payload);
-    let (gw, gh) = grid_size(w as usize, h as usize, WORK_SIDE);
-    let work = luma_base(img).resized(gw, gh);
-    let amps = informed_amplitudes(&work, &pat, &bits);
-    let grid = mark_plane(gw, gh, &pat, &bits, SYNC_AMP, &amps);
     let (w, h) = (w as usize, h as usize);
-    let mut scale = apply::cap_scale(&grid, w, h);
+    let informed = Informed::new(&luma_base(img), (w, h), payload, key);
+    let grid = &informed.grid;
+    let (gw, gh) = (grid.w, grid.h);
+    let mut scale = informed.scale;
     if w.min(h) < SSIM_SAMPLED_SIDE {
         let capped = Plane {
             w: gw,
@@ -167,9 +166,59 @@ pub fn embed(img: &mut RgbImage, payload: u64, key: Key) -> Result<Strength, Err
             ssim::ssim_scale_sampled(img, &capped)
         };
     }
-    apply::add_enlarged(img, &grid, scale);
-    let cell_px = w.min(h) as f32 / WORK_SIDE as f32;
-    Ok(strength(&work, &grid, (scale, cell_px), &pat, &bits))
+    apply::add_enlarged(img, grid, scale);
+    Ok(informed.strength(scale))
+}
+
+/// The informed mark of a picture, before it is added.
+pub(crate) struct Informed {
+    pub pat: Pattern,
+    pub bits: [f32; CODED_BITS],
+    /// The picture's luma on the working grid.
+    pub work: Plane,
+    /// The mark on the working grid (not yet scaled).
+    pub grid: Plane,
+    /// The PSNR floor's factor.
+    pub scale: f32,
+    /// The picture's size.
+    pub size: (usize, usize),
+}
+
+impl Informed {
+    /// The mark of `payload` for a `w` x `h` picture whose luma, shrunk
+    /// to any size down to the [`first_shrink`]'s, is `base`: each bit
+    /// strengthened where the picture works against it, then brought
+    /// within the PSNR floor.
+    pub(crate) fn new(base: &Plane, (w, h): (usize, usize), payload: u64, key: Key) -> Informed {
+        let pat = Pattern::new(key.0);
+        let bits = encode(payload);
+        let (gw, gh) = grid_size(w, h, WORK_SIDE);
+        let work = base.resized(gw, gh);
+        let amps = informed_amplitudes(&work, &pat, &bits);
+        let grid = mark_plane(gw, gh, &pat, &bits, SYNC_AMP, &amps);
+        let scale = apply::cap_scale(&grid, w, h);
+        Informed {
+            pat,
+            bits,
+            work,
+            grid,
+            scale,
+            size: (w, h),
+        }
+    }
+
+    /// What the detector would read from an untouched copy carrying this
+    /// mark scaled by `scale`.
+    pub(crate) fn strength(&self, scale: f32) -> Strength {
+        let cell_px = self.size.0.min(self.size.1) as f32 / WORK_SIDE as f32;
+        strength(
+            &self.work,
+            &self.grid,
+            (scale, cell_px),
+            &self.pat,
+            &self.bits,
+        )
+    }
 }
 
 /// What the detector would read from `work` carrying `grid` (scaled by

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use image::RgbImage;
 
-use crate::apply::linear;
+use crate::field::linear;
 use crate::resample::Plane;
 
 /// Mean SSIM the embedder keeps at or above (the goal is 0.98; the

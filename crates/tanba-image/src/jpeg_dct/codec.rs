@@ -7,6 +7,7 @@ use super::frame::Frame;
 use super::huffman::{self, BitReader, BitWriter, Decoder, Encoder, category, magnitude_bits};
 use super::progressive::Coefs;
 use super::region::{self, Badge, RowBlocks};
+use super::watermark::DctMark;
 use tanba_core::{Error, Result};
 
 /// Receives every block in scan order.
@@ -144,17 +145,30 @@ impl<'a> Baseline<'a> {
     }
 }
 
-/// Walks the MCU rows of `f` from `rows`, drawing `badge` (or putting
-/// back the blocks `patches` kept from an earlier pass), handing blocks to
-/// `sink` with a restart every `out_restart` MCUs (0: none).
+/// What a walk over the rows changes and how it writes them.
+pub(crate) struct Walk<'a> {
+    pub badge: &'a Badge<'a>,
+    /// The watermark, added to every row before the badge is drawn.
+    pub mark: Option<&'a DctMark>,
+    /// A restart every this many MCUs (0: none).
+    pub out_restart: usize,
+}
+
+/// Walks the MCU rows of `f` from `rows`, adding the mark and drawing the
+/// badge (or putting back the blocks `patches` kept from an earlier pass),
+/// handing blocks to `sink`.
 pub(crate) fn run(
     f: &Frame<'_>,
     rows: &mut Rows<'_>,
-    badge: &Badge<'_>,
+    walk: &Walk<'_>,
     patches: &mut Patches,
-    out_restart: usize,
     sink: &mut impl Sink,
 ) -> Result<()> {
+    let Walk {
+        badge,
+        mark,
+        out_restart,
+    } = *walk;
     let (cols, n_rows) = f.mcus();
     let mut blocks: RowBlocks = f
         .comps
@@ -166,6 +180,9 @@ pub(crate) fn run(
         match rows {
             Rows::Scan(b) => b.row(f, &mut blocks)?,
             Rows::Whole(c) => c.row(f, row, &mut blocks),
+        }
+        if let Some(m) = mark {
+            m.row(f, row, &mut blocks);
         }
         if let Some([c0, c1, r0, r1]) = rect
             && (r0..=r1).contains(&row)

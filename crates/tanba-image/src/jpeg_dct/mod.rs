@@ -12,9 +12,11 @@
 //! interval. The output is one baseline scan (restart markers tiling the
 //! rows, so verification decodes only the intervals under the badge).
 //! Everything else (arithmetic coding, 12-bit, lossless, CMYK/YCCK,
-//! RGB-coded, multi-scan sequential) and any output carrying the
-//! imperceptible watermark (which touches every block) take the full
-//! re-encode in [`crate::jpeg`].
+//! RGB-coded, multi-scan sequential) take the full re-encode in
+//! [`crate::jpeg`]. The imperceptible watermark is added to the luma
+//! coefficients as they pass ([`watermark`]) on pictures of 2048 px or
+//! more on their shorter side; smaller ones, whose SSIM floor needs
+//! pixels, take the full re-encode when marked.
 //!
 //! Memory: for a sequential input, the input and output bytes plus one
 //! MCU row of coefficients and the badge's blocks; it does not grow with
@@ -31,6 +33,7 @@ mod frame;
 mod huffman;
 mod progressive;
 mod region;
+mod watermark;
 
 use crate::jpeg::{JpegHeader, ZIGZAG};
 use crate::{Ctx, jpeg_luma};
@@ -47,7 +50,7 @@ pub(crate) fn label(
     notes: &mut Vec<String>,
 ) -> Result<Option<Vec<u8>>> {
     // A fixed quality asks for the whole picture at that quality.
-    if ctx.watermark.is_some() || ctx.settings.jpeg_quality != crate::JpegQuality::Source {
+    if ctx.settings.jpeg_quality != crate::JpegQuality::Source {
         return Ok(None);
     }
     let Some(mut f) = frame::parse(ctx.bytes)? else {
@@ -73,9 +76,21 @@ pub(crate) fn label(
             None => codec::Rows::Scan(codec::Baseline::new(&f)?),
         })
     };
+    let mark = match &ctx.watermark {
+        Some(w) => match watermark::DctMark::new(&f, w)? {
+            Some(m) => Some(m),
+            None => return Ok(None),
+        },
+        None => None,
+    };
     // Only the progressive path reads the rows twice (count, then write).
     let mut patches = codec::Patches::new(f.progressive);
-    let Tables { specs, ids } = choose_tables(&f, &mut rows()?, &badge, &mut patches, out_restart)?;
+    let walk = codec::Walk {
+        badge: &badge,
+        mark: mark.as_ref(),
+        out_restart,
+    };
+    let Tables { specs, ids } = choose_tables(&f, &mut rows()?, &walk, &mut patches)?;
     let mut out = Vec::with_capacity(ctx.bytes.len() + ctx.marks.xmp.len() + 4096);
     // The header's notes count only if this path's output is the one kept.
     let mut header_notes = Vec::new();
@@ -87,14 +102,7 @@ pub(crate) fn label(
         .collect();
     let mut writer = codec::Writer::new(&mut out, tables);
     let mut source = rows()?;
-    codec::run(
-        &f,
-        &mut source,
-        &badge,
-        &mut patches,
-        out_restart,
-        &mut writer,
-    )?;
+    codec::run(&f, &mut source, &walk, &mut patches, &mut writer)?;
     writer.bits.flush();
     if let codec::Rows::Scan(b) = &source
         && !ends_the_image(&f.data[b.end()..])
@@ -102,11 +110,19 @@ pub(crate) fn label(
         return Ok(None);
     }
     out.extend_from_slice(&[0xFF, 0xD9]);
+    // Saturated colours carry the mark only through chroma: re-encoded.
+    if mark.as_ref().is_some_and(|m| m.too_saturated()) {
+        return Ok(None);
+    }
     notes.extend(header_notes);
-    notes.push(
+    notes.push(if mark.is_some() {
+        "JPEG labelled in the DCT domain: the watermark added to the luma coefficients, \
+         every other coefficient outside the badge kept"
+            .to_string()
+    } else {
         "JPEG labelled in the DCT domain: blocks outside the badge keep their coefficients"
-            .to_string(),
-    );
+            .to_string()
+    });
     Ok(Some(out))
 }
 
@@ -124,9 +140,8 @@ struct Tables {
 fn choose_tables(
     f: &Frame<'_>,
     rows: &mut codec::Rows<'_>,
-    badge: &Badge<'_>,
+    walk: &codec::Walk<'_>,
     patches: &mut codec::Patches,
-    out_restart: usize,
 ) -> Result<Tables> {
     let complete = f.comps.iter().all(|c| {
         let dc = f.dc[c.td]
@@ -161,7 +176,7 @@ fn choose_tables(
         });
     }
     let mut counter = codec::Counter::new(f.comps.len());
-    codec::run(f, rows, badge, patches, out_restart, &mut counter)?;
+    codec::run(f, rows, walk, patches, &mut counter)?;
     let slots = codec::optimal_specs(&counter);
     let n = f.comps.len();
     Ok(Tables {
