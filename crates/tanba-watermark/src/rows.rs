@@ -13,7 +13,8 @@
 
 use tanba_core::Error;
 
-use crate::apply::{self, linear};
+use crate::apply;
+use crate::field::linear;
 use crate::pattern::{Pattern, encode};
 use crate::resample::{Plane, grid_size, taps};
 use crate::{Key, KnownReader, SSIM_SAMPLED_SIDE, Strength, WORK_SIDE, grid::mark_plane};
