@@ -5,7 +5,6 @@
 //! apart here, so the caller takes the full re-encode instead.
 
 use super::huffman::Spec;
-use crate::jpeg::ZIGZAG;
 use tanba_core::{Error, Result};
 
 /// One component of the frame, with the tables its scan uses.
@@ -230,24 +229,11 @@ pub(crate) fn huffman_tables(f: &mut Frame<'_>, mut body: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn quant_tables(f: &mut Frame<'_>, mut body: &[u8]) -> Result<()> {
-    while let Some(&pq_tq) = body.first() {
-        let sixteen = pq_tq >> 4 != 0;
-        let size = if sixteen { 128 } else { 64 };
-        let data = body
-            .get(1..1 + size)
-            .ok_or_else(|| Error::malformed("JPEG DQT truncated"))?;
-        let mut natural = [0u16; 64];
-        for (k, &n) in ZIGZAG.iter().enumerate() {
-            natural[n] = if sixteen {
-                u16::from_be_bytes([data[2 * k], data[2 * k + 1]])
-            } else {
-                u16::from(data[k])
-            };
-        }
+fn quant_tables(f: &mut Frame<'_>, body: &[u8]) -> Result<()> {
+    for entry in crate::jpeg::dqt_entries(body) {
+        let (id, natural) = entry?;
         // A zero step cannot be divided by: left to the full re-encode.
-        f.qt[usize::from(pq_tq & 3)] = natural.iter().all(|&q| q > 0).then_some(natural);
-        body = &body[1 + size..];
+        f.qt[id] = natural.iter().all(|&q| q > 0).then_some(natural);
     }
     Ok(())
 }
