@@ -577,6 +577,57 @@ pub(crate) fn optimal(freq: &[u32; 256]) -> Spec {
 mod tests {
     use super::*;
 
+    /// A long stream full of 0xFF bytes (all-ones values after long
+    /// codes) read back through the 8-byte refill, the byte-wise path at
+    /// each stuffed byte and the 64-bit writer's word boundaries.
+    #[test]
+    fn long_streams_with_stuffed_bytes_round_trip() {
+        let mut freq = [0u32; 256];
+        for (s, f) in freq.iter_mut().enumerate() {
+            *f = 1 + (s as u32 * 31) % 97;
+        }
+        let spec = optimal(&freq);
+        let (enc, dec) = (Encoder::new(&spec), Decoder::new(&spec).unwrap());
+        let mut x = 0x1234_5678u32;
+        let items: Vec<(u8, u32, u32)> = (0..20_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                let sym = (x & 0xFF) as u8;
+                let s = u32::from(sym & 15).min(10);
+                let v = if x & 0x100 != 0 {
+                    (1 << s) - 1
+                } else {
+                    (x >> 9) & ((1 << s) - 1)
+                };
+                (sym & 0xF0 | s as u8, v, s)
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut w = BitWriter::new(&mut out);
+        for &(sym, v, s) in &items {
+            w.encode_with(&enc, sym, v, s);
+        }
+        w.flush();
+        let stuffed = out.windows(2).filter(|p| p == &[0xFF, 0x00]).count();
+        assert!(stuffed > 500, "only {stuffed} stuffed bytes");
+        out.extend_from_slice(&[0xFF, 0xD9]);
+        let mut r = BitReader::new(&out);
+        for (i, &(sym, v, s)) in items.iter().enumerate() {
+            let (got, value) = r.decode_value(&dec, false).unwrap();
+            let want = match s {
+                0 => 0,
+                s if v < 1 << (s - 1) => v as i32 - (1 << s) + 1,
+                _ => v as i32,
+            };
+            assert_eq!((got, value), (sym, want), "item {i}");
+        }
+        // Every bit read was in the data, none from past the marker.
+        r.check().unwrap();
+        assert!(r.position() <= out.len() - 2);
+    }
+
     #[test]
     fn optimal_table_round_trips_through_reader_and_writer() {
         let mut freq = [0u32; 256];
