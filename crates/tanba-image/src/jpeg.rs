@@ -250,8 +250,19 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Info> {
 pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
     let h = parse(ctx.bytes)?;
     // Coefficients copied outside the badge where the file allows it.
+    let before = notes.len();
     if let Some(out) = crate::jpeg_dct::label(ctx, &h, notes)? {
         return Ok(out);
+    }
+    if notes.len() == before {
+        // Declined before the file was read: by the settings.
+        notes.push(crate::jpeg_dct::declined(
+            if ctx.settings.jpeg_quality != crate::JpegQuality::Source {
+                "a fixed JPEG quality asks for the whole picture at that quality"
+            } else {
+                "the imperceptible watermark is embedded in the pixels"
+            },
+        ));
     }
     let mut img = crate::decode(&crate::JPEG, ctx.bytes, ctx.info, ctx.limits)?;
     if (img.width(), img.height()) != (h.width, h.height) {

@@ -14,7 +14,20 @@
 //! Everything else (arithmetic coding, 12-bit, lossless, CMYK/YCCK,
 //! RGB-coded, multi-scan sequential) and any output carrying the
 //! imperceptible watermark (which touches every block) take the full
-//! re-encode in [`crate::jpeg`].
+//! re-encode in [`crate::jpeg`], with a note naming the reason
+//! ([`declined`]). Two of those are decisions, not gaps:
+//! - Arithmetic coding: few real files use it (patent-encumbered until
+//!   2009; browsers and most viewers do not decode it), so the QM decoder
+//!   and encoder are not written; the re-encode refuses what zune-jpeg
+//!   cannot read, as before.
+//! - CMYK/YCCK (Adobe APP14): the badge is blended in RGB, and ink
+//!   multiplies (R = (255 - C)(255 - K)/255 for inverted Adobe CMYK), so
+//!   the flat-colour blend in coefficients (linear) does not hold, the
+//!   choice of black generation when converting the blended pixels back
+//!   is a colour-management decision the file's ICC profile should make,
+//!   and the re-encode's RGB output is what verification is tested
+//!   against. They stay on the re-encode (to RGB, the CMYK profile
+//!   dropped, with a note) until a CMYK blend with those tests exists.
 //!
 //! Memory: for a sequential input, the input and output bytes plus one
 //! MCU row of coefficients and the badge's blocks; it does not grow with
@@ -50,8 +63,12 @@ pub(crate) fn label(
     if ctx.watermark.is_some() || ctx.settings.jpeg_quality != crate::JpegQuality::Source {
         return Ok(None);
     }
-    let Some(mut f) = frame::parse(ctx.bytes)? else {
-        return Ok(None);
+    let mut f = match frame::parse(ctx.bytes)? {
+        Ok(f) => f,
+        Err(why) => {
+            notes.push(declined(why));
+            return Ok(None);
+        }
     };
     ctx.limits
         .check_dimensions(f.width as u32, f.height as u32)?;
@@ -99,6 +116,9 @@ pub(crate) fn label(
     if let codec::Rows::Scan(b) = &source
         && !ends_the_image(&f.data[b.end()..])
     {
+        notes.push(declined(
+            "the scan is followed by a DNL marker or more scans",
+        ));
         return Ok(None);
     }
     out.extend_from_slice(&[0xFF, 0xD9]);
@@ -108,6 +128,11 @@ pub(crate) fn label(
             .to_string(),
     );
     Ok(Some(out))
+}
+
+/// The note for a file the path leaves to the full re-encode.
+pub(crate) fn declined(why: &str) -> String {
+    format!("JPEG re-encoded whole (the coefficient path does not take it): {why}")
 }
 
 /// The Huffman tables of the output: for each component its (DC, AC)
