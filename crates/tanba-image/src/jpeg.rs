@@ -247,11 +247,17 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Info> {
     Ok(info)
 }
 
-pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
+/// The labelled JPEG; when the DCT path takes it and `direct` is given,
+/// written there as it is made (and the bytes returned are empty).
+pub(crate) fn label(
+    ctx: &Ctx<'_>,
+    notes: &mut Vec<String>,
+    direct: Option<&mut dyn std::io::Write>,
+) -> Result<Vec<u8>> {
     let h = parse(ctx.bytes)?;
     // Coefficients copied outside the badge where the file allows it.
     let before = notes.len();
-    if let Some(out) = crate::jpeg_dct::label(ctx, &h, notes)? {
+    if let Some(out) = crate::jpeg_dct::label(ctx, &h, notes, direct)? {
         return Ok(out);
     }
     if notes.len() == before {

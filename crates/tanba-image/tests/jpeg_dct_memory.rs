@@ -135,3 +135,79 @@ fn badge_drawing_holds_its_pixels_and_masks_only() {
         "peak {peak} B for a {w}x{h} badge"
     );
 }
+
+/// Counts what is written and keeps none of it: an output file's stand-in.
+struct Discard(u64);
+
+impl std::io::Write for Discard {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0 += b.len() as u64;
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl std::io::Seek for Discard {
+    fn seek(&mut self, _: std::io::SeekFrom) -> std::io::Result<u64> {
+        Ok(self.0)
+    }
+}
+
+/// Through the `Labeler` trait (the CLI's file path) a JPEG labelled in the
+/// DCT domain is written out as it is made: the peak holds no whole
+/// output, where `label_bytes` (which returns the bytes) must.
+#[test]
+fn the_file_path_streams_the_output() {
+    use tanba_core::Labeler;
+    let _one = serial();
+    // Noise, so the output is large next to everything else.
+    let made = std::process::Command::new("convert")
+        .args([
+            "-size",
+            "3000x2000",
+            "-seed",
+            "3",
+            "xc:gray",
+            "+noise",
+            "Gaussian",
+        ])
+        .args(["-quality", "95", "jpg:-"])
+        .output()
+        .expect("ImageMagick is installed");
+    assert!(made.status.success());
+    let input = made.stdout;
+    let job = Job::new().with_watermark(None);
+    let labeler = ImageLabeler::default();
+    // Once first, so both measured runs find the badge's masks drawn.
+    peak_of_label(&input);
+    let (peak_bytes, out_len) = peak_of_label(&input);
+    let (peak_file, (written, l)) = peak_of(|| {
+        let mut reader = std::io::Cursor::new(&input);
+        let source = tanba_core::Source {
+            reader: &mut reader,
+            format: &tanba_image::JPEG,
+            path: None,
+            len: input.len() as u64,
+        };
+        let mut out = Discard(0);
+        let l = labeler.label(source, &mut out, &job).unwrap();
+        (out.0, l)
+    });
+    assert!(
+        l.notes.iter().any(|n| n.contains("DCT domain")),
+        "{:?}",
+        l.notes
+    );
+    eprintln!("peak {peak_bytes} B returning {out_len} B, {peak_file} B writing {written} B");
+    assert_eq!(written as usize, out_len);
+    // `label` reads the input into memory (`label_bytes` borrows it), and
+    // holds at most a 256-KiB batch of the output; `label_bytes` holds the
+    // whole output. Half the output's size leaves room for what differs
+    // besides (a few hundred KiB).
+    assert!(
+        peak_file + out_len / 2 <= peak_bytes + input.len(),
+        "file path {peak_file} B, label_bytes {peak_bytes} B, output {out_len} B"
+    );
+}

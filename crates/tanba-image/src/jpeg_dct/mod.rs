@@ -58,6 +58,7 @@ pub(crate) fn label(
     ctx: &Ctx<'_>,
     h: &JpegHeader,
     notes: &mut Vec<String>,
+    direct: Option<&mut dyn std::io::Write>,
 ) -> Result<Option<Vec<u8>>> {
     // A fixed quality asks for the whole picture at that quality.
     if ctx.watermark.is_some() || ctx.settings.jpeg_quality != crate::JpegQuality::Source {
@@ -93,7 +94,17 @@ pub(crate) fn label(
     // Only the progressive path reads the rows twice (count, then write).
     let mut patches = codec::Patches::new(f.progressive);
     let Tables { specs, ids } = choose_tables(&f, &mut rows()?, &badge, &mut patches, out_restart)?;
-    let mut out = Vec::with_capacity(ctx.bytes.len() + ctx.marks.xmp.len() + 4096);
+    // Written straight out, nothing may be declined once the first byte
+    // is: what follows the scan is checked before.
+    if direct.is_some() && !f.progressive && !ends_the_image(after_scan(f.data)) {
+        notes.push(declined(MORE_SCANS));
+        return Ok(None);
+    }
+    let mut out = match direct {
+        // Room for a batch and the row that tops it, so it never grows.
+        Some(_) => Vec::with_capacity(2 * codec::DRAIN),
+        None => Vec::with_capacity(ctx.bytes.len() + ctx.marks.xmp.len() + 4096),
+    };
     // The header's notes count only if this path's output is the one kept.
     let mut header_notes = Vec::new();
     write_header(&mut out, ctx, h, &f, &mut header_notes)?;
@@ -102,7 +113,8 @@ pub(crate) fn label(
         .iter()
         .map(|(d, a)| (Encoder::new(d), Encoder::new(a)))
         .collect();
-    let mut writer = codec::Writer::new(&mut out, tables);
+    let streamed = direct.is_some();
+    let mut writer = codec::Writer::new(&mut out, tables).with_direct(direct.map(|d| &mut *d));
     let mut source = rows()?;
     codec::run(
         &f,
@@ -113,21 +125,39 @@ pub(crate) fn label(
         &mut writer,
     )?;
     writer.bits.flush();
+    writer.bits.out.extend_from_slice(&[0xFF, 0xD9]);
+    writer.drain(0)?;
     if let codec::Rows::Scan(b) = &source
         && !ends_the_image(&f.data[b.end()..])
     {
-        notes.push(declined(
-            "the scan is followed by a DNL marker or more scans",
-        ));
+        notes.push(declined(MORE_SCANS));
         return Ok(None);
     }
-    out.extend_from_slice(&[0xFF, 0xD9]);
     notes.extend(header_notes);
     notes.push(
         "JPEG labelled in the DCT domain: blocks outside the badge keep their coefficients"
             .to_string(),
     );
+    // Streamed: the bytes went out, none are left here.
+    debug_assert!(!streamed || out.is_empty());
     Ok(Some(out))
+}
+
+const MORE_SCANS: &str = "the scan is followed by a DNL marker or more scans";
+
+/// The bytes from the first marker in a scan's data that is not a
+/// restart marker (stuffed zeros and fill bytes skipped), found without
+/// decoding: where [`ends_the_image`] looks.
+fn after_scan(data: &[u8]) -> &[u8] {
+    let mut at = 0;
+    while let Some(i) = memchr::memchr(0xFF, &data[at..]) {
+        let m = at + i;
+        match data.get(m + 1) {
+            Some(0x00) | Some(0xD0..=0xD7) | Some(0xFF) => at = m + 1,
+            _ => return &data[m..],
+        }
+    }
+    &[]
 }
 
 /// The note for a file the path leaves to the full re-encode.
