@@ -13,6 +13,7 @@ mod c2pa;
 mod case;
 mod goals;
 mod image;
+mod jpeg_dct;
 mod json;
 mod measure;
 mod media;
@@ -43,7 +44,8 @@ usage: cargo xtask bench [--quick] [--reps N] [--batch-reps N] [--only LIST] [--
   --batch-reps N runs of each variant of a many-file case (default 3, 2 for
                  the full JPEG batch), and at most this many of the
                  long ones (the full video clip, the hour of audio)
-  --only LIST    comma-separated: image,audio,pdf,bulk,video,stream
+  --only LIST    comma-separated: image,jpeg,audio,pdf,bulk,video,stream
+                 (jpeg: issue #20's DCT-domain cases, 12 and 100 MP)
   --no-build     use the release binaries already in target/release
   --doc FILE     where the report goes (default docs/benchmarks.md, or
                  target/bench-media/quick/benchmarks.md with --quick)";
@@ -57,9 +59,9 @@ const LABEL_RU: &str = "Создано с помощью искусственн�
 const X264_PRESET: &str = "medium";
 const X264_CRF: &str = "20";
 
-const SECTIONS: [&str; 6] = ["image", "audio", "pdf", "bulk", "video", "stream"];
+const SECTIONS: [&str; 7] = ["image", "jpeg", "audio", "pdf", "bulk", "video", "stream"];
 /// The order sections run in: shortest first.
-const RUN_ORDER: [&str; 6] = ["pdf", "bulk", "audio", "image", "video", "stream"];
+const RUN_ORDER: [&str; 7] = ["pdf", "bulk", "audio", "image", "jpeg", "video", "stream"];
 
 #[derive(Debug)]
 struct Options {
@@ -234,7 +236,9 @@ fn side_by_side(opts: &Options) -> Result<(), String> {
 
 /// The peers and GNU time must be installed.
 fn check_tools() -> Result<(), String> {
-    for tool in ["convert", "ffmpeg", "qpdf", "cp", "sh", "xargs"] {
+    for tool in [
+        "convert", "ffmpeg", "qpdf", "cp", "sh", "xargs", "jpegtran", "cjpeg",
+    ] {
         if !have(tool) {
             return Err(format!(
                 "{tool} is not on the PATH (cargo xtask setup installs the peers)"
@@ -280,7 +284,8 @@ fn build(opts: &Options, root: &Path, plan: &Plan, media: &Media) -> Result<Ctx,
     if !opts.no_build {
         build_cli(true)?;
     }
-    let label_file = if opts.wants("image") {
+    // The jpeg section asks it for the badge's rectangle.
+    let label_file = if opts.wants("image") || opts.wants("jpeg") {
         example(opts, "tanba-image", "label_file")
     } else {
         None
@@ -364,6 +369,7 @@ fn run_sections(
         eprintln!("xtask bench: === {name}");
         let section = match *name {
             "image" => image::image(ctx),
+            "jpeg" => jpeg_dct::jpeg(ctx),
             "audio" => audio::audio(ctx),
             "pdf" => pdf::pdf(ctx),
             "bulk" => bulk::bulk(ctx),

@@ -171,14 +171,29 @@ fn parse_frame(h: &mut JpegHeader, marker: u8, body: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn parse_dqt(h: &mut JpegHeader, mut body: &[u8]) -> Result<()> {
-    while let Some(&pq_tq) = body.first() {
+fn parse_dqt(h: &mut JpegHeader, body: &[u8]) -> Result<()> {
+    for entry in dqt_entries(body) {
+        let (id, natural) = entry?;
+        let fits = natural.iter().all(|&v| (1..=255).contains(&v));
+        h.tables[id] = fits.then_some(natural);
+    }
+    Ok(())
+}
+
+/// The tables of one DQT segment's body: (id 0..=3, natural-order steps),
+/// 8- or 16-bit as each entry says; an error ends the walk at a
+/// truncated entry. Shared by the re-encode and the coefficient path.
+pub(crate) fn dqt_entries(
+    mut body: &[u8],
+) -> impl Iterator<Item = Result<(usize, [u16; 64])>> + '_ {
+    std::iter::from_fn(move || {
+        let &pq_tq = body.first()?;
         let sixteen = pq_tq >> 4 != 0;
-        let id = usize::from(pq_tq & 3);
         let size = if sixteen { 128 } else { 64 };
-        let data = body
-            .get(1..1 + size)
-            .ok_or_else(|| Error::malformed("JPEG DQT truncated"))?;
+        let Some(data) = body.get(1..1 + size) else {
+            body = &[];
+            return Some(Err(Error::malformed("JPEG DQT truncated")));
+        };
         let mut natural = [0u16; 64];
         for (k, &n) in ZIGZAG.iter().enumerate() {
             natural[n] = if sixteen {
@@ -187,11 +202,9 @@ fn parse_dqt(h: &mut JpegHeader, mut body: &[u8]) -> Result<()> {
                 u16::from(data[k])
             };
         }
-        let fits = natural.iter().all(|&v| (1..=255).contains(&v));
-        h.tables[id] = fits.then_some(natural);
         body = &body[1 + size..];
-    }
-    Ok(())
+        Some(Ok((usize::from(pq_tq & 3), natural)))
+    })
 }
 
 /// The IJG quality (1..=100) whose scaled Annex K table is closest to
@@ -234,11 +247,29 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Info> {
     Ok(info)
 }
 
-pub(crate) fn label(ctx: &Ctx<'_>, notes: &mut Vec<String>) -> Result<Vec<u8>> {
+/// The labelled JPEG; when the DCT path takes it and `direct` is given,
+/// written there as it is made (and the bytes returned are empty).
+pub(crate) fn label(
+    ctx: &Ctx<'_>,
+    notes: &mut Vec<String>,
+    direct: Option<&mut dyn std::io::Write>,
+) -> Result<Vec<u8>> {
     let h = parse(ctx.bytes)?;
     // Coefficients copied outside the badge where the file allows it.
-    if let Some(out) = crate::jpeg_dct::label(ctx, &h, notes)? {
+    let before = notes.len();
+    if let Some(out) = crate::jpeg_dct::label(ctx, &h, notes, direct)? {
         return Ok(out);
+    }
+    if notes.len() == before {
+        // Declined before the file was read: by the settings.
+        notes.push(crate::jpeg_dct::declined(
+            if ctx.settings.jpeg_quality != crate::JpegQuality::Source {
+                "a fixed JPEG quality asks for the whole picture at that quality"
+            } else {
+                "the imperceptible watermark is embedded in the pixels (a picture under \
+                 2048 px on its shorter side: the mark's SSIM floor needs them)"
+            },
+        ));
     }
     let mut img = crate::decode(&crate::JPEG, ctx.bytes, ctx.info, ctx.limits)?;
     if (img.width(), img.height()) != (h.width, h.height) {

@@ -201,6 +201,19 @@ impl ImageLabeler {
         name: Option<&Path>,
         job: &Job,
     ) -> Result<(Vec<u8>, Labelled)> {
+        self.label_into(bytes, name, job, None)
+    }
+
+    /// [`ImageLabeler::label_bytes`], except that a JPEG labelled in the
+    /// DCT domain is written to `direct` as it is made (the bytes returned
+    /// are then empty): the file path holds no whole output.
+    fn label_into(
+        &self,
+        bytes: &[u8],
+        name: Option<&Path>,
+        job: &Job,
+        direct: Option<&mut dyn std::io::Write>,
+    ) -> Result<(Vec<u8>, Labelled)> {
         self.settings.style.validate()?;
         let format = sniff_bytes(bytes)?;
         // A text the font cannot draw would come out as empty boxes.
@@ -232,7 +245,7 @@ impl ImageLabeler {
             watermark,
         };
         let out = match format.name {
-            "jpeg" => jpeg::label(&ctx, &mut notes)?,
+            "jpeg" => jpeg::label(&ctx, &mut notes, direct)?,
             "png" => png::label(&ctx, &mut notes)?,
             "webp" => webp::label(&ctx, &mut notes)?,
             "gif" => gif::label(&ctx, &mut notes)?,
@@ -708,7 +721,7 @@ impl Labeler for ImageLabeler {
             return Ok(labelled);
         }
         let bytes = read_all(&mut source, &job.limits)?;
-        let (out, labelled) = self.label_bytes(&bytes, source.path, job)?;
+        let (out, labelled) = self.label_into(&bytes, source.path, job, Some(&mut *output))?;
         output.write_all(&out)?;
         output.flush()?;
         Ok(labelled)

@@ -353,6 +353,30 @@ fn what_the_path_does_not_handle_is_re_encoded_whole() {
                 .is_compliant()
         );
     }
+    // CMYK (Adobe, as ImageMagick writes it): re-encoded, and the note
+    // says why.
+    let made = Command::new("convert")
+        .args(["-size", "320x240", "gradient:", "-colorspace", "CMYK"])
+        .args(["-quality", "90", "jpg:-"])
+        .output()
+        .expect("ImageMagick is installed");
+    assert!(made.status.success());
+    let cmyk = made.stdout;
+    let (out, l) = label_plain(&cmyk);
+    assert!(!dct_path(&l), "{:?}", l.notes);
+    assert!(
+        l.notes
+            .iter()
+            .any(|n| n.contains("coefficient path does not take it): CMYK")),
+        "{:?}",
+        l.notes
+    );
+    assert!(
+        ImageLabeler::default()
+            .verify_bytes(&out, &Limits::default())
+            .unwrap()
+            .is_compliant()
+    );
     // With the watermark (on by default), a picture under 2048 px on its
     // shorter side is re-encoded: the mark's SSIM floor needs its pixels.
     let input = cjpeg(600, 400, &["-sample", "2x2"]);

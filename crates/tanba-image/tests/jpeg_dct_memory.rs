@@ -39,6 +39,15 @@ fn smooth_jpeg(w: usize, h: usize) -> Vec<u8> {
     out.stdout
 }
 
+/// One test at a time: the counters are global, and the test harness
+/// runs tests on parallel threads (one's allocations would count in the
+/// other's peak).
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Peak bytes allocated by `f`, from what is allocated when it starts.
 fn peak_of<T>(f: impl FnOnce() -> T) -> (usize, T) {
     let base = NOW.load(Ordering::Relaxed);
@@ -67,6 +76,7 @@ fn peak_of_label(input: &[u8]) -> (usize, usize) {
 
 #[test]
 fn peak_memory_does_not_grow_with_the_picture() {
+    let _one = serial();
     // The same width and shorter side, so the same badge (its text is 5 %
     // of the shorter side), and four times the pixels.
     let square = smooth_jpeg(2400, 2400);
@@ -87,5 +97,117 @@ fn peak_memory_does_not_grow_with_the_picture() {
     assert!(
         growth < out_tall * 2 + (1 << 20),
         "the peak grew by {growth} B for {more_pixels} more pixels"
+    );
+}
+
+/// Drawing the badge holds its pixels and masks, not a whole-box `f32`
+/// coverage (4 bytes a pixel, now rasterised a band of rows at a time)
+/// nor a copy for the orientation (5 bytes a pixel, no longer made when
+/// the picture is upright): at most 7 bytes per badge pixel (RGBA, the text
+/// mask, and the two masks kept for the read-back check), where it took
+/// about 11.5 before.
+#[test]
+fn badge_drawing_holds_its_pixels_and_masks_only() {
+    let _one = serial();
+    let (labeler, job) = (ImageLabeler::default(), Job::new());
+    let draw = || {
+        tanba_image::badge::place_badge(
+            &labeler.settings.font,
+            &job.label,
+            6000,
+            6000,
+            image::metadata::Orientation::NoTransforms,
+            job.position,
+            &labeler.settings.style,
+        )
+        .unwrap()
+    };
+    let (peak, placed) = peak_of(draw);
+    let [_, _, w, h] = placed.region();
+    let pixels = w as usize * h as usize;
+    eprintln!(
+        "badge {w}x{h}: peak {peak} B, {:.2} B a pixel",
+        peak as f64 / pixels as f64
+    );
+    assert!(pixels > 4_000_000, "a large badge: {w}x{h}");
+    assert!(
+        peak < pixels * 7 + (4 << 20),
+        "peak {peak} B for a {w}x{h} badge"
+    );
+}
+
+/// Counts what is written and keeps none of it: an output file's stand-in.
+struct Discard(u64);
+
+impl std::io::Write for Discard {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0 += b.len() as u64;
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl std::io::Seek for Discard {
+    fn seek(&mut self, _: std::io::SeekFrom) -> std::io::Result<u64> {
+        Ok(self.0)
+    }
+}
+
+/// Through the `Labeler` trait (the CLI's file path) a JPEG labelled in the
+/// DCT domain is written out as it is made: the peak holds no whole
+/// output, where `label_bytes` (which returns the bytes) must.
+#[test]
+fn the_file_path_streams_the_output() {
+    use tanba_core::Labeler;
+    let _one = serial();
+    // Noise, so the output is large next to everything else.
+    let made = std::process::Command::new("convert")
+        .args([
+            "-size",
+            "3000x2000",
+            "-seed",
+            "3",
+            "xc:gray",
+            "+noise",
+            "Gaussian",
+        ])
+        .args(["-quality", "95", "jpg:-"])
+        .output()
+        .expect("ImageMagick is installed");
+    assert!(made.status.success());
+    let input = made.stdout;
+    let job = Job::new().with_watermark(None);
+    let labeler = ImageLabeler::default();
+    // Once first, so both measured runs find the badge's masks drawn.
+    peak_of_label(&input);
+    let (peak_bytes, out_len) = peak_of_label(&input);
+    let (peak_file, (written, l)) = peak_of(|| {
+        let mut reader = std::io::Cursor::new(&input);
+        let source = tanba_core::Source {
+            reader: &mut reader,
+            format: &tanba_image::JPEG,
+            path: None,
+            len: input.len() as u64,
+        };
+        let mut out = Discard(0);
+        let l = labeler.label(source, &mut out, &job).unwrap();
+        (out.0, l)
+    });
+    assert!(
+        l.notes.iter().any(|n| n.contains("DCT domain")),
+        "{:?}",
+        l.notes
+    );
+    eprintln!("peak {peak_bytes} B returning {out_len} B, {peak_file} B writing {written} B");
+    assert_eq!(written as usize, out_len);
+    // `label` reads the input into memory (`label_bytes` borrows it), and
+    // holds at most a 256-KiB batch of the output; `label_bytes` holds the
+    // whole output. Half the output's size leaves room for what differs
+    // besides (a few hundred KiB).
+    assert!(
+        peak_file + out_len / 2 <= peak_bytes + input.len(),
+        "file path {peak_file} B, label_bytes {peak_bytes} B, output {out_len} B"
     );
 }

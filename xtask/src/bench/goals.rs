@@ -37,9 +37,12 @@ struct Goal {
 const JPEG: &str = "JPEG (";
 const MP3: &str = "10-minute";
 const CLIP: &str = "p clip";
+const DCT12: &str = "12-MP JPEG in the DCT domain";
+const DCT100: &str = "100-MP JPEG in the DCT domain";
+const DCT_ROW: &str = "tanba label --no-watermark";
 
 /// The goals, in the order the report lists them.
-const GOALS: [Goal; 20] = [
+const GOALS: [Goal; 24] = [
     Goal {
         text: "Image: one 12-MP JPEG, wall ≤ 1.0× ImageMagick `convert -annotate`",
         a: ("image", JPEG, "tanba label (CLI)"),
@@ -159,6 +162,30 @@ const GOALS: [Goal; 20] = [
         a: ("stream", "MB Markdown", "tanba label (CLI)"),
         b: None,
         check: Check::WallAtMost(2.5),
+    },
+    Goal {
+        text: "JPEG (#20): 12 MP in the DCT domain, wall ≤ 0.4× ImageMagick `convert -annotate`",
+        a: ("jpeg", DCT12, DCT_ROW),
+        b: Some(("jpeg", DCT12, "ImageMagick")),
+        check: Check::WallRatio(0.4),
+    },
+    Goal {
+        text: "JPEG (#20): 12 MP in the DCT domain, wall ≤ 1.0× `jpegtran -drop` of a badge-sized block",
+        a: ("jpeg", DCT12, DCT_ROW),
+        b: Some(("jpeg", DCT12, "jpegtran -drop")),
+        check: Check::WallRatio(1.0),
+    },
+    Goal {
+        text: "JPEG (#20): peak memory ≤ 40 MiB on 12 MP in the DCT domain",
+        a: ("jpeg", DCT12, DCT_ROW),
+        b: None,
+        check: Check::PeakMib(40.0),
+    },
+    Goal {
+        text: "JPEG (#20): peak memory ≤ 64 MiB on 100 MP in the DCT domain",
+        a: ("jpeg", DCT100, DCT_ROW),
+        b: None,
+        check: Check::PeakMib(64.0),
     },
 ];
 
@@ -420,6 +447,39 @@ mod tests {
             "Verification: reading every output back adds ≤ 5 % (1,000 small files, library, 1 thread) | 1.05× (2.100 s ÷ 2.000 s) | met",
             "Verification: reading the output back adds ≤ 5 % to labelling a 12-MP JPEG (library) | 1.06× (0.530 s ÷ 0.500 s) | **not met**",
             "Verification: reading the output back adds ≤ 2 % to labelling the 1080p clip (library) | 1.01× (30.300 s ÷ 30.000 s) | met",
+        ];
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn jpeg_goals_read_the_dct_rows() {
+        let sections = [finished(
+            "jpeg",
+            &[
+                (
+                    "One 12-MP JPEG in the DCT domain (4000×3000, q90)",
+                    &[
+                        ("tanba label --no-watermark (DCT domain)", 0.2, 38.0),
+                        ("tanba label (default, watermark on)", 0.45, 70.0),
+                        ("ImageMagick convert -annotate -quality 90", 0.5, 176.0),
+                        ("jpegtran -drop of a badge-sized block", 0.25, 86.0),
+                    ],
+                ),
+                (
+                    "One 100-MP JPEG in the DCT domain (10000×10000, q90)",
+                    &[("tanba label --no-watermark (DCT domain)", 2.0, 80.0)],
+                ),
+            ],
+        )];
+        let got: Vec<String> = goals(&sections)
+            .into_iter()
+            .map(|(_, m, v)| format!("{m} | {v}"))
+            .collect();
+        let expected = [
+            "0.40× (0.200 s ÷ 0.500 s) | met",
+            "0.80× (0.200 s ÷ 0.250 s) | met",
+            "38 MiB | met",
+            "80 MiB | **not met**",
         ];
         assert_eq!(got, expected);
     }

@@ -105,7 +105,7 @@ pub fn place_badge(
     let display_rect = [dx, dy, upright.width(), upright.height()];
     let inverse = inverse_orientation(orientation);
     let [x, y, _, _] = map_rect(inverse, display_rect, dw, dh);
-    let badge = orient_badge(&upright, inverse);
+    let badge = orient::orient_badge_owned(upright, inverse);
     // Rotation taken clockwise from stored to displayed, as the manifest records it.
     Ok(PlacedBadge {
         badge,

@@ -88,14 +88,26 @@ pub fn orient_gray(img: &GrayImage, o: Orientation) -> GrayImage {
 /// display orientation to get the badge as it must be stored so that it
 /// reads upright when displayed.
 pub fn orient_badge(badge: &BadgeImage, o: Orientation) -> BadgeImage {
-    let mut rgba = DynamicImage::ImageRgba8(badge.rgba.clone());
+    orient_badge_owned(badge.clone(), o)
+}
+
+/// [`orient_badge`] of a badge the caller no longer needs upright: no
+/// copy when `o` leaves it as it is (a 100-MP picture's badge is 125 MB
+/// of pixels and mask), and the buffers moved, not cloned, otherwise.
+pub(crate) fn orient_badge_owned(badge: BadgeImage, o: Orientation) -> BadgeImage {
+    if matches!(o, Orientation::NoTransforms) {
+        return badge;
+    }
+    let mut rgba = DynamicImage::ImageRgba8(badge.rgba);
     rgba.apply_orientation(o);
+    let mut mask = DynamicImage::ImageLuma8(badge.text_mask);
+    mask.apply_orientation(o);
     BadgeImage {
         rgba: rgba.into_rgba8(),
-        text_mask: orient_gray(&badge.text_mask, o),
+        text_mask: mask.into_luma8(),
         text_px: badge.text_px,
         margin: badge.margin,
-        lines: badge.lines.clone(),
+        lines: badge.lines,
     }
 }
 

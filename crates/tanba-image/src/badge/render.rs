@@ -339,7 +339,7 @@ pub fn render_badge_at(
     style: &BadgeStyle,
 ) -> Result<BadgeImage> {
     let laid = lay_out(font, label, text_px, display_w, display_h, style)?;
-    let (rgba, text_mask) = paint(&laid.coverage, laid.width, laid.height, laid.radius, style);
+    let (rgba, text_mask) = paint(&laid.ink, laid.radius, style);
     let alphas = rgba.as_raw().chunks_exact(4).map(|px| px[3]).collect();
     let alpha = GrayImage::from_raw(rgba.width(), rgba.height(), alphas)
         .ok_or_else(|| Error::malformed("badge alpha of the wrong size"))?;
@@ -402,36 +402,45 @@ fn draw_masks(
         return Ok(BadgeMasks { text_mask, alpha });
     }
     let plain = to_u8(opacity * 255.0);
-    let rows = text_mask
-        .chunks_exact_mut(width)
-        .zip(alpha.chunks_exact_mut(width))
-        .zip(laid.coverage.chunks_exact(width));
-    for (y, ((mask_row, alpha_row), cov_row)) in rows.enumerate() {
-        let y = y as u32;
-        let corner_row = laid.in_corner(0, y);
-        for (x, ((m, a), &text)) in mask_row.iter_mut().zip(alpha_row).zip(cov_row).enumerate() {
-            let x = x as u32;
-            let in_corner = corner_row && laid.in_corner(x, y);
-            if text <= 0.0 && !in_corner {
-                *a = plain;
-                continue;
+    let mut coverage = Vec::new();
+    let bands = text_mask
+        .chunks_mut(width * BAND as usize)
+        .zip(alpha.chunks_mut(width * BAND as usize))
+        .zip(laid.ink.bands());
+    for ((mask_band, alpha_band), (y0, rows)) in bands {
+        laid.ink.band(y0, rows, &mut coverage);
+        let rows = mask_band
+            .chunks_exact_mut(width)
+            .zip(alpha_band.chunks_exact_mut(width))
+            .zip(coverage.chunks_exact(width));
+        for (dy, ((mask_row, alpha_row), cov_row)) in rows.enumerate() {
+            let y = y0 + dy as u32;
+            let corner_row = laid.in_corner(0, y);
+            for (x, ((m, a), &text)) in mask_row.iter_mut().zip(alpha_row).zip(cov_row).enumerate()
+            {
+                let x = x as u32;
+                let in_corner = corner_row && laid.in_corner(x, y);
+                if text <= 0.0 && !in_corner {
+                    *a = plain;
+                    continue;
+                }
+                let edge = if in_corner {
+                    rounded_rect_coverage(x, y, w as f32, h as f32, laid.radius)
+                } else {
+                    1.0
+                };
+                *m = to_u8(text * 255.0);
+                *a = to_u8((text + opacity * edge * (1.0 - text)) * 255.0);
             }
-            let edge = if in_corner {
-                rounded_rect_coverage(x, y, w as f32, h as f32, laid.radius)
-            } else {
-                1.0
-            };
-            *m = to_u8(text * 255.0);
-            *a = to_u8((text + opacity * edge * (1.0 - text)) * 255.0);
         }
     }
     Ok(BadgeMasks { text_mask, alpha })
 }
 
-/// A label laid out and its text rasterised into a box.
+/// A label laid out and its text outlined in a box.
 struct Laid {
-    /// Text coverage (0..=1) of each pixel of the box, row by row.
-    coverage: Vec<f32>,
+    /// The text, rasterised band by band.
+    ink: Ink,
     width: u32,
     height: u32,
     radius: f32,
@@ -504,12 +513,12 @@ fn lay_out(
         pad_y,
         pitch,
     };
-    let coverage = rasterise(&font, &text, bw, bh);
+    let ink = outline(&font, &text, bw, bh);
     let radius = (style.radius_em * text_px)
         .min(box_w / 2.0)
         .min(box_h / 2.0);
     Ok(Laid {
-        coverage,
+        ink,
         width: bw,
         height: bh,
         radius,
@@ -528,8 +537,8 @@ struct TextLayout<'a> {
     pitch: f32,
 }
 
-/// Text coverage (0..=1) of each pixel of a `bw` x `bh` box, row by row.
-fn rasterise(font: &FontRef<'_>, text: &TextLayout<'_>, bw: u32, bh: u32) -> Vec<f32> {
+/// The text's glyphs outlined at their places in a `bw` x `bh` box.
+fn outline(font: &FontRef<'_>, text: &TextLayout<'_>, bw: u32, bh: u32) -> Ink {
     let scaled = font.as_scaled(text.scale);
     let ascent = scaled.ascent();
     // Glyphs where shaping put them: pen advances, offsets for marks.
@@ -547,36 +556,74 @@ fn rasterise(font: &FontRef<'_>, text: &TextLayout<'_>, bw: u32, bh: u32) -> Vec
             pen += i64::from(g.x_advance);
         }
     }
-    let mut coverage = vec![0f32; (bw as usize) * (bh as usize)];
-    for g in placed {
-        let baseline = text.pad_y + ascent + g.line as f32 * text.pitch - g.rise;
-        let glyph =
-            g.id.with_scale_and_position(text.scale, ab_glyph::point(g.x, baseline));
-        if let Some(outlined) = font.outline_glyph(glyph) {
+    let glyphs = placed
+        .into_iter()
+        .filter_map(|g| {
+            let baseline = text.pad_y + ascent + g.line as f32 * text.pitch - g.rise;
+            let glyph =
+                g.id.with_scale_and_position(text.scale, ab_glyph::point(g.x, baseline));
+            font.outline_glyph(glyph)
+        })
+        .collect();
+    Ink {
+        glyphs,
+        width: bw,
+        height: bh,
+    }
+}
+
+/// Rows rasterised at once: the coverage buffer is this many rows of the
+/// box, not the whole box (a 100-MP picture's badge is 25 million pixels,
+/// 100 MB of `f32`); a glyph taller than a band is drawn once per band it
+/// crosses.
+const BAND: u32 = 128;
+
+/// The outlined text of a badge, rasterised a band of rows at a time.
+struct Ink {
+    glyphs: Vec<ab_glyph::OutlinedGlyph>,
+    width: u32,
+    height: u32,
+}
+
+impl Ink {
+    /// The bands' first rows and heights, top to bottom.
+    fn bands(&self) -> impl Iterator<Item = (u32, u32)> {
+        let h = self.height;
+        (0..h)
+            .step_by(BAND as usize)
+            .map(move |y0| (y0, BAND.min(h - y0)))
+    }
+
+    /// Text coverage (0..=1) of rows `y0..y0 + rows`, row by row, into
+    /// `out`. Glyphs are summed in the same order as over the whole box,
+    /// so each pixel gets the same value whatever the band.
+    fn band(&self, y0: u32, rows: u32, out: &mut Vec<f32>) {
+        let bw = self.width as usize;
+        out.clear();
+        out.resize(bw * rows as usize, 0.0);
+        let (top, bottom) = (i64::from(y0), i64::from(y0 + rows));
+        for outlined in &self.glyphs {
             let bounds = outlined.px_bounds();
+            if (bounds.max.y as i64) <= top || (bounds.min.y as i64) >= bottom {
+                continue;
+            }
             outlined.draw(|x, y, c| {
                 let px = bounds.min.x as i64 + i64::from(x);
                 let py = bounds.min.y as i64 + i64::from(y);
-                if px >= 0 && py >= 0 && (px as u32) < bw && (py as u32) < bh {
-                    let i = py as usize * bw as usize + px as usize;
-                    coverage[i] = (coverage[i] + c).min(1.0);
+                if px >= 0 && py >= top && (px as usize) < bw && py < bottom {
+                    let i = (py - top) as usize * bw + px as usize;
+                    out[i] = (out[i] + c).min(1.0);
                 }
             });
         }
     }
-    coverage
 }
 
 /// The box and the text over it (straight alpha), and the text mask.
 /// Row by row over raw samples: most of a large badge is plain box, and
 /// only the corner squares need the rounded edge.
-fn paint(
-    coverage: &[f32],
-    bw: u32,
-    bh: u32,
-    radius: f32,
-    style: &BadgeStyle,
-) -> (RgbaImage, GrayImage) {
+fn paint(ink: &Ink, radius: f32, style: &BadgeStyle) -> (RgbaImage, GrayImage) {
+    let (bw, bh) = (ink.width, ink.height);
     let (box_w, box_h) = (bw as f32, bh as f32);
     let opacity = style.box_opacity.clamp(0.0, 1.0);
     let mut rgba = RgbaImage::new(bw, bh);
@@ -592,35 +639,44 @@ fn paint(
     if width == 0 {
         return (rgba, text_mask);
     }
-    let rows = rgba
-        .chunks_exact_mut(width * 4)
-        .zip(text_mask.chunks_exact_mut(width))
-        .zip(coverage.chunks_exact(width));
-    for (y, ((out_row, mask_row), cov_row)) in rows.enumerate() {
-        let py = y as f32 + 0.5;
-        let corner_row = py < radius || py > box_h - radius;
-        for (x, ((px, m), &text)) in out_row
-            .chunks_exact_mut(4)
-            .zip(mask_row.iter_mut())
-            .zip(cov_row)
-            .enumerate()
-        {
-            let in_corner = corner_row && {
-                let px = x as f32 + 0.5;
-                px < radius || px > box_w - radius
-            };
-            if text <= 0.0 && !in_corner {
-                px.copy_from_slice(&plain_box);
-                continue;
+    let mut coverage = Vec::new();
+    let bands = rgba
+        .chunks_mut(width * 4 * BAND as usize)
+        .zip(text_mask.chunks_mut(width * BAND as usize))
+        .zip(ink.bands());
+    for ((rgba_band, mask_band), (y0, rows)) in bands {
+        ink.band(y0, rows, &mut coverage);
+        let rows = rgba_band
+            .chunks_exact_mut(width * 4)
+            .zip(mask_band.chunks_exact_mut(width))
+            .zip(coverage.chunks_exact(width));
+        for (dy, ((out_row, mask_row), cov_row)) in rows.enumerate() {
+            let y = y0 as usize + dy;
+            let py = y as f32 + 0.5;
+            let corner_row = py < radius || py > box_h - radius;
+            for (x, ((px, m), &text)) in out_row
+                .chunks_exact_mut(4)
+                .zip(mask_row.iter_mut())
+                .zip(cov_row)
+                .enumerate()
+            {
+                let in_corner = corner_row && {
+                    let px = x as f32 + 0.5;
+                    px < radius || px > box_w - radius
+                };
+                if text <= 0.0 && !in_corner {
+                    px.copy_from_slice(&plain_box);
+                    continue;
+                }
+                // Inside the straight edges the rounded box covers the pixel fully.
+                let edge = if in_corner {
+                    rounded_rect_coverage(x as u32, y as u32, box_w, box_h, radius)
+                } else {
+                    1.0
+                };
+                px.copy_from_slice(&over_box(text, opacity * edge, style));
+                *m = to_u8(text * 255.0);
             }
-            // Inside the straight edges the rounded box covers the pixel fully.
-            let edge = if in_corner {
-                rounded_rect_coverage(x as u32, y as u32, box_w, box_h, radius)
-            } else {
-                1.0
-            };
-            px.copy_from_slice(&over_box(text, opacity * edge, style));
-            *m = to_u8(text * 255.0);
         }
     }
     (rgba, text_mask)

@@ -16,7 +16,14 @@ pub(crate) trait Sink {
     fn block(&mut self, comp: usize, coefs: &[i16; 64]);
     /// A restart: DC prediction starts again.
     fn restart(&mut self);
+    /// The end of an MCU row.
+    fn row_done(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
+
+/// Bytes a [`Writer`] with a direct output gathers before writing them.
+pub(crate) const DRAIN: usize = 256 << 10;
 
 /// The blocks the badge changed, by MCU row, kept from the counting pass
 /// for the writing pass (a small rectangle: the badge's MCUs).
@@ -204,6 +211,7 @@ pub(crate) fn run(
                 }
             }
         }
+        sink.row_done()?;
     }
     Ok(())
 }
@@ -332,14 +340,16 @@ impl Sink for Counter {
 }
 
 /// Writes the blocks with one (DC, AC) encoder pair per component.
-pub(crate) struct Writer<'a> {
+pub(crate) struct Writer<'a, 'w> {
     pub bits: BitWriter<'a>,
     pub tables: Vec<(Encoder, Encoder)>,
     preds: Vec<i32>,
     restarts: u8,
+    /// Where the bytes go as rows are done, if not kept in `bits.out`.
+    direct: Option<&'a mut (dyn std::io::Write + 'w)>,
 }
 
-impl<'a> Writer<'a> {
+impl<'a, 'w> Writer<'a, 'w> {
     pub(crate) fn new(out: &'a mut Vec<u8>, tables: Vec<(Encoder, Encoder)>) -> Self {
         let n = tables.len();
         Writer {
@@ -347,11 +357,30 @@ impl<'a> Writer<'a> {
             tables,
             preds: vec![0; n],
             restarts: 0,
+            direct: None,
         }
+    }
+
+    /// Sends the bytes to `direct` (when given) once [`DRAIN`] gather.
+    pub(crate) fn with_direct(mut self, direct: Option<&'a mut (dyn std::io::Write + 'w)>) -> Self {
+        self.direct = direct;
+        self
+    }
+
+    /// Writes the bytes made so far to the direct output, if there is one
+    /// and they are more than `at_least`.
+    pub(crate) fn drain(&mut self, at_least: usize) -> Result<()> {
+        if let Some(d) = self.direct.as_mut()
+            && self.bits.out.len() > at_least
+        {
+            d.write_all(self.bits.out)?;
+            self.bits.out.clear();
+        }
+        Ok(())
     }
 }
 
-impl Sink for Writer<'_> {
+impl Sink for Writer<'_, '_> {
     fn block(&mut self, comp: usize, c: &[i16; 64]) {
         let (dc, ac) = &self.tables[comp];
         let diff = i32::from(c[0]) - self.preds[comp];
@@ -368,6 +397,10 @@ impl Sink for Writer<'_> {
                 bits.encode_with(ac, (run as u8) << 4 | s, magnitude_bits(v, s), u32::from(s));
             }
         });
+    }
+
+    fn row_done(&mut self) -> Result<()> {
+        self.drain(DRAIN)
     }
 
     fn restart(&mut self) {

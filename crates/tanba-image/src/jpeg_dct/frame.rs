@@ -5,7 +5,6 @@
 //! apart here, so the caller takes the full re-encode instead.
 
 use super::huffman::Spec;
-use crate::jpeg::ZIGZAG;
 use tanba_core::{Error, Result};
 
 /// One component of the frame, with the tables its scan uses.
@@ -69,9 +68,18 @@ fn be16(b: &[u8], at: usize) -> Result<usize> {
         .ok_or_else(|| Error::malformed("JPEG truncated inside a segment header"))
 }
 
-/// The frame of `bytes` when the coefficient path handles it; `None` when
-/// it does not (the caller re-encodes instead).
-pub(crate) fn parse(bytes: &[u8]) -> Result<Option<Frame<'_>>> {
+/// Why the coefficient path leaves a file to the full re-encode, for the
+/// note that says so.
+pub(crate) type Declined = &'static str;
+
+/// Arithmetic coding: rare in real files (it was patent-encumbered until
+/// 2009, and browsers did not decode it), so its QM decoder is not written
+/// here; the re-encode reads it through zune-jpeg.
+pub(crate) const ARITHMETIC: Declined = "arithmetic-coded (rare; no QM coder in the DCT path)";
+
+/// The frame of `bytes` when the coefficient path handles it; `Err(why)`
+/// when it does not (the caller re-encodes instead).
+pub(crate) fn parse(bytes: &[u8]) -> Result<std::result::Result<Frame<'_>, Declined>> {
     let mut f = Frame {
         marker: 0,
         progressive: false,
@@ -105,8 +113,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Option<Frame<'_>>> {
         let body = segment.get(4..).unwrap_or_default();
         match marker {
             0xC0..=0xC2 => frame_header(&mut f, marker, body)?,
-            // Lossless, hierarchical or arithmetic-coded.
-            0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return Ok(None),
+            0xC9..=0xCB | 0xCD..=0xCF => return Ok(Err(ARITHMETIC)),
+            0xC3 | 0xC5..=0xC7 => return Ok(Err("lossless or hierarchical")),
             0xC4 => huffman_tables(&mut f, body)?,
             0xDB => quant_tables(&mut f, body)?,
             0xDD => f.restart = be16(body, 0)?,
@@ -114,14 +122,14 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Option<Frame<'_>>> {
             0xEE if body.starts_with(b"Adobe") => f.adobe = Some(segment),
             0xDA if f.progressive => {
                 f.data = &bytes[pos..];
-                return Ok(supported(&f).then_some(f));
+                return Ok(supported(&f).map(|()| f));
             }
             0xDA => {
-                if !scan_header(&mut f, body)? {
-                    return Ok(None);
+                if let Err(why) = scan_header(&mut f, body)? {
+                    return Ok(Err(why));
                 }
                 f.data = &bytes[pos + 2 + len..];
-                return Ok(supported(&f).then_some(f));
+                return Ok(supported(&f).map(|()| f));
             }
             0xD9 => return Err(Error::malformed("JPEG ends before its first scan")),
             _ => {}
@@ -131,7 +139,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Option<Frame<'_>>> {
 }
 
 /// The limits of this path beyond the markers.
-fn supported(f: &Frame<'_>) -> bool {
+fn supported(f: &Frame<'_>) -> std::result::Result<(), Declined> {
     let (hmax, vmax) = f.max_sampling();
     let tables = f
         .comps
@@ -144,12 +152,32 @@ fn supported(f: &Frame<'_>) -> bool {
     let whole = f.comps.iter().all(|c| {
         (1..=4).contains(&c.h) && (1..=4).contains(&c.v) && hmax % c.h == 0 && vmax % c.v == 0
     });
-    // Adobe transform 0 on three components means RGB, not YCbCr; CMYK
-    // (four components) is not drawn on here.
+    // Adobe transform 0 on three components means RGB, not YCbCr.
     let transform = f.adobe.and_then(|a| a.get(15)).copied();
-    let ycc = f.comps.len() == 1 || (f.comps.len() == 3 && transform != Some(0));
+    let rgb = f.comps.len() == 3 && transform == Some(0);
     let rgb_ids = f.comps.iter().map(|c| c.id).eq(*b"RGB");
-    tables && whole && ycc && !rgb_ids && f.width > 0 && f.height > 0
+    match f.comps.len() {
+        // The badge is blended in RGB; CMYK/YCCK has no linear map to RGB
+        // (the ink multiplies), so the flat-colour blend in coefficients
+        // does not hold, and the old path's RGB output is what verification
+        // and the tests compare against (docs: jpeg_dct/mod.rs).
+        4 => return Err("CMYK/YCCK (the badge is blended in RGB)"),
+        1 | 3 => {}
+        _ => return Err("neither grey, YCbCr nor CMYK"),
+    }
+    if rgb || rgb_ids {
+        return Err("components coded as RGB, not YCbCr or grey");
+    }
+    if !whole {
+        return Err("a chroma sampling that is not a whole ratio");
+    }
+    if !tables {
+        return Err("a table its scan uses is missing or has a zero step");
+    }
+    if f.width == 0 || f.height == 0 {
+        return Err("zero width or height");
+    }
+    Ok(())
 }
 
 fn frame_header(f: &mut Frame<'_>, marker: u8, body: &[u8]) -> Result<()> {
@@ -185,25 +213,29 @@ fn frame_header(f: &mut Frame<'_>, marker: u8, body: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Reads the scan header; false when the scan is not one baseline scan of
-/// every component in frame order.
-fn scan_header(f: &mut Frame<'_>, body: &[u8]) -> Result<bool> {
+/// Reads the scan header; `Err(why)` when the scan is not one baseline
+/// scan of every component in frame order (or the samples are 12-bit).
+fn scan_header(f: &mut Frame<'_>, body: &[u8]) -> Result<std::result::Result<(), Declined>> {
     let n = usize::from(*body.first().unwrap_or(&0));
     let tail = body
         .get(1 + 2 * n..1 + 2 * n + 3)
         .ok_or_else(|| Error::malformed("JPEG scan header too short"))?;
-    if f.marker == 0 || n != f.comps.len() || tail != [0, 63, 0] {
-        return Ok(false);
+    if f.marker == 0 {
+        return Ok(Err("12-bit samples"));
+    }
+    let several = "a sequential scan that does not hold every component (several scans)";
+    if n != f.comps.len() || tail != [0, 63, 0] {
+        return Ok(Err(several));
     }
     for (i, c) in f.comps.iter_mut().enumerate() {
         if body[1 + 2 * i] != c.id {
-            return Ok(false);
+            return Ok(Err(several));
         }
         let t = body[2 + 2 * i];
         c.td = usize::from(t >> 4 & 3);
         c.ta = usize::from(t & 3);
     }
-    Ok(true)
+    Ok(Ok(()))
 }
 
 pub(crate) fn huffman_tables(f: &mut Frame<'_>, mut body: &[u8]) -> Result<()> {
@@ -230,24 +262,34 @@ pub(crate) fn huffman_tables(f: &mut Frame<'_>, mut body: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn quant_tables(f: &mut Frame<'_>, mut body: &[u8]) -> Result<()> {
-    while let Some(&pq_tq) = body.first() {
-        let sixteen = pq_tq >> 4 != 0;
-        let size = if sixteen { 128 } else { 64 };
-        let data = body
-            .get(1..1 + size)
-            .ok_or_else(|| Error::malformed("JPEG DQT truncated"))?;
-        let mut natural = [0u16; 64];
-        for (k, &n) in ZIGZAG.iter().enumerate() {
-            natural[n] = if sixteen {
-                u16::from_be_bytes([data[2 * k], data[2 * k + 1]])
-            } else {
-                u16::from(data[k])
-            };
-        }
+fn quant_tables(f: &mut Frame<'_>, body: &[u8]) -> Result<()> {
+    for entry in crate::jpeg::dqt_entries(body) {
+        let (id, natural) = entry?;
         // A zero step cannot be divided by: left to the full re-encode.
-        f.qt[usize::from(pq_tq & 3)] = natural.iter().all(|&q| q > 0).then_some(natural);
-        body = &body[1 + size..];
+        f.qt[id] = natural.iter().all(|&q| q > 0).then_some(natural);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The frame header of a `sof` JPEG, 16x16, one component.
+    fn header(sof: u8) -> Vec<u8> {
+        vec![
+            0xFF, 0xD8, 0xFF, sof, 0, 11, 8, 0, 16, 0, 16, 1, 1, 0x11, 0, 0xFF, 0xD9,
+        ]
+    }
+
+    #[test]
+    fn declines_name_the_reason() {
+        for sof in [0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF] {
+            assert_eq!(parse(&header(sof)).unwrap().err(), Some(ARITHMETIC));
+        }
+        for sof in [0xC3, 0xC5, 0xC6, 0xC7] {
+            let why = parse(&header(sof)).unwrap().err();
+            assert_eq!(why, Some("lossless or hierarchical"));
+        }
+    }
 }

@@ -13,10 +13,23 @@
 //! rows, so verification decodes only the intervals under the badge).
 //! Everything else (arithmetic coding, 12-bit, lossless, CMYK/YCCK,
 //! RGB-coded, multi-scan sequential) take the full re-encode in
-//! [`crate::jpeg`]. The imperceptible watermark is added to the luma
-//! coefficients as they pass ([`watermark`]) on pictures of 2048 px or
-//! more on their shorter side; smaller ones, whose SSIM floor needs
-//! pixels, take the full re-encode when marked.
+//! [`crate::jpeg`], with a note naming the reason ([`declined`]). The
+//! imperceptible watermark is added to the luma coefficients as they pass
+//! ([`watermark`]) on pictures of 2048 px or more on their shorter side;
+//! smaller ones, whose SSIM floor needs pixels, take the full re-encode
+//! when marked. Two of those are decisions, not gaps:
+//! - Arithmetic coding: few real files use it (patent-encumbered until
+//!   2009; browsers and most viewers do not decode it), so the QM decoder
+//!   and encoder are not written; the re-encode refuses what zune-jpeg
+//!   cannot read, as before.
+//! - CMYK/YCCK (Adobe APP14): the badge is blended in RGB, and ink
+//!   multiplies (R = (255 - C)(255 - K)/255 for inverted Adobe CMYK), so
+//!   the flat-colour blend in coefficients (linear) does not hold, the
+//!   choice of black generation when converting the blended pixels back
+//!   is a colour-management decision the file's ICC profile should make,
+//!   and the re-encode's RGB output is what verification is tested
+//!   against. They stay on the re-encode (to RGB, the CMYK profile
+//!   dropped, with a note) until a CMYK blend with those tests exists.
 //!
 //! Memory: for a sequential input, the input and output bytes plus one
 //! MCU row of coefficients and the badge's blocks; it does not grow with
@@ -48,13 +61,18 @@ pub(crate) fn label(
     ctx: &Ctx<'_>,
     h: &JpegHeader,
     notes: &mut Vec<String>,
+    direct: Option<&mut dyn std::io::Write>,
 ) -> Result<Option<Vec<u8>>> {
     // A fixed quality asks for the whole picture at that quality.
     if ctx.settings.jpeg_quality != crate::JpegQuality::Source {
         return Ok(None);
     }
-    let Some(mut f) = frame::parse(ctx.bytes)? else {
-        return Ok(None);
+    let mut f = match frame::parse(ctx.bytes)? {
+        Ok(f) => f,
+        Err(why) => {
+            notes.push(declined(why));
+            return Ok(None);
+        }
     };
     ctx.limits
         .check_dimensions(f.width as u32, f.height as u32)?;
@@ -91,7 +109,20 @@ pub(crate) fn label(
         out_restart,
     };
     let Tables { specs, ids } = choose_tables(&f, &mut rows()?, &walk, &mut patches)?;
-    let mut out = Vec::with_capacity(ctx.bytes.len() + ctx.marks.xmp.len() + 4096);
+    // A marked output may still be sent to the re-encode once it is made
+    // (saturated colours), so it is held, not streamed.
+    let direct = if mark.is_some() { None } else { direct };
+    // Written straight out, nothing may be declined once the first byte
+    // is: what follows the scan is checked before.
+    if direct.is_some() && !f.progressive && !ends_the_image(after_scan(f.data)) {
+        notes.push(declined(MORE_SCANS));
+        return Ok(None);
+    }
+    let mut out = match direct {
+        // Room for a batch and the row that tops it, so it never grows.
+        Some(_) => Vec::with_capacity(2 * codec::DRAIN),
+        None => Vec::with_capacity(ctx.bytes.len() + ctx.marks.xmp.len() + 4096),
+    };
     // The header's notes count only if this path's output is the one kept.
     let mut header_notes = Vec::new();
     write_header(&mut out, ctx, h, &f, &mut header_notes)?;
@@ -100,18 +131,24 @@ pub(crate) fn label(
         .iter()
         .map(|(d, a)| (Encoder::new(d), Encoder::new(a)))
         .collect();
-    let mut writer = codec::Writer::new(&mut out, tables);
+    let streamed = direct.is_some();
+    let mut writer = codec::Writer::new(&mut out, tables).with_direct(direct.map(|d| &mut *d));
     let mut source = rows()?;
     codec::run(&f, &mut source, &walk, &mut patches, &mut writer)?;
     writer.bits.flush();
+    writer.bits.out.extend_from_slice(&[0xFF, 0xD9]);
+    writer.drain(0)?;
     if let codec::Rows::Scan(b) = &source
         && !ends_the_image(&f.data[b.end()..])
     {
+        notes.push(declined(MORE_SCANS));
         return Ok(None);
     }
-    out.extend_from_slice(&[0xFF, 0xD9]);
     // Saturated colours carry the mark only through chroma: re-encoded.
     if mark.as_ref().is_some_and(|m| m.too_saturated()) {
+        notes.push(declined(
+            "saturated colours over 5 % of the picture (the watermark needs their chroma)",
+        ));
         return Ok(None);
     }
     notes.extend(header_notes);
@@ -123,7 +160,31 @@ pub(crate) fn label(
         "JPEG labelled in the DCT domain: blocks outside the badge keep their coefficients"
             .to_string()
     });
+    // Streamed: the bytes went out, none are left here.
+    debug_assert!(!streamed || out.is_empty());
     Ok(Some(out))
+}
+
+const MORE_SCANS: &str = "the scan is followed by a DNL marker or more scans";
+
+/// The bytes from the first marker in a scan's data that is not a
+/// restart marker (stuffed zeros and fill bytes skipped), found without
+/// decoding: where [`ends_the_image`] looks.
+fn after_scan(data: &[u8]) -> &[u8] {
+    let mut at = 0;
+    while let Some(i) = memchr::memchr(0xFF, &data[at..]) {
+        let m = at + i;
+        match data.get(m + 1) {
+            Some(0x00) | Some(0xD0..=0xD7) | Some(0xFF) => at = m + 1,
+            _ => return &data[m..],
+        }
+    }
+    &[]
+}
+
+/// The note for a file the path leaves to the full re-encode.
+pub(crate) fn declined(why: &str) -> String {
+    format!("JPEG re-encoded whole (the coefficient path does not take it): {why}")
 }
 
 /// The Huffman tables of the output: for each component its (DC, AC)
