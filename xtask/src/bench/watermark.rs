@@ -63,7 +63,10 @@ usage: cargo xtask bench watermark [--only PARTS] [--quick] [--no-build] [--doc 
   --no-build    use the release examples already built
   --doc FILE    where the report goes (default docs/benchmarks-watermark.md)
   --media DIR   the bench media (default target/bench-media/full, when a
-                full `cargo xtask bench` has made it)";
+                full `cargo xtask bench` has made it)
+  --report-rows the pictures' section from the rows the last picture run
+                logged (target/watermark-bench/picture_matrix.rows), for a
+                run cut short: marked partial when rows are missing";
 
 /// What the command line asked for.
 struct Args {
@@ -72,6 +75,7 @@ struct Args {
     no_build: bool,
     doc: Option<PathBuf>,
     media: Option<PathBuf>,
+    report_rows: bool,
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
@@ -81,12 +85,14 @@ fn parse(args: &[String]) -> Result<Args, String> {
         no_build: false,
         doc: None,
         media: None,
+        report_rows: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => out.quick = true,
             "--no-build" => out.no_build = true,
+            "--report-rows" => out.report_rows = true,
             "--doc" => out.doc = Some(PathBuf::from(it.next().ok_or("--doc needs a value")?)),
             "--media" => {
                 out.media = Some(PathBuf::from(it.next().ok_or("--media needs a value")?));
@@ -147,16 +153,21 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 .is_file()
         })
         .collect();
+    let out_dir = target_dir().join("watermark-bench");
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    if args.report_rows {
+        return report_rows(&out_dir, &doc, &root);
+    }
     if !args.no_build {
         build_examples(&parts)?;
     }
     let stamp = run_stamp(&root, &parts);
+    // Kept for `--report-rows`: the stamp of the run the rows come from.
+    write(&out_dir.join("picture_matrix.stamp"), &stamp)?;
     // All at once: each is mostly one thread or one ffmpeg at a time, so
     // together they keep both cores busy; each part's section is written
     // into the page as soon as it finishes, so a run cut short keeps the
     // parts that finished.
-    let out_dir = target_dir().join("watermark-bench");
-    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let running: Vec<(&Part, PathBuf, std::process::Child)> = parts
         .iter()
         .map(|part| {
@@ -267,13 +278,17 @@ fn is_heading_of(line: &str, part: &Part) -> bool {
 fn replace_section(old: &str, part: &Part, stamp: &str, output: &str) -> String {
     let (_, old_sections) = sections(old);
     let old_summary = summary_of(old_sections.get(SUMMARY).map_or("", String::as_str));
-    let body = output
-        .trim_start()
-        .split_once('\n')
-        .filter(|(first, _)| first.starts_with("## "))
-        .map_or(output.trim_start(), |(_, rest)| rest);
+    // The example's own heading when it is the part's ("## Pictures
+    // (partial: ...)"), else the part's.
+    let (heading, body) = match output.trim_start().split_once('\n') {
+        Some((first, rest)) if first.starts_with("## ") => (
+            Some(first.trim_end()).filter(|h| is_heading_of(h, part)),
+            rest,
+        ),
+        _ => (None, output.trim_start()),
+    };
     let fresh = (
-        format!("## {}", part.heading),
+        heading.map_or_else(|| format!("## {}", part.heading), str::to_string),
         format!("\n{stamp}\n\n{}\n\n", body.trim()),
     );
     let mut out = String::from(HEADER);
@@ -335,8 +350,8 @@ fn run_stamp(root: &Path, parts: &[&Part]) -> String {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let names: Vec<&str> = parts.iter().map(|p| p.name).collect();
     format!(
-        "*Run: `cargo xtask bench watermark --only {}` at commit {commit}{} on {date}; load \
-         average at the start {} (1, 5, 15 min) on this machine's {} cores.*",
+        "*Run: `cargo xtask bench watermark --only {}` at commit {commit}{}, started on {date}; \
+         load average at the start {} (1, 5, 15 min) on this machine's {} cores.*",
         names.join(","),
         if dirty {
             " (with uncommitted changes)"
@@ -380,10 +395,59 @@ fn spawn_example(
     if let Some(dir) = media.as_ref().filter(|_| part.media) {
         cmd.arg("--media").arg(dir);
     }
+    if part.name == "pictures" {
+        cmd.arg("--rows").arg(rows_log(out));
+    }
     let file = std::fs::File::create(out).map_err(|e| format!("{}: {e}", out.display()))?;
     cmd.stdout(file)
         .spawn()
         .map_err(|e| format!("cannot run {}: {e}", bin.display()))
+}
+
+/// Where the picture matrix logs each picture's row as it finishes.
+fn rows_log(out: &Path) -> PathBuf {
+    out.with_extension("rows")
+}
+
+/// `--report-rows`: the pictures' section rebuilt from the rows log of
+/// the last picture run (complete or cut short), under that run's stamp.
+fn report_rows(out_dir: &Path, doc: &Path, root: &Path) -> Result<(), String> {
+    let part = PARTS
+        .iter()
+        .find(|p| p.name == "pictures")
+        .ok_or("no pictures part")?;
+    let rows = rows_log(&out_dir.join(format!("{}.md", part.example)));
+    let bin = target_dir()
+        .join("release")
+        .join("examples")
+        .join(part.example);
+    let output = Command::new(&bin)
+        .arg("--report-rows")
+        .arg(&rows)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{} --report-rows {} failed",
+            bin.display(),
+            rows.display()
+        ));
+    }
+    let stamp = std::fs::read_to_string(out_dir.join("picture_matrix.stamp"))
+        .unwrap_or_else(|_| "*Run: not recorded.*".to_string());
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(root)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let stamp = format!(
+        "{} *Reported from its rows log by `--report-rows` at commit {commit}.*",
+        stamp.trim()
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    let old = std::fs::read_to_string(doc).unwrap_or_default();
+    write(doc, &replace_section(&old, part, &stamp, &text))
 }
 
 fn write(doc: &Path, text: &str) -> Result<(), String> {
@@ -455,6 +519,12 @@ mod tests {
         assert!(page.contains("## Audio\n\n*Run: audio.*\n\n| op | 10 s |\n"));
         // Run again: the section is replaced, not repeated.
         let again = replace_section(&page, part("audio"), "*Run: audio 2.*", "| op | 5 s |\n");
+        // A partial run's own heading is kept; a stray one is not.
+        let partial = "## Pictures (partial: 9 of 90 pictures finished)\n\n9 pictures.\n";
+        let p = replace_section(&again, part("pictures"), "*Run.*", partial);
+        assert!(p.contains("## Pictures (partial: 9 of 90 pictures finished)\n\n*Run.*"));
+        let stray = replace_section(&p, part("video"), "*Run.*", "## Clips\n\n7 clips.\n");
+        assert!(stray.contains("## Video\n\n*Run.*\n\n7 clips."));
         assert_eq!(again.matches("## Audio").count(), 1);
         assert!(again.contains("*Run: audio 2.*\n\n| op | 5 s |") && !again.contains("10 s"));
     }
