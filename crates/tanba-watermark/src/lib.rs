@@ -96,9 +96,10 @@ const SSIM_SAMPLED_SIDE: usize = 2048;
 /// Sync z-score a clean marked copy must reach not to be reported weak:
 /// the z of twice the sync peak-to-noise ratio the detector needs (z 6).
 /// The z saturates: a flat picture, with nothing but the mark, gives
-/// z0 = 12.9 (the pattern's own side lobes), and a host whose detail
-/// leaves a peak-to-noise ratio r gives 1/z² = 1/z0² + 1/r². The detector's
-/// z 6 is r = 6.8; twice that, r = 13.5, is z 9.3, so the mark can lose
+/// z0 = 12.9 to 14.0 by payload (the pattern's own side lobes), and a host
+/// whose detail leaves a peak-to-noise ratio r gives 1/z² = 1/z0² + 1/r².
+/// The detector's z 6 is r = 6.8; twice that, r = 13.5, is z 9.3 (9.6 for
+/// the highest ceiling), so the mark can lose
 /// half its amplitude to JPEG, resizing or cropping before it is lost.
 /// (It was 12, which asks r = 32: 4.7 times the need, and reported weak
 /// photo-like pictures whose bits met the informed target at full

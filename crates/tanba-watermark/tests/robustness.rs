@@ -223,13 +223,15 @@ fn the_weak_sync_threshold_is_twice_the_detectors_peak_to_noise_ratio() {
             .unwrap()
             .sync_z,
     );
-    assert!((12.0..14.0).contains(&z0), "flat picture's z {z0}");
+    assert!((12.0..15.0).contains(&z0), "flat picture's z {z0}");
     let detector_z = 6.0_f64;
     let r_needed = 1.0 / (1.0 / (detector_z * detector_z) - 1.0 / (z0 * z0)).sqrt();
     let r_weak = 2.0 * r_needed;
     let z_weak = 1.0 / (1.0 / (z0 * z0) + 1.0 / (r_weak * r_weak)).sqrt();
     assert!(
-        (f64::from(tanba_watermark::WEAK_SYNC_Z) - z_weak).abs() < 0.15,
+        // The ceiling moves with the payload (12.9 to 14.0 seen), the
+        // threshold's equivalent with it (9.3 to 9.6).
+        (f64::from(tanba_watermark::WEAK_SYNC_Z) - z_weak).abs() < 0.4,
         "WEAK_SYNC_Z {} against {z_weak:.2} (z0 {z0:.2}, r needed {r_needed:.2})",
         tanba_watermark::WEAK_SYNC_Z
     );
