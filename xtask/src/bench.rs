@@ -34,7 +34,8 @@ use media::{Media, Plan};
 
 const HELP: &str = "\
 usage: cargo xtask bench [--quick] [--reps N] [--batch-reps N] [--only LIST] [--doc FILE]
-       cargo xtask bench watermark [--quick]  the watermark's robustness matrix
+       cargo xtask bench watermark [--quick] [--only pictures|fp|video|audio]
+                                              the watermark's robustness matrix
        cargo xtask bench --prepare [--quick]   generate the media set only
        cargo xtask bench --criterion [--quick] the criterion benches (cargo bench)
 

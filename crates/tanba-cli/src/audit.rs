@@ -54,6 +54,10 @@ pub(crate) enum Verdict {
     AiMarkedNoVisibleLabel,
     /// A visible label, no machine-readable mark.
     VisibleLabelNoMachineMark,
+    /// The file says it imitates a real person (Tanba's manifest or the
+    /// C2PA `kz.tanba.real-person` assertion), and the deepfake notice is
+    /// not what it shows or says.
+    RealPersonNoticeMissing,
     /// Nothing says the file is AI-made.
     NoAiEvidence,
     /// The file could not be read.
@@ -67,6 +71,7 @@ impl Verdict {
             Verdict::Compliant => "compliant",
             Verdict::AiMarkedNoVisibleLabel => "ai-marked-no-visible-label",
             Verdict::VisibleLabelNoMachineMark => "visible-label-no-machine-mark",
+            Verdict::RealPersonNoticeMissing => "real-person-notice-missing",
             Verdict::NoAiEvidence => "no-ai-evidence",
             Verdict::Unreadable => "unreadable",
         }
@@ -77,7 +82,9 @@ impl Verdict {
     pub(crate) fn needs_fix(self) -> bool {
         matches!(
             self,
-            Verdict::AiMarkedNoVisibleLabel | Verdict::VisibleLabelNoMachineMark
+            Verdict::AiMarkedNoVisibleLabel
+                | Verdict::VisibleLabelNoMachineMark
+                | Verdict::RealPersonNoticeMissing
         )
     }
 }
@@ -105,8 +112,12 @@ pub(crate) struct Finding {
     pub(crate) visible_label: Option<String>,
     /// The verdict.
     pub(crate) verdict: Verdict,
-    /// Tanba's manifest says the content imitates a real person.
+    /// Tanba's manifest (or the C2PA `kz.tanba.real-person` assertion)
+    /// says the content imitates a real person.
     pub(crate) real_person: bool,
+    /// For such a file, whether the deepfake notice (its text drawn, its
+    /// clip spoken) was found, not only the flag.
+    pub(crate) deepfake_notice: Option<bool>,
 }
 
 /// Audits one file the registry recognises. `job` is the label the search
@@ -126,13 +137,121 @@ pub(crate) fn audit(registry: &Registry, path: &Path, job: &tanba::Job) -> tanba
             .find_visible_label_file(path, job)?
             .map(|found| searched_label(&found));
     }
+    let real_person = verification.real_person || credentials_say_real_person(&verification);
+    let deepfake_notice = if real_person {
+        Some(deepfake_notice(registry, path, job, &verification)?)
+    } else {
+        None
+    };
+    let mut verdict = verdict(&evidence, visible.is_some());
+    if deepfake_notice == Some(false) && verdict == Verdict::Compliant {
+        verdict = Verdict::RealPersonNoticeMissing;
+    }
     Ok(Finding {
         format: verification.format.to_string(),
-        verdict: verdict(&evidence, visible.is_some()),
+        verdict,
         evidence,
         visible_label: visible,
-        real_person: verification.real_person,
+        real_person,
+        deepfake_notice,
     })
+}
+
+/// The file's C2PA credentials (not invalid) carry Tanba's
+/// `kz.tanba.real-person` assertion.
+fn credentials_say_real_person(v: &Verification) -> bool {
+    #[cfg(feature = "c2pa")]
+    {
+        v.credentials.as_ref().is_some_and(|c| {
+            c.state != CredentialsState::Invalid
+                && c.detail
+                    .iter()
+                    .any(|d| d.starts_with(tanba::c2pa::REAL_PERSON_LABEL))
+        })
+    }
+    #[cfg(not(feature = "c2pa"))]
+    {
+        let _ = v;
+        false
+    }
+}
+
+/// Whether a file that says it imitates a real person shows or says the
+/// deepfake notice, not only carries the flag. The text looked for is the
+/// one its manifest records, else the job's label in its deepfake wording;
+/// a default notice there is no deepfake notice. Pictures, video and audio
+/// are searched for it (the rendered label in the pixels or frames, the
+/// spoken deepfake clip in the sound); text, PDF and documents, whose
+/// labelers check the recorded text where it was put, by that check, or,
+/// without a manifest, in their opening text.
+fn deepfake_notice(
+    registry: &Registry,
+    path: &Path,
+    job: &tanba::Job,
+    v: &Verification,
+) -> tanba::Result<bool> {
+    let label = match &v.manifest {
+        Some(m) if !m.label.lines.is_empty() => tanba::Label {
+            lines: m.label.lines.clone(),
+        },
+        _ => deepfake_wording(&job.label),
+    };
+    if label.has_default_notice() {
+        return Ok(false);
+    }
+    let searchable = registry
+        .formats()
+        .iter()
+        .find(|(_, f)| f.name == v.format)
+        .is_some_and(|(_, f)| {
+            ["image/", "video/", "audio/"]
+                .iter()
+                .any(|m| f.mime.starts_with(m))
+        });
+    if searchable {
+        let job = job.clone().with_real_person(true).with_label(label);
+        return Ok(registry.find_visible_label_file(path, &job)?.is_some());
+    }
+    if v.manifest.is_some() {
+        return Ok(v.real_person_check().is_ok());
+    }
+    let opening = match v.format {
+        "pdf" => pdf_opening(path),
+        _ => text_opening(path),
+    };
+    Ok(opening.is_some_and(|text| {
+        label
+            .lines
+            .iter()
+            .any(|l| text.to_lowercase().contains(&l.text.to_lowercase()))
+    }))
+}
+
+/// A label's lines in their deepfake wording: each shipped default text
+/// (long or short) becomes the same language's deepfake text; an
+/// operator's own text stays as it is.
+pub(crate) fn deepfake_wording(label: &tanba::Label) -> tanba::Label {
+    use tanba::{Lang, Wording};
+    let lines = label
+        .lines
+        .iter()
+        .map(|line| {
+            let deep = Lang::ALL.iter().find_map(|l| {
+                if line.text == l.long_text() {
+                    Some(l.text(Wording::Long, true))
+                } else if line.text == l.short_text() {
+                    Some(l.text(Wording::Short, true))
+                } else {
+                    None
+                }
+            });
+            tanba::LabelLine {
+                lang: line.lang.clone(),
+                text: deep.map_or_else(|| line.text.clone(), str::to_string),
+            }
+        })
+        .collect();
+    tanba::Label { lines }
 }
 
 /// The verdict from the evidence and the visible label.

@@ -89,6 +89,11 @@ struct Verification {
     perceptible: Py<PyAny>,
     /// C2PA Content Credentials, when the file carries them, as a dict.
     credentials: Py<PyAny>,
+    /// The manifest says the content imitates a real person (labelled
+    /// with the deepfake notice, issue #23).
+    real_person: bool,
+    /// The real person's name the manifest records, if any.
+    person: Option<String>,
     /// The whole verification as a dict (what `tanba verify --json` prints).
     report: Py<PyAny>,
 }
@@ -229,6 +234,8 @@ fn verification(py: Python<'_>, v: &Checked) -> PyResult<Verification> {
         signature: to_python(py, &v.signature)?,
         perceptible: to_python(py, &v.perceptible)?,
         credentials: to_python(py, &v.credentials)?,
+        real_person: v.real_person,
+        person: v.manifest.as_ref().and_then(|m| m.person.clone()),
         report: to_python(py, v)?,
     })
 }

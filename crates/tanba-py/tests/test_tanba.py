@@ -312,3 +312,21 @@ def test_a_private_key_and_a_manifest_store_bring_a_stripped_copys_manifest_back
     assert back.manifest["id"] == out.manifest["id"]
     with pytest.raises(tanba.ConfigError):
         tanba.label(b"# x\n", "x.md", watermark_key="12345")
+
+
+def test_verification_exposes_the_real_person_flag_and_name(tmp_path):
+    data = (FIXTURES / "image" / "sample-photo.jpg").read_bytes()
+    deep = tanba.label(
+        data, "face.jpg", lang="en", real_person=True, person="Jane Roe", watermark=False
+    )
+    v = tanba.verify(deep.data, "face.jpg")
+    assert v.real_person is True, v.report
+    assert v.person == "Jane Roe", v.report
+    assert v.manifest["label"]["lines"][0]["text"].startswith("This depicts a real person")
+    # The command line reads the same flag from the same bytes.
+    (tmp_path / "face.jpg").write_bytes(deep.data)
+    assert cli_verify(tmp_path / "face.jpg")["real_person"] is True
+
+    plain = tanba.verify(tanba.label(data, "face.jpg", watermark=False).data, "face.jpg")
+    assert plain.real_person is False, plain.report
+    assert plain.person is None

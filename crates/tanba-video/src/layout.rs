@@ -32,6 +32,10 @@ pub(crate) struct NoticeRecord {
     pub rotation: u32,
     /// `top` or `bottom` edge of the displayed picture.
     pub edge: String,
+    /// `[start, duration]` in seconds where the same notice shows again at
+    /// the end (the deepfake notice's last 2 s), in the same region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closing: Option<[f64; 2]>,
 }
 
 /// The image-crate orientation of a clockwise display rotation.

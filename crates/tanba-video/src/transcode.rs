@@ -169,7 +169,7 @@ pub(crate) fn label_file(
         info,
     };
     let (decoder, plan) = open_decoder(&ctx, &ictx, &mut notes)?;
-    let overlays = Overlays::build(&ctx, &plan)?;
+    let mut overlays = Overlays::build(&ctx, &plan)?;
     let placement = overlays.placement(&ctx)?;
 
     // Output container.
@@ -206,6 +206,13 @@ pub(crate) fn label_file(
         let layout = (streams.out_index.as_slice(), ctx.info.index, marks_stream);
         mpegts::add_programs(&ictx, &mut octx, layout, &mut notes)?;
     }
+    // The closing notice is recorded beside the opening one, so verify
+    // checks a frame of it.
+    let closing = closing_notice(&ctx, &mut notes);
+    if let (Some(from), Some((_, _, record))) = (closing, overlays.notice.as_mut()) {
+        let end = ctx.info.duration_ms as f64 / 1000.0;
+        record.closing = Some([from, (end - from).max(0.0)]);
+    }
     let marks = MarkTexts::new(&manifest, overlays.notice.as_ref().map(|(_, _, r)| r));
     write_header(&ctx, &ictx, &mut octx, &marks)?;
     streams.set_out_time_bases(&octx, ctx.info.index)?;
@@ -229,7 +236,7 @@ pub(crate) fn label_file(
             (plan.work_format, time_base),
             frame_progress(&ctx.info, job),
         )
-        .with_closing_notice(closing_notice(&ctx, &mut notes))
+        .with_closing_notice(closing)
         .with_marker(marker),
     };
     let run = pipeline.run(ctx.info.index, &mut notes)?;
@@ -501,6 +508,7 @@ impl Overlays {
                     span: [0.0, seconds],
                     rotation: info.rotation_cw,
                     edge: edge.to_string(),
+                    closing: None,
                 };
                 Some((overlay, seconds, record))
             }

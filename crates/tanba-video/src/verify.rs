@@ -225,7 +225,8 @@ struct Expected {
     name: &'static str,
     region: [u32; 4],
     badge: BadgeImage,
-    /// Only frames before this time show it.
+    /// Only frames from `from` and before `until` show it.
+    from: f64,
     until: f64,
 }
 
@@ -267,25 +268,12 @@ fn check_frames(
             name: "corner badge",
             region,
             badge,
+            from: 0.0,
             until: f64::INFINITY,
         });
     }
     if let Some(n) = notice {
-        let stored = layout::notice(
-            (font, &label),
-            Some(n.text_size),
-            0.08,
-            (info.width, info.height),
-            n.rotation,
-            n.edge == "top",
-            style,
-        )?;
-        expected.push(Expected {
-            name: "opening notice",
-            region: n.region,
-            badge: stored.badge,
-            until: n.span[0] + n.span[1],
-        });
+        expected.extend(notice_expected(n, info, (font, &label), style)?);
     }
     if expected.is_empty() {
         return Ok(not_found("the manifest records no badge region", None));
@@ -308,8 +296,16 @@ fn check_frames(
     }
 
     let notice_end = notice.map(|n| n.span[0] + n.span[1]).unwrap_or(0.0);
-    let (early, late) = sample_times(info.duration_ms as f64 / 1000.0, notice_end);
-    let frames = sample(ictx, info, &[early, late], marked)?;
+    let duration = info.duration_ms as f64 / 1000.0;
+    let (early, late) = sample_times(duration, notice_end);
+    let mut times = vec![early, late];
+    // A frame in the middle of the closing notice's span.
+    if let Some([from, seconds]) = notice.and_then(|n| n.closing) {
+        times.push((from + seconds / 2.0).min(duration * 0.98).max(from));
+        // `sample` takes its times ascending.
+        times.sort_by(f64::total_cmp);
+    }
+    let frames = sample(ictx, info, &times, marked)?;
     if frames.is_empty() {
         return Ok(not_found("no frame could be decoded", None));
     }
@@ -321,7 +317,7 @@ fn check_frames(
     let mut checked = 0;
     for frame in &frames {
         for e in &expected {
-            if frame.seconds >= e.until {
+            if frame.seconds < e.from || frame.seconds >= e.until {
                 continue;
             }
             let score = sign * correlate(frame, e.region, &e.badge.text_mask);
@@ -345,6 +341,44 @@ fn check_frames(
         ),
     )
     .with_score(worst.clamp(0.0, 1.0)))
+}
+
+/// The opening notice as recorded, and the closing one (the deepfake
+/// notice shown again over the last seconds: the same rendering in the
+/// same region) when it was drawn.
+fn notice_expected(
+    n: &NoticeRecord,
+    info: &VideoInfo,
+    (font, label): (&FontFile, &Label),
+    style: &BadgeStyle,
+) -> Result<Vec<Expected>> {
+    let stored = layout::notice(
+        (font, label),
+        Some(n.text_size),
+        0.08,
+        (info.width, info.height),
+        n.rotation,
+        n.edge == "top",
+        style,
+    )?;
+    let mut out = Vec::new();
+    if let Some([from, seconds]) = n.closing {
+        out.push(Expected {
+            name: "closing notice",
+            region: n.region,
+            badge: stored.badge.clone(),
+            from,
+            until: from + seconds + 1.0,
+        });
+    }
+    out.push(Expected {
+        name: "opening notice",
+        region: n.region,
+        badge: stored.badge,
+        from: 0.0,
+        until: n.span[0] + n.span[1],
+    });
+    Ok(out)
 }
 
 /// One frame inside the opening notice's span (or at 0.5 s) and one later,

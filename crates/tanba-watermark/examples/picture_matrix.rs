@@ -9,6 +9,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -16,7 +17,7 @@ use std::time::Instant;
 
 use image::RgbImage;
 use rayon::prelude::*;
-use tanba_watermark::{PUBLIC_KEY, detect, embed};
+use tanba_watermark::{PUBLIC_KEY, Strength, WEAK_BIT, WEAK_SYNC_Z, detect, embed};
 
 /// One operation: name, what it does, and its steps. A step is a program
 /// and its arguments, `IN` and `OUT` standing for the files, and the
@@ -220,13 +221,26 @@ fn tool_made(dir: &Path, quick: bool) -> Vec<(String, RgbImage)> {
             vec![
                 "-size".into(),
                 s.clone(),
-                format!("gradient:#{:02x}3060-#f0{:02x}20", 40 * i, 30 * i),
+                format!(
+                    "gradient:#{:02x}3060-#f0{:02x}20",
+                    (40 * i) % 256,
+                    (30 * i) % 256
+                ),
                 "-swirl".into(),
                 format!("{}", 120 + 60 * i),
             ],
         ));
     }
+    jobs.extend(photo_like());
     for (name, src) in [
+        (
+            "mandelbrot-1440p",
+            "mandelbrot=size=2560x1440:start_scale=1.5",
+        ),
+        (
+            "gradients-1440p",
+            "gradients=size=2560x1440:seed=11:nb_colors=5",
+        ),
         ("mandelbrot", "mandelbrot=size=1280x720"),
         ("testsrc2", "testsrc2=size=1280x720"),
         ("life", "life=size=1024x768:mold=10:ratio=0.3:seed=7"),
@@ -273,6 +287,144 @@ fn tool_made(dir: &Path, quick: bool) -> Vec<(String, RgbImage)> {
             Some((name, img.to_rgb8()))
         })
         .collect()
+}
+
+/// Photo-like pictures at camera and screen sizes (1024 to 4000 px):
+/// plasma fractals of other seeds, clouds (noise blurred in proportion to
+/// the picture, so its texture is as coarse at every size, as a photo's
+/// is) and smooth colour fields between scattered points (skies, walls,
+/// out-of-focus backgrounds).
+fn photo_like() -> Vec<(String, &'static str, Vec<String>)> {
+    let mut jobs = Vec::new();
+    let sizes = [
+        (1024, 1024),
+        (2048, 1536),
+        (1536, 2048),
+        (2560, 1440),
+        (1200, 1600),
+        (4000, 3000),
+    ];
+    for (i, (w, h)) in sizes.iter().enumerate() {
+        let s = format!("{w}x{h}");
+        let seed = format!("{}", 100 + i);
+        let sigma = format!("0x{}", w.min(h) / 80);
+        let plasma = vec!["-seed".into(), seed.clone(), "-size".into(), s.clone()];
+        jobs.push((
+            format!("plasma-s{}-{s}", 100 + i),
+            "convert",
+            [plasma.clone(), vec!["plasma:fractal".into()]].concat(),
+        ));
+        jobs.push((
+            format!("clouds-{s}"),
+            "convert",
+            [
+                plasma.clone(),
+                [
+                    "xc:gray",
+                    "+noise",
+                    "Random",
+                    "-blur",
+                    &sigma,
+                    "-auto-level",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ]
+            .concat(),
+        ));
+        // Four colours at fixed spots, blended smoothly between them.
+        let (a, b) = (w / 5, h / 4);
+        let points = format!(
+            "{a},{b} #{:02x}6090 {},{} #e0{:02x}70 {},{} #305020 {},{} #f0e0{:02x}",
+            30 * i,
+            w - a,
+            b,
+            40 * i,
+            w / 2,
+            h - b,
+            a,
+            h - b / 2,
+            20 * i
+        );
+        jobs.push((
+            format!("field-{s}"),
+            "convert",
+            [
+                vec!["-size".into(), s.clone(), "xc:white".into()],
+                ["-sparse-color", "Shepards", &points]
+                    .map(String::from)
+                    .to_vec(),
+                // A little grain, as a camera sensor gives.
+                ["-attenuate", "0.3", "+noise", "Gaussian"]
+                    .map(String::from)
+                    .to_vec(),
+            ]
+            .concat(),
+        ));
+    }
+    jobs
+}
+
+/// Real photographs that come with the workspace's dependencies (their
+/// crates' sources are on every machine that builds this one): two of the
+/// Kodak test set (`tiff`'s benches; Kodak released the set for free use),
+/// at their own 768x512 and doubled, and `webp`'s `lake.jpg` (CC0,
+/// 4000x2250), whole, at 1920 and 1280 wide, and two crops of it.
+fn real_photos() -> Vec<(String, RgbImage)> {
+    use image::imageops::{FilterType, crop_imm, resize};
+    let mut out = Vec::new();
+    for kodak in ["kodim02", "kodim07"] {
+        let Some(img) = registry_file("tiff-", &format!("tests/benches/{kodak}-lzw.tif")) else {
+            continue;
+        };
+        let (w, h) = img.dimensions();
+        out.push((
+            format!("photo-{kodak}-doubled-{}x{}", w * 2, h * 2),
+            resize(&img, w * 2, h * 2, FilterType::Lanczos3),
+        ));
+        out.push((format!("photo-{kodak}-{w}x{h}"), img));
+    }
+    if let Some(lake) = registry_file("webp-", "assets/lake.jpg") {
+        let w = lake.width();
+        let h = lake.height();
+        for (nw, nh) in [(1920, 1080), (1280, 720)] {
+            out.push((
+                format!("photo-lake-{nw}x{nh}"),
+                resize(&lake, nw, nh, FilterType::Lanczos3),
+            ));
+        }
+        // The trees and shore on the right; the ice and sky on the left.
+        let trees = crop_imm(&lake, w / 2, h / 5, w / 2, h / 2).to_image();
+        let ice = crop_imm(&lake, 0, h / 3, w * 9 / 16, h * 2 / 3).to_image();
+        out.push((format!("photo-lake-trees-{}x{}", w / 2, h / 2), trees));
+        out.push((format!("photo-lake-ice-{}x{}", w * 9 / 16, h * 2 / 3), ice));
+        out.push((format!("photo-lake-{w}x{h}"), lake));
+    }
+    if out.is_empty() {
+        eprintln!("no real photos found in the cargo registry's sources");
+    }
+    out
+}
+
+/// `rel` inside the newest unpacked crate of the cargo registry whose
+/// folder name starts with `prefix`, read as a picture.
+fn registry_file(prefix: &str, rel: &str) -> Option<RgbImage> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
+    let mut found: Vec<PathBuf> = std::fs::read_dir(home.join("registry/src"))
+        .ok()?
+        .flatten()
+        .filter_map(|index| std::fs::read_dir(index.path()).ok())
+        .flatten()
+        .flatten()
+        .filter(|c| c.file_name().to_string_lossy().starts_with(prefix))
+        .map(|c| c.path().join(rel))
+        .filter(|p| p.is_file())
+        .collect();
+    found.sort();
+    let path = found.pop()?;
+    image::open(&path).ok().map(|i| i.to_rgb8())
 }
 
 /// Up to `n` JPEGs and `n` PNGs of `dir` (the bench media), if given.
@@ -333,13 +485,72 @@ fn corpus(dir: &Path, quick: bool, media_dir: Option<&PathBuf>) -> Vec<(String, 
             ));
         }
     }
+    if !quick {
+        out.extend(real_photos());
+    }
     out.extend(tool_made(dir, quick));
     out.extend(media(media_dir, if quick { 1 } else { 3 }));
     out
 }
 
-/// What one picture gave: (name, PSNR, SSIM, weak, read back per op).
-type Row = (String, f64, f64, bool, Vec<bool>);
+/// What one picture gave.
+struct Row {
+    name: String,
+    psnr: f64,
+    ssim: f64,
+    /// What `embed` said of the picture (weak or not, and why).
+    strength: Strength,
+    /// Read back after each operation, in `OPS`' order.
+    read: Vec<bool>,
+}
+
+impl Row {
+    fn weak(&self) -> bool {
+        self.strength.is_weak()
+    }
+
+    fn marks(&self) -> String {
+        self.read
+            .iter()
+            .map(|&ok| if ok { '.' } else { 'x' })
+            .collect()
+    }
+
+    /// One line of the rows log (`--rows FILE`), tab-separated.
+    fn to_line(&self) -> String {
+        let s = &self.strength;
+        format!(
+            "{}\t{:.2}\t{:.5}\t{}\t{}\t{}\t{}\t{}",
+            self.name,
+            self.psnr,
+            self.ssim,
+            s.sync_z,
+            s.weakest_bit,
+            s.scale,
+            s.cell_px,
+            self.marks()
+        )
+    }
+
+    fn from_line(line: &str) -> Option<Row> {
+        let f: Vec<&str> = line.split('\t').collect();
+        let [name, psnr, ssim, z, bit, scale, cell, marks] = f.as_slice() else {
+            return None;
+        };
+        Some(Row {
+            name: name.to_string(),
+            psnr: psnr.parse().ok()?,
+            ssim: ssim.parse().ok()?,
+            strength: Strength {
+                sync_z: z.parse().ok()?,
+                weakest_bit: bit.parse().ok()?,
+                scale: scale.parse().ok()?,
+                cell_px: cell.parse().ok()?,
+            },
+            read: marks.chars().map(|c| c == '.').collect(),
+        })
+    }
+}
 
 fn one(dir: &Path, i: usize, name: &str, original: &RgbImage) -> Option<Row> {
     let payload = 0x0123_4567_89AB_CDEF ^ ((i as u64) << 40);
@@ -358,39 +569,104 @@ fn one(dir: &Path, i: usize, name: &str, original: &RgbImage) -> Option<Row> {
         })
         .collect();
     let _ = std::fs::remove_file(&src);
-    Some((name.to_string(), psnr, ssim, strength.is_weak(), read))
+    Some(Row {
+        name: name.to_string(),
+        psnr,
+        ssim,
+        strength,
+        read,
+    })
+}
+
+/// The value after `flag` on the command line.
+fn arg_value(args: &[String], flag: &str) -> Option<PathBuf> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from)
+}
+
+/// `--strength`: only what `embed` says of each picture (no operation
+/// run), to see which are weak and why, in a minute.
+fn print_strengths(corpus: &[(String, RgbImage)]) {
+    let lines: Vec<String> = corpus
+        .par_iter()
+        .map(|(name, img)| {
+            let mut m = img.clone();
+            match embed(&mut m, 42, PUBLIC_KEY) {
+                Ok(s) => format!(
+                    "{name:>36} z {:5.2} bit {:.2} scale {:.2} cell {:5.2} {}",
+                    s.sync_z,
+                    s.weakest_bit,
+                    s.scale,
+                    s.cell_px,
+                    if s.is_weak() { "weak" } else { "" }
+                ),
+                Err(e) => format!("{name:>36} {e}"),
+            }
+        })
+        .collect();
+    let weak = lines.iter().filter(|l| l.ends_with("weak")).count();
+    lines.iter().for_each(|l| println!("{l}"));
+    println!("{} pictures, {weak} weak", lines.len());
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
-    let media_dir = args
-        .iter()
-        .position(|a| a == "--media")
-        .and_then(|i| args.get(i + 1))
-        .map(PathBuf::from);
+    // `--report-rows FILE`: the report from a rows log, for a run cut
+    // short (marked partial when it holds fewer rows than its corpus).
+    if let Some(log) = arg_value(&args, "--report-rows") {
+        let text = std::fs::read_to_string(&log)?;
+        let total = text
+            .lines()
+            .find_map(|l| l.strip_prefix("# corpus "))
+            .and_then(|n| n.trim().parse().ok());
+        let mut rows: Vec<Row> = text.lines().filter_map(Row::from_line).collect();
+        rows.sort_by(|a, b| a.name.cmp(&b.name));
+        print_table(&rows, total);
+        return Ok(());
+    }
     let tmp = tempfile::tempdir()?;
     let dir = tmp.path();
-    let corpus = corpus(dir, quick, media_dir.as_ref());
+    let corpus = corpus(dir, quick, arg_value(&args, "--media").as_ref());
+    if args.iter().any(|a| a == "--strength") {
+        print_strengths(&corpus);
+        return Ok(());
+    }
+    // `--rows FILE`: each picture's row as it finishes, so a run cut
+    // short can still be reported (`--report-rows`).
+    let log = arg_value(&args, "--rows")
+        .map(|p| {
+            let mut f = std::fs::File::create(&p)?;
+            writeln!(f, "# corpus {}", corpus.len())?;
+            Ok::<_, std::io::Error>(Mutex::new(f))
+        })
+        .transpose()?;
     let rows: Mutex<Vec<Row>> = Mutex::new(Vec::new());
     corpus.par_iter().enumerate().for_each(|(i, (name, img))| {
-        let row = one(dir, i, name, img);
-        if let Some(r) = &row {
-            let marks: String = r.4.iter().map(|&ok| if ok { '.' } else { 'x' }).collect();
-            eprintln!(
-                "{name:>34} {:5.1} dB SSIM {:.4} {} {marks}",
-                r.1,
-                r.2,
-                if r.3 { "weak" } else { "    " }
-            );
+        let Some(r) = one(dir, i, name, img) else {
+            eprintln!("{name}: not marked");
+            return;
+        };
+        eprintln!(
+            "{name:>36} {:5.1} dB SSIM {:.4} z {:5.2} {} {}",
+            r.psnr,
+            r.ssim,
+            r.strength.sync_z,
+            if r.weak() { "weak" } else { "    " },
+            r.marks()
+        );
+        if let Some(f) = &log
+            && let Ok(mut f) = f.lock()
+        {
+            let _ = writeln!(f, "{}", r.to_line());
         }
-        if let Some(r) = row {
-            rows.lock().map(|mut v| v.push(r)).ok();
-        }
+        rows.lock().map(|mut v| v.push(r)).ok();
     });
     let mut rows = rows.into_inner()?;
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
-    print_table(&rows);
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    print_table(&rows, Some(corpus.len()));
     print_12mp()
 }
 
@@ -414,12 +690,22 @@ fn goal(op: &str) -> Option<f64> {
     }
 }
 
-fn print_table(rows: &[Row]) {
+/// The section: the table per operation (in scope, out of scope, all),
+/// the summary line, the mark's PSNR and SSIM, and every picture's row.
+/// `total`: the pictures the run set out to mark; fewer rows than that
+/// is a run cut short, said so in the heading and the summary.
+fn print_table(rows: &[Row], total: Option<usize>) {
     let n = rows.len();
-    let strong = rows.iter().filter(|r| !r.3).count();
-    println!("## Pictures\n");
+    let strong = rows.iter().filter(|r| !r.weak()).count();
+    let partial = total.filter(|&t| t > n);
+    match partial {
+        Some(t) => println!(
+            "## Pictures (partial: {n} of {t} pictures finished)\n\n**Partial run**: the run was stopped before every picture was done; the figures are those of the {n} pictures that finished.\n"
+        ),
+        None => println!("## Pictures\n"),
+    }
     println!(
-        "{n} pictures marked with the public key, each saved as PNG and put through the operation with the real tool. In scope: the {strong} pictures `embed` does not report weak (`Strength::is_weak`: text-like pages, busy noise and pictures under 512 px are reported weak and are out of the goal's scope, see docs/watermark.md); the {} others are counted apart.\n",
+        "{n} pictures marked with the public key, each saved as PNG and put through the operation with the real tool. In scope: the {strong} pictures `embed` does not report weak (`Strength::is_weak`: a clean marked copy whose sync z is under {WEAK_SYNC_Z}, whose weakest bit keeps under {WEAK_BIT} of a flat picture's margin, or whose shorter side is under 512 px; see docs/watermark.md); the {} others are counted apart.\n",
         n - strong
     );
     println!(
@@ -427,8 +713,8 @@ fn print_table(rows: &[Row]) {
         n - strong
     );
     for (k, (op, how, _)) in OPS.iter().enumerate() {
-        let all = rows.iter().filter(|r| r.4[k]).count();
-        let ok = rows.iter().filter(|r| !r.3 && r.4[k]).count();
+        let all = rows.iter().filter(|r| r.read[k]).count();
+        let ok = rows.iter().filter(|r| !r.weak() && r.read[k]).count();
         let share = ok as f64 / strong.max(1) as f64;
         let goal = match goal(op) {
             Some(g) if share >= g => format!("≥ {:.0} % met", g * 100.0),
@@ -440,30 +726,37 @@ fn print_table(rows: &[Row]) {
             100.0 * share,
             all - ok,
             n - strong,
-            100.0 * all as f64 / n as f64,
+            100.0 * all as f64 / n.max(1) as f64,
         );
     }
-    summary(rows);
-    let mut psnr: Vec<f64> = rows.iter().map(|r| r.1).collect();
-    let mut ssim: Vec<f64> = rows.iter().map(|r| r.2).collect();
+    println!();
+    summary(rows, partial);
+    let mut psnr: Vec<f64> = rows.iter().map(|r| r.psnr).collect();
+    let mut ssim: Vec<f64> = rows.iter().map(|r| r.ssim).collect();
     let (pmin, smin) = (
         psnr.iter().copied().fold(f64::INFINITY, f64::min),
         ssim.iter().copied().fold(f64::INFINITY, f64::min),
     );
     println!(
-        "\nLuma PSNR of the mark: min {pmin:.1} dB, median {:.1} dB. Luma SSIM: min {smin:.4}, median {:.4}.\n",
+        "Luma PSNR of the mark: min {pmin:.1} dB, median {:.1} dB. Luma SSIM: min {smin:.4}, median {:.4}.\n",
         median(&mut psnr),
         median(&mut ssim)
     );
-    println!("Pictures with a cell lost (`x` marks the operation, in the table's order):\n");
-    for r in rows.iter().filter(|r| r.4.iter().any(|ok| !ok)) {
-        let marks: String = r.4.iter().map(|&ok| if ok { '.' } else { 'x' }).collect();
+    println!(
+        "Every picture (`x` marks an operation lost, in the table's order; z, bit and scale are what `embed` reported: the clean copy's sync z, its weakest bit as a share of a flat picture's margin, and how far the PSNR and SSIM floors scaled the mark down):\n"
+    );
+    for r in rows {
+        let s = &r.strength;
         println!(
-            "- `{}` {}: `{marks}` (PSNR {:.1} dB, SSIM {:.4})",
-            r.0,
-            if r.3 { "(weak)" } else { "" },
-            r.1,
-            r.2
+            "- `{}`{}: `{}` (PSNR {:.1} dB, SSIM {:.4}; z {:.1}, bit {:.2}, scale {:.2})",
+            r.name,
+            if r.weak() { " (weak)" } else { "" },
+            r.marks(),
+            r.psnr,
+            r.ssim,
+            s.sync_z,
+            s.weakest_bit,
+            s.scale
         );
     }
     println!();
@@ -471,20 +764,24 @@ fn print_table(rows: &[Row]) {
 
 /// The line `cargo xtask bench watermark` lifts into the report's
 /// summary: the goal's cells on the in-scope pictures.
-fn summary(rows: &[Row]) {
-    let scoped: Vec<&Row> = rows.iter().filter(|r| !r.3).collect();
+fn summary(rows: &[Row], partial: Option<usize>) {
+    let scoped: Vec<&Row> = rows.iter().filter(|r| !r.weak()).collect();
     let mut cells = Vec::new();
     let mut met = true;
     for (k, (op, ..)) in OPS.iter().enumerate() {
         let Some(g) = goal(op) else { continue };
-        let ok = scoped.iter().filter(|r| r.4[k]).count();
+        let ok = scoped.iter().filter(|r| r.read[k]).count();
         met &= ok as f64 >= g * scoped.len() as f64;
         cells.push(format!("{op} {ok}/{}", scoped.len()));
     }
-    let ssim = rows.iter().map(|r| r.2).fold(f64::INFINITY, f64::min);
-    let psnr = rows.iter().map(|r| r.1).fold(f64::INFINITY, f64::min);
+    let ssim = rows.iter().map(|r| r.ssim).fold(f64::INFINITY, f64::min);
+    let psnr = rows.iter().map(|r| r.psnr).fold(f64::INFINITY, f64::min);
     println!(
-        "> **Pictures**: goal (100 % strip, JPEG >= 50, resize >= 50 %; >= 95 % crop 10 %) {} on the {} in-scope pictures ({}); {} pictures reported weak are out of scope. Luma PSNR min {psnr:.1} dB, SSIM min {ssim:.4} (goal >= 40 dB, >= 0.98) over all {}.\n",
+        "> **Pictures**{}: goal (100 % strip, JPEG >= 50, resize >= 50 %; >= 95 % crop 10 %) {} on the {} in-scope pictures ({}); {} pictures reported weak are out of scope. Luma PSNR min {psnr:.1} dB, SSIM min {ssim:.4} (goal >= 40 dB, >= 0.98) over all {}.\n",
+        partial.map_or(String::new(), |t| format!(
+            " (partial: {} of {t} pictures finished)",
+            rows.len()
+        )),
         if met { "**met**" } else { "**not met**" },
         scoped.len(),
         cells.join(", "),

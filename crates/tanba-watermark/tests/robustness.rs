@@ -211,3 +211,28 @@ fn too_small_a_picture_is_refused_untouched() {
     assert_eq!(err.kind_name(), "cannot-label");
     assert_eq!(img, original);
 }
+
+/// The weak threshold on the sync z is the z of twice the peak-to-noise
+/// ratio the detector's z 6 stands for, given the z a flat picture (the
+/// mark alone) reaches: 1/z² = 1/z0² + 1/r² (see `WEAK_SYNC_Z`).
+#[test]
+fn the_weak_sync_threshold_is_twice_the_detectors_peak_to_noise_ratio() {
+    let flat = RgbImage::from_pixel(1024, 768, image::Rgb([128, 128, 128]));
+    let z0 = f64::from(
+        embed(&mut flat.clone(), PAYLOAD, PUBLIC_KEY)
+            .unwrap()
+            .sync_z,
+    );
+    assert!((12.0..15.0).contains(&z0), "flat picture's z {z0}");
+    let detector_z = 6.0_f64;
+    let r_needed = 1.0 / (1.0 / (detector_z * detector_z) - 1.0 / (z0 * z0)).sqrt();
+    let r_weak = 2.0 * r_needed;
+    let z_weak = 1.0 / (1.0 / (z0 * z0) + 1.0 / (r_weak * r_weak)).sqrt();
+    assert!(
+        // The ceiling moves with the payload (12.9 to 14.0 seen), the
+        // threshold's equivalent with it (9.3 to 9.6).
+        (f64::from(tanba_watermark::WEAK_SYNC_Z) - z_weak).abs() < 0.4,
+        "WEAK_SYNC_Z {} against {z_weak:.2} (z0 {z0:.2}, r needed {r_needed:.2})",
+        tanba_watermark::WEAK_SYNC_Z
+    );
+}

@@ -708,6 +708,14 @@ impl Registry {
                  file beside the output: label M2TS as a file, not as bytes",
             ));
         }
+        // C2PA signing works on files (the parent ingredient, a sidecar):
+        // with a signer, the bytes are labelled as a file in a temporary
+        // folder, so they are signed and the manifest store keeps their
+        // C2PA store, as for files.
+        #[cfg(feature = "c2pa")]
+        if self.c2pa.signer.is_some() {
+            return self.label_bytes_signed(input, name, format, job);
+        }
         let job = carry_aigc(
             job.clone()
                 .with_source_sha256(manifest::sha256_hex(input))
@@ -737,6 +745,41 @@ impl Registry {
             watermark::store(store, &labelled.manifest, None)?;
         }
         Ok((output, labelled))
+    }
+
+    /// [`Registry::label_bytes`] with a C2PA signer: through
+    /// [`Registry::label_file`] in a temporary folder (signed, verified,
+    /// kept in the manifest store with its C2PA store), the output read
+    /// back. A format whose credentials go in a sidecar cannot be answered
+    /// as bytes alone: refused, as SubRip and M2TS are.
+    #[cfg(feature = "c2pa")]
+    fn label_bytes_signed(
+        &self,
+        input: &[u8],
+        name: Option<&Path>,
+        format: &'static Format,
+        job: &Job,
+    ) -> Result<(Vec<u8>, Labelled)> {
+        let dir = tempfile::tempdir()?;
+        let file_name = name.and_then(Path::file_name).map_or_else(
+            || format!("input.{}", format.extension()).into(),
+            PathBuf::from,
+        );
+        let src = dir.path().join(&file_name);
+        std::fs::write(&src, input).map_err(|e| Error::from(e).at(&src))?;
+        let out_dir = dir.path().join("out");
+        std::fs::create_dir(&out_dir).map_err(|e| Error::from(e).at(&out_dir))?;
+        let outcome = self.label_file(&src, &out_dir.join(&file_name), job)?;
+        if matches!(outcome.credentials, Some(Credentials::Sidecar(_))) {
+            return Err(Error::cannot_label(format!(
+                "{} keeps its C2PA credentials in a sidecar file beside it, which bytes alone \
+                 cannot carry: label it as a file, not as bytes",
+                format.name
+            )));
+        }
+        let bytes =
+            std::fs::read(&outcome.output).map_err(|e| Error::from(e).at(&outcome.output))?;
+        Ok((bytes, outcome.labelled))
     }
 
     /// Verifies bytes in memory.

@@ -1,53 +1,128 @@
 //! `cargo xtask bench watermark`: the watermark's robustness matrix.
 //!
-//! Builds and runs the release examples of `tanba-watermark` that exist
-//! (`picture_matrix`, `video_matrix`, `audio_matrix`, `false_positives`):
-//! each marks its inputs, puts them through the real ImageMagick, ffmpeg and
-//! exiftool, and prints markdown; the picture matrix and the false-positive
-//! run also read the bench media (`target/bench-media/full`) when a full
-//! `cargo xtask bench` has generated it. The report goes to
-//! `docs/benchmarks-watermark.md` (`--doc FILE` elsewhere), which this
-//! command rewrites and the side-by-side run leaves alone.
+//! Builds and runs the release examples of `tanba-watermark` for the parts
+//! asked (`--only pictures,fp,video,audio`, all by default): each marks its
+//! inputs, puts them through the real ImageMagick, ffmpeg and exiftool, and
+//! prints markdown; the picture matrix and the false-positive run also read
+//! the bench media (`target/bench-media/full`) when a full
+//! `cargo xtask bench` has generated it. Each part rewrites ITS section of
+//! `docs/benchmarks-watermark.md` (`--doc FILE` elsewhere) and its summary
+//! line, and keeps the other parts' sections as they are, so parts can be
+//! run and committed apart; each section states the commit, date and load
+//! of its own run. The side-by-side run leaves the page alone.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::util::{cargo, exec, have, root, target_dir};
 
-/// The examples, in the order they run (the pictures' and video's first,
-/// so a run cut short still has them: the report is written after each).
-const EXAMPLES: [&str; 4] = [
-    "false_positives",
-    "picture_matrix",
-    "video_matrix",
-    "audio_matrix",
+/// One part of the bench: its `--only` name, its example and the heading
+/// of its section. In the order the page lists them and they start.
+struct Part {
+    name: &'static str,
+    example: &'static str,
+    heading: &'static str,
+    /// Takes `--media DIR` (the bench media).
+    media: bool,
+}
+
+const PARTS: [Part; 4] = [
+    Part {
+        name: "fp",
+        example: "false_positives",
+        heading: "False positives",
+        media: true,
+    },
+    Part {
+        name: "pictures",
+        example: "picture_matrix",
+        heading: "Pictures",
+        media: true,
+    },
+    Part {
+        name: "video",
+        example: "video_matrix",
+        heading: "Video",
+        media: false,
+    },
+    Part {
+        name: "audio",
+        example: "audio_matrix",
+        heading: "Audio",
+        media: false,
+    },
 ];
 
-/// The examples that take `--media DIR`.
-const TAKE_MEDIA: [&str; 2] = ["false_positives", "picture_matrix"];
-
 const HELP: &str = "\
-usage: cargo xtask bench watermark [--quick] [--no-build] [--doc FILE] [--media DIR]
+usage: cargo xtask bench watermark [--only PARTS] [--quick] [--no-build] [--doc FILE] [--media DIR]
 
-  --quick      fewer inputs per cell (each example's --quick)
-  --no-build   use the release examples already built
-  --doc FILE   where the report goes (default docs/benchmarks-watermark.md)
-  --media DIR  the bench media (default target/bench-media/full, when a
-               full `cargo xtask bench` has made it)";
+  --only PARTS  the parts to run, any of pictures, fp, video, audio, joined
+                by ',' or '|' (default: all); each rewrites its own section
+                of the report and keeps the others
+  --quick       fewer inputs per cell (each example's --quick)
+  --no-build    use the release examples already built
+  --doc FILE    where the report goes (default docs/benchmarks-watermark.md)
+  --media DIR   the bench media (default target/bench-media/full, when a
+                full `cargo xtask bench` has made it)
+  --report-rows the pictures' section from the rows the last picture run
+                logged (target/watermark-bench/picture_matrix.rows), for a
+                run cut short: marked partial when rows are missing";
 
-/// Entry point of `cargo xtask bench watermark ARGS`.
-pub fn run(args: &[String]) -> Result<(), String> {
-    let (mut quick, mut no_build, mut doc, mut media) = (false, false, None, None);
+/// What the command line asked for.
+struct Args {
+    parts: Vec<&'static Part>,
+    quick: bool,
+    no_build: bool,
+    doc: Option<PathBuf>,
+    media: Option<PathBuf>,
+    report_rows: bool,
+}
+
+fn parse(args: &[String]) -> Result<Args, String> {
+    let mut out = Args {
+        parts: Vec::new(),
+        quick: false,
+        no_build: false,
+        doc: None,
+        media: None,
+        report_rows: false,
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--quick" => quick = true,
-            "--no-build" => no_build = true,
-            "--doc" => doc = Some(PathBuf::from(it.next().ok_or("--doc needs a value")?)),
-            "--media" => media = Some(PathBuf::from(it.next().ok_or("--media needs a value")?)),
+            "--quick" => out.quick = true,
+            "--no-build" => out.no_build = true,
+            "--report-rows" => out.report_rows = true,
+            "--doc" => out.doc = Some(PathBuf::from(it.next().ok_or("--doc needs a value")?)),
+            "--media" => {
+                out.media = Some(PathBuf::from(it.next().ok_or("--media needs a value")?));
+            }
+            "--only" => {
+                let list = it.next().ok_or("--only needs a value")?;
+                for name in list.split([',', '|']).filter(|s| !s.is_empty()) {
+                    let part = PARTS
+                        .iter()
+                        .find(|p| p.name == name)
+                        .ok_or_else(|| format!("--only: unknown part {name:?}\n\n{HELP}"))?;
+                    out.parts.push(part);
+                }
+            }
             _ => return Err(HELP.to_string()),
         }
     }
+    if out.parts.is_empty() {
+        out.parts = PARTS.iter().collect();
+    }
+    // The page's order, each part once.
+    out.parts
+        .sort_by_key(|p| PARTS.iter().position(|q| q.name == p.name));
+    out.parts.dedup_by_key(|p| p.name);
+    Ok(out)
+}
+
+/// Entry point of `cargo xtask bench watermark ARGS`.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let args = parse(args)?;
     for tool in ["convert", "ffmpeg", "ffprobe", "exiftool"] {
         if !have(tool) {
             return Err(format!(
@@ -56,63 +131,74 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
     }
     let root = root();
-    let doc = doc.unwrap_or_else(|| root.join("docs").join("benchmarks-watermark.md"));
+    let doc = args
+        .doc
+        .clone()
+        .unwrap_or_else(|| root.join("docs").join("benchmarks-watermark.md"));
     // The side-by-side bench's photos (200 12-MP JPEGs, 200 PNGs), when a
     // full run has generated them: more real-sized inputs for the picture
     // matrix and the false-positive run.
-    let media = media
+    let media = args
+        .media
+        .clone()
         .or_else(|| Some(root.join("target/bench-media/full")))
         .filter(|d| d.join("jpeg").is_dir());
-    let mut report = header(&root);
-    let head_len = report.len();
-    let names: Vec<&str> = EXAMPLES
-        .into_iter()
-        .filter(|name| {
+    let parts: Vec<&Part> = args
+        .parts
+        .iter()
+        .copied()
+        .filter(|p| {
             root.join("crates/tanba-watermark/examples")
-                .join(format!("{name}.rs"))
+                .join(format!("{}.rs", p.example))
                 .is_file()
         })
         .collect();
-    if !no_build {
-        build_examples(&names)?;
-    }
-    // All at once: each is mostly one thread or one ffmpeg at a time, so
-    // together they keep both cores busy; the report is written in the
-    // order above as each finishes.
     let out_dir = target_dir().join("watermark-bench");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
-    let running: Vec<(&str, PathBuf, std::process::Child)> = names
+    if args.report_rows {
+        return report_rows(&out_dir, &doc, &root);
+    }
+    if !args.no_build {
+        build_examples(&parts)?;
+    }
+    let stamp = run_stamp(&root, &parts);
+    // Kept for `--report-rows`: the stamp of the run the rows come from.
+    write(&out_dir.join("picture_matrix.stamp"), &stamp)?;
+    // All at once: each is mostly one thread or one ffmpeg at a time, so
+    // together they keep both cores busy; each part's section is written
+    // into the page as soon as it finishes, so a run cut short keeps the
+    // parts that finished.
+    let running: Vec<(&Part, PathBuf, std::process::Child)> = parts
         .iter()
-        .map(|name| {
-            let out = out_dir.join(format!("{name}.md"));
-            spawn_example(name, quick, &media, &out).map(|c| (*name, out, c))
+        .map(|part| {
+            let out = out_dir.join(format!("{}.md", part.example));
+            spawn_example(part, args.quick, &media, &out).map(|c| (*part, out, c))
         })
         .collect::<Result<_, _>>()?;
-    for (name, out, mut child) in running {
-        eprintln!("xtask bench watermark: waiting for {name}");
-        let status = child.wait().map_err(|e| format!("{name}: {e}"))?;
+    for (part, out, mut child) in running {
+        eprintln!("xtask bench watermark: waiting for {}", part.example);
+        let status = child.wait().map_err(|e| format!("{}: {e}", part.example))?;
         if !status.success() {
             return Err(format!(
-                "{name} failed ({status}); its output: {}",
+                "{} failed ({status}); its output: {}",
+                part.example,
                 out.display()
             ));
         }
         let text = std::fs::read_to_string(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-        report.push_str(&text);
-        report.push('\n');
-        write(&doc, &report)?;
+        let old = std::fs::read_to_string(&doc).unwrap_or_default();
+        write(&doc, &replace_section(&old, part, &stamp, &text))?;
+        eprintln!(
+            "xtask bench watermark: wrote the {} section of {}",
+            part.heading,
+            doc.display()
+        );
     }
-    // The summary goes right under the header.
-    let lines = summary_of(&report);
-    let body = report.split_off(head_len);
-    report.push_str(&format!("{SUMMARY}\n\n{}\n\n{body}", lines.join("\n\n")));
-    write(&doc, &report)?;
-    eprintln!("xtask bench watermark: wrote {}", doc.display());
     Ok(())
 }
 
-/// The heading of the report's summary: one line per example, each
-/// example's `> **...` line, which `cargo xtask bench` copies into
+/// The heading of the report's summary: one line per part, each part's
+/// `> **...` line, which `cargo xtask bench` copies into
 /// docs/benchmarks.md.
 const SUMMARY: &str = "## Summary";
 
@@ -129,39 +215,163 @@ fn summary_of(text: &str) -> Vec<String> {
 /// side-by-side report copies it, so its own rewrite keeps it.
 pub fn summary(doc: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(doc).unwrap_or_default();
-    // Only the summary section: the examples' sections repeat the lines.
-    let section = text
-        .split_once(&format!("{SUMMARY}\n"))
-        .map_or("", |(_, rest)| rest.split("\n## ").next().unwrap_or(""));
-    summary_of(section)
+    summary_of(&sections(&text).1.get(SUMMARY).cloned().unwrap_or_default())
 }
 
-fn header(root: &Path) -> String {
-    let commit = Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .current_dir(root)
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+/// A page split at its `## ` headings: the text before the first one, and
+/// each section (heading line to the next heading) under its heading line,
+/// in the page's order.
+fn sections(text: &str) -> (String, Sections) {
+    let mut head = String::new();
+    let mut out = Sections::default();
+    let mut current: Option<(String, String)> = None;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("## ") {
+            if let Some((h, body)) = current.take() {
+                out.push(h, body);
+            }
+            current = Some((line.trim_end().to_string(), String::new()));
+        } else if let Some((_, body)) = current.as_mut() {
+            body.push_str(line);
+        } else {
+            head.push_str(line);
+        }
+    }
+    if let Some((h, body)) = current {
+        out.push(h, body);
+    }
+    (head, out)
+}
+
+/// Sections of a page by heading line, in order.
+#[derive(Default)]
+struct Sections(Vec<(String, String)>);
+
+impl Sections {
+    fn push(&mut self, heading: String, body: String) {
+        self.0.push((heading, body));
+    }
+
+    /// The body of the section whose heading line is `heading`.
+    fn get(&self, heading: &str) -> Option<&String> {
+        self.0.iter().find(|(h, _)| h == heading).map(|(_, b)| b)
+    }
+
+    /// The section of `part` (its heading, then anything, e.g.
+    /// "## Pictures (partial)").
+    fn of(&self, part: &Part) -> Option<&(String, String)> {
+        self.0.iter().find(|(h, _)| is_heading_of(h, part))
+    }
+}
+
+fn is_heading_of(line: &str, part: &Part) -> bool {
+    line.strip_prefix("## ")
+        .and_then(|h| h.strip_prefix(part.heading))
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', ':']))
+}
+
+/// The page `old` with `part`'s section replaced by the example's `output`
+/// (under its heading, with `stamp` saying when and where it ran), the
+/// other parts' sections kept as they are, and the summary rebuilt from
+/// every part's `> **` lines (an old section without one keeps its line
+/// from the old summary).
+fn replace_section(old: &str, part: &Part, stamp: &str, output: &str) -> String {
+    let (_, old_sections) = sections(old);
+    let old_summary = summary_of(old_sections.get(SUMMARY).map_or("", String::as_str));
+    // The example's own heading when it is the part's ("## Pictures
+    // (partial: ...)"), else the part's.
+    let (heading, body) = match output.trim_start().split_once('\n') {
+        Some((first, rest)) if first.starts_with("## ") => (
+            Some(first.trim_end()).filter(|h| is_heading_of(h, part)),
+            rest,
+        ),
+        _ => (None, output.trim_start()),
+    };
+    let fresh = (
+        heading.map_or_else(|| format!("## {}", part.heading), str::to_string),
+        format!("\n{stamp}\n\n{}\n\n", body.trim()),
+    );
+    let mut out = String::from(HEADER);
+    let mut summary = Vec::new();
+    let mut kept = Vec::new();
+    for p in &PARTS {
+        let section = if p.name == part.name {
+            Some(&fresh)
+        } else {
+            old_sections.of(p)
+        };
+        let Some((heading, body)) = section else {
+            continue;
+        };
+        let lines = summary_of(body);
+        if lines.is_empty() {
+            let tag = format!("> **{}", p.heading);
+            summary.extend(old_summary.iter().filter(|l| l.starts_with(&tag)).cloned());
+        }
+        summary.extend(lines);
+        kept.push(format!("{heading}\n{body}"));
+    }
+    // Sections of no part (notes added by hand) stay, after the parts.
+    for (heading, body) in &old_sections.0 {
+        if heading != SUMMARY && !PARTS.iter().any(|p| is_heading_of(heading, p)) {
+            kept.push(format!("{heading}\n{body}"));
+        }
+    }
+    out.push_str(&format!("{SUMMARY}\n\n{}\n\n", summary.join("\n\n")));
+    for section in kept {
+        out.push_str(section.trim_end());
+        out.push_str("\n\n");
+    }
+    format!("{}\n", out.trim_end())
+}
+
+/// The page's opening, the same whatever parts ran.
+const HEADER: &str = "# Watermark robustness\n\nWritten by `cargo xtask bench watermark`. Each \
+     part (`--only pictures|fp|video|audio`) rewrites its own section and summary line and keeps \
+     the others, so each section states the commit, date and load of its own run. Each cell is the \
+     fraction of marked inputs whose full 64-bit payload is read back after the operation, done \
+     with the real tool named. The method and what these figures mean are in \
+     [watermark.md](watermark.md).\n\n";
+
+/// "Run ... at commit C on DATE, load average at the start L" for the
+/// sections this run writes.
+fn run_stamp(root: &Path, parts: &[&Part]) -> String {
+    let out = |cmd: &str, args: &[&str]| {
+        Command::new(cmd)
+            .args(args)
+            .current_dir(root)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    };
+    let commit = out("git", &["rev-parse", "--short", "HEAD"]);
+    let dirty = !out("git", &["status", "--porcelain", "--untracked-files=no"]).is_empty();
+    let date = out("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let names: Vec<&str> = parts.iter().map(|p| p.name).collect();
     format!(
-        "# Watermark robustness\n\nMeasured by `cargo xtask bench watermark` at commit {commit} \
-         (load average at the start: {}). Each cell is the fraction of marked inputs whose full \
-         64-bit payload is read back after the operation, done with the real tool named. The \
-         method and what these figures mean are in [watermark.md](watermark.md).\n\n",
+        "*Run: `cargo xtask bench watermark --only {}` at commit {commit}{}, started on {date}; \
+         load average at the start {} (1, 5, 15 min) on this machine's {} cores.*",
+        names.join(","),
+        if dirty {
+            " (with uncommitted changes)"
+        } else {
+            ""
+        },
         load.split_whitespace()
             .take(3)
             .collect::<Vec<_>>()
-            .join(" ")
+            .join(" "),
+        std::thread::available_parallelism().map_or(0, usize::from)
     )
 }
 
-/// Builds the release examples `names` in one cargo run.
-fn build_examples(names: &[&str]) -> Result<(), String> {
+/// Builds the release examples of `parts` in one cargo run.
+fn build_examples(parts: &[&Part]) -> Result<(), String> {
     let mut build = cargo();
     build.args(["build", "--release", "-p", "tanba-watermark"]);
-    for name in names {
-        build.args(["--example", name]);
+    for part in parts {
+        build.args(["--example", part.example]);
     }
     exec(build)
 }
@@ -169,23 +379,75 @@ fn build_examples(names: &[&str]) -> Result<(), String> {
 /// Starts one example, its stdout going to `out` (a file, so no pipe fills
 /// while an earlier example is awaited).
 fn spawn_example(
-    name: &str,
+    part: &Part,
     quick: bool,
     media: &Option<PathBuf>,
     out: &Path,
 ) -> Result<std::process::Child, String> {
-    let bin = target_dir().join("release").join("examples").join(name);
+    let bin = target_dir()
+        .join("release")
+        .join("examples")
+        .join(part.example);
     let mut cmd = Command::new(&bin);
     if quick {
         cmd.arg("--quick");
     }
-    if let Some(dir) = media.as_ref().filter(|_| TAKE_MEDIA.contains(&name)) {
+    if let Some(dir) = media.as_ref().filter(|_| part.media) {
         cmd.arg("--media").arg(dir);
+    }
+    if part.name == "pictures" {
+        cmd.arg("--rows").arg(rows_log(out));
     }
     let file = std::fs::File::create(out).map_err(|e| format!("{}: {e}", out.display()))?;
     cmd.stdout(file)
         .spawn()
         .map_err(|e| format!("cannot run {}: {e}", bin.display()))
+}
+
+/// Where the picture matrix logs each picture's row as it finishes.
+fn rows_log(out: &Path) -> PathBuf {
+    out.with_extension("rows")
+}
+
+/// `--report-rows`: the pictures' section rebuilt from the rows log of
+/// the last picture run (complete or cut short), under that run's stamp.
+fn report_rows(out_dir: &Path, doc: &Path, root: &Path) -> Result<(), String> {
+    let part = PARTS
+        .iter()
+        .find(|p| p.name == "pictures")
+        .ok_or("no pictures part")?;
+    let rows = rows_log(&out_dir.join(format!("{}.md", part.example)));
+    let bin = target_dir()
+        .join("release")
+        .join("examples")
+        .join(part.example);
+    let output = Command::new(&bin)
+        .arg("--report-rows")
+        .arg(&rows)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{} --report-rows {} failed",
+            bin.display(),
+            rows.display()
+        ));
+    }
+    let stamp = std::fs::read_to_string(out_dir.join("picture_matrix.stamp"))
+        .unwrap_or_else(|_| "*Run: not recorded.*".to_string());
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(root)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let stamp = format!(
+        "{} *Reported from its rows log by `--report-rows` at commit {commit}.*",
+        stamp.trim()
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    let old = std::fs::read_to_string(doc).unwrap_or_default();
+    write(doc, &replace_section(&old, part, &stamp, &text))
 }
 
 fn write(doc: &Path, text: &str) -> Result<(), String> {
@@ -206,5 +468,80 @@ mod tests {
         std::fs::remove_file(&doc).unwrap();
         assert_eq!(lines, ["> **Pictures**: met.", "> **Video**: not met."]);
         assert!(summary(Path::new("/nonexistent/benchmarks-watermark.md")).is_empty());
+    }
+
+    fn part(name: &str) -> &'static Part {
+        PARTS.iter().find(|p| p.name == name).unwrap()
+    }
+
+    const OLD: &str = "# Watermark robustness\n\nold run.\n\n## Summary\n\n\
+        > **Pictures** (partial): met on 39.\n\n> **Video**: not met.\n\n\
+        > **False positives** (previous run): 0 of 1176.\n\n\
+        ## False positives\n\n*Run: fp at db095d0.*\n\n1176 unmarked pictures.\n\n\
+        ## Pictures (partial)\n\n67 of 74 pictures.\n\n| a | b |\n\n\
+        ## Video\n\n*Run: video at 8bfdf83.*\n\n| clip |\n\n> **Video**: not met.\n\n\
+        ## Notes\n\nby hand.\n";
+
+    #[test]
+    fn a_part_rewrites_its_section_and_keeps_the_others() {
+        let new = "## Pictures\n\n90 pictures.\n\n> **Pictures**: goal met on 60.\n";
+        let page = replace_section(OLD, part("pictures"), "*Run: pictures at abc.*", new);
+        // The new section, stamped, in place of the partial one.
+        assert!(page.contains("## Pictures\n\n*Run: pictures at abc.*\n\n90 pictures."));
+        assert!(!page.contains("67 of 74"));
+        assert!(!page.contains("## Pictures (partial)"));
+        // The others as they were, in the page's order, the hand notes last.
+        assert!(page.contains("## False positives\n\n*Run: fp at db095d0.*\n\n1176 unmarked"));
+        assert!(page.contains("## Video\n\n*Run: video at 8bfdf83.*\n\n| clip |"));
+        let at = |s: &str| page.find(s).unwrap();
+        assert!(at("## False positives") < at("## Pictures") && at("## Pictures") < at("## Video"));
+        assert!(at("## Video") < at("## Notes"));
+        // The summary: the new pictures line, the video line from its own
+        // section, the false-positive line kept from the old summary.
+        let doc = std::env::temp_dir().join(format!("wm-replace-{}.md", std::process::id()));
+        std::fs::write(&doc, &page).unwrap();
+        let lines = summary(&doc);
+        std::fs::remove_file(&doc).unwrap();
+        assert_eq!(
+            lines,
+            [
+                "> **False positives** (previous run): 0 of 1176.",
+                "> **Pictures**: goal met on 60.",
+                "> **Video**: not met."
+            ]
+        );
+    }
+
+    #[test]
+    fn a_part_without_a_heading_or_a_page_gets_its_own() {
+        let page = replace_section("", part("audio"), "*Run: audio.*", "| op | 10 s |\n");
+        assert!(page.starts_with("# Watermark robustness"));
+        assert!(page.contains("## Audio\n\n*Run: audio.*\n\n| op | 10 s |\n"));
+        // Run again: the section is replaced, not repeated.
+        let again = replace_section(&page, part("audio"), "*Run: audio 2.*", "| op | 5 s |\n");
+        // A partial run's own heading is kept; a stray one is not.
+        let partial = "## Pictures (partial: 9 of 90 pictures finished)\n\n9 pictures.\n";
+        let p = replace_section(&again, part("pictures"), "*Run.*", partial);
+        assert!(p.contains("## Pictures (partial: 9 of 90 pictures finished)\n\n*Run.*"));
+        let stray = replace_section(&p, part("video"), "*Run.*", "## Clips\n\n7 clips.\n");
+        assert!(stray.contains("## Video\n\n*Run.*\n\n7 clips."));
+        assert_eq!(again.matches("## Audio").count(), 1);
+        assert!(again.contains("*Run: audio 2.*\n\n| op | 5 s |") && !again.contains("10 s"));
+    }
+
+    #[test]
+    fn only_takes_any_subset_in_the_pages_order() {
+        let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        let names = |a: Args| a.parts.iter().map(|p| p.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(parse(&s(&["--only", "video|pictures"])).unwrap()),
+            ["pictures", "video"]
+        );
+        assert_eq!(
+            names(parse(&s(&["--only", "audio,fp,audio"])).unwrap()),
+            ["fp", "audio"]
+        );
+        assert_eq!(names(parse(&s(&[])).unwrap()).len(), 4);
+        assert!(parse(&s(&["--only", "photos"])).is_err());
     }
 }

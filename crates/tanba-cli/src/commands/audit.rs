@@ -37,6 +37,10 @@ struct Row {
     /// Labelled as imitating a real person (the deepfake notice).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     real_person: bool,
+    /// For a real-person file: `found` or `missing`, the deepfake notice
+    /// (its text drawn, its clip spoken) searched for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deepfake_notice: Option<&'static str>,
     /// Why the file is unreadable, or was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
@@ -141,6 +145,14 @@ fn row(registry: &Registry, task: &Task, job: &Job, fix: Option<&(&Path, Job)>) 
         Err(e) => return unreadable(&task.input, e.to_string()),
     };
     let fixed = match fix {
+        // A real-person file lacking its deepfake notice is labelled with it.
+        Some((dir, fixing)) if finding.verdict == Verdict::RealPersonNoticeMissing => {
+            let fixing = fixing
+                .clone()
+                .with_real_person(true)
+                .with_label(audit::deepfake_wording(&fixing.label));
+            Some(fix_one(registry, task, &dir.join(&task.relative), &fixing))
+        }
         Some((dir, fixing)) if finding.verdict.needs_fix() => {
             Some(fix_one(registry, task, &dir.join(&task.relative), fixing))
         }
@@ -152,6 +164,7 @@ fn row(registry: &Registry, task: &Task, job: &Job, fix: Option<&(&Path, Job)>) 
         visible_label,
         verdict,
         real_person,
+        deepfake_notice,
     } = finding;
     Row {
         file: task.input.display().to_string(),
@@ -160,6 +173,7 @@ fn row(registry: &Registry, task: &Task, job: &Job, fix: Option<&(&Path, Job)>) 
         evidence,
         visible_label,
         real_person,
+        deepfake_notice: deepfake_notice.map(found_or_missing),
         reason: None,
         skipped: false,
         fixed,
@@ -194,6 +208,10 @@ fn fix_one(registry: &Registry, task: &Task, output: &Path, job: &Job) -> Fixed 
     fixed
 }
 
+fn found_or_missing(found: bool) -> &'static str {
+    if found { "found" } else { "missing" }
+}
+
 fn unreadable(file: &Path, reason: String) -> Row {
     Row {
         file: file.display().to_string(),
@@ -202,6 +220,7 @@ fn unreadable(file: &Path, reason: String) -> Row {
         evidence: Vec::new(),
         visible_label: None,
         real_person: false,
+        deepfake_notice: None,
         reason: Some(reason),
         skipped: false,
         fixed: None,
@@ -259,7 +278,10 @@ fn print_row(row: &Row) {
         outln!("    visible label: {v}");
     }
     if row.real_person {
-        outln!("    real person: yes");
+        match row.deepfake_notice {
+            Some(found) => outln!("    real person: yes, deepfake notice {found}"),
+            None => outln!("    real person: yes"),
+        }
     }
     if let Some(r) = &row.reason {
         outln!("    reason: {r}");
@@ -285,6 +307,7 @@ fn print_summary(rows: &[Row]) {
         Verdict::Compliant,
         Verdict::AiMarkedNoVisibleLabel,
         Verdict::VisibleLabelNoMachineMark,
+        Verdict::RealPersonNoticeMissing,
         Verdict::NoAiEvidence,
         Verdict::Unreadable,
     ];

@@ -75,6 +75,13 @@ class Verification:
     @property
     def credentials(self) -> dict[str, Any] | None: ...
     @property
+    def real_person(self) -> bool:
+        """The manifest says the content imitates a real person (the
+        deepfake notice, ``real_person=True`` when labelling)."""
+    @property
+    def person(self) -> str | None:
+        """The real person's name the manifest records (``person=``)."""
+    @property
     def report(self) -> dict[str, Any]: ...
     def __bool__(self) -> bool: ...
 

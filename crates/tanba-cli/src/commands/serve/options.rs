@@ -58,6 +58,14 @@ pub(crate) struct RequestOptions {
     /// the service's).
     #[serde(deserialize_with = "text")]
     watermark: Option<String>,
+    /// `true`: the content imitates a real person, so the deepfake notice
+    /// (issue #23) instead of the default one.
+    #[serde(deserialize_with = "text")]
+    real_person: Option<String>,
+    /// The real person's name: recorded in the manifest (and XMP), never
+    /// drawn; needs `real_person`.
+    #[serde(deserialize_with = "text")]
+    person: Option<String>,
 }
 
 /// A string, number or boolean, as the text the flag would take.
@@ -136,6 +144,8 @@ impl RequestOptions {
                 &self.bin,
                 &self.source,
                 &self.watermark,
+                &self.real_person,
+                &self.person,
             ]
             .iter()
             .all(|o| o.is_none())
@@ -146,6 +156,12 @@ impl RequestOptions {
         let mut o = defaults.clone();
         if let Some(on) = self.watermark.as_deref() {
             o.watermark = Some(yes_or_no("watermark", on)?);
+        }
+        if let Some(on) = self.real_person.as_deref() {
+            o.real_person = yes_or_no("real_person", on)?;
+        }
+        if self.person.is_some() {
+            o.person.clone_from(&self.person);
         }
         if let Some(lang) = &self.lang {
             o.languages = Some(lang.split(',').map(|l| l.trim().to_string()).collect());

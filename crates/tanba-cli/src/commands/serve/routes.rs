@@ -308,6 +308,7 @@ fn verify_upload(app: &App, upload: &Upload) -> Result<(serde_json::Value, Recor
         "file": upload.name,
         "format": format,
         "compliant": v.is_compliant(),
+        "real_person": v.real_person,
         "verification": v,
     });
     let record = Record {
