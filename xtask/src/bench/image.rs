@@ -20,7 +20,7 @@ pub(super) fn label_px(w: u32, h: u32) -> u32 {
 
 /// ImageMagick's version of the badge: the two label lines, white on a 75 %
 /// dark box (Tanba's colours), in the bottom-right corner, Tanba's text size.
-fn convert_args(
+pub(super) fn convert_args(
     input: &str,
     output: &str,
     (w, h): (u32, u32),

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::case::{Case, CaseBuilder, Role, Section, p, run_case, s, verify_note};
-use super::{Ctx, FONT, LABEL_KK, LABEL_RU, image};
+use super::{Ctx, image};
 
 /// The 12-MP picture's size and the 100-MP one's.
 const SIZE_12: (u32, u32) = (4000, 3000);
@@ -78,7 +78,7 @@ fn twelve(ctx: &Ctx, jpeg: &Path) -> Case {
         "ImageMagick convert -annotate -quality 90",
         Role::Peer,
         "convert",
-        &convert_args(jpeg, SIZE_12),
+        &image::convert_args(&p(jpeg), "{S}/out.jpg", SIZE_12, Some(90)),
     );
     let block = drop_block(jpeg, ctx, SIZE_12);
     if let Some((block, [x, y])) = &block {
@@ -149,30 +149,6 @@ fn hundred(ctx: &Ctx, jpeg: &Path) -> Case {
     let mut case = run_case(title, b, ctx.reps);
     case.notes.push(verify_note(ctx, &scratch));
     case
-}
-
-/// ImageMagick's badge, as the image section draws it.
-fn convert_args(jpeg: &Path, (w, h): (u32, u32)) -> Vec<String> {
-    let px = image::label_px(w, h);
-    vec![
-        p(jpeg),
-        s("-gravity"),
-        s("southeast"),
-        s("-font"),
-        s(FONT),
-        s("-pointsize"),
-        s(px),
-        s("-fill"),
-        s("white"),
-        s("-undercolor"),
-        s("#101010BF"),
-        s("-annotate"),
-        format!("+{0}+{0}", px / 2),
-        format!("{LABEL_KK}\\n{LABEL_RU}"),
-        s("-quality"),
-        s("90"),
-        s("{S}/out.jpg"),
-    ]
 }
 
 /// A block of `jpeg` the size of Tanba's badge at its place (from the

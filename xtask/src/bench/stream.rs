@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::case::{Case, CaseBuilder, Role, Section, p, run_case, s, verify_note};
-use super::{Ctx, FONT, LABEL_KK, LABEL_RU};
+use super::{Ctx, LABEL_KK, LABEL_RU};
 
 /// The PNG's side and the Markdown file's size in MB for a plan.
 fn sizes(ctx: &Ctx) -> (u32, usize) {
@@ -119,28 +119,11 @@ fn png_case(ctx: &Ctx, png: &Path, side: u32) -> Case {
             &[p(png), s("{S}/out.png"), s("--whole")],
         );
     }
-    let px = super::image::label_px(side, side);
     b.add(
         "ImageMagick convert -annotate",
         Role::Peer,
         "convert",
-        &[
-            p(png),
-            s("-gravity"),
-            s("southeast"),
-            s("-font"),
-            s(FONT),
-            s("-pointsize"),
-            s(px),
-            s("-fill"),
-            s("white"),
-            s("-undercolor"),
-            s("#101010BF"),
-            s("-annotate"),
-            format!("+{0}+{0}", px / 2),
-            format!("{LABEL_KK}\\n{LABEL_RU}"),
-            s("{S}/out.png"),
-        ],
+        &super::image::convert_args(&p(png), "{S}/out.png", (side, side), None),
     );
     let scratch = b.variants[0].scratch.clone();
     let mut case = run_case(&title, b, ctx.reps);
