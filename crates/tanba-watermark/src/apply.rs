@@ -51,45 +51,37 @@ pub(crate) fn cap_scale(grid: &Plane, w: usize, h: usize) -> f32 {
 /// Adds `grid` times `scale`, enlarged to the picture's size, to its luma.
 pub(crate) fn add_enlarged(img: &mut RgbImage, grid: &Plane, scale: f32) {
     let (w, h) = (img.width() as usize, img.height() as usize);
-    // Enlarged along x once (gh rows of w), so each picture row is a
-    // contiguous blend of two of them: no per-pixel gather.
-    let tx = linear(grid.w, w);
-    let mut wide = vec![0.0f32; w * grid.h];
-    for (out, cells) in wide.chunks_exact_mut(w).zip(grid.data.chunks_exact(grid.w)) {
-        for (o, &(lo, f)) in out.iter_mut().zip(&tx) {
-            let next = cells.get(lo + 1).copied().unwrap_or(cells[lo]);
-            *o = scale * (cells[lo] + f * (next - cells[lo]));
-        }
-    }
-    let ty = linear(grid.h, h);
+    let mark = Enlarged::new(grid, w, h, scale);
     let raw: &mut [u8] = img;
-    raw.par_chunks_mut(w * 3).zip(ty.par_iter()).for_each_init(
+    raw.par_chunks_mut(w * 3).enumerate().for_each_init(
         || vec![0i16; w],
-        |line, (pixels, &(lo, f))| {
-            let a = &wide[lo * w..(lo + 1) * w];
-            let b = wide.get((lo + 1) * w..(lo + 2) * w).unwrap_or(a);
-            // Rounded by a cast (a libm `round` call per pixel costs
-            // more than the rest of the pass): d is a few levels, so
-            // d + 64.5 is positive.
-            for ((d, x), y) in line.iter_mut().zip(a).zip(b) {
-                *d = (x + f * (y - x) + 64.5) as i16 - 64;
-            }
-            for (p, &d) in pixels.chunks_exact_mut(3).zip(line.iter()) {
-                let (r, g, b) = (
-                    i16::from(p[0]) + d,
-                    i16::from(p[1]) + d,
-                    i16::from(p[2]) + d,
-                );
-                // One test for all three: a negative sum is above 255
-                // as u16.
-                if (r | g | b) as u16 > 255 {
-                    add_luma_saturated(p, f32::from(d));
-                } else {
-                    p.copy_from_slice(&[r as u8, g as u8, b as u8]);
-                }
-            }
+        |line, (y, pixels)| {
+            mark.row_delta(y, line);
+            add_row(pixels, 3, line);
         },
     );
+}
+
+/// Adds the luma deltas `line` to a row of 8-bit pixels, `channels` a
+/// pixel (grey, grey+alpha, RGB or RGBA; alpha is left alone).
+pub(crate) fn add_row(pixels: &mut [u8], channels: usize, line: &[i16]) {
+    for (p, &d) in pixels.chunks_exact_mut(channels).zip(line) {
+        if channels < 3 {
+            p[0] = (i16::from(p[0]) + d).clamp(0, 255) as u8;
+            continue;
+        }
+        let (r, g, b) = (
+            i16::from(p[0]) + d,
+            i16::from(p[1]) + d,
+            i16::from(p[2]) + d,
+        );
+        // One test for all three: a negative sum is above 255 as u16.
+        if (r | g | b) as u16 > 255 {
+            add_luma_saturated(&mut p[..3], f32::from(d));
+        } else {
+            p[..3].copy_from_slice(&[r as u8, g as u8, b as u8]);
+        }
+    }
 }
 
 /// `rgb` with its luma raised by `d` where a channel would leave 0..=255:
@@ -157,14 +149,30 @@ impl Enlarged {
     pub(crate) fn rounded(&self) -> Vec<i8> {
         let w = self.w;
         let mut out = vec![0i8; w * self.ty.len()];
-        for (row, &(lo, f)) in out.chunks_exact_mut(w.max(1)).zip(&self.ty) {
-            let a = &self.wide[lo * w..(lo + 1) * w];
-            let b = self.wide.get((lo + 1) * w..(lo + 2) * w).unwrap_or(a);
-            for ((o, x), y) in row.iter_mut().zip(a).zip(b) {
-                // Rounded by a cast, as in `add_enlarged`: d + 64.5 > 0.
-                *o = ((x + f * (y - x) + 64.5) as i16 - 64).clamp(-127, 127) as i8;
+        let mut line = vec![0i16; w];
+        for (y, row) in out.chunks_exact_mut(w.max(1)).enumerate() {
+            self.row_delta(y, &mut line);
+            for (o, &d) in row.iter_mut().zip(&line) {
+                *o = d.clamp(-127, 127) as i8;
             }
         }
         out
+    }
+
+    /// Picture row `y`'s mark, rounded to whole levels, into `line` (the
+    /// picture's width). A row past the picture is left as it is.
+    pub(crate) fn row_delta(&self, y: usize, line: &mut [i16]) {
+        let Some(&(lo, f)) = self.ty.get(y) else {
+            return;
+        };
+        let w = self.w;
+        let a = &self.wide[lo * w..(lo + 1) * w];
+        let b = self.wide.get((lo + 1) * w..(lo + 2) * w).unwrap_or(a);
+        for ((o, x), y) in line.iter_mut().zip(a).zip(b) {
+            // Rounded by a cast (a libm `round` call per pixel costs more
+            // than the rest of the pass): d is a few levels, so d + 64.5
+            // is positive.
+            *o = (x + f * (y - x) + 64.5) as i16 - 64;
+        }
     }
 }

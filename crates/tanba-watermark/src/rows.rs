@@ -13,8 +13,7 @@
 
 use tanba_core::Error;
 
-use crate::apply;
-use crate::field::linear;
+use crate::apply::{self, Enlarged};
 use crate::pattern::{Pattern, encode};
 use crate::resample::{Plane, grid_size, taps};
 use crate::{Key, KnownReader, SSIM_SAMPLED_SIDE, Strength, WORK_SIDE, grid::mark_plane};
@@ -168,11 +167,7 @@ impl KnownReader {
 /// The mark of one payload on one picture, added row by row.
 #[derive(Debug)]
 pub struct RowMark {
-    grid: Plane,
-    scale: f32,
-    w: usize,
-    tx: Vec<(usize, f32)>,
-    ty: Vec<(usize, f32)>,
+    mark: Enlarged,
     strength: Strength,
 }
 
@@ -198,11 +193,7 @@ impl RowMark {
         let cell_px = w.min(h) as f32 / WORK_SIDE as f32;
         let strength = crate::strength(&work, &grid, (scale, cell_px), &pat, &bits);
         Ok(RowMark {
-            tx: linear(grid.w, w),
-            ty: linear(grid.h, h),
-            grid,
-            scale,
-            w,
+            mark: Enlarged::new(&grid, w, h, scale),
             strength,
         })
     }
@@ -212,58 +203,21 @@ impl RowMark {
         self.strength
     }
 
-    /// Grid row `j` enlarged along x and scaled, into `out`.
-    fn wide_row(&self, j: usize, out: &mut [f32]) {
-        let gw = self.grid.w;
-        let cells = &self.grid.data[j * gw..(j + 1) * gw];
-        for (o, &(lo, f)) in out.iter_mut().zip(&self.tx) {
-            let next = cells.get(lo + 1).copied().unwrap_or(cells[lo]);
-            *o = self.scale * (cells[lo] + f * (next - cells[lo]));
-        }
-    }
-
     /// Adds the mark to row `y` of 8-bit samples, `channels` a pixel (as
     /// [`LumaRows::push_row`]); alpha is left alone. `scratch` is reused
     /// between rows.
     pub fn mark_row(&self, y: usize, row: &mut [u8], channels: usize, scratch: &mut RowScratch) {
-        let Some(&(lo, f)) = self.ty.get(y) else {
-            return;
-        };
-        scratch.a.resize(self.w, 0.0);
-        scratch.b.resize(self.w, 0.0);
-        self.wide_row(lo, &mut scratch.a);
-        let next = if lo + 1 < self.grid.h { lo + 1 } else { lo };
-        self.wide_row(next, &mut scratch.b);
-        for ((p, x), y) in row
-            .chunks_exact_mut(channels)
-            .zip(&scratch.a)
-            .zip(&scratch.b)
-        {
-            // Rounded as `add_enlarged` rounds it.
-            let d = (x + f * (y - x) + 64.5) as i16 - 64;
-            if channels < 3 {
-                p[0] = (i16::from(p[0]) + d).clamp(0, 255) as u8;
-                continue;
-            }
-            let (r, g, b) = (
-                i16::from(p[0]) + d,
-                i16::from(p[1]) + d,
-                i16::from(p[2]) + d,
-            );
-            if (r | g | b) as u16 > 255 {
-                apply::add_luma_saturated(&mut p[..3], f32::from(d));
-            } else {
-                p[..3].copy_from_slice(&[r as u8, g as u8, b as u8]);
-            }
-        }
+        scratch.line.resize(row.len() / channels.max(1), 0);
+        scratch.line.fill(0);
+        self.mark.row_delta(y, &mut scratch.line);
+        apply::add_row(row, channels, &scratch.line);
     }
 }
 
 /// Buffers [`RowMark::mark_row`] reuses.
 #[derive(Debug, Default)]
 pub struct RowScratch {
-    a: Vec<f32>,
-    b: Vec<f32>,
+    line: Vec<i16>,
 }
 
 #[cfg(test)]
