@@ -9,31 +9,8 @@
 
 mod common;
 
-use common::{fixture, s, tanba};
-use serde_json::Value;
+use common::{ffmpeg, fixture, s, tanba, verify_json};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-y"])
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("ffmpeg must be installed: {e}"));
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn verify(file: &Path, extra: &[&str]) -> Value {
-    let mut args = vec!["verify", "--json", s(file)];
-    args.extend(extra);
-    let out = tanba(&args);
-    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    rows.into_iter().next().unwrap()
-}
 
 fn label(input: &Path, out: &Path, extra: &[&str]) -> PathBuf {
     let mut args = vec!["label", s(input), "-o", s(out), "-q"];
@@ -70,7 +47,7 @@ fn a_stripped_96k_mp3_keeps_the_watermark_and_brings_its_manifest_back() {
             &dir.path().join("out"),
             &["--manifest-store", s(&store)],
         );
-        let row = verify(&labelled, &[]);
+        let row = verify_json(&labelled, &[]);
         let v = &row["verification"];
         let payload = v["manifest"]["watermark"]["payload"]
             .as_str()
@@ -84,7 +61,7 @@ fn a_stripped_96k_mp3_keeps_the_watermark_and_brings_its_manifest_back() {
         let small = dir.path().join("small.mp3");
         let args = ["-i", s(&labelled), "-map_metadata", "-1"];
         ffmpeg(&[&args[..], &["-b:a", "96k", s(&small)]].concat());
-        let row = verify(&small, &[]);
+        let row = verify_json(&small, &[]);
         assert!(
             row["verification"]["manifest"].is_null(),
             "metadata gone: {row}"
@@ -95,7 +72,7 @@ fn a_stripped_96k_mp3_keeps_the_watermark_and_brings_its_manifest_back() {
             "{row}"
         );
 
-        let row = verify(&small, &["--manifest-store", s(&store)]);
+        let row = verify_json(&small, &["--manifest-store", s(&store)]);
         let v = &row["verification"];
         assert_eq!(row["compliant"], true, "{row}");
         assert_eq!(v["watermark"]["payload"], payload.as_str(), "{row}");
@@ -137,7 +114,7 @@ fn a_stripped_96k_mp3_keeps_the_watermark_and_brings_its_manifest_back() {
         let plain = dir.path().join("plain.mp3");
         ffmpeg(&["-i", s(&source), "-b:a", "96k", s(&plain)]);
         for file in [&source, &plain] {
-            let row = verify(file, &[]);
+            let row = verify_json(file, &[]);
             assert!(row["verification"]["watermark"].is_null(), "{row}");
             assert_eq!(row["compliant"], false);
         }
@@ -155,7 +132,7 @@ fn no_watermark_leaves_the_programme_unmarked() {
         &out,
         &["--no-watermark", "--manifest-store", s(&store)],
     );
-    let row = verify(&labelled, &[]);
+    let row = verify_json(&labelled, &[]);
     let v = &row["verification"];
     assert!(v["manifest"]["watermark"].is_null(), "{row}");
     assert!(v["watermark"].is_null(), "{row}");
@@ -168,7 +145,7 @@ fn no_watermark_leaves_the_programme_unmarked() {
     let small = dir.path().join("small.mp3");
     let args = ["-i", s(&labelled), "-map_metadata", "-1"];
     ffmpeg(&[&args[..], &["-b:a", "96k", s(&small)]].concat());
-    let row = verify(&small, &["--manifest-store", s(&store)]);
+    let row = verify_json(&small, &["--manifest-store", s(&store)]);
     assert!(row["verification"]["watermark"].is_null(), "{row}");
     assert!(row["verification"]["manifest"].is_null(), "{row}");
     // The disclaimer is still heard, but a label needs a machine mark too.
@@ -178,7 +155,7 @@ fn no_watermark_leaves_the_programme_unmarked() {
         fixture("audio/sample-voice.wav"),
         fixture("audio/sample-music.mp3"),
     ] {
-        let row = verify(&plain, &[]);
+        let row = verify_json(&plain, &[]);
         assert!(row["verification"]["watermark"].is_null(), "{row}");
     }
 }
@@ -202,7 +179,7 @@ fn a_signed_wav_gets_its_c2pa_credentials_back_by_soft_binding() {
         s(&store),
     ];
     let labelled = label(&source, &dir.path().join("out"), &signed);
-    let row = verify(&labelled, &[]);
+    let row = verify_json(&labelled, &[]);
     let payload = row["verification"]["watermark"]["payload"]
         .as_str()
         .unwrap_or_else(|| panic!("{row}"))
@@ -216,7 +193,7 @@ fn a_signed_wav_gets_its_c2pa_credentials_back_by_soft_binding() {
     let small = dir.path().join("small.mp3");
     let args = ["-i", s(&labelled), "-map_metadata", "-1"];
     ffmpeg(&[&args[..], &["-b:a", "96k", s(&small)]].concat());
-    let row = verify(&small, &["--manifest-store", s(&store)]);
+    let row = verify_json(&small, &["--manifest-store", s(&store)]);
     let creds = &row["verification"]["credentials"];
     assert_eq!(creds["state"], "valid", "{row:#}");
     assert_eq!(creds["recovered_from"], s(&c2pa), "{row:#}");

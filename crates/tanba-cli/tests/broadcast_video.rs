@@ -10,16 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{s, tanba};
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-v", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg is installed");
-    assert!(out.status.success(), "{out:?}");
-}
+use common::{ffmpeg, s, tanba};
 
 /// ffprobe's JSON for `entries` of `path`.
 fn probe(path: &Path, entries: &str) -> serde_json::Value {

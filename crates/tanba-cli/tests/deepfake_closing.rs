@@ -6,18 +6,9 @@
 
 mod common;
 
-use common::{s, tanba};
+use common::{ffmpeg, s, tanba};
 use std::path::Path;
 use std::process::Command;
-
-fn ffmpeg(args: &[&str]) {
-    let o = Command::new("ffmpeg")
-        .args(["-v", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg is needed for this test");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-}
 
 /// `verify --json --real-person`: exit code and the row.
 fn verify(file: &Path) -> (Option<i32>, serde_json::Value) {

@@ -12,20 +12,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{s, tanba};
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .output()
-        .expect("ffmpeg is installed");
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use common::{ffmpeg, s, tanba};
 
 fn ffprobe(path: &Path) -> serde_json::Value {
     let out = Command::new("ffprobe")

@@ -6,31 +6,7 @@
 
 mod common;
 
-use common::{fixture, s, tanba};
-use serde_json::Value;
-use std::path::Path;
-use std::process::Command;
-
-fn ffmpeg(args: &[&str]) {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-y"])
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("ffmpeg must be installed: {e}"));
-    assert!(
-        out.status.success(),
-        "ffmpeg {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn verify(file: &Path, extra: &[&str]) -> Value {
-    let mut args = vec!["verify", "--json", s(file)];
-    args.extend(extra);
-    let out = tanba(&args);
-    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    rows.into_iter().next().unwrap()
-}
+use common::{ffmpeg, fixture, s, tanba, verify_json};
 
 #[test]
 fn a_720p_reencode_without_metadata_keeps_the_watermark_and_finds_its_manifest() {
@@ -78,7 +54,7 @@ fn a_720p_reencode_without_metadata_keeps_the_watermark_and_finds_its_manifest()
         String::from_utf8_lossy(&done.stderr)
     );
     let labelled = out.join("clip.mp4");
-    let row = verify(&labelled, &[]);
+    let row = verify_json(&labelled, &[]);
     let v = &row["verification"];
     let payload = v["manifest"]["watermark"]["payload"]
         .as_str()
@@ -106,7 +82,7 @@ fn a_720p_reencode_without_metadata_keeps_the_watermark_and_finds_its_manifest()
         "copy",
         s(&small),
     ]);
-    let row = verify(&small, &[]);
+    let row = verify_json(&small, &[]);
     assert!(
         row["verification"]["manifest"].is_null(),
         "metadata gone: {row}"
@@ -116,7 +92,7 @@ fn a_720p_reencode_without_metadata_keeps_the_watermark_and_finds_its_manifest()
         payload.as_str(),
         "{row}"
     );
-    let row = verify(&small, &["--manifest-store", s(&store)]);
+    let row = verify_json(&small, &["--manifest-store", s(&store)]);
     let v = &row["verification"];
     assert_eq!(
         v["manifest"]["watermark"]["payload"],
@@ -136,7 +112,7 @@ fn a_720p_reencode_without_metadata_keeps_the_watermark_and_finds_its_manifest()
 
     // The unmarked fixture and the unmarked source read no watermark.
     for plain in [fixture("video/sample.mp4"), source] {
-        let row = verify(&plain, &[]);
+        let row = verify_json(&plain, &[]);
         assert!(row["verification"]["watermark"].is_null(), "{row}");
     }
 }
@@ -158,7 +134,7 @@ fn no_watermark_leaves_video_frames_unmarked() {
         "{}",
         String::from_utf8_lossy(&done.stderr)
     );
-    let row = verify(&out.join("sample.mp4"), &[]);
+    let row = verify_json(&out.join("sample.mp4"), &[]);
     assert_eq!(row["compliant"], true, "{row}");
     assert!(row["verification"]["watermark"].is_null(), "{row}");
     assert!(

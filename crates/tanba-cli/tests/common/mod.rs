@@ -30,3 +30,27 @@ pub fn fixture(rel: &str) -> PathBuf {
 pub fn report(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
+
+/// Runs FFmpeg quietly (errors only, overwriting), failing the test with
+/// its message when it fails: CI installs it, so a missing FFmpeg fails too.
+pub fn ffmpeg(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-v", "error", "-y"])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("ffmpeg must be installed: {e}"));
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `tanba verify --json FILE EXTRA..`, its one row.
+pub fn verify_json(file: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["verify", "--json", s(file)];
+    args.extend(extra);
+    let out = tanba(&args);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    rows.into_iter().next().unwrap()
+}
