@@ -5,7 +5,8 @@ use std::path::Path;
 
 use super::Ctx;
 use super::case::{
-    Case, CaseBuilder, Role, Section, ffmpeg, median_rss, p, probe_note, run_case, s, verify_note,
+    Case, CaseBuilder, Role, Section, ffmpeg, label_args, median_rss, p, probe_note, run_case, s,
+    verify_note,
 };
 
 pub(super) fn audio(ctx: &Ctx) -> Section {
@@ -60,32 +61,14 @@ fn mp3_case(ctx: &Ctx, input: &Path, secs: u32, short: bool) -> Case {
         "tanba label (prepend)",
         Role::Tanba,
         &tanba,
-        &[
-            s("label"),
-            p(input),
-            s("--out"),
-            s("{S}"),
-            s("--quiet"),
-            s("--jobs"),
-            s("1"),
-        ],
+        &label_args(input, "{S}", "1", &[]),
     );
     if short {
         b.add(
             "tanba label --audio-mode overlay",
             Role::Tanba,
             &tanba,
-            &[
-                s("label"),
-                p(input),
-                s("--out"),
-                s("{S}"),
-                s("--quiet"),
-                s("--jobs"),
-                s("1"),
-                s("--audio-mode"),
-                s("overlay"),
-            ],
+            &label_args(input, "{S}", "1", &["--audio-mode", "overlay"]),
         );
     }
     b.add(

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::case::{
-    Case, CaseBuilder, Role, Section, median_cpu, median_wall, p, run_case, s, walk,
+    Case, CaseBuilder, Role, Section, label_args, median_cpu, median_wall, p, run_case, s, walk,
 };
 use super::json::json_numbers;
 use super::{Ctx, verify_cost};
@@ -54,22 +54,17 @@ fn all_files(ctx: &Ctx, n: usize) -> (Case, Option<f64>) {
     let tanba = ctx.tanba();
     let title = format!("{n} small mixed files");
     let mut b = CaseBuilder::new(ctx, "bulk", &title);
-    for jobs in [1, 2] {
+    for jobs in ["1", "2"] {
         b.add(
             &format!("tanba label --jobs {jobs}"),
             Role::Tanba,
             &tanba,
-            &[
-                s("label"),
-                p(&ctx.media.md_dir),
-                s("--out"),
-                s("{S}/out"),
-                s("--quiet"),
-                s("--jobs"),
-                s(jobs),
-                s("--report"),
-                s("{S}/report.json"),
-            ],
+            &label_args(
+                &ctx.media.md_dir,
+                "{S}/out",
+                jobs,
+                &["--report", "{S}/report.json"],
+            ),
         );
     }
     if let Some(example) = &ctx.label_loop {
@@ -163,15 +158,7 @@ fn one_folder(ctx: &Ctx, n: usize, w1: Option<f64>) -> Case {
         "tanba label --jobs 1",
         Role::Tanba,
         &tanba,
-        &[
-            s("label"),
-            p(&sub),
-            s("--out"),
-            s("{S}/out"),
-            s("--quiet"),
-            s("--jobs"),
-            s("1"),
-        ],
+        &label_args(&sub, "{S}/out", "1", &[]),
     );
     b.add(
         "cp -r",

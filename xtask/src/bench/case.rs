@@ -239,6 +239,13 @@ pub(super) fn p(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// `tanba label INPUT --out OUT --quiet --jobs JOBS EXTRA..`: the arguments
+/// every Tanba row of the bench starts from.
+pub(super) fn label_args(input: &Path, out: &str, jobs: &str, extra: &[&str]) -> Vec<String> {
+    let head = ["label", &p(input), "--out", out, "--quiet", "--jobs", jobs].map(s);
+    head.into_iter().chain(extra.iter().map(s)).collect()
+}
+
 /// `tanba verify` on the first file under `dir`; a note for the report.
 pub(super) fn verify_note(ctx: &Ctx, dir: &Path) -> String {
     let Some(file) = first_file(dir) else {

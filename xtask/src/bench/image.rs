@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use super::case::{Case, CaseBuilder, Role, Section, median_wall, p, run_case, s, verify_note};
+use super::case::{
+    Case, CaseBuilder, Role, Section, label_args, median_wall, p, run_case, s, verify_note,
+};
 use super::json::{json_numbers, json_strings};
 use super::measure;
 use super::{Ctx, FONT, LABEL_KK, LABEL_RU, verify_cost};
@@ -127,30 +129,11 @@ fn one_jpeg(ctx: &Ctx, jpeg: &Path) -> Case {
         f64::from(w * h) / 1e6
     );
     let mut b = CaseBuilder::new(ctx, "image", &title);
-    let label_jpeg = [
-        s("label"),
-        p(jpeg),
-        s("--out"),
-        s("{S}"),
-        s("--quiet"),
-        s("--jobs"),
-        s("1"),
-        s("--jpeg-quality"),
-        s("90"),
-    ];
+    let label_jpeg = label_args(jpeg, "{S}", "1", &["--jpeg-quality", "90"]);
     b.add("tanba label (CLI)", Role::Tanba, &tanba, &label_jpeg);
     // Without the watermark and at the source's quality a JPEG is labelled
     // in the DCT domain (issue #20): only the badge's blocks are re-coded.
-    let dct_args = [
-        s("label"),
-        p(jpeg),
-        s("--out"),
-        s("{S}"),
-        s("--quiet"),
-        s("--jobs"),
-        s("1"),
-        s("--no-watermark"),
-    ];
+    let dct_args = label_args(jpeg, "{S}", "1", &["--no-watermark"]);
     b.add(
         "tanba label --no-watermark, DCT domain (CLI)",
         Role::Tanba,
@@ -214,15 +197,7 @@ fn one_png(ctx: &Ctx, png: &Path) -> Case {
         "tanba label (CLI)",
         Role::Tanba,
         &tanba,
-        &[
-            s("label"),
-            p(png),
-            s("--out"),
-            s("{S}"),
-            s("--quiet"),
-            s("--jobs"),
-            s("1"),
-        ],
+        &label_args(png, "{S}", "1", &[]),
     );
     b.add(
         "ImageMagick convert -annotate",
@@ -243,22 +218,12 @@ fn jpeg_batch(ctx: &Ctx, n: usize) -> Case {
     let title = format!("{n} JPEGs ({w}×{h}), 2 workers and 1");
     let reps = ctx.batch_reps.unwrap_or(if n >= 100 { 2 } else { 3 });
     let mut b = CaseBuilder::new(ctx, "image", &title);
-    for jobs in [2, 1] {
+    for jobs in ["2", "1"] {
         b.add(
             &format!("tanba label --jobs {jobs}"),
             Role::Tanba,
             &tanba,
-            &[
-                s("label"),
-                p(&ctx.media.jpeg_dir),
-                s("--out"),
-                s("{S}"),
-                s("--quiet"),
-                s("--jobs"),
-                s(jobs),
-                s("--jpeg-quality"),
-                s("90"),
-            ],
+            &label_args(&ctx.media.jpeg_dir, "{S}", jobs, &["--jpeg-quality", "90"]),
         );
     }
     b.add(
@@ -289,17 +254,12 @@ fn png_batch(ctx: &Ctx, n: usize) -> Case {
         "tanba label --jobs 2",
         Role::Tanba,
         &tanba,
-        &[
-            s("label"),
-            p(&ctx.media.png_dir),
-            s("--out"),
-            s("{S}/out"),
-            s("--quiet"),
-            s("--jobs"),
-            s("2"),
-            s("--report"),
-            s("{S}/report.json"),
-        ],
+        &label_args(
+            &ctx.media.png_dir,
+            "{S}/out",
+            "2",
+            &["--report", "{S}/report.json"],
+        ),
     );
     let report_path = b.variants[0].scratch.join("report.json");
     let reps = ctx.batch_reps.unwrap_or(if n >= 100 { 1 } else { 3 });

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::case::{Case, CaseBuilder, Role, Section, p, run_case, s, verify_note};
+use super::case::{Case, CaseBuilder, Role, Section, label_args, p, run_case, s, verify_note};
 use super::{Ctx, image};
 
 /// The 12-MP picture's size and the 100-MP one's.
@@ -57,11 +57,7 @@ fn twelve(ctx: &Ctx, jpeg: &Path) -> Case {
     let title = "One 12-MP JPEG in the DCT domain (4000×3000, q90)";
     let mut b = CaseBuilder::new(ctx, "jpeg", title);
     let tanba = ctx.tanba();
-    let label = |extra: &[&str]| {
-        let mut a = vec![s("label"), p(jpeg), s("--out"), s("{S}"), s("--quiet")];
-        a.extend(["--jobs", "1"].iter().chain(extra).map(s));
-        a
-    };
+    let label = |extra: &[&str]| label_args(jpeg, "{S}", "1", extra);
     b.add(
         "tanba label --no-watermark (DCT domain)",
         Role::Tanba,
@@ -119,16 +115,7 @@ fn hundred(ctx: &Ctx, jpeg: &Path) -> Case {
         "tanba label --no-watermark (DCT domain)",
         Role::Tanba,
         &ctx.tanba(),
-        &[
-            s("label"),
-            p(jpeg),
-            s("--out"),
-            s("{S}"),
-            s("--quiet"),
-            s("--jobs"),
-            s("1"),
-            s("--no-watermark"),
-        ],
+        &label_args(jpeg, "{S}", "1", &["--no-watermark"]),
     );
     if let Some((block, [x, y])) = drop_block(jpeg, ctx, SIZE_100) {
         b.add(

@@ -2,7 +2,9 @@
 //! `qpdf --overlay`.
 
 use super::Ctx;
-use super::case::{CaseBuilder, Role, Section, first_file, p, run_case, s, verify_note};
+use super::case::{
+    CaseBuilder, Role, Section, first_file, label_args, p, run_case, s, verify_note,
+};
 
 pub(super) fn pdf(ctx: &Ctx) -> Section {
     if !ctx.supports("pdf") {
@@ -30,15 +32,7 @@ pub(super) fn pdf(ctx: &Ctx) -> Section {
     let title = format!("{pages}-page PDF, every page stamped");
     let mut b = CaseBuilder::new(ctx, "pdf", &title);
     let tanba = ctx.tanba();
-    let label = vec![
-        s("label"),
-        p(&ctx.media.pdf),
-        s("--out"),
-        s("{S}"),
-        s("--quiet"),
-        s("--jobs"),
-        s("1"),
-    ];
+    let label = label_args(&ctx.media.pdf, "{S}", "1", &[]);
     b.add(
         "tanba label (incremental update)",
         Role::Tanba,

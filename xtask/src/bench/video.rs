@@ -1,7 +1,9 @@
 //! The video section: a 1080p clip against `ffmpeg -vf drawbox,drawtext`
 //! and a plain re-encode with the same encoder settings.
 
-use super::case::{CaseBuilder, Role, Section, ffmpeg, p, probe_note, run_case, s, verify_note};
+use super::case::{
+    CaseBuilder, Role, Section, ffmpeg, label_args, p, probe_note, run_case, s, verify_note,
+};
 use super::image::label_px;
 use super::{Ctx, verify_cost};
 use super::{FONT, LABEL_KK, LABEL_RU, X264_CRF, X264_PRESET};
@@ -23,15 +25,7 @@ pub(super) fn video(ctx: &Ctx) -> Section {
     let tanba = ctx.tanba();
     let title = format!("{secs}-second {h}p clip");
     let mut b = CaseBuilder::new(ctx, "video", &title);
-    let label_clip = [
-        s("label"),
-        input.clone(),
-        s("--out"),
-        s("{S}"),
-        s("--quiet"),
-        s("--jobs"),
-        s("1"),
-    ];
+    let label_clip = label_args(&ctx.media.video, "{S}", "1", &[]);
     b.add("tanba label", Role::Tanba, &tanba, &label_clip);
     if let Some(c2pa) = &ctx.c2pa_args {
         let args = [label_clip.as_slice(), c2pa].concat();
