@@ -5,16 +5,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::sync::atomic::Ordering;
 
 use tanba_core::Job;
 use tanba_image::ImageLabeler;
 
-// The counting allocator: `unsafe` by necessity, so in a file of its own
-// named ffi.rs (the house rule's one place for it).
-#[path = "counting/ffi.rs"]
-mod ffi;
-use ffi::{NOW, PEAK};
+// Counts every allocation, so the tests measure peak memory, not time.
+#[global_allocator]
+static ALLOC: tanba_testkit::Counting = tanba_testkit::Counting;
+use tanba_testkit::peak_of;
 
 /// A smooth baseline 4:2:0 JPEG of `w` x `h` made by `cjpeg` (small file,
 /// many pixels: the case where holding the picture would show).
@@ -46,14 +44,6 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Peak bytes allocated by `f`, from what is allocated when it starts.
-fn peak_of<T>(f: impl FnOnce() -> T) -> (usize, T) {
-    let base = NOW.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
-    let out = f();
-    (PEAK.load(Ordering::Relaxed) - base, out)
 }
 
 /// Peak bytes allocated while labelling (the input already in memory),

@@ -4,8 +4,6 @@
 //! and above the badge's own rendering it is a few rows' worth.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::atomic::Ordering;
-
 use tanba_core::{Job, WatermarkKey};
 use tanba_image::BadgeStyle;
 use tanba_image::badge::render_badge;
@@ -14,19 +12,10 @@ use tanba_image::badge::render_badge;
 mod common_png;
 use common_png::{label_file, verify_file, write_png};
 
-// The counting allocator: `unsafe` by necessity, so in a file of its own
-// named ffi.rs (the house rule's one place for it).
-#[path = "counting/ffi.rs"]
-mod ffi;
-use ffi::{NOW, PEAK};
-
-/// Peak bytes allocated by `f`, from what is allocated when it starts.
-fn peak_of<T>(f: impl FnOnce() -> T) -> (usize, T) {
-    let base = NOW.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
-    let out = f();
-    (PEAK.load(Ordering::Relaxed) - base, out)
-}
+// Counts every allocation, so the tests measure peak memory, not time.
+#[global_allocator]
+static ALLOC: tanba_testkit::Counting = tanba_testkit::Counting;
+use tanba_testkit::peak_of;
 
 #[test]
 fn a_4096_square_rgba_png_is_labelled_and_checked_in_flat_memory() {

@@ -5,26 +5,16 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::sync::atomic::Ordering;
 
 use tanba_core::{Format, Job, Labeler, Limits, Source};
 use tanba_text::{MARKDOWN, PLAIN, TextLabeler};
 
-// The counting allocator: `unsafe` by necessity, so in a file of its own
-// named ffi.rs (the house rule's one place for it).
-#[path = "counting/ffi.rs"]
-mod ffi;
-use ffi::{NOW, PEAK};
+// Counts every allocation, so the tests measure peak memory, not time.
+#[global_allocator]
+static ALLOC: tanba_testkit::Counting = tanba_testkit::Counting;
+use tanba_testkit::peak_of;
 
 const MB: usize = 1024 * 1024;
-
-/// Peak bytes allocated by `f`, from what is allocated when it starts.
-fn peak_of<T>(f: impl FnOnce() -> T) -> (usize, T) {
-    let base = NOW.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
-    let out = f();
-    (PEAK.load(Ordering::Relaxed) - base, out)
-}
 
 /// Writes a generated document of about `size` bytes to `path`.
 fn generate(path: &std::path::Path, head: &str, size: usize) {

@@ -1,6 +1,5 @@
-//! A global allocator that counts the bytes live and the peak, for the
-//! memory tests of the binary that includes it (`#[path]`); it forwards
-//! every call to the system allocator.
+//! The counting global allocator: it forwards every call to the system
+//! allocator and counts the bytes live and the peak.
 // A global allocator cannot be written without `unsafe`.
 #![allow(unsafe_code)]
 
@@ -8,11 +7,13 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Bytes allocated and not yet freed.
-pub static NOW: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static NOW: AtomicUsize = AtomicUsize::new(0);
 /// The most `NOW` has been since it was last reset.
-pub static PEAK: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static PEAK: AtomicUsize = AtomicUsize::new(0);
 
-struct Counting;
+/// Install with `#[global_allocator]` in the test binary that measures.
+#[derive(Debug)]
+pub struct Counting;
 
 // SAFETY: forwards to the system allocator; only counts sizes.
 unsafe impl GlobalAlloc for Counting {
@@ -29,6 +30,3 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
 }
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
