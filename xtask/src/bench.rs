@@ -17,6 +17,7 @@ mod jpeg_dct;
 mod json;
 mod measure;
 mod media;
+mod merge;
 mod pdf;
 mod pdfgen;
 mod report;
@@ -46,7 +47,9 @@ usage: cargo xtask bench [--quick] [--reps N] [--batch-reps N] [--only LIST] [--
                  the full JPEG batch), and at most this many of the
                  long ones (the full video clip, the hour of audio)
   --only LIST    comma-separated: image,jpeg,audio,pdf,bulk,video,stream
-                 (jpeg: issue #20's DCT-domain cases, 12 and 100 MP)
+                 (jpeg: issue #20's DCT-domain cases, 12 and 100 MP); the
+                 report keeps the other sections as their last run wrote
+                 them, each stamped with the run that measured it
   --no-build     use the release binaries already in target/release
   --doc FILE     where the report goes (default docs/benchmarks.md, or
                  target/bench-media/quick/benchmarks.md with --quick)";
@@ -359,6 +362,10 @@ fn run_sections(
     let bench_started = std::time::Instant::now();
     let mut run = report::Run::new(&ctx.root, &ctx.plan, opts.quick);
     run.load_before = loadavg();
+    // `--only` keeps the other sections of the report already there.
+    let partial = opts.only.len() < SECTIONS.len();
+    run.only = partial.then(|| opts.only.join(","));
+    let old = partial.then(|| std::fs::read_to_string(doc).ok()).flatten();
     let mut sections = Vec::new();
     // The quick sections first, so that an interrupted run still leaves a
     // report of what finished (it is rewritten after every section).
@@ -383,11 +390,19 @@ fn run_sections(
         run.seconds = started.elapsed().as_secs_f64();
         run.bench_seconds = bench_started.elapsed().as_secs_f64();
         run.pending = wanted[i + 1..].iter().map(|s| s.to_string()).collect();
-        let text = report::render(&run, ctx, &sections);
+        let mut text = report::render(&run, ctx, &sections);
+        if let Some(old) = &old {
+            let ran: Vec<&str> = sections.iter().map(|s| s.name).collect();
+            text = merge::merge(old, &text, &ran, &SECTIONS);
+        }
         std::fs::write(doc, text).map_err(|e| format!("{}: {e}", doc.display()))?;
-        let chart = doc.with_extension("svg");
-        std::fs::write(&chart, report::svg(&sections))
-            .map_err(|e| format!("{}: {e}", chart.display()))?;
+        // The chart draws one run's rows: a merged report keeps the chart
+        // of the last run of every section.
+        if old.is_none() {
+            let chart = doc.with_extension("svg");
+            std::fs::write(&chart, report::svg(&sections))
+                .map_err(|e| format!("{}: {e}", chart.display()))?;
+        }
     }
     Ok(run.bench_seconds)
 }

@@ -257,6 +257,12 @@ pub fn goals(sections: &[Section]) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// Every goal's text and the section whose rows it reads, in report order
+/// (for `--only`, which keeps the rows of the sections it did not run).
+pub fn texts() -> Vec<(&'static str, &'static str)> {
+    GOALS.iter().map(|g| (g.text, g.a.0)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;

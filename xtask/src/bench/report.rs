@@ -28,6 +28,8 @@ pub struct Run {
     pub bench_seconds: f64,
     /// Sections still to run when this report was written.
     pub pending: Vec<String>,
+    /// `--only`'s list when the run was given one.
+    pub only: Option<String>,
     /// Machine lines.
     pub machine: Vec<String>,
     /// Tool version lines.
@@ -248,7 +250,7 @@ pub fn render(run: &Run, ctx: &Ctx, sections: &[Section]) -> String {
     header(&mut out, run);
     goals_table(&mut out, run, sections);
     summary(&mut out, sections);
-    section_tables(&mut out, ctx, sections);
+    section_tables(&mut out, run, ctx, sections);
     binary_size(&mut out);
     method(&mut out, run);
     let _ = plan_note(&mut out, &ctx.plan);
@@ -260,9 +262,9 @@ fn header(out: &mut String, run: &Run) {
     let _ = writeln!(out, "# Benchmarks\n");
     let _ = writeln!(
         out,
-        "Tanba side by side with the tools people would use instead, measured by `cargo xtask bench{}` on {} \
-         at commit {} ({} media set; {:.0} s in all, {:.0} s of it running the cases). Every figure below is what this run measured; rerun the command to get your own.\n",
-        if run.plan == "quick" { " --quick" } else { "" },
+        "Tanba side by side with the tools people would use instead, measured by `{}` on {} \
+         at commit {} ({} media set; {:.0} s in all, {:.0} s of it running the cases). {ONE_RUN}\n",
+        command(run),
         run.date,
         run.commit,
         run.plan,
@@ -388,14 +390,36 @@ fn summary(out: &mut String, sections: &[Section]) {
     out.push('\n');
 }
 
-/// Each section's intro and case tables.
-fn section_tables(out: &mut String, ctx: &Ctx, sections: &[Section]) {
+/// What the title says of a report one run wrote whole.
+pub(super) const ONE_RUN: &str =
+    "Every figure below is what this run measured; rerun the command to get your own.";
+
+/// The command a run was, as a reader would type it.
+fn command(run: &Run) -> String {
+    let quick = if run.plan == "quick" { " --quick" } else { "" };
+    let only = run
+        .only
+        .as_ref()
+        .map(|o| format!(" --only {o}"))
+        .unwrap_or_default();
+    format!("cargo xtask bench{quick}{only}")
+}
+
+/// Each section's stamp (the run that measured it: `--only` keeps other
+/// runs' sections), intro and case tables.
+fn section_tables(out: &mut String, run: &Run, ctx: &Ctx, sections: &[Section]) {
     for section in sections {
-        let mut name = section.name.to_string();
-        if let Some(c) = name.get_mut(0..1) {
-            c.make_ascii_uppercase();
-        }
+        let name = super::merge::heading(section.name);
         let _ = writeln!(out, "## {name}\n");
+        let _ = writeln!(
+            out,
+            "{}`{}` on {} at commit {}; load before the run {}.*\n",
+            super::merge::STAMP,
+            command(run),
+            run.date,
+            run.commit,
+            run.load_before
+        );
         if let Some(why) = &section.skipped {
             let _ = writeln!(out, "{why}\n");
             continue;
@@ -481,7 +505,7 @@ fn method(out: &mut String, run: &Run) {
     let _ = writeln!(
         out,
         "- `cargo xtask bench --quick` runs the same cases on a reduced set (written to \
-         `target/bench-media/quick/benchmarks.md`); `--only image,audio,pdf,bulk,video` picks sections, \
+         `target/bench-media/quick/benchmarks.md`); `--only image,jpeg,audio,pdf,bulk,video,stream` runs some sections and keeps the others as their last run wrote them, \
          `--reps N` and `--batch-reps N` set the rounds. The criterion benches (`cargo xtask bench --criterion`, \
          or `cargo bench -p tanba-benches`) time single operations in-process; see `benches/README.md`."
     );
