@@ -319,7 +319,7 @@ fn goals_table(out: &mut String, run: &Run, sections: &[Section]) {
         let _ = writeln!(out, "## Goals from the issues\n");
         let _ = writeln!(
             out,
-            "The speed and memory goals of issues #3 (image), #4 (audio), #5 (PDF), #6 (video), #7 (bulk jobs), #9 (C2PA), #20 (JPEG in the DCT domain, flat memory) \
+            "The speed and memory goals of issues #3 (image), #4 (audio), #5 (PDF), #6 (video), #7 (bulk jobs), #9 (C2PA), #18 (the watermark's cost), #20 (JPEG in the DCT domain, flat memory) \
              and #14 (the cost of verifying every output), against this run{}.\n",
             if run.plan == "quick" {
                 " (a quick run: smaller inputs than the goals name, so indicative only)"

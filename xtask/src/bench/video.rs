@@ -31,6 +31,9 @@ pub(super) fn video(ctx: &Ctx) -> Section {
         let args = [label_clip.as_slice(), c2pa].concat();
         b.add("tanba label + C2PA", Role::Tanba, &tanba, &args);
     }
+    // The watermark's cost (issue #18: at most 5 % on this clip).
+    let unmarked = label_args(&ctx.media.video, "{S}", "1", &["--no-watermark"]);
+    b.add("tanba label --no-watermark", Role::Tanba, &tanba, &unmarked);
     let pt = label_px(w, h);
     let draw = format!(
         "drawbox=x=iw-w-{m}:y=ih-h-{m}:w={bw}:h={bh}:color=0x101010@0.75:t=fill,\
