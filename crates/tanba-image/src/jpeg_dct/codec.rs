@@ -1,7 +1,10 @@
 //! The coefficient stream: a baseline scan decoded one MCU row at a time
 //! (memory independent of the picture's height), the badge drawn on the
 //! rows it covers, and every block handed on to a [`Sink`] that counts
-//! symbols (for optimal tables) or writes them again.
+//! symbols (for optimal tables) or writes them again. When a core is
+//! spare, the scan is decoded on a second thread a few rows ahead of the
+//! writer (the decoding carries its state, DC predictions and bit
+//! position, from row to row; the rows cross in order).
 
 use super::frame::Frame;
 use super::huffman::{self, BitReader, BitWriter, Decoder, Encoder, category, magnitude_bits};
