@@ -1,7 +1,10 @@
 //! The coefficient stream: a baseline scan decoded one MCU row at a time
 //! (memory independent of the picture's height), the badge drawn on the
 //! rows it covers, and every block handed on to a [`Sink`] that counts
-//! symbols (for optimal tables) or writes them again.
+//! symbols (for optimal tables) or writes them again. When a core is
+//! spare, the scan is decoded on a second thread a few rows ahead of the
+//! writer (the decoding carries its state, DC predictions and bit
+//! position, from row to row; the rows cross in order).
 
 use super::frame::Frame;
 use super::huffman::{self, BitReader, BitWriter, Decoder, Encoder, category, magnitude_bits};
@@ -163,10 +166,120 @@ pub(crate) struct Walk<'a> {
 
 /// Walks the MCU rows of `f` from `rows`, adding the mark and drawing the
 /// badge (or putting back the blocks `patches` kept from an earlier pass),
-/// handing blocks to `sink`.
+/// handing blocks to `sink`. A baseline scan big enough is decoded on a
+/// second thread when a core is spare ([`spare_core`]); the blocks, and so
+/// the output, are the same either way.
 pub(crate) fn run(
     f: &Frame<'_>,
     rows: &mut Rows<'_>,
+    walk: &Walk<'_>,
+    patches: &mut Patches,
+    sink: &mut impl Sink,
+) -> Result<()> {
+    run_with(f, rows, walk, patches, sink, spare_core())
+}
+
+/// [`run`], decoding on a second thread when `piped` (and the rows come
+/// from a scan of at least [`PIPED_MIN_ROWS`] MCU rows).
+fn run_with(
+    f: &Frame<'_>,
+    rows: &mut Rows<'_>,
+    walk: &Walk<'_>,
+    patches: &mut Patches,
+    sink: &mut impl Sink,
+    piped: bool,
+) -> Result<()> {
+    let n_rows = f.mcus().1;
+    let mut blocks = row_blocks(f);
+    match rows {
+        Rows::Scan(b) if piped && n_rows >= PIPED_MIN_ROWS => run_piped(f, b, walk, patches, sink),
+        Rows::Scan(b) => (0..n_rows).try_for_each(|row| {
+            b.row(f, &mut blocks)?;
+            finish_row(f, row, &mut blocks, walk, patches, sink)
+        }),
+        Rows::Whole(c) => (0..n_rows).try_for_each(|row| {
+            c.row(f, row, &mut blocks);
+            finish_row(f, row, &mut blocks, walk, patches, sink)
+        }),
+    }
+}
+
+/// Fewer MCU rows than this are not worth a thread (a 1-MP 4:2:0 picture
+/// has 63).
+const PIPED_MIN_ROWS: usize = 64;
+
+/// MCU rows decoded ahead of the writer at most (each 4000-px 4:2:0 row is
+/// 141 KiB of coefficients).
+const PIPED_AHEAD: usize = 4;
+
+/// Whether a core is spare for a second thread: the machine has more
+/// cores than the rayon pool this runs in has workers (`tanba label
+/// --jobs 1` on two cores), or this does not run on a pool's worker at
+/// all (a program calling the library itself).
+fn spare_core() -> bool {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores > 1 && (rayon::current_thread_index().is_none() || rayon::current_num_threads() < cores)
+}
+
+/// One MCU row's worth of zeroed blocks for `f`.
+fn row_blocks(f: &Frame<'_>) -> RowBlocks {
+    let cols = f.mcus().0;
+    f.comps
+        .iter()
+        .map(|c| vec![[0i16; 64]; cols * c.h * c.v])
+        .collect()
+}
+
+/// The rows of a baseline scan decoded on a second thread, at most
+/// [`PIPED_AHEAD`] ahead, and finished here in order. The row buffers go
+/// back and forth (no allocation per row); an error on either side ends
+/// both (the other side's channel closes).
+fn run_piped(
+    f: &Frame<'_>,
+    b: &mut Baseline<'_>,
+    walk: &Walk<'_>,
+    patches: &mut Patches,
+    sink: &mut impl Sink,
+) -> Result<()> {
+    use std::sync::mpsc::sync_channel;
+    let n_rows = f.mcus().1;
+    let (full_tx, full_rx) = sync_channel::<Result<RowBlocks>>(PIPED_AHEAD);
+    let (empty_tx, empty_rx) = sync_channel::<RowBlocks>(PIPED_AHEAD + 1);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            for _ in 0..n_rows {
+                let Ok(mut blocks) = empty_rx.recv() else {
+                    return;
+                };
+                let decoded = b.row(f, &mut blocks).map(|()| blocks);
+                let failed = decoded.is_err();
+                if full_tx.send(decoded).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        for _ in 0..=PIPED_AHEAD {
+            // The decoder holds the receiver until it is done.
+            let _ = empty_tx.send(row_blocks(f));
+        }
+        for row in 0..n_rows {
+            let mut blocks = full_rx
+                .recv()
+                .map_err(|_| Error::cannot_label("the JPEG decoding thread stopped"))??;
+            finish_row(f, row, &mut blocks, walk, patches, sink)?;
+            // The decoder may be done and gone.
+            let _ = empty_tx.send(blocks);
+        }
+        Ok(())
+    })
+}
+
+/// Adds the mark to MCU row `row`, draws the badge (or puts back the
+/// blocks `patches` kept) and hands the row's blocks to `sink`.
+fn finish_row(
+    f: &Frame<'_>,
+    row: usize,
+    blocks: &mut RowBlocks,
     walk: &Walk<'_>,
     patches: &mut Patches,
     sink: &mut impl Sink,
@@ -176,44 +289,31 @@ pub(crate) fn run(
         mark,
         out_restart,
     } = *walk;
-    let (cols, n_rows) = f.mcus();
-    let mut blocks: RowBlocks = f
-        .comps
-        .iter()
-        .map(|c| vec![[0i16; 64]; cols * c.h * c.v])
-        .collect();
-    let rect = badge.mcu_rect(f);
-    for row in 0..n_rows {
-        match rows {
-            Rows::Scan(b) => b.row(f, &mut blocks)?,
-            Rows::Whole(c) => c.row(f, row, &mut blocks),
+    let cols = f.mcus().0;
+    if let Some(m) = mark {
+        m.row(f, row, blocks);
+    }
+    if let Some([c0, c1, r0, r1]) = badge.mcu_rect(f)
+        && (r0..=r1).contains(&row)
+        && !patches.restore(f, row, [c0, c1], blocks)
+    {
+        region::apply(f, blocks, row, [c0, c1], badge);
+        patches.keep(f, row, [c0, c1], blocks);
+    }
+    for col in 0..cols {
+        let n = row * cols + col;
+        if out_restart > 0 && n > 0 && n.is_multiple_of(out_restart) {
+            sink.restart();
         }
-        if let Some(m) = mark {
-            m.row(f, row, &mut blocks);
-        }
-        if let Some([c0, c1, r0, r1]) = rect
-            && (r0..=r1).contains(&row)
-            && !patches.restore(f, row, [c0, c1], &mut blocks)
-        {
-            region::apply(f, &mut blocks, row, [c0, c1], badge);
-            patches.keep(f, row, [c0, c1], &blocks);
-        }
-        for col in 0..cols {
-            let n = row * cols + col;
-            if out_restart > 0 && n > 0 && n.is_multiple_of(out_restart) {
-                sink.restart();
-            }
-            for (ci, c) in f.comps.iter().enumerate() {
-                for by in 0..c.v {
-                    for bx in 0..c.h {
-                        sink.block(ci, &blocks[ci][by * cols * c.h + col * c.h + bx]);
-                    }
+        for (ci, c) in f.comps.iter().enumerate() {
+            for by in 0..c.v {
+                for bx in 0..c.h {
+                    sink.block(ci, &blocks[ci][by * cols * c.h + col * c.h + bx]);
                 }
             }
         }
-        sink.row_done()?;
     }
-    Ok(())
+    sink.row_done()
 }
 
 fn decode_block(
@@ -422,6 +522,87 @@ pub(crate) fn optimal_specs(c: &Counter) -> [(huffman::Spec, huffman::Spec); 2] 
 mod tests {
     use super::*;
     use crate::jpeg_dct::huffman;
+
+    /// A noisy 4:2:0 JPEG of `w` x `h` with restart markers every `ri` MCUs.
+    fn noisy_jpeg(w: u16, h: u16, ri: u16) -> Vec<u8> {
+        let mut x = 0x9E37_79B9u32;
+        let pixels: Vec<u8> = (0..usize::from(w) * usize::from(h) * 3)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                ((i / 3 % 251) as u32 + (x & 63)) as u8
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut e = jpeg_encoder::Encoder::new(&mut out, 90);
+        e.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+        e.set_restart_interval(ri);
+        e.encode(&pixels, w, h, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        out
+    }
+
+    /// The scan of `jpeg` rewritten with a badge, decoding on a second
+    /// thread or not.
+    fn rewrite(jpeg: &[u8], piped: bool) -> Result<Vec<u8>> {
+        let f = super::super::frame::parse(jpeg).unwrap().unwrap();
+        let mut rgba = image::RgbaImage::new(90, 40);
+        for (i, p) in rgba.pixels_mut().enumerate() {
+            *p = image::Rgba([250, 20, (i % 256) as u8, if i % 7 == 0 { 128 } else { 220 }]);
+        }
+        let badge = Badge {
+            rgba: &rgba,
+            x: 300,
+            y: 950,
+        };
+        let walk = Walk {
+            badge: &badge,
+            mark: None,
+            out_restart: 8,
+        };
+        let tables = f
+            .comps
+            .iter()
+            .map(|c| {
+                let dc = huffman::completed(f.dc[c.td].as_ref().unwrap(), true);
+                let ac = huffman::completed(f.ac[c.ta].as_ref().unwrap(), false);
+                (huffman::Encoder::new(&dc), huffman::Encoder::new(&ac))
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut w = Writer::new(&mut out, tables);
+        let mut rows = Rows::Scan(Baseline::new(&f)?);
+        run_with(
+            &f,
+            &mut rows,
+            &walk,
+            &mut Patches::new(false),
+            &mut w,
+            piped,
+        )?;
+        w.bits.flush();
+        Ok(out)
+    }
+
+    /// The scan decoded on a second thread gives the same bytes as on
+    /// one, and a corrupt scan the same error (without hanging).
+    #[test]
+    fn decoding_on_a_second_thread_changes_no_byte() {
+        for ri in [0, 5] {
+            let jpeg = noisy_jpeg(520, 16 * PIPED_MIN_ROWS as u16 + 24, ri);
+            let one = rewrite(&jpeg, false).unwrap();
+            let two = rewrite(&jpeg, true).unwrap();
+            assert!(one.len() > 100_000, "{} bytes", one.len());
+            assert!(one == two, "restart interval {ri}: the piped scan differs");
+        }
+        let mut jpeg = noisy_jpeg(520, 16 * PIPED_MIN_ROWS as u16 + 24, 5);
+        // Cut off in the middle: both read past the data at the same row.
+        jpeg.truncate(jpeg.len() * 2 / 3);
+        let one = rewrite(&jpeg, false).unwrap_err().to_string();
+        let two = rewrite(&jpeg, true).unwrap_err().to_string();
+        assert_eq!(one, two);
+    }
 
     /// Coefficients past the 8-bit ranges (a crafted stream) come out
     /// clamped, so every one can be written with baseline codes.
