@@ -8,11 +8,14 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/summary.rs"]
+mod summary;
 
 use std::path::Path;
 use std::time::Instant;
 
 use common::video::{detect_clip, ffmpeg, make_clip, read_clip};
+use summary::Cell;
 
 /// Length of every clip, in seconds: the cut takes the first 10 s off.
 const SECONDS: u32 = 14;
@@ -207,7 +210,7 @@ fn print_tables(clips: &[Clip], results: &[(Vec<bool>, bool, String)]) {
     let reports = results.iter().filter(|r| r.1).count();
     println!("\nUnmarked clips reported as marked: {reports}/{n}.\n");
     // The line `cargo xtask bench watermark` lifts into the report's summary.
-    let cells: Vec<String> = OPS
+    let cells: Vec<Cell> = OPS
         .iter()
         .enumerate()
         .map(|(k, (op, ..))| {
@@ -216,18 +219,22 @@ fn print_tables(clips: &[Clip], results: &[(Vec<bool>, bool, String)]) {
                 .zip(&in_scope)
                 .filter(|(r, s)| **s && r.0[k])
                 .count();
-            format!("{op} {ok}/{scoped}")
+            Cell::new(*op, ok, scoped, 1.0)
         })
         .collect();
-    let met = results
-        .iter()
-        .zip(&in_scope)
-        .all(|(r, s)| !s || r.0.iter().all(|&ok| ok));
+    let notes = [
+        format!("{} binary black-and-white clip(s) out of scope", n - scoped),
+        format!("unmarked clips reported: {reports}/{n}"),
+    ];
     println!(
-        "> **Video**: goal (100 % in every cell) {} on the {scoped} in-scope clips ({}); {} binary black-and-white clip(s) out of scope; unmarked clips reported: {reports}/{n}.\n",
-        if met { "**met**" } else { "**not met**" },
-        cells.join(", "),
-        n - scoped
+        "{}\n",
+        summary::line(
+            "Video",
+            "100 % in every cell",
+            &format!("the {scoped} in-scope clips"),
+            &cells,
+            &notes
+        )
     );
 }
 

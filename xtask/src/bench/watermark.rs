@@ -193,8 +193,51 @@ pub fn run(args: &[String]) -> Result<(), String> {
             part.heading,
             doc.display()
         );
+        if args.doc.is_none() {
+            refresh_benchmarks(&root.join("docs").join("benchmarks.md"), &summary(&doc))?;
+        }
     }
     Ok(())
+}
+
+/// What introduces the watermark's summary in docs/benchmarks.md (written
+/// there by the side-by-side report).
+pub const SUMMARY_INTRO: &str = "Watermark, its last run's summary:";
+
+/// docs/benchmarks.md's copy of the watermark summary replaced by `lines`,
+/// so it follows each part's run without a full `cargo xtask bench`; the
+/// rest of that page is left as its run wrote it. A page without the copy
+/// (none yet, or another layout) is left alone: the next full run adds it.
+fn refresh_benchmarks(page: &Path, lines: &[String]) -> Result<(), String> {
+    let Ok(old) = std::fs::read_to_string(page) else {
+        return Ok(());
+    };
+    match with_summary(&old, lines) {
+        Some(new) if new != old => write(page, &new),
+        _ => Ok(()),
+    }
+}
+
+/// `page` with the block of `> **` lines after [`SUMMARY_INTRO`] replaced
+/// by `lines`; None when the page has no such block.
+fn with_summary(page: &str, lines: &[String]) -> Option<String> {
+    let at = page.find(SUMMARY_INTRO)? + SUMMARY_INTRO.len();
+    let rest = &page[at..];
+    // The block: blank lines and `> **` lines, up to the first other line.
+    let mut end = 0;
+    for line in rest.split_inclusive('\n') {
+        let t = line.trim();
+        if !(t.is_empty() || t.starts_with("> **")) {
+            break;
+        }
+        end += line.len();
+    }
+    Some(format!(
+        "{}\n\n{}\n\n{}",
+        &page[..at],
+        lines.join("\n\n"),
+        &rest[end..]
+    ))
 }
 
 /// The heading of the report's summary: one line per part, each part's
@@ -303,10 +346,18 @@ fn replace_section(old: &str, part: &Part, stamp: &str, output: &str) -> String 
         let Some((heading, body)) = section else {
             continue;
         };
-        let lines = summary_of(body);
+        let mut lines = summary_of(body);
         if lines.is_empty() {
             let tag = format!("> **{}", p.heading);
-            summary.extend(old_summary.iter().filter(|l| l.starts_with(&tag)).cloned());
+            lines.extend(old_summary.iter().filter(|l| l.starts_with(&tag)).cloned());
+        }
+        if lines.is_empty() {
+            // Every part that has run has its line, even from an example
+            // that printed none (see examples/support/summary.rs).
+            lines.push(format!(
+                "> **{}**: no summary line (its run printed none); see the section below.",
+                p.heading
+            ));
         }
         summary.extend(lines);
         kept.push(format!("{heading}\n{body}"));
@@ -527,6 +578,41 @@ mod tests {
         assert!(stray.contains("## Video\n\n*Run.*\n\n7 clips."));
         assert_eq!(again.matches("## Audio").count(), 1);
         assert!(again.contains("*Run: audio 2.*\n\n| op | 5 s |") && !again.contains("10 s"));
+    }
+
+    #[test]
+    fn every_part_that_ran_has_a_summary_line() {
+        // The audio section of an older run printed none.
+        let page = replace_section("", part("audio"), "*Run.*", "| op | 10 s |\n");
+        let page = replace_section(&page, part("video"), "*Run.*", "> **Video**: met.\n");
+        let (_, s) = sections(&page);
+        let lines = summary_of(s.get(SUMMARY).unwrap());
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0], "> **Video**: met.");
+        assert!(lines[1].starts_with("> **Audio**: no summary line"));
+    }
+
+    #[test]
+    fn the_side_by_side_pages_copy_follows_the_summary() {
+        let page = format!(
+            "# Benchmarks\n\nintro.\n\n{SUMMARY_INTRO}\n\n> **Pictures**: old.\n\n\
+             > **Video**: old.\n\n## Machine\n\n- CPU\n"
+        );
+        let lines = [
+            "> **Pictures**: new.".to_string(),
+            "> **Audio**: new.".into(),
+        ];
+        let new = with_summary(&page, &lines).unwrap();
+        assert_eq!(
+            new,
+            format!(
+                "# Benchmarks\n\nintro.\n\n{SUMMARY_INTRO}\n\n> **Pictures**: new.\n\n\
+                 > **Audio**: new.\n\n## Machine\n\n- CPU\n"
+            )
+        );
+        // Once more: the same page, nothing added.
+        assert_eq!(with_summary(&new, &lines).unwrap(), new);
+        assert!(with_summary("# Benchmarks\n\n## Machine\n", &lines).is_none());
     }
 
     #[test]
