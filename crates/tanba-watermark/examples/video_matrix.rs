@@ -15,6 +15,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/registry.rs"]
+mod registry;
 #[path = "support/summary.rs"]
 mod summary;
 #[path = "support/video_clips.rs"]

@@ -10,6 +10,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::registry::registry_path;
+
 /// Length of every clip, in seconds: the cut takes the first 10 s off and
 /// leaves 4 s to read.
 pub const SECONDS: u32 = 14;
@@ -419,26 +421,4 @@ fn binary() -> Vec<Clip> {
             25,
         ),
     ]
-}
-
-/// `rel` inside the newest unpacked crate of the cargo registry whose
-/// folder name starts with `prefix`: the picture bench's real photos come
-/// with the workspace's dependencies, so every machine that builds it has
-/// them.
-pub fn registry_path(prefix: &str, rel: &str) -> Option<PathBuf> {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
-    let mut found: Vec<PathBuf> = std::fs::read_dir(home.join("registry/src"))
-        .ok()?
-        .flatten()
-        .filter_map(|index| std::fs::read_dir(index.path()).ok())
-        .flatten()
-        .flatten()
-        .filter(|c| c.file_name().to_string_lossy().starts_with(prefix))
-        .map(|c| c.path().join(rel))
-        .filter(|p| p.is_file())
-        .collect();
-    found.sort();
-    found.pop()
 }
