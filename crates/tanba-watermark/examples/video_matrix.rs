@@ -10,7 +10,10 @@
 //!
 //! `--quick`: three clips; `--only TEXT`: the clips whose name holds TEXT;
 //! `--jobs N`: clips at once (default 2); `--check`: only decode 1 s of
-//! each clip's source (the graphs work). Run with `--release`.
+//! each clip's source (the graphs work); `--rows FILE`: each clip's row
+//! appended to FILE as it finishes; `--report-rows FILE`: the section from
+//! such a log (a run cut short: partial); `--skip N`: from the N-th clip
+//! on. Run with `--release`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../tests/common/mod.rs"]
@@ -291,7 +294,7 @@ fn failed(clip: &Clip) -> Row {
 
 /// The clips, `jobs` at a time (each is mostly one thread and one ffmpeg
 /// at a time), in the clips' order.
-fn run_all(dir: &Path, clips: &[Clip], jobs: usize) -> Vec<Row> {
+fn run_all(dir: &Path, clips: &[Clip], jobs: usize, log: Option<&Path>) -> Vec<Row> {
     let next = AtomicUsize::new(0);
     let rows: Mutex<Vec<Option<Row>>> = Mutex::new((0..clips.len()).map(|_| None).collect());
     std::thread::scope(|s| {
@@ -304,7 +307,16 @@ fn run_all(dir: &Path, clips: &[Clip], jobs: usize) -> Vec<Row> {
                     // says so, not the end of a long run.
                     let row = std::panic::catch_unwind(|| one_clip(dir, i, clip))
                         .unwrap_or_else(|_| failed(clip));
-                    rows.lock().unwrap()[i] = Some(row);
+                    let mut rows = rows.lock().unwrap();
+                    if let Some(log) = log {
+                        let mut f = std::fs::OpenOptions::new()
+                            .create(true)
+                            .append(true)
+                            .open(log)
+                            .unwrap();
+                        writeln!(f, "{}", row.line).unwrap();
+                    }
+                    rows[i] = Some(row);
                 }
             });
         }
@@ -318,14 +330,24 @@ fn run_all(dir: &Path, clips: &[Clip], jobs: usize) -> Vec<Row> {
 
 /// The section's opening: what was run, and the clips by kind with why
 /// each kind is there.
-fn print_intro(clips: &[Clip], scoped: usize, (wall, cpu): (f64, f64), jobs: usize) {
+fn print_intro(clips: &[Clip], scoped: usize, time: Option<(f64, f64)>, total: usize) {
     let n = clips.len();
-    println!("## Video\n");
+    if n < total {
+        println!("## Video (partial: {n} of {total} clips finished)\n");
+    } else {
+        println!("## Video\n");
+    }
+    let took = time.map_or_else(
+        || "Reported from the rows its run logged (`--report-rows`), so the run's time is not known here.".to_string(),
+        |(wall, cpu)| format!(
+            "The part took {:.1} min wall and {:.1} min of CPU (user + sys, with its ffmpegs): about {:.0} min on a quiet 2-core machine with both cores busy.",
+            wall / 60.0,
+            cpu / 60.0,
+            cpu / 60.0 / 2.0
+        ),
+    );
     println!(
-        "{n} clips of {SECONDS} s, each decoded from its ffmpeg source at its own size and frame rate, marked on every frame's luma (`FrameMarker`) and encoded as Tanba does (x264 CRF 20); each operation done with the real ffmpeg, then {READ} s of frames read (`FrameDetector`). The same clip unmarked ({READ} s) is read for false positives. In scope: the {scoped} clips that are not binary black-and-white content and whose shorter side is at least {MIN_SCOPE_SIDE} px (smaller frames have cells under 4 px, which `embed` reports weak for a picture; the picture matrix counts those apart too: see docs/watermark.md); goal 100 %. The part took {:.1} min wall ({jobs} clips at a time) and {:.1} min of CPU (user + sys, with its ffmpegs): about {:.0} min on a quiet 2-core machine with both cores busy.\n",
-        wall / 60.0,
-        cpu / 60.0,
-        cpu / 60.0 / 2.0
+        "{n} clips of {SECONDS} s, each decoded from its ffmpeg source at its own size and frame rate, marked on every frame's luma (`FrameMarker`) and encoded as Tanba does (x264 CRF 20); each operation done with the real ffmpeg, then {READ} s of frames read (`FrameDetector`). The same clip unmarked ({READ} s) is read for false positives. In scope: the {scoped} clips that are not binary black-and-white content and whose shorter side is at least {MIN_SCOPE_SIDE} px (smaller frames have cells under 4 px, which `embed` reports weak for a picture; the picture matrix counts those apart too: see docs/watermark.md); goal 100 %. {took}\n"
     );
     println!("The clips, by kind (why each kind is there):\n");
     for (k, (kind, why)) in KINDS.iter().enumerate() {
@@ -358,11 +380,11 @@ fn print_intro(clips: &[Clip], scoped: usize, (wall, cpu): (f64, f64), jobs: usi
 
 /// The section: the intro, the cells (in-scope clips against the goal,
 /// the others apart), the per-clip table and the summary line.
-fn print_section(clips: &[Clip], rows: &[Row], time: (f64, f64), jobs: usize) {
+fn print_section(clips: &[Clip], rows: &[Row], time: Option<(f64, f64)>, total: usize) {
     let n = clips.len();
     let in_scope: Vec<bool> = clips.iter().map(|c| c.in_scope).collect();
     let scoped = in_scope.iter().filter(|&&s| s).count();
-    print_intro(clips, scoped, time, jobs);
+    print_intro(clips, scoped, time, total);
     let count = |k: usize, want: bool| {
         rows.iter()
             .zip(&in_scope)
@@ -430,6 +452,47 @@ fn cpu_seconds() -> Option<f64> {
     Some(ticks / 100.0)
 }
 
+/// A row of the per-clip table read back (from `--rows`' log, or the
+/// run's stderr): the clip's index in `clips` and its row.
+fn parse_row(line: &str, clips: &[Clip]) -> Option<(usize, Row)> {
+    let cells: Vec<&str> = line
+        .trim()
+        .strip_prefix('|')?
+        .split('|')
+        .map(str::trim)
+        .collect();
+    let name = *cells.first()?;
+    let i = clips.iter().position(|c| c.name == name)?;
+    let ops = cells.get(4..4 + OPS.len())?;
+    let row = Row {
+        read: ops.iter().map(|c| c.starts_with("read")).collect(),
+        unmarked: cells.get(4 + OPS.len())?.contains("reported"),
+        psnr: cells.get(2)?.parse().unwrap_or(f64::NAN),
+        ssim: cells.get(3)?.parse().unwrap_or(f64::NAN),
+        line: line.trim().to_string(),
+    };
+    Some((i, row))
+}
+
+/// `--report-rows FILE`: the section from the rows a run logged (one cut
+/// short, or run in parts), the clips in the list's order; partial when
+/// some have no row.
+fn report_rows(log: &Path, clips: &[Clip]) -> Result<(), Box<dyn std::error::Error>> {
+    let text = std::fs::read_to_string(log)?;
+    let mut found: Vec<Option<Row>> = (0..clips.len()).map(|_| None).collect();
+    for (i, row) in text.lines().filter_map(|l| parse_row(l, clips)) {
+        found[i] = Some(row);
+    }
+    let (done, rows): (Vec<&Clip>, Vec<Row>) = clips
+        .iter()
+        .zip(found)
+        .filter_map(|(c, r)| r.map(|r| (c, r)))
+        .unzip();
+    let done: Vec<Clip> = done.into_iter().cloned().collect();
+    print_section(&done, &rows, None, clips.len());
+    Ok(())
+}
+
 /// `--check`: one second of every clip's source decoded, to see that the
 /// graphs work before a long run.
 fn check(clips: &[Clip]) {
@@ -474,11 +537,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         check(&clips);
         return Ok(());
     }
+    if let Some(log) = arg("--report-rows") {
+        return report_rows(Path::new(&log), &clips);
+    }
+    // `--skip N`: from the N-th clip on (a second run taking the list's
+    // end, into the same `--rows` log).
+    let skip = arg("--skip").and_then(|n| n.parse().ok()).unwrap_or(0);
+    let clips: Vec<Clip> = clips.into_iter().skip(skip).collect();
+    let log = arg("--rows");
     let tmp = tempfile::tempdir()?;
     let t = Instant::now();
-    let rows = run_all(tmp.path(), &clips, jobs);
+    let rows = run_all(tmp.path(), &clips, jobs, log.as_deref().map(Path::new));
     let cpu = cpu_seconds().unwrap_or(f64::NAN);
-    print_section(&clips, &rows, (t.elapsed().as_secs_f64(), cpu), jobs);
+    let time = (t.elapsed().as_secs_f64(), cpu);
+    print_section(&clips, &rows, Some(time), clips.len());
     let mut marker = FrameMarker::new(1920, 1080, 42, PUBLIC_KEY)?;
     let mut frame = vec![128u8; 1920 * 1080];
     let t = Instant::now();

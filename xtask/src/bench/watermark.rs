@@ -64,8 +64,9 @@ usage: cargo xtask bench watermark [--only PARTS] [--quick] [--no-build] [--doc 
   --doc FILE    where the report goes (default docs/benchmarks-watermark.md)
   --media DIR   the bench media (default target/bench-media/full, when a
                 full `cargo xtask bench` has made it)
-  --report-rows the pictures' section from the rows the last picture run
-                logged (target/watermark-bench/picture_matrix.rows), for a
+  --report-rows the pictures' and video sections (those asked by --only)
+                from the rows their last run logged
+                (target/watermark-bench/{picture,video}_matrix.rows), for a
                 run cut short: marked partial when rows are missing";
 
 /// What the command line asked for.
@@ -156,14 +157,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let out_dir = target_dir().join("watermark-bench");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     if args.report_rows {
-        return report_rows(&out_dir, &doc, &root);
+        return report_all_rows(&args.parts, &out_dir, (&doc, args.doc.is_none()), &root);
     }
     if !args.no_build {
         build_examples(&parts)?;
     }
     let stamp = run_stamp(&root, &parts);
     // Kept for `--report-rows`: the stamp of the run the rows come from.
-    write(&out_dir.join("picture_matrix.stamp"), &stamp)?;
+    for part in &parts {
+        write(&out_dir.join(format!("{}.stamp", part.example)), &stamp)?;
+    }
     // All at once: each is mostly one thread or one ffmpeg at a time, so
     // together they keep both cores busy; each part's section is written
     // into the page as soon as it finishes, so a run cut short keeps the
@@ -446,7 +449,10 @@ fn spawn_example(
     if let Some(dir) = media.as_ref().filter(|_| part.media) {
         cmd.arg("--media").arg(dir);
     }
-    if part.name == "pictures" {
+    if ROWS_LOGGED.contains(&part.name) {
+        // The video matrix appends (so runs in parts share one log): a
+        // new run starts a new log.
+        let _ = std::fs::remove_file(rows_log(out));
         cmd.arg("--rows").arg(rows_log(out));
     }
     let file = std::fs::File::create(out).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -455,18 +461,48 @@ fn spawn_example(
         .map_err(|e| format!("cannot run {}: {e}", bin.display()))
 }
 
-/// Where the picture matrix logs each picture's row as it finishes.
+/// The parts whose example logs each input's row as it finishes
+/// (`--rows FILE`) and can report from that log (`--report-rows FILE`).
+const ROWS_LOGGED: [&str; 2] = ["pictures", "video"];
+
+/// Where the picture and video matrices log each row as it finishes.
 fn rows_log(out: &Path) -> PathBuf {
     out.with_extension("rows")
 }
 
-/// `--report-rows`: the pictures' section rebuilt from the rows log of
-/// the last picture run (complete or cut short), under that run's stamp.
-fn report_rows(out_dir: &Path, doc: &Path, root: &Path) -> Result<(), String> {
-    let part = PARTS
-        .iter()
-        .find(|p| p.name == "pictures")
-        .ok_or("no pictures part")?;
+/// `--report-rows`: the sections of the asked parts that log rows, each
+/// rebuilt from its last run's rows log; the parts without a log are
+/// skipped, and none at all is an error.
+/// `doc` is the page and whether it is the default one (then
+/// docs/benchmarks.md's copy of the summary follows it).
+fn report_all_rows(
+    parts: &[&Part],
+    out_dir: &Path,
+    (doc, default): (&Path, bool),
+    root: &Path,
+) -> Result<(), String> {
+    let mut done = 0;
+    for part in parts.iter().filter(|p| ROWS_LOGGED.contains(&p.name)) {
+        if rows_log(&out_dir.join(format!("{}.md", part.example))).is_file() {
+            report_rows(part, out_dir, doc, root)?;
+            if default {
+                refresh_benchmarks(&root.join("docs").join("benchmarks.md"), &summary(doc))?;
+            }
+            done += 1;
+        }
+    }
+    if done == 0 {
+        return Err(format!(
+            "--report-rows: no rows log in {} for the parts asked",
+            out_dir.display()
+        ));
+    }
+    Ok(())
+}
+
+/// `--report-rows` for one part: its section rebuilt from the rows log of
+/// its last run (complete or cut short), under that run's stamp.
+fn report_rows(part: &Part, out_dir: &Path, doc: &Path, root: &Path) -> Result<(), String> {
     let rows = rows_log(&out_dir.join(format!("{}.md", part.example)));
     let bin = target_dir()
         .join("release")
@@ -484,7 +520,7 @@ fn report_rows(out_dir: &Path, doc: &Path, root: &Path) -> Result<(), String> {
             rows.display()
         ));
     }
-    let stamp = std::fs::read_to_string(out_dir.join("picture_matrix.stamp"))
+    let stamp = std::fs::read_to_string(out_dir.join(format!("{}.stamp", part.example)))
         .unwrap_or_else(|_| "*Run: not recorded.*".to_string());
     let commit = Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])

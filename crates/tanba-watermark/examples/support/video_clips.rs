@@ -18,6 +18,7 @@ pub const SECONDS: u32 = 14;
 
 /// One clip: a lavfi graph decoded for [`SECONDS`], scaled to `w` x `h`
 /// at `fps` frames a second.
+#[derive(Clone)]
 pub struct Clip {
     pub name: String,
     /// Index into [`KINDS`].
