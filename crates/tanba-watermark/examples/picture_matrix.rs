@@ -8,6 +8,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/registry.rs"]
+mod registry;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -409,21 +411,7 @@ fn real_photos() -> Vec<(String, RgbImage)> {
 /// `rel` inside the newest unpacked crate of the cargo registry whose
 /// folder name starts with `prefix`, read as a picture.
 fn registry_file(prefix: &str, rel: &str) -> Option<RgbImage> {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))?;
-    let mut found: Vec<PathBuf> = std::fs::read_dir(home.join("registry/src"))
-        .ok()?
-        .flatten()
-        .filter_map(|index| std::fs::read_dir(index.path()).ok())
-        .flatten()
-        .flatten()
-        .filter(|c| c.file_name().to_string_lossy().starts_with(prefix))
-        .map(|c| c.path().join(rel))
-        .filter(|p| p.is_file())
-        .collect();
-    found.sort();
-    let path = found.pop()?;
+    let path = registry::registry_path(prefix, rel)?;
     image::open(&path).ok().map(|i| i.to_rgb8())
 }
 

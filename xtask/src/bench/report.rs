@@ -283,7 +283,8 @@ fn header(out: &mut String, run: &Run) {
     if !watermark.is_empty() {
         let _ = writeln!(
             out,
-            "Watermark, its last run's summary:\n\n{}\n",
+            "{}\n\n{}\n",
+            super::watermark::SUMMARY_INTRO,
             watermark.join("\n\n")
         );
     }

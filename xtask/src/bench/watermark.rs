@@ -64,8 +64,9 @@ usage: cargo xtask bench watermark [--only PARTS] [--quick] [--no-build] [--doc 
   --doc FILE    where the report goes (default docs/benchmarks-watermark.md)
   --media DIR   the bench media (default target/bench-media/full, when a
                 full `cargo xtask bench` has made it)
-  --report-rows the pictures' section from the rows the last picture run
-                logged (target/watermark-bench/picture_matrix.rows), for a
+  --report-rows the pictures' and video sections (those asked by --only)
+                from the rows their last run logged
+                (target/watermark-bench/{picture,video}_matrix.rows), for a
                 run cut short: marked partial when rows are missing";
 
 /// What the command line asked for.
@@ -156,14 +157,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let out_dir = target_dir().join("watermark-bench");
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     if args.report_rows {
-        return report_rows(&out_dir, &doc, &root);
+        return report_all_rows(&args.parts, &out_dir, (&doc, args.doc.is_none()), &root);
     }
     if !args.no_build {
         build_examples(&parts)?;
     }
     let stamp = run_stamp(&root, &parts);
     // Kept for `--report-rows`: the stamp of the run the rows come from.
-    write(&out_dir.join("picture_matrix.stamp"), &stamp)?;
+    for part in &parts {
+        write(&out_dir.join(format!("{}.stamp", part.example)), &stamp)?;
+    }
     // All at once: each is mostly one thread or one ffmpeg at a time, so
     // together they keep both cores busy; each part's section is written
     // into the page as soon as it finishes, so a run cut short keeps the
@@ -193,8 +196,51 @@ pub fn run(args: &[String]) -> Result<(), String> {
             part.heading,
             doc.display()
         );
+        if args.doc.is_none() {
+            refresh_benchmarks(&root.join("docs").join("benchmarks.md"), &summary(&doc))?;
+        }
     }
     Ok(())
+}
+
+/// What introduces the watermark's summary in docs/benchmarks.md (written
+/// there by the side-by-side report).
+pub const SUMMARY_INTRO: &str = "Watermark, its last run's summary:";
+
+/// docs/benchmarks.md's copy of the watermark summary replaced by `lines`,
+/// so it follows each part's run without a full `cargo xtask bench`; the
+/// rest of that page is left as its run wrote it. A page without the copy
+/// (none yet, or another layout) is left alone: the next full run adds it.
+fn refresh_benchmarks(page: &Path, lines: &[String]) -> Result<(), String> {
+    let Ok(old) = std::fs::read_to_string(page) else {
+        return Ok(());
+    };
+    match with_summary(&old, lines) {
+        Some(new) if new != old => write(page, &new),
+        _ => Ok(()),
+    }
+}
+
+/// `page` with the block of `> **` lines after [`SUMMARY_INTRO`] replaced
+/// by `lines`; None when the page has no such block.
+fn with_summary(page: &str, lines: &[String]) -> Option<String> {
+    let at = page.find(SUMMARY_INTRO)? + SUMMARY_INTRO.len();
+    let rest = &page[at..];
+    // The block: blank lines and `> **` lines, up to the first other line.
+    let mut end = 0;
+    for line in rest.split_inclusive('\n') {
+        let t = line.trim();
+        if !(t.is_empty() || t.starts_with("> **")) {
+            break;
+        }
+        end += line.len();
+    }
+    Some(format!(
+        "{}\n\n{}\n\n{}",
+        &page[..at],
+        lines.join("\n\n"),
+        &rest[end..]
+    ))
 }
 
 /// The heading of the report's summary: one line per part, each part's
@@ -303,10 +349,18 @@ fn replace_section(old: &str, part: &Part, stamp: &str, output: &str) -> String 
         let Some((heading, body)) = section else {
             continue;
         };
-        let lines = summary_of(body);
+        let mut lines = summary_of(body);
         if lines.is_empty() {
             let tag = format!("> **{}", p.heading);
-            summary.extend(old_summary.iter().filter(|l| l.starts_with(&tag)).cloned());
+            lines.extend(old_summary.iter().filter(|l| l.starts_with(&tag)).cloned());
+        }
+        if lines.is_empty() {
+            // Every part that has run has its line, even from an example
+            // that printed none (see examples/support/summary.rs).
+            lines.push(format!(
+                "> **{}**: no summary line (its run printed none); see the section below.",
+                p.heading
+            ));
         }
         summary.extend(lines);
         kept.push(format!("{heading}\n{body}"));
@@ -395,7 +449,10 @@ fn spawn_example(
     if let Some(dir) = media.as_ref().filter(|_| part.media) {
         cmd.arg("--media").arg(dir);
     }
-    if part.name == "pictures" {
+    if ROWS_LOGGED.contains(&part.name) {
+        // The video matrix appends (so runs in parts share one log): a
+        // new run starts a new log.
+        let _ = std::fs::remove_file(rows_log(out));
         cmd.arg("--rows").arg(rows_log(out));
     }
     let file = std::fs::File::create(out).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -404,18 +461,48 @@ fn spawn_example(
         .map_err(|e| format!("cannot run {}: {e}", bin.display()))
 }
 
-/// Where the picture matrix logs each picture's row as it finishes.
+/// The parts whose example logs each input's row as it finishes
+/// (`--rows FILE`) and can report from that log (`--report-rows FILE`).
+const ROWS_LOGGED: [&str; 2] = ["pictures", "video"];
+
+/// Where the picture and video matrices log each row as it finishes.
 fn rows_log(out: &Path) -> PathBuf {
     out.with_extension("rows")
 }
 
-/// `--report-rows`: the pictures' section rebuilt from the rows log of
-/// the last picture run (complete or cut short), under that run's stamp.
-fn report_rows(out_dir: &Path, doc: &Path, root: &Path) -> Result<(), String> {
-    let part = PARTS
-        .iter()
-        .find(|p| p.name == "pictures")
-        .ok_or("no pictures part")?;
+/// `--report-rows`: the sections of the asked parts that log rows, each
+/// rebuilt from its last run's rows log; the parts without a log are
+/// skipped, and none at all is an error.
+/// `doc` is the page and whether it is the default one (then
+/// docs/benchmarks.md's copy of the summary follows it).
+fn report_all_rows(
+    parts: &[&Part],
+    out_dir: &Path,
+    (doc, default): (&Path, bool),
+    root: &Path,
+) -> Result<(), String> {
+    let mut done = 0;
+    for part in parts.iter().filter(|p| ROWS_LOGGED.contains(&p.name)) {
+        if rows_log(&out_dir.join(format!("{}.md", part.example))).is_file() {
+            report_rows(part, out_dir, doc, root)?;
+            if default {
+                refresh_benchmarks(&root.join("docs").join("benchmarks.md"), &summary(doc))?;
+            }
+            done += 1;
+        }
+    }
+    if done == 0 {
+        return Err(format!(
+            "--report-rows: no rows log in {} for the parts asked",
+            out_dir.display()
+        ));
+    }
+    Ok(())
+}
+
+/// `--report-rows` for one part: its section rebuilt from the rows log of
+/// its last run (complete or cut short), under that run's stamp.
+fn report_rows(part: &Part, out_dir: &Path, doc: &Path, root: &Path) -> Result<(), String> {
     let rows = rows_log(&out_dir.join(format!("{}.md", part.example)));
     let bin = target_dir()
         .join("release")
@@ -433,7 +520,7 @@ fn report_rows(out_dir: &Path, doc: &Path, root: &Path) -> Result<(), String> {
             rows.display()
         ));
     }
-    let stamp = std::fs::read_to_string(out_dir.join("picture_matrix.stamp"))
+    let stamp = std::fs::read_to_string(out_dir.join(format!("{}.stamp", part.example)))
         .unwrap_or_else(|_| "*Run: not recorded.*".to_string());
     let commit = Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
@@ -527,6 +614,41 @@ mod tests {
         assert!(stray.contains("## Video\n\n*Run.*\n\n7 clips."));
         assert_eq!(again.matches("## Audio").count(), 1);
         assert!(again.contains("*Run: audio 2.*\n\n| op | 5 s |") && !again.contains("10 s"));
+    }
+
+    #[test]
+    fn every_part_that_ran_has_a_summary_line() {
+        // The audio section of an older run printed none.
+        let page = replace_section("", part("audio"), "*Run.*", "| op | 10 s |\n");
+        let page = replace_section(&page, part("video"), "*Run.*", "> **Video**: met.\n");
+        let (_, s) = sections(&page);
+        let lines = summary_of(s.get(SUMMARY).unwrap());
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0], "> **Video**: met.");
+        assert!(lines[1].starts_with("> **Audio**: no summary line"));
+    }
+
+    #[test]
+    fn the_side_by_side_pages_copy_follows_the_summary() {
+        let page = format!(
+            "# Benchmarks\n\nintro.\n\n{SUMMARY_INTRO}\n\n> **Pictures**: old.\n\n\
+             > **Video**: old.\n\n## Machine\n\n- CPU\n"
+        );
+        let lines = [
+            "> **Pictures**: new.".to_string(),
+            "> **Audio**: new.".into(),
+        ];
+        let new = with_summary(&page, &lines).unwrap();
+        assert_eq!(
+            new,
+            format!(
+                "# Benchmarks\n\nintro.\n\n{SUMMARY_INTRO}\n\n> **Pictures**: new.\n\n\
+                 > **Audio**: new.\n\n## Machine\n\n- CPU\n"
+            )
+        );
+        // Once more: the same page, nothing added.
+        assert_eq!(with_summary(&new, &lines).unwrap(), new);
+        assert!(with_summary("# Benchmarks\n\n## Machine\n", &lines).is_none());
     }
 
     #[test]
