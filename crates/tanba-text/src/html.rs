@@ -10,6 +10,7 @@ use lol_html::{EndTagHandler, RewriteStrSettings, doc_text, element, rewrite_str
 use tanba_core::{Error, LabelLine, Result};
 
 use crate::marks::Found;
+use crate::stream::RestNeedles;
 
 const MANIFEST_OPEN: &str = "<script type=\"application/json\" id=\"tanba-manifest\">";
 const AIGC_OPEN: &str = "<meta name=\"AIGC\" content=\"";
@@ -74,12 +75,7 @@ struct Tags {
 pub fn label(text: &str, lines: &[LabelLine], values: (&str, &str)) -> Result<String> {
     let banner = banner(lines);
     let head = head_elements(values.0, values.1);
-    let lower = text.to_ascii_lowercase();
-    let tags = Tags {
-        head: has_tag(&lower, "head"),
-        body: has_tag(&lower, "body"),
-        html: has_tag(&lower, "html"),
-    };
+    let tags = Tags::of(text);
     let charset_metas = count_charset_metas(text)?;
     let mut out = rewrite(text, tags, charset_metas, &head, &banner)?;
     if out.is_none() && tags.body {
@@ -104,6 +100,39 @@ pub fn label(text: &str, lines: &[LabelLine], values: (&str, &str)) -> Result<St
     }
     Ok(out)
 }
+
+/// [`label`] of the head of a longer document, for the streamed path:
+/// `None` where the head alone does not settle it (no place found on the
+/// first try, or none for the marks), and the whole document is labelled
+/// instead. The caller has checked that the rest holds no `<head>`,
+/// `<body>`, `<html>` or `<meta>` tag, so the tags and the `<meta>`
+/// elements seen here are the whole document's.
+pub fn label_head(head: &str, lines: &[LabelLine], values: (&str, &str)) -> Option<String> {
+    let banner = banner(lines);
+    let elements = head_elements(values.0, values.1);
+    let charset_metas = count_charset_metas(head).ok()?;
+    let out = rewrite(head, Tags::of(head), charset_metas, &elements, &banner).ok()??;
+    out.contains(MANIFEST_OPEN).then_some(out)
+}
+
+/// Whether a head holds every mark [`crate::TextLabeler::verify`] looks
+/// for, each first where it is in the whole document: the head then
+/// gives the whole document's verdict.
+pub fn head_has_marks(head: &str) -> bool {
+    let found = find_marks(head);
+    found.aigc.is_some()
+        && found.manifest.is_some()
+        && banner_text(head).is_some()
+        && head.contains(FLAG)
+}
+
+/// The tags, and the strings, that would change [`label_head`]'s result
+/// or the marks found if they came after the head (see
+/// [`crate::stream::rest_holds`]).
+pub const AFTER_HEAD: RestNeedles = RestNeedles {
+    tags: &[b"<head", b"<body", b"<html", b"<meta"],
+    strings: &[b"tanba-manifest"],
+};
 
 /// Whether a `<meta>` declares the encoding (`charset`, or `http-equiv`
 /// `content-type`), which browsers look for in the first 1,024 bytes.
@@ -196,6 +225,17 @@ fn rewrite(
         out
     };
     Ok((placed.get() && out.contains(BANNER_OPEN)).then_some(out))
+}
+
+impl Tags {
+    fn of(text: &str) -> Tags {
+        let lower = text.to_ascii_lowercase();
+        Tags {
+            head: has_tag(&lower, "head"),
+            body: has_tag(&lower, "body"),
+            html: has_tag(&lower, "html"),
+        }
+    }
 }
 
 /// Whether `lower` has a `<name>` tag (`<head>` or `<head …>`, not `<header>`).

@@ -24,10 +24,12 @@
 //! text ([`STRUCTURED_TEXT`]), since a notice would break them. SVG is
 //! neither taken nor declined: it is a picture, for the image labeler. Bytes
 //! without a name are taken as plain text: the caller vouches for them.
-//! Markdown and plain text files from 4 MiB on are streamed: the head is
-//! read to place the notice, the checks run over the file in chunks and
-//! the rest is copied as it is, in flat memory (the same bytes out). Other
-//! files are read whole. Either way a file past
+//! Text files from 4 MiB on are streamed: the head is read to place the
+//! notice, the checks run over the file in chunks and the rest is copied
+//! as it is (SubRip's cue numbers moved up a line at a time), in flat
+//! memory (the same bytes out). Smaller files, and what the head does not
+//! settle (an HTML `<meta>` past the head, a front matter longer than it,
+//! a forced relabel, UTF-16, a legacy encoding), are read whole. Either way a file past
 //! [`Limits::max_text_bytes`] is refused before it is read.
 //!
 //! Encodings are kept: UTF-8 with or without a BOM, UTF-16 with a BOM; so are
@@ -47,6 +49,7 @@ mod plain;
 mod sidecar;
 mod sniff;
 mod stream;
+mod stream_formats;
 mod subtitles;
 
 use std::borrow::Cow;
@@ -339,8 +342,8 @@ impl TextLabeler {
         notes
     }
 
-    /// Labels a big Markdown or plain text file in flat memory
-    /// ([`stream`]): `None` when it must be read whole instead.
+    /// Labels a big text file in flat memory ([`stream`]): `None` when it
+    /// must be read whole instead.
     fn label_streamed(
         &self,
         source: &mut Source<'_>,
@@ -352,16 +355,19 @@ impl TextLabeler {
         let Some(head) = stream::open(source, &job.limits, legacy)? else {
             return Ok(None);
         };
-        if !stream::head_suffices(format.name, &head) {
+        if !stream_formats::settles_label(source, &head, &job.limits)? {
             return Ok(None);
         }
-        let markdown = format.name == "markdown";
-        let existing = if markdown {
-            markdown::find_marks(&head.text)
-        } else {
-            plain::find_marks(&head.tail)
+        let existing = match format.name {
+            "text" => plain::find_marks(&head.tail),
+            _ => Self::find_marks(format, &head.text),
         };
-        if existing.any() {
+        // SubRip carries no mark: an earlier labelling shows as our cue 1.
+        let earlier_cue = format.name == "srt" && {
+            let known = Self::known_texts(format, &existing, source.path, job);
+            subtitles::strip(&head.text, &known) != head.text
+        };
+        if existing.any() || earlier_cue {
             return Err(Error::already_labelled());
         }
         let job = match &job.source_sha256 {
@@ -371,28 +377,82 @@ impl TextLabeler {
                 .with_source_sha256(tanba_core::manifest::sha256_of(source.reader)?),
         };
         let manifest = job.manifest(format.mime, self.placement(format));
+        let Some(start) = self.streamed_start(format, &head, &job, &manifest) else {
+            return Ok(None);
+        };
         output.write_all(head.bom)?;
+        output.write_all(start.as_bytes())?;
         let bom = head.bom.len() as u64;
-        if markdown {
-            let lines: Vec<&str> = job.label.texts().collect();
-            let v = Values::whole(&manifest, false);
-            let (start, split) =
-                markdown::label_head(&head.text, head.eol, &lines, (&v.aigc, &v.manifest));
-            output.write_all(start.as_bytes())?;
-            stream::copy_from(source, bom + split as u64, output)?;
-        } else {
-            let notice = marks::notice(&job.label);
-            output.write_all(plain::prefix(head.eol, &notice).as_bytes())?;
-            stream::copy_from(source, bom, output)?;
-            if self.settings.plain_text_footer {
-                let values = Values::reference(&manifest);
-                let footer = plain::footer_text(head.eol, !head.ends_with_newline, &values);
-                output.write_all(footer.as_bytes())?;
+        match format.name {
+            "markdown" => {
+                let (_, split) = markdown::label_head(&head.text, head.eol, &[], ("", ""));
+                stream::copy_from(source, bom + split as u64, output)?;
+            }
+            "html" => stream::copy_from(source, bom + head.text.len() as u64, output)?,
+            "srt" => stream_formats::write_renumbered(source, bom, output)?,
+            "vtt" => {
+                let end = subtitles::after_first_blank_line(&head.text);
+                stream::copy_from(source, bom + end as u64, output)?;
+            }
+            _ => {
+                stream::copy_from(source, bom, output)?;
+                if self.settings.plain_text_footer {
+                    let values = Values::reference(&manifest);
+                    let footer = plain::footer_text(head.eol, !head.ends_with_newline, &values);
+                    output.write_all(footer.as_bytes())?;
+                }
             }
         }
         Ok(Some(
             Labelled::new(format, manifest).with_notes(self.notes(format)),
         ))
+    }
+
+    /// What the streamed output starts with, before the copied rest (after
+    /// any BOM); `None` when the head of an HTML document does not settle
+    /// it.
+    fn streamed_start(
+        &self,
+        format: &Format,
+        head: &stream::Head,
+        job: &Job,
+        manifest: &Manifest,
+    ) -> Option<String> {
+        let lines: Vec<&str> = job.label.texts().collect();
+        let seconds = self.settings.subtitle_seconds;
+        Some(match format.name {
+            "markdown" => {
+                let v = Values::whole(manifest, false);
+                markdown::label_head(&head.text, head.eol, &lines, (&v.aigc, &v.manifest)).0
+            }
+            "html" => {
+                let v = Values::whole(manifest, false);
+                html::label_head(&head.text, &job.label.lines, (&v.aigc, &v.manifest))?
+            }
+            "srt" => subtitles::label_srt("", head.eol, &lines, seconds),
+            "vtt" => {
+                let end = subtitles::after_first_blank_line(&head.text);
+                let reference = Values::reference(manifest);
+                subtitles::label_vtt(&head.text[..end], head.eol, &lines, seconds, &reference)
+            }
+            _ => plain::prefix(head.eol, &marks::notice(&job.label)),
+        })
+    }
+
+    /// The label texts an earlier notice may hold: the job's, and those of
+    /// the earlier manifest, in the file or in the input's sidecar.
+    fn known_texts(
+        format: &Format,
+        existing: &marks::Found,
+        path: Option<&Path>,
+        job: &Job,
+    ) -> KnownTexts {
+        let reference = existing.reference().and_then(Result::ok);
+        let earlier = existing
+            .manifest()
+            .and_then(Result::ok)
+            .or_else(|| sidecar::look(path, format, reference.as_ref(), &job.limits).manifest);
+        KnownTexts::new(&job.label, earlier.as_ref()).with_fingerprint(existing.label_fingerprint())
     }
 
     /// The verdict on a text whose notice region starts `text` and whose
@@ -495,14 +555,7 @@ impl Labeler for TextLabeler {
             ));
         }
         let existing = Self::find_marks(format, &decoded.text);
-        // The earlier manifest, in the file or in the input's sidecar,
-        // names the label texts an earlier notice may hold.
-        let reference = existing.reference().and_then(Result::ok);
-        let earlier = existing.manifest().and_then(Result::ok).or_else(|| {
-            sidecar::look(source.path, format, reference.as_ref(), &job.limits).manifest
-        });
-        let known = KnownTexts::new(&job.label, earlier.as_ref())
-            .with_fingerprint(existing.label_fingerprint());
+        let known = Self::known_texts(format, &existing, source.path, job);
         // SubRip carries no mark: an earlier labelling shows as our cue 1.
         let earlier_cue =
             format.name == "srt" && subtitles::strip(&decoded.text, &known) != decoded.text;
@@ -533,10 +586,10 @@ impl Labeler for TextLabeler {
         if stream::applies(format.name, source.len, false)
             && let Some(head) =
                 stream::open(&mut source, limits, self.settings.legacy_encoding.is_some())?
-            && stream::head_suffices(format.name, &head)
+            && stream_formats::settles_verdict(&mut source, &head, limits)?
         {
-            // The marks are in the head (Markdown) or the tail (the plain
-            // text footer); the notice is at the start.
+            // The marks are in the tail (the plain text footer) or the
+            // head; the notice is at the start.
             let marks_in = if format.name == "text" {
                 &head.tail
             } else {

@@ -1,17 +1,19 @@
-//! Big Markdown and plain text files in flat memory: the head is read to
-//! find where the notice and the marks go, the checks the whole-file path
-//! makes (UTF-8, NUL and control characters) run over the file in chunks,
-//! and the rest is copied through as it is. The output is the same bytes
-//! the whole-file path writes; whatever this path cannot settle from the
-//! head (a forced relabel, UTF-16, a legacy encoding, a front matter longer
-//! than the head) goes the whole-file way, which `max_text_bytes` bounds.
+//! Big text files in flat memory: the head is read to find where the
+//! notice and the marks go, the checks the whole-file path makes (UTF-8,
+//! NUL and control characters, subtitle cues) run over the file in chunks,
+//! and the rest is copied through as it is (SubRip's cue numbers moved up a
+//! line at a time). The output is the same bytes the whole-file path
+//! writes; whatever this path cannot settle from the head (a forced
+//! relabel, UTF-16, a legacy encoding, a front matter longer than the head,
+//! an HTML `<meta>` after it, see `stream_formats`) goes the whole-file
+//! way, which `max_text_bytes` bounds.
 
-use std::io::{Read, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read, SeekFrom, Write};
 
-use tanba_core::{Error, Limits, Result, Source};
+use tanba_core::{Error, Limits, ReadSeek, Result, Source};
 
 use crate::encoding::LineEnding;
-use crate::{markdown, plain};
+use crate::plain;
 
 /// Files from this size on take the streamed path (smaller ones are read
 /// whole: they are small).
@@ -19,7 +21,10 @@ pub const STREAM_FROM: u64 = 4 * 1024 * 1024;
 /// How much of the start is read to place the notice.
 const HEAD: usize = 256 * 1024;
 /// The copy and check buffer.
-const CHUNK: usize = 256 * 1024;
+pub const CHUNK: usize = 256 * 1024;
+/// The longest line the line-by-line passes (subtitles) take; a longer
+/// one sends the file the whole-file way.
+const MAX_LINE: usize = 64 * 1024;
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The start of a streamed text file.
@@ -27,7 +32,8 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 pub struct Head {
     /// The UTF-8 BOM when the file has one.
     pub bom: &'static [u8],
-    /// The head's text after the BOM, cut after its last line break.
+    /// The head's text after the BOM, cut after its last line break (HTML:
+    /// after its last `>`).
     pub text: String,
     /// The file's line ending (its first line break is in the head).
     pub eol: LineEnding,
@@ -40,13 +46,18 @@ pub struct Head {
 
 /// Whether `format` is streamed for a file of `len` bytes.
 pub fn applies(format: &str, len: u64, force: bool) -> bool {
-    !force && len >= STREAM_FROM && matches!(format, "markdown" | "text")
+    !force && len >= STREAM_FROM && matches!(format, "markdown" | "text" | "html" | "srt" | "vtt")
 }
 
 /// Reads the head and the tail, and checks the whole file as the
 /// whole-file decoder would; `None` when the file must go the whole-file
 /// way (see the module's note).
 pub fn open(source: &mut Source<'_>, limits: &Limits, legacy: bool) -> Result<Option<Head>> {
+    let cut_after = if source.format.name == "html" {
+        b'>'
+    } else {
+        b'\n'
+    };
     limits.check_text_bytes(source.len)?;
     limits.check_bytes(source.len)?;
     source.reader.seek(SeekFrom::Start(0))?;
@@ -58,7 +69,7 @@ pub fn open(source: &mut Source<'_>, limits: &Limits, legacy: bool) -> Result<Op
     if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
         return Ok(None);
     }
-    let Some(cut) = head.iter().rposition(|&b| b == b'\n') else {
+    let Some(cut) = head.iter().rposition(|&b| b == cut_after) else {
         return Ok(None);
     };
     head.truncate(cut + 1);
@@ -123,15 +134,10 @@ fn check(source: &mut Source<'_>, start: u64, legacy: bool) -> Result<bool> {
         let n = source.reader.read(&mut buf[carry..carry + CHUNK])?;
         let end = carry + n;
         let chunk = &buf[..end];
-        if let Some(i) = chunk.iter().position(|&b| b < b' ') {
-            let scan = &chunk[i..];
-            found.nul |= scan.contains(&0);
-            if found.control.is_none() {
-                found.control = scan
-                    .iter()
-                    .position(|&b| b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
-                    .map(|j| offset + (i + j) as u64);
-            }
+        // NUL is a control character too: a chunk without one has neither.
+        if let Some(i) = first_control(chunk) {
+            found.nul |= memchr::memchr(0, &chunk[i..]).is_some();
+            found.control.get_or_insert(offset + i as u64);
         }
         let valid = match std::str::from_utf8(chunk) {
             Ok(_) => end,
@@ -155,6 +161,27 @@ fn check(source: &mut Source<'_>, start: u64, legacy: bool) -> Result<bool> {
         offset += valid as u64;
     }
     verdict(&found, start > 0, legacy)
+}
+
+/// Whether `b` is a control character text may not hold (all below
+/// space but tab, line feed, carriage return and form feed).
+fn is_control(b: u8) -> bool {
+    (b < b' ') & (b != b'\t') & (b != b'\n') & (b != b'\r') & (b != 0x0C)
+}
+
+/// The offset of the first control character ([`is_control`]) in
+/// `bytes`. Each 64-byte block is tested without branches first, which
+/// the compiler turns into vector code: text is mostly line breaks apart
+/// from letters, and a plain search stops at each.
+fn first_control(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    for block in bytes.chunks(64) {
+        if block.iter().fold(false, |any, &b| any | is_control(b)) {
+            return block.iter().position(|&b| is_control(b)).map(|i| at + i);
+        }
+        at += block.len();
+    }
+    None
 }
 
 /// The whole-file decoder's first error for what [`check`] found.
@@ -189,9 +216,99 @@ fn verdict(found: &Findings, bom: bool, legacy: bool) -> Result<bool> {
     Ok(true)
 }
 
-/// Whether the head holds what the format's labelling looks at.
-pub fn head_suffices(format: &str, head: &Head) -> bool {
-    format != "markdown" || markdown::head_suffices(&head.text)
+/// Strings looked for after the head ([`rest_holds`]): tag openings (as
+/// `<name` followed by `>`, `/` or white space, in any case) and strings.
+#[derive(Debug)]
+pub struct RestNeedles {
+    /// Tag openings, lower case.
+    pub tags: &'static [&'static [u8]],
+    /// Strings, lower case (matched in any case).
+    pub strings: &'static [&'static [u8]],
+}
+
+/// Whether the source from byte `from` to its end holds one of `needles`,
+/// read in chunks.
+pub fn rest_holds(source: &mut Source<'_>, from: u64, needles: &RestNeedles) -> Result<bool> {
+    const KEEP: usize = 32;
+    source.reader.seek(SeekFrom::Start(from))?;
+    let mut buf = vec![0u8; CHUNK + KEEP];
+    let mut carry = 0usize;
+    loop {
+        let n = source.reader.read(&mut buf[carry..])?;
+        let end = carry + n;
+        buf[carry..end].make_ascii_lowercase();
+        let chunk = &buf[..end];
+        if needles
+            .strings
+            .iter()
+            .any(|s| memchr::memmem::find(chunk, s).is_some())
+        {
+            return Ok(true);
+        }
+        for tag in needles.tags {
+            for at in memchr::memmem::find_iter(chunk, tag) {
+                match chunk.get(at + tag.len()) {
+                    Some(&c) if c == b'>' || c == b'/' || c.is_ascii_whitespace() => {
+                        return Ok(true);
+                    }
+                    // Cut by the chunk's end: seen whole in the next one.
+                    _ => {}
+                }
+            }
+        }
+        if n == 0 {
+            return Ok(false);
+        }
+        carry = KEEP.min(end);
+        buf.copy_within(end - carry..end, 0);
+    }
+}
+
+/// The lines of a text, each with its line break, read through a buffer
+/// from a byte on: flat memory for lines up to [`MAX_LINE`] bytes.
+pub struct Lines<'r> {
+    reader: BufReader<&'r mut dyn ReadSeek>,
+    bytes: Vec<u8>,
+    /// Whether reading stopped at a line longer than [`MAX_LINE`].
+    pub too_long: bool,
+}
+
+impl<'r> Lines<'r> {
+    /// The lines from byte `start` of `reader`.
+    pub fn new(reader: &'r mut dyn ReadSeek, start: u64) -> Result<Self> {
+        reader.seek(SeekFrom::Start(start))?;
+        Ok(Lines {
+            reader: BufReader::with_capacity(CHUNK, reader),
+            bytes: Vec::with_capacity(1024),
+            too_long: false,
+        })
+    }
+
+    /// The next line into `line`; `false` at the end or at a line longer
+    /// than [`MAX_LINE`] ([`Lines::too_long`]).
+    pub fn next_into(&mut self, line: &mut String) -> Result<bool> {
+        self.bytes.clear();
+        line.clear();
+        let n = (&mut self.reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut self.bytes)?;
+        if n > MAX_LINE {
+            self.too_long = true;
+            return Ok(false);
+        }
+        let text = std::str::from_utf8(&self.bytes)
+            .map_err(|e| Error::malformed(format!("invalid UTF-8 in a line: {e}")))?;
+        line.push_str(text);
+        Ok(n > 0)
+    }
+}
+
+/// `line` without its line break, as `str::lines` gives it.
+pub fn without_break(line: &str) -> &str {
+    match line.strip_suffix('\n') {
+        Some(line) => line.strip_suffix('\r').unwrap_or(line),
+        None => line,
+    }
 }
 
 /// Copies the source from byte `from` to its end into `output`.
@@ -215,7 +332,7 @@ mod tests {
     use tanba_core::{Job, Labeler, Labelled};
 
     use super::*;
-    use crate::{MARKDOWN, PLAIN, TextLabeler, encoding};
+    use crate::{HTML, MARKDOWN, PLAIN, SRT, TextLabeler, VTT, encoding};
 
     /// `head` and then lines up to past [`STREAM_FROM`].
     fn big(head: &str, eol: &str, end: &str) -> Vec<u8> {
@@ -291,6 +408,156 @@ mod tests {
         }
     }
 
+    /// `head`, then `unit(i)` for i = 0, 1 … up to past [`STREAM_FROM`],
+    /// then `end`.
+    fn big_of(head: &str, unit: impl Fn(usize) -> String, end: &str) -> Vec<u8> {
+        let mut s = head.to_string();
+        let mut i = 0;
+        while (s.len() as u64) < STREAM_FROM + 1000 {
+            s.push_str(&unit(i));
+            i += 1;
+        }
+        s.push_str(end);
+        s.into_bytes()
+    }
+
+    /// Labels `bytes` on the streamed path alone: `None` when it gives
+    /// way to the whole-file path.
+    fn streamed(bytes: &[u8], format: &'static Format) -> Option<(Vec<u8>, Labelled)> {
+        let mut out = Cursor::new(Vec::new());
+        let mut input = Cursor::new(bytes);
+        let mut src = source(&mut input, format);
+        let l = TextLabeler::default()
+            .label_streamed(&mut src, &mut out, &Job::new())
+            .unwrap()?;
+        Some((out.into_inner(), l))
+    }
+
+    /// The streamed output (when `streams`, else the whole path's) is the
+    /// whole path's bytes, verifies, and is seen as labelled.
+    fn check_both_paths(bytes: &[u8], format: &'static Format, streams: bool, what: &str) {
+        let got = streamed(bytes, format);
+        assert_eq!(got.is_some(), streams, "{what}: streamed or not");
+        let (out, l) = got.unwrap_or_else(|| label(bytes, format).unwrap());
+        let expected = whole(bytes, format, &l);
+        if out != expected {
+            let at = out.iter().zip(&expected).position(|(a, b)| a != b);
+            let at = at.unwrap_or(out.len().min(expected.len()));
+            let show = |b: &[u8]| {
+                String::from_utf8_lossy(&b[at.saturating_sub(80)..(at + 80).min(b.len())])
+                    .into_owned()
+            };
+            panic!(
+                "{what}: differs at {at}: {:?} vs {:?}",
+                show(&out),
+                show(&expected)
+            );
+        }
+        let mut cursor = Cursor::new(out.as_slice());
+        let v = TextLabeler::default()
+            .verify(source(&mut cursor, format), &Limits::default())
+            .unwrap();
+        // SubRip's mark is its sidecar, which a file without a path lacks.
+        if format.name == "srt" {
+            assert!(v.perceptible.found, "{what}: {v:?}");
+        } else {
+            assert!(v.is_compliant(), "{what}: {v:?}");
+        }
+        let err = label(&out, format).unwrap_err();
+        assert_eq!(err.kind_name(), "already-labelled", "{what}");
+    }
+
+    #[test]
+    fn streamed_html_is_the_whole_paths_bytes() {
+        let p = |i: usize| format!("<p>Paragraph {i} with Қазақ letters &amp; <b>tags</b>.</p>\n");
+        let long = |unit: &str| unit.repeat(HEAD / unit.len() + 10);
+        let cases: Vec<(String, String, bool)> = vec![
+            (
+                "<!DOCTYPE html>\n<html lang=\"kk\"><head><meta charset=\"utf-8\"><title>T</title></head>\n<body class=\"x\">\n".into(),
+                "</body></html>\n".into(),
+                true,
+            ),
+            ("<html><head><title>x</title></head>\n".into(), "</html>".into(), true),
+            ("\u{FEFF}<!doctype html>\r\n".into(), "".into(), true),
+            ("<meta charset=utf-8>\n<title>x</title>\n".into(), "".into(), true),
+            ("<html><head><meta http-equiv=\"Content-Type\" content=\"text/html\"></head><body>".into(), "</body></html>".into(), true),
+            // A <meta> past the head may declare the encoding: read whole.
+            ("<html><head></head><body>\n".into(), "<meta itemprop=\"x\" content=\"y\"></body>".into(), false),
+            // The head cut inside a comment, a script, an attribute.
+            (format!("<html><head></head><body><!-- {} -->", long("a > b\n")), "".into(), true),
+            (format!("<html><head></head><body><script>{}</script>", long("if (a > b) f();\n")), "".into(), true),
+            // The head ends before </head>, where the banner goes: read whole.
+            (format!("<html><head><script>{}</script></head>", long("if (a > b) f();\n")), "".into(), false),
+            (format!("<html><head></head><body><div title=\"{}\">", long("a>b ")), "</div>".into(), true),
+            // Cut inside the <body> tag: the head places nothing, read whole.
+            (format!("<html><head></head>\n<body data-x=\"{}\">", long("a>b ")), "".into(), false),
+        ];
+        for (head, end, streams) in cases {
+            let bytes = big_of(&head, p, &end);
+            check_both_paths(&bytes, &HTML, streams, &head[..head.len().min(60)]);
+        }
+    }
+
+    #[test]
+    fn streamed_subtitles_are_the_whole_paths_bytes() {
+        let srt = |eol: &'static str| {
+            move |i: usize| {
+                format!(
+                    "{}{eol}00:00:01,000 --> 00:00:02,500{eol}Line {i} Қазақ{eol}{i}{eol}{eol}",
+                    i + 1
+                )
+            }
+        };
+        let vtt = |eol: &'static str| {
+            move |i: usize| {
+                format!("c{i}{eol}00:01.000 --> 00:02.000 align:start{eol}Line {i}{eol}{eol}")
+            }
+        };
+        let cases: Vec<(Vec<u8>, &'static Format)> = vec![
+            (big_of("", srt("\n"), ""), &SRT),
+            (
+                big_of(
+                    "\u{FEFF}",
+                    srt("\r\n"),
+                    "9\r\n00:00:09,000 --> 00:00:09,500\r\nend",
+                ),
+                &SRT,
+            ),
+            (big_of("WEBVTT\n\n", vtt("\n"), ""), &VTT),
+            (
+                big_of(
+                    "WEBVTT - title\r\nKind: captions\r\n\r\n",
+                    vtt("\r\n"),
+                    "last",
+                ),
+                &VTT,
+            ),
+        ];
+        for (bytes, format) in cases {
+            let what = format!(
+                "{} {:?}",
+                format.name,
+                String::from_utf8_lossy(&bytes[..30])
+            );
+            check_both_paths(&bytes, format, true, &what);
+        }
+        // A bad timing far past the head: the whole path's error.
+        let mut bytes = big_of("", srt("\n"), "");
+        bytes.extend_from_slice(b"7\n00:00:01,000 --> soon\nx\n");
+        let err = label(&bytes, &SRT).unwrap_err();
+        let whole = subtitles_error(&bytes);
+        assert_eq!(err.to_string(), whole, "{err}");
+        assert!(err.to_string().contains("bad cue timing"), "{err}");
+    }
+
+    /// The whole-file path's error for SubRip `bytes`.
+    fn subtitles_error(bytes: &[u8]) -> String {
+        let decoded = encoding::decode(bytes, None).unwrap();
+        crate::subtitles::check_cues(&decoded.text, false, &Limits::default())
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn a_front_matter_longer_than_the_head_goes_the_whole_way() {
         let mut head = "---\n".to_string();
@@ -302,7 +569,7 @@ mod tests {
         let mut cursor = Cursor::new(bytes.as_slice());
         let mut src = source(&mut cursor, &MARKDOWN);
         let h = open(&mut src, &Limits::default(), false).unwrap().unwrap();
-        assert!(!head_suffices("markdown", &h));
+        assert!(!crate::markdown::head_suffices(&h.text));
         let (out, l) = label(&bytes, &MARKDOWN).unwrap();
         assert_eq!(out, whole(&bytes, &MARKDOWN, &l));
     }

@@ -13,7 +13,7 @@ use crate::marks::{self, AIGC_KEY, Found, KnownTexts, Values};
 
 /// How many leading blocks hold our cues and notes: the header, two notes
 /// (or the marks cue of earlier versions), the notice cue, with room to spare.
-const OUR_BLOCKS: usize = 6;
+pub const OUR_BLOCKS: usize = 6;
 
 fn timestamp(ms: u64, sep: char) -> String {
     format!(
@@ -49,23 +49,40 @@ fn renumber(text: &str, delta: i64) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     let mut block_start = true;
     for (i, line) in lines.iter().enumerate() {
-        let bare = line.trim_end_matches(['\r', '\n']);
-        let timing_next = lines
-            .get(i + 1)
-            .is_some_and(|next| is_timing(next.trim_end(), false));
-        let number = bare.trim().parse::<i64>().ok().filter(|_| {
-            block_start && timing_next && bare.trim().bytes().all(|b| b.is_ascii_digit())
-        });
-        match number {
-            Some(n) => {
-                out.push_str(&(n + delta).max(0).to_string());
-                out.push_str(&line[bare.len()..]);
-            }
-            None => out.push_str(line),
-        }
-        block_start = bare.trim().is_empty();
+        renumber_line(
+            line,
+            lines.get(i + 1).copied(),
+            &mut block_start,
+            delta,
+            &mut out,
+        );
     }
     out
+}
+
+/// One line of [`renumber`] (with its line break) onto `out`, given the
+/// line after it and whether it starts a block (updated for the next).
+pub fn renumber_line(
+    line: &str,
+    next: Option<&str>,
+    block_start: &mut bool,
+    delta: i64,
+    out: &mut String,
+) {
+    let bare = line.trim_end_matches(['\r', '\n']);
+    let timing_next = next.is_some_and(|next| is_timing(next.trim_end(), false));
+    let number =
+        bare.trim().parse::<i64>().ok().filter(|_| {
+            *block_start && timing_next && bare.trim().bytes().all(|b| b.is_ascii_digit())
+        });
+    match number {
+        Some(n) => {
+            out.push_str(&(n + delta).max(0).to_string());
+            out.push_str(&line[bare.len()..]);
+        }
+        None => out.push_str(line),
+    }
+    *block_start = bare.trim().is_empty();
 }
 
 /// Labelled WebVTT: the notes and the cue go after the header block.
@@ -106,7 +123,7 @@ pub fn label_vtt(
 
 /// The offset just past the first blank line (the end of the WebVTT
 /// header block), or the end of the text.
-fn after_first_blank_line(text: &str) -> usize {
+pub fn after_first_blank_line(text: &str) -> usize {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         offset += line.len();
@@ -154,46 +171,86 @@ fn is_timing(line: &str, vtt: bool) -> bool {
 /// cue number (SubRip) or the first or second line of a block (WebVTT);
 /// one that does not parse is refused, since a player would drop the cue.
 pub fn check_cues(text: &str, vtt: bool, limits: &Limits) -> Result<()> {
-    if vtt {
-        let header = text.lines().next().unwrap_or_default();
-        let rest = header.strip_prefix("WEBVTT").unwrap_or("x");
-        if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
-            return Err(Error::malformed(
-                "WebVTT must open with a line \"WEBVTT\" (optionally followed by a space and text)",
-            ));
+    let mut cues = Cues::new(vtt);
+    for line in text.lines() {
+        cues.line(line, limits)?;
+    }
+    cues.finish()
+}
+
+/// [`check_cues`] a line at a time, for the streamed path.
+#[derive(Debug)]
+pub struct Cues {
+    vtt: bool,
+    lines: usize,
+    cues: u64,
+    block_line: usize,
+    /// Whether the line before, in this block, is all digits.
+    previous_digits: bool,
+}
+
+impl Cues {
+    /// A check for WebVTT (`vtt`) or SubRip.
+    pub fn new(vtt: bool) -> Self {
+        Cues {
+            vtt,
+            lines: 0,
+            cues: 0,
+            block_line: 0,
+            previous_digits: false,
         }
     }
-    let mut cues = 0u64;
-    let mut block_line = 0usize;
-    let mut previous = "";
-    for (number, line) in text.lines().enumerate() {
+
+    /// Checks the next line, without its line break (as `str::lines`).
+    pub fn line(&mut self, line: &str, limits: &Limits) -> Result<()> {
+        self.lines += 1;
+        if self.vtt && self.lines == 1 {
+            check_vtt_header(line)?;
+        }
         let line = line.trim_end();
         if line.is_empty() {
-            block_line = 0;
-            continue;
+            self.block_line = 0;
+            return Ok(());
         }
-        block_line += 1;
-        let timing_slot = if vtt {
-            block_line <= 2 && line.contains("-->")
+        self.block_line += 1;
+        let timing_slot = if self.vtt {
+            self.block_line <= 2 && line.contains("-->")
         } else {
-            block_line == 2 && !previous.is_empty() && previous.bytes().all(|b| b.is_ascii_digit())
+            self.block_line == 2 && self.previous_digits
         };
-        previous = line;
+        self.previous_digits = line.bytes().all(|b| b.is_ascii_digit());
         if !timing_slot {
-            continue;
+            return Ok(());
         }
-        if !is_timing(line, vtt) {
+        if !is_timing(line, self.vtt) {
             return Err(Error::malformed(format!(
                 "line {}: bad cue timing {line:?}",
-                number + 1
+                self.lines
             )));
         }
-        cues += 1;
-        limits.check_objects(cues)?;
+        self.cues += 1;
+        limits.check_objects(self.cues)
     }
-    // An empty WebVTT track is still WebVTT; SubRip without a cue is not.
-    if cues == 0 && !vtt {
-        return Err(Error::malformed("no cue with a valid timing line"));
+
+    /// The verdict once every line is checked.
+    pub fn finish(self) -> Result<()> {
+        if self.vtt && self.lines == 0 {
+            check_vtt_header("")?;
+        }
+        // An empty WebVTT track is still WebVTT; SubRip without a cue is not.
+        if self.cues == 0 && !self.vtt {
+            return Err(Error::malformed("no cue with a valid timing line"));
+        }
+        Ok(())
+    }
+}
+
+fn check_vtt_header(header: &str) -> Result<()> {
+    let rest = header.strip_prefix("WEBVTT").unwrap_or("x");
+    if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
+        return Err(Error::malformed(
+            "WebVTT must open with a line \"WEBVTT\" (optionally followed by a space and text)",
+        ));
     }
     Ok(())
 }

@@ -9,6 +9,7 @@
 //! metadata sits at the start (pictures, most audio, text) or at the end
 //! (an MP4 whose `moov` follows the media), never in the middle.
 
+use std::borrow::Cow;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -77,24 +78,148 @@ pub struct ForeignMarks {
     pub fingerprints: Vec<String>,
 }
 
-/// [`scan`] over the first and last [`SCAN_WINDOW`] bytes of a file.
+/// [`scan`] over the first and last [`SCAN_WINDOW`] bytes of a file, in
+/// flat memory. A first pass reads the two windows in chunks, looking for
+/// the byte strings an AIGC object or an XMP packet starts with; only a
+/// file that holds one has its windows read into memory for [`scan`] (a
+/// labelled file, rarely a big one). Without them, all [`scan`] could still
+/// find is in a PNG's or JPEG's structure at the start, which is walked by
+/// seeking. The result is [`scan`]'s for the two windows joined.
 pub fn scan_file(path: &Path) -> Result<ForeignMarks> {
-    let read = || -> std::io::Result<Vec<u8>> {
-        let mut file = std::fs::File::open(path)?;
+    let run = || -> std::io::Result<ForeignMarks> {
+        let file = std::fs::File::open(path)?;
         let len = file.metadata()?.len();
-        let mut bytes = Vec::new();
-        (&mut file).take(SCAN_WINDOW).read_to_end(&mut bytes)?;
-        if len > 2 * SCAN_WINDOW {
-            file.seek(SeekFrom::Start(len - SCAN_WINDOW))?;
-            file.take(SCAN_WINDOW).read_to_end(&mut bytes)?;
-        } else {
-            file.read_to_end(&mut bytes)?;
+        let mut windows = Windows { file, len };
+        if windows.any_needle()? {
+            return Ok(scan(&windows.read(0, windows.size())?));
         }
-        Ok(bytes)
+        let mut fingerprints = structure_fingerprints(&mut windows)?;
+        fingerprints.dedup();
+        Ok(ForeignMarks {
+            fingerprints,
+            ..ForeignMarks::default()
+        })
     };
-    read()
-        .map(|b| scan(&b))
-        .map_err(|e| Error::from(e).at(path))
+    run().map_err(|e| Error::from(e).at(path))
+}
+
+/// What [`scan_file`]'s first pass reads at a time.
+const SCAN_CHUNK: usize = 1024 * 1024;
+const XMP_OPEN: &[u8] = b"<x:xmpmeta";
+
+/// Bytes at offsets, for the walks over a PNG's chunks and a JPEG's
+/// segments: a slice, or the windows of a file read on demand.
+trait ByteSource {
+    /// How many bytes there are.
+    fn size(&self) -> u64;
+    /// `n` bytes at `at`; the caller checks they are within [`size`](Self::size).
+    fn read(&mut self, at: u64, n: u64) -> std::io::Result<Cow<'_, [u8]>>;
+    /// `n` bytes at `at`, or `None` when they run past the end.
+    fn get(&mut self, at: u64, n: u64) -> std::io::Result<Option<Cow<'_, [u8]>>> {
+        if !self.holds(at, n) {
+            return Ok(None);
+        }
+        self.read(at, n).map(Some)
+    }
+    /// Whether `n` bytes at `at` are within the bytes.
+    fn holds(&self, at: u64, n: u64) -> bool {
+        at.checked_add(n).is_some_and(|end| end <= self.size())
+    }
+}
+
+impl ByteSource for &[u8] {
+    fn size(&self) -> u64 {
+        self.len() as u64
+    }
+
+    fn read(&mut self, at: u64, n: u64) -> std::io::Result<Cow<'_, [u8]>> {
+        // Within the slice (checked by the caller), so within usize.
+        let (at, n) = (at as usize, n as usize);
+        Ok(Cow::Borrowed(&self[at..at + n]))
+    }
+}
+
+/// The bytes [`scan`] sees of a file: the whole file when it is at most
+/// two windows long, else the first [`SCAN_WINDOW`] bytes followed by the
+/// last.
+struct Windows {
+    file: std::fs::File,
+    len: u64,
+}
+
+impl Windows {
+    /// Whether the windows leave out a middle.
+    fn split(&self) -> bool {
+        self.len > 2 * SCAN_WINDOW
+    }
+
+    /// Up to `buf.len()` bytes at `at`, stopping at the join of the
+    /// windows; 0 at the end.
+    fn read_some(&mut self, at: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut end = self.size().min(at.saturating_add(buf.len() as u64));
+        if self.split() && at < SCAN_WINDOW {
+            end = end.min(SCAN_WINDOW);
+        }
+        if end <= at {
+            return Ok(0);
+        }
+        let n = (end - at) as usize;
+        let from = if self.split() && at >= SCAN_WINDOW {
+            self.len - 2 * SCAN_WINDOW + at
+        } else {
+            at
+        };
+        self.file.seek(SeekFrom::Start(from))?;
+        self.file.read_exact(&mut buf[..n])?;
+        Ok(n)
+    }
+
+    /// Whether the windows hold an AIGC object's or an XMP packet's start,
+    /// read in chunks; a string across a chunk's edge (or the windows'
+    /// join, as [`scan`] sees them joined) counts.
+    fn any_needle(&mut self) -> std::io::Result<bool> {
+        let needles = [AIGC_RAW, AIGC_ESCAPED, XMP_OPEN];
+        let keep = AIGC_ESCAPED.len() - 1;
+        let mut buf = vec![0u8; SCAN_CHUNK + keep];
+        let (mut at, mut carry) = (0u64, 0usize);
+        loop {
+            let n = self.read_some(at, &mut buf[carry..])?;
+            if n == 0 {
+                return Ok(false);
+            }
+            let filled = carry + n;
+            let chunk = &buf[..filled];
+            if needles
+                .iter()
+                .any(|needle| memchr::memmem::find(chunk, needle).is_some())
+            {
+                return Ok(true);
+            }
+            carry = keep.min(filled);
+            buf.copy_within(filled - carry..filled, 0);
+            at += n as u64;
+        }
+    }
+}
+
+impl ByteSource for Windows {
+    fn size(&self) -> u64 {
+        self.len.min(2 * SCAN_WINDOW)
+    }
+
+    fn read(&mut self, at: u64, n: u64) -> std::io::Result<Cow<'_, [u8]>> {
+        // At most two windows: `n` fits in memory and in usize.
+        let mut buf = vec![0u8; n as usize];
+        let mut done = 0;
+        while done < buf.len() {
+            let k = self.read_some(at + done as u64, &mut buf[done..])?;
+            if k == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            done += k;
+        }
+        Ok(Cow::Owned(buf))
+    }
 }
 
 /// The foreign marks in `bytes` (a whole file, or its two ends).
@@ -105,7 +230,7 @@ pub fn scan(bytes: &[u8]) -> ForeignMarks {
     };
     // Found fast here; the core's reader then takes it from its start.
     let packet =
-        memchr::memmem::find(bytes, b"<x:xmpmeta").and_then(|at| xmp::find_packet(&bytes[at..]));
+        memchr::memmem::find(bytes, XMP_OPEN).and_then(|at| xmp::find_packet(&bytes[at..]));
     if let Some(marks) = packet.and_then(|p| xmp::read(p).ok()) {
         out.xmp_source_type = marks.digital_source_type;
     }
@@ -117,28 +242,9 @@ pub fn scan(bytes: &[u8]) -> ForeignMarks {
             );
         }
     }
-    let mut exif = Vec::new();
-    if bytes.starts_with(PNG_SIGNATURE) {
-        for (kind, keyword, text) in png_text_chunks(bytes) {
-            if let Some((_, who)) = PNG_KEYWORDS.iter().find(|(k, _)| *k == keyword) {
-                out.fingerprints.push(format!("PNG {kind} {who}"));
-            }
-            if keyword == "Software" {
-                exif.push(text);
-            }
-        }
-        exif.extend(
-            png_chunks(bytes)
-                .filter(|(t, _)| t == b"eXIf")
-                .map(|(_, d)| d),
-        );
-    } else if let Some(segment) = jpeg_exif(bytes) {
-        exif.push(segment);
-    }
-    for block in exif {
-        out.fingerprints.extend(
-            generator_names(block).map(|n| format!("generator {n:?} named in EXIF/PNG Software")),
-        );
+    // A slice cannot fail to read.
+    if let Ok(found) = structure_fingerprints(&mut &*bytes) {
+        out.fingerprints.extend(found);
     }
     out.fingerprints.dedup();
     out
@@ -283,68 +389,108 @@ fn unescape_xml(s: &str) -> String {
 
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 
-/// The chunks of a PNG (type, data), until the bytes run out.
-fn png_chunks(bytes: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
-    let mut at = PNG_SIGNATURE.len();
-    std::iter::from_fn(move || {
-        let len = u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?) as usize;
-        let kind: [u8; 4] = bytes.get(at + 4..at + 8)?.try_into().ok()?;
-        let data = bytes.get(at + 8..(at + 8).checked_add(len)?)?;
-        at = at + 12 + len;
-        Some((kind, data))
-    })
-}
-
-/// The text chunks of a PNG: (chunk type, keyword, uncompressed text or
-/// empty for zTXt and compressed iTXt, whose keyword is enough here).
-fn png_text_chunks(bytes: &[u8]) -> impl Iterator<Item = (&'static str, String, &[u8])> {
-    png_chunks(bytes).filter_map(|(kind, data)| {
-        let nul = data.iter().position(|&b| b == 0)?;
-        let keyword = String::from_utf8_lossy(&data[..nul]).into_owned();
-        let rest = &data[nul + 1..];
-        match &kind {
-            b"tEXt" => Some(("tEXt", keyword, rest)),
-            b"zTXt" => Some(("zTXt", keyword, &[][..])),
-            b"iTXt" => {
-                let compressed = rest.first() == Some(&1);
-                // Flag, method, language\0, translated keyword\0, text.
-                let after_lang = rest.get(2..)?;
-                let lang_end = after_lang.iter().position(|&b| b == 0)?;
-                let after_kw = &after_lang[lang_end + 1..];
-                let kw_end = after_kw.iter().position(|&b| b == 0)?;
-                let text = if compressed {
-                    &[][..]
-                } else {
-                    &after_kw[kw_end + 1..]
-                };
-                Some(("iTXt", keyword, text))
+/// The generator fingerprints in a PNG's text chunks (in chunk order,
+/// then the names in its `Software` texts and `eXIf` chunks) or in a
+/// JPEG's EXIF. The chunks are walked until the bytes run out; only text
+/// and EXIF data is read.
+fn structure_fingerprints(src: &mut impl ByteSource) -> std::io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut exif: Vec<Vec<u8>> = Vec::new();
+    if src.get(0, PNG_SIGNATURE.len() as u64)?.as_deref() == Some(PNG_SIGNATURE) {
+        let mut exif_chunks = Vec::new();
+        let mut at = PNG_SIGNATURE.len() as u64;
+        while let Some(header) = src.get(at, 8)?.map(Cow::into_owned) {
+            let len = u64::from(u32::from_be_bytes([
+                header[0], header[1], header[2], header[3],
+            ]));
+            let kind = [header[4], header[5], header[6], header[7]];
+            if !src.holds(at + 8, len) {
+                break;
             }
-            _ => None,
+            if &kind == b"eXIf" {
+                exif_chunks.push(src.read(at + 8, len)?.into_owned());
+            } else if matches!(&kind, b"tEXt" | b"zTXt" | b"iTXt") {
+                let data = src.read(at + 8, len)?;
+                if let Some((name, keyword, text)) = text_chunk(&kind, &data) {
+                    if let Some((_, who)) = PNG_KEYWORDS.iter().find(|(k, _)| *k == keyword) {
+                        out.push(format!("PNG {name} {who}"));
+                    }
+                    if keyword == "Software" {
+                        exif.push(text.to_vec());
+                    }
+                }
+            }
+            at += 12 + len;
         }
-    })
+        exif.extend(exif_chunks);
+    } else if let Some(segment) = jpeg_exif(src)? {
+        exif.push(segment);
+    }
+    for block in exif {
+        out.extend(
+            generator_names(&block).map(|n| format!("generator {n:?} named in EXIF/PNG Software")),
+        );
+    }
+    Ok(out)
 }
 
-/// The EXIF APP1 segment of a JPEG, if it has one before its image data.
-fn jpeg_exif(bytes: &[u8]) -> Option<&[u8]> {
-    if !bytes.starts_with(&[0xFF, 0xD8]) {
-        return None;
-    }
-    let mut at = 2;
-    while let (Some(&0xFF), Some(&marker)) = (bytes.get(at), bytes.get(at + 1)) {
-        if marker == 0xDA || marker == 0xD9 {
-            return None;
+/// A PNG text chunk's (chunk type, keyword, uncompressed text or empty
+/// for zTXt and compressed iTXt, whose keyword is enough here).
+fn text_chunk<'a>(kind: &[u8; 4], data: &'a [u8]) -> Option<(&'static str, String, &'a [u8])> {
+    let nul = data.iter().position(|&b| b == 0)?;
+    let keyword = String::from_utf8_lossy(&data[..nul]).into_owned();
+    let rest = &data[nul + 1..];
+    match kind {
+        b"tEXt" => Some(("tEXt", keyword, rest)),
+        b"zTXt" => Some(("zTXt", keyword, &[][..])),
+        b"iTXt" => {
+            let compressed = rest.first() == Some(&1);
+            // Flag, method, language\0, translated keyword\0, text.
+            let after_lang = rest.get(2..)?;
+            let lang_end = after_lang.iter().position(|&b| b == 0)?;
+            let after_kw = &after_lang[lang_end + 1..];
+            let kw_end = after_kw.iter().position(|&b| b == 0)?;
+            let text = if compressed {
+                &[][..]
+            } else {
+                &after_kw[kw_end + 1..]
+            };
+            Some(("iTXt", keyword, text))
         }
-        let len = usize::from(u16::from_be_bytes([
-            *bytes.get(at + 2)?,
-            *bytes.get(at + 3)?,
-        ]));
-        let body = bytes.get(at + 4..at + 2 + len)?;
-        if marker == 0xE1 && body.starts_with(b"Exif\0\0") {
-            return Some(body);
+        _ => None,
+    }
+}
+
+/// The EXIF APP1 segment of a JPEG, if it has one before its image data;
+/// only the APP1 segments are read, the others are skipped by length.
+fn jpeg_exif(src: &mut impl ByteSource) -> std::io::Result<Option<Vec<u8>>> {
+    if src.get(0, 2)?.as_deref() != Some(&[0xFF, 0xD8][..]) {
+        return Ok(None);
+    }
+    let mut at = 2u64;
+    while let Some(marker) = src.get(at, 2)?.map(Cow::into_owned) {
+        if marker[0] != 0xFF {
+            break;
+        }
+        if marker[1] == 0xDA || marker[1] == 0xD9 {
+            return Ok(None);
+        }
+        let Some(bytes) = src.get(at + 2, 2)?.map(Cow::into_owned) else {
+            return Ok(None);
+        };
+        let len = u64::from(u16::from_be_bytes([bytes[0], bytes[1]]));
+        if len < 2 || !src.holds(at + 4, len - 2) {
+            return Ok(None);
+        }
+        if marker[1] == 0xE1 {
+            let body = src.read(at + 4, len - 2)?;
+            if body.starts_with(b"Exif\0\0") {
+                return Ok(Some(body.into_owned()));
+            }
         }
         at += 2 + len;
     }
-    None
+    Ok(None)
 }
 
 fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {

@@ -1,12 +1,15 @@
-//! The stream section (issue 20): a big RGBA PNG labelled row by row and a
-//! big Markdown file labelled in flat memory, each next to a peer
-//! (ImageMagick `convert -annotate`; `sed '1i…'` and `cat` as the floor of
-//! copying the file), with peak memory. `cargo xtask bench --only stream`.
+//! The stream section (issue 20): a big RGBA PNG labelled row by row, and
+//! big Markdown, HTML and SubRip files labelled in flat memory, each next
+//! to a peer (ImageMagick `convert -annotate`; `sed '1i…'`, and `cp` and
+//! `cat` as the floor of copying the file), with peak memory and, for the
+//! texts, the rate in MB/s. `cargo xtask bench --only stream`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::case::{Case, CaseBuilder, Role, Section, p, run_case, s, verify_note};
+use super::case::{
+    Case, CaseBuilder, Role, Section, label_args, median_wall, p, run_case, s, verify_note,
+};
 use super::{Ctx, LABEL_KK, LABEL_RU};
 
 /// The PNG's side and the Markdown file's size in MB for a plan.
@@ -45,7 +48,129 @@ pub(super) fn stream(ctx: &Ctx) -> Section {
             .intro
             .push(format!("The Markdown case did not run: {e}")),
     }
+    // SubRip is renumbered a line at a time: a fifth of the size does.
+    for (kind, ext, size) in [("HTML", "html", mb), ("SubRip", "srt", mb / 5)] {
+        match big_text(&dir, ext, size) {
+            Ok(path) => section
+                .cases
+                .push(text_case(ctx, &dir, &path, size, (kind, ext))),
+            Err(e) => section
+                .intro
+                .push(format!("The {kind} case did not run: {e}")),
+        }
+    }
     section
+}
+
+/// A generated HTML page or SubRip track of `mb` MB (cached by name):
+/// Kazakh and English paragraphs, or cues two seconds apart.
+fn big_text(dir: &Path, ext: &str, mb: usize) -> Result<PathBuf, String> {
+    let path = dir.join(format!("big-{mb}mb.{ext}"));
+    if path.is_file() {
+        return Ok(path);
+    }
+    let err = |e: std::io::Error| format!("{}: {e}", path.display());
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&path).map_err(err)?);
+    let html = ext == "html";
+    let (head, end) = if html {
+        (
+            "<!DOCTYPE html>\n<html lang=\"kk\"><head><meta charset=\"utf-8\">\
+             <title>A generated page</title></head>\n<body>\n<h1>A generated page</h1>\n",
+            "</body></html>\n",
+        )
+    } else {
+        ("", "")
+    };
+    w.write_all(head.as_bytes()).map_err(err)?;
+    let (mut written, mut i) = (head.len(), 0usize);
+    while written < mb * 1_000_000 {
+        let unit = if html {
+            format!(
+                "<h2>Section {i}</h2>\n<p>Жасанды интеллект wrote paragraph {i} of this page, \
+                 with <em>emphasis</em> and a <a href=\"https://example.kz/{i}\">link</a>.</p>\n"
+            )
+        } else {
+            let t = |s: usize| format!("{:02}:{:02}:{:02},000", s / 3600, s / 60 % 60, s % 60);
+            format!(
+                "{}\n{} --> {}\nЖасанды интеллект, line {i}\n\n",
+                i + 1,
+                t(2 * i),
+                t(2 * i + 1)
+            )
+        };
+        w.write_all(unit.as_bytes()).map_err(err)?;
+        written += unit.len();
+        i += 1;
+    }
+    w.write_all(end.as_bytes()).map_err(err)?;
+    w.flush().map_err(err)?;
+    Ok(path)
+}
+
+/// The config that raises the text size limit to 1 GiB.
+fn big_text_config(dir: &Path) -> PathBuf {
+    let config = dir.join("tanba-big-text.toml");
+    let _ = std::fs::write(&config, "[limits]\nmax_text_bytes = 1073741824\n");
+    config
+}
+
+/// The rows `tanba label` of `input` and the copy floors `cp` and `cat`.
+fn text_rows(b: &mut CaseBuilder, ctx: &Ctx, dir: &Path, input: &Path, ext: &str) {
+    let config = big_text_config(dir);
+    b.add(
+        "tanba label (CLI)",
+        Role::Tanba,
+        &ctx.tanba(),
+        &[
+            s("label"),
+            p(input),
+            s("--out"),
+            s("{S}"),
+            s("--quiet"),
+            s("--config"),
+            p(&config),
+        ],
+    );
+    b.add(
+        "cp (the copy alone)",
+        Role::Peer,
+        "cp",
+        &[p(input), format!("{{S}}/out.{ext}")],
+    );
+    b.add(
+        "cat (the copy alone)",
+        Role::Baseline,
+        "sh",
+        &[s("-c"), format!("cat {} > {{S}}/out.{ext}", p(input))],
+    );
+}
+
+/// The rate of each row over `mb` MB, from its median wall time.
+fn rates_note(case: &Case, mb: usize) -> String {
+    let rates: Vec<String> = case
+        .rows
+        .iter()
+        .filter_map(|row| {
+            let wall = median_wall(row)?;
+            Some(format!("{} {:.0} MB/s", row.variant.name, mb as f64 / wall))
+        })
+        .collect();
+    format!(
+        "Rate over the {mb} MB (median wall): {}; peak memory is in the table.",
+        rates.join(", ")
+    )
+}
+
+/// A big HTML or SubRip file labelled by the CLI, next to `cp` and `cat`.
+fn text_case(ctx: &Ctx, dir: &Path, input: &Path, mb: usize, (kind, ext): (&str, &str)) -> Case {
+    let title = format!("One {mb} MB {kind} file, streamed");
+    let mut b = CaseBuilder::new(ctx, "stream", &title);
+    text_rows(&mut b, ctx, dir, input, ext);
+    let scratch = b.variants[0].scratch.clone();
+    let mut case = run_case(&title, b, ctx.reps);
+    case.notes.push(verify_note(ctx, &scratch));
+    case.notes.push(rates_note(&case, mb));
+    case
 }
 
 /// The test PNG (cached by name).
@@ -99,15 +224,7 @@ fn png_case(ctx: &Ctx, png: &Path, side: u32) -> Case {
         "tanba label (CLI)",
         Role::Tanba,
         &ctx.tanba(),
-        &[
-            s("label"),
-            p(png),
-            s("--out"),
-            s("{S}"),
-            s("--quiet"),
-            s("--jobs"),
-            s("1"),
-        ],
+        &label_args(png, "{S}", "1", &[]),
     );
     if let Some(example) = &ctx.stream_file {
         // Today's path: the whole frame decoded, drawn on, encoded and
@@ -133,23 +250,8 @@ fn png_case(ctx: &Ctx, png: &Path, side: u32) -> Case {
 
 fn markdown_case(ctx: &Ctx, dir: &Path, md: &Path, mb: usize) -> Case {
     let title = format!("One {mb} MB Markdown file, streamed");
-    let config = dir.join("tanba-big-text.toml");
-    let _ = std::fs::write(&config, "[limits]\nmax_text_bytes = 1073741824\n");
     let mut b = CaseBuilder::new(ctx, "stream", &title);
-    b.add(
-        "tanba label (CLI)",
-        Role::Tanba,
-        &ctx.tanba(),
-        &[
-            s("label"),
-            p(md),
-            s("--out"),
-            s("{S}"),
-            s("--quiet"),
-            s("--config"),
-            p(&config),
-        ],
-    );
+    text_rows(&mut b, ctx, dir, md, "md");
     b.add(
         "sed '1i…' (a notice line, no marks)",
         Role::Peer,
@@ -162,15 +264,10 @@ fn markdown_case(ctx: &Ctx, dir: &Path, md: &Path, mb: usize) -> Case {
             ),
         ],
     );
-    b.add(
-        "cat (the copy alone)",
-        Role::Baseline,
-        "sh",
-        &[s("-c"), format!("cat {} > {{S}}/out.md", p(md))],
-    );
     let scratch = b.variants[0].scratch.clone();
     let mut case = run_case(&title, b, ctx.reps);
     case.notes.push(verify_note(ctx, &scratch));
+    case.notes.push(rates_note(&case, mb));
     case.notes.push(format!(
         "Tanba's rate over the {mb} MB: the goal is ≥ 200 MB/s (wall ≤ {:.2} s).",
         mb as f64 / 200.0
