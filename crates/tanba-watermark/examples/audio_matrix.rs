@@ -147,6 +147,37 @@ fn print_table(
         snrs[snrs.len() / 2]
     );
     println!("false positives: {fp} in {fp_windows} unmarked windows");
+    summary(read, n, wrong, snrs[0], fp, fp_windows);
+}
+
+/// The `> **Audio**` line `cargo xtask bench watermark` copies into the
+/// page's summary, as the picture and video parts do.
+fn summary(
+    read: &[[usize; WINDOWS.len()]],
+    n: usize,
+    wrong: usize,
+    snr: f64,
+    fp: usize,
+    fp_windows: usize,
+) {
+    let worst = |w: usize| {
+        OPS.iter()
+            .zip(read)
+            .min_by_key(|(_, r)| r[w])
+            .map_or((0, ""), |(op, r)| (r[w], *op))
+    };
+    let ((r10, op10), (r20, op20)) = (worst(0), worst(1));
+    let pct = |k: usize| 100.0 * k as f64 / n.max(1) as f64;
+    println!();
+    println!(
+        "> **Audio**: goal (100 % of {}-s windows after every operation) {} on {n} inputs: {}-s windows {:.0} % at worst ({op10}), {}-s windows {:.0} % at worst ({op20}); wrong payloads {wrong}; false positives {fp} in {fp_windows} unmarked windows; SNR min {snr:.1} dB (goal >= 30).",
+        WINDOWS[0],
+        if r10 == n { "met" } else { "not met" },
+        WINDOWS[0],
+        pct(r10),
+        WINDOWS[1],
+        pct(r20),
+    );
 }
 
 /// Embed and detect time for 10 minutes of 44.1-kHz stereo music, next to

@@ -25,6 +25,10 @@ const MIN_SLOTS: usize = SLOTS;
 /// (docs/watermark.md, False positives); the alignment score only ranks
 /// the hypotheses.
 const HYPOTHESES: usize = 8;
+/// The energy under which a band counts as silent, as a share of the
+/// window's mean power (-130 dB: above the FFT's rounding, under any band a
+/// programme holds, 16-bit rounding noise included).
+const SILENCE_FLOOR: f32 = 1e-13;
 /// Tiles further than this many RMS from their neighbours are clipped
 /// (onsets), so a few loud events do not drown the mark.
 const CLIP_RMS: f32 = 2.0;
@@ -182,9 +186,13 @@ fn read_phase(hops: &[Hop], phase: usize, layout: &Layout) -> Option<Vec<Hypothe
     if mean <= 0.0 {
         return None;
     }
-    // A floor relative to the window's own level, so silence is a constant
-    // (nothing to compare) at any volume.
-    let floor = mean * 1e-7;
+    // A floor relative to the window's own level, so digital silence is a
+    // constant (nothing to compare) at any volume. It lies far under any
+    // band a programme holds: music whose 0.5-7 kHz bands sit 60-80 dB
+    // under its bass had them read through a floor of 1e-7 as a linear
+    // sum the music's clicks outweighed (float music read back 0 of 5,
+    // its 16-bit copy, whose rounding noise was marked too, every time).
+    let floor = mean * SILENCE_FLOOR;
     // A slot's energy leaves out its first and last hop: their 23-ms
     // frames straddle the slot's edges and half of them is the next
     // tile's mark (measured, 6 inputs: per-bit z 0.84 -> 0.89 after MP3).

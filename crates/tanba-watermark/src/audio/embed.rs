@@ -85,8 +85,10 @@ pub struct AudioMarker {
     /// Frames seen so far, and the position in the current chunk.
     frames: u64,
     in_chunk: usize,
-    /// Samples still owed to a frame a previous block ended inside of.
+    /// Samples still owed to a frame a previous block ended inside of, and
+    /// the sum of that frame's samples seen so far.
     owed: usize,
+    partial: f32,
 }
 
 impl AudioMarker {
@@ -121,16 +123,27 @@ impl AudioMarker {
             frames: 0,
             in_chunk: 0,
             owed: 0,
+            partial: 0.0,
         })
     }
 
     /// Adds the mark to the next block of interleaved samples, in place.
     ///
     /// Blocks may have any length; a frame split between two blocks is
-    /// left as it is (it still counts, so the timing stays right).
+    /// left as it is (it still goes through the filters once whole, so the
+    /// timing and the filters' state stay right).
     pub fn process(&mut self, interleaved: &mut [f32]) {
         let owed = self.owed.min(interleaved.len());
         self.owed -= owed;
+        self.partial += interleaved[..owed].iter().sum::<f32>();
+        if owed > 0 && self.owed == 0 {
+            // The split frame is whole now: the filters get its true mid
+            // sample (a zero there was an impulse that rang in every band,
+            // loud against quiet bands: bass-heavy stereo music marked in
+            // odd-length blocks lost most of its per-bit z).
+            self.next_delta(self.partial / self.channels as f32);
+            self.partial = 0.0;
+        }
         let rest = &mut interleaved[owed..];
         let whole = rest.len() / self.channels * self.channels;
         let (frames, tail) = rest.split_at_mut(whole);
@@ -141,7 +154,7 @@ impl AudioMarker {
         }
         if !tail.is_empty() {
             self.owed = self.channels - tail.len();
-            self.next_delta(0.0);
+            self.partial = tail.iter().sum();
         }
     }
 
