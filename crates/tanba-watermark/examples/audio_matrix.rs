@@ -12,6 +12,8 @@
 
 #[path = "../tests/audio_common/mod.rs"]
 mod audio_common;
+#[path = "support/summary.rs"]
+mod summary;
 
 use std::time::Instant;
 
@@ -151,7 +153,8 @@ fn print_table(
 }
 
 /// The `> **Audio**` line `cargo xtask bench watermark` copies into the
-/// page's summary, as the picture and video parts do.
+/// page's summary, built as the picture and video parts build theirs: the
+/// goal cells are the 10-s windows after each operation.
 fn summary(
     read: &[[usize; WINDOWS.len()]],
     n: usize,
@@ -160,23 +163,27 @@ fn summary(
     fp: usize,
     fp_windows: usize,
 ) {
-    let worst = |w: usize| {
-        OPS.iter()
-            .zip(read)
-            .min_by_key(|(_, r)| r[w])
-            .map_or((0, ""), |(op, r)| (r[w], *op))
-    };
-    let ((r10, op10), (r20, op20)) = (worst(0), worst(1));
-    let pct = |k: usize| 100.0 * k as f64 / n.max(1) as f64;
+    let cells: Vec<summary::Cell> = OPS
+        .iter()
+        .zip(read)
+        .map(|(op, r)| summary::Cell::new(*op, r[0], n, 1.0))
+        .collect();
+    let worst20 = read.iter().map(|r| r[1]).min().unwrap_or(0);
+    let notes = [
+        format!(
+            "{}-s windows {:.0} % at worst",
+            WINDOWS[1],
+            100.0 * worst20 as f64 / n.max(1) as f64
+        ),
+        format!("wrong payloads {wrong}"),
+        format!("false positives {fp} in {fp_windows} unmarked windows"),
+        format!("SNR min {snr:.1} dB (goal >= 30)"),
+    ];
+    let goal = format!("100 % of {}-s windows after every operation", WINDOWS[0]);
     println!();
     println!(
-        "> **Audio**: goal (100 % of {}-s windows after every operation) {} on {n} inputs: {}-s windows {:.0} % at worst ({op10}), {}-s windows {:.0} % at worst ({op20}); wrong payloads {wrong}; false positives {fp} in {fp_windows} unmarked windows; SNR min {snr:.1} dB (goal >= 30).",
-        WINDOWS[0],
-        if r10 == n { "met" } else { "not met" },
-        WINDOWS[0],
-        pct(r10),
-        WINDOWS[1],
-        pct(r20),
+        "{}\n",
+        summary::line("Audio", &goal, &format!("the {n} inputs"), &cells, &notes)
     );
 }
 
