@@ -236,6 +236,7 @@ impl ImageLabeler {
             Ok(tanba_core::manifest::sha256_hex(bytes))
         })?;
         let marks = Marks { xmp: &packet, aigc };
+        let placed = badge::PaintOnUse::new(placed);
         let ctx = Ctx {
             bytes,
             info: &info,
@@ -292,7 +293,7 @@ impl ImageLabeler {
             );
         }
         let out_format = output_format(format);
-        let placed = badge::place_badge(
+        let placed = badge::place_layout(
             &self.settings.font,
             &job.label,
             info.width,
@@ -303,7 +304,7 @@ impl ImageLabeler {
         )?;
         let mut placement = Placement::at(job.position.name());
         placement.region = Some(placed.region());
-        placement.text_size = Some(placed.badge.text_px);
+        placement.text_size = Some(placed.layout.text_px());
         placement.rotation = Some(placed.rotation);
         let job = if job.source_sha256.is_some() {
             job.clone()
@@ -468,7 +469,9 @@ pub(crate) struct Marks<'a> {
 /// What [`ImageLabeler::prepare`] settles for one picture.
 pub(crate) struct Prepared {
     pub info: Info,
-    pub placed: PlacedBadge,
+    /// The badge placed, not painted: a format that streams rows paints
+    /// it a band at a time.
+    pub placed: badge::PlacedLayout,
     pub manifest: tanba_core::Manifest,
     pub watermark: Option<mark::Watermark>,
     /// The complete XMP packet.
@@ -483,7 +486,9 @@ pub(crate) struct Prepared {
 pub(crate) struct Ctx<'a> {
     pub bytes: &'a [u8],
     pub info: &'a Info,
-    pub placed: &'a PlacedBadge,
+    /// The badge placed; read as a [`PlacedBadge`] it is painted whole
+    /// (once), its `layout` paints it a band at a time.
+    pub placed: &'a badge::PaintOnUse,
     pub marks: &'a Marks<'a>,
     pub settings: &'a ImageSettings,
     pub limits: &'a Limits,

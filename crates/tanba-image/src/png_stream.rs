@@ -12,15 +12,18 @@
 //!    `StreamWriter` (fdeflate, the whole path's fast level), after the
 //!    chunks the whole path keeps and our marks.
 //!
-//! The read-back ([`verify`]) is one pass too: the luma of each row goes to
-//! the mark reader's shrink, and the rows under the badge are kept for the
-//! badge check. Everything else (palette, 16-bit, Adam7, APNG, `tRNS`,
+//! The badge is painted a band of rows at a time as the rows pass
+//! ([`badge::Bands`]), never whole (a picture stored turned by its EXIF
+//! gets it painted whole and turned). The read-back ([`verify`]) is one
+//! pass too: the luma of each row goes to the mark reader's shrink, and
+//! the rows under the badge are scored against its masks, kept as run
+//! lengths, as they pass. Everything else (palette, 16-bit, Adam7, APNG, `tRNS`,
 //! pictures under 2,048 px, whose SSIM floor needs the whole picture) takes
 //! the whole-picture path in `png`.
 
 use std::io::{BufReader, BufWriter, SeekFrom, Write};
 
-use image::{DynamicImage, GrayImage, ImageBuffer};
+use image::{DynamicImage, ImageBuffer};
 use tanba_core::{
     Error, Job, Labelled, Limits, ReadSeek, Result, Source, Verification, WatermarkKey, WriteSeek,
 };
@@ -223,9 +226,10 @@ fn write(
             .map_err(err)?;
     }
     let mut stream = writer.stream_writer_with_size(IDAT_LEN).map_err(err)?;
-    let badge = &p.placed.badge.rgba;
     let (bx, by) = (p.placed.x, p.placed.y);
-    let badge_rows = by as usize..(by + badge.height()) as usize;
+    let [_, _, bw, bh] = p.placed.region();
+    let badge_rows = by as usize..(by + bh) as usize;
+    let mut badge = BadgeRows::of(&p.placed);
     let mut scratch = RowScratch::default();
     let mut line = Vec::with_capacity(w as usize * sk.channels);
     for_each_row(reader, sk, limits, |y, row| {
@@ -235,8 +239,9 @@ fn write(
             m.mark_row(y, &mut line, sk.channels, &mut scratch);
         }
         if badge_rows.contains(&y) {
+            let strip = badge.row(y as u32 - by, bw)?;
             let taken = std::mem::take(&mut line);
-            line = blend_row(taken, w, sk.channels, badge, (bx, y as u32 - by))?;
+            line = blend_row(taken, w, sk.channels, strip, bx)?;
         }
         stream.write_all(&line)?;
         Ok(())
@@ -247,14 +252,44 @@ fn write(
     Ok(())
 }
 
-/// `row` (one picture row) with row `badge_y` of the badge blended in at
-/// column `x`, by the whole path's own blend.
+/// The badge's rows as the picture's rows pass: painted a band at a time
+/// when the picture is stored upright, else painted whole and turned.
+enum BadgeRows<'a> {
+    Bands(badge::Bands<'a>),
+    Whole(badge::PlacedBadge),
+}
+
+impl<'a> BadgeRows<'a> {
+    fn of(placed: &'a badge::PlacedLayout) -> Self {
+        match placed.upright() {
+            Some(layout) => BadgeRows::Bands(layout.bands()),
+            None => BadgeRows::Whole(placed.paint()),
+        }
+    }
+
+    /// Row `y` of the badge as stored, `w` pixels wide, as a one-row image.
+    fn row(&mut self, y: u32, w: u32) -> Result<image::RgbaImage> {
+        let bytes = match self {
+            BadgeRows::Bands(bands) => bands.rgba_row(y),
+            BadgeRows::Whole(placed) => {
+                let stride = w as usize * 4;
+                let at = y as usize * stride;
+                placed.badge.rgba.get(at..at + stride).unwrap_or_default()
+            }
+        };
+        image::RgbaImage::from_raw(w, 1, bytes.to_vec())
+            .ok_or_else(|| Error::malformed("badge row of another width than its region"))
+    }
+}
+
+/// `row` (one picture row) with `strip` (one row of the badge) blended in
+/// at column `x`, by the whole path's own blend.
 fn blend_row(
     row: Vec<u8>,
     w: u32,
     channels: usize,
-    badge: &image::RgbaImage,
-    (x, badge_y): (u32, u32),
+    strip: image::RgbaImage,
+    x: u32,
 ) -> Result<Vec<u8>> {
     let bad = || Error::malformed("PNG row of another length than its header's");
     let mut img = match channels {
@@ -263,7 +298,6 @@ fn blend_row(
         3 => DynamicImage::ImageRgb8(ImageBuffer::from_raw(w, 1, row).ok_or_else(bad)?),
         _ => DynamicImage::ImageRgba8(ImageBuffer::from_raw(w, 1, row).ok_or_else(bad)?),
     };
-    let strip = image::imageops::crop_imm(badge, 0, badge_y, badge.width(), 1).to_image();
     badge::blend_onto(&mut img, &strip, x, 0)?;
     Ok(match img {
         DynamicImage::ImageLuma8(i) => i.into_raw(),
@@ -304,24 +338,27 @@ pub(crate) fn verify(
         Err(unmarked) => return Ok(Some(unmarked)),
     };
     let (w, h) = (sk.header.width, sk.header.height);
-    let region = manifest.label.placement.region.filter(|&[x, y, rw, rh]| {
-        let fits = |a: u32, b: u32, n: u32| u64::from(a) + u64::from(b) <= u64::from(n);
-        fits(x, rw, w) && fits(y, rh, h) && rw > 0 && rh > 0
-    });
+    let look = (&labeler.settings.font, &labeler.settings.style);
+    // The badge's masks as run lengths; each row under it is scored as it
+    // passes, so no region of the picture is held.
+    let mut check = verify::plan_badge((w, h), info.orientation, &manifest, look)?;
     let mut rows = watermark.and_then(|_| LumaRows::new(w, h));
-    let mut crop = Vec::new();
     for_each_row(source.reader, &sk, limits, |y, row| {
         let y = y as u32;
-        let under_badge = region.is_some_and(|[_, ry, _, rh]| (ry..ry + rh).contains(&y));
-        if rows.is_none() && !under_badge {
+        let score = check.as_mut().ok().filter(|s| {
+            let [_, ry, _, rh] = s.region();
+            (ry..ry + rh).contains(&y)
+        });
+        if rows.is_none() && score.is_none() {
             return Ok(());
         }
         let luma = luma_row(row, w, sk.channels)?;
         if let Some(rows) = rows.as_mut() {
             rows.push_row(&luma, 1);
         }
-        if let (true, Some([x, _, rw, _])) = (under_badge, region) {
-            crop.extend_from_slice(&luma[x as usize..(x + rw) as usize]);
+        if let Some(score) = score {
+            let [x, ry, rw, _] = score.region();
+            score.push_row(y - ry, &luma[x as usize..(x + rw) as usize]);
         }
         Ok(())
     })?;
@@ -330,21 +367,10 @@ pub(crate) fn verify(
         reader.push_rows(rows);
         mark::found(reader.read(), key)
     });
-    let look = (&labeler.settings.font, &labeler.settings.style);
-    let perceptible =
-        verify::check_badge(
-            (w, h),
-            info.orientation,
-            &manifest,
-            look,
-            |asked| match region {
-                Some([x, y, rw, rh]) if asked == [x, y, rw, rh] => {
-                    GrayImage::from_raw(rw, rh, crop)
-                        .ok_or_else(|| Error::malformed("PNG badge rows are missing"))
-                }
-                _ => Err(Error::malformed("the badge region was not read")),
-            },
-        )?;
+    let perceptible = match check {
+        Ok(score) => score.finish(),
+        Err(verdict) => verdict,
+    };
     let mut v = Verification::new(&PNG, marks, Some(manifest), perceptible);
     v.watermark = found;
     Ok(Some(v))

@@ -8,14 +8,16 @@
 //! check on a 12-MP JPEG; recalling the masks drawn a moment before on the
 //! same thread makes it a copy. A bulk job of pictures of one size hits it
 //! for every file. One entry per thread: a worker labels one file at a time.
+//! The masks are kept as run lengths ([`MaskRuns`]), never whole: a badge
+//! painted band by band is remembered without ever being whole.
 
 use std::cell::RefCell;
 
-use image::GrayImage;
 use tanba_core::Label;
 use tanba_core::font::FontFile;
 
-use super::render::{BadgeMasks, BadgeStyle};
+use super::runs::MaskRuns;
+use super::style::BadgeStyle;
 
 /// What decides a badge's masks: its font, text, size, canvas and style.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,24 +49,20 @@ impl MaskKey {
 }
 
 thread_local! {
-    static LAST: RefCell<Option<(MaskKey, BadgeMasks)>> = const { RefCell::new(None) };
+    static LAST: RefCell<Option<(MaskKey, MaskRuns)>> = const { RefCell::new(None) };
 }
 
 /// Keeps the masks of `key`, replacing what this thread kept before.
-pub(crate) fn remember(key: MaskKey, text_mask: &GrayImage, alpha: GrayImage) {
-    let masks = BadgeMasks {
-        text_mask: text_mask.clone(),
-        alpha,
-    };
-    LAST.with(|last| *last.borrow_mut() = Some((key, masks)));
+pub(crate) fn remember(key: MaskKey, runs: MaskRuns) {
+    LAST.with(|last| *last.borrow_mut() = Some((key, runs)));
 }
 
 /// The masks kept for `key` on this thread, if they are the last drawn.
-pub(crate) fn recall(key: &MaskKey) -> Option<BadgeMasks> {
+pub(crate) fn recall(key: &MaskKey) -> Option<MaskRuns> {
     LAST.with(|last| {
         last.borrow()
             .as_ref()
             .filter(|(kept, _)| kept == key)
-            .map(|(_, masks)| masks.clone())
+            .map(|(_, runs)| runs.clone())
     })
 }
