@@ -7,14 +7,14 @@
 //! small JPEG of the file's own tables (as `jpeg_luma` cuts the badge's
 //! region), decoded to luminance only: exactly the luminance of the same
 //! rows in a whole decode. The rows feed the detector's
-//! [`LumaRows`] and, under the badge, the crop its check correlates. What
+//! [`LumaRows`] and, under the badge, its score against the masks (kept
+//! as run lengths), so neither the picture nor the badge is held whole. What
 //! this path does not take (no tiling restart markers, a picture too small
 //! for [`LumaRows`], CMYK) is read whole by the caller, as before.
 
 use std::io::{BufRead, BufReader, Read, SeekFrom};
 
-use image::GrayImage;
-use tanba_core::{Error, Limits, Result, Source, Verification, WatermarkKey};
+use tanba_core::{Error, Limits, PerceptibleCheck, Result, Source, Verification, WatermarkKey};
 use tanba_watermark::{KnownReader, LumaRows};
 
 use crate::{ImageLabeler, Info, JPEG, jpeg_luma, mark, verify};
@@ -59,54 +59,39 @@ pub(crate) fn verify(
         Ok(found) => found,
         Err(unmarked) => return Ok(Some(unmarked)),
     };
-    let region = manifest.label.placement.region.filter(|&[x, y, rw, rh]| {
-        let fits = |a: u32, b: u32, n: u32| u64::from(a) + u64::from(b) <= u64::from(n);
-        fits(x, rw, w) && fits(y, rh, h) && rw > 0 && rh > 0
-    });
-    let mut read = Bands {
-        rows,
-        region,
-        crop: Vec::new(),
-    };
+    let look = (&labeler.settings.font, &labeler.settings.style);
+    // The badge's masks as run lengths; each row under it is scored as it
+    // passes, so no region of the picture is held.
+    let check = verify::plan_badge((w, h), info.orientation, &manifest, look)?;
+    let mut read = Bands { rows, check };
     for_each_band(&mut reader, &layout, limits, &mut read)?;
     let mut known = KnownReader::new(mark::key_of(key));
     known.push_rows(read.rows);
     let found = mark::found(known.read(), key);
-    let look = (&labeler.settings.font, &labeler.settings.style);
-    let crop = read.crop;
-    let perceptible =
-        verify::check_badge(
-            (w, h),
-            info.orientation,
-            &manifest,
-            look,
-            |asked| match region {
-                Some(r) if asked == r => GrayImage::from_raw(r[2], r[3], crop)
-                    .ok_or_else(|| Error::malformed("JPEG badge rows are missing")),
-                _ => Err(Error::malformed("the badge region was not read")),
-            },
-        )?;
+    let perceptible = match read.check {
+        Ok(score) => score.finish(),
+        Err(verdict) => verdict,
+    };
     let mut v = Verification::new(&JPEG, marks, Some(manifest), perceptible);
     v.watermark = found;
     Ok(Some(v))
 }
 
-/// What the bands feed: the detector's rows and the badge's crop.
+/// What the bands feed: the detector's rows and the badge's score.
 struct Bands {
     rows: LumaRows,
-    region: Option<[u32; 4]>,
-    crop: Vec<u8>,
+    check: std::result::Result<verify::BadgeScore, PerceptibleCheck>,
 }
 
 impl Bands {
     /// Takes picture row `y`'s luminance.
     fn row(&mut self, y: u32, luma: &[u8]) {
         self.rows.push_row(luma, 1);
-        if let Some([x, ry, rw, rh]) = self.region
-            && (ry..ry + rh).contains(&y)
-        {
-            self.crop
-                .extend_from_slice(&luma[x as usize..(x + rw) as usize]);
+        if let Ok(score) = self.check.as_mut() {
+            let [x, ry, rw, rh] = score.region();
+            if (ry..ry + rh).contains(&y) {
+                score.push_row(y - ry, &luma[x as usize..(x + rw) as usize]);
+            }
         }
     }
 }

@@ -32,8 +32,9 @@
 //!   dropped, with a note) until a CMYK blend with those tests exists.
 //!
 //! Memory: for a sequential input, the input bytes plus one MCU row of
-//! coefficients and the badge's blocks; it does not grow with the number
-//! of pixels. Given a writer (the file path), the output goes there in
+//! coefficients, the badge's blocks and one band of its rows (painted as
+//! the rows pass, [`region`]); it does not grow with the number of
+//! pixels. Given a writer (the file path), the output goes there in
 //! 256-KiB batches; a marked one, which may still be sent to the
 //! re-encode once made (saturated colours), goes to a temporary file
 //! first and is copied out once kept (an output already written cannot be
@@ -81,11 +82,8 @@ pub(crate) fn label(
     };
     ctx.limits
         .check_dimensions(f.width as u32, f.height as u32)?;
-    let badge = Badge {
-        rgba: &ctx.placed.badge.rgba,
-        x: ctx.placed.x as usize,
-        y: ctx.placed.y as usize,
-    };
+    // Painted a band at a time as the rows pass (whole when stored turned).
+    let badge = Badge::of(&ctx.placed.layout, || &ctx.placed.badge.rgba);
     let (hmax, _) = f.max_sampling();
     let out_restart = usize::from(jpeg_luma::restart_interval(f.width as u32, 8 * hmax as u32));
     let whole = if f.progressive {
