@@ -8,9 +8,11 @@
 //! region), decoded to luminance only: exactly the luminance of the same
 //! rows in a whole decode. The rows feed the detector's
 //! [`LumaRows`] and, under the badge, its score against the masks (kept
-//! as run lengths), so neither the picture nor the badge is held whole. What
-//! this path does not take (no tiling restart markers, a picture too small
-//! for [`LumaRows`], CMYK) is read whole by the caller, as before.
+//! as run lengths), so neither the picture nor the badge is held whole;
+//! without a key (`tanba verify`) only the bands under the badge are
+//! decoded. What this path does not take (no tiling restart markers, a
+//! picture too small for [`LumaRows`] when the mark is read, CMYK) is read
+//! whole by the caller, as before.
 
 use std::io::{BufRead, BufReader, Read, SeekFrom};
 
@@ -27,13 +29,14 @@ const MAX_HEAD: usize = 4 << 20;
 /// Bytes read from the file at once.
 const BUFFER: usize = 256 << 10;
 
-/// Verifies a labelled JPEG with its mark in one pass over the file (see
-/// the module's note); `None` when it is not one this path takes.
+/// Verifies a labelled JPEG in one pass over the file, with the mark made
+/// with `key` if given (see the module's note); `None` when it is not one
+/// this path takes.
 pub(crate) fn verify(
     labeler: &ImageLabeler,
     source: &mut Source<'_>,
     limits: &Limits,
-    key: WatermarkKey,
+    key: Option<WatermarkKey>,
 ) -> Result<Option<Verification>> {
     limits.check_bytes(source.len)?;
     source.reader.seek(SeekFrom::Start(0))?;
@@ -52,8 +55,12 @@ pub(crate) fn verify(
     // The limits are checked here, before anything is allocated.
     let info: Info = crate::inspect(&JPEG, &head, limits)?;
     let (w, h) = (layout.width(), layout.height());
-    let Some(rows) = LumaRows::new(w, h) else {
-        return Ok(None);
+    // With a key, the mark is read from every row (a small picture is
+    // read whole); without, only the badge's rows are decoded.
+    let rows = match key.map(|_| LumaRows::new(w, h)) {
+        Some(None) => return Ok(None),
+        Some(Some(rows)) => Some(rows),
+        None => None,
     };
     let (marks, manifest) = match verify::marks_of(&JPEG, &info)? {
         Ok(found) => found,
@@ -65,9 +72,11 @@ pub(crate) fn verify(
     let check = verify::plan_badge((w, h), info.orientation, &manifest, look)?;
     let mut read = Bands { rows, check };
     for_each_band(&mut reader, &layout, limits, &mut read)?;
-    let mut known = KnownReader::new(mark::key_of(key));
-    known.push_rows(read.rows);
-    let found = mark::found(known.read(), key);
+    let found = key.zip(read.rows).and_then(|(key, rows)| {
+        let mut known = KnownReader::new(mark::key_of(key));
+        known.push_rows(rows);
+        mark::found(known.read(), key)
+    });
     let perceptible = match read.check {
         Ok(score) => score.finish(),
         Err(verdict) => verdict,
@@ -79,14 +88,25 @@ pub(crate) fn verify(
 
 /// What the bands feed: the detector's rows and the badge's score.
 struct Bands {
-    rows: LumaRows,
+    rows: Option<LumaRows>,
     check: std::result::Result<verify::BadgeScore, PerceptibleCheck>,
 }
 
 impl Bands {
+    /// Whether picture rows `y0..y1` are wanted (else not decoded).
+    fn wants(&self, y0: u32, y1: u32) -> bool {
+        let badge = self.check.as_ref().is_ok_and(|s| {
+            let [_, ry, _, rh] = s.region();
+            ry < y1 && y0 < ry + rh
+        });
+        self.rows.is_some() || badge
+    }
+
     /// Takes picture row `y`'s luminance.
     fn row(&mut self, y: u32, luma: &[u8]) {
-        self.rows.push_row(luma, 1);
+        if let Some(rows) = self.rows.as_mut() {
+            rows.push_row(luma, 1);
+        }
         if let Ok(score) = self.check.as_mut() {
             let [x, ry, rw, rh] = score.region();
             if (ry..ry + rh).contains(&y) {
@@ -228,6 +248,11 @@ fn for_each_band(
                 )));
             }
         }
+        let y0 = row * mcu_h;
+        if !to.wants(y0, y0 + n * mcu_h) {
+            row += n;
+            continue;
+        }
         let pieces: Vec<&[u8]> = ends
             .iter()
             .scan(0, |start, &e| {
@@ -240,7 +265,6 @@ fn for_each_band(
             .ok_or_else(|| Error::malformed("JPEG band does not fit a frame header"))?;
         let luma = jpeg_luma::decode_luma(&jpeg, limits)?;
         let stride = luma.width() as usize;
-        let y0 = row * mcu_h;
         for dy in 0..(n * mcu_h).min(h - y0) {
             let at = dy as usize * stride;
             let line = luma

@@ -739,6 +739,11 @@ impl Labeler for ImageLabeler {
         {
             return Ok(v);
         }
+        if source.format.name == JPEG.name
+            && let Some(v) = jpeg_stream::verify(self, &mut source, limits, None)?
+        {
+            return Ok(v);
+        }
         let bytes = read_all(&mut source, limits)?;
         self.verify_bytes(&bytes, limits)
     }
@@ -760,7 +765,7 @@ impl Labeler for ImageLabeler {
         }
         // A marked JPEG is read back one band of rows at a time.
         if source.format.name == JPEG.name
-            && let Some(v) = jpeg_stream::verify(self, &mut source, limits, key)?
+            && let Some(v) = jpeg_stream::verify(self, &mut source, limits, Some(key))?
         {
             return Ok(v);
         }

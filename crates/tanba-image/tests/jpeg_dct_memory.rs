@@ -318,6 +318,20 @@ fn the_read_back_of_a_marked_jpeg_does_not_grow_with_the_picture() {
         });
         assert!(v.is_compliant(), "{v:?}");
         assert!(v.watermark.is_some(), "the mark reads back: {v:?}");
+        // `tanba verify` (no key) reads the file the same way, decoding
+        // only the badge's rows.
+        let (plain, v) = peak_of(|| {
+            let mut reader = std::io::Cursor::new(&out);
+            let source = tanba_core::Source {
+                reader: &mut reader,
+                format: &tanba_image::JPEG,
+                path: None,
+                len: out.len() as u64,
+            };
+            labeler.verify(source, &job.limits).unwrap()
+        });
+        assert!(v.is_compliant(), "{v:?}");
+        assert!(plain < out.len() / 2, "verify without the key: {plain} B");
         (peak, out.len())
     };
     let square = noise_jpeg(2400, 2400);

@@ -121,6 +121,26 @@ fn the_streamed_read_back_finds_what_the_whole_decode_finds() {
             "{what}"
         );
         assert!(streamed.perceptible.found, "{what}");
+        // Without the key (`tanba verify`), only the badge's rows are
+        // decoded, with the same score.
+        let plain = {
+            let mut reader = Cursor::new(&out);
+            let source = Source {
+                reader: &mut reader,
+                format: &JPEG,
+                path: None,
+                len: out.len() as u64,
+            };
+            ImageLabeler::default().verify(source, &job.limits).unwrap()
+        };
+        let whole_plain = ImageLabeler::default()
+            .verify_bytes(&out, &job.limits)
+            .unwrap();
+        assert!(plain.is_compliant(), "{what}: {plain:?}");
+        assert_eq!(
+            plain.perceptible.score, whole_plain.perceptible.score,
+            "{what}"
+        );
         // Cut short in the scan: refused, as the whole read refuses it.
         let cut = &out[..out.len() * 3 / 4];
         let e = verify_streamed(cut).unwrap_err();
