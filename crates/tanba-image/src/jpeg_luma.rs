@@ -25,7 +25,7 @@ pub(crate) struct Window {
 }
 
 /// The markers and data of a JPEG up to the end of its first scan.
-struct Layout<'a> {
+pub(crate) struct Layout<'a> {
     /// DQT and DHT segments, markers included.
     tables: Vec<&'a [u8]>,
     /// The frame header segment, marker included.
@@ -35,7 +35,7 @@ struct Layout<'a> {
     /// Entropy-coded data of the first scan, up to the end-of-image marker.
     data: &'a [u8],
     /// Restart interval in MCUs (0: none).
-    interval: u16,
+    pub interval: u16,
 }
 
 impl Layout<'_> {
@@ -43,20 +43,20 @@ impl Layout<'_> {
         self.sof.get(4 + at).copied().unwrap_or(0)
     }
 
-    fn width(&self) -> u32 {
+    pub(crate) fn width(&self) -> u32 {
         u32::from(u16::from_be_bytes([self.sof_byte(3), self.sof_byte(4)]))
     }
 
-    fn height(&self) -> u32 {
+    pub(crate) fn height(&self) -> u32 {
         u32::from(u16::from_be_bytes([self.sof_byte(1), self.sof_byte(2)]))
     }
 
-    fn components(&self) -> u8 {
+    pub(crate) fn components(&self) -> u8 {
         self.sof_byte(5)
     }
 
     /// MCU size in pixels, for a scan holding every component.
-    fn mcu(&self) -> (u32, u32) {
+    pub(crate) fn mcu(&self) -> (u32, u32) {
         let n = usize::from(self.components());
         if n == 1 {
             return (8, 8);
@@ -88,7 +88,7 @@ pub(crate) fn restart_interval(width: u32, mcu_w: u32) -> u16 {
 
 /// Walks the segments to the first scan; `None` for what this module does
 /// not cut (no scan found, a marker it does not expect).
-fn layout(bytes: &[u8]) -> Option<Layout<'_>> {
+pub(crate) fn layout(bytes: &[u8]) -> Option<Layout<'_>> {
     let mut pos = 2;
     let mut tables = Vec::new();
     let (mut sof, mut interval) = (None, 0u16);
@@ -128,7 +128,7 @@ fn layout(bytes: &[u8]) -> Option<Layout<'_>> {
     }
 }
 
-fn decode_luma(jpeg: &[u8], limits: &Limits) -> Result<GrayImage> {
+pub(crate) fn decode_luma(jpeg: &[u8], limits: &Limits) -> Result<GrayImage> {
     let max = limits.max_dimension as usize;
     let options = DecoderOptions::default()
         .jpeg_set_out_colorspace(ColorSpace::Luma)
@@ -215,51 +215,64 @@ fn intervals(data: &[u8], last: usize) -> Option<Vec<(usize, usize)>> {
 /// top-left pixel lies in the original; `None` when the file's intervals do
 /// not tile its rows (or there are none).
 fn cut(l: &Layout<'_>, region: [u32; 4]) -> Option<(Vec<u8>, u32, u32)> {
-    let k = u32::from(l.interval);
-    let scan_components = *l.sos.get(4)?;
-    if k == 0 || scan_components != l.components() {
-        return None;
-    }
+    let k = l.tiling()?;
     let (mcu_w, mcu_h) = l.mcu();
-    let per_row = l.width().div_ceil(mcu_w);
+    let per_row_intervals = l.width().div_ceil(mcu_w) / k;
     let rows = l.height().div_ceil(mcu_h);
-    if !per_row.is_multiple_of(k) {
-        return None;
-    }
-    let per_row_intervals = per_row / k;
     let [x, y, w, h] = region;
     let (c0, c1) = (x / mcu_w / k, (x + w).saturating_sub(1) / mcu_w / k);
     let (r0, r1) = (y / mcu_h, ((y + h).saturating_sub(1) / mcu_h).min(rows - 1));
     let index = |r: u32, c: u32| (r * per_row_intervals + c) as usize;
     let found = intervals(l.data, index(r1, c1))?;
     let (sub_w, sub_h) = ((c1 - c0 + 1) * k * mcu_w, (r1 - r0 + 1) * mcu_h);
-    let mut out = Vec::with_capacity(l.data.len() / 4 + 4096);
+    let mut pieces = Vec::with_capacity(((r1 - r0 + 1) * (c1 - c0 + 1)) as usize);
+    for r in r0..=r1 {
+        for c in c0..=c1 {
+            let (s, e) = *found.get(index(r, c))?;
+            pieces.push(l.data.get(s..e)?);
+        }
+    }
+    let out = assemble(l, (sub_w, sub_h), &pieces)?;
+    Some((out, c0 * k * mcu_w, r0 * mcu_h))
+}
+
+impl Layout<'_> {
+    /// The restart interval when the intervals tile the MCU rows (a
+    /// whole number of them in each row, one scan of every component).
+    pub(crate) fn tiling(&self) -> Option<u32> {
+        let k = u32::from(self.interval);
+        let scan_components = *self.sos.get(4)?;
+        let per_row = self.width().div_ceil(self.mcu().0);
+        (k > 0 && scan_components == self.components() && per_row.is_multiple_of(k)).then_some(k)
+    }
+}
+
+/// A `w` x `h` JPEG of `l`'s tables whose scan is the restart intervals
+/// `pieces` (entropy-coded data, in order, numbered again from 0).
+pub(crate) fn assemble(l: &Layout<'_>, (w, h): (u32, u32), pieces: &[&[u8]]) -> Option<Vec<u8>> {
+    let data: usize = pieces.iter().map(|p| p.len() + 2).sum();
+    let mut out = Vec::with_capacity(data + 4096);
     out.extend_from_slice(&[0xFF, 0xD8]);
     for t in &l.tables {
         out.extend_from_slice(t);
     }
     let mut sof = l.sof.to_vec();
     sof.get_mut(5..7)?
-        .copy_from_slice(&u16::try_from(sub_h).ok()?.to_be_bytes());
+        .copy_from_slice(&u16::try_from(h).ok()?.to_be_bytes());
     sof.get_mut(7..9)?
-        .copy_from_slice(&u16::try_from(sub_w).ok()?.to_be_bytes());
+        .copy_from_slice(&u16::try_from(w).ok()?.to_be_bytes());
     out.extend_from_slice(&sof);
     out.extend_from_slice(&[0xFF, 0xDD, 0, 4]);
     out.extend_from_slice(&l.interval.to_be_bytes());
     out.extend_from_slice(l.sos);
-    let mut n = 0usize;
-    for r in r0..=r1 {
-        for c in c0..=c1 {
-            if n > 0 {
-                out.extend_from_slice(&[0xFF, 0xD0 + ((n - 1) % 8) as u8]);
-            }
-            let (s, e) = *found.get(index(r, c))?;
-            out.extend_from_slice(l.data.get(s..e)?);
-            n += 1;
+    for (n, piece) in pieces.iter().enumerate() {
+        if n > 0 {
+            out.extend_from_slice(&[0xFF, 0xD0 + ((n - 1) % 8) as u8]);
         }
+        out.extend_from_slice(piece);
     }
     out.extend_from_slice(&[0xFF, 0xD9]);
-    Some((out, c0 * k * mcu_w, r0 * mcu_h))
+    Some(out)
 }
 
 #[cfg(test)]

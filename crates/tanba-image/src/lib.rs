@@ -36,6 +36,7 @@ mod heif_brand;
 mod jpeg;
 mod jpeg_dct;
 mod jpeg_luma;
+mod jpeg_stream;
 mod mark;
 mod png;
 mod png_stream;
@@ -738,6 +739,11 @@ impl Labeler for ImageLabeler {
         {
             return Ok(v);
         }
+        if source.format.name == JPEG.name
+            && let Some(v) = jpeg_stream::verify(self, &mut source, limits, None)?
+        {
+            return Ok(v);
+        }
         let bytes = read_all(&mut source, limits)?;
         self.verify_bytes(&bytes, limits)
     }
@@ -754,6 +760,12 @@ impl Labeler for ImageLabeler {
     ) -> Result<Verification> {
         if source.format.name == PNG.name
             && let Some(v) = png_stream::verify(self, &mut source, limits, Some(key))?
+        {
+            return Ok(v);
+        }
+        // A marked JPEG is read back one band of rows at a time.
+        if source.format.name == JPEG.name
+            && let Some(v) = jpeg_stream::verify(self, &mut source, limits, Some(key))?
         {
             return Ok(v);
         }

@@ -201,3 +201,141 @@ fn the_file_path_streams_the_output() {
         "file path {peak_file} B, label_bytes {peak_bytes} B, output {out_len} B"
     );
 }
+
+/// A grey picture with Gaussian noise, `w` x `h`, quality 90 (ImageMagick):
+/// a large output next to everything else.
+fn noise_jpeg(w: u32, h: u32) -> Vec<u8> {
+    let made = std::process::Command::new("convert")
+        .args(["-size", &format!("{w}x{h}"), "-seed", "3", "xc:gray"])
+        .args(["+noise", "Gaussian", "-quality", "90", "jpg:-"])
+        .output()
+        .expect("ImageMagick is installed");
+    assert!(made.status.success());
+    made.stdout
+}
+
+/// Labels `input` through the `Labeler` trait (the CLI's file path) with
+/// the default job (watermark on): the peak (without the input, which
+/// `label` reads whole), the bytes written and the badge's pixels.
+fn peak_of_marked_file(input: &[u8]) -> (usize, usize, usize) {
+    use tanba_core::Labeler;
+    let labeler = ImageLabeler::default();
+    let (peak, (out, l)) = peak_of(|| {
+        let mut reader = std::io::Cursor::new(input);
+        let source = tanba_core::Source {
+            reader: &mut reader,
+            format: &tanba_image::JPEG,
+            path: None,
+            len: input.len() as u64,
+        };
+        let mut out = Discard(0);
+        let l = labeler.label(source, &mut out, &Job::new()).unwrap();
+        (out.0, l)
+    });
+    assert!(
+        l.notes
+            .iter()
+            .any(|n| n.contains("watermark added to the luma")),
+        "{:?}",
+        l.notes
+    );
+    let [_, _, w, h] = l.manifest.label.placement.region.unwrap();
+    (
+        peak.saturating_sub(input.len()),
+        out as usize,
+        w as usize * h as usize,
+    )
+}
+
+/// A marked output may still go to the re-encode (saturated colours), so
+/// it used to be held whole; it now goes to a temporary file and is
+/// copied out once kept: 6 MP and 23 MP of noise peak nearly the same,
+/// though the larger output is 4x the size.
+#[test]
+fn a_marked_output_is_not_held() {
+    let _one = serial();
+    let square = noise_jpeg(2400, 2400);
+    let tall = noise_jpeg(2400, 9600);
+    peak_of_marked_file(&square);
+    let (peak_square, out_square, badge_px) = peak_of_marked_file(&square);
+    let (peak_tall, out_tall, _) = peak_of_marked_file(&tall);
+    // The badge is painted a band of rows at a time as the MCU rows pass:
+    // the peak stays under its RGBA alone (4 bytes a pixel).
+    assert!(
+        peak_square < badge_px * 4,
+        "peak {peak_square} B with a badge of {badge_px} px"
+    );
+    let growth = peak_tall.saturating_sub(peak_square);
+    let out_growth = out_tall - out_square;
+    eprintln!(
+        "peak besides the input: {peak_square} B for 2400x2400, {peak_tall} B for 2400x9600 \
+         (outputs {out_square} and {out_tall} B)"
+    );
+    assert!(out_growth > 6 << 20, "a large output: {out_growth} B more");
+    // Holding the output would grow the peak by `out_growth` (8 MB); what
+    // grows instead is the mark's grid, which follows the aspect ratio
+    // (about 2 MB for a picture four times as tall).
+    assert!(
+        growth < out_growth / 2,
+        "the peak grew by {growth} B for {out_growth} B more output"
+    );
+}
+
+/// The check of a marked JPEG after labelling (`verify_with_watermark`
+/// through the `Labeler` trait, as `label_file` calls it) reads the file
+/// one band of rows at a time: its peak does not grow with the picture,
+/// where the whole read held the file and its whole luminance.
+#[test]
+fn the_read_back_of_a_marked_jpeg_does_not_grow_with_the_picture() {
+    use tanba_core::Labeler;
+    let _one = serial();
+    let labeler = ImageLabeler::default();
+    let job = Job::new();
+    let check = |input: &[u8]| {
+        let (out, _) = labeler.label_bytes(input, None, &job).unwrap();
+        let key = job.watermark.unwrap();
+        let (peak, v) = peak_of(|| {
+            let mut reader = std::io::Cursor::new(&out);
+            let source = tanba_core::Source {
+                reader: &mut reader,
+                format: &tanba_image::JPEG,
+                path: None,
+                len: out.len() as u64,
+            };
+            labeler
+                .verify_with_watermark(source, key, &job.limits)
+                .unwrap()
+        });
+        assert!(v.is_compliant(), "{v:?}");
+        assert!(v.watermark.is_some(), "the mark reads back: {v:?}");
+        // `tanba verify` (no key) reads the file the same way, decoding
+        // only the badge's rows.
+        let (plain, v) = peak_of(|| {
+            let mut reader = std::io::Cursor::new(&out);
+            let source = tanba_core::Source {
+                reader: &mut reader,
+                format: &tanba_image::JPEG,
+                path: None,
+                len: out.len() as u64,
+            };
+            labeler.verify(source, &job.limits).unwrap()
+        });
+        assert!(v.is_compliant(), "{v:?}");
+        assert!(plain < out.len() / 2, "verify without the key: {plain} B");
+        (peak, out.len())
+    };
+    let square = noise_jpeg(2400, 2400);
+    let tall = noise_jpeg(2400, 9600);
+    check(&square);
+    let (peak_square, _) = check(&square);
+    let (peak_tall, out_tall) = check(&tall);
+    eprintln!("read-back peak: {peak_square} B for 2400x2400, {peak_tall} B for 2400x9600");
+    // The whole read took the file (`out_tall` B) and 23 MB of luminance;
+    // the streamed one grows by the mark reader's grid only (it follows
+    // the aspect ratio: about 2 MB for a picture four times as tall).
+    let growth = peak_tall.saturating_sub(peak_square);
+    assert!(
+        growth < 4 << 20,
+        "the read-back peak grew by {growth} B (output {out_tall} B)"
+    );
+}

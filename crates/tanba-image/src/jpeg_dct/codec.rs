@@ -551,11 +551,7 @@ mod tests {
         for (i, p) in rgba.pixels_mut().enumerate() {
             *p = image::Rgba([250, 20, (i % 256) as u8, if i % 7 == 0 { 128 } else { 220 }]);
         }
-        let badge = Badge {
-            rgba: &rgba,
-            x: 300,
-            y: 950,
-        };
+        let badge = Badge::whole(&rgba, 300, 950);
         let walk = Walk {
             badge: &badge,
             mark: None,

@@ -31,9 +31,15 @@
 //!   against. They stay on the re-encode (to RGB, the CMYK profile
 //!   dropped, with a note) until a CMYK blend with those tests exists.
 //!
-//! Memory: for a sequential input, the input and output bytes plus one
-//! MCU row of coefficients and the badge's blocks; it does not grow with
-//! the number of pixels. The scan is read once and written with the
+//! Memory: for a sequential input, the input bytes plus one MCU row of
+//! coefficients, the badge's blocks and one band of its rows (painted as
+//! the rows pass, [`region`]); it does not grow with the number of
+//! pixels. Given a writer (the file path), the output goes there in
+//! 256-KiB batches; a marked one, which may still be sent to the
+//! re-encode once made (saturated colours), goes to a temporary file
+//! first and is copied out once kept (an output already written cannot be
+//! cut short through a `Write + Seek`). `label_bytes` holds the output it
+//! returns. The scan is read once and written with the
 //! source's Huffman tables, completed with codes for any symbol they lack
 //! (tables optimised for the source lack some the badge may need). A
 //! progressive input gets optimal tables and is decoded whole
@@ -76,11 +82,8 @@ pub(crate) fn label(
     };
     ctx.limits
         .check_dimensions(f.width as u32, f.height as u32)?;
-    let badge = Badge {
-        rgba: &ctx.placed.badge.rgba,
-        x: ctx.placed.x as usize,
-        y: ctx.placed.y as usize,
-    };
+    // Painted a band at a time as the rows pass (whole when stored turned).
+    let badge = Badge::of(&ctx.placed.layout, || &ctx.placed.badge.rgba);
     let (hmax, _) = f.max_sampling();
     let out_restart = usize::from(jpeg_luma::restart_interval(f.width as u32, 8 * hmax as u32));
     let whole = if f.progressive {
@@ -110,8 +113,16 @@ pub(crate) fn label(
     };
     let Tables { specs, ids } = choose_tables(&f, &mut rows()?, &walk, &mut patches)?;
     // A marked output may still be sent to the re-encode once it is made
-    // (saturated colours), so it is held, not streamed.
-    let direct = if mark.is_some() { None } else { direct };
+    // (saturated colours), and the caller's output cannot be cut short
+    // again: it is spooled to a temporary file, copied out once kept.
+    let mut spool = match (&mark, &direct) {
+        (Some(_), Some(_)) => Some(tempfile::tempfile()?),
+        _ => None,
+    };
+    let (direct, outer) = match spool.as_mut() {
+        Some(file) => (Some(file as &mut dyn std::io::Write), direct),
+        None => (direct, None),
+    };
     // Written straight out, nothing may be declined once the first byte
     // is: what follows the scan is checked before.
     if direct.is_some() && !f.progressive && !ends_the_image(after_scan(f.data)) {
@@ -151,6 +162,9 @@ pub(crate) fn label(
         ));
         return Ok(None);
     }
+    if let (Some(file), Some(outer)) = (spool.as_mut(), outer) {
+        copy_out(file, outer)?;
+    }
     notes.extend(header_notes);
     notes.push(if mark.is_some() {
         "JPEG labelled in the DCT domain: the watermark added to the luma coefficients, \
@@ -163,6 +177,20 @@ pub(crate) fn label(
     // Streamed: the bytes went out, none are left here.
     debug_assert!(!streamed || out.is_empty());
     Ok(Some(out))
+}
+
+/// Copies the spooled output to `out` from its start, a batch at a time.
+fn copy_out(file: &mut std::fs::File, out: &mut dyn std::io::Write) -> Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    file.seek(SeekFrom::Start(0))?;
+    let mut batch = vec![0u8; codec::DRAIN];
+    loop {
+        let n = file.read(&mut batch)?;
+        if n == 0 {
+            return Ok(());
+        }
+        out.write_all(&batch[..n])?;
+    }
 }
 
 const MORE_SCANS: &str = "the scan is followed by a DNL marker or more scans";

@@ -3,26 +3,100 @@
 //! replicated up), the badge is blended over them as [`crate::badge`] does
 //! over decoded pixels, and each block under a badge pixel is transformed
 //! and quantised back with the source's tables. Blocks the badge does not
-//! reach keep their coefficients.
+//! reach keep their coefficients. The badge's rows are painted a band at a
+//! time as the MCU rows pass ([`crate::badge::Bands`]; whole only for a
+//! picture stored turned by its EXIF), and each MCU row copies the few
+//! rows it needs once.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
 
 use image::RgbaImage;
 
 use super::dct;
 use super::frame::Frame;
+use crate::badge::{Bands, PlacedLayout};
 
-/// The badge in stored pixels.
+/// The badge in stored pixels, painted a band of rows at a time as the MCU
+/// rows pass (whole only for a picture stored turned).
 pub(crate) struct Badge<'a> {
-    pub rgba: &'a RgbaImage,
+    source: RefCell<Source<'a>>,
+    width: usize,
+    height: usize,
     pub x: usize,
     pub y: usize,
 }
 
-impl Badge<'_> {
+/// Where the badge's rows come from.
+enum Source<'a> {
+    Bands(Bands<'a>),
+    Whole(&'a RgbaImage),
+}
+
+/// Rows `top..` of the badge (RGBA, the badge's width a row).
+struct Strip<'a> {
+    top: usize,
+    stride: usize,
+    rgba: Cow<'a, [u8]>,
+}
+
+impl<'a> Badge<'a> {
+    /// The badge of `placed`: painted in bands when the picture is stored
+    /// upright, else `whole` (painted whole and turned) is asked for.
+    pub(crate) fn of(placed: &'a PlacedLayout, whole: impl FnOnce() -> &'a RgbaImage) -> Self {
+        let [x, y, w, h] = placed.region();
+        let source = match placed.upright() {
+            Some(layout) => Source::Bands(layout.bands()),
+            None => Source::Whole(whole()),
+        };
+        Badge {
+            source: RefCell::new(source),
+            width: w as usize,
+            height: h as usize,
+            x: x as usize,
+            y: y as usize,
+        }
+    }
+
+    /// A badge painted whole, at (`x`, `y`): for tests of the walk.
+    #[cfg(test)]
+    pub(crate) fn whole(rgba: &'a RgbaImage, x: usize, y: usize) -> Self {
+        Badge {
+            width: rgba.width() as usize,
+            height: rgba.height() as usize,
+            source: RefCell::new(Source::Whole(rgba)),
+            x,
+            y,
+        }
+    }
+
+    /// Badge rows `top..top + n` (clipped to the badge), asked top to
+    /// bottom: each band is painted once.
+    fn strip(&self, top: usize, n: usize) -> Strip<'a> {
+        let end = (top + n).min(self.height);
+        let stride = self.width;
+        let rgba = match &mut *self.source.borrow_mut() {
+            Source::Whole(img) => {
+                let raw: &'a [u8] = img.as_raw();
+                let rows = raw.get(top * stride * 4..end * stride * 4);
+                Cow::Borrowed(rows.unwrap_or_default())
+            }
+            Source::Bands(bands) => {
+                let mut rows = Vec::with_capacity(end.saturating_sub(top) * stride * 4);
+                for y in top..end {
+                    rows.extend_from_slice(bands.rgba_row(y as u32));
+                }
+                Cow::Owned(rows)
+            }
+        };
+        Strip { top, stride, rgba }
+    }
+
     /// Width and height clipped to a `w` x `h` picture.
     fn size_in(&self, w: usize, h: usize) -> (usize, usize) {
         (
-            (self.rgba.width() as usize).min(w.saturating_sub(self.x)),
-            (self.rgba.height() as usize).min(h.saturating_sub(self.y)),
+            self.width.min(w.saturating_sub(self.x)),
+            self.height.min(h.saturating_sub(self.y)),
         )
     }
 
@@ -44,6 +118,14 @@ impl Badge<'_> {
     }
 }
 
+impl Strip<'_> {
+    /// `n` pixels of badge row `y` from badge column `x`, if in the strip.
+    fn run(&self, x: usize, y: usize, n: usize) -> Option<&[u8]> {
+        let at = (y.checked_sub(self.top)? * self.stride + x) * 4;
+        self.rgba.get(at..at + 4 * n)
+    }
+}
+
 /// One MCU row's blocks: for each component, `v` rows of `h` blocks per
 /// MCU across the picture.
 pub(crate) type RowBlocks = Vec<Vec<[i16; 64]>>;
@@ -61,12 +143,15 @@ pub(crate) fn apply(
     let [c0, c1] = cols;
     let (w, h) = ((c1 - c0 + 1) * 8 * hmax, 8 * vmax);
     let (x0, y0) = (c0 * 8 * hmax, row * 8 * vmax);
+    // The badge's rows under this MCU row, painted once for all its MCUs.
+    let top = y0.max(badge.y);
+    let strip = badge.strip(top - badge.y, (y0 + h).saturating_sub(top));
     // MCUs wholly under one badge colour (most of the box) are blended in
     // the coefficients, with no transform: the rest go through pixels.
     let skip: Vec<bool> = (c0..=c1)
         .map(|col| {
             let mcu = (col * 8 * hmax, y0, 8 * hmax, 8 * vmax);
-            let Some(colour) = uniform(f, badge, mcu) else {
+            let Some(colour) = uniform(f, badge, &strip, mcu) else {
                 return false;
             };
             if colour[3] > 0 {
@@ -99,7 +184,7 @@ pub(crate) fn apply(
         }
         planes.push(plane);
     }
-    let touched = blend(&mut planes, (w, h), (x0, y0), &skip, f, badge);
+    let touched = blend(&mut planes, (w, h), (x0, y0), &skip, f, (badge, &strip));
     if !touched.iter().any(|&t| t) {
         return;
     }
@@ -141,13 +226,11 @@ fn blend(
     origin: (usize, usize),
     skip: &[bool],
     f: &Frame<'_>,
-    badge: &Badge<'_>,
+    (badge, strip): (&Badge<'_>, &Strip<'_>),
 ) -> Vec<bool> {
     let mcu_w = 8 * f.max_sampling().0;
     let mut touched = vec![false; w * h];
     let (bw, bh) = badge.size_in(f.width, f.height);
-    let src: &[u8] = badge.rgba.as_raw();
-    let stride = badge.rgba.width() as usize;
     for ry in 0..h {
         let y = origin.1 + ry;
         if y < badge.y || y >= badge.y + bh {
@@ -158,9 +241,8 @@ fn blend(
             if x < badge.x || x >= badge.x + bw || skip[rx / mcu_w] {
                 continue;
             }
-            let at = ((y - badge.y) * stride + x - badge.x) * 4;
-            let Some(&[r, g, b, a]) = src
-                .get(at..at + 4)
+            let Some(&[r, g, b, a]) = strip
+                .run(x - badge.x, y - badge.y, 1)
                 .and_then(|s| <&[u8; 4]>::try_from(s).ok())
             else {
                 continue;
@@ -199,18 +281,17 @@ fn blend(
 fn uniform(
     f: &Frame<'_>,
     badge: &Badge<'_>,
+    strip: &Strip<'_>,
     (x, y, w, h): (usize, usize, usize, usize),
 ) -> Option<[u8; 4]> {
     let (bw, bh) = badge.size_in(f.width, f.height);
     if x < badge.x || y < badge.y || x + w > badge.x + bw || y + h > badge.y + bh {
         return None;
     }
-    let stride = badge.rgba.width() as usize;
-    let raw: &[u8] = badge.rgba.as_raw();
-    let at = |yy: usize| ((yy - badge.y) * stride + x - badge.x) * 4;
-    let first: [u8; 4] = raw.get(at(y)..at(y) + 4)?.try_into().ok()?;
+    let bx = x - badge.x;
+    let first: [u8; 4] = strip.run(bx, y - badge.y, 1)?.try_into().ok()?;
     for yy in y..y + h {
-        let row = raw.get(at(yy)..at(yy) + 4 * w)?;
+        let row = strip.run(bx, yy - badge.y, w)?;
         if !row.chunks_exact(4).all(|p| p == first) {
             return None;
         }

@@ -1,0 +1,279 @@
+//! A labelled JPEG read back as it is read from its file, in memory that
+//! does not grow with the picture: the check of the mark after labelling.
+//!
+//! The labeler's JPEGs carry restart markers that tile their MCU rows (see
+//! [`jpeg_luma::restart_interval`]). The scan is read through a bounded
+//! buffer one band of MCU rows at a time; each band's intervals make a
+//! small JPEG of the file's own tables (as `jpeg_luma` cuts the badge's
+//! region), decoded to luminance only: exactly the luminance of the same
+//! rows in a whole decode. The rows feed the detector's
+//! [`LumaRows`] and, under the badge, its score against the masks (kept
+//! as run lengths), so neither the picture nor the badge is held whole;
+//! without a key (`tanba verify`) only the bands under the badge are
+//! decoded. What this path does not take (no tiling restart markers, a
+//! picture too small for [`LumaRows`] when the mark is read, CMYK) is read
+//! whole by the caller, as before.
+
+use std::io::{BufRead, BufReader, Read, SeekFrom};
+
+use tanba_core::{Error, Limits, PerceptibleCheck, Result, Source, Verification, WatermarkKey};
+use tanba_watermark::{KnownReader, LumaRows};
+
+use crate::{ImageLabeler, Info, JPEG, jpeg_luma, mark, verify};
+
+/// Rows decoded at once (rounded to whole MCU rows).
+const BAND_PX: u32 = 128;
+/// Largest header (segments before the scan) this path reads; a larger one
+/// (big ICC profiles) is left to the whole read.
+const MAX_HEAD: usize = 4 << 20;
+/// Bytes read from the file at once.
+const BUFFER: usize = 256 << 10;
+
+/// Verifies a labelled JPEG in one pass over the file, with the mark made
+/// with `key` if given (see the module's note); `None` when it is not one
+/// this path takes.
+pub(crate) fn verify(
+    labeler: &ImageLabeler,
+    source: &mut Source<'_>,
+    limits: &Limits,
+    key: Option<WatermarkKey>,
+) -> Result<Option<Verification>> {
+    limits.check_bytes(source.len)?;
+    source.reader.seek(SeekFrom::Start(0))?;
+    let mut reader = BufReader::with_capacity(BUFFER, &mut *source.reader);
+    let Some(mut head) = read_head(&mut reader)? else {
+        return Ok(None);
+    };
+    // The header alone, ended as a file: what `inspect` and the layout read.
+    head.extend_from_slice(&[0xFF, 0xD9]);
+    let Some(layout) = jpeg_luma::layout(&head) else {
+        return Ok(None);
+    };
+    if layout.components() > 3 || layout.tiling().is_none() {
+        return Ok(None);
+    }
+    // The limits are checked here, before anything is allocated.
+    let info: Info = crate::inspect(&JPEG, &head, limits)?;
+    let (w, h) = (layout.width(), layout.height());
+    // With a key, the mark is read from every row (a small picture is
+    // read whole); without, only the badge's rows are decoded.
+    let rows = match key.map(|_| LumaRows::new(w, h)) {
+        Some(None) => return Ok(None),
+        Some(Some(rows)) => Some(rows),
+        None => None,
+    };
+    let (marks, manifest) = match verify::marks_of(&JPEG, &info)? {
+        Ok(found) => found,
+        Err(unmarked) => return Ok(Some(unmarked)),
+    };
+    let look = (&labeler.settings.font, &labeler.settings.style);
+    // The badge's masks as run lengths; each row under it is scored as it
+    // passes, so no region of the picture is held.
+    let check = verify::plan_badge((w, h), info.orientation, &manifest, look)?;
+    let mut read = Bands { rows, check };
+    for_each_band(&mut reader, &layout, limits, &mut read)?;
+    let found = key.zip(read.rows).and_then(|(key, rows)| {
+        let mut known = KnownReader::new(mark::key_of(key));
+        known.push_rows(rows);
+        mark::found(known.read(), key)
+    });
+    let perceptible = match read.check {
+        Ok(score) => score.finish(),
+        Err(verdict) => verdict,
+    };
+    let mut v = Verification::new(&JPEG, marks, Some(manifest), perceptible);
+    v.watermark = found;
+    Ok(Some(v))
+}
+
+/// What the bands feed: the detector's rows and the badge's score.
+struct Bands {
+    rows: Option<LumaRows>,
+    check: std::result::Result<verify::BadgeScore, PerceptibleCheck>,
+}
+
+impl Bands {
+    /// Whether picture rows `y0..y1` are wanted (else not decoded).
+    fn wants(&self, y0: u32, y1: u32) -> bool {
+        let badge = self.check.as_ref().is_ok_and(|s| {
+            let [_, ry, _, rh] = s.region();
+            ry < y1 && y0 < ry + rh
+        });
+        self.rows.is_some() || badge
+    }
+
+    /// Takes picture row `y`'s luminance.
+    fn row(&mut self, y: u32, luma: &[u8]) {
+        if let Some(rows) = self.rows.as_mut() {
+            rows.push_row(luma, 1);
+        }
+        if let Ok(score) = self.check.as_mut() {
+            let [x, ry, rw, rh] = score.region();
+            if (ry..ry + rh).contains(&y) {
+                score.push_row(y - ry, &luma[x as usize..(x + rw) as usize]);
+            }
+        }
+    }
+}
+
+/// The bytes from the start of the file to the end of the first scan's
+/// header; `None` when they are not a JPEG's segments or exceed
+/// [`MAX_HEAD`].
+fn read_head(r: &mut impl Read) -> Result<Option<Vec<u8>>> {
+    let mut head = vec![0u8; 2];
+    if r.read_exact(&mut head).is_err() || head != [0xFF, 0xD8] {
+        return Ok(None);
+    }
+    loop {
+        let mut marker = [0u8; 2];
+        if r.read_exact(&mut marker).is_err() || marker[0] != 0xFF {
+            return Ok(None);
+        }
+        // Fill bytes before a marker.
+        while marker[1] == 0xFF {
+            if r.read_exact(&mut marker[1..]).is_err() {
+                return Ok(None);
+            }
+        }
+        head.extend_from_slice(&marker);
+        if (0xD0..=0xD7).contains(&marker[1]) || marker[1] == 0x01 {
+            continue;
+        }
+        let mut len = [0u8; 2];
+        if r.read_exact(&mut len).is_err() {
+            return Ok(None);
+        }
+        let n = usize::from(u16::from_be_bytes(len));
+        if n < 2 || head.len() + n > MAX_HEAD {
+            return Ok(None);
+        }
+        head.extend_from_slice(&len);
+        let at = head.len();
+        head.resize(at + n - 2, 0);
+        if r.read_exact(&mut head[at..]).is_err() {
+            return Ok(None);
+        }
+        if marker[1] == 0xDA {
+            return Ok(Some(head));
+        }
+    }
+}
+
+/// How a restart interval's data ended.
+#[derive(Debug, PartialEq)]
+enum End {
+    /// A restart marker, RSTn.
+    Restart(u8),
+    /// The end of the image.
+    Image,
+}
+
+/// Appends the next restart interval's entropy-coded bytes (stuffed zeros
+/// kept, fill bytes dropped) to `out`, and says which marker ended it.
+fn next_interval(r: &mut impl BufRead, out: &mut Vec<u8>) -> Result<End> {
+    let truncated =
+        || Error::malformed("JPEG is truncated: the image data has no end-of-image marker");
+    let mut after_ff = false;
+    loop {
+        let buf = r.fill_buf()?;
+        let Some(&first) = buf.first() else {
+            return Err(truncated());
+        };
+        if after_ff {
+            r.consume(1);
+            match first {
+                0x00 => out.extend_from_slice(&[0xFF, 0x00]),
+                0xFF => continue,
+                0xD0..=0xD7 => return Ok(End::Restart(first - 0xD0)),
+                0xD9 => return Ok(End::Image),
+                m => {
+                    return Err(Error::malformed(format!(
+                        "JPEG scan data holds an unexpected marker 0x{m:02X}"
+                    )));
+                }
+            }
+            after_ff = false;
+            continue;
+        }
+        match memchr::memchr(0xFF, buf) {
+            Some(i) => {
+                out.extend_from_slice(&buf[..i]);
+                r.consume(i + 1);
+                after_ff = true;
+            }
+            None => {
+                let n = buf.len();
+                out.extend_from_slice(buf);
+                r.consume(n);
+            }
+        }
+    }
+}
+
+/// Decodes the scan band by band and hands each picture row's luminance
+/// to `to`, top to bottom.
+fn for_each_band(
+    r: &mut impl BufRead,
+    l: &jpeg_luma::Layout<'_>,
+    limits: &Limits,
+    to: &mut Bands,
+) -> Result<()> {
+    let k = l
+        .tiling()
+        .ok_or_else(|| Error::malformed("JPEG restart intervals changed"))?;
+    let (mcu_w, mcu_h) = l.mcu();
+    let (w, h) = (l.width(), l.height());
+    let per_row = w.div_ceil(mcu_w) / k;
+    let mcu_rows = h.div_ceil(mcu_h);
+    let band = (BAND_PX / mcu_h).max(1);
+    let total = (per_row * mcu_rows) as usize;
+    let (mut data, mut ends) = (Vec::new(), Vec::new());
+    let (mut done, mut row) = (0usize, 0u32);
+    while row < mcu_rows {
+        let n = band.min(mcu_rows - row);
+        data.clear();
+        ends.clear();
+        for _ in 0..n * per_row {
+            let end = next_interval(r, &mut data)?;
+            ends.push(data.len());
+            done += 1;
+            let expected = if done == total {
+                End::Image
+            } else {
+                End::Restart(((done - 1) % 8) as u8)
+            };
+            if end != expected {
+                return Err(Error::malformed(format!(
+                    "JPEG scan data: restart interval {done} of {total} ends with {end:?}"
+                )));
+            }
+        }
+        let y0 = row * mcu_h;
+        if !to.wants(y0, y0 + n * mcu_h) {
+            row += n;
+            continue;
+        }
+        let pieces: Vec<&[u8]> = ends
+            .iter()
+            .scan(0, |start, &e| {
+                let piece = data.get(*start..e);
+                *start = e;
+                piece
+            })
+            .collect();
+        let jpeg = jpeg_luma::assemble(l, (per_row * k * mcu_w, n * mcu_h), &pieces)
+            .ok_or_else(|| Error::malformed("JPEG band does not fit a frame header"))?;
+        let luma = jpeg_luma::decode_luma(&jpeg, limits)?;
+        let stride = luma.width() as usize;
+        for dy in 0..(n * mcu_h).min(h - y0) {
+            let at = dy as usize * stride;
+            let line = luma
+                .as_raw()
+                .get(at..at + w as usize)
+                .ok_or_else(|| Error::malformed("JPEG band decodes to fewer pixels"))?;
+            to.row(y0 + dy, line);
+        }
+        row += n;
+    }
+    Ok(())
+}
