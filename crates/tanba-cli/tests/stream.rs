@@ -7,43 +7,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::{s, tanba};
-
-/// Runs `tanba ARGS` under GNU time: its peak resident memory in MiB.
-fn peak_mib(args: &[&str]) -> f64 {
-    let out = Command::new("/usr/bin/time")
-        .arg("-v")
-        .arg(env!("CARGO_BIN_EXE_tanba"))
-        .args(args)
-        .output()
-        .expect("GNU time is installed at /usr/bin/time");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "tanba {args:?}: {err}");
-    let kib: f64 = err
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("Maximum resident set size (kbytes): ")
-        })
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no peak in {err}"));
-    kib / 1024.0
-}
-
-fn run(tool: &str, args: &[&str]) -> String {
-    let out = Command::new(tool)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{tool} is installed: {e}"));
-    assert!(
-        out.status.success(),
-        "{tool} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use common::{peak_mib, s, tanba, tool_stdout};
 
 fn verify_row(file: &Path) -> serde_json::Value {
     let out = tanba(&["verify", "--json", s(file)]);
@@ -55,7 +20,7 @@ fn verify_row(file: &Path) -> serde_json::Value {
 fn a_4096_square_rgba_png_is_labelled_in_less_than_two_frames() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("big.png");
-    run(
+    tool_stdout(
         "convert",
         &[
             "-size",
@@ -87,12 +52,12 @@ fn a_4096_square_rgba_png_is_labelled_in_less_than_two_frames() {
         payload,
         &row["verification"]["manifest"]["watermark"]["payload"]
     );
-    let said = run(
+    let said = tool_stdout(
         "exiftool",
         &["-s", "-DigitalSourceType", "-AIGC", s(&labelled)],
     );
     assert!(said.contains("trainedAlgorithmicMedia"), "{said}");
-    assert!(run("identify", &[s(&labelled)]).contains("4096x4096"));
+    assert!(tool_stdout("identify", &[s(&labelled)]).contains("4096x4096"));
 }
 
 /// Writes a generated Markdown file of about `size` bytes.

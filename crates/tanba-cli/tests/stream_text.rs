@@ -10,45 +10,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
-use common::{s, tanba};
+use common::{peak_mib, s, tanba, tool_stdout};
 
 const MB: usize = 1_000_000;
-
-/// Runs `tanba ARGS` under GNU time: its peak resident memory in MiB.
-fn peak_mib(args: &[&str]) -> f64 {
-    let out = Command::new("/usr/bin/time")
-        .arg("-v")
-        .arg(env!("CARGO_BIN_EXE_tanba"))
-        .args(args)
-        .output()
-        .expect("GNU time is installed at /usr/bin/time");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "tanba {args:?}: {err}");
-    let kib: f64 = err
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("Maximum resident set size (kbytes): ")
-        })
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no peak in {err}"));
-    kib / 1024.0
-}
-
-fn run(tool: &str, args: &[&str]) -> String {
-    let out = Command::new(tool)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{tool} is installed: {e}"));
-    assert!(
-        out.status.success(),
-        "{tool} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// Writes `head`, `unit(i)` for i = 0, 1 … up to `size` bytes, then `end`;
 /// returns how many units.
@@ -120,7 +85,7 @@ fn big_subtitles_are_labelled_in_flat_memory_and_read_by_ffmpeg() {
         // Read whole, the 24 MB would be held at least three times.
         assert!(peak < 48.0, "{}: peak {peak:.0} MiB", input.display());
         // ffmpeg reads every cue, the notice first, from 0 s.
-        let srt_out = run(
+        let srt_out = tool_stdout(
             "ffmpeg",
             &["-v", "error", "-i", s(&labelled), "-f", "srt", "-"],
         );
@@ -175,7 +140,7 @@ class P(HTMLParser):
 p = P(); p.feed(open(sys.argv[1], encoding="utf-8").read())
 print(p.first[0], "data-tanba-label" in p.first[1], p.metas, p.ps)
 "#;
-    let got = run("python3", &["-c", script, s(&labelled)]);
+    let got = tool_stdout("python3", &["-c", script, s(&labelled)]);
     let paragraphs = std::fs::read_to_string(&page)
         .unwrap()
         .matches("<p>")

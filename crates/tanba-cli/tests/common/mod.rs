@@ -54,3 +54,38 @@ pub fn verify_json(file: &Path, extra: &[&str]) -> serde_json::Value {
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     rows.into_iter().next().unwrap()
 }
+
+/// Runs `tanba ARGS` under GNU time: its peak resident memory in MiB.
+pub fn peak_mib(args: &[&str]) -> f64 {
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(env!("CARGO_BIN_EXE_tanba"))
+        .args(args)
+        .output()
+        .expect("GNU time is installed at /usr/bin/time");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "tanba {args:?}: {err}");
+    let kib: f64 = err
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak in {err}"));
+    kib / 1024.0
+}
+
+/// Runs `tool ARGS`, failing the test when it fails; its standard output.
+pub fn tool_stdout(tool: &str, args: &[&str]) -> String {
+    let out = Command::new(tool)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} is installed: {e}"));
+    assert!(
+        out.status.success(),
+        "{tool} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
