@@ -779,6 +779,12 @@ impl Labeler for ImageLabeler {
         key: tanba_core::WatermarkKey,
         limits: &Limits,
     ) -> Result<Option<tanba_core::WatermarkFound>> {
+        // A big PNG is read row by row, holding only the detector's shrink.
+        if source.format.name == PNG.name
+            && let Some(found) = png_stream::read_watermark(&mut source, key, limits)?
+        {
+            return Ok(found);
+        }
         let bytes = read_all(&mut source, limits)?;
         self.read_watermark_bytes(&bytes, key, limits)
     }

@@ -25,7 +25,8 @@ use std::io::{BufReader, BufWriter, SeekFrom, Write};
 
 use image::{DynamicImage, ImageBuffer};
 use tanba_core::{
-    Error, Job, Labelled, Limits, ReadSeek, Result, Source, Verification, WatermarkKey, WriteSeek,
+    Error, Job, Labelled, Limits, ReadSeek, Result, Source, Verification, WatermarkFound,
+    WatermarkKey, WriteSeek,
 };
 use tanba_watermark::{KnownReader, LumaRows, RowMark, RowScratch, SSIM_SAMPLED_SIDE};
 
@@ -374,4 +375,29 @@ pub(crate) fn verify(
     let mut v = Verification::new(&PNG, marks, Some(manifest), perceptible);
     v.watermark = found;
     Ok(Some(v))
+}
+
+/// Reads the watermark made with `key` from a big PNG in one pass over
+/// its rows, holding only the detector's shrink (the blind read of
+/// `verify` with no manifest to say where the mark is); `None` when it is
+/// not one this path takes.
+pub(crate) fn read_watermark(
+    source: &mut Source<'_>,
+    key: WatermarkKey,
+    limits: &Limits,
+) -> Result<Option<Option<WatermarkFound>>> {
+    limits.check_bytes(source.len)?;
+    let Some(sk) = skeleton(source.reader)? else {
+        return Ok(None);
+    };
+    let (w, h) = (sk.header.width, sk.header.height);
+    limits.check_dimensions(w, h)?;
+    let Some(mut rows) = LumaRows::new(w, h) else {
+        return Ok(None);
+    };
+    for_each_row(source.reader, &sk, limits, |_, row| {
+        rows.push_row(row, sk.channels);
+        Ok(())
+    })?;
+    Ok(Some(mark::found(rows.detect(mark::key_of(key)), key)))
 }

@@ -16,7 +16,9 @@ use tanba_core::Error;
 use crate::apply::{self, Enlarged};
 use crate::pattern::{Pattern, encode};
 use crate::resample::{Plane, grid_size, taps};
-use crate::{Key, KnownReader, SSIM_SAMPLED_SIDE, Strength, WORK_SIDE, grid::mark_plane};
+use crate::{
+    Detection, Key, KnownReader, SSIM_SAMPLED_SIDE, Strength, WORK_SIDE, grid::mark_plane,
+};
 
 /// One output row of the vertical box: first input row, weights (already
 /// divided by what is kept) and the step between rows read.
@@ -136,6 +138,17 @@ impl LumaRows {
     pub fn is_complete(&self) -> bool {
         self.y == self.h
     }
+
+    /// The blind read of [`crate::detect_details`] from the rows pushed (all
+    /// of them; `None` otherwise): every scale and offset is tried on the
+    /// shrink, so a picture too big to hold is read in the memory of its
+    /// shrink.
+    pub fn detect(&self, key: Key) -> Option<Detection> {
+        if !self.is_complete() {
+            return None;
+        }
+        crate::detect_base(&self.sum, (self.w, self.h), key)
+    }
 }
 
 /// BT.601 luma of one row of 8-bit samples.
@@ -226,7 +239,7 @@ mod tests {
     use image::RgbImage;
 
     use super::*;
-    use crate::{PUBLIC_KEY, detect};
+    use crate::{PUBLIC_KEY, detect, detect_details};
 
     fn photo(w: u32, h: u32) -> RgbImage {
         let mut x = 99u32;
@@ -285,5 +298,31 @@ mod tests {
         assert!(LumaRows::new(256, 4000).is_none());
         let small = LumaRows::new(1000, 4000).unwrap();
         assert!(RowMark::informed(&small, 1, PUBLIC_KEY).is_err());
+    }
+
+    #[test]
+    fn the_blind_read_of_rows_is_the_whole_pictures() {
+        let mut img = photo(2100, 2400);
+        crate::embed(&mut img, 0x0123_4567_89ab_cdef, PUBLIC_KEY).unwrap();
+        let mut rows = LumaRows::new(2100, 2400).unwrap();
+        let w = img.width() as usize * 3;
+        let mut chunks = img.chunks_exact(w);
+        for row in chunks.by_ref().take(2000) {
+            rows.push_row(row, 3);
+        }
+        assert!(rows.detect(PUBLIC_KEY).is_none(), "read before the end");
+        for row in chunks {
+            rows.push_row(row, 3);
+        }
+        let by_rows = rows.detect(PUBLIC_KEY).unwrap();
+        let whole = detect_details(&img, PUBLIC_KEY).unwrap();
+        assert_eq!(by_rows.payload, 0x0123_4567_89ab_cdef);
+        assert_eq!(by_rows.grid_side, whole.grid_side);
+        assert!((by_rows.sync_z - whole.sync_z).abs() < 0.05 * whole.sync_z);
+        let mut unmarked = LumaRows::new(2100, 2400).unwrap();
+        for row in photo(2100, 2400).chunks_exact(w) {
+            unmarked.push_row(row, 3);
+        }
+        assert!(unmarked.detect(PUBLIC_KEY).is_none());
     }
 }

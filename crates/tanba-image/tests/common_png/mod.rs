@@ -76,3 +76,19 @@ pub fn verify_file(path: &Path, key: Option<WatermarkKey>) -> tanba_core::Verifi
         None => labeler.verify(source, &Limits::default()).unwrap(),
     }
 }
+
+/// The blind watermark read of `verify` (no manifest to say where the mark
+/// is) of the PNG at `path`.
+pub fn read_watermark_file(path: &Path, key: WatermarkKey) -> Option<tanba_core::WatermarkFound> {
+    let mut file = File::open(path).unwrap();
+    let len = file.metadata().unwrap().len();
+    let source = Source {
+        reader: &mut file,
+        format: &PNG,
+        path: Some(path),
+        len,
+    };
+    ImageLabeler::default()
+        .read_watermark(source, key, &Limits::default())
+        .unwrap()
+}
