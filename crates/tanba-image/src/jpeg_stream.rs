@@ -10,13 +10,16 @@
 //! [`LumaRows`] and, under the badge, its score against the masks (kept
 //! as run lengths), so neither the picture nor the badge is held whole;
 //! without a key (`tanba verify`) only the bands under the badge are
-//! decoded. What this path does not take (no tiling restart markers, a
+//! decoded, and `verify`'s blind read of the mark ([`read_watermark`])
+//! is one more pass that feeds every row to [`LumaRows::detect`]. What this path does not take (no tiling restart markers, a
 //! picture too small for [`LumaRows`] when the mark is read, CMYK) is read
 //! whole by the caller, as before.
 
 use std::io::{BufRead, BufReader, Read, SeekFrom};
 
-use tanba_core::{Error, Limits, PerceptibleCheck, Result, Source, Verification, WatermarkKey};
+use tanba_core::{
+    Error, Limits, PerceptibleCheck, Result, Source, Verification, WatermarkFound, WatermarkKey,
+};
 use tanba_watermark::{KnownReader, LumaRows};
 
 use crate::{ImageLabeler, Info, JPEG, jpeg_luma, mark, verify};
@@ -84,6 +87,42 @@ pub(crate) fn verify(
     let mut v = Verification::new(&JPEG, marks, Some(manifest), perceptible);
     v.watermark = found;
     Ok(Some(v))
+}
+
+/// Reads the watermark made with `key` blind (no manifest says where it
+/// is) from a JPEG with tiling restart markers, in one pass over its
+/// bands, holding only the detector's shrink; `None` when it is not one
+/// this path takes (see the module's note).
+pub(crate) fn read_watermark(
+    source: &mut Source<'_>,
+    key: WatermarkKey,
+    limits: &Limits,
+) -> Result<Option<Option<WatermarkFound>>> {
+    limits.check_bytes(source.len)?;
+    source.reader.seek(SeekFrom::Start(0))?;
+    let mut reader = BufReader::with_capacity(BUFFER, &mut *source.reader);
+    let Some(mut head) = read_head(&mut reader)? else {
+        return Ok(None);
+    };
+    head.extend_from_slice(&[0xFF, 0xD9]);
+    let Some(layout) = jpeg_luma::layout(&head) else {
+        return Ok(None);
+    };
+    if layout.components() > 3 || layout.tiling().is_none() {
+        return Ok(None);
+    }
+    crate::inspect(&JPEG, &head, limits)?;
+    let Some(rows) = LumaRows::new(layout.width(), layout.height()) else {
+        return Ok(None);
+    };
+    let check = Err(verify::not_found("not checked: a blind read", None));
+    let mut read = Bands {
+        rows: Some(rows),
+        check,
+    };
+    for_each_band(&mut reader, &layout, limits, &mut read)?;
+    let found = read.rows.and_then(|rows| rows.detect(mark::key_of(key)));
+    Ok(Some(mark::found(found, key)))
 }
 
 /// What the bands feed: the detector's rows and the badge's score.

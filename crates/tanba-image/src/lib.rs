@@ -779,9 +779,15 @@ impl Labeler for ImageLabeler {
         key: tanba_core::WatermarkKey,
         limits: &Limits,
     ) -> Result<Option<tanba_core::WatermarkFound>> {
-        // A big PNG is read row by row, holding only the detector's shrink.
+        // A big PNG, and a JPEG of ours, are read row by row, holding only
+        // the detector's shrink.
         if source.format.name == PNG.name
             && let Some(found) = png_stream::read_watermark(&mut source, key, limits)?
+        {
+            return Ok(found);
+        }
+        if source.format.name == JPEG.name
+            && let Some(found) = jpeg_stream::read_watermark(&mut source, key, limits)?
         {
             return Ok(found);
         }

@@ -239,7 +239,7 @@ fn check_every_frame(
     Ok(PerceptibleCheck::found(detail).with_score(worst.score))
 }
 
-fn not_found(detail: impl Into<String>, score: Option<f64>) -> PerceptibleCheck {
+pub(crate) fn not_found(detail: impl Into<String>, score: Option<f64>) -> PerceptibleCheck {
     PerceptibleCheck::missing(detail).with_score(score)
 }
 
