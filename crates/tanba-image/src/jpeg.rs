@@ -257,9 +257,21 @@ pub(crate) fn label(
     let h = parse(ctx.bytes)?;
     // Coefficients copied outside the badge where the file allows it.
     let before = notes.len();
-    if let Some(out) = crate::jpeg_dct::label(ctx, &h, notes, direct)? {
+    if let Some(out) = crate::jpeg_dct::label(ctx, &h, notes, direct, None)? {
         return Ok(out);
     }
+    reencode(ctx, &h, notes, before)
+}
+
+/// The full re-encode of the JPEG in `ctx.bytes` (whole), whose header is
+/// `h`, after the DCT path declined it; `before` is how many notes there
+/// were before that path ran (none added: it declined by the settings).
+pub(crate) fn reencode(
+    ctx: &Ctx<'_>,
+    h: &JpegHeader,
+    notes: &mut Vec<String>,
+    before: usize,
+) -> Result<Vec<u8>> {
     if notes.len() == before {
         // Declined before the file was read: by the settings.
         notes.push(crate::jpeg_dct::declined(
@@ -322,7 +334,7 @@ pub(crate) fn label(
         (crate::JpegQuality::Fixed(_), _) => {}
     }
     enc.set_progressive(h.progressive);
-    let ratio = sampling_ratio(&h);
+    let ratio = sampling_ratio(h);
     if !h.progressive && ratio.0 <= 2 && ratio.1 <= 2 {
         // Restart markers that tile the rows let verification decode only
         // the intervals under the badge (see jpeg_luma).
@@ -337,12 +349,12 @@ pub(crate) fn label(
         enc.set_density(d);
     }
     if !grey {
-        enc.set_sampling_factor(sampling_of(&h));
+        enc.set_sampling_factor(sampling_of(h));
     }
     let enc_err = |e: jpeg_encoder::EncodingError| Error::malformed(format!("JPEG encoder: {e}"));
     add_segments(
         &mut |n, p| enc.add_app_segment(n, p).map_err(enc_err),
-        &h,
+        h,
         ctx.marks,
         notes,
     )?;

@@ -35,6 +35,7 @@ mod heif;
 mod heif_brand;
 mod jpeg;
 mod jpeg_dct;
+mod jpeg_input;
 mod jpeg_luma;
 mod jpeg_stream;
 mod mark;
@@ -257,11 +258,7 @@ impl ImageLabeler {
             _ => bmp::label(&ctx, &mut notes)?,
         };
         if ctx.watermark.as_ref().is_some_and(|w| w.weak.get()) {
-            notes.push(
-                "the watermark is weak in this picture (its own fine detail is as strong as the \
-                 mark): it may not survive heavy compression or resizing"
-                    .to_string(),
-            );
+            notes.push(WEAK_NOTE.to_string());
         }
         Ok((out, Labelled::new(out_format, manifest).with_notes(notes)))
     }
@@ -457,6 +454,10 @@ impl ImageLabeler {
         verify::verify(format, bytes, &info, (limits, &self.settings), Some(key))
     }
 }
+
+/// The note for a picture whose watermark came out weak.
+pub(crate) const WEAK_NOTE: &str = "the watermark is weak in this picture (its own fine detail \
+     is as strong as the mark): it may not survive heavy compression or resizing";
 
 /// The marks to write into one output.
 pub(crate) struct Marks<'a> {
@@ -723,6 +724,12 @@ impl Labeler for ImageLabeler {
         // A big PNG is streamed row by row when its layout allows.
         if source.format.name == PNG.name
             && let Some(labelled) = png_stream::label(self, &mut source, output, job)?
+        {
+            return Ok(labelled);
+        }
+        // A sequential JPEG's scan is read through a window, not whole.
+        if source.format.name == JPEG.name
+            && let Some(labelled) = jpeg_input::label(self, &mut source, output, job)?
         {
             return Ok(labelled);
         }

@@ -8,6 +8,7 @@
 
 use super::frame::Frame;
 use super::huffman::{self, BitReader, BitWriter, Decoder, Encoder, category, magnitude_bits};
+use super::input::Window;
 use super::progressive::Coefs;
 use super::region::{self, Badge, RowBlocks};
 use super::watermark::DctMark;
@@ -102,8 +103,12 @@ pub(crate) enum Rows<'a> {
 pub(crate) struct Baseline<'a> {
     tables: Vec<(Decoder, Decoder)>,
     preds: Vec<i32>,
+    /// Over the whole scan; with a window, over no bytes between rows,
+    /// its position counted from the start of the window's bytes.
     reader: BitReader<'a>,
     index: usize,
+    /// The scan read from its file a window at a time, if not in memory.
+    window: Option<Box<Window>>,
 }
 
 impl<'a> Baseline<'a> {
@@ -122,16 +127,70 @@ impl<'a> Baseline<'a> {
             preds: vec![0; f.comps.len()],
             reader: BitReader::new(f.data),
             index: 0,
+            window: None,
         })
     }
 
-    /// Decodes the next MCU row into `blocks`.
+    /// Reads the scan through `window` instead of from `f.data`.
+    pub(crate) fn with_window(mut self, window: Option<Box<Window>>) -> Self {
+        if window.is_some() {
+            self.reader = BitReader::new(&[]);
+        }
+        self.window = window;
+        self
+    }
+
+    /// Decodes the next MCU row into `blocks`, from the whole scan or
+    /// through the window (see [`super::input`]).
     fn row(&mut self, f: &Frame<'_>, blocks: &mut RowBlocks) -> Result<()> {
+        let Some(mut w) = self.window.take() else {
+            let mut reader = std::mem::replace(&mut self.reader, BitReader::new(&[]));
+            let done = self.decode_row(&mut reader, f, blocks);
+            self.reader = reader;
+            return done;
+        };
+        let done = self.row_in_window(&mut w, f, blocks);
+        self.window = Some(w);
+        done
+    }
+
+    /// [`Baseline::row`] through the window: the bytes read are dropped,
+    /// and a row that may have run past the bytes held is decoded again,
+    /// from the state before it, with more of them.
+    fn row_in_window(
+        &mut self,
+        w: &mut Window,
+        f: &Frame<'_>,
+        blocks: &mut RowBlocks,
+    ) -> Result<()> {
+        let read = self.reader.position();
+        w.advance(read)?;
+        let parked = self.reader.rebased(&[], read);
+        let (preds, index) = (self.preds.clone(), self.index);
+        loop {
+            let mut reader = parked.rebased(w.bytes(), 0);
+            let done = self.decode_row(&mut reader, f, blocks);
+            if !w.overrun(reader.position()) {
+                self.reader = reader.rebased(&[], 0);
+                return done;
+            }
+            self.preds.copy_from_slice(&preds);
+            self.index = index;
+            w.grow()?;
+        }
+    }
+
+    /// Decodes the next MCU row into `blocks` with `reader`.
+    fn decode_row(
+        &mut self,
+        reader: &mut BitReader<'_>,
+        f: &Frame<'_>,
+        blocks: &mut RowBlocks,
+    ) -> Result<()> {
         let cols = f.mcus().0;
         for col in 0..cols {
             if f.restart > 0 && self.index > 0 && self.index.is_multiple_of(f.restart) {
-                self.reader
-                    .restart(((self.index / f.restart - 1) % 8) as u8)?;
+                reader.restart(((self.index / f.restart - 1) % 8) as u8)?;
                 self.preds.fill(0);
             }
             for (ci, c) in f.comps.iter().enumerate() {
@@ -139,11 +198,11 @@ impl<'a> Baseline<'a> {
                     for bx in 0..c.h {
                         let at = by * cols * c.h + col * c.h + bx;
                         let (t, pred) = (&self.tables[ci], &mut self.preds[ci]);
-                        decode_block(&mut self.reader, t, pred, &mut blocks[ci][at])?;
+                        decode_block(reader, t, pred, &mut blocks[ci][at])?;
                     }
                 }
             }
-            self.reader.check()?;
+            reader.check()?;
             self.index += 1;
         }
         Ok(())
@@ -152,6 +211,17 @@ impl<'a> Baseline<'a> {
     /// Offset in the scan data of the marker that ends it.
     pub(crate) fn end(&self) -> usize {
         self.reader.position()
+    }
+
+    /// Whether the scan, read to its end, is followed by the end of the
+    /// image (see [`super::ends_the_image`]).
+    pub(crate) fn ends_the_image(&mut self, f: &Frame<'_>) -> Result<bool> {
+        match self.window.as_mut() {
+            Some(w) => w.ends_the_image(self.reader.position()),
+            None => Ok(super::ends_the_image(
+                f.data.get(self.end()..).unwrap_or_default(),
+            )),
+        }
     }
 }
 

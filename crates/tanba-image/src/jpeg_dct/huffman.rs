@@ -374,6 +374,19 @@ impl<'a> BitReader<'a> {
     pub(crate) fn position(&self) -> usize {
         self.pos
     }
+
+    /// This reader's state (bits held, position) over `data`, whose first
+    /// byte is this one's byte `shift`: a scan read through a window that
+    /// moves between MCU rows (`super::input`).
+    pub(crate) fn rebased<'b>(&self, data: &'b [u8], shift: usize) -> BitReader<'b> {
+        BitReader {
+            data,
+            pos: self.pos.saturating_sub(shift),
+            acc: self.acc,
+            n: self.n,
+            padded: self.padded,
+        }
+    }
 }
 
 /// Writes entropy-coded data, stuffing a zero after each 0xFF. Bits

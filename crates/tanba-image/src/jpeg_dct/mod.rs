@@ -50,6 +50,7 @@ mod codec;
 mod dct;
 mod frame;
 mod huffman;
+pub(crate) mod input;
 mod progressive;
 mod region;
 mod watermark;
@@ -62,12 +63,15 @@ use region::Badge;
 use tanba_core::{Error, Result};
 
 /// The labelled JPEG, or `None` when this path does not handle the file
-/// (the caller re-encodes it whole).
+/// (the caller re-encodes it whole). With `scan`, `ctx.bytes` holds the
+/// file's head only (to the scan header, then an EOI) and the scan is read
+/// through the window; its first marker was found to be the EOI.
 pub(crate) fn label(
     ctx: &Ctx<'_>,
     h: &JpegHeader,
     notes: &mut Vec<String>,
     direct: Option<&mut dyn std::io::Write>,
+    scan: Option<Box<input::Window>>,
 ) -> Result<Option<Vec<u8>>> {
     // A fixed quality asks for the whole picture at that quality.
     if ctx.settings.jpeg_quality != crate::JpegQuality::Source {
@@ -91,10 +95,12 @@ pub(crate) fn label(
     } else {
         None
     };
-    let rows = || -> Result<codec::Rows<'_>> {
+    // The window goes to the pass that writes (a sequential scan is read
+    // once; the first call only makes the tables).
+    let rows = |scan: Option<Box<input::Window>>| -> Result<codec::Rows<'_>> {
         Ok(match &whole {
             Some(c) => codec::Rows::Whole(c),
-            None => codec::Rows::Scan(codec::Baseline::new(&f)?),
+            None => codec::Rows::Scan(codec::Baseline::new(&f)?.with_window(scan)),
         })
     };
     let mark = match &ctx.watermark {
@@ -111,7 +117,7 @@ pub(crate) fn label(
         mark: mark.as_ref(),
         out_restart,
     };
-    let Tables { specs, ids } = choose_tables(&f, &mut rows()?, &walk, &mut patches)?;
+    let Tables { specs, ids } = choose_tables(&f, &mut rows(None)?, &walk, &mut patches)?;
     // A marked output may still be sent to the re-encode once it is made
     // (saturated colours), and the caller's output cannot be cut short
     // again: it is spooled to a temporary file, copied out once kept.
@@ -144,13 +150,13 @@ pub(crate) fn label(
         .collect();
     let streamed = direct.is_some();
     let mut writer = codec::Writer::new(&mut out, tables).with_direct(direct.map(|d| &mut *d));
-    let mut source = rows()?;
+    let mut source = rows(scan)?;
     codec::run(&f, &mut source, &walk, &mut patches, &mut writer)?;
     writer.bits.flush();
     writer.bits.out.extend_from_slice(&[0xFF, 0xD9]);
     writer.drain(0)?;
-    if let codec::Rows::Scan(b) = &source
-        && !ends_the_image(&f.data[b.end()..])
+    if let codec::Rows::Scan(b) = &mut source
+        && !b.ends_the_image(&f)?
     {
         notes.push(declined(MORE_SCANS));
         return Ok(None);
@@ -177,6 +183,14 @@ pub(crate) fn label(
     // Streamed: the bytes went out, none are left here.
     debug_assert!(!streamed || out.is_empty());
     Ok(Some(out))
+}
+
+/// Whether a file whose head (to the first scan's header) is `head` takes
+/// this path with its scan read through a window ([`input`]): a
+/// sequential frame this path handles. A progressive one is decoded whole
+/// first, so its file is read whole too.
+pub(crate) fn takes_window(head: &[u8]) -> bool {
+    matches!(frame::parse(head), Ok(Ok(f)) if !f.progressive)
 }
 
 /// Copies the spooled output to `out` from its start, a batch at a time.
