@@ -14,20 +14,23 @@ use tanba_core::{Job, WatermarkKey};
 
 use crate::{Ctx, ImageLabeler, Marks, badge, jpeg, mark};
 
-/// A photo-like `w` x `h` picture: gradients and xorshift noise.
+/// A photo-like `w` x `h` picture: gradients and xorshift noise, each
+/// channel its own (so chroma blocks have AC terms too).
 fn ppm(w: usize, h: usize) -> Vec<u8> {
     let mut out = format!("P6\n{w} {h}\n255\n").into_bytes();
     let mut x = 0x9E37_79B9u32;
+    let mut noise = || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        (x % 48) as usize
+    };
     for y in 0..h {
         for i in 0..w {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            let n = (x % 48) as usize;
             out.extend_from_slice(&[
-                (i * 200 / w + n) as u8,
-                (y * 200 / h + n) as u8,
-                ((i + y) * 100 / (w + h) + 40 + n) as u8,
+                (i * 200 / w + noise()) as u8,
+                (y * 200 / h + noise()) as u8,
+                ((i + y) * 100 / (w + h) + 40 + noise()) as u8,
             ]);
         }
     }
@@ -152,16 +155,16 @@ fn labelled_jpegs_keep_the_bytes_they_had() {
     let want = [
         "fixture 800x600 4:2:0, marked false: DCT bd921af8da35929e",
         "fixture 800x600 4:2:0, marked true: re-encoded 583da401da6faa0c",
-        "4:4:4 restart 3, marked false: DCT 7bb3eefd2e5a2c93",
-        "4:4:4 restart 3, marked true: DCT bf36931617d95758",
-        "4:2:0 restart 1 row, marked false: DCT d913db4299ccaccb",
-        "4:2:0 restart 1 row, marked true: DCT 02e48fa50cf96538",
-        "4:2:2 optimised, marked false: DCT 006872d2779e3a33",
-        "4:2:2 optimised, marked true: DCT 1d803b82238e39cd",
-        "grey restart 7, marked false: DCT 7199fda57e444f06",
-        "grey restart 7, marked true: DCT 585e53be8797c1a1",
-        "4:2:0 progressive, marked false: DCT 79358e4d26467661",
-        "4:2:0 progressive, marked true: DCT acb2c21c2d773b04",
+        "4:4:4 restart 3, marked false: DCT 7c5547e56360eafd",
+        "4:4:4 restart 3, marked true: DCT c87704ace8df307d",
+        "4:2:0 restart 1 row, marked false: DCT 847c341c7cffd154",
+        "4:2:0 restart 1 row, marked true: DCT 4a5c6cb3ccd715b2",
+        "4:2:2 optimised, marked false: DCT 32268251871b2442",
+        "4:2:2 optimised, marked true: DCT fa7bd7588fdf9dff",
+        "grey restart 7, marked false: DCT b7411f706c3bc556",
+        "grey restart 7, marked true: DCT 02089aa5099e3936",
+        "4:2:0 progressive, marked false: DCT 4f6c8c46de172d00",
+        "4:2:0 progressive, marked true: DCT 7c5d982186f1961a",
     ];
     assert_eq!(got, want);
 }
