@@ -173,13 +173,32 @@ impl<'a> Baseline<'a> {
     /// Decodes the next MCU row into `blocks`, coding the AC coefficients
     /// of the components [`Baseline::precode`] names into `bits`.
     fn row(&mut self, f: &Frame<'_>, blocks: &mut RowBlocks, bits: &mut RowBits) -> Result<()> {
-        let cols = f.mcus().0;
-        bits.ac.clear();
+        // The reader and the coded bits as locals whose address no call
+        // takes, so the loop keeps both bit buffers in registers.
+        let mut reader = self.reader.clone();
+        let mut ac = std::mem::take(&mut bits.ac);
+        ac.clear();
         bits.spans.clear();
+        let done = self.decode_row(f, blocks, &mut reader, &mut ac, &mut bits.spans);
+        ac.finish();
+        (self.reader, bits.ac) = (reader, ac);
+        done
+    }
+
+    /// [`Baseline::row`]'s loop.
+    #[inline(always)]
+    fn decode_row(
+        &mut self,
+        f: &Frame<'_>,
+        blocks: &mut RowBlocks,
+        reader: &mut BitReader<'_>,
+        ac: &mut BitBuf,
+        spans: &mut Vec<[u32; 2]>,
+    ) -> Result<()> {
+        let cols = f.mcus().0;
         for col in 0..cols {
             if f.restart > 0 && self.index > 0 && self.index.is_multiple_of(f.restart) {
-                self.reader
-                    .restart(((self.index / f.restart - 1) % 8) as u8)?;
+                reader.restart(((self.index / f.restart - 1) % 8) as u8)?;
                 self.preds.fill(0);
             }
             for (ci, c) in f.comps.iter().enumerate() {
@@ -189,25 +208,22 @@ impl<'a> Baseline<'a> {
                         let (t, pred) = (&self.tables[ci], &mut self.preds[ci]);
                         let out = &mut blocks[ci][at];
                         let Some(Some(enc)) = self.precode.get(ci) else {
-                            decode_block(&mut self.reader, t, pred, out, &mut ())?;
-                            bits.spans.push(NOT_CODED);
+                            decode_block(reader, t, pred, out, &mut ())?;
+                            spans.push(NOT_CODED);
                             continue;
                         };
-                        let start = bits.ac.len();
-                        let plain =
-                            decode_block(&mut self.reader, t, pred, out, &mut (enc, &mut bits.ac))?;
-                        let span = [start, bits.ac.len()].map(u32::try_from);
-                        bits.spans.push(match span {
+                        let start = ac.len();
+                        let plain = decode_block(reader, t, pred, out, &mut (enc, &mut *ac))?;
+                        spans.push(match [start, ac.len()].map(u32::try_from) {
                             [Ok(a), Ok(b)] if plain && b < u32::MAX => [a, b],
                             _ => NOT_CODED,
                         });
                     }
                 }
             }
-            self.reader.check()?;
+            reader.check()?;
             self.index += 1;
         }
-        bits.ac.finish();
         Ok(())
     }
 

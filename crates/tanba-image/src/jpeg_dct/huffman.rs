@@ -174,6 +174,7 @@ pub(crate) fn completed(spec: &Spec, dc: bool) -> Spec {
 /// Reads bits of one scan's entropy-coded data; at a marker (or the end)
 /// it supplies zero bits and remembers that it did, so that reading past
 /// the data is caught as corruption instead of decoding grey.
+#[derive(Clone)]
 pub(crate) struct BitReader<'a> {
     data: &'a [u8],
     pos: usize,
@@ -224,27 +225,21 @@ impl<'a> BitReader<'a> {
     }
 
     /// Byte by byte near a 0xFF (stuffed, or the marker that ends the
-    /// data, past which zero bits are supplied).
-    #[cold]
+    /// data, past which zero bits are supplied). The work is a function
+    /// of values ([`bytes_in`]): the reader's address never reaches a call,
+    /// so the decoding loop keeps its bit buffer in registers.
+    #[inline(always)]
     fn refill_bytes(&mut self) {
-        while self.n <= 56 {
-            let byte = match self.data.get(self.pos) {
-                Some(&0xFF) if self.data.get(self.pos + 1) == Some(&0x00) => {
-                    self.pos += 2;
-                    0xFF
-                }
-                Some(&0xFF) | None => {
-                    self.padded += 8;
-                    0
-                }
-                Some(&b) => {
-                    self.pos += 1;
-                    b
-                }
-            };
-            self.acc |= u64::from(byte) << (56 - self.n);
-            self.n += 8;
-        }
+        let fill = bytes_in(
+            self.data,
+            Fill {
+                pos: self.pos,
+                acc: self.acc,
+                n: self.n,
+                padded: self.padded,
+            },
+        );
+        (self.pos, self.acc, self.n, self.padded) = (fill.pos, fill.acc, fill.n, fill.padded);
     }
 
     fn consume(&mut self, len: u32) {
@@ -353,6 +348,7 @@ impl<'a> BitReader<'a> {
     }
 
     /// Skips to the restart marker RSTn expected next and past it.
+    #[inline]
     pub(crate) fn restart(&mut self, n: u8) -> Result<()> {
         self.check()?;
         self.acc = 0;
@@ -381,6 +377,41 @@ impl<'a> BitReader<'a> {
     pub(crate) fn position(&self) -> usize {
         self.pos
     }
+}
+
+/// A [`BitReader`]'s position and bit buffer, handed by value to
+/// [`bytes_in`].
+#[derive(Clone, Copy)]
+struct Fill {
+    pos: usize,
+    acc: u64,
+    n: u32,
+    padded: u32,
+}
+
+/// [`BitReader::refill_bytes`]'s work: `f` topped up from `data`.
+#[cold]
+#[inline(never)]
+fn bytes_in(data: &[u8], mut f: Fill) -> Fill {
+    while f.n <= 56 {
+        let byte = match data.get(f.pos) {
+            Some(&0xFF) if data.get(f.pos + 1) == Some(&0x00) => {
+                f.pos += 2;
+                0xFF
+            }
+            Some(&0xFF) | None => {
+                f.padded += 8;
+                0
+            }
+            Some(&b) => {
+                f.pos += 1;
+                b
+            }
+        };
+        f.acc |= u64::from(byte) << (56 - f.n);
+        f.n += 8;
+    }
+    f
 }
 
 /// Writes entropy-coded data, stuffing a zero after each 0xFF. Bits
