@@ -4,10 +4,16 @@
 //! symbols (for optimal tables) or writes them again. When a core is
 //! spare, the scan is decoded on a second thread a few rows ahead of the
 //! writer (the decoding carries its state, DC predictions and bit
-//! position, from row to row; the rows cross in order).
+//! position, from row to row; the rows cross in order), and that thread
+//! also codes each block's AC coefficients with the output's tables as
+//! it reads them ([`RowBits`]): the writer copies those bits for every
+//! block neither the mark nor the badge changed, and codes only the DC
+//! differences (which the output's restart intervals change) itself.
 
 use super::frame::Frame;
-use super::huffman::{self, BitReader, BitWriter, Decoder, Encoder, category, magnitude_bits};
+use super::huffman::{
+    self, BitBuf, BitReader, BitWriter, Decoder, Encoder, category, magnitude_bits,
+};
 use super::input::Window;
 use super::progressive::Coefs;
 use super::region::{self, Badge, RowBlocks};
@@ -23,6 +29,41 @@ pub(crate) trait Sink {
     /// The end of an MCU row.
     fn row_done(&mut self) -> Result<()> {
         Ok(())
+    }
+    /// The AC code of component `comp`, when this sink takes blocks whose
+    /// AC coefficients are coded already ([`Sink::precoded`]).
+    fn ac_encoder(&self, _comp: usize) -> Option<&Encoder> {
+        None
+    }
+    /// The block of component `comp` whose AC coefficients are coded with
+    /// [`Sink::ac_encoder`] in bits `span` of `ac`, exactly as
+    /// [`Sink::block`] would code them (by default, it does).
+    fn precoded(&mut self, comp: usize, coefs: &[i16; 64], _ac: &BitBuf, _span: [usize; 2]) {
+        self.block(comp, coefs);
+    }
+}
+
+/// An MCU row's AC codes, written on the decoding thread as the blocks
+/// are read (when a sink takes them), so the writer copies every block
+/// nothing changed instead of coding it: the two threads share the work.
+#[derive(Debug, Default)]
+pub(crate) struct RowBits {
+    ac: BitBuf,
+    /// Each block's bits in `ac`, in scan order ([`NOT_CODED`]: none).
+    spans: Vec<[u32; 2]>,
+}
+
+/// The span of a block [`Baseline::row`] did not code (not asked to, or
+/// coded in the source otherwise than the writer codes it).
+const NOT_CODED: [u32; 2] = [u32::MAX; 2];
+
+impl RowBits {
+    /// Block `i`'s bits (in scan order), if it was coded.
+    fn span(&self, i: usize) -> Option<[usize; 2]> {
+        self.spans
+            .get(i)
+            .filter(|&&s| s != NOT_CODED)
+            .map(|&[a, b]| [a as usize, b as usize])
     }
 }
 
@@ -109,6 +150,9 @@ pub(crate) struct Baseline<'a> {
     index: usize,
     /// The scan read from its file a window at a time, if not in memory.
     window: Option<Box<Window>>,
+    /// For each component, the output's AC code its blocks are coded
+    /// with as they are read ([`RowBits`]); none by default.
+    precode: Vec<Option<Encoder>>,
 }
 
 impl<'a> Baseline<'a> {
@@ -128,6 +172,7 @@ impl<'a> Baseline<'a> {
             reader: BitReader::new(f.data),
             index: 0,
             window: None,
+            precode: Vec::new(),
         })
     }
 
@@ -141,15 +186,17 @@ impl<'a> Baseline<'a> {
     }
 
     /// Decodes the next MCU row into `blocks`, from the whole scan or
-    /// through the window (see [`super::input`]).
-    fn row(&mut self, f: &Frame<'_>, blocks: &mut RowBlocks) -> Result<()> {
+    /// through the window (see [`super::input`]), coding the AC
+    /// coefficients of the components [`Baseline::precode`] names into
+    /// `bits`.
+    fn row(&mut self, f: &Frame<'_>, blocks: &mut RowBlocks, bits: &mut RowBits) -> Result<()> {
         let Some(mut w) = self.window.take() else {
             let mut reader = std::mem::replace(&mut self.reader, BitReader::new(&[]));
-            let done = self.decode_row(&mut reader, f, blocks);
+            let done = self.coded_row(&mut reader, f, blocks, bits);
             self.reader = reader;
             return done;
         };
-        let done = self.row_in_window(&mut w, f, blocks);
+        let done = self.row_in_window(&mut w, f, blocks, bits);
         self.window = Some(w);
         done
     }
@@ -162,6 +209,7 @@ impl<'a> Baseline<'a> {
         w: &mut Window,
         f: &Frame<'_>,
         blocks: &mut RowBlocks,
+        bits: &mut RowBits,
     ) -> Result<()> {
         let read = self.reader.position();
         w.advance(read)?;
@@ -169,7 +217,7 @@ impl<'a> Baseline<'a> {
         let (preds, index) = (self.preds.clone(), self.index);
         loop {
             let mut reader = parked.rebased(w.bytes(), 0);
-            let done = self.decode_row(&mut reader, f, blocks);
+            let done = self.coded_row(&mut reader, f, blocks, bits);
             if !w.overrun(reader.position()) {
                 self.reader = reader.rebased(&[], 0);
                 return done;
@@ -180,12 +228,36 @@ impl<'a> Baseline<'a> {
         }
     }
 
-    /// Decodes the next MCU row into `blocks` with `reader`.
-    fn decode_row(
+    /// Decodes the next MCU row into `blocks` with `reader`, its AC
+    /// coefficients coded into `bits` as [`Baseline::row`] says.
+    fn coded_row(
         &mut self,
         reader: &mut BitReader<'_>,
         f: &Frame<'_>,
         blocks: &mut RowBlocks,
+        bits: &mut RowBits,
+    ) -> Result<()> {
+        // The reader and the coded bits as locals whose address no call
+        // takes, so the loop keeps both bit buffers in registers.
+        let mut local = reader.clone();
+        let mut ac = std::mem::take(&mut bits.ac);
+        ac.clear();
+        bits.spans.clear();
+        let done = self.decode_row(f, blocks, &mut local, &mut ac, &mut bits.spans);
+        ac.finish();
+        (*reader, bits.ac) = (local, ac);
+        done
+    }
+
+    /// [`Baseline::coded_row`]'s loop.
+    #[inline(always)]
+    fn decode_row(
+        &mut self,
+        f: &Frame<'_>,
+        blocks: &mut RowBlocks,
+        reader: &mut BitReader<'_>,
+        ac: &mut BitBuf,
+        spans: &mut Vec<[u32; 2]>,
     ) -> Result<()> {
         let cols = f.mcus().0;
         for col in 0..cols {
@@ -198,7 +270,18 @@ impl<'a> Baseline<'a> {
                     for bx in 0..c.h {
                         let at = by * cols * c.h + col * c.h + bx;
                         let (t, pred) = (&self.tables[ci], &mut self.preds[ci]);
-                        decode_block(reader, t, pred, &mut blocks[ci][at])?;
+                        let out = &mut blocks[ci][at];
+                        let Some(Some(enc)) = self.precode.get(ci) else {
+                            decode_block(reader, t, pred, out, &mut ())?;
+                            spans.push(NOT_CODED);
+                            continue;
+                        };
+                        let start = ac.len();
+                        let plain = decode_block(reader, t, pred, out, &mut (enc, &mut *ac))?;
+                        spans.push(match [start, ac.len()].map(u32::try_from) {
+                            [Ok(a), Ok(b)] if plain && b < u32::MAX => [a, b],
+                            _ => NOT_CODED,
+                        });
                     }
                 }
             }
@@ -262,14 +345,26 @@ fn run_with(
     let n_rows = f.mcus().1;
     let mut blocks = row_blocks(f);
     match rows {
-        Rows::Scan(b) if piped && n_rows >= PIPED_MIN_ROWS => run_piped(f, b, walk, patches, sink),
-        Rows::Scan(b) => (0..n_rows).try_for_each(|row| {
-            b.row(f, &mut blocks)?;
-            finish_row(f, row, &mut blocks, walk, patches, sink)
-        }),
+        Rows::Scan(b) if piped && n_rows >= PIPED_MIN_ROWS => {
+            // Luma blocks the mark changes are coded by the writer anyway.
+            b.precode = (0..f.comps.len())
+                .map(|ci| match walk.mark {
+                    Some(_) if ci == 0 => None,
+                    _ => sink.ac_encoder(ci).cloned(),
+                })
+                .collect();
+            run_piped(f, b, walk, patches, sink)
+        }
+        Rows::Scan(b) => {
+            let mut bits = RowBits::default();
+            (0..n_rows).try_for_each(|row| {
+                b.row(f, &mut blocks, &mut bits)?;
+                finish_row(f, row, &mut blocks, Some(&bits), walk, patches, sink)
+            })
+        }
         Rows::Whole(c) => (0..n_rows).try_for_each(|row| {
             c.row(f, row, &mut blocks);
-            finish_row(f, row, &mut blocks, walk, patches, sink)
+            finish_row(f, row, &mut blocks, None, walk, patches, sink)
         }),
     }
 }
@@ -300,10 +395,11 @@ fn row_blocks(f: &Frame<'_>) -> RowBlocks {
         .collect()
 }
 
-/// The rows of a baseline scan decoded on a second thread, at most
-/// [`PIPED_AHEAD`] ahead, and finished here in order. The row buffers go
-/// back and forth (no allocation per row); an error on either side ends
-/// both (the other side's channel closes).
+/// The rows of a baseline scan decoded (and their AC coefficients coded,
+/// see [`RowBits`]) on a second thread, at most [`PIPED_AHEAD`] ahead,
+/// and finished here in order. The row buffers go back and forth (no
+/// allocation per row); an error on either side ends both (the other
+/// side's channel closes).
 fn run_piped(
     f: &Frame<'_>,
     b: &mut Baseline<'_>,
@@ -313,15 +409,16 @@ fn run_piped(
 ) -> Result<()> {
     use std::sync::mpsc::sync_channel;
     let n_rows = f.mcus().1;
-    let (full_tx, full_rx) = sync_channel::<Result<RowBlocks>>(PIPED_AHEAD);
-    let (empty_tx, empty_rx) = sync_channel::<RowBlocks>(PIPED_AHEAD + 1);
+    type Row = (RowBlocks, RowBits);
+    let (full_tx, full_rx) = sync_channel::<Result<Row>>(PIPED_AHEAD);
+    let (empty_tx, empty_rx) = sync_channel::<Row>(PIPED_AHEAD + 1);
     std::thread::scope(|s| {
         s.spawn(move || {
             for _ in 0..n_rows {
-                let Ok(mut blocks) = empty_rx.recv() else {
+                let Ok((mut blocks, mut bits)) = empty_rx.recv() else {
                     return;
                 };
-                let decoded = b.row(f, &mut blocks).map(|()| blocks);
+                let decoded = b.row(f, &mut blocks, &mut bits).map(|()| (blocks, bits));
                 let failed = decoded.is_err();
                 if full_tx.send(decoded).is_err() || failed {
                     return;
@@ -330,26 +427,28 @@ fn run_piped(
         });
         for _ in 0..=PIPED_AHEAD {
             // The decoder holds the receiver until it is done.
-            let _ = empty_tx.send(row_blocks(f));
+            let _ = empty_tx.send((row_blocks(f), RowBits::default()));
         }
         for row in 0..n_rows {
-            let mut blocks = full_rx
+            let (mut blocks, bits) = full_rx
                 .recv()
                 .map_err(|_| Error::cannot_label("the JPEG decoding thread stopped"))??;
-            finish_row(f, row, &mut blocks, walk, patches, sink)?;
+            finish_row(f, row, &mut blocks, Some(&bits), walk, patches, sink)?;
             // The decoder may be done and gone.
-            let _ = empty_tx.send(blocks);
+            let _ = empty_tx.send((blocks, bits));
         }
         Ok(())
     })
 }
 
 /// Adds the mark to MCU row `row`, draws the badge (or puts back the
-/// blocks `patches` kept) and hands the row's blocks to `sink`.
+/// blocks `patches` kept) and hands the row's blocks to `sink`: as coded
+/// in `bits` when neither changed them, else to be coded.
 fn finish_row(
     f: &Frame<'_>,
     row: usize,
     blocks: &mut RowBlocks,
+    bits: Option<&RowBits>,
     walk: &Walk<'_>,
     patches: &mut Patches,
     sink: &mut impl Sink,
@@ -363,22 +462,34 @@ fn finish_row(
     if let Some(m) = mark {
         m.row(f, row, blocks);
     }
+    // MCU columns the badge may change in this row (none: an empty range).
+    let mut drawn = 0..0;
     if let Some([c0, c1, r0, r1]) = badge.mcu_rect(f)
         && (r0..=r1).contains(&row)
-        && !patches.restore(f, row, [c0, c1], blocks)
     {
-        region::apply(f, blocks, row, [c0, c1], badge);
-        patches.keep(f, row, [c0, c1], blocks);
+        drawn = c0..c1 + 1;
+        if !patches.restore(f, row, [c0, c1], blocks) {
+            region::apply(f, blocks, row, [c0, c1], badge);
+            patches.keep(f, row, [c0, c1], blocks);
+        }
     }
+    let mut i = 0;
     for col in 0..cols {
         let n = row * cols + col;
         if out_restart > 0 && n > 0 && n.is_multiple_of(out_restart) {
             sink.restart();
         }
         for (ci, c) in f.comps.iter().enumerate() {
+            // The mark changes luma only (see `watermark`).
+            let kept = !(drawn.contains(&col) || mark.is_some() && ci == 0);
             for by in 0..c.v {
                 for bx in 0..c.h {
-                    sink.block(ci, &blocks[ci][by * cols * c.h + col * c.h + bx]);
+                    let block = &blocks[ci][by * cols * c.h + col * c.h + bx];
+                    match bits.and_then(|b| Some((b, b.span(i)?))) {
+                        Some((b, span)) if kept => sink.precoded(ci, block, &b.ac, span),
+                        _ => sink.block(ci, block),
+                    }
+                    i += 1;
                 }
             }
         }
@@ -386,12 +497,40 @@ fn finish_row(
     sink.row_done()
 }
 
+/// Where [`decode_block`] codes the AC symbols it reads, if anywhere.
+trait AcCode {
+    /// AC symbol `rs` and, for a coefficient, its value `v`.
+    fn code(&mut self, rs: u8, v: i32);
+}
+
+/// Coding nothing.
+impl AcCode for () {
+    #[inline(always)]
+    fn code(&mut self, _rs: u8, _v: i32) {}
+}
+
+/// Coding with the output's AC table into a row's bits.
+impl AcCode for (&Encoder, &mut BitBuf) {
+    #[inline(always)]
+    fn code(&mut self, rs: u8, v: i32) {
+        let s = rs & 15;
+        let (code, len) = self.0.code(rs);
+        self.1
+            .put(code << s | magnitude_bits(v, s), len + u32::from(s));
+    }
+}
+
+/// Decodes one block into `out` (zig-zag order), handing each AC symbol
+/// to `ac`; true when the source codes the AC coefficients as the writer
+/// does (each ZRL followed by a coefficient, EOB as 0x00, no size over
+/// 10), so that `ac`'s code of them is the writer's.
 fn decode_block(
     r: &mut BitReader<'_>,
     t: &(Decoder, Decoder),
     pred: &mut i32,
     out: &mut [i16; 64],
-) -> Result<()> {
+    ac: &mut impl AcCode,
+) -> Result<bool> {
     let bad = || Error::malformed("JPEG scan data is corrupt (bad Huffman code or coefficient)");
     *out = [0; 64];
     let (s, diff) = r.decode_value(&t.0, true)?;
@@ -404,17 +543,23 @@ fn decode_block(
     // and size has a baseline code) by clamping.
     let dc = i16::try_from(*pred).map_err(|_| bad())?;
     out[0] = dc.clamp(-1024, 1023);
-    let mut k = 1usize;
+    let (mut k, mut plain, mut zrl) = (1usize, true, false);
     while k < 64 {
         let (rs, v) = r.decode_value(&t.1, false)?;
         let (run, size) = (usize::from(rs >> 4), rs & 15);
+        ac.code(rs, v);
         if size == 0 {
             if run != 15 {
+                plain &= run == 0 && !zrl;
+                zrl = false;
                 break;
             }
+            zrl = true;
             k += 16;
             continue;
         }
+        zrl = false;
+        plain &= size <= 10;
         k += run;
         if k > 63 {
             return Err(bad());
@@ -425,7 +570,8 @@ fn decode_block(
     if k > 64 {
         return Err(bad());
     }
-    Ok(())
+    // A ZRL that ends the block (at 64) is one the writer would not write.
+    Ok(plain && !zrl)
 }
 
 /// Which output table (0: luma, 1: chroma) each component uses when the
@@ -550,14 +696,26 @@ impl<'a, 'w> Writer<'a, 'w> {
     }
 }
 
-impl Sink for Writer<'_, '_> {
-    fn block(&mut self, comp: usize, c: &[i16; 64]) {
-        let (dc, ac) = &self.tables[comp];
+impl Writer<'_, '_> {
+    /// Codes the DC difference of component `comp`'s block `c`.
+    #[inline(always)]
+    fn dc(&mut self, comp: usize, c: &[i16; 64]) {
         let diff = i32::from(c[0]) - self.preds[comp];
         self.preds[comp] = i32::from(c[0]);
         let s = category(diff);
-        self.bits
-            .encode_with(dc, s, magnitude_bits(diff, s), u32::from(s));
+        self.bits.encode_with(
+            &self.tables[comp].0,
+            s,
+            magnitude_bits(diff, s),
+            u32::from(s),
+        );
+    }
+}
+
+impl Sink for Writer<'_, '_> {
+    fn block(&mut self, comp: usize, c: &[i16; 64]) {
+        self.dc(comp, c);
+        let ac = &self.tables[comp].1;
         let bits = &mut self.bits;
         each_ac(c, |run, v| match (run, v) {
             (16, 0) => bits.encode(ac, 0xF0),
@@ -571,6 +729,15 @@ impl Sink for Writer<'_, '_> {
 
     fn row_done(&mut self) -> Result<()> {
         self.drain(DRAIN)
+    }
+
+    fn ac_encoder(&self, comp: usize) -> Option<&Encoder> {
+        self.tables.get(comp).map(|(_, ac)| ac)
+    }
+
+    fn precoded(&mut self, comp: usize, c: &[i16; 64], ac: &BitBuf, span: [usize; 2]) {
+        self.dc(comp, c);
+        self.bits.copy(ac, span);
     }
 
     fn restart(&mut self) {
@@ -670,6 +837,57 @@ mod tests {
         assert_eq!(one, two);
     }
 
+    /// The AC bits coded as a block is read are the writer's own for a
+    /// block coded as the writer codes it, and a block the source codes
+    /// otherwise (a ZRL before its EOB, an EOB with a run, a size over
+    /// 10) is marked for coding again.
+    #[test]
+    fn blocks_read_are_coded_as_the_writer_codes_them() {
+        let spec = huffman::completed(&huffman::optimal(&[1; 256]), false);
+        let dc = huffman::completed(&huffman::optimal(&[1; 256]), true);
+        let (enc, dec) = (huffman::Encoder::new(&spec), Decoder::new(&spec).unwrap());
+        let tables = (Decoder::new(&dc).unwrap(), dec);
+        let dc_enc = huffman::Encoder::new(&dc);
+        // (AC symbols as (rs, raw bits)), whether plain.
+        let cases: [(&[(u8, u32)], bool); 5] = [
+            (
+                &[(0x01, 1), (0x23, 5), (0xF0, 0), (0x12, 1), (0x00, 0)],
+                true,
+            ),
+            (&[(0x01, 0), (0xF0, 0), (0x00, 0)], false),
+            (&[(0x01, 0), (0x30, 0)], false),
+            (&[(0x0B, 0x7FF), (0x00, 0)], false),
+            (&[(0xF0, 0), (0xF0, 0), (0xF0, 0), (0xE1, 1)], true),
+        ];
+        for (i, (syms, want_plain)) in cases.iter().enumerate() {
+            let mut data = Vec::new();
+            let mut w = BitWriter::new(&mut data);
+            w.encode(&dc_enc, 0);
+            for &(rs, raw) in *syms {
+                w.encode_with(&enc, rs, raw, u32::from(rs & 15));
+            }
+            w.flush();
+            data.extend_from_slice(&[0xFF, 0xD9]);
+            let mut r = BitReader::new(&data);
+            let (mut pred, mut block, mut ac) = (0, [0i16; 64], BitBuf::default());
+            let plain =
+                decode_block(&mut r, &tables, &mut pred, &mut block, &mut (&enc, &mut ac)).unwrap();
+            assert_eq!(plain, *want_plain, "case {i}");
+            let n = ac.len();
+            ac.finish();
+            // What the writer makes of the block decoded, DC and all.
+            let mut again = Vec::new();
+            let mut w = Writer::new(&mut again, vec![(dc_enc.clone(), enc.clone())]);
+            w.block(0, &block);
+            w.bits.flush();
+            let mut copied = Vec::new();
+            let mut c = Writer::new(&mut copied, vec![(dc_enc.clone(), enc.clone())]);
+            c.precoded(0, &block, &ac, [0, n]);
+            c.bits.flush();
+            assert_eq!(plain, again == copied, "case {i}");
+        }
+    }
+
     /// Coefficients past the 8-bit ranges (a crafted stream) come out
     /// clamped, so every one can be written with baseline codes.
     #[test]
@@ -692,7 +910,7 @@ mod tests {
         let tables = (Decoder::new(dc).unwrap(), Decoder::new(ac).unwrap());
         let mut r = BitReader::new(&out);
         let (mut pred, mut back) = (0, [0i16; 64]);
-        decode_block(&mut r, &tables, &mut pred, &mut back).unwrap();
+        decode_block(&mut r, &tables, &mut pred, &mut back, &mut ()).unwrap();
         assert_eq!((back[0], back[1], back[5]), (1023, -1023, 7));
         assert_eq!(pred, 2000, "the prediction keeps the stream's value");
     }

@@ -27,14 +27,12 @@ fn basis() -> &'static (Matrix, Matrix) {
 }
 
 /// Rounds half away from zero without the `roundf` call (SSE2 has no
-/// rounding instruction, and this runs for every sample under the badge).
+/// rounding instruction, and this runs for every sample under the badge),
+/// and without a branch on the sign (unpredictable for coefficients, and
+/// in the way of vectors): `v + 0.5` or `v - 0.5`, cut toward zero.
 #[inline]
 fn round(v: f32) -> i32 {
-    if v >= 0.0 {
-        (v + 0.5) as i32
-    } else {
-        (v - 0.5) as i32
-    }
+    (v + 0.5f32.copysign(v)) as i32
 }
 
 /// `out[i][j] = sum over k of m[k][i] * x[j][k]`: one pass of the
@@ -88,20 +86,22 @@ pub(crate) fn forward(samples: &[f32; 64], q: &[u16; 64]) -> [i16; 64] {
     out
 }
 
+/// The steps of quantisation table `q` (natural order) in zig-zag order.
+pub(crate) fn zigzag_steps(q: &[u16; 64]) -> [f32; 64] {
+    std::array::from_fn(|k| f32::from(q[ZIGZAG[k]]))
+}
+
 /// A flat `level` (0..=255) blended with `alpha` over a block of quantised
-/// coefficients (zig-zag order, `q` in natural order), in place: the
-/// DCT of `alpha * level + (1 - alpha) * block`.
-pub(crate) fn blend_flat(block: &mut [i16; 64], q: &[u16; 64], alpha: f32, level: f32) {
+/// coefficients (zig-zag order, `steps` from [`zigzag_steps`]), in place:
+/// the DCT of `alpha * level + (1 - alpha) * block`.
+pub(crate) fn blend_flat(block: &mut [i16; 64], steps: &[f32; 64], alpha: f32, level: f32) {
     let keep = 1.0 - alpha;
-    for (c, &n) in block.iter_mut().zip(&ZIGZAG) {
-        let step = f32::from(q[n]);
-        let mut v = f32::from(*c) * step * keep;
-        if n == 0 {
-            // The DC of a flat block is 8 times its level-shifted value.
-            v += alpha * (level - 128.0) * 8.0;
-        }
-        *c = round(v / step).clamp(-1023, 1023) as i16;
+    // The DC of a flat block is 8 times its level-shifted value.
+    let dc = f32::from(block[0]) * steps[0] * keep + alpha * (level - 128.0) * 8.0;
+    for (c, &step) in block.iter_mut().zip(steps) {
+        *c = round(f32::from(*c) * step * keep / step).clamp(-1023, 1023) as i16;
     }
+    block[0] = round(dc / steps[0]).clamp(-1023, 1023) as i16;
 }
 
 /// JFIF YCbCr to 8-bit RGB.
@@ -141,7 +141,7 @@ mod tests {
         assert_eq!(flat[0], ((200.0 - 128.0) * 8.0 / 16.0f32).round() as i16);
         assert!(flat[1..].iter().all(|&c| c == 0));
         let mut block = forward(&[100.0; 64], &[4; 64]);
-        blend_flat(&mut block, &[4; 64], 0.75, 20.0);
+        blend_flat(&mut block, &[4.0; 64], 0.75, 20.0);
         let expect = forward(&[0.75 * 20.0 + 0.25 * 100.0; 64], &[4; 64]);
         assert_eq!(block, expect);
         let rgb = to_rgb(

@@ -93,7 +93,7 @@ impl Decoder {
 }
 
 /// Encoding table: code and length of each symbol (length 0: absent).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Encoder {
     code: [u16; 256],
     size: [u8; 256],
@@ -124,6 +124,13 @@ impl Encoder {
             *p = u32::from(c) << 8 | u32::from(s);
         }
         e
+    }
+
+    /// The code of `sym` and its length.
+    #[inline(always)]
+    pub(crate) fn code(&self, sym: u8) -> (u32, u32) {
+        let e = self.packed[usize::from(sym)];
+        (e >> 8, e & 0xFF)
     }
 
     /// Whether every symbol an 8-bit baseline block can produce has a code.
@@ -167,6 +174,7 @@ pub(crate) fn completed(spec: &Spec, dc: bool) -> Spec {
 /// Reads bits of one scan's entropy-coded data; at a marker (or the end)
 /// it supplies zero bits and remembers that it did, so that reading past
 /// the data is caught as corruption instead of decoding grey.
+#[derive(Clone)]
 pub(crate) struct BitReader<'a> {
     data: &'a [u8],
     pos: usize,
@@ -217,27 +225,21 @@ impl<'a> BitReader<'a> {
     }
 
     /// Byte by byte near a 0xFF (stuffed, or the marker that ends the
-    /// data, past which zero bits are supplied).
-    #[cold]
+    /// data, past which zero bits are supplied). The work is a function
+    /// of values ([`bytes_in`]): the reader's address never reaches a call,
+    /// so the decoding loop keeps its bit buffer in registers.
+    #[inline(always)]
     fn refill_bytes(&mut self) {
-        while self.n <= 56 {
-            let byte = match self.data.get(self.pos) {
-                Some(&0xFF) if self.data.get(self.pos + 1) == Some(&0x00) => {
-                    self.pos += 2;
-                    0xFF
-                }
-                Some(&0xFF) | None => {
-                    self.padded += 8;
-                    0
-                }
-                Some(&b) => {
-                    self.pos += 1;
-                    b
-                }
-            };
-            self.acc |= u64::from(byte) << (56 - self.n);
-            self.n += 8;
-        }
+        let fill = bytes_in(
+            self.data,
+            Fill {
+                pos: self.pos,
+                acc: self.acc,
+                n: self.n,
+                padded: self.padded,
+            },
+        );
+        (self.pos, self.acc, self.n, self.padded) = (fill.pos, fill.acc, fill.n, fill.padded);
     }
 
     fn consume(&mut self, len: u32) {
@@ -346,6 +348,7 @@ impl<'a> BitReader<'a> {
     }
 
     /// Skips to the restart marker RSTn expected next and past it.
+    #[inline]
     pub(crate) fn restart(&mut self, n: u8) -> Result<()> {
         self.check()?;
         self.acc = 0;
@@ -389,6 +392,41 @@ impl<'a> BitReader<'a> {
     }
 }
 
+/// A [`BitReader`]'s position and bit buffer, handed by value to
+/// [`bytes_in`].
+#[derive(Clone, Copy)]
+struct Fill {
+    pos: usize,
+    acc: u64,
+    n: u32,
+    padded: u32,
+}
+
+/// [`BitReader::refill_bytes`]'s work: `f` topped up from `data`.
+#[cold]
+#[inline(never)]
+fn bytes_in(data: &[u8], mut f: Fill) -> Fill {
+    while f.n <= 56 {
+        let byte = match data.get(f.pos) {
+            Some(&0xFF) if data.get(f.pos + 1) == Some(&0x00) => {
+                f.pos += 2;
+                0xFF
+            }
+            Some(&0xFF) | None => {
+                f.padded += 8;
+                0
+            }
+            Some(&b) => {
+                f.pos += 1;
+                b
+            }
+        };
+        f.acc |= u64::from(byte) << (56 - f.n);
+        f.n += 8;
+    }
+    f
+}
+
 /// Writes entropy-coded data, stuffing a zero after each 0xFF. Bits
 /// gather in a 64-bit word written out eight bytes at a time (as
 /// libjpeg-turbo's `put_buffer`), so most appends are a shift and an OR.
@@ -413,17 +451,36 @@ impl<'a> BitWriter<'a> {
     /// Appends `v`, which has `len` bits (len <= 32, no bit above them).
     #[inline(always)]
     pub(crate) fn put(&mut self, v: u32, len: u32) {
+        self.put_long(u64::from(v), len);
+    }
+
+    /// Appends `v`, which has `len` bits (len <= 63, no bit above them).
+    #[inline(always)]
+    fn put_long(&mut self, v: u64, len: u32) {
         if len < self.free {
-            self.acc = (self.acc << len) | u64::from(v);
+            self.acc = (self.acc << len) | v;
             self.free -= len;
             return;
         }
-        // The word is full: its last `free` bits are the top of `v`.
+        // The word is full: its last `free` bits (1..=63 here, as
+        // `free <= len`) are the top of `v`.
         let rest = len - self.free;
-        let word = (self.acc << self.free) | (u64::from(v) >> rest);
-        self.acc = u64::from(v);
+        let word = (self.acc << self.free) | (v >> rest);
+        self.acc = v;
         self.free = 64 - rest;
         self.word(word);
+    }
+
+    /// Appends bits `start..end` of `src` (coded already, unstuffed),
+    /// up to 63 at a time.
+    #[inline]
+    pub(crate) fn copy(&mut self, src: &BitBuf, [start, end]: [usize; 2]) {
+        let mut at = start;
+        while at < end {
+            let take = (end - at).min(63) as u32;
+            self.put_long(src.bits_at(at) >> (64 - take), take);
+            at += take as usize;
+        }
     }
 
     /// Eight bytes at once unless one of them is 0xFF.
@@ -478,6 +535,73 @@ impl<'a> BitWriter<'a> {
     #[inline(always)]
     pub(crate) fn encode(&mut self, t: &Encoder, sym: u8) {
         self.encode_with(t, sym, 0, 0);
+    }
+}
+
+/// Bits gathered without stuffing, most significant first in 64-bit
+/// words: the AC codes of an MCU row's blocks, coded on the decoding
+/// thread as they are read, for the writer to copy ([`BitWriter::copy`]).
+#[derive(Debug, Default)]
+pub(crate) struct BitBuf {
+    words: Vec<u64>,
+    /// Pending bits in the low `n` bits (above them: bits already in
+    /// `words`).
+    acc: u64,
+    n: u32,
+}
+
+impl BitBuf {
+    /// Empty, keeping the allocation.
+    pub(crate) fn clear(&mut self) {
+        self.words.clear();
+        self.acc = 0;
+        self.n = 0;
+    }
+
+    /// Bits appended so far.
+    pub(crate) fn len(&self) -> usize {
+        self.words.len() * 64 + self.n as usize
+    }
+
+    /// Appends `v`, which has `len` bits (len <= 32, no bit above them).
+    #[inline(always)]
+    pub(crate) fn put(&mut self, v: u32, len: u32) {
+        let v = u64::from(v);
+        if self.n + len < 64 {
+            self.acc = (self.acc << len) | v;
+            self.n += len;
+            return;
+        }
+        // The word is full: its last `room` bits (1..=len) are the top
+        // of `v`.
+        let room = 64 - self.n;
+        let rest = len - room;
+        self.words.push((self.acc << room) | (v >> rest));
+        self.acc = v;
+        self.n = rest;
+    }
+
+    /// Writes the pending bits out, and a zero word after them so that
+    /// [`BitBuf::bits_at`] reads a whole word anywhere before the end.
+    pub(crate) fn finish(&mut self) {
+        if self.n > 0 {
+            self.words.push(self.acc << (64 - self.n));
+        }
+        self.words.push(0);
+        self.acc = 0;
+        self.n = 0;
+    }
+
+    /// The 64 bits from bit `at` (zeros past the end), after `finish`.
+    #[inline(always)]
+    fn bits_at(&self, at: usize) -> u64 {
+        let (i, shift) = (at / 64, (at % 64) as u32);
+        let hi = self.words.get(i).copied().unwrap_or(0);
+        if shift == 0 {
+            return hi;
+        }
+        let lo = self.words.get(i + 1).copied().unwrap_or(0);
+        (hi << shift) | (lo >> (64 - shift))
     }
 }
 

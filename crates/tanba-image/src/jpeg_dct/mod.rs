@@ -55,6 +55,9 @@ mod progressive;
 mod region;
 mod watermark;
 
+#[cfg(test)]
+mod same_bytes;
+
 use crate::jpeg::{JpegHeader, ZIGZAG};
 use crate::{Ctx, jpeg_luma};
 use frame::Frame;

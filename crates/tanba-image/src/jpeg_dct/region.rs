@@ -148,6 +148,11 @@ pub(crate) fn apply(
     let strip = badge.strip(top - badge.y, (y0 + h).saturating_sub(top));
     // MCUs wholly under one badge colour (most of the box) are blended in
     // the coefficients, with no transform: the rest go through pixels.
+    let steps: Vec<[f32; 64]> = f
+        .comps
+        .iter()
+        .map(|c| f.qt[c.tq].as_ref().map_or([1.0; 64], dct::zigzag_steps))
+        .collect();
     let skip: Vec<bool> = (c0..=c1)
         .map(|col| {
             let mcu = (col * 8 * hmax, y0, 8 * hmax, 8 * vmax);
@@ -155,7 +160,7 @@ pub(crate) fn apply(
                 return false;
             };
             if colour[3] > 0 {
-                blend_coefficients(f, blocks, col, colour);
+                blend_coefficients(f, blocks, col, colour, &steps);
             }
             true
         })
@@ -231,18 +236,29 @@ fn blend(
     let mcu_w = 8 * f.max_sampling().0;
     let mut touched = vec![false; w * h];
     let (bw, bh) = badge.size_in(f.width, f.height);
+    // The region's columns under the badge, in MCUs not blended already.
+    let (x0, x1) = (
+        badge.x.saturating_sub(origin.0).min(w),
+        (badge.x + bw).saturating_sub(origin.0).min(w),
+    );
+    let columns = || {
+        skip.iter()
+            .enumerate()
+            .filter(|(_, s)| !**s)
+            .flat_map(|(m, _)| (m * mcu_w).max(x0)..((m + 1) * mcu_w).min(x1))
+    };
     for ry in 0..h {
         let y = origin.1 + ry;
-        if y < badge.y || y >= badge.y + bh {
+        if y < badge.y || y >= badge.y + bh || x0 >= x1 {
             continue;
         }
-        for rx in 0..w {
-            let x = origin.0 + rx;
-            if x < badge.x || x >= badge.x + bw || skip[rx / mcu_w] {
-                continue;
-            }
-            let Some(&[r, g, b, a]) = strip
-                .run(x - badge.x, y - badge.y, 1)
+        // The badge's pixels over region columns x0..x1 of this row.
+        let Some(row_px) = strip.run(origin.0 + x0 - badge.x, y - badge.y, x1 - x0) else {
+            continue;
+        };
+        for rx in columns() {
+            let Some(&[r, g, b, a]) = row_px
+                .get((rx - x0) * 4..(rx - x0) * 4 + 4)
                 .and_then(|s| <&[u8; 4]>::try_from(s).ok())
             else {
                 continue;
@@ -302,7 +318,14 @@ fn uniform(
 /// Blends `colour` over every block of MCU column `col`: the blend, the
 /// colour conversion and the DCT are all linear, so each dequantised
 /// coefficient is scaled by 1 - alpha and the colour's level added to DC.
-fn blend_coefficients(f: &Frame<'_>, blocks: &mut RowBlocks, col: usize, colour: [u8; 4]) {
+/// `steps`: each component's quantisation steps in zig-zag order.
+fn blend_coefficients(
+    f: &Frame<'_>,
+    blocks: &mut RowBlocks,
+    col: usize,
+    colour: [u8; 4],
+    steps: &[[f32; 64]],
+) {
     let cols = f.mcus().0;
     let [r, g, b, a] = colour;
     let alpha = f32::from(a) / 255.0;
@@ -315,10 +338,12 @@ fn blend_coefficients(f: &Frame<'_>, blocks: &mut RowBlocks, col: usize, colour:
     } else {
         dct::to_ycc([r, g, b])
     };
-    for ((c, comp_blocks), level) in f.comps.iter().zip(blocks.iter_mut()).zip(levels) {
-        let Some(q) = f.qt[c.tq].as_ref() else {
+    for (((c, comp_blocks), level), q) in
+        f.comps.iter().zip(blocks.iter_mut()).zip(levels).zip(steps)
+    {
+        if f.qt[c.tq].is_none() {
             continue;
-        };
+        }
         for by in 0..c.v {
             for bx in col * c.h..(col + 1) * c.h {
                 let Some(block) = comp_blocks.get_mut(by * cols * c.h + bx) else {
