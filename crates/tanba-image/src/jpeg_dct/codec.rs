@@ -181,7 +181,7 @@ pub(crate) fn run(
 
 /// [`run`], decoding on a second thread when `piped` (and the rows come
 /// from a scan of at least [`PIPED_MIN_ROWS`] MCU rows).
-fn run_with(
+pub(super) fn run_with(
     f: &Frame<'_>,
     rows: &mut Rows<'_>,
     walk: &Walk<'_>,
