@@ -211,12 +211,98 @@ fn next_interval(r: &mut impl BufRead, out: &mut Vec<u8>) -> Result<End> {
 }
 
 /// Decodes the scan band by band and hands each picture row's luminance
-/// to `to`, top to bottom.
+/// to `to`, top to bottom. When a core is spare, every other band is
+/// decoded on a second thread (the bands are independent JPEGs) while this
+/// one reads and decodes the next; the rows reach `to` in the same order
+/// either way.
 fn for_each_band(
     r: &mut impl BufRead,
     l: &jpeg_luma::Layout<'_>,
     limits: &Limits,
     to: &mut Bands,
+) -> Result<()> {
+    if !crate::jpeg_dct::spare_core() {
+        return read_bands(r, l, to, &mut |band: Band, to: &mut Bands| {
+            let luma = jpeg_luma::decode_luma(&band.jpeg, limits)?;
+            band.hand(&luma, l.width(), l.height(), to)
+        });
+    }
+    use std::sync::mpsc::sync_channel;
+    let (job_tx, job_rx) = sync_channel::<Band>(1);
+    let (done_tx, done_rx) = sync_channel::<Result<(Band, image::GrayImage)>>(1);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            for band in job_rx {
+                let luma = jpeg_luma::decode_luma(&band.jpeg, limits);
+                if done_tx.send(luma.map(|l| (band, l))).is_err() {
+                    return;
+                }
+            }
+        });
+        // Owned here, so an early error closes both channels and the
+        // other thread ends before the scope waits for it.
+        let (job_tx, done_rx) = (job_tx, done_rx);
+        let (w, h) = (l.width(), l.height());
+        // Whether the other thread holds the band before the next one.
+        let mut lent = false;
+        read_bands(r, l, to, &mut |band: Band, to: &mut Bands| {
+            if !lent {
+                job_tx.send(band).map_err(|_| stopped())?;
+                lent = true;
+                return Ok(());
+            }
+            let mine = jpeg_luma::decode_luma(&band.jpeg, limits)?;
+            let (theirs, luma) = done_rx.recv().map_err(|_| stopped())??;
+            lent = false;
+            theirs.hand(&luma, w, h, to)?;
+            band.hand(&mine, w, h, to)
+        })?;
+        if lent {
+            let (theirs, luma) = done_rx.recv().map_err(|_| stopped())??;
+            theirs.hand(&luma, w, h, to)?;
+        }
+        // Ends the other thread's loop.
+        drop(job_tx);
+        Ok(())
+    })
+}
+
+fn stopped() -> Error {
+    Error::cannot_label("the JPEG read-back thread stopped")
+}
+
+/// One band of MCU rows cut out as a small JPEG: its first picture row
+/// and its height in picture rows.
+struct Band {
+    y0: u32,
+    rows: u32,
+    jpeg: Vec<u8>,
+}
+
+impl Band {
+    /// Hands the band's decoded luminance `luma` to `to`, a row at a time
+    /// (the picture is `w` x `h`).
+    fn hand(&self, luma: &image::GrayImage, w: u32, h: u32, to: &mut Bands) -> Result<()> {
+        let stride = luma.width() as usize;
+        for dy in 0..self.rows.min(h - self.y0) {
+            let at = dy as usize * stride;
+            let line = luma
+                .as_raw()
+                .get(at..at + w as usize)
+                .ok_or_else(|| Error::malformed("JPEG band decodes to fewer pixels"))?;
+            to.row(self.y0 + dy, line);
+        }
+        Ok(())
+    }
+}
+
+/// Reads the scan's restart intervals band by band and hands each band
+/// `to` wants, cut out as a small JPEG, to `each`, top to bottom.
+fn read_bands(
+    r: &mut impl BufRead,
+    l: &jpeg_luma::Layout<'_>,
+    to: &mut Bands,
+    each: &mut dyn FnMut(Band, &mut Bands) -> Result<()>,
 ) -> Result<()> {
     let k = l
         .tiling()
@@ -249,8 +335,8 @@ fn for_each_band(
             }
         }
         let y0 = row * mcu_h;
+        row += n;
         if !to.wants(y0, y0 + n * mcu_h) {
-            row += n;
             continue;
         }
         let pieces: Vec<&[u8]> = ends
@@ -263,17 +349,14 @@ fn for_each_band(
             .collect();
         let jpeg = jpeg_luma::assemble(l, (per_row * k * mcu_w, n * mcu_h), &pieces)
             .ok_or_else(|| Error::malformed("JPEG band does not fit a frame header"))?;
-        let luma = jpeg_luma::decode_luma(&jpeg, limits)?;
-        let stride = luma.width() as usize;
-        for dy in 0..(n * mcu_h).min(h - y0) {
-            let at = dy as usize * stride;
-            let line = luma
-                .as_raw()
-                .get(at..at + w as usize)
-                .ok_or_else(|| Error::malformed("JPEG band decodes to fewer pixels"))?;
-            to.row(y0 + dy, line);
-        }
-        row += n;
+        each(
+            Band {
+                y0,
+                rows: n * mcu_h,
+                jpeg,
+            },
+            to,
+        )?;
     }
     Ok(())
 }

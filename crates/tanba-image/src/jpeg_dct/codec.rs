@@ -216,7 +216,7 @@ const PIPED_AHEAD: usize = 4;
 /// cores than the rayon pool this runs in has workers (`tanba label
 /// --jobs 1` on two cores), or this does not run on a pool's worker at
 /// all (a program calling the library itself).
-fn spare_core() -> bool {
+pub(crate) fn spare_core() -> bool {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     cores > 1 && (rayon::current_thread_index().is_none() || rayon::current_num_threads() < cores)
 }
@@ -245,13 +245,25 @@ fn run_piped(
     let n_rows = f.mcus().1;
     let (full_tx, full_rx) = sync_channel::<Result<RowBlocks>>(PIPED_AHEAD);
     let (empty_tx, empty_rx) = sync_channel::<RowBlocks>(PIPED_AHEAD + 1);
+    // The mark is added on the decoding thread (it has time to spare while
+    // the writer codes the rows); the badge is drawn over it here, after.
+    let mark = walk.mark;
+    let walk = &Walk {
+        mark: None,
+        ..*walk
+    };
     std::thread::scope(|s| {
         s.spawn(move || {
-            for _ in 0..n_rows {
+            for row in 0..n_rows {
                 let Ok(mut blocks) = empty_rx.recv() else {
                     return;
                 };
-                let decoded = b.row(f, &mut blocks).map(|()| blocks);
+                let decoded = b.row(f, &mut blocks).map(|()| {
+                    if let Some(m) = mark {
+                        m.row(f, row, &mut blocks);
+                    }
+                    blocks
+                });
                 let failed = decoded.is_err();
                 if full_tx.send(decoded).is_err() || failed {
                     return;

@@ -23,7 +23,7 @@
 
 use tanba_watermark::{DCT_TERMS, Field};
 
-use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use super::frame::Frame;
 use super::region::RowBlocks;
@@ -41,8 +41,9 @@ pub(crate) struct DctMark {
     /// Zig-zag index of each kept term `[v][u]`.
     zz: [[usize; DCT_TERMS]; DCT_TERMS],
     /// Luma blocks seen, and how many of them had a saturated mean colour.
-    seen: Cell<usize>,
-    saturated: Cell<usize>,
+    /// Atomic: the rows may be marked on the scan's decoding thread.
+    seen: AtomicUsize,
+    saturated: AtomicUsize,
 }
 
 impl DctMark {
@@ -77,8 +78,8 @@ impl DctMark {
             q,
             chroma_q0,
             zz,
-            seen: Cell::new(0),
-            saturated: Cell::new(0),
+            seen: AtomicUsize::new(0),
+            saturated: AtomicUsize::new(0),
         }))
     }
 
@@ -86,7 +87,7 @@ impl DctMark {
     /// saturated mean colour: the caller then re-encodes the picture,
     /// whose mark the pixel path hands to the unsaturated channels.
     pub(crate) fn too_saturated(&self) -> bool {
-        self.saturated.get() as f32 > SATURATED_MAX * self.seen.get().max(1) as f32
+        self.saturated.load(Relaxed) as f32 > SATURATED_MAX * self.seen.load(Relaxed).max(1) as f32
     }
 
     /// Counts the saturated luma blocks of MCU row `blocks` (before the
@@ -112,8 +113,8 @@ impl DctMark {
                 saturated += 1;
             }
         }
-        self.seen.set(self.seen.get() + luma.len());
-        self.saturated.set(self.saturated.get() + saturated);
+        self.seen.fetch_add(luma.len(), Relaxed);
+        self.saturated.fetch_add(saturated, Relaxed);
     }
 
     /// Adds the mark to the luma blocks of MCU row `row`, in place.
