@@ -167,8 +167,8 @@ pub(crate) struct Walk<'a> {
 /// Walks the MCU rows of `f` from `rows`, adding the mark and drawing the
 /// badge (or putting back the blocks `patches` kept from an earlier pass),
 /// handing blocks to `sink`. A baseline scan big enough is decoded on a
-/// second thread when a core is spare ([`spare_core`]); the blocks, and so
-/// the output, are the same either way.
+/// second thread when a core is spare ([`spare_core`]), which then adds
+/// the mark too; the blocks, and so the output, are the same either way.
 pub(crate) fn run(
     f: &Frame<'_>,
     rows: &mut Rows<'_>,

@@ -1,6 +1,7 @@
 //! The imperceptible mark added in the coefficient domain, one MCU row at
 //! a time as the blocks pass through (before the badge is drawn, as the
-//! full re-encode does on pixels).
+//! full re-encode does on pixels): on the scan's decoding thread when it
+//! has one (see `codec::run`), as the writer has the more work.
 //!
 //! The mark adds one value to R, G and B alike, which changes luma only
 //! (the BT.601 weights sum to 1) and leaves Cb and Cr as they are. Each
