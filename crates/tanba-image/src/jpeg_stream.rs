@@ -16,6 +16,7 @@
 //! picture too small for [`LumaRows`] when the mark is read, CMYK) is read
 //! whole by the caller, as before.
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, SeekFrom};
 
 use tanba_core::{Error, Limits, PerceptibleCheck, Result, Source, Verification, WatermarkKey};
@@ -213,10 +214,10 @@ fn next_interval(r: &mut impl BufRead, out: &mut Vec<u8>) -> Result<End> {
 }
 
 /// Decodes the scan band by band and hands each picture row's luminance
-/// to `to`, top to bottom. When a core is spare, [`LENT`] bands of every
-/// one more are decoded on a second thread (the bands are independent
-/// JPEGs) while this one reads the scan, decodes the next and hands the
-/// rows on; the rows reach `to` in the same order either way.
+/// to `to`, top to bottom. When a core is spare, a second thread decodes
+/// bands too (they are independent JPEGs): each band read goes to it when
+/// it has room for one more, else it is decoded here; this thread also
+/// reads the scan and hands the rows on, in the same order either way.
 fn for_each_band(
     r: &mut impl BufRead,
     l: &jpeg_luma::Layout<'_>,
@@ -229,9 +230,10 @@ fn for_each_band(
             band.hand(&luma, l.width(), l.height(), to)
         });
     }
-    use std::sync::mpsc::sync_channel;
-    let (job_tx, job_rx) = sync_channel::<Band>(LENT);
-    let (done_tx, done_rx) = sync_channel::<Result<(Band, image::GrayImage)>>(LENT);
+    use std::sync::mpsc::{TryRecvError, TrySendError, sync_channel};
+    // One band waits for the other thread while it decodes another.
+    let (job_tx, job_rx) = sync_channel::<Band>(1);
+    let (done_tx, done_rx) = sync_channel::<Result<Decoded>>(PENDING);
     std::thread::scope(|s| {
         s.spawn(move || {
             for band in job_rx {
@@ -245,38 +247,56 @@ fn for_each_band(
         // other thread ends before the scope waits for it.
         let (job_tx, done_rx) = (job_tx, done_rx);
         let (w, h) = (l.width(), l.height());
-        // Bands the other thread holds, all before the next one.
-        let mut lent = 0;
-        let take_back = |n: usize, to: &mut Bands| -> Result<()> {
-            for _ in 0..n {
-                let (theirs, luma) = done_rx.recv().map_err(|_| stopped())??;
-                theirs.hand(&luma, w, h, to)?;
+        // The bands read and not yet handed on, in order: decoded here
+        // (`Some`) or by the other thread (`None`, its results come back
+        // in the order they were sent).
+        let mut queue: VecDeque<Option<Decoded>> = VecDeque::new();
+        let hand_ready = |queue: &mut VecDeque<Option<Decoded>>, wait: bool, to: &mut Bands| {
+            loop {
+                let must = wait || queue.len() > PENDING;
+                let Some(front) = queue.front_mut() else {
+                    return Ok(());
+                };
+                if front.is_none() {
+                    *front = Some(match done_rx.try_recv() {
+                        Ok(done) => done?,
+                        Err(TryRecvError::Empty) if must => {
+                            done_rx.recv().map_err(|_| stopped())??
+                        }
+                        Err(TryRecvError::Empty) => return Ok(()),
+                        Err(TryRecvError::Disconnected) => return Err(stopped()),
+                    });
+                }
+                if let Some(Some((band, luma))) = queue.pop_front() {
+                    band.hand(&luma, w, h, to)?;
+                }
             }
-            Ok(())
         };
         read_bands(r, l, to, &mut |band: Band, to: &mut Bands| {
-            if lent < LENT {
-                job_tx.send(band).map_err(|_| stopped())?;
-                lent += 1;
-                return Ok(());
+            match job_tx.try_send(band) {
+                Ok(()) => queue.push_back(None),
+                // The other thread is busy: this one decodes the band.
+                Err(TrySendError::Full(band)) => {
+                    let luma = jpeg_luma::decode_luma(&band.jpeg, limits)?;
+                    queue.push_back(Some((band, luma)));
+                }
+                Err(TrySendError::Disconnected(_)) => return Err(stopped()),
             }
-            let mine = jpeg_luma::decode_luma(&band.jpeg, limits)?;
-            take_back(lent, to)?;
-            lent = 0;
-            band.hand(&mine, w, h, to)
+            hand_ready(&mut queue, false, to)
         })?;
-        take_back(lent, to)?;
+        hand_ready(&mut queue, true, to)?;
         // Ends the other thread's loop.
         drop(job_tx);
         Ok(())
     })
 }
 
-/// Bands the second thread decodes for each one this thread decodes (this
-/// one also reads the scan and hands every row on). Labelling the 12-MP
-/// bench picture, median wall of 7: 1 gave 0.28 s, 2 gave 0.25 s and 3
-/// 0.26 s (the unmarked label 0.20 s).
-const LENT: usize = 2;
+/// A band and its luminance.
+type Decoded = (Band, image::GrayImage);
+
+/// Bands read and not yet handed on, at most (a bound on memory: the
+/// other thread is a band or two behind at most when the cores are free).
+const PENDING: usize = 4;
 
 fn stopped() -> Error {
     Error::cannot_label("the JPEG read-back thread stopped")

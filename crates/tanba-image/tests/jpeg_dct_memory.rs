@@ -321,8 +321,8 @@ fn the_read_back_of_a_marked_jpeg_does_not_grow_with_the_picture() {
             labeler.verify(source, &job.limits).unwrap()
         });
         assert!(v.is_compliant(), "{v:?}");
-        // At most three bands in flight (two on the second thread, see
-        // `jpeg_stream::LENT`), where the whole read held the file and its
+        // A few bands in flight (two at the second thread, at most
+        // `jpeg_stream::PENDING` waiting to be handed on), where the whole read held the file and its
         // whole luminance (5.8 MB at 2400x2400).
         assert!(
             plain < 3 << 20,
