@@ -11,10 +11,14 @@
 //! as run lengths), so neither the picture nor the badge is held whole;
 //! without a key (`tanba verify`) only the bands under the badge are
 //! decoded, and `verify`'s blind read of the mark ([`read_watermark`])
-//! is one more pass that feeds every row to [`LumaRows::detect`]. What this path does not take (no tiling restart markers, a
+//! is one more pass that feeds every row to [`LumaRows::detect`]. The
+//! bands are independent, so when a core is spare most of them are
+//! decoded on a second thread (the check after labelling runs after the
+//! writing, on a machine whose cores it then has). What this path does not take (no tiling restart markers, a
 //! picture too small for [`LumaRows`] when the mark is read, CMYK) is read
 //! whole by the caller, as before.
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, SeekFrom};
 
 use tanba_core::{
@@ -250,12 +254,126 @@ fn next_interval(r: &mut impl BufRead, out: &mut Vec<u8>) -> Result<End> {
 }
 
 /// Decodes the scan band by band and hands each picture row's luminance
-/// to `to`, top to bottom.
+/// to `to`, top to bottom. When a core is spare, a second thread decodes
+/// bands too (they are independent JPEGs): each band read goes to it when
+/// it has room for one more, else it is decoded here; this thread also
+/// reads the scan and hands the rows on, in the same order either way.
 fn for_each_band(
     r: &mut impl BufRead,
     l: &jpeg_luma::Layout<'_>,
     limits: &Limits,
     to: &mut Bands,
+) -> Result<()> {
+    if !crate::jpeg_dct::spare_core() {
+        return read_bands(r, l, to, &mut |band: Band, to: &mut Bands| {
+            let luma = jpeg_luma::decode_luma(&band.jpeg, limits)?;
+            band.hand(&luma, l.width(), l.height(), to)
+        });
+    }
+    use std::sync::mpsc::{TryRecvError, TrySendError, sync_channel};
+    // One band waits for the other thread while it decodes another.
+    let (job_tx, job_rx) = sync_channel::<Band>(1);
+    let (done_tx, done_rx) = sync_channel::<Result<Decoded>>(PENDING);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            for band in job_rx {
+                let luma = jpeg_luma::decode_luma(&band.jpeg, limits);
+                if done_tx.send(luma.map(|l| (band, l))).is_err() {
+                    return;
+                }
+            }
+        });
+        // Owned here, so an early error closes both channels and the
+        // other thread ends before the scope waits for it.
+        let (job_tx, done_rx) = (job_tx, done_rx);
+        let (w, h) = (l.width(), l.height());
+        // The bands read and not yet handed on, in order: decoded here
+        // (`Some`) or by the other thread (`None`, its results come back
+        // in the order they were sent).
+        let mut queue: VecDeque<Option<Decoded>> = VecDeque::new();
+        let hand_ready = |queue: &mut VecDeque<Option<Decoded>>, wait: bool, to: &mut Bands| {
+            loop {
+                let must = wait || queue.len() > PENDING;
+                let Some(front) = queue.front_mut() else {
+                    return Ok(());
+                };
+                if front.is_none() {
+                    *front = Some(match done_rx.try_recv() {
+                        Ok(done) => done?,
+                        Err(TryRecvError::Empty) if must => {
+                            done_rx.recv().map_err(|_| stopped())??
+                        }
+                        Err(TryRecvError::Empty) => return Ok(()),
+                        Err(TryRecvError::Disconnected) => return Err(stopped()),
+                    });
+                }
+                if let Some(Some((band, luma))) = queue.pop_front() {
+                    band.hand(&luma, w, h, to)?;
+                }
+            }
+        };
+        read_bands(r, l, to, &mut |band: Band, to: &mut Bands| {
+            match job_tx.try_send(band) {
+                Ok(()) => queue.push_back(None),
+                // The other thread is busy: this one decodes the band.
+                Err(TrySendError::Full(band)) => {
+                    let luma = jpeg_luma::decode_luma(&band.jpeg, limits)?;
+                    queue.push_back(Some((band, luma)));
+                }
+                Err(TrySendError::Disconnected(_)) => return Err(stopped()),
+            }
+            hand_ready(&mut queue, false, to)
+        })?;
+        hand_ready(&mut queue, true, to)?;
+        // Ends the other thread's loop.
+        drop(job_tx);
+        Ok(())
+    })
+}
+
+/// A band and its luminance.
+type Decoded = (Band, image::GrayImage);
+
+/// Bands read and not yet handed on, at most (a bound on memory: the
+/// other thread is a band or two behind at most when the cores are free).
+const PENDING: usize = 4;
+
+fn stopped() -> Error {
+    Error::cannot_label("the JPEG read-back thread stopped")
+}
+
+/// One band of MCU rows cut out as a small JPEG: its first picture row
+/// and its height in picture rows.
+struct Band {
+    y0: u32,
+    rows: u32,
+    jpeg: Vec<u8>,
+}
+
+impl Band {
+    /// Hands the band's decoded luminance `luma` to `to`, a row at a time
+    /// (the picture is `w` x `h`).
+    fn hand(&self, luma: &image::GrayImage, w: u32, h: u32, to: &mut Bands) -> Result<()> {
+        let stride = luma.width() as usize;
+        for dy in 0..self.rows.min(h - self.y0) {
+            let at = dy as usize * stride;
+            let line = luma
+                .as_raw()
+                .get(at..at + w as usize)
+                .ok_or_else(|| Error::malformed("JPEG band decodes to fewer pixels"))?;
+            to.row(self.y0 + dy, line);
+        }
+        Ok(())
+    }
+}
+
+/// Reads the scan's restart intervals band by band and hands each band
+/// `to` wants, cut out as a small JPEG, to `each`, top to bottom.
+fn read_bands(
+    r: &mut impl BufRead,
+    l: &jpeg_luma::Layout<'_>,
+    to: &mut Bands,
+    each: &mut dyn FnMut(Band, &mut Bands) -> Result<()>,
 ) -> Result<()> {
     let k = l
         .tiling()
@@ -288,8 +406,8 @@ fn for_each_band(
             }
         }
         let y0 = row * mcu_h;
+        row += n;
         if !to.wants(y0, y0 + n * mcu_h) {
-            row += n;
             continue;
         }
         let pieces: Vec<&[u8]> = ends
@@ -302,17 +420,14 @@ fn for_each_band(
             .collect();
         let jpeg = jpeg_luma::assemble(l, (per_row * k * mcu_w, n * mcu_h), &pieces)
             .ok_or_else(|| Error::malformed("JPEG band does not fit a frame header"))?;
-        let luma = jpeg_luma::decode_luma(&jpeg, limits)?;
-        let stride = luma.width() as usize;
-        for dy in 0..(n * mcu_h).min(h - y0) {
-            let at = dy as usize * stride;
-            let line = luma
-                .as_raw()
-                .get(at..at + w as usize)
-                .ok_or_else(|| Error::malformed("JPEG band decodes to fewer pixels"))?;
-            to.row(y0 + dy, line);
-        }
-        row += n;
+        each(
+            Band {
+                y0,
+                rows: n * mcu_h,
+                jpeg,
+            },
+            to,
+        )?;
     }
     Ok(())
 }

@@ -321,7 +321,14 @@ fn the_read_back_of_a_marked_jpeg_does_not_grow_with_the_picture() {
             labeler.verify(source, &job.limits).unwrap()
         });
         assert!(v.is_compliant(), "{v:?}");
-        assert!(plain < out.len() / 2, "verify without the key: {plain} B");
+        // A few bands in flight (two at the second thread, at most
+        // `jpeg_stream::PENDING` waiting to be handed on), where the whole read held the file and its
+        // whole luminance (5.8 MB at 2400x2400).
+        assert!(
+            plain < 3 << 20,
+            "verify without the key: {plain} B (output {} B)",
+            out.len()
+        );
         (peak, out.len())
     };
     let square = noise_jpeg(2400, 2400);

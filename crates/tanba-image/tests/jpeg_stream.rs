@@ -174,3 +174,48 @@ fn a_fallback_after_the_coefficient_path_writes_only_the_re_encode() {
     assert!(read.is_some() && read == carried, "{read:?} {carried:?}");
     assert!(verify_streamed(&out).unwrap().is_compliant());
 }
+
+/// The read-back decodes every other band on a second thread when a core
+/// is spare: on one thread (inside a pool that takes every core) it finds
+/// the same mark, strength and badge score, exactly; a scan that goes
+/// wrong half-way is refused on both, without waiting for ever.
+#[test]
+fn the_read_back_on_one_thread_or_two_finds_the_same() {
+    let img = common::noisy_rgb(2100, 2300, 9);
+    let (out, l) = label_file_path(&common::jpeg(&img, 90, false, &[]));
+    assert!(
+        l.notes.iter().any(|n| n.contains("DCT domain")),
+        "{:?}",
+        l.notes
+    );
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cores)
+        .build()
+        .unwrap();
+    let one = pool.install(|| verify_streamed(&out)).unwrap();
+    let two = verify_streamed(&out).unwrap();
+    assert!(two.watermark.is_some() && two.is_compliant(), "{two:?}");
+    assert_eq!(
+        one.watermark.map(|f| (f.payload, f.strength.to_bits())),
+        two.watermark.map(|f| (f.payload, f.strength.to_bits()))
+    );
+    assert_eq!(one.perceptible.score, two.perceptible.score);
+    // A restart marker half-way through the scan renumbered: the band
+    // reader refuses it while the other thread may hold a band.
+    let sos = out.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+    let mut bad = out.clone();
+    let half = sos + (out.len() - sos) / 2;
+    let rst = half
+        + bad[half..]
+            .windows(2)
+            .position(|w| w[0] == 0xFF && (0xD0..=0xD7).contains(&w[1]))
+            .unwrap();
+    bad[rst + 1] = 0xD0 + (bad[rst + 1] - 0xD0 + 3) % 8;
+    for e in [
+        pool.install(|| verify_streamed(&bad)).unwrap_err(),
+        verify_streamed(&bad).unwrap_err(),
+    ] {
+        assert_eq!(e.kind_name(), "malformed", "{e}");
+    }
+}

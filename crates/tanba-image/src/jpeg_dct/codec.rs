@@ -320,8 +320,8 @@ pub(crate) struct Walk<'a> {
 /// Walks the MCU rows of `f` from `rows`, adding the mark and drawing the
 /// badge (or putting back the blocks `patches` kept from an earlier pass),
 /// handing blocks to `sink`. A baseline scan big enough is decoded on a
-/// second thread when a core is spare ([`spare_core`]); the blocks, and so
-/// the output, are the same either way.
+/// second thread when a core is spare ([`spare_core`]), which then adds
+/// the mark too; the blocks, and so the output, are the same either way.
 pub(crate) fn run(
     f: &Frame<'_>,
     rows: &mut Rows<'_>,
@@ -334,7 +334,7 @@ pub(crate) fn run(
 
 /// [`run`], decoding on a second thread when `piped` (and the rows come
 /// from a scan of at least [`PIPED_MIN_ROWS`] MCU rows).
-fn run_with(
+pub(super) fn run_with(
     f: &Frame<'_>,
     rows: &mut Rows<'_>,
     walk: &Walk<'_>,
@@ -381,7 +381,7 @@ const PIPED_AHEAD: usize = 4;
 /// cores than the rayon pool this runs in has workers (`tanba label
 /// --jobs 1` on two cores), or this does not run on a pool's worker at
 /// all (a program calling the library itself).
-fn spare_core() -> bool {
+pub(crate) fn spare_core() -> bool {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     cores > 1 && (rayon::current_thread_index().is_none() || rayon::current_num_threads() < cores)
 }
@@ -412,13 +412,27 @@ fn run_piped(
     type Row = (RowBlocks, RowBits);
     let (full_tx, full_rx) = sync_channel::<Result<Row>>(PIPED_AHEAD);
     let (empty_tx, empty_rx) = sync_channel::<Row>(PIPED_AHEAD + 1);
+    // The mark is added on the decoding thread (it has time to spare while
+    // the writer codes the rows); the badge is drawn over it here, after.
+    // Its luma blocks were not precoded (see `run_with`), so the writer
+    // codes them whatever `walk` says.
+    let mark = walk.mark;
+    let walk = &Walk {
+        mark: None,
+        ..*walk
+    };
     std::thread::scope(|s| {
         s.spawn(move || {
-            for _ in 0..n_rows {
+            for row in 0..n_rows {
                 let Ok((mut blocks, mut bits)) = empty_rx.recv() else {
                     return;
                 };
-                let decoded = b.row(f, &mut blocks, &mut bits).map(|()| (blocks, bits));
+                let decoded = b.row(f, &mut blocks, &mut bits).map(|()| {
+                    if let Some(m) = mark {
+                        m.row(f, row, &mut blocks);
+                    }
+                    (blocks, bits)
+                });
                 let failed = decoded.is_err();
                 if full_tx.send(decoded).is_err() || failed {
                     return;

@@ -65,6 +65,9 @@ use huffman::{Encoder, Spec};
 use region::Badge;
 use tanba_core::{Error, Result};
 
+/// Whether a second thread may run beside this one (the read-back uses it).
+pub(crate) use codec::spare_core;
+
 /// The labelled JPEG, or `None` when this path does not handle the file
 /// (the caller re-encodes it whole). With `scan`, `ctx.bytes` holds the
 /// file's head only (to the scan header, then an EOI) and the scan is read

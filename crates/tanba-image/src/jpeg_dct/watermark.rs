@@ -1,6 +1,7 @@
 //! The imperceptible mark added in the coefficient domain, one MCU row at
 //! a time as the blocks pass through (before the badge is drawn, as the
-//! full re-encode does on pixels).
+//! full re-encode does on pixels): on the scan's decoding thread when it
+//! has one (see `codec::run`), as the writer has the more work.
 //!
 //! The mark adds one value to R, G and B alike, which changes luma only
 //! (the BT.601 weights sum to 1) and leaves Cb and Cr as they are. Each
@@ -23,7 +24,7 @@
 
 use tanba_watermark::{DCT_TERMS, Field};
 
-use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use super::frame::Frame;
 use super::region::RowBlocks;
@@ -41,8 +42,9 @@ pub(crate) struct DctMark {
     /// Zig-zag index of each kept term `[v][u]`.
     zz: [[usize; DCT_TERMS]; DCT_TERMS],
     /// Luma blocks seen, and how many of them had a saturated mean colour.
-    seen: Cell<usize>,
-    saturated: Cell<usize>,
+    /// Atomic: the rows may be marked on the scan's decoding thread.
+    seen: AtomicUsize,
+    saturated: AtomicUsize,
 }
 
 impl DctMark {
@@ -77,8 +79,8 @@ impl DctMark {
             q,
             chroma_q0,
             zz,
-            seen: Cell::new(0),
-            saturated: Cell::new(0),
+            seen: AtomicUsize::new(0),
+            saturated: AtomicUsize::new(0),
         }))
     }
 
@@ -86,7 +88,7 @@ impl DctMark {
     /// saturated mean colour: the caller then re-encodes the picture,
     /// whose mark the pixel path hands to the unsaturated channels.
     pub(crate) fn too_saturated(&self) -> bool {
-        self.saturated.get() as f32 > SATURATED_MAX * self.seen.get().max(1) as f32
+        self.saturated.load(Relaxed) as f32 > SATURATED_MAX * self.seen.load(Relaxed).max(1) as f32
     }
 
     /// Counts the saturated luma blocks of MCU row `blocks` (before the
@@ -112,8 +114,8 @@ impl DctMark {
                 saturated += 1;
             }
         }
-        self.seen.set(self.seen.get() + luma.len());
-        self.saturated.set(self.saturated.get() + saturated);
+        self.seen.fetch_add(luma.len(), Relaxed);
+        self.saturated.fetch_add(saturated, Relaxed);
     }
 
     /// Adds the mark to the luma blocks of MCU row `row`, in place.
@@ -186,4 +188,104 @@ fn clips(y: f32, cb: f32, cr: f32) -> bool {
             / d
     };
     gain(A).min(gain(-A)) < 0.5
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::codec::{Baseline, Patches, Rows, Walk, Writer, run_with};
+    use super::super::{frame, huffman, region::Badge};
+    use super::*;
+    use tanba_core::WatermarkKey;
+
+    /// A noisy gradient of `w` x `h` as a quality-90 JPEG (jpeg-encoder's
+    /// integer DCT), `sampling` and a restart every `ri` MCUs.
+    fn noisy_jpeg(w: u16, h: u16, sampling: jpeg_encoder::SamplingFactor, ri: u16) -> Vec<u8> {
+        let mut x = 0x2545_F491u32;
+        let (wu, hu) = (u32::from(w), u32::from(h));
+        let mut pixels = Vec::with_capacity(usize::from(w) * usize::from(h) * 3);
+        for py in 0..hu {
+            for px in 0..wu {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                let v = 50 + (px + py) * 150 / (wu + hu);
+                let n = x & 15;
+                pixels.extend_from_slice(&[(v + n) as u8, (v / 2 + 60 + n) as u8, (v + 20) as u8]);
+            }
+        }
+        let mut out = Vec::new();
+        let mut e = jpeg_encoder::Encoder::new(&mut out, 90);
+        e.set_sampling_factor(sampling);
+        e.set_restart_interval(ri);
+        e.encode(&pixels, w, h, jpeg_encoder::ColorType::Rgb)
+            .unwrap();
+        out
+    }
+
+    /// The scan of `jpeg` with the mark of a fixed payload and a badge,
+    /// decoding on a second thread or not.
+    fn marked_scan(jpeg: &[u8], piped: bool) -> Vec<u8> {
+        let f = frame::parse(jpeg).unwrap().unwrap();
+        let w = Watermark::new(0x0123_4567_89ab_cdef, WatermarkKey::PUBLIC);
+        let mark = DctMark::new(&f, &w).unwrap().expect("the path marks it");
+        let rgba = image::RgbaImage::from_pixel(120, 40, image::Rgba([250, 250, 250, 200]));
+        let badge = Badge::whole(&rgba, 1500, 1900);
+        let walk = Walk {
+            badge: &badge,
+            mark: Some(&mark),
+            out_restart: 16,
+        };
+        let tables = f
+            .comps
+            .iter()
+            .map(|c| {
+                let dc = huffman::completed(f.dc[c.td].as_ref().unwrap(), true);
+                let ac = huffman::completed(f.ac[c.ta].as_ref().unwrap(), false);
+                (huffman::Encoder::new(&dc), huffman::Encoder::new(&ac))
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut writer = Writer::new(&mut out, tables);
+        let mut rows = Rows::Scan(Baseline::new(&f).unwrap());
+        let mut patches = Patches::new(false);
+        run_with(&f, &mut rows, &walk, &mut patches, &mut writer, piped).unwrap();
+        writer.bits.flush();
+        assert!(!mark.too_saturated());
+        out
+    }
+
+    /// 64-bit FNV-1a: a hash that does not change between Rust releases.
+    fn fnv(bytes: &[u8]) -> u64 {
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    /// The marked scans are byte-identical to those made at 8f7f6a7 (the
+    /// hashes were taken there), whether the scan is decoded on a second
+    /// thread or not: how the mark is added or checked may change, what is
+    /// written may not.
+    #[test]
+    fn the_marked_scan_is_the_one_made_at_8f7f6a7() {
+        use jpeg_encoder::SamplingFactor::{R_4_2_0, R_4_4_4};
+        let cases = [
+            (
+                "2064x2048 4:4:4",
+                noisy_jpeg(2064, 2048, R_4_4_4, 0),
+                0x8ac9_8cc6_6c63_4117,
+            ),
+            (
+                "2560x2056 4:2:0 ri 7",
+                noisy_jpeg(2560, 2056, R_4_2_0, 7),
+                0x1f1c_2e02_c4ab_7813,
+            ),
+        ];
+        for (what, jpeg, want) in cases {
+            let one = marked_scan(&jpeg, false);
+            let two = marked_scan(&jpeg, true);
+            assert!(one.len() > 1_000_000, "{what}: {} bytes", one.len());
+            assert!(one == two, "{what}: the piped scan differs");
+            assert_eq!(fnv(&one), want, "{what}: {:#018x}", fnv(&one));
+        }
+    }
 }
