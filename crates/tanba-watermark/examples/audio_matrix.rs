@@ -18,46 +18,13 @@ mod summary;
 use std::time::Instant;
 
 use audio_common::{
-    Clip, OPS, apply, decode, ffmpeg, interleave, mark, music, noise, snr_db, speech, with_gaps,
-    write_wav,
+    Clip, OPS, apply, decode, ffmpeg, interleave, mark, matrix_inputs, music, snr_db, write_wav,
 };
 use tanba_watermark::{Key, PUBLIC_KEY, detect_audio};
 
 const SECS: f32 = 60.0;
 /// Window lengths the detector is given, in seconds.
 const WINDOWS: [f32; 2] = [10.0, 20.0];
-
-/// The `n` varied inputs.
-fn inputs(n: usize) -> Vec<Clip> {
-    let rates = [16_000, 44_100, 48_000];
-    (0..n)
-        .map(|i| {
-            let seed = 100 + i as u64;
-            let rate = rates[i % 3];
-            let channels = 1 + i % 2;
-            let (kind, mono) = match i % 10 {
-                0..=2 => ("speech", speech(SECS, rate, seed)),
-                3 | 4 => ("music", music(SECS, rate, seed, true)),
-                5 | 6 => ("chords", music(SECS, rate, seed, false)),
-                7 => ("noise", noise(SECS, rate, seed, (i % 4) as f32 / 3.0)),
-                8 => (
-                    "speech-gaps",
-                    with_gaps(speech(SECS, rate, seed), rate, 7.0, 2.0),
-                ),
-                _ => (
-                    "music-gaps",
-                    with_gaps(music(SECS, rate, seed, true), rate, 9.0, 3.0),
-                ),
-            };
-            Clip {
-                name: format!("{i:02}-{kind}-{rate}-{channels}ch"),
-                samples: interleave(&mono, channels),
-                rate,
-                channels,
-            }
-        })
-        .collect()
-}
 
 fn window(clip: &Clip, len: f32) -> &[f32] {
     clip.window(1.3, len)
@@ -73,7 +40,7 @@ fn main() {
     let payload = 0x0123_4567_89AB_CDEF;
     let dir = tempfile::tempdir().unwrap();
     let keep = std::env::args().nth(2).map(std::path::PathBuf::from);
-    let clips = inputs(n);
+    let clips = matrix_inputs(n, SECS);
     let mut read = vec![[0usize; WINDOWS.len()]; OPS.len()];
     let mut wrong = 0usize;
     let mut snrs = Vec::new();

@@ -87,6 +87,39 @@ pub fn audio_scores(
     (all.first().map_or(0.0, |h| h.z), best, matched)
 }
 
+/// For tuning: where the reading that matches `payload` best ranks among
+/// all (phase, offset) hypotheses (0 = first), its per-bit z, and whether
+/// the list decoder alone reads `payload` from it, and the spread of its
+/// soft bits around their mean (1 when the tiles are independent).
+#[doc(hidden)]
+pub fn audio_diagnose(
+    interleaved: &[f32],
+    rate: u32,
+    channels: usize,
+    key: Key,
+    payload: u64,
+) -> (usize, f32, bool, f32) {
+    let truth = super::code::encode(payload);
+    let all = hypotheses(interleaved, rate, channels, key);
+    let score = |h: &Hypothesis| h.soft.iter().zip(&truth).map(|(s, t)| s * t).sum::<f32>();
+    let Some((rank, h)) = all
+        .iter()
+        .enumerate()
+        .max_by(|a, b| score(a.1).total_cmp(&score(b.1)))
+    else {
+        return (usize::MAX, 0.0, false, 0.0);
+    };
+    let z = score(h) / CODED as f32;
+    let var = h
+        .soft
+        .iter()
+        .zip(&truth)
+        .map(|(s, t)| (s * t - z).powi(2))
+        .sum::<f32>();
+    let sd = (var / CODED as f32).sqrt();
+    (rank, z, decode(&h.soft) == Some(payload), sd)
+}
+
 /// Every (phase, offset) reading of the window, best first.
 fn hypotheses(interleaved: &[f32], rate: u32, channels: usize, key: Key) -> Vec<Hypothesis> {
     if channels == 0 || rate < 8_000 {
@@ -211,7 +244,8 @@ fn read_phase(hops: &[Hop], phase: usize, layout: &Layout) -> Option<Vec<Hypothe
     let usable = (0..BANDS)
         .take_while(|&b| hops.iter().any(|h| h.bands[b] > 0.0))
         .count();
-    let d = contrast(&logs, usable);
+    let mut d = contrast(&logs, usable);
+    plan_weights(&mut d, &sums, &hops[phase..], usable);
     let folded = fold(&d);
     Some(
         (0..SLOTS)
@@ -285,6 +319,31 @@ fn weigh(d: &mut [[f32; BANDS]], usable: usize, median: f32) {
         let sc = *a.select_nth_unstable_by(h, f32::total_cmp).1;
         if sc > 0.0 {
             d.iter_mut().for_each(|r| r[b] /= sc);
+        }
+    }
+}
+
+/// Weighs each band by the depth the embedder gave it (its plan from the
+/// band levels, here the window's), relative to the mean: a matched sum,
+/// the tiles that carry more of the mark count more.
+fn plan_weights(d: &mut [[f32; BANDS]], sums: &[[f32; BANDS]], hops: &[Hop], usable: usize) {
+    if usable == 0 || sums.is_empty() {
+        return;
+    }
+    let n = sums.len() as f32;
+    let levels: Vec<f32> = (0..usable)
+        .map(|b| sums.iter().map(|s| s[b]).sum::<f32>() / n)
+        .collect();
+    let total = hops.iter().map(|h| h.total).sum::<f32>() / hops.len().max(1) as f32
+        * (HOPS_PER_SLOT - 2) as f32;
+    let depth = super::depths(&levels, total);
+    let mean = depth[..usable].iter().sum::<f32>() / usable as f32;
+    if mean <= 0.0 {
+        return;
+    }
+    for row in d.iter_mut() {
+        for (x, w) in row[..usable].iter_mut().zip(&depth) {
+            *x *= w / mean;
         }
     }
 }

@@ -15,7 +15,7 @@ mod code;
 mod detect;
 mod embed;
 
-pub use detect::{audio_scores, detect_audio};
+pub use detect::{audio_diagnose, audio_scores, detect_audio};
 pub use embed::AudioMarker;
 
 use crate::Key;

@@ -264,6 +264,38 @@ pub fn programmes(secs: f32) -> Vec<Clip> {
     ]
 }
 
+/// The audio matrix's `n` varied inputs, `secs` long each.
+pub fn matrix_inputs(n: usize, secs: f32) -> Vec<Clip> {
+    let rates = [16_000, 44_100, 48_000];
+    (0..n)
+        .map(|i| {
+            let seed = 100 + i as u64;
+            let rate = rates[i % 3];
+            let channels = 1 + i % 2;
+            let (kind, mono) = match i % 10 {
+                0..=2 => ("speech", speech(secs, rate, seed)),
+                3 | 4 => ("music", music(secs, rate, seed, true)),
+                5 | 6 => ("chords", music(secs, rate, seed, false)),
+                7 => ("noise", noise(secs, rate, seed, (i % 4) as f32 / 3.0)),
+                8 => (
+                    "speech-gaps",
+                    with_gaps(speech(secs, rate, seed), rate, 7.0, 2.0),
+                ),
+                _ => (
+                    "music-gaps",
+                    with_gaps(music(secs, rate, seed, true), rate, 9.0, 3.0),
+                ),
+            };
+            Clip {
+                name: format!("{i:02}-{kind}-{rate}-{channels}ch"),
+                samples: interleave(&mono, channels),
+                rate,
+                channels,
+            }
+        })
+        .collect()
+}
+
 /// Marks a clip in blocks of varied lengths, whole frames each, as a
 /// streaming caller (tanba-audio's decoder) does. A frame split between
 /// blocks is left unmarked on one side, a one-sample click of the mark's
