@@ -692,9 +692,54 @@ pub fn embedded_store(mime: &str, reader: &mut dyn Input) -> Option<Vec<u8>> {
     if !(supports(format) || c2pa_reads(format)) || reader.rewind().is_err() {
         return None;
     }
+    // The SDK reads a JPEG whole to look for it (a 100-MP one: 60 MB).
+    if format == "image/jpeg" && sequential_jpeg_without_app11(reader) {
+        let _ = reader.rewind();
+        return None;
+    }
     let store = c2pa::jumbf_io::load_jumbf_from_stream(format, &mut ByRef(&mut *reader)).ok();
     let _ = reader.rewind();
     store
+}
+
+/// Whether `reader` holds a sequential JPEG with no APP11 segment (where
+/// JUMBF goes) before its scan, found by walking its segments from the
+/// start: it then embeds no manifest store. Anything else (progressive,
+/// whose APP segments may sit between scans; a damaged head) is `false`:
+/// the SDK looks.
+fn sequential_jpeg_without_app11(reader: &mut dyn Input) -> bool {
+    let mut r = std::io::BufReader::with_capacity(4 << 10, reader);
+    let mut two = [0u8; 2];
+    if r.read_exact(&mut two).is_err() || two != [0xFF, 0xD8] {
+        return false;
+    }
+    let mut sequential = false;
+    loop {
+        if r.read_exact(&mut two).is_err() || two[0] != 0xFF {
+            return false;
+        }
+        while two[1] == 0xFF {
+            if r.read_exact(&mut two[1..]).is_err() {
+                return false;
+            }
+        }
+        match two[1] {
+            0xD8 | 0xD0..=0xD7 | 0x01 => continue,
+            0xEB => return false,
+            0xC0 | 0xC1 => sequential = true,
+            0xDA => return sequential,
+            0xC2..=0xCF if !matches!(two[1], 0xC4 | 0xC8 | 0xCC) => return false,
+            _ => {}
+        }
+        let mut len = [0u8; 2];
+        if r.read_exact(&mut len).is_err() {
+            return false;
+        }
+        let skip = i64::from(u16::from_be_bytes(len)) - 2;
+        if skip < 0 || r.seek_relative(skip).is_err() {
+            return false;
+        }
+    }
 }
 
 /// Adds the original as the parent ingredient, with its embedded manifest

@@ -254,6 +254,43 @@ fn trusted_when_the_test_ca_is_a_trust_anchor() {
     assert_eq!(report.state, C2paState::Valid);
 }
 
+/// A reader that counts the bytes read through it.
+struct Counted<'a>(Cursor<&'a [u8]>, usize);
+
+impl std::io::Read for Counted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.read(buf)?;
+        self.1 += n;
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for Counted<'_> {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.0.seek(to)
+    }
+}
+
+/// A signed JPEG's store is found; a sequential JPEG without an APP11
+/// segment has none, found from its head: the SDK, which reads the whole
+/// file to look (60 MB for a 100-MP picture), is not asked.
+#[test]
+fn embedded_store_reads_a_plain_jpeg_s_head_only() {
+    let c = creds();
+    let input = std::fs::read(workspace_fixture("image/sample-photo.jpg")).unwrap();
+    let (signed, _) = embed("image/jpeg", &input, SourceKind::Generated, &c.signer);
+    let store = tanba_c2pa::embedded_store("image/jpeg", &mut Cursor::new(&signed));
+    assert!(store.is_some_and(|s| s.len() > 1000));
+    let mut plain = Counted(Cursor::new(&input), 0);
+    assert!(tanba_c2pa::embedded_store("image/jpeg", &mut plain).is_none());
+    assert!(
+        plain.1 < input.len() / 4,
+        "{} of {} bytes read",
+        plain.1,
+        input.len()
+    );
+}
+
 #[test]
 fn composite_is_an_edit_with_the_composite_source_type() {
     let c = creds();

@@ -4,7 +4,8 @@
 //!
 //! Rooms: [`frame`] reads the markers and says whether this path applies,
 //! [`huffman`] codes the entropy data, [`codec`] walks the picture one MCU
-//! row at a time, [`progressive`] decodes progressive scans, [`region`]
+//! row at a time, [`input`] reads a sequential scan from its file through
+//! a window, [`progressive`] decodes progressive scans, [`region`]
 //! draws the badge on a row's blocks, [`dct`] holds the transforms.
 //!
 //! Handled: sequential (baseline, extended) and progressive Huffman JPEG,
@@ -31,10 +32,12 @@
 //!   against. They stay on the re-encode (to RGB, the CMYK profile
 //!   dropped, with a note) until a CMYK blend with those tests exists.
 //!
-//! Memory: for a sequential input, the input bytes plus one MCU row of
-//! coefficients, the badge's blocks and one band of its rows (painted as
-//! the rows pass, [`region`]); it does not grow with the number of
-//! pixels. Given a writer (the file path), the output goes there in
+//! Memory: for a sequential input, a few MCU rows of coefficients, the
+//! badge's blocks and one band of its rows (painted as the rows pass,
+//! [`region`]); it does not grow with the number of pixels. Through the
+//! `Labeler` trait from a file (`crate::jpeg_input`) the input is not held
+//! either: its head is read, and its scan through a 1-MiB window
+//! ([`input`]); `label_bytes` is given the input whole. Given a writer (the file path), the output goes there in
 //! 256-KiB batches; a marked one, which may still be sent to the
 //! re-encode once made (saturated colours), goes to a temporary file
 //! first and is copied out once kept (an output already written cannot be
