@@ -15,11 +15,11 @@ use crate::apply::Enlarged;
 use crate::grid::{fold, soft_bits, sync_surface};
 use crate::known::{shrink_luma, shrunk_size};
 use crate::pattern::{CODED_BITS, Pattern, encode};
-use crate::resample::{Plane, grid_size, high_pass};
+use crate::resample::{Plane, grid_size, high_pass, local_normalised};
 use crate::ssim::ssim_scale_sampled_luma;
 use crate::{
-    Detection, Key, MIN_PICTURE_SIDE, PLAIN_AMPS, WORK_SIDE, apply, detect_base, first_shrink,
-    frame_grid, informed_amplitudes,
+    Detection, Key, MIN_PICTURE_SIDE, PLAIN_AMPS, Reading, WORK_SIDE, apply, detect_base,
+    first_shrink, frame_grid, informed_amplitudes,
 };
 
 /// Frames between two updates of the informed amplitudes (2 s at 25 fps):
@@ -207,7 +207,7 @@ impl FrameDetector {
             h: sum.h,
             data: sum.data.iter().map(|s| s * k).collect(),
         };
-        detect_base(&mean, (*w, *h), self.key)
+        detect_base(&mean, (*w, *h), self.key, Reading::Frames)
     }
 
     /// How the frames pushed so far carry `payload` at the embedding's own
@@ -253,7 +253,7 @@ fn reliability_at_origin(
 ) -> Reliability {
     let pat = Pattern::new(key.0);
     let (gw, gh) = grid_size(w, h, WORK_SIDE);
-    let folded = fold(&high_pass(&mean.resized(gw, gh)));
+    let folded = fold(&local_normalised(&high_pass(&mean.resized(gw, gh))));
     let surface = sync_surface(&folded, &pat);
     let n = surface.len() as f32;
     let avg = surface.iter().sum::<f32>() / n;
