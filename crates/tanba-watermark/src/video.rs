@@ -30,6 +30,9 @@ const REFRESH_FRAMES: u64 = 50;
 /// One frame in this many is shrunk into the scene's mean (the shrink
 /// costs about as much as marking a frame).
 const SAMPLE_EVERY: u64 = 5;
+/// Sync z from which the equal-weight reading's payload is taken when the
+/// normalised reading found none.
+const FALLBACK_MIN_Z: f32 = 9.0;
 /// Side of the blocks the mark is made constant on in frames of 1,024 px
 /// and more (see [`block_means`]).
 const BLOCK: usize = 8;
@@ -242,9 +245,13 @@ impl FrameDetector {
         // The locally normalised reading first; the equal-weight one when
         // it finds nothing: it still reads a mark over a still copy of
         // another mark of the same key (a video labelled twice), which the
-        // normalised reading loses (the unit test below).
-        detect_base(&mean, (*w, *h), self.key, Reading::Frames)
-            .or_else(|| detect_base(&mean, (*w, *h), self.key, Reading::Picture))
+        // normalised reading loses (the unit test below). Only from sync z
+        // [`FALLBACK_MIN_Z`], so the second reading adds under 10^-7 to the
+        // false-positive rate (docs/watermark.md, False positives).
+        detect_base(&mean, (*w, *h), self.key, Reading::Frames).or_else(|| {
+            detect_base(&mean, (*w, *h), self.key, Reading::Picture)
+                .filter(|d| d.sync_z >= FALLBACK_MIN_Z)
+        })
     }
 
     /// How the frames pushed so far carry `payload` at the embedding's own
