@@ -8,12 +8,14 @@
 //! `FrameDetector` reads 4 s of the result. The same clip unmarked is read
 //! for false positives. Prints the markdown section.
 //!
-//! `--quick`: three clips; `--only TEXT`: the clips whose name holds TEXT;
+//! `--quick`: three clips; `--only TEXT`: the clips whose name holds TEXT
+//! (`A|B`: either);
 //! `--jobs N`: clips at once (default 2); `--check`: only decode 1 s of
 //! each clip's source (the graphs work); `--rows FILE`: each clip's row
 //! appended to FILE as it finishes; `--report-rows FILE`: the section from
 //! such a log (a run cut short: partial); `--skip N`: from the N-th clip
-//! on. Run with `--release`.
+//! on; `--keep DIR`: work in DIR and keep every clip and re-encode there
+//! (to try a detector on them again). Run with `--release`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../tests/common/mod.rs"]
@@ -215,7 +217,13 @@ fn make_pair(clip: &Clip, payload: u64, marked: &Path, plain: &Path) -> (f64, f6
 
 /// Marks one clip, runs every operation on it and reads it back.
 fn one_clip(dir: &Path, i: usize, clip: &Clip) -> Row {
-    let payload = 0x5EED_0000_0000_0000 | i as u64;
+    // The payload follows the clip's place in the whole list, so a run of
+    // a few clips (`--only`, `--skip`) marks each as the whole run does.
+    let id = video_clips::clips()
+        .iter()
+        .position(|c| c.name == clip.name)
+        .unwrap_or(i);
+    let payload = 0x5EED_0000_0000_0000 | id as u64;
     let marked = dir.join(format!("clip{i}.mp4"));
     let plain = dir.join(format!("plain{i}.mp4"));
     let (psnr, ssim) = make_pair(clip, payload, &marked, &plain);
@@ -254,7 +262,9 @@ fn one_clip(dir: &Path, i: usize, clip: &Clip) -> Row {
             Some(d) if ok => format!(" read (z {:.1}) |", d.sync_z),
             _ => format!(" **lost**{why} |"),
         });
-        let _ = std::fs::remove_file(&out);
+        if !keep() {
+            let _ = std::fs::remove_file(&out);
+        }
     }
     line.push_str(if unmarked {
         " **reported** |"
@@ -262,7 +272,9 @@ fn one_clip(dir: &Path, i: usize, clip: &Clip) -> Row {
         " none |"
     });
     for f in [&marked, &plain] {
-        let _ = std::fs::remove_file(f);
+        if !keep() {
+            let _ = std::fs::remove_file(f);
+        }
     }
     eprintln!("{line}");
     Row {
@@ -512,6 +524,11 @@ fn check(clips: &[Clip]) {
     }
 }
 
+/// Whether `--keep DIR` was given (the files stay in DIR).
+fn keep() -> bool {
+    arg("--keep").is_some()
+}
+
 fn arg(name: &str) -> Option<String> {
     std::env::args().skip_while(|a| a != name).nth(1)
 }
@@ -522,7 +539,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let jobs = arg("--jobs").and_then(|j| j.parse().ok()).unwrap_or(2);
     let mut clips: Vec<Clip> = video_clips::clips()
         .into_iter()
-        .filter(|c| c.name.contains(only.as_str()))
+        .filter(|c| only.split('|').any(|o| c.name.contains(o)))
         .collect();
     if flag("--quick") {
         // One card, one photo, and the out-of-scope kind.
@@ -546,8 +563,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let clips: Vec<Clip> = clips.into_iter().skip(skip).collect();
     let log = arg("--rows");
     let tmp = tempfile::tempdir()?;
+    let dir = arg("--keep").map_or(tmp.path().to_path_buf(), std::path::PathBuf::from);
+    std::fs::create_dir_all(&dir)?;
     let t = Instant::now();
-    let rows = run_all(tmp.path(), &clips, jobs, log.as_deref().map(Path::new));
+    let rows = run_all(&dir, &clips, jobs, log.as_deref().map(Path::new));
     let cpu = cpu_seconds().unwrap_or(f64::NAN);
     let time = (t.elapsed().as_secs_f64(), cpu);
     print_section(&clips, &rows, Some(time), clips.len());

@@ -191,6 +191,45 @@ pub(crate) fn high_pass(p: &Plane) -> Plane {
     Plane { w, h, data }
 }
 
+/// Half side of the window [`local_normalised`] measures a cell's
+/// neighbourhood on (5x5 cells).
+const LOCAL_RADIUS: usize = 2;
+/// Floor of the local mean square, in squared levels: where the residual
+/// is near zero (a flat area a codec coded as skip blocks) a cell is
+/// scaled up at most `1 / sqrt(0.05)` = 4.5 times.
+const LOCAL_FLOOR: f32 = 0.05;
+
+/// Each cell of a residual plane divided by the RMS of its 5x5
+/// neighbourhood (edges clamped), floored at [`LOCAL_FLOOR`]: a locally
+/// adaptive detector. Equal weights let a busy area (edges, text, a codec's
+/// ringing) drown the cells where the mark is clean; scaled by its own
+/// noise, every area counts by how clearly it carries the mark.
+pub(crate) fn local_normalised(p: &Plane) -> Plane {
+    let (w, h) = (p.w, p.h);
+    let r = LOCAL_RADIUS as isize;
+    let clamp = |v: isize, n: usize| v.clamp(0, n as isize - 1) as usize;
+    // Separable box sum of the squares: rows, then columns.
+    let mut rows = vec![0.0f32; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            rows[y * w + x] = (-r..=r)
+                .map(|d| p.data[y * w + clamp(x as isize + d, w)].powi(2))
+                .sum();
+        }
+    }
+    let n = ((2 * r + 1) * (2 * r + 1)) as f32;
+    let mut data = Vec::with_capacity(w * h);
+    for y in 0..h {
+        for x in 0..w {
+            let s: f32 = (-r..=r)
+                .map(|d| rows[clamp(y as isize + d, h) * w + x])
+                .sum();
+            data.push(p.data[y * w + x] / (s / n + LOCAL_FLOOR).sqrt());
+        }
+    }
+    Plane { w, h, data }
+}
+
 /// The working-grid size of a `w` x `h` picture whose shorter side becomes `short`.
 pub(crate) fn grid_size(w: usize, h: usize, short: usize) -> (usize, usize) {
     let long = |a: usize, b: usize| ((a as f64 * short as f64 / b as f64).round() as usize).max(1);
