@@ -77,7 +77,10 @@ fn a_labelled_jpeg_is_read_blind_in_memory_that_does_not_grow_with_it() {
     // MB for the tall one); the streamed one holds a few bands (two
     // threads decode them when a core is spare) and the shrink, which
     // follows the aspect ratio (its shorter side is fixed), not the file.
-    assert!(peak_square < whole_square / 4, "{peak_square} B vs {whole_square} B");
+    assert!(
+        peak_square < whole_square / 4,
+        "{peak_square} B vs {whole_square} B"
+    );
     let growth = peak_tall.saturating_sub(peak_square);
     let out_growth = out_tall - out_square;
     assert!(

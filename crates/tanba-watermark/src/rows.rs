@@ -147,7 +147,7 @@ impl LumaRows {
         if !self.is_complete() {
             return None;
         }
-        crate::detect_base(&self.sum, (self.w, self.h), key)
+        crate::detect_base(&self.sum, (self.w, self.h), key, crate::Reading::Picture)
     }
 }
 
