@@ -170,11 +170,7 @@ pub(crate) fn label(
             })?;
             let m = RowMark::informed(&rows, w.payload, mark::key_of(w.key))?;
             if m.strength().is_weak() {
-                notes.push(
-                    "the watermark is weak in this picture (its own fine detail is as strong as \
-                     the mark): it may not survive heavy compression or resizing"
-                        .to_string(),
-                );
+                notes.push(crate::WEAK_NOTE.to_string());
             }
             Some(m)
         }
