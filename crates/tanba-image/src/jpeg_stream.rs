@@ -22,7 +22,8 @@ use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, SeekFrom};
 
 use tanba_core::{
-    Error, Limits, PerceptibleCheck, Result, Source, Verification, WatermarkFound, WatermarkKey,
+    Error, Limits, PerceptibleCheck, ReadSeek, Result, Source, Verification, WatermarkFound,
+    WatermarkKey,
 };
 use tanba_watermark::{KnownReader, LumaRows};
 
@@ -45,20 +46,12 @@ pub(crate) fn verify(
     limits: &Limits,
     key: Option<WatermarkKey>,
 ) -> Result<Option<Verification>> {
-    limits.check_bytes(source.len)?;
-    source.reader.seek(SeekFrom::Start(0))?;
-    let mut reader = BufReader::with_capacity(BUFFER, &mut *source.reader);
-    let Some(mut head) = read_head(&mut reader)? else {
+    let Some((mut reader, head)) = open(source, limits)? else {
         return Ok(None);
     };
-    // The header alone, ended as a file: what `inspect` and the layout read.
-    head.extend_from_slice(&[0xFF, 0xD9]);
     let Some(layout) = jpeg_luma::layout(&head) else {
         return Ok(None);
     };
-    if layout.components() > 3 || layout.tiling().is_none() {
-        return Ok(None);
-    }
     // The limits are checked here, before anything is allocated.
     let info: Info = crate::inspect(&JPEG, &head, limits)?;
     let (w, h) = (layout.width(), layout.height());
@@ -102,19 +95,12 @@ pub(crate) fn read_watermark(
     key: WatermarkKey,
     limits: &Limits,
 ) -> Result<Option<Option<WatermarkFound>>> {
-    limits.check_bytes(source.len)?;
-    source.reader.seek(SeekFrom::Start(0))?;
-    let mut reader = BufReader::with_capacity(BUFFER, &mut *source.reader);
-    let Some(mut head) = read_head(&mut reader)? else {
+    let Some((mut reader, head)) = open(source, limits)? else {
         return Ok(None);
     };
-    head.extend_from_slice(&[0xFF, 0xD9]);
     let Some(layout) = jpeg_luma::layout(&head) else {
         return Ok(None);
     };
-    if layout.components() > 3 || layout.tiling().is_none() {
-        return Ok(None);
-    }
     crate::inspect(&JPEG, &head, limits)?;
     let Some(rows) = LumaRows::new(layout.width(), layout.height()) else {
         return Ok(None);
@@ -127,6 +113,25 @@ pub(crate) fn read_watermark(
     for_each_band(&mut reader, &layout, limits, &mut read)?;
     let found = read.rows.and_then(|rows| rows.detect(mark::key_of(key)));
     Ok(Some(mark::found(found, key)))
+}
+
+/// A buffered reader at a file's scan, and the file's header.
+type Opened<'r, 's> = (BufReader<&'r mut (dyn ReadSeek + 's)>, Vec<u8>);
+
+/// A reader at the scan of `source` and its header (ended as a file:
+/// what `inspect` and the layout read), when it is a JPEG this path takes
+/// (grey or YCbCr, restart intervals tiling its rows).
+fn open<'r, 's>(source: &'r mut Source<'s>, limits: &Limits) -> Result<Option<Opened<'r, 's>>> {
+    limits.check_bytes(source.len)?;
+    source.reader.seek(SeekFrom::Start(0))?;
+    let mut reader = BufReader::with_capacity(BUFFER, &mut *source.reader);
+    let Some(mut head) = read_head(&mut reader)? else {
+        return Ok(None);
+    };
+    head.extend_from_slice(&[0xFF, 0xD9]);
+    let takes =
+        jpeg_luma::layout(&head).is_some_and(|l| l.components() <= 3 && l.tiling().is_some());
+    Ok(takes.then_some((reader, head)))
 }
 
 /// What the bands feed: the detector's rows and the badge's score.

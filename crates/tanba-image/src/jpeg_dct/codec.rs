@@ -769,6 +769,24 @@ pub(crate) fn optimal_specs(c: &Counter) -> [(huffman::Spec, huffman::Spec); 2] 
     [0, 1].map(|t| (huffman::optimal(&c.dc[t]), huffman::optimal(&c.ac[t])))
 }
 
+/// The writer's encoders for `f`'s own tables, completed with the codes
+/// they lack (the path's choice for a sequential input), for tests that
+/// drive [`run_with`] themselves.
+#[cfg(test)]
+pub(super) fn completed_encoders(f: &Frame<'_>) -> Vec<(Encoder, Encoder)> {
+    let completed = |s: Option<&huffman::Spec>, dc: bool| {
+        s.map(|s| Encoder::new(&huffman::completed(s, dc)))
+            .unwrap_or_else(|| panic!("the test picture defines its tables"))
+    };
+    f.comps
+        .iter()
+        .map(|c| {
+            let dc = completed(f.dc[c.td].as_ref(), true);
+            (dc, completed(f.ac[c.ta].as_ref(), false))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -808,17 +826,8 @@ mod tests {
             mark: None,
             out_restart: 8,
         };
-        let tables = f
-            .comps
-            .iter()
-            .map(|c| {
-                let dc = huffman::completed(f.dc[c.td].as_ref().unwrap(), true);
-                let ac = huffman::completed(f.ac[c.ta].as_ref().unwrap(), false);
-                (huffman::Encoder::new(&dc), huffman::Encoder::new(&ac))
-            })
-            .collect();
         let mut out = Vec::new();
-        let mut w = Writer::new(&mut out, tables);
+        let mut w = Writer::new(&mut out, completed_encoders(&f));
         let mut rows = Rows::Scan(Baseline::new(&f)?);
         run_with(
             &f,

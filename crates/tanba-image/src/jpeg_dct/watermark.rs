@@ -192,8 +192,10 @@ fn clips(y: f32, cb: f32, cr: f32) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::codec::{Baseline, Patches, Rows, Walk, Writer, run_with};
-    use super::super::{frame, huffman, region::Badge};
+    use super::super::codec::{
+        Baseline, Patches, Rows, Walk, Writer, completed_encoders, run_with,
+    };
+    use super::super::{frame, region::Badge};
     use super::*;
     use tanba_core::WatermarkKey;
 
@@ -235,17 +237,8 @@ mod tests {
             mark: Some(&mark),
             out_restart: 16,
         };
-        let tables = f
-            .comps
-            .iter()
-            .map(|c| {
-                let dc = huffman::completed(f.dc[c.td].as_ref().unwrap(), true);
-                let ac = huffman::completed(f.ac[c.ta].as_ref().unwrap(), false);
-                (huffman::Encoder::new(&dc), huffman::Encoder::new(&ac))
-            })
-            .collect();
         let mut out = Vec::new();
-        let mut writer = Writer::new(&mut out, tables);
+        let mut writer = Writer::new(&mut out, completed_encoders(&f));
         let mut rows = Rows::Scan(Baseline::new(&f).unwrap());
         let mut patches = Patches::new(false);
         run_with(&f, &mut rows, &walk, &mut patches, &mut writer, piped).unwrap();
