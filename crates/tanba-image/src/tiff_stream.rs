@@ -9,8 +9,8 @@
 //! with the tags the whole path writes (XMP 700, ICC 34675, orientation
 //! 274). The `tiff` crate's `write_strip` does not compress (0.10 sets its
 //! compressor only inside `write_data`, which takes the whole picture), so
-//! each strip is compressed here by the crate's own `Lzw` and written with
-//! its directory by hand. Verifying the output takes the whole path.
+//! each strip is compressed here (weezl, the crate's own LZW coder, into a
+//! vector) and written with its directory by hand. Verifying the output takes the whole path.
 
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
@@ -18,7 +18,6 @@ use tanba_core::{Error, Job, Labelled, ReadSeek, Result, Source, WriteSeek};
 use tanba_watermark::{LumaRows, RowMark, RowScratch, SSIM_SAMPLED_SIDE};
 use tiff::ColorType;
 use tiff::decoder::{ChunkType, Decoder, DecodingResult};
-use tiff::encoder::compression::{CompressionAlgorithm, Lzw};
 use tiff::encoder::{DirectoryEncoder, Rational, TiffEncoder, TiffKindStandard};
 use tiff::tags::Tag;
 
@@ -180,7 +179,13 @@ fn write(
         strip.extend_from_slice(&line);
         if strip.len() == rows_per_strip * row_bytes || y + 1 == h as usize {
             packed.clear();
-            Lzw.write_to(&mut packed, &strip)?;
+            // weezl's vector sink, not tiff's `Lzw` (a stream with a 16 MiB
+            // buffer, most of this path's peak).
+            weezl::encode::Encoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8)
+                .into_vec(&mut packed)
+                .encode_all(&strip)
+                .status
+                .map_err(|e| Error::malformed(format!("TIFF LZW: {e}")))?;
             let at = dir.write_data(packed.as_slice()).map_err(tiff_err)?;
             offsets.push(u32::try_from(at).map_err(too_big)?);
             counts.push(u32::try_from(packed.len()).map_err(too_big)?);

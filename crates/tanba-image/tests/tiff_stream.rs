@@ -88,14 +88,29 @@ fn streamed_tiffs_match_the_whole_path_and_carry_the_tags() {
 }
 
 #[test]
-fn small_tiffs_keep_the_whole_path() {
+fn small_or_tiled_tiffs_keep_the_whole_path() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("small.tif");
-    write_tiff(&input, 1024, 900, 3, 1);
-    let l = label_file(&input, &dir.path().join("out.tif"), &Job::new());
-    assert!(
-        !l.notes.iter().any(|n| n.contains("streamed")),
-        "{:?}",
-        l.notes
-    );
+    let small = dir.path().join("small.tif");
+    write_tiff(&small, 1024, 900, 3, 1);
+    let big = dir.path().join("big.tif");
+    write_tiff(&big, 2048, 2100, 3, 1);
+    let tiled = dir.path().join("tiled.tif");
+    let status = Command::new("convert")
+        .arg(&big)
+        .args(["-define", "tiff:tile-geometry=256x256", "-compress", "lzw"])
+        .arg(&tiled)
+        .status()
+        .expect("ImageMagick is needed (CI installs it)");
+    assert!(status.success());
+    assert!(exiftool(&tiled, "-TileWidth").trim() == "256");
+    for input in [small, tiled] {
+        let out = dir.path().join("out.tif");
+        let l = label_file(&input, &out, &Job::new());
+        assert!(
+            !l.notes.iter().any(|n| n.contains("streamed")),
+            "{:?}",
+            l.notes
+        );
+        assert!(verify_file(&out, None).is_compliant());
+    }
 }
