@@ -37,6 +37,21 @@ fn exiftool(path: &Path, tag: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// ImageMagick's hash of the decoded pixels.
+fn signature(path: &Path) -> String {
+    let out = Command::new("identify")
+        .args(["-format", "%#"])
+        .arg(path)
+        .output()
+        .expect("ImageMagick is needed (CI installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 #[test]
 fn streamed_tiffs_match_the_whole_path_and_carry_the_tags() {
     let dir = tempfile::tempdir().unwrap();
@@ -69,6 +84,11 @@ fn streamed_tiffs_match_the_whole_path_and_carry_the_tags() {
         assert_eq!((icc, o), (whole_icc, whole_o));
         assert_eq!(o, orientation);
         assert_eq!(exiftool(&streamed, "-Compression").trim(), "LZW");
+        // libtiff (through ImageMagick) reads the hand-written directory
+        // and LZW strips to the same pixels.
+        let sig = signature(&streamed);
+        assert_eq!(sig.len(), 64, "{sig}");
+        assert_eq!(sig, signature(&whole_path));
         let aigc = exiftool(&streamed, "-XMP-TC260:Aigc");
         assert!(aigc.starts_with("{\"AIGC\":{\"Label\":\"1\""), "{aigc}");
         assert!(!exiftool(&streamed, "-XMP-tanba:Manifest").trim().is_empty());
