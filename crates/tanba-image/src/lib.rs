@@ -43,6 +43,7 @@ mod png;
 mod png_stream;
 mod svg;
 mod tiff;
+mod tiff_stream;
 mod verify;
 mod webp;
 mod webp_anim;
@@ -271,11 +272,24 @@ impl ImageLabeler {
         &self,
         format: &'static Format,
         bytes: &[u8],
-        mut notes: Vec<String>,
+        notes: Vec<String>,
         job: &Job,
         source_sha256: impl FnOnce() -> Result<String>,
     ) -> Result<Prepared> {
         let info = inspect(format, bytes, &job.limits)?;
+        self.prepare_info(format, info, notes, job, source_sha256)
+    }
+
+    /// [`ImageLabeler::prepare`] from an `info` already read (a TIFF's
+    /// tags are read from its reader, not from a prefix of bytes).
+    pub(crate) fn prepare_info(
+        &self,
+        format: &'static Format,
+        info: Info,
+        mut notes: Vec<String>,
+        job: &Job,
+        source_sha256: impl FnOnce() -> Result<String>,
+    ) -> Result<Prepared> {
         if let Some((frames, pixels)) = info.animation {
             job.limits.check_animation(frames, pixels)?;
         }
@@ -724,6 +738,12 @@ impl Labeler for ImageLabeler {
         // A big PNG is streamed row by row when its layout allows.
         if source.format.name == PNG.name
             && let Some(labelled) = png_stream::label(self, &mut source, output, job)?
+        {
+            return Ok(labelled);
+        }
+        // A big strip-organised TIFF too, strip by strip.
+        if source.format.name == TIFF.name
+            && let Some(labelled) = tiff_stream::label(self, &mut source, output, job)?
         {
             return Ok(labelled);
         }

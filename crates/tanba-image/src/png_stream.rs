@@ -251,13 +251,13 @@ fn write(
 
 /// The badge's rows as the picture's rows pass: painted a band at a time
 /// when the picture is stored upright, else painted whole and turned.
-enum BadgeRows<'a> {
+pub(crate) enum BadgeRows<'a> {
     Bands(badge::Bands<'a>),
     Whole(badge::PlacedBadge),
 }
 
 impl<'a> BadgeRows<'a> {
-    fn of(placed: &'a badge::PlacedLayout) -> Self {
+    pub(crate) fn of(placed: &'a badge::PlacedLayout) -> Self {
         match placed.upright() {
             Some(layout) => BadgeRows::Bands(layout.bands()),
             None => BadgeRows::Whole(placed.paint()),
@@ -265,7 +265,7 @@ impl<'a> BadgeRows<'a> {
     }
 
     /// Row `y` of the badge as stored, `w` pixels wide, as a one-row image.
-    fn row(&mut self, y: u32, w: u32) -> Result<image::RgbaImage> {
+    pub(crate) fn row(&mut self, y: u32, w: u32) -> Result<image::RgbaImage> {
         let bytes = match self {
             BadgeRows::Bands(bands) => bands.rgba_row(y),
             BadgeRows::Whole(placed) => {
@@ -281,7 +281,7 @@ impl<'a> BadgeRows<'a> {
 
 /// `row` (one picture row) with `strip` (one row of the badge) blended in
 /// at column `x`, by the whole path's own blend.
-fn blend_row(
+pub(crate) fn blend_row(
     row: Vec<u8>,
     w: u32,
     channels: usize,

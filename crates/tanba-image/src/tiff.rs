@@ -6,16 +6,16 @@
 
 use image::DynamicImage;
 use image::metadata::Orientation;
-use std::io::Cursor;
+use std::io::{Cursor, Read, Seek};
 use tiff::encoder::{Compression, TiffEncoder, colortype};
 use tiff::tags::Tag;
 
 use crate::{Ctx, Info, badge};
 use tanba_core::{Error, Result};
 
-const TAG_XMP: u16 = 700;
+pub(crate) const TAG_XMP: u16 = 700;
 
-fn tiff_err(e: tiff::TiffError) -> Error {
+pub(crate) fn tiff_err(e: tiff::TiffError) -> Error {
     match e {
         tiff::TiffError::IoError(io) => Error::malformed(format!("TIFF: {io}")),
         tiff::TiffError::UnsupportedError(u) => Error::unsupported(format!("TIFF: {u}")),
@@ -23,17 +23,25 @@ fn tiff_err(e: tiff::TiffError) -> Error {
     }
 }
 
-struct TiffMeta {
-    width: u32,
-    height: u32,
-    pages_after_first: bool,
+pub(crate) struct TiffMeta {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) pages_after_first: bool,
     xmp: Option<Vec<u8>>,
-    icc: Option<Vec<u8>>,
-    orientation: Option<u16>,
+    pub(crate) icc: Option<Vec<u8>>,
+    pub(crate) orientation: Option<u16>,
 }
 
 fn read_meta(bytes: &[u8]) -> Result<TiffMeta> {
     let mut d = tiff::decoder::Decoder::new(Cursor::new(bytes)).map_err(tiff_err)?;
+    let mut meta = meta_of(&mut d)?;
+    meta.pages_after_first = meta.pages_after_first && later_ifds_hold_pages(bytes);
+    Ok(meta)
+}
+
+/// The first IFD's metadata; any later IFD counts as a page (`read_meta`
+/// looks closer, for a C2PA trailer).
+pub(crate) fn meta_of<R: Read + Seek>(d: &mut tiff::decoder::Decoder<R>) -> Result<TiffMeta> {
     let (width, height) = d.dimensions().map_err(tiff_err)?;
     let xmp = d.get_tag_u8_vec(Tag::Unknown(TAG_XMP)).ok();
     let icc = d.get_tag_u8_vec(Tag::IccProfile).ok();
@@ -41,7 +49,7 @@ fn read_meta(bytes: &[u8]) -> Result<TiffMeta> {
     Ok(TiffMeta {
         width,
         height,
-        pages_after_first: d.more_images() && later_ifds_hold_pages(bytes),
+        pages_after_first: d.more_images(),
         xmp,
         icc,
         orientation,
@@ -105,7 +113,11 @@ fn later_ifds_hold_pages(bytes: &[u8]) -> bool {
 }
 
 pub(crate) fn inspect(bytes: &[u8]) -> Result<Info> {
-    let m = read_meta(bytes)?;
+    info_of(&read_meta(bytes)?)
+}
+
+/// What `inspect` says of a TIFF with metadata `m`.
+pub(crate) fn info_of(m: &TiffMeta) -> Result<Info> {
     if m.pages_after_first {
         return Err(Error::unsupported(
             "multi-page TIFF: labelling only the first page would drop the others",
@@ -117,9 +129,9 @@ pub(crate) fn inspect(bytes: &[u8]) -> Result<Info> {
         .and_then(|o| u8::try_from(o).ok())
         .and_then(Orientation::from_exif)
         .unwrap_or(Orientation::NoTransforms);
-    if let Some(x) = m.xmp {
+    if let Some(x) = &m.xmp {
         info.set_xmp(
-            String::from_utf8_lossy(&x)
+            String::from_utf8_lossy(x)
                 .trim_end_matches('\0')
                 .to_string(),
         );
