@@ -21,6 +21,7 @@
 mod apng;
 pub mod badge;
 mod bmp;
+mod bmp_stream;
 mod exif;
 #[cfg(feature = "heif")]
 mod ffi;
@@ -724,6 +725,12 @@ impl Labeler for ImageLabeler {
         // A big PNG is streamed row by row when its layout allows.
         if source.format.name == PNG.name
             && let Some(labelled) = png_stream::label(self, &mut source, output, job)?
+        {
+            return Ok(labelled);
+        }
+        // A big uncompressed BMP is read row by row into a streamed PNG.
+        if source.format.name == BMP.name
+            && let Some(labelled) = bmp_stream::label(self, &mut source, output, job)?
         {
             return Ok(labelled);
         }
