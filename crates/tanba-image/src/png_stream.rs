@@ -19,7 +19,8 @@
 //! the rows under the badge are scored against its masks, kept as run
 //! lengths, as they pass. Everything else (palette, 16-bit, Adam7, APNG, `tRNS`,
 //! pictures under 2,048 px, whose SSIM floor needs the whole picture) takes
-//! the whole-picture path in `png`.
+//! the whole-picture path in `png`. The two labelling passes take rows from
+//! any [`RowSource`]: `bmp_stream` feeds them a big BMP's.
 
 use std::io::{BufReader, BufWriter, SeekFrom, Write};
 
