@@ -89,7 +89,9 @@ fn layout(head: &[u8], len: u64) -> Option<Layout> {
         stored,
         channels,
     };
-    let end = l.data_offset.checked_add(l.stride() * u64::from(height))?;
+    // The header's claim is not trusted: checked sums.
+    let rows = l.stride().checked_mul(u64::from(height))?;
+    let end = l.data_offset.checked_add(rows)?;
     // The pixels follow the file and INFO headers (54 bytes).
     (end <= len && l.data_offset >= 54).then_some(l)
 }
@@ -170,4 +172,35 @@ pub(crate) fn label(
     Ok(Some(
         Labelled::new(prepared.out_format, prepared.manifest).with_notes(notes),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 24-bit INFO-header BMP head claiming `w` x `h` pixels.
+    fn head(w: i32, h: i32) -> Vec<u8> {
+        let mut b = b"BM\0\0\0\0\0\0\0\0".to_vec();
+        b.extend_from_slice(&54u32.to_le_bytes());
+        b.extend_from_slice(&40u32.to_le_bytes());
+        b.extend_from_slice(&w.to_le_bytes());
+        b.extend_from_slice(&h.to_le_bytes());
+        b.extend_from_slice(&1u16.to_le_bytes());
+        b.extend_from_slice(&24u16.to_le_bytes());
+        b.resize(HEAD_LEN, 0);
+        b
+    }
+
+    #[test]
+    fn takes_only_big_whole_uncompressed_bmps() {
+        let rows = 6144 * 2048;
+        assert!(layout(&head(2048, 2048), 54 + rows).is_some());
+        let top_down = layout(&head(2048, -2048), 54 + rows).unwrap();
+        assert!(top_down.top_down);
+        // Too short a file, too small a picture, a header claiming more
+        // rows than the file holds: the whole path says how.
+        assert!(layout(&head(2048, 2048), 53 + rows).is_none());
+        assert!(layout(&head(2047, 2048), u64::MAX).is_none());
+        assert!(layout(&head(i32::MAX, i32::MIN), 1 << 40).is_none());
+    }
 }
