@@ -3,7 +3,8 @@
 //! and would fail its own verification; PNG is lossless, so no pixel is
 //! lost, and carries the XMP packet and `tEXt AIGC`. The labeler says so in
 //! `Labelled::notes` and names the output `.png`
-//! (`Labeler::output_format`).
+//! (`Labeler::output_format`). A big uncompressed BMP is read row by row
+//! instead (`bmp_stream`).
 
 use image::DynamicImage;
 

@@ -21,6 +21,7 @@
 mod apng;
 pub mod badge;
 mod bmp;
+mod bmp_stream;
 mod exif;
 #[cfg(feature = "heif")]
 mod ffi;
@@ -744,6 +745,12 @@ impl Labeler for ImageLabeler {
         // A big strip-organised TIFF too, strip by strip.
         if source.format.name == TIFF.name
             && let Some(labelled) = tiff_stream::label(self, &mut source, output, job)?
+        {
+            return Ok(labelled);
+        }
+        // A big uncompressed BMP is read row by row into a streamed PNG.
+        if source.format.name == BMP.name
+            && let Some(labelled) = bmp_stream::label(self, &mut source, output, job)?
         {
             return Ok(labelled);
         }

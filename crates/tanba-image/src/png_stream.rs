@@ -19,7 +19,8 @@
 //! the rows under the badge are scored against its masks, kept as run
 //! lengths, as they pass. Everything else (palette, 16-bit, Adam7, APNG, `tRNS`,
 //! pictures under 2,048 px, whose SSIM floor needs the whole picture) takes
-//! the whole-picture path in `png`.
+//! the whole-picture path in `png`. The two labelling passes take rows from
+//! any [`RowSource`]: `bmp_stream` feeds them a big BMP's.
 
 use std::io::{BufReader, BufWriter, SeekFrom, Write};
 
@@ -110,7 +111,7 @@ fn for_each_row(
     reader: &mut dyn ReadSeek,
     sk: &Skeleton,
     limits: &Limits,
-    mut f: impl FnMut(usize, &[u8]) -> Result<()>,
+    f: &mut dyn FnMut(usize, &[u8]) -> Result<()>,
 ) -> Result<()> {
     let err = |e: png::DecodingError| Error::malformed(format!("PNG: {e}"));
     reader.seek(SeekFrom::Start(0))?;
@@ -159,13 +160,71 @@ pub(crate) fn label(
         tanba_core::manifest::sha256_of(reader)
     })?;
     let mut notes = prepared.notes.clone();
-    let row_mark = match &prepared.watermark {
+    let chunks = crate::png::chunks(&sk.bytes)?;
+    let marks = crate::Marks {
+        xmp: &prepared.packet,
+        aigc: prepared.aigc.clone(),
+    };
+    let kept = crate::png::chunks_to_keep(&chunks, &marks);
+    let mut rows = PngRows {
+        reader: source.reader,
+        sk: &sk,
+        limits: &job.limits,
+    };
+    mark_and_write(&mut rows, output, &prepared, &kept, &mut notes)?;
+    notes.push("PNG streamed row by row".to_string());
+    Ok(Some(
+        Labelled::new(prepared.out_format, prepared.manifest).with_notes(notes),
+    ))
+}
+
+/// Where a streamed picture's rows come from: 8-bit rows of 1 to 4
+/// samples a pixel, top to bottom, as many times as asked.
+pub(crate) trait RowSource {
+    /// Width, height, samples a pixel.
+    fn layout(&self) -> (u32, u32, usize);
+    /// Hands every row, top to bottom, to `f`.
+    fn for_each_row(&mut self, f: &mut dyn FnMut(usize, &[u8]) -> Result<()>) -> Result<()>;
+}
+
+/// The rows of a PNG of [`skeleton`]'s kind.
+struct PngRows<'a> {
+    reader: &'a mut dyn ReadSeek,
+    sk: &'a Skeleton,
+    limits: &'a Limits,
+}
+
+impl RowSource for PngRows<'_> {
+    fn layout(&self) -> (u32, u32, usize) {
+        (
+            self.sk.header.width,
+            self.sk.header.height,
+            self.sk.channels,
+        )
+    }
+
+    fn for_each_row(&mut self, f: &mut dyn FnMut(usize, &[u8]) -> Result<()>) -> Result<()> {
+        for_each_row(self.reader, self.sk, self.limits, f)
+    }
+}
+
+/// Both passes over `src`'s rows: the informed mark made from their luma
+/// (when `p` has a watermark), then the rows marked, badged and written
+/// as a PNG with the `kept` chunks (the marks among them) after IHDR.
+pub(crate) fn mark_and_write(
+    src: &mut dyn RowSource,
+    output: &mut dyn WriteSeek,
+    p: &Prepared,
+    kept: &[([u8; 4], Vec<u8>)],
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    let (width, height, channels) = src.layout();
+    let row_mark = match &p.watermark {
         Some(w) => {
-            let (width, height) = (sk.header.width, sk.header.height);
             let mut rows = LumaRows::new(width, height)
                 .ok_or_else(|| Error::cannot_label("picture too small to stream"))?;
-            for_each_row(source.reader, &sk, &job.limits, |_, row| {
-                rows.push_row(row, sk.channels);
+            src.for_each_row(&mut |_, row| {
+                rows.push_row(row, channels);
                 Ok(())
             })?;
             let m = RowMark::informed(&rows, w.payload, mark::key_of(w.key))?;
@@ -176,35 +235,23 @@ pub(crate) fn label(
         }
         None => None,
     };
-    write(
-        source.reader,
-        output,
-        &sk,
-        &prepared,
-        row_mark.as_ref(),
-        &job.limits,
-    )?;
-    notes.push("PNG streamed row by row".to_string());
-    Ok(Some(
-        Labelled::new(prepared.out_format, prepared.manifest).with_notes(notes),
-    ))
+    write(src, output, p, kept, row_mark.as_ref())
 }
 
 /// The second pass: rows decoded, marked, badged and encoded as they come.
 fn write(
-    reader: &mut dyn ReadSeek,
+    src: &mut dyn RowSource,
     output: &mut dyn WriteSeek,
-    sk: &Skeleton,
     p: &Prepared,
+    kept: &[([u8; 4], Vec<u8>)],
     row_mark: Option<&RowMark>,
-    limits: &Limits,
 ) -> Result<()> {
     let err = |e: png::EncodingError| Error::malformed(format!("PNG encoder: {e}"));
-    let (w, h) = (sk.header.width, sk.header.height);
+    let (w, h, channels) = src.layout();
     let mut out = BufWriter::with_capacity(1 << 16, output);
     let mut enc = png::Encoder::new(&mut out, w, h);
     enc.set_compression(png::Compression::Fast);
-    enc.set_color(match sk.channels {
+    enc.set_color(match channels {
         1 => png::ColorType::Grayscale,
         2 => png::ColorType::GrayscaleAlpha,
         3 => png::ColorType::Rgb,
@@ -212,14 +259,9 @@ fn write(
     });
     enc.set_depth(png::BitDepth::Eight);
     let mut writer = enc.write_header().map_err(err)?;
-    let chunks = crate::png::chunks(&sk.bytes)?;
-    let marks = crate::Marks {
-        xmp: &p.packet,
-        aigc: p.aigc.clone(),
-    };
-    for (kind, data) in crate::png::chunks_to_keep(&chunks, &marks) {
+    for (kind, data) in kept {
         writer
-            .write_chunk(png::chunk::ChunkType(kind), &data)
+            .write_chunk(png::chunk::ChunkType(*kind), data)
             .map_err(err)?;
     }
     let mut stream = writer.stream_writer_with_size(IDAT_LEN).map_err(err)?;
@@ -228,17 +270,17 @@ fn write(
     let badge_rows = by as usize..(by + bh) as usize;
     let mut badge = BadgeRows::of(&p.placed);
     let mut scratch = RowScratch::default();
-    let mut line = Vec::with_capacity(w as usize * sk.channels);
-    for_each_row(reader, sk, limits, |y, row| {
+    let mut line = Vec::with_capacity(w as usize * channels);
+    src.for_each_row(&mut |y, row| {
         line.clear();
         line.extend_from_slice(row);
         if let Some(m) = row_mark {
-            m.mark_row(y, &mut line, sk.channels, &mut scratch);
+            m.mark_row(y, &mut line, channels, &mut scratch);
         }
         if badge_rows.contains(&y) {
             let strip = badge.row(y as u32 - by, bw)?;
             let taken = std::mem::take(&mut line);
-            line = blend_row(taken, w, sk.channels, strip, bx)?;
+            line = blend_row(taken, w, channels, strip, bx)?;
         }
         stream.write_all(&line)?;
         Ok(())
@@ -340,7 +382,7 @@ pub(crate) fn verify(
     // passes, so no region of the picture is held.
     let mut check = verify::plan_badge((w, h), info.orientation, &manifest, look)?;
     let mut rows = watermark.and_then(|_| LumaRows::new(w, h));
-    for_each_row(source.reader, &sk, limits, |y, row| {
+    for_each_row(source.reader, &sk, limits, &mut |y, row| {
         let y = y as u32;
         let score = check.as_mut().ok().filter(|s| {
             let [_, ry, _, rh] = s.region();
@@ -391,7 +433,7 @@ pub(crate) fn read_watermark(
     let Some(mut rows) = LumaRows::new(w, h) else {
         return Ok(None);
     };
-    for_each_row(source.reader, &sk, limits, |_, row| {
+    for_each_row(source.reader, &sk, limits, &mut |_, row| {
         rows.push_row(row, sk.channels);
         Ok(())
     })?;
