@@ -330,17 +330,40 @@ pub(crate) fn verify(
         return Ok(None);
     };
     let info: Info = crate::inspect(&PNG, &sk.bytes, limits)?;
-    let (marks, manifest) = match verify::marks_of(&PNG, &info)? {
+    let layout = (sk.header.width, sk.header.height, sk.channels);
+    let reader = &mut *source.reader;
+    let v = verify_rows(labeler, &PNG, &info, layout, watermark, &mut |f| {
+        for_each_row(reader, &sk, limits, f)
+    })?;
+    Ok(Some(v))
+}
+
+/// The rows of a picture in order, each handed to the function given.
+pub(crate) type RowSource<'a> =
+    dyn FnMut(&mut dyn FnMut(usize, &[u8]) -> Result<()>) -> Result<()> + 'a;
+
+/// The read-back of a streamed picture of `format` once its metadata is
+/// read (`info`): one pass over its rows, of `(width, height, channels)`,
+/// feeding the mark reader's shrink and the badge's score (see the
+/// module's note). Shared by the PNG and TIFF streams.
+pub(crate) fn verify_rows(
+    labeler: &ImageLabeler,
+    format: &'static tanba_core::Format,
+    info: &Info,
+    (w, h, channels): (u32, u32, usize),
+    watermark: Option<WatermarkKey>,
+    each_row: &mut RowSource<'_>,
+) -> Result<Verification> {
+    let (marks, manifest) = match verify::marks_of(format, info)? {
         Ok(found) => found,
-        Err(unmarked) => return Ok(Some(unmarked)),
+        Err(unmarked) => return Ok(unmarked),
     };
-    let (w, h) = (sk.header.width, sk.header.height);
     let look = (&labeler.settings.font, &labeler.settings.style);
     // The badge's masks as run lengths; each row under it is scored as it
     // passes, so no region of the picture is held.
     let mut check = verify::plan_badge((w, h), info.orientation, &manifest, look)?;
     let mut rows = watermark.and_then(|_| LumaRows::new(w, h));
-    for_each_row(source.reader, &sk, limits, |y, row| {
+    each_row(&mut |y, row| {
         let y = y as u32;
         let score = check.as_mut().ok().filter(|s| {
             let [_, ry, _, rh] = s.region();
@@ -349,7 +372,7 @@ pub(crate) fn verify(
         if rows.is_none() && score.is_none() {
             return Ok(());
         }
-        let luma = luma_row(row, w, sk.channels)?;
+        let luma = luma_row(row, w, channels)?;
         if let Some(rows) = rows.as_mut() {
             rows.push_row(&luma, 1);
         }
@@ -368,9 +391,9 @@ pub(crate) fn verify(
         Ok(score) => score.finish(),
         Err(verdict) => verdict,
     };
-    let mut v = Verification::new(&PNG, marks, Some(manifest), perceptible);
+    let mut v = Verification::new(format, marks, Some(manifest), perceptible);
     v.watermark = found;
-    Ok(Some(v))
+    Ok(v)
 }
 
 /// Reads the watermark made with `key` from a big PNG in one pass over
