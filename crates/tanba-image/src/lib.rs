@@ -773,6 +773,11 @@ impl Labeler for ImageLabeler {
         {
             return Ok(v);
         }
+        if source.format.name == TIFF.name
+            && let Some(v) = tiff_stream::verify(self, &mut source, limits, None)?
+        {
+            return Ok(v);
+        }
         if source.format.name == JPEG.name
             && let Some(v) = jpeg_stream::verify(self, &mut source, limits, None)?
         {
@@ -797,6 +802,12 @@ impl Labeler for ImageLabeler {
         {
             return Ok(v);
         }
+        // A big strip TIFF is read back a strip at a time.
+        if source.format.name == TIFF.name
+            && let Some(v) = tiff_stream::verify(self, &mut source, limits, Some(key))?
+        {
+            return Ok(v);
+        }
         // A marked JPEG is read back one band of rows at a time.
         if source.format.name == JPEG.name
             && let Some(v) = jpeg_stream::verify(self, &mut source, limits, Some(key))?
@@ -817,6 +828,11 @@ impl Labeler for ImageLabeler {
         // the detector's shrink.
         if source.format.name == PNG.name
             && let Some(found) = png_stream::read_watermark(&mut source, key, limits)?
+        {
+            return Ok(found);
+        }
+        if source.format.name == TIFF.name
+            && let Some(found) = tiff_stream::read_watermark(&mut source, key, limits)?
         {
             return Ok(found);
         }

@@ -372,17 +372,37 @@ pub(crate) fn verify(
         return Ok(None);
     };
     let info: Info = crate::inspect(&PNG, &sk.bytes, limits)?;
-    let (marks, manifest) = match verify::marks_of(&PNG, &info)? {
-        Ok(found) => found,
-        Err(unmarked) => return Ok(Some(unmarked)),
+    let mut rows_of = PngRows {
+        reader: &mut *source.reader,
+        sk: &sk,
+        limits,
     };
-    let (w, h) = (sk.header.width, sk.header.height);
+    let v = verify_rows(labeler, &PNG, &info, watermark, &mut rows_of)?;
+    Ok(Some(v))
+}
+
+/// The read-back of a streamed picture of `format` once its metadata is
+/// read (`info`): one pass over the rows of `rows_of`, feeding the mark
+/// reader's shrink and the badge's score (see the module's note). Shared
+/// by the PNG and TIFF streams.
+pub(crate) fn verify_rows(
+    labeler: &ImageLabeler,
+    format: &'static tanba_core::Format,
+    info: &Info,
+    watermark: Option<WatermarkKey>,
+    rows_of: &mut dyn RowSource,
+) -> Result<Verification> {
+    let (w, h, channels) = rows_of.layout();
+    let (marks, manifest) = match verify::marks_of(format, info)? {
+        Ok(found) => found,
+        Err(unmarked) => return Ok(unmarked),
+    };
     let look = (&labeler.settings.font, &labeler.settings.style);
     // The badge's masks as run lengths; each row under it is scored as it
     // passes, so no region of the picture is held.
     let mut check = verify::plan_badge((w, h), info.orientation, &manifest, look)?;
     let mut rows = watermark.and_then(|_| LumaRows::new(w, h));
-    for_each_row(source.reader, &sk, limits, &mut |y, row| {
+    rows_of.for_each_row(&mut |y, row| {
         let y = y as u32;
         let score = check.as_mut().ok().filter(|s| {
             let [_, ry, _, rh] = s.region();
@@ -391,7 +411,7 @@ pub(crate) fn verify(
         if rows.is_none() && score.is_none() {
             return Ok(());
         }
-        let luma = luma_row(row, w, sk.channels)?;
+        let luma = luma_row(row, w, channels)?;
         if let Some(rows) = rows.as_mut() {
             rows.push_row(&luma, 1);
         }
@@ -410,9 +430,9 @@ pub(crate) fn verify(
         Ok(score) => score.finish(),
         Err(verdict) => verdict,
     };
-    let mut v = Verification::new(&PNG, marks, Some(manifest), perceptible);
+    let mut v = Verification::new(format, marks, Some(manifest), perceptible);
     v.watermark = found;
-    Ok(Some(v))
+    Ok(v)
 }
 
 /// Reads the watermark made with `key` from a big PNG in one pass over
@@ -428,13 +448,29 @@ pub(crate) fn read_watermark(
     let Some(sk) = skeleton(source.reader)? else {
         return Ok(None);
     };
-    let (w, h) = (sk.header.width, sk.header.height);
-    limits.check_dimensions(w, h)?;
+    limits.check_dimensions(sk.header.width, sk.header.height)?;
+    let mut rows_of = PngRows {
+        reader: &mut *source.reader,
+        sk: &sk,
+        limits,
+    };
+    read_rows_watermark(&mut rows_of, key)
+}
+
+/// The blind read of the mark made with `key` from one pass over the rows
+/// of `rows_of`, holding only the detector's shrink; `None` when the
+/// picture is too small for [`LumaRows`] (read whole instead). Shared by
+/// the PNG and TIFF streams.
+pub(crate) fn read_rows_watermark(
+    rows_of: &mut dyn RowSource,
+    key: WatermarkKey,
+) -> Result<Option<Option<WatermarkFound>>> {
+    let (w, h, channels) = rows_of.layout();
     let Some(mut rows) = LumaRows::new(w, h) else {
         return Ok(None);
     };
-    for_each_row(source.reader, &sk, limits, &mut |_, row| {
-        rows.push_row(row, sk.channels);
+    rows_of.for_each_row(&mut |_, row| {
+        rows.push_row(row, channels);
         Ok(())
     })?;
     Ok(Some(mark::found(rows.detect(mark::key_of(key)), key)))

@@ -10,18 +10,23 @@
 //! 274). The `tiff` crate's `write_strip` does not compress (0.10 sets its
 //! compressor only inside `write_data`, which takes the whole picture), so
 //! each strip is compressed here (weezl, the crate's own LZW coder, into a
-//! vector) and written with its directory by hand. Verifying the output takes the whole path.
+//! vector) and written with its directory by hand. The read-back
+//! (`verify`, `read_watermark`) is `png_stream`'s one pass over the rows,
+//! fed by the same strip decoding.
 
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 
-use tanba_core::{Error, Job, Labelled, ReadSeek, Result, Source, WriteSeek};
+use tanba_core::{
+    Error, Job, Labelled, Limits, ReadSeek, Result, Source, Verification, WatermarkFound,
+    WatermarkKey, WriteSeek,
+};
 use tanba_watermark::{LumaRows, RowMark, RowScratch, SSIM_SAMPLED_SIDE};
 use tiff::ColorType;
 use tiff::decoder::{ChunkType, Decoder, DecodingResult};
 use tiff::encoder::{DirectoryEncoder, Rational, TiffEncoder, TiffKindStandard};
 use tiff::tags::Tag;
 
-use crate::png_stream::{BadgeRows, blend_row};
+use crate::png_stream::{BadgeRows, RowSource, blend_row, read_rows_watermark, verify_rows};
 use crate::tiff::{TAG_XMP, TiffMeta, tiff_err};
 use crate::{ImageLabeler, Prepared, TIFF, mark};
 
@@ -80,6 +85,78 @@ fn for_each_row(
     Ok(())
 }
 
+/// The rows of a TIFF this path takes, a strip decoded at a time.
+struct TiffRows<'a> {
+    reader: &'a mut dyn ReadSeek,
+    layout: (u32, u32, usize),
+}
+
+impl RowSource for TiffRows<'_> {
+    fn layout(&self) -> (u32, u32, usize) {
+        self.layout
+    }
+
+    fn for_each_row(&mut self, f: &mut dyn FnMut(usize, &[u8]) -> Result<()>) -> Result<()> {
+        for_each_row(self.reader, self.layout, f)
+    }
+}
+
+/// The metadata and samples a pixel of a TIFF this path takes (see the
+/// module's note), `None` for any other or a damaged one (the whole path
+/// then says how).
+fn taken(reader: &mut dyn ReadSeek) -> Option<(TiffMeta, usize)> {
+    let mut d = open(reader).ok()?;
+    let (Ok(meta), Some(channels)) = (crate::tiff::meta_of(&mut d), channels_of(&mut d)) else {
+        return None;
+    };
+    let small = (meta.width.min(meta.height) as usize) < SSIM_SAMPLED_SIDE;
+    (!small && !meta.pages_after_first).then_some((meta, channels))
+}
+
+/// Verifies a big TIFF in one pass over its rows, a strip at a time
+/// (`png_stream`'s read-back); `None` when it is not one this path takes.
+pub(crate) fn verify(
+    labeler: &ImageLabeler,
+    source: &mut Source<'_>,
+    limits: &Limits,
+    watermark: Option<WatermarkKey>,
+) -> Result<Option<Verification>> {
+    limits.check_bytes(source.len)?;
+    let Some((meta, channels)) = taken(source.reader) else {
+        return Ok(None);
+    };
+    let (w, h) = (meta.width, meta.height);
+    limits.check_dimensions(w, h)?;
+    let info = crate::tiff::info_of(&meta)?;
+    let mut rows_of = TiffRows {
+        reader: &mut *source.reader,
+        layout: (w, h, channels),
+    };
+    let v = verify_rows(labeler, &TIFF, &info, watermark, &mut rows_of)?;
+    Ok(Some(v))
+}
+
+/// Reads the watermark made with `key` from a big TIFF a strip at a time,
+/// holding only the detector's shrink; `None` when it is not one this
+/// path takes.
+pub(crate) fn read_watermark(
+    source: &mut Source<'_>,
+    key: WatermarkKey,
+    limits: &Limits,
+) -> Result<Option<Option<WatermarkFound>>> {
+    limits.check_bytes(source.len)?;
+    let Some((meta, channels)) = taken(source.reader) else {
+        return Ok(None);
+    };
+    let (w, h) = (meta.width, meta.height);
+    limits.check_dimensions(w, h)?;
+    let mut rows_of = TiffRows {
+        reader: &mut *source.reader,
+        layout: (w, h, channels),
+    };
+    read_rows_watermark(&mut rows_of, key)
+}
+
 /// Labels a big TIFF strip by strip (see the module's note); `None` when
 /// it is not one this path takes.
 pub(crate) fn label(
@@ -91,19 +168,10 @@ pub(crate) fn label(
     labeler.settings.style.validate()?;
     labeler.settings.font.check_label(&job.label)?;
     job.limits.check_bytes(source.len)?;
-    let (meta, channels) = {
-        let Ok(mut d) = open(source.reader) else {
-            return Ok(None);
-        };
-        let (Ok(meta), Some(channels)) = (crate::tiff::meta_of(&mut d), channels_of(&mut d)) else {
-            return Ok(None);
-        };
-        (meta, channels)
+    let Some((meta, channels)) = taken(source.reader) else {
+        return Ok(None);
     };
     let (w, h) = (meta.width, meta.height);
-    if (w.min(h) as usize) < SSIM_SAMPLED_SIDE || meta.pages_after_first {
-        return Ok(None);
-    }
     job.limits.check_dimensions(w, h)?;
     let layout = (w, h, channels);
     let info = crate::tiff::info_of(&meta)?;

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use tanba_core::{Job, WatermarkKey};
+use tanba_core::{Job, Limits, WatermarkKey};
 use tanba_image::ImageLabeler;
 use tiff::decoder::{Decoder, DecodingResult};
 use tiff::tags::Tag;
@@ -94,7 +94,35 @@ fn streamed_tiffs_match_the_whole_path_and_carry_the_tags() {
         assert!(!exiftool(&streamed, "-XMP-tanba:Manifest").trim().is_empty());
         let v = verify_file(&streamed, None);
         assert!(v.is_compliant(), "{v:?}");
+        // The streamed check (a strip at a time) sees what the whole
+        // path's does.
+        let whole_v = ImageLabeler::default()
+            .verify_bytes(&std::fs::read(&streamed).unwrap(), &Limits::default())
+            .unwrap();
+        assert_eq!(format!("{:?}", v.marks), format!("{:?}", whole_v.marks));
+        assert_eq!(v.perceptible.found, whole_v.perceptible.found);
+        let (s, ws) = (
+            v.perceptible.score.unwrap(),
+            whole_v.perceptible.score.unwrap(),
+        );
+        assert!((s - ws).abs() < 1e-6, "{s} vs {ws}");
     }
+    // The labelled XMP copied (exiftool) onto the unbadged picture: the
+    // streamed check finds the marks but not the badge.
+    let forged = dir.path().join("forged.tif");
+    let status = Command::new("exiftool")
+        .arg("-tagsFromFile")
+        .arg(dir.path().join("streamed.tif"))
+        .args(["-xmp", "-o"])
+        .arg(&forged)
+        .arg(dir.path().join("in4.tif"))
+        .status()
+        .expect("exiftool is needed (CI installs it)");
+    assert!(status.success());
+    let v = verify_file(&forged, None);
+    assert!(!v.marks.is_empty(), "{v:?}");
+    assert!(!v.perceptible.found, "{v:?}");
+    assert!(!v.is_compliant(), "{v:?}");
     // Watermark on: the mark made from the first pass reads back.
     let input = dir.path().join("in3.tif");
     let marked = dir.path().join("marked.tif");

@@ -92,3 +92,11 @@ pub fn verify_file(path: &Path, key: Option<WatermarkKey>) -> tanba_core::Verifi
         None => labeler.verify(source(&mut file, path), &limits).unwrap(),
     }
 }
+
+/// Reads the mark made with `key` blind, through the `Labeler` trait.
+pub fn read_watermark_file(path: &Path, key: WatermarkKey) -> Option<tanba_core::WatermarkFound> {
+    let mut file = File::open(path).unwrap();
+    ImageLabeler::default()
+        .read_watermark(source(&mut file, path), key, &Limits::default())
+        .unwrap()
+}
