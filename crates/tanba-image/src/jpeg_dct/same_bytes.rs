@@ -6,6 +6,8 @@
 //! speed, never for output. The watermark's payload is fixed here (the
 //! labeler draws it from the manifest's random id), and the hash starts at
 //! the first DQT: the segments before it carry the manifest's id and time.
+#![cfg(test)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 use std::process::Command;
