@@ -86,6 +86,8 @@ pub(crate) struct StreamDecoder {
     /// writes the programme), into `marked`.
     marker: Option<tanba_watermark::AudioMarker>,
     marked: Vec<f32>,
+    /// The marker has given out its last samples.
+    flushed: bool,
 }
 
 /// Who decodes: symphonia, or FFmpeg for what symphonia cannot.
@@ -419,6 +421,7 @@ impl StreamDecoder {
             exact: false,
             marker: None,
             marked: Vec::new(),
+            flushed: false,
         };
         if !this.decode_next()? {
             return Err(Error::malformed("the audio stream holds no samples"));
@@ -484,7 +487,43 @@ impl StreamDecoder {
     }
 
     /// The next interleaved chunk, or `None` at the end of the stream.
+    ///
+    /// With a marker, the chunks are the marker's output: the same samples,
+    /// marked, a few milliseconds late (it holds up to two of its hops
+    /// back), and the rest once the stream has ended.
     pub(crate) fn next_chunk(&mut self) -> Result<Option<&[f32]>> {
+        let Some(mut marker) = self.marker.take() else {
+            return self.next_decoded();
+        };
+        let mut marked = std::mem::take(&mut self.marked);
+        marked.clear();
+        let filled = self.fill_marked(&mut marker, &mut marked);
+        self.marker = Some(marker);
+        self.marked = marked;
+        filled?;
+        Ok((!self.marked.is_empty()).then_some(self.marked.as_slice()))
+    }
+
+    /// Decodes through `marker` until it gives out samples or is flushed.
+    fn fill_marked(
+        &mut self,
+        marker: &mut tanba_watermark::AudioMarker,
+        marked: &mut Vec<f32>,
+    ) -> Result<()> {
+        while marked.is_empty() && !self.flushed {
+            match self.next_decoded()? {
+                Some(samples) => marker.process(samples, marked),
+                None => {
+                    marker.finish(marked);
+                    self.flushed = true;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The next decoded chunk, unmarked, or `None` at the end.
+    fn next_decoded(&mut self) -> Result<Option<&[f32]>> {
         if self.pending {
             self.pending = false;
         } else if self.decoded_frames >= self.frame_cap || !self.decode_next()? {
@@ -510,12 +549,6 @@ impl StreamDecoder {
                 self.decoded_frames.saturating_mul(1000) / u64::from(self.info.sample_rate.max(1)),
                 self.max_frames.saturating_mul(1000) / u64::from(self.info.sample_rate.max(1)),
             ));
-        }
-        if let Some(marker) = &mut self.marker {
-            self.marked.clear();
-            self.marked.extend_from_slice(samples);
-            marker.process(&mut self.marked);
-            return Ok(Some(&self.marked));
         }
         Ok(Some(samples))
     }

@@ -155,36 +155,61 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn block_lengths_do_not_change_the_mark() {
-        let orig = noise(2 * 44_100 * 3, 5);
-        let mut whole = orig.clone();
-        AudioMarker::new(44_100, 2, 42, PUBLIC_KEY)
-            .unwrap()
-            .process(&mut whole);
-        let mut pieces = orig.clone();
-        let mut m = AudioMarker::new(44_100, 2, 42, PUBLIC_KEY).unwrap();
-        for block in pieces.chunks_mut(2 * 997) {
-            m.process(block);
+    /// `orig` marked in blocks of `block` samples (the last one shorter).
+    fn marked(orig: &[f32], rate: u32, channels: usize, block: usize) -> Vec<f32> {
+        let mut m = AudioMarker::new(rate, channels, 42, PUBLIC_KEY).unwrap();
+        let (mut out, mut fed) = (Vec::new(), 0);
+        for piece in orig.chunks(block) {
+            m.process(piece, &mut out);
+            fed += piece.len();
+            // Never more than the delay (and a part of a frame) behind.
+            assert!(out.len() + (m.delay_frames() + 1) * channels >= fed);
         }
-        assert_eq!(whole, pieces);
-        assert_ne!(whole, orig, "the mark changed nothing");
+        m.finish(&mut out);
+        out
     }
 
     #[test]
-    fn a_frame_split_between_blocks_keeps_the_channels_in_step() {
+    fn block_lengths_do_not_change_the_mark() {
+        let orig = noise(2 * 44_100 * 3, 5);
+        let whole = marked(&orig, 44_100, 2, orig.len());
+        assert_eq!(whole.len(), orig.len());
+        assert_ne!(whole, orig, "the mark changed nothing");
+        // Blocks of whole frames, and blocks that split frames.
+        assert_eq!(whole, marked(&orig, 44_100, 2, 2 * 997));
+        assert_eq!(whole, marked(&orig, 44_100, 2, 1001));
+        // A programme shorter than the delay comes out whole too.
+        let short = noise(2 * 300, 7);
+        assert_eq!(marked(&short, 44_100, 2, 64).len(), short.len());
+    }
+
+    #[test]
+    fn every_channel_gets_the_same_mark_and_silence_stays_silent() {
         let orig = noise(2 * 16_000, 9);
-        let mut split = orig.clone();
-        let mut m = AudioMarker::new(16_000, 2, 42, PUBLIC_KEY).unwrap();
-        let (a, b) = split.split_at_mut(1001);
-        m.process(a);
-        m.process(b);
-        // The split frame (samples 1000 and 1001) is left as it was; every
-        // later frame gets the same mark on both channels.
-        assert_eq!(split[1000..1002], orig[1000..1002]);
-        let d0 = split[2000] - orig[2000];
-        let d1 = split[2001] - orig[2001];
-        assert!((d0 - d1).abs() < 1e-6 && d0 != 0.0, "{d0} {d1}");
+        let out = marked(&orig, 16_000, 2, 1001);
+        let d: Vec<(f32, f32)> = (0..orig.len() / 2)
+            .map(|f| (out[2 * f] - orig[2 * f], out[2 * f + 1] - orig[2 * f + 1]))
+            .collect();
+        assert!(d.iter().all(|(a, b)| (a - b).abs() < 1e-6));
+        assert!(d.iter().any(|(a, _)| *a != 0.0));
+        let silence = vec![0.0; 2 * 16_000];
+        assert_eq!(marked(&silence, 16_000, 2, 4096), silence);
+    }
+
+    #[test]
+    fn the_mark_keeps_to_its_energy_budget() {
+        for rate in [16_000, 44_100, 48_000] {
+            let orig = noise(rate as usize * 6, 11);
+            let out = marked(&orig, rate, 1, 4096);
+            let s: f64 = orig.iter().map(|x| f64::from(*x).powi(2)).sum();
+            let n: f64 = orig
+                .iter()
+                .zip(&out)
+                .map(|(a, b)| f64::from(a - b).powi(2))
+                .sum();
+            let snr = 10.0 * (s / n).log10();
+            assert!((29.5..40.0).contains(&snr), "{rate} Hz: SNR {snr:.2} dB");
+        }
     }
 
     #[test]

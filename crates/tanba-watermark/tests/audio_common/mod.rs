@@ -296,24 +296,25 @@ pub fn matrix_inputs(n: usize, secs: f32) -> Vec<Clip> {
         .collect()
 }
 
-/// Marks a clip in blocks of varied lengths, whole frames each, as a
-/// streaming caller (tanba-audio's decoder) does. A frame split between
-/// blocks is left unmarked on one side, a one-sample click of the mark's
-/// size in every band, which bass-heavy music's quiet bands notice (the
-/// music fixture's per-bit z 1.5 -> 0.7).
+/// Marks a clip in blocks of varied lengths, as a streaming caller
+/// (tanba-audio's decoder) does, then flushes the marker's delay.
 pub fn mark(clip: &Clip, payload: u64, key: Key) -> Clip {
-    let mut out = clip.clone();
     let mut marker = AudioMarker::new(clip.rate, clip.channels, payload, key).unwrap();
-    let mut rest: &mut [f32] = &mut out.samples;
+    let mut samples = Vec::with_capacity(clip.samples.len());
+    let mut rest: &[f32] = &clip.samples;
     let mut k = 0usize;
     while !rest.is_empty() {
         let len = (((1000 + 3777 * k) % 9000 + 1) * clip.channels).min(rest.len());
-        let (block, tail) = rest.split_at_mut(len);
-        marker.process(block);
+        let (block, tail) = rest.split_at(len);
+        marker.process(block, &mut samples);
         rest = tail;
         k += 1;
     }
-    out
+    marker.finish(&mut samples);
+    Clip {
+        samples,
+        ..clip.clone()
+    }
 }
 
 /// SNR of `marked` against `original`, in dB.
