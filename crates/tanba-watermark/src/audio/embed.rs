@@ -1,13 +1,15 @@
 //! The streaming embedder: short-time Fourier frames of the mid channel
-//! (sqrt-Hann windows of two hops, half overlapping); every bin of a band
+//! (Hann windows of about 32 ms every quarter of that); every bin of a band
 //! is scaled by its tile's gain, and the change, windowed again and
 //! overlap-added, is the mark added to every channel.
 //!
 //! Zero-phase and exactly in band, so all of the mark's energy moves its
 //! own band's level (the causal band-pass bank this replaced moved about
-//! 0.41 of it: docs/watermark.md). The price is a delay of up to two hops
-//! (about 32 ms): a block's output comes out with the next blocks', and
-//! [`AudioMarker::finish`] gives the rest.
+//! 0.41 of it: docs/watermark.md). Hann on both sides, not the square root
+//! of Hann at half overlap: that window's side lobes let a bass 60 dB over
+//! the bands leak into them, and the mark was then spent on the leak. The
+//! price is a delay of one frame (about 32 ms): a block's output comes out
+//! with the next blocks', and [`AudioMarker::finish`] gives the rest.
 
 use std::f64::consts::TAU;
 use std::sync::Arc;
@@ -24,8 +26,13 @@ use crate::Key;
 const TRACK_SECS: f64 = 0.5;
 /// Time constant of the programme level the budget is a share of.
 const BUDGET_SECS: f64 = 2.0;
-/// Hop between frames, in seconds (rounded to 16 samples); a frame is two.
-const HOP_SECS: f64 = 0.016;
+/// Hop between frames, in seconds (rounded to 8 samples).
+const HOP_SECS: f64 = 0.008;
+/// Hops per frame: Hann windows at quarter overlap, whose squares (the
+/// analysis window times the synthesis one) sum to a constant.
+const FRAME_HOPS: usize = 4;
+/// That constant: the sum of Hann² over the overlapping frames.
+const OVERLAP_GAIN: f32 = 1.5;
 /// Lowest sample rate that carries the mark.
 const MIN_RATE: u32 = 8_000;
 
@@ -39,17 +46,18 @@ pub struct AudioMarker {
     bits: [f32; CODED],
     forward: Arc<dyn RealToComplex<f32>>,
     inverse: Arc<dyn ComplexToReal<f32>>,
-    /// sqrt-Hann of two hops: analysis and synthesis window.
+    /// Hann of one frame: analysis and synthesis window.
     window: Vec<f32>,
     /// The band each bin belongs to, if any.
     band_of: Vec<Option<usize>>,
     usable: usize,
     /// Interleaved samples not yet given out (whole frames first, then any
-    /// part of a frame), starting one hop of zeros before the programme.
+    /// part of a frame), starting a frame less a hop of zeros before the
+    /// programme, so every sample is covered by all the frames it is in.
     held: Vec<f32>,
     /// The mid channel of `held`'s whole frames.
     mid: Vec<f32>,
-    /// The mark overlap-added so far, from `held`'s first frame (two hops).
+    /// The mark overlap-added so far, from `held`'s first frame (one frame).
     mark: Vec<f32>,
     /// Leading frames of zeros still to leave out of the output.
     skip: usize,
@@ -85,13 +93,13 @@ impl AudioMarker {
             )));
         }
         let r = f64::from(rate);
-        let hop = (((HOP_SECS * r / 16.0).round() as usize) * 16).max(16);
-        let n = 2 * hop;
+        let hop = (((HOP_SECS * r / 8.0).round() as usize) * 8).max(8);
+        let n = FRAME_HOPS * hop;
         let mut planner = RealFftPlanner::<f32>::new();
         let forward = planner.plan_fft_forward(n);
         let inverse = planner.plan_fft_inverse(n);
         let window = (0..n)
-            .map(|i| (0.5 - 0.5 * (TAU * i as f64 / n as f64).cos()).sqrt() as f32)
+            .map(|i| (0.5 - 0.5 * (TAU * i as f64 / n as f64).cos()) as f32)
             .collect();
         let usable = bands_at(rate);
         let band_of = (0..=n / 2)
@@ -114,10 +122,10 @@ impl AudioMarker {
             window,
             band_of,
             usable,
-            held: vec![0.0; hop * channels],
-            mid: vec![0.0; hop],
+            held: vec![0.0; (n - hop) * channels],
+            mid: vec![0.0; n - hop],
             mark: vec![0.0; n],
-            skip: hop,
+            skip: n - hop,
             done: 0,
             levels: [0.0; BANDS],
             total: 0.0,
@@ -126,9 +134,9 @@ impl AudioMarker {
         })
     }
 
-    /// Frames the output lags the input by, at most (two hops).
+    /// Frames the output lags the input by, at most (one Fourier frame).
     pub fn delay_frames(&self) -> usize {
-        2 * self.hop
+        self.mark.len()
     }
 
     /// Takes the next block of interleaved samples and appends to `out` the
@@ -140,7 +148,7 @@ impl AudioMarker {
         self.held.extend_from_slice(input);
         self.extend_mid();
         let mut at = 0;
-        while self.mid.len() - at >= 2 * self.hop {
+        while self.mid.len() - at >= self.mark.len() {
             self.mark_frame(at);
             self.emit(at, self.hop, out);
             at += self.hop;
@@ -153,7 +161,7 @@ impl AudioMarker {
     pub fn finish(&mut self, out: &mut Vec<f32>) {
         let mut left = self.mid.len();
         let part = self.held.split_off(left * self.channels);
-        self.mid.resize(left + 2 * self.hop, 0.0);
+        self.mid.resize(left + self.mark.len(), 0.0);
         self.held.resize(self.mid.len() * self.channels, 0.0);
         let mut at = 0;
         while left > 0 {
@@ -181,11 +189,11 @@ impl AudioMarker {
             .extend(held.chunks_exact(ch).map(|f| f.iter().sum::<f32>() * scale));
     }
 
-    /// Marks the Fourier frame of two hops starting at `at` in `mid`, adding
+    /// Marks the Fourier frame starting at `at` in `mid`, adding
     /// its share of the mark into `mark` (which always starts at the frame
     /// being marked: `emit` moves it on).
     fn mark_frame(&mut self, at: usize) {
-        let n = 2 * self.hop;
+        let n = self.mark.len();
         let src = &self.mid[at..at + n];
         for ((d, s), w) in self.frame.iter_mut().zip(src).zip(&self.window) {
             *d = s * w;
@@ -200,7 +208,7 @@ impl AudioMarker {
         }
         self.track(weighted);
         let depth = depths(&self.levels[..self.usable], self.total);
-        let start = (self.done * self.hop as u64) as f64 - self.hop as f64;
+        let start = (self.done * self.hop as u64) as f64 - (n - self.hop) as f64;
         let gains = self.gains_for(start);
         let gain: [f32; BANDS] = std::array::from_fn(|b| depth[b] * gains[b]);
         for (c, band) in self.spectrum.iter_mut().zip(&self.band_of) {
@@ -217,7 +225,7 @@ impl AudioMarker {
         {
             return;
         }
-        let scale = 1.0 / n as f32;
+        let scale = 1.0 / (n as f32 * OVERLAP_GAIN);
         for ((m, y), w) in self.mark.iter_mut().zip(&self.frame).zip(&self.window) {
             *m += y * w * scale;
         }
@@ -226,17 +234,18 @@ impl AudioMarker {
     /// Updates the level trackers with the frame just transformed, whose
     /// windowed samples' sum of squares is `weighted` (the first frame sets
     /// them). Levels are mean squares per sample, the programme's and each
-    /// band's (Parseval, one-sided spectrum, window energy n/2).
+    /// band's (Parseval, one-sided spectrum, window energy 3n/8).
     fn track(&mut self, weighted: f32) {
-        let n = (2 * self.hop) as f32;
+        let n = self.mark.len() as f32;
         let mut bands = [0.0f32; BANDS];
         for (c, band) in self.spectrum.iter().zip(&self.band_of) {
             if let Some(b) = band {
                 bands[*b] += c.norm_sqr();
             }
         }
-        let total = weighted / (0.5 * n);
-        let to_mean_square = 4.0 / (n * n);
+        let energy = 0.375 * n;
+        let total = weighted / energy;
+        let to_mean_square = 2.0 / (n * energy);
         let (smooth, slow) = match self.done {
             0 => (1.0, 1.0),
             _ => (self.smooth, self.slow),
@@ -249,10 +258,11 @@ impl AudioMarker {
 
     /// Each band's tile gain for the frame whose window starts at sample
     /// `start` of the programme: where the window spans two slots, each
-    /// slot's gain weighted by its share of the window's energy (Hann).
+    /// slot's gain weighted by its share of the frame's weight on the
+    /// output (Hann², analysis times synthesis).
     fn gains_for(&self, start: f64) -> [f32; BANDS] {
         let len = SLOT_SECS * self.rate;
-        let n = (2 * self.hop) as f64;
+        let n = self.mark.len() as f64;
         let first = (start / len).floor();
         let now = self
             .layout
@@ -265,7 +275,10 @@ impl AudioMarker {
             .layout
             .gains((first + 1.0).max(0.0) as usize % SLOTS, &self.bits);
         let u = (edge - start) / n;
-        let before = (u - (TAU * u).sin() / TAU) as f32;
+        // The integral of sin⁴(πt) from 0 to u, over its whole (3/8).
+        let integral =
+            0.375 * u - (TAU * u).sin() / (2.0 * TAU) + (2.0 * TAU * u).sin() / (16.0 * TAU);
+        let before = (integral / 0.375) as f32;
         std::array::from_fn(|b| before * now[b] + (1.0 - before) * next[b])
     }
 
