@@ -164,8 +164,9 @@ fn hop_energies(mono: &[f32], rate: u32) -> Vec<Hop> {
         .map(|i| (0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / n as f64).cos()) as f32)
         .collect();
     let usable = bands_at(rate);
-    // Each bin counts for its band as much as the embedder's band-pass
-    // changes it there (its response's real part, 1 / (1 + x²)).
+    // Bins near a band's edges count less, 1 / (1 + x²) (the old
+    // band-pass embedder's response): the embedder's frames blur the edges
+    // too, and flat weights read less (docs/watermark.md).
     let band_of: Vec<Option<(usize, f32)>> = (0..=n / 2)
         .map(|i| {
             let f = i as f64 * r / n as f64;
