@@ -58,21 +58,21 @@ pub(crate) fn verify(
 ) -> Result<Option<Verification>> {
     if key.is_some() {
         match verify_pass(labeler, source, limits, key, true)? {
-            Some(Checked::Done(v)) => return Ok(Some(v)),
+            Some(Checked::Done(v)) => return Ok(Some(*v)),
             None => return Ok(None),
             Some(Checked::NotInBand) => {}
         }
     }
     Ok(match verify_pass(labeler, source, limits, key, false)? {
-        Some(Checked::Done(v)) => Some(v),
+        Some(Checked::Done(v)) => Some(*v),
         Some(Checked::NotInBand) | None => None,
     })
 }
 
 /// What one pass of [`verify`] gave.
 enum Checked {
-    /// The verification.
-    Done(Verification),
+    /// The verification (boxed: it is large, the other variant empty).
+    Done(Box<Verification>),
     /// The band did not give the manifest's payload: every row is read.
     NotInBand,
 }
@@ -104,7 +104,7 @@ fn verify_pass(
     };
     let (marks, manifest) = match verify::marks_of(&JPEG, &info)? {
         Ok(found) => found,
-        Err(unmarked) => return Ok(Some(Checked::Done(unmarked))),
+        Err(unmarked) => return Ok(Some(Checked::Done(Box::new(unmarked)))),
     };
     let look = (&labeler.settings.font, &labeler.settings.style);
     // The badge's masks as run lengths; each row under it is scored as it
@@ -150,7 +150,7 @@ fn verify_pass(
     };
     let mut v = Verification::new(&JPEG, marks, Some(manifest), perceptible);
     v.watermark = found;
-    Ok(Some(Checked::Done(v)))
+    Ok(Some(Checked::Done(Box::new(v))))
 }
 
 /// Reads the watermark made with `key` blind (no manifest says where it
