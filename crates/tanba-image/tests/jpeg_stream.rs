@@ -219,3 +219,56 @@ fn the_read_back_on_one_thread_or_two_finds_the_same() {
         assert_eq!(e.kind_name(), "malformed", "{e}");
     }
 }
+
+/// Where `jpeg`'s entropy-coded data starts (after the scan's header).
+fn scan_start(jpeg: &[u8]) -> usize {
+    let sos = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+    sos + 2 + usize::from(u16::from_be_bytes([jpeg[sos + 2], jpeg[sos + 3]]))
+}
+
+/// The check after labelling reads the mark from a band of rows around
+/// the badge first and takes it only when it gives the manifest's payload:
+/// an output whose scan carries another payload, or no mark at all, gets
+/// the whole read's verdict (the other payload, refused by the caller as
+/// unverified, or no mark), as before the band.
+#[test]
+fn a_wrong_or_missing_mark_is_not_passed_by_the_band() {
+    let img = common::noisy_rgb(2100, 2300, 13);
+    let input = common::jpeg(&img, 90, false, &[]);
+    let (one, l1) = label_file_path(&input);
+    let (two, l2) = label_file_path(&input);
+    let plain = {
+        let mut reader = Cursor::new(&input);
+        let source = Source {
+            reader: &mut reader,
+            format: &JPEG,
+            path: None,
+            len: input.len() as u64,
+        };
+        let mut out = Cursor::new(Vec::new());
+        let job = Job::new().with_watermark(None);
+        ImageLabeler::default()
+            .label(source, &mut out, &job)
+            .unwrap();
+        out.into_inner()
+    };
+    let (p1, p2) = (
+        l1.manifest.watermark_payload(),
+        l2.manifest.watermark_payload(),
+    );
+    assert!(p1.is_some() && p2.is_some() && p1 != p2);
+    let v = verify_streamed(&one).unwrap();
+    assert_eq!(v.watermark.map(|f| f.payload), p1);
+    let head = &one[..scan_start(&one)];
+    for (what, other, want) in [("another payload", &two, p2), ("no mark", &plain, None)] {
+        // `one`'s header and manifest, `other`'s scan (same tables).
+        let spliced = [head, &other[scan_start(other)..]].concat();
+        let v = verify_streamed(&spliced).unwrap();
+        assert_eq!(v.watermark.map(|f| f.payload), want, "{what}");
+        let job = Job::new();
+        let whole = ImageLabeler::default()
+            .verify_bytes_with_watermark(&spliced, job.watermark.unwrap(), &job.limits)
+            .unwrap();
+        assert_eq!(whole.watermark.map(|f| f.payload), want, "{what}");
+    }
+}

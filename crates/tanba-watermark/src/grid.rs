@@ -19,6 +19,22 @@ pub(crate) fn fold(p: &Plane) -> Vec<f32> {
     acc
 }
 
+/// [`fold`] of the rows of `p` that `rows` marks; `None` unless they
+/// cover every row of the tile (every cell is then summed at least once).
+pub(crate) fn fold_rows(p: &Plane, rows: &[bool]) -> Option<Vec<f32>> {
+    let mut acc = vec![0.0f32; TILE * TILE];
+    let mut seen = [false; TILE];
+    let kept = p.data.chunks_exact(p.w.max(1)).enumerate();
+    for (y, row) in kept.filter(|(y, _)| rows.get(*y).copied().unwrap_or(false)) {
+        seen[y % TILE] = true;
+        let base = (y % TILE) * TILE;
+        for (x, v) in row.iter().enumerate() {
+            acc[base + x % TILE] += v;
+        }
+    }
+    seen.iter().all(|&s| s).then_some(acc)
+}
+
 /// Correlation of the folded tile with the sync pattern for every offset
 /// `(dx, dy)` (index `dy * TILE + dx`): cell `(x, y)` of the fold holds tile
 /// cell `((x + dx) % TILE, (y + dy) % TILE)` of the mark. Separable, so it

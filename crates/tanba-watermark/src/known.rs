@@ -13,7 +13,7 @@
 
 use image::RgbImage;
 
-use crate::grid::{fold, soft_bits, sync_surface};
+use crate::grid::{fold, fold_rows, soft_bits, sync_surface};
 use crate::pattern::{Pattern, decode_chase};
 use crate::resample::{Plane, grid_size, high_pass, taps};
 use crate::{CHASE_MIN_Z, Detection, Key, MIN_PICTURE_SIDE, MIN_SYNC_Z, WORK_SIDE};
@@ -109,21 +109,37 @@ impl KnownReader {
             h: sum.h,
             data: sum.data.iter().map(|s| s * k).collect(),
         };
-        let pat = Pattern::new(self.key.0);
-        let (gw, gh) = grid_size(w, h, WORK_SIDE);
-        let folded = fold(&high_pass(&mean.resized(gw, gh)));
-        let surface = sync_surface(&folded, &pat);
-        let z = z_at_origin(&surface);
-        if z < MIN_SYNC_Z {
-            return None;
-        }
-        let flips = if z >= CHASE_MIN_Z { 2 } else { 0 };
-        decode_chase(&soft_bits(&folded, &pat, 0, 0), flips).map(|payload| Detection {
-            payload,
-            sync_z: z,
-            grid_side: WORK_SIDE,
-        })
+        read_mean(&mean, (w, h), self.key, None)
     }
+}
+
+/// The read of [`KnownReader::read`] from `mean`, the shrink of a `w` x
+/// `h` picture, folding every row of the working grid or only those
+/// `rows` marks (`None` unless they cover every row of a tile).
+pub(crate) fn read_mean(
+    mean: &Plane,
+    (w, h): (usize, usize),
+    key: Key,
+    rows: Option<&[bool]>,
+) -> Option<Detection> {
+    let pat = Pattern::new(key.0);
+    let (gw, gh) = grid_size(w, h, WORK_SIDE);
+    let residual = high_pass(&mean.resized(gw, gh));
+    let folded = match rows {
+        None => fold(&residual),
+        Some(rows) => fold_rows(&residual, rows)?,
+    };
+    let surface = sync_surface(&folded, &pat);
+    let z = z_at_origin(&surface);
+    if z < MIN_SYNC_Z {
+        return None;
+    }
+    let flips = if z >= CHASE_MIN_Z { 2 } else { 0 };
+    decode_chase(&soft_bits(&folded, &pat, 0, 0), flips).map(|payload| Detection {
+        payload,
+        sync_z: z,
+        grid_side: WORK_SIDE,
+    })
 }
 
 /// Size of the first shrink the detector and embedder share (twice the

@@ -14,6 +14,7 @@
 use tanba_core::Error;
 
 use crate::apply::{self, Enlarged};
+use crate::pattern::TILE;
 use crate::pattern::{Pattern, encode};
 use crate::resample::{Plane, grid_size, taps};
 use crate::{
@@ -44,6 +45,10 @@ pub struct LumaRows {
     first: usize,
     luma: Vec<f32>,
     shrunk: Vec<f32>,
+    /// The first row pushed (the rows before it were skipped), and whether
+    /// rows were skipped after it.
+    from: Option<usize>,
+    gap: bool,
 }
 
 impl LumaRows {
@@ -83,6 +88,8 @@ impl LumaRows {
             first: 0,
             luma: vec![0.0; w],
             shrunk: vec![0.0; sw],
+            from: None,
+            gap: false,
         })
     }
 
@@ -94,6 +101,7 @@ impl LumaRows {
         if y >= self.h {
             return;
         }
+        self.from.get_or_insert(y);
         self.y += 1;
         while self
             .ty
@@ -134,9 +142,79 @@ impl LumaRows {
         }
     }
 
-    /// Whether every row has been pushed.
+    /// Whether every row has been pushed (none skipped).
     pub fn is_complete(&self) -> bool {
-        self.y == self.h
+        self.y == self.h && self.from == Some(0) && !self.gap
+    }
+
+    /// Skips the rows before `y` (not decoded): pushed from there on, the
+    /// rows make a band, which [`LumaRows::read_known`] can read but
+    /// nothing that needs the whole picture.
+    pub fn skip_to(&mut self, y: usize) {
+        if y > self.y {
+            self.gap |= self.from.is_some();
+            self.y = y.min(self.h);
+        }
+    }
+
+    /// The band of picture rows [`LumaRows::read_known`] needs to read the
+    /// mark from one whole tile period of the working grid (about a
+    /// quarter of the picture's height when it is the taller side), as
+    /// near to picture row `centre` as the picture allows.
+    pub fn known_band(&self, centre: usize) -> std::ops::Range<usize> {
+        let (_, gh) = grid_size(self.w, self.h, WORK_SIDE);
+        let t = taps(self.sum.h, gh, 0.0);
+        // The high-pass reads one grid row on each side of those it keeps.
+        let span = (TILE + 2).min(gh);
+        let c = centre.min(self.h) * gh / self.h.max(1);
+        let r0 = c.saturating_sub(span / 2).min(gh - span);
+        let (first, last) = (&t[r0], &t[r0 + span - 1]);
+        let (s0, s1) = (first.0, last.0 + last.1.len() - 1);
+        let (Some(b0), Some(b1)) = (self.ty.get(s0), self.ty.get(s1)) else {
+            return 0..self.h;
+        };
+        b0.start..(b1.start + b1.weights.len()).min(self.h)
+    }
+
+    /// The read of the mark at the geometry it was embedded with (as
+    /// [`KnownReader::read`] of the whole picture) from the rows pushed:
+    /// all of them, or a band ([`LumaRows::skip_to`]) from which only the
+    /// working grid's rows that depend on pushed rows alone are folded.
+    /// `None` when those do not cover a whole tile period, or when no mark
+    /// reads (sync z under 6, CRC failed).
+    pub fn read_known(&self, key: Key) -> Option<Detection> {
+        let rows = self.grid_rows_read();
+        crate::known::read_mean(&self.sum, (self.w, self.h), key, Some(&rows))
+    }
+
+    /// For each row of the working grid, whether its residual (the shrink
+    /// resized to the grid, then high-passed) depends on pushed rows only.
+    fn grid_rows_read(&self) -> Vec<bool> {
+        let Some(from) = self.from.filter(|_| !self.gap) else {
+            return Vec::new();
+        };
+        let to = self.y;
+        let shrunk: Vec<bool> = self
+            .ty
+            .iter()
+            .map(|b| b.start >= from && b.start + b.weights.len() <= to)
+            .collect();
+        let (_, gh) = grid_size(self.w, self.h, WORK_SIDE);
+        let grid: Vec<bool> = taps(self.sum.h, gh, 0.0)
+            .iter()
+            .map(|(s, ws)| {
+                shrunk
+                    .get(*s..*s + ws.len())
+                    .is_some_and(|r| r.iter().all(|&b| b))
+            })
+            .collect();
+        (0..gh)
+            .map(|r| {
+                grid[r.saturating_sub(1)..=(r + 1).min(gh - 1)]
+                    .iter()
+                    .all(|&b| b)
+            })
+            .collect()
     }
 
     /// The blind read of [`crate::detect_details`] from the rows pushed (all
@@ -324,5 +402,55 @@ mod tests {
             unmarked.push_row(row, 3);
         }
         assert!(unmarked.detect(PUBLIC_KEY).is_none());
+    }
+
+    /// Rows `band` of `img` pushed to a fresh [`LumaRows`], the rows
+    /// before it skipped.
+    fn pushed(img: &RgbImage, band: std::ops::Range<usize>) -> LumaRows {
+        let mut rows = LumaRows::new(img.width(), img.height()).unwrap();
+        rows.skip_to(band.start);
+        let w = img.width() as usize * 3;
+        for row in img.chunks_exact(w).skip(band.start).take(band.len()) {
+            rows.push_row(row, 3);
+        }
+        rows
+    }
+
+    #[test]
+    fn a_band_of_one_tile_period_reads_the_known_mark_and_less_reads_nothing() {
+        let plain = photo(2100, 2400);
+        let mut img = plain.clone();
+        crate::embed(&mut img, 0x0123_4567_89ab_cdef, PUBLIC_KEY).unwrap();
+        let probe = LumaRows::new(2100, 2400).unwrap();
+        for centre in [0, 1200, 2399] {
+            let band = probe.known_band(centre);
+            // One tile period of 128 grid rows, and a few rows of margin.
+            assert!(band.len() < 2400 * 3 / 10, "{centre}: {band:?}");
+            assert!(band.contains(&centre.min(2399)), "{centre}: {band:?}");
+            let rows = pushed(&img, band.clone());
+            assert!(!rows.is_complete() && rows.detect(PUBLIC_KEY).is_none());
+            let found = rows.read_known(PUBLIC_KEY);
+            assert_eq!(found.map(|d| d.payload), Some(0x0123_4567_89ab_cdef));
+            assert_eq!(rows.read_known(Key::private(7)), None, "{centre}");
+            assert_eq!(pushed(&plain, band.clone()).read_known(PUBLIC_KEY), None);
+            // Three grid rows short of a period: nothing is read.
+            let short = if centre == 0 {
+                band.start..band.end - 60
+            } else {
+                band.start + 60..band.end
+            };
+            assert_eq!(pushed(&img, short).read_known(PUBLIC_KEY), None, "{centre}");
+        }
+        // Every row: the whole picture's known read.
+        let all = pushed(&img, 0..2400);
+        assert!(all.is_complete());
+        let mut reader = KnownReader::new(PUBLIC_KEY);
+        let whole = all.read_known(PUBLIC_KEY);
+        reader.push_rows(all);
+        assert_eq!(whole, reader.read());
+        // Rows skipped after some were pushed: nothing is read.
+        let mut gap = pushed(&img, 0..1200);
+        gap.skip_to(1300);
+        assert_eq!(gap.read_known(PUBLIC_KEY), None);
     }
 }

@@ -39,8 +39,10 @@ pub(crate) struct DctMark {
     q: [u16; 64],
     /// Each chroma component's DC step (none for grey).
     chroma_q0: Vec<f32>,
-    /// Zig-zag index of each kept term `[v][u]`.
-    zz: [[usize; DCT_TERMS]; DCT_TERMS],
+    /// The luma step of each kept term, `v * DCT_TERMS + u`.
+    steps: [f32; KEPT],
+    /// Zig-zag index of each kept term, `v * DCT_TERMS + u`.
+    zz: [usize; KEPT],
     /// Luma blocks seen, and how many of them had a saturated mean colour.
     /// Atomic: the rows may be marked on the scan's decoding thread.
     seen: AtomicUsize,
@@ -63,13 +65,14 @@ impl DctMark {
             return Ok(None);
         }
         let field = Field::plain(w, h, mark.payload, key_of(mark.key))?;
-        let mut zz = [[0usize; DCT_TERMS]; DCT_TERMS];
+        let mut zz = [0usize; KEPT];
         for (k, &n) in ZIGZAG.iter().enumerate() {
             let (v, u) = (n / 8, n % 8);
             if v < DCT_TERMS && u < DCT_TERMS {
-                zz[v][u] = k;
+                zz[v * DCT_TERMS + u] = k;
             }
         }
+        let steps = std::array::from_fn(|i| f32::from(q[i / DCT_TERMS * 8 + i % DCT_TERMS]));
         let chroma_q0 = f.comps[1..]
             .iter()
             .map(|c| f.qt[c.tq].map_or(1.0, |t| f32::from(t[0])))
@@ -78,6 +81,7 @@ impl DctMark {
             field,
             q,
             chroma_q0,
+            steps,
             zz,
             seen: AtomicUsize::new(0),
             saturated: AtomicUsize::new(0),
@@ -129,36 +133,50 @@ impl DctMark {
             let rows = self.field.block_row(row * c.v + by);
             let mut carry = 0f32;
             for (bx, block) in line.iter_mut().enumerate() {
-                let d = self.field.block_dct(&rows, bx);
-                for (v, terms) in d.iter().enumerate() {
-                    for (u, &t) in terms.iter().enumerate() {
-                        let step = f32::from(self.q[v * 8 + u]);
-                        let want = if (v, u) == (0, 0) { t + carry } else { t };
-                        let change = round(want / step);
-                        if (v, u) == (0, 0) {
-                            carry = want - change as f32 * step;
-                        }
-                        if change != 0 {
-                            let k = self.zz[v][u];
-                            let lo = if k == 0 { -1024 } else { -1023 };
-                            block[k] = (i32::from(block[k]) + change).clamp(lo, 1023) as i16;
-                        }
-                    }
-                }
+                let mut want = [0f32; KEPT];
+                want.copy_from_slice(self.field.block_dct(&rows, bx).as_flattened());
+                want[0] += carry;
+                let change = self.changes(&want);
+                carry = want[0] - change[0] as f32 * self.steps[0];
+                self.add(block, &change);
+            }
+        }
+    }
+
+    /// Each kept term's change in quantised units: `want / step` rounded
+    /// half away from zero, every term at once in straight loops (no
+    /// branch, so the divides and rounds vectorise; the same operations
+    /// as one term at a time, so the same results).
+    #[inline]
+    fn changes(&self, want: &[f32; KEPT]) -> [i32; KEPT] {
+        let mut v = [0f32; KEPT];
+        for ((v, w), s) in v.iter_mut().zip(want).zip(&self.steps) {
+            *v = w / s;
+        }
+        let mut change = [0i32; KEPT];
+        for (c, &v) in change.iter_mut().zip(&v) {
+            // `v + 0.5` for v >= 0 (and -0.0), `v - 0.5` below: the sign
+            // of a NaN does not matter, it converts to 0 either way.
+            *c = (v + 0.5f32.copysign(v)) as i32;
+        }
+        change
+    }
+
+    /// Adds `change` to the block's kept terms, saturated at the baseline
+    /// range; a term whose change is 0 (most AC terms) is not touched.
+    #[inline]
+    fn add(&self, block: &mut [i16; 64], change: &[i32; KEPT]) {
+        for (i, (&k, &d)) in self.zz.iter().zip(change).enumerate() {
+            if d != 0 {
+                let lo = if i == 0 { -1024 } else { -1023 };
+                block[k] = (i32::from(block[k]) + d).clamp(lo, 1023) as i16;
             }
         }
     }
 }
 
-/// Rounds half away from zero (no `roundf` call per term).
-#[inline]
-fn round(v: f32) -> i32 {
-    if v >= 0.0 {
-        (v + 0.5) as i32
-    } else {
-        (v - 0.5) as i32
-    }
-}
+/// Terms of a block the mark changes.
+const KEPT: usize = DCT_TERMS * DCT_TERMS;
 
 /// Largest share of the luma blocks whose mean colour is saturated (a
 /// channel at 0 or 255 takes away half the mark or more) for the mark to
