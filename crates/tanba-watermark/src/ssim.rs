@@ -13,6 +13,10 @@ use crate::resample::Plane;
 /// margin covers rounding to 8 bits).
 pub(crate) const SSIM_FLOOR: f64 = 0.982;
 
+/// Planes from this many samples are blurred in parallel: the sampled
+/// estimate's 74 x 74 windows cost less than rayon's hand-offs.
+const PARALLEL_FROM: usize = 1 << 16;
+
 /// `p` blurred by the 11-tap Gaussian of sigma 1.5 (Wang et al.'s window),
 /// edges clamped.
 fn gauss(p: &[f32], w: usize, h: usize) -> Vec<f32> {
@@ -20,22 +24,44 @@ fn gauss(p: &[f32], w: usize, h: usize) -> Vec<f32> {
     let sum: f32 = k.iter().sum();
     let k: Vec<f32> = k.iter().map(|v| v / sum).collect();
     let mut rows = vec![0.0f32; w * h];
-    rows.par_chunks_mut(w).enumerate().for_each(|(y, out)| {
-        let src = &p[y * w..(y + 1) * w];
-        for (x, o) in out.iter_mut().enumerate() {
-            *o = (0..11)
-                .map(|i| k[i] * src[(x + i).saturating_sub(5).min(w - 1)])
-                .sum();
-        }
-    });
+    let row_pass = |(y, out): (usize, &mut [f32])| blur_row(&p[y * w..(y + 1) * w], &k, out);
+    let parallel = w * h >= PARALLEL_FROM;
+    if parallel {
+        rows.par_chunks_mut(w).enumerate().for_each(row_pass);
+    } else {
+        rows.chunks_mut(w.max(1)).enumerate().for_each(row_pass);
+    }
     let mut out = vec![0.0f32; w * h];
-    out.par_chunks_mut(w).enumerate().for_each(|(y, o)| {
+    let column_pass = |(y, o): (usize, &mut [f32])| {
         for (i, kv) in k.iter().enumerate() {
             let r = &rows[(y + i).saturating_sub(5).min(h - 1) * w..][..w];
             o.iter_mut().zip(r).for_each(|(a, b)| *a += kv * b);
         }
-    });
+    };
+    if parallel {
+        out.par_chunks_mut(w).enumerate().for_each(column_pass);
+    } else {
+        out.chunks_mut(w.max(1)).enumerate().for_each(column_pass);
+    }
     out
+}
+
+/// One row of [`gauss`] into `out` (zeroed), from a copy of `src` with
+/// its edge samples repeated: the taps are then added in order, tap by
+/// tap across the row, with no clamped index (so it vectorises, and every
+/// sum is the one taken pixel by pixel, bit for bit).
+fn blur_row(src: &[f32], k: &[f32], out: &mut [f32]) {
+    let (Some(&first), Some(&last)) = (src.first(), src.last()) else {
+        return;
+    };
+    let mut padded = Vec::with_capacity(src.len() + 10);
+    padded.extend_from_slice(&[first; 5]);
+    padded.extend_from_slice(src);
+    padded.extend_from_slice(&[last; 5]);
+    for (i, &kv) in k.iter().enumerate() {
+        let from = &padded[i..i + out.len()];
+        out.iter_mut().zip(from).for_each(|(o, v)| *o += kv * v);
+    }
 }
 
 /// Mean SSIM (Gaussian window 11x11, sigma 1.5, K1 0.01, K2 0.03) of
@@ -170,9 +196,13 @@ fn sampled_scale(
         })
         .collect();
     scale_to_floor(SAMPLED_FLOOR, |scale| {
-        let (sum, n) = windows
-            .iter()
+        // In parallel by window, summed in order (the same sum as in turn).
+        let sums: Vec<(f64, usize)> = windows
+            .par_iter()
             .map(|(y, d)| ssim_sum(y, &scaled(d, scale), MARGIN))
+            .collect();
+        let (sum, n) = sums
+            .into_iter()
             .fold((0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         sum / n.max(1) as f64
     })
