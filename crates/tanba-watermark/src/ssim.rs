@@ -66,15 +66,34 @@ fn blur_row(src: &[f32], k: &[f32], out: &mut [f32]) {
 
 /// Mean SSIM (Gaussian window 11x11, sigma 1.5, K1 0.01, K2 0.03) of
 /// `y + delta` (clamped to 0..=255) against `y`.
+#[cfg(test)]
 pub(crate) fn ssim_with(y: &Plane, delta: &Plane) -> f64 {
-    let (sum, n) = ssim_sum(y, delta, 0);
+    let (sum, n) = ssim_sum(y, &Blurred::of(y), delta, 0);
     sum / n.max(1) as f64
+}
+
+/// A picture's blurred luma and blurred square: the part of its SSIM
+/// against a marked copy that does not depend on the mark, computed once
+/// for the one or two scales [`scale_to_floor`] tries.
+struct Blurred {
+    mx: Vec<f32>,
+    xx: Vec<f32>,
+}
+
+impl Blurred {
+    fn of(y: &Plane) -> Blurred {
+        let square: Vec<f32> = y.data.iter().map(|u| u * u).collect();
+        Blurred {
+            mx: gauss(&y.data, y.w, y.h),
+            xx: gauss(&square, y.w, y.h),
+        }
+    }
 }
 
 /// Sum and count of the SSIM map of `y + delta` against `y`, leaving out
 /// `margin` samples at every edge (a window cut out of a larger picture,
 /// whose edge samples would see clamped neighbours).
-fn ssim_sum(y: &Plane, delta: &Plane, margin: usize) -> (f64, usize) {
+fn ssim_sum(y: &Plane, own: &Blurred, delta: &Plane, margin: usize) -> (f64, usize) {
     let (w, h) = (y.w, y.h);
     let x = &y.data;
     let z: Vec<f32> = x
@@ -83,12 +102,9 @@ fn ssim_sum(y: &Plane, delta: &Plane, margin: usize) -> (f64, usize) {
         .map(|(a, d)| (a + d).clamp(0.0, 255.0))
         .collect();
     let prod = |p: &[f32], q: &[f32]| -> Vec<f32> { p.iter().zip(q).map(|(u, v)| u * v).collect() };
-    let (mx, mz) = (gauss(x, w, h), gauss(&z, w, h));
-    let (xx, zz, xz) = (
-        gauss(&prod(x, x), w, h),
-        gauss(&prod(&z, &z), w, h),
-        gauss(&prod(x, &z), w, h),
-    );
+    let (mx, xx) = (&own.mx, &own.xx);
+    let mz = gauss(&z, w, h);
+    let (zz, xz) = (gauss(&prod(&z, &z), w, h), gauss(&prod(x, &z), w, h));
     let (c1, c2) = ((0.01f64 * 255.0).powi(2), (0.03f64 * 255.0).powi(2));
     let inner = (margin..h.saturating_sub(margin))
         .flat_map(|r| (margin..w.saturating_sub(margin)).map(move |c| r * w + c));
@@ -112,7 +128,11 @@ fn ssim_sum(y: &Plane, delta: &Plane, margin: usize) -> (f64, usize) {
 /// second checks it.
 pub(crate) fn ssim_scale(y: &Plane, grid: &Plane) -> f32 {
     let delta = grid.resized(y.w, y.h);
-    scale_to_floor(SSIM_FLOOR, |scale| ssim_with(y, &scaled(&delta, scale)))
+    let own = Blurred::of(y);
+    scale_to_floor(SSIM_FLOOR, |scale| {
+        let (sum, n) = ssim_sum(y, &own, &scaled(&delta, scale), 0);
+        sum / n.max(1) as f64
+    })
 }
 
 /// `p` times `k`.
@@ -171,7 +191,7 @@ fn sampled_scale(
     }
     let (tx, ty) = (linear(grid.w, w), linear(grid.h, h));
     let origin = |n: usize, k: usize| k * (n - side) / (SAMPLES - 1);
-    let windows: Vec<(Plane, Plane)> = (0..SAMPLES * SAMPLES)
+    let windows: Vec<(Plane, Blurred, Plane)> = (0..SAMPLES * SAMPLES)
         .into_par_iter()
         .map(|k| {
             let (x0, y0) = (origin(w, k % SAMPLES), origin(h, k / SAMPLES));
@@ -192,14 +212,16 @@ fn sampled_scale(
                 h: side,
                 data,
             };
-            (plane(luma), plane(delta))
+            let luma = plane(luma);
+            let own = Blurred::of(&luma);
+            (luma, own, plane(delta))
         })
         .collect();
     scale_to_floor(SAMPLED_FLOOR, |scale| {
         // In parallel by window, summed in order (the same sum as in turn).
         let sums: Vec<(f64, usize)> = windows
             .par_iter()
-            .map(|(y, d)| ssim_sum(y, &scaled(d, scale), MARGIN))
+            .map(|(y, own, d)| ssim_sum(y, own, &scaled(d, scale), MARGIN))
             .collect();
         let (sum, n) = sums
             .into_iter()
