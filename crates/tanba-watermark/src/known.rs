@@ -184,14 +184,21 @@ pub(crate) fn shrink_luma(
     let mut data = vec![0.0f32; nw * nh];
     let mut row = vec![0.0f32; w];
     for (out, (start, weights)) in data.chunks_mut(nw.max(1)).zip(&ty) {
-        row.iter_mut().for_each(|r| *r = 0.0);
+        if weights.is_empty() {
+            row.fill(0.0);
+        }
         let step = if weights.len() >= 8 { 2 } else { 1 };
         let kept: f32 = weights.iter().step_by(step).sum();
         for (k, wt) in weights.iter().enumerate().step_by(step) {
             let wt = wt / kept;
             let at = (start + k) * stride;
-            for (r, &p) in row.iter_mut().zip(&luma[at..at + w]) {
-                *r += wt * f32::from(p);
+            let src = row.iter_mut().zip(&luma[at..at + w]);
+            // The first row is set rather than added to zero: the same
+            // sums, without clearing the row first.
+            if k == 0 {
+                src.for_each(|(r, &p)| *r = wt * f32::from(p));
+            } else {
+                src.for_each(|(r, &p)| *r += wt * f32::from(p));
             }
         }
         for (o, (s, ws)) in out.iter_mut().zip(&tx) {

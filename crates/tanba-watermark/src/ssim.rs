@@ -13,6 +13,10 @@ use crate::resample::Plane;
 /// margin covers rounding to 8 bits).
 pub(crate) const SSIM_FLOOR: f64 = 0.982;
 
+/// Planes from this many samples are blurred in parallel: the sampled
+/// estimate's 74 x 74 windows cost less than rayon's hand-offs.
+const PARALLEL_FROM: usize = 1 << 16;
+
 /// `p` blurred by the 11-tap Gaussian of sigma 1.5 (Wang et al.'s window),
 /// edges clamped.
 fn gauss(p: &[f32], w: usize, h: usize) -> Vec<f32> {
@@ -20,35 +24,76 @@ fn gauss(p: &[f32], w: usize, h: usize) -> Vec<f32> {
     let sum: f32 = k.iter().sum();
     let k: Vec<f32> = k.iter().map(|v| v / sum).collect();
     let mut rows = vec![0.0f32; w * h];
-    rows.par_chunks_mut(w).enumerate().for_each(|(y, out)| {
-        let src = &p[y * w..(y + 1) * w];
-        for (x, o) in out.iter_mut().enumerate() {
-            *o = (0..11)
-                .map(|i| k[i] * src[(x + i).saturating_sub(5).min(w - 1)])
-                .sum();
-        }
-    });
+    let row_pass = |(y, out): (usize, &mut [f32])| blur_row(&p[y * w..(y + 1) * w], &k, out);
+    let parallel = w * h >= PARALLEL_FROM;
+    if parallel {
+        rows.par_chunks_mut(w).enumerate().for_each(row_pass);
+    } else {
+        rows.chunks_mut(w.max(1)).enumerate().for_each(row_pass);
+    }
     let mut out = vec![0.0f32; w * h];
-    out.par_chunks_mut(w).enumerate().for_each(|(y, o)| {
+    let column_pass = |(y, o): (usize, &mut [f32])| {
         for (i, kv) in k.iter().enumerate() {
             let r = &rows[(y + i).saturating_sub(5).min(h - 1) * w..][..w];
             o.iter_mut().zip(r).for_each(|(a, b)| *a += kv * b);
         }
-    });
+    };
+    if parallel {
+        out.par_chunks_mut(w).enumerate().for_each(column_pass);
+    } else {
+        out.chunks_mut(w.max(1)).enumerate().for_each(column_pass);
+    }
     out
+}
+
+/// One row of [`gauss`] into `out` (zeroed), from a copy of `src` with
+/// its edge samples repeated: the taps are then added in order, tap by
+/// tap across the row, with no clamped index (so it vectorises, and every
+/// sum is the one taken pixel by pixel, bit for bit).
+fn blur_row(src: &[f32], k: &[f32], out: &mut [f32]) {
+    let (Some(&first), Some(&last)) = (src.first(), src.last()) else {
+        return;
+    };
+    let mut padded = Vec::with_capacity(src.len() + 10);
+    padded.extend_from_slice(&[first; 5]);
+    padded.extend_from_slice(src);
+    padded.extend_from_slice(&[last; 5]);
+    for (i, &kv) in k.iter().enumerate() {
+        let from = &padded[i..i + out.len()];
+        out.iter_mut().zip(from).for_each(|(o, v)| *o += kv * v);
+    }
 }
 
 /// Mean SSIM (Gaussian window 11x11, sigma 1.5, K1 0.01, K2 0.03) of
 /// `y + delta` (clamped to 0..=255) against `y`.
+#[cfg(test)]
 pub(crate) fn ssim_with(y: &Plane, delta: &Plane) -> f64 {
-    let (sum, n) = ssim_sum(y, delta, 0);
+    let (sum, n) = ssim_sum(y, &Blurred::of(y), delta, 0);
     sum / n.max(1) as f64
+}
+
+/// A picture's blurred luma and blurred square: the part of its SSIM
+/// against a marked copy that does not depend on the mark, computed once
+/// for the one or two scales [`scale_to_floor`] tries.
+struct Blurred {
+    mx: Vec<f32>,
+    xx: Vec<f32>,
+}
+
+impl Blurred {
+    fn of(y: &Plane) -> Blurred {
+        let square: Vec<f32> = y.data.iter().map(|u| u * u).collect();
+        Blurred {
+            mx: gauss(&y.data, y.w, y.h),
+            xx: gauss(&square, y.w, y.h),
+        }
+    }
 }
 
 /// Sum and count of the SSIM map of `y + delta` against `y`, leaving out
 /// `margin` samples at every edge (a window cut out of a larger picture,
 /// whose edge samples would see clamped neighbours).
-fn ssim_sum(y: &Plane, delta: &Plane, margin: usize) -> (f64, usize) {
+fn ssim_sum(y: &Plane, own: &Blurred, delta: &Plane, margin: usize) -> (f64, usize) {
     let (w, h) = (y.w, y.h);
     let x = &y.data;
     let z: Vec<f32> = x
@@ -57,12 +102,9 @@ fn ssim_sum(y: &Plane, delta: &Plane, margin: usize) -> (f64, usize) {
         .map(|(a, d)| (a + d).clamp(0.0, 255.0))
         .collect();
     let prod = |p: &[f32], q: &[f32]| -> Vec<f32> { p.iter().zip(q).map(|(u, v)| u * v).collect() };
-    let (mx, mz) = (gauss(x, w, h), gauss(&z, w, h));
-    let (xx, zz, xz) = (
-        gauss(&prod(x, x), w, h),
-        gauss(&prod(&z, &z), w, h),
-        gauss(&prod(x, &z), w, h),
-    );
+    let (mx, xx) = (&own.mx, &own.xx);
+    let mz = gauss(&z, w, h);
+    let (zz, xz) = (gauss(&prod(&z, &z), w, h), gauss(&prod(x, &z), w, h));
     let (c1, c2) = ((0.01f64 * 255.0).powi(2), (0.03f64 * 255.0).powi(2));
     let inner = (margin..h.saturating_sub(margin))
         .flat_map(|r| (margin..w.saturating_sub(margin)).map(move |c| r * w + c));
@@ -86,7 +128,11 @@ fn ssim_sum(y: &Plane, delta: &Plane, margin: usize) -> (f64, usize) {
 /// second checks it.
 pub(crate) fn ssim_scale(y: &Plane, grid: &Plane) -> f32 {
     let delta = grid.resized(y.w, y.h);
-    scale_to_floor(SSIM_FLOOR, |scale| ssim_with(y, &scaled(&delta, scale)))
+    let own = Blurred::of(y);
+    scale_to_floor(SSIM_FLOOR, |scale| {
+        let (sum, n) = ssim_sum(y, &own, &scaled(&delta, scale), 0);
+        sum / n.max(1) as f64
+    })
 }
 
 /// `p` times `k`.
@@ -145,7 +191,7 @@ fn sampled_scale(
     }
     let (tx, ty) = (linear(grid.w, w), linear(grid.h, h));
     let origin = |n: usize, k: usize| k * (n - side) / (SAMPLES - 1);
-    let windows: Vec<(Plane, Plane)> = (0..SAMPLES * SAMPLES)
+    let windows: Vec<(Plane, Blurred, Plane)> = (0..SAMPLES * SAMPLES)
         .into_par_iter()
         .map(|k| {
             let (x0, y0) = (origin(w, k % SAMPLES), origin(h, k / SAMPLES));
@@ -166,13 +212,19 @@ fn sampled_scale(
                 h: side,
                 data,
             };
-            (plane(luma), plane(delta))
+            let luma = plane(luma);
+            let own = Blurred::of(&luma);
+            (luma, own, plane(delta))
         })
         .collect();
     scale_to_floor(SAMPLED_FLOOR, |scale| {
-        let (sum, n) = windows
-            .iter()
-            .map(|(y, d)| ssim_sum(y, &scaled(d, scale), MARGIN))
+        // In parallel by window, summed in order (the same sum as in turn).
+        let sums: Vec<(f64, usize)> = windows
+            .par_iter()
+            .map(|(y, own, d)| ssim_sum(y, own, &scaled(d, scale), MARGIN))
+            .collect();
+        let (sum, n) = sums
+            .into_iter()
             .fold((0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         sum / n.max(1) as f64
     })

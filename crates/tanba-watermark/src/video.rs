@@ -151,8 +151,11 @@ impl FrameMarker {
             .zip(self.delta.chunks_exact(self.width))
             .take(self.height)
         {
+            // p + d clamped to 0..=255, as p - 128 + d saturated to an i8
+            // (flipping the top bit moves a byte by 128): one saturating
+            // byte addition, 16 or 32 pixels an instruction.
             for (p, &d) in row.iter_mut().zip(d) {
-                *p = (i16::from(*p) + i16::from(d)).clamp(0, 255) as u8;
+                *p = ((*p ^ 0x80) as i8).saturating_add(d) as u8 ^ 0x80;
             }
         }
     }
@@ -171,16 +174,26 @@ fn block_means(delta: &mut [i8], w: usize, h: usize) {
     if w.min(h) < BLOCK * WORK_SIDE {
         return;
     }
-    for by in (0..h).step_by(BLOCK) {
-        let ye = (by + BLOCK).min(h);
-        for bx in (0..w).step_by(BLOCK) {
-            let xe = (bx + BLOCK).min(w);
-            let sum: i32 = (by..ye)
-                .flat_map(|y| &delta[y * w + bx..y * w + xe])
-                .map(|&d| i32::from(d))
-                .sum();
-            let mean = (sum as f32 / ((ye - by) * (xe - bx)) as f32).round() as i8;
-            (by..ye).for_each(|y| delta[y * w + bx..y * w + xe].fill(mean));
+    // One band of BLOCK rows at a time: the blocks' sums row by row (whole
+    // numbers, so the order does not matter), then their means written.
+    let mut sums = vec![0i32; w.div_ceil(BLOCK)];
+    let mut means = vec![0i8; sums.len()];
+    for band in delta.chunks_mut(BLOCK * w) {
+        let rows = band.len() / w;
+        sums.fill(0);
+        for row in band.chunks_exact(w) {
+            for (s, block) in sums.iter_mut().zip(row.chunks(BLOCK)) {
+                *s += block.iter().map(|&d| i32::from(d)).sum::<i32>();
+            }
+        }
+        for ((m, s), bx) in means.iter_mut().zip(&sums).zip((0..w).step_by(BLOCK)) {
+            let n = rows * (w - bx).min(BLOCK);
+            *m = (*s as f32 / n as f32).round() as i8;
+        }
+        for row in band.chunks_exact_mut(w) {
+            for (block, &m) in row.chunks_mut(BLOCK).zip(&means) {
+                block.fill(m);
+            }
         }
     }
 }
