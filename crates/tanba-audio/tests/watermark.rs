@@ -242,8 +242,8 @@ fn the_disclaimer_is_left_unmarked_and_the_programme_marked_at_about_30_db() {
     // loudness (a few hundredths of a dB): taken out, what is left is the
     // samples' rounding. The programme differs by the mark.
     let (pc, mc) = (&p[..head], &m[..head]);
-    let gain = pc.iter().zip(mc).map(|(a, b)| a * b).sum::<f64>()
-        / pc.iter().map(|a| a * a).sum::<f64>();
+    let gain =
+        pc.iter().zip(mc).map(|(a, b)| a * b).sum::<f64>() / pc.iter().map(|a| a * a).sum::<f64>();
     let scaled: Vec<f64> = pc.iter().map(|a| a * gain).collect();
     let (clip, programme) = (snr(&scaled, mc), snr(&p[head..], &m[head..]));
     eprintln!(
