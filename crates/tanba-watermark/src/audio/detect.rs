@@ -32,6 +32,11 @@ const SILENCE_FLOOR: f32 = 1e-13;
 /// Tiles further than this many RMS from their neighbours are clipped
 /// (onsets), so a few loud events do not drown the mark.
 const CLIP_RMS: f32 = 2.0;
+/// Slots with less band energy than this share of the window's median
+/// slot count in proportion (`quiet_slots`): 0.03 (-15 dB) read one more
+/// of the matrix's 150 coded 10-s windows and raised the mean per-bit z
+/// from 1.25 to 1.32; 0.01 and 0.1 did no better, 0.3 worse.
+const QUIET_SLOT: f32 = 0.03;
 
 /// The payload of the mark made with `key`, if the window carries one.
 ///
@@ -247,6 +252,7 @@ fn read_phase(hops: &[Hop], phase: usize, layout: &Layout) -> Option<Vec<Hypothe
         .count();
     let mut d = contrast(&logs, usable);
     plan_weights(&mut d, &sums, &hops[phase..], usable);
+    quiet_slots(&mut d, &sums, usable);
     let folded = fold(&d);
     Some(
         (0..SLOTS)
@@ -346,6 +352,27 @@ fn plan_weights(d: &mut [[f32; BANDS]], sums: &[[f32; BANDS]], hops: &[Hop], usa
         for (x, w) in row[..usable].iter_mut().zip(&depth) {
             *x *= w / mean;
         }
+    }
+}
+
+/// Scales each slot by its band energy over [`QUIET_SLOT`] times the
+/// window's median slot's, capped at 1: a slot far quieter than the
+/// programme (a pause's codec noise, a fade) carries little of the mark,
+/// yet `weigh` gives it a full slot's weight.
+fn quiet_slots(d: &mut [[f32; BANDS]], sums: &[[f32; BANDS]], usable: usize) {
+    if usable == 0 || sums.is_empty() {
+        return;
+    }
+    let energy: Vec<f32> = sums.iter().map(|s| s[..usable].iter().sum()).collect();
+    let mut sorted = energy.clone();
+    let mid = sorted.len() / 2;
+    let median = *sorted.select_nth_unstable_by(mid, f32::total_cmp).1;
+    if median <= 0.0 {
+        return;
+    }
+    for (row, e) in d.iter_mut().zip(&energy) {
+        let w = (e / (QUIET_SLOT * median)).min(1.0);
+        row.iter_mut().for_each(|x| *x *= w);
     }
 }
 

@@ -1,0 +1,84 @@
+//! Tuning aid for the audio detector: `make` marks the matrix's inputs and
+//! keeps each operation's decoded output as raw f32 in DIR (the ffmpeg runs
+//! take minutes); `read` runs the detector on every cached 10-s window (at
+//! 1.3 s) in seconds, printing the weakest per-bit z and the reads, so a
+//! detector change is judged on the same audio.
+//!
+//! `cargo run --release -p tanba-watermark --example audio_cache make DIR [OPS [INPUTS]]`,
+//! then `… read DIR [OPS]` (OPS comma-separated, default the three codecs).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+#[path = "../tests/audio_common/mod.rs"]
+mod audio_common;
+
+use audio_common::{Clip, apply, mark, matrix_inputs, write_wav};
+use tanba_watermark::audio::audio_diagnose;
+use tanba_watermark::{PUBLIC_KEY, detect_audio};
+
+fn main() {
+    let arg = |i: usize| std::env::args().nth(i);
+    let mode = arg(1).unwrap();
+    let dir = std::path::PathBuf::from(arg(2).unwrap());
+    let ops = arg(3).unwrap_or("mp3-96k,aac-96k,opus-32k".into());
+    let payload = 0x0123_4567_89AB_CDEF;
+    std::fs::create_dir_all(&dir).unwrap();
+    if mode == "make" {
+        let n: usize = arg(4).and_then(|a| a.parse().ok()).unwrap_or(50);
+        for clip in matrix_inputs(n, 60.0) {
+            let marked = mark(&clip, payload, PUBLIC_KEY);
+            let src = dir.join(format!("{}.wav", clip.name));
+            write_wav(&src, &marked);
+            for op in ops.split(',') {
+                let back = apply(op, &src, &dir, &marked);
+                let raw: Vec<u8> = back.samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+                let f = dir.join(format!(
+                    "{}__{op}__{}__{}.f32",
+                    clip.name, back.rate, back.channels
+                ));
+                std::fs::write(f, raw).unwrap();
+            }
+        }
+        return;
+    }
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "f32"))
+        .collect();
+    names.sort();
+    let (mut reads, mut total, mut zsum) = (0, 0, 0.0);
+    let mut worst = Vec::new();
+    for p in names {
+        let stem = p.file_stem().unwrap().to_str().unwrap().to_string();
+        let parts: Vec<&str> = stem.split("__").collect();
+        if !ops.split(',').any(|o| o == parts[1]) {
+            continue;
+        }
+        let rate: u32 = parts[2].parse().unwrap();
+        let channels: usize = parts[3].parse().unwrap();
+        let bytes = std::fs::read(&p).unwrap();
+        let samples: Vec<f32> = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        let clip = Clip {
+            name: stem.clone(),
+            samples,
+            rate,
+            channels,
+        };
+        let w = clip.window(1.3, 10.0);
+        let ok = detect_audio(w, rate, channels, PUBLIC_KEY).map(|d| d.payload) == Some(payload);
+        let (_, z, _, _) = audio_diagnose(w, rate, channels, PUBLIC_KEY, payload);
+        total += 1;
+        reads += usize::from(ok);
+        zsum += z;
+        worst.push((z, stem, ok));
+    }
+    worst.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for (z, s, ok) in worst.iter().take(12) {
+        println!("{z:.2} {ok} {s}");
+    }
+    println!("reads {reads}/{total} mean z {:.3}", zsum / total as f32);
+}
