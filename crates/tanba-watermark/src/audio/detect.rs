@@ -6,6 +6,8 @@
 //! soft bits stand out (a chi-square test); the best hypotheses go to the
 //! Viterbi decoder, and the CRC-32 decides.
 
+use std::rc::Rc;
+
 use realfft::RealFftPlanner;
 
 use super::code::{CODED, decode};
@@ -19,9 +21,10 @@ const FRAME_SECS: f64 = 0.023;
 /// Fewest whole slots a window must hold to be read (one block).
 const MIN_SLOTS: usize = SLOTS;
 /// How many of the best (phase, offset) hypotheses are decoded, each into
-/// the list decoder's 32 words. Each word that is not the mark passes the
-/// CRC-32 with probability 2⁻³², so a window of unmarked audio reports a
-/// mark with probability at most 8 · 32 · 2⁻³² = 6.0·10⁻⁸
+/// the list decoder's 32 words (and the best once more with its bands
+/// reweighted, `reweigh`: 32 words more). Each word that is not the mark
+/// passes the CRC-32 with probability 2⁻³², so a window of unmarked audio
+/// reports a mark with probability at most 9 · 32 · 2⁻³² = 6.7·10⁻⁸
 /// (docs/watermark.md, False positives); the alignment score only ranks
 /// the hypotheses.
 const HYPOTHESES: usize = 8;
@@ -52,17 +55,42 @@ pub fn detect_audio(
     channels: usize,
     key: Key,
 ) -> Option<Detection> {
-    hypotheses(interleaved, rate, channels, key)
-        .iter()
-        .take(HYPOTHESES)
-        .filter(|h| h.z > 0.0)
-        .find_map(|h| {
-            decode(&h.soft).map(|payload| Detection {
-                payload,
-                sync_z: h.z,
-                grid_side: 0,
-            })
+    let all = hypotheses(interleaved, rate, channels, key);
+    let read = |h: &Hypothesis, soft: &[f32; CODED]| {
+        decode(soft).map(|payload| Detection {
+            payload,
+            sync_z: h.z,
+            grid_side: 0,
         })
+    };
+    let usable: Vec<&Hypothesis> = all.iter().take(HYPOTHESES).filter(|h| h.z > 0.0).collect();
+    usable.iter().find_map(|h| read(h, &h.soft)).or_else(|| {
+        let best = usable.first()?;
+        read(best, &reweigh(best, &Layout::new(key)))
+    })
+}
+
+/// The best hypothesis's soft bits again, each band's tiles weighted by
+/// how well they agree with the decoder's best word (decision-directed):
+/// a codec keeps the mark in some bands and not in others (Opus folds
+/// its upper bands, MP3 drops quiet ones), and the depth plan cannot know
+/// which. Each band's weight is its tiles' correlation with the
+/// re-encoded word over their total square (a matched filter's signal
+/// over noise power), none below 0. A wrong word gives weights no better
+/// than chance, and the CRC-32 still decides.
+fn reweigh(h: &Hypothesis, layout: &Layout) -> [f32; CODED] {
+    let (word, _, _) = super::code::viterbi(&h.soft);
+    let guess = super::code::encode(word);
+    let weights: [f32; BANDS] = std::array::from_fn(|b| {
+        let (mut num, mut den) = (0.0, 0.0);
+        for (k, row) in h.folded.iter().enumerate() {
+            let (bit, sign) = layout.cell(b, (k + h.offset) % SLOTS);
+            num += row[b].0 * sign * guess[bit];
+            den += row[b].1;
+        }
+        if den > 0.0 { (num / den).max(0.0) } else { 0.0 }
+    });
+    soft_bits(&h.folded, h.offset, layout, &weights)
 }
 
 /// For tuning: the best hypothesis's alignment score; the mean of its
@@ -149,7 +177,13 @@ fn hypotheses(interleaved: &[f32], rate: u32, channels: usize, key: Key) -> Vec<
 struct Hypothesis {
     z: f32,
     soft: [f32; CODED],
+    folded: Rc<Folded>,
+    offset: usize,
 }
+
+/// Tiles folded onto one block: per block slot and band, the sum of the
+/// window's tiles and of their squares.
+type Folded = [[(f32, f32); BANDS]; SLOTS];
 
 /// One 8-ms hop: the energy of each band (bands above the rate's reach
 /// stay at zero) and of the whole spectrum.
@@ -253,7 +287,7 @@ fn read_phase(hops: &[Hop], phase: usize, layout: &Layout) -> Option<Vec<Hypothe
     let mut d = contrast(&logs, usable);
     plan_weights(&mut d, &sums, &hops[phase..], usable);
     quiet_slots(&mut d, &sums, usable);
-    let folded = fold(&d);
+    let folded = Rc::new(fold(&d));
     Some(
         (0..SLOTS)
             .map(|offset| hypothesis(&folded, offset, layout))
@@ -396,24 +430,39 @@ fn fold(d: &[[f32; BANDS]]) -> [[(f32, f32); BANDS]; SLOTS] {
 /// exceeds the number of coded bits it has with no mark: a chi-square test, which
 /// uses every bit for synchronisation rather than a sync pattern that
 /// would take part of the mark's energy.
-fn hypothesis(folded: &[[(f32, f32); BANDS]; SLOTS], offset: usize, layout: &Layout) -> Hypothesis {
-    let mut soft = [0.0f32; CODED];
-    let mut var = [0.0f32; CODED];
-    for (k, row) in folded.iter().enumerate() {
-        let slot = (k + offset) % SLOTS;
-        for (b, (x, sq)) in row.iter().enumerate() {
-            let (bit, sign) = layout.cell(b, slot);
-            soft[bit] += x * sign;
-            var[bit] += sq;
-        }
-    }
-    for (s, v) in soft.iter_mut().zip(var) {
-        *s = if v > 0.0 { *s / v.sqrt() } else { 0.0 };
-    }
+fn hypothesis(folded: &Rc<Folded>, offset: usize, layout: &Layout) -> Hypothesis {
+    let soft = soft_bits(folded, offset, layout, &[1.0; BANDS]);
     let n = CODED as f32;
     let chi: f32 = soft.iter().map(|s| s * s).sum();
     Hypothesis {
         z: (chi - n) / (2.0 * n).sqrt(),
         soft,
+        folded: Rc::clone(folded),
+        offset,
     }
+}
+
+/// Each coded bit's z-score at block offset `offset`: its tiles' signed
+/// sum, each band weighted by `weights`, over the square root of their
+/// weighted total square.
+fn soft_bits(
+    folded: &Folded,
+    offset: usize,
+    layout: &Layout,
+    weights: &[f32; BANDS],
+) -> [f32; CODED] {
+    let mut soft = [0.0f32; CODED];
+    let mut var = [0.0f32; CODED];
+    for (k, row) in folded.iter().enumerate() {
+        let slot = (k + offset) % SLOTS;
+        for (b, ((x, sq), w)) in row.iter().zip(weights).enumerate() {
+            let (bit, sign) = layout.cell(b, slot);
+            soft[bit] += w * x * sign;
+            var[bit] += w * w * sq;
+        }
+    }
+    for (s, v) in soft.iter_mut().zip(var) {
+        *s = if v > 0.0 { *s / v.sqrt() } else { 0.0 };
+    }
+    soft
 }
