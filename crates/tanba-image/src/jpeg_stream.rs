@@ -448,8 +448,9 @@ impl Band {
     }
 }
 
-/// Reads the scan's restart intervals band by band and hands each band
-/// `to` wants, cut out as a small JPEG, to `each`, top to bottom.
+/// Reads the scan's restart intervals band by band and hands the MCU rows
+/// of each band that `to` wants (first to last wanted), cut out as a
+/// small JPEG, to `each`, top to bottom.
 fn read_bands(
     r: &mut impl BufRead,
     l: &jpeg_luma::Layout<'_>,
