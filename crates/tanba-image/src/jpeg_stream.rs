@@ -448,8 +448,9 @@ impl Band {
     }
 }
 
-/// Reads the scan's restart intervals band by band and hands each band
-/// `to` wants, cut out as a small JPEG, to `each`, top to bottom.
+/// Reads the scan's restart intervals band by band and hands the MCU rows
+/// of each band that `to` wants (first to last wanted), cut out as a
+/// small JPEG, to `each`, top to bottom.
 fn read_bands(
     r: &mut impl BufRead,
     l: &jpeg_luma::Layout<'_>,
@@ -486,11 +487,16 @@ fn read_bands(
                 )));
             }
         }
-        let y0 = row * mcu_h;
+        let first = row;
         row += n;
-        if !to.wants(y0, y0 + n * mcu_h) {
+        // Only the MCU rows wanted, from the first to the last of them:
+        // the mark's band rarely ends on a band's edge (whole intervals,
+        // so the rows decode as in the whole band).
+        let wanted = |r: &u32| to.wants(r * mcu_h, (r + 1) * mcu_h);
+        let (Some(r0), Some(r1)) = ((first..row).find(wanted), (first..row).rev().find(wanted))
+        else {
             continue;
-        }
+        };
         let pieces: Vec<&[u8]> = ends
             .iter()
             .scan(0, |start, &e| {
@@ -498,13 +504,16 @@ fn read_bands(
                 *start = e;
                 piece
             })
+            .skip(((r0 - first) * per_row) as usize)
+            .take(((r1 + 1 - r0) * per_row) as usize)
             .collect();
-        let jpeg = jpeg_luma::assemble(l, (per_row * k * mcu_w, n * mcu_h), &pieces)
+        let rows = (r1 + 1 - r0) * mcu_h;
+        let jpeg = jpeg_luma::assemble(l, (per_row * k * mcu_w, rows), &pieces)
             .ok_or_else(|| Error::malformed("JPEG band does not fit a frame header"))?;
         each(
             Band {
-                y0,
-                rows: n * mcu_h,
+                y0: r0 * mcu_h,
+                rows,
                 jpeg,
             },
             to,

@@ -735,8 +735,8 @@ impl Sink for Writer<'_, '_> {
             (16, 0) => bits.encode(ac, 0xF0),
             (_, 0) => bits.encode(ac, 0),
             (run, v) => {
-                let s = category(v);
-                bits.encode_with(ac, (run as u8) << 4 | s, magnitude_bits(v, s), u32::from(s));
+                let (m, s) = huffman::value_code(v);
+                bits.encode_with(ac, (run as u8) << 4 | s, m, u32::from(s));
             }
         });
     }

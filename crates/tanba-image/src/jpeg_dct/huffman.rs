@@ -607,15 +607,48 @@ impl BitBuf {
 
 /// Bits needed for `v`'s magnitude (its category).
 #[inline]
-pub(crate) fn category(v: i32) -> u8 {
+pub(crate) const fn category(v: i32) -> u8 {
     (32 - v.unsigned_abs().leading_zeros()) as u8
 }
 
 /// The `s` low bits that code `v` of category `s`.
 #[inline]
-pub(crate) fn magnitude_bits(v: i32, s: u8) -> u32 {
+pub(crate) const fn magnitude_bits(v: i32, s: u8) -> u32 {
     let v = if v < 0 { v - 1 } else { v };
     (v as u32) & ((1u32 << s) - 1)
+}
+
+/// Largest magnitude of an 8-bit picture's AC coefficient.
+const AC_MAX: i32 = 1023;
+
+/// `magnitude_bits(v, s) << 4 | s` for every AC value `v` in
+/// `-AC_MAX..=AC_MAX` (index `v + AC_MAX`): one load per coefficient
+/// where the writer codes a whole block.
+static VALUES: [u32; 2 * AC_MAX as usize + 1] = values();
+
+const fn values() -> [u32; 2 * AC_MAX as usize + 1] {
+    let mut t = [0u32; 2 * AC_MAX as usize + 1];
+    let mut i = 0;
+    while i < t.len() {
+        let v = i as i32 - AC_MAX;
+        let s = category(v);
+        t[i] = magnitude_bits(v, s) << 4 | s as u32;
+        i += 1;
+    }
+    t
+}
+
+/// `v`'s magnitude bits and category, as [`magnitude_bits`] and
+/// [`category`] give them (from a table within the AC range).
+#[inline(always)]
+pub(crate) fn value_code(v: i32) -> (u32, u8) {
+    match VALUES.get(v.wrapping_add(AC_MAX) as usize) {
+        Some(&e) => (e >> 4, (e & 15) as u8),
+        None => {
+            let s = category(v);
+            (magnitude_bits(v, s), s)
+        }
+    }
 }
 
 /// The optimal table for symbol counts `freq` with code lengths up to 16,
@@ -809,6 +842,10 @@ mod tests {
             cost(&b),
             cost(&a)
         );
+        for v in -1100..=1100 {
+            let s = category(v);
+            assert_eq!(value_code(v), (magnitude_bits(v, s), s), "{v}");
+        }
         assert_eq!(category(-5), 3);
         assert_eq!(category(0), 0);
     }

@@ -198,6 +198,11 @@ fn clips(y: f32, cb: f32, cr: f32) -> bool {
         y + 1.772 * cb,
     ]
     .map(|c| c.clamp(0.0, 255.0));
+    // Every channel at least `A` from both ends takes the change whole
+    // both ways (gain 1): most colours, decided without the sums.
+    if rgb.iter().all(|&c| (A..=255.0 - A).contains(&c)) {
+        return false;
+    }
     let gain = |d: f32| {
         rgb.iter()
             .zip(W)
