@@ -251,18 +251,11 @@ fn sampled_scale(
         .into_par_iter()
         .map(|k| {
             let (x0, y0) = (origin(w, k % SAMPLES), origin(h, k / SAMPLES));
-            let cell =
-                |r: usize, c: usize| grid.data[r.min(grid.h - 1) * grid.w + c.min(grid.w - 1)];
             let mut luma = Vec::with_capacity(side * side);
-            let mut delta = Vec::with_capacity(side * side);
-            for (y, &(gy, fy)) in ty.iter().enumerate().skip(y0).take(side) {
-                for (x, &(gx, fx)) in tx.iter().enumerate().skip(x0).take(side) {
-                    let top = cell(gy, gx) + fx * (cell(gy, gx + 1) - cell(gy, gx));
-                    let bottom = cell(gy + 1, gx) + fx * (cell(gy + 1, gx + 1) - cell(gy + 1, gx));
-                    delta.push(top + fy * (bottom - top));
-                    luma.push(luma_at(x, y));
-                }
+            for y in y0..y0 + side {
+                luma.extend((x0..x0 + side).map(|x| luma_at(x, y)));
             }
+            let delta = window_mark(grid, &tx[x0..x0 + side], &ty[y0..y0 + side]);
             let plane = |data| Plane {
                 w: side,
                 h: side,
@@ -284,6 +277,33 @@ fn sampled_scale(
             .fold((0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
         sum / n.max(1) as f64
     })
+}
+
+/// `grid` enlarged bilinear at the window whose columns and rows have the
+/// taps `tx` and `ty` (grid index and weight of the next): each grid row
+/// the window touches interpolated along x once, then each window row a
+/// blend of two of those (the same sums as pixel by pixel).
+fn window_mark(grid: &Plane, tx: &[(usize, f32)], ty: &[(usize, f32)]) -> Vec<f32> {
+    let (Some(&(first, _)), Some(&(last, _))) = (ty.first(), ty.last()) else {
+        return Vec::new();
+    };
+    let cell = |r: usize, c: usize| grid.data[r.min(grid.h - 1) * grid.w + c.min(grid.w - 1)];
+    let bottom = |gy: usize| (gy + 1).min(grid.h - 1);
+    let n = tx.len();
+    let mut along_x = Vec::with_capacity(n * (bottom(last) + 1 - first));
+    for gy in first..=bottom(last) {
+        along_x.extend(
+            tx.iter()
+                .map(|&(gx, fx)| cell(gy, gx) + fx * (cell(gy, gx + 1) - cell(gy, gx))),
+        );
+    }
+    let row = |gy: usize| &along_x[(gy - first) * n..][..n];
+    let mut out = Vec::with_capacity(n * ty.len());
+    for &(gy, fy) in ty {
+        let (top, under) = (row(gy.min(grid.h - 1)), row(bottom(gy)));
+        out.extend(top.iter().zip(under).map(|(t, b)| t + fy * (b - t)));
+    }
+    out
 }
 
 /// The scale that brings `ssim(scale)` to `floor` (1.0 when the
