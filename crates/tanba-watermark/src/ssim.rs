@@ -95,8 +95,21 @@ fn gauss(p: &[f32], w: usize, h: usize, m: usize) -> Vec<f32> {
 /// One row of [`gauss`]: `n` values, the `j`th the sum of `k[i] * src[j +
 /// i]` (`src` has at least ten samples more), appended to `out`.
 fn blur_row(src: &[f32], k: &[f32; 11], n: usize, out: &mut Vec<f32>) {
-    let taps: [&[f32]; 11] = std::array::from_fn(|i| &src[i..i + n]);
-    weighted_sum(&taps, k, n, out);
+    // As [`weighted_sum`], each chunk's taps read from one slice of the
+    // row at fixed offsets (no length check a tap).
+    let full = n / LANES * LANES;
+    for at in (0..full / LANES).map(|c| c * LANES) {
+        let row = &src[at..at + LANES + 10];
+        let mut acc = [0.0f32; LANES];
+        for (i, &kv) in k.iter().enumerate() {
+            acc.iter_mut()
+                .zip(&row[i..i + LANES])
+                .for_each(|(a, v)| *a += kv * v);
+        }
+        out.extend_from_slice(&acc);
+    }
+    let taps: [&[f32]; 11] = std::array::from_fn(|i| &src[full + i..i + n]);
+    weighted_sum(&taps, k, n - full, out);
 }
 
 /// Appends to `out` the `n` sums of `k[i] * taps[i][j]`, each added in the
