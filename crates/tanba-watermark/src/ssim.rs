@@ -178,7 +178,7 @@ fn ssim_sum(y: &Plane, own: &Blurred, delta: &Plane, scale: f32) -> (f64, usize)
     let mz = gauss(&z, w, h, m);
     let (zz, xz) = (gauss(&prod(&z, &z), w, h, m), gauss(&prod(x, &z), w, h, m));
     let (c1, c2) = ((0.01f64 * 255.0).powi(2), (0.03f64 * 255.0).powi(2));
-    let ssim = |(((&mx, &xx), (&mz, &zz)), &xz): (((&f32, &f32), (&f32, &f32)), &f32)| {
+    let ssim = |mx: f32, xx: f32, mz: f32, zz: f32, xz: f32| {
         let (ux, uz) = (f64::from(mx), f64::from(mz));
         let sx = f64::from(xx) - ux * ux;
         let sz = f64::from(zz) - uz * uz;
@@ -193,7 +193,8 @@ fn ssim_sum(y: &Plane, own: &Blurred, delta: &Plane, scale: f32) -> (f64, usize)
     let (a, b, c) = (own.mx.chunks(iw), own.xx.chunks(iw), mz.chunks(iw));
     for ((((a, b), c), d), e) in a.zip(b).zip(c).zip(zz.chunks(iw)).zip(xz.chunks(iw)) {
         map.clear();
-        map.extend(a.iter().zip(b).zip(c.iter().zip(d)).zip(e).map(ssim));
+        let at = a.iter().zip(b).zip(c.iter().zip(d)).zip(e);
+        map.extend(at.map(|(((&mx, &xx), (&mz, &zz)), &xz)| ssim(mx, xx, mz, zz, xz)));
         total = map.iter().fold(total, |t, v| t + v);
     }
     (total, mz.len())
