@@ -163,6 +163,10 @@ impl Blurred {
     }
 }
 
+/// One sample's blurred luma, square, marked luma, its square and the
+/// product, as [`ssim_sum`] zips them.
+type Moments<'a> = (((&'a f32, &'a f32), (&'a f32, &'a f32)), &'a f32);
+
 /// Sum and count of the SSIM map of `y + scale * delta` against `y`,
 /// leaving out `own.margin` samples at every edge (a window cut out of a
 /// larger picture, whose edge samples would see clamped neighbours).
@@ -178,7 +182,7 @@ fn ssim_sum(y: &Plane, own: &Blurred, delta: &Plane, scale: f32) -> (f64, usize)
     let mz = gauss(&z, w, h, m);
     let (zz, xz) = (gauss(&prod(&z, &z), w, h, m), gauss(&prod(x, &z), w, h, m));
     let (c1, c2) = ((0.01f64 * 255.0).powi(2), (0.03f64 * 255.0).powi(2));
-    let ssim = |mx: f32, xx: f32, mz: f32, zz: f32, xz: f32| {
+    let ssim = |(((&mx, &xx), (&mz, &zz)), &xz): Moments| {
         let (ux, uz) = (f64::from(mx), f64::from(mz));
         let sx = f64::from(xx) - ux * ux;
         let sz = f64::from(zz) - uz * uz;
@@ -193,8 +197,7 @@ fn ssim_sum(y: &Plane, own: &Blurred, delta: &Plane, scale: f32) -> (f64, usize)
     let (a, b, c) = (own.mx.chunks(iw), own.xx.chunks(iw), mz.chunks(iw));
     for ((((a, b), c), d), e) in a.zip(b).zip(c).zip(zz.chunks(iw)).zip(xz.chunks(iw)) {
         map.clear();
-        let at = a.iter().zip(b).zip(c.iter().zip(d)).zip(e);
-        map.extend(at.map(|(((&mx, &xx), (&mz, &zz)), &xz)| ssim(mx, xx, mz, zz, xz)));
+        map.extend(a.iter().zip(b).zip(c.iter().zip(d)).zip(e).map(ssim));
         total = map.iter().fold(total, |t, v| t + v);
     }
     (total, mz.len())
