@@ -143,6 +143,11 @@ impl Enlarged {
         }
     }
 
+    /// Picture width and height.
+    pub(crate) fn size(&self) -> (usize, usize) {
+        (self.w, self.ty.len())
+    }
+
     /// The whole enlarged mark rounded to whole levels, row by row (`w`
     /// bytes a row): adding it to a frame is then one pass of saturating
     /// byte additions, the cheapest there is.
@@ -169,10 +174,38 @@ impl Enlarged {
         let a = &self.wide[lo * w..(lo + 1) * w];
         let b = self.wide.get((lo + 1) * w..(lo + 2) * w).unwrap_or(a);
         for ((o, x), y) in line.iter_mut().zip(a).zip(b) {
-            // Rounded by a cast (a libm `round` call per pixel costs more
-            // than the rest of the pass): d is a few levels, so d + 64.5
-            // is positive.
-            *o = (x + f * (y - x) + 64.5) as i16 - 64;
+            *o = level(x + f * (y - x));
+        }
+    }
+}
+
+/// `d` rounded to a whole level (halves up), as `(d + 64.5) as i16 - 64`
+/// (a libm `round` call per pixel costs more than the rest of a row): d is
+/// a few levels, so d + 64.5 is positive and its floor is d rounded, plus
+/// 64. The floor is taken by adding 2^23, which leaves the nearest integer
+/// in the float's low bits, less one where that is above: the same integer
+/// as the cast, in a form that vectorises (a saturating float cast does not).
+#[inline]
+fn level(d: f32) -> i16 {
+    let v = (d + 64.5).clamp(0.0, 4_194_304.0);
+    let m = v + 8_388_608.0;
+    let near = m.to_bits() as i32 - 0x4B00_0000;
+    (near - i32::from(m - 8_388_608.0 > v) - 64) as i16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::level;
+
+    #[test]
+    fn a_level_is_the_cast_it_replaces() {
+        // Steps of 1/1024 over the mark's whole range, halves included.
+        for i in -64 * 1024..=64 * 1024 {
+            let d = i as f32 / 1024.0;
+            assert_eq!(level(d), (d + 64.5) as i16 - 64, "{d}");
+        }
+        for d in [0.49999997f32, -0.50000006, 12.499999, -63.5, 1e-30] {
+            assert_eq!(level(d), (d + 64.5) as i16 - 64, "{d}");
         }
     }
 }

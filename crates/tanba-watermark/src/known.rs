@@ -181,35 +181,119 @@ pub(crate) fn shrink_luma(
         return Plane { w, h, data };
     }
     let (tx, ty) = (taps(w, nw, 0.0), taps(h, nh, 0.0));
-    let mut data = vec![0.0f32; nw * nh];
-    let mut row = vec![0.0f32; w];
-    for (out, (start, weights)) in data.chunks_mut(nw.max(1)).zip(&ty) {
+    let columns = Columns::new(&tx);
+    let mut data = Vec::with_capacity(nw * nh);
+    // The row's tail past `w` stays zero: the padded taps read it.
+    let mut row = vec![0.0f32; w + columns.taps];
+    for (start, weights) in &ty {
         if weights.is_empty() {
             row.fill(0.0);
         }
         let step = if weights.len() >= 8 { 2 } else { 1 };
         let kept: f32 = weights.iter().step_by(step).sum();
-        for (k, wt) in weights.iter().enumerate().step_by(step) {
-            let wt = wt / kept;
-            let at = (start + k) * stride;
-            let src = row.iter_mut().zip(&luma[at..at + w]);
-            // The first row is set rather than added to zero: the same
-            // sums, without clearing the row first.
-            if k == 0 {
-                src.for_each(|(r, &p)| *r = wt * f32::from(p));
-            } else {
-                src.for_each(|(r, &p)| *r += wt * f32::from(p));
-            }
-        }
-        for (o, (s, ws)) in out.iter_mut().zip(&tx) {
-            *o = row[*s..*s + ws.len()]
-                .iter()
-                .zip(ws)
-                .map(|(a, b)| a * b)
-                .sum();
-        }
+        let lines: Vec<(f32, &[u8])> = weights
+            .iter()
+            .enumerate()
+            .step_by(step)
+            .map(|(k, wt)| (wt / kept, &luma[(start + k) * stride..][..w]))
+            .collect();
+        vertical(&lines, &mut row[..w]);
+        columns.shrink(&row, &mut data);
     }
     Plane { w: nw, h: nh, data }
+}
+
+/// `row[x]` = the sum of `wt * line[x]` over `lines` in order (the first
+/// set, not added to zero), [`LANES`] pixels at a time kept in registers
+/// across the lines.
+fn vertical(lines: &[(f32, &[u8])], row: &mut [f32]) {
+    let Some(&(w0, first)) = lines.first() else {
+        return;
+    };
+    let w = row.len();
+    let full = w / LANES * LANES;
+    let (head, tail) = row.split_at_mut(full);
+    for (c, out) in head.chunks_exact_mut(LANES).enumerate() {
+        let at = c * LANES;
+        let mut acc = [0.0f32; LANES];
+        acc.iter_mut()
+            .zip(&first[at..at + LANES])
+            .for_each(|(a, &p)| *a = w0 * f32::from(p));
+        for &(wt, line) in &lines[1..] {
+            acc.iter_mut()
+                .zip(&line[at..at + LANES])
+                .for_each(|(a, &p)| *a += wt * f32::from(p));
+        }
+        out.copy_from_slice(&acc);
+    }
+    for (x, r) in (full..w).zip(tail) {
+        *r = w0 * f32::from(first[x]);
+        for &(wt, line) in &lines[1..] {
+            *r += wt * f32::from(line[x]);
+        }
+    }
+}
+
+/// Pixels [`vertical`] works on at once: 16 bytes of a line, one load.
+const LANES: usize = 16;
+
+/// The horizontal box taps of a shrink, each output's weights padded with
+/// zeros to the longest, rounded up to 4, 6 or 8 (adding zero times a pixel
+/// leaves the sum as it is), so the taps of every output are the same
+/// short unrolled loop.
+struct Columns {
+    starts: Vec<usize>,
+    /// `taps` weights an output, output after output.
+    weights: Vec<f32>,
+    taps: usize,
+}
+
+impl Columns {
+    fn new(tx: &[(usize, Vec<f32>)]) -> Columns {
+        let longest = tx.iter().map(|(_, ws)| ws.len()).max().unwrap_or(0);
+        let taps = match longest {
+            0..=4 => 4,
+            5..=6 => 6,
+            7..=8 => 8,
+            n => n,
+        };
+        let mut weights = Vec::with_capacity(tx.len() * taps);
+        for (_, ws) in tx {
+            weights.extend_from_slice(ws);
+            weights.resize(weights.len() + taps - ws.len(), 0.0);
+        }
+        Columns {
+            starts: tx.iter().map(|(s, _)| *s).collect(),
+            weights,
+            taps,
+        }
+    }
+
+    /// Appends one shrunk row of `row` (its width plus `taps` zeros) to
+    /// `out`: each output the sum of its taps in order.
+    fn shrink(&self, row: &[f32], out: &mut Vec<f32>) {
+        let n = self.taps;
+        let each = self.starts.iter().zip(self.weights.chunks_exact(n));
+        match n {
+            4 => out.extend(each.map(|(&s, ws)| dot::<4>(&row[s..], ws))),
+            6 => out.extend(each.map(|(&s, ws)| dot::<6>(&row[s..], ws))),
+            8 => out.extend(each.map(|(&s, ws)| dot::<8>(&row[s..], ws))),
+            _ => out.extend(each.map(|(&s, ws)| {
+                row[s..s + n]
+                    .iter()
+                    .zip(ws)
+                    .fold(0.0, |a, (p, w)| a + p * w)
+            })),
+        }
+    }
+}
+
+/// The sum of `ws[i] * row[i]` over the first `N` in order.
+fn dot<const N: usize>(row: &[f32], ws: &[f32]) -> f32 {
+    row[..N]
+        .iter()
+        .zip(&ws[..N])
+        .fold(0.0, |a, (p, w)| a + p * w)
 }
 
 #[cfg(test)]

@@ -76,8 +76,7 @@ impl FrameMarker {
         // Until the first frame is seen: the plain mark at the pictures'
         // strength (`apply` without `mark`).
         let (grid, _) = frame_grid((w, h), &pattern, &bits, &PLAIN_AMPS, VIDEO_RMS);
-        let mut delta = Enlarged::new(&grid, w, h, apply::cap_scale(&grid, w, h)).rounded();
-        block_means(&mut delta, w, h);
+        let delta = frame_delta(&Enlarged::new(&grid, w, h, apply::cap_scale(&grid, w, h)));
         Ok(FrameMarker {
             width: w,
             height: h,
@@ -136,8 +135,7 @@ impl FrameMarker {
         let (mut grid, k) = frame_grid((w, h), &self.pattern, &self.bits, &amps, VIDEO_RMS);
         grid.data.iter_mut().for_each(|d| *d *= k);
         let ssim = ssim_scale_sampled_luma(luma, (w, h, stride), &grid);
-        self.delta = Enlarged::new(&grid, w, h, ssim).rounded();
-        block_means(&mut self.delta, w, h);
+        self.delta = frame_delta(&Enlarged::new(&grid, w, h, ssim));
     }
 
     /// Adds the current mark to one frame's luma plane (`stride` bytes a
@@ -161,41 +159,46 @@ impl FrameMarker {
     }
 }
 
-/// Makes the mark of frames whose cells are at least [`BLOCK`] px (a
-/// shorter side from 1,024 px) constant on each [`BLOCK`]-px block from the
-/// frame's corner: x264 codes luma in 4x4 and 8x8 transforms within 16x16
+/// The mark rounded to whole levels, row by row, as [`Enlarged::rounded`];
+/// in frames whose cells are at least [`BLOCK`] px (a shorter side from
+/// 1,024 px) made constant on each [`BLOCK`]-px block from the frame's
+/// corner: x264 codes luma in 4x4 and 8x8 transforms within 16x16
 /// macroblocks on that grid, so such a mark is only the DC term of each
 /// transform block, where a mark varying inside the blocks gave every
 /// block AC coefficients to code (x264 +15 % CPU on the 1080p bench clip,
-/// +2 % with the blocks: see docs/watermark.md). A cell keeps its mean, so
-/// the detector's shrink sees the same grid. Smaller frames keep the
-/// smooth mark: their cells are smaller than a block.
-fn block_means(delta: &mut [i8], w: usize, h: usize) {
+/// +2 % with the blocks: see docs/watermark.md). A block takes the mean of
+/// its rounded levels, so a cell keeps its mean and the detector's shrink
+/// sees the same grid. Smaller frames keep the smooth mark: their cells
+/// are smaller than a block.
+fn frame_delta(mark: &Enlarged) -> Vec<i8> {
+    let (w, h) = mark.size();
     if w.min(h) < BLOCK * WORK_SIDE {
-        return;
+        return mark.rounded();
     }
-    // One band of BLOCK rows at a time: the blocks' sums row by row (whole
-    // numbers, so the order does not matter), then their means written.
-    let mut sums = vec![0i32; w.div_ceil(BLOCK)];
-    let mut means = vec![0i8; sums.len()];
-    for band in delta.chunks_mut(BLOCK * w) {
-        let rows = band.len() / w;
-        sums.fill(0);
-        for row in band.chunks_exact(w) {
-            for (s, block) in sums.iter_mut().zip(row.chunks(BLOCK)) {
-                *s += block.iter().map(|&d| i32::from(d)).sum::<i32>();
+    let mut out = Vec::with_capacity(w * h);
+    let mut line = vec![0i16; w];
+    // One band of BLOCK rows at a time: each column's sum over the band
+    // (at most 8 x 127, an i16), then each block's sum of its columns.
+    let mut columns = vec![0i16; w];
+    let mut row = Vec::with_capacity(w);
+    for y0 in (0..h).step_by(BLOCK) {
+        let rows = BLOCK.min(h - y0);
+        columns.fill(0);
+        for y in y0..y0 + rows {
+            mark.row_delta(y, &mut line);
+            for (c, &d) in columns.iter_mut().zip(&line) {
+                *c += d.clamp(-127, 127);
             }
         }
-        for ((m, s), bx) in means.iter_mut().zip(&sums).zip((0..w).step_by(BLOCK)) {
-            let n = rows * (w - bx).min(BLOCK);
-            *m = (*s as f32 / n as f32).round() as i8;
+        row.clear();
+        for block in columns.chunks(BLOCK) {
+            let sum: i32 = block.iter().map(|&c| i32::from(c)).sum();
+            let m = (sum as f32 / (rows * block.len()) as f32).round() as i8;
+            row.extend(std::iter::repeat_n(m, block.len()));
         }
-        for row in band.chunks_exact_mut(w) {
-            for (block, &m) in row.chunks_mut(BLOCK).zip(&means) {
-                block.fill(m);
-            }
-        }
+        (0..rows).for_each(|_| out.extend_from_slice(&row));
     }
+    out
 }
 
 /// Accumulates frames and reads the mark from their sum.
