@@ -46,7 +46,7 @@ const QUIET_SLOT: f32 = 0.03;
 /// `interleaved` holds `channels` interleaved channels at `rate` Hz. The
 /// longer the window the surer the read: at the embedder's strength 20 s
 /// of speech is enough, music and noise may need more (docs/watermark.md,
-/// The audio watermark); 2 s is the least it tries. Never fails: `None` when nothing is found. In the
+/// The audio watermark); one block (about 1 s) is the least it tries. Never fails: `None` when nothing is found. In the
 /// [`Detection`], `sync_z` is the alignment score of the hypothesis read
 /// (no threshold: the CRC-32 decides) and `grid_side` 0.
 pub fn detect_audio(
