@@ -12,7 +12,7 @@ use tanba_image::ImageLabeler;
 // Counts every allocation, so the tests measure peak memory, not time.
 #[global_allocator]
 static ALLOC: tanba_testkit::Counting = tanba_testkit::Counting;
-use tanba_testkit::peak_of;
+use tanba_testkit::{peak_of, serial};
 
 /// A smooth baseline 4:2:0 JPEG of `w` x `h` made by `cjpeg` (small file,
 /// many pixels: the case where holding the picture would show).
@@ -35,15 +35,6 @@ fn smooth_jpeg(w: usize, h: usize) -> Vec<u8> {
         .expect("cjpeg is installed (Debian: libjpeg-turbo-progs)");
     assert!(out.status.success());
     out.stdout
-}
-
-/// One test at a time: the counters are global, and the test harness
-/// runs tests on parallel threads (one's allocations would count in the
-/// other's peak).
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Peak bytes allocated while labelling (the input already in memory),

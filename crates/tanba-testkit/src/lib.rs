@@ -23,6 +23,15 @@ pub fn peak_of<T>(f: impl FnOnce() -> T) -> (usize, T) {
     (PEAK.load(Ordering::Relaxed).saturating_sub(base), out)
 }
 
+/// One measuring test at a time: the counters are global and the test
+/// harness runs a binary's tests on parallel threads, so one test's
+/// allocations would count in another's peak. Every test of a binary that
+/// uses [`peak_of`] holds this guard while it runs.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Bytes allocated and not yet freed (through [`Counting`]).
 pub fn live() -> usize {
     NOW.load(Ordering::Relaxed)

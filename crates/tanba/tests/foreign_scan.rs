@@ -13,7 +13,7 @@ use tanba::foreign::{self, ForeignMarks, SCAN_WINDOW};
 // Counts every allocation, so the test measures peak memory, not time.
 #[global_allocator]
 static ALLOC: tanba_testkit::Counting = tanba_testkit::Counting;
-use tanba_testkit::peak_of;
+use tanba_testkit::{peak_of, serial};
 
 const MIB: usize = 1024 * 1024;
 const AIGC: &[u8] = br#"{"AIGC":{"Label":"1","ContentProducer":"acme","ProduceID":"p1"}}"#;
@@ -87,6 +87,7 @@ fn jpeg(scan: usize) -> Vec<u8> {
 
 #[test]
 fn chunked_scan_finds_what_the_whole_windows_gave() {
+    let _one = serial();
     let w = SCAN_WINDOW as usize;
     let big = 2 * w + 5 * MIB;
     let xmp: &[u8] = b"<x:xmpmeta><rdf:Description xmp:CreatorTool=\"Midjourney v6\" \
@@ -154,6 +155,7 @@ fn chunked_scan_finds_what_the_whole_windows_gave() {
 
 #[test]
 fn a_big_file_without_marks_is_scanned_in_flat_memory() {
+    let _one = serial();
     let dir = tempfile::tempdir().unwrap();
     let w = SCAN_WINDOW as usize;
     for (name, bytes) in [
