@@ -11,17 +11,10 @@ use std::path::Path;
 
 use tanba_core::{Error, Job, Labeler, Labelled, ReadSeek, Source};
 use tanba_image::ImageLabeler;
-use tanba_testkit::peak_of;
+use tanba_testkit::{peak_of, serial};
 
 #[global_allocator]
 static ALLOC: tanba_testkit::Counting = tanba_testkit::Counting;
-
-/// One test at a time: the allocation counters are global.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// A noisy `w` x `h` JPEG made by `cjpeg` with `args`: a big file for its
 /// pixels, where holding it would show.

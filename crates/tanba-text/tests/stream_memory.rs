@@ -12,7 +12,7 @@ use tanba_text::{HTML, MARKDOWN, PLAIN, SRT, TextLabeler, VTT};
 // Counts every allocation, so the tests measure peak memory, not time.
 #[global_allocator]
 static ALLOC: tanba_testkit::Counting = tanba_testkit::Counting;
-use tanba_testkit::peak_of;
+use tanba_testkit::{peak_of, serial};
 
 const MB: usize = 1024 * 1024;
 
@@ -40,6 +40,7 @@ fn generate(path: &std::path::Path, head: &str, unit: fn(usize) -> String, size:
 }
 
 fn label_and_verify(format: &'static Format, head: &str, unit: fn(usize) -> String, size: usize) {
+    let _one = serial();
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("big.in");
     let output = dir.path().join("big.out");
