@@ -10,7 +10,8 @@
 //! too). `ONLY=09,37` (name prefixes) marks only those inputs, so an
 //! embedder variant can be tried on the hard ones first; `TOP=N` prints
 //! the N weakest windows (default 12), each with the rank of the right
-//! hypothesis and whether the list decoder alone reads it.
+//! hypothesis and whether the list decoder alone reads it; `FROM=S` reads
+//! the windows from S seconds rather than the matrix's 1.3.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 #[path = "../tests/audio_common/mod.rs"]
@@ -69,6 +70,10 @@ fn main() {
     names.sort();
     let (mut reads, mut total, mut zsum) = (0, 0, 0.0);
     let mut worst = Vec::new();
+    let from: f32 = std::env::var("FROM")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1.3);
     for p in names {
         let stem = p.file_stem().unwrap().to_str().unwrap().to_string();
         let parts: Vec<&str> = stem.split("__").collect();
@@ -88,7 +93,7 @@ fn main() {
             rate,
             channels,
         };
-        let w = clip.window(1.3, 10.0);
+        let w = clip.window(from, 10.0);
         let ok = detect_audio(w, rate, channels, PUBLIC_KEY).map(|d| d.payload) == Some(payload);
         let (rank, z, listed, _) = audio_diagnose(w, rate, channels, PUBLIC_KEY, payload);
         let stem = format!("{stem} rank {rank} list {listed}");
