@@ -211,14 +211,14 @@ fn scan_start(bytes: &[u8]) -> Walk {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::mark::Watermark;
     use std::io::{Seek, Write};
 
     /// A noisy `w` x `h` JPEG made by `cjpeg` with `args` (its scan is
     /// bigger than a small window many times over).
-    pub(crate) fn cjpeg(w: usize, h: usize, args: &[&str]) -> Vec<u8> {
+    fn cjpeg(w: usize, h: usize, args: &[&str]) -> Vec<u8> {
         let mut ppm = format!("P6\n{w} {h}\n255\n").into_bytes();
         let mut x = 0x9E37_79B9u32;
         for i in 0..w * h * 3 {
@@ -227,9 +227,15 @@ mod tests {
             x ^= x << 5;
             ppm.push(((i / 3 % w) * 200 / w) as u8 + (x & 31) as u8);
         }
+        cjpeg_of(&ppm, args)
+    }
+
+    /// `cjpeg` with `args` of the PPM picture `ppm` (the crate's tests'
+    /// one way to make JPEGs with libjpeg-turbo's own encoder).
+    pub(crate) fn cjpeg_of(ppm: &[u8], args: &[&str]) -> Vec<u8> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("in.ppm");
-        std::fs::write(&path, &ppm).unwrap();
+        std::fs::write(&path, ppm).unwrap();
         let out = std::process::Command::new("cjpeg")
             .args(args)
             .arg(&path)

@@ -14,7 +14,6 @@
 mod pinned {
 
     use std::path::Path;
-    use std::process::Command;
 
     use tanba_core::{Job, WatermarkKey};
 
@@ -45,16 +44,7 @@ mod pinned {
 
     /// `cjpeg` of a `w` x `h` picture with `args`.
     fn cjpeg(w: usize, h: usize, args: &[&str]) -> Vec<u8> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("in.ppm");
-        std::fs::write(&path, ppm(w, h)).unwrap();
-        let out = Command::new("cjpeg")
-            .args(args)
-            .arg(&path)
-            .output()
-            .expect("cjpeg is installed (Debian: libjpeg-turbo-progs)");
-        assert!(out.status.success(), "cjpeg {args:?}");
-        out.stdout
+        crate::jpeg_input::tests::cjpeg_of(&ppm(w, h), args)
     }
 
     /// Labels `bytes` as `label_bytes` does, with the watermark's payload
