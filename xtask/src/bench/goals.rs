@@ -41,6 +41,10 @@ const CLIP: &str = "p clip";
 const DCT12: &str = "12-MP JPEG in the DCT domain";
 const DCT100: &str = "100-MP JPEG in the DCT domain";
 const DCT_ROW: &str = "tanba label --no-watermark";
+/// Issue #6's speed goals were set for the label alone: they read the
+/// `--no-watermark` row, as #4's do for audio; the watermark's cost on top
+/// is #18's own goal, read on the default row against this one.
+const VIDEO_UNMARKED: &str = "tanba label --no-watermark";
 
 /// The goals, in the order the report lists them.
 const GOALS: [Goal; 26] = [
@@ -82,13 +86,13 @@ const GOALS: [Goal; 26] = [
     },
     Goal {
         text: "Video: 1080p30 clip, wall ≤ 1.0× `ffmpeg -vf drawbox,drawtext`",
-        a: ("video", CLIP, "tanba label"),
+        a: ("video", CLIP, VIDEO_UNMARKED),
         b: Some(("video", CLIP, "ffmpeg drawbox+drawtext")),
         check: Check::WallRatio(1.0),
     },
     Goal {
         text: "Video: 1080p30 clip, wall ≤ 1.03× ffmpeg's plain re-encode",
-        a: ("video", CLIP, "tanba label"),
+        a: ("video", CLIP, VIDEO_UNMARKED),
         b: Some(("video", CLIP, "ffmpeg plain re-encode")),
         check: Check::WallRatio(1.03),
     },
@@ -173,7 +177,7 @@ const GOALS: [Goal; 26] = [
     Goal {
         text: "Watermark (#18): embedding adds ≤ 5 % to labelling the 1080p clip",
         a: ("video", CLIP, "tanba label"),
-        b: Some(("video", CLIP, "tanba label --no-watermark")),
+        b: Some(("video", CLIP, VIDEO_UNMARKED)),
         check: Check::WallRatio(1.05),
     },
     Goal {
@@ -458,8 +462,8 @@ mod tests {
             "Audio: 10-minute MP3, wall ≤ 0.75× ffmpeg's amix | 0.67× (2.000 s ÷ 3.000 s) | met",
             "C2PA: signing adds ≤ 15 % to labelling a 12-MP JPEG | 1.20× (0.600 s ÷ 0.500 s) | **not met**",
             "C2PA: signing adds ≤ 5 % to labelling the 1080p clip | 1.03× (31.000 s ÷ 30.000 s) | met",
-            "Video: 1080p30 clip, wall ≤ 1.0× `ffmpeg -vf drawbox,drawtext` | 0.91× (30.000 s ÷ 33.000 s) | met",
-            "Video: 1080p30 clip, wall ≤ 1.03× ffmpeg's plain re-encode | 1.03× (30.000 s ÷ 29.000 s) | **not met**",
+            "Video: 1080p30 clip, wall ≤ 1.0× `ffmpeg -vf drawbox,drawtext` | 0.85× (28.000 s ÷ 33.000 s) | met",
+            "Video: 1080p30 clip, wall ≤ 1.03× ffmpeg's plain re-encode | 0.97× (28.000 s ÷ 29.000 s) | met",
             "PDF: 100+ pages, wall ≤ 1.0× `qpdf --overlay` | 0.80× (0.200 s ÷ 0.250 s) | met",
             "Image: peak memory ≤ 100 MiB on a 12-MP JPEG | 80 MiB | met",
             "Image: 200 JPEGs on 2 workers ≥ 1.8× faster than on 1 | 1.90× | met",
