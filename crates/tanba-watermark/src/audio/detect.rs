@@ -1,9 +1,10 @@
 //! The detector: band energies from short FFTs every 8 ms, summed into
-//! slots at each of 8 phases, compared with the same band's in the slots
-//! before and after in log terms (so volume does not matter) and with the
-//! slot's other bands, weighted by how busy the slot and band are, folded
-//! onto one block, and scored at every slot offset by how strongly the 312
-//! soft bits stand out (a chi-square test); the best hypotheses go to the
+//! slots at each of 8 phases, compared in log terms (so volume does not
+//! matter) with the same band's reference (the slots before and after, or
+//! about a second around on a steady band) and with the slot's other
+//! bands, weighted by how busy the slot and band are, folded onto one
+//! block, and scored at every slot offset by how strongly the 312 soft
+//! bits stand out (a chi-square test); the best hypotheses go to the
 //! Viterbi decoder, and the CRC-32 decides.
 
 use std::rc::Rc;
@@ -352,7 +353,7 @@ fn contrast(logs: &[[f32; BANDS]], usable: usize) -> Vec<[f32; BANDS]> {
 /// smaller (median magnitude). On a steady band (noise, a held tone) the
 /// neighbours' own fluctuation adds half the tile's variance to the
 /// contrast and the wide mean almost none: white noise after Opus 32k
-/// read per-bit z 0.65-0.70 with the neighbours, 0.75-0.84 with the
+/// read per-bit z 0.65-0.73 with the neighbours, 0.75-0.84 with the
 /// choice (docs/watermark.md, "A reference per band").
 fn references(logs: &[[f32; BANDS]], usable: usize) -> Vec<[f32; BANDS]> {
     let slots = logs.len();
