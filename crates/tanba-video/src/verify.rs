@@ -79,7 +79,7 @@ pub(crate) fn verify(
         v.marks = found_marks;
         return Ok(v);
     };
-    let mut reader = watermark.map(|k| KnownReader::new(tanba_watermark::Key::private(k.0)));
+    let mut reader = watermark.map(|k| KnownReader::frames(tanba_watermark::Key::private(k.0)));
     let seen = check_frames(
         (&mut ictx, &info, reader.as_mut()),
         &manifest,

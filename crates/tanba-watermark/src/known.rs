@@ -1,7 +1,7 @@
 //! Reading a mark back where it was embedded: the labeler's check of its
 //! own output, whose size and grid are known (no crop, no resize), so the
 //! one hypothesis of the embedding's geometry is read (working grid of
-//! [`WORK_SIDE`], phase 0, tile offset 0) instead of the blind search over
+//! [`WORK_SIDE`], or a video frame's own grid, phase 0, tile offset 0) instead of the blind search over
 //! every scale, phase and offset. One shrink, one fold, one sync
 //! correlation: a few milliseconds on a 12-MP picture, where the blind
 //! search takes tens.
@@ -16,6 +16,7 @@ use image::RgbImage;
 use crate::grid::{fold, fold_rows, soft_bits, sync_surface};
 use crate::pattern::{Pattern, decode_chase};
 use crate::resample::{Plane, grid_size, high_pass, taps};
+use crate::video::frame_sides;
 use crate::{CHASE_MIN_Z, Detection, Key, MIN_PICTURE_SIDE, MIN_SYNC_Z, WORK_SIDE};
 
 /// Sums frames (or one picture) of one size and reads the mark at the
@@ -29,16 +30,28 @@ pub struct KnownReader {
     count: usize,
     /// Their sum, shrunk to twice the working grid.
     sum: Option<Plane>,
+    /// Video frames: read on the grid [`crate::FrameMarker`] marks them on.
+    frames: bool,
 }
 
 impl KnownReader {
-    /// A reader for marks made with `key`.
+    /// A reader for marks made with `key` on pictures.
     pub fn new(key: Key) -> Self {
         KnownReader {
             key,
             size: None,
             count: 0,
             sum: None,
+            frames: false,
+        }
+    }
+
+    /// A reader for marks [`crate::FrameMarker`] made with `key` on video
+    /// frames (large frames are marked on a coarser grid than pictures).
+    pub fn frames(key: Key) -> Self {
+        KnownReader {
+            frames: true,
+            ..KnownReader::new(key)
         }
     }
 
@@ -109,21 +122,29 @@ impl KnownReader {
             h: sum.h,
             data: sum.data.iter().map(|s| s * k).collect(),
         };
-        read_mean(&mean, (w, h), self.key, None)
+        let sides: &[usize] = if self.frames {
+            frame_sides(w, h)
+        } else {
+            &[WORK_SIDE]
+        };
+        sides
+            .iter()
+            .find_map(|&side| read_mean(&mean, (w, h, side), self.key, None))
     }
 }
 
 /// The read of [`KnownReader::read`] from `mean`, the shrink of a `w` x
-/// `h` picture, folding every row of the working grid or only those
-/// `rows` marks (`None` unless they cover every row of a tile).
+/// `h` picture marked on the grid whose shorter side is `side`, folding
+/// every row of the grid or only those `rows` marks (`None` unless they
+/// cover every row of a tile).
 pub(crate) fn read_mean(
     mean: &Plane,
-    (w, h): (usize, usize),
+    (w, h, side): (usize, usize, usize),
     key: Key,
     rows: Option<&[bool]>,
 ) -> Option<Detection> {
     let pat = Pattern::new(key.0);
-    let (gw, gh) = grid_size(w, h, WORK_SIDE);
+    let (gw, gh) = grid_size(w, h, side);
     let residual = high_pass(&mean.resized(gw, gh));
     let folded = match rows {
         None => fold(&residual),
@@ -138,7 +159,7 @@ pub(crate) fn read_mean(
     decode_chase(&soft_bits(&folded, &pat, 0, 0), flips).map(|payload| Detection {
         payload,
         sync_z: z,
-        grid_side: WORK_SIDE,
+        grid_side: side,
     })
 }
 

@@ -20,6 +20,8 @@ mod ssim;
 mod video;
 
 pub use audio::{AudioMarker, detect_audio};
+use std::ops::RangeInclusive;
+
 use image::RgbImage;
 use tanba_core::Error;
 
@@ -36,6 +38,8 @@ pub use crate::video::{FrameDetector, FrameMarker, Reliability};
 pub const WORK_SIDE: usize = 128;
 /// Smallest shorter side the detector tries: a crop of 12.5 % per side.
 pub(crate) const MIN_SIDE_SEEN: usize = WORK_SIDE * 3 / 4;
+/// The working-grid sides a picture's detector tries.
+pub(crate) const PICTURE_SIDES: [RangeInclusive<usize>; 1] = [MIN_SIDE_SEEN..=WORK_SIDE];
 /// Smallest picture (shorter side, pixels) that can carry the mark.
 pub const MIN_PICTURE_SIDE: u32 = 256;
 /// Amplitude of the sync pattern, in luma levels on the working grid.
@@ -54,6 +58,10 @@ const MIN_SYNC_Z: f32 = 6.0;
 /// an unmarked picture's sync almost never reaches (see README, false
 /// positives).
 const CHASE_MIN_Z: f32 = 8.0;
+/// [`CHASE_MIN_Z`] of the frames' reading: it tries the coarse grid's
+/// sides too, half again as many hypotheses, so its best null peak is a
+/// little higher (docs/watermark.md, False positives).
+const FRAMES_CHASE_MIN_Z: f32 = 8.5;
 /// Sub-cell phases tried at the best scales, in cells.
 const PHASES: [f64; 4] = [0.0, 0.25, 0.5, 0.75];
 /// How many of the best scales (at phase 0) are tried at every phase.
@@ -281,12 +289,13 @@ pub(crate) fn strength(
 /// the SSIM floor).
 pub(crate) fn frame_grid(
     (w, h): (usize, usize),
+    side: usize,
     pat: &Pattern,
     bits: &[f32; CODED_BITS],
     amps: &[f32; CODED_BITS],
     target: f32,
 ) -> (Plane, f32) {
-    let (gw, gh) = grid_size(w, h, WORK_SIDE);
+    let (gw, gh) = grid_size(w, h, side);
     let grid = mark_plane(gw, gh, pat, bits, SYNC_AMP, amps);
     let rms = apply::enlarged_rms(&grid, w, h);
     let k = if rms > 0.0 { target / rms } else { 1.0 };
@@ -370,7 +379,13 @@ pub fn detect_details(img: &RgbImage, key: Key) -> Option<Detection> {
     if w.min(h) < MIN_SIDE_SEEN {
         return None;
     }
-    detect_base(&luma_base(img), (w, h), key, Reading::Picture)
+    detect_base(
+        &luma_base(img),
+        (w, h),
+        key,
+        Reading::Picture,
+        &PICTURE_SIDES,
+    )
 }
 
 /// The [`first_shrink`] of a picture's luma, computed in one pass.
@@ -450,20 +465,25 @@ fn hypothesis(
 /// Tries every scale at cell phase 0, then every quarter of a cell at the
 /// best scales (a crop rarely falls on a cell boundary), and decodes the
 /// best sync peaks in turn. `base` is the [`first_shrink`] of a picture
-/// whose size was `full`.
+/// whose size was `full`; `sides` are the working-grid sides tried.
 pub(crate) fn detect_base(
     base: &Plane,
     full: (usize, usize),
     key: Key,
     reading: Reading,
+    sides: &[RangeInclusive<usize>],
 ) -> Option<Detection> {
     let pat = Pattern::new(key.0);
-    hypotheses(base, full, &pat, reading)
+    hypotheses(base, full, &pat, reading, sides)
         .iter()
         .take(HYPOTHESES)
         .filter(|h| h.z >= MIN_SYNC_Z)
         .find_map(|h| {
-            let flips = if h.z >= CHASE_MIN_Z { 2 } else { 0 };
+            let chase_from = match reading {
+                Reading::Picture => CHASE_MIN_Z,
+                Reading::Frames => FRAMES_CHASE_MIN_Z,
+            };
+            let flips = if h.z >= chase_from { 2 } else { 0 };
             decode_chase(&soft_bits(&h.folded, &pat, h.dx, h.dy), flips).map(|payload| Detection {
                 payload,
                 sync_z: h.z,
@@ -483,19 +503,29 @@ pub fn best_sync_z(img: &RgbImage, key: Key) -> f32 {
         return 0.0;
     }
     let pat = Pattern::new(key.0);
-    hypotheses(&luma_base(img), (w, h), &pat, Reading::Picture)
-        .first()
-        .map_or(0.0, |h| h.z)
+    hypotheses(
+        &luma_base(img),
+        (w, h),
+        &pat,
+        Reading::Picture,
+        &PICTURE_SIDES,
+    )
+    .first()
+    .map_or(0.0, |h| h.z)
 }
 
-/// Every (scale, phase) reading the detector tries, best sync peak first.
+/// Every (scale, phase) reading the detector tries on the grid sides
+/// `sides`, best sync peak first.
 fn hypotheses(
     base: &Plane,
     full: (usize, usize),
     pat: &Pattern,
     reading: Reading,
+    sides: &[RangeInclusive<usize>],
 ) -> Vec<Hypothesis> {
-    let mut coarse: Vec<Hypothesis> = (MIN_SIDE_SEEN..=WORK_SIDE)
+    let mut coarse: Vec<Hypothesis> = sides
+        .iter()
+        .flat_map(|r| r.clone())
         .map(|side| hypothesis(base, full, (side, 0.0, 0.0), pat, reading))
         .collect();
     coarse.sort_by(|a, b| b.z.total_cmp(&a.z));

@@ -184,7 +184,12 @@ impl LumaRows {
     /// reads (sync z under 6, CRC failed).
     pub fn read_known(&self, key: Key) -> Option<Detection> {
         let rows = self.grid_rows_read();
-        crate::known::read_mean(&self.sum, (self.w, self.h), key, Some(&rows))
+        crate::known::read_mean(
+            &self.sum,
+            (self.w, self.h, crate::WORK_SIDE),
+            key,
+            Some(&rows),
+        )
     }
 
     /// For each row of the working grid, whether its residual (the shrink
@@ -225,7 +230,13 @@ impl LumaRows {
         if !self.is_complete() {
             return None;
         }
-        crate::detect_base(&self.sum, (self.w, self.h), key, crate::Reading::Picture)
+        crate::detect_base(
+            &self.sum,
+            (self.w, self.h),
+            key,
+            crate::Reading::Picture,
+            &crate::PICTURE_SIDES,
+        )
     }
 }
 

@@ -9,6 +9,8 @@
 //! few shrunk frames and, every [`REFRESH_FRAMES`], strengthens the bits
 //! that mean works against, as [`crate::embed`] does for one picture.
 
+use std::ops::RangeInclusive;
+
 use tanba_core::Error;
 
 use crate::apply::Enlarged;
@@ -33,9 +35,22 @@ const SAMPLE_EVERY: u64 = 5;
 /// Sync z from which the equal-weight reading's payload is taken when the
 /// normalised reading found none.
 const FALLBACK_MIN_Z: f32 = 9.0;
-/// Side of the blocks the mark is made constant on in frames of 1,024 px
-/// and more (see [`block_means`]).
-const BLOCK: usize = 8;
+/// Shorter side, in cells, of the coarse grid frames of [`COARSE_FROM`] px
+/// and more are marked on: cells of 16 px and more, each a 16-px block
+/// (see [`frame_delta`]).
+pub(crate) const COARSE_SIDE: usize = 64;
+/// Shorter side (pixels) from which frames are marked on the coarse grid.
+const COARSE_FROM: usize = 16 * COARSE_SIDE;
+/// Side of the blocks the coarse mark is made constant on: x264's
+/// macroblock.
+const BLOCK: usize = 16;
+/// The grid sides the frame detector tries: the pictures' (frames under
+/// [`COARSE_FROM`] px) and the coarse grid's, each down to a crop of
+/// 12.5 % per side.
+const SEARCHED_SIDES: [RangeInclusive<usize>; 2] = [
+    crate::MIN_SIDE_SEEN..=WORK_SIDE,
+    COARSE_SIDE * 3 / 4..=COARSE_SIDE,
+];
 /// RMS of the video mark before rounding to whole levels: PSNR 40.3 dB
 /// (the rounding takes it to about 40.1 dB, over the 40 dB floor). The
 /// pictures' mark stays at 41 dB and 1.0 of its amplitudes; a frame's mark
@@ -43,6 +58,17 @@ const BLOCK: usize = 8;
 /// smooth the cells more than JPEG, so it takes the whole budget, within the
 /// SSIM floor measured on the frame at each update.
 const VIDEO_RMS: f32 = 2.45;
+/// The coarse mark's RMS before its block means are taken: a 16-px
+/// block's mean keeps about 85 % of the bilinear mark's RMS (the 1080p
+/// clips of the video matrix measured PSNR 41.7-41.8 dB at [`VIDEO_RMS`]),
+/// so the target is raised to bring the block mark to about 40.5 dB.
+const COARSE_RMS: f32 = VIDEO_RMS * 1.15;
+/// Sync z-score a clean copy of the first frame must give on the coarse
+/// grid for the video to be marked on it; under it the video keeps the
+/// pictures' grid (8-px blocks from 1,024 px), which holds four times the
+/// cells: still, busy content (a slow pan over a detailed photo) reads
+/// the coarse grid's fewer tiles weakly after a re-encode.
+const COARSE_MIN_SYNC_Z: f32 = 10.0;
 
 /// Marks frames of one size with one payload.
 #[derive(Debug, Clone)]
@@ -58,6 +84,9 @@ pub struct FrameMarker {
     scene: Option<(Plane, usize)>,
     /// Frames given to [`FrameMarker::mark`].
     marked: u64,
+    /// Shorter side, in cells, of the grid this video is marked on (see
+    /// [`frame_side`]; chosen at the first frame).
+    side: usize,
 }
 
 impl FrameMarker {
@@ -75,8 +104,12 @@ impl FrameMarker {
         let bits = encode(payload);
         // Until the first frame is seen: the plain mark at the pictures'
         // strength (`apply` without `mark`).
-        let (grid, _) = frame_grid((w, h), &pattern, &bits, &PLAIN_AMPS, VIDEO_RMS);
-        let delta = frame_delta(&Enlarged::new(&grid, w, h, apply::cap_scale(&grid, w, h)));
+        let side = frame_side(w, h);
+        let (grid, _) = frame_grid((w, h), side, &pattern, &bits, &PLAIN_AMPS, rms_of(side));
+        let delta = frame_delta(
+            &Enlarged::new(&grid, w, h, apply::cap_scale(&grid, w, h)),
+            side,
+        );
         Ok(FrameMarker {
             width: w,
             height: h,
@@ -85,6 +118,7 @@ impl FrameMarker {
             bits,
             scene: None,
             marked: 0,
+            side,
         })
     }
 
@@ -130,12 +164,36 @@ impl FrameMarker {
             data: sum.data.iter().map(|s| s * k).collect(),
         };
         let (w, h) = (self.width, self.height);
-        let (gw, gh) = grid_size(w, h, WORK_SIDE);
-        let amps = informed_amplitudes(&mean.resized(gw, gh), &self.pattern, &self.bits);
-        let (mut grid, k) = frame_grid((w, h), &self.pattern, &self.bits, &amps, VIDEO_RMS);
+        let (mut grid, mut k) = self.informed_grid(&mean);
+        if self.side == COARSE_SIDE && self.marked == 0 {
+            // The first frame decides the video's grid: content that
+            // holds the coarse mark weakly keeps the pictures' grid.
+            let (gw, gh) = (grid.w, grid.h);
+            let seen = crate::strength(
+                &mean.resized(gw, gh),
+                &grid,
+                (k, 0.0),
+                &self.pattern,
+                &self.bits,
+            );
+            if seen.sync_z < COARSE_MIN_SYNC_Z {
+                self.side = WORK_SIDE;
+                (grid, k) = self.informed_grid(&mean);
+            }
+        }
         grid.data.iter_mut().for_each(|d| *d *= k);
         let ssim = ssim_scale_sampled_luma(luma, (w, h, stride), &grid);
-        self.delta = frame_delta(&Enlarged::new(&grid, w, h, ssim));
+        self.delta = frame_delta(&Enlarged::new(&grid, w, h, ssim), self.side);
+    }
+
+    /// The mark informed by the scene's `mean` on this video's grid, and
+    /// the factor that brings it to its RMS.
+    fn informed_grid(&self, mean: &Plane) -> (Plane, f32) {
+        let (w, h) = (self.width, self.height);
+        let (gw, gh) = grid_size(w, h, self.side);
+        let amps = informed_amplitudes(&mean.resized(gw, gh), &self.pattern, &self.bits);
+        let target = rms_of(self.side);
+        frame_grid((w, h), self.side, &self.pattern, &self.bits, &amps, target)
     }
 
     /// Adds the current mark to one frame's luma plane (`stride` bytes a
@@ -160,29 +218,34 @@ impl FrameMarker {
 }
 
 /// The mark rounded to whole levels, row by row, as [`Enlarged::rounded`];
-/// in frames whose cells are at least [`BLOCK`] px (a shorter side from
-/// 1,024 px) made constant on each [`BLOCK`]-px block from the frame's
-/// corner: x264 codes luma in 4x4 and 8x8 transforms within 16x16
-/// macroblocks on that grid, so such a mark is only the DC term of each
-/// transform block, where a mark varying inside the blocks gave every
-/// block AC coefficients to code (x264 +15 % CPU on the 1080p bench clip,
-/// +2 % with the blocks: see docs/watermark.md). A block takes the mean of
-/// its rounded levels, so a cell keeps its mean and the detector's shrink
-/// sees the same grid. Smaller frames keep the smooth mark: their cells
-/// are smaller than a block.
-fn frame_delta(mark: &Enlarged) -> Vec<i8> {
+/// in frames on the coarse grid (a shorter side from [`COARSE_FROM`] px,
+/// cells of at least [`BLOCK`] px) made constant on each [`BLOCK`]-px block
+/// from the frame's corner: x264 codes luma in 4x4 and 8x8 transforms
+/// within 16x16 macroblocks on that grid, so such a mark is only the DC
+/// term of each transform block, where a mark varying inside the blocks
+/// gave every block AC coefficients to code (x264 +15 % CPU on the 1080p
+/// bench clip, +2 % with 8-px blocks: see docs/watermark.md). A block takes
+/// the mean of its rounded levels, so a cell keeps its mean and the
+/// detector's shrink sees the same grid. Smaller frames keep the smooth
+/// mark: their cells are smaller than a block.
+fn frame_delta(mark: &Enlarged, side: usize) -> Vec<i8> {
     let (w, h) = mark.size();
-    if w.min(h) < BLOCK * WORK_SIDE {
+    if w.min(h) < COARSE_FROM {
         return mark.rounded();
     }
+    let block = if side == COARSE_SIDE {
+        BLOCK
+    } else {
+        BLOCK / 2
+    };
     let mut out = Vec::with_capacity(w * h);
     let mut line = vec![0i16; w];
     // One band of BLOCK rows at a time: each column's sum over the band
-    // (at most 8 x 127, an i16), then each block's sum of its columns.
+    // (at most 16 x 127, an i16), then each block's sum of its columns.
     let mut columns = vec![0i16; w];
     let mut row = Vec::with_capacity(w);
-    for y0 in (0..h).step_by(BLOCK) {
-        let rows = BLOCK.min(h - y0);
+    for y0 in (0..h).step_by(block) {
+        let rows = block.min(h - y0);
         columns.fill(0);
         for y in y0..y0 + rows {
             mark.row_delta(y, &mut line);
@@ -191,14 +254,39 @@ fn frame_delta(mark: &Enlarged) -> Vec<i8> {
             }
         }
         row.clear();
-        for block in columns.chunks(BLOCK) {
-            let sum: i32 = block.iter().map(|&c| i32::from(c)).sum();
-            let m = (sum as f32 / (rows * block.len()) as f32).round() as i8;
-            row.extend(std::iter::repeat_n(m, block.len()));
+        for cols in columns.chunks(block) {
+            let sum: i32 = cols.iter().map(|&c| i32::from(c)).sum();
+            let m = (sum as f32 / (rows * cols.len()) as f32).round() as i8;
+            row.extend(std::iter::repeat_n(m, cols.len()));
         }
         (0..rows).for_each(|_| out.extend_from_slice(&row));
     }
     out
+}
+
+/// Shorter side, in cells, of the grid a `w` x `h` frame is marked on: the
+/// pictures' [`WORK_SIDE`], or from [`COARSE_FROM`] px the coarse grid
+/// (unless the first frame holds it weakly: [`COARSE_MIN_SYNC_Z`]).
+/// x264 predicts a moving block from a shifted reference; a mark that stays
+/// put leaves the mark minus its shifted self in that block, at every
+/// edge between two cells' levels. Cells twice as wide have half as many
+/// edges, each on a macroblock's border (docs/watermark.md, "A coarser
+/// grid for large frames").
+fn frame_side(w: usize, h: usize) -> usize {
+    if w.min(h) >= COARSE_FROM {
+        COARSE_SIDE
+    } else {
+        WORK_SIDE
+    }
+}
+
+/// RMS the mark on a grid of `side` cells is brought to.
+fn rms_of(side: usize) -> f32 {
+    if side == COARSE_SIDE {
+        COARSE_RMS
+    } else {
+        VIDEO_RMS
+    }
 }
 
 /// Accumulates frames and reads the mark from their sum.
@@ -264,8 +352,8 @@ impl FrameDetector {
         // normalised reading loses (the unit test below). Only from sync z
         // [`FALLBACK_MIN_Z`], so the second reading adds under 10^-7 to the
         // false-positive rate (docs/watermark.md, False positives).
-        detect_base(&mean, (*w, *h), self.key, Reading::Frames).or_else(|| {
-            detect_base(&mean, (*w, *h), self.key, Reading::Picture)
+        detect_base(&mean, (*w, *h), self.key, Reading::Frames, &SEARCHED_SIDES).or_else(|| {
+            detect_base(&mean, (*w, *h), self.key, Reading::Picture, &SEARCHED_SIDES)
                 .filter(|d| d.sync_z >= FALLBACK_MIN_Z)
         })
     }
@@ -311,8 +399,31 @@ fn reliability_at_origin(
     payload: u64,
     key: Key,
 ) -> Reliability {
+    frame_sides(w, h)
+        .iter()
+        .map(|&side| reliability_on(mean, (w, h, side), payload, key))
+        .max_by(|a, b| a.sync_z.total_cmp(&b.sync_z))
+        .unwrap_or_else(|| reliability_on(mean, (w, h, WORK_SIDE), payload, key))
+}
+
+/// The grid sides a `w` x `h` frame may have been marked on, the coarse
+/// grid's first.
+pub(crate) fn frame_sides(w: usize, h: usize) -> &'static [usize] {
+    if frame_side(w, h) == COARSE_SIDE {
+        &[COARSE_SIDE, WORK_SIDE]
+    } else {
+        &[WORK_SIDE]
+    }
+}
+
+fn reliability_on(
+    mean: &Plane,
+    (w, h, side): (usize, usize, usize),
+    payload: u64,
+    key: Key,
+) -> Reliability {
     let pat = Pattern::new(key.0);
-    let (gw, gh) = grid_size(w, h, WORK_SIDE);
+    let (gw, gh) = grid_size(w, h, side);
     let folded = fold(&local_normalised(&high_pass(&mean.resized(gw, gh))));
     let surface = sync_surface(&folded, &pat);
     let n = surface.len() as f32;
@@ -410,7 +521,7 @@ mod tests {
             h: sum.h,
             data: sum.data.iter().map(|s| s / *n as f32).collect(),
         };
-        let equal = detect_base(&mean, (w, h), PUBLIC_KEY, Reading::Picture);
+        let equal = detect_base(&mean, (w, h), PUBLIC_KEY, Reading::Picture, &SEARCHED_SIDES);
         assert_ne!(
             equal.map(|d| d.payload),
             Some(payload),
@@ -419,10 +530,10 @@ mod tests {
         assert_eq!(det.detect().map(|d| d.payload), Some(payload));
     }
 
-    /// From a 1,024-px shorter side the mark is constant on the 8-px blocks
-    /// of x264's transform grid, and a few frames still read back.
+    /// From a 1,024-px shorter side the mark is on the coarse grid, constant
+    /// on x264's 16-px macroblocks, and a few frames still read back.
     #[test]
-    fn a_1080p_mark_is_constant_on_8_px_blocks_and_reads_back() {
+    fn a_1080p_mark_is_constant_on_16_px_blocks_and_reads_back() {
         let (w, h) = (1920usize, 1080usize);
         let payload = 0x5EED_0000_0000_0003;
         let mut marker = FrameMarker::new(w as u32, h as u32, payload, PUBLIC_KEY).unwrap();
@@ -437,10 +548,16 @@ mod tests {
         assert!(d.iter().any(|&v| v != 0));
         for y in 0..h {
             for x in 0..w {
-                assert_eq!(d[y * w + x], d[(y / 8 * 8) * w + x / 8 * 8], "({x}, {y})");
+                assert_eq!(
+                    d[y * w + x],
+                    d[(y / 16 * 16) * w + x / 16 * 16],
+                    "({x}, {y})"
+                );
             }
         }
-        assert_eq!(det.detect().map(|d| d.payload), Some(payload));
+        let read = det.detect();
+        assert_eq!(read.as_ref().map(|d| d.payload), Some(payload));
+        assert_eq!(read.map(|d| d.grid_side), Some(COARSE_SIDE));
         // Under 1,024 px the mark stays smooth.
         let small = FrameMarker::new(1280, 720, payload, PUBLIC_KEY).unwrap();
         let d = &small.delta;
@@ -450,13 +567,51 @@ mod tests {
         }));
     }
 
+    /// A still frame busy at the coarse cells' scale (random levels in
+    /// 16-px squares) holds the coarse mark weakly: the video keeps the
+    /// pictures' grid, in 8-px blocks, and reads back on it.
+    #[test]
+    fn still_busy_1080p_content_keeps_the_pictures_grid() {
+        let (w, h) = (1920usize, 1080usize);
+        let payload = 0x5EED_0000_0000_0004;
+        let mut marker = FrameMarker::new(w as u32, h as u32, payload, PUBLIC_KEY).unwrap();
+        let mut x = 5u32;
+        let squares: Vec<u8> = (0..(w / 16) * (h / 16 + 1))
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                48 + (x % 40) as u8
+            })
+            .collect();
+        let frame: Vec<u8> = (0..w * h)
+            .map(|i| squares[(i / w / 16) * (w / 16) + (i % w) / 16])
+            .collect();
+        let mut det = FrameDetector::new(PUBLIC_KEY);
+        for _ in 0..3 {
+            let mut f = frame.clone();
+            marker.mark(&mut f, w);
+            det.push(&f, w as u32, h as u32, w);
+        }
+        assert_eq!(marker.side, WORK_SIDE);
+        let d = &marker.delta;
+        for y in 0..h {
+            for x in 0..w {
+                assert_eq!(d[y * w + x], d[(y / 8 * 8) * w + x / 8 * 8], "({x}, {y})");
+            }
+        }
+        let read = det.detect();
+        assert_eq!(read.as_ref().map(|d| d.payload), Some(payload));
+        assert_eq!(read.map(|d| d.grid_side), Some(WORK_SIDE));
+    }
+
     /// Percent of the width [`local_normalisation_reads_a_mark_left_clean_in_part_of_the_frame`]
     /// covers with noise.
     const CUT: usize = 75;
 
     #[test]
     fn a_frame_keeps_psnr_40_db_and_ssim_098_on_flat_and_busy_content() {
-        // 1080p: the mark made of 8-px blocks (`block_means`).
+        // 1080p: the coarse mark made of 16-px blocks (`frame_delta`).
         for (w, h) in [(1280usize, 720usize), (1920, 1080)] {
             psnr_and_ssim_hold(w, h);
         }
