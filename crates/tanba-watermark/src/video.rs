@@ -226,8 +226,10 @@ impl FrameMarker {
 /// gave every block AC coefficients to code (x264 +15 % CPU on the 1080p
 /// bench clip, +2 % with 8-px blocks: see docs/watermark.md). A block takes
 /// the mean of its rounded levels, so a cell keeps its mean and the
-/// detector's shrink sees the same grid. Smaller frames keep the smooth
-/// mark: their cells are smaller than a block.
+/// detector's shrink sees the same grid. A frame of that size kept on the
+/// pictures' grid (`side` is [`WORK_SIDE`]: cells of 8 px and more) takes
+/// 8-px blocks. Smaller frames keep the smooth mark: their cells are
+/// smaller than a block.
 fn frame_delta(mark: &Enlarged, side: usize) -> Vec<i8> {
     let (w, h) = mark.size();
     if w.min(h) < COARSE_FROM {
