@@ -462,6 +462,19 @@ mod tests {
             .collect()
     }
 
+    /// `n` xorshift levels from `seed`, each `base + (x % span)`.
+    fn levels(seed: u32, n: usize, base: u8, span: u32) -> Vec<u8> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                base + (x % span) as u8
+            })
+            .collect()
+    }
+
     fn read(frames: &[Vec<u8>], w: u32, h: u32) -> Option<u64> {
         let mut det = FrameDetector::new(PUBLIC_KEY);
         frames.iter().for_each(|f| det.push(f, w, h, w as usize));
@@ -499,15 +512,7 @@ mod tests {
         let (w, h) = (960usize, 540usize);
         let payload = 0x5EED_0000_0000_0038;
         let mut marker = FrameMarker::new(w as u32, h as u32, payload, PUBLIC_KEY).unwrap();
-        let mut x = 11u32;
-        let noise: Vec<u8> = (0..w * h)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                88 + (x % 81) as u8
-            })
-            .collect();
+        let noise = levels(11, w * h, 88, 81);
         let mut det = FrameDetector::new(PUBLIC_KEY);
         for _ in 0..10 {
             let mut f = vec![128u8; w * h];
@@ -577,15 +582,7 @@ mod tests {
         let (w, h) = (1920usize, 1080usize);
         let payload = 0x5EED_0000_0000_0004;
         let mut marker = FrameMarker::new(w as u32, h as u32, payload, PUBLIC_KEY).unwrap();
-        let mut x = 5u32;
-        let squares: Vec<u8> = (0..(w / 16) * (h / 16 + 1))
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                48 + (x % 40) as u8
-            })
-            .collect();
+        let squares = levels(5, (w / 16) * (h / 16 + 1), 48, 40);
         let frame: Vec<u8> = (0..w * h)
             .map(|i| squares[(i / w / 16) * (w / 16) + (i % w) / 16])
             .collect();
