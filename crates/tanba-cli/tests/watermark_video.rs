@@ -63,9 +63,10 @@ fn a_720p_reencode_without_metadata_keeps_the_watermark_and_finds_its_manifest()
     assert_eq!(v["watermark"]["payload"], payload.as_str(), "{row}");
     assert_eq!(row["compliant"], true);
 
-    // Metadata dropped, picture re-encoded by x264 at 720p. (CRF 23: at
-    // CRF 28 this clip, encoded twice before, loses the mark today, as
-    // measured when this test was written; the issue asks for CRF 28.)
+    // Metadata dropped, picture re-encoded by x264 at CRF 28 at 720p. The
+    // opening notice covers this short clip's top third throughout; the
+    // mark drawn under it lost this read for most payloads (1 in 4 read),
+    // drawn over it every one of 26 tried (sync z 9.4-10.7).
     let small = dir.path().join("small.mp4");
     ffmpeg(&[
         "-i",
@@ -77,7 +78,7 @@ fn a_720p_reencode_without_metadata_keeps_the_watermark_and_finds_its_manifest()
         "-c:v",
         "libx264",
         "-crf",
-        "23",
+        "28",
         "-c:a",
         "copy",
         s(&small),

@@ -106,8 +106,8 @@ impl FrameState {
         self
     }
 
-    /// With the watermark added to every frame (before the badge and
-    /// notice, which stay exactly as drawn).
+    /// With the watermark added to every frame, over the badge and the
+    /// notice once they are blended in.
     pub(crate) fn with_marker(mut self, marker: Option<tanba_watermark::FrameMarker>) -> Self {
         self.marker = marker;
         self
@@ -133,10 +133,6 @@ impl FrameState {
             let seconds = pts
                 .map(|p| (p - first) as f64 * f64::from(self.time_base))
                 .unwrap_or(0.0);
-            if let Some(marker) = &mut self.marker {
-                let stride = frame.stride(0);
-                marker.mark(frame.data_mut(0), stride);
-            }
             if let Some(corner) = &self.corner {
                 corner.blend(&mut frame)?;
             }
@@ -144,6 +140,13 @@ impl FrameState {
                 && (seconds < *until || self.closing_from.is_some_and(|from| seconds >= from))
             {
                 notice.blend(&mut frame)?;
+            }
+            // The watermark goes over the visible label, so the label's
+            // boxes carry it too (under them, a notice that covers a third
+            // of the frame for its first seconds took that much of the mark).
+            if let Some(marker) = &mut self.marker {
+                let stride = frame.stride(0);
+                marker.mark(frame.data_mut(0), stride);
             }
             frame.set_pts(pts.map(|p| p.rescale(self.time_base, out.enc_tb)));
             frame.set_kind(picture::Type::None);
