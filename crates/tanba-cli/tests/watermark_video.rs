@@ -65,8 +65,8 @@ fn a_720p_reencode_without_metadata_keeps_the_watermark_and_finds_its_manifest()
 
     // Metadata dropped, picture re-encoded by x264 at CRF 28 at 720p. The
     // opening notice covers this short clip's top third throughout; the
-    // mark drawn under it lost this read for most payloads (1 in 4 read),
-    // drawn over it every one of 26 tried (sync z 9.4-10.7).
+    // mark drawn under it lost this read for most payloads (1 in 4 read);
+    // drawn over it, every one of 20 tried read (sync z 8.4-10.6).
     let small = dir.path().join("small.mp4");
     ffmpeg(&[
         "-i",

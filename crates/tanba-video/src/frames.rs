@@ -133,6 +133,12 @@ impl FrameState {
             let seconds = pts
                 .map(|p| (p - first) as f64 * f64::from(self.time_base))
                 .unwrap_or(0.0);
+            if let Some(marker) = &mut self.marker {
+                // The video's own first frame, not the notice drawn over
+                // it, chooses the mark's grid.
+                let stride = frame.stride(0);
+                marker.see_content(frame.data(0), stride);
+            }
             if let Some(corner) = &self.corner {
                 corner.blend(&mut frame)?;
             }

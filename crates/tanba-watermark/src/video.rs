@@ -87,6 +87,9 @@ pub struct FrameMarker {
     /// Shorter side, in cells, of the grid this video is marked on (see
     /// [`frame_side`]; chosen at the first frame).
     side: usize,
+    /// Whether the grid has been chosen (by [`FrameMarker::see_content`]
+    /// or the first [`FrameMarker::mark`]).
+    grid_chosen: bool,
 }
 
 impl FrameMarker {
@@ -119,7 +122,24 @@ impl FrameMarker {
             scene: None,
             marked: 0,
             side,
+            grid_chosen: side != COARSE_SIDE,
         })
+    }
+
+    /// Shows the marker a frame's content before anything is drawn over
+    /// it (a labeler's badge and notice), so the first such frame chooses
+    /// the grid (see [`COARSE_MIN_SYNC_Z`]) rather than the first frame
+    /// given to [`FrameMarker::mark`]: the choice then follows the video,
+    /// not a notice's text that shows for a few seconds. Later calls do
+    /// nothing; a frame whose plane is shorter than its size is skipped.
+    pub fn see_content(&mut self, luma: &[u8], stride: usize) {
+        let stride = stride.max(self.width);
+        if self.grid_chosen || luma.len() < stride * (self.height - 1) + self.width {
+            return;
+        }
+        let (sw, sh) = shrunk_size(self.width, self.height);
+        let content = shrink_luma(luma, (self.width, self.height, stride), sw, sh);
+        self.choose_grid(&content);
     }
 
     /// Adds the mark to the next frame of the video, informed by the
@@ -164,26 +184,35 @@ impl FrameMarker {
             data: sum.data.iter().map(|s| s * k).collect(),
         };
         let (w, h) = (self.width, self.height);
-        let (mut grid, mut k) = self.informed_grid(&mean);
-        if self.side == COARSE_SIDE && self.marked == 0 {
-            // The first frame decides the video's grid: content that
-            // holds the coarse mark weakly keeps the pictures' grid.
-            let (gw, gh) = (grid.w, grid.h);
-            let seen = crate::strength(
-                &mean.resized(gw, gh),
-                &grid,
-                (k, 0.0),
-                &self.pattern,
-                &self.bits,
-            );
-            if seen.sync_z < COARSE_MIN_SYNC_Z {
-                self.side = WORK_SIDE;
-                (grid, k) = self.informed_grid(&mean);
-            }
+        if !self.grid_chosen {
+            self.choose_grid(&mean);
         }
+        let (mut grid, k) = self.informed_grid(&mean);
         grid.data.iter_mut().for_each(|d| *d *= k);
         let ssim = ssim_scale_sampled_luma(luma, (w, h, stride), &grid);
         self.delta = frame_delta(&Enlarged::new(&grid, w, h, ssim), self.side);
+    }
+
+    /// Keeps the coarse grid only when a clean copy of `content` (a frame
+    /// shrunk as the scene is) carrying the mark informed by it reads at
+    /// sync z [`COARSE_MIN_SYNC_Z`] or more on it; content that holds the
+    /// coarse mark weakly keeps the pictures' grid.
+    fn choose_grid(&mut self, content: &Plane) {
+        self.grid_chosen = true;
+        if self.side != COARSE_SIDE {
+            return;
+        }
+        let (grid, k) = self.informed_grid(content);
+        let seen = crate::strength(
+            &content.resized(grid.w, grid.h),
+            &grid,
+            (k, 0.0),
+            &self.pattern,
+            &self.bits,
+        );
+        if seen.sync_z < COARSE_MIN_SYNC_Z {
+            self.side = WORK_SIDE;
+        }
     }
 
     /// The mark informed by the scene's `mean` on this video's grid, and
@@ -602,6 +631,38 @@ mod tests {
         let read = det.detect();
         assert_eq!(read.as_ref().map(|d| d.payload), Some(payload));
         assert_eq!(read.map(|d| d.grid_side), Some(WORK_SIDE));
+    }
+
+    #[test]
+    fn the_content_seen_before_the_label_chooses_the_grid() {
+        // A smooth gradient holds the coarse grid; the same frame with its
+        // top three quarters under busy 16-px squares (a notice's text,
+        // drawn over it for its first seconds) would not. Shown the content first, the
+        // marker keeps the coarse grid and reads back from the frames as
+        // they are encoded; marking the covered frame alone, it does not.
+        let (w, h) = (1920usize, 1080usize);
+        let payload = 0x5EED_0000_0000_0005;
+        let content: Vec<u8> = (0..w * h).map(|i| (40 + (i % w) * 160 / w) as u8).collect();
+        let squares = levels(9, (w / 16) * (h / 16 + 1), 48, 40);
+        let mut covered = content.clone();
+        for (i, p) in covered.iter_mut().enumerate().take(w * h * 3 / 4) {
+            *p = squares[(i / w / 16) * (w / 16) + (i % w) / 16];
+        }
+        let mut seen = FrameMarker::new(w as u32, h as u32, payload, PUBLIC_KEY).unwrap();
+        let mut unseen = seen.clone();
+        let mut det = FrameDetector::new(PUBLIC_KEY);
+        for _ in 0..3 {
+            seen.see_content(&content, w);
+            let mut f = covered.clone();
+            seen.mark(&mut f, w);
+            det.push(&f, w as u32, h as u32, w);
+            unseen.mark(&mut covered.clone(), w);
+        }
+        assert_eq!(seen.side, COARSE_SIDE);
+        assert_eq!(unseen.side, WORK_SIDE);
+        let read = det.detect();
+        assert_eq!(read.as_ref().map(|d| d.payload), Some(payload));
+        assert_eq!(read.map(|d| d.grid_side), Some(COARSE_SIDE));
     }
 
     /// Percent of the width [`local_normalisation_reads_a_mark_left_clean_in_part_of_the_frame`]
