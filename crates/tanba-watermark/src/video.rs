@@ -139,7 +139,9 @@ impl FrameMarker {
         }
         let (sw, sh) = shrunk_size(self.width, self.height);
         let content = shrink_luma(luma, (self.width, self.height, stride), sw, sh);
-        self.choose_grid(&content);
+        // The frames marked will carry the label: their own mean informs
+        // the mark.
+        let _ = self.choose_grid(&content);
     }
 
     /// Adds the mark to the next frame of the video, informed by the
@@ -184,10 +186,12 @@ impl FrameMarker {
             data: sum.data.iter().map(|s| s * k).collect(),
         };
         let (w, h) = (self.width, self.height);
-        if !self.grid_chosen {
-            self.choose_grid(&mean);
-        }
-        let (mut grid, k) = self.informed_grid(&mean);
+        let chosen_now = if self.grid_chosen {
+            None
+        } else {
+            self.choose_grid(&mean)
+        };
+        let (mut grid, k) = chosen_now.unwrap_or_else(|| self.informed_grid(&mean));
         grid.data.iter_mut().for_each(|d| *d *= k);
         let ssim = ssim_scale_sampled_luma(luma, (w, h, stride), &grid);
         self.delta = frame_delta(&Enlarged::new(&grid, w, h, ssim), self.side);
@@ -196,11 +200,12 @@ impl FrameMarker {
     /// Keeps the coarse grid only when a clean copy of `content` (a frame
     /// shrunk as the scene is) carrying the mark informed by it reads at
     /// sync z [`COARSE_MIN_SYNC_Z`] or more on it; content that holds the
-    /// coarse mark weakly keeps the pictures' grid.
-    fn choose_grid(&mut self, content: &Plane) {
+    /// coarse mark weakly keeps the pictures' grid. Returns the coarse
+    /// mark informed by `content` (and its factor) when it is kept.
+    fn choose_grid(&mut self, content: &Plane) -> Option<(Plane, f32)> {
         self.grid_chosen = true;
         if self.side != COARSE_SIDE {
-            return;
+            return None;
         }
         let (grid, k) = self.informed_grid(content);
         let seen = crate::strength(
@@ -212,7 +217,9 @@ impl FrameMarker {
         );
         if seen.sync_z < COARSE_MIN_SYNC_Z {
             self.side = WORK_SIDE;
+            return None;
         }
+        Some((grid, k))
     }
 
     /// The mark informed by the scene's `mean` on this video's grid, and
@@ -637,9 +644,10 @@ mod tests {
     fn the_content_seen_before_the_label_chooses_the_grid() {
         // A smooth gradient holds the coarse grid; the same frame with its
         // top three quarters under busy 16-px squares (a notice's text,
-        // drawn over it for its first seconds) would not. Shown the content first, the
-        // marker keeps the coarse grid and reads back from the frames as
-        // they are encoded; marking the covered frame alone, it does not.
+        // drawn over it for its first seconds) would not. Shown the
+        // content first, the marker keeps the coarse grid and reads back
+        // from the frames as they are encoded; marking the covered frame
+        // alone, it does not.
         let (w, h) = (1920usize, 1080usize);
         let payload = 0x5EED_0000_0000_0005;
         let content: Vec<u8> = (0..w * h).map(|i| (40 + (i % w) * 160 / w) as u8).collect();
