@@ -134,14 +134,24 @@ impl FrameMarker {
     /// nothing; a frame whose plane is shorter than its size is skipped.
     pub fn see_content(&mut self, luma: &[u8], stride: usize) {
         let stride = stride.max(self.width);
-        if self.grid_chosen || luma.len() < stride * (self.height - 1) + self.width {
+        if self.grid_chosen || !self.is_whole(luma, stride) {
             return;
         }
-        let (sw, sh) = shrunk_size(self.width, self.height);
-        let content = shrink_luma(luma, (self.width, self.height, stride), sw, sh);
+        let content = self.scene_shrink(luma, stride);
         // The frames marked will carry the label: their own mean informs
         // the mark.
         let _ = self.choose_grid(&content);
+    }
+
+    /// Whether `luma` (`stride` bytes a row) holds every row of a frame.
+    fn is_whole(&self, luma: &[u8], stride: usize) -> bool {
+        luma.len() >= stride * (self.height - 1) + self.width
+    }
+
+    /// A whole frame's luma shrunk as the scene's mean is kept.
+    fn scene_shrink(&self, luma: &[u8], stride: usize) -> Plane {
+        let (sw, sh) = shrunk_size(self.width, self.height);
+        shrink_luma(luma, (self.width, self.height, stride), sw, sh)
     }
 
     /// Adds the mark to the next frame of the video, informed by the
@@ -150,10 +160,9 @@ impl FrameMarker {
     /// of the frames sampled since the last update.
     pub fn mark(&mut self, luma: &mut [u8], stride: usize) {
         let stride = stride.max(self.width);
-        let whole = luma.len() >= stride * (self.height - 1) + self.width;
+        let whole = self.is_whole(luma, stride);
         if whole && self.marked.is_multiple_of(SAMPLE_EVERY) {
-            let (sw, sh) = shrunk_size(self.width, self.height);
-            let shrunk = shrink_luma(luma, (self.width, self.height, stride), sw, sh);
+            let shrunk = self.scene_shrink(luma, stride);
             match &mut self.scene {
                 Some((sum, n)) => {
                     sum.data
