@@ -1,6 +1,7 @@
 //! The per-frame path: decoded frames are converted when the blender cannot
-//! write into their format, the badge and notice are blended in, and the
-//! frames go to the encoder and its packets to the muxer.
+//! write into their format, go to the painter (paint.rs: the badge, the
+//! notice and the watermark) on its thread, and come back to the encoder,
+//! whose packets go to the muxer.
 
 use ffmpeg::format::Pixel;
 use ffmpeg::software::scaling;
@@ -10,7 +11,7 @@ use ffmpeg_next as ffmpeg;
 use tanba_core::{Error, Progress, Result};
 
 use crate::ffi;
-use crate::overlay::Overlay;
+use crate::paint::{Canvas, PaintThread, Painter};
 
 /// An FFmpeg failure on the input as a typed error.
 pub(crate) fn malformed(what: &str) -> impl Fn(ffmpeg::Error) -> Error + '_ {
@@ -19,12 +20,8 @@ pub(crate) fn malformed(what: &str) -> impl Fn(ffmpeg::Error) -> Error + '_ {
 
 /// What the frame path keeps between frames.
 pub(crate) struct FrameState {
-    corner: Option<Overlay>,
-    /// The notice and the second it stops showing at.
-    notice: Option<(Overlay, f64)>,
-    /// The second from which the notice shows again until the end (the
-    /// deepfake notice's closing repeat), if it does.
-    closing_from: Option<f64>,
+    /// Draws the label and adds the watermark, beside decoding and encoding.
+    paint: PaintThread,
     scaler: Option<scaling::Context>,
     work_format: Pixel,
     /// The input video stream's time base.
@@ -36,8 +33,6 @@ pub(crate) struct FrameState {
     pub frames: u64,
     /// Reports `frames` and `last_seconds` to the job's sink.
     pub progress: Progress,
-    /// Adds the watermark to each frame's 8-bit Y plane, when it has one.
-    marker: Option<tanba_watermark::FrameMarker>,
 }
 
 /// The re-encoded video stream: its encoder and where its packets go.
@@ -77,18 +72,14 @@ impl VideoOut {
 
 impl FrameState {
     /// Frames of `work_format` (converted to it when decoded otherwise)
-    /// get the corner badge, and the notice until `notice.1` seconds after
-    /// the first frame; `time_base` is the input video stream's.
+    /// go through `painter`; `time_base` is the input video stream's.
     pub(crate) fn new(
-        corner: Option<Overlay>,
-        notice: Option<(Overlay, f64)>,
+        painter: Painter,
         (work_format, time_base): (Pixel, Rational),
         progress: Progress,
-    ) -> Self {
-        FrameState {
-            corner,
-            notice,
-            closing_from: None,
+    ) -> Result<Self> {
+        Ok(FrameState {
+            paint: PaintThread::start(painter)?,
             scaler: None,
             work_format,
             time_base,
@@ -96,24 +87,11 @@ impl FrameState {
             last_seconds: 0.0,
             frames: 0,
             progress,
-            marker: None,
-        }
+        })
     }
 
-    /// With the notice shown again from `from` seconds to the end.
-    pub(crate) fn with_closing_notice(mut self, from: Option<f64>) -> Self {
-        self.closing_from = from;
-        self
-    }
-
-    /// With the watermark added to every frame, over the badge and the
-    /// notice once they are blended in.
-    pub(crate) fn with_marker(mut self, marker: Option<tanba_watermark::FrameMarker>) -> Self {
-        self.marker = marker;
-        self
-    }
-
-    /// Blends and encodes every frame the decoder has ready.
+    /// Hands every frame the decoder has ready to the painter, and encodes
+    /// the frames it has finished.
     pub(crate) fn drain_decoder(
         &mut self,
         decoder: &mut ffmpeg::decoder::Video,
@@ -133,38 +111,58 @@ impl FrameState {
             let seconds = pts
                 .map(|p| (p - first) as f64 * f64::from(self.time_base))
                 .unwrap_or(0.0);
-            if let Some(marker) = &mut self.marker {
-                // The video's own first frame, not the notice drawn over
-                // it, chooses the mark's grid.
-                let stride = frame.stride(0);
-                marker.see_content(frame.data(0), stride);
+            while self.paint.is_full() {
+                self.encode_painted(true, out, octx)?;
             }
-            if let Some(corner) = &self.corner {
-                corner.blend(&mut frame)?;
-            }
-            if let Some((notice, until)) = &self.notice
-                && (seconds < *until || self.closing_from.is_some_and(|from| seconds >= from))
-            {
-                notice.blend(&mut frame)?;
-            }
-            // The watermark goes over the visible label, so the label's
-            // boxes carry it too (under them, a notice that covers a third
-            // of the frame for its first seconds took that much of the mark).
-            if let Some(marker) = &mut self.marker {
-                let stride = frame.stride(0);
-                marker.mark(frame.data_mut(0), stride);
-            }
-            frame.set_pts(pts.map(|p| p.rescale(self.time_base, out.enc_tb)));
-            frame.set_kind(picture::Type::None);
-            out.encoder
-                .send_frame(&frame)
-                .map_err(malformed("encoding a frame"))?;
-            self.frames += 1;
-            self.last_seconds = self.last_seconds.max(seconds);
-            self.progress.set(self.frames, Some(self.last_seconds));
-            out.drain(octx)?;
+            self.paint.give(Canvas {
+                frame,
+                pts,
+                seconds,
+            })?;
+            while self.encode_painted(false, out, octx)? {}
         }
         Ok(())
+    }
+
+    /// Encodes every frame still with the painter, once the decoder has
+    /// given its last.
+    pub(crate) fn finish(
+        &mut self,
+        out: &mut VideoOut,
+        octx: &mut ffmpeg::format::context::Output,
+    ) -> Result<()> {
+        while self.paint.is_busy() {
+            self.encode_painted(true, out, octx)?;
+        }
+        Ok(())
+    }
+
+    /// Encodes the painter's next finished frame, waiting for it when
+    /// `wait`; whether there was one.
+    fn encode_painted(
+        &mut self,
+        wait: bool,
+        out: &mut VideoOut,
+        octx: &mut ffmpeg::format::context::Output,
+    ) -> Result<bool> {
+        let Some(Canvas {
+            mut frame,
+            pts,
+            seconds,
+        }) = self.paint.take(wait)?
+        else {
+            return Ok(false);
+        };
+        frame.set_pts(pts.map(|p| p.rescale(self.time_base, out.enc_tb)));
+        frame.set_kind(picture::Type::None);
+        out.encoder
+            .send_frame(&frame)
+            .map_err(malformed("encoding a frame"))?;
+        self.frames += 1;
+        self.last_seconds = self.last_seconds.max(seconds);
+        self.progress.set(self.frames, Some(self.last_seconds));
+        out.drain(octx)?;
+        Ok(true)
     }
 
     /// Converts a frame the blender cannot write into to the working format.

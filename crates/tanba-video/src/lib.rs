@@ -25,6 +25,7 @@ mod layout;
 mod marks;
 mod mpegts;
 mod overlay;
+mod paint;
 mod probe;
 mod transcode;
 mod verify;

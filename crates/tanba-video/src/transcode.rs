@@ -19,6 +19,7 @@ use crate::frames::{FrameState, VideoOut, malformed};
 use crate::layout::{self, NoticeRecord};
 use crate::marks::{self, KEY_AIGC, KEY_MANIFEST, KEY_NOTICE};
 use crate::overlay::{ColourMatrix, FrameSpec, Overlay, PlanarLayout};
+use crate::paint::Painter;
 use crate::probe::{self, Container, VideoInfo};
 use crate::{VideoSettings, avi, ffi, mpegts};
 
@@ -231,13 +232,15 @@ pub(crate) fn label_file(
         decoder,
         streams,
         frames: FrameState::new(
-            overlays.corner.map(|(o, _)| o),
-            overlays.notice.map(|(o, seconds, _)| (o, seconds)),
+            Painter {
+                corner: overlays.corner.map(|(o, _)| o),
+                notice: overlays.notice.map(|(o, seconds, _)| (o, seconds)),
+                closing_from: closing,
+                marker,
+            },
             (plan.work_format, time_base),
             frame_progress(&ctx.info, job),
-        )
-        .with_closing_notice(closing)
-        .with_marker(marker),
+        )?,
     };
     let run = pipeline.run(ctx.info.index, &mut notes)?;
     check_complete(&ctx.info, &pipeline.frames, run.decode_error)?;
@@ -979,6 +982,8 @@ impl Pipeline {
         }
         self.frames
             .drain_decoder(&mut self.decoder, &mut self.streams.video, &mut self.octx)?;
+        self.frames
+            .finish(&mut self.streams.video, &mut self.octx)?;
         self.streams.video.finish(&mut self.octx)?;
         #[cfg(feature = "audible")]
         if let Some(a) = self.streams.audible.as_mut() {
