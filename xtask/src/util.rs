@@ -4,8 +4,16 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// The workspace root (the folder above `xtask/`).
+///
+/// `cargo run` names the manifest's folder at run time; the path compiled in
+/// is only the fallback. Two checkouts sharing one `CARGO_TARGET_DIR` share
+/// one xtask binary, which cargo does not rebuild for the other checkout, so
+/// the compiled-in path sent one checkout's `cargo xtask` to the other's tree.
 pub fn root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|dir| dir.join("Cargo.toml").is_file())
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 
