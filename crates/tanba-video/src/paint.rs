@@ -81,18 +81,29 @@ impl PaintThread {
     pub(crate) fn start(mut painter: Painter) -> Result<PaintThread> {
         let (to, inbox) = sync_channel::<Canvas>(IN_FLIGHT);
         let (outbox, from) = sync_channel::<Result<Canvas>>(IN_FLIGHT);
+        // The watermark's update every 50 frames runs rayon loops. From a
+        // plain thread they would queue on the global pool, whose workers
+        // may be the very jobs waiting here for their painted frames (a
+        // batch labelling videos in parallel): a deadlock. The painter's
+        // own pool runs them instead.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("tanba-paint-{i}"))
+            .build()
+            .map_err(|e| Error::cannot_label(format!("cannot start the frame painter: {e}")))?;
         let worker = std::thread::Builder::new()
             .name("tanba-paint".into())
             .spawn(move || {
-                for mut canvas in inbox {
-                    let done = painter
-                        .paint(&mut canvas.frame, canvas.seconds)
-                        .map(|()| canvas);
-                    let failed = done.is_err();
-                    if outbox.send(done).is_err() || failed {
-                        break;
+                pool.install(|| {
+                    for mut canvas in inbox {
+                        let done = painter
+                            .paint(&mut canvas.frame, canvas.seconds)
+                            .map(|()| canvas);
+                        let failed = done.is_err();
+                        if outbox.send(done).is_err() || failed {
+                            break;
+                        }
                     }
-                }
+                });
             })?;
         Ok(PaintThread {
             to: Some(to),
@@ -164,6 +175,7 @@ mod tests {
     use crate::overlay::{ColourMatrix, FrameSpec, PlanarLayout};
     use ffmpeg::format::Pixel;
     use image::{GrayImage, Rgba, RgbaImage};
+    use rayon::prelude::*;
     use tanba_image::BadgeImage;
 
     /// A painter that draws an opaque white 4x4 badge at the top left.
@@ -224,6 +236,58 @@ mod tests {
             assert_eq!(c.frame.data(0)[0], 235);
             assert_eq!(c.frame.data(0)[8], 16);
         }
+    }
+
+    /// Labels as a batch does: on a worker of rayon's global pool, with
+    /// every worker busy doing the same.
+    #[test]
+    fn painting_the_watermark_needs_no_free_worker_of_the_callers_pool() {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let workers = rayon::current_num_threads();
+            let painted: usize = (0..workers)
+                .into_par_iter()
+                .map(|_| {
+                    let marker = tanba_watermark::FrameMarker::new(
+                        320,
+                        320,
+                        0x5eed,
+                        tanba_watermark::Key::private(7),
+                    )
+                    .unwrap();
+                    let mut paint = PaintThread::start(Painter {
+                        marker: Some(marker),
+                        ..white_corner()
+                    })
+                    .unwrap();
+                    let mut back = 0;
+                    for pts in 0..4 {
+                        let mut frame = ffmpeg::frame::Video::new(Pixel::YUV420P, 320, 320);
+                        for (i, v) in frame.data_mut(0).iter_mut().enumerate() {
+                            *v = (i * 7 % 251) as u8;
+                        }
+                        paint
+                            .give(Canvas {
+                                frame,
+                                pts: Some(pts),
+                                seconds: pts as f64,
+                            })
+                            .unwrap();
+                        // Waits for the frame while this pool's workers
+                        // all wait likewise.
+                        while paint.take(true).unwrap().is_some() {
+                            back += 1;
+                        }
+                    }
+                    back
+                })
+                .sum();
+            let _ = done.send(painted);
+        });
+        let painted = finished
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("the painters deadlocked with the caller's pool");
+        assert_eq!(painted, 4 * rayon::current_num_threads());
     }
 
     #[test]
