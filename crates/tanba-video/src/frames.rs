@@ -131,9 +131,7 @@ impl FrameState {
         out: &mut VideoOut,
         octx: &mut ffmpeg::format::context::Output,
     ) -> Result<()> {
-        while self.paint.is_busy() {
-            self.encode_painted(true, out, octx)?;
-        }
+        while self.encode_painted(true, out, octx)? {}
         Ok(())
     }
 

@@ -118,11 +118,6 @@ impl PaintThread {
         self.in_flight >= IN_FLIGHT
     }
 
-    /// Whether a frame is still being painted or waits to be taken.
-    pub(crate) fn is_busy(&self) -> bool {
-        self.in_flight > 0
-    }
-
     /// Hands a frame to the painter; never waits while not [`Self::is_full`].
     pub(crate) fn give(&mut self, canvas: Canvas) -> Result<()> {
         let sent = self.to.as_ref().is_some_and(|to| to.send(canvas).is_ok());
@@ -225,8 +220,8 @@ mod tests {
                 back.push(done);
             }
         }
-        while paint.is_busy() {
-            back.push(paint.take(true).unwrap().unwrap());
+        while let Some(done) = paint.take(true).unwrap() {
+            back.push(done);
         }
         assert_eq!(paint.take(true).unwrap().map(|c| c.pts), None);
         let order: Vec<_> = back.iter().map(|c| c.pts).collect();
