@@ -50,7 +50,7 @@ fn main() -> ExitCode {
         "setup" => setup::run(setup::Need::Everything),
         "label" => label::run(rest),
         "test" => test::run(),
-        "python" => python::run(),
+        "python" => util::build_cli(false).and_then(|cli| python::run(&cli)),
         "tidy" => tidy::run(),
         "bench" => bench::run(rest),
         "assets" => assets::run(),

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::{build_cli, exec, root, target_dir};
+use crate::util::{exec, root, target_dir, with_lints};
 
 /// The build tools, from the package index (maturin >= 1.9.4 sets
 /// `PYO3_BUILD_EXTENSION_MODULE`, so the module does not link libpython).
@@ -18,8 +18,9 @@ const TOOLS: &[&str] = &["maturin>=1.9.4,<2", "pytest"];
 /// What the tests import besides the wheel.
 const TEST_DEPS: &[&str] = &["pytest", "Pillow"];
 
-/// The whole step; prints how long it took.
-pub fn run() -> Result<(), String> {
+/// The whole step, with `tanba` the CLI for the cross-check; prints how
+/// long it took.
+pub fn run(tanba: &Path) -> Result<(), String> {
     let started = std::time::Instant::now();
     let work = target_dir().join("xtask-py");
     let tools = venv(&work.join("tools"), false)?;
@@ -31,12 +32,11 @@ pub fn run() -> Result<(), String> {
     wheel_args.push(wheel.display().to_string());
     let refs: Vec<&str> = wheel_args.iter().map(String::as_str).collect();
     install(&fresh, &refs)?;
-    let tanba = build_cli(false)?;
     let mut pytest = Command::new(fresh.join("bin/python"));
     pytest
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
         .arg(root().join("crates/tanba-py/tests"))
-        .env("TANBA_CLI", &tanba)
+        .env("TANBA_CLI", tanba)
         // The tests must import the installed wheel, not the source tree.
         .current_dir(&work);
     exec(pytest)?;
@@ -97,6 +97,7 @@ fn build_wheel(tools: &Path, out: &Path) -> Result<PathBuf, String> {
         .arg("--out")
         .arg(out)
         .env("CARGO_TARGET_DIR", target_dir());
+    with_lints(&mut maturin);
     exec(maturin)?;
     let wheel = std::fs::read_dir(out)
         .map_err(|e| format!("{}: {e}", out.display()))?
