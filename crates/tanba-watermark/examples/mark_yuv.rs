@@ -3,7 +3,11 @@
 //! `ffmpeg -i IN -f rawvideo -pix_fmt yuv420p - | mark_yuv W H |
 //! ffmpeg -f rawvideo -pix_fmt yuv420p -s WxH -r 30 -i - -c:v libx264 ...`.
 //! `PLAIN=1` passes the frames through unmarked (the same pipe, for the
-//! baseline).
+//! baseline). `CHANGES=1` prints, for every frame whose mark differs from
+//! the frame before's (an update of the informed amplitudes), the share of
+//! pixels whose mark moved: each is a residual x264 must code where the
+//! picture itself stands still. `FROZEN=1` keeps the first frame's mark for
+//! every frame (no updates), to weigh what the updates cost x264.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufWriter, Read, Write};
@@ -22,15 +26,49 @@ fn main() {
     let mut input = std::io::stdin().lock();
     let mut out = BufWriter::new(std::io::stdout().lock());
     let (mut n, mut spent) = (0u32, std::time::Duration::ZERO);
+    let changes = std::env::var_os("CHANGES").is_some();
+    let frozen = std::env::var_os("FROZEN").is_some();
+    let (mut before, mut mark) = (vec![0u8; w * h], vec![0i16; w * h]);
     while input.read_exact(&mut frame).is_ok() {
         if let Some(m) = &mut marker {
+            before.copy_from_slice(&frame[..w * h]);
             let t = std::time::Instant::now();
-            m.mark(&mut frame[..w * h], w);
+            if frozen && n > 0 {
+                m.apply(&mut frame[..w * h], w);
+            } else {
+                m.mark(&mut frame[..w * h], w);
+            }
             spent += t.elapsed();
+            if changes {
+                report_changes(n, &before, &frame[..w * h], &mut mark);
+            }
         }
         out.write_all(&frame).unwrap();
         n += 1;
     }
     out.flush().unwrap();
     eprintln!("{n} frames, marking {spent:?}");
+}
+
+/// Prints the share of pixels whose mark (marked minus unmarked) differs
+/// from the previous frame's, and the mean absolute change there; keeps
+/// this frame's mark in `mark`. Pixels clipped at 0 or 255 count as moved
+/// when their clipping does.
+fn report_changes(n: u32, before: &[u8], after: &[u8], mark: &mut [i16]) {
+    let (mut moved, mut size) = (0usize, 0i64);
+    for ((m, &b), &a) in mark.iter_mut().zip(before).zip(after) {
+        let d = i16::from(a) - i16::from(b);
+        if d != *m {
+            moved += 1;
+            size += i64::from((d - *m).abs());
+        }
+        *m = d;
+    }
+    if n > 0 && moved > 0 {
+        eprintln!(
+            "frame {n}: mark moved on {:.1} % of pixels, by {:.2} levels on average",
+            100.0 * moved as f64 / mark.len() as f64,
+            size as f64 / moved as f64
+        );
+    }
 }

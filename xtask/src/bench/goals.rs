@@ -88,7 +88,7 @@ const GOALS: [Goal; 26] = [
         text: "C2PA: signing adds ≤ 5 % to labelling the 1080p clip",
         a: ("video", CLIP, "tanba label + C2PA"),
         b: Some(("video", CLIP, "tanba label")),
-        check: Check::WallRatio(1.05),
+        check: Check::PairedWallRatio(1.05),
     },
     Goal {
         text: "Video: 1080p30 clip, wall ≤ 1.0× `ffmpeg -vf drawbox,drawtext`",
@@ -212,15 +212,24 @@ const GOALS: [Goal; 26] = [
     },
 ];
 
-/// The first case of `section` whose title contains `title`, with its
-/// first row whose name starts with `row`.
+/// The first case of `section` whose title contains `title`, with its row
+/// named `row`, else its first row whose name starts with `row`.
 fn find_row(sections: &[Section], (section, title, row): RowId) -> Option<(&Case, &Row)> {
     sections
         .iter()
         .filter(|s| s.name == section)
         .flat_map(|s| &s.cases)
         .filter(|c| c.title.contains(title))
-        .find_map(|c| Some((c, c.rows.iter().find(|r| r.variant.name.starts_with(row))?)))
+        .find_map(|c| {
+            let named = |r: &&Row| r.variant.name == row;
+            let starting = |r: &&Row| r.variant.name.starts_with(row);
+            let found = c
+                .rows
+                .iter()
+                .find(named)
+                .or_else(|| c.rows.iter().find(starting));
+            Some((c, found?))
+        })
 }
 
 fn verdict(ok: bool) -> String {
@@ -493,7 +502,7 @@ mod tests {
             "Audio: 10-minute MP3, wall ≤ 1.1× ffmpeg's plain decode | 1.05× (2.000 s ÷ 1.900 s) | met",
             "Audio: 10-minute MP3, wall ≤ 0.75× ffmpeg's amix | 0.67× (2.000 s ÷ 3.000 s) | met",
             "C2PA: signing adds ≤ 15 % to labelling a 12-MP JPEG | 1.20× (0.600 s ÷ 0.500 s) | **not met**",
-            "C2PA: signing adds ≤ 5 % to labelling the 1080p clip | 1.03× (31.000 s ÷ 30.000 s) | met",
+            "C2PA: signing adds ≤ 5 % to labelling the 1080p clip | 1.03× (median of 1 back-to-back pairs; medians 31.000 s ÷ 30.000 s = 1.03×) | met",
             "Video: 1080p30 clip, wall ≤ 1.0× `ffmpeg -vf drawbox,drawtext` | 0.85× (28.000 s ÷ 33.000 s) | met",
             "Video: 1080p30 clip, wall ≤ 1.03× ffmpeg's plain re-encode | 0.97× (28.000 s ÷ 29.000 s) | met",
             "PDF: 100+ pages, wall ≤ 1.0× `qpdf --overlay` | 0.80× (0.200 s ÷ 0.250 s) | met",
