@@ -31,7 +31,9 @@ fn main() {
     let (mut before, mut mark) = (vec![0u8; w * h], vec![0i16; w * h]);
     while input.read_exact(&mut frame).is_ok() {
         if let Some(m) = &mut marker {
-            before.copy_from_slice(&frame[..w * h]);
+            if changes {
+                before.copy_from_slice(&frame[..w * h]);
+            }
             let t = std::time::Instant::now();
             if frozen && n > 0 {
                 m.apply(&mut frame[..w * h], w);

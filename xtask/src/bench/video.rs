@@ -35,7 +35,11 @@ pub(super) fn video(ctx: &Ctx) -> Section {
     let unmarked = label_args(&ctx.media.video, "{S}", "1", &["--no-watermark"]);
     b.add("tanba label --no-watermark", Role::Tanba, &tanba, &unmarked);
     let label_clip = label_args(&ctx.media.video, "{S}", "1", &[]);
-    b.add("tanba label", Role::Tanba, &tanba, &label_clip);
+    // The notes verify and probe this row's output.
+    let scratch = b
+        .add("tanba label", Role::Tanba, &tanba, &label_clip)
+        .scratch
+        .clone();
     if let Some(c2pa) = &ctx.c2pa_args {
         let args = [label_clip.as_slice(), c2pa].concat();
         b.add("tanba label + C2PA", Role::Tanba, &tanba, &args);
@@ -80,13 +84,6 @@ pub(super) fn video(ctx: &Ctx) -> Section {
         "ffmpeg",
         &ffmpeg(&plain),
     );
-    // The notes verify and probe the default row's output.
-    let scratch = b
-        .variants
-        .iter()
-        .find(|v| v.name == "tanba label")
-        .map(|v| v.scratch.clone())
-        .unwrap_or_default();
     // A full-size re-encode takes over half a minute on two cores, but one
     // round's noise (about ±5 %) is wider than the 3 % goal: the rounds of
     // --reps, unless --batch-reps asks for fewer.
