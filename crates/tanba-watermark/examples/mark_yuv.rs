@@ -8,6 +8,8 @@
 //! pixels whose mark moved: each is a residual x264 must code where the
 //! picture itself stands still. `FROZEN=1` keeps the first frame's mark for
 //! every frame (no updates), to weigh what the updates cost x264.
+//! `PAYLOAD=HEX` marks another payload than the default one (a label's is
+//! its manifest id's, so the grid chosen can differ from one to the next).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufWriter, Read, Write};
@@ -20,8 +22,11 @@ fn main() {
         .map(|a| a.parse().expect("W H"))
         .collect();
     let (w, h) = (args[0], args[1]);
+    let payload = std::env::var("PAYLOAD").map_or(0x0123_4567_89AB_CDEF, |hex| {
+        u64::from_str_radix(&hex, 16).expect("PAYLOAD in hex")
+    });
     let mut marker = (std::env::var_os("PLAIN").is_none())
-        .then(|| FrameMarker::new(w as u32, h as u32, 0x0123_4567_89AB_CDEF, PUBLIC_KEY).unwrap());
+        .then(|| FrameMarker::new(w as u32, h as u32, payload, PUBLIC_KEY).unwrap());
     let mut frame = vec![0u8; w * h * 3 / 2];
     let mut input = std::io::stdin().lock();
     let mut out = BufWriter::new(std::io::stdout().lock());
@@ -49,7 +54,8 @@ fn main() {
         n += 1;
     }
     out.flush().unwrap();
-    eprintln!("{n} frames, marking {spent:?}");
+    let side = marker.as_ref().map_or(0, FrameMarker::grid_side);
+    eprintln!("{n} frames, marking {spent:?}, grid of {side} cells");
 }
 
 /// Prints the share of pixels whose mark (marked minus unmarked) differs

@@ -143,6 +143,13 @@ impl FrameMarker {
         let _ = self.choose_grid(&content);
     }
 
+    /// Cells on the shorter side of the grid the frames are marked on:
+    /// [`COARSE_SIDE`] or the pictures' [`WORK_SIDE`] (chosen at the first
+    /// frame seen).
+    pub fn grid_side(&self) -> usize {
+        self.side
+    }
+
     /// Whether `luma` (`stride` bytes a row) holds every row of a frame.
     fn is_whole(&self, luma: &[u8], stride: usize) -> bool {
         luma.len() >= stride * (self.height - 1) + self.width
