@@ -30,6 +30,19 @@ pub(crate) fn copy_colour_fields(input: &Stream<'_>, encoder: &mut ffmpeg::encod
     }
 }
 
+/// Asks `encoder` for global headers (an MP4's or MKV's codec private data)
+/// on top of the flags it has. ffmpeg-next's `set_flags` replaces them all,
+/// which cleared libx264's own default `+cgop`: outputs came out with open
+/// GOPs where FFmpeg writes closed ones.
+#[allow(unsafe_code)]
+pub(crate) fn add_global_header_flag(encoder: &mut ffmpeg::encoder::video::Video) {
+    // SAFETY: `encoder` owns a valid, not yet opened AVCodecContext; only
+    // its plain `flags` bit field is read and written.
+    unsafe {
+        (*encoder.as_mut_ptr()).flags |= ffi::AV_CODEC_FLAG_GLOBAL_HEADER as i32;
+    }
+}
+
 /// Attaches a copy of `matrix` (the 36-byte display matrix of the input)
 /// to an output stream before its header is written, so players rotate the
 /// output as they rotated the input.

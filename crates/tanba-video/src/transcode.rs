@@ -674,7 +674,7 @@ fn add_video_stream(
     }
     enc.set_threading(threading_config(settings.threads));
     if global_header {
-        enc.set_flags(codec::Flags::GLOBAL_HEADER);
+        ffi::add_global_header_flag(&mut enc);
     }
     let opened = enc
         .open_with(encoder.options.clone())

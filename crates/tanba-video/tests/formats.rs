@@ -8,6 +8,7 @@ use std::path::Path;
 
 use common::*;
 use tanba_core::{Error, Job, MarkKind};
+use tanba_video::{VideoLabeler, VideoSettings};
 
 /// What every labelled file must keep from its input.
 fn assert_kept(input: &Path, output: &Path, codec: &str) {
@@ -178,6 +179,36 @@ fn mp4_keeps_streams_and_carries_marks() {
         v.perceptible
     );
     assert!(v.perceptible.score.unwrap() < 0.3, "{:?}", v.perceptible);
+}
+
+/// The settings x264 writes into its own stream: what FFmpeg would give,
+/// closed GOPs included (MP4 asks the encoder for global headers, which
+/// once cleared libx264's closed-GOP default).
+#[test]
+fn h264_is_encoded_with_closed_gops_as_ffmpeg_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = make_mp4(dir.path(), "in.mp4", "1");
+    let output = dir.path().join("out.mp4");
+    // x264 states its GOP kind only where B-frames are on, which the
+    // tests' ultrafast preset turns off.
+    let labeler = VideoLabeler::new(VideoSettings {
+        preset: Some("veryfast".into()),
+        threads: 2,
+        ..VideoSettings::default()
+    });
+    label_with(&labeler, &input, &output, &Job::default()).unwrap();
+    let bytes = std::fs::read(&output).unwrap();
+    let sei = b"x264 - core";
+    let at = bytes
+        .windows(sei.len())
+        .position(|w| w == sei)
+        .expect("x264's settings SEI");
+    let end = bytes[at..]
+        .iter()
+        .position(|&b| b == 0)
+        .map_or(bytes.len(), |n| at + n);
+    let options = String::from_utf8_lossy(&bytes[at..end]);
+    assert!(options.contains(" open_gop=0 "), "{options}");
 }
 
 #[test]
