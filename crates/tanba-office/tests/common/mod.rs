@@ -47,7 +47,24 @@ pub fn soffice_from(dir: &Path, filter: Option<&str>, to: &str, inputs: &[&Path]
     cmd.args(["--headless", "--convert-to", to, "--outdir"])
         .arg(dir)
         .args(inputs);
-    run(&mut cmd);
+    // LibreOffice at times aborts while it sets up a fresh profile
+    // ("Unspecified Application Error", seen once in CI on a busy machine):
+    // one more try, on the profile it has made by then.
+    let first = cmd
+        .output()
+        .expect("soffice could not start: run cargo xtask setup");
+    if !first.status.success()
+        && String::from_utf8_lossy(&first.stderr).contains("Unspecified Application Error")
+    {
+        run(&mut cmd);
+    } else {
+        assert!(
+            first.status.success(),
+            "{cmd:?} failed: {}{}",
+            String::from_utf8_lossy(&first.stdout),
+            String::from_utf8_lossy(&first.stderr)
+        );
+    }
     let ext = to.split(':').next().unwrap();
     inputs
         .iter()
