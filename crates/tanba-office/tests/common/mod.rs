@@ -15,6 +15,11 @@ pub fn run(cmd: &mut Command) -> String {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("{cmd:?} could not start ({e}): run cargo xtask setup"));
+    succeeded(cmd, &out)
+}
+
+/// `out`'s stdout, failing the test with `cmd`'s output when it failed.
+fn succeeded(cmd: &Command, out: &std::process::Output) -> String {
     assert!(
         out.status.success(),
         "{cmd:?} failed: {}{}",
@@ -58,12 +63,7 @@ pub fn soffice_from(dir: &Path, filter: Option<&str>, to: &str, inputs: &[&Path]
     {
         run(&mut cmd);
     } else {
-        assert!(
-            first.status.success(),
-            "{cmd:?} failed: {}{}",
-            String::from_utf8_lossy(&first.stdout),
-            String::from_utf8_lossy(&first.stderr)
-        );
+        succeeded(&cmd, &first);
     }
     let ext = to.split(':').next().unwrap();
     inputs
