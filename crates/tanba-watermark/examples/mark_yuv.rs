@@ -10,6 +10,9 @@
 //! every frame (no updates), to weigh what the updates cost x264.
 //! `PAYLOAD=HEX` marks another payload than the default one (a label's is
 //! its manifest id's, so the grid chosen can differ from one to the next).
+//! `SEE=FILE.yuv` shows the marker that file's first frame before marking
+//! (as the labeler shows it the frame before its badge is drawn), so
+//! frames carrying a badge can be marked as the labeler marks them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufWriter, Read, Write};
@@ -28,6 +31,11 @@ fn main() {
     let mut marker = (std::env::var_os("PLAIN").is_none())
         .then(|| FrameMarker::new(w as u32, h as u32, payload, PUBLIC_KEY).unwrap());
     let mut frame = vec![0u8; w * h * 3 / 2];
+    if let (Some(m), Ok(seen)) = (&mut marker, std::env::var("SEE")) {
+        let mut first = std::fs::File::open(seen).expect("SEE file");
+        first.read_exact(&mut frame).expect("one frame in SEE");
+        m.see_content(&frame[..w * h], w);
+    }
     let mut input = std::io::stdin().lock();
     let mut out = BufWriter::new(std::io::stdout().lock());
     let (mut n, mut spent) = (0u32, std::time::Duration::ZERO);
