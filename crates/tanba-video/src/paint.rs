@@ -81,7 +81,7 @@ impl PaintThread {
     pub(crate) fn start(mut painter: Painter) -> Result<PaintThread> {
         let (to, inbox) = sync_channel::<Canvas>(IN_FLIGHT);
         let (outbox, from) = sync_channel::<Result<Canvas>>(IN_FLIGHT);
-        // The watermark's update every 50 frames runs rayon loops. From a
+        // The watermark's update every 100 frames runs rayon loops. From a
         // plain thread they would queue on the global pool, whose workers
         // may be the very jobs waiting here for their painted frames (a
         // batch labelling videos in parallel): a deadlock. The painter's

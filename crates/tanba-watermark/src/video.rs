@@ -24,14 +24,22 @@ use crate::{
     first_shrink, frame_grid, informed_amplitudes,
 };
 
-/// Frames between two updates of the informed amplitudes (2 s at 25 fps):
-/// the detector reads a few seconds, so the mark follows the content at
-/// that pace; rebuilding the mark costs about as much as marking a
-/// dozen frames.
-const REFRESH_FRAMES: u64 = 50;
-/// One frame in this many is shrunk into the scene's mean (the shrink
-/// costs about as much as marking a frame).
-const SAMPLE_EVERY: u64 = 5;
+/// Frames between two updates of the informed amplitudes (4 s at 25 fps,
+/// the detector's read): the mark follows the content at that pace. Each
+/// update changes the level of about a quarter of a 1080p frame's blocks,
+/// which x264 codes as a residual on that frame, and costs the marker
+/// about what marking a dozen frames does; 50 frames cost x264 +3.3 % on
+/// the bench clip against +2.3 % at 100 (docs/watermark.md).
+const REFRESH_FRAMES: u64 = 100;
+/// One frame in this many is shrunk into the scene's mean, so each update
+/// weighs ten frames (the shrink costs about as much as marking a frame).
+const SAMPLE_EVERY: u64 = 10;
+/// Frames between two checks of the SSIM floor on the frame about to be
+/// marked, half an update's period: content that changes between updates
+/// (a Game of Life, a slide after a photo) can make the same mark more
+/// visible. The check alone rebuilds the mark only when the floor moves
+/// its scale, which a frame whose SSIM stays clear of it never does.
+const SSIM_CHECK_FRAMES: u64 = REFRESH_FRAMES / 2;
 /// Sync z from which the equal-weight reading's payload is taken when the
 /// normalised reading found none.
 const FALLBACK_MIN_Z: f32 = 9.0;
@@ -77,6 +85,9 @@ pub struct FrameMarker {
     height: usize,
     /// The current mark, rounded to whole levels, row by row.
     delta: Vec<i8>,
+    /// The current mark on its grid, before the SSIM floor's scale, and
+    /// that scale (none until the first update).
+    grid: Option<(Plane, f32)>,
     pattern: Pattern,
     bits: [f32; CODED_BITS],
     /// Sum of the frames sampled since the last update, shrunk to twice
@@ -117,6 +128,7 @@ impl FrameMarker {
             width: w,
             height: h,
             delta,
+            grid: None,
             pattern,
             bits,
             scene: None,
@@ -164,7 +176,8 @@ impl FrameMarker {
     /// Adds the mark to the next frame of the video, informed by the
     /// frames before it (see the module's notes): the first frame and
     /// then every [`REFRESH_FRAMES`] the bits are re-weighted on the mean
-    /// of the frames sampled since the last update.
+    /// of the frames sampled since the last update; half-way between two
+    /// updates the SSIM floor is checked again ([`SSIM_CHECK_FRAMES`]).
     pub fn mark(&mut self, luma: &mut [u8], stride: usize) {
         let stride = stride.max(self.width);
         let whole = self.is_whole(luma, stride);
@@ -183,6 +196,8 @@ impl FrameMarker {
         }
         if whole && self.marked.is_multiple_of(REFRESH_FRAMES) {
             self.refresh(luma, stride);
+        } else if whole && self.marked.is_multiple_of(SSIM_CHECK_FRAMES) {
+            self.check_ssim(luma, stride);
         }
         self.marked += 1;
         self.apply(luma, stride);
@@ -211,6 +226,22 @@ impl FrameMarker {
         grid.data.iter_mut().for_each(|d| *d *= k);
         let ssim = ssim_scale_sampled_luma(luma, (w, h, stride), &grid);
         self.delta = frame_delta(&Enlarged::new(&grid, w, h, ssim), self.side);
+        self.grid = Some((grid, ssim));
+    }
+
+    /// Scales the current mark to the SSIM floor on `luma` (the frame
+    /// about to be marked) when that floor now asks for another scale;
+    /// otherwise the mark stays as it is, so the encoder sees no change.
+    fn check_ssim(&mut self, luma: &[u8], stride: usize) {
+        let (w, h) = (self.width, self.height);
+        let Some((grid, scale)) = &mut self.grid else {
+            return;
+        };
+        let ssim = ssim_scale_sampled_luma(luma, (w, h, stride), grid);
+        if ssim.to_bits() != scale.to_bits() {
+            *scale = ssim;
+            self.delta = frame_delta(&Enlarged::new(grid, w, h, ssim), self.side);
+        }
     }
 
     /// Keeps the coarse grid only when a clean copy of `content` (a frame
