@@ -732,16 +732,55 @@ mod tests {
         }
     }
 
-    fn psnr_and_ssim_hold(w: usize, h: usize) {
+    /// SSIM of `marked` against `frame` (8-bit luma, `w` x `h`).
+    fn luma_ssim(frame: &[u8], marked: &[u8], w: usize, h: usize) -> f64 {
+        let plane = |data: Vec<f32>| Plane { w, h, data };
+        let delta = marked
+            .iter()
+            .zip(frame)
+            .map(|(m, f)| f32::from(*m) - f32::from(*f));
+        ssim_with(
+            &plane(frame.iter().map(|&p| f32::from(p)).collect()),
+            &plane(delta.collect()),
+        )
+    }
+
+    /// A grey ramp with strong noise: content the mark hides in.
+    fn busy_frame(w: usize, h: usize) -> Vec<u8> {
         let mut x = 7u32;
-        let busy: Vec<u8> = (0..w * h)
+        (0..w * h)
             .map(|i| {
                 x ^= x << 13;
                 x ^= x >> 17;
                 x ^= x << 5;
                 (60 + (i % w) * 100 / w) as u8 + (x & 0x1F) as u8
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn the_ssim_floor_is_checked_again_between_updates() {
+        // Busy frames until the half-way check, then a flat one: the mark
+        // scaled for the busy frames would show on it.
+        let (w, h) = (1280usize, 720usize);
+        let (busy, flat) = (busy_frame(w, h), vec![128u8; w * h]);
+        let mut marker = FrameMarker::new(w as u32, h as u32, 42, PUBLIC_KEY).unwrap();
+        for _ in 0..SSIM_CHECK_FRAMES {
+            marker.mark(&mut busy.clone(), w);
+        }
+        let mut unchecked = flat.clone();
+        marker.apply(&mut unchecked, w);
+        let before = luma_ssim(&flat, &unchecked, w, h);
+        let mut checked = flat.clone();
+        marker.mark(&mut checked, w);
+        let after = luma_ssim(&flat, &checked, w, h);
+        eprintln!("flat frame after busy ones: SSIM {before:.4} unchecked, {after:.4} checked");
+        assert!(before < 0.98, "the busy frames' mark shows on flat content");
+        assert!(after >= 0.98, "SSIM {after} after the check");
+    }
+
+    fn psnr_and_ssim_hold(w: usize, h: usize) {
+        let busy = busy_frame(w, h);
         for (name, frame) in [("flat", vec![128u8; w * h]), ("busy", busy)] {
             let mut marker = FrameMarker::new(w as u32, h as u32, 42, PUBLIC_KEY).unwrap();
             let mut marked = frame.clone();
@@ -753,21 +792,7 @@ mod tests {
                 .sum::<f64>()
                 / (w * h) as f64;
             let psnr = 10.0 * (255.0f64 * 255.0 / mse).log10();
-            let plane = |v: &[u8]| Plane {
-                w,
-                h,
-                data: v.iter().map(|&p| f32::from(p)).collect(),
-            };
-            let delta = Plane {
-                w,
-                h,
-                data: marked
-                    .iter()
-                    .zip(&frame)
-                    .map(|(m, f)| f32::from(*m) - f32::from(*f))
-                    .collect(),
-            };
-            let ssim = ssim_with(&plane(&frame), &delta);
+            let ssim = luma_ssim(&frame, &marked, w, h);
             eprintln!("{name} {w}x{h}: PSNR {psnr:.2} dB, SSIM {ssim:.4}");
             assert!((40.0..45.0).contains(&psnr), "{name}: PSNR {psnr}");
             assert!(ssim >= 0.98, "{name}: SSIM {ssim}");
